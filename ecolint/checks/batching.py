@@ -1,0 +1,42 @@
+"""ECO105: one request at a time (rules/ECO105-batch-size-one.yaml).
+
+Signals, strongest first: an explicit batch limit of 1 (batch_size=1, --max-num-seqs 1,
+--max-batch-size 1, -np 1); generate() once per prompt inside a loop; generate() once per web
+request, which a server may still batch upstream, so it is reported one ★ lower.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ecolint.checks import CheckContext, rule
+from ecolint.finding import Finding
+from ecolint.setups import BATCH_SIZE, SINGLE_REQUEST, Setup
+
+_SIGNALS = {
+    "loop": ("generate() called once per prompt in a loop", 0),
+    "handler": ("generate() called once per web request, with no batching in between", -1),
+}
+
+
+@rule("ECO105")
+def batch_size_one(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
+    evidence = [row for row in ctx.kb.rows.values() if row.get("metric") == "energy_j_per_request"]
+    evidence = sorted(evidence, key=lambda r: (r.get("batch_size") or 0))[:1] + sorted(
+        (r for r in evidence if r.get("batch_size") in (8,)), key=lambda r: r["id"]
+    )[:1]
+    batch = setup.get(BATCH_SIZE)
+    if batch is not None and _as_int(batch) == 1:
+        yield ctx.finding("ECO105", setup.where(BATCH_SIZE), f"batch limit of 1 ({setup.framework})", evidence=evidence)
+        return
+    signal = setup.get(SINGLE_REQUEST)
+    if signal in _SIGNALS:
+        detail, delta = _SIGNALS[signal]
+        yield ctx.finding("ECO105", setup.where(SINGLE_REQUEST), detail, evidence=evidence, confidence_delta=delta)
+
+
+def _as_int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None

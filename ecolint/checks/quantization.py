@@ -1,0 +1,87 @@
+"""ECO101–ECO103: bitsandbytes-style quantization that costs energy instead of saving it.
+
+Texts, numbers and fixes: rules/ECO101-int8-default-threshold.yaml,
+rules/ECO102-nf4-below-crossover.yaml, rules/ECO103-int8-below-crossover.yaml.
+Examples: fixtures/python/ and fixtures/launch/ (`# ruleid:` / `# ok:` annotations).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ecolint.checks import CheckContext, rule
+from ecolint.finding import Finding
+from ecolint.setups import (
+    LLM_INT8_THRESHOLD,
+    PRECISION,
+    QUANT_CONFIG,
+    THRESHOLD_EXPOSED,
+    Setup,
+)
+
+DEFAULT_INT8_THRESHOLD = 6.0
+FOUR_BIT = {"nf4": "NF4", "fp4": "FP4", "gguf-q4": "GGUF Q4"}
+
+
+@rule("ECO101")
+def int8_default_threshold(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
+    """INT8 whose mixed-precision outlier decomposition is on (threshold 6.0)."""
+    if setup.get(PRECISION) != "int8":
+        return
+    threshold = setup.get(LLM_INT8_THRESHOLD)
+    if threshold is None or float(threshold) != DEFAULT_INT8_THRESHOLD:
+        return
+    how = setup.facts[LLM_INT8_THRESHOLD].how
+    detail = "llm_int8_threshold=6.0" + (" (the default)" if how == "implied" else "")
+    notes = []
+    if setup.get(THRESHOLD_EXPOSED) is False:
+        notes.append(f"{setup.framework} does not expose llm_int8_threshold: use the framework alternatives in the fix")
+    notes.append("Quality: llm_int8_threshold=0.0 cost +25.4% perplexity on Yi-1.5-6B (same data); check accuracy before switching")
+    evidence = ctx.rows("int8", threshold=DEFAULT_INT8_THRESHOLD) + ctx.rows("int8", threshold=0.0, limit=1)
+    yield ctx.finding("ECO101", setup.where(LLM_INT8_THRESHOLD), detail, notes=notes, evidence=evidence)
+
+
+@rule("ECO102")
+def nf4_below_crossover(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
+    """4-bit weights on a model too small for dequantization to pay for itself."""
+    precision = setup.get(PRECISION)
+    if precision not in FOUR_BIT:
+        return
+    label = FOUR_BIT[precision]
+    notes = []
+    if precision == "fp4":
+        notes.append("FP4 (bitsandbytes' default 4-bit type); the evidence is NF4, the closest analog")
+    if precision == "gguf-q4":
+        notes.append("GGUF Q4 is the closest analog of the measured bitsandbytes NF4")
+    yield from _below_crossover(setup, ctx, "ECO102", label, "nf4", notes)
+
+
+@rule("ECO103")
+def int8_below_crossover(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
+    """INT8 on a model below the architecture's INT8 crossover."""
+    if setup.get(PRECISION) != "int8":
+        return
+    yield from _below_crossover(setup, ctx, "ECO103", "INT8", "int8", [])
+
+
+def _below_crossover(setup: Setup, ctx: CheckContext, code: str, label: str, family: str, notes: list[str]) -> Iterator[Finding]:
+    arch = ctx.resolution.architecture
+    if arch is None:
+        return
+    crossover = arch.nf4_crossover_b if family == "nf4" else arch.int8_crossover_b
+    where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.where(PRECISION)
+    params = ctx.resolution.params_b
+    evidence = ctx.rows(family, threshold=0.0 if family == "int8" else None)
+    if params is None:
+        # The size decides this rule: say so at low confidence instead of guessing.
+        detail = (
+            f"{label} on a model of unknown size; below {crossover:g}B on {arch.label} it costs energy"
+            " (set the size in [tool.ecolint.models])"
+        )
+        yield ctx.finding(code, where, detail, evidence=evidence, confidence=1, severity="note", notes=notes)
+        return
+    if params >= crossover:
+        return
+    detail = f"{label} on a {params:g}B model, below the {arch.label} crossover ({crossover:g}B)"
+    evidence = evidence + ctx.request_rows("fp16", family)
+    yield ctx.finding(code, where, detail, evidence=evidence, notes=notes)

@@ -1,0 +1,269 @@
+"""Run the flow for a set of paths: discover → read+classify → prefilter → extract → resolve →
+audit → funnel. Reports are built from what this returns; nothing here prints.
+
+Each file is analysed inside a guard: a file that cannot be read, decoded or parsed becomes one
+ECO001 entry, and so does an unexpected exception inside ecolint (an internal error, which is a
+bug to report) — the other files are still analysed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tokenize
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+
+from ecolint import discover
+from ecolint.checks import CheckContext, run_checks
+from ecolint.config import Config
+from ecolint.extract import ExtractContext, ExtractError, load_extractor, triggers
+from ecolint.finding import FileError, Finding
+from ecolint.funnel import Funnel
+from ecolint.knowledge import Knowledge
+from ecolint.resolve import resolve
+from ecolint.setups import Setup
+
+STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
+BINARY_SNIFF = 8192
+
+
+@dataclass
+class Selection:
+    """What the run was asked for, after the command line has overridden the config."""
+
+    codes: list[str]
+    gpu: str | None = None
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    files_seen: int = 0
+    files_parsed: int = 0
+    setups: int = 0
+    texts: dict[str, str] = field(default_factory=dict)  # files with findings, for fixes and context
+
+
+@dataclass
+class _FileWork:
+    path: Path
+    display: str
+    kind: str
+    explicit: bool
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    """Paths relative to the current directory, '/'-separated; absolute when outside it."""
+    try:
+        return path.resolve().relative_to(cwd).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def decode(path: Path, data: bytes, kind: str) -> str:
+    """Decode source bytes; Python honours its PEP 263 coding cookie. Raises ExtractError."""
+    if kind == "python":
+        try:
+            encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
+        except SyntaxError as exc:
+            raise ExtractError(f"cannot decode: {exc}") from None
+    else:
+        encoding = "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+        line = data[: getattr(exc, "start", 0)].count(b"\n") + 1
+        raise ExtractError(f"not valid {encoding} text: {reason}", line) from None
+
+
+class Engine:
+    def __init__(self, kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> None:
+        self.kb = kb
+        self.config = config
+        self.selection = selection
+        self.cwd = (cwd or Path.cwd()).resolve()
+        self.config_dir = config.source.parent.resolve() if config.source else self.cwd
+        self._stack: dict[str, str] = {}
+
+    # -- discover -------------------------------------------------------------------------
+
+    def _work(self, paths: list[Path], result: RunResult) -> list[_FileWork]:
+        excludes = self.config.exclude + self.config.extend_exclude
+        work = []
+        for path, explicit, problem in discover.walk(paths, excludes):
+            display = display_path(path, self.cwd)
+            if problem is not None:
+                result.errors.append(FileError(display, 1, problem))
+                continue
+            kind = discover.classify(path, _head(path))
+            if kind is None:
+                continue
+            work.append(_FileWork(path, display, kind, explicit))
+        return sorted(work, key=lambda w: w.display)
+
+    # -- the flow -------------------------------------------------------------------------
+
+    def run(self, paths: list[Path]) -> RunResult:
+        result = RunResult()
+        work = self._work(paths, result)
+        result.files_seen = len(work)
+        contents = self._read_all(work, result)
+        self._stack = self._stack_pins(work, contents)
+        context = ExtractContext(root=self._root(paths), read_text=_read_text)
+        findings: list[Finding] = []
+        for item in work:
+            if item.path not in contents or item.kind in ("requirements", "pyproject"):
+                continue
+            data, text = contents[item.path]
+            if not any(token in data for token in triggers(item.kind)):
+                continue
+            found = self._analyse(item, text, context, result)
+            if found:
+                result.texts[item.display] = text
+                findings.extend(found)
+        funnel = Funnel(per_file_ignores=self._per_file_ignores())
+        result.findings = funnel.apply(findings, result.texts)
+        result.errors.sort()
+        return result
+
+    def _root(self, paths: list[Path]) -> Path:
+        first = paths[0].resolve() if paths else self.cwd
+        return first if first.is_dir() else first.parent
+
+    def _read_all(self, work: list[_FileWork], result: RunResult) -> dict[Path, tuple[bytes, str]]:
+        contents = {}
+        for item in work:
+            try:
+                size = item.path.stat().st_size
+                if size > self.config.max_file_size:
+                    result.errors.append(
+                        FileError(item.display, 1, f"skipped: {size} bytes is over max-file-size ({self.config.max_file_size})")
+                    )
+                    continue
+                data = item.path.read_bytes()
+            except FileNotFoundError:
+                continue  # vanished during the scan: nothing to report on
+            except OSError as exc:
+                result.errors.append(FileError(item.display, 1, f"cannot read: {exc.strerror or exc}"))
+                continue
+            if b"\0" in data[:BINARY_SNIFF]:
+                continue  # binary with a source-like name: skipped quietly
+            try:
+                contents[item.path] = (data, decode(item.path, data, item.kind))
+            except ExtractError as exc:
+                result.errors.append(FileError(item.display, exc.line, exc.message))
+        return contents
+
+    def _stack_pins(self, work: list[_FileWork], contents: dict[Path, tuple[bytes, str]]) -> dict[str, str]:
+        """Versions pinned anywhere in the tree; the newest pin of a package wins (the cautious
+        reading for version drift)."""
+        from ecolint.resolve import parse_version
+
+        pins: dict[str, str] = {}
+        candidates = [w for w in work if w.kind in STACK_KINDS and w.path in contents]
+        if not candidates:
+            return pins
+        try:
+            from ecolint.extract.stack import read_pins
+        except ImportError:
+            return pins
+        for item in candidates:
+            data, text = contents[item.path]
+            if item.kind in ("dockerfile", "shell") and b"pip" not in data:
+                continue
+            try:
+                found = read_pins(item.display, text)
+            except Exception:  # noqa: BLE001 - pins are advisory; a bad file must not stop the run
+                continue
+            for package, version in found.items():
+                if package not in pins or parse_version(version) > parse_version(pins[package]):
+                    pins[package] = version
+        return pins
+
+    def _analyse(self, item: _FileWork, text: str, context: ExtractContext, result: RunResult) -> list[Finding]:
+        extractor = load_extractor(item.kind)
+        if extractor is None:
+            return []
+        result.files_parsed += 1
+        try:
+            setups = extractor(item.display, text, context)
+            result.setups += len(setups)
+            return [f for setup in setups for f in self._audit(setup, item)]
+        except ExtractError as exc:
+            result.errors.append(FileError(item.display, exc.line, exc.message))
+        except RecursionError:
+            result.errors.append(FileError(item.display, 1, "too deeply nested to analyse"))
+        except Exception as exc:  # noqa: BLE001 - the per-file guard: one bad file never ends the run
+            result.errors.append(
+                FileError(
+                    item.display,
+                    1,
+                    f"internal error ({type(exc).__name__}: {exc}); please report this file's shape to the ecolint issue tracker",
+                )
+            )
+        return []
+
+    def _audit(self, setup: Setup, item: _FileWork) -> list[Finding]:
+        resolution = resolve(
+            setup,
+            self.kb,
+            gpu_option=self._gpu_for(item),
+            models=self.config.models,
+            stack=self._stack,
+        )
+        ctx = CheckContext(self.kb, resolution, setup)
+        return list(run_checks(setup, ctx, self.selection.codes))
+
+    def _gpu_for(self, item: _FileWork) -> str | None:
+        if self.selection.gpu:
+            return self.selection.gpu
+        relative = _relative_to(item.path, self.config_dir)
+        for override in self.config.overrides:
+            if override.gpu and any(_glob(relative, pattern) for pattern in override.paths):
+                return override.gpu
+        return self.config.gpu
+
+    def _per_file_ignores(self) -> dict[str, list[str]]:
+        # Globs are written relative to the config file; findings carry cwd-relative paths.
+        result = {}
+        for pattern, codes in self.config.per_file_ignores.items():
+            result[pattern] = codes
+            if self.config_dir != self.cwd and "/" in pattern:
+                prefix = display_path(self.config_dir, self.cwd)
+                result[f"{prefix}/{pattern}"] = codes
+        return result
+
+
+def run(paths: list[Path], kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> RunResult:
+    return Engine(kb, config, selection, cwd).run(paths)
+
+
+def _relative_to(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def _glob(path: str, pattern: str) -> bool:
+    pattern = pattern.rstrip("/")
+    return fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, pattern + "/*") or path.startswith(pattern + "/")
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(256)
+    except OSError:
+        return b""
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+

@@ -1,0 +1,90 @@
+"""Extractors: one module per source kind, each turning a file's text into Setups.
+
+An extractor is a function ``extract(path, text, context) -> list[Setup]``. It raises
+``ExtractError`` for input it was meant to read but cannot (invalid YAML, Python that does not
+parse); the engine turns that into an ECO001 diagnostic and goes on with the other files.
+
+``TRIGGERS`` per kind are byte strings of which a file must contain at least one to be able to
+produce a setup at all. The engine reads bytes, checks them, and only then imports and runs the
+extractor: this is exact, not a heuristic — every setup an extractor builds starts at one of
+these tokens.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ecolint.setups import Setup
+
+
+class ExtractError(Exception):
+    """Input that was meant to be read but cannot be: the message names the reason."""
+
+    def __init__(self, message: str, line: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass
+class ExtractContext:
+    """What an extractor may ask about the rest of the scanned tree.
+
+    ``root`` is the scan root: imports and sibling files are only looked up inside it.
+    ``read_text`` reads another file of the tree (decoded), or returns None.
+    """
+
+    root: Path
+    read_text: Callable[[Path], str | None]
+    _cache: dict = field(default_factory=dict)
+
+    def cached(self, key: object, compute: Callable[[], object]) -> object:
+        """Memoise per run: sibling files (a ConfigMap, a .env, an imported module) are read once."""
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+
+Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]
+
+# kind -> (module, trigger tokens). Triggers live here, not in the extractor modules, so that
+# the prefilter never imports a parser: a run that parses no Python never imports libcst.
+_KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
+    "python": (
+        "ecolint.extract.python",
+        (b"from_pretrained", b"BitsAndBytesConfig", b"LLM(", b"pipeline(", b"quantize_(", b"TorchAoConfig"),
+    ),
+    "shell": ("ecolint.extract.shell", (b"vllm", b"text-generation", b"sglang", b"llama", b"ollama", b"docker")),
+    "dockerfile": ("ecolint.extract.dockerfile", (b"vllm", b"text-generation", b"sglang", b"llama", b"ollama")),
+    "yaml": ("ecolint.extract.manifests", (b"vllm", b"text-generation", b"sglang", b"llama", b"ollama")),
+    "modelfile": ("ecolint.extract.modelfile", (b"",)),
+    "requirements": ("ecolint.extract.stack", (b"",)),
+    "pyproject": ("ecolint.extract.stack", (b"",)),
+}
+
+
+def known_kinds() -> tuple[str, ...]:
+    return tuple(_KINDS)
+
+
+def triggers(kind: str) -> tuple[bytes, ...]:
+    """Byte tokens of which a file of this kind must contain one to be worth parsing."""
+    return _KINDS[kind][1]
+
+
+def load_extractor(kind: str) -> Extractor | None:
+    """The extractor for a kind; None when that kind has no extractor yet."""
+    entry = _KINDS.get(kind)
+    if entry is None:
+        return None
+    module_name = entry[0]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    return module.extract

@@ -1,0 +1,60 @@
+"""Finding and FileError: what the audit produces and every report consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecolint.setups import Location
+
+STARS = {1: "★☆☆", 2: "★★☆", 3: "★★★"}
+
+
+@dataclass
+class Finding:
+    code: str
+    name: str
+    location: Location
+    severity: str
+    confidence: int  # 1..3 stars
+    message: str
+    overhead: dict[str, Any] | None  # {"min_pct", "max_pct", "per", "source"}
+    setup: dict[str, Any]  # resolve.setup_summary
+    boundaries: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    fix: dict[str, Any] | None = None
+    fingerprint: str = ""  # set by the funnel: stable across unrelated line moves
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (loc.path, loc.line, loc.column, self.code, self.message)
+
+    @property
+    def stars(self) -> str:
+        return STARS[self.confidence]
+
+
+@dataclass(frozen=True, order=True)
+class FileError:
+    """ECO001: a file that was meant to be read but could not be. The run goes on."""
+
+    path: str
+    line: int
+    message: str
+    code: str = "ECO001"
+
+
+def overhead_text(overhead: dict[str, Any] | None) -> str:
+    """'+17–147%' or '+95.7%'; negative ranges keep their sign."""
+    if not overhead:
+        return ""
+    low, high = overhead.get("min_pct"), overhead.get("max_pct")
+
+    def pct(value: float) -> str:
+        text = f"{value:g}"
+        return text if value < 0 else f"+{text}"
+
+    if low is None or high is None or low == high:
+        return pct(low if low is not None else high) + "%"
+    return f"{pct(low)}–{high:g}%"

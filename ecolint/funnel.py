@@ -1,0 +1,168 @@
+"""The one reporting funnel: selection, per-file ignores, inline suppressions, baseline, order.
+
+No rule handles suppression itself. Everything a user can say about which findings they want
+is applied here, in one place, in this order:
+1. selection: --select/--extend-select/--ignore and the config (ruff semantics: the most
+   specific selector wins; ECO2xx/ECO3xx are opt-in, run only when a selector names them);
+2. per-file-ignores (glob → codes);
+3. inline comments: ``# ecolint: ignore[ECO101]`` on the line or alone on the line above,
+   a bare ``# ecolint: ignore`` for every code, ``# ecolint: ignore-file[ECO105]`` anywhere;
+4. the baseline (fingerprints of accepted findings);
+then findings are sorted by (path, line, column, code).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from ecolint.finding import Finding
+
+_SELECTOR = re.compile(r"^(ALL|ECO\d{0,3})$")
+_INLINE = re.compile(r"#\s*ecolint:\s*(ignore-file|ignore)\b(?:\[([A-Za-z0-9_,\s]*)\])?")
+
+
+class SelectionError(ValueError):
+    """A selector that names no rule (a typo must not silently select nothing)."""
+
+
+def _matches(selector: str, code: str) -> bool:
+    return selector == "ALL" or code.startswith(selector)
+
+
+def check_selectors(selectors: Iterable[str], known: Iterable[str], where: str) -> None:
+    known = list(known)
+    for selector in selectors:
+        if not _SELECTOR.match(selector) or not any(_matches(selector, code) for code in known):
+            raise SelectionError(f"{where}: '{selector}' selects no rule (known: {', '.join(known)})")
+
+
+def enabled_codes(
+    defaults: dict[str, bool],
+    select: list[str] | None,
+    extend_select: list[str],
+    ignore: list[str],
+) -> list[str]:
+    """Codes that run. The longest matching selector decides; on a tie, ignore wins."""
+    enabled = []
+    chosen = select if select is not None else []
+    for code, on_by_default in sorted(defaults.items()):
+        best_len, best_on = -1, on_by_default and select is None
+        if select is not None:
+            best_on = False
+        for selector in chosen + extend_select:
+            if _matches(selector, code) and _specificity(selector) > best_len:
+                best_len, best_on = _specificity(selector), True
+        for selector in ignore:
+            if _matches(selector, code) and _specificity(selector) >= best_len:
+                best_len, best_on = _specificity(selector), False
+        if best_on and code != "ECO001":
+            enabled.append(code)
+    return enabled
+
+
+def _specificity(selector: str) -> int:
+    return 0 if selector == "ALL" else len(selector)
+
+
+@dataclass
+class Suppressions:
+    """Inline suppressions of one file, parsed once from its comment text."""
+
+    by_line: dict[int, set[str] | None] = field(default_factory=dict)  # None: every code
+    file_codes: set[str] | None = field(default_factory=set)  # None: whole file
+
+    def covers(self, code: str, line: int) -> bool:
+        if self.file_codes is None or code in self.file_codes:
+            return True
+        for candidate in (line, line - 1):
+            codes = self.by_line.get(candidate, set())
+            if codes is None or code in codes:
+                return True
+        return False
+
+
+def parse_suppressions(text: str) -> Suppressions:
+    result = Suppressions()
+    if "ecolint:" not in text:
+        return result
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _INLINE.search(line)
+        if not match:
+            continue
+        codes = {c.strip().upper() for c in (match.group(2) or "").split(",") if c.strip()} or None
+        if match.group(1) == "ignore-file":
+            if codes is None or result.file_codes is None:
+                result.file_codes = None
+            else:
+                result.file_codes |= codes
+            continue
+        comment_only = line.lstrip().startswith("#")
+        # A trailing comment covers its own line; a comment alone on a line covers the next.
+        target = number + 1 if comment_only else number
+        _merge(result.by_line, target, codes)
+    return result
+
+
+def _merge(by_line: dict[int, set[str] | None], line: int, codes: set[str] | None) -> None:
+    if codes is None or by_line.get(line, set()) is None:
+        by_line[line] = None
+    else:
+        by_line[line] = by_line.get(line, set()) | codes  # type: ignore[operator]
+
+
+def fingerprint(finding: Finding, source_line: str) -> str:
+    """Stable identity of a finding: path, code and the text of its line, not the line number,
+    so inserting unrelated lines above it does not change it (bandit-style baselines)."""
+    key = "\0".join((finding.location.path, finding.code, " ".join(source_line.split())))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass
+class Funnel:
+    per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
+    baseline: set[str] = field(default_factory=set)
+
+    def apply(self, findings: Iterable[Finding], texts: dict[str, str]) -> list[Finding]:
+        kept = []
+        parsed: dict[str, Suppressions] = {}
+        for finding in sorted(findings, key=Finding.sort_key):
+            path = finding.location.path
+            if self._file_ignored(path, finding.code):
+                continue
+            text = texts.get(path, "")
+            if path not in parsed:
+                parsed[path] = parse_suppressions(text)
+            if parsed[path].covers(finding.code, finding.location.line):
+                continue
+            lines = text.splitlines()
+            line_text = lines[finding.location.line - 1] if finding.location.line <= len(lines) else ""
+            finding.fingerprint = _occurrence_fingerprint(finding, line_text, kept)
+            if finding.fingerprint in self.baseline:
+                continue
+            kept.append(finding)
+        return sorted(kept, key=Finding.sort_key)
+
+    def _file_ignored(self, path: str, code: str) -> bool:
+        for pattern, codes in self.per_file_ignores.items():
+            if _path_matches(path, pattern) and any(_matches(c, code) for c in codes):
+                return True
+        return False
+
+
+def _occurrence_fingerprint(finding: Finding, line_text: str, earlier: list[Finding]) -> str:
+    """Two identical lines in one file get distinct fingerprints by their order."""
+    base = fingerprint(finding, line_text)
+    same = sum(1 for f in earlier if f.fingerprint.split(":")[0] == base)
+    return base if same == 0 else f"{base}:{same}"
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    path = path.replace("\\", "/")
+    if fnmatch.fnmatch(path, pattern):
+        return True
+    # A pattern without a slash matches a file name anywhere, as in ruff and .gitignore.
+    return "/" not in pattern and fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern)

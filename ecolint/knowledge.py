@@ -1,0 +1,265 @@
+"""The knowledge base: rules/*.yaml loaded and checked once.
+
+Everything that is a fact — rule texts, overhead ranges, crossovers, measured rows, model
+sizes, GPU names — lives in YAML under ``rules/``. This module loads it, validates its shape
+(a malformed catalogue is a bug in ecolint, reported as such) and answers look-ups.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SEVERITIES = ("error", "warning", "note")
+DOC_SECTIONS = ("what_it_does", "why_bad", "example", "use_instead", "fix_safety", "references", "evidence")
+
+
+class KnowledgeError(Exception):
+    """The rules/ catalogue is malformed: a packaging or editing bug, not a user error."""
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    code: str
+    name: str
+    severity: str
+    enabled_by_default: bool
+    summary: str
+    overhead: dict[str, Any] | None
+    tags: tuple[str, ...]
+    evidence: tuple[str, ...]
+    fix: dict[str, Any]
+    docs: dict[str, Any]
+
+    @property
+    def fix_safety(self) -> str:
+        return str(self.fix.get("safety", "unsafe"))
+
+
+@dataclass(frozen=True)
+class GpuInfo:
+    name: str
+    architecture: str | None
+    measured: bool
+    vendor: str
+
+
+@dataclass(frozen=True)
+class Architecture:
+    key: str
+    label: str
+    measured_gpu: str
+    nf4_crossover_b: float
+    int8_crossover_b: float
+    measured: bool
+    borrow: str | None
+    source: str
+
+
+@dataclass
+class Knowledge:
+    rules: dict[str, RuleSpec]
+    architectures: dict[str, Architecture]
+    gpus: list[tuple[re.Pattern[str], GpuInfo]]
+    models: list[tuple[re.Pattern[str], dict[str, Any]]]
+    rows: dict[str, dict[str, Any]]
+    request_energy: list[dict[str, Any]]
+    headlines: dict[str, Any]
+    dataset: dict[str, Any]
+    window: dict[str, Any]
+    drift: dict[str, str]
+    assumed_gpu: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def rule(self, code: str) -> RuleSpec:
+        return self.rules[code]
+
+    def gpu(self, written: str) -> GpuInfo | None:
+        """The GPU a user-written name refers to (first matching pattern wins)."""
+        for pattern, info in self.gpus:
+            if pattern.search(written):
+                return info
+        return None
+
+    def measured_architecture(self, key: str | None) -> Architecture | None:
+        """The architecture whose numbers apply: itself if measured, else the one it borrows."""
+        if key is None or key not in self.architectures:
+            return None
+        arch = self.architectures[key]
+        if arch.measured or arch.borrow is None:
+            return arch
+        return self.architectures.get(arch.borrow)
+
+    def model_from_table(self, model_id: str) -> dict[str, Any] | None:
+        for pattern, entry in self.models:
+            if pattern.search(model_id):
+                return entry
+        return None
+
+
+def rules_dir() -> Path:
+    """rules/ inside the installed package, else at the top of a source checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "rules", here.parent / "rules"):
+        if (candidate / "evidence.yaml").is_file():
+            return candidate
+    raise KnowledgeError(f"rules/ catalogue not found next to {here}")
+
+
+def _require(mapping: dict[str, Any], key: str, where: str) -> Any:
+    if key not in mapping:
+        raise KnowledgeError(f"{where}: missing key '{key}'")
+    return mapping[key]
+
+
+def _load_rule(path: Path) -> RuleSpec:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    where = path.name
+    if not isinstance(data, dict):
+        raise KnowledgeError(f"{where}: not a mapping")
+    severity = _require(data, "severity", where)
+    if severity not in SEVERITIES:
+        raise KnowledgeError(f"{where}: severity '{severity}' is not one of {SEVERITIES}")
+    docs = _require(data, "docs", where)
+    missing = [s for s in DOC_SECTIONS if s not in docs]
+    if missing:
+        raise KnowledgeError(f"{where}: docs lack sections {missing}")
+    code = str(_require(data, "code", where))
+    if not path.name.startswith(code + "-"):
+        raise KnowledgeError(f"{where}: file name does not start with its code {code}")
+    return RuleSpec(
+        code=code,
+        name=str(_require(data, "name", where)),
+        severity=severity,
+        enabled_by_default=bool(data.get("default", True)),
+        summary=str(_require(data, "summary", where)),
+        overhead=data.get("overhead"),
+        tags=tuple(data.get("tags", ())),
+        evidence=tuple(data.get("evidence", ())),
+        fix=dict(data.get("fix") or {}),
+        docs=dict(docs),
+    )
+
+
+def _load_architectures(data: dict[str, Any]) -> dict[str, Architecture]:
+    result = {}
+    for key, entry in data.items():
+        result[key] = Architecture(
+            key=key,
+            label=str(entry.get("label", key)),
+            measured_gpu=str(entry.get("measured_gpu", "")),
+            nf4_crossover_b=float(_require(entry, "nf4_crossover_b", f"architectures.{key}")),
+            int8_crossover_b=float(_require(entry, "int8_crossover_b", f"architectures.{key}")),
+            measured=bool(entry.get("measured", False)),
+            borrow=entry.get("borrow"),
+            source=str(entry.get("source", "")),
+        )
+    return result
+
+
+def _load_gpus(entries: list[dict[str, Any]]) -> list[tuple[re.Pattern[str], GpuInfo]]:
+    gpus = []
+    for entry in entries:
+        info = GpuInfo(
+            name=str(entry["name"]),
+            architecture=entry.get("architecture"),
+            measured=bool(entry.get("measured", False)),
+            vendor=str(entry.get("vendor", "nvidia")),
+        )
+        gpus.append((re.compile(entry["match"], re.IGNORECASE), info))
+    return gpus
+
+
+@functools.lru_cache(maxsize=4)
+def load(directory: str | None = None) -> Knowledge:
+    """Load and validate the catalogue (cached: it is read once per process)."""
+    base = Path(directory) if directory else rules_dir()
+    evidence = yaml.safe_load((base / "evidence.yaml").read_text(encoding="utf-8"))
+    rules = {}
+    for path in sorted(base.glob("ECO*.yaml")):
+        spec = _load_rule(path)
+        if spec.code in rules:
+            raise KnowledgeError(f"{path.name}: duplicate code {spec.code}")
+        rules[spec.code] = spec
+    rows = {}
+    for row in evidence.get("rows", []):
+        if row["id"] in rows:
+            raise KnowledgeError(f"evidence.yaml: duplicate row id {row['id']}")
+        rows[row["id"]] = row
+    for spec in rules.values():
+        unknown = [rid for rid in spec.evidence if rid not in rows and not _is_request_row(evidence, rid)]
+        if unknown:
+            raise KnowledgeError(f"{spec.code}: evidence ids not in evidence.yaml: {unknown}")
+    return Knowledge(
+        rules=rules,
+        architectures=_load_architectures(_require(evidence, "architectures", "evidence.yaml")),
+        gpus=_load_gpus(_require(evidence, "gpus", "evidence.yaml")),
+        models=[(re.compile(m["match"], re.IGNORECASE), m) for m in evidence.get("models", [])],
+        rows=rows,
+        request_energy=list(evidence.get("request_energy", [])),
+        headlines=dict(evidence.get("headlines", {})),
+        dataset=dict(evidence.get("dataset", {})),
+        window=dict(evidence.get("window", {})),
+        drift={k: str(v) for k, v in (evidence.get("drift") or {}).items()},
+        assumed_gpu=str(evidence.get("assumed_gpu", "RTX 4090D")),
+    )
+
+
+def _is_request_row(evidence: dict[str, Any], row_id: str) -> bool:
+    return any(r.get("id") == row_id for r in evidence.get("request_energy", []))
+
+
+def _row_metric_ok(row: dict[str, Any], metric: str | None) -> bool:
+    return metric is None or row.get("metric") == metric
+
+
+def nearest_rows(
+    kb: Knowledge,
+    architecture: str | None,
+    precision: str,
+    params_b: float | None,
+    *,
+    threshold: float | None = None,
+    metric: str | None = "energy_j_per_1k_tokens",
+    limit: int = 2,
+) -> list[dict[str, Any]]:
+    """Measured rows closest to a setup: same architecture and precision, nearest model size.
+
+    Rows are never interpolated here; the caller quotes them as they are.
+    """
+    candidates = [
+        row
+        for row in kb.rows.values()
+        if row.get("architecture") == architecture
+        and row.get("precision") == precision
+        and _row_metric_ok(row, metric)
+        and (threshold is None or row.get("llm_int8_threshold") in (None, threshold))
+    ]
+    if threshold is not None:
+        exact = [r for r in candidates if r.get("llm_int8_threshold") == threshold]
+        candidates = exact or candidates
+    target = params_b if params_b is not None else 7.0
+
+    def distance(row: dict[str, Any]) -> tuple:
+        return (abs(float(row.get("params_b") or 0) - target), -int(row.get("n") or 0), row["id"])
+
+    return sorted(candidates, key=distance)[:limit]
+
+
+def request_rows(kb: Knowledge, gpu_name: str, model_id: str | None, precisions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The skill's J/request rows for this GPU and model, when both match."""
+    if not model_id:
+        return []
+    short = model_id.rsplit("/", 1)[-1].lower()
+    return [
+        row
+        for row in kb.request_energy
+        if row.get("gpu") == gpu_name
+        and short.startswith(str(row.get("model", "")).lower())
+        and row.get("precision") in precisions
+    ]

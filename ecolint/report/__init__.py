@@ -1,0 +1,78 @@
+"""Reports: turn a RunResult into text, JSON, SARIF or GitHub annotations.
+
+Shared wording lives here so that every format says the same thing the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ecolint import __version__
+from ecolint.finding import Finding
+from ecolint.knowledge import Knowledge
+
+PARAMS_HOW = {"config": "from [tool.ecolint.models]", "table": "from the name table", "id": "from the id"}
+GPU_HOW = {"stated": "stated", "config": "configured", "assumed": "assumed"}
+
+
+def footer(kb: Knowledge) -> str:
+    dataset = kb.dataset
+    return f"Evidence: {dataset.get('url', '')} ({dataset.get('period', '')}) · ecolint {__version__}"
+
+
+def setup_line(setup: dict[str, Any]) -> str:
+    parts = [setup["framework"]]
+    if setup.get("label"):
+        parts.append(str(setup["label"]))
+    model = setup.get("model") or "model unresolved"
+    if setup.get("params_b") is not None:
+        model += f" ({setup['params_b']:g}B, {PARAMS_HOW.get(setup.get('params_source'), '')})"
+    elif setup.get("model"):
+        model += " (size unknown)"
+    parts.append(model)
+    if setup.get("precision"):
+        parts.append(str(setup["precision"]).upper())
+    gpu = f"GPU {setup['gpu']} ({GPU_HOW.get(setup['gpu_source'], setup['gpu_source'])}"
+    gpu += f", {setup['architecture']})" if setup.get("architecture") else ")"
+    parts.append(gpu)
+    return " · ".join(parts)
+
+
+def evidence_line(row: dict[str, Any]) -> str:
+    """One quoted row with its source, never reworded numbers."""
+    source = row.get("source") or {}
+    if isinstance(source, dict):
+        where = " ".join(
+            str(x)
+            for x in (source.get("repo"), source.get("path"), "@" + str(source.get("commit"))[:7] if source.get("commit") else None)
+            if x
+        )
+    else:
+        where = str(source)
+    if "j_per_request" in row:
+        return f"{row['gpu']} · {row['model']} · {str(row['precision']).upper()}: {row['j_per_request']:g} J/request — {where}"
+    precision = str(row.get("precision", "")).upper()
+    if row.get("llm_int8_threshold") is not None:
+        precision += f" thr {row['llm_int8_threshold']:g}"
+    if row.get("batch_size") is not None and (row.get("metric") == "energy_j_per_request" or row["batch_size"] != 1):
+        precision += f" BS {row['batch_size']}"
+    unit = {"energy_j_per_1k_tokens": "J/1k tok", "energy_j_per_request": "J/request"}.get(str(row.get("metric")), "")
+    if row.get("value") is not None and row.get("baseline_fp16") is not None:
+        numbers = f"FP16 {row['baseline_fp16']:g} → {row['value']:g} {unit}"
+    elif row.get("value") is not None:
+        numbers = f"{row['value']:g} {unit}"
+    else:
+        numbers = "energy"
+    if row.get("delta_pct") is not None:
+        numbers += f" ({row['delta_pct']:+g}%)"
+    if row.get("perplexity_delta_pct") is not None:
+        numbers += f", perplexity {row['perplexity_delta_pct']:+g}%"
+    size = f" ({row['params_b']:g}B)" if row.get("params_b") is not None else ""
+    return f"{row.get('gpu')} · {row.get('model')}{size} · {precision}: {numbers} — {where}"
+
+
+def counts(findings: list[Finding]) -> dict[str, int]:
+    result: dict[str, int] = {}
+    for finding in findings:
+        result[finding.severity] = result.get(finding.severity, 0) + 1
+    return result

@@ -1,0 +1,48 @@
+"""The JSON report: a stable, documented contract (see README "JSON output").
+
+Absent facts are null, never guessed. Keys and order do not change between runs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ecolint import __version__
+from ecolint.engine import RunResult
+from ecolint.finding import Finding
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    loc = finding.location
+    overhead = None
+    if finding.overhead:
+        overhead = {"min_pct": finding.overhead.get("min_pct"), "max_pct": finding.overhead.get("max_pct")}
+    return {
+        "code": finding.code,
+        "name": finding.name,
+        "path": loc.path,
+        "line": loc.line,
+        "column": loc.column,
+        "end_line": loc.end_line,
+        "end_column": loc.end_column,
+        "severity": finding.severity,
+        "confidence": finding.confidence,
+        "message": finding.message,
+        "overhead": overhead,
+        "setup": finding.setup,
+        "boundaries": finding.boundaries,
+        "notes": finding.notes,
+        "evidence": finding.evidence,
+        "fix": finding.fix,
+        "fingerprint": finding.fingerprint,
+    }
+
+
+def render(result: RunResult) -> str:
+    document = {
+        "version": __version__,
+        "findings": [finding_dict(f) for f in result.findings],
+        "errors": [{"code": e.code, "path": e.path, "line": e.line, "message": e.message} for e in result.errors],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"

@@ -1,0 +1,200 @@
+"""Resolve a Setup against the knowledge base: model → parameters, GPU → architecture,
+stack pins → version drift, and from those the ★ confidence and the boundary notes.
+
+Confidence follows the EcoCompute skill (see DESIGN.md):
+★★★ the GPU is stated and measured; ★★☆ stated, same architecture as a measured one (numbers
+carry a ±15–25 % band); ★☆☆ no GPU stated (an assumed platform, named) or non-NVIDIA hardware.
+A stack newer than the measurement window lowers every confidence one step.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecolint.knowledge import Architecture, GpuInfo, Knowledge
+from ecolint.setups import GPU, MODEL, TENSOR_PARALLEL, Setup
+
+# A size written in a model id: "Qwen2.5-1.5B", "qwen2:1.5b", "opt-1.3b", "Llama-3.2-1B",
+# "opt-350m". The look-behind keeps "Qwen2.5" from reading as 2.5B; the look-ahead keeps
+# "7bit"/"8bits" from reading as sizes.
+_SIZE_B = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[bB](?![a-zA-Z])")
+_SIZE_M = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[mM](?![a-zA-Z])")
+_LOCAL_PATH = re.compile(r"^(/|\./|\.\./|~|[A-Za-z]:\\)")
+
+BOUNDARY_TEXT = {
+    "beyond-measured-range": "Beyond measured range (> 14B). Extrapolated estimate ±20%.",
+    "multi-gpu": "Benchmarks are single-GPU; cross-device overhead not covered.",
+    "custom-weights": "Baseline uses official weights; activation distribution may differ.",
+    "non-nvidia": "No measured data available; results may not transfer.",
+    "unmeasured-gpu": "GPU not measured: numbers from the nearest measured architecture, ±15–25%.",
+    "assumed-gpu": "No GPU stated: numbers assume the default platform.",
+    "stack-drift": "Stack newer than the measurement window: confidence lowered one step.",
+}
+
+
+@dataclass(frozen=True)
+class ModelSize:
+    params_b: float
+    how: str  # "config", "table" or "id"
+    active: bool = False  # mixture-of-experts: active parameters
+
+
+@dataclass
+class Resolution:
+    gpu: GpuInfo  # the GPU whose numbers apply (the assumed one when none is stated)
+    gpu_source: str  # "stated" | "config" | "assumed"
+    gpu_written: str | None
+    architecture: Architecture | None  # measured architecture the numbers come from
+    model: ModelSize | None
+    stack: dict[str, str]
+    confidence: int
+    reasons: list[str] = field(default_factory=list)
+    boundaries: list[str] = field(default_factory=list)
+
+    @property
+    def params_b(self) -> float | None:
+        return None if self.model is None else self.model.params_b
+
+
+def model_size(model_id: str | None, kb: Knowledge, configured: dict[str, float] | None = None) -> ModelSize | None:
+    """Parameters of a model id: the project's own table, the name table, then the id itself."""
+    if not model_id:
+        return None
+    for name, params in (configured or {}).items():
+        if name.lower() == model_id.lower() or model_id.lower().endswith("/" + name.lower()):
+            return ModelSize(float(params), "config")
+    entry = kb.model_from_table(model_id)
+    if entry is not None:
+        return ModelSize(float(entry["params_b"]), "table", bool(entry.get("active", False)))
+    name = model_id.rsplit("/", 1)[-1]
+    match = _SIZE_B.search(name)
+    if match:
+        return ModelSize(float(match.group(1)), "id")
+    match = _SIZE_M.search(name)
+    if match:
+        return ModelSize(float(match.group(1)) / 1000.0, "id")
+    return None
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in re.split(r"[.+-]", text):
+        if not piece.isdigit():
+            break
+        parts.append(int(piece))
+    return tuple(parts)
+
+
+def drifted(stack: dict[str, str], kb: Knowledge) -> list[str]:
+    """Packages pinned at or above the version where the measurement window ends."""
+    out = []
+    for package, limit in sorted(kb.drift.items()):
+        pinned = stack.get(package)
+        if pinned and parse_version(pinned) and parse_version(pinned) >= parse_version(limit):
+            out.append(f"{package} {pinned} ≥ {limit}")
+    return out
+
+
+def _gpu_for(setup: Setup, gpu_option: str | None, kb: Knowledge) -> tuple[str | None, str]:
+    """The GPU name and where it came from: the source itself wins over configuration."""
+    stated = setup.get(GPU)
+    if stated:
+        return str(stated), "stated"
+    if gpu_option:
+        return gpu_option, "config"
+    return None, "assumed"
+
+
+def resolve(
+    setup: Setup,
+    kb: Knowledge,
+    *,
+    gpu_option: str | None = None,
+    models: dict[str, float] | None = None,
+    stack: dict[str, str] | None = None,
+) -> Resolution:
+    stack = dict(stack or {})
+    written, source = _gpu_for(setup, gpu_option, kb)
+    reasons: list[str] = []
+    boundaries: list[str] = []
+    info = kb.gpu(written) if written else None
+    if written and info is None:
+        reasons.append(f"GPU '{written}' is not in the GPU table; numbers assume {kb.assumed_gpu}")
+    if info is None:
+        info = kb.gpu(kb.assumed_gpu)
+        assert info is not None, "assumed_gpu must be in the GPU table"
+        source = "assumed" if written is None else source
+        confidence = 1
+        if written is None:
+            reasons.append(f"no GPU stated: assumed {kb.assumed_gpu} (set --gpu or [tool.ecolint] gpu)")
+            boundaries.append("assumed-gpu")
+        architecture = kb.measured_architecture(info.architecture)
+    elif info.vendor != "nvidia":
+        confidence = 1
+        reasons.append(f"{info.name} is not NVIDIA hardware")
+        boundaries.append("non-nvidia")
+        architecture = kb.measured_architecture(kb.gpu(kb.assumed_gpu).architecture)  # type: ignore[union-attr]
+    elif info.measured:
+        confidence = 3
+        reasons.append(f"{info.name} is a measured GPU")
+        architecture = kb.measured_architecture(info.architecture)
+    else:
+        confidence = 2
+        architecture = kb.measured_architecture(info.architecture)
+        measured_on = architecture.measured_gpu if architecture else kb.assumed_gpu
+        reasons.append(f"{info.name} not measured: extrapolated from {measured_on} (±15–25%)")
+        boundaries.append("unmeasured-gpu")
+
+    drift = drifted(stack, kb)
+    if drift:
+        confidence = max(1, confidence - 1)
+        reasons.append("stack newer than the measurement window: " + ", ".join(drift))
+        boundaries.append("stack-drift")
+
+    model = model_size(setup.get(MODEL), kb, models)
+    if model is not None and model.params_b > 14:
+        boundaries.append("beyond-measured-range")
+    if (setup.get(TENSOR_PARALLEL) or 1) > 1:
+        boundaries.append("multi-gpu")
+    model_id = setup.get(MODEL)
+    if isinstance(model_id, str) and _LOCAL_PATH.match(model_id):
+        boundaries.append("custom-weights")
+
+    return Resolution(
+        gpu=info,
+        gpu_source=source,
+        gpu_written=written,
+        architecture=architecture,
+        model=model,
+        stack=stack,
+        confidence=confidence,
+        reasons=reasons,
+        boundaries=boundaries,
+    )
+
+
+def setup_summary(setup: Setup, resolution: Resolution) -> dict[str, Any]:
+    """The setup as the JSON contract and the reports show it. Absent facts are None."""
+    from ecolint import setups as s
+
+    return {
+        "framework": setup.framework,
+        "label": setup.label,
+        "model": setup.get(s.MODEL),
+        "params_b": resolution.params_b,
+        "params_source": None if resolution.model is None else resolution.model.how,
+        "precision": setup.get(s.PRECISION),
+        "gpu": resolution.gpu_written or resolution.gpu.name,
+        "gpu_source": resolution.gpu_source,
+        "architecture": None if resolution.architecture is None else resolution.architecture.key,
+        "batch_size": setup.get(s.BATCH_SIZE),
+        "llm_int8_threshold": setup.get(s.LLM_INT8_THRESHOLD),
+        "enforce_eager": setup.get(s.ENFORCE_EAGER),
+        "compiled": setup.get(s.COMPILED),
+        "kv_cache_dtype": setup.get(s.KV_CACHE_DTYPE),
+        "attn_implementation": setup.get(s.ATTN_IMPLEMENTATION),
+        "tensor_parallel_size": setup.get(s.TENSOR_PARALLEL),
+        "stack": dict(sorted(resolution.stack.items())),
+    }

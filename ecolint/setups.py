@@ -1,0 +1,101 @@
+"""Setup: the one intermediate representation between extraction and the rules.
+
+Every extractor, whatever the file format, produces ``Setup`` objects. A Setup is a bag of
+named facts (model, precision, threshold, batch size, …), each carrying the location it was
+read from, so a rule can point at the flag or keyword that causes a finding. Rules never see
+syntax, only Setups; that is what lets one rule cover Python, shell, YAML and Modelfiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A span in a file. Lines and columns are 1-based; end_column is exclusive."""
+
+    path: str
+    line: int
+    column: int = 1
+    end_line: int = 0
+    end_column: int = 0
+
+    def __post_init__(self) -> None:
+        # A zero column would make GitHub reject a whole SARIF upload: clamp once, here.
+        object.__setattr__(self, "line", max(1, self.line))
+        object.__setattr__(self, "column", max(1, self.column))
+        object.__setattr__(self, "end_line", max(self.line, self.end_line))
+        if self.end_line == self.line:
+            object.__setattr__(self, "end_column", max(self.column + 1, self.end_column))
+        else:
+            object.__setattr__(self, "end_column", max(1, self.end_column))
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing a setup says, with where it says it and how it was learnt.
+
+    ``how`` names the way the value was read: ``literal``, ``constant`` (a module-level
+    name), ``imported`` (a constant from another module), ``env-default`` (the default of
+    ``os.environ.get``), ``argparse-default``, ``flag``, ``env`` (an environment variable of a
+    launcher), ``filename`` (e.g. a GGUF quant suffix), ``implied`` (a framework default).
+    """
+
+    value: Any
+    location: Location | None = None
+    how: str = "literal"
+
+
+# Fact names used across extractors and rules. Keeping them in one place keeps the spellings
+# from drifting between the Python, shell and YAML extractors.
+MODEL = "model"  # model id or path as written
+PRECISION = "precision"  # fp32, fp16, bf16, int8, nf4, fp4, fp8, gguf-q4, gguf-q8, awq, gptq, …
+QUANT_CONFIG = "quant_config"  # where the quantization was requested (BitsAndBytesConfig call, flag)
+LLM_INT8_THRESHOLD = "llm_int8_threshold"
+THRESHOLD_EXPOSED = "threshold_exposed"  # False when the framework gives no way to set it
+COMPUTE_DTYPE = "compute_dtype"  # bnb_4bit_compute_dtype / torch_dtype of a quantized model
+KV_CACHE_DTYPE = "kv_cache_dtype"
+ENFORCE_EAGER = "enforce_eager"
+COMPILED = "compiled"
+ATTN_IMPLEMENTATION = "attn_implementation"
+TENSOR_PARALLEL = "tensor_parallel_size"
+BATCH_SIZE = "batch_size"  # an explicit batch limit: batch_size=1, --max-num-seqs 1, …
+SINGLE_REQUEST = "single_request"  # value: "loop" or "handler" — generate() once per prompt
+RELOAD_PER_REQUEST = "reload_per_request"  # value: "handler" or "loop"
+GPU = "gpu"  # a GPU named by the source itself (node selector, comment-free config)
+
+
+@dataclass
+class Setup:
+    """One inference setup as the source describes it.
+
+    ``framework`` is who runs the model: transformers, vllm, tgi, sglang, llama.cpp, ollama,
+    torchao. ``origin`` is the anchor for findings about something missing (the call or the
+    launcher command). ``label`` names the setup inside its file when a file holds several
+    (a compose service, a Kubernetes container).
+    """
+
+    framework: str
+    origin: Location
+    facts: dict[str, Fact] = field(default_factory=dict)
+    label: str | None = None
+    kind: str = "python"  # the file kind it came from
+
+    def get(self, name: str, default: Any = None) -> Any:
+        fact = self.facts.get(name)
+        return default if fact is None else fact.value
+
+    def has(self, name: str) -> bool:
+        return name in self.facts
+
+    def where(self, name: str) -> Location:
+        """The location of a fact, or the setup's origin when the fact has none."""
+        fact = self.facts.get(name)
+        if fact is not None and fact.location is not None:
+            return fact.location
+        return self.origin
+
+    def set(self, name: str, value: Any, location: Location | None = None, how: str = "literal") -> None:
+        self.facts[name] = Fact(value, location, how)
