@@ -78,18 +78,16 @@ class Suppressions:
     def covers(self, code: str, line: int) -> bool:
         if self.file_codes is None or code in self.file_codes:
             return True
-        for candidate in (line, line - 1):
-            codes = self.by_line.get(candidate, set())
-            if codes is None or code in codes:
-                return True
-        return False
+        codes = self.by_line.get(line, set())
+        return codes is None or code in codes
 
 
 def parse_suppressions(text: str) -> Suppressions:
     result = Suppressions()
     if "ecolint:" not in text:
         return result
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
         match = _INLINE.search(line)
         if not match:
             continue
@@ -100,11 +98,27 @@ def parse_suppressions(text: str) -> Suppressions:
             else:
                 result.file_codes |= codes
             continue
-        comment_only = line.lstrip().startswith("#")
-        # A trailing comment covers its own line; a comment alone on a line covers the next.
-        target = number + 1 if comment_only else number
-        _merge(result.by_line, target, codes)
+        if not line.lstrip().startswith("#"):
+            _merge(result.by_line, number, codes)  # a trailing comment covers its own line
+            continue
+        for target in _next_logical_line(lines, number):
+            _merge(result.by_line, target, codes)
     return result
+
+
+def _next_logical_line(lines: list[str], comment_line: int) -> list[int]:
+    """Line numbers covered by a comment alone on its line: the next line that is not a comment,
+    with its backslash continuations (a shell or Dockerfile command can carry no trailing comment)."""
+    index = comment_line  # 0-based index of the line after the comment
+    while index < len(lines) and lines[index].lstrip().startswith("#"):
+        index += 1
+    covered = []
+    while index < len(lines):
+        covered.append(index + 1)
+        if not lines[index].rstrip().endswith("\\"):
+            break
+        index += 1
+    return covered
 
 
 def _merge(by_line: dict[int, set[str] | None], line: int, codes: set[str] | None) -> None:
