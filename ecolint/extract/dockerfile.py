@@ -1,0 +1,325 @@
+"""Dockerfiles / Containerfiles -> argv + env with locations -> launch.py.
+
+Follows Docker's own rules: backslash continuations (comment lines inside them are dropped, as
+BuildKit does), exec-form JSON vs shell form, ENTRYPOINT + CMD combined (a shell-form ENTRYPOINT
+ignores CMD; setting ENTRYPOINT drops an inherited CMD), ARG defaults substituted into FROM / ENV,
+ENV reaching the launcher at run time, stages inherited through ``FROM <stage>``. A known base
+image (TGI, vLLM, Ollama, llama.cpp server) with only CMD arguments implies its launcher.
+RUN lines are shell (``RUN ollama pull …``); ``RUN <<EOF`` bodies too; ``COPY <<EOF …/Modelfile``
+is a Modelfile.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from ecolint.extract import ExtractContext, ExtractError
+from ecolint.extract.launch import EnvVal, Locator, Tok, basename, container_setups, interpret
+from ecolint.extract.shell import setups_from_text, split_words, text_locator
+from ecolint.setups import Location, Setup
+
+_HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
+
+
+@dataclass
+class _Instr:
+    keyword: str
+    args: str  # continuation-joined text after the keyword
+    pos: list[int]  # file offset of every character of args
+    line: int
+    heredocs: list[tuple[str, int]] = field(default_factory=list)  # (body, body offset)
+
+
+@dataclass
+class _Stage:
+    image: Tok | None  # the external base image (inherited through stage names)
+    entrypoint: list[Tok] | None = None
+    cmd: list[Tok] | None = None
+    env: dict[str, EnvVal] = field(default_factory=dict)
+
+
+def _escape_char(lines: list[str]) -> str:
+    for line in lines:
+        match = re.match(r"^\s*#\s*escape\s*=\s*(\S)", line, re.I)
+        if match:
+            return match.group(1)
+        if not re.match(r"^\s*#\s*\w+\s*=", line):
+            break
+    return "\\"
+
+
+def _instructions(text: str) -> list[_Instr]:
+    lines = text.split("\n")
+    offsets = []
+    offset = 0
+    for line in lines:
+        offsets.append(offset)
+        offset += len(line) + 1
+    escape = _escape_char(lines)
+    out: list[_Instr] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i].rstrip("\r")
+        stripped = line.lstrip()
+        if not stripped or stripped.startswith("#"):
+            i += 1
+            continue
+        indent = len(line) - len(stripped)
+        keyword, _, _ = stripped.partition(" ")
+        keyword = keyword.split("\t")[0]
+        start = offsets[i] + indent + len(keyword)
+        chars: list[str] = []
+        pos: list[int] = []
+        first_line = i
+        segment, seg_start = line[indent + len(keyword) :], start
+        while True:
+            body = segment.rstrip()
+            continued = body.endswith(escape)
+            if continued:
+                body = body[:-1]
+            chars.extend(body)
+            pos.extend(range(seg_start, seg_start + len(body)))
+            i += 1
+            if not continued:
+                break
+            while i < len(lines) and (not lines[i].strip() or lines[i].lstrip().startswith("#")):
+                i += 1  # comment / empty lines inside a continuation are removed
+            if i >= len(lines):
+                break
+            chars.append(" ")
+            pos.append(offsets[i])
+            segment, seg_start = lines[i].rstrip("\r"), offsets[i]
+        instr = _Instr(keyword.upper(), "".join(chars), pos, first_line + 1)
+        i = _read_heredocs(instr, lines, offsets, i)
+        out.append(instr)
+    return out
+
+
+def _read_heredocs(instr: _Instr, lines: list[str], offsets: list[int], i: int) -> int:
+    if instr.keyword not in ("RUN", "COPY", "ADD"):
+        return i
+    for match in _HEREDOC.finditer(instr.args):
+        strip_tabs, delim = match.group(1) == "-", match.group(3)
+        body_start = offsets[i] if i < len(lines) else (offsets[-1] + len(lines[-1]))
+        body: list[str] = []
+        while i < len(lines):
+            line = lines[i].rstrip("\r")
+            i += 1
+            if (line.lstrip("\t") if strip_tabs else line) == delim:
+                break
+            body.append(line)
+        instr.heredocs.append(("\n".join(body), body_start))
+    return i
+
+
+def _args_locator(instr: _Instr, file_locate: Locator) -> Locator:
+    def locate(k: int) -> tuple[int, int]:
+        if not instr.pos:
+            return (instr.line, 1)
+        if k < len(instr.pos):
+            return file_locate(instr.pos[k])
+        line, col = file_locate(instr.pos[-1])
+        return line, col + (k - len(instr.pos) + 1)
+
+    return locate
+
+
+def _loc(path: str, locate: Locator, start: int, end: int) -> Location:
+    a = locate(start) or (1, 1)
+    b = locate(end) or a
+    return Location(path, a[0], a[1], b[0], b[1])
+
+
+def _exec_form(instr: _Instr, path: str, locate: Locator) -> list[Tok] | None:
+    """A JSON array with a Tok per string, or None when the args are shell form."""
+    text = instr.args
+    i = len(text) - len(text.lstrip())
+    if not text.strip().startswith("[") or not text.rstrip().endswith("]"):
+        return None
+    i += 1
+    toks: list[Tok] = []
+    while True:
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        if i < len(text) and text[i] == "]" and not toks:
+            return toks
+        if i >= len(text) or text[i] != '"':
+            return None
+        j = i + 1
+        while j < len(text) and text[j] != '"':
+            j += 2 if text[j] == "\\" else 1
+        if j >= len(text):
+            return None
+        literal = text[i : j + 1]
+        try:
+            value = json.loads(literal)
+        except ValueError:
+            return None
+        start = i + 1
+        verbatim = "\\" not in literal
+        toks.append(Tok(value, _loc(path, locate, i, j + 1), (lambda k, s=start: locate(s + k)) if verbatim else None))
+        i = j + 1
+        while i < len(text) and text[i] in " \t":
+            i += 1
+        if i < len(text) and text[i] == ",":
+            i += 1
+            continue
+        if i < len(text) and text[i] == "]":
+            return toks if not text[i + 1 :].strip() else None
+        return None
+
+
+def _shell_form(instr: _Instr, path: str, locate: Locator) -> list[Tok]:
+    """Docker runs a shell-form command as ``/bin/sh -c "<args>"``."""
+    text = instr.args
+    lead = len(text) - len(text.lstrip())
+    script = text.strip()
+    loc = _loc(path, locate, lead, lead + len(script))
+    return [Tok("/bin/sh", loc), Tok("-c", loc), Tok(script, loc, lambda k: locate(lead + k))]
+
+
+def _command(instr: _Instr, path: str, locate: Locator) -> list[Tok]:
+    exec_form = _exec_form(instr, path, locate)
+    return exec_form if exec_form is not None else _shell_form(instr, path, locate)
+
+
+class _Builder:
+    def __init__(self, path: str, text: str, context: ExtractContext | None) -> None:
+        self.path = path
+        self.file_locate = text_locator(text)
+        self.context = context
+        self.global_args: dict[str, EnvVal] = {}
+        self.stages: dict[str, _Stage] = {}
+        self.stage: _Stage | None = None
+        self.args: dict[str, EnvVal] = {}
+        self.setups: list[Setup] = []
+
+    def words(self, instr: _Instr, variables: dict[str, EnvVal]) -> list[Tok]:
+        return split_words(instr.args, self.path, _args_locator(instr, self.file_locate), variables)
+
+    def on_from(self, instr: _Instr) -> None:
+        words = [w for w in self.words(instr, self.global_args) if not w.text.startswith("--")]
+        if not words:
+            return
+        # The image is named on this FROM line even when an ARG default supplies it.
+        ref = Tok(words[0].text, instr_loc(self.path, instr, self.file_locate))
+        name = words[2].text.lower() if len(words) >= 3 and words[1].text.lower() == "as" else None
+        parent = self.stages.get(ref.text.lower())
+        if parent is not None:
+            stage = _Stage(parent.image, parent.entrypoint, parent.cmd, dict(parent.env))
+        else:
+            stage = _Stage(ref)
+        self.stage = stage
+        self.args = {}
+        if name:
+            self.stages[name] = stage
+
+    def on_arg(self, instr: _Instr) -> None:
+        target = self.global_args if self.stage is None else self.args
+        for word in self.words(instr, {**self.global_args, **self.args, **self._env()}):
+            key, eq, value = word.text.partition("=")
+            if eq:
+                target[key] = EnvVal(value, word.loc)
+            elif key in self.global_args and self.stage is not None:
+                target[key] = self.global_args[key]  # ARG NAME re-declared in a stage
+
+    def _env(self) -> dict[str, EnvVal]:
+        return self.stage.env if self.stage is not None else {}
+
+    def on_env(self, instr: _Instr) -> None:
+        if self.stage is None:
+            return
+        words = self.words(instr, {**self.args, **self.stage.env})
+        if words and "=" not in words[0].text:  # legacy ``ENV KEY value with spaces``
+            value = " ".join(w.text for w in words[1:])
+            self.stage.env[words[0].text] = EnvVal(value, instr_loc(self.path, instr, self.file_locate))
+            return
+        for word in words:
+            key, eq, value = word.text.partition("=")
+            if eq:
+                self.stage.env[key] = EnvVal(value, word.loc)
+
+    def on_run(self, instr: _Instr) -> None:
+        env = {**self.args, **self._env()}
+        locate = _args_locator(instr, self.file_locate)
+        if instr.heredocs:
+            for body, offset in instr.heredocs:
+                body_locate = text_locator(body, *(lambda p: (p[0] - 1, p[1] - 1))(self.file_locate(offset)))
+                self.setups.extend(setups_from_text(body, self.path, locate=body_locate, env=env, kind="dockerfile", context=self.context))
+            return
+        exec_form = _exec_form(instr, self.path, locate)
+        if exec_form is not None:
+            self.setups.extend(interpret(exec_form, env, path=self.path, kind="dockerfile"))
+            return
+        self.setups.extend(setups_from_text(instr.args, self.path, locate=locate, env=env, kind="dockerfile", context=self.context))
+
+    def on_copy(self, instr: _Instr) -> None:
+        """``COPY <<EOF /models/Modelfile``: an inline Modelfile."""
+        if not instr.heredocs:
+            return
+        targets = [w.text for w in self.words(instr, {}) if not w.text.startswith(("<<", "--"))]
+        if not targets or not _is_modelfile(basename(targets[-1])):
+            return
+        from ecolint.extract import modelfile
+
+        body, offset = instr.heredocs[0]
+        line, col = self.file_locate(offset)
+        try:
+            setup = modelfile.parse(body, self.path, text_locator(body, line - 1, col - 1), kind="dockerfile")
+        except ExtractError:
+            return
+        if setup is not None:
+            self.setups.append(setup)
+
+    def on_command(self, instr: _Instr) -> None:
+        if self.stage is None:
+            return
+        toks = _command(instr, self.path, _args_locator(instr, self.file_locate))
+        if instr.keyword == "ENTRYPOINT":
+            self.stage.entrypoint = toks
+            self.stage.cmd = None  # Docker: setting ENTRYPOINT resets an inherited CMD
+        else:
+            self.stage.cmd = toks
+
+    def final(self) -> list[Setup]:
+        stage = self.stage
+        if stage is None:
+            return []
+        entry = stage.entrypoint
+        cmd = stage.cmd
+        if entry is not None and len(entry) >= 2 and entry[0].text == "/bin/sh" and entry[1].text == "-c":
+            cmd = []  # a shell-form ENTRYPOINT ignores CMD
+        if entry is None and cmd is None and stage.image is None:
+            return []
+        return container_setups(stage.image, entry, cmd, stage.env, path=self.path, kind="dockerfile")
+
+
+def instr_loc(path: str, instr: _Instr, locate: Locator) -> Location:
+    return _loc(path, _args_locator(instr, locate), 0, len(instr.args))
+
+
+def _is_modelfile(name: str) -> bool:
+    lower = name.lower()
+    return lower == "modelfile" or lower.endswith(".modelfile") or lower.startswith("modelfile.")
+
+
+def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]:
+    """Setups a Dockerfile builds or runs; unknown instructions are ignored, never an error."""
+    builder = _Builder(path, text, context)
+    handlers = {
+        "FROM": builder.on_from,
+        "ARG": builder.on_arg,
+        "ENV": builder.on_env,
+        "RUN": builder.on_run,
+        "COPY": builder.on_copy,
+        "ADD": builder.on_copy,
+        "CMD": builder.on_command,
+        "ENTRYPOINT": builder.on_command,
+    }
+    for instr in _instructions(text):
+        handler = handlers.get(instr.keyword)
+        if handler is not None:
+            handler(instr)
+    return builder.setups + builder.final()

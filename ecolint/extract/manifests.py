@@ -1,0 +1,909 @@
+"""YAML -> argv + env with locations -> launch.py, decided by content.
+
+- docker-compose: ``services`` with image / command / entrypoint / environment / env_file,
+  ``${VAR}`` / ``${VAR:-d}`` interpolation from a ``.env`` beside the file, anchors and ``<<:``.
+- Kubernetes (any kind, CRDs included): every ``containers:`` list; command / args / env /
+  envFrom (ConfigMaps from this file or a sibling YAML), ``$(VAR)`` expansion as the kubelet does
+  it, the GPU named by nodeSelector / nodeAffinity labels.
+- GitHub Actions workflows: ``run:`` steps through the shell container, workflow / job / step
+  ``env:``, job ``services:`` / ``container:`` images.
+- Helm values: launcher argument lists (``extraArgs``, ``args``), model keys, flag-named keys.
+- Go templates (Helm ``templates/``) are not YAML: skipped quietly.
+
+Parsing uses PyYAML's safe composer only (the C one when present) and reads composed nodes, so
+every token keeps its line and column. Aliases are the same node objects after composing; walks
+visit each node once and value reads are budgeted, so an alias bomb stays small and fast.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import yaml
+
+from ecolint.extract import ExtractContext, ExtractError
+from ecolint.extract.launch import (
+    EnvVal,
+    Locator,
+    Tok,
+    container_setups,
+    image_framework,
+    interpret,
+    known_flag,
+    span,
+)
+from ecolint.extract.shell import parse_env_file, raw_words, setups_from_text
+from ecolint.setups import GPU, Location, Setup
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MERGE = "tag:yaml.org,2002:merge"
+_BUDGET = 200_000  # node reads per file; real manifests use a few thousand
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.left = _BUDGET
+
+    def spend(self, n: int = 1) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise ExtractError("YAML too complex: alias expansion limit reached", 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading composed nodes
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Doc:
+    path: str
+    lines: list[str]
+    budget: _Budget
+    context: ExtractContext | None
+
+    # -- structure --------------------------------------------------------------------------
+    def items(self, node: yaml.Node | None, depth: int = 0) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Key/value pairs of a mapping with ``<<:`` merges applied (own keys win)."""
+        if not isinstance(node, yaml.MappingNode) or depth > 8:
+            return []
+        own: list[tuple[yaml.Node, yaml.Node]] = []
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        for key, value in node.value:
+            self.budget.spend()
+            if key.tag == _MERGE or (isinstance(key, yaml.ScalarNode) and key.value == "<<" and key.style is None):
+                sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+                for source in sources:
+                    merged.extend(self.items(source, depth + 1))
+            else:
+                own.append((key, value))
+        names = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
+        return own + [(k, v) for k, v in merged if not (isinstance(k, yaml.ScalarNode) and k.value in names)]
+
+    def get(self, node: yaml.Node | None, key: str) -> yaml.Node | None:
+        pair = self.pair(node, key)
+        return pair[1] if pair else None
+
+    def pair(self, node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | None:
+        for k, v in self.items(node):
+            if isinstance(k, yaml.ScalarNode) and k.value == key:
+                return k, v
+        return None
+
+    def seq(self, node: yaml.Node | None) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            return []
+        self.budget.spend(len(node.value))
+        return list(node.value)
+
+    def text(self, node: yaml.Node | None) -> str | None:
+        if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:null":
+            return node.value
+        return None
+
+    # -- locations --------------------------------------------------------------------------
+    def loc(self, node: yaml.Node, end: yaml.Node | None = None) -> Location:
+        a = node.start_mark
+        b = (end or node).end_mark
+        if b.line > a.line and b.column == 0:  # block scalars end at the start of the next line
+            line = max(a.line, b.line - 1)
+            return Location(self.path, a.line + 1, a.column + 1, line + 1, len(self._line(line)) + 1)
+        return Location(self.path, a.line + 1, a.column + 1, b.line + 1, b.column + 1)
+
+    def key_loc(self, key: yaml.Node, value: yaml.Node) -> Location:
+        """A ``key: value`` entry: the key, to the end of its value when that is on the same line."""
+        if isinstance(value, yaml.ScalarNode) and value.end_mark.line == key.start_mark.line:
+            return self.loc(key, value)
+        return self.loc(key)
+
+    def _line(self, index: int) -> str:
+        return self.lines[index] if 0 <= index < len(self.lines) else ""
+
+    def locator(self, node: yaml.Node) -> Locator | None:
+        """Offsets in a scalar's value -> file positions (for ``sh -c`` scripts and commands)."""
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        value, a, b = node.value, node.start_mark, node.end_mark
+        if a.line == b.line and node.style in (None, "'", '"'):
+            raw = self._line(a.line)[a.column : b.column]
+            shift = 1 if node.style else 0
+            if raw[shift : len(raw) - shift] != value:
+                return None
+            return lambda k: (a.line + 1, a.column + 1 + shift + k)
+        return self._search_locator(node)
+
+    def _search_locator(self, node: yaml.ScalarNode) -> Locator | None:
+        """Multi-line scalars: match each source line's text inside the folded/literal value."""
+        value, a, b = node.value, node.start_mark, node.end_mark
+        starts: list[int] = []
+        points: list[tuple[int, int]] = []
+        cursor = 0
+        for index in range(a.line, b.line + 1):
+            if index == a.line and node.style in ("|", ">"):
+                continue
+            line = self._line(index)
+            lo = a.column if index == a.line else 0
+            hi = b.column if index == b.line else len(line)
+            content = line[lo:hi]
+            stripped = content.strip().strip("'\"" if index in (a.line, b.line) and node.style in ("'", '"') else "")
+            if not stripped:
+                continue
+            found = value.find(stripped, cursor)
+            if found < 0:
+                continue
+            starts.append(found)
+            points.append((index + 1, lo + content.index(stripped) + 1))
+            cursor = found + len(stripped)
+        if not starts:
+            return None
+
+        def locate(k: int) -> tuple[int, int]:
+            i = max(0, bisect_right(starts, k) - 1)
+            line, col = points[i]
+            return line, col + max(0, k - starts[i])
+
+        return locate
+
+    def tok(self, node: yaml.Node, text: str | None = None, offsets: "_OffsetMap | None" = None) -> Tok:
+        """A Tok for a scalar; ``offsets`` maps a substituted text back to the written one."""
+        value = self.text(node) or ""
+        final = value if text is None else text
+        locate = self.locator(node)
+        if locate is not None and final != value:
+            locate = offsets.compose(locate) if offsets is not None else None
+        return Tok(final, self.loc(node), locate)
+
+
+class _OffsetMap:
+    """Offsets in a substituted text -> offsets in the original (a reference maps to its start)."""
+
+    def __init__(self) -> None:
+        self.new_starts: list[int] = []
+        self.old_starts: list[int] = []
+        self.literal: list[bool] = []
+
+    def add(self, new: int, old: int, literal: bool) -> None:
+        self.new_starts.append(new)
+        self.old_starts.append(old)
+        self.literal.append(literal)
+
+    def old(self, k: int) -> int:
+        i = max(0, bisect_right(self.new_starts, k) - 1)
+        if not self.new_starts:
+            return k
+        return self.old_starts[i] + (k - self.new_starts[i] if self.literal[i] else 0)
+
+    def compose(self, locate: Locator) -> Locator:
+        return lambda k: locate(self.old(k))
+
+
+def _subst(text: str, pattern: re.Pattern[str], repl: "Callable[[re.Match[str]], str]") -> tuple[str, _OffsetMap]:
+    out: list[str] = []
+    offsets = _OffsetMap()
+    new = old = 0
+    for match in pattern.finditer(text):
+        if match.start() > old:
+            offsets.add(new, old, True)
+            out.append(text[old : match.start()])
+            new += match.start() - old
+        replacement = repl(match)
+        offsets.add(new, match.start(), replacement == match.group(0))
+        out.append(replacement)
+        new += len(replacement)
+        old = match.end()
+    offsets.add(new, old, True)
+    out.append(text[old:])
+    return "".join(out), offsets
+
+
+def _walk(root: yaml.Node, budget: _Budget) -> Iterator[tuple[yaml.Node, tuple[str, ...]]]:
+    """Every node once (aliases are shared objects), with the mapping keys leading to it."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
+    while stack:
+        node, keys = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        budget.spend()
+        yield node, keys
+        if isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                name = key.value if isinstance(key, yaml.ScalarNode) else ""
+                stack.append((value, keys + (str(name),)))
+        elif isinstance(node, yaml.SequenceNode):
+            for value in reversed(node.value):
+                stack.append((value, keys))
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+# --------------------------------------------------------------------------------------------
+
+
+def _is_template_path(path: str) -> bool:
+    return "templates" in Path(path).parts
+
+
+def _compose(text: str) -> list[yaml.Node]:
+    try:
+        return [doc for doc in yaml.compose_all(text, Loader=_Loader) if doc is not None]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise ExtractError(f"invalid YAML: {exc.problem or exc}", line) from None
+    except yaml.YAMLError as exc:
+        raise ExtractError(f"invalid YAML: {exc}", 1) from None
+    except RecursionError:
+        raise ExtractError("invalid YAML: nesting too deep", 1) from None
+
+
+def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]:
+    """Setups in a YAML file; ExtractError for YAML that does not parse (Go templates excepted)."""
+    if "{{" in text and _is_template_path(path):
+        return []  # a Helm template is Go text that only becomes YAML when rendered
+    try:
+        roots = _compose(text)
+    except ExtractError:
+        if "{{" in text:
+            return []
+        raise
+    doc = _Doc(path, [line.rstrip("\r") for line in text.split("\n")], _Budget(), context)
+    if _is_workflow(path, roots, doc):
+        return _workflow(roots, doc)
+    setups: list[Setup] = []
+    for root in roots:
+        if _is_compose(root, doc):
+            setups.extend(_compose_file(root, doc))
+    if setups:
+        return setups
+    configmaps = _configmaps(roots, doc)
+    k8s: list[Setup] = []
+    for root in roots:
+        k8s.extend(_kubernetes(root, doc, configmaps))
+    if k8s:
+        return k8s
+    return _helm_values(roots, doc)
+
+
+# --------------------------------------------------------------------------------------------
+# docker-compose
+# --------------------------------------------------------------------------------------------
+
+_INTERP = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _is_compose(root: yaml.Node, doc: _Doc) -> bool:
+    services = doc.get(root, "services")
+    if not isinstance(services, yaml.MappingNode):
+        return False
+    for _, service in doc.items(services):
+        if any(doc.get(service, k) is not None for k in ("image", "build", "command", "entrypoint")):
+            return True
+    return False
+
+
+def _interpolate(text: str, variables: dict[str, str]) -> str:
+    """Compose interpolation; an unknown variable keeps its ``${…}`` text (value unknown here)."""
+
+    def repl(match: re.Match[str]) -> str:
+        whole = match.group(0)
+        if whole == "$$":
+            return "$"
+        name = match.group(1) or match.group(4)
+        op, word = match.group(2), match.group(3) or ""
+        value = variables.get(name)
+        if op in (":-", "-"):
+            empty = value is None or (op == ":-" and value == "")
+            return _interpolate(word, variables) if empty else value or ""
+        if op in (":+", "+"):
+            empty = value is None or (op == ":+" and value == "")
+            return "" if empty else _interpolate(word, variables)
+        return whole if value is None else value
+
+    return _INTERP.sub(repl, text)
+
+
+def _dotenv(doc: _Doc) -> dict[str, str]:
+    if doc.context is None:
+        return {}
+    env_path = Path(doc.path).parent / ".env"
+
+    def read() -> dict[str, str]:
+        text = _read(doc, env_path)
+        return parse_env_file(text) if text else {}
+
+    return dict(doc.context.cached(("dotenv", str(env_path)), read))  # type: ignore[arg-type]
+
+
+def _read(doc: _Doc, rel: Path) -> str | None:
+    if doc.context is None:
+        return None
+    candidates = [rel]
+    if not rel.is_absolute():
+        candidates.append(doc.context.root / rel)
+    for candidate in candidates:
+        try:
+            text = doc.context.read_text(candidate)
+        except Exception:  # an odd path is the reader's problem, not a crash of ours
+            text = None
+        if text is not None:
+            return text
+    return None
+
+
+def _command_toks(node: yaml.Node | None, doc: _Doc, variables: dict[str, str]) -> list[Tok] | None:
+    """A compose / k8s command: a list of strings, or a string split like a shell would."""
+    if node is None or doc.text(node) is None and not isinstance(node, yaml.SequenceNode):
+        return None
+    if isinstance(node, yaml.SequenceNode):
+        toks = []
+        for item in doc.seq(node):
+            value = doc.text(item)
+            if value is not None:
+                toks.append(doc.tok(item, _interpolate(value, variables)))
+        return toks
+    raw = doc.text(node) or ""
+    locate = doc.locator(node)
+    loc = doc.loc(node)
+    toks: list[Tok] = []
+    for word, start, end in raw_words(raw):
+        try:
+            values = shlex.split(_interpolate(word, variables), posix=True)
+        except ValueError:
+            continue
+        if locate is not None:
+            a, b = locate(start), locate(end)
+            word_loc = Location(doc.path, a[0], a[1], b[0], b[1]) if a and b else loc
+        else:
+            word_loc = loc
+        toks.extend(Tok(value, word_loc) for value in values)
+    return toks
+
+
+def _compose_env(service: yaml.Node, doc: _Doc, variables: dict[str, str]) -> dict[str, EnvVal]:
+    env: dict[str, EnvVal] = {}
+    for item in _as_list(doc.get(service, "env_file"), doc):
+        rel = doc.text(item) or doc.text(doc.get(item, "path"))
+        if not rel:
+            continue
+        text = _read(doc, Path(doc.path).parent / _interpolate(rel, variables))
+        for key, value in parse_env_file(text or "").items():
+            env[key] = EnvVal(value, doc.loc(item))
+    environment = doc.get(service, "environment")
+    if isinstance(environment, yaml.SequenceNode):
+        for item in doc.seq(environment):
+            entry = doc.text(item)
+            if entry and "=" in entry:
+                key, _, value = entry.partition("=")
+                env[key.strip()] = EnvVal(_interpolate(value, variables), doc.loc(item))
+    for key, value in doc.items(environment):
+        text = doc.text(value)
+        if text is not None and isinstance(key, yaml.ScalarNode):
+            env[key.value] = EnvVal(_interpolate(text, variables), doc.key_loc(key, value))
+    return env
+
+
+def _as_list(node: yaml.Node | None, doc: _Doc) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return doc.seq(node)
+    return [node] if node is not None else []
+
+
+def _compose_file(root: yaml.Node, doc: _Doc) -> list[Setup]:
+    variables = _dotenv(doc)
+    setups: list[Setup] = []
+    for key, service in doc.items(doc.get(root, "services")):
+        name = doc.text(key) or ""
+        image_node = doc.get(service, "image")
+        image = None
+        if doc.text(image_node) is not None:
+            image = doc.tok(image_node, _interpolate(doc.text(image_node) or "", variables))  # type: ignore[arg-type]
+        entrypoint = _command_toks(doc.get(service, "entrypoint"), doc, variables)
+        command = _command_toks(doc.get(service, "command"), doc, variables)
+        env = _compose_env(service, doc, variables)
+        setups.extend(container_setups(image, entrypoint, command, env, path=doc.path, kind="yaml", label=name))
+    return setups
+
+
+# --------------------------------------------------------------------------------------------
+# Kubernetes
+# --------------------------------------------------------------------------------------------
+
+# Node labels that name a GPU model: GPU Feature Discovery, GKE, Karpenter on AWS, EKS, AMD's
+# device plugin labeller, and the plain ``accelerator`` label of many cluster guides.
+_GPU_LABELS = (
+    "nvidia.com/gpu.product",
+    "cloud.google.com/gke-accelerator",
+    "karpenter.k8s.aws/instance-gpu-name",
+    "k8s.amazonaws.com/accelerator",
+    "amd.com/gpu.product-name",
+    "nvidia.com/gpu.family",
+    "accelerator",
+)
+
+
+@dataclass
+class _ConfigMap:
+    data: dict[str, tuple[str, Location]] = field(default_factory=dict)
+    same_file: bool = True
+
+
+def _configmaps(roots: list[yaml.Node], doc: _Doc, same_file: bool = True) -> dict[str, _ConfigMap]:
+    found: dict[str, _ConfigMap] = {}
+    for root in roots:
+        if doc.text(doc.get(root, "kind")) != "ConfigMap":
+            continue
+        name = doc.text(doc.get(doc.get(root, "metadata"), "name"))
+        if not name:
+            continue
+        cm = _ConfigMap(same_file=same_file)
+        for key, value in doc.items(doc.get(root, "data")):
+            text = doc.text(value)
+            if text is not None and isinstance(key, yaml.ScalarNode):
+                cm.data[key.value] = (text, doc.key_loc(key, value))
+        found[name] = cm
+    return found
+
+
+def _sibling_configmaps(doc: _Doc) -> dict[str, _ConfigMap]:
+    """ConfigMaps defined in the other YAML files of this file's directory (read once per run)."""
+    if doc.context is None:
+        return {}
+    directory = Path(doc.path).parent
+    context = doc.context
+
+    def collect() -> dict[str, _ConfigMap]:
+        found: dict[str, _ConfigMap] = {}
+        base = directory if directory.is_absolute() else context.root / directory
+        try:
+            names = sorted(p.name for p in base.iterdir() if p.suffix in (".yaml", ".yml"))
+        except OSError:
+            return found
+        for name in names[:200]:
+            text = _read(doc, directory / name)
+            if not text or "ConfigMap" not in text:
+                continue
+            try:
+                roots = _compose(text)
+            except ExtractError:
+                continue
+            other = _Doc(str(directory / name), text.split("\n"), _Budget(), None)
+            try:
+                found.update(_configmaps(roots, other, same_file=False))
+            except ExtractError:
+                continue
+        return found
+
+    return context.cached(("configmaps", str(directory)), collect)  # type: ignore[return-value]
+
+
+_K8S_VAR = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+
+
+def _k8s_expand(text: str, env: dict[str, EnvVal]) -> str:
+    return _k8s_expand_map(text, env)[0]
+
+
+def _k8s_expand_map(text: str, env: dict[str, EnvVal]) -> tuple[str, _OffsetMap]:
+    """``$(VAR)`` from the container's env, ``$$`` escapes; unknown references stay as written."""
+
+    def repl(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        value = env.get(match.group(1))
+        return value.value if value is not None else match.group(0)
+
+    return _subst(text, _K8S_VAR, repl)
+
+
+def _container_env(container: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap]) -> dict[str, EnvVal]:
+    env: dict[str, EnvVal] = {}
+    for entry in doc.seq(doc.get(container, "envFrom")):
+        pair = doc.pair(entry, "configMapRef")
+        name = doc.text(doc.get(pair[1], "name")) if pair else None
+        cm = _lookup_configmap(name, doc, configmaps)
+        if cm is None or pair is None:
+            continue
+        prefix = doc.text(doc.get(entry, "prefix")) or ""
+        for key, (value, loc) in cm.data.items():
+            env[prefix + key] = EnvVal(value, loc if cm.same_file else doc.loc(pair[0]))
+    for entry in doc.seq(doc.get(container, "env")):
+        name_pair = doc.pair(entry, "name")
+        if name_pair is None or doc.text(name_pair[1]) is None:
+            continue
+        name = doc.text(name_pair[1]) or ""
+        value = doc.text(doc.get(entry, "value"))
+        loc = doc.key_loc(*name_pair)
+        if value is not None:
+            env[name] = EnvVal(_k8s_expand(value, env), loc)
+            continue
+        ref = doc.get(doc.get(entry, "valueFrom"), "configMapKeyRef")
+        cm = _lookup_configmap(doc.text(doc.get(ref, "name")), doc, configmaps)
+        key = doc.text(doc.get(ref, "key"))
+        if cm is not None and key in cm.data:
+            value, cm_loc = cm.data[key]
+            env[name] = EnvVal(value, cm_loc if cm.same_file else loc)
+    return env
+
+
+def _lookup_configmap(name: str | None, doc: _Doc, configmaps: dict[str, _ConfigMap]) -> _ConfigMap | None:
+    if not name:
+        return None
+    if name in configmaps:
+        return configmaps[name]
+    return _sibling_configmaps(doc).get(name)
+
+
+def _k8s_toks(node: yaml.Node | None, doc: _Doc, env: dict[str, EnvVal]) -> list[Tok] | None:
+    if node is None:
+        return None
+    toks: list[Tok] = []
+    for item in _as_list(node, doc):
+        value = doc.text(item)
+        if value is not None:
+            expanded, offsets = _k8s_expand_map(value, env)
+            toks.append(doc.tok(item, expanded, offsets))
+    return toks
+
+
+def _gpu(pod: yaml.Node, doc: _Doc) -> tuple[str, Location] | None:
+    for key, value in doc.items(doc.get(pod, "nodeSelector")):
+        if isinstance(key, yaml.ScalarNode) and key.value in _GPU_LABELS and doc.text(value):
+            return doc.text(value) or "", doc.key_loc(key, value)
+    affinity = doc.get(doc.get(pod, "affinity"), "nodeAffinity")
+    required = doc.get(doc.get(affinity, "requiredDuringSchedulingIgnoredDuringExecution"), "nodeSelectorTerms")
+    terms = doc.seq(required)
+    terms += [doc.get(p, "preference") for p in doc.seq(doc.get(affinity, "preferredDuringSchedulingIgnoredDuringExecution"))]
+    for term in terms:
+        for expr in doc.seq(doc.get(term, "matchExpressions")):
+            key_pair = doc.pair(expr, "key")
+            if key_pair is None or doc.text(key_pair[1]) not in _GPU_LABELS:
+                continue
+            if (doc.text(doc.get(expr, "operator")) or "In") != "In":
+                continue
+            values = [doc.text(v) for v in doc.seq(doc.get(expr, "values")) if doc.text(v)]
+            if values:
+                return values[0] or "", doc.loc(key_pair[1])
+    return None
+
+
+def _kubernetes(root: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap]) -> list[Setup]:
+    kind = doc.text(doc.get(root, "kind")) or "Pod"
+    name = doc.text(doc.get(doc.get(root, "metadata"), "name")) or "?"
+    setups: list[Setup] = []
+    for node, _ in _walk(root, doc.budget):
+        if not isinstance(node, yaml.MappingNode):
+            continue
+        containers = doc.get(node, "containers")
+        if not isinstance(containers, yaml.SequenceNode):
+            continue
+        gpu = _gpu(node, doc)
+        for container in doc.seq(containers) + doc.seq(doc.get(node, "initContainers")):
+            setups.extend(_container(container, doc, configmaps, f"{kind}/{name}", gpu))
+    return setups
+
+
+def _container(container: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap], owner: str, gpu: tuple[str, Location] | None) -> list[Setup]:
+    cname = doc.text(doc.get(container, "name")) or "?"
+    env = _container_env(container, doc, configmaps)
+    image_node = doc.get(container, "image")
+    image = doc.tok(image_node) if doc.text(image_node) is not None else None  # type: ignore[arg-type]
+    command = _k8s_toks(doc.get(container, "command"), doc, env)
+    args = _k8s_toks(doc.get(container, "args"), doc, env)
+    setups = container_setups(image, command, args, env, path=doc.path, kind="yaml", label=f"{owner}/{cname}")
+    for setup in setups:
+        if gpu is not None:
+            setup.set(GPU, gpu[0], gpu[1], "node-selector")
+    return setups
+
+
+# --------------------------------------------------------------------------------------------
+# GitHub Actions workflows
+# --------------------------------------------------------------------------------------------
+
+
+def _is_workflow(path: str, roots: list[yaml.Node], doc: _Doc) -> bool:
+    if len(roots) != 1:
+        return False
+    jobs = doc.get(roots[0], "jobs")
+    if not isinstance(jobs, yaml.MappingNode):
+        return False
+    if ".github/workflows" in Path(path).as_posix():
+        return True
+    return any(doc.get(job, "runs-on") is not None or doc.get(job, "steps") is not None for _, job in doc.items(jobs))
+
+
+def _env_block(node: yaml.Node | None, doc: _Doc, base: dict[str, EnvVal]) -> dict[str, EnvVal]:
+    env = dict(base)
+    for key, value in doc.items(node):
+        text = doc.text(value)
+        if text is not None and isinstance(key, yaml.ScalarNode):
+            env[key.value] = EnvVal(_gh_expand(text, env), doc.key_loc(key, value))
+    return env
+
+
+_GH_EXPR = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
+
+
+def _gh_expand(text: str, env: dict[str, EnvVal]) -> str:
+    def repl(match: re.Match[str]) -> str:
+        expr = match.group(1)
+        if expr.startswith("env.") and expr[4:] in env:
+            return env[expr[4:]].value
+        return match.group(0)
+
+    return _GH_EXPR.sub(repl, text)
+
+
+def _matrix_values(job: yaml.Node, doc: _Doc) -> dict[str, str]:
+    """``matrix.x`` that has exactly one value is as good as a constant."""
+    values: dict[str, str] = {}
+    for key, value in doc.items(doc.get(doc.get(job, "strategy"), "matrix")):
+        items = doc.seq(value) if isinstance(value, yaml.SequenceNode) else [value]
+        texts = [doc.text(v) for v in items]
+        if len(texts) == 1 and texts[0] is not None and isinstance(key, yaml.ScalarNode):
+            values[key.value] = texts[0]
+    return values
+
+
+def _workflow(roots: list[yaml.Node], doc: _Doc) -> list[Setup]:
+    root = roots[0]
+    workflow_env = _env_block(doc.get(root, "env"), doc, {})
+    setups: list[Setup] = []
+    for job_key, job in doc.items(doc.get(root, "jobs")):
+        job_name = doc.text(job_key) or "?"
+        job_env = _env_block(doc.get(job, "env"), doc, workflow_env)
+        matrix = _matrix_values(job, doc)
+        setups.extend(_workflow_services(job, job_name, doc))
+        for index, step in enumerate(doc.seq(doc.get(job, "steps"))):
+            setups.extend(_workflow_step(step, index, job_name, job_env, matrix, doc))
+    return setups
+
+
+def _workflow_services(job: yaml.Node, job_name: str, doc: _Doc) -> list[Setup]:
+    setups: list[Setup] = []
+    services = [(doc.text(k) or "?", v) for k, v in doc.items(doc.get(job, "services"))]
+    container = doc.get(job, "container")
+    if container is not None:
+        services.append(("container", container))
+    for name, service in services:
+        image_node = doc.get(service, "image") if isinstance(service, yaml.MappingNode) else service
+        if doc.text(image_node) is None:
+            continue
+        env = _env_block(doc.get(service, "env"), doc, {})
+        setups.extend(container_setups(doc.tok(image_node), None, None, env, path=doc.path, kind="yaml", label=f"{job_name}/{name}"))  # type: ignore[arg-type]
+    return setups
+
+
+def _workflow_step(step: yaml.Node, index: int, job_name: str, job_env: dict[str, EnvVal], matrix: dict[str, str], doc: _Doc) -> list[Setup]:
+    run = doc.get(step, "run")
+    if doc.text(run) is None:
+        return []
+    shell = (doc.text(doc.get(step, "shell")) or "bash").split()[0]
+    if shell in ("python", "pwsh", "powershell", "cmd"):
+        return []
+    env = _env_block(doc.get(step, "env"), doc, job_env)
+    label = f"{job_name}/{doc.text(doc.get(step, 'name')) or doc.text(doc.get(step, 'id')) or index}"
+
+    def resolve(expr: str) -> str | None:
+        scope, _, name = expr.partition(".")
+        if scope == "env" and name in env:
+            return env[name].value
+        if scope == "matrix" and name in matrix:
+            return matrix[name]
+        return None
+
+    script = doc.text(run) or ""
+    return setups_from_text(script, doc.path, locate=doc.locator(run) or _const(doc.loc(run)), env=env, kind="yaml", label=label, context=doc.context, resolve_expr=resolve)  # type: ignore[arg-type]
+
+
+def _const(loc: Location) -> Locator:
+    return lambda k: (loc.line, loc.column)
+
+
+# --------------------------------------------------------------------------------------------
+# Helm values
+# --------------------------------------------------------------------------------------------
+
+_ARGS_KEYS = ("extraArgs", "args", "arguments", "serverArgs", "extra_args", "engineArgs", "additionalArgs", "vllmArgs")
+_MODEL_KEYS = ("model", "modelName", "modelId", "model_id", "modelURL", "modelUrl", "modelPath", "model_name", "servedModelName", "modelID")
+_FRAMEWORK_WORDS = {"vllm": "vllm", "tgi": "tgi", "textgenerationinference": "tgi", "sglang": "sglang", "llamacpp": "llama.cpp", "ollama": "ollama"}
+_LAUNCHER = {
+    "vllm": ["vllm", "serve"],
+    "tgi": ["text-generation-launcher"],
+    "sglang": ["python", "-m", "sglang.launch_server"],
+    "llama.cpp": ["llama-server"],
+}
+_MODEL_FLAG = {"vllm": "--model", "tgi": "--model-id", "sglang": "--model-path", "llama.cpp": "--model"}
+
+
+def _kebab(key: str) -> str:
+    return "--" + re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", key).replace("_", "-").lower()
+
+
+def _image_of(node: yaml.Node, doc: _Doc) -> str | None:
+    image = doc.get(node, "image")
+    text = doc.text(image) or doc.text(doc.get(image, "repository")) or doc.text(doc.get(node, "repository"))
+    return text
+
+
+def _framework_of(chain: list[yaml.Node], keys: tuple[str, ...], doc: _Doc, fallback: str | None) -> str | None:
+    for node in reversed(chain):
+        image = _image_of(node, doc)
+        if image and image_framework(image):
+            return image_framework(image)
+    for key in reversed(keys):
+        word = re.sub(r"[^a-z]", "", key.lower())
+        if word in _FRAMEWORK_WORDS:
+            return _FRAMEWORK_WORDS[word]
+    return fallback
+
+
+def _file_framework(root: yaml.Node, doc: _Doc) -> str | None:
+    found = set()
+    for node, _ in _walk(root, doc.budget):
+        text = doc.text(node)
+        if text and image_framework(text):
+            found.add(image_framework(text))
+    return found.pop() if len(found) == 1 else None
+
+
+def _helm_values(roots: list[yaml.Node], doc: _Doc) -> list[Setup]:
+    setups: list[Setup] = []
+    for root in roots:
+        fallback = _file_framework(root, doc)
+        setups.extend(_helm_root(root, doc, fallback))
+        setups.extend(_ollama_model_lists(root, doc))
+    return setups
+
+
+def _helm_root(root: yaml.Node, doc: _Doc, fallback: str | None) -> list[Setup]:
+    parents: dict[int, yaml.Node] = {}
+    for node, _ in _walk(root, doc.budget):
+        for _, child in doc.items(node) if isinstance(node, yaml.MappingNode) else []:
+            parents.setdefault(id(child), node)
+        for child in node.value if isinstance(node, yaml.SequenceNode) else []:
+            parents.setdefault(id(child), node)
+    setups: list[Setup] = []
+    for node, keys in _walk(root, doc.budget):
+        if not isinstance(node, yaml.MappingNode) or not _is_candidate(node, doc):
+            continue
+        chain = _chain(node, parents)
+        if any(_is_candidate(p, doc) for p in chain[:-1] if isinstance(p, yaml.MappingNode)):
+            continue  # folded into the outermost candidate
+        framework = _framework_of(chain, keys, doc, fallback)
+        if framework is None:
+            continue
+        setups.extend(_helm_setup(node, framework, doc, keys))
+    return setups
+
+
+def _chain(node: yaml.Node, parents: dict[int, yaml.Node]) -> list[yaml.Node]:
+    chain = [node]
+    while id(chain[-1]) in parents and len(chain) < 64:
+        chain.append(parents[id(chain[-1])])
+    return list(reversed(chain))
+
+
+def _is_candidate(node: yaml.Node, doc: _Doc) -> bool:
+    for key, value in doc.items(node):
+        name = doc.text(key)
+        if name in _ARGS_KEYS and (isinstance(value, yaml.SequenceNode) or doc.text(value)):
+            return True
+        if name in _MODEL_KEYS and doc.text(value):
+            return True
+    return False
+
+
+def _helm_setup(node: yaml.Node, framework: str, doc: _Doc, keys: tuple[str, ...]) -> list[Setup]:
+    label = ".".join(keys) or None
+    if framework == "ollama":
+        return _helm_ollama(node, doc, label)
+    argv: list[Tok] = []
+    env: dict[str, EnvVal] = {}
+    origin = _helm_origin(node, doc)
+    for member in _members(node, doc):
+        for key, value in doc.items(member):
+            name = doc.text(key) or ""
+            if name in _MODEL_KEYS and doc.text(value) and not any(t.text == _MODEL_FLAG[framework] for t in argv):
+                argv += [Tok(_MODEL_FLAG[framework], doc.loc(key)), doc.tok(value)]
+            elif name in _ARGS_KEYS:
+                argv += _command_toks(value, doc, {}) or []
+            elif name == "env":
+                env.update(_helm_env(value, doc))
+            elif isinstance(value, yaml.ScalarNode) and known_flag(framework, _kebab(name)):
+                argv += _flag_from_key(key, value, name, doc)
+    head = [Tok(word, origin) for word in _LAUNCHER[framework]]
+    return interpret(head + argv, env, path=doc.path, kind="yaml", origin=origin, label=label)
+
+
+def _helm_origin(node: yaml.Node, doc: _Doc) -> Location | None:
+    """The model key of a values block, else its first argument list, else its first key."""
+    pairs = doc.items(node)
+    for wanted in (_MODEL_KEYS, _ARGS_KEYS):
+        for key, _ in pairs:
+            if doc.text(key) in wanted:
+                return doc.loc(key)
+    return doc.loc(pairs[0][0]) if pairs else None
+
+
+def _members(node: yaml.Node, doc: _Doc) -> list[yaml.Node]:
+    """The candidate mapping and its nested config mappings (``vllmConfig:``, ``engine:`` …)."""
+    members = [node]
+    for key, value in doc.items(node):
+        if isinstance(value, yaml.MappingNode) and (doc.text(key) or "") not in ("image", "resources", "env", "nodeSelector", "affinity"):
+            members.append(value)
+    return members
+
+
+def _flag_from_key(key: yaml.Node, value: yaml.Node, name: str, doc: _Doc) -> list[Tok]:
+    text = doc.text(value)
+    loc = doc.key_loc(key, value)
+    if text is None:
+        return []
+    if value.tag == "tag:yaml.org,2002:bool" or text.lower() in ("true", "false"):
+        return [Tok(f"{_kebab(name)}={text.lower()}", loc)]
+    return [Tok(_kebab(name), loc), Tok(text, loc)]
+
+
+def _helm_env(node: yaml.Node, doc: _Doc) -> dict[str, EnvVal]:
+    env: dict[str, EnvVal] = {}
+    for entry in doc.seq(node):
+        pair = doc.pair(entry, "name")
+        value = doc.text(doc.get(entry, "value"))
+        if pair is not None and doc.text(pair[1]) and value is not None:
+            env[doc.text(pair[1]) or ""] = EnvVal(value, doc.key_loc(*pair))
+    for key, value in doc.items(node):
+        if doc.text(value) is not None and isinstance(key, yaml.ScalarNode):
+            env[key.value] = EnvVal(doc.text(value) or "", doc.key_loc(key, value))
+    return env
+
+
+def _helm_ollama(node: yaml.Node, doc: _Doc, label: str | None) -> list[Setup]:
+    setups: list[Setup] = []
+    for key, value in doc.items(node):
+        if doc.text(key) in _MODEL_KEYS and doc.text(value):
+            setups += interpret([Tok("ollama", doc.loc(key)), Tok("pull", doc.loc(key)), doc.tok(value)], path=doc.path, kind="yaml", label=label)
+    return setups
+
+
+def _ollama_model_lists(root: yaml.Node, doc: _Doc) -> list[Setup]:
+    """The ollama chart: ``ollama.models.pull: [tag, …]`` / ``models.run`` / ``models: [tag]``."""
+    setups: list[Setup] = []
+    for node, keys in _walk(root, doc.budget):
+        if not isinstance(node, yaml.SequenceNode) or not keys or "ollama" not in [k.lower() for k in keys]:
+            continue
+        if keys[-1] not in ("pull", "run", "models", "create"):
+            continue
+        for item in doc.seq(node):
+            tag = doc.text(item) or doc.text(doc.get(item, "name"))
+            if tag:
+                loc = doc.loc(item)
+                setups += interpret([Tok("ollama", loc), Tok("pull", loc), Tok(tag, loc)], path=doc.path, kind="yaml", label=".".join(keys))
+    return setups

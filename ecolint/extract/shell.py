@@ -1,0 +1,942 @@
+"""Shell scripts -> argv + env with locations -> launch.py.
+
+A small positional tokenizer finds the words of each simple command (quotes, backslash
+continuations, comments, operators, redirections, heredocs, ``NAME=( … )`` arrays); ``shlex``
+then unquotes each word after variable expansion. Nothing is executed: ``$(…)`` stays unknown.
+
+Bash semantics kept on purpose: a ``#`` line inside a backslash continuation ends the command
+(the comment swallows the rest of the joined line); only exported variables and ``VAR=x cmd``
+prefixes reach the launcher's environment; ``echo "vllm serve …"`` is a string, not a command.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from ecolint.extract import ExtractContext
+from ecolint.extract.launch import EnvVal, Locator, Tok, basename, container_setups, interpret
+from ecolint.setups import Location, Setup
+
+ExprResolver = Callable[[str], "str | None"]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?)=")
+_KEYWORDS = {"then", "do", "else", "elif", "if", "while", "until", "!", "{", "}", "fi", "done", "esac", "time"}
+_META = set(" \t\n;&|()<>")
+_MAX_COMMANDS = 20000  # a bound on pathological input, far above any real script
+
+
+class _TokenError(Exception):
+    pass
+
+
+# --------------------------------------------------------------------------------------------
+# Locating
+# --------------------------------------------------------------------------------------------
+
+
+def text_locator(text: str, line_base: int = 0, col_base: int = 0) -> Locator:
+    """offset -> (line, column), 1-based, for a text that starts at (line_base+1, col_base+1)."""
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def locate(offset: int) -> tuple[int, int]:
+        offset = max(0, min(offset, len(text)))
+        line = bisect_right(starts, offset) - 1
+        col = offset - starts[line] + 1
+        if line == 0:
+            col += col_base
+        return line + line_base + 1, col
+
+    return locate
+
+
+def _location(path: str, locate: Locator, start: int, end: int) -> Location:
+    a = locate(start) or (1, 1)
+    b = locate(end) or a
+    return Location(path, a[0], a[1], b[0], b[1])
+
+
+# --------------------------------------------------------------------------------------------
+# Tokenizer
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Word:
+    raw: str
+    start: int
+    end: int
+    array: list["_Word"] | None = None
+
+
+@dataclass
+class _Heredoc:
+    delim: str
+    quoted: bool
+    strip_tabs: bool
+    body: str = ""
+    body_start: int = 0
+
+
+@dataclass
+class _Redirect:
+    op: str
+    target: _Word | None
+    heredoc: _Heredoc | None = None
+
+
+@dataclass
+class _Cmd:
+    words: list[_Word] = field(default_factory=list)
+    redirects: list[_Redirect] = field(default_factory=list)
+    broken: bool = False
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.n = len(text)
+        self.i = 0
+        self.cmds: list[_Cmd] = []
+        self.cur = _Cmd()
+        self.pending: list[_Heredoc] = []
+
+    # -- commands ---------------------------------------------------------------------------
+    def end_cmd(self) -> None:
+        if self.cur.words or self.cur.redirects:
+            if not self.cur.broken:
+                self.cmds.append(self.cur)
+        self.cur = _Cmd()
+
+    def scan(self) -> list[_Cmd]:
+        text = self.text
+        while self.i < self.n and len(self.cmds) < _MAX_COMMANDS:
+            ch = text[self.i]
+            nxt = text[self.i + 1] if self.i + 1 < self.n else ""
+            if ch in " \t\r":
+                self.i += 1
+            elif ch == "\\" and nxt == "\n":
+                self.i += 2
+            elif ch == "\n":
+                self.i += 1
+                self.end_cmd()
+                self.read_heredocs()
+            elif ch == "#":
+                self.skip_to_eol()
+            elif ch in ";()":
+                self.i += 1
+                self.end_cmd()
+            elif ch == "&" and nxt == ">":
+                self.redirect()
+            elif ch in "&|":
+                self.i += 2 if nxt in "&|" and nxt else 1
+                self.end_cmd()
+            elif ch in "<>":
+                self.redirect()
+            else:
+                self.word_or_fd()
+        self.end_cmd()
+        return self.cmds
+
+    def skip_to_eol(self) -> None:
+        end = self.text.find("\n", self.i)
+        self.i = self.n if end < 0 else end
+
+    def fail_line(self) -> None:
+        """A tokenising error skips the command it is in, then scanning goes on."""
+        self.cur.broken = True
+        self.skip_to_eol()
+
+    # -- words ------------------------------------------------------------------------------
+    def word_or_fd(self) -> None:
+        start = self.i
+        try:
+            end = self.read_word(start)
+        except _TokenError:
+            self.fail_line()
+            return
+        raw = self.text[start:end]
+        if raw.isdigit() and end < self.n and self.text[end] in "<>":
+            self.i = end
+            self.redirect()
+            return
+        word = _Word(raw, start, end)
+        self.i = end
+        if _ASSIGN.match(raw) and raw.endswith("=") and end < self.n and self.text[end] == "(":
+            try:
+                word.array = self.read_array()
+            except _TokenError:
+                self.fail_line()
+                return
+            word.end = self.i
+        self.cur.words.append(word)
+
+    def read_array(self) -> list[_Word]:
+        """``NAME=( a b # comment \n c )`` — elements may span lines and carry comments."""
+        self.i += 1  # "("
+        items: list[_Word] = []
+        while self.i < self.n:
+            ch = self.text[self.i]
+            if ch in " \t\r\n":
+                self.i += 1
+            elif ch == "\\" and self.text[self.i + 1 : self.i + 2] == "\n":
+                self.i += 2
+            elif ch == "#":
+                self.skip_to_eol()
+            elif ch == ")":
+                self.i += 1
+                return items
+            else:
+                end = self.read_word(self.i)
+                if end == self.i:
+                    raise _TokenError("bad array element")
+                items.append(_Word(self.text[self.i : end], self.i, end))
+                self.i = end
+        raise _TokenError("unclosed array")
+
+    def read_word(self, i: int) -> int:
+        text, n = self.text, self.n
+        while i < n:
+            ch = text[i]
+            if ch in _META:
+                return i
+            if ch == "\\":
+                i += 2
+            elif ch == "'":
+                close = text.find("'", i + 1)
+                if close < 0:
+                    raise _TokenError("unclosed single quote")
+                i = close + 1
+            elif ch == '"':
+                i = self.read_double(i + 1)
+            elif ch == "`":
+                i = self.read_backtick(i + 1)
+            elif ch == "$" and text.startswith("${{", i):
+                close = text.find("}}", i + 3)
+                if close < 0:
+                    raise _TokenError("unclosed expression")
+                i = close + 2
+            elif ch == "$" and i + 1 < n and text[i + 1] in "({":
+                i = self.read_balanced(i + 1)
+            else:
+                i += 1
+        return i
+
+    def read_double(self, i: int) -> int:
+        text, n = self.text, self.n
+        while i < n:
+            ch = text[i]
+            if ch == "\\":
+                i += 2
+            elif ch == '"':
+                return i + 1
+            elif ch == "`":
+                i = self.read_backtick(i + 1)
+            elif ch == "$" and i + 1 < n and text[i + 1] in "({":
+                i = self.read_balanced(i + 1)
+            else:
+                i += 1
+        raise _TokenError("unclosed double quote")
+
+    def read_backtick(self, i: int) -> int:
+        text = self.text
+        while i < self.n:
+            if text[i] == "\\":
+                i += 2
+            elif text[i] == "`":
+                return i + 1
+            else:
+                i += 1
+        raise _TokenError("unclosed backtick")
+
+    def read_balanced(self, i: int) -> int:
+        """From an opening ``(`` or ``{`` to just after its match, quotes respected."""
+        text = self.text
+        opener = text[i]
+        closer = ")" if opener == "(" else "}"
+        depth = 0
+        while i < self.n:
+            ch = text[i]
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == "'" and opener == "(":
+                close = text.find("'", i + 1)
+                if close < 0:
+                    raise _TokenError("unclosed quote")
+                i = close + 1
+                continue
+            if ch == '"':
+                i = self.read_double(i + 1)
+                continue
+            if ch == opener:
+                depth += 1
+            elif ch == closer:
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+        raise _TokenError("unbalanced expansion")
+
+    # -- redirections and heredocs ----------------------------------------------------------
+    _OPS = ("<<<", "<<-", "&>>", "<<", "<>", "<&", ">>", ">&", ">|", "&>", "<", ">")
+
+    def redirect(self) -> None:
+        op = next(o for o in self._OPS if self.text.startswith(o, self.i))
+        self.i += len(op)
+        while self.i < self.n and self.text[self.i] in " \t":
+            self.i += 1
+        start = self.i
+        try:
+            end = self.read_word(start)
+        except _TokenError:
+            self.fail_line()
+            return
+        target = _Word(self.text[start:end], start, end) if end > start else None
+        self.i = end
+        heredoc = None
+        if op in ("<<", "<<-") and target is not None:
+            quoted = any(q in target.raw for q in "'\"\\")
+            delim = target.raw.replace("'", "").replace('"', "").replace("\\", "")
+            heredoc = _Heredoc(delim, quoted, op == "<<-")
+            self.pending.append(heredoc)
+        self.cur.redirects.append(_Redirect(op, target, heredoc))
+
+    def read_heredocs(self) -> None:
+        for doc in self.pending:
+            doc.body_start = self.i
+            body_end = self.n
+            while self.i < self.n:
+                eol = self.text.find("\n", self.i)
+                line_end = self.n if eol < 0 else eol
+                line = self.text[self.i : line_end].rstrip("\r")
+                if (line.lstrip("\t") if doc.strip_tabs else line) == doc.delim:
+                    body_end = self.i
+                    self.i = line_end + 1 if eol >= 0 else self.n
+                    break
+                self.i = line_end + 1 if eol >= 0 else self.n
+            else:
+                body_end = self.n
+            doc.body = self.text[doc.body_start : body_end]
+        self.pending = []
+
+
+# --------------------------------------------------------------------------------------------
+# Expansion
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Var:
+    value: str | list[Tok]
+    loc: Location | None
+    exported: bool = False
+    locate: Locator | None = None
+
+
+@dataclass
+class _State:
+    path: str
+    locate: Locator
+    vars: dict[str, _Var]
+    kind: str
+    label: str | None
+    context: ExtractContext | None
+    resolve_expr: ExprResolver | None = None
+    allexport: bool = False
+    depth: int = 0
+
+
+_SPECIAL = set("@*#?$!-0123456789")
+
+
+def _escape(value: str, quoted: bool) -> str:
+    """Make an expanded value literal for shlex: bash never re-reads quotes from expansions."""
+    if quoted:
+        return re.sub(r'(["\\])', r"\\\1", value)
+    return re.sub(r"([\"'\\])", r"\\\1", value)
+
+
+class _Expander:
+    def __init__(self, state: _State) -> None:
+        self.state = state
+        self.used_vars: list[_Var] = []
+
+    def lookup(self, name: str) -> _Var | None:
+        var = self.state.vars.get(name)
+        if var is not None:
+            self.used_vars.append(var)
+        return var
+
+    def scalar(self, name: str) -> str | None:
+        var = self.lookup(name)
+        if var is None:
+            return None
+        if isinstance(var.value, list):
+            return var.value[0].text if var.value else ""
+        return var.value
+
+    def param(self, body: str, quoted: bool) -> str:
+        """The text of ``${body}`` (already unquoted context-escaped)."""
+        if body.startswith("{") and body.endswith("}"):  # GitHub ${{ expr }}
+            expr = body[1:-1].strip()
+            resolved = self.state.resolve_expr(expr) if self.state.resolve_expr else None
+            return _escape(resolved, quoted) if resolved is not None else "${{" + expr.replace(" ", "") + "}}"
+        if body.startswith("#"):
+            return "$(...)"
+        match = re.match(r"([A-Za-z_][A-Za-z0-9_]*|\d+|[@*])(\[[^\]]*\])?(.*)$", body, re.S)
+        if not match:
+            return "$(...)"
+        name, index, rest = match.group(1), match.group(2), match.group(3)
+        if index and index not in ("[@]", "[*]"):
+            value = self._indexed(name, index[1:-1])
+        elif index:
+            var = self.lookup(name)
+            value = " ".join(t.text for t in var.value) if var and isinstance(var.value, list) else self.scalar(name)
+        else:
+            value = self.scalar(name)
+        op = re.match(r"(:?[-=+?])(.*)$", rest, re.S)
+        if op:
+            kind, word = op.group(1), op.group(2)
+            empty = value is None or (kind.startswith(":") and value == "")
+            if kind.endswith(("-", "=")):
+                value = self.expand_text(word, quoted) if empty else _escape(value or "", quoted)
+                return value
+            if kind.endswith("+"):
+                return "" if empty else self.expand_text(word, quoted)
+            return _escape(value, quoted) if value is not None else "${" + name + "}"
+        if value is None:
+            return "$" + name if name.isidentifier() else "$(...)"
+        return _escape(value, quoted)
+
+    def _indexed(self, name: str, index: str) -> str | None:
+        var = self.lookup(name)
+        if var is None or not isinstance(var.value, list):
+            return self.scalar(name) if index == "0" else None
+        try:
+            return var.value[int(index)].text
+        except (ValueError, IndexError):
+            return None
+
+    def expand_text(self, raw: str, quoted: bool = False) -> str:
+        """Expand ``$VAR`` forms in ``raw``; returns shlex-ready text."""
+        out: list[str] = []
+        i, n = 0, len(raw)
+        in_double = quoted
+        while i < n:
+            ch = raw[i]
+            if ch == "\\" and i + 1 < n:
+                out.append(raw[i : i + 2])
+                i += 2
+            elif ch == "'" and not in_double:
+                close = raw.find("'", i + 1)
+                close = n - 1 if close < 0 else close
+                out.append(raw[i : close + 1])
+                i = close + 1
+            elif ch == '"':
+                in_double = not in_double if not quoted else in_double
+                out.append(ch)
+                i += 1
+            elif ch == "`":
+                close = raw.find("`", i + 1)
+                i = n if close < 0 else close + 1
+                out.append("$(...)")
+            elif ch == "$" and raw.startswith("${{", i):
+                close = raw.find("}}", i)
+                close = n - 2 if close < 0 else close
+                out.append(self.param("{" + raw[i + 3 : close] + "}", in_double))
+                i = close + 2
+            elif ch == "$" and i + 1 < n and raw[i + 1] == "(":
+                i = _skip_balanced(raw, i + 1)
+                out.append("$(...)")
+            elif ch == "$" and i + 1 < n and raw[i + 1] == "{":
+                end = _skip_balanced(raw, i + 1)
+                out.append(self.param(raw[i + 2 : end - 1], in_double))
+                i = end
+            elif ch == "$" and i + 1 < n and (raw[i + 1] in _SPECIAL or raw[i + 1].isalpha() or raw[i + 1] == "_"):
+                match = _NAME.match(raw, i + 1)
+                if match:
+                    out.append(self.param(match.group(0), in_double))
+                    i = match.end()
+                else:
+                    special = raw[i + 1]
+                    out.append("" if special in "@*" else "$(...)")
+                    i += 2
+            else:
+                out.append(ch)
+                i += 1
+        return "".join(out)
+
+
+def _skip_balanced(raw: str, i: int) -> int:
+    opener = raw[i]
+    closer = ")" if opener == "(" else "}"
+    depth = 0
+    while i < len(raw):
+        ch = raw[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == opener:
+            depth += 1
+        elif ch == closer:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return len(raw)
+
+
+_ARRAY_REF = re.compile(r'^"?\$\{([A-Za-z_][A-Za-z0-9_]*)\[[@*]\]\}"?$')
+_VAR_REF = re.compile(r'^"?\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))"?$')
+
+
+def _simple_locate(word: _Word, value: str, locate: Locator) -> Locator | None:
+    """Offsets inside a word's value -> file positions, when the word is written verbatim."""
+    raw = word.raw
+    if raw == value:
+        shift = 0
+    elif len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" and raw[1:-1] == value and "\\" not in value:
+        shift = 1
+    else:
+        return None
+    return lambda k: locate(word.start + shift + k)
+
+
+def _expand_word(word: _Word, st: _State) -> list[Tok]:
+    """One raw word -> argv Toks (arrays and unquoted expansions may give several, ``"$@"`` none)."""
+    array_ref = _ARRAY_REF.match(word.raw)
+    if array_ref:
+        var = st.vars.get(array_ref.group(1))
+        if var is not None and isinstance(var.value, list):
+            return list(var.value)
+    expander = _Expander(st)
+    text = expander.expand_text(word.raw)
+    try:
+        values = shlex.split(text, posix=True)
+    except ValueError as exc:
+        raise _TokenError(str(exc)) from exc
+    loc = _location(st.path, st.locate, word.start, word.end)
+    ref = _VAR_REF.match(word.raw)
+    if ref and expander.used_vars and expander.used_vars[0].loc is not None:
+        var = expander.used_vars[0]
+        var_locate = var.locate if len(values) == 1 else None
+        return [Tok(v, var.loc, var_locate) for v in values]
+    if len(values) == 1:
+        return [Tok(values[0], loc, _simple_locate(word, values[0], st.locate))]
+    return [Tok(v, loc) for v in values]
+
+
+def _assignment_value(word: _Word, st: _State) -> tuple[str, str | list[Tok], Location, Locator | None] | None:
+    match = _ASSIGN.match(word.raw)
+    if not match:
+        return None
+    name = match.group(1)
+    loc = _location(st.path, st.locate, word.start, word.end)
+    if word.array is not None:
+        items: list[Tok] = []
+        for item in word.array:
+            items.extend(_expand_word(item, st))
+        if match.group(2):  # NAME+=( … )
+            prev = st.vars.get(name)
+            if prev is not None and isinstance(prev.value, list):
+                items = prev.value + items
+        return name, items, loc, None
+    raw_value = word.raw[match.end() :]
+    text = _Expander(st).expand_text(raw_value)
+    try:
+        parts = shlex.split(text, posix=True) if text.strip() else [""]
+    except ValueError as exc:
+        raise _TokenError(str(exc)) from exc
+    # An assignment is never word-split; shlex only removes the quoting.
+    value = " ".join(parts)
+    if match.group(2):
+        prev = st.vars.get(name)
+        if prev is not None and isinstance(prev.value, str):
+            value = prev.value + value
+    value_word = _Word(raw_value, word.start + match.end(), word.end)
+    return name, value, loc, _simple_locate(value_word, value, st.locate)
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------
+
+
+def _env_of(st: _State) -> dict[str, EnvVal]:
+    env: dict[str, EnvVal] = {}
+    for name, var in st.vars.items():
+        if var.exported and isinstance(var.value, str):
+            env[name] = EnvVal(var.value, var.loc)
+    return env
+
+
+def _declare(argv_words: list[_Word], builtin: str, st: _State) -> None:
+    export = builtin == "export"
+    for word in argv_words:
+        if word.raw.startswith("-"):
+            export = export or "x" in word.raw
+            continue
+        assigned = _assignment_value(word, st)
+        if assigned is not None:
+            name, value, loc, locate = assigned
+            st.vars[name] = _Var(value, loc, export or st.allexport, locate)
+        elif _NAME.fullmatch(word.raw) and word.raw in st.vars and export:
+            st.vars[word.raw].exported = True
+
+
+def _source(words: list[Tok], st: _State) -> None:
+    """``source .env`` / ``. ./config.sh``: take the file's variables, not its commands."""
+    if st.context is None or st.depth > 1 or not words:
+        return
+    text = _read_relative(st.path, words[0].text, st.context)
+    if text is None:
+        return
+    sub = _State(st.path, lambda k: None, st.vars, st.kind, st.label, st.context, st.resolve_expr, st.allexport, st.depth + 1)
+    sub.locate = lambda k: (0, 0)  # values sourced from another file keep the `source` line
+    source_loc = words[0].loc
+    for cmd in _Scanner(text).scan():
+        try:
+            _assignments_only(cmd, sub, source_loc)
+        except _TokenError:
+            continue
+    st.allexport = sub.allexport
+
+
+def _assignments_only(cmd: _Cmd, st: _State, loc: Location | None) -> None:
+    words = [w for w in cmd.words if w.raw not in _KEYWORDS]
+    if words and words[0].raw in ("export", "declare", "typeset", "readonly", "local"):
+        export = words[0].raw == "export"
+        words = [w for w in words[1:] if not w.raw.startswith("-")]
+    else:
+        export = False
+        if any(not _ASSIGN.match(w.raw) for w in words):
+            return
+    for word in words:
+        assigned = _assignment_value(word, st)
+        if assigned is not None:
+            name, value, _, _ = assigned
+            st.vars[name] = _Var(value, loc, export or st.allexport)
+
+
+def _read_relative(path: str, rel: str, context: ExtractContext) -> str | None:
+    if "$" in rel:
+        return None
+    base = Path(path).parent
+    candidates = [base / rel]
+    if not base.is_absolute():
+        candidates.append(context.root / base / rel)
+    for candidate in candidates:
+        try:
+            text = context.read_text(candidate)
+        except Exception:  # the context's reader is not ours to trust with odd paths
+            text = None
+        if text is not None:
+            return text
+    return None
+
+
+_DOCKER_BOOL = set("dit") | {"P", "q"}
+_DOCKER_BOOL_LONG = {
+    "--detach", "--interactive", "--tty", "--rm", "--privileged", "--init", "--publish-all",
+    "--read-only", "--no-healthcheck", "--oom-kill-disable", "--quiet", "--sig-proxy", "--help",
+}
+_DOCKER_VALUED_SHORT = set("epvwuhlmac")
+
+
+def _docker_env_file(tok: Tok, st: _State, env: dict[str, EnvVal]) -> None:
+    if st.context is None:
+        return
+    text = _read_relative(st.path, tok.text, st.context)
+    for key, value in parse_env_file(text or "").items():
+        env[key] = EnvVal(value, tok.loc)
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """KEY=VALUE lines of a .env / --env-file (comments, ``export``, quotes)."""
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        if line.startswith("export "):
+            line = line[7:].strip()
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        if _NAME.fullmatch(key.strip()):
+            values[key.strip()] = value
+    return values
+
+
+def _docker_run(args: list[Tok], st: _State) -> list[Setup]:
+    """``docker run [opts] IMAGE [ARGS]``: -e/--env, --env-file, --entrypoint; the rest skipped."""
+    env: dict[str, EnvVal] = {}
+    entrypoint: list[Tok] | None = None
+    i = 0
+    while i < len(args):
+        tok = args[i]
+        text = tok.text
+        if not text.startswith("-") or text == "-":
+            break
+        name, eq, inline = text.partition("=")
+        value_tok: Tok | None = Tok(inline, tok.loc) if eq else None
+        short_joined = not text.startswith("--") and len(text) > 2 and text[1] in _DOCKER_VALUED_SHORT and not set(text[1:]) <= _DOCKER_BOOL
+        if short_joined:
+            name, value_tok = text[:2], Tok(text[2:], tok.loc)
+        is_bool = name in _DOCKER_BOOL_LONG or (not name.startswith("--") and set(name[1:]) <= _DOCKER_BOOL)
+        if value_tok is None and not is_bool:
+            nxt = args[i + 1] if i + 1 < len(args) else None
+            unknown_long = name.startswith("--") and name not in _DOCKER_VALUED_LONG
+            if nxt is None or (unknown_long and _looks_like_image(nxt.text)):
+                i += 1
+                continue
+            value_tok = nxt
+            i += 1
+        i += 1
+        if value_tok is None:
+            continue
+        if name in ("-e", "--env"):
+            key, has_eq, value = value_tok.text.partition("=")
+            if has_eq:
+                env[key] = EnvVal(value, span_tok(tok, value_tok))
+            elif key in st.vars and isinstance(st.vars[key].value, str):
+                env[key] = EnvVal(st.vars[key].value, span_tok(tok, value_tok))  # type: ignore[arg-type]
+        elif name == "--env-file":
+            _docker_env_file(value_tok, st, env)
+        elif name == "--entrypoint":
+            entrypoint = [value_tok]
+    if i >= len(args):
+        return []
+    image = args[i]
+    cmd = args[i + 1 :] or None
+    return container_setups(image, entrypoint, cmd, env, path=st.path, kind=st.kind, label=st.label)
+
+
+_DOCKER_VALUED_LONG = {
+    "--env", "--env-file", "--publish", "--volume", "--name", "--gpus", "--shm-size", "--ipc",
+    "--workdir", "--network", "--net", "--runtime", "--entrypoint", "--mount", "--user", "--restart",
+    "--device", "--ulimit", "--hostname", "--label", "--platform", "--cpus", "--memory", "--add-host",
+    "--cap-add", "--cap-drop", "--security-opt", "--log-driver", "--log-opt", "--pull", "--tmpfs",
+    "--volumes-from", "--pid", "--cpuset-cpus", "--expose", "--network-alias", "--group-add",
+}
+
+
+def _looks_like_image(text: str) -> bool:
+    return "/" in text or ":" in text
+
+
+def span_tok(a: Tok, b: Tok) -> Location | None:
+    from ecolint.extract.launch import span
+
+    return span(a.loc, b.loc)
+
+
+def _docker_exec(args: list[Tok], st: _State, env: dict[str, EnvVal]) -> list[Setup]:
+    i = 0
+    while i < len(args) and args[i].text.startswith("-"):
+        name = args[i].text.split("=", 1)[0]
+        takes = name in ("-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file") and "=" not in args[i].text
+        i += 2 if takes else 1
+    return interpret(args[i + 1 :], env, path=st.path, kind=st.kind, label=st.label)
+
+
+def _modelfile_heredoc(cmd: _Cmd, argv: list[Tok], st: _State) -> list[Setup]:
+    """``cat > Modelfile <<EOF … EOF`` (or ``tee Modelfile``): parse the body as a Modelfile."""
+    docs = [r.heredoc for r in cmd.redirects if r.heredoc is not None]
+    if not docs:
+        return []
+    targets = [r.target.raw for r in cmd.redirects if r.op in (">", ">>", ">|") and r.target is not None]
+    if argv and basename(argv[0].text) == "tee":
+        targets += [t.text for t in argv[1:] if not t.text.startswith("-")]
+    if not any(_is_modelfile_name(basename(t.strip("'\""))) for t in targets):
+        return []
+    from ecolint.extract import ExtractError, modelfile
+
+    doc = docs[0]
+    body = doc.body if doc.quoted else _expand_lines(doc.body, st)
+    try:
+        setup = modelfile.parse(body, st.path, lambda k: st.locate(doc.body_start + k), kind=st.kind)
+    except ExtractError:
+        return []
+    return [setup] if setup is not None else []
+
+
+def _expand_lines(body: str, st: _State) -> str:
+    """Unquoted heredocs expand ``$VAR``; lines keep their count so locations stay right."""
+    out = []
+    for line in body.split("\n"):
+        if "$" not in line:
+            out.append(line)
+            continue
+        try:
+            expanded = _Expander(st).expand_text(line.replace('"', '\\"').replace("'", "\\'"))
+            out.append(" ".join(shlex.split(expanded, posix=True)) if expanded.strip() else "")
+        except ValueError:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _is_modelfile_name(name: str) -> bool:
+    lower = name.lower()
+    return lower == "modelfile" or lower.endswith(".modelfile") or lower.startswith("modelfile.")
+
+
+def _set_options(words: list[str], st: _State) -> None:
+    """``set -a`` / ``set -o allexport`` export every later assignment; ``+a`` stops it."""
+    for k, word in enumerate(words):
+        following = words[k + 1] if k + 1 < len(words) else ""
+        if word in ("-o", "+o") and following == "allexport":
+            st.allexport = word == "-o"
+        elif re.fullmatch(r"-[a-zA-Z]+", word) and "a" in word:
+            st.allexport = True
+        elif re.fullmatch(r"\+[a-zA-Z]+", word) and "a" in word:
+            st.allexport = False
+
+
+def _run_cmd(cmd: _Cmd, st: _State) -> list[Setup]:
+    words = list(cmd.words)
+    while words and words[0].raw in _KEYWORDS:
+        words.pop(0)
+    prefix: list[tuple[str, str | list[Tok], Location, Locator | None]] = []
+    while words and _ASSIGN.match(words[0].raw):
+        assigned = _assignment_value(words.pop(0), st)
+        if assigned is not None:
+            prefix.append(assigned)
+    if not words:
+        for name, value, loc, locate in prefix:
+            old = st.vars.get(name)
+            exported = st.allexport or (old is not None and old.exported)
+            st.vars[name] = _Var(value, loc, exported, locate)
+        return _modelfile_heredoc(cmd, [], st)
+    head = words[0].raw
+    if head in ("export", "declare", "typeset", "readonly", "local"):
+        _declare(words[1:], head, st)
+        return []
+    argv: list[Tok] = []
+    for word in words:
+        argv.extend(_expand_word(word, st))
+    if not argv:
+        return []
+    env = _env_of(st)
+    for name, value, loc, _ in prefix:
+        if isinstance(value, str):
+            env[name] = EnvVal(value, loc)
+    return _dispatch(cmd, argv, env, st)
+
+
+def _dispatch(cmd: _Cmd, argv: list[Tok], env: dict[str, EnvVal], st: _State) -> list[Setup]:
+    prog = basename(argv[0].text)
+    if prog == "set":
+        _set_options([t.text for t in argv[1:]], st)
+        return []
+    if prog == "unset":
+        for tok in argv[1:]:
+            st.vars.pop(tok.text, None)
+        return []
+    if prog in ("source", "."):
+        _source(argv[1:], st)
+        return []
+    if prog in ("docker", "podman", "nerdctl"):
+        rest = argv[1:]
+        if rest and rest[0].text == "container":
+            rest = rest[1:]
+        if rest and rest[0].text == "run":
+            return _docker_run(rest[1:], st)
+        if rest and rest[0].text == "exec":
+            return _docker_exec(rest[1:], st, {})
+        return []
+    found = _modelfile_heredoc(cmd, argv, st)
+    return found + interpret(argv, env, path=st.path, kind=st.kind, label=st.label, _depth=st.depth)
+
+
+def _run(text: str, st: _State) -> list[Setup]:
+    setups: list[Setup] = []
+    for cmd in _Scanner(text).scan():
+        try:
+            setups.extend(_run_cmd(cmd, st))
+        except _TokenError:
+            continue  # one command we cannot read; the rest of the script still counts
+    return setups
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
+
+
+def setups_from_text(
+    text: str,
+    path: str,
+    *,
+    locate: Locator | None = None,
+    env: Mapping[str, EnvVal] | None = None,
+    kind: str = "shell",
+    label: str | None = None,
+    context: ExtractContext | None = None,
+    resolve_expr: ExprResolver | None = None,
+    depth: int = 0,
+) -> list[Setup]:
+    """Setups of a shell script (a file, a workflow ``run:`` block, an ``sh -c`` string)."""
+    st = _State(path, locate or text_locator(text), {}, kind, label, context, resolve_expr, depth=depth)
+    for name, val in (env or {}).items():
+        st.vars[name] = _Var(val.value, val.loc, exported=True)
+    return _run(text, st)
+
+
+def setups_from_script(script: Tok, env: Mapping[str, EnvVal], *, path: str, kind: str, label: str | None, depth: int) -> list[Setup]:
+    """The script of ``sh -c SCRIPT``; words are located inside it when the container knows how."""
+    fallback = script.loc
+    inner = script.locate
+
+    def locate(offset: int) -> tuple[int, int] | None:
+        pos = inner(offset) if inner is not None else None
+        if pos is None and fallback is not None:
+            return fallback.line, fallback.column
+        return pos
+
+    return setups_from_text(script.text, path, locate=locate, env=env, kind=kind, label=label, depth=depth)
+
+
+def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
+    """Setups launched by a shell script. Never raises on odd input: unreadable commands are skipped."""
+    return setups_from_text(text, path, context=context)
+
+
+def split_words(
+    text: str,
+    path: str,
+    locate: Locator,
+    variables: Mapping[str, EnvVal] | None = None,
+) -> list[Tok]:
+    """Words of a one-line argument list (Dockerfile ENV/ARG/FROM), quotes removed, ``$VAR`` expanded.
+
+    Raises nothing: an unreadable word list gives [].
+    """
+    st = _State(path, locate, {}, "shell", None, None)
+    for name, val in (variables or {}).items():
+        st.vars[name] = _Var(val.value, val.loc, exported=True)
+    words: list[Tok] = []
+    try:
+        for cmd in _Scanner(text).scan():
+            for word in cmd.words:
+                words.extend(_expand_word(word, st))
+    except _TokenError:
+        return []
+    return words
+
+
+def raw_words(text: str) -> list[tuple[str, int, int]]:
+    """Word spans of a one-line argument string, still quoted: (raw, start, end). [] if unreadable."""
+    try:
+        return [(w.raw, w.start, w.end) for cmd in _Scanner(text).scan() for w in cmd.words]
+    except _TokenError:
+        return []
