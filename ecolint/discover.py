@@ -20,39 +20,74 @@ DEFAULT_EXCLUDES = (
     "node_modules", "venv", "__pycache__", ".ipynb_checkpoints", ".cache",
 )
 
-SHELL_SHEBANG = (b"sh", b"bash", b"dash", b"zsh", b"ksh")
+SHELL_SHEBANG = (b"sh", b"bash", b"dash", b"zsh", b"ksh", b"ash")
+
+# Suffixes that make ``Dockerfile.md`` / ``Modelfile.txt`` documentation, not the file itself.
+_DOC_SUFFIXES = (".md", ".rst", ".txt", ".html", ".adoc", ".png", ".svg", ".json", ".yaml", ".yml", ".py", ".sh")
 
 
 def classify(path: Path, head: bytes) -> str | None:
-    """The kind of a file from its name (and, for extensionless files, its shebang)."""
-    name = path.name
-    lower = name.lower()
+    """The kind of a file from its name (and, for extensionless files, its shebang).
+
+    Returns one of the kinds of ``ecolint.extract`` (python, shell, dockerfile, yaml, modelfile,
+    requirements, pyproject) or None for a file ecolint does not read.
+    """
+    lower = path.name.lower()
     suffix = path.suffix.lower()
-    if suffix == ".py":
-        return "python"
-    if suffix in (".sh", ".bash"):
-        return "shell"
-    if lower in ("dockerfile", "containerfile") or lower.endswith(".dockerfile") or lower.startswith("dockerfile."):
-        return "dockerfile"
-    if suffix in (".yaml", ".yml"):
-        return "yaml"
-    if lower == "modelfile" or lower.endswith(".modelfile"):
-        return "modelfile"
-    if lower == "pyproject.toml":
-        return "pyproject"
-    if suffix in (".txt", ".in") and lower.startswith("requirements"):
-        return "requirements"
-    if suffix == "" and _shell_shebang(head):
-        return "shell"
+    by_name = _by_suffix(suffix) or _by_name(lower, suffix, path.parent.name.lower())
+    if by_name is not None:
+        return by_name
+    if suffix == "":
+        return _by_shebang(head)
     return None
 
 
-def _shell_shebang(head: bytes) -> bool:
+def _by_suffix(suffix: str) -> str | None:
+    return {".py": "python", ".sh": "shell", ".bash": "shell", ".yaml": "yaml", ".yml": "yaml"}.get(suffix)
+
+
+def _by_name(lower: str, suffix: str, parent: str) -> str | None:
+    if _is_named(lower, "dockerfile") or _is_named(lower, "containerfile"):
+        return "dockerfile"
+    if _is_named(lower, "modelfile"):
+        return "modelfile"
+    if lower == "pyproject.toml":
+        return "pyproject"
+    if suffix in (".txt", ".in") and ("requirements" in lower or lower.startswith("constraints") or parent == "requirements"):
+        return "requirements"
+    return None
+
+
+def _is_named(lower: str, base: str) -> bool:
+    """``Dockerfile``, ``api.Dockerfile``, ``Dockerfile.gpu`` — but not ``Dockerfile.md``."""
+    if lower == base or lower.endswith("." + base):
+        return True
+    return lower.startswith(base + ".") and not lower.endswith(_DOC_SUFFIXES)
+
+
+def _by_shebang(head: bytes) -> str | None:
+    program = _interpreter(head)
+    if program is None:
+        return None
+    if program in SHELL_SHEBANG:
+        return "shell"
+    if program.startswith(b"python"):
+        return "python"
+    return None
+
+
+def _interpreter(head: bytes) -> bytes | None:
+    """``#!/bin/bash -e`` -> bash; ``#!/usr/bin/env -S bash -eu`` -> bash."""
     if not head.startswith(b"#!"):
-        return False
-    first = head.split(b"\n", 1)[0]
-    words = first[2:].replace(b"/", b" ").split()
-    return any(word in SHELL_SHEBANG for word in words[-2:])
+        return None
+    words = head.split(b"\n", 1)[0][2:].split()
+    if not words:
+        return None
+    program = words[0].rsplit(b"/", 1)[-1]
+    if program == b"env":
+        rest = [w for w in words[1:] if not w.startswith(b"-") and b"=" not in w]
+        program = rest[0].rsplit(b"/", 1)[-1] if rest else b""
+    return program or None
 
 
 def excluded(path: Path, root: Path, patterns: list[str]) -> bool:
