@@ -22,7 +22,12 @@ KNOWN_KEYS = {
     "models",
     "overrides",
     "max-file-size",
+    "force-exclude",
+    "respect-gitignore",
+    "fail-on",
+    "min-confidence",
 }
+SEVERITY_ORDER = ("note", "warning", "error")  # --fail-on / fail-on: the lowest severity that fails
 OVERRIDE_KEYS = {"paths", "gpu"}
 
 
@@ -48,6 +53,10 @@ class Config:
     models: dict[str, float] = field(default_factory=dict)
     overrides: list[Override] = field(default_factory=list)
     max_file_size: int = 10 * 1024 * 1024
+    force_exclude: bool = False  # apply excludes to paths passed explicitly too (pre-commit)
+    respect_gitignore: bool = True
+    fail_on: str = "note"  # findings below this severity are shown but exit 0
+    min_confidence: int = 1  # findings below this many stars are neither shown nor counted
     source: Path | None = None
 
 
@@ -111,7 +120,30 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise ConfigError(f"{path}: 'max-file-size' must be a positive integer (bytes), got {size!r}")
         config.max_file_size = size
+    config.force_exclude = _bool(table, "force-exclude", path, config.force_exclude)
+    config.respect_gitignore = _bool(table, "respect-gitignore", path, config.respect_gitignore)
+    if "fail-on" in table:
+        config.fail_on = _choice(table, "fail-on", path, SEVERITY_ORDER)
+    if "min-confidence" in table:
+        value = table["min-confidence"]
+        if isinstance(value, bool) or value not in (1, 2, 3):
+            raise ConfigError(f"{path}: 'min-confidence' must be 1, 2 or 3 (stars), got {value!r}")
+        config.min_confidence = int(value)
     return config
+
+
+def _bool(table: dict[str, Any], key: str, path: Path, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: '{key}' must be true or false, got {value!r}")
+    return value
+
+
+def _choice(table: dict[str, Any], key: str, path: Path, choices: tuple[str, ...]) -> str:
+    value = table[key]
+    if value not in choices:
+        raise ConfigError(f"{path}: '{key}' must be one of {', '.join(choices)}, got {value!r}")
+    return str(value)
 
 
 def _string(table: dict[str, Any], key: str, path: Path) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 # Directories no one wants linted (ruff's defaults, plus ML caches).
 DEFAULT_EXCLUDES = (
@@ -90,42 +90,83 @@ def _interpreter(head: bytes) -> bytes | None:
     return program or None
 
 
-def excluded(path: Path, root: Path, patterns: list[str]) -> bool:
-    """A path is excluded when its name or its path relative to root matches a pattern."""
-    try:
-        relative = path.relative_to(root).as_posix()
-    except ValueError:
-        relative = path.as_posix()
-    for pattern in patterns:
-        pattern = pattern.rstrip("/")
-        if fnmatch.fnmatch(path.name, pattern) or fnmatch.fnmatch(relative, pattern):
-            return True
-        if relative.startswith(pattern + "/"):
-            return True
+def excluded(path: Path, root: Path, patterns: list[str], *, ancestors: bool = False) -> bool:
+    """A path is excluded when a pattern matches its name or its path relative to root.
+
+    With ``ancestors`` (a path passed explicitly under --force-exclude) a match on any of its
+    directories below root counts too: pre-commit passes ``vendor/lib/x.py``, and an exclude of
+    ``vendor`` must still apply. A walk needs no such check: it never enters an excluded
+    directory in the first place.
+    """
+    return _excluded_relative(_relative(path, root), patterns, ancestors=ancestors)
+
+
+def _excluded_relative(relative: str, patterns: list[str], *, ancestors: bool = False) -> bool:
+    parts = relative.split("/")
+    first = 0 if ancestors else len(parts) - 1
+    for index in range(first, len(parts)):
+        name, prefix = parts[index], "/".join(parts[: index + 1])
+        for pattern in patterns:
+            pattern = pattern.rstrip("/")
+            if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(prefix, pattern):
+                return True
     return False
 
 
-def walk(paths: list[Path], excludes: list[str], force_exclude: bool = False) -> Iterator[tuple[Path, bool, str | None]]:
-    """Yield (file, passed explicitly, problem or None) in a deterministic order."""
+def walk(
+    paths: list[Path],
+    excludes: list[str],
+    force_exclude: bool = False,
+    *,
+    respect_gitignore: bool = True,
+    root: Path | None = None,
+) -> Iterator[tuple[Path, bool, str | None]]:
+    """Yield (file, passed explicitly, problem or None) in a deterministic order.
+
+    ``root`` is the project root (the configuration file's directory, else the current one):
+    exclude patterns with a slash are relative to it, and .gitignore files above a scanned
+    directory are read up to the git work tree's top, or up to root outside a work tree.
+    """
     patterns = list(DEFAULT_EXCLUDES) + list(excludes)
+    ignores = _GitIgnores(enabled=respect_gitignore)
     for given in paths:
         if given.is_file():
-            root = given.parent.resolve()
-            if force_exclude and excluded(given.resolve(), root, list(excludes)):
+            if force_exclude and _skip_explicit(given, root, patterns, ignores):
                 continue
             yield given, True, None
             continue
         if not given.is_dir():
             continue
-        yield from _walk_dir(given, patterns)
+        if force_exclude and _skip_explicit(given, root, patterns, ignores):
+            continue
+        yield from _walk_dir(given, patterns, ignores, root)
 
 
-def _walk_dir(top: Path, patterns: list[str]) -> Iterator[tuple[Path, bool, str | None]]:
+def _skip_explicit(given: Path, root: Path | None, patterns: list[str], ignores: "_GitIgnores") -> bool:
+    """--force-exclude: a path named on the command line obeys the excludes and .gitignore."""
+    path = given.resolve()
+    base = _project_root(path, root)
+    if path != base and excluded(path, base, patterns, ancestors=True):
+        return True
+    return ignores.ignored(path, path.is_dir(), ignores.chain_above(path, base))
+
+
+def _walk_dir(
+    top: Path, patterns: list[str], ignores: "_GitIgnores", project_root: Path | None
+) -> Iterator[tuple[Path, bool, str | None]]:
+    # Matching works on logical paths (root / the entry's path below top), never on resolved
+    # ones: a .gitignore or exclude names the link, not its target, and resolving every entry
+    # would cost a system call chain each.
     root = top.resolve()
+    base = _project_root(root, project_root)
+    top_relative = _relative(root, base) if root != base else ""
+    chain = ignores.chain_above(root, base)
+    if ignores.ignored(root, True, chain):
+        chain = []  # a directory named explicitly is read even when a parent .gitignore lists it
     seen: set[tuple[int, int]] = set()
-    stack = [top]
+    stack: list[tuple[Path, str, list[tuple[Path, Any]]]] = [(top, "", chain)]
     while stack:
-        directory = stack.pop()
+        directory, below, chain = stack.pop()
         try:
             stat = directory.stat()
             if (stat.st_dev, stat.st_ino) in seen:
@@ -137,21 +178,113 @@ def _walk_dir(top: Path, patterns: list[str]) -> Iterator[tuple[Path, bool, str 
             continue
         except OSError:
             continue  # vanished during the scan
+        chain = ignores.extend(chain, root / below if below else root)
         subdirs = []
         for entry in entries:
             path = Path(entry.path)
-            if excluded(path, top, patterns):
+            relative = f"{below}/{entry.name}" if below else entry.name
+            if _excluded_relative(f"{top_relative}/{relative}" if top_relative else relative, patterns):
                 continue
             if entry.is_symlink() and not _inside(path, root):
                 continue  # never follow a link out of the scanned tree
             try:
-                if entry.is_dir():
-                    subdirs.append(path)
+                is_dir = entry.is_dir()
+                if chain and ignores.ignored(root / relative, is_dir, chain):
+                    continue
+                if is_dir:
+                    subdirs.append((path, relative, chain))
                 elif entry.is_file():
                     yield path, False, None
             except OSError:
                 continue
         stack.extend(reversed(subdirs))
+
+
+class _GitIgnores:
+    """.gitignore files, parsed once each with pathspec's gitwildmatch (git's own rules:
+    negation, anchoring, directory-only patterns, ``**``), applied whether or not the tree is a
+    git work tree. A chain lists (directory, spec) from the outermost .gitignore inwards; the
+    last pattern that matches decides, as in git."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._specs: dict[Path, Any] = {}
+
+    def spec(self, directory: Path) -> Any:
+        if directory not in self._specs:
+            self._specs[directory] = _read_gitignore(directory / ".gitignore") if self.enabled else None
+        return self._specs[directory]
+
+    def extend(self, chain: list[tuple[Path, Any]], directory: Path) -> list[tuple[Path, Any]]:
+        spec = self.spec(directory)
+        return chain if spec is None else [*chain, (directory, spec)]
+
+    def chain_above(self, path: Path, base: Path) -> list[tuple[Path, Any]]:
+        """The .gitignore files of path's parent directories, from the work tree's top (or base)."""
+        if not self.enabled:
+            return []
+        parents = []
+        for directory in path.parents:
+            parents.append(directory)
+            if (directory / ".git").exists() or directory == base:
+                break
+        else:
+            parents = []  # outside any work tree and the project: only .gitignore files below path
+        chain: list[tuple[Path, Any]] = []
+        for directory in reversed(parents):
+            chain = self.extend(chain, directory)
+        return chain
+
+    @staticmethod
+    def ignored(path: Path, is_dir: bool, chain: list[tuple[Path, Any]]) -> bool:
+        decision = False
+        for directory, spec in chain:
+            try:
+                relative = path.relative_to(directory).as_posix()
+            except ValueError:
+                continue
+            result = spec.check_file(relative + "/" if is_dir else relative)
+            if result.include is not None:
+                decision = bool(result.include)
+        return decision
+
+
+def _read_gitignore(path: Path) -> Any:
+    """A compiled .gitignore, or None when there is none (or it cannot be read: git skips it too)."""
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    import pathspec  # imported here: a run over a tree without .gitignore files never needs it
+
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (ValueError, TypeError):
+        # git ignores a pattern it cannot parse and keeps the others; so do we.
+        good = []
+        for line in lines:
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+            except (ValueError, TypeError):
+                continue
+            good.append(line)
+        return pathspec.GitIgnoreSpec.from_lines(good)
+
+
+def _project_root(path: Path, root: Path | None) -> Path:
+    """The directory exclude patterns are relative to: root when path lies inside it."""
+    if root is not None:
+        resolved_root = root.resolve()
+        if path == resolved_root or _inside(path, resolved_root):
+            return resolved_root
+    return path if path.is_dir() else path.parent
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix().lstrip("/")
 
 
 def _inside(path: Path, root: Path) -> bool:

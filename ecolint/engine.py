@@ -34,6 +34,8 @@ class Selection:
 
     codes: list[str]
     gpu: str | None = None
+    baseline: frozenset[str] = frozenset()  # fingerprints of accepted findings (--baseline)
+    min_confidence: int = 1  # --min-confidence: findings below are neither shown nor counted
 
 
 @dataclass
@@ -93,7 +95,14 @@ class Engine:
     def _work(self, paths: list[Path], result: RunResult) -> list[_FileWork]:
         excludes = self.config.exclude + self.config.extend_exclude
         work = []
-        for path, explicit, problem in discover.walk(paths, excludes):
+        walked = discover.walk(
+            paths,
+            excludes,
+            force_exclude=self.config.force_exclude,
+            respect_gitignore=self.config.respect_gitignore,
+            root=self.config_dir,
+        )
+        for path, explicit, problem in walked:
             display = display_path(path, self.cwd)
             if problem is not None:
                 result.errors.append(FileError(display, 1, problem))
@@ -124,7 +133,11 @@ class Engine:
             if found:
                 result.texts[item.display] = text
                 findings.extend(found)
-        funnel = Funnel(per_file_ignores=self._per_file_ignores())
+        funnel = Funnel(
+            per_file_ignores=self._per_file_ignores(),
+            baseline=self.selection.baseline,
+            min_confidence=self.selection.min_confidence,
+        )
         result.findings = funnel.apply(findings, result.texts)
         result.errors.sort()
         return result

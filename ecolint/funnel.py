@@ -8,7 +8,12 @@ is applied here, in one place, in this order:
 3. inline comments: ``# ecolint: ignore[ECO101]`` on the line or alone on the line above,
    a bare ``# ecolint: ignore`` for every code, ``# ecolint: ignore-file[ECO105]`` anywhere;
 4. the baseline (fingerprints of accepted findings);
+5. --min-confidence (findings below it are neither shown nor counted);
 then findings are sorted by (path, line, column, code).
+
+Fingerprints are computed for every finding that survives steps 1–3, before the baseline and
+the confidence floor, so that dropping one finding never shifts the occurrence index (and so
+the fingerprint) of an identical finding later in the same file.
 """
 
 from __future__ import annotations
@@ -138,10 +143,12 @@ def fingerprint(finding: Finding, source_line: str) -> str:
 @dataclass
 class Funnel:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
-    baseline: set[str] = field(default_factory=set)
+    baseline: set[str] | frozenset[str] = field(default_factory=set)
+    min_confidence: int = 1
 
     def apply(self, findings: Iterable[Finding], texts: dict[str, str]) -> list[Finding]:
         kept = []
+        fingerprinted: list[Finding] = []
         parsed: dict[str, Suppressions] = {}
         for finding in sorted(findings, key=Finding.sort_key):
             path = finding.location.path
@@ -154,8 +161,9 @@ class Funnel:
                 continue
             lines = text.splitlines()
             line_text = lines[finding.location.line - 1] if finding.location.line <= len(lines) else ""
-            finding.fingerprint = _occurrence_fingerprint(finding, line_text, kept)
-            if finding.fingerprint in self.baseline:
+            finding.fingerprint = _occurrence_fingerprint(finding, line_text, fingerprinted)
+            fingerprinted.append(finding)
+            if finding.fingerprint in self.baseline or finding.confidence < self.min_confidence:
                 continue
             kept.append(finding)
         return sorted(kept, key=Finding.sort_key)
