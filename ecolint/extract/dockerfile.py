@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ecolint.extract import ExtractContext, ExtractError
 from ecolint.extract.launch import EnvVal, Locator, Tok, basename, container_setups, interpret
@@ -301,8 +302,9 @@ def instr_loc(path: str, instr: _Instr, locate: Locator) -> Location:
 
 
 def _is_modelfile(name: str) -> bool:
-    lower = name.lower()
-    return lower == "modelfile" or lower.endswith(".modelfile") or lower.startswith("modelfile.")
+    from ecolint.discover import classify
+
+    return classify(Path(name), b"") == "modelfile"
 
 
 def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]:

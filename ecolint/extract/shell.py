@@ -786,8 +786,9 @@ def _expand_lines(body: str, st: _State) -> str:
 
 
 def _is_modelfile_name(name: str) -> bool:
-    lower = name.lower()
-    return lower == "modelfile" or lower.endswith(".modelfile") or lower.startswith("modelfile.")
+    from ecolint.discover import classify
+
+    return classify(Path(name), b"") == "modelfile"
 
 
 def _set_options(words: list[str], st: _State) -> None:
