@@ -15,6 +15,8 @@ import click
 from ecolint import __version__
 
 FORMATS = ("text", "json")
+CHECK_FORMATS = ("text", "json", "sarif", "github")
+SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 
 
 class _DefaultCheckGroup(click.Group):
@@ -68,11 +70,22 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to FILE instead of standard output.")
+@click.option("--statistics", is_flag=True, help="Print counts by rule, severity and confidence instead of the findings.")
+@click.option("--fail-on", type=click.Choice(("note", "warning", "error")), help="Lowest severity that makes the exit code 1 [default: note].")
+@click.option("--min-confidence", type=click.IntRange(1, 3), help="Hide findings below this many ★ (1-3); they do not count [default: 1].")
+@click.option("--baseline", "baseline_path", type=click.Path(path_type=Path, dir_okay=False), help="Report only findings not in this baseline file.")
+@click.option("--write-baseline", "write_baseline_path", type=click.Path(path_type=Path, dir_okay=False), help="Write every current finding to this baseline file and exit 0.")
 @click.option("--gpu", help="GPU the setups run on (e.g. 'A100', 'RTX 4090D'); a GPU stated in a file wins.")
 @click.option("--select", multiple=True, help="Codes or prefixes to run, replacing the default set (ALL for every rule).")
 @click.option("--extend-select", multiple=True, help="Codes or prefixes to run on top of the default set.")
 @click.option("--ignore", multiple=True, help="Codes or prefixes not to run.")
+@click.option("--exclude", multiple=True, help="Globs to skip, replacing the configured exclude.")
+@click.option("--extend-exclude", multiple=True, help="Globs to skip on top of the configured ones.")
+@click.option("--per-file-ignores", multiple=True, metavar="GLOB:CODES", help="Codes to ignore in matching files, replacing the configured table.")
+@click.option("--force-exclude/--no-force-exclude", default=None, help="Apply excludes and .gitignore to paths passed explicitly too (pre-commit).")
+@click.option("--respect-gitignore/--no-respect-gitignore", default=None, help="Skip files that .gitignore files list [default: respect].")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Use this ecolint.toml / pyproject.toml.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -80,10 +93,21 @@ def main() -> None:
 def check(
     paths: tuple[Path, ...],
     output_format: str,
+    output: Path | None,
+    statistics: bool,
+    fail_on: str | None,
+    min_confidence: int | None,
+    baseline_path: Path | None,
+    write_baseline_path: Path | None,
     gpu: str | None,
     select: tuple[str, ...],
     extend_select: tuple[str, ...],
     ignore: tuple[str, ...],
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    per_file_ignores: tuple[str, ...],
+    force_exclude: bool | None,
+    respect_gitignore: bool | None,
     config_path: Path | None,
     isolated: bool,
     exit_zero: bool,
@@ -100,7 +124,12 @@ def check(
             raise click.UsageError(f"path does not exist: {target}")
     if config_path is not None and not config_path.is_file():
         raise ConfigError(f"{config_path}: no such configuration file")
+    if statistics and output_format not in ("text", "json"):
+        raise click.UsageError("--statistics prints text or json, not --format " + output_format)
     config = load_config(None if isolated else (config_path or find_config_file(targets[0])))
+    _override_config(config, exclude, extend_exclude, per_file_ignores, force_exclude, respect_gitignore)
+    fail_on = fail_on or config.fail_on
+    min_confidence = min_confidence or config.min_confidence
     kb = knowledge.load()
     known = list(kb.rules)
     where_cli = "command line"
@@ -117,15 +146,104 @@ def check(
         config.extend_select + _split(extend_select),
         config.ignore + _split(ignore),
     )
-    result = run(targets, kb, config, Selection(codes=codes, gpu=gpu or None))
-    if output_format == "json":
-        from ecolint.report import json as report
-        click.echo(report.render(result), nl=False)
-    else:
-        from ecolint.report import text as report_text
-        click.echo(report_text.render(result, kb), nl=False)
-    failed = bool(result.findings or result.errors)
+    if write_baseline_path is not None:
+        # Every current finding, whatever --baseline or --min-confidence say: a baseline that
+        # left some out would bring them back the day the floor is lowered.
+        result = run(targets, kb, config, Selection(codes=codes, gpu=gpu or None))
+        _write_baseline(write_baseline_path, result)
+        sys.exit(0)
+    accepted = _load_baseline(baseline_path)
+    selection = Selection(codes=codes, gpu=gpu or None, baseline=accepted, min_confidence=min_confidence)
+    result = run(targets, kb, config, selection)
+    report = _render(result, kb, codes, output_format, statistics)
+    _emit(report, output)
+    failed = bool(result.errors) or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
     sys.exit(0 if exit_zero or not failed else 1)
+
+
+def _override_config(
+    config: Any,
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    per_file_ignores: tuple[str, ...],
+    force_exclude: bool | None,
+    respect_gitignore: bool | None,
+) -> None:
+    """Command-line options win over the configuration file, key by key."""
+    from ecolint.config import ConfigError
+
+    if exclude:
+        config.exclude = _globs(exclude)
+    config.extend_exclude = config.extend_exclude + _globs(extend_exclude)
+    if per_file_ignores:
+        table: dict[str, list[str]] = {}
+        for entry in per_file_ignores:
+            glob, sep, codes = entry.rpartition(":")
+            if not sep or not glob or not codes.strip():
+                raise ConfigError(f"command line: --per-file-ignores '{entry}' must be GLOB:CODES (e.g. 'tests/*:ECO105')")
+            table.setdefault(glob, []).extend(_split((codes,)))
+        config.per_file_ignores = table
+    if force_exclude is not None:
+        config.force_exclude = force_exclude
+    if respect_gitignore is not None:
+        config.respect_gitignore = respect_gitignore
+
+
+def _globs(values: tuple[str, ...]) -> list[str]:
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _load_baseline(path: Path | None) -> frozenset[str]:
+    if path is None:
+        return frozenset()
+    from ecolint import baseline
+
+    return baseline.load(path)
+
+
+def _write_baseline(path: Path, result: Any) -> None:
+    from ecolint import baseline
+
+    baseline.write(path, result.findings)
+    message = f"ecolint: wrote {len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} to baseline {path}"
+    if result.errors:
+        message += f" ({len(result.errors)} file{'s' if len(result.errors) != 1 else ''} could not be read: ECO001)"
+    click.echo(message, err=True)
+
+
+def _render(result: Any, kb: Any, codes: list[str], output_format: str, statistics: bool) -> str:
+    if statistics:
+        from ecolint.report import statistics as report_stats
+
+        return report_stats.render_json(result, kb) if output_format == "json" else report_stats.render_text(result, kb)
+    if output_format == "json":
+        from ecolint.report import json as report_json
+
+        return report_json.render(result)
+    if output_format == "sarif":
+        from ecolint.report import sarif
+
+        return sarif.render(result, kb, codes)
+    if output_format == "github":
+        from ecolint.report import github
+
+        return github.render(result)
+    from ecolint.report import text as report_text
+
+    return report_text.render(result, kb)
+
+
+def _emit(report: str, output: Path | None) -> None:
+    """The report goes to --output (and nowhere else) or to standard output."""
+    if output is None:
+        click.echo(report, nl=False)
+        return
+    from ecolint.config import ConfigError
+
+    try:
+        output.write_text(report, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{output}: cannot write the report: {exc.strerror or exc}") from None
 
 
 @main.command("rule")

@@ -59,3 +59,72 @@ def test_binary_file_with_source_name_is_skipped_quietly(tmp_path: Path) -> None
     (tmp_path / "blob.py").write_bytes(b"\x00\x01from_pretrained\x00")
     ran = run_cli(str(tmp_path), "--format", "json")
     assert ran.exit_code == 0 and ran.json()["errors"] == []
+
+
+# -- output, statistics, --fail-on, --min-confidence ------------------------------------------
+
+FP8_EAGER = "vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n"  # ECO104, a warning
+
+
+def test_output_writes_the_report_to_the_file_only(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    ran = run_cli("--output", "report.txt", ".", cwd=tmp_path)
+    assert ran.exit_code == 1 and ran.output == ""
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.txt", "serve.sh"]
+    assert "ECO104" in (tmp_path / "report.txt").read_text(encoding="utf-8")
+    again = run_cli("--output", "report.txt", ".", cwd=tmp_path)  # the report itself is not linted
+    assert again.exit_code == 1 and (tmp_path / "report.txt").read_text(encoding="utf-8").count("ECO104") == 1
+
+
+def test_output_into_a_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    ran = run_cli("--output", "no/such/dir/r.json", ".", cwd=tmp_path)
+    assert ran.exit_code == 2 and "no/such/dir/r.json" in ran.stderr and "cannot write" in ran.stderr
+    assert not (tmp_path / "no").exists()
+
+
+def test_statistics_count_by_rule_severity_and_confidence(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER + FP8_EAGER.replace("7B", "1.5B"))
+    (tmp_path / "bad.sh").write_bytes(b"vllm \xff\n")
+    ran = run_cli("--statistics", ".", cwd=tmp_path)
+    assert ran.exit_code == 1
+    assert "2  ECO104  fp8-without-compile" in ran.output and "1  ECO001  unreadable-file" in ran.output
+    assert "2  warning" in ran.output and "1  error" in ran.output
+    assert "2  ★☆☆" in ran.output
+    assert "serve.sh:" not in ran.output  # counts instead of the findings
+    data = run_cli("--statistics", "--format", "json", "--gpu", "RTX 4090D", ".", cwd=tmp_path).json()
+    assert data["rules"] == [
+        {"code": "ECO001", "name": "unreadable-file", "count": 1},
+        {"code": "ECO104", "name": "fp8-without-compile", "count": 2},
+    ]
+    assert data["confidence"] == [{"confidence": 3, "stars": "★★★", "count": 2}]
+    assert run_cli("--statistics", "--format", "sarif", ".", cwd=tmp_path).exit_code == 2
+
+
+def test_fail_on_sets_the_severity_that_fails_but_shows_everything(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    assert run_cli(".", cwd=tmp_path).exit_code == 1  # default: any finding fails
+    relaxed = run_cli("--fail-on", "error", ".", cwd=tmp_path)
+    assert relaxed.exit_code == 0 and "ECO104" in relaxed.output
+    assert run_cli("--fail-on", "warning", ".", cwd=tmp_path).exit_code == 1
+    (tmp_path / "ecolint.toml").write_text("fail-on = 'error'\n")
+    assert run_cli(".", cwd=tmp_path).exit_code == 0
+    assert run_cli("--fail-on", "note", ".", cwd=tmp_path).exit_code == 1  # the command line wins
+    assert run_cli("--fail-on", "fatal", ".", cwd=tmp_path).exit_code == 2
+
+
+def test_unreadable_files_fail_whatever_fail_on_says(tmp_path: Path) -> None:
+    (tmp_path / "bad.sh").write_bytes(b"vllm \xff\n")
+    assert run_cli("--fail-on", "error", ".", cwd=tmp_path).exit_code == 1
+
+
+def test_min_confidence_hides_findings_and_they_do_not_count(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    hidden = run_cli("--min-confidence", "2", "--format", "json", ".", cwd=tmp_path)  # assumed GPU: ★☆☆
+    assert hidden.exit_code == 0 and hidden.json()["findings"] == []
+    shown = run_cli("--min-confidence", "3", "--gpu", "RTX 4090D", "--format", "json", ".", cwd=tmp_path)
+    assert shown.exit_code == 1 and [f["confidence"] for f in shown.json()["findings"]] == [3]
+    (tmp_path / "ecolint.toml").write_text("min-confidence = 2\n")
+    assert run_cli(".", cwd=tmp_path).exit_code == 0
+    assert run_cli("--min-confidence", "1", ".", cwd=tmp_path).exit_code == 1
+    assert run_cli("--min-confidence", "4", ".", cwd=tmp_path).exit_code == 2

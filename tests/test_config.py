@@ -56,3 +56,110 @@ def test_models_value_must_be_positive_number(tmp_path: Path) -> None:
     write(tmp_path / "ecolint.toml", "[models]\n'acme/x' = 'big'\n")
     ran = run_cli(str(tmp_path))
     assert ran.exit_code == 2 and "acme/x" in ran.stderr
+
+
+# -- end to end: each key changes what a run reports --------------------------------------------
+
+FP8_EAGER = "vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n"  # ECO104
+
+
+def paths_found(tmp_path: Path, *args: str) -> list[str]:
+    ran = run_cli("--format", "json", *args, cwd=tmp_path)
+    assert ran.exit_code in (0, 1), ran.stderr
+    return sorted({f["path"] for f in ran.json()["findings"]})
+
+
+def tree(tmp_path: Path, *names: str) -> None:
+    for name in names:
+        write(tmp_path / name, FP8_EAGER)
+
+
+def test_per_file_ignores_glob_to_codes(tmp_path: Path) -> None:
+    tree(tmp_path, "scripts/serve.sh", "bench/run.sh", "bench/deep/run.sh")
+    write(tmp_path / "pyproject.toml", "[tool.ecolint.per-file-ignores]\n'bench/*' = ['ECO104']\n'run.sh' = ['ECO1']\n")
+    assert paths_found(tmp_path, ".") == ["scripts/serve.sh"]
+    # The command line replaces the table; an unrelated code ignores nothing.
+    assert paths_found(tmp_path, "--per-file-ignores", "bench/*:ECO101", ".") == ["bench/deep/run.sh", "bench/run.sh", "scripts/serve.sh"]
+    assert run_cli("--per-file-ignores", "bench/*", ".", cwd=tmp_path).exit_code == 2
+
+
+def test_per_file_ignores_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    tree(tmp_path, "project/bench/run.sh", "project/serve.sh")
+    write(tmp_path / "project" / "ecolint.toml", "[per-file-ignores]\n'bench/*.sh' = ['ECO104']\n")
+    assert paths_found(tmp_path, "project") == ["project/serve.sh"]
+
+
+def test_overrides_set_the_gpu_per_path_and_change_confidence_and_architecture(tmp_path: Path) -> None:
+    tree(tmp_path, "cluster/serve.sh", "laptop/serve.sh", "other/serve.sh")
+    write(
+        tmp_path / "ecolint.toml",
+        "gpu = 'A100'\n"
+        "[[overrides]]\npaths = ['cluster/**', 'cluster']\ngpu = 'RTX 4090D'\n"
+        "[[overrides]]\npaths = ['laptop']\ngpu = 'RTX 5090'\n",
+    )
+    ran = run_cli("--format", "json", ".", cwd=tmp_path)
+    by_path = {f["path"]: f for f in ran.json()["findings"]}
+    assert by_path["cluster/serve.sh"]["setup"]["gpu"] == "RTX 4090D"
+    assert by_path["cluster/serve.sh"]["setup"]["architecture"] == "ada" and by_path["cluster/serve.sh"]["confidence"] == 3
+    assert by_path["laptop/serve.sh"]["setup"]["architecture"] == "blackwell"
+    assert by_path["other/serve.sh"]["setup"]["gpu"] == "A100" and by_path["other/serve.sh"]["confidence"] == 2
+    # --gpu on the command line wins over the file's gpu and its overrides.
+    forced = run_cli("--format", "json", "--gpu", "L4", ".", cwd=tmp_path).json()["findings"]
+    assert {f["setup"]["gpu"] for f in forced} == {"L4"}
+
+
+def test_exclude_and_extend_exclude(tmp_path: Path) -> None:
+    tree(tmp_path, "serve.sh", "vendor/serve.sh", "gen/a/serve.sh", "build/serve.sh", "node_modules/x.sh")
+    assert paths_found(tmp_path, ".") == ["build/serve.sh", "gen/a/serve.sh", "serve.sh", "vendor/serve.sh"]
+    write(tmp_path / "ecolint.toml", "extend-exclude = ['vendor', 'gen/*']\n")
+    assert paths_found(tmp_path, ".") == ["build/serve.sh", "serve.sh"]
+    # --extend-exclude adds to the file; --exclude replaces the file's exclude, not the defaults.
+    assert paths_found(tmp_path, "--extend-exclude", "build", ".") == ["serve.sh"]
+    write(tmp_path / "ecolint.toml", "exclude = ['vendor']\n")
+    assert paths_found(tmp_path, ".") == ["build/serve.sh", "gen/a/serve.sh", "serve.sh"]
+    assert paths_found(tmp_path, "--exclude", "build", ".") == ["gen/a/serve.sh", "serve.sh", "vendor/serve.sh"]
+
+
+def test_explicit_paths_are_read_unless_force_exclude(tmp_path: Path) -> None:
+    tree(tmp_path, "serve.sh", "vendor/lib/serve.sh")
+    write(tmp_path / "ecolint.toml", "extend-exclude = ['vendor']\n")
+    assert paths_found(tmp_path, "vendor/lib/serve.sh", "serve.sh") == ["serve.sh", "vendor/lib/serve.sh"]
+    assert paths_found(tmp_path, "--force-exclude", "vendor/lib/serve.sh", "serve.sh") == ["serve.sh"]
+    assert paths_found(tmp_path, "--force-exclude", "vendor") == []
+    write(tmp_path / "ecolint.toml", "extend-exclude = ['vendor']\nforce-exclude = true\n")
+    assert paths_found(tmp_path, "vendor/lib/serve.sh") == []
+    assert paths_found(tmp_path, "--no-force-exclude", "vendor/lib/serve.sh") == ["vendor/lib/serve.sh"]
+
+
+def test_gitignore_root_and_nested_with_negation(tmp_path: Path) -> None:
+    tree(tmp_path, "serve.sh", "out/serve.sh", "logs/a.sh", "logs/keep.sh", "sub/local.sh", "sub/deep/tmp.sh", "sub/deep/ok.sh", "anchored.sh", "sub/anchored.sh")
+    write(tmp_path / ".gitignore", "out/\nlogs/*.sh\n!logs/keep.sh\n/anchored.sh\n")
+    write(tmp_path / "sub" / ".gitignore", "local.sh\ndeep/tmp.sh\n")
+    expected = ["logs/keep.sh", "serve.sh", "sub/anchored.sh", "sub/deep/ok.sh"]
+    assert paths_found(tmp_path, ".") == expected  # not a git work tree: .gitignore still counts
+    (tmp_path / ".git").mkdir()  # inside a work tree, scanning a sub-directory still reads the top's file
+    write(tmp_path / "sub" / "deep" / ".gitignore", "!tmp.sh\n")
+    assert paths_found(tmp_path, "sub") == ["sub/anchored.sh", "sub/deep/ok.sh", "sub/deep/tmp.sh"]
+    assert len(paths_found(tmp_path, "--no-respect-gitignore", ".")) == 9
+    write(tmp_path / "ecolint.toml", "respect-gitignore = false\n")
+    assert len(paths_found(tmp_path, ".")) == 9
+
+
+def test_ignored_files_passed_explicitly(tmp_path: Path) -> None:
+    tree(tmp_path, "out/serve.sh", "serve.sh")
+    write(tmp_path / ".gitignore", "out/\n")
+    assert paths_found(tmp_path, "out/serve.sh") == ["out/serve.sh"]
+    assert paths_found(tmp_path, "out") == ["out/serve.sh"]  # a directory named explicitly is read
+    assert paths_found(tmp_path, "--force-exclude", "out/serve.sh", "serve.sh") == ["serve.sh"]
+
+
+def test_new_keys_are_validated(tmp_path: Path) -> None:
+    for text, words in (
+        ("fail-on = 'fatal'\n", "'fail-on' must be one of note, warning, error"),
+        ("min-confidence = 5\n", "'min-confidence' must be 1, 2 or 3"),
+        ("force-exclude = 'yes'\n", "'force-exclude' must be true or false"),
+        ("respect-gitignore = 1\n", "'respect-gitignore' must be true or false"),
+    ):
+        write(tmp_path / "ecolint.toml", text)
+        ran = run_cli(".", cwd=tmp_path)
+        assert ran.exit_code == 2 and words in ran.stderr and "ecolint.toml" in ran.stderr, ran.stderr
