@@ -35,5 +35,55 @@ def rule_markdown(spec: RuleSpec, kb: Knowledge) -> str:
 
 
 def rule_text(spec: RuleSpec, kb: Knowledge) -> str:
-    """Plain text (SARIF help.text): the markdown without its markup characters."""
-    return rule_markdown(spec, kb).replace("```python", "").replace("```yaml", "").replace("```", "").replace("# ", "")
+    """Plain text (SARIF help.text): the markdown without heading marks and code fences."""
+    lines = []
+    for line, in_code in _fenced(rule_markdown(spec, kb).splitlines()):
+        if line.startswith("```"):
+            continue
+        if line.startswith("#") and not in_code:
+            line = line.lstrip("#").strip()
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def _fenced(lines: list[str]) -> list[tuple[str, bool]]:
+    """Each line with whether it sits inside a ``` code block (where '#' is a comment, not a heading)."""
+    result, in_code = [], False
+    for line in lines:
+        if line.startswith("```"):
+            in_code = not in_code
+            result.append((line, True))
+            continue
+        result.append((line, in_code))
+    return result
+
+
+GENERATED_HEADER = (
+    "<!-- Generated from rules/*.yaml by `python -m ecolint.docs > docs/rules.md`; do not edit by hand. -->"
+)
+
+
+def catalogue_markdown(kb: Knowledge) -> str:
+    """docs/rules.md: an index of every rule, then each rule's documentation, headings one level down."""
+    lines = [GENERATED_HEADER, "", "# ecolint rules", "", "| code | name | default | severity | summary |", "|---|---|---|---|---|"]
+    for spec in kb.rules.values():
+        default = "on" if spec.enabled_by_default else "opt-in"
+        lines.append(f"| [{spec.code}](#{_anchor(spec)}) | {spec.name} | {default} | {spec.severity} | {spec.summary} |")
+    for spec in kb.rules.values():
+        lines.append("")
+        body = _fenced(rule_markdown(spec, kb).rstrip("\n").splitlines())
+        lines += ["#" + line if line.startswith("#") and not in_code else line for line, in_code in body]
+    return "\n".join(lines) + "\n"
+
+
+def _anchor(spec: RuleSpec) -> str:
+    """GitHub's anchor for the heading '# name (CODE)': lower case, punctuation dropped, spaces to '-'."""
+    return f"{spec.name} {spec.code}".lower().replace(" ", "-")
+
+
+if __name__ == "__main__":
+    import sys
+
+    from ecolint import knowledge
+
+    sys.stdout.write(catalogue_markdown(knowledge.load()))
