@@ -785,6 +785,7 @@ def _llama(b: _Builder, launch: _Launch, env: Mapping[str, EnvVal]) -> None:
     _int_fact(b, BATCH_SIZE, opts.get("--parallel"))
 
 
+_PARAM_SIZE = re.compile(r"(?i)(?:^|[^a-z0-9.])\d+(?:\.\d+)?[bm](?:$|[^a-z0-9])")
 _OLLAMA_NAMESPACE = re.compile(r"^(hf\.co|huggingface\.co)/", re.I)
 
 
@@ -804,10 +805,13 @@ def ollama_tag_facts(b_setup: Setup, tag: Tok) -> None:
             b.fact(PRECISION, precision, tag.loc, "filename")
             b.fact(QUANT_CONFIG, "gguf", tag.loc, "filename")
         return
-    library = "/" not in name or bool(_OLLAMA_NAMESPACE.match(name))
-    if library and not _unresolved(tag.text):
-        # Ollama library tags without a quant suffix are 4-bit (Q4_K_M / Q4_0); so are hf.co GGUF
-        # repos ("By default, the Q4_K_M quantization scheme is used", HF hub docs for Ollama).
+    hub = bool(_OLLAMA_NAMESPACE.match(name))
+    sized = "/" not in name and bool(_PARAM_SIZE.search(version or ""))
+    if (hub or sized) and not _unresolved(tag.text):
+        # Ollama library tags without a quant suffix are 4-bit (Q4_K_M, earlier Q4_0); so are
+        # hf.co GGUF repos ("By default, the Q4_K_M quantization scheme is used", HF hub docs for
+        # Ollama). Only tags that name a size (``qwen2:1.5b``) or the hub count: a bare name may
+        # be a local model made by ``ollama create``, whose precision its Modelfile decides.
         b.fact(PRECISION, "gguf-q4", tag.loc, "implied")
         b.fact(QUANT_CONFIG, "gguf", tag.loc, "implied")
 

@@ -480,11 +480,16 @@ def _sibling_configmaps(doc: _Doc) -> dict[str, _ConfigMap]:
 
     def collect() -> dict[str, _ConfigMap]:
         found: dict[str, _ConfigMap] = {}
-        base = directory if directory.is_absolute() else context.root / directory
-        try:
-            names = sorted(p.name for p in base.iterdir() if p.suffix in (".yaml", ".yml"))
-        except OSError:
-            return found
+        # A relative path is relative to the working directory (the engine's display path);
+        # fall back to the scan root for callers that pass root-relative paths.
+        bases = [directory] if directory.is_absolute() else [directory, context.root / directory]
+        names: list[str] = []
+        for base in bases:
+            try:
+                names = sorted(p.name for p in base.iterdir() if p.suffix in (".yaml", ".yml"))
+            except OSError:
+                continue
+            break
         for name in names[:200]:
             text = _read(doc, directory / name)
             if not text or "ConfigMap" not in text:
@@ -733,7 +738,7 @@ def _const(loc: Location) -> Locator:
 
 _ARGS_KEYS = ("extraArgs", "args", "arguments", "serverArgs", "extra_args", "engineArgs", "additionalArgs", "vllmArgs")
 _MODEL_KEYS = ("model", "modelName", "modelId", "model_id", "modelURL", "modelUrl", "modelPath", "model_name", "servedModelName", "modelID")
-_FRAMEWORK_WORDS = {"vllm": "vllm", "tgi": "tgi", "textgenerationinference": "tgi", "sglang": "sglang", "llamacpp": "llama.cpp", "ollama": "ollama"}
+_FRAMEWORK_WORDS = {"vllm": "vllm", "text-generation": "tgi", "sglang": "sglang", "llama.cpp": "llama.cpp", "llama-server": "llama.cpp", "ollama": "ollama"}
 _LAUNCHER = {
     "vllm": ["vllm", "serve"],
     "tgi": ["text-generation-launcher"],
@@ -759,9 +764,9 @@ def _framework_of(chain: list[yaml.Node], keys: tuple[str, ...], doc: _Doc, fall
         if image and image_framework(image):
             return image_framework(image)
     for key in reversed(keys):
-        word = re.sub(r"[^a-z]", "", key.lower())
-        if word in _FRAMEWORK_WORDS:
-            return _FRAMEWORK_WORDS[word]
+        for word, framework in _FRAMEWORK_WORDS.items():
+            if word in key:  # case-sensitive on purpose: these are the engine's trigger tokens
+                return framework
     return fallback
 
 
