@@ -9,7 +9,9 @@ ones.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -98,18 +100,22 @@ def excluded(path: Path, root: Path, patterns: list[str], *, ancestors: bool = F
     ``vendor`` must still apply. A walk needs no such check: it never enters an excluded
     directory in the first place.
     """
-    return _excluded_relative(_relative(path, root), patterns, ancestors=ancestors)
+    return _excluded_relative(_relative(path, root), _compile(tuple(patterns)), ancestors=ancestors)
 
 
-def _excluded_relative(relative: str, patterns: list[str], *, ancestors: bool = False) -> bool:
+@functools.lru_cache(maxsize=8)
+def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """All exclude globs as one regex: a walk tests every entry, and one match per entry is ~20×
+    cheaper than an fnmatch call per pattern."""
+    return re.compile("|".join(fnmatch.translate(p.rstrip("/")) for p in patterns) or "(?!)")
+
+
+def _excluded_relative(relative: str, matcher: re.Pattern[str], *, ancestors: bool = False) -> bool:
     parts = relative.split("/")
     first = 0 if ancestors else len(parts) - 1
     for index in range(first, len(parts)):
-        name, prefix = parts[index], "/".join(parts[: index + 1])
-        for pattern in patterns:
-            pattern = pattern.rstrip("/")
-            if fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(prefix, pattern):
-                return True
+        if matcher.match(parts[index]) or matcher.match("/".join(parts[: index + 1])):
+            return True
     return False
 
 
@@ -160,6 +166,7 @@ def _walk_dir(
     root = top.resolve()
     base = _project_root(root, project_root)
     top_relative = _relative(root, base) if root != base else ""
+    matcher = _compile(tuple(patterns))
     chain = ignores.chain_above(root, base)
     if ignores.ignored(root, True, chain):
         chain = []  # a directory named explicitly is read even when a parent .gitignore lists it
@@ -178,12 +185,13 @@ def _walk_dir(
             continue
         except OSError:
             continue  # vanished during the scan
-        chain = ignores.extend(chain, root / below if below else root)
+        if any(entry.name == ".gitignore" for entry in entries):  # no failed open() per directory
+            chain = ignores.extend(chain, root / below if below else root)
         subdirs = []
         for entry in entries:
             path = Path(entry.path)
             relative = f"{below}/{entry.name}" if below else entry.name
-            if _excluded_relative(f"{top_relative}/{relative}" if top_relative else relative, patterns):
+            if _excluded_relative(f"{top_relative}/{relative}" if top_relative else relative, matcher):
                 continue
             if entry.is_symlink() and not _inside(path, root):
                 continue  # never follow a link out of the scanned tree

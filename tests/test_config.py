@@ -163,3 +163,17 @@ def test_new_keys_are_validated(tmp_path: Path) -> None:
         write(tmp_path / "ecolint.toml", text)
         ran = run_cli(".", cwd=tmp_path)
         assert ran.exit_code == 2 and words in ran.stderr and "ecolint.toml" in ran.stderr, ran.stderr
+
+
+def test_models_table_sizes_a_private_model_end_to_end(tmp_path: Path) -> None:
+    write(tmp_path / "serve.sh", "vllm serve acme/house-llm --quantization bitsandbytes\n")  # in-flight 4-bit
+
+    def eco102() -> list[tuple[float | None, str | None]]:
+        found = run_cli("--format", "json", ".", cwd=tmp_path).json()["findings"]
+        return [(f["setup"]["params_b"], f["setup"]["params_source"]) for f in found if f["code"] == "ECO102"]
+
+    assert eco102() == [(None, None)]  # size unknown: said, not guessed
+    write(tmp_path / "ecolint.toml", "[models]\n'acme/house-llm' = 2.5\n")
+    assert eco102() == [(2.5, "config")]  # below the NF4 crossover
+    write(tmp_path / "ecolint.toml", "[models]\n'acme/house-llm' = 20\n")
+    assert eco102() == []  # above it: 4-bit pays for itself
