@@ -610,17 +610,17 @@ def _dtype_facts(b: _Builder, opt: _Opt | None) -> None:
     if precision is None:
         return
     if b.setup.has(PRECISION):
-        b.fact(COMPUTE_DTYPE, precision, opt.loc)
+        b.fact(COMPUTE_DTYPE, precision, opt.loc, _how(opt))
     else:
-        b.fact(PRECISION, precision, opt.loc)
+        b.fact(PRECISION, precision, opt.loc, _how(opt))
 
 
-def _int_fact(b: _Builder, name: str, opt: _Opt | None, how: str = "flag") -> None:
+def _int_fact(b: _Builder, name: str, opt: _Opt | None) -> None:
     if opt is None:
         return
     value = _parse_int(opt.value)
     if value is not None:
-        b.fact(name, value, opt.loc, how)
+        b.fact(name, value, opt.loc, _how(opt))
 
 
 def _how(opt: _Opt) -> str:
@@ -660,7 +660,7 @@ def _vllm(b: _Builder, launch: _Launch) -> None:
 def _common_engine_facts(b: _Builder, opts: Mapping[str, _Opt], tp_flag: str, batch_flag: str) -> None:
     kv = opts.get("--kv-cache-dtype")
     if kv is not None and not _unresolved(kv.value):
-        b.fact(KV_CACHE_DTYPE, kv.value, kv.loc)
+        b.fact(KV_CACHE_DTYPE, kv.value, kv.loc, _how(kv))
     _int_fact(b, TENSOR_PARALLEL, opts.get(tp_flag))
     _int_fact(b, BATCH_SIZE, opts.get(batch_flag))
 

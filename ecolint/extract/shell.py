@@ -411,7 +411,7 @@ class _Expander:
                 return "" if empty else self.expand_text(word, quoted)
             return _escape(value, quoted) if value is not None else "${" + name + "}"
         if value is None:
-            return "$" + name if name.isidentifier() else "$(...)"
+            return "$" + name if (name.isidentifier() or name.isdigit()) else "$(...)"
         return _escape(value, quoted)
 
     def _indexed(self, name: str, index: str) -> str | None:
@@ -465,7 +465,8 @@ class _Expander:
                     i = match.end()
                 else:
                     special = raw[i + 1]
-                    out.append("" if special in "@*" else "$(...)")
+                    # "$@" is the caller's arguments (unknown, dropped); $1 stays as written
+                    out.append("" if special in "@*" else ("$" + special if special.isdigit() else "$(...)"))
                     i += 2
             else:
                 out.append(ch)
