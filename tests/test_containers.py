@@ -864,3 +864,52 @@ def test_garbage_never_raises_anything_but_extract_error(tmp_path: Path, seed: i
             module.extract(str(tmp_path / name), text, _context(tmp_path))
         except ExtractError:
             pass
+
+
+def test_compose_command_that_repeats_the_launcher(tmp_path: Path) -> None:
+    setup = only(run(tmp_path, manifests, "compose.yaml", """
+        services:
+          vllm:
+            image: vllm/vllm-openai:v0.6.3
+            command: vllm serve Qwen/Qwen2.5-0.5B-Instruct --max-num-seqs 1
+    """))
+    assert setup.get(MODEL) == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert setup.get(BATCH_SIZE) == 1
+
+
+def test_dockerfile_run_heredoc_for_another_interpreter_is_not_shell(tmp_path: Path) -> None:
+    assert run(tmp_path, dockerfile, "Dockerfile", """
+        FROM python:3.11
+        RUN python3 <<EOF
+        print("vllm serve m --max-num-seqs 1")
+        EOF
+    """) == []
+
+
+# The trigger tokens these extractors need (reported to the engine's owner): every setup starts
+# at one of them, so a file without any can be skipped unread.
+PROPOSED_TRIGGERS = (
+    b"vllm", b"text-generation", b"sglang", b"llama-server", b"llama-cli", b"llama-quantize",
+    b"llama.cpp", b"ollama", b"Modelfile", b"modelfile",
+)
+
+
+def test_every_fixture_setup_starts_at_a_trigger_token() -> None:
+    from ecolint.discover import classify
+    from ecolint.extract import triggers
+
+    root = Path(__file__).resolve().parent.parent / "fixtures" / "launch"
+    modules = {"shell": shell, "dockerfile": dockerfile, "yaml": manifests, "modelfile": modelfile}
+    checked = 0
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        kind = classify(path, data[:256])
+        if kind not in modules:
+            continue
+        setups = modules[kind].extract(str(path), data.decode("utf-8"), _context(root))
+        if not setups or kind == "modelfile":
+            continue
+        checked += 1
+        assert any(token in data for token in PROPOSED_TRIGGERS), path
+        assert any(token in data for token in triggers(kind)), path
+    assert checked >= 10

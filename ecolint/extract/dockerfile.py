@@ -246,6 +246,8 @@ class _Builder:
         env = {**self.args, **self._env()}
         locate = _args_locator(instr, self.file_locate)
         if instr.heredocs:
+            if not _runs_heredoc_as_shell(instr.args):
+                return  # `RUN python3 <<EOF` and the like: the body is not shell
             for body, offset in instr.heredocs:
                 body_locate = text_locator(body, *(lambda p: (p[0] - 1, p[1] - 1))(self.file_locate(offset)))
                 self.setups.extend(setups_from_text(body, self.path, locate=body_locate, env=env, kind="dockerfile", context=self.context))
@@ -297,14 +299,23 @@ class _Builder:
         return container_setups(stage.image, entry, cmd, stage.env, path=self.path, kind="dockerfile")
 
 
+def _runs_heredoc_as_shell(args: str) -> bool:
+    """``RUN <<EOF`` or ``RUN bash <<EOF`` run the body as a script; ``RUN python3 <<EOF`` does not."""
+    words = [w for w in _HEREDOC.sub(" ", args).split() if not w.startswith("--")]
+    if not words:
+        return True
+    return basename(words[0]) in ("sh", "bash", "dash", "zsh", "ash") and all(w.startswith("-") for w in words[1:])
+
+
 def instr_loc(path: str, instr: _Instr, locate: Locator) -> Location:
     return _loc(path, _args_locator(instr, locate), 0, len(instr.args))
 
 
 def _is_modelfile(name: str) -> bool:
+    """A Modelfile name, spelt with one of the engine's exact trigger tokens."""
     from ecolint.discover import classify
 
-    return classify(Path(name), b"") == "modelfile"
+    return classify(Path(name), b"") == "modelfile" and ("Modelfile" in name or "modelfile" in name)
 
 
 def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]:

@@ -502,7 +502,9 @@ def _detect(args: Sequence[Tok], env: dict[str, EnvVal]) -> _Launch | None:
 
 def image_framework(image: str) -> str | None:
     """The launcher an image runs by default, from its name (registry and tag ignored)."""
-    name = image.strip().lower().split("@", 1)[0]
+    # Case-sensitive on purpose: Docker image references are lowercase, and the engine's
+    # trigger tokens (b"vllm", b"text-generation", …) are exact bytes.
+    name = image.strip().split("@", 1)[0]
     repo = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
     tag = name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else ""
     if "text-generation-inference" in repo:
@@ -544,6 +546,10 @@ def container_argv(
     framework = image_framework(image.text) if image is not None else None
     loc = image.loc if image is not None else None
     if entrypoint is None:
+        if cmd and _names_a_program(cmd):
+            # `command: vllm serve m` on the vLLM image: Docker would run "vllm serve vllm serve m";
+            # read what the author meant rather than parse "vllm" as the model.
+            return list(cmd)
         default = _image_entrypoint(framework) or []
         entry = [Tok(word, loc) for word in default]
         if cmd is None:
@@ -906,6 +912,12 @@ def _interpret_shell_c(script: Tok, env: Mapping[str, EnvVal], *, path: str, kin
     from ecolint.extract import shell  # lazy: shell imports this module
 
     return shell.setups_from_script(script, env, path=path, kind=kind, label=label, depth=depth + 1)
+
+
+def _names_a_program(cmd: Sequence[Tok]) -> bool:
+    """Whether a container command starts with a launcher or a shell, not with arguments."""
+    first = basename(cmd[0].text)
+    return first in _SHELLS or _detect(cmd, {}) is not None
 
 
 def container_setups(

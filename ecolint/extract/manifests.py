@@ -770,11 +770,15 @@ def _framework_of(chain: list[yaml.Node], keys: tuple[str, ...], doc: _Doc, fall
     return fallback
 
 
+_IMAGE_KEYS = ("image", "repository", "imageRepository", "imageName")
+
+
 def _file_framework(root: yaml.Node, doc: _Doc) -> str | None:
+    """The one launcher every image named in the file runs, if there is exactly one."""
     found = set()
-    for node, _ in _walk(root, doc.budget):
+    for node, keys in _walk(root, doc.budget):
         text = doc.text(node)
-        if text and image_framework(text):
+        if text and keys and keys[-1] in _IMAGE_KEYS and image_framework(text):
             found.add(image_framework(text))
     return found.pop() if len(found) == 1 else None
 

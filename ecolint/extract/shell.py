@@ -787,9 +787,10 @@ def _expand_lines(body: str, st: _State) -> str:
 
 
 def _is_modelfile_name(name: str) -> bool:
+    """A Modelfile name, spelt with one of the engine's exact trigger tokens."""
     from ecolint.discover import classify
 
-    return classify(Path(name), b"") == "modelfile"
+    return classify(Path(name), b"") == "modelfile" and ("Modelfile" in name or "modelfile" in name)
 
 
 def _set_options(words: list[str], st: _State) -> None:
