@@ -913,3 +913,9 @@ def test_every_fixture_setup_starts_at_a_trigger_token() -> None:
         assert any(token in data for token in PROPOSED_TRIGGERS), path
         assert any(token in data for token in triggers(kind)), path
     assert checked >= 10
+
+
+def test_deeply_nested_shell_expansion_skips_only_that_command(tmp_path: Path) -> None:
+    nested = "${A:-" * 3000 + "x" + "}" * 3000
+    found = run(tmp_path, shell, "serve.sh", f"vllm serve {nested} --max-num-seqs 1\nvllm serve b --max-num-seqs 2\n")
+    assert [s.get(MODEL) for s in found][-1] == "b"

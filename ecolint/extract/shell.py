@@ -604,7 +604,7 @@ def _source(words: list[Tok], st: _State) -> None:
     for cmd in _Scanner(text).scan():
         try:
             _assignments_only(cmd, sub, source_loc)
-        except _TokenError:
+        except (_TokenError, RecursionError):
             continue
     st.allexport = sub.allexport
 
@@ -781,7 +781,7 @@ def _expand_lines(body: str, st: _State) -> str:
         try:
             expanded = _Expander(st).expand_text(line.replace('"', '\\"').replace("'", "\\'"))
             out.append(" ".join(shlex.split(expanded, posix=True)) if expanded.strip() else "")
-        except ValueError:
+        except (ValueError, RecursionError):
             out.append(line)
     return "\n".join(out)
 
@@ -866,7 +866,7 @@ def _run(text: str, st: _State) -> list[Setup]:
     for cmd in _Scanner(text).scan():
         try:
             setups.extend(_run_cmd(cmd, st))
-        except _TokenError:
+        except (_TokenError, RecursionError):
             continue  # one command we cannot read; the rest of the script still counts
     return setups
 
@@ -932,7 +932,7 @@ def split_words(
         for cmd in _Scanner(text).scan():
             for word in cmd.words:
                 words.extend(_expand_word(word, st))
-    except _TokenError:
+    except (_TokenError, RecursionError):
         return []
     return words
 
