@@ -9,6 +9,7 @@ bug to report) — the other files are still analysed.
 from __future__ import annotations
 
 import fnmatch
+import os
 import tokenize
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -119,19 +120,18 @@ class Engine:
         result = RunResult()
         work = self._work(paths, result)
         result.files_seen = len(work)
-        contents = self._read_all(work, result)
-        self._stack = self._stack_pins(work, contents)
-        context = ExtractContext(root=self._root(paths), read_text=_read_text)
+        candidates, pins = self._prefilter(work, result)
+        self._stack = pins
+        outcomes = _extract_all(candidates, self._root(paths))
         findings: list[Finding] = []
-        for item in work:
-            if item.path not in contents or item.kind in ("requirements", "pyproject"):
-                continue
-            data, text = contents[item.path]
-            if not any(token in data for token in triggers(item.kind)):
-                continue
-            found = self._analyse(item, text, context, result)
+        for item, outcome in zip(candidates, outcomes):
+            result.files_parsed += 1
+            result.setups += len(outcome.setups)
+            if outcome.error is not None:
+                result.errors.append(outcome.error)
+            found = [f for setup in outcome.setups for f in self._audit(setup, item)]
             if found:
-                result.texts[item.display] = text
+                result.texts[item.display] = outcome.text
                 findings.extend(found)
         funnel = Funnel(
             per_file_ignores=self._per_file_ignores(),
@@ -146,78 +146,37 @@ class Engine:
         first = paths[0].resolve() if paths else self.cwd
         return first if first.is_dir() else first.parent
 
-    def _read_all(self, work: list[_FileWork], result: RunResult) -> dict[Path, tuple[bytes, str]]:
-        contents = {}
-        for item in work:
-            try:
-                size = item.path.stat().st_size
-                if size > self.config.max_file_size:
-                    result.errors.append(
-                        FileError(item.display, 1, f"skipped: {size} bytes is over max-file-size ({self.config.max_file_size})")
-                    )
-                    continue
-                data = item.path.read_bytes()
-            except FileNotFoundError:
-                continue  # vanished during the scan: nothing to report on
-            except OSError as exc:
-                result.errors.append(FileError(item.display, 1, f"cannot read: {exc.strerror or exc}"))
-                continue
-            if b"\0" in data[:BINARY_SNIFF]:
-                continue  # binary with a source-like name: skipped quietly
-            try:
-                contents[item.path] = (data, decode(item.path, data, item.kind))
-            except ExtractError as exc:
-                result.errors.append(FileError(item.display, exc.line, exc.message))
-        return contents
-
-    def _stack_pins(self, work: list[_FileWork], contents: dict[Path, tuple[bytes, str]]) -> dict[str, str]:
-        """Versions pinned anywhere in the tree; the newest pin of a package wins (the cautious
-        reading for version drift)."""
-        from ecolint.resolve import parse_version
-
+    def _prefilter(self, work: list[_FileWork], result: RunResult) -> tuple[list[_Candidate], dict[str, str]]:
+        """Read every file once as bytes; keep only those whose bytes hold a trigger token of
+        their kind, and read the version pins on the way. Nothing is decoded or parsed here
+        unless it can matter."""
+        candidates: list[_Candidate] = []
         pins: dict[str, str] = {}
-        candidates = [w for w in work if w.kind in STACK_KINDS and w.path in contents]
-        if not candidates:
-            return pins
-        try:
-            from ecolint.extract.stack import read_pins
-        except ImportError:
-            return pins
-        for item in candidates:
-            data, text = contents[item.path]
-            if item.kind in ("dockerfile", "shell") and b"pip" not in data:
+        for item in work:
+            data = self._read(item, result)
+            if data is None or b"\0" in data[:BINARY_SNIFF]:
+                continue  # unreadable (reported) or binary with a source-like name (skipped quietly)
+            if item.kind in STACK_KINDS and (item.kind in ("requirements", "pyproject") or b"pip" in data):
+                _merge_pins(pins, item, data)
+            if item.kind in ("requirements", "pyproject"):
                 continue
-            try:
-                found = read_pins(item.display, text)
-            except Exception:  # noqa: BLE001 - pins are advisory; a bad file must not stop the run
-                continue
-            for package, version in found.items():
-                if package not in pins or parse_version(version) > parse_version(pins[package]):
-                    pins[package] = version
-        return pins
+            if any(token in data for token in triggers(item.kind)):
+                candidates.append(_Candidate(item, data))
+        return candidates, pins
 
-    def _analyse(self, item: _FileWork, text: str, context: ExtractContext, result: RunResult) -> list[Finding]:
-        extractor = load_extractor(item.kind)
-        if extractor is None:
-            return []
-        result.files_parsed += 1
+    def _read(self, item: _FileWork, result: RunResult) -> bytes | None:
         try:
-            setups = extractor(item.display, text, context)
-            result.setups += len(setups)
-            return [f for setup in setups for f in self._audit(setup, item)]
-        except ExtractError as exc:
-            result.errors.append(FileError(item.display, exc.line, exc.message))
-        except RecursionError:
-            result.errors.append(FileError(item.display, 1, "too deeply nested to analyse"))
-        except Exception as exc:  # noqa: BLE001 - the per-file guard: one bad file never ends the run
-            result.errors.append(
-                FileError(
-                    item.display,
-                    1,
-                    f"internal error ({type(exc).__name__}: {exc}); please report this file's shape to the ecolint issue tracker",
-                )
-            )
-        return []
+            size = item.path.stat().st_size
+            if size > self.config.max_file_size:
+                message = f"skipped: {size} bytes is over max-file-size ({self.config.max_file_size})"
+                result.errors.append(FileError(item.display, 1, message))
+                return None
+            return item.path.read_bytes()
+        except FileNotFoundError:
+            return None  # vanished during the scan: nothing to report on
+        except OSError as exc:
+            result.errors.append(FileError(item.display, 1, f"cannot read: {exc.strerror or exc}"))
+            return None
 
     def _audit(self, setup: Setup, item: _FileWork) -> list[Finding]:
         resolution = resolve(
@@ -248,6 +207,99 @@ class Engine:
                 prefix = display_path(self.config_dir, self.cwd)
                 result[f"{prefix}/{pattern}"] = codes
         return result
+
+
+@dataclass
+class _Candidate:
+    work: _FileWork
+    data: bytes
+
+    # The flow reads items like _FileWork; keep the two interchangeable where only names matter.
+    @property
+    def display(self) -> str:
+        return self.work.display
+
+    @property
+    def path(self) -> Path:
+        return self.work.path
+
+
+@dataclass
+class _Outcome:
+    """What extracting one file gives back; picklable, so workers can return it."""
+
+    setups: list[Setup] = field(default_factory=list)
+    error: FileError | None = None
+    text: str = ""
+
+
+# Parsing with libcst costs about 1.2 s per MB of Python per core: below this much candidate
+# source, starting a second process costs more than it saves.
+PARALLEL_MIN_BYTES = 256 * 1024
+_WORKER_CONTEXT: ExtractContext | None = None
+
+
+def _extract_all(candidates: list[_Candidate], root: Path) -> list[_Outcome]:
+    """Extract setups from every candidate, on both cores when there is enough work. The order
+    of the outcomes is the order of the candidates either way, so output is identical."""
+    global _WORKER_CONTEXT
+    _WORKER_CONTEXT = ExtractContext(root=root, read_text=_read_text)
+    total = sum(len(c.data) for c in candidates)
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or total < PARALLEL_MIN_BYTES or len(candidates) < 4 or not _can_fork():
+        return [_extract_one(c) for c in candidates]
+    # Import the parsers before forking, so the workers inherit them instead of each paying
+    # for the import.
+    for kind in sorted({c.work.kind for c in candidates}):
+        load_extractor(kind)
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.map(_extract_one, candidates, chunksize=max(1, len(candidates) // (workers * 8)))
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _extract_one(candidate: _Candidate) -> _Outcome:
+    """The per-file guard: whatever happens inside one file stays an ECO001 for that file."""
+    item = candidate.work
+    try:
+        text = decode(item.path, candidate.data, item.kind)
+    except ExtractError as exc:
+        return _Outcome(error=FileError(item.display, exc.line, exc.message))
+    extractor = load_extractor(item.kind)
+    if extractor is None:
+        return _Outcome()
+    assert _WORKER_CONTEXT is not None
+    try:
+        return _Outcome(setups=list(extractor(item.display, text, _WORKER_CONTEXT)), text=text)
+    except ExtractError as exc:
+        return _Outcome(error=FileError(item.display, exc.line, exc.message))
+    except RecursionError:
+        return _Outcome(error=FileError(item.display, 1, "too deeply nested to analyse"))
+    except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
+        message = f"internal error ({type(exc).__name__}: {exc}); please report this file's shape to the ecolint issue tracker"
+        return _Outcome(error=FileError(item.display, 1, message))
+
+
+def _merge_pins(pins: dict[str, str], item: _FileWork, data: bytes) -> None:
+    """Versions pinned anywhere in the tree; the newest pin of a package wins (the cautious
+    reading for version drift). Pins are advisory: a file that cannot be read for them is
+    skipped without a diagnostic."""
+    from ecolint.extract.stack import read_pins
+    from ecolint.resolve import parse_version
+
+    try:
+        found = read_pins(item.display, decode(item.path, data, item.kind))
+    except Exception:  # noqa: BLE001 - see above
+        return
+    for package, version in found.items():
+        if package not in pins or parse_version(version) > parse_version(pins[package]):
+            pins[package] = version
 
 
 def run(paths: list[Path], kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> RunResult:

@@ -1,0 +1,39 @@
+"""The engine's guarantees: parallel and serial runs print the same bytes; files without
+trigger tokens are never parsed; one broken file does not stop the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, REPO, run_cli
+from ecolint import engine
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_parallel_output_is_identical_to_serial(monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    args = (str(FIXTURES), "--select", "ALL", "--format", fmt, "--exit-zero")
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 10**12)
+    serial = run_cli(*args, cwd=REPO).output
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    parallel = run_cli(*args, cwd=REPO).output
+    assert serial == parallel
+    assert "ECO1" in serial
+
+
+def test_files_without_triggers_are_not_parsed(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text("def f(:\n")  # no trigger token: never parsed, never reported
+    (tmp_path / "also_broken.py").write_text("from transformers import AutoModel\nAutoModel.from_pretrained(\n")
+    ran = run_cli(str(tmp_path), "--format", "json")
+    errors = ran.json()["errors"]
+    assert [Path(e["path"]).name for e in errors] == ["also_broken.py"]
+
+
+def test_a_broken_file_does_not_hide_the_others(tmp_path: Path) -> None:
+    (tmp_path / "a_broken.py").write_text("from_pretrained(\n")
+    (tmp_path / "b_serve.sh").write_text("vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n")
+    document = run_cli(str(tmp_path), "--format", "json").json()
+    assert [e["code"] for e in document["errors"]] == ["ECO001"]
+    assert [f["code"] for f in document["findings"]] == ["ECO104"]
