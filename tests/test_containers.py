@@ -919,3 +919,13 @@ def test_deeply_nested_shell_expansion_skips_only_that_command(tmp_path: Path) -
     nested = "${A:-" * 3000 + "x" + "}" * 3000
     found = run(tmp_path, shell, "serve.sh", f"vllm serve {nested} --max-num-seqs 1\nvllm serve b --max-num-seqs 2\n")
     assert [s.get(MODEL) for s in found][-1] == "b"
+
+
+def test_large_legitimate_yaml_is_not_mistaken_for_a_bomb(tmp_path: Path) -> None:
+    parts = ["image:\n  repository: vllm/vllm-openai\n"]
+    parts += [f"k{i}: {{x: 1}}\n" for i in range(2000)]
+    parts.append("models:\n")
+    parts += [f"  - name: m{i}\n    model: Qwen/Qwen2.5-{i}B\n    maxNumSeqs: 1\n" for i in range(500)]
+    found = manifests.extract("values.yaml", "".join(parts), _context(tmp_path))
+    assert len(found) == 500
+    assert all(s.get(BATCH_SIZE) == 1 for s in found)

@@ -10,8 +10,8 @@ Flag facts checked against each project's own docs / source (see the comments at
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, Sequence
 
 from ecolint.setups import (
     BATCH_SIZE,
@@ -795,9 +795,9 @@ _PARAM_SIZE = re.compile(r"(?i)(?:^|[^a-z0-9.])\d+(?:\.\d+)?[bm](?:$|[^a-z0-9])"
 _OLLAMA_NAMESPACE = re.compile(r"^(hf\.co|huggingface\.co)/", re.I)
 
 
-def ollama_tag_facts(b_setup: Setup, tag: Tok) -> None:
+def ollama_tag_facts(setup: Setup, tag: Tok) -> None:
     """MODEL and precision of an Ollama tag (``qwen2:1.5b-instruct-q4_K_M``, ``hf.co/u/r:Q4_K_M``)."""
-    b = _Builder(b_setup)
+    b = _Builder(setup)
     b.fact(MODEL, tag.text, tag.loc, "flag")
     name, _, version = tag.text.partition(":")
     precision = gguf_precision(version) if version else None
@@ -875,8 +875,10 @@ def interpret(
     launch = _detect(args, env_map)
     if launch is None:
         return []
+    # The origin is the launcher itself (`vllm serve`, `python -m sglang.launch_server`), the
+    # anchor for findings about something the command leaves out.
     start = _first_loc(*(t.loc for t in launch.head), origin) or Location(path, 1)
-    setup = Setup(framework=launch.framework, origin=span(start, _first_loc(*(t.loc for t in launch.head[1:]))) or start, label=label, kind=kind)
+    setup = Setup(framework=launch.framework, origin=span(start, launch.head[-1].loc) or start, label=label, kind=kind)
     b = _Builder(setup)
     if launch.framework == "vllm":
         _vllm(b, launch)

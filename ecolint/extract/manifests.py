@@ -22,7 +22,7 @@ import shlex
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import yaml
 
@@ -35,19 +35,20 @@ from ecolint.extract.launch import (
     image_framework,
     interpret,
     known_flag,
-    span,
 )
 from ecolint.extract.shell import parse_env_file, raw_words, setups_from_text
 from ecolint.setups import GPU, Location, Setup
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
-_BUDGET = 200_000  # node reads per file; real manifests use a few thousand
+_BUDGET = 200_000  # node reads per file (plus 20 per character); real manifests use a few thousand
 
 
 class _Budget:
-    def __init__(self) -> None:
-        self.left = _BUDGET
+    """Node reads allowed for one file: generous for its size, finite for an alias bomb."""
+
+    def __init__(self, size: int = 0) -> None:
+        self.left = _BUDGET + 20 * size
 
     def spend(self, n: int = 1) -> None:
         self.left -= n
@@ -66,12 +67,20 @@ class _Doc:
     lines: list[str]
     budget: _Budget
     context: ExtractContext | None
+    _items: dict[int, list[tuple[yaml.Node, yaml.Node]]] = field(default_factory=dict)
+    _index: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = field(default_factory=dict)
 
     # -- structure --------------------------------------------------------------------------
     def items(self, node: yaml.Node | None, depth: int = 0) -> list[tuple[yaml.Node, yaml.Node]]:
-        """Key/value pairs of a mapping with ``<<:`` merges applied (own keys win)."""
+        """Key/value pairs of a mapping with ``<<:`` merges applied (own keys win); memoised."""
         if not isinstance(node, yaml.MappingNode) or depth > 8:
             return []
+        cached = self._items.get(id(node))
+        if cached is None:
+            cached = self._items[id(node)] = self._merged_items(node, depth)
+        return cached
+
+    def _merged_items(self, node: yaml.MappingNode, depth: int) -> list[tuple[yaml.Node, yaml.Node]]:
         own: list[tuple[yaml.Node, yaml.Node]] = []
         merged: list[tuple[yaml.Node, yaml.Node]] = []
         for key, value in node.value:
@@ -82,18 +91,33 @@ class _Doc:
                     merged.extend(self.items(source, depth + 1))
             else:
                 own.append((key, value))
+        # Own keys win over merged ones, and an earlier merge source over a later one (YAML 1.1).
         names = {k.value for k, _ in own if isinstance(k, yaml.ScalarNode)}
-        return own + [(k, v) for k, v in merged if not (isinstance(k, yaml.ScalarNode) and k.value in names)]
+        result = list(own)
+        for key, value in merged:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name is not None and name in names:
+                continue
+            if name is not None:
+                names.add(name)
+            result.append((key, value))
+        return result
 
     def get(self, node: yaml.Node | None, key: str) -> yaml.Node | None:
         pair = self.pair(node, key)
         return pair[1] if pair else None
 
     def pair(self, node: yaml.Node | None, key: str) -> tuple[yaml.Node, yaml.Node] | None:
-        for k, v in self.items(node):
-            if isinstance(k, yaml.ScalarNode) and k.value == key:
-                return k, v
-        return None
+        if not isinstance(node, yaml.MappingNode):
+            return None
+        index = self._index.get(id(node))
+        if index is None:
+            index = {}
+            for k, v in self.items(node):
+                if isinstance(k, yaml.ScalarNode):
+                    index.setdefault(k.value, (k, v))
+            self._index[id(node)] = index
+        return index.get(key)
 
     def seq(self, node: yaml.Node | None) -> list[yaml.Node]:
         if not isinstance(node, yaml.SequenceNode):
@@ -169,7 +193,7 @@ class _Doc:
 
         return locate
 
-    def tok(self, node: yaml.Node, text: str | None = None, offsets: "_OffsetMap | None" = None) -> Tok:
+    def tok(self, node: yaml.Node, text: str | None = None, offsets: _OffsetMap | None = None) -> Tok:
         """A Tok for a scalar; ``offsets`` maps a substituted text back to the written one."""
         value = self.text(node) or ""
         final = value if text is None else text
@@ -202,7 +226,7 @@ class _OffsetMap:
         return lambda k: locate(self.old(k))
 
 
-def _subst(text: str, pattern: re.Pattern[str], repl: "Callable[[re.Match[str]], str]") -> tuple[str, _OffsetMap]:
+def _subst(text: str, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], str]) -> tuple[str, _OffsetMap]:
     out: list[str] = []
     offsets = _OffsetMap()
     new = old = 0
@@ -273,7 +297,7 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
         if "{{" in text:
             return []
         raise
-    doc = _Doc(path, [line.rstrip("\r") for line in text.split("\n")], _Budget(), context)
+    doc = _Doc(path, [line.rstrip("\r") for line in text.split("\n")], _Budget(len(text)), context)
     if _is_workflow(path, roots, doc):
         return _workflow(roots, doc)
     setups: list[Setup] = []
@@ -498,7 +522,7 @@ def _sibling_configmaps(doc: _Doc) -> dict[str, _ConfigMap]:
                 roots = _compose(text)
             except ExtractError:
                 continue
-            other = _Doc(str(directory / name), text.split("\n"), _Budget(), None)
+            other = _Doc(str(directory / name), text.split("\n"), _Budget(len(text)), None)
             try:
                 found.update(_configmaps(roots, other, same_file=False))
             except ExtractError:
@@ -800,11 +824,18 @@ def _helm_root(root: yaml.Node, doc: _Doc, fallback: str | None) -> list[Setup]:
         for child in node.value if isinstance(node, yaml.SequenceNode) else []:
             parents.setdefault(id(child), node)
     setups: list[Setup] = []
+    memo: dict[int, bool] = {}
+
+    def candidate(node: yaml.Node) -> bool:
+        if id(node) not in memo:
+            memo[id(node)] = isinstance(node, yaml.MappingNode) and _is_candidate(node, doc)
+        return memo[id(node)]
+
     for node, keys in _walk(root, doc.budget):
-        if not isinstance(node, yaml.MappingNode) or not _is_candidate(node, doc):
+        if not candidate(node):
             continue
         chain = _chain(node, parents)
-        if any(_is_candidate(p, doc) for p in chain[:-1] if isinstance(p, yaml.MappingNode)):
+        if any(candidate(p) for p in chain[:-1]):
             continue  # folded into the outermost candidate
         framework = _framework_of(chain, keys, doc, fallback)
         if framework is None:

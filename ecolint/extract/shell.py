@@ -16,7 +16,7 @@ import shlex
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 
 from ecolint.extract import ExtractContext
 from ecolint.extract.launch import EnvVal, Locator, Tok, basename, container_setups, interpret
@@ -71,7 +71,7 @@ class _Word:
     raw: str
     start: int
     end: int
-    array: list["_Word"] | None = None
+    array: list[_Word] | None = None
 
 
 @dataclass
@@ -598,8 +598,8 @@ def _source(words: list[Tok], st: _State) -> None:
     text = _read_relative(st.path, words[0].text, st.context)
     if text is None:
         return
+    # Values read from another file are located at the `source` word of this one.
     sub = _State(st.path, lambda k: None, st.vars, st.kind, st.label, st.context, st.resolve_expr, st.allexport, st.depth + 1)
-    sub.locate = lambda k: (0, 0)  # values sourced from another file keep the `source` line
     source_loc = words[0].loc
     for cmd in _Scanner(text).scan():
         try:
