@@ -929,3 +929,12 @@ def test_large_legitimate_yaml_is_not_mistaken_for_a_bomb(tmp_path: Path) -> Non
     found = manifests.extract("values.yaml", "".join(parts), _context(tmp_path))
     assert len(found) == 500
     assert all(s.get(BATCH_SIZE) == 1 for s in found)
+
+
+def test_crlf_and_bom_files(tmp_path: Path) -> None:
+    script = "\ufeff#!/bin/bash\r\nvllm serve m \\\r\n  --max-num-seqs 1\r\n"
+    setup = only(shell.extract("serve.sh", script, _context(tmp_path)))
+    assert (setup.get(BATCH_SIZE), line_of(setup, BATCH_SIZE)) == (1, 3)
+    docker = "\ufeffFROM vllm/vllm-openai\r\nCMD [\"--model\", \"m\", \\\r\n     \"--enforce-eager\"]\r\n"
+    assert only(dockerfile.extract("Dockerfile", docker, _context(tmp_path))).get(ENFORCE_EAGER) is True
+    assert only(modelfile.extract("Modelfile", "\ufeffFROM qwen2:0.5b-instruct-q4_0\r\n", _context(tmp_path))).get(PRECISION) == "gguf-q4"

@@ -320,6 +320,8 @@ def _is_modelfile(name: str) -> bool:
 
 def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]:
     """Setups a Dockerfile builds or runs; unknown instructions are ignored, never an error."""
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]  # a BOM would hide the first instruction; a space keeps columns
     builder = _Builder(path, text, context)
     handlers = {
         "FROM": builder.on_from,

@@ -55,6 +55,8 @@ class _Lines:
 
 def parse(text: str, path: str, locate: Locator | None = None, *, kind: str = "modelfile") -> Setup | None:
     """The Setup a Modelfile describes; ExtractError when it is empty or has no FROM."""
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]  # a BOM would hide the first directive; a space keeps columns
     if not text.strip():
         raise ExtractError("empty Modelfile", 1)
     locate = locate or _locator(text)

@@ -889,10 +889,18 @@ def setups_from_text(
     depth: int = 0,
 ) -> list[Setup]:
     """Setups of a shell script (a file, a workflow ``run:`` block, an ``sh -c`` string)."""
+    if locate is None:
+        # A whole file: CRLF continuations must still continue, and a BOM is not a word. Columns
+        # stay right: \r only ever ends a line, and the BOM becomes a space.
+        text = _without_bom(text).replace("\r\n", "\n")
     st = _State(path, locate or text_locator(text), {}, kind, label, context, resolve_expr, depth=depth)
     for name, val in (env or {}).items():
         st.vars[name] = _Var(val.value, val.loc, exported=True)
     return _run(text, st)
+
+
+def _without_bom(text: str) -> str:
+    return " " + text[1:] if text.startswith("\ufeff") else text
 
 
 def setups_from_script(script: Tok, env: Mapping[str, EnvVal], *, path: str, kind: str, label: str | None, depth: int) -> list[Setup]:
