@@ -678,48 +678,57 @@ def parse_env_file(text: str) -> dict[str, str]:
     return values
 
 
+def _docker_option(args: list[Tok], i: int) -> tuple[str, Tok | None, int]:
+    """One ``docker run`` option at ``i``: (name, value or None, index after it)."""
+    tok = args[i]
+    text = tok.text
+    name, eq, inline = text.partition("=")
+    if eq:
+        return name, Tok(inline, tok.loc), i + 1
+    short = not text.startswith("--")
+    if short and len(text) > 2 and text[1] in _DOCKER_VALUED_SHORT and not set(text[1:]) <= _DOCKER_BOOL:
+        return text[:2], Tok(text[2:], tok.loc), i + 1  # -p8080:80
+    if name in _DOCKER_BOOL_LONG or (short and set(name[1:]) <= _DOCKER_BOOL):
+        return name, None, i + 1  # -d, -it, --rm
+    nxt = args[i + 1] if i + 1 < len(args) else None
+    unknown_long = not short and name not in _DOCKER_VALUED_LONG
+    if nxt is None or (unknown_long and _looks_like_image(nxt.text)):
+        return name, None, i + 1  # an unknown switch followed by what looks like the image
+    return name, nxt, i + 2
+
+
 def _docker_run(args: list[Tok], st: _State) -> list[Setup]:
     """``docker run [opts] IMAGE [ARGS]``: -e/--env, --env-file, --entrypoint; the rest skipped."""
     env: dict[str, EnvVal] = {}
     entrypoint: list[Tok] | None = None
     i = 0
-    while i < len(args):
-        tok = args[i]
-        text = tok.text
-        if not text.startswith("-") or text == "-":
-            break
-        name, eq, inline = text.partition("=")
-        value_tok: Tok | None = Tok(inline, tok.loc) if eq else None
-        short_joined = not text.startswith("--") and len(text) > 2 and text[1] in _DOCKER_VALUED_SHORT and not set(text[1:]) <= _DOCKER_BOOL
-        if short_joined:
-            name, value_tok = text[:2], Tok(text[2:], tok.loc)
-        is_bool = name in _DOCKER_BOOL_LONG or (not name.startswith("--") and set(name[1:]) <= _DOCKER_BOOL)
-        if value_tok is None and not is_bool:
-            nxt = args[i + 1] if i + 1 < len(args) else None
-            unknown_long = name.startswith("--") and name not in _DOCKER_VALUED_LONG
-            if nxt is None or (unknown_long and _looks_like_image(nxt.text)):
-                i += 1
-                continue
-            value_tok = nxt
-            i += 1
-        i += 1
-        if value_tok is None:
+    while i < len(args) and args[i].text.startswith("-") and args[i].text != "-":
+        flag = args[i]
+        name, value, i = _docker_option(args, i)
+        if value is None:
             continue
         if name in ("-e", "--env"):
-            key, has_eq, value = value_tok.text.partition("=")
-            if has_eq:
-                env[key] = EnvVal(value, span_tok(tok, value_tok))
-            elif key in st.vars and isinstance(st.vars[key].value, str):
-                env[key] = EnvVal(st.vars[key].value, span_tok(tok, value_tok))  # type: ignore[arg-type]
+            _docker_env(flag, value, st, env)
         elif name == "--env-file":
-            _docker_env_file(value_tok, st, env)
+            _docker_env_file(value, st, env)
         elif name == "--entrypoint":
-            entrypoint = [value_tok]
+            entrypoint = [value]
     if i >= len(args):
         return []
-    image = args[i]
     cmd = args[i + 1 :] or None
-    return container_setups(image, entrypoint, cmd, env, path=st.path, kind=st.kind, label=st.label)
+    return container_setups(args[i], entrypoint, cmd, env, path=st.path, kind=st.kind, label=st.label)
+
+
+def _docker_env(flag: Tok, value: Tok, st: _State, env: dict[str, EnvVal]) -> None:
+    """``-e KEY=VALUE``, or ``-e KEY`` passing the docker client's (exported) variable through."""
+    key, has_eq, text = value.text.partition("=")
+    loc = span_tok(flag, value)
+    if has_eq:
+        env[key] = EnvVal(text, loc)
+        return
+    var = st.vars.get(key)
+    if var is not None and var.exported and isinstance(var.value, str):
+        env[key] = EnvVal(var.value, loc)
 
 
 _DOCKER_VALUED_LONG = {
