@@ -52,14 +52,21 @@ Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]
 
 # kind -> (module, trigger tokens). Triggers live here, not in the extractor modules, so that
 # the prefilter never imports a parser: a run that parses no Python never imports libcst.
+_LAUNCHERS = (
+    b"vllm", b"text-generation", b"sglang", b"llama-server", b"llama-cli", b"llama-quantize",
+    b"llama.cpp", b"ollama", b"Modelfile", b"modelfile",
+)
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     "python": (
         "ecolint.extract.python",
         (b"from_pretrained", b"BitsAndBytesConfig", b"LLM(", b"pipeline(", b"quantize_(", b"TorchAoConfig"),
     ),
-    "shell": ("ecolint.extract.shell", (b"vllm", b"text-generation", b"sglang", b"llama", b"ollama", b"docker")),
-    "dockerfile": ("ecolint.extract.dockerfile", (b"vllm", b"text-generation", b"sglang", b"llama", b"ollama")),
-    "yaml": ("ecolint.extract.manifests", (b"vllm", b"text-generation", b"sglang", b"llama", b"ollama")),
+    # Launch containers share one set: every launcher a container can name, plus "Modelfile"
+    # for scripts that write one through a heredoc. "llama" alone would match "meta-llama" in
+    # most YAML, so llama.cpp is matched by its binaries.
+    "shell": ("ecolint.extract.shell", _LAUNCHERS),
+    "dockerfile": ("ecolint.extract.dockerfile", _LAUNCHERS),
+    "yaml": ("ecolint.extract.manifests", _LAUNCHERS),
     "modelfile": ("ecolint.extract.modelfile", (b"",)),
     "requirements": ("ecolint.extract.stack", (b"",)),
     "pyproject": ("ecolint.extract.stack", (b"",)),
