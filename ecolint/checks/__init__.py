@@ -20,7 +20,7 @@ CheckFn = Callable[[Setup, "CheckContext"], Iterable[Finding]]
 _REGISTRY: dict[str, CheckFn] = {}
 # Boundaries whose reason is already in the confidence reasons: not said twice.
 _SAID_BY_REASONS = {"assumed-gpu", "unmeasured-gpu", "stack-drift"}
-_MODULES = ("quantization", "fp8", "batching", "supplementary")
+_MODULES = ("quantization", "fp8", "batching", "supplementary", "opportunity")
 
 
 def rule(code: str) -> Callable[[CheckFn], CheckFn]:
