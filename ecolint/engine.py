@@ -22,7 +22,7 @@ from ecolint.extract import ExtractContext, ExtractError, load_extractor, trigge
 from ecolint.finding import FileError, Finding
 from ecolint.funnel import Funnel
 from ecolint.knowledge import Knowledge
-from ecolint.resolve import resolve
+from ecolint.resolve import Resolution, resolve
 from ecolint.setups import Setup
 
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
@@ -178,14 +178,17 @@ class Engine:
             result.errors.append(FileError(item.display, 1, f"cannot read: {exc.strerror or exc}"))
             return None
 
-    def _audit(self, setup: Setup, item: _FileWork) -> list[Finding]:
-        resolution = resolve(
+    def resolution(self, setup: Setup, item: _FileWork) -> Resolution:
+        return resolve(
             setup,
             self.kb,
             gpu_option=self._gpu_for(item),
             models=self.config.models,
             stack=self._stack,
         )
+
+    def _audit(self, setup: Setup, item: _FileWork) -> list[Finding]:
+        resolution = self.resolution(setup, item)
         ctx = CheckContext(self.kb, resolution, setup)
         return list(run_checks(setup, ctx, self.selection.codes))
 
@@ -304,6 +307,23 @@ def _merge_pins(pins: dict[str, str], item: _FileWork, data: bytes) -> None:
 
 def run(paths: list[Path], kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> RunResult:
     return Engine(kb, config, selection, cwd).run(paths)
+
+
+def setups_in(path: Path, kb: Knowledge, config: Config, gpu: str | None = None) -> tuple[list[tuple[Setup, Resolution]], list[FileError]]:
+    """The setups the extractors recognise in one file, each resolved exactly as `check` resolves
+    it (GPU option or config, models table, pins read from that file), and the file's ECO001
+    errors. For `ecolint explain`; runs no rule."""
+    engine = Engine(kb, config, Selection(codes=[], gpu=gpu))
+    result = RunResult()
+    candidates, pins = engine._prefilter(engine._work([path], result), result)
+    engine._stack = pins
+    found: list[tuple[Setup, Resolution]] = []
+    for candidate, outcome in zip(candidates, _extract_all(candidates, engine._root([path]))):
+        if outcome.error is not None:
+            result.errors.append(outcome.error)
+        for setup in outcome.setups:
+            found.append((setup, engine.resolution(setup, candidate.work)))
+    return found, sorted(result.errors)
 
 
 def _relative_to(path: Path, base: Path) -> str:
