@@ -288,3 +288,125 @@ def rules_command(output_format: str) -> None:
     for row in rows:
         default = "on" if row["default"] else "opt-in"
         click.echo(f"{row['code']}  {row['name']:<28} {default:<7} {row['severity']:<8} {row['summary']}")
+
+
+# -- advisor commands: advise, compare, explain (ecolint/advisor/) ------------------------------
+
+ADVICE_FRAMEWORKS = ("transformers", "vllm", "tgi", "sglang", "llama.cpp", "ollama")
+OBJECTIVES = ("energy", "throughput", "memory")
+
+
+def _advisor(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A bad advisor input is a usage error: one line naming it, exit 2, no traceback."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ecolint.advisor import AdviceInputError
+
+        try:
+            return fn(*args, **kwargs)
+        except AdviceInputError as exc:
+            _fail(str(exc))
+
+    return wrapper
+
+
+def _print_document(document: dict[str, Any], output_format: str, render: Callable[[dict[str, Any]], str]) -> None:
+    import json
+
+    if output_format == "json":
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    else:
+        click.echo(render(document), nl=False)
+
+
+def _advice_inputs(**options: Any) -> Any:
+    from ecolint.advisor import inputs as advice_inputs
+
+    framework = advice_inputs.framework(options.get("framework"))
+    model = options.get("model")
+    if model is not None and not model.strip():
+        raise advice_inputs.AdviceInputError("--model is empty")
+    return advice_inputs.Inputs(
+        gpu=(options.get("gpu") or "").strip() or None,
+        model=model,
+        precision=options.get("precision"),
+        batch_size=options.get("batch_size"),
+        framework=framework,
+        objective=options.get("objective"),
+        max_memory_gb=options.get("max_memory"),
+    )
+
+
+_GPU_HELP = "GPU it runs on (e.g. 'RTX 4090D', 'A100'); default: the closest measured platform, said out loud."
+_OBJECTIVE_HELP = "What to optimise [default: energy per request]."
+
+
+@main.command("advise")
+@click.option("--gpu", help=_GPU_HELP)
+@click.option("--model", help="Model id (Qwen/Qwen2-7B) or size (7B).")
+@click.option("--precision", help="Current precision: fp16, bf16, nf4, int8 (threshold 0.0), int8-default, fp8, … [default: fp16].")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Concurrent requests per batch [default: 1].")
+@click.option("--framework", help="transformers, vllm, tgi, sglang, llama.cpp or ollama (for the config line).")
+@click.option("--objective", type=click.Choice(OBJECTIVES), help=_OBJECTIVE_HELP)
+@click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), help="GPU memory available for the weights, in GB (ranks the options).")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@_guard
+@_advisor
+def advise_command(output_format: str, **options: Any) -> None:
+    """Recommend a precision for one setup, with the evidence behind every number."""
+    from ecolint import knowledge
+    from ecolint.advisor.advise import advise
+    from ecolint.advisor.text import render_advice
+
+    kb = knowledge.load()
+    _print_document(advise(_advice_inputs(**options), kb), output_format, render_advice)
+
+
+@main.command("compare")
+@click.argument("items", nargs=-1)
+@click.option("--gpu", help=_GPU_HELP + " (precision comparisons)")
+@click.option("--model", help="Model id (Qwen/Qwen2-7B) or size (7B).")
+@click.option("--precision", help="Precision of a GPU comparison [default: fp16].")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Concurrent requests per batch [default: 1].")
+@click.option("--objective", type=click.Choice(OBJECTIVES), help="Name one overall winner by this dimension.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@_guard
+@_advisor
+def compare_command(items: tuple[str, ...], output_format: str, **options: Any) -> None:
+    """Compare precisions (fp16 nf4 int8) or GPUs (T4 A800) side by side."""
+    from ecolint import knowledge
+    from ecolint.advisor.compare import compare
+    from ecolint.advisor.text import render_compare
+
+    kb = knowledge.load()
+    _print_document(compare(list(items), _advice_inputs(**options), kb), output_format, render_compare)
+
+
+@main.command("explain")
+@click.argument("target", metavar="PATH[:LINE]")
+@click.option("--gpu", help="GPU the setups run on; a GPU stated in the file wins.")
+@click.option("--objective", type=click.Choice(OBJECTIVES), help=_OBJECTIVE_HELP)
+@click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), help="GPU memory available for the weights, in GB.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Use this ecolint.toml / pyproject.toml.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@_guard
+@_advisor
+def explain_command(target: str, gpu: str | None, objective: str | None, max_memory: float | None, config_path: Path | None, isolated: bool, output_format: str) -> None:
+    """The advisory answer for each setup recognised in a file (or at one line of it)."""
+    from ecolint import knowledge
+    from ecolint.advisor.explain import explain, split_target
+    from ecolint.advisor.text import render_explain
+    from ecolint.config import ConfigError, find_config_file, load_config
+
+    if config_path is not None and not config_path.is_file():
+        raise ConfigError(f"{config_path}: no such configuration file")
+    path, _ = split_target(target)
+    config = load_config(None if isolated else (config_path or find_config_file(path)))
+    kb = knowledge.load()
+    document = explain(target, kb, config, gpu=(gpu or "").strip() or None, objective=objective, max_memory_gb=max_memory)
+    _print_document(document, output_format, render_explain)
+    if not document["setups"]:
+        sys.exit(1)

@@ -215,6 +215,8 @@ def load(directory: str | None = None) -> Knowledge:
         window=dict(evidence.get("window", {})),
         drift={k: str(v) for k, v in (evidence.get("drift") or {}).items()},
         assumed_gpu=str(evidence.get("assumed_gpu", "RTX 4090D")),
+        # The advisor's definitions and config lines (rules/advice.yaml); the linter never reads them.
+        extra={"advice": _yaml(base / "advice.yaml") if (base / "advice.yaml").is_file() else {}},
     )
 
 
