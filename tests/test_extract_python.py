@@ -1061,6 +1061,7 @@ def test_pipeline_and_llm_inside_a_loop_over_prompts() -> None:
             pipe = pipeline("text-generation", model="gpt2")
             llm = LLM(model="facebook/opt-125m")
             pipe(prompt)
+            llm.generate(prompt)
         """
     )
     pipe, llm = sorted(setups(source), key=lambda s: s.framework)
@@ -1182,3 +1183,186 @@ def test_odd_but_valid_code_does_not_crash() -> None:
     )
     found = setups(source)
     assert len(found) == 7
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # the loop item picks the class
+        """\
+        for sub_class in (AutoModelForCausalLM, AutoModelForSeq2SeqLM):
+            m = sub_class.from_pretrained("x")
+            m.generate(ids)
+        """,
+        # a save/reload round-trip per setting
+        """\
+        for max_size in ["150kB", "200kB"]:
+            base.save_pretrained(tmp_dir, max_shard_size=max_size)
+            m = AutoModelForCausalLM.from_pretrained(tmp_dir)
+            m(ids)
+        """,
+        # a checkpoint written inside the loop
+        """\
+        for epoch in range(3):
+            with tempfile.TemporaryDirectory() as tmp:
+                m = AutoModelForCausalLM.from_pretrained(tmp)
+                m.generate(ids)
+        """,
+        # per-item dispatch on the item's type
+        """\
+        for _ in range(len(models)):
+            model = models.pop()
+            if isinstance(model, LlamaForCausalLM):
+                loaded = LlamaForCausalLM.from_pretrained(input_dir)
+                loaded.generate(ids)
+        """,
+        # loaded per item but never run there: weights copied into a list of modules
+        """\
+        for _ in range(len(models)):
+            target = models.pop()
+            loaded = AutoModelForCausalLM.from_pretrained(input_dir)
+            target.load_state_dict(loaded.state_dict())
+        """,
+    ],
+)
+def test_loops_that_load_something_else_each_time_are_not_reloads(body: str) -> None:
+    source = HEADER + "import tempfile\nfrom transformers import AutoModelForSeq2SeqLM, LlamaForCausalLM\n" + textwrap.dedent(body)
+    assert not any(s.has(RELOAD_PER_REQUEST) for s in setups(source))
+
+
+def test_reload_in_a_helper_called_per_prompt() -> None:
+    source = HEADER + textwrap.dedent(
+        """\
+        def answer(prompt):
+            model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-1.5B")
+            return model.generate(**tokenizer(prompt, return_tensors="pt"))
+
+        for p in prompts:
+            answer(p)
+        """
+    )
+    setup = one(source)
+    assert setup.get(RELOAD_PER_REQUEST) == "loop"
+    assert fact_line(setup, RELOAD_PER_REQUEST) == line_of(source, "from_pretrained")
+    assert setup.get(SINGLE_REQUEST) == "loop"
+
+
+def test_a_load_button_handler_is_not_a_reload_per_request() -> None:
+    source = HEADER + textwrap.dedent(
+        """\
+        import gradio as gr
+        state = {}
+
+        def load_model(name):
+            return AutoModelForCausalLM.from_pretrained(name)
+
+        def load_or_reload_model(name):
+            state["model"] = load_model(name)
+
+        def describe(prompt):
+            m = load_model("Qwen/Qwen2.5-1.5B")
+            return m.generate(prompt)
+
+        with gr.Blocks() as demo:
+            gr.Button("Reload").click(load_or_reload_model, inputs=[])
+            gr.Button("Go").click(describe, inputs=[])
+        """
+    )
+    setup = one(source)
+    assert setup.get(RELOAD_PER_REQUEST) == "handler"  # through describe(), not the reload button
+    assert setup.get(SINGLE_REQUEST) == "handler"
+
+
+def test_ray_serve_batched_handler_is_not_single_request() -> None:
+    source = HEADER + textwrap.dedent(
+        """\
+        from ray import serve
+
+        @serve.deployment
+        class Generator:
+            def __init__(self):
+                self.model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-1.5B")
+
+            @serve.batch(max_batch_size=8)
+            async def __call__(self, prompts):
+                return self.model.generate(**tokenizer(prompts, return_tensors="pt", padding=True))
+        """
+    )
+    setup = one(source)
+    assert not setup.has(SINGLE_REQUEST)
+    assert not setup.has(RELOAD_PER_REQUEST)
+
+
+def test_ray_serve_unbatched_call_is_a_handler() -> None:
+    source = HEADER + textwrap.dedent(
+        """\
+        from ray import serve
+
+        @serve.deployment
+        class Generator:
+            def __init__(self):
+                self.model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-1.5B")
+
+            async def __call__(self, request):
+                prompt = (await request.json())["prompt"]
+                return self.model.generate(**tokenizer(prompt, return_tensors="pt"))
+        """
+    )
+    assert one(source).get(SINGLE_REQUEST) == "handler"
+
+
+def test_generate_of_a_method_of_this_class_is_followed_to_the_model() -> None:
+    source = HEADER + textwrap.dedent(
+        """\
+        class Chat:
+            def __init__(self):
+                self.model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-1.5B")
+
+            def generate(self, prompt):
+                return self.model.generate(**tokenizer(prompt, return_tensors="pt"))
+
+            def run_all(self, prompts):
+                return [self.generate(p) for p in prompts]
+        """
+    )
+    setup = one(source)
+    assert setup.get(SINGLE_REQUEST) == "loop"
+    assert fact_line(setup, SINGLE_REQUEST) == line_of(source, "self.model.generate(")
+
+
+def test_vllm_bitsandbytes_on_an_8bit_checkpoint_is_int8_without_exposed_threshold() -> None:
+    setup = one('from vllm import LLM\nllm = LLM(model="org/Llama-3-8B-bnb-8bit", quantization="bitsandbytes")\n')
+    assert setup.get(PRECISION) == "int8"
+    assert setup.get(THRESHOLD_EXPOSED) is False
+    assert setup.get(LLM_INT8_THRESHOLD) == 6.0
+
+
+def test_files_whose_triggers_are_only_in_text_are_not_parsed_with_libcst(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ecolint.extract.python as module
+
+    def fail(text: str) -> None:
+        raise AssertionError("libcst should not be reached")
+
+    monkeypatch.setattr(module, "_parse", fail)
+    source = '"""Call AutoModel.from_pretrained(...) and pipeline(...) like this."""\n# LLM(model="x")\nprint("quantize_(m)")\n'
+    assert setups(source) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n",  # libcst's native parser segfaults on this
+        "x = " + "-" * 5000 + "1\n",
+        "x = " + "1 if a else " * 2000 + "1\n",
+        "x = " + " + ".join(["a"] * 3000) + "\n",  # libcst takes seconds on this
+    ],
+)
+def test_pathological_nesting_is_reported_not_parsed(source: str) -> None:
+    with pytest.raises(ExtractError) as caught:
+        setups("from transformers import AutoModel\nAutoModel.from_pretrained('x')\n" + source)
+    assert "nested" in caught.value.message
+
+
+def test_null_bytes_are_an_extract_error() -> None:
+    with pytest.raises(ExtractError):
+        setups("from transformers import AutoModel\nAutoModel.from_pretrained('x')\x00\n")

@@ -31,10 +31,10 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ecolint.extract import ExtractContext, ExtractError
 from ecolint.setups import (
@@ -86,7 +86,7 @@ _VLLM_FP8 = frozenset({"fp8", "fbgemm_fp8", "ptpc_fp8"})
 # from_pretrained on these loads no model weights (or, for PeftModel, an adapter onto a model that
 # another call loaded): matched case-insensitively against the receiver's last name.
 _NOT_A_MODEL = re.compile(
-    r"tokeniz|processor|config|feature_?extractor|scheduler|vocab|^peftmodel|^(self|cls)$", re.IGNORECASE
+    r"tokeniz|processor|processing|config|feature_?extractor|scheduler|vocab|^peftmodel|^(self|cls)$", re.IGNORECASE
 )
 # Names that say a loop item or an iterable holds several prompts at once.
 _BATCHY = re.compile(r"batch|chunk|group|shard|bucket|loader", re.IGNORECASE)
@@ -118,6 +118,7 @@ _INPUT_KEYWORDS = frozenset(
     {"inputs", "input_ids", "inputs_embeds", "prompts", "prompt", "prompt_token_ids", "text_inputs", "messages", "text"}
 )
 _MUTATORS = frozenset({"append", "extend", "insert", "update", "add"})
+_SAVERS = frozenset({"save_pretrained", "save_model"})
 _NO = object()  # "not a literal" (None is a literal)
 
 
@@ -127,13 +128,31 @@ def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
         return []
     module = _parse(text)
     try:
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        positions = wrapper.resolve(PositionProvider)
+        positions = _positions(module)
         indexer = _Indexer(positions)
         module.visit(indexer)
         return _Extraction(path, positions, indexer, context).run()
     except RecursionError:
         raise ExtractError("too deeply nested to parse", 1) from None
+
+
+def _positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
+    """Line/column of every node.
+
+    MetadataWrapper.resolve also walks the whole tree once for batchable providers even when
+    none is requested, which costs more than the positions themselves; the provider's own
+    computation is called directly, with the public path kept for libcst versions where that
+    internal hook differs.
+    """
+    provider = PositionProvider()
+    try:
+        provider._gen_impl(module)
+        computed = provider._computed
+    except (AttributeError, TypeError):
+        computed = None
+    if isinstance(computed, Mapping) and module in computed:
+        return computed
+    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
 def _worth_parsing(text: str) -> bool:
@@ -610,6 +629,9 @@ class _FlowCollector(cst.CSTVisitor):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS:
             self._add(func.value, *node.args)
+        # model.save_pretrained(tmp_dir, max_shard_size=size) writes a new checkpoint to tmp_dir.
+        if isinstance(func, cst.Attribute) and func.attr.value in _SAVERS and node.args:
+            self._add(node.args[0].value, *node.args)
         return True
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -715,6 +737,8 @@ class _Extraction:
         self._callers: dict[_Function, list[_Site]] | None = None
         self._by_name: dict[str, list[_Function]] | None = None
         self._flows: dict[int, list[tuple[set[str], set[str]]]] = {}
+        self._inference: dict[int, list[_Site]] | None = None
+        self._has_pipelines = False
         self._file_dir: Path | None = None
         self._resolving: set[int] = set()
 
@@ -1204,9 +1228,14 @@ class _Extraction:
                 names.add(name)
         return names
 
-    def _in_handler(self, site: _Site) -> bool:
+    def _in_handler(self, site: _Site, *, inference_only: bool = False) -> bool:
+        """Inside a web handler. ``inference_only`` leaves out handlers whose own name says they
+        load (a "Load/Reload model" button): loading there is what the user asked for."""
         chain = list(site.function.chain()) if site.function is not None else []
-        return any(fn in self.handlers for fn in chain) and not any(fn in self.batched for fn in chain)
+        handlers = [fn for fn in chain if fn in self.handlers]
+        if inference_only:
+            handlers = [fn for fn in handlers if "load" not in fn.name.lower()]
+        return bool(handlers) and not any(fn in self.batched for fn in chain)
 
     # -- the call graph (by name; one module) -------------------------------------------------
 
@@ -1261,7 +1290,11 @@ class _Extraction:
 
     # -- what a model-handling expression refers to -------------------------------------------
 
-    def _handle(self, expr: cst.BaseExpression | None, scope: _Scope, depth: int = 0, index: int | None = None) -> _Handle | None:
+    def _handle(
+        self, expr: cst.BaseExpression | None, scope: _Scope, depth: int = 0, index: int | None = None, *, base: bool = True
+    ) -> _Handle | None:
+        """The setup an expression refers to. ``base``: `model.forward` or `pipe.model` refer to the
+        model through their base (not wanted when asking whether the model itself is called)."""
         if expr is None or depth > _MAX_DEPTH:
             return None
         if isinstance(expr, cst.Await):
@@ -1283,7 +1316,7 @@ class _Extraction:
                         return found
             finally:
                 self._resolving.discard(key)
-            if isinstance(expr, cst.Attribute):  # model.forward, pipe.model, model.module
+            if base and isinstance(expr, cst.Attribute):  # model.forward, pipe.model, model.module
                 return self._handle(expr.value, scope, depth + 1)
         return None
 
@@ -1741,6 +1774,14 @@ class _Extraction:
                     changed = True
         return derived
 
+    def _computed_in(self, loop: _Loop) -> set[str]:
+        """Names a loop body computes from something (`with TemporaryDirectory() as tmp`,
+        `path = download(x)`): loading from them loads what this iteration produced."""
+        if loop.body is None:
+            return set()
+        self._derived(set(), loop.body)  # fills the flow cache
+        return set().union(*(written for written, read in self._flows[id(loop.body)] if read))
+
     def _is_batch_loop(self, loop: _Loop, derived: set[str]) -> bool:
         if any(_BATCHY.search(name) for name in _target_names(loop.target)):
             return True
@@ -1774,32 +1815,36 @@ class _Extraction:
             site = self.origin_site.get(id(setup))
             if site is None or self.by_call.get(site.node) is None or self._classify(site.node) == "quantize":
                 continue
-            signal = self._reload(site, _call_arguments(site.node))
+            # The whole call: a loop item may pick the class (`for cls in classes: cls.from_pretrained(…)`).
+            signal = self._reload(site, [site.node], setup, (site.function,))
             if signal is not None:
                 setup.set(RELOAD_PER_REQUEST, signal, self._loc(site.node))
 
-    def _reload(self, site: _Site, args: list[cst.BaseExpression] | None, depth: int = 0) -> str | None:
+    def _reload(
+        self, site: _Site, args: list[cst.BaseExpression] | None, setup: Setup, helpers: tuple[_Function | None, ...]
+    ) -> str | None:
         """"handler" or "loop" when this loading call runs again per request or loop item.
 
-        ``args`` are the expressions the model depends on at this level (None: nothing from the
-        caller reaches the loader); a loop whose item reaches them loads different models or
-        configurations, which is a sweep, not a reload.
+        ``site`` is the loading call, then (up to three calls away) a call of the function that
+        contains it; ``helpers`` are the functions between. ``args`` are the expressions the model
+        depends on at this level (None: nothing from the caller reaches the loader); a loop whose
+        item reaches them loads different models or configurations: a sweep, not a reload.
         """
         if self._loads_once(site):
             return None
-        if self._in_handler(site):
+        if self._in_handler(site, inference_only=True):
             return "handler"
-        if self._reloads_in_loop(site, args):
+        if self._reloads_in_loop(site, args, setup, helpers):
             return "loop"
         fn = site.function
-        if fn is None or depth >= 3:
+        if fn is None or len(helpers) > 3:
             return None
         params = {p.name.value for p in fn.params()} - {"self", "cls"}
         from_params = args is not None and bool(_names_in(args) & self._derived(params, fn.node.body))
         for caller in self._callers_of(fn):
             if caller.function is fn:
                 continue
-            found = self._reload(caller, _call_arguments(caller.node) if from_params else None, depth + 1)
+            found = self._reload(caller, _call_arguments(caller.node) if from_params else None, setup, helpers + (caller.function,))
             if found is not None:
                 return found
         return None
@@ -1829,18 +1874,53 @@ class _Extraction:
                     return True
         return False
 
-    def _reloads_in_loop(self, site: _Site, args: list[cst.BaseExpression] | None) -> bool:
+    def _reloads_in_loop(
+        self, site: _Site, args: list[cst.BaseExpression] | None, setup: Setup, helpers: tuple[_Function | None, ...]
+    ) -> bool:
+        """A loop that loads the same model again and then runs it, item after item. A loop that
+        loads without running the model (copying weights into a list of modules, save/reload
+        round-trips) is not inference per item."""
         for loop in site.loops:
-            derived = self._loop_derived(loop)
+            derived = self._loop_derived(loop) | self._computed_in(loop)
             if args is not None and _names_in(args) & derived:
-                continue  # a different model or configuration per item
+                continue  # a different model, configuration or checkpoint per item
+            if _names_in(site.guards) & derived:
+                continue  # `if isinstance(item, X): X.from_pretrained(…)`: per-item dispatch
             if loop.body is not None:
                 scan = _BodyScan(derived)
                 loop.body.visit(scan)
                 if scan.breaks:
                     continue  # a retry or search loop: it stops after one load
-            return True
+            if self._runs_in(loop, setup, helpers):
+                return True
         return False
+
+    def _runs_in(self, loop: _Loop, setup: Setup, helpers: tuple[_Function | None, ...]) -> bool:
+        """Is the setup's model run (generate, chat, a pipeline or forward call) in this loop, in
+        a function on the way from the loop to the loader, or in a function the loop calls?"""
+        for use in self._inference_sites().get(id(setup), []):
+            if loop in use.loops or (use.function is not None and use.function in helpers):
+                return True
+            callers = self._callers_of(use.function) if use.function is not None else []
+            if any(loop in caller.loops for caller in callers):
+                return True
+        return False
+
+    def _inference_sites(self) -> dict[int, list[_Site]]:
+        if self._inference is None:
+            self._inference = {}
+            for site in self.index.calls:
+                if site.node in self.by_call:
+                    continue
+                handles = [self._generate_handle(target, site) for target, _, _ in self._generate_uses(site)]
+                func = site.node.func
+                generating = isinstance(func, cst.Attribute) and func.attr.value in ("generate", "chat")
+                if isinstance(func, (cst.Name, cst.Attribute)) and not generating:
+                    handles.append(self._handle(func, site.scope, base=False))  # model(**inputs)
+                for handle in handles:
+                    if handle is not None:
+                        self._inference.setdefault(id(handle.setup), []).append(site)
+        return self._inference
 
     # -- labels -------------------------------------------------------------------------------
 
