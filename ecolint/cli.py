@@ -89,6 +89,9 @@ def main() -> None:
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Use this ecolint.toml / pyproject.toml.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply unsafe fixes (they change numerics, memory or latency); implies --fix.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and change nothing.")
 @_guard
 def check(
     paths: tuple[Path, ...],
@@ -111,6 +114,9 @@ def check(
     config_path: Path | None,
     isolated: bool,
     exit_zero: bool,
+    fix: bool = False,
+    unsafe_fixes: bool = False,
+    diff: bool = False,
 ) -> None:
     """Audit PATHS (default: the current directory)."""
     from ecolint import knowledge
@@ -126,6 +132,9 @@ def check(
         raise ConfigError(f"{config_path}: no such configuration file")
     if statistics and output_format not in ("text", "json"):
         raise click.UsageError("--statistics prints text or json, not --format " + output_format)
+    fixing = fix or unsafe_fixes or diff
+    if fixing and write_baseline_path is not None:
+        raise click.UsageError("--write-baseline records findings; it does not combine with --fix / --diff")
     config = load_config(None if isolated else (config_path or find_config_file(targets[0])))
     _override_config(config, exclude, extend_exclude, per_file_ignores, force_exclude, respect_gitignore)
     fail_on = fail_on or config.fail_on
@@ -154,11 +163,46 @@ def check(
         sys.exit(0)
     accepted = _load_baseline(baseline_path)
     selection = Selection(codes=codes, gpu=gpu or None, baseline=accepted, min_confidence=min_confidence)
-    result = run(targets, kb, config, selection)
+    if fixing:
+        result = _fix(targets, kb, config, selection, unsafe=unsafe_fixes, diff=diff, output=output)
+        if result is None:  # --diff: the diff was the output
+            return
+    else:
+        result = run(targets, kb, config, selection)
     report = _render(result, kb, codes, output_format, statistics)
     _emit(report, output)
     failed = bool(result.errors) or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
     sys.exit(0 if exit_zero or not failed else 1)
+
+
+def _fix(targets: list[Path], kb: Any, config: Any, selection: Any, *, unsafe: bool, diff: bool, output: Path | None) -> Any:
+    """--fix / --unsafe-fixes: apply, then run again and return the result that remains (the
+    summary goes to standard error). --diff: print the diff, change nothing, exit 1 if there is
+    one; returns None."""
+    from ecolint import fix as fixer
+    from ecolint.engine import Engine, run
+
+    engine = Engine(kb, config, selection)
+    first = engine.run(targets)
+    files = fixer.fix_run(engine, targets, first.findings, unsafe)
+    fixed = sum(len(item.fixed) for item in files if item.changed)
+    hidden = 0 if unsafe else fixer.hidden_unsafe(files)
+    hint = f" ({hidden} more fix{'es' if hidden != 1 else ''} available with --unsafe-fixes)" if hidden else ""
+    if diff:
+        _emit("".join(item.diff() for item in files if item.changed), output)
+        click.echo(f"Would fix {fixed} finding{'s' if fixed != 1 else ''}{hint}.", err=True)
+        sys.exit(1 if fixed else 0)
+    written = fixer.write(files)
+    result = run(targets, kb, config, selection) if written else first
+    for item in written:
+        codes = ", ".join(sorted({step.finding.code for step in item.fixed}))
+        click.echo(f"fixed  {item.display}: {len(item.fixed)} ({codes})", err=True)
+    fixed = sum(len(item.fixed) for item in written)
+    remaining = len(result.findings)
+    click.echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}, {remaining} remaining.", err=True)
+    if hidden:
+        click.echo(f"{hidden} fix{'es' if hidden != 1 else ''} available with --unsafe-fixes.", err=True)
+    return result
 
 
 def _override_config(

@@ -70,8 +70,13 @@ class CheckContext:
         confidence_delta: int = 0,
         confidence: int | None = None,
         severity: str | None = None,
+        edit: dict[str, Any] | None = None,
     ) -> Finding:
-        """Build a finding with everything the reports need; the message ends with the overhead."""
+        """Build a finding with everything the reports need; the message ends with the overhead.
+
+        ``edit`` is what `--fix` applies (ecolint/fix.py says how, per file kind): an action and
+        its arguments, at ``location`` or at ``edit["at"]`` (a Location in the same file). None
+        when the fix cannot be written down as an edit: the finding keeps its snippet only."""
         spec: RuleSpec = self.kb.rule(code)
         overhead = spec.overhead if overhead is None else overhead
         message = f"{spec.summary}: {detail}"
@@ -90,21 +95,28 @@ class CheckContext:
             boundaries=list(self.resolution.boundaries),
             notes=list(self.resolution.reasons) + [BOUNDARY_TEXT[b] for b in self.resolution.boundaries if b not in _SAID_BY_REASONS] + list(notes),
             evidence=list(evidence),
-            fix=_fix_for(spec, self.setup.framework),
+            fix=_fix_for(spec, self.setup.framework, edit),
         )
 
 
-def _fix_for(spec: RuleSpec, framework: str) -> dict[str, Any] | None:
-    """The fix snippet for the framework in use, with its safety and the reason for it."""
+def _fix_for(spec: RuleSpec, framework: str, edit: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The fix snippet for the framework in use, with its safety, the reason for it, and the
+    edit `--fix` can apply (applicability automatic) or none (manual)."""
     snippets = spec.fix.get("snippets") or {}
     snippet = snippets.get(framework) or snippets.get("default")
-    if snippet is None:
+    if snippet is None and edit is None:
         return None
+    if edit is not None and isinstance(edit.get("at"), Location):
+        from ecolint.fix import location_dict
+
+        edit = {**edit, "at": location_dict(edit["at"])}
     return {
         "framework": framework if framework in snippets else "default",
-        "snippet": snippet,
+        "snippet": snippet or "",
         "safety": spec.fix_safety,
         "reason": spec.fix.get("reason", ""),
+        "applicability": "automatic" if edit is not None else "manual",
+        "edit": edit,
     }
 
 

@@ -27,12 +27,32 @@ def batch_size_one(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     )[:1]
     batch = setup.get(BATCH_SIZE)
     if batch is not None and _as_int(batch) == 1:
-        yield ctx.finding("ECO105", setup.where(BATCH_SIZE), f"batch limit of 1 ({setup.framework})", evidence=evidence)
+        detail = f"batch limit of 1 ({setup.framework})"
+        yield ctx.finding("ECO105", setup.where(BATCH_SIZE), detail, evidence=evidence, edit=_unlimit(setup))
         return
     signal = setup.get(SINGLE_REQUEST)
     if signal in _SIGNALS:
         detail, delta = _SIGNALS[signal]
         yield ctx.finding("ECO105", setup.where(SINGLE_REQUEST), detail, evidence=evidence, confidence_delta=delta)
+
+
+def _unlimit(setup: Setup) -> dict | None:
+    """The edit that lifts an explicit limit of 1: the engine's own default where it batches
+    (vLLM, TGI, SGLang), four parallel slots for llama.cpp, batch_size=16 for a pipeline. A
+    limit from an env var, and generate() once per prompt, stay manual."""
+    if setup.kind == "python":
+        if setup.framework == "vllm":
+            return {"action": "delete-keyword", "keyword": "max_num_seqs"}
+        if setup.framework == "transformers":
+            return {"action": "set-keyword", "keyword": "batch_size", "value": "16"}
+        return None
+    if setup.facts[BATCH_SIZE].how != "flag":
+        return None
+    if setup.framework in ("vllm", "tgi", "sglang"):
+        return {"action": "delete-flag", "valued": True}
+    if setup.framework == "llama.cpp":
+        return {"action": "set-flag-value", "value": "4"}
+    return None
 
 
 def _as_int(value: object) -> int | None:

@@ -18,8 +18,19 @@ def fp8_without_compile(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if setup.get(PRECISION) != "fp8":
         return
     if setup.get(ENFORCE_EAGER) is True:
-        yield ctx.finding("ECO104", setup.where(ENFORCE_EAGER), "FP8 with CUDA graphs disabled (eager mode)")
+        edit = None
+        if setup.kind == "python":
+            if setup.framework == "vllm":
+                edit = {"action": "delete-keyword", "keyword": "enforce_eager"}
+        elif setup.facts[ENFORCE_EAGER].how == "flag":
+            # --enforce-eager / --disable-cuda-graph stand alone; TGI's --cuda-graphs takes a value.
+            edit = {"action": "delete-flag", "valued": setup.framework == "tgi"}
+        yield ctx.finding("ECO104", setup.where(ENFORCE_EAGER), "FP8 with CUDA graphs disabled (eager mode)", edit=edit)
         return
     if setup.get(COMPILED) is False:
         where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin
-        yield ctx.finding("ECO104", where, "torchao float8 on a model that is never torch.compile'd")
+        edit = None
+        if setup.kind == "python" and setup.framework == "torchao" and setup.get(QUANT_CONFIG) == "torchao":
+            # After the quantize_(model, …) statement, compiling the model it quantized.
+            edit = {"action": "insert-after-statement", "text": "{arg0} = torch.compile({arg0})"}
+        yield ctx.finding("ECO104", where, "torchao float8 on a model that is never torch.compile'd", edit=edit)

@@ -12,6 +12,7 @@ from typing import Iterator
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding
 from ecolint.setups import (
+    COMPUTE_DTYPE,
     LLM_INT8_THRESHOLD,
     PRECISION,
     QUANT_CONFIG,
@@ -38,7 +39,11 @@ def int8_default_threshold(setup: Setup, ctx: CheckContext) -> Iterator[Finding]
         notes.append(f"{setup.framework} does not expose llm_int8_threshold: use the framework alternatives in the fix")
     notes.append("Quality: llm_int8_threshold=0.0 cost +25.4% perplexity on Yi-1.5-6B (same data); check accuracy before switching")
     evidence = ctx.rows("int8", threshold=DEFAULT_INT8_THRESHOLD) + ctx.rows("int8", threshold=0.0, limit=1)
-    yield ctx.finding("ECO101", setup.where(LLM_INT8_THRESHOLD), detail, notes=notes, evidence=evidence)
+    edit = None
+    if setup.kind == "python" and setup.get(THRESHOLD_EXPOSED) is not False and how in ("implied", "literal"):
+        # At the BitsAndBytesConfig call (threshold left out) or at its llm_int8_threshold=6.0.
+        edit = {"action": "set-keyword", "keyword": "llm_int8_threshold", "value": "0.0", "calls": ["BitsAndBytesConfig", "from_dict"]}
+    yield ctx.finding("ECO101", setup.where(LLM_INT8_THRESHOLD), detail, notes=notes, evidence=evidence, edit=edit)
 
 
 @rule("ECO102")
@@ -70,6 +75,7 @@ def _below_crossover(setup: Setup, ctx: CheckContext, code: str, label: str, fam
         return
     crossover = arch.nf4_crossover_b if family == "nf4" else arch.int8_crossover_b
     where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.where(PRECISION)
+    edit = _unquantize(setup)
     params = ctx.resolution.params_b
     evidence = ctx.rows(family, threshold=0.0 if family == "int8" else None)
     if params is None:
@@ -78,10 +84,40 @@ def _below_crossover(setup: Setup, ctx: CheckContext, code: str, label: str, fam
             f"{label} on a model of unknown size; below {crossover:g}B on {arch.label} it costs energy"
             " (set the size in [tool.ecolint.models])"
         )
-        yield ctx.finding(code, where, detail, evidence=evidence, confidence=1, severity="note", notes=notes)
+        yield ctx.finding(code, where, detail, evidence=evidence, confidence=1, severity="note", notes=notes, edit=edit)
         return
     if params >= crossover:
         return
     detail = f"{label} on a {params:g}B model, below the {arch.label} crossover ({crossover:g}B)"
     evidence = evidence + ctx.request_rows("fp16", family)
-    yield ctx.finding(code, where, detail, evidence=evidence, notes=notes)
+    yield ctx.finding(code, where, detail, evidence=evidence, notes=notes, edit=edit)
+
+
+def _unquantize(setup: Setup) -> dict | None:
+    """The edit that serves the model unquantized, where the quantization is one keyword or flag:
+    vLLM's quantization=, from_pretrained's quantization_config= (in favour of torch_dtype), a
+    --quantization / --load-format / --quantize flag. GGUF files and tags, env vars, checkpoint
+    names and the legacy load_in_4bit/load_in_8bit keywords stay manual."""
+    fact = setup.facts.get(QUANT_CONFIG)
+    if fact is None:
+        return None
+    if setup.kind == "python":
+        if setup.framework == "vllm" and fact.value == "vllm":
+            return {"action": "delete-keyword", "keyword": "quantization"}
+        compute = str(setup.get(COMPUTE_DTYPE) or "fp16")
+        dtype = "bfloat16" if compute == "bf16" else "float16"
+        if setup.framework == "transformers" and fact.value == "bitsandbytes" and compute in ("fp16", "bf16"):
+            return {
+                "action": "replace-keyword",
+                "at": setup.origin,
+                "calls": ["from_pretrained"],
+                "keyword": "quantization_config",
+                "new_keyword": "torch_dtype",
+                # torch's dtype where the module imports torch, else the name from_pretrained also takes
+                "value": [f"torch.{dtype}", f'"{dtype}"'],
+                "unless_present": ["torch_dtype", "dtype"],
+            }
+        return None
+    if fact.how != "flag" or setup.framework not in ("vllm", "sglang", "tgi", "ollama"):
+        return None
+    return {"action": "delete-flag", "valued": True}

@@ -21,14 +21,27 @@ def fp32_on_quantized(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
         return
     for fact, what in ((COMPUTE_DTYPE, "fp32 compute dtype"), (KV_CACHE_DTYPE, "fp32 KV cache")):
         if str(setup.get(fact, "")).lower() in _FP32:
-            yield ctx.finding("ECO201", setup.where(fact), f"{what} on a {setup.get(PRECISION)} model", confidence=1)
+            edit = _bf16_compute(setup) if fact == COMPUTE_DTYPE else None
+            yield ctx.finding("ECO201", setup.where(fact), f"{what} on a {setup.get(PRECISION)} model", confidence=1, edit=edit)
+
+
+def _bf16_compute(setup: Setup) -> dict | None:
+    """BF16 instead of FP32 where the dtype is written inline: bnb_4bit_compute_dtype /
+    torch_dtype (torch.bfloat16), vLLM's dtype= ("bfloat16"), a --dtype flag."""
+    if setup.kind == "python":
+        value = '"bfloat16"' if setup.framework == "vllm" else "torch.bfloat16"
+        return {"action": "set-value", "value": value}
+    if setup.facts[COMPUTE_DTYPE].how == "flag":
+        return {"action": "set-flag-value", "value": "bfloat16"}
+    return None
 
 
 @rule("ECO202")
 def eager_attention(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if str(setup.get(ATTN_IMPLEMENTATION, "")).lower() != "eager":
         return
-    yield ctx.finding("ECO202", setup.where(ATTN_IMPLEMENTATION), 'attn_implementation="eager"', confidence=1)
+    edit = {"action": "set-keyword", "keyword": "attn_implementation", "value": '"sdpa"'} if setup.kind == "python" else None
+    yield ctx.finding("ECO202", setup.where(ATTN_IMPLEMENTATION), 'attn_implementation="eager"', confidence=1, edit=edit)
 
 
 @rule("ECO203")

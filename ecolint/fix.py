@@ -1,0 +1,868 @@
+"""Autofix: ``check --fix`` / ``--unsafe-fixes`` / ``--diff``.
+
+The rule decides WHAT the fix is: ``Finding.fix["edit"]``, an action and its arguments, applied at
+the finding's location (or at ``edit["at"]``). This module decides HOW, per file kind:
+
+* Python, with libcst: the node whose span is exactly the location (PositionProvider) is edited
+  and the module emitted again; libcst round-trips every other byte, comments included.
+
+  (a ``value`` may be a list of alternatives, best first: the first whose names the module
+  imports is used, e.g. ``["torch.float16", '"float16"']``)
+  ``set-keyword``      {keyword, value}  at a call: add ``keyword=value`` (or replace its value);
+                                         at that keyword argument: replace its value
+                       (edits at a call may name the calls they fit: ``calls: [from_pretrained]``)
+  ``replace-keyword``  {keyword, new_keyword, value, unless_present}  at a call: the argument
+                                         ``keyword=…`` becomes ``new_keyword=value``; it is only
+                                         deleted when one of ``unless_present`` is already passed
+  ``delete-keyword``   {keyword?}        at a keyword argument (or a call and its keyword): delete it
+  ``set-value``        {value}           at a keyword argument: replace its value
+  ``insert-after-statement`` {text}      at a call that is a statement of its own: insert ``text``
+                                         after it; ``{arg0}`` stands for the call's first argument
+
+* every other kind (shell, Dockerfile, YAML, Modelfile): token-exact edits of the text.
+
+  ``delete-flag``      {valued}          delete the flag (and its value) the location spans, plus
+                                         one adjacent separator (a space; a comma in a JSON/flow
+                                         list); a YAML list item ``- --flag`` loses its whole line,
+                                         a line left empty goes (and a backslash continuation
+                                         that led to it); ``valued``: the flag takes a value, which
+                                         on a YAML list is the next item
+  ``set-flag-value``   {value}           replace the value of ``--flag value`` / ``--flag=value``
+
+An edit that does not fit what is at its location is not applied and the finding stays with its
+snippet: the value came from a constant, the call spreads ``**kwargs``, the value sits on the
+next line of a shell continuation, the new code would name a module the file never imports.
+
+Fixes run as in ruff: the edits of one file's findings that do not overlap are applied, the
+file is audited again from the new text, and so on until nothing more applies. A pass whose
+text does not parse again, or that leaves a fixed rule's findings undiminished, is dropped. A
+file that does not parse to begin with is never touched.
+"""
+
+from __future__ import annotations
+
+import ast
+import codecs
+import difflib
+import re
+import tokenize
+import warnings
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ecolint.finding import Finding
+from ecolint.setups import Location
+
+MAX_PASSES = 8
+PYTHON_ACTIONS = frozenset({"set-keyword", "replace-keyword", "delete-keyword", "set-value", "insert-after-statement"})
+TEXT_ACTIONS = frozenset({"delete-flag", "set-flag-value"})
+
+
+# -- what to apply -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One edit of one finding, where it applies."""
+
+    finding: Finding
+    action: dict[str, Any]
+    at: Location
+
+    @property
+    def name(self) -> str:
+        return str(self.action.get("action", ""))
+
+
+def step_of(finding: Finding, unsafe: bool) -> Step | None:
+    """The edit of a finding, if it has one and its safety is allowed."""
+    fix = finding.fix or {}
+    edit = fix.get("edit")
+    if not edit:
+        return None
+    safety = fix.get("safety")
+    if safety != "safe" and not (unsafe and safety == "unsafe"):
+        return None
+    return Step(finding, edit, location_of(edit, finding.location))
+
+
+def location_of(edit: dict[str, Any], default: Location) -> Location:
+    at = edit.get("at")
+    if not at:
+        return default
+    return Location(default.path, at["line"], at["column"], at["end_line"], at["end_column"])
+
+
+def location_dict(location: Location) -> dict[str, int]:
+    """A Location as JSON (for ``edit["at"]``); the path is the finding's own."""
+    return {"line": location.line, "column": location.column, "end_line": location.end_line, "end_column": location.end_column}
+
+
+# -- applying edits to one text ------------------------------------------------------------------
+
+
+@dataclass
+class _Planned:
+    step: Step
+    span: tuple[int, int, int, int]  # (line, column, end_line, end_column) of what changes, for overlaps
+
+
+def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Spans that overlap or touch: their edits go in separate passes."""
+    return not ((a[2], a[3]) < (b[0], b[1]) or (b[2], b[3]) < (a[0], a[1]))
+
+
+def _choose(planned: list[_Planned]) -> list[_Planned]:
+    chosen: list[_Planned] = []
+    for item in planned:
+        if all(not _overlaps(item.span, other.span) for other in chosen):
+            chosen.append(item)
+    return chosen
+
+
+def apply_steps(kind: str, text: str, steps: list[Step]) -> tuple[str, list[Step]]:
+    """Apply the steps that fit and do not overlap; returns the new text and the steps applied."""
+    if kind == "python":
+        return _python_apply(text, steps)
+    return _text_apply(text, steps)
+
+
+def applicable(kind: str, text: str, step: Step) -> bool:
+    """Whether a step fits what is at its location (a dry run of that step alone)."""
+    new_text, done = apply_steps(kind, text, [step])
+    return bool(done) and new_text != text
+
+
+# -- Python: libcst --------------------------------------------------------------------------------
+
+
+def _python_apply(text: str, steps: list[Step]) -> tuple[str, list[Step]]:
+    import libcst as cst
+
+    try:
+        source = _PySource(text)
+    except (cst.ParserSyntaxError, RecursionError, ValueError):
+        return text, []
+    planned = [p for p in (source.plan(step) for step in steps if step.name in PYTHON_ACTIONS) if p is not None]
+    chosen = _choose(planned)
+    if not chosen:
+        return text, []
+    new_text = source.apply(chosen)
+    if new_text is None or not _python_parses(new_text):
+        return text, []
+    return new_text, [p.step for p in chosen]
+
+
+def _python_parses(text: str) -> bool:
+    import libcst as cst
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+        cst.parse_module(text)
+    except (SyntaxError, ValueError, RecursionError, cst.ParserSyntaxError):
+        return False
+    return True
+
+
+@dataclass
+class _PyChange(_Planned):
+    node: Any = None  # the original node whose updated version is transformed
+    transform: Callable[[Any], Any] = lambda node: node
+
+
+class _PySource:
+    def __init__(self, text: str) -> None:
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+
+        self.cst = cst
+        wrapper = MetadataWrapper(cst.parse_module(text))
+        self.module = wrapper.module
+        self.positions = wrapper.resolve(PositionProvider)
+        self.parents = wrapper.resolve(ParentNodeProvider)
+        self.by_span: dict[tuple[int, int, int, int], list[Any]] = {}
+        for node, where in self.positions.items():
+            key = (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
+            self.by_span.setdefault(key, []).append(node)
+        self.imported = _imported_names(self.module)
+
+    def _span(self, node: Any) -> tuple[int, int, int, int]:
+        r = self.positions[node]
+        return (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+
+    def _at(self, loc: Location, *types: type) -> Any:
+        key = (loc.line, loc.column, loc.end_line, loc.end_column)
+        for node in self.by_span.get(key, []):
+            if isinstance(node, types):
+                return node
+        return None
+
+    def _call(self, loc: Location, action: dict[str, Any]) -> Any:
+        """The call at the location, if its name is one of ``action["calls"]`` (when given)."""
+        call = self._at(loc, self.cst.Call)
+        names = action.get("calls")
+        if call is None or not names:
+            return call
+        func = call.func
+        name = func.attr.value if isinstance(func, self.cst.Attribute) else getattr(func, "value", None)
+        return call if name in names else None
+
+    def _expression(self, code: Any) -> Any:
+        """The value as an expression, if it parses and names nothing the module does not import.
+        A list gives alternatives, best first: ``["torch.float16", '"float16"']``."""
+        for candidate in code if isinstance(code, list) else [code]:
+            try:
+                expr = self.cst.parse_expression(str(candidate))
+            except self.cst.ParserSyntaxError:
+                continue
+            if _roots(expr) <= self.imported:
+                return expr
+        return None
+
+    def plan(self, step: Step) -> _PyChange | None:
+        cst = self.cst
+        action, loc, name = step.action, step.at, step.name
+        if name == "set-value":
+            arg = self._at(loc, cst.Arg)
+            value = self._expression(action.get("value", ""))
+            if arg is None or arg.keyword is None or value is None:
+                return None
+            return _PyChange(step, self._span(arg), arg, lambda node: node.with_changes(value=value))
+        if name == "set-keyword":
+            keyword = str(action.get("keyword", ""))
+            value = self._expression(action.get("value", ""))
+            if not keyword or value is None:
+                return None
+            arg = self._at(loc, cst.Arg)
+            if arg is not None:
+                if arg.keyword is None or arg.keyword.value != keyword:
+                    return None
+                return _PyChange(step, self._span(arg), arg, lambda node: node.with_changes(value=value))
+            call = self._call(loc, action)
+            if call is None or _spreads(call):
+                return None
+            return _PyChange(step, self._span(call), call, lambda node: _set_keyword(node, keyword, value))
+        if name == "replace-keyword":
+            call = self._call(loc, action)
+            keyword, new_keyword = str(action.get("keyword", "")), str(action.get("new_keyword", ""))
+            value = self._expression(action.get("value", ""))
+            if call is None or value is None or _keyword_index(call, keyword) is None or _spreads(call):
+                return None
+            keep = [str(k) for k in action.get("unless_present", ())]
+            if any(_keyword_index(call, k) is not None for k in keep):
+                return _PyChange(step, self._span(call), call, lambda node: _remove_arg(node, _keyword_index(node, keyword)))
+            new_arg = _keyword_arg(new_keyword, value)
+            return _PyChange(
+                step,
+                self._span(call),
+                call,
+                lambda node: _replace_arg(node, _keyword_index(node, keyword), new_arg),
+            )
+        if name == "delete-keyword":
+            keyword = action.get("keyword")
+            arg = self._at(loc, cst.Arg)
+            if arg is None:
+                call = self._call(loc, action)
+                index = None if call is None or not keyword else _keyword_index(call, str(keyword))
+                if index is None:
+                    return None
+            else:
+                if arg.keyword is None or (keyword and arg.keyword.value != keyword):
+                    return None
+                call = self.parents.get(arg)
+                if not isinstance(call, cst.Call):
+                    return None
+            target = arg.keyword.value if arg is not None else str(keyword)
+            return _PyChange(step, self._span(call), call, lambda node: _remove_arg(node, _keyword_index(node, target)))
+        if name == "insert-after-statement":
+            return self._plan_insert(step)
+        return None
+
+    def _plan_insert(self, step: Step) -> _PyChange | None:
+        cst = self.cst
+        call = self._at(step.at, cst.Call)
+        if call is None:
+            return None
+        expr = self.parents.get(call)
+        line = self.parents.get(expr)
+        if not isinstance(expr, cst.Expr) or not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
+            return None
+        if not isinstance(self.parents.get(line), (cst.Module, cst.IndentedBlock)):
+            return None  # `if x: quantize_(...)` on one line: no statement to insert after
+        text = str(step.action.get("text", ""))
+        if "{arg0}" in text:
+            first = next((a.value for a in call.args if a.keyword is None and not a.star), None)
+            if first is None or not _is_dotted_name(first):
+                return None
+            text = text.replace("{arg0}", self.module.code_for_node(first))
+        try:
+            statement = cst.parse_statement(text)
+        except cst.ParserSyntaxError:
+            return None
+        targets = _assigned_roots(statement)
+        if not (_roots(statement) - targets) <= self.imported:
+            return None
+        return _PyChange(step, self._span(line), line, lambda node: cst.FlattenSentinel([node, statement]))
+
+    def apply(self, changes: list[_Planned]) -> str | None:
+        cst = self.cst
+        by_node = {id(c.node): c for c in changes if isinstance(c, _PyChange)}
+
+        class Apply(cst.CSTTransformer):
+            def on_leave(self, original: Any, updated: Any) -> Any:
+                change = by_node.get(id(original))
+                return updated if change is None else change.transform(updated)
+
+        try:
+            return self.module.visit(Apply()).code
+        except (cst.CSTValidationError, TypeError, ValueError):
+            return None
+
+
+def _imported_names(module: Any) -> set[str]:
+    """Names the module binds by import (anywhere): what new code may refer to."""
+    import libcst as cst
+
+    names: set[str] = set()
+
+    class Imports(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            for alias in node.names:
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    names.add(alias.asname.name.value)
+                else:
+                    names.add(module.code_for_node(alias.name).split(".")[0])
+
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            if isinstance(node.names, cst.ImportStar):
+                return
+            for alias in node.names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                if isinstance(bound, cst.Name):
+                    names.add(bound.value)
+
+    module.visit(Imports())
+    return names
+
+
+def _roots(node: Any) -> set[str]:
+    """Module-like names new code relies on: the base name of every attribute chain (torch.x)."""
+    import libcst as cst
+
+    roots: set[str] = set()
+
+    class Roots(cst.CSTVisitor):
+        def visit_Attribute(self, node: cst.Attribute) -> None:
+            base = node.value
+            while isinstance(base, cst.Attribute):
+                base = base.value
+            if isinstance(base, cst.Name):
+                roots.add(base.value)
+
+    node.visit(Roots())
+    return roots
+
+
+def _assigned_roots(statement: Any) -> set[str]:
+    """Base names of the targets a statement assigns (``model`` in ``model = …``, ``self`` in ``self.m = …``)."""
+    import libcst as cst
+
+    roots: set[str] = set()
+    for small in getattr(statement, "body", []):
+        for target in getattr(small, "targets", []):
+            base = target.target
+            while isinstance(base, cst.Attribute):
+                base = base.value
+            if isinstance(base, cst.Name):
+                roots.add(base.value)
+    return roots
+
+
+def _is_dotted_name(node: Any) -> bool:
+    import libcst as cst
+
+    while isinstance(node, cst.Attribute):
+        node = node.value
+    return isinstance(node, cst.Name)
+
+
+def _spreads(call: Any) -> bool:
+    """A call with ``**mapping``: a keyword added or renamed could be in the mapping too."""
+    return any(arg.star == "**" for arg in call.args)
+
+
+def _keyword_index(call: Any, keyword: str) -> int | None:
+    for i, arg in enumerate(call.args):
+        if arg.keyword is not None and arg.keyword.value == keyword:
+            return i
+    return None
+
+
+def _keyword_arg(keyword: str, value: Any) -> Any:
+    import libcst as cst
+
+    no_space = cst.SimpleWhitespace("")
+    return cst.Arg(value=value, keyword=cst.Name(keyword), equal=cst.AssignEqual(whitespace_before=no_space, whitespace_after=no_space))
+
+
+def _set_keyword(call: Any, keyword: str, value: Any) -> Any:
+    index = _keyword_index(call, keyword)
+    if index is not None:
+        args = list(call.args)
+        args[index] = args[index].with_changes(value=value)
+        return call.with_changes(args=args)
+    return _append_arg(call, _keyword_arg(keyword, value))
+
+
+def _replace_arg(call: Any, index: int | None, new_arg: Any) -> Any:
+    """The argument at ``index`` becomes ``new_arg``, keeping its comma and the whitespace around it."""
+    if index is None:
+        return call
+    args = list(call.args)
+    old = args[index]
+    args[index] = new_arg.with_changes(comma=old.comma, whitespace_after_arg=old.whitespace_after_arg)
+    return call.with_changes(args=args)
+
+
+def _separator_before(call: Any, index: int) -> Any:
+    """The whitespace that leads to argument ``index``: after ``(`` or after the previous comma."""
+    import libcst as cst
+
+    if index == 0:
+        return call.whitespace_before_args
+    comma = call.args[index - 1].comma
+    return comma.whitespace_after if isinstance(comma, cst.Comma) else cst.SimpleWhitespace(" ")
+
+
+def _append_arg(call: Any, new_arg: Any) -> Any:
+    """Add a keyword argument last, in the layout the call already has (one line, or one per line
+    with or without a trailing comma); a comment after the last argument stays on its line."""
+    import libcst as cst
+
+    args = list(call.args)
+    if not args:
+        return call.with_changes(args=[new_arg])
+    last = args[-1]
+    sep = _separator_before(call, len(args) - 1)
+    if isinstance(last.comma, cst.Comma):
+        close = last.comma.whitespace_after  # leads to ")"
+        if isinstance(close, cst.ParenthesizedWhitespace):
+            if isinstance(sep, cst.ParenthesizedWhitespace):
+                between = close.with_changes(empty_lines=[], indent=sep.indent, last_line=sep.last_line)
+            else:
+                between = close.with_changes(empty_lines=[])
+            after_new = close.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        else:
+            between, after_new = cst.SimpleWhitespace(" "), close
+        args[-1] = last.with_changes(comma=last.comma.with_changes(whitespace_after=between))
+        args.append(new_arg.with_changes(comma=cst.Comma(whitespace_after=after_new)))
+    else:
+        if isinstance(sep, cst.ParenthesizedWhitespace):
+            between = sep.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        else:
+            between = cst.SimpleWhitespace(" ")
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=between), whitespace_after_arg=cst.SimpleWhitespace(""))
+        args.append(new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg))
+    return call.with_changes(args=args)
+
+
+def _merge_ws(before: Any, after: Any) -> Any:
+    """The whitespace left where ``before`` + a deleted argument + ``after`` stood. Comment lines
+    above the deleted argument and above the next one are kept; a comment on the deleted
+    argument's own line goes with it."""
+    import libcst as cst
+
+    if not isinstance(after, cst.ParenthesizedWhitespace):
+        return before
+    if isinstance(before, cst.ParenthesizedWhitespace):
+        return after.with_changes(first_line=before.first_line, empty_lines=[*before.empty_lines, *after.empty_lines])
+    return after.with_changes(first_line=cst.TrailingWhitespace())
+
+
+def _has_comment(ws: Any) -> bool:
+    import libcst as cst
+
+    if not isinstance(ws, cst.ParenthesizedWhitespace):
+        return False
+    return ws.first_line.comment is not None or any(line.comment is not None for line in ws.empty_lines)
+
+
+def _remove_arg(call: Any, index: int | None) -> Any:
+    """Delete argument ``index``, keeping the call's layout (trailing comma or not) and its comments."""
+    import libcst as cst
+
+    if index is None:
+        return call
+    args = list(call.args)
+    removed = args.pop(index)
+    trailing = removed.comma.whitespace_after if isinstance(removed.comma, cst.Comma) else removed.whitespace_after_arg
+    if index == 0:
+        merged = _merge_ws(call.whitespace_before_args, trailing)
+        if not args and not _has_comment(merged):
+            merged = cst.SimpleWhitespace("")
+        return call.with_changes(args=args, whitespace_before_args=merged)
+    prev = args[index - 1]
+    prev_ws = prev.comma.whitespace_after if isinstance(prev.comma, cst.Comma) else cst.SimpleWhitespace(" ")
+    merged = _merge_ws(prev_ws, trailing)
+    is_last = index == len(args)
+    if is_last and not isinstance(removed.comma, cst.Comma) and not isinstance(merged, cst.ParenthesizedWhitespace):
+        args[index - 1] = prev.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=removed.whitespace_after_arg)
+    else:
+        comma = prev.comma if isinstance(prev.comma, cst.Comma) else cst.Comma()
+        args[index - 1] = prev.with_changes(comma=comma.with_changes(whitespace_after=merged))
+    return call.with_changes(args=args)
+
+
+# -- every other kind: token-exact text edits ----------------------------------------------------
+
+_FLAG = re.compile(r"-{1,2}[A-Za-z0-9][\w.-]*")
+_YAML_ITEM = re.compile(r"([ \t]*)-[ \t]+")
+_PLAIN_VALUE = re.compile(r"[\w.+-]+")
+# The next shell word on the line: quoted parts and plain characters up to a blank or an operator.
+_SHELL_WORD = re.compile(r"[ \t]+((?:\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s\"'\\;&|<>()#])+)")
+
+
+@dataclass
+class _TextChange(_Planned):
+    edits: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, replacement) offsets
+
+
+class _Lines:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def start(self, line: int) -> int:
+        return self.starts[line - 1]
+
+    def end(self, line: int) -> int:
+        """Offset of the line's end, before its newline (\\n or \\r\\n)."""
+        stop = self.starts[line] - 1 if line < len(self.starts) else len(self.text)
+        if stop > self.start(line) and self.text[stop - 1] == "\r":
+            stop -= 1
+        return stop
+
+    def next_start(self, line: int) -> int:
+        return self.starts[line] if line < len(self.starts) else len(self.text)
+
+    def content(self, line: int) -> str:
+        return self.text[self.start(line) : self.end(line)]
+
+    def offset(self, line: int, column: int) -> int | None:
+        if not 1 <= line <= len(self.starts):
+            return None
+        offset = self.start(line) + column - 1
+        return offset if offset <= self.end(line) else None
+
+
+def _text_apply(text: str, steps: list[Step]) -> tuple[str, list[Step]]:
+    lines = _Lines(text)
+    planned = [p for p in (_text_plan(lines, step) for step in steps if step.name in TEXT_ACTIONS) if p is not None]
+    chosen = _choose(planned)
+    if not chosen:
+        return text, []
+    edits = sorted((e for change in chosen for e in change.edits), key=lambda e: e[0], reverse=True)
+    out = text
+    for start, end, replacement in edits:
+        out = out[:start] + replacement + out[end:]
+    return out, [c.step for c in chosen]
+
+
+def _text_plan(lines: _Lines, step: Step) -> _TextChange | None:
+    loc = step.at
+    if loc.line != loc.end_line:
+        return None
+    start, end = lines.offset(loc.line, loc.column), lines.offset(loc.line, loc.end_column)
+    if start is None or end is None or start >= end:
+        return None
+    text = lines.text
+    if start > 0 and end < len(text) and text[start - 1] in "\"'" and text[end] == text[start - 1]:
+        start, end = start - 1, end + 1  # the quotes of a quoted word or a JSON string go with it
+    token = text[start:end]
+    core = token.strip("\"'")
+    if not core.startswith("-"):
+        return None  # an env var, a model tag, a positional: not a flag this edit knows
+    if step.name == "set-flag-value":
+        edits = _set_flag_value(token, start, str(step.action.get("value", "")))
+    else:
+        edits = _delete_flag(lines, loc.line, start, end, flag_only=bool(step.action.get("valued")) and bool(_FLAG.fullmatch(core)))
+    if not edits:
+        return None
+    first = min(e[0] for e in edits)
+    last = max(e[1] for e in edits)
+    return _TextChange(step, _offset_span(lines, first, last), edits)
+
+
+def _offset_span(lines: _Lines, first: int, last: int) -> tuple[int, int, int, int]:
+    import bisect
+
+    def position(offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(lines.starts, offset)
+        return line, offset - lines.start(line) + 1
+
+    return (*position(first), *position(max(first, last)))
+
+
+def _set_flag_value(token: str, start: int, value: str) -> list[tuple[int, int, str]]:
+    """``--flag value`` / ``--flag=value`` / ``"--flag", "value"``: the value is the last word."""
+    match = re.search(r"([^\s=\"',]+)[\"']?$", token)
+    if match is None or not _PLAIN_VALUE.fullmatch(value):
+        return []
+    head = token[: match.start(1)]
+    if not re.search(r"[\s=,]", head) or not _PLAIN_VALUE.fullmatch(match.group(1)):
+        return []  # no value inside the span (it is on another line), or a $VARIABLE
+    return [(start + match.start(1), start + match.end(1), value)]
+
+
+def _delete_flag(lines: _Lines, line: int, start: int, end: int, *, flag_only: bool) -> list[tuple[int, int, str]]:
+    text = lines.text
+    line_start, line_end = lines.start(line), lines.end(line)
+    before, after = text[line_start:start], text[end:line_end]
+    if _YAML_ITEM.fullmatch(before) and re.fullmatch(r"[ \t]*(#.*)?", after):
+        edits = [(line_start, lines.next_start(line), "")]
+        if flag_only:  # the value is the next item of the list
+            value_line = line + 1
+            if value_line > len(lines):
+                return []
+            item = re.fullmatch(r"([ \t]*)-[ \t]+(\S.*)", lines.content(value_line))
+            indent = _YAML_ITEM.match(before)
+            if item is None or indent is None or item.group(1) != indent.group(1) or item.group(2).strip("\"'").startswith("-"):
+                return []
+            edits.append((lines.start(value_line), lines.next_start(value_line), ""))
+        return edits
+    if flag_only:
+        word = _SHELL_WORD.match(text, end, line_end)
+        ends_word = word is not None and (word.end() == line_end or text[word.end()] in " \t")
+        if word is None or not ends_word or word.group(1).strip("\"'").startswith("-"):
+            return []  # the value is on another line (a shell continuation): not a span to delete
+        end, after = word.end(), text[word.end() : line_end]  # `--flag "$VALUE"`: the value goes too
+    stripped_before, stripped_after = before.rstrip(), after.lstrip()
+    if stripped_after.startswith(","):  # "--flag", … in a JSON / flow list
+        end += len(after) - len(stripped_after) + 1
+        end += len(text[end:line_end]) - len(text[end:line_end].lstrip(" \t"))
+    elif stripped_before.endswith(","):  # …, "--flag"
+        start = line_start + len(stripped_before) - 1
+    elif stripped_before.endswith("[") or stripped_after.startswith("]"):
+        if not stripped_before.endswith("[") and stripped_before == "":
+            comma, adjacent = _comma_before(lines, line)  # the list's last item alone on its line
+            if comma is None:
+                return []
+            if adjacent:  # `"fp8", \` + `"--last"]` → `"fp8"]`
+                return [(comma, end, "")]
+            return [(comma, comma + 1, ""), (start, end, "")]  # comment lines between stay
+    elif stripped_before == "" and end < line_end and text[end] in " \t":
+        end += 1  # first word of its line: the indentation stays
+    elif start > line_start and text[start - 1] in " \t":
+        start -= 1
+    elif end < line_end and text[end] in " \t":
+        end += 1
+    rest = text[line_start:start] + text[end:line_end]
+    if rest.strip() not in ("", "\\"):
+        continued = _continued(lines, line - 1)
+        if stripped_before == "" and continued is not None and re.match(r"[;&|<>)]", rest.strip()):
+            return [(continued, end, " ")]  # `… \` + `  --flag &` → `… &`
+        return [(start, end, "")]
+    edits = [(line_start, lines.next_start(line), "")]  # nothing left on the line: the line goes
+    continued = _continued(lines, line - 1)
+    if rest.strip() == "" and continued is not None:
+        edits.append((continued, lines.end(line - 1), ""))  # it ended a continuation: the line before now does
+    return edits
+
+
+def _continued(lines: _Lines, line: int) -> int | None:
+    """Where the backslash continuation at the end of ``line`` starts (with the blanks before it)."""
+    if line < 1:
+        return None
+    match = re.search(r"[ \t]*\\$", lines.content(line))
+    return None if match is None else lines.start(line) + match.start()
+
+
+def _comma_before(lines: _Lines, line: int) -> tuple[int | None, bool]:
+    """Offset of the comma that ends the previous item of a multi-line JSON list (skipping comment
+    lines, as a Dockerfile continuation does), and whether that item is on the line just above."""
+    previous = line - 1
+    while previous >= 1 and re.fullmatch(r"[ \t]*(#.*)?", lines.content(previous)):
+        previous -= 1
+    if previous < 1:
+        return None, False
+    match = re.search(r",[ \t]*(\\)?[ \t]*$", lines.content(previous))
+    return (None, False) if match is None else (lines.start(previous) + match.start(), previous == line - 1)
+
+
+# -- a file, pass after pass ---------------------------------------------------------------------
+
+Audit = Callable[[str], "list[Finding] | None"]
+
+
+@dataclass
+class FileFix:
+    """What fixing one file did: the text before and after and the findings fixed."""
+
+    path: Path
+    display: str
+    kind: str
+    original: str
+    text: str
+    fixed: list[Step] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)  # the findings of the final text
+    data: bytes = b""
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    def diff(self) -> str:
+        before = self.original.splitlines(keepends=True)
+        after = self.text.splitlines(keepends=True)
+        lines = difflib.unified_diff(before, after, fromfile=f"a/{self.display}", tofile=f"b/{self.display}")
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+    def encoded(self) -> bytes:
+        """The new text in the file's own encoding (its PEP 263 cookie, its BOM)."""
+        if self.kind == "python":
+            encoding, _ = tokenize.detect_encoding(BytesIO(self.data).readline)
+        else:
+            encoding = "utf-8-sig" if self.data.startswith(codecs.BOM_UTF8) else "utf-8"
+        return self.text.encode(encoding)
+
+
+def fix_text(kind: str, text: str, findings: list[Finding], audit: Audit, unsafe: bool) -> tuple[str, list[Step], list[Finding]]:
+    """Apply the findings' edits pass after pass; ``audit`` re-reads a text into its findings (None:
+    it does not parse). Returns the final text, the steps applied and the findings left."""
+    fixed: list[Step] = []
+    for _ in range(MAX_PASSES):
+        steps = _dedupe(s for s in (step_of(f, unsafe) for f in findings) if s is not None)
+        if not steps:
+            break
+        new_text, done = apply_steps(kind, text, steps)
+        if not done or new_text == text:
+            break
+        after = audit(new_text)
+        if after is None or not _progress(after, done):
+            break
+        text, findings = new_text, after
+        fixed.extend(done)
+    return text, fixed, findings
+
+
+def _dedupe(steps: Iterable[Step]) -> list[Step]:
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for step in sorted(steps, key=lambda s: s.finding.sort_key()):
+        key = (step.at, repr(sorted(step.action.items())))
+        if key not in seen:
+            seen.add(key)
+            out.append(step)
+    return out
+
+
+def _progress(after: list[Finding], done: list[Step]) -> bool:
+    """No fixed finding is still there afterwards, same rule on the same line text (else the edit
+    did not take). A finding that moves on (--load-format once --quantization is gone) is new."""
+    left = {(f.code, f.fingerprint.split(":")[0]) for f in after}
+    return all((s.finding.code, s.finding.fingerprint.split(":")[0]) not in left for s in done)
+
+
+# -- a run: the files with fixable findings ------------------------------------------------------
+
+
+class _Auditor:
+    """Audits one file's text in memory exactly as the run did: same extractor context, pins,
+    GPU, selection and funnel (inline ignores, per-file ignores, baseline, confidence floor).
+    Only findings located in that file count: a fix edits the file it is in."""
+
+    def __init__(self, engine: Any, targets: list[Path]) -> None:
+        from ecolint.engine import _read_text
+        from ecolint.extract import ExtractContext
+        from ecolint.funnel import Funnel
+
+        self.engine = engine
+        self.context = ExtractContext(root=engine._root(targets), read_text=_read_text)
+        selection = engine.selection
+        self.funnel = Funnel(
+            per_file_ignores=engine._per_file_ignores(), baseline=selection.baseline, min_confidence=selection.min_confidence
+        )
+
+    def findings(self, path: Path, display: str, kind: str, text: str) -> list[Finding] | None:
+        from ecolint.engine import _FileWork
+        from ecolint.extract import load_extractor
+
+        extractor = load_extractor(kind)
+        if extractor is None:
+            return None
+        try:
+            setups = extractor(display, text, self.context)
+        except Exception:  # noqa: BLE001 - a text that does not parse is a text not to write
+            return None
+        item = _FileWork(path, display, kind, True)
+        found = [f for setup in setups for f in self.engine._audit(setup, item) if f.location.path == display]
+        return self.funnel.apply(found, {display: text})
+
+
+def fix_run(engine: Any, targets: list[Path], findings: list[Finding], unsafe: bool) -> list[FileFix]:
+    """Fix every file in which a finding has an edit; nothing is written here (see ``write``)."""
+    from ecolint.discover import classify
+    from ecolint.engine import decode
+
+    auditor = _Auditor(engine, targets)
+    results = []
+    for display in sorted({f.location.path for f in findings if (f.fix or {}).get("edit")}):
+        path = Path(display)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        kind = classify(path, data[:256])
+        if kind is None:
+            continue
+        try:
+            text = decode(path, data, kind)
+        except Exception:  # noqa: BLE001 - undecodable: reported as ECO001 by the run, never touched
+            continue
+
+        def audit(candidate: str, path: Path = path, display: str = display, kind: str = kind) -> list[Finding] | None:
+            return auditor.findings(path, display, kind, candidate)
+
+        start = audit(text)
+        if start is None:
+            continue  # does not parse: never rewritten
+        new_text, fixed, remaining = fix_text(kind, text, start, audit, unsafe)
+        results.append(FileFix(path, display, kind, text, new_text, fixed, remaining, data))
+    return results
+
+
+def write(files: list[FileFix]) -> list[FileFix]:
+    """Write the changed files back in their own encoding; returns those written."""
+    written = []
+    for item in files:
+        if not item.changed:
+            continue
+        try:
+            current = item.path.read_bytes()
+            if current != item.data:
+                continue  # changed on disk since it was read: leave it alone
+            item.path.write_bytes(item.encoded())
+        except (OSError, UnicodeEncodeError, SyntaxError, LookupError):
+            continue
+        written.append(item)
+    return written
+
+
+def hidden_unsafe(files: list[FileFix]) -> int:
+    """Findings left whose unsafe edit would apply (what --unsafe-fixes would add)."""
+    count = 0
+    for item in files:
+        for finding in item.remaining:
+            if (finding.fix or {}).get("safety") != "unsafe":
+                continue
+            step = step_of(finding, unsafe=True)
+            if step is not None and applicable(item.kind, item.text, step):
+                count += 1
+    return count

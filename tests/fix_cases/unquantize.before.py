@@ -1,0 +1,25 @@
+"""ECO102/ECO103: quantization of a model below the crossover, dropped (unsafe: memory)."""
+
+import torch
+from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+from vllm import LLM
+
+nf4 = BitsAndBytesConfig(
+    load_in_4bit=True,
+    bnb_4bit_quant_type="nf4",
+    bnb_4bit_compute_dtype=torch.bfloat16,
+)
+small = AutoModelForCausalLM.from_pretrained(
+    "Qwen/Qwen2.5-0.5B-Instruct",
+    quantization_config=nf4,  # 4-bit to save memory
+    device_map="auto",
+)
+
+# torch_dtype already given: the keyword only goes.
+tiny = AutoModelForCausalLM.from_pretrained(
+    "Qwen/Qwen2.5-1.5B-Instruct",
+    torch_dtype=torch.float16,
+    quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4"),
+)
+
+engine = LLM(model="Qwen/Qwen2.5-1.5B-Instruct", quantization="bitsandbytes", max_model_len=4096)
