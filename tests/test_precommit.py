@@ -79,7 +79,13 @@ def try_repo(source: Path, project: Path, env: dict[str, str], *selection: str) 
 
 
 def test_hook_definition_matches_the_kinds_ecolint_reads() -> None:
-    [hook] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    hooks = {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    hook = hooks["ecolint"]
+    fix_hook = hooks.pop("ecolint-fix")
+    assert list(hooks) == ["ecolint"] and fix_hook["entry"] == "ecolint --fix"
+    assert {k: v for k, v in fix_hook.items() if k not in ("id", "name", "description", "entry")} == {
+        k: v for k, v in hook.items() if k not in ("id", "name", "description", "entry")
+    }
     assert hook["id"] == "ecolint" and hook["entry"] == "ecolint" and hook["language"] == "python"
     assert hook["types"] == ["text"] and hook["require_serial"] is True and hook["args"] == ["--force-exclude"]
     files = re.compile(hook["files"])
