@@ -251,14 +251,42 @@ class _GitIgnores:
                 relative = path.relative_to(directory).as_posix()
             except ValueError:
                 continue
-            result = spec.check_file(relative + "/" if is_dir else relative)
+            candidate = relative + "/" if is_dir else relative
+            quick = _QUICK.get(id(spec))
+            if quick is not None and not quick.search(candidate):
+                continue  # no pattern of this file matches: it decides nothing
+            result = spec.check_file(candidate)
             if result.include is not None:
                 decision = bool(result.include)
         return decision
 
 
+# id(spec) -> one regex that matches where any of the spec's patterns matches. pathspec tries
+# every pattern in Python for every entry (a hundred-line .gitignore made the walk of a large
+# tree slower than reading it); this one search lets most entries skip that.
+_QUICK: dict[int, "re.Pattern[str] | None"] = {}
+_GROUP_NAME = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
+
+
+def _quick_matcher(spec: Any) -> "re.Pattern[str] | None":
+    try:
+        sources = [p.regex.pattern for p in spec.patterns if p.include is not None and p.regex is not None]
+        if not all(isinstance(source, str) for source in sources):
+            return None
+        return re.compile("|".join(f"(?:{_GROUP_NAME.sub('(?:', source)})" for source in sources) or "(?!)")
+    except (AttributeError, TypeError, re.error):
+        return None  # another pathspec: every check goes through it
+
+
 def _read_gitignore(path: Path) -> Any:
     """A compiled .gitignore, or None when there is none (or it cannot be read: git skips it too)."""
+    spec = _compile_gitignore(path)
+    if spec is not None:
+        _QUICK[id(spec)] = _quick_matcher(spec)
+    return spec
+
+
+def _compile_gitignore(path: Path) -> Any:
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:

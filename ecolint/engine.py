@@ -9,11 +9,14 @@ bug to report) — the other files are still analysed.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import re
 import tokenize
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from ecolint import discover
 from ecolint.checks import CheckContext, run_checks
@@ -58,11 +61,39 @@ class _FileWork:
 
 
 def display_path(path: Path, cwd: Path) -> str:
-    """Paths relative to the current directory, '/'-separated; absolute when outside it."""
+    """Paths relative to the current directory, '/'-separated; absolute when outside it.
+
+    A file name that is not valid UTF-8 (Linux hands its bytes over as surrogate escapes, which
+    no UTF-8 report can encode) is shown with backslash escapes: ``serve-\\xff.sh``.
+    """
+    resolved = _resolved(path)
     try:
-        return path.resolve().relative_to(cwd).as_posix()
+        shown = resolved.relative_to(cwd).as_posix()
     except ValueError:
-        return path.resolve().as_posix()
+        shown = resolved.as_posix()
+    if not shown.isascii():
+        try:
+            shown.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return shown
+
+
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``, with the parent directory resolved once per directory: resolving
+    every file walks every component of its path with a system call each, which on a large
+    tree costs more than reading the files. A file that is itself a symlink is resolved whole."""
+    try:
+        if path.name and path.name not in (".", "..") and not path.is_symlink():
+            return _resolved_dir(os.path.abspath(path.parent)) / path.name
+    except OSError:
+        pass
+    return path.resolve()
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved_dir(directory: str) -> Path:
+    return Path(directory).resolve()
 
 
 def decode(path: Path, data: bytes, kind: str) -> str:
@@ -108,7 +139,10 @@ class Engine:
             if problem is not None:
                 result.errors.append(FileError(display, 1, problem))
                 continue
-            kind = discover.classify(path, _head(path))
+            # The head (for a shebang) is only read for a file whose name says nothing.
+            kind = discover.classify(path, b"")
+            if kind is None and not path.suffix:
+                kind = discover.classify(path, _head(path))
             if kind is None:
                 continue
             work.append(_FileWork(path, display, kind, explicit))
@@ -118,6 +152,7 @@ class Engine:
 
     def run(self, paths: list[Path]) -> RunResult:
         result = RunResult()
+        _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
         work = self._work(paths, result)
         result.files_seen = len(work)
         candidates, pins = self._prefilter(work, result)
@@ -125,11 +160,11 @@ class Engine:
         outcomes = _extract_all(candidates, self._root(paths))
         findings: list[Finding] = []
         for item, outcome in zip(candidates, outcomes):
-            result.files_parsed += 1
+            result.files_parsed += outcome.parsed
             result.setups += len(outcome.setups)
             if outcome.error is not None:
                 result.errors.append(outcome.error)
-            found = [f for setup in outcome.setups for f in self._audit(setup, item)]
+            found = self._audit_guarded(outcome, item, result)
             if found:
                 result.texts[item.display] = outcome.text
                 findings.extend(found)
@@ -187,6 +222,15 @@ class Engine:
             stack=self._stack,
         )
 
+    def _audit_guarded(self, outcome: _Outcome, item: _Candidate, result: RunResult) -> list[Finding]:
+        """Resolve and audit one file's setups; an unexpected exception there is an internal
+        error for that file (ECO001), like one inside its extractor."""
+        try:
+            return [f for setup in outcome.setups for f in self._audit(setup, item.work)]
+        except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
+            result.errors.append(FileError(item.display, 1, internal_error_message(exc)))
+            return []
+
     def _audit(self, setup: Setup, item: _FileWork) -> list[Finding]:
         resolution = self.resolution(setup, item)
         ctx = CheckContext(self.kb, resolution, setup)
@@ -234,6 +278,7 @@ class _Outcome:
     setups: list[Setup] = field(default_factory=list)
     error: FileError | None = None
     text: str = ""
+    parsed: bool = True  # False: a closer look at the bytes showed nothing to parse
 
 
 # Parsing with libcst costs about 1.2 s per MB of Python per core: below this much candidate
@@ -255,10 +300,62 @@ def _extract_all(candidates: list[_Candidate], root: Path) -> list[_Outcome]:
     # for the import.
     for kind in sorted({c.work.kind for c in candidates}):
         load_extractor(kind)
+    return _extract_parallel(candidates, workers)
+
+
+def _extract_parallel(candidates: list[_Candidate], workers: int) -> list[_Outcome]:
+    """Chunks of candidates on worker processes. A worker that dies (a native parser that
+    crashes on some input takes its process with it) breaks the pool instead of hanging it;
+    the candidates whose results were lost are then analysed again one process each, so the
+    one that crashes is named in an ECO001 and every other file still gets its result."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    size = max(1, len(candidates) // (workers * 8))
+    chunks = [candidates[i : i + size] for i in range(0, len(candidates), size)]
+    outcomes: list[_Outcome] = []
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_extract_chunk, chunk) for chunk in chunks]
+        for chunk, future in zip(chunks, futures):
+            try:
+                outcomes.extend(future.result())
+            except BrokenProcessPool:
+                outcomes.extend(_extract_isolated(c) for c in chunk)
+    return outcomes
+
+
+def _extract_chunk(chunk: list[_Candidate]) -> list[_Outcome]:
+    return [_extract_one(c) for c in chunk]
+
+
+def _extract_isolated(candidate: _Candidate) -> _Outcome:
+    """One candidate in a process of its own; its death is an ECO001 for that file."""
     import multiprocessing
 
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(_extract_one, candidates, chunksize=max(1, len(candidates) // (workers * 8)))
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_extract_to_pipe, args=(candidate, sender), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        outcome = receiver.recv()
+    except (EOFError, OSError):
+        outcome = None
+    finally:
+        receiver.close()
+        process.join()
+    if isinstance(outcome, _Outcome):
+        return outcome
+    code = process.exitcode
+    how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+    message = f"internal error (the parser process died: {how}); please report this file's shape to the ecolint issue tracker"
+    return _Outcome(error=FileError(candidate.display, 1, message))
+
+
+def _extract_to_pipe(candidate: _Candidate, sender: Any) -> None:
+    sender.send(_extract_one(candidate))
+    sender.close()
 
 
 def _can_fork() -> bool:
@@ -271,22 +368,132 @@ def _extract_one(candidate: _Candidate) -> _Outcome:
     """The per-file guard: whatever happens inside one file stays an ECO001 for that file."""
     item = candidate.work
     try:
+        if item.kind == "python" and not python_code_mentions(candidate.data, triggers("python")):
+            return _Outcome(parsed=False)  # the tokens are only in comments and strings
         text = decode(item.path, candidate.data, item.kind)
-    except ExtractError as exc:
-        return _Outcome(error=FileError(item.display, exc.line, exc.message))
-    extractor = load_extractor(item.kind)
-    if extractor is None:
-        return _Outcome()
-    assert _WORKER_CONTEXT is not None
-    try:
+        extractor = load_extractor(item.kind)
+        if extractor is None:
+            return _Outcome()
+        if item.kind == "python":
+            _refuse_native_parser_crashers(text)
+        assert _WORKER_CONTEXT is not None
         return _Outcome(setups=list(extractor(item.display, text, _WORKER_CONTEXT)), text=text)
     except ExtractError as exc:
         return _Outcome(error=FileError(item.display, exc.line, exc.message))
-    except RecursionError:
+    except (RecursionError, MemoryError):
         return _Outcome(error=FileError(item.display, 1, "too deeply nested to analyse"))
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
-        message = f"internal error ({type(exc).__name__}: {exc}); please report this file's shape to the ecolint issue tracker"
-        return _Outcome(error=FileError(item.display, 1, message))
+        return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)))
+
+
+def internal_error_message(exc: BaseException) -> str:
+    """ECO001 text for a bug in ecolint: the exception, where in ecolint it was raised, and a
+    request to report it."""
+    import traceback
+
+    where = ""
+    package = Path(__file__).resolve().parent
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        try:
+            inside = Path(frame.filename).resolve().relative_to(package).as_posix()
+        except ValueError:
+            continue
+        where = f" at ecolint/{inside}:{frame.lineno}"
+        break
+    detail = str(exc).splitlines()[0][:200] if str(exc).strip() else ""
+    return (
+        f"internal error ({type(exc).__name__}{': ' + detail if detail else ''}{where}); "
+        "please report this file's shape to the ecolint issue tracker"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Python: cheap looks at the bytes before any parser runs
+# --------------------------------------------------------------------------------------------
+
+# Comments and string literals, matched left to right, so a quote inside a comment or a # inside
+# a string never starts anything. Every alternative starts with one of three bytes, which keeps
+# the scan at C speed (an alternative for f-string prefixes would try every f and r of a file).
+_COMMENTS_AND_STRINGS = re.compile(
+    rb"#[^\r\n]*"
+    rb'|"""[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"""'
+    rb"|'''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'''"
+    rb'|"[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"'
+    rb"|'[^'\\\r\n]*(?:\\(?:\r\n|[\s\S])[^'\\\r\n]*)*'"
+)
+_FSTRING_OPENER = re.compile(rb"(?<![A-Za-z0-9_])(?:[fF][rR]?|[rR][fF])[\"']")
+_TRIPLE_QUOTES = re.compile(rb"\"\"\"|'''")
+
+
+def python_code_mentions(data: bytes, tokens: tuple[bytes, ...]) -> bool:
+    """Whether a trigger token occurs in Python code, not only in comments and strings.
+
+    In libraries every model file shows ``from_pretrained`` in a docstring example; such a file
+    cannot hold a setup, and parsing those files was most of a run's time. This is a superset
+    test: what it cannot place for sure counts as code — a token on the line of an f-string
+    (whose braces hold code), any token in a file with a triple-quoted f-string, and whatever an
+    unterminated string hides in a file that does not parse anyway.
+    """
+    code = _COMMENTS_AND_STRINGS.sub(b"", data)
+    if any(token in code for token in tokens):
+        return True
+    if _has_triple_quoted_fstring(data):
+        return True
+    for token in tokens:
+        at = data.find(token)
+        while at >= 0:
+            before = data[data.rfind(b"\n", 0, at) + 1 : at]
+            if b"{" in before and _FSTRING_OPENER.search(before):
+                return True
+            at = data.find(token, at + len(token))
+    return False
+
+
+def _has_triple_quoted_fstring(data: bytes) -> bool:
+    for match in _TRIPLE_QUOTES.finditer(data):
+        start = match.start()
+        prefix = data[max(0, start - 2) : start]
+        if prefix[-1:] in (b"f", b"F") or (prefix[-1:] in (b"r", b"R") and prefix[:1] in (b"f", b"F")):
+            return True
+    return False
+
+
+# libcst's native parser recurses once per operand of an ``and`` / ``or`` chain and takes the
+# whole process down (a segfault, not an exception) somewhere between 4,000 and 8,000 of them;
+# stdlib ast keeps such a chain flat, so the extractor's own nesting check does not see it. A
+# chain this long is never hand-written code.
+MAX_BOOL_CHAIN = 1000
+_BOOL_WORDS = re.compile(r"\b(?:and|or)\b")
+
+
+def _refuse_native_parser_crashers(text: str) -> None:
+    """Raise ExtractError for Python that would crash the native parser.
+
+    The number of words ``and`` / ``or`` bounds any chain's length, so the exact check (an ast
+    walk) only runs for the rare file that has more than MAX_BOOL_CHAIN of them.
+    """
+    if len(_BOOL_WORDS.findall(text)) <= MAX_BOOL_CHAIN:
+        return
+    import ast
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return  # the extractor reports it
+    except (RecursionError, MemoryError):
+        raise ExtractError("too deeply nested to parse", 1) from None
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, ast.BoolOp):
+            depth += len(node.values) - 1
+            if depth > MAX_BOOL_CHAIN:
+                line = getattr(node, "lineno", 1)
+                raise ExtractError(f"too deeply nested to parse: more than {MAX_BOOL_CHAIN} and/or operands in one expression", line)
+        stack.extend((child, depth) for child in ast.iter_child_nodes(node))
 
 
 def _merge_pins(pins: dict[str, str], item: _FileWork, data: bytes) -> None:
