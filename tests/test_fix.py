@@ -344,3 +344,18 @@ def test_json_output_stays_json_with_fix(tmp_path: Path) -> None:
     assert [f["code"] for f in document["findings"]] == ["ECO102"]  # the env var: manual
     assert "Fixed 4 findings, 1 remaining." in ran.stderr
     assert os.path.exists(target)
+
+
+def test_a_pass_whose_fix_does_not_take_is_dropped() -> None:
+    text = "vllm serve m --quantization fp8 --enforce-eager\n"
+    finding = Finding("ECO104", "fp8-without-compile", _span(text, "--enforce-eager"), "warning", 1, "", None, {})
+    finding.fix = {"safety": "unsafe", "edit": {"action": "delete-flag"}}
+    finding.fingerprint = "same-line"
+    # An audit that still reports the finding on the same line text: the edit did not take.
+    stubborn = fix.fix_text("shell", text, [finding], lambda new_text: [finding], unsafe=True)
+    assert stubborn == (text, [], [finding])
+    # Not allowed without --unsafe-fixes, and an audit that cannot read the new text drops the pass.
+    assert fix.fix_text("shell", text, [finding], lambda new_text: [], unsafe=False)[0] == text
+    assert fix.fix_text("shell", text, [finding], lambda new_text: None, unsafe=True)[0] == text
+    fixed = fix.fix_text("shell", text, [finding], lambda new_text: [], unsafe=True)
+    assert fixed[0] == "vllm serve m --quantization fp8\n" and len(fixed[1]) == 1

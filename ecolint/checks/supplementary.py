@@ -29,7 +29,8 @@ def _bf16_compute(setup: Setup) -> dict | None:
     """BF16 instead of FP32 where the dtype is written inline: bnb_4bit_compute_dtype /
     torch_dtype (torch.bfloat16), vLLM's dtype= ("bfloat16"), a --dtype flag."""
     if setup.kind == "python":
-        value = '"bfloat16"' if setup.framework == "vllm" else "torch.bfloat16"
+        # vLLM takes the name; transformers and BitsAndBytesConfig take torch's dtype or its name.
+        value = '"bfloat16"' if setup.framework == "vllm" else ["torch.bfloat16", '"bfloat16"']
         return {"action": "set-value", "value": value}
     if setup.facts[COMPUTE_DTYPE].how == "flag":
         return {"action": "set-flag-value", "value": "bfloat16"}
