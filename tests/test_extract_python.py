@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import ecolint.extract.python as python_extractor
 from ecolint.extract import ExtractContext, ExtractError
 from ecolint.extract.python import extract
 from ecolint.setups import (
@@ -1338,12 +1339,10 @@ def test_vllm_bitsandbytes_on_an_8bit_checkpoint_is_int8_without_exposed_thresho
 
 
 def test_files_whose_triggers_are_only_in_text_are_not_parsed_with_libcst(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ecolint.extract.python as module
-
     def fail(text: str) -> None:
         raise AssertionError("libcst should not be reached")
 
-    monkeypatch.setattr(module, "_parse", fail)
+    monkeypatch.setattr(python_extractor, "_parse", fail)
     source = '"""Call AutoModel.from_pretrained(...) and pipeline(...) like this."""\n# LLM(model="x")\nprint("quantize_(m)")\n'
     assert setups(source) == []
 
@@ -1366,3 +1365,11 @@ def test_pathological_nesting_is_reported_not_parsed(source: str) -> None:
 def test_null_bytes_are_an_extract_error() -> None:
     with pytest.raises(ExtractError):
         setups("from transformers import AutoModel\nAutoModel.from_pretrained('x')\x00\n")
+
+
+def test_vllm_dtype_on_a_quantized_model_is_compute_dtype() -> None:
+    source = 'from vllm import LLM\nllm = LLM("Qwen/Qwen2.5-1.5B", quantization="awq",\n          dtype="float32")\n'
+    setup = one(source)
+    assert setup.get(PRECISION) == "awq"
+    assert setup.get(COMPUTE_DTYPE) == "fp32"
+    assert fact_line(setup, COMPUTE_DTYPE) == 3

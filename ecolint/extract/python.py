@@ -31,7 +31,8 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -723,6 +724,9 @@ class _Handle:
 
 
 class _Extraction:
+    """Pass 2 over one file's index: setups from loading calls, then the signals that need them
+    (compile, generate per prompt or per request, reload per request), then labels."""
+
     def __init__(self, path: str, positions: Any, index: _Indexer, context: ExtractContext) -> None:
         self.path = path
         self.pos = positions
@@ -873,7 +877,8 @@ class _Extraction:
         return None
 
     def _calls_of(self, fn: _Function) -> list[_Site]:
-        return [site for site in self._callers_map().get(fn, []) if site.node.func is not None and fn in self._callees(site.node.func, site.scope)]
+        """Sites that call fn (not those that only hand it over as an argument)."""
+        return [site for site in self._callers_of(fn) if fn in self._callees(site.node.func, site.scope)]
 
     def _attribute_bindings(self, expr: cst.Attribute, scope: _Scope) -> list[_Binding]:
         base, attr = expr.value, expr.attr.value
@@ -2153,6 +2158,10 @@ def _read_constants(file: Path, text: str, context: ExtractContext, depth: int) 
     return env
 
 
+# Other modules are read with ast and without their imports resolved: accept the usual spellings.
+_AST_ENV_GETTERS = frozenset({"os.environ.get", "os.getenv", "environ.get", "getenv"})
+
+
 def _ast_value(node: ast.expr, env: dict[str, tuple[Any, str]]) -> tuple[Any, str] | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
         return node.value, "literal"
@@ -2177,7 +2186,8 @@ def _ast_value(node: ast.expr, env: dict[str, tuple[Any, str]]) -> tuple[Any, st
     if isinstance(node, ast.Call):
         return _ast_env_default(node, env)
     if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and len(node.values) == 2:
-        if isinstance(node.values[0], ast.Call) and _ast_dotted(node.values[0].func) in ("os.environ.get", "os.getenv", "environ.get", "getenv"):
+        first = node.values[0]
+        if isinstance(first, ast.Call) and _ast_dotted(first.func) in _AST_ENV_GETTERS:
             default = _ast_value(node.values[1], env)
             return None if default is None else (default[0], "env-default")
     return None
@@ -2185,7 +2195,7 @@ def _ast_value(node: ast.expr, env: dict[str, tuple[Any, str]]) -> tuple[Any, st
 
 def _ast_env_default(node: ast.Call, env: dict[str, tuple[Any, str]]) -> tuple[Any, str] | None:
     name = _ast_dotted(node.func)
-    if name in ("os.environ.get", "os.getenv", "environ.get", "getenv"):
+    if name in _AST_ENV_GETTERS:
         default = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "default"), None)
         found = None if default is None else _ast_value(default, env)
         return None if found is None else (found[0], "env-default")
