@@ -157,7 +157,7 @@ class Engine:
         result.files_seen = len(work)
         candidates, pins = self._prefilter(work, result)
         self._stack = pins
-        outcomes = _extract_all(candidates, self._root(paths))
+        outcomes = _extract_all(candidates, self._root(paths), self.cwd)
         findings: list[Finding] = []
         for item, outcome in zip(candidates, outcomes):
             result.files_parsed += outcome.parsed
@@ -287,11 +287,11 @@ PARALLEL_MIN_BYTES = 256 * 1024
 _WORKER_CONTEXT: ExtractContext | None = None
 
 
-def _extract_all(candidates: list[_Candidate], root: Path) -> list[_Outcome]:
+def _extract_all(candidates: list[_Candidate], root: Path, cwd: Path | None = None) -> list[_Outcome]:
     """Extract setups from every candidate, on both cores when there is enough work. The order
     of the outcomes is the order of the candidates either way, so output is identical."""
     global _WORKER_CONTEXT
-    _WORKER_CONTEXT = ExtractContext(root=root, read_text=_read_text)
+    _WORKER_CONTEXT = ExtractContext(root=root, read_text=_read_text, cwd=cwd)
     total = sum(len(c.data) for c in candidates)
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or total < PARALLEL_MIN_BYTES or len(candidates) < 4 or not _can_fork():
@@ -525,7 +525,7 @@ def setups_in(path: Path, kb: Knowledge, config: Config, gpu: str | None = None)
     candidates, pins = engine._prefilter(engine._work([path], result), result)
     engine._stack = pins
     found: list[tuple[Setup, Resolution]] = []
-    for candidate, outcome in zip(candidates, _extract_all(candidates, engine._root([path]))):
+    for candidate, outcome in zip(candidates, _extract_all(candidates, engine._root([path]), engine.cwd)):
         if outcome.error is not None:
             result.errors.append(outcome.error)
         for setup in outcome.setups:

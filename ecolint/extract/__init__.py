@@ -39,7 +39,13 @@ class ExtractContext:
 
     root: Path
     read_text: Callable[[Path], str | None]
+    cwd: Path | None = None  # what display paths are relative to (None: the process's cwd)
     _cache: dict = field(default_factory=dict)
+
+    def source_path(self, display: str) -> Path:
+        """The file behind a display path (display paths are relative to the working directory)."""
+        path = Path(display)
+        return path if path.is_absolute() else (self.cwd or Path.cwd()) / path
 
     def cached(self, key: object, compute: Callable[[], object]) -> object:
         """Memoise per run: sibling files (a ConfigMap, a .env, an imported module) are read once."""
@@ -59,7 +65,10 @@ _LAUNCHERS = (
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     "python": (
         "ecolint.extract.python",
-        (b"from_pretrained", b"BitsAndBytesConfig", b"LLM(", b"pipeline(", b"quantize_(", b"TorchAoConfig"),
+        (
+            b"from_pretrained", b"BitsAndBytesConfig", b"LLM(", b"EngineArgs(", b"pipeline(", b"quantize_(",
+            b"TorchAoConfig",
+        ),
     ),
     # Launch containers share one set: every launcher a container can name, plus "Modelfile"
     # for scripts that write one through a heredoc. "llama" alone would match "meta-llama" in
