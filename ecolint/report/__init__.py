@@ -39,7 +39,7 @@ def setup_line(setup: dict[str, Any]) -> str:
 
 
 def evidence_line(row: dict[str, Any]) -> str:
-    """One quoted row with its source, never reworded numbers."""
+    """One quoted row with its source; measured values are printed as transcribed, not rounded."""
     source = row.get("source") or {}
     if isinstance(source, dict):
         where = " ".join(
@@ -50,7 +50,7 @@ def evidence_line(row: dict[str, Any]) -> str:
     else:
         where = str(source)
     if "j_per_request" in row:
-        return f"{row['gpu']} · {row['model']} · {str(row['precision']).upper()}: {row['j_per_request']:g} J/request — {where}"
+        return f"{row['gpu']} · {row['model']} · {str(row['precision']).upper()}: {row['j_per_request']} J/request — {where}"
     precision = str(row.get("precision", "")).upper()
     if row.get("llm_int8_threshold") is not None:
         precision += f" thr {row['llm_int8_threshold']:g}"
@@ -58,9 +58,9 @@ def evidence_line(row: dict[str, Any]) -> str:
         precision += f" BS {row['batch_size']}"
     unit = {"energy_j_per_1k_tokens": "J/1k tok", "energy_j_per_request": "J/request"}.get(str(row.get("metric")), "")
     if row.get("value") is not None and row.get("baseline_fp16") is not None:
-        numbers = f"FP16 {row['baseline_fp16']:g} → {row['value']:g} {unit}"
+        numbers = f"FP16 {row['baseline_fp16']} → {row['value']} {unit}"
     elif row.get("value") is not None:
-        numbers = f"{row['value']:g} {unit}"
+        numbers = f"{row['value']} {unit}"
     else:
         numbers = "energy"
     if row.get("delta_pct") is not None:
