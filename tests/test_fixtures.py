@@ -95,3 +95,34 @@ def test_every_rule_has_positive_and_negative_fixtures() -> None:
     codes = {code for code in knowledge.load().rules if code != "ECO001"}
     assert codes - positives == set(), f"rules with no fixture that must be reported: {sorted(codes - positives)}"
     assert codes - negatives == set(), f"rules with no fixture that must stay clean: {sorted(codes - negatives)}"
+
+
+# The file kinds each rule applies to: every pair needs a fixture that must be reported and one
+# that must stay clean. (Ollama Modelfiles carry no INT8, FP8 or batch settings.)
+LAUNCH_KINDS = {"python", "shell", "dockerfile", "yaml"}
+RULE_KINDS = {
+    "ECO101": LAUNCH_KINDS,
+    "ECO102": LAUNCH_KINDS | {"modelfile"},
+    "ECO103": LAUNCH_KINDS,
+    "ECO104": LAUNCH_KINDS,
+    "ECO105": LAUNCH_KINDS,
+    "ECO201": {"python", "shell"},
+    "ECO202": {"python"},
+    "ECO203": {"python"},
+    "ECO301": {"python", "shell"},
+}
+
+
+def test_every_rule_has_both_fixtures_in_every_file_kind_it_applies_to() -> None:
+    from ecolint.discover import classify
+
+    positives: set[tuple[str, str]] = set()
+    negatives: set[tuple[str, str]] = set()
+    for path in annotated_files():
+        kind = classify(path, path.read_bytes()[:256])
+        expected, forbidden = annotations(path)
+        positives |= {(code, kind) for _, code in expected}
+        negatives |= {(code, kind) for _, code in forbidden}
+    wanted = {(code, kind) for code, kinds in RULE_KINDS.items() for kind in kinds}
+    assert sorted(wanted - positives) == [], "no fixture that must be reported"
+    assert sorted(wanted - negatives) == [], "no fixture that must stay clean"
