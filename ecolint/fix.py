@@ -11,9 +11,11 @@ the finding's location (or at ``edit["at"]``). This module decides HOW, per file
   ``set-keyword``      {keyword, value}  at a call: add ``keyword=value`` (or replace its value);
                                          at that keyword argument: replace its value
                        (edits at a call may name the calls they fit: ``calls: [from_pretrained]``)
-  ``replace-keyword``  {keyword, new_keyword, value, unless_present}  at a call: the argument
-                                         ``keyword=…`` becomes ``new_keyword=value``; it is only
-                                         deleted when one of ``unless_present`` is already passed
+  ``replace-keyword``  {keyword, new_keyword, value, unless_present, replace_values}  at a call:
+                                         the argument ``keyword=…`` becomes ``new_keyword=value``;
+                                         it is only deleted when one of ``unless_present`` is
+                                         already passed, and that one gets ``value`` instead if
+                                         its code is one of ``replace_values``
   ``delete-keyword``   {keyword?}        at a keyword argument (or a call and its keyword): delete it
   ``set-value``        {value}           at a keyword argument: replace its value
   ``insert-after-statement`` {text}      at a call that is a statement of its own: insert ``text``
@@ -252,8 +254,12 @@ class _PySource:
             value = self._expression(action.get("value", ""))
             if call is None or value is None or _keyword_index(call, keyword) is None or _spreads(call):
                 return None
-            keep = [str(k) for k in action.get("unless_present", ())]
-            if any(_keyword_index(call, k) is not None for k in keep):
+            present = [k for k in map(str, action.get("unless_present", ())) if _keyword_index(call, k) is not None]
+            if present:
+                existing = call.args[_keyword_index(call, present[0])].value
+                if self.module.code_for_node(existing).replace("'", '"') in action.get("replace_values", ()):
+                    # torch_dtype=torch.float32 already there: it gets the value instead of staying
+                    return _PyChange(step, self._span(call), call, lambda node: _remove_arg(_set_keyword(node, present[0], value), _keyword_index(node, keyword)))
                 return _PyChange(step, self._span(call), call, lambda node: _remove_arg(node, _keyword_index(node, keyword)))
             new_arg = _keyword_arg(new_keyword, value)
             return _PyChange(
@@ -718,11 +724,25 @@ class FileFix:
     def changed(self) -> bool:
         return self.text != self.original
 
-    def diff(self) -> str:
+    def diff(self, context: int = 3) -> str:
+        """A unified diff. difflib.unified_diff treats lines repeated all over a long file as junk
+        and shows them as changed; the matcher here does not."""
         before = self.original.splitlines(keepends=True)
         after = self.text.splitlines(keepends=True)
-        lines = difflib.unified_diff(before, after, fromfile=f"a/{self.display}", tofile=f"b/{self.display}")
-        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+        out = [f"--- a/{self.display}\n", f"+++ b/{self.display}\n"]
+        matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+        for group in matcher.get_grouped_opcodes(context):
+            (_, i1, _, j1, _), (_, _, i2, _, j2) = group[0], group[-1]
+            out.append(f"@@ -{_range(i1, i2)} +{_range(j1, j2)} @@\n")
+            for tag, a1, a2, b1, b2 in group:
+                if tag == "equal":
+                    out += [" " + line for line in before[a1:a2]]
+                    continue
+                out += ["-" + line for line in before[a1:a2]]
+                out += ["+" + line for line in after[b1:b2]]
+        if len(out) == 2:
+            return ""
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in out)
 
     def encoded(self) -> bytes:
         """The new text in the file's own encoding (its PEP 263 cookie, its BOM)."""
@@ -731,6 +751,13 @@ class FileFix:
         else:
             encoding = "utf-8-sig" if self.data.startswith(codecs.BOM_UTF8) else "utf-8"
         return self.text.encode(encoding)
+
+
+def _range(start: int, stop: int) -> str:
+    """A unified-diff hunk range: 1-based start, and the length unless it is 1."""
+    length = stop - start
+    first = start + 1 if length else start
+    return f"{first}" if length == 1 else f"{first},{length}"
 
 
 def fix_text(kind: str, text: str, findings: list[Finding], audit: Audit, unsafe: bool) -> tuple[str, list[Step], list[Finding]]:

@@ -105,19 +105,24 @@ def test_fixes_in_the_annotated_fixtures_and_the_demo_leave_files_that_parse(tmp
     assert {p: p.read_bytes() for p in before} == snapshot
 
 
-def test_diff_prints_a_patch_and_changes_nothing(tmp_path: Path) -> None:
-    before = CASES / "serve.before.sh"
+@pytest.mark.parametrize("before", BEFORE, ids=target_name)
+def test_diff_prints_the_patch_and_changes_nothing(before: Path, tmp_path: Path) -> None:
     target = copy_case(before, tmp_path)
     stamp = target.stat().st_mtime_ns
     ran = run_cli("check", *EVERYTHING, "--unsafe-fixes", "--diff", target.name, cwd=tmp_path)
     assert ran.exit_code == 1
     assert target.read_bytes() == before.read_bytes() and target.stat().st_mtime_ns == stamp
-    assert ran.output.startswith("--- a/serve.sh\n+++ b/serve.sh\n")
-    assert "-  --enforce-eager \\\n" in ran.output
+    assert ran.output.startswith(f"--- a/{target.name}\n+++ b/{target.name}\n@@ -")
     assert re.search(r"Would fix \d+ findings\.", ran.stderr)
-    if shutil.which("patch"):
+    if shutil.which("patch"):  # the patch turns the file into the after file
         subprocess.run(["patch", "-p1", "-s"], input=ran.output, text=True, cwd=tmp_path, check=True)
-        assert target.read_bytes() == (CASES / "serve.after.sh").read_bytes()
+        assert target.read_bytes() == before.with_name(before.name.replace(".before", ".after")).read_bytes()
+
+
+def test_the_diff_of_a_shell_script_shows_the_lines_removed(tmp_path: Path) -> None:
+    target = copy_case(CASES / "serve.before.sh", tmp_path)
+    ran = run_cli("check", *EVERYTHING, "--unsafe-fixes", "--diff", target.name, cwd=tmp_path)
+    assert "\n-  --enforce-eager \\\n-  --max-num-seqs \"$SEQS\" \\\n   --port 8000 &\n" in ran.output
 
 
 def test_safe_fixes_alone_with_fix_and_unsafe_ones_with_unsafe_fixes(tmp_path: Path) -> None:

@@ -104,9 +104,9 @@ def _unquantize(setup: Setup) -> dict | None:
     if setup.kind == "python":
         if setup.framework == "vllm" and fact.value == "vllm":
             return {"action": "delete-keyword", "keyword": "quantization"}
-        compute = str(setup.get(COMPUTE_DTYPE) or "fp16")
-        dtype = "bfloat16" if compute == "bf16" else "float16"
-        if setup.framework == "transformers" and fact.value == "bitsandbytes" and compute in ("fp16", "bf16"):
+        # The compute dtype the quantized model used, or FP16 (never FP32: that costs more energy).
+        dtype = "bfloat16" if setup.get(COMPUTE_DTYPE) == "bf16" else "float16"
+        if setup.framework == "transformers" and fact.value == "bitsandbytes":
             return {
                 "action": "replace-keyword",
                 "at": setup.origin,
@@ -116,6 +116,8 @@ def _unquantize(setup: Setup) -> dict | None:
                 # torch's dtype where the module imports torch, else the name from_pretrained also takes
                 "value": [f"torch.{dtype}", f'"{dtype}"'],
                 "unless_present": ["torch_dtype", "dtype"],
+                # an FP32 dtype passed beside the quantization would load the model in FP32
+                "replace_values": ["torch.float32", "torch.float", '"float32"', '"float"'],
             }
         return None
     if fact.how != "flag" or setup.framework not in ("vllm", "sglang", "tgi", "ollama"):

@@ -21,4 +21,10 @@ tiny = AutoModelForCausalLM.from_pretrained(
     torch_dtype=torch.float16,
 )
 
+# FP32 beside the quantization: the model gets the FP16 it ran its matmuls in, not FP32.
+wide = AutoModelForCausalLM.from_pretrained(
+    "Qwen/Qwen2.5-0.5B-Instruct",
+    torch_dtype=torch.float16,
+)
+
 engine = LLM(model="Qwen/Qwen2.5-1.5B-Instruct", max_model_len=4096)

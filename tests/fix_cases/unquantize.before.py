@@ -22,4 +22,11 @@ tiny = AutoModelForCausalLM.from_pretrained(
     quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4"),
 )
 
+# FP32 beside the quantization: the model gets the FP16 it ran its matmuls in, not FP32.
+wide = AutoModelForCausalLM.from_pretrained(
+    "Qwen/Qwen2.5-0.5B-Instruct",
+    quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4"),
+    torch_dtype=torch.float32,
+)
+
 engine = LLM(model="Qwen/Qwen2.5-1.5B-Instruct", quantization="bitsandbytes", max_model_len=4096)
