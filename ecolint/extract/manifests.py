@@ -274,8 +274,36 @@ def _is_template_path(path: str) -> bool:
     return "templates" in Path(path).parts
 
 
+# PyYAML's C composer recurses once per nesting level and takes the process down (a segfault)
+# somewhere past 20,000 levels; the pure-Python one raises RecursionError at ~300. Real manifests
+# nest a few dozen levels deep.
+MAX_NESTING = 1000
+_BLOCK_INDICATOR = re.compile(r"[-?][ \t\r\n]")
+
+
+def _nesting_bound(text: str) -> int:
+    """An upper bound on the nesting depth, from counts alone: every flow level opens with a
+    bracket or brace, and every block level starts a new line or follows a ``- `` / ``? ``."""
+    return text.count("[") + text.count("{") + text.count("\n") + len(_BLOCK_INDICATOR.findall(text)) + 1
+
+
+def _check_nesting(text: str) -> None:
+    if _nesting_bound(text) <= MAX_NESTING:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):  # the C parser keeps its own stack: no recursion
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                line = event.start_mark.line + 1 if event.start_mark is not None else 1
+                raise ExtractError(f"invalid YAML: nested more than {MAX_NESTING} levels deep", line)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 def _compose(text: str) -> list[yaml.Node]:
     try:
+        _check_nesting(text)
         return [doc for doc in yaml.compose_all(text, Loader=_Loader) if doc is not None]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
