@@ -2,6 +2,8 @@
 """Paired wall-time benchmark: ecolint against ruff's cheapest full parse and ripgrep.
 
     python benchmarks/bench.py TREE [--runs 7] [--semgrep]
+    python benchmarks/bench.py TREE --phases      # where ecolint's time goes, serially
+    python benchmarks/bench.py FILE --runs 21     # a single-file run (the pre-commit case)
 
 Each round runs every tool once on the same tree, in a rotating order (so no tool always gets
 the warm cache), and records wall time and peak memory (ru_maxrss of the child). It prints the
@@ -61,14 +63,87 @@ def timed(cmd: list[str]) -> tuple[float, int]:
     return time.perf_counter() - start, usage.ru_maxrss
 
 
+def phases(tree: str) -> None:
+    """One serial in-process run with a timer on each stage of the flow. The Python share is
+    reported on its own: the Python extractor is the part being ported from libcst to ast."""
+    import collections
+
+    from ecolint import engine, knowledge
+    from ecolint.config import Config
+    from ecolint.funnel import enabled_codes
+
+    spent: dict[str, float] = collections.defaultdict(float)
+    sizes: dict[str, int] = collections.defaultdict(int)
+    counts: dict[str, int] = collections.defaultdict(int)
+
+    def timed_method(owner: object, name: str, label: str) -> None:
+        real = getattr(owner, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - start
+
+        setattr(owner, name, wrapper)
+
+    start = time.perf_counter()
+    kb = knowledge.load()
+    spent["knowledge base"] = time.perf_counter() - start
+    timed_method(engine.Engine, "_work", "walk + classify")
+    timed_method(engine.Engine, "_prefilter", "read + byte prefilter")
+    timed_method(engine.Engine, "_audit_guarded", "resolve + rules")
+    real_mentions = engine.python_code_mentions
+
+    def mentions(data: bytes, tokens: tuple[bytes, ...]) -> bool:
+        start = time.perf_counter()
+        try:
+            return real_mentions(data, tokens)
+        finally:
+            spent["python: code-only token check"] += time.perf_counter() - start
+
+    engine.python_code_mentions = mentions
+    real_one = engine._extract_one
+
+    def one(candidate: engine._Candidate) -> engine._Outcome:
+        start = time.perf_counter()
+        outcome = real_one(candidate)
+        kind = candidate.work.kind
+        label = f"{kind}: decode + parse + extract" if outcome.parsed else None
+        if label:
+            spent[label] += time.perf_counter() - start
+            sizes[kind] += len(candidate.data)
+            counts[kind] += 1
+        return outcome
+
+    engine._extract_one = one
+    engine.PARALLEL_MIN_BYTES = 10**15  # serial: every second is attributed to one stage
+    defaults = {code: spec.enabled_by_default for code, spec in kb.rules.items()}
+    start = time.perf_counter()
+    result = engine.run([Path(tree)], kb, Config(), engine.Selection(codes=enabled_codes(defaults, None, [], [])))
+    total = time.perf_counter() - start + spent["knowledge base"]
+    print(f"tree: {tree}  files {result.files_seen}, parsed {result.files_parsed}, setups {result.setups}")
+    if "python: code-only token check" in spent:
+        spent["python: decode + parse + extract"] -= spent["python: code-only token check"]
+    for label, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        extra = f"  ({counts[label.split(':')[0]]} files, {sizes[label.split(':')[0]] / 1e6:.1f} MB)" if "parse" in label else ""
+        print(f"  {label:<36}{seconds:>8.2f} s {100 * seconds / total:>5.1f} %{extra}")
+    print(f"  {'total (serial, in-process)':<36}{total:>8.2f} s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tree")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--semgrep", action="store_true", help="also time semgrep with one rule")
+    parser.add_argument("--phases", action="store_true", help="time each stage of one serial in-process run instead")
     parser.add_argument("--json", help="write the raw timings here")
     args = parser.parse_args()
     tree = str(Path(args.tree).resolve())
+    if args.phases:
+        phases(tree)
+        return 0
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         handle.write(SEMGREP_RULE)
     cmds = commands(tree, args.semgrep, handle.name)

@@ -1,0 +1,399 @@
+"""Property-based tests: whatever text an extractor is handed, it returns Setups or raises
+ExtractError — never another exception — and what it returns can cross a process boundary
+(the parallel engine pickles it), points inside the file, and can be resolved and audited.
+
+Each property runs twice: a few dozen examples in the default run, and FUZZ_EXAMPLES each under
+``pytest -m fuzz`` (six properties: over 10,000 examples in all)::
+
+    python -m pytest -m fuzz tests/test_fuzz.py
+
+Strategies are grammar-ish: they build text from the vocabulary the extractors look for
+(launchers, their flags and env vars, BitsAndBytesConfig keywords, compose / Kubernetes keys,
+Modelfile directives), glued with the syntax that trips parsers (quotes, continuations,
+heredocs, anchors, tags, brackets, BOMs, CRLF), and then sometimes damaged.
+"""
+
+from __future__ import annotations
+
+import pickle
+import string
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ecolint import knowledge
+from ecolint.checks import CheckContext, run_checks
+from ecolint.extract import ExtractContext, ExtractError, launch
+from ecolint.extract import dockerfile, manifests, modelfile, shell
+from ecolint.resolve import resolve
+from ecolint.setups import Location, Setup
+
+FUZZ_EXAMPLES = 2_000
+QUICK_EXAMPLES = 30
+
+QUICK = settings(
+    max_examples=QUICK_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+FUZZ = settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+# --------------------------------------------------------------------------------------------
+# Vocabulary
+# --------------------------------------------------------------------------------------------
+
+MODELS = ["Qwen/Qwen2-1.5B", "meta-llama/Llama-3.1-8B-Instruct", "TheBloke/x-GPTQ", "unsloth/y-bnb-4bit",
+          "/models/local", "qwen2:1.5b-instruct-q4_K_M", "llama3.1:70b", "model.Q4_K_M.gguf", "$MODEL", "${MODEL:-x}", ""]
+VALUES = ["fp8", "bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4", "awq", "gptq", "eetq", "float16", "bfloat16",
+          "float32", "auto", "half", "1", "0", "-1", "2", "8", "6.0", "0.0", "true", "false", "True", "nan", "inf",
+          "1e309", "99999999999999999999", "", "=", "--", "-", "\\", "'", '"', "$", "${", "$(", "`", "*", "~", "\t", "é", "\u202e"]
+PY_KEYWORDS = ["load_in_8bit", "load_in_4bit", "llm_int8_threshold", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
+               "quantization_config", "torch_dtype", "dtype", "device_map", "attn_implementation", "model", "quantization",
+               "enforce_eager", "kv_cache_dtype", "max_num_seqs", "tensor_parallel_size", "batch_size", "model_kwargs",
+               "task", "trust_remote_code", "revision"]
+PY_CALLEES = ["AutoModelForCausalLM.from_pretrained", "AutoModel.from_pretrained", "PeftModel.from_pretrained",
+              "BitsAndBytesConfig", "LLM", "vllm.LLM", "pipeline", "quantize_", "TorchAoConfig", "EngineArgs",
+              "torch.compile", "model.generate", "pipe", "llm.generate", "Float8WeightOnlyConfig", "int8_weight_only",
+              "AutoTokenizer.from_pretrained", "cls.from_pretrained", "super().from_pretrained", "os.environ.get", "f"]
+NAMES = ["x", "model", "m", "bnb", "cfg", "MODEL_ID", "prompts", "p", "llm", "pipe", "torch", "self", "cls", "_", "é"]
+
+
+def _flags() -> list[str]:
+    found = set()
+    for spec in launch._SPECS.values():
+        found.update(spec.aliases)
+        found.update(spec.aliases.values())
+        found.update(spec.booleans)
+        found.update(spec.valued)
+    return sorted(found)
+
+
+FLAGS = _flags() + ["--model", "--quantize", "-q", "-m", "--", "-", "--=", "--max_num_seqs", "-tp", "--no-enforce-eager"]
+ENV_KEYS = sorted(set(launch._TGI_ENV) | set(launch._LLAMA_ENV)) + ["MODEL", "OLLAMA_HOST", "QUANTIZE", "HF_TOKEN", "A", "PATH"]
+HEADS = [
+    ["vllm", "serve"], ["text-generation-launcher"], ["sglang", "serve"], ["python", "-m", "sglang.launch_server"],
+    ["python3", "-m", "vllm.entrypoints.openai.api_server"], ["python", "-m", "vllm", "serve"], ["llama-server"],
+    ["llama-cli"], ["llama-quantize"], ["ollama", "run"], ["ollama", "create"], ["ollama", "pull"], ["ollama", "serve"],
+    ["env", "A=1", "vllm", "serve"], ["nohup", "vllm", "serve"], ["exec", "text-generation-launcher"],
+    ["sh", "-c"], ["bash", "-lc"], ["/usr/bin/env", "-S", "vllm", "serve"], ["uv", "run", "vllm", "serve"],
+    ["CUDA_VISIBLE_DEVICES=0", "vllm", "serve"], ["docker", "run"], [],
+]
+
+words = st.one_of(
+    st.sampled_from(FLAGS), st.sampled_from(VALUES), st.sampled_from(MODELS),
+    st.builds(lambda f, v: f"{f}={v}", st.sampled_from(FLAGS), st.sampled_from(VALUES)),
+    st.text(max_size=12),
+)
+
+
+def _loc(line: int, col: int) -> Location:
+    return Location("fuzz", line, col, line, col + 3)
+
+
+def tokens(texts: list[str], draw_locs: list[bool]) -> list[launch.Tok]:
+    out = []
+    for index, (text, located) in enumerate(zip(texts, draw_locs)):
+        loc = _loc(index + 1, 1) if located else None
+        locate = (lambda k, i=index: (i + 1, 1 + k)) if located and index % 2 else None
+        out.append(launch.Tok(text, loc, locate))
+    return out
+
+
+@st.composite
+def argv_and_env(draw):  # noqa: ANN001, ANN201
+    head = draw(st.sampled_from(HEADS))
+    rest = draw(st.lists(words, max_size=14))
+    if head and head[-1] in ("-c", "-lc"):
+        rest = [draw(shell_script())] + rest
+    texts = head + rest
+    located = draw(st.lists(st.booleans(), min_size=len(texts), max_size=len(texts)))
+    env = draw(st.dictionaries(st.sampled_from(ENV_KEYS) | st.text(max_size=6), st.sampled_from(VALUES) | st.text(max_size=8), max_size=5))
+    env_vals = {k: launch.EnvVal(v, _loc(1, 1) if i % 2 else None) for i, (k, v) in enumerate(env.items())}
+    return tokens(texts, located), env_vals
+
+
+# --------------------------------------------------------------------------------------------
+# Text strategies
+# --------------------------------------------------------------------------------------------
+
+SHELL_BITS = [
+    " ", " ", " ", "\n", "\\\n", ";", "&&", "||", "|", "&", "#", "'", '"', "`", "$", "$(", ")", "(", "{", "}", "${",
+    "${MODEL:-Qwen/Qwen2-7B}", "${A[@]}", "$@", "$1", "<<EOF\n", "<<-'EOF'\n", "\nEOF\n", "EOF", "export ", "A=", "MODEL=",
+    "local ", "declare -a ", "arr=(", "source .env", ". ./env.sh", "set -- ", "if ", "then ", "fi", "for ", "do ", "done",
+    "case ", "esac", "function f", "docker run ", "-e ", "--env-file ", "--gpus all ", "vllm/vllm-openai ",
+    "ghcr.io/huggingface/text-generation-inference:latest ", "cat > Modelfile <<EOF\nFROM llama3:8b-q4_0\nEOF\n",
+    "\r\n", "\t", "\0", "é", "\ufeff",
+]
+
+
+@st.composite
+def shell_script(draw):  # noqa: ANN001, ANN201
+    parts = draw(st.lists(st.one_of(st.sampled_from(SHELL_BITS), words, st.sampled_from([" ".join(h) for h in HEADS])), max_size=40))
+    return "".join(p if p in SHELL_BITS else p + " " for p in parts)
+
+
+DOCKER_INSTR = ["FROM", "RUN", "CMD", "ENTRYPOINT", "ENV", "ARG", "COPY", "ADD", "WORKDIR", "LABEL", "SHELL", "USER",
+                "HEALTHCHECK", "ONBUILD", "EXPOSE", "from", "# escape=`", "# syntax=docker/dockerfile:1", "#"]
+
+
+@st.composite
+def dockerfile_text(draw):  # noqa: ANN001, ANN201
+    lines = []
+    for _ in range(draw(st.integers(0, 12))):
+        instr = draw(st.sampled_from(DOCKER_INSTR))
+        form = draw(st.integers(0, 4))
+        if form == 0:
+            args = draw(shell_script())
+        elif form == 1:
+            items = draw(st.lists(words, max_size=8))
+            args = "[" + ", ".join('"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in items) + draw(st.sampled_from(["]", "", "]]", ",]"]))
+        elif form == 2:
+            args = "<<EOF\n" + draw(shell_script()) + "\nEOF"
+        elif form == 3:
+            args = draw(st.sampled_from(["vllm/vllm-openai:v0.6 AS base", "base", "--platform=$P ubuntu", "MODEL=a B=\"c d\"", "A", "MODEL Qwen/Qwen2-7B"]))
+        else:
+            args = draw(st.text(max_size=30))
+        lines.append(f"{instr} {args}" + draw(st.sampled_from(["", " \\", " `"])))
+    return draw(st.sampled_from(["\n", "\r\n"])).join(lines)
+
+
+MODELFILE_DIRECTIVES = ["FROM", "PARAMETER", "TEMPLATE", "SYSTEM", "ADAPTER", "LICENSE", "MESSAGE", "from", "parameter", "#"]
+
+
+@st.composite
+def modelfile_text(draw):  # noqa: ANN001, ANN201
+    lines = []
+    for _ in range(draw(st.integers(0, 10))):
+        directive = draw(st.sampled_from(MODELFILE_DIRECTIVES))
+        value = draw(st.one_of(
+            st.sampled_from(MODELS), st.sampled_from(['"""', '"""multi\nline"""', "num_ctx 4096", "num_gpu 0", "temperature", "num_ctx", '"quoted value"', "'x'"]),
+            st.text(max_size=20),
+        ))
+        lines.append(f"{directive} {value}")
+    return draw(st.sampled_from(["\ufeff", ""])) + "\n".join(lines)
+
+
+YAML_KEYS = ["services", "image", "command", "entrypoint", "environment", "env", "env_file", "args", "containers",
+             "spec", "template", "jobs", "steps", "run", "name", "value", "valueFrom", "envFrom", "configMapRef",
+             "nodeSelector", "extraArgs", "model", "kind", "data", "<<", "x-base", "resources", "limits",
+             "nvidia.com/gpu", "container", "with", "on", "defaults", "shell"]
+
+
+def yaml_values() -> st.SearchStrategy:
+    scalars = st.one_of(st.sampled_from(VALUES + MODELS), st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
+                        shell_script(), st.text(max_size=10))
+    return st.recursive(
+        scalars,
+        lambda children: st.one_of(
+            st.lists(children, max_size=5),
+            st.dictionaries(st.sampled_from(YAML_KEYS) | st.text(max_size=5), children, max_size=5),
+        ),
+        max_leaves=25,
+    )
+
+
+YAML_BITS = ["&a ", "*a", "&b ", "*b", "<<: *a\n", "!!str ", "!!python/object/apply:os.system ", "!custom ", "!!map ",
+             "- ", ": ", "\n", "\n  ", "\n    ", "|\n  ", ">-\n  ", "'", '"', "[", "]", "{", "}", ",", "#", "---\n",
+             "...\n", "%YAML 1.1\n", "? ", "\t", "{{ .Values.x }}", "${MODEL}", "$(ARG)"]
+
+
+@st.composite
+def yaml_text(draw):  # noqa: ANN001, ANN201
+    mode = draw(st.integers(0, 2))
+    if mode == 0:
+        try:
+            return yaml.safe_dump(draw(yaml_values()), allow_unicode=draw(st.booleans()))
+        except yaml.YAMLError:
+            return ""
+    if mode == 1:
+        base = yaml.safe_dump(draw(yaml_values()))
+        cut = draw(st.integers(0, len(base)))
+        return base[:cut] + draw(st.sampled_from(YAML_BITS)) + base[cut:]
+    parts = draw(st.lists(st.one_of(st.sampled_from(YAML_BITS), st.sampled_from(YAML_KEYS), words), max_size=40))
+    return "".join(parts)
+
+
+# Python: statements built from templates over a small expression grammar.
+expressions = st.recursive(
+    st.one_of(
+        st.sampled_from(NAMES),
+        st.sampled_from(['"Qwen/Qwen2-1.5B"', "'meta-llama/Llama-3.1-8B'", "6.0", "0.0", "True", "False", "None", "1", "-1",
+                         "torch.float16", "torch.bfloat16", '"nf4"', '"fp8"', '"eager"', 'f"{x}"', "...", "[]", "{}"]),
+    ),
+    lambda inner: st.one_of(
+        st.builds(lambda f, args, kws: f"{f}({', '.join(args + [f'{k}={v}' for k, v in kws])})",
+                  st.sampled_from(PY_CALLEES) | inner, st.lists(inner, max_size=3),
+                  st.lists(st.tuples(st.sampled_from(PY_KEYWORDS), inner), max_size=4)),
+        st.builds(lambda a, b: f"{a}.{b}", inner, st.sampled_from(["from_pretrained", "to", "cuda", "generate", "eval", "x"])),
+        st.builds(lambda items: "[" + ", ".join(items) + "]", st.lists(inner, max_size=3)),
+        st.builds(lambda k, v: "{" + f"{k!r}: {v}" + "}", st.sampled_from(PY_KEYWORDS), inner),
+        st.builds(lambda a: f"**{a}", inner),
+        st.builds(lambda a, b, c: f"{a} if {b} else {c}", inner, inner, inner),
+        st.builds(lambda a: f"lambda: {a}", inner),
+        st.builds(lambda a: f"({a})", inner),
+    ),
+    max_leaves=12,
+)
+
+STATEMENT_TEMPLATES = [
+    "{n} = {e}", "{e}", "return {e}", "yield {e}", "{n} += {e}", "del {n}", "global {n}", "assert {e}", "raise {e}",
+    "import {m}", "from {m} import {n}", "from {m} import {n} as {n2}", "from . import {n}", "from .{n} import *",
+]
+BLOCK_TEMPLATES = [
+    "def {n}({n2}=None, *args, **kwargs):", "async def {n}():", "class {n}({n2}):", "for {n} in {e}:", "while {e}:",
+    "if {e}:", "elif {e}:", "else:", "with {e} as {n}:", "try:", "except Exception:", "finally:",
+    "@app.post('/x')\ndef {n}(req):", "@lru_cache\ndef {n}():", "match {e}:", "case _:",
+]
+MODULES = ["transformers", "vllm", "torch", "torchao.quantization", "peft", "bitsandbytes", "os", "fastapi"]
+
+
+@st.composite
+def python_text(draw):  # noqa: ANN001, ANN201
+    lines = []
+    depth = 0
+    for _ in range(draw(st.integers(0, 14))):
+        fill = {
+            "n": draw(st.sampled_from(NAMES)),
+            "n2": draw(st.sampled_from(NAMES)),
+            "e": draw(expressions),
+            "m": draw(st.sampled_from(MODULES)),
+        }
+        if draw(st.integers(0, 3)) == 0:
+            template = draw(st.sampled_from(BLOCK_TEMPLATES))
+            lines.append("    " * depth + template.format(**fill).replace("\n", "\n" + "    " * depth))
+            depth = min(depth + 1, 6)
+            lines.append("    " * depth + "pass")
+        else:
+            lines.append("    " * depth + draw(st.sampled_from(STATEMENT_TEMPLATES)).format(**fill))
+            if depth and draw(st.integers(0, 3)) == 0:
+                depth -= 1
+    text = "\n".join(lines) + "\n"
+    damage = draw(st.integers(0, 4))
+    if damage == 0 and text:
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + draw(st.sampled_from(["(", ")", "'", '"""', "\\", "\t", "\0", ":", " ", "\ufeff", "\r"])) + text[at:]
+    elif damage == 1:
+        text = text.replace("\n", "\r\n")
+    return text
+
+
+# --------------------------------------------------------------------------------------------
+# The property
+# --------------------------------------------------------------------------------------------
+
+
+def _context(tmp: Path, env_text: str = "") -> ExtractContext:
+    def read_text(path: Path) -> str | None:
+        return env_text if path.name in (".env", "env.sh", "Modelfile") or path.suffix in (".yaml", ".yml") else None
+
+    return ExtractContext(root=tmp, read_text=read_text)
+
+
+_KB = None
+
+
+def _kb():  # noqa: ANN202
+    global _KB
+    if _KB is None:
+        _KB = knowledge.load()
+    return _KB
+
+
+def assert_well_formed(setups: object, text: str) -> None:
+    assert isinstance(setups, list)
+    lines = text.count("\n") + text.count("\r") + 2
+    codes = list(_kb().rules)
+    for setup in setups:
+        assert isinstance(setup, Setup)
+        locations = [setup.origin] + [fact.location for fact in setup.facts.values() if fact.location is not None]
+        for loc in locations:
+            assert isinstance(loc, Location)
+            assert 1 <= loc.line <= lines and loc.column >= 1, (loc, text)
+        resolution = resolve(setup, _kb(), gpu_option=None, models={}, stack={})
+        list(run_checks(setup, CheckContext(_kb(), resolution, setup), codes))
+    pickle.loads(pickle.dumps(setups))  # the parallel engine sends them between processes
+
+
+def extract_or_extract_error(extract, path: str, text: str, context: ExtractContext) -> None:  # noqa: ANN001
+    try:
+        setups = extract(path, text, context)
+    except ExtractError as exc:
+        assert isinstance(exc.line, int) and exc.line >= 1 and exc.message
+        return
+    assert_well_formed(setups, text)
+
+
+def check_launch(case: tuple[list[launch.Tok], dict[str, launch.EnvVal]], kind: str) -> None:
+    argv, env = case
+    setups = launch.interpret(argv, env, path="fuzz", kind=kind, origin=_loc(1, 1), label="x")
+    assert_well_formed(setups, "\n" * (len(argv) + 2))
+    image = launch.Tok(str(argv[0].text) if argv else "vllm/vllm-openai", _loc(1, 1))
+    assert_well_formed(launch.container_setups(image, argv[:2] or None, argv[2:], env, path="fuzz", kind=kind), "\n" * (len(argv) + 2))
+
+
+def check_python(text: str) -> None:
+    from ecolint.extract import python
+
+    extract_or_extract_error(python.extract, "fuzz.py", text, _context(Path("/nonexistent")))
+
+
+TARGETS = {
+    "launch": (argv_and_env(), lambda case: check_launch(case, "shell")),
+    "shell": (shell_script(), lambda text: extract_or_extract_error(shell.extract, "fuzz.sh", text, _context(Path("/nonexistent"), "MODEL=Qwen/Qwen2-7B\nexport QUANTIZE=fp8\n"))),
+    "dockerfile": (dockerfile_text(), lambda text: extract_or_extract_error(dockerfile.extract, "Dockerfile", text, _context(Path("/nonexistent"), "FROM llama3:8b-q4_0\n"))),
+    "modelfile": (modelfile_text(), lambda text: extract_or_extract_error(modelfile.extract, "Modelfile", text, _context(Path("/nonexistent")))),
+    "yaml": (yaml_text(), lambda text: extract_or_extract_error(manifests.extract, "compose.yaml", text, _context(Path("/nonexistent"), "kind: ConfigMap\ndata: {MODEL: x}\n"))),
+    "python": (python_text(), check_python),
+}
+
+
+def _property(name: str, profile: settings, suffix: str):  # noqa: ANN202
+    strategy, check = TARGETS[name]
+
+    @profile
+    @given(strategy)
+    def run(case: object) -> None:
+        check(case)
+
+    run.__name__ = run.__qualname__ = f"test_{name}_extractor_survives_random_input{suffix}"
+    return run
+
+
+# One test function per extractor and length, named so that hypothesis' statistics
+# (--hypothesis-show-statistics) report each one's example count.
+for _name in TARGETS:
+    globals()[f"test_{_name}_extractor_survives_random_input"] = _property(_name, QUICK, "")
+    globals()[f"test_{_name}_extractor_survives_random_input_long"] = pytest.mark.fuzz(_property(_name, FUZZ, "_long"))
+del _name
+
+
+def test_the_fuzz_run_is_over_ten_thousand_examples() -> None:
+    assert FUZZ_EXAMPLES * len(TARGETS) >= 10_000
+
+
+@QUICK
+@given(st.binary(max_size=300), st.sampled_from(["python", "shell", "dockerfile", "yaml", "modelfile"]))
+def test_the_engine_guard_takes_any_bytes(data: bytes, kind: str) -> None:
+    """Raw bytes through the engine's own per-file guard: decoding, the Python prefilter and
+    the extractor together return an outcome, never raise."""
+    from ecolint import engine
+    from ecolint.engine import _Candidate, _FileWork
+
+    engine._WORKER_CONTEXT = _context(Path("/nonexistent"))
+    trigger = {"python": b"from_pretrained(", "modelfile": b"FROM "}.get(kind, b"vllm serve ")
+    outcome = engine._extract_one(_Candidate(_FileWork(Path("/nonexistent/f"), "f", kind, False), trigger + data))
+    assert outcome.error is None or outcome.error.message
+    pickle.dumps(outcome)
+
+
+def test_printable_vocabulary_is_not_empty() -> None:
+    assert FLAGS and ENV_KEYS and set(string.ascii_letters) & set("".join(FLAGS))
