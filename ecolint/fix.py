@@ -37,8 +37,8 @@ next line of a shell continuation, the new code would name a module the file nev
 
 Fixes run as in ruff: the edits of one file's findings that do not overlap are applied, the
 file is audited again from the new text, and so on until nothing more applies. A pass whose
-text does not parse again, or that leaves a fixed rule's findings undiminished, is dropped. A
-file that does not parse to begin with is never touched.
+text does not parse again, or after which a fixed finding is still there, is dropped. A file
+that does not parse to begin with is never touched.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ import difflib
 import re
 import tokenize
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -145,7 +146,7 @@ def _python_apply(text: str, steps: list[Step]) -> tuple[str, list[Step]]:
 
     try:
         source = _PySource(text)
-    except (cst.ParserSyntaxError, RecursionError, ValueError):
+    except (cst.ParserSyntaxError, SyntaxError, RecursionError, ValueError, MemoryError):
         return text, []
     planned = [p for p in (source.plan(step) for step in steps if step.name in PYTHON_ACTIONS) if p is not None]
     chosen = _choose(planned)
@@ -158,14 +159,12 @@ def _python_apply(text: str, steps: list[Step]) -> tuple[str, list[Step]]:
 
 
 def _python_parses(text: str) -> bool:
-    import libcst as cst
-
+    """Python's own parser is the judge of the new text (the re-audit then reads it too)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ast.parse(text)
-        cst.parse_module(text)
-    except (SyntaxError, ValueError, RecursionError, cst.ParserSyntaxError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     return True
 
@@ -179,18 +178,26 @@ class _PyChange(_Planned):
 class _PySource:
     def __init__(self, text: str) -> None:
         import libcst as cst
-        from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
         self.cst = cst
-        wrapper = MetadataWrapper(cst.parse_module(text))
-        self.module = wrapper.module
-        self.positions = wrapper.resolve(PositionProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
+        self.module = cst.parse_module(text)
+        self.positions = _positions(self.module)
         self.by_span: dict[tuple[int, int, int, int], list[Any]] = {}
+        self.parents: dict[Any, Any] = {}  # for the nodes an edit climbs from: Arg, Call, Expr, statement lines
         for node, where in self.positions.items():
             key = (where.start.line, where.start.column + 1, where.end.line, where.end.column + 1)
             self.by_span.setdefault(key, []).append(node)
-        self.imported = _imported_names(self.module)
+            if isinstance(node, cst.Call):
+                children: Iterable[Any] = node.args
+            elif isinstance(node, cst.Expr):
+                children = (node.value,)
+            elif isinstance(node, (cst.SimpleStatementLine, cst.Module, cst.IndentedBlock)):
+                children = node.body
+            else:
+                continue
+            for child in children:
+                self.parents[child] = node
+        self.imported = _imported_names(text)
 
     def _span(self, node: Any) -> tuple[int, int, int, int]:
         r = self.positions[node]
@@ -329,29 +336,36 @@ class _PySource:
             return None
 
 
-def _imported_names(module: Any) -> set[str]:
+def _positions(module: Any) -> Any:
+    """Line/column of every node. PositionProvider's own computation is called directly (the
+    public MetadataWrapper path copies the tree and walks it once more); the public path stays
+    for libcst versions where that internal hook differs."""
+    from collections.abc import Mapping
+
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    provider = PositionProvider()
+    try:
+        provider._gen_impl(module)
+        computed = provider._computed
+    except (AttributeError, TypeError):
+        computed = None
+    if isinstance(computed, Mapping) and module in computed:
+        return computed
+    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+
+
+def _imported_names(text: str) -> set[str]:
     """Names the module binds by import (anywhere): what new code may refer to."""
-    import libcst as cst
-
     names: set[str] = set()
-
-    class Imports(cst.CSTVisitor):
-        def visit_Import(self, node: cst.Import) -> None:
-            for alias in node.names:
-                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                    names.add(alias.asname.name.value)
-                else:
-                    names.add(module.code_for_node(alias.name).split(".")[0])
-
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-            if isinstance(node.names, cst.ImportStar):
-                return
-            for alias in node.names:
-                bound = alias.asname.name if alias.asname is not None else alias.name
-                if isinstance(bound, cst.Name):
-                    names.add(bound.value)
-
-    module.visit(Imports())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = ast.parse(text)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(alias.asname or alias.name for alias in node.names if alias.name != "*")
     return names
 
 
@@ -772,7 +786,7 @@ def fix_text(kind: str, text: str, findings: list[Finding], audit: Audit, unsafe
         if not done or new_text == text:
             break
         after = audit(new_text)
-        if after is None or not _progress(after, done):
+        if after is None or not _progress(findings, after, done):
             break
         text, findings = new_text, after
         fixed.extend(done)
@@ -790,11 +804,16 @@ def _dedupe(steps: Iterable[Step]) -> list[Step]:
     return out
 
 
-def _progress(after: list[Finding], done: list[Step]) -> bool:
-    """No fixed finding is still there afterwards, same rule on the same line text (else the edit
-    did not take). A finding that moves on (--load-format once --quantization is gone) is new."""
-    left = {(f.code, f.fingerprint.split(":")[0]) for f in after}
-    return all((s.finding.code, s.finding.fingerprint.split(":")[0]) not in left for s in done)
+def _progress(before: list[Finding], after: list[Finding], done: list[Step]) -> bool:
+    """Every fixed finding is gone afterwards: per rule and line text (its fingerprint), there are
+    at least as many fewer findings as were fixed (else an edit did not take). Identical lines
+    count apart; a finding that moves on (--load-format once --quantization is gone) is new."""
+
+    def key(finding: Finding) -> tuple[str, str]:
+        return finding.code, finding.fingerprint.split(":")[0]
+
+    old, new, fixed = Counter(map(key, before)), Counter(map(key, after)), Counter(key(s.finding) for s in done)
+    return all(old[k] - new[k] >= n for k, n in fixed.items())
 
 
 # -- a run: the files with fixable findings ------------------------------------------------------
