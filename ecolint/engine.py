@@ -24,7 +24,7 @@ from ecolint.config import Config
 from ecolint.extract import ExtractContext, ExtractError, load_extractor, triggers
 from ecolint.finding import FileError, Finding
 from ecolint.funnel import Funnel
-from ecolint.knowledge import Knowledge
+from ecolint.knowledge import Knowledge, KnowledgeError
 from ecolint.resolve import Resolution, resolve
 from ecolint.setups import Setup
 
@@ -227,6 +227,8 @@ class Engine:
         error for that file (ECO001), like one inside its extractor."""
         try:
             return [f for setup in outcome.setups for f in self._audit(setup, item.work)]
+        except KnowledgeError:
+            raise  # the catalogue itself is broken: no file's fault (exit 2)
         except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
             result.errors.append(FileError(item.display, 1, internal_error_message(exc)))
             return []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,20 +69,46 @@ class Architecture:
     source: str
 
 
-@dataclass
 class Knowledge:
-    rules: dict[str, RuleSpec]
-    architectures: dict[str, Architecture]
-    gpus: list[tuple[re.Pattern[str], GpuInfo]]
-    models: list[tuple[re.Pattern[str], dict[str, Any]]]
-    rows: dict[str, dict[str, Any]]
-    request_energy: list[dict[str, Any]]
-    headlines: dict[str, Any]
-    dataset: dict[str, Any]
-    window: dict[str, Any]
-    drift: dict[str, str]
-    assumed_gpu: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    """The catalogue. Rules are read at once (every run selects codes); the evidence base —
+    evidence.yaml, most of the catalogue and most of the start-up time — is read, checked and
+    indexed on first use, so a run that recognises no setup (most pre-commit runs) never pays
+    for it. The advisor's rules/advice.yaml likewise."""
+
+    def __init__(self, rules: dict[str, RuleSpec], base: Path) -> None:
+        self.rules = rules
+        self._base = base
+
+    @functools.cached_property
+    def _evidence(self) -> dict[str, Any]:
+        return _load_evidence(self._base, self.rules)
+
+    architectures = property(lambda self: self._evidence["architectures"])
+    gpus = property(lambda self: self._evidence["gpus"])
+    models = property(lambda self: self._evidence["models"])
+    rows = property(lambda self: self._evidence["rows"])
+    request_energy = property(lambda self: self._evidence["request_energy"])
+    headlines = property(lambda self: self._evidence["headlines"])
+
+    @property
+    def dataset(self) -> dict[str, Any]:
+        """Every text report's footer names the dataset: read its few lines alone unless the
+        whole evidence base is loaded anyway."""
+        if "_evidence" not in self.__dict__:
+            block = _top_level_block(self._base / "evidence.yaml", "dataset")
+            if isinstance(block, dict):
+                return block
+        return self._evidence["dataset"]
+
+    window = property(lambda self: self._evidence["window"])
+    drift = property(lambda self: self._evidence["drift"])
+    assumed_gpu = property(lambda self: self._evidence["assumed_gpu"])
+
+    @functools.cached_property
+    def extra(self) -> dict[str, Any]:
+        # The advisor's definitions and config lines (rules/advice.yaml); the linter never reads them.
+        advice = self._base / "advice.yaml"
+        return {"advice": _yaml(advice) if advice.is_file() else {}}
 
     def rule(self, code: str) -> RuleSpec:
         return self.rules[code]
@@ -185,15 +211,43 @@ def _load_gpus(entries: list[dict[str, Any]]) -> list[tuple[re.Pattern[str], Gpu
 
 @functools.lru_cache(maxsize=4)
 def load(directory: str | None = None) -> Knowledge:
-    """Load and validate the catalogue (cached: it is read once per process)."""
+    """Load and validate the rules (cached: read once per process); the evidence base follows
+    on first use (``Knowledge``), or at once with ``load_all``."""
     base = Path(directory) if directory else rules_dir()
-    evidence = _yaml(base / "evidence.yaml")
     rules = {}
     for path in sorted(base.glob("ECO*.yaml")):
         spec = _load_rule(path)
         if spec.code in rules:
             raise KnowledgeError(f"{path.name}: duplicate code {spec.code}")
         rules[spec.code] = spec
+    return Knowledge(rules, base)
+
+
+def _top_level_block(path: Path, key: str) -> Any:
+    """The value of one top-level key, parsed from its own lines; None when that cannot be done."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    match = re.search(rf"^{re.escape(key)}:.*(?:\n(?:[ \t#].*)?(?=\n|$))*", text, re.MULTILINE)
+    if match is None:
+        return None
+    try:
+        value = yaml.load(match.group(0), Loader=_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError:
+        return None
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def load_all(directory: str | None = None) -> Knowledge:
+    """The catalogue with its evidence base read and checked now (a broken one raises here)."""
+    kb = load(directory)
+    kb.rows  # noqa: B018 - reading it loads and validates evidence.yaml
+    return kb
+
+
+def _load_evidence(base: Path, rules: dict[str, RuleSpec]) -> dict[str, Any]:
+    evidence = _yaml(base / "evidence.yaml")
     rows = {}
     for row in evidence.get("rows", []):
         if row["id"] in rows:
@@ -203,21 +257,18 @@ def load(directory: str | None = None) -> Knowledge:
         unknown = [rid for rid in spec.evidence if rid not in rows and not _is_request_row(evidence, rid)]
         if unknown:
             raise KnowledgeError(f"{spec.code}: evidence ids not in evidence.yaml: {unknown}")
-    return Knowledge(
-        rules=rules,
-        architectures=_load_architectures(_require(evidence, "architectures", "evidence.yaml")),
-        gpus=_load_gpus(_require(evidence, "gpus", "evidence.yaml")),
-        models=[(re.compile(m["match"], re.IGNORECASE), m) for m in evidence.get("models", [])],
-        rows=rows,
-        request_energy=list(evidence.get("request_energy", [])),
-        headlines=dict(evidence.get("headlines", {})),
-        dataset=dict(evidence.get("dataset", {})),
-        window=dict(evidence.get("window", {})),
-        drift={k: str(v) for k, v in (evidence.get("drift") or {}).items()},
-        assumed_gpu=str(evidence.get("assumed_gpu", "RTX 4090D")),
-        # The advisor's definitions and config lines (rules/advice.yaml); the linter never reads them.
-        extra={"advice": _yaml(base / "advice.yaml") if (base / "advice.yaml").is_file() else {}},
-    )
+    return {
+        "architectures": _load_architectures(_require(evidence, "architectures", "evidence.yaml")),
+        "gpus": _load_gpus(_require(evidence, "gpus", "evidence.yaml")),
+        "models": [(re.compile(m["match"], re.IGNORECASE), m) for m in evidence.get("models", [])],
+        "rows": rows,
+        "request_energy": list(evidence.get("request_energy", [])),
+        "headlines": dict(evidence.get("headlines", {})),
+        "dataset": dict(evidence.get("dataset", {})),
+        "window": dict(evidence.get("window", {})),
+        "drift": {k: str(v) for k, v in (evidence.get("drift") or {}).items()},
+        "assumed_gpu": str(evidence.get("assumed_gpu", "RTX 4090D")),
+    }
 
 
 def _is_request_row(evidence: dict[str, Any], row_id: str) -> bool:
