@@ -830,7 +830,7 @@ class _Auditor:
         from ecolint.funnel import Funnel
 
         self.engine = engine
-        self.context = ExtractContext(root=engine._root(targets), read_text=_read_text)
+        self.context = ExtractContext(root=engine._root(targets), read_text=_read_text, cwd=engine.cwd)
         selection = engine.selection
         self.funnel = Funnel(
             per_file_ignores=engine._per_file_ignores(), baseline=selection.baseline, min_confidence=selection.min_confidence
@@ -861,6 +861,7 @@ def fix_run(engine: Any, targets: list[Path], findings: list[Finding], unsafe: b
     results = []
     for display in sorted({f.location.path for f in findings if (f.fix or {}).get("edit")}):
         path = Path(display)
+        path = path if path.is_absolute() else engine.cwd / path  # display paths are relative to the run's cwd
         try:
             data = path.read_bytes()
         except OSError:
