@@ -1339,10 +1339,11 @@ def test_vllm_bitsandbytes_on_an_8bit_checkpoint_is_int8_without_exposed_thresho
 
 
 def test_files_whose_triggers_are_only_in_text_are_not_parsed_with_libcst(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(text: str) -> None:
-        raise AssertionError("libcst should not be reached")
+    # The extractor no longer uses libcst; the full read it stands for is the index pass.
+    def fail() -> None:
+        raise AssertionError("the index pass should not be reached")
 
-    monkeypatch.setattr(python_extractor, "_parse", fail)
+    monkeypatch.setattr(python_extractor, "_Indexer", fail)
     source = '"""Call AutoModel.from_pretrained(...) and pipeline(...) like this."""\n# LLM(model="x")\nprint("quantize_(m)")\n'
     assert setups(source) == []
 
@@ -1373,3 +1374,72 @@ def test_vllm_dtype_on_a_quantized_model_is_compute_dtype() -> None:
     assert setup.get(PRECISION) == "awq"
     assert setup.get(COMPUTE_DTYPE) == "fp32"
     assert fact_line(setup, COMPUTE_DTYPE) == 3
+
+
+# -- positions from ast: character columns, parentheses, libcst kept out -------------------------
+
+
+def test_columns_count_characters_after_non_ascii_text_on_the_same_line() -> None:
+    # ast reports UTF-8 byte offsets: "é" and "✓" are 2 and 3 bytes but one column each.
+    source = HEADER + 'greeting = "héllo ✓"; model = AutoModelForCausalLM.from_pretrained("ünï/mödel", load_in_8bit=True)\n'
+    setup = one(source)
+    line = textwrap.dedent(source).splitlines()[2]
+    assert setup.origin.column == line.index("AutoModelForCausalLM") + 1
+    assert setup.origin.end_column == len(line) + 1
+    assert setup.where(MODEL).column == line.index('"ünï') + 1
+    assert setup.where(MODEL).end_column == line.index(", load_in_8bit") + 1
+    where = setup.where(PRECISION)
+    assert (where.line, where.column, where.end_column) == (3, line.index("load_in_8bit") + 1, line.index("True)") + 5)
+
+
+def test_parenthesized_arguments_and_dict_entries_span_their_parentheses() -> None:
+    source = HEADER + textwrap.dedent(
+        """\
+        model = AutoModelForCausalLM.from_pretrained(  # a comment with a (
+            ( "org/model" ),
+            quantization_config={("load_in_8bit"): (True), "llm_int8_threshold": (5.0)},
+        )
+        """
+    )
+    setup = one(source)
+    lines = textwrap.dedent(source).splitlines()
+    model = setup.where(MODEL)
+    assert (model.line, model.column, model.end_column) == (4, 5, 20)
+    precision = setup.where(PRECISION)
+    assert (precision.line, precision.column) == (5, lines[4].index('("load') + 1)
+    assert precision.end_column == lines[4].index(', "llm') + 1
+    threshold = setup.where(LLM_INT8_THRESHOLD)
+    assert threshold.column == lines[4].index('"llm') + 1 and threshold.end_column == lines[4].index("}") + 1
+
+
+def test_keyword_arguments_are_read_in_source_order_around_star_arguments() -> None:
+    source = HEADER + textwrap.dedent(
+        """\
+        KW = {"torch_dtype": "float16"}
+        a = AutoModelForCausalLM.from_pretrained("x", torch_dtype="bfloat16", **KW)
+        b = AutoModelForCausalLM.from_pretrained("x", **KW, torch_dtype="bfloat16")
+        """
+    )
+    a, b = setups(source)
+    assert (a.get(PRECISION), b.get(PRECISION)) == ("fp16", "bf16")
+
+
+def test_detection_never_imports_libcst(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    app = tmp_path / "app.py"
+    app.write_text(HEADER + 'model = AutoModelForCausalLM.from_pretrained("x", load_in_8bit=True)\n')
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from ecolint.extract import ExtractContext\n"
+        "from ecolint.extract.python import extract\n"
+        f"path = Path({str(app)!r})\n"
+        "found = extract(str(path), path.read_text(), ExtractContext(root=path.parent, read_text=lambda p: None))\n"
+        "assert len(found) == 1, found\n"
+        "assert 'libcst' not in sys.modules, 'libcst was imported'\n"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr

@@ -1,4 +1,4 @@
-"""Python sources → Setups, read with libcst. The code is never imported, run or evaluated.
+"""Python sources → Setups, read with the stdlib ``ast``. The code is never imported, run or evaluated.
 
 What is recognised:
 
@@ -14,28 +14,42 @@ What is recognised:
   a model loaded again per request or per loop item, ``torch.compile`` of the model.
 
 Values are resolved statically: literals, names assigned in the module or function, constants
-imported from modules of the scanned tree (read with ``ast``), ``os.environ.get``/``os.getenv``
-defaults, argparse defaults, parameters of helper functions (the arguments their call sites pass,
-or the default), dict entries. Code under ``if False:``/``if 0:``/``if TYPE_CHECKING:`` is
-ignored; comments and strings never make a setup because only syntax nodes are read.
+imported from modules of the scanned tree, ``os.environ.get``/``os.getenv`` defaults, argparse
+defaults, parameters of helper functions (the arguments their call sites pass, or the default),
+dict entries. Code under ``if False:``/``if 0:``/``if TYPE_CHECKING:`` is ignored; comments and
+strings never make a setup because only syntax nodes are read.
 
-Two passes: ``_Indexer`` walks the tree once and records scopes, bindings, loops, enclosing
-``if`` tests and every call with that context; ``_Extraction`` then builds setups from the index.
+Why ``ast`` and not libcst: this is the detection path of every run, pre-commit included, and
+``import libcst`` alone costs more than the whole budget of a one-file run, while its parser is
+about 8x slower than CPython's. libcst stays for autofix (``ecolint/fix.py``), which needs the
+concrete tree; nothing here imports it.
+
+One parse, three walks:
+
+1. ``_parse_checked`` parses with ``ast.parse`` (syntax errors keep CPython's message and line),
+   refuses absurdly nested trees and says whether any call a setup starts at exists at all — a
+   file whose trigger tokens are only in strings or comments stops here.
+2. ``_Indexer`` walks the tree once, in source order, and records scopes, bindings, loops,
+   enclosing ``if`` tests and every call with that context.
+3. ``_Extraction`` builds setups from the index.
+
+Locations are 1-based character columns. ``ast`` gives UTF-8 byte columns and leaves redundant
+parentheses out of a node's span; ``_Source`` converts the columns, and widens the span of a
+positional argument or a dict entry over the parentheses around it (so ``f(("x"))`` points at
+``("x")``, as a keyword argument's span already does).
 """
 
 from __future__ import annotations
 
 import ast
+import bisect
 import posixpath
 import re
 import warnings
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-
-import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from ecolint.extract import ExtractContext, ExtractError
 from ecolint.setups import (
@@ -62,8 +76,8 @@ from ecolint.setups import (
 # real code (constant → env default → argparse …), shallow enough to stop on cycles quickly.
 _MAX_DEPTH = 12
 _MAX_IMPORT_DEPTH = 3
-# Syntax-tree depth beyond which a file is reported instead of parsed: real code stays under 40;
-# libcst crashes (segfault) or turns quadratic on constructs a few thousand levels deep.
+# Syntax-tree depth beyond which a file is reported instead of read: real code stays under 40,
+# and the index and value walks recurse once per level.
 _MAX_NESTING = 150
 # Calls a setup starts at (their last name; aliases of them are added per file).
 _LOADER_CALLS = frozenset({"from_pretrained", "pipeline", "LLM", "EngineArgs", "AsyncEngineArgs", "quantize_"})
@@ -122,62 +136,36 @@ _MUTATORS = frozenset({"append", "extend", "insert", "update", "add"})
 _SAVERS = frozenset({"save_pretrained", "save_model"})
 _NO = object()  # "not a literal" (None is a literal)
 
+_FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_FOR_LOOPS = (ast.For, ast.AsyncFor)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+# The keywords True/False/None are names to a reader of the code (and were to the libcst-based
+# reader this replaces): `x = None` reads something, which the loop-body def-use closure relies on.
+_KEYWORD_CONSTANTS = {True: "True", False: "False", None: "None"}
+
+_Statements = list  # a block: a function's or a loop's body, as ast holds it (list[ast.stmt])
+
 
 def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
     """Setups of one Python file. Raises ExtractError when the file does not parse."""
-    if not _worth_parsing(text):
+    tree = _parse_checked(text)
+    if tree is None:
         return []
-    module = _parse(text)
     try:
-        positions = _positions(module)
-        indexer = _Indexer(positions)
-        module.visit(indexer)
-        return _Extraction(path, positions, indexer, context).run()
+        indexer = _Indexer()
+        indexer.visit_module(tree)
+        return _Extraction(path, _Source(text), indexer, context).run()
     except RecursionError:
         raise ExtractError("too deeply nested to parse", 1) from None
 
 
-def _positions(module: cst.Module) -> Mapping[cst.CSTNode, CodeRange]:
-    """Line/column of every node.
+def _parse_checked(text: str) -> ast.Module | None:
+    """Parse, refuse absurd nesting, and say whether any loading call exists (None: none does).
 
-    MetadataWrapper.resolve also walks the whole tree once for batchable providers even when
-    none is requested, which costs more than the positions themselves; the provider's own
-    computation is called directly, with the public path kept for libcst versions where that
-    internal hook differs.
+    The same walk that measures the depth finds the calls a setup starts at, so a file whose
+    trigger tokens are only in strings, comments or other names is never indexed at all.
     """
-    provider = PositionProvider()
-    try:
-        provider._gen_impl(module)
-        computed = provider._computed
-    except (AttributeError, TypeError):
-        computed = None
-    if isinstance(computed, Mapping) and module in computed:
-        return computed
-    return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-
-
-def _worth_parsing(text: str) -> bool:
-    """A first look with the stdlib parser: syntax, nesting, and whether any loading call exists.
-
-    libcst's native parser crashes the whole process (a segfault, not an exception) on a few
-    thousand nested brackets, unary operators or conditional expressions, and takes seconds on
-    long operator chains; ast.parse fails fast on all of them and costs a tenth of a libcst
-    parse. The same walk finds the calls a setup starts at, so a file whose trigger tokens are
-    only in strings, comments or other names is never handed to libcst at all.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escape sequences and the like: not ours to report
-            tree = ast.parse(text)
-    except SyntaxError as exc:
-        reason = exc.msg or "invalid syntax"
-        if "too many nested" in reason or "too complex" in reason:
-            raise ExtractError("too deeply nested to parse", exc.lineno or 1) from None
-        raise ExtractError(f"invalid Python syntax: {reason}", exc.lineno or 1) from None
-    except (RecursionError, MemoryError):
-        raise ExtractError("too deeply nested to parse", 1) from None
-    except ValueError as exc:  # null bytes
-        raise ExtractError(f"cannot parse: {exc}", 1) from None
+    tree = _parse(text)
     called: set[str] = set()
     loaders = set(_LOADER_CALLS)
     stack: list[tuple[ast.AST, int]] = [(tree, 1)]
@@ -191,17 +179,174 @@ def _worth_parsing(text: str) -> bool:
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             loaders.update(a.asname for a in node.names if a.asname and a.name.rsplit(".", 1)[-1] in _LOADER_CALLS)
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return bool(called & loaders)
+    return tree if called & loaders else None
 
 
-def _parse(text: str) -> cst.Module:
+def _parse(text: str) -> ast.Module:
     try:
-        return cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        reason = str(exc.message).removeprefix("parser error: ").splitlines()[0]
-        raise ExtractError(f"invalid Python syntax: {reason}", max(1, exc.raw_line)) from None
-    except RecursionError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like: not ours to report
+            return ast.parse(text)
+    except SyntaxError as exc:
+        reason = exc.msg or "invalid syntax"
+        if "too many nested" in reason or "too complex" in reason:
+            raise ExtractError("too deeply nested to parse", exc.lineno or 1) from None
+        raise ExtractError(f"invalid Python syntax: {reason}", exc.lineno or 1) from None
+    except (RecursionError, MemoryError):
         raise ExtractError("too deeply nested to parse", 1) from None
+    except ValueError as exc:  # null bytes, unencodable surrogates
+        raise ExtractError(f"cannot parse: {exc}", 1) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Positions: ast's byte columns → character columns; parentheses around arguments
+# ---------------------------------------------------------------------------------------------
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_COMMENT = re.compile(r"#[^\r\n]*")
+_BLANK = " \t\f\r\n\\"
+
+
+class _Source:
+    """The file's text, addressed by absolute character offsets.
+
+    Lines are split where Python's tokenizer splits them (``\\n``, ``\\r\\n``, ``\\r``; not the
+    form feeds and Unicode separators ``str.splitlines`` also splits on).
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = _LINE.findall(text)
+        self.starts: list[int] = []
+        offset = 0
+        for line in self.lines:
+            self.starts.append(offset)
+            offset += len(line)
+
+    def column(self, line: int, byte_column: int) -> int:
+        """The 0-based character column of a UTF-8 byte column."""
+        if line > len(self.lines):
+            return byte_column
+        text = self.lines[line - 1]
+        if text.isascii():
+            return byte_column
+        return len(text.encode("utf-8", "surrogatepass")[:byte_column].decode("utf-8", "replace"))
+
+    def offset(self, line: int, byte_column: int) -> int:
+        if line > len(self.lines):
+            return len(self.text)
+        return self.starts[line - 1] + self.column(line, byte_column)
+
+    def start(self, node: ast.AST) -> int:
+        return self.offset(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+
+    def end(self, node: ast.AST) -> int:
+        return self.offset(node.end_lineno, node.end_col_offset)  # type: ignore[attr-defined]
+
+    def line_column(self, offset: int) -> tuple[int, int]:
+        """1-based line and 0-based character column of an offset."""
+        index = max(0, bisect.bisect_right(self.starts, offset) - 1)
+        return index + 1, offset - (self.starts[index] if self.starts else 0)
+
+    def parenthesized(self, node: ast.AST, left_bound: int, own_opening: int = 0) -> tuple[int, int]:
+        """The span of ``node`` with the redundant parentheses around it.
+
+        ``left_bound`` is where the text before the node can only hold delimiters: the end of the
+        previous sibling (its closing parentheses, a comma or colon, then this node's opening
+        ones), or the end of a call's callee (then ``own_opening`` is 1: the call's own ``(``).
+        That stretch has no strings, so its only ``#`` start comments.
+        """
+        start, end = self.start(node), self.end(node)
+        gap = _COMMENT.sub(lambda m: " " * len(m.group()), self.text[left_bound:start])
+        opening = gap[len(gap.rstrip(_BLANK + "(")):]
+        wanted = opening.count("(") - own_opening
+        if wanted <= 0:
+            return start, end
+        found, position = 0, end
+        while found < wanted:
+            position = self._skip_blank(position)
+            if position >= len(self.text) or self.text[position] != ")":
+                break
+            found, position = found + 1, position + 1
+        if found == 0:
+            return start, end
+        # The found-th "(" counted back from the node is the outermost one that is closed.
+        seen = 0
+        for index in range(len(gap) - 1, -1, -1):
+            if gap[index] == "(":
+                seen += 1
+                if seen == found:
+                    return left_bound + index, position
+        return start, end
+
+    def _skip_blank(self, position: int) -> int:
+        text = self.text
+        while position < len(text):
+            char = text[position]
+            if char in _BLANK:
+                position += 1
+            elif char == "#":
+                newline = _COMMENT.match(text, position)
+                position = newline.end() if newline else position + 1
+            else:
+                break
+        return position
+
+
+@dataclass(eq=False)
+class _Arg:
+    """One argument of a call, in source order: positional, ``*x``, ``k=v`` or ``**x``."""
+
+    keyword: str | None
+    star: str  # "", "*" or "**"
+    value: ast.expr
+    node: ast.AST  # the keyword node for keyword and ** arguments, else the value (or Starred)
+    call: ast.Call
+    previous: ast.AST | None  # the argument before it; None for the first
+
+
+@dataclass(eq=False)
+class _DictItem:
+    """``key: value`` of a dict literal (ast has no node for the pair)."""
+
+    dict: ast.Dict
+    index: int
+
+
+_Located = ast.AST | _Arg | _DictItem  # what a location can be read from
+
+
+def _args(call: ast.Call) -> list[_Arg]:
+    """A call's arguments in source order (ast keeps positional and keyword ones apart), memoised
+    on the node: `f(a=1, *rest)` puts `*rest` after the keyword, and which comes first decides
+    what a `**mapping` overrides."""
+    cached = getattr(call, "_ecolint_args", None)
+    if cached is not None:
+        return cached
+    items: list[tuple[str | None, str, ast.expr, ast.AST]] = []
+    for arg in call.args:
+        starred = isinstance(arg, ast.Starred)
+        items.append((None, "*" if starred else "", arg.value if starred else arg, arg))  # type: ignore[attr-defined]
+    for keyword in call.keywords:
+        items.append((keyword.arg, "" if keyword.arg is not None else "**", keyword.value, keyword))
+    if call.args and call.keywords and _position(call.keywords[0]) < _position(call.args[-1]):
+        items.sort(key=lambda item: _position(item[3]))
+    out: list[_Arg] = []
+    previous: ast.AST | None = None
+    for keyword_name, star, value, node in items:
+        out.append(_Arg(keyword_name, star, value, node, call, previous))
+        previous = node
+    call._ecolint_args = out  # type: ignore[attr-defined]
+    return out
+
+
+def _position(node: ast.AST) -> tuple[int, int]:
+    return node.lineno, node.col_offset  # type: ignore[attr-defined]
+
+
+def _is_text(node: ast.expr, text: str) -> bool:
+    """A one-line constant written exactly as ``text`` (`0` is, `0x0` and `00` are not)."""
+    return node.lineno == node.end_lineno and (node.end_col_offset or 0) - node.col_offset == len(text)  # type: ignore[operator]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,7 +368,7 @@ class _Binding:
     """A name bound to a value. ``value`` None: bound to something not followed (a loop target)."""
 
     line: int
-    value: cst.BaseExpression | None
+    value: ast.expr | None
     scope: _Scope
     index: int | None = None  # position inside a tuple-unpacking target
     ref: _ImportRef | None = None
@@ -241,21 +386,35 @@ class _Scope:
 
 
 @dataclass(eq=False)
+class _Param:
+    name: str
+    default: ast.expr | None
+
+
+@dataclass(eq=False)
 class _Function:
-    node: cst.FunctionDef
+    node: ast.FunctionDef | ast.AsyncFunctionDef
     name: str
     scope: _Scope
     outer: _Function | None
     method_of: _Class | None
-    returns: list[cst.BaseExpression] = field(default_factory=list)
+    returns: list[ast.expr] = field(default_factory=list)
+    _positional: list[_Param] = field(default_factory=list)
+    _keyword_only: list[_Param] = field(default_factory=list)
 
-    def params(self) -> list[cst.Param]:
-        p = self.node.params
-        return [*p.posonly_params, *p.params, *p.kwonly_params]
+    def __post_init__(self) -> None:
+        args = self.node.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+        self._positional = [_Param(a.arg, d) for a, d in zip(positional, defaults)]
+        self._keyword_only = [_Param(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults)]
 
-    def positional(self) -> list[cst.Param]:
-        p = self.node.params
-        return [*p.posonly_params, *p.params]
+    def params(self) -> list[_Param]:
+        """Named parameters (not *args / **kwargs)."""
+        return [*self._positional, *self._keyword_only]
+
+    def positional(self) -> list[_Param]:
+        return self._positional
 
     def chain(self) -> Iterable[_Function]:
         fn: _Function | None = self
@@ -266,7 +425,7 @@ class _Function:
 
 @dataclass(eq=False)
 class _Class:
-    node: cst.ClassDef
+    node: ast.ClassDef
     name: str
     scope: _Scope
     self_bindings: dict[str, list[_Binding]] = field(default_factory=dict)
@@ -275,423 +434,445 @@ class _Class:
 
 @dataclass(eq=False)
 class _Loop:
-    target: cst.BaseExpression
-    iter: cst.BaseExpression
-    body: cst.CSTNode | None  # a for statement's body; None for a comprehension clause
+    target: ast.expr
+    iter: ast.expr
+    body: _Statements | None  # a for statement's body; None for a comprehension clause
 
 
 @dataclass(eq=False)
 class _Site:
     """A call and where it sits: scope, innermost function, loops and if-tests around it."""
 
-    node: cst.Call
+    node: ast.Call
     scope: _Scope
     function: _Function | None
     loops: tuple[_Loop, ...]
-    guards: tuple[cst.BaseExpression, ...]
+    guards: tuple[ast.expr, ...]
 
 
-class _Indexer(cst.CSTVisitor):
-    """Walks the module once; loops and if-guards are reset at each function boundary."""
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    """Child nodes in source order, where ast's field order differs from it."""
+    if isinstance(node, ast.Call):
+        yield node.func
+        for arg in _args(node):
+            yield arg.node
+    elif isinstance(node, ast.Dict):
+        for key, value in zip(node.keys, node.values):
+            if key is not None:
+                yield key
+            yield value
+    elif isinstance(node, ast.IfExp):
+        yield node.body
+        yield node.test
+        yield node.orelse
+    elif isinstance(node, ast.arguments):
+        yield from _argument_parts(node)
+    else:
+        yield from ast.iter_child_nodes(node)
 
-    def __init__(self, positions: Any) -> None:
-        super().__init__()
-        self._pos = positions
+
+def _argument_parts(args: ast.arguments) -> Iterator[ast.expr]:
+    """Annotations and defaults of a parameter list, in source order."""
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs: list[tuple[ast.arg | None, ast.expr | None]] = list(zip(positional, defaults))
+    pairs.append((args.vararg, None))
+    pairs.extend(zip(args.kwonlyargs, args.kw_defaults))
+    pairs.append((args.kwarg, None))
+    for arg, default in pairs:
+        if arg is not None and arg.annotation is not None:
+            yield arg.annotation
+        if default is not None:
+            yield default
+
+
+class _Indexer:
+    """Walks the module once, in source order; loops and if-guards are reset at each function
+    boundary."""
+
+    def __init__(self) -> None:
         self.module = _Scope("module", None)
         self.scope = self.module
         self.function: _Function | None = None
         self.loops: tuple[_Loop, ...] = ()
-        self.guards: tuple[cst.BaseExpression, ...] = ()
+        self.guards: tuple[ast.expr, ...] = ()
         self.calls: list[_Site] = []
         self.functions: list[_Function] = []
         self.classes: dict[str, _Class] = {}
         self.qualified: dict[str, str] = {}  # local name → dotted import path
         self.attr_bindings: dict[str, list[_Binding]] = {}  # app.state.model = … (not self.x)
+        self._visitors: dict[type, Callable[[Any], None]] = {
+            ast.FunctionDef: self._function,
+            ast.AsyncFunctionDef: self._function,
+            ast.ClassDef: self._class,
+            ast.If: self._if,
+            ast.While: self._while,
+            ast.For: self._for,
+            ast.AsyncFor: self._for,
+            ast.ListComp: self._comprehension,
+            ast.SetComp: self._comprehension,
+            ast.GeneratorExp: self._comprehension,
+            ast.DictComp: self._comprehension,
+            ast.Call: self._call,
+            ast.Return: self._return,
+            ast.Assign: self._assign,
+            ast.AnnAssign: self._ann_assign,
+            ast.AugAssign: self._aug_assign,
+            ast.NamedExpr: self._named_expr,
+            ast.withitem: self._with_item,
+            ast.ExceptHandler: self._except_handler,
+            ast.Global: self._global,
+            ast.Import: self._import,
+            ast.ImportFrom: self._import_from,
+        }
 
-    def _line(self, node: cst.CSTNode) -> int:
-        return self._pos[node].start.line
+    def visit_module(self, tree: ast.Module) -> None:
+        self._visit_all(tree.body)
+
+    def visit(self, node: ast.AST) -> None:
+        visitor = self._visitors.get(type(node))
+        if visitor is not None:
+            visitor(node)
+        else:
+            self._visit_children(node)
+
+    def _visit_children(self, node: ast.AST) -> None:
+        for child in _children(node):
+            self.visit(child)
+
+    def _visit_all(self, nodes: Iterable[ast.AST]) -> None:
+        for node in nodes:
+            self.visit(node)
 
     # -- scopes ------------------------------------------------------------------------------
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        for decorator in node.decorators:
-            decorator.visit(self)
-        node.params.visit(self)  # defaults are evaluated in the enclosing scope
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        # Decorators and defaults run in the enclosing scope; the return annotation is not read.
+        self._visit_all(node.decorator_list)
+        self._visit_all(_argument_parts(node.args))
         method_of = self.scope.cls if self.scope.kind == "class" else None
         self_cls = method_of or (self.scope.cls if self.scope.kind == "function" else None)
         scope = _Scope("function", self.scope, cls=self_cls)
-        info = _Function(node, node.name.value, scope, self.function, method_of)
+        info = _Function(node, node.name, scope, self.function, method_of)
         scope.function = info
         self.functions.append(info)
         if method_of is not None:
             method_of.methods.setdefault(info.name, info)
-        self._bind(info.name, _Binding(self._line(node), None, self.scope))
+        self._bind(info.name, _Binding(node.lineno, None, self.scope))
         saved = (self.scope, self.function, self.loops, self.guards)
         self.scope, self.function, self.loops, self.guards = scope, info, (), ()
-        node.body.visit(self)
+        self._visit_all(node.body)
         self.scope, self.function, self.loops, self.guards = saved
-        return False
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        for decorator in node.decorators:
-            decorator.visit(self)
-        for arg in (*node.bases, *node.keywords):
-            arg.visit(self)
+    def _class(self, node: ast.ClassDef) -> None:
+        self._visit_all(node.decorator_list)
+        self._visit_all(node.bases)
+        self._visit_all(node.keywords)
         scope = _Scope("class", self.scope)
-        info = _Class(node, node.name.value, scope)
+        info = _Class(node, node.name, scope)
         scope.cls = info
         self.classes.setdefault(info.name, info)
-        self._bind(info.name, _Binding(self._line(node), None, self.scope))
+        self._bind(info.name, _Binding(node.lineno, None, self.scope))
         saved = self.scope
         self.scope = scope
-        node.body.visit(self)
+        self._visit_all(node.body)
         self.scope = saved
-        return False
 
     # -- control flow ------------------------------------------------------------------------
 
-    def visit_If(self, node: cst.If) -> bool:
+    def _if(self, node: ast.If) -> None:
         if _is_dead(node.test):
-            if node.orelse is not None:
-                node.orelse.visit(self)
-            return False
-        node.test.visit(self)
+            self._visit_all(node.orelse)
+            return
+        self.visit(node.test)
         saved = self.guards
         self.guards = saved + (node.test,)
-        node.body.visit(self)
+        self._visit_all(node.body)
         self.guards = saved
-        if node.orelse is not None:
-            node.orelse.visit(self)
-        return False
+        self._visit_all(node.orelse)
 
-    def visit_While(self, node: cst.While) -> bool:
+    def _while(self, node: ast.While) -> None:
         if _is_dead(node.test):
-            if node.orelse is not None:
-                node.orelse.visit(self)
-            return False
-        return True
+            self._visit_all(node.orelse)
+            return
+        self._visit_children(node)
 
-    def visit_For(self, node: cst.For) -> bool:
-        node.iter.visit(self)
+    def _for(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
         self._bind_target(node.target, None)
         saved = self.loops
         self.loops = saved + (_Loop(node.target, node.iter, node.body),)
-        node.body.visit(self)
+        self._visit_all(node.body)
         self.loops = saved
-        if node.orelse is not None:
-            node.orelse.visit(self)
-        return False
+        self._visit_all(node.orelse)
 
-    def _comprehension(self, node: Any, parts: Iterable[cst.CSTNode]) -> bool:
-        first = node.for_in
-        first.iter.visit(self)  # the first iterable is evaluated outside the comprehension
-        clauses = []
-        clause = first
-        while clause is not None:
-            clauses.append(clause)
-            clause = clause.inner_for_in
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> None:
+        clauses = node.generators
+        first = clauses[0]
+        self.visit(first.iter)  # the first iterable is evaluated outside the comprehension
         saved = self.loops
         self.loops = saved + tuple(_Loop(c.target, c.iter, None) for c in clauses)
-        for part in parts:
-            part.visit(self)
-        for c in clauses:
-            if c is not first:
-                c.iter.visit(self)
-            for condition in c.ifs:
-                condition.visit(self)
+        if isinstance(node, ast.DictComp):
+            self.visit(node.key)
+            self.visit(node.value)
+        else:
+            self.visit(node.elt)
+        for clause in clauses:
+            if clause is not first:
+                self.visit(clause.iter)
+            self._visit_all(clause.ifs)
         self.loops = saved
-        return False
-
-    def visit_ListComp(self, node: cst.ListComp) -> bool:
-        return self._comprehension(node, [node.elt])
-
-    def visit_SetComp(self, node: cst.SetComp) -> bool:
-        return self._comprehension(node, [node.elt])
-
-    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> bool:
-        return self._comprehension(node, [node.elt])
-
-    def visit_DictComp(self, node: cst.DictComp) -> bool:
-        return self._comprehension(node, [node.key, node.value])
 
     # -- calls and returns -------------------------------------------------------------------
 
-    def visit_Call(self, node: cst.Call) -> bool:
+    def _call(self, node: ast.Call) -> None:
         self.calls.append(_Site(node, self.scope, self.function, self.loops, self.guards))
-        return True
+        self._visit_children(node)
 
-    def visit_Return(self, node: cst.Return) -> bool:
+    def _return(self, node: ast.Return) -> None:
         if self.function is not None and node.value is not None:
             self.function.returns.append(node.value)
-        return True
+        self._visit_children(node)
 
     # -- bindings ----------------------------------------------------------------------------
 
-    def visit_Assign(self, node: cst.Assign) -> bool:
+    def _assign(self, node: ast.Assign) -> None:
         for target in node.targets:
-            self._bind_target(target.target, node.value)
-        return True
+            self._bind_target(target, node.value)
+        self._visit_children(node)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
+    def _ann_assign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
             self._bind_target(node.target, node.value)
-        return True
+        self._visit_children(node)
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
+    def _aug_assign(self, node: ast.AugAssign) -> None:
         self._bind_target(node.target, None)
-        return True
+        self._visit_children(node)
 
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
+    def _named_expr(self, node: ast.NamedExpr) -> None:
         self._bind_target(node.target, node.value)
-        return True
+        self._visit_children(node)
 
-    def visit_WithItem(self, node: cst.WithItem) -> bool:
-        if node.asname is not None:
-            self._bind_target(node.asname.name, None)
-        return True
+    def _with_item(self, node: ast.withitem) -> None:
+        if node.optional_vars is not None:
+            self._bind_target(node.optional_vars, None)
+        self._visit_children(node)
 
-    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> bool:
+    def _except_handler(self, node: ast.ExceptHandler) -> None:
         if node.name is not None:
-            self._bind_target(node.name.name, None)
-        return True
+            # ast keeps the name as a string: it sits where the exception type ends.
+            line = node.type.end_lineno if node.type is not None else node.lineno
+            self._bind(node.name, _Binding(line or node.lineno, None, self.scope))
+        self._visit_children(node)
 
-    def visit_Global(self, node: cst.Global) -> bool:
-        self.scope.globals.update(item.name.value for item in node.names)
-        return True
+    def _global(self, node: ast.Global) -> None:
+        self.scope.globals.update(node.names)
 
-    def visit_Import(self, node: cst.Import) -> bool:
+    def _import(self, node: ast.Import) -> None:
         for alias in node.names:
-            dotted = _dotted(alias.name)
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-                local, target = alias.asname.name.value, dotted
+            dotted = alias.name
+            if alias.asname is not None:
+                local, target = alias.asname, dotted
             else:
                 local = target = dotted.split(".")[0]
             self.qualified[local] = target
-            self._bind(local, _Binding(self._line(node), None, self.scope, ref=_ImportRef(target, 0, None)))
-        return False
+            self._bind(local, _Binding(node.lineno, None, self.scope, ref=_ImportRef(target, 0, None)))
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if isinstance(node.names, cst.ImportStar):
-            return False
-        level = len(node.relative)
-        module = _dotted(node.module) if node.module is not None else ""
+    def _import_from(self, node: ast.ImportFrom) -> None:
+        if any(alias.name == "*" for alias in node.names):
+            return
+        level = node.level or 0
+        module = node.module or ""
         for alias in node.names:
-            name = _dotted(alias.name)
-            local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+            name = alias.name
+            local = alias.asname or name
             self.qualified[local] = "." * level + (f"{module}." if module else "") + name
             ref = _ImportRef(module, level, name)
-            self._bind(local, _Binding(self._line(node), None, self.scope, ref=ref))
-        return False
+            self._bind(local, _Binding(node.lineno, None, self.scope, ref=ref))
 
     def _bind(self, name: str, binding: _Binding) -> None:
         scope = self.module if name in self.scope.globals else self.scope
         scope.bindings.setdefault(name, []).append(binding)
 
-    def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression | None, index: int | None = None) -> None:
-        line = self._line(target)
-        if isinstance(target, cst.Name):
-            self._bind(target.value, _Binding(line, value, self.scope, index))
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for i, element in enumerate(target.elements):
-                nested = value if index is None and not isinstance(element, cst.StarredElement) else None
-                self._bind_target(element.value, nested, i if nested is not None else None)
-        elif isinstance(target, cst.Attribute):
-            self._bind_attribute(target, _Binding(line, value, self.scope, index))
+    def _bind_target(self, target: ast.expr, value: ast.expr | None, index: int | None = None) -> None:
+        if isinstance(target, ast.Name):
+            self._bind(target.id, _Binding(target.lineno, value, self.scope, index))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for i, element in enumerate(target.elts):
+                starred = isinstance(element, ast.Starred)
+                nested = value if index is None and not starred else None
+                inner = element.value if isinstance(element, ast.Starred) else element
+                self._bind_target(inner, nested, i if nested is not None else None)
+        elif isinstance(target, ast.Attribute):
+            self._bind_attribute(target, _Binding(target.lineno, value, self.scope, index))
 
-    def _bind_attribute(self, target: cst.Attribute, binding: _Binding) -> None:
-        if isinstance(target.value, cst.Name) and target.value.value == "self" and self.scope.cls is not None:
-            self.scope.cls.self_bindings.setdefault(target.attr.value, []).append(binding)
+    def _bind_attribute(self, target: ast.Attribute, binding: _Binding) -> None:
+        if isinstance(target.value, ast.Name) and target.value.id == "self" and self.scope.cls is not None:
+            self.scope.cls.self_bindings.setdefault(target.attr, []).append(binding)
             return
         dotted = _dotted_or_none(target)
         if dotted is not None:
             self.attr_bindings.setdefault(dotted, []).append(binding)
 
 
-def _is_dead(test: cst.BaseExpression) -> bool:
+def _is_dead(test: ast.expr) -> bool:
     """`if False:`, `if 0:`, `if TYPE_CHECKING:` — code that never runs at inference time."""
-    if isinstance(test, cst.Name):
-        return test.value in ("False", "TYPE_CHECKING")
-    if isinstance(test, cst.Integer):
-        return test.value == "0"
-    return isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"
+    if isinstance(test, ast.Constant):
+        value = test.value
+        return value is False or (type(value) is int and value == 0 and _is_text(test, "0"))
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
 
 
-def _dotted(node: cst.BaseExpression) -> str:
-    dotted = _dotted_or_none(node)
-    return dotted if dotted is not None else ""
-
-
-def _dotted_or_none(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
+def _dotted_or_none(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
         base = _dotted_or_none(node.value)
-        return None if base is None else f"{base}.{node.attr.value}"
+        return None if base is None else f"{base}.{node.attr}"
     return None
 
 
-def _final_name(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
+def _final_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
     return None
 
 
-class _NameCollector(cst.CSTVisitor):
-    """Names an expression reads (not attribute names or keyword names)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> bool:
-        self.names.add(node.value)
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
+def _names_in(nodes: Iterable[ast.AST]) -> set[str]:
+    """Names an expression reads (not attribute or keyword names; lambda parameters count)."""
+    names: set[str] = set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Constant):
+            if node.value is None or node.value is True or node.value is False:
+                names.add(_KEYWORD_CONSTANTS[node.value])
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        else:
+            stack.extend(ast.iter_child_nodes(node))
+    return names
 
 
-def _names_in(nodes: Iterable[cst.CSTNode]) -> set[str]:
-    collector = _NameCollector()
-    for node in nodes:
-        node.visit(collector)
-    return collector.names
-
-
-def _target_names(target: cst.BaseExpression) -> set[str]:
+def _target_names(target: ast.expr) -> set[str]:
     """Names a target writes; `x[i] = …` and `x.a = …` count as writing x (not self)."""
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return set().union(*(_target_names(e.value) for e in target.elements)) if target.elements else set()
-    if isinstance(target, cst.StarredElement):
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*(_target_names(e) for e in target.elts)) if target.elts else set()
+    if isinstance(target, ast.Starred):
         return _target_names(target.value)
-    if isinstance(target, (cst.Subscript, cst.Attribute)):
+    if isinstance(target, (ast.Subscript, ast.Attribute)):
         base = target.value
-        while isinstance(base, (cst.Subscript, cst.Attribute)):
+        while isinstance(base, (ast.Subscript, ast.Attribute)):
             base = base.value
-        if isinstance(base, cst.Name) and base.value not in ("self", "cls"):
-            return {base.value}
+        if isinstance(base, ast.Name) and base.id not in ("self", "cls"):
+            return {base.id}
     return set()
 
 
-class _FlowCollector(cst.CSTVisitor):
-    """(written names, read names) pairs of a block, for a small def-use closure."""
+def _flows(body: _Statements) -> list[tuple[set[str], set[str]]]:
+    """(written names, read names) pairs of a block, for a small def-use closure. Nested
+    functions and classes are their own business."""
+    flows: list[tuple[set[str], set[str]]] = []
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.flows: list[tuple[set[str], set[str]]] = []
-
-    def _add(self, target: cst.BaseExpression, *sources: cst.CSTNode) -> None:
+    def add(target: ast.expr, *sources: ast.AST) -> None:
         written = _target_names(target)
         if written:
-            self.flows.append((written, _names_in(sources)))
+            flows.append((written, _names_in(sources)))
 
-    def visit_Assign(self, node: cst.Assign) -> bool:
-        for target in node.targets:
-            self._add(target.target, node.value)
-        return True
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> bool:
-        if node.value is not None:
-            self._add(node.target, node.value)
-        return True
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> bool:
-        self._add(node.target, node.value, node.target)
-        return True
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> bool:
-        self._add(node.target, node.value)
-        return True
-
-    def visit_For(self, node: cst.For) -> bool:
-        self._add(node.target, node.iter)
-        return True
-
-    def visit_CompFor(self, node: cst.CompFor) -> bool:
-        self._add(node.target, node.iter)
-        return True
-
-    def visit_WithItem(self, node: cst.WithItem) -> bool:
-        if node.asname is not None:
-            self._add(node.asname.name, node.item)
-        return True
-
-    def visit_Call(self, node: cst.Call) -> bool:
-        # messages.append({"role": "user", "content": prompt}) makes messages carry the prompt.
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _MUTATORS:
-            self._add(func.value, *node.args)
-        # model.save_pretrained(tmp_dir, max_shard_size=size) writes a new checkpoint to tmp_dir.
-        if isinstance(func, cst.Attribute) and func.attr.value in _SAVERS and node.args:
-            self._add(node.args[0].value, *node.args)
-        return True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*_FUNCTION_DEFS, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                add(target, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                add(node.target, node.value)
+        elif isinstance(node, ast.AugAssign):
+            add(node.target, node.value, node.target)
+        elif isinstance(node, ast.NamedExpr):
+            add(node.target, node.value)
+        elif isinstance(node, (*_FOR_LOOPS, ast.comprehension)):
+            add(node.target, node.iter)
+        elif isinstance(node, ast.withitem):
+            if node.optional_vars is not None:
+                add(node.optional_vars, node.context_expr)
+        elif isinstance(node, ast.Call):
+            _call_flows(node, add)
+        stack.extend(ast.iter_child_nodes(node))
+    return flows
 
 
-class _BodyScan(cst.CSTVisitor):
+def _call_flows(node: ast.Call, add: Callable[..., None]) -> None:
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        return
+    values = [arg.value for arg in _args(node)]
+    # messages.append({"role": "user", "content": prompt}) makes messages carry the prompt.
+    if func.attr in _MUTATORS:
+        add(func.value, *values)
+    # model.save_pretrained(tmp_dir, max_shard_size=size) writes a new checkpoint to tmp_dir.
+    if func.attr in _SAVERS and values:
+        add(values[0], *values)
+
+
+@dataclass
+class _BodyScan:
     """What a loop body holds: a `break` of its own, slices of outside data by the loop index."""
 
-    def __init__(self, derived: set[str]) -> None:
-        super().__init__()
-        self.derived = derived
-        self.breaks = False
-        self.slices = False
-        self._depth = 0
+    derived: set[str]
+    breaks: bool = False
+    slices: bool = False
 
-    def visit_Break(self, node: cst.Break) -> bool:
-        if self._depth == 0:
-            self.breaks = True
-        return False
+    def scan(self, body: _Statements) -> _BodyScan:
+        for statement in body:
+            self._visit(statement, 0)
+        return self
 
-    def visit_For(self, node: cst.For) -> bool:
-        node.iter.visit(self)
-        self._depth += 1
-        node.body.visit(self)
-        self._depth -= 1
-        return False
+    def _visit(self, node: ast.AST, depth: int) -> None:
+        if isinstance(node, ast.Break):
+            self.breaks = self.breaks or depth == 0
+            return
+        if isinstance(node, _FUNCTION_DEFS):
+            return
+        if isinstance(node, _FOR_LOOPS):  # an inner loop: its breaks are its own, its else unread
+            self._visit(node.iter, depth)
+            for statement in node.body:
+                self._visit(statement, depth + 1)
+            return
+        if isinstance(node, ast.While):
+            for statement in node.body:
+                self._visit(statement, depth + 1)
+            return
+        if isinstance(node, ast.Subscript):
+            self._subscript(node)
+        for child in ast.iter_child_nodes(node):
+            self._visit(child, depth)
 
-    def visit_While(self, node: cst.While) -> bool:
-        self._depth += 1
-        node.body.visit(self)
-        self._depth -= 1
-        return False
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Subscript(self, node: cst.Subscript) -> bool:
+    def _subscript(self, node: ast.Subscript) -> None:
         # prompts[i:i + bs] slices a batch out of outside data; decoded[len(prompt):] slices
         # the item's own output and says nothing about batching.
-        for element in node.slice:
-            if isinstance(element.slice, cst.Slice):
-                bounds = [b for b in (element.slice.lower, element.slice.upper) if b is not None]
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        for part in parts:
+            if isinstance(part, ast.Slice):
+                bounds = [b for b in (part.lower, part.upper) if b is not None]
                 if _names_in(bounds) & self.derived and not _names_in([node.value]) & self.derived:
                     self.slices = True
-        return True
 
 
-class _Returns(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.found = False
-
-    def visit_Return(self, node: cst.Return) -> bool:
-        self.found = True
-        return False
+def _returns_in(body: _Statements) -> bool:
+    return any(isinstance(node, ast.Return) for statement in body for node in ast.walk(statement))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -702,7 +883,7 @@ class _Returns(cst.CSTVisitor):
 @dataclass(frozen=True, eq=False)
 class _Value:
     value: Any
-    node: cst.CSTNode | None  # where the value is written in this file; None: another file
+    node: _Located | None  # where the value is written in this file; None: another file
     how: str
 
 
@@ -710,8 +891,8 @@ class _Value:
 class _Entry:
     """A keyword argument, dict element or positional argument: its value and its own node."""
 
-    value: cst.BaseExpression
-    node: cst.CSTNode
+    value: ast.expr
+    node: _Located
     scope: _Scope
 
 
@@ -722,20 +903,19 @@ class _Handle:
     setup: Setup
     kind: str  # model | pipeline | llm | engine
 
-
 class _Extraction:
     """Pass 2 over one file's index: setups from loading calls, then the signals that need them
     (compile, generate per prompt or per request, reload per request), then labels."""
 
-    def __init__(self, path: str, positions: Any, index: _Indexer, context: ExtractContext) -> None:
+    def __init__(self, path: str, source: _Source, index: _Indexer, context: ExtractContext) -> None:
         self.path = path
-        self.pos = positions
+        self.source = source
         self.index = index
         self.context = context
         self.setups: list[Setup] = []
         self.origin_site: dict[int, _Site] = {}  # id(setup) → the loading call's site
-        self.by_call: dict[cst.Call, _Handle] = {}
-        self.argparse: dict[str, tuple[cst.BaseExpression | None, str | None, cst.Call, _Scope]] = {}
+        self.by_call: dict[ast.Call, _Handle] = {}
+        self.argparse: dict[str, tuple[ast.expr | None, str | None, ast.Call, _Scope]] = {}
         self.handlers: set[_Function] = set()
         self.batched: set[_Function] = set()
         self._callers: dict[_Function, list[_Site]] | None = None
@@ -771,12 +951,28 @@ class _Extraction:
 
     # -- small helpers ------------------------------------------------------------------------
 
-    def _line(self, node: cst.CSTNode) -> int:
-        return self.pos[node].start.line
+    def _loc(self, node: _Located) -> Location:
+        start, end = self._span(node)
+        line, column = self.source.line_column(start)
+        end_line, end_column = self.source.line_column(end)
+        return Location(self.path, line, column + 1, end_line, end_column + 1)
 
-    def _loc(self, node: cst.CSTNode) -> Location:
-        r = self.pos[node]
-        return Location(self.path, r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+    def _span(self, node: _Located) -> tuple[int, int]:
+        """Start and end offsets: an argument or dict entry with the parentheses around it."""
+        source = self.source
+        if isinstance(node, _DictItem):
+            key, value = node.dict.keys[node.index], node.dict.values[node.index]
+            assert key is not None
+            before = node.dict.values[node.index - 1] if node.index else None
+            left = source.end(before) if before is not None else source.start(node.dict) + 1
+            return source.parenthesized(key, left)[0], source.parenthesized(value, source.end(key))[1]
+        if isinstance(node, _Arg):
+            if node.keyword is not None or node.star:
+                return source.start(node.node), source.end(node.node)
+            if node.previous is not None:
+                return source.parenthesized(node.value, source.end(node.previous))
+            return source.parenthesized(node.value, source.end(node.call.func), own_opening=1)
+        return source.start(node), source.end(node)
 
     def _where(self, value: _Value, entry: _Entry) -> Location:
         """Inline values point at their keyword; values read from a constant at the constant."""
@@ -784,24 +980,24 @@ class _Extraction:
             return self._loc(entry.node)
         return self._loc(value.node)
 
-    def _qualified(self, expr: cst.BaseExpression) -> str | None:
-        if isinstance(expr, cst.Name):
-            return self.index.qualified.get(expr.value, expr.value)
-        if isinstance(expr, cst.Attribute):
+    def _qualified(self, expr: ast.expr) -> str | None:
+        if isinstance(expr, ast.Name):
+            return self.index.qualified.get(expr.id, expr.id)
+        if isinstance(expr, ast.Attribute):
             base = self._qualified(expr.value)
-            return None if base is None else f"{base}.{expr.attr.value}"
+            return None if base is None else f"{base}.{expr.attr}"
         return None
 
-    def _positional(self, call: cst.Call, i: int, scope: _Scope) -> _Entry | None:
-        args = [a for a in call.args if a.keyword is None and not a.star]
+    def _positional(self, call: ast.Call, i: int, scope: _Scope) -> _Entry | None:
+        args = [a for a in _args(call) if a.keyword is None and not a.star]
         return _Entry(args[i].value, args[i], scope) if i < len(args) else None
 
-    def _kwargs(self, call: cst.Call, scope: _Scope) -> dict[str, _Entry]:
+    def _kwargs(self, call: ast.Call, scope: _Scope) -> dict[str, _Entry]:
         """Keyword arguments, with `**mapping` expanded where the mapping resolves."""
         out: dict[str, _Entry] = {}
-        for arg in call.args:
+        for arg in _args(call):
             if arg.keyword is not None:
-                out[arg.keyword.value] = _Entry(arg.value, arg, scope)
+                out[arg.keyword] = _Entry(arg.value, arg, scope)
             elif arg.star == "**":
                 out.update(self._mapping(arg.value, scope) or {})
         return out
@@ -839,11 +1035,11 @@ class _Extraction:
     def _parameter_bindings(self, fn: _Function, name: str) -> list[_Binding] | None:
         """What a parameter may hold: each call site's argument, or the default when omitted."""
         params = fn.params()
-        param = next((p for p in params if p.name.value == name), None)
+        param = next((p for p in params if p.name == name), None)
         if param is None:
             return None
         positional = fn.positional()
-        offset = 1 if fn.method_of is not None and positional and positional[0].name.value in ("self", "cls") else 0
+        offset = 1 if fn.method_of is not None and positional and positional[0].name in ("self", "cls") else 0
         index = next((i - offset for i, p in enumerate(positional) if p is param), None)
         out: list[_Binding] = []
         omitted = False
@@ -862,11 +1058,11 @@ class _Extraction:
         return out
 
     @staticmethod
-    def _argument_for(call: cst.Call, name: str, index: int | None) -> Any:
+    def _argument_for(call: ast.Call, name: str, index: int | None) -> Any:
         positional = 0
-        for arg in call.args:
+        for arg in _args(call):
             if arg.keyword is not None:
-                if arg.keyword.value == name:
+                if arg.keyword == name:
                     return arg.value
                 continue
             if arg.star:
@@ -880,12 +1076,12 @@ class _Extraction:
         """Sites that call fn (not those that only hand it over as an argument)."""
         return [site for site in self._callers_of(fn) if fn in self._callees(site.node.func, site.scope)]
 
-    def _attribute_bindings(self, expr: cst.Attribute, scope: _Scope) -> list[_Binding]:
-        base, attr = expr.value, expr.attr.value
-        if isinstance(base, cst.Name):
-            cls = scope.cls if base.value in ("self", "cls") else self._local_class(base.value, scope)
+    def _attribute_bindings(self, expr: ast.Attribute, scope: _Scope) -> list[_Binding]:
+        base, attr = expr.value, expr.attr
+        if isinstance(base, ast.Name):
+            cls = scope.cls if base.id in ("self", "cls") else self._local_class(base.id, scope)
             if cls is not None:
-                found = list(reversed(cls.self_bindings.get(attr, []))) if base.value in ("self", "cls") else []
+                found = list(reversed(cls.self_bindings.get(attr, []))) if base.id in ("self", "cls") else []
                 return found + list(reversed(cls.scope.bindings.get(attr, [])))
         dotted = _dotted_or_none(expr)
         if dotted is None:
@@ -906,45 +1102,45 @@ class _Extraction:
 
     # -- values -------------------------------------------------------------------------------
 
-    def _resolve(self, expr: cst.BaseExpression | None, scope: _Scope, depth: int = 0) -> _Value | None:
+    def _resolve(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> _Value | None:
         """The value an expression has without running anything, or None."""
         if expr is None or depth > _MAX_DEPTH:
             return None
         literal = _literal(expr)
         if literal is not _NO:
             return _Value(literal, expr, "literal")
-        if isinstance(expr, cst.Name):
+        if isinstance(expr, ast.Name):
             return self._resolve_name(expr, scope, depth)
-        if isinstance(expr, cst.Attribute):
+        if isinstance(expr, ast.Attribute):
             return self._resolve_attribute(expr, scope, depth)
-        if isinstance(expr, cst.Call):
+        if isinstance(expr, ast.Call):
             return self._resolve_call(expr, scope, depth)
-        if isinstance(expr, cst.BinaryOperation):
+        if isinstance(expr, ast.BinOp):
             return self._resolve_binary(expr, scope, depth)
-        if isinstance(expr, (cst.FormattedString, cst.ConcatenatedString)):
+        if isinstance(expr, ast.JoinedStr):
             return self._resolve_fstring(expr, scope, depth)
-        if isinstance(expr, cst.BooleanOperation):
-            return self._resolve_or(expr, scope, depth)
-        if isinstance(expr, cst.IfExp):
+        if isinstance(expr, ast.BoolOp):
+            return self._resolve_or(expr, expr.values, scope, depth)
+        if isinstance(expr, ast.IfExp):
             body, orelse = self._resolve(expr.body, scope, depth + 1), self._resolve(expr.orelse, scope, depth + 1)
             same = body is not None and orelse is not None and body.value == orelse.value
             return body if same else None
-        if isinstance(expr, cst.Subscript):
+        if isinstance(expr, ast.Subscript):
             return self._resolve_subscript(expr, scope, depth)
-        if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
-            inner = self._resolve(expr.expression, scope, depth + 1)
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+            inner = self._resolve(expr.operand, scope, depth + 1)
             if inner is not None and _is_number(inner.value):
-                return _Value(-inner.value, expr if inner.node is expr.expression else inner.node, inner.how)
+                return _Value(-inner.value, expr if inner.node is expr.operand else inner.node, inner.how)
         return None
 
-    def _resolve_name(self, name: cst.Name, scope: _Scope, depth: int) -> _Value | None:
+    def _resolve_name(self, name: ast.Name, scope: _Scope, depth: int) -> _Value | None:
         dtype = self._torch_dtype(name)
         if dtype is not None:
             return _Value(dtype, name, "literal")
-        bindings, alternatives = self._definitions(name.value, self._line(name), scope)
+        bindings, alternatives = self._definitions(name.id, name.lineno, scope)
         values = []
         for binding in bindings:
-            value = self._resolve_binding(binding, name.value, depth)
+            value = self._resolve_binding(binding, name.id, depth)
             if value is None:
                 if alternatives:
                     return None  # one call site passes something unknown: the value is unknown
@@ -965,22 +1161,22 @@ class _Extraction:
             return _Value(value.value, value.node, binding.how)
         return value
 
-    def _resolve_attribute(self, expr: cst.Attribute, scope: _Scope, depth: int) -> _Value | None:
+    def _resolve_attribute(self, expr: ast.Attribute, scope: _Scope, depth: int) -> _Value | None:
         dtype = self._torch_dtype(expr)
         if dtype is not None:
             return _Value(dtype, expr, "literal")
         for binding in self._attribute_bindings(expr, scope):
-            value = self._resolve_binding(binding, expr.attr.value, depth)
+            value = self._resolve_binding(binding, expr.attr, depth)
             if value is not None:
                 return value
         base = expr.value
-        if not isinstance(base, cst.Name) or base.value in ("self", "cls"):
+        if not isinstance(base, ast.Name) or base.id in ("self", "cls"):
             return None
-        bindings, _ = self._definitions(base.value, self._line(base), scope)
+        bindings, _ = self._definitions(base.id, base.lineno, scope)
         ref = next((b.ref for b in bindings if b.ref is not None), None)
         if ref is not None:
-            return self._imported(ref, expr.attr.value)
-        return self._argparse_default(expr.attr.value, depth)
+            return self._imported(ref, expr.attr)
+        return self._argparse_default(expr.attr, depth)
 
     def _argparse_default(self, dest: str, depth: int) -> _Value | None:
         option = self.argparse.get(dest)
@@ -996,28 +1192,29 @@ class _Extraction:
             return None
         return _Value(value.value, value.node, "argparse-default" if value.how in ("literal", "constant") else value.how)
 
-    def _resolve_call(self, call: cst.Call, scope: _Scope, depth: int) -> _Value | None:
+    def _resolve_call(self, call: ast.Call, scope: _Scope, depth: int) -> _Value | None:
         qualified = self._qualified(call.func) or ""
         if qualified in ("os.environ.get", "os.getenv", "os.environ.setdefault"):
             default = self._positional(call, 1, scope) or self._kwargs(call, scope).get("default")
             value = None if default is None else self._resolve(default.value, scope, depth + 1)
             return None if value is None else _Value(value.value, value.node, "env-default")
-        if qualified in ("int", "float", "str") and len(call.args) == 1:
-            inner = self._resolve(call.args[0].value, scope, depth + 1)
+        args = _args(call)
+        if qualified in ("int", "float", "str") and len(args) == 1:
+            inner = self._resolve(args[0].value, scope, depth + 1)
             converted = _convert(qualified, None if inner is None else inner.value)
             return None if converted is _NO else _Value(converted, inner.node, inner.how)  # type: ignore[union-attr]
         if qualified == "os.path.join":
-            parts = [self._resolve(a.value, scope, depth + 1) for a in call.args]
+            parts = [self._resolve(a.value, scope, depth + 1) for a in args]
             if parts and all(p is not None and isinstance(p.value, str) for p in parts):
                 return _Value(posixpath.join(*(p.value for p in parts)), call, _weakest(parts))  # type: ignore[union-attr]
-        if qualified == "getattr" and len(call.args) >= 2 and self._qualified(call.args[0].value) == "torch":
-            name = self._resolve(call.args[1].value, scope, depth + 1)
+        if qualified == "getattr" and len(args) >= 2 and self._qualified(args[0].value) == "torch":
+            name = self._resolve(args[1].value, scope, depth + 1)
             if name is not None and name.value in _TORCH_DTYPES:
                 return _Value(name.value, name.node, name.how)
         return None
 
-    def _resolve_binary(self, expr: cst.BinaryOperation, scope: _Scope, depth: int) -> _Value | None:
-        if not isinstance(expr.operator, cst.Add):
+    def _resolve_binary(self, expr: ast.BinOp, scope: _Scope, depth: int) -> _Value | None:
+        if not isinstance(expr.op, ast.Add):
             return None
         left, right = self._resolve(expr.left, scope, depth + 1), self._resolve(expr.right, scope, depth + 1)
         if left is None or right is None:
@@ -1027,54 +1224,55 @@ class _Extraction:
             return None
         return _Value(left.value + right.value, expr, _weakest([left, right]))
 
-    def _resolve_fstring(self, expr: cst.BaseExpression, scope: _Scope, depth: int) -> _Value | None:
+    def _resolve_fstring(self, expr: ast.JoinedStr, scope: _Scope, depth: int) -> _Value | None:
         """f"{ORG}/{NAME}" and implicit concatenations of them, when every part resolves."""
-        if isinstance(expr, cst.ConcatenatedString):
-            left, right = self._resolve(expr.left, scope, depth + 1), self._resolve(expr.right, scope, depth + 1)
-            if left is None or right is None or not isinstance(left.value, str) or not isinstance(right.value, str):
-                return None
-            return _Value(left.value + right.value, expr, _weakest([left, right]))
-        assert isinstance(expr, cst.FormattedString)
         pieces: list[str] = []
         values: list[_Value] = []
-        for part in expr.parts:
-            if isinstance(part, cst.FormattedStringText):
-                pieces.append(part.value.replace("{{", "{").replace("}}", "}"))
+        for part in expr.values:
+            if isinstance(part, ast.Constant):
+                pieces.append(str(part.value))
                 continue
-            if not isinstance(part, cst.FormattedStringExpression) or part.conversion or part.format_spec:
+            if not isinstance(part, ast.FormattedValue) or part.conversion != -1 or part.format_spec is not None:
                 return None
-            value = self._resolve(part.expression, scope, depth + 1)
+            value = self._resolve(part.value, scope, depth + 1)
             if value is None or not isinstance(value.value, (str, int, float)):
                 return None
             pieces.append(str(value.value))
             values.append(value)
         return _Value("".join(pieces), expr, _weakest(values) if values else "literal")
 
-    def _resolve_or(self, expr: cst.BooleanOperation, scope: _Scope, depth: int) -> _Value | None:
-        """`os.environ.get("X") or "default"` → the default, learnt as an env default."""
-        if not isinstance(expr.operator, cst.Or):
+    def _resolve_or(self, expr: ast.BoolOp, values: list[ast.expr], scope: _Scope, depth: int) -> _Value | None:
+        """`os.environ.get("X") or "default"` → the default, learnt as an env default.
+
+        `a or b or c` is read as `(a or b) or c`: ``values`` is the part of the chain up to here.
+        """
+        if not isinstance(expr.op, ast.Or):
             return None
-        left = self._resolve(expr.left, scope, depth + 1)
+        head, last = values[:-1], values[-1]
+        if len(head) == 1:
+            left = self._resolve(head[0], scope, depth + 1)
+        else:
+            left = None if depth + 1 > _MAX_DEPTH else self._resolve_or(expr, head, scope, depth + 1)
         if left is not None and left.value:
             return left
-        right = self._resolve(expr.right, scope, depth + 1)
+        right = self._resolve(last, scope, depth + 1)
         if right is None:
             return None
-        if left is None and self._is_env_lookup(expr.left):
+        if left is None and len(head) == 1 and self._is_env_lookup(head[0]):
             return _Value(right.value, right.node, "env-default")
         return right if left is not None else None
 
-    def _is_env_lookup(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.Call):
+    def _is_env_lookup(self, expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Call):
             return self._qualified(expr.func) in ("os.environ.get", "os.getenv")
-        if isinstance(expr, cst.Subscript):
+        if isinstance(expr, ast.Subscript):
             return self._qualified(expr.value) == "os.environ"
         return False
 
-    def _resolve_subscript(self, expr: cst.Subscript, scope: _Scope, depth: int) -> _Value | None:
-        if len(expr.slice) != 1 or not isinstance(expr.slice[0].slice, cst.Index):
+    def _resolve_subscript(self, expr: ast.Subscript, scope: _Scope, depth: int) -> _Value | None:
+        if isinstance(expr.slice, (ast.Slice, ast.Tuple)):
             return None
-        key = self._resolve(expr.slice[0].slice.value, scope, depth + 1)
+        key = self._resolve(expr.slice, scope, depth + 1)
         if key is None or not isinstance(key.value, str):
             return None
         entry = (self._mapping(expr.value, scope, depth + 1) or {}).get(key.value)
@@ -1083,21 +1281,21 @@ class _Extraction:
         value = self._resolve(entry.value, entry.scope, depth + 1)
         return None if value is None else _Value(value.value, value.node, "constant" if value.how == "literal" else value.how)
 
-    def _torch_dtype(self, expr: cst.BaseExpression) -> str | None:
+    def _torch_dtype(self, expr: ast.expr) -> str | None:
         qualified = self._qualified(expr) or ""
         if qualified.startswith("torch.") and qualified[6:] in _TORCH_DTYPES:
             return qualified[6:]
         return None
 
-    def _mapping(self, expr: cst.BaseExpression | None, scope: _Scope, depth: int = 0) -> dict[str, _Entry] | None:
+    def _mapping(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> dict[str, _Entry] | None:
         """A dict the code builds: literal, `{**BASE, k: v}`, `dict(BASE, k=v)`, `a | b`, by name."""
         if expr is None or depth > _MAX_DEPTH:
             return None
-        if isinstance(expr, cst.Dict):
+        if isinstance(expr, ast.Dict):
             return self._dict_literal(expr, scope, depth)
-        if isinstance(expr, cst.Call):
+        if isinstance(expr, ast.Call):
             return self._dict_call(expr, scope, depth)
-        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.BitOr):
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
             left, right = self._mapping(expr.left, scope, depth + 1), self._mapping(expr.right, scope, depth + 1)
             return None if left is None or right is None else {**left, **right}
         for binding in self._bindings_of(expr, scope):
@@ -1107,35 +1305,35 @@ class _Extraction:
                     return found
         return None
 
-    def _dict_literal(self, expr: cst.Dict, scope: _Scope, depth: int) -> dict[str, _Entry]:
+    def _dict_literal(self, expr: ast.Dict, scope: _Scope, depth: int) -> dict[str, _Entry]:
         out: dict[str, _Entry] = {}
-        for element in expr.elements:
-            if isinstance(element, cst.StarredDictElement):
-                out.update(self._mapping(element.value, scope, depth + 1) or {})
+        for index, (key_node, value_node) in enumerate(zip(expr.keys, expr.values)):
+            if key_node is None:  # {**BASE, …}
+                out.update(self._mapping(value_node, scope, depth + 1) or {})
                 continue
-            key = self._resolve(element.key, scope, depth + 1)
+            key = self._resolve(key_node, scope, depth + 1)
             if key is not None and isinstance(key.value, str):
-                out[key.value] = _Entry(element.value, element, scope)
+                out[key.value] = _Entry(value_node, _DictItem(expr, index), scope)
         return out
 
-    def _dict_call(self, call: cst.Call, scope: _Scope, depth: int) -> dict[str, _Entry] | None:
+    def _dict_call(self, call: ast.Call, scope: _Scope, depth: int) -> dict[str, _Entry] | None:
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "copy" and not call.args:
+        if isinstance(func, ast.Attribute) and func.attr == "copy" and not _args(call):
             return self._mapping(func.value, scope, depth + 1)
         if self._qualified(func) != "dict":
             return None
         out: dict[str, _Entry] = {}
-        for arg in call.args:
+        for arg in _args(call):
             if arg.keyword is not None:
-                out[arg.keyword.value] = _Entry(arg.value, arg, scope)
+                out[arg.keyword] = _Entry(arg.value, arg, scope)
             elif arg.star in ("", "**"):
                 out.update(self._mapping(arg.value, scope, depth + 1) or {})
         return out
 
-    def _bindings_of(self, expr: cst.BaseExpression, scope: _Scope) -> list[_Binding]:
-        if isinstance(expr, cst.Name):
-            return self._definitions(expr.value, self._line(expr), scope)[0]
-        if isinstance(expr, cst.Attribute):
+    def _bindings_of(self, expr: ast.expr, scope: _Scope) -> list[_Binding]:
+        if isinstance(expr, ast.Name):
+            return self._definitions(expr.id, expr.lineno, scope)[0]
+        if isinstance(expr, ast.Attribute):
             return self._attribute_bindings(expr, scope)
         return []
 
@@ -1172,9 +1370,9 @@ class _Extraction:
         """`parser.add_argument("--model-id", default=…)` → dest model_id with its default."""
         for site in self.index.calls:
             call = site.node
-            if not (isinstance(call.func, cst.Attribute) and call.func.attr.value == "add_argument"):
+            if not (isinstance(call.func, ast.Attribute) and call.func.attr == "add_argument"):
                 continue
-            flags = [_literal(a.value) for a in call.args if a.keyword is None and not a.star]
+            flags = [_literal(a.value) for a in _args(call) if a.keyword is None and not a.star]
             flags = [f for f in flags if isinstance(f, str)]
             kwargs = self._kwargs(call, site.scope)
             dest = _argparse_dest(flags, kwargs, self._resolve)
@@ -1194,21 +1392,20 @@ class _Extraction:
             registrar = name in _ROUTE_REGISTRARS or (uses_gradio and name in _GRADIO_HANDLERS)
             if not registrar:
                 continue
-            for arg in site.node.args:
-                if arg.keyword is None or arg.keyword.value in ("endpoint", "view_func", "fn"):
+            for arg in _args(site.node):
+                if arg.keyword is None or arg.keyword in ("endpoint", "view_func", "fn"):
                     self.handlers.update(self._callees(arg.value, site.scope))
 
     def _classify_function(self, fn: _Function) -> None:
-        for decorator in fn.node.decorators:
-            expr = decorator.decorator
-            target = expr.func if isinstance(expr, cst.Call) else expr
+        for expr in fn.node.decorator_list:
+            target = expr.func if isinstance(expr, ast.Call) else expr
             name = _final_name(target)
             qualified = self._qualified(target) or ""
-            if (name in _ROUTE_DECORATORS and isinstance(expr, cst.Call)) or name in _ENDPOINT_DECORATORS:
+            if (name in _ROUTE_DECORATORS and isinstance(expr, ast.Call)) or name in _ENDPOINT_DECORATORS:
                 self.handlers.add(fn)
             elif name == "api" and qualified.startswith("bentoml"):
                 self.handlers.add(fn)
-                if isinstance(expr, cst.Call) and self._truthy(self._kwargs(expr, fn.scope).get("batchable")):
+                if isinstance(expr, ast.Call) and self._truthy(self._kwargs(expr, fn.scope).get("batchable")):
                     self.batched.add(fn)
             elif name == "batch" and "serve" in qualified:
                 self.batched.add(fn)
@@ -1216,9 +1413,8 @@ class _Extraction:
             self.handlers.add(fn)
 
     def _is_serve_deployment(self, cls: _Class) -> bool:
-        for decorator in cls.node.decorators:
-            expr = decorator.decorator
-            target = expr.func if isinstance(expr, cst.Call) else expr
+        for expr in cls.node.decorator_list:
+            target = expr.func if isinstance(expr, ast.Call) else expr
             if _final_name(target) == "deployment" and "serve" in (self._qualified(target) or ""):
                 return True
         return False
@@ -1226,9 +1422,8 @@ class _Extraction:
     @staticmethod
     def _decorator_names(fn: _Function) -> set[str]:
         names = set()
-        for decorator in fn.node.decorators:
-            expr = decorator.decorator
-            name = _final_name(expr.func if isinstance(expr, cst.Call) else expr)
+        for expr in fn.node.decorator_list:
+            name = _final_name(expr.func if isinstance(expr, ast.Call) else expr)
             if name is not None:
                 names.add(name)
         return names
@@ -1244,30 +1439,30 @@ class _Extraction:
 
     # -- the call graph (by name; one module) -------------------------------------------------
 
-    def _callees(self, expr: cst.BaseExpression, scope: _Scope) -> list[_Function]:
+    def _callees(self, expr: ast.expr, scope: _Scope) -> list[_Function]:
         """Local functions an expression names: f, self.method, obj.method of a local class."""
-        if isinstance(expr, cst.Name):
-            cls = self._local_class(expr.value, scope)
+        if isinstance(expr, ast.Name):
+            cls = self._local_class(expr.id, scope)
             if cls is not None:
                 return [m for m in (cls.methods.get("__init__"),) if m is not None]
-            return [fn for fn in self._functions_named().get(expr.value, ()) if fn.method_of is None]
-        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-            owner = expr.value.value
+            return [fn for fn in self._functions_named().get(expr.id, ()) if fn.method_of is None]
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            owner = expr.value.id
             if owner in ("self", "cls"):
                 cls = scope.cls
-                method = None if cls is None else cls.methods.get(expr.attr.value)
+                method = None if cls is None else cls.methods.get(expr.attr)
                 return [method] if method is not None else []
             return self._instance_methods(expr, scope)
         return []
 
-    def _instance_methods(self, expr: cst.Attribute, scope: _Scope) -> list[_Function]:
+    def _instance_methods(self, expr: ast.Attribute, scope: _Scope) -> list[_Function]:
         """engine.answer(...) where engine = Engine(...) and Engine is a class of this module."""
-        assert isinstance(expr.value, cst.Name)
-        for binding in self._definitions(expr.value.value, self._line(expr), scope)[0]:
+        assert isinstance(expr.value, ast.Name)
+        for binding in self._definitions(expr.value.id, expr.lineno, scope)[0]:
             value = binding.value
-            if isinstance(value, cst.Call) and isinstance(value.func, cst.Name):
-                cls = self._local_class(value.func.value, binding.scope)
-                method = None if cls is None else cls.methods.get(expr.attr.value)
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+                cls = self._local_class(value.func.id, binding.scope)
+                method = None if cls is None else cls.methods.get(expr.attr)
                 if method is not None:
                     return [method]
         return []
@@ -1284,7 +1479,7 @@ class _Extraction:
         if self._callers is None:
             self._callers = {}
             for site in self.index.calls:
-                targets = [site.node.func] + [a.value for a in site.node.args if isinstance(a.value, (cst.Name, cst.Attribute))]
+                targets = [site.node.func] + [a.value for a in _args(site.node) if isinstance(a.value, (ast.Name, ast.Attribute))]
                 for target in targets:
                     for fn in self._callees(target, site.scope):
                         self._callers.setdefault(fn, []).append(site)
@@ -1296,20 +1491,20 @@ class _Extraction:
     # -- what a model-handling expression refers to -------------------------------------------
 
     def _handle(
-        self, expr: cst.BaseExpression | None, scope: _Scope, depth: int = 0, index: int | None = None, *, base: bool = True
+        self, expr: ast.expr | None, scope: _Scope, depth: int = 0, index: int | None = None, *, base: bool = True
     ) -> _Handle | None:
         """The setup an expression refers to. ``base``: `model.forward` or `pipe.model` refer to the
         model through their base (not wanted when asking whether the model itself is called)."""
         if expr is None or depth > _MAX_DEPTH:
             return None
-        if isinstance(expr, cst.Await):
-            return self._handle(expr.expression, scope, depth + 1, index)
-        if isinstance(expr, (cst.Tuple, cst.List)):
+        if isinstance(expr, ast.Await):
+            return self._handle(expr.value, scope, depth + 1, index)
+        if isinstance(expr, (ast.Tuple, ast.List)):
             element = _element(expr, index)
             return None if element is None or element is expr else self._handle(element, scope, depth + 1)
-        if isinstance(expr, cst.Call):
+        if isinstance(expr, ast.Call):
             return self._handle_of_call(expr, scope, depth, index)
-        if isinstance(expr, (cst.Name, cst.Attribute)):
+        if isinstance(expr, (ast.Name, ast.Attribute)):
             key = id(expr)
             if key in self._resolving:
                 return None
@@ -1321,11 +1516,11 @@ class _Extraction:
                         return found
             finally:
                 self._resolving.discard(key)
-            if base and isinstance(expr, cst.Attribute):  # model.forward, pipe.model, model.module
+            if base and isinstance(expr, ast.Attribute):  # model.forward, pipe.model, model.module
                 return self._handle(expr.value, scope, depth + 1)
         return None
 
-    def _handle_of_call(self, call: cst.Call, scope: _Scope, depth: int, index: int | None) -> _Handle | None:
+    def _handle_of_call(self, call: ast.Call, scope: _Scope, depth: int, index: int | None) -> _Handle | None:
         known = self.by_call.get(call)
         if known is not None:
             return known if index in (None, 0) else None
@@ -1333,10 +1528,10 @@ class _Extraction:
         first = self._positional(call, 0, scope)
         if self._is_torch_compile(func) or _final_name(func) in _WRAPPERS:
             return None if first is None else self._handle(first.value, scope, depth + 1)
-        if isinstance(func, cst.Attribute):
-            if func.attr.value in _ALIAS_METHODS:
+        if isinstance(func, ast.Attribute):
+            if func.attr in _ALIAS_METHODS:
                 return self._handle(func.value, scope, depth + 1)
-            if func.attr.value == "from_pretrained" and (_final_name(func.value) or "").lower().startswith("peftmodel"):
+            if func.attr == "from_pretrained" and (_final_name(func.value) or "").lower().startswith("peftmodel"):
                 return None if first is None else self._handle(first.value, scope, depth + 1)
         for fn in self._callees(func, scope):
             for returned in fn.returns:
@@ -1345,14 +1540,14 @@ class _Extraction:
                     return found
         return None
 
-    def _is_torch_compile(self, func: cst.BaseExpression) -> bool:
+    def _is_torch_compile(self, func: ast.expr) -> bool:
         return self._qualified(func) == "torch.compile"
 
     # -- model-loading calls ------------------------------------------------------------------
 
-    def _classify(self, call: cst.Call) -> str | None:
+    def _classify(self, call: ast.Call) -> str | None:
         func = call.func
-        if isinstance(func, cst.Attribute) and func.attr.value == "from_pretrained":
+        if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
             return "from_pretrained" if _loads_a_model(func.value) else None
         qualified = self._qualified(func) or ""
         last = qualified.rsplit(".", 1)[-1]
@@ -1501,10 +1696,10 @@ class _Extraction:
             # Another torchao scheme (int4/int8 weight-only …): not the bitsandbytes numbers.
             setup.facts[COMPUTE_DTYPE] = setup.facts.pop(PRECISION)
 
-    def _is_float8(self, expr: cst.BaseExpression, scope: _Scope, depth: int = 0) -> bool:
+    def _is_float8(self, expr: ast.expr, scope: _Scope, depth: int = 0) -> bool:
         if depth > _MAX_DEPTH:
             return False
-        if isinstance(expr, cst.Call):
+        if isinstance(expr, ast.Call):
             name = _final_name(expr.func) or ""
             if "float8" in name.lower():
                 return True
@@ -1522,16 +1717,16 @@ class _Extraction:
 
     # -- quantization configs -----------------------------------------------------------------
 
-    def _quant(self, expr: cst.BaseExpression | None, scope: _Scope, depth: int = 0) -> dict[str, Fact] | None:
+    def _quant(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> dict[str, Fact] | None:
         """Facts of a quantization_config value, followed through names, branches and dicts."""
         if expr is None or depth > _MAX_DEPTH:
             return None
-        if isinstance(expr, cst.Call):
+        if isinstance(expr, ast.Call):
             return self._quant_call(expr, scope)
-        if isinstance(expr, cst.Dict):
+        if isinstance(expr, ast.Dict):
             entries = self._mapping(expr, scope) or {}
             return self._bnb(entries, expr)
-        if isinstance(expr, cst.IfExp):  # config if args.quantize else None
+        if isinstance(expr, ast.IfExp):  # config if args.quantize else None
             return self._quant(expr.body, scope, depth + 1) or self._quant(expr.orelse, scope, depth + 1)
         for binding in self._bindings_of(expr, scope):
             if binding.value is not None:
@@ -1540,12 +1735,12 @@ class _Extraction:
                     return found
         return None
 
-    def _quant_call(self, call: cst.Call, scope: _Scope) -> dict[str, Fact] | None:
+    def _quant_call(self, call: ast.Call, scope: _Scope) -> dict[str, Fact] | None:
         func = call.func
         name = _final_name(func)
         if name == "BitsAndBytesConfig":
             return self._bnb(self._kwargs(call, scope), call)
-        if name == "from_dict" and isinstance(func, cst.Attribute) and _final_name(func.value) == "BitsAndBytesConfig":
+        if name == "from_dict" and isinstance(func, ast.Attribute) and _final_name(func.value) == "BitsAndBytesConfig":
             first = self._positional(call, 0, scope)
             return self._bnb(({} if first is None else self._mapping(first.value, scope)) or {}, call)
         if name == "TorchAoConfig":
@@ -1565,7 +1760,7 @@ class _Extraction:
         value = self._resolve(entry.value, entry.scope)
         return value is not None and (value.value is True or (type(value.value) is int and value.value != 0))
 
-    def _bnb(self, entries: dict[str, _Entry], anchor: cst.CSTNode | None) -> dict[str, Fact] | None:
+    def _bnb(self, entries: dict[str, _Entry], anchor: _Located | None) -> dict[str, Fact] | None:
         """bitsandbytes settings (BitsAndBytesConfig keywords, or the legacy from_pretrained ones).
 
         ``anchor`` is where quantization is requested (the config call or dict); None for legacy
@@ -1613,7 +1808,7 @@ class _Extraction:
 
     def _attach_compile(self) -> None:
         """COMPILED for transformers/torchao setups: True at a compile of that model, else False."""
-        compiled: dict[int, cst.CSTNode] = {}
+        compiled: dict[int, _Located] = {}
         for site in self.index.calls:
             target = self._compile_target(site.node)
             if target is None:
@@ -1630,19 +1825,19 @@ class _Extraction:
             else:
                 setup.set(COMPILED, False, setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin, "implied")
 
-    def _compile_target(self, call: cst.Call) -> cst.BaseExpression | None:
+    def _compile_target(self, call: ast.Call) -> ast.expr | None:
         """torch.compile(model) / torch.compile(model.forward) / model.compile()."""
         func = call.func
         if self._is_torch_compile(func):
-            first = next((a.value for a in call.args if a.keyword is None and not a.star), None)
+            first = next((a.value for a in _args(call) if a.keyword is None and not a.star), None)
             if first is None:
-                first = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "model"), None)
+                first = next((a.value for a in _args(call) if a.keyword == "model"), None)
             return first
-        if isinstance(func, cst.Attribute) and func.attr.value == "compile" and self._qualified(func.value) not in ("re", "torch"):
+        if isinstance(func, ast.Attribute) and func.attr == "compile" and self._qualified(func.value) not in ("re", "torch"):
             return func.value
         return None
 
-    def _only_setup(self, expr: cst.BaseExpression, scope: _Scope) -> _Handle | None:
+    def _only_setup(self, expr: ast.expr, scope: _Scope) -> _Handle | None:
         """The module's one setup, for an expression bound to nothing this module knows of.
 
         A parameter called `model`, or an attribute set elsewhere, most likely is that model; a
@@ -1651,14 +1846,14 @@ class _Extraction:
         if len(self.setups) != 1:
             return None
         root = expr
-        while isinstance(root, cst.Attribute):
+        while isinstance(root, ast.Attribute):
             if self._attribute_bindings(root, scope):
                 return None
             root = root.value
-        if not isinstance(root, cst.Name) or root.value == "cls":
+        if not isinstance(root, ast.Name) or root.id == "cls":
             return None
-        if root.value != "self":
-            bindings, _ = self._definitions(root.value, self._line(root), scope)
+        if root.id != "self":
+            bindings, _ = self._definitions(root.id, root.lineno, scope)
             if any(b.value is not None or b.ref is not None for b in bindings):
                 return None
         elif expr is root:
@@ -1679,7 +1874,7 @@ class _Extraction:
                     node = site.node if not handler_only else target
                     handle.setup.set(SINGLE_REQUEST, signal, self._loc(node))
 
-    def _generate_uses(self, site: _Site) -> list[tuple[cst.BaseExpression, list[cst.BaseExpression], bool]]:
+    def _generate_uses(self, site: _Site) -> list[tuple[ast.expr, list[ast.expr], bool]]:
         """(receiver-or-callee, prompt arguments, handler-only) for generation at this call.
 
         model.generate(…), llm.generate(…)/llm.chat(…), pipe(…); and Thread(target=model.generate)
@@ -1688,30 +1883,30 @@ class _Extraction:
         call = site.node
         func = call.func
         uses = []
-        if isinstance(func, cst.Attribute) and func.attr.value in ("generate", "chat"):
+        if isinstance(func, ast.Attribute) and func.attr in ("generate", "chat"):
             uses.append((func, _inputs(call), False))
-        elif self._has_pipelines and isinstance(func, (cst.Name, cst.Attribute)):
+        elif self._has_pipelines and isinstance(func, (ast.Name, ast.Attribute)):
             handle = self._handle(func, site.scope)
             if handle is not None and handle.kind == "pipeline":
                 uses.append((func, _inputs(call), False))
-        for arg in call.args:
+        for arg in _args(call):
             value = arg.value
-            if isinstance(value, cst.Attribute) and value.attr.value == "generate":
+            if isinstance(value, ast.Attribute) and value.attr == "generate":
                 uses.append((value, [], True))
         return uses
 
-    def _generate_handle(self, target: cst.BaseExpression, site: _Site) -> _Handle | None:
-        if isinstance(target, cst.Attribute) and target.attr.value in ("generate", "chat"):
+    def _generate_handle(self, target: ast.expr, site: _Site) -> _Handle | None:
+        if isinstance(target, ast.Attribute) and target.attr in ("generate", "chat"):
             receiver = target.value
             handle = self._handle(receiver, site.scope)
             if handle is None:
                 handle = self._only_setup(receiver, site.scope)
-            if handle is not None and target.attr.value == "chat" and handle.kind != "llm":
+            if handle is not None and target.attr == "chat" and handle.kind != "llm":
                 return None
             return handle
         return self._handle(target, site.scope)
 
-    def _single_request(self, site: _Site, inputs: list[cst.BaseExpression], handler_only: bool) -> str | None:
+    def _single_request(self, site: _Site, inputs: list[ast.expr], handler_only: bool) -> str | None:
         if self._in_handler(site):
             return "handler"
         if handler_only:
@@ -1720,12 +1915,12 @@ class _Extraction:
             return "loop"
         return self._via_callers(site.function, inputs, handler_only=False)
 
-    def _via_callers(self, fn: _Function | None, inputs: list[cst.BaseExpression], handler_only: bool, depth: int = 1) -> str | None:
+    def _via_callers(self, fn: _Function | None, inputs: list[ast.expr], handler_only: bool, depth: int = 1) -> str | None:
         """generate() in a helper: a handler calling the helper (up to three calls away), or a
         per-prompt loop calling it directly with the prompt that reaches generate()."""
         if fn is None or depth > 3:
             return None
-        params = {p.name.value for p in fn.params()} - {"self", "cls"}
+        params = {p.name for p in fn.params()} - {"self", "cls"}
         fed = bool(_names_in(inputs) & self._derived(params, fn.node.body))
         for caller in self._callers_of(fn):
             if self._in_handler(caller):
@@ -1739,7 +1934,7 @@ class _Extraction:
                     return found
         return None
 
-    def _per_item(self, site: _Site, inputs: list[cst.BaseExpression]) -> bool:
+    def _per_item(self, site: _Site, inputs: list[ast.expr]) -> bool:
         """Is this call made once per prompt by an enclosing loop?
 
         The innermost loop whose item reaches the prompt arguments decides: a loop over batches
@@ -1762,13 +1957,11 @@ class _Extraction:
         seed = _target_names(loop.target)
         return seed if loop.body is None else self._derived(seed, loop.body)
 
-    def _derived(self, seed: set[str], body: cst.CSTNode) -> set[str]:
+    def _derived(self, seed: set[str], body: _Statements) -> set[str]:
         """Names computed from the seed names inside a block (a small def-use closure)."""
         flows = self._flows.get(id(body))
         if flows is None:
-            collector = _FlowCollector()
-            body.visit(collector)
-            flows = self._flows[id(body)] = collector.flows
+            flows = self._flows[id(body)] = _flows(body)
         derived = set(seed)
         changed = True
         while changed:
@@ -1793,23 +1986,22 @@ class _Extraction:
         if self._batchy_iterable(loop.iter):
             return True
         if loop.body is not None:
-            scan = _BodyScan(derived)
-            loop.body.visit(scan)
-            return scan.slices
+            return _BodyScan(derived).scan(loop.body).slices
         return False
 
-    def _batchy_iterable(self, expr: cst.BaseExpression) -> bool:
-        if isinstance(expr, cst.Call):
+    def _batchy_iterable(self, expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Call):
             name = _final_name(expr.func) or ""
             if name == "range":
-                step = expr.args[2].value if len(expr.args) >= 3 else None
-                return step is not None and not (isinstance(step, cst.Integer) and step.value == "1")
+                args = _args(expr)
+                step = args[2].value if len(args) >= 3 else None
+                return step is not None and not _is_one(step)
             if name == "DataLoader":  # batch_size defaults to 1
-                size = next((a.value for a in expr.args if a.keyword is not None and a.keyword.value == "batch_size"), None)
+                size = next((a.value for a in _args(expr) if a.keyword == "batch_size"), None)
                 return size is not None and _literal(size) != 1
             if _BATCHY.search(name) or name in ("split", "array_split"):
                 return True
-            return any(self._batchy_iterable(a.value) for a in expr.args if a.keyword is None)
+            return any(self._batchy_iterable(a.value) for a in _args(expr) if a.keyword is None)
         name = _final_name(expr)
         return name is not None and bool(_BATCHY.search(name))
 
@@ -1826,7 +2018,7 @@ class _Extraction:
                 setup.set(RELOAD_PER_REQUEST, signal, self._loc(site.node))
 
     def _reload(
-        self, site: _Site, args: list[cst.BaseExpression] | None, setup: Setup, helpers: tuple[_Function | None, ...]
+        self, site: _Site, args: list[ast.expr] | None, setup: Setup, helpers: tuple[_Function | None, ...]
     ) -> str | None:
         """"handler" or "loop" when this loading call runs again per request or loop item.
 
@@ -1844,7 +2036,7 @@ class _Extraction:
         fn = site.function
         if fn is None or len(helpers) > 3:
             return None
-        params = {p.name.value for p in fn.params()} - {"self", "cls"}
+        params = {p.name for p in fn.params()} - {"self", "cls"}
         from_params = args is not None and bool(_names_in(args) & self._derived(params, fn.node.body))
         for caller in self._callers_of(fn):
             if caller.function is fn:
@@ -1862,25 +2054,19 @@ class _Extraction:
                 return True
         if any(_is_lazy_test(test) for test in site.guards):
             return True
-        return site.function is not None and self._early_return_guard(site.function, self._line(site.node))
+        return site.function is not None and self._early_return_guard(site.function, site.node.lineno)
 
     def _early_return_guard(self, fn: _Function, line: int) -> bool:
         """`if self.model is not None: return self.model` above the loading line."""
-        body = fn.node.body
-        if not isinstance(body, cst.IndentedBlock):
-            return False
-        for statement in body.body:
-            if self._line(statement) >= line:
+        for statement in fn.node.body:
+            if statement.lineno >= line:
                 break
-            if isinstance(statement, cst.If) and _is_lazy_test(statement.test):
-                finder = _Returns()
-                statement.body.visit(finder)
-                if finder.found:
-                    return True
+            if isinstance(statement, ast.If) and _is_lazy_test(statement.test) and _returns_in(statement.body):
+                return True
         return False
 
     def _reloads_in_loop(
-        self, site: _Site, args: list[cst.BaseExpression] | None, setup: Setup, helpers: tuple[_Function | None, ...]
+        self, site: _Site, args: list[ast.expr] | None, setup: Setup, helpers: tuple[_Function | None, ...]
     ) -> bool:
         """A loop that loads the same model again and then runs it, item after item. A loop that
         loads without running the model (copying weights into a list of modules, save/reload
@@ -1891,11 +2077,8 @@ class _Extraction:
                 continue  # a different model, configuration or checkpoint per item
             if _names_in(site.guards) & derived:
                 continue  # `if isinstance(item, X): X.from_pretrained(…)`: per-item dispatch
-            if loop.body is not None:
-                scan = _BodyScan(derived)
-                loop.body.visit(scan)
-                if scan.breaks:
-                    continue  # a retry or search loop: it stops after one load
+            if loop.body is not None and _BodyScan(derived).scan(loop.body).breaks:
+                continue  # a retry or search loop: it stops after one load
             if self._runs_in(loop, setup, helpers):
                 return True
         return False
@@ -1919,8 +2102,8 @@ class _Extraction:
                     continue
                 handles = [self._generate_handle(target, site) for target, _, _ in self._generate_uses(site)]
                 func = site.node.func
-                generating = isinstance(func, cst.Attribute) and func.attr.value in ("generate", "chat")
-                if isinstance(func, (cst.Name, cst.Attribute)) and not generating:
+                generating = isinstance(func, ast.Attribute) and func.attr in ("generate", "chat")
+                if isinstance(func, (ast.Name, ast.Attribute)) and not generating:
                     handles.append(self._handle(func, site.scope, base=False))  # model(**inputs)
                 for handle in handles:
                     if handle is not None:
@@ -1939,7 +2122,7 @@ class _Extraction:
         for prefix, bindings in named:
             for name, found in bindings.items():
                 for binding in found:
-                    handle = self.by_call.get(binding.value) if isinstance(binding.value, cst.Call) else None
+                    handle = self.by_call.get(binding.value) if isinstance(binding.value, ast.Call) else None
                     if handle is not None and handle.setup.label is None:
                         handle.setup.label = prefix + name
 
@@ -1949,41 +2132,39 @@ class _Extraction:
 # ---------------------------------------------------------------------------------------------
 
 
-def _loads_a_model(receiver: cst.BaseExpression) -> bool:
+def _loads_a_model(receiver: ast.expr) -> bool:
     """from_pretrained on a model class, not a tokenizer/processor/config, nor super() or cls."""
-    if isinstance(receiver, cst.Call):
+    if isinstance(receiver, ast.Call):
         return _final_name(receiver.func) != "super"
     name = _final_name(receiver)
     return name is None or not _NOT_A_MODEL.search(name)
 
 
-def _literal(expr: cst.BaseExpression) -> Any:
-    if isinstance(expr, (cst.SimpleString, cst.ConcatenatedString)):
-        try:
-            value = expr.evaluated_value
-        except Exception:  # noqa: BLE001 - odd escapes: not a value we can read
-            return _NO
-        return value if isinstance(value, str) else _NO
-    if isinstance(expr, (cst.Integer, cst.Float)):
-        try:
-            return expr.evaluated_value
-        except (ValueError, SyntaxError):
-            return _NO
-    if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
-        return {"True": True, "False": False, "None": None}[expr.value]
+def _literal(expr: ast.expr) -> Any:
+    """A string, number, True/False/None written as such (not bytes, complex or `...`)."""
+    if not isinstance(expr, ast.Constant):
+        return _NO
+    value = expr.value
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
     return _NO
 
 
-def _element(expr: cst.BaseExpression | None, index: int | None) -> cst.BaseExpression | None:
+def _is_one(expr: ast.expr) -> bool:
+    """The integer `1` written as such (a step of `0x1` is not read as one)."""
+    return isinstance(expr, ast.Constant) and type(expr.value) is int and expr.value == 1 and _is_text(expr, "1")
+
+
+def _element(expr: ast.expr | None, index: int | None) -> ast.expr | None:
     """The index-th element of a tuple/list literal; the expression itself when index is None."""
     if index is None or expr is None:
         return expr
-    if isinstance(expr, (cst.Tuple, cst.List)):
-        elements = expr.elements
-        if index < len(elements) and not isinstance(elements[index], cst.StarredElement):
-            return elements[index].value
+    if isinstance(expr, (ast.Tuple, ast.List)):
+        elements = expr.elts
+        if index < len(elements) and not isinstance(elements[index], ast.Starred):
+            return elements[index]
         return None
-    return expr if isinstance(expr, cst.Call) else None
+    return expr if isinstance(expr, ast.Call) else None
 
 
 def _is_number(value: Any) -> bool:
@@ -2031,44 +2212,45 @@ def _int(value: Any) -> int | None:
     return None
 
 
-def _inputs(call: cst.Call) -> list[cst.BaseExpression]:
+def _inputs(call: ast.Call) -> list[ast.expr]:
     """The arguments of a generation call that carry prompts (not max_new_tokens, temperature…)."""
     out = []
     positional = 0
-    for arg in call.args:
+    for arg in _args(call):
         if arg.star:
             out.append(arg.value)
         elif arg.keyword is None:
             if positional == 0:
                 out.append(arg.value)
             positional += 1
-        elif arg.keyword.value in _INPUT_KEYWORDS:
+        elif arg.keyword in _INPUT_KEYWORDS:
             out.append(arg.value)
     return out
 
 
-def _call_arguments(call: cst.Call) -> list[cst.BaseExpression]:
-    return [arg.value for arg in call.args]
+def _call_arguments(call: ast.Call) -> list[ast.expr]:
+    return [arg.value for arg in _args(call)]
 
 
-def _is_batch_input(expr: cst.BaseExpression) -> bool:
+def _is_batch_input(expr: ast.expr) -> bool:
     """[p1, p2] or [f(p) for p in group] passed as the prompts: a batch. A list of dicts is one
     chat conversation, not a batch."""
-    if isinstance(expr, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+    if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
         return True
-    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
-        return len(expr.elements) >= 2 and not all(isinstance(e.value, cst.Dict) for e in expr.elements)
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        elements = [e.value if isinstance(e, ast.Starred) else e for e in expr.elts]
+        return len(elements) >= 2 and not all(isinstance(e, ast.Dict) for e in elements)
     return False
 
 
-def _is_lazy_test(test: cst.BaseExpression) -> bool:
+def _is_lazy_test(test: ast.expr) -> bool:
     """`x is None`, `x is not None`, `key not in cache`, `not x`, `not hasattr(...)`."""
-    if isinstance(test, cst.Comparison):
-        return any(isinstance(t.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn)) for t in test.comparisons)
-    if isinstance(test, cst.UnaryOperation):
-        return isinstance(test.operator, cst.Not)
-    if isinstance(test, cst.BooleanOperation):
-        return _is_lazy_test(test.left) or _is_lazy_test(test.right)
+    if isinstance(test, ast.Compare):
+        return any(isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in test.ops)
+    if isinstance(test, ast.UnaryOp):
+        return isinstance(test.op, ast.Not)
+    if isinstance(test, ast.BoolOp):
+        return any(_is_lazy_test(value) for value in test.values)
     return False
 
 
