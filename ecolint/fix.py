@@ -98,11 +98,6 @@ def location_of(edit: dict[str, Any], default: Location) -> Location:
     return Location(default.path, at["line"], at["column"], at["end_line"], at["end_column"])
 
 
-def location_dict(location: Location) -> dict[str, int]:
-    """A Location as JSON (for ``edit["at"]``); the path is the finding's own."""
-    return {"line": location.line, "column": location.column, "end_line": location.end_line, "end_column": location.end_column}
-
-
 # -- applying edits to one text ------------------------------------------------------------------
 
 

@@ -32,6 +32,10 @@ class Location:
         else:
             object.__setattr__(self, "end_column", max(1, self.end_column))
 
+    def span(self) -> dict[str, int]:
+        """The span as JSON (the path is implied by whoever carries it)."""
+        return {"line": self.line, "column": self.column, "end_line": self.end_line, "end_column": self.end_column}
+
 
 @dataclass(frozen=True)
 class Fact:

@@ -107,9 +107,7 @@ def _fix_for(spec: RuleSpec, framework: str, edit: dict[str, Any] | None = None)
     if snippet is None and edit is None:
         return None
     if edit is not None and isinstance(edit.get("at"), Location):
-        from ecolint.fix import location_dict
-
-        edit = {**edit, "at": location_dict(edit["at"])}
+        edit = {**edit, "at": edit["at"].span()}
     return {
         "framework": framework if framework in snippets else "default",
         "snippet": snippet or "",
