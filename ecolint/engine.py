@@ -283,8 +283,8 @@ class _Outcome:
     parsed: bool = True  # False: a closer look at the bytes showed nothing to parse
 
 
-# Parsing with libcst costs about 1.2 s per MB of Python per core: below this much candidate
-# source, starting a second process costs more than it saves.
+# Below this much candidate source, starting a second process costs more than it saves
+# (a second worker on peft/axolotl: about a third less wall time; on one small file, only cost).
 PARALLEL_MIN_BYTES = 256 * 1024
 _WORKER_CONTEXT: ExtractContext | None = None
 
@@ -460,10 +460,11 @@ def _has_triple_quoted_fstring(data: bytes) -> bool:
     return False
 
 
-# libcst's native parser recurses once per operand of an ``and`` / ``or`` chain and takes the
-# whole process down (a segfault, not an exception) somewhere between 4,000 and 8,000 of them;
-# stdlib ast keeps such a chain flat, so the extractor's own nesting check does not see it. A
-# chain this long is never hand-written code.
+# libcst's native parser (used by --fix on files with findings) recurses once per operand of an
+# ``and`` / ``or`` chain and takes the whole process down (a segfault, not an exception) somewhere
+# between 4,000 and 8,000 of them; stdlib ast keeps such a chain flat, so the extractor's nesting
+# check does not see it. Refusing such files here means the fixer never meets one. A chain this
+# long is never hand-written code.
 MAX_BOOL_CHAIN = 1000
 _BOOL_WORDS = re.compile(r"\b(?:and|or)\b")
 

@@ -57,7 +57,8 @@ class ExtractContext:
 Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]
 
 # kind -> (module, trigger tokens). Triggers live here, not in the extractor modules, so that
-# the prefilter never imports a parser: a run that parses no Python never imports libcst.
+# the prefilter never imports an extractor: a run with no candidate file of a kind never pays for
+# that kind's module.
 _LAUNCHERS = (
     b"vllm", b"text-generation", b"sglang", b"llama-server", b"llama-cli", b"llama-quantize",
     b"llama.cpp", b"ollama", b"Modelfile", b"modelfile",
