@@ -148,8 +148,11 @@ def main() -> int:
         handle.write(SEMGREP_RULE)
     cmds = commands(tree, args.semgrep, handle.name)
     names = list(cmds)
-    for name in names:  # one warm-up each, not counted
-        timed(cmds[name])
+    for name in names:  # one warm-up each, not counted; a tool that fails is not timed
+        warm = subprocess.run(cmds[name], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=str(REPO), text=True)
+        if warm.returncode not in (0, 1) or (name == "ecolint" and warm.returncode != 0):
+            print(f"{name} failed (exit {warm.returncode}): {warm.stderr.strip()[-800:]}", file=sys.stderr)
+            return 2
     times: dict[str, list[float]] = {n: [] for n in names}
     memory: dict[str, list[int]] = {n: [] for n in names}
     for round_index in range(args.runs):
