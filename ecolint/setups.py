@@ -69,6 +69,7 @@ BATCH_SIZE = "batch_size"  # an explicit batch limit: batch_size=1, --max-num-se
 SINGLE_REQUEST = "single_request"  # value: "loop" or "handler" — generate() once per prompt
 RELOAD_PER_REQUEST = "reload_per_request"  # value: "handler" or "loop"
 GPU = "gpu"  # a GPU named by the source itself (node selector, comment-free config)
+PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA etc.): not an inference setup
 
 
 @dataclass

@@ -1443,3 +1443,30 @@ def test_detection_never_imports_libcst(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parent.parent
     result = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_fine_tuning_module_marks_its_setups_as_training() -> None:
+    from ecolint.setups import PURPOSE
+
+    code = """
+    from peft import prepare_model_for_kbit_training
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+    bnb = BitsAndBytesConfig(load_in_4bit=True)
+    model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-1.5B", quantization_config=bnb)
+    model = prepare_model_for_kbit_training(model)
+    """
+    setup = one(code)
+    assert setup.get(PURPOSE) == "training"
+    assert setup.where(PURPOSE).line == line_of(code, "prepare_model_for_kbit_training(model)")
+
+
+def test_an_inference_module_has_no_purpose_fact() -> None:
+    from ecolint.setups import PURPOSE
+
+    code = """
+    from transformers import AutoModelForCausalLM
+    model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-1.5B")
+    out = model.generate(max_new_tokens=8)
+    """
+    setup = one(code)
+    assert not setup.has(PURPOSE)

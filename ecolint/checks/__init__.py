@@ -119,6 +119,10 @@ def _fix_for(spec: RuleSpec, framework: str, edit: dict[str, Any] | None = None)
 
 
 def run_checks(setup: Setup, ctx: CheckContext, codes: Iterable[str]) -> Iterator[Finding]:
+    from ecolint.setups import PURPOSE
+
+    if setup.get(PURPOSE) == "training":
+        return  # every rule's evidence is inference energy; a fine-tuning script is another workload
     checks = registered()
     for code in codes:
         fn = checks.get(code)

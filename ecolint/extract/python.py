@@ -62,6 +62,7 @@ from ecolint.setups import (
     LLM_INT8_THRESHOLD,
     MODEL,
     PRECISION,
+    PURPOSE,
     QUANT_CONFIG,
     RELOAD_PER_REQUEST,
     SINGLE_REQUEST,
@@ -903,6 +904,16 @@ class _Handle:
     setup: Setup
     kind: str  # model | pipeline | llm | engine
 
+# Calls that make a module a training script, not an inference one.
+TRAINING_CALLS = frozenset(
+    {
+        "prepare_model_for_kbit_training", "get_peft_model", "Trainer", "Seq2SeqTrainer",
+        "TrainingArguments", "Seq2SeqTrainingArguments", "SFTTrainer", "SFTConfig", "DPOTrainer",
+        "ORPOTrainer", "KTOTrainer", "PPOTrainer", "GRPOTrainer", "RewardTrainer",
+    }
+)
+
+
 class _Extraction:
     """Pass 2 over one file's index: setups from loading calls, then the signals that need them
     (compile, generate per prompt or per request, reload per request), then labels."""
@@ -946,6 +957,7 @@ class _Extraction:
         self._attach_compile()
         self._attach_single_request()
         self._attach_reload()
+        self._attach_purpose()
         self._attach_labels()
         return self.setups
 
@@ -2111,6 +2123,16 @@ class _Extraction:
         return self._inference
 
     # -- labels -------------------------------------------------------------------------------
+
+    def _attach_purpose(self) -> None:
+        """A module that fine-tunes (QLoRA's prepare_model_for_kbit_training, a Trainer) loads
+        its model for training: 4-bit there is about fitting in memory, and the inference
+        evidence does not apply. The first such call marks every setup of the module."""
+        for site in self.index.calls:
+            if _final_name(site.node.func) in TRAINING_CALLS:
+                for setup in self.setups:
+                    setup.set(PURPOSE, "training", self._loc(site.node), "module")
+                return
 
     def _attach_labels(self) -> None:
         """Label a setup with the name it is assigned to (`llm`, `self.model`) when a file has several."""
