@@ -509,8 +509,15 @@ def _simple_locate(word: _Word, value: str, locate: Locator) -> Locator | None:
     return lambda k: locate(word.start + shift + k)
 
 
+# Most argv words (flags, model ids, numbers) need neither expansion nor shlex.
+_PLAIN_WORD = re.compile(r"[^\\'\"`$\s]+\Z")
+
+
 def _expand_word(word: _Word, st: _State) -> list[Tok]:
     """One raw word -> argv Toks (arrays and unquoted expansions may give several, ``"$@"`` none)."""
+    if _PLAIN_WORD.match(word.raw):  # no quote, escape or expansion: the word is its own value
+        loc = _location(st.path, st.locate, word.start, word.end)
+        return [Tok(word.raw, loc, _simple_locate(word, word.raw, st.locate))]
     array_ref = _ARRAY_REF.match(word.raw)
     if array_ref:
         var = st.vars.get(array_ref.group(1))
