@@ -51,7 +51,7 @@ def commands(tree: str, semgrep: bool, rule_file: str) -> dict[str, list[str]]:
         "rg triggers": ["rg", "-l", "-F", *[a for t in trigger_tokens() for a in ("-e", t)], tree],
     }
     if semgrep:
-        cmds["semgrep 1 rule"] = ["semgrep", "--config", rule_file, "--metrics=off", "--quiet", tree]
+        cmds["semgrep 1 rule"] = ["semgrep", "--config", rule_file, "--metrics=off", "--disable-version-check", "--quiet", tree]
     return {name: cmd for name, cmd in cmds.items() if shutil.which(cmd[0]) or cmd[0] == sys.executable}
 
 
