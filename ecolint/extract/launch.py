@@ -646,12 +646,7 @@ def _vllm(b: _Builder, launch: _Launch) -> None:
         model = positionals[0]
     _model_facts(b, model)
     model_text = model.text if model is not None else None
-    quant = opts.get("--quantization")
-    load = opts.get("--load-format")
-    if quant is not None and not _unresolved(quant.value):
-        _quant_facts(b, quant.value or "", quant.loc, model_text, "flag")
-    elif load is not None and (load.value or "").lower() == "bitsandbytes":
-        _quant_facts(b, "bitsandbytes", load.loc, model_text, "flag")
+    _quantization_flags(b, opts, model_text)
     _checkpoint_precision(b, model)
     _dtype_facts(b, opts.get("--dtype"))
     _common_engine_facts(b, opts, "--tensor-parallel-size", "--max-num-seqs")
@@ -661,6 +656,17 @@ def _vllm(b: _Builder, launch: _Launch) -> None:
             b.fact(ENFORCE_EAGER, value, opts["--enforce-eager"].loc)
     elif "--no-enforce-eager" in opts:
         b.fact(ENFORCE_EAGER, False, opts["--no-enforce-eager"].loc)
+
+
+def _quantization_flags(b: _Builder, opts: Mapping[str, _Opt], model_text: str | None) -> None:
+    """vLLM and SGLang spell quantization alike: --quantization X, or --load-format bitsandbytes
+    alone (in-flight bitsandbytes)."""
+    quant = opts.get("--quantization")
+    load = opts.get("--load-format")
+    if quant is not None and not _unresolved(quant.value):
+        _quant_facts(b, quant.value or "", quant.loc, model_text, "flag")
+    elif load is not None and (load.value or "").lower() == "bitsandbytes":
+        _quant_facts(b, "bitsandbytes", load.loc, model_text, "flag")
 
 
 def _common_engine_facts(b: _Builder, opts: Mapping[str, _Opt], tp_flag: str, batch_flag: str) -> None:
@@ -679,12 +685,7 @@ def _sglang(b: _Builder, launch: _Launch) -> None:
         model = Tok(opt.value or "", opt.loc)
     _model_facts(b, model)
     model_text = model.text if model is not None else None
-    quant = opts.get("--quantization")
-    load = opts.get("--load-format")
-    if quant is not None and not _unresolved(quant.value):
-        _quant_facts(b, quant.value or "", quant.loc, model_text, "flag")
-    elif load is not None and (load.value or "").lower() == "bitsandbytes":
-        _quant_facts(b, "bitsandbytes", load.loc, model_text, "flag")
+    _quantization_flags(b, opts, model_text)
     _checkpoint_precision(b, model)
     _dtype_facts(b, opts.get("--dtype"))
     _common_engine_facts(b, opts, "--tp-size", "--max-running-requests")
