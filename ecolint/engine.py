@@ -314,21 +314,31 @@ def _extract_parallel(candidates: list[_Candidate], workers: int) -> list[_Outco
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
+    global _CANDIDATES
     size = max(1, len(candidates) // (workers * 8))
-    chunks = [candidates[i : i + size] for i in range(0, len(candidates), size)]
+    ranges = [(i, min(i + size, len(candidates))) for i in range(0, len(candidates), size)]
     outcomes: list[_Outcome] = []
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(_extract_chunk, chunk) for chunk in chunks]
-        for chunk, future in zip(chunks, futures):
-            try:
-                outcomes.extend(future.result())
-            except BrokenProcessPool:
-                outcomes.extend(_extract_isolated(c) for c in chunk)
+    # The workers are forked after this assignment and inherit the candidates' bytes: only
+    # index ranges go down the pipe, not every candidate file pickled.
+    _CANDIDATES = candidates
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_extract_range, start, stop) for start, stop in ranges]
+            for (start, stop), future in zip(ranges, futures):
+                try:
+                    outcomes.extend(future.result())
+                except BrokenProcessPool:
+                    outcomes.extend(_extract_isolated(c) for c in candidates[start:stop])
+    finally:
+        _CANDIDATES = []
     return outcomes
 
 
-def _extract_chunk(chunk: list[_Candidate]) -> list[_Outcome]:
-    return [_extract_one(c) for c in chunk]
+_CANDIDATES: list[_Candidate] = []
+
+
+def _extract_range(start: int, stop: int) -> list[_Outcome]:
+    return [_extract_one(c) for c in _CANDIDATES[start:stop]]
 
 
 def _extract_isolated(candidate: _Candidate) -> _Outcome:
