@@ -206,9 +206,33 @@ YAML_BITS = ["&a ", "*a", "&b ", "*b", "<<: *a\n", "!!str ", "!!python/object/ap
              "...\n", "%YAML 1.1\n", "? ", "\t", "{{ .Values.x }}", "${MODEL}", "$(ARG)"]
 
 
+YAML_TEMPLATES = [
+    "services:\n  llm:\n    image: {image}\n    command: [{args}]\n    environment:\n      - QUANTIZE={value}\n",
+    "services:\n  llm:\n    image: {image}\n    command: {line}\n",
+    "x-base: &base\n  image: {image}\n  command: [{args}]\nservices:\n  a:\n    <<: *base\n",
+    "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      nodeSelector: {{gpu: a100}}\n"
+    "      containers:\n        - name: llm\n          image: {image}\n          args: [{args}]\n          env:\n"
+    "            - {{name: MODEL, value: {value}}}\n",
+    "on: push\njobs:\n  serve:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {line}\n",
+    "extraArgs: [{args}]\nmodel: {value}\n",
+]
+IMAGES = ["vllm/vllm-openai:latest", "ghcr.io/huggingface/text-generation-inference:2.0", "lmsysorg/sglang:latest",
+          "ghcr.io/ggml-org/llama.cpp:server", "ollama/ollama", "python:3.11", ""]
+
+
 @st.composite
 def yaml_text(draw):  # noqa: ANN001, ANN201
-    mode = draw(st.integers(0, 2))
+    mode = draw(st.integers(0, 3))
+    if mode == 3:
+        args = draw(st.lists(words, max_size=8))
+        head = draw(st.sampled_from([h for h in HEADS if h and h[-1] not in ("-c", "-lc")]))
+        quoted = lambda w: '"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"'  # noqa: E731
+        return draw(st.sampled_from(YAML_TEMPLATES)).format(
+            image=draw(st.sampled_from(IMAGES)),
+            args=", ".join(quoted(w) for w in (head if draw(st.booleans()) else []) + args),
+            line=quoted(" ".join(head + args)),
+            value=quoted(draw(st.sampled_from(VALUES + MODELS))),
+        )
     if mode == 0:
         try:
             return yaml.safe_dump(draw(yaml_values()), allow_unicode=draw(st.booleans()))
@@ -256,8 +280,52 @@ BLOCK_TEMPLATES = [
 MODULES = ["transformers", "vllm", "torch", "torchao.quantization", "peft", "bitsandbytes", "os", "fastapi"]
 
 
+# Whole statements of the kinds a setup is built from, so that many examples yield setups (and
+# some hide them in docstrings, comments and f-strings, which the engine's prefilter must see
+# through without losing a real one).
+PY_SNIPPETS = [
+    "from transformers import AutoModelForCausalLM, AutoModel, BitsAndBytesConfig, pipeline",
+    "import torch", "from vllm import LLM, SamplingParams", "from vllm import LLM as Engine",
+    "from torchao.quantization import quantize_, int8_weight_only, float8_weight_only",
+    "bnb = BitsAndBytesConfig(load_in_8bit=True{kw})",
+    "bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type={q}{kw})",
+    "model = AutoModelForCausalLM.from_pretrained({model}, quantization_config=bnb{kw})",
+    "model = AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True{kw})",
+    "model = AutoModel.from_pretrained(MODEL_ID, torch_dtype=torch.float16{kw})",
+    "MODEL_ID = {model}",
+    "llm = LLM(model={model}, quantization={q}{kw})", "llm = Engine({model}, enforce_eager=True{kw})",
+    "pipe = pipeline('text-generation', model={model}{kw})",
+    "quantize_(model, float8_weight_only())", "model = torch.compile(model)",
+    "for p in prompts:\n    out = model.generate(p)", "outputs = [llm.generate(p) for p in prompts]",
+    '"""\n>>> model = AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True)\n"""',
+    "# model = AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True)",
+    'label = f"{{AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True)}}"',
+    "s = 'LLM(model=x)'  # pipeline(",
+    "@app.post('/generate')\ndef handler(req):\n    m = AutoModelForCausalLM.from_pretrained({model})\n    return m.generate(req)",
+]
+
+
+@st.composite
+def python_snippets(draw):  # noqa: ANN001, ANN201
+    lines = []
+    for _ in range(draw(st.integers(1, 9))):
+        kws = draw(st.lists(st.tuples(st.sampled_from(PY_KEYWORDS), st.sampled_from(["6.0", "0.0", "1", "True", "None", "'nf4'", "'fp8'", "torch.bfloat16"])), max_size=3))
+        fill = {
+            "model": repr(draw(st.sampled_from(MODELS))),
+            "q": repr(draw(st.sampled_from(VALUES))),
+            "kw": "".join(f", {k}={v}" for k, v in kws),
+        }
+        lines.append(draw(st.sampled_from(PY_SNIPPETS)).format(**fill))
+    text = "\n".join(lines) + "\n"
+    if draw(st.booleans()):
+        text = "def main():\n" + "".join("    " + line + "\n" for line in text.splitlines())
+    return text
+
+
 @st.composite
 def python_text(draw):  # noqa: ANN001, ANN201
+    if draw(st.booleans()):
+        return draw(python_snippets())
     lines = []
     depth = 0
     for _ in range(draw(st.integers(0, 14))):
@@ -323,13 +391,29 @@ def assert_well_formed(setups: object, text: str) -> None:
     pickle.loads(pickle.dumps(setups))  # the parallel engine sends them between processes
 
 
-def extract_or_extract_error(extract, path: str, text: str, context: ExtractContext) -> None:  # noqa: ANN001
+def extract_or_extract_error(extract, path: str, text: str, context: ExtractContext, kind: str | None = None) -> None:  # noqa: ANN001
     try:
         setups = extract(path, text, context)
     except ExtractError as exc:
         assert isinstance(exc.line, int) and exc.line >= 1 and exc.message
         return
     assert_well_formed(setups, text)
+    if setups and kind is not None:
+        assert_prefilter_keeps(text, kind)
+
+
+def assert_prefilter_keeps(text: str, kind: str) -> None:
+    """The engine only hands a file to its extractor when the bytes hold a trigger token (and,
+    for Python, one outside comments and strings): a file that yields a setup must pass both,
+    or the prefilter would silently drop a finding."""
+    from ecolint.engine import python_code_mentions
+    from ecolint.extract import triggers
+
+    data = text.encode("utf-8", "surrogatepass")
+    tokens = triggers(kind)
+    assert any(token in data for token in tokens), text
+    if kind == "python":
+        assert python_code_mentions(data, tokens), text
 
 
 def check_launch(case: tuple[list[launch.Tok], dict[str, launch.EnvVal]], kind: str) -> None:
@@ -343,15 +427,15 @@ def check_launch(case: tuple[list[launch.Tok], dict[str, launch.EnvVal]], kind: 
 def check_python(text: str) -> None:
     from ecolint.extract import python
 
-    extract_or_extract_error(python.extract, "fuzz.py", text, _context(Path("/nonexistent")))
+    extract_or_extract_error(python.extract, "fuzz.py", text, _context(Path("/nonexistent")), "python")
 
 
 TARGETS = {
     "launch": (argv_and_env(), lambda case: check_launch(case, "shell")),
-    "shell": (shell_script(), lambda text: extract_or_extract_error(shell.extract, "fuzz.sh", text, _context(Path("/nonexistent"), "MODEL=Qwen/Qwen2-7B\nexport QUANTIZE=fp8\n"))),
-    "dockerfile": (dockerfile_text(), lambda text: extract_or_extract_error(dockerfile.extract, "Dockerfile", text, _context(Path("/nonexistent"), "FROM llama3:8b-q4_0\n"))),
+    "shell": (shell_script(), lambda text: extract_or_extract_error(shell.extract, "fuzz.sh", text, _context(Path("/nonexistent"), "MODEL=Qwen/Qwen2-7B\nexport QUANTIZE=fp8\n"), "shell")),
+    "dockerfile": (dockerfile_text(), lambda text: extract_or_extract_error(dockerfile.extract, "Dockerfile", text, _context(Path("/nonexistent"), "FROM llama3:8b-q4_0\n"), "dockerfile")),
     "modelfile": (modelfile_text(), lambda text: extract_or_extract_error(modelfile.extract, "Modelfile", text, _context(Path("/nonexistent")))),
-    "yaml": (yaml_text(), lambda text: extract_or_extract_error(manifests.extract, "compose.yaml", text, _context(Path("/nonexistent"), "kind: ConfigMap\ndata: {MODEL: x}\n"))),
+    "yaml": (yaml_text(), lambda text: extract_or_extract_error(manifests.extract, "compose.yaml", text, _context(Path("/nonexistent"), "kind: ConfigMap\ndata: {MODEL: x}\n"), "yaml")),
     "python": (python_text(), check_python),
 }
 
