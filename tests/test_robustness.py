@@ -643,3 +643,25 @@ def test_exit_codes_of_a_real_process(tmp_path: Path) -> None:
     (tmp_path / "ecolint.toml").write_text("this is = = not toml\n")
     config = ecolint_process(str(tmp_path))
     assert config.returncode == 2 and "invalid TOML" in config.stderr and "Traceback" not in config.stderr
+
+
+# ------------------------------------------------------------------------------------------
+# The prefilter never drops a file the extractor would find a setup in (found by the fuzz run)
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source, codes",
+    [
+        ('from vllm import LLM as Engine\nllm = Engine("Qwen/Qwen2-7B", quantization="fp8", enforce_eager=True)\n', ["ECO104"]),
+        ('from transformers import pipeline as make\np = make("text-generation", model="Qwen/Qwen2-1.5B", model_kwargs={"load_in_8bit": True})\n', ["ECO101", "ECO103"]),
+        ('from vllm import AsyncEngineArgs\nargs = AsyncEngineArgs(model="Qwen/Qwen2-7B", quantization="fp8", enforce_eager=True)\n', ["ECO104"]),
+        ('"""Docs: model.from_pretrained(x)"""\n# LLM(model=...)\nx = 1\n', []),
+    ],
+    ids=["aliased-LLM", "aliased-pipeline", "engine-args", "only-in-docs"],
+)
+def test_the_prefilter_keeps_every_file_with_a_setup(tmp_path: Path, source: str, codes: list[str]) -> None:
+    (tmp_path / "app.py").write_text(source)
+    document = check(tmp_path)
+    assert sorted({f["code"] for f in document["findings"]}) == codes
+    assert document["errors"] == []

@@ -69,6 +69,9 @@ _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
         (
             b"from_pretrained", b"BitsAndBytesConfig", b"LLM(", b"EngineArgs(", b"pipeline(", b"quantize_(",
             b"TorchAoConfig",
+            # An imported alias is called by its new name (`from vllm import LLM as Engine`;
+            # `Engine(...)`): the import is where the file says it.
+            b"LLM as ", b"EngineArgs as ", b"pipeline as ", b"quantize_ as ",
         ),
     ),
     # Launch containers share one set: every launcher a container can name, plus "Modelfile"
