@@ -665,3 +665,17 @@ def test_the_prefilter_keeps_every_file_with_a_setup(tmp_path: Path, source: str
     document = check(tmp_path)
     assert sorted({f["code"] for f in document["findings"]}) == codes
     assert document["errors"] == []
+
+
+def test_fifos_and_devices_with_source_names_are_never_opened(tmp_path: Path) -> None:
+    """Reading a named pipe blocks forever: walked or named on the command line, it is skipped."""
+    os.mkfifo(tmp_path / "serve.sh")
+    os.mkfifo(tmp_path / "Dockerfile")
+    (tmp_path / "zero.py").symlink_to("/dev/zero")  # outside the root as well
+    (tmp_path / "real.sh").write_text(FP8_SH)
+    proc = ecolint_process(str(tmp_path), str(tmp_path / "serve.sh"), "--isolated", "--format", "json", cwd=tmp_path, timeout=60)
+    assert_clean_exit(proc, (1,))
+    import json
+
+    document = json.loads(proc.stdout)
+    assert codes_by_file(document) == {"real.sh": ["ECO104"]} and document["errors"] == []
