@@ -88,44 +88,49 @@ def phases(tree: str) -> None:
 
         setattr(owner, name, wrapper)
 
+    def timed_function(module: object, name: str, label: str) -> None:
+        timed_method(module, name, label)
+
     start = time.perf_counter()
     kb = knowledge.load()
     spent["knowledge base"] = time.perf_counter() - start
     timed_method(engine.Engine, "_work", "walk + classify")
-    timed_method(engine.Engine, "_prefilter", "read + byte prefilter")
+    timed_function(engine, "_read", "read")
+    timed_function(engine, "may_hold_setup_bytes", "byte prefilter")
+    timed_function(engine, "_pins", "version pins")
     timed_method(engine.Engine, "_audit_guarded", "resolve + rules")
-    real_mentions = engine.python_code_mentions
+    real_mentions = engine.python_may_hold_setup
 
-    def mentions(data: bytes, tokens: tuple[bytes, ...]) -> bool:
+    def mentions(data: bytes) -> bool:
         start = time.perf_counter()
         try:
-            return real_mentions(data, tokens)
+            return real_mentions(data)
         finally:
-            spent["python: code-only token check"] += time.perf_counter() - start
+            spent["python: call-site prefilter"] += time.perf_counter() - start
 
-    engine.python_code_mentions = mentions
+    engine.python_may_hold_setup = mentions
     real_one = engine._extract_one
 
     def one(candidate: engine._Candidate) -> engine._Outcome:
         start = time.perf_counter()
+        before = spent["python: call-site prefilter"]
         outcome = real_one(candidate)
         kind = candidate.work.kind
         label = f"{kind}: decode + parse + extract" if outcome.parsed else None
         if label:
-            spent[label] += time.perf_counter() - start
+            # the call-site prefilter ran inside: its time is on its own line
+            spent[label] += time.perf_counter() - start - (spent["python: call-site prefilter"] - before)
             sizes[kind] += len(candidate.data)
             counts[kind] += 1
         return outcome
 
     engine._extract_one = one
-    engine.PARALLEL_MIN_BYTES = 10**15  # serial: every second is attributed to one stage
+    engine.PARALLEL_MIN_FILES = 10**15  # serial: every second is attributed to one stage
     defaults = {code: spec.enabled_by_default for code, spec in kb.rules.items()}
     start = time.perf_counter()
     result = engine.run([Path(tree)], kb, Config(), engine.Selection(codes=enabled_codes(defaults, None, [], [])))
     total = time.perf_counter() - start + spent["knowledge base"]
     print(f"tree: {tree}  files {result.files_seen}, parsed {result.files_parsed}, setups {result.setups}")
-    if "python: code-only token check" in spent:
-        spent["python: decode + parse + extract"] -= spent["python: code-only token check"]
     for label, seconds in sorted(spent.items(), key=lambda item: -item[1]):
         extra = f"  ({counts[label.split(':')[0]]} files, {sizes[label.split(':')[0]] / 1e6:.1f} MB)" if "parse" in label else ""
         print(f"  {label:<36}{seconds:>8.2f} s {100 * seconds / total:>5.1f} %{extra}")

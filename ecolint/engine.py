@@ -21,10 +21,11 @@ from typing import Any
 from ecolint import discover
 from ecolint.checks import CheckContext, run_checks
 from ecolint.config import Config
-from ecolint.extract import ExtractContext, ExtractError, load_extractor, triggers
+from ecolint.extract import ExtractContext, ExtractError, load_extractor
 from ecolint.finding import FileError, Finding
 from ecolint.funnel import Funnel
 from ecolint.knowledge import Knowledge, KnowledgeError
+from ecolint.prefilter import may_hold_setup_bytes, python_may_hold_setup
 from ecolint.resolve import Resolution, resolve
 from ecolint.setups import Setup
 
@@ -64,13 +65,20 @@ def display_path(path: Path, cwd: Path) -> str:
     """Paths relative to the current directory, '/'-separated; absolute when outside it.
 
     A file name that is not valid UTF-8 (Linux hands its bytes over as surrogate escapes, which
-    no UTF-8 report can encode) is shown with backslash escapes: ``serve-\\xff.sh``.
+    no UTF-8 report can encode) is shown with backslash escapes: ``serve-\\xff.sh``. String
+    operations, not pathlib: this runs once per file of the tree.
     """
-    resolved = _resolved(path)
-    try:
-        shown = resolved.relative_to(cwd).as_posix()
-    except ValueError:
-        shown = resolved.as_posix()
+    resolved = _resolved(os.fspath(path))
+    base = os.fspath(cwd)
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if resolved.startswith(prefix):
+        shown = resolved[len(prefix) :]
+    elif resolved == base:
+        shown = "."
+    else:
+        shown = resolved
+    if os.sep != "/":
+        shown = shown.replace(os.sep, "/")
     if not shown.isascii():
         try:
             shown.encode("utf-8")
@@ -79,21 +87,23 @@ def display_path(path: Path, cwd: Path) -> str:
     return shown
 
 
-def _resolved(path: Path) -> Path:
-    """``path.resolve()``, with the parent directory resolved once per directory: resolving
-    every file walks every component of its path with a system call each, which on a large
-    tree costs more than reading the files. A file that is itself a symlink is resolved whole."""
+def _resolved(path: str) -> str:
+    """The path with every symlink resolved, with the parent directory resolved once per
+    directory: resolving every file walks every component of its path with a system call each,
+    which on a large tree costs more than reading the files. A file that is itself a symlink is
+    resolved whole."""
+    name = os.path.basename(path)
     try:
-        if path.name and path.name not in (".", "..") and not path.is_symlink():
-            return _resolved_dir(os.path.abspath(path.parent)) / path.name
+        if name and name not in (".", "..") and not os.path.islink(path):
+            return os.path.join(_resolved_dir(os.path.dirname(os.path.abspath(path))), name)
     except OSError:
         pass
-    return path.resolve()
+    return os.path.realpath(path)
 
 
 @functools.lru_cache(maxsize=4096)
-def _resolved_dir(directory: str) -> Path:
-    return Path(directory).resolve()
+def _resolved_dir(directory: str) -> str:
+    return os.path.realpath(directory)
 
 
 def decode(path: Path, data: bytes, kind: str) -> str:
@@ -155,11 +165,10 @@ class Engine:
         _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
         work = self._work(paths, result)
         result.files_seen = len(work)
-        candidates, pins = self._prefilter(work, result)
-        self._stack = pins
-        outcomes = _extract_all(candidates, self._root(paths), self.cwd)
+        outcomes = self._analyse(work, paths)
+        self._stack = _merged_pins(outcomes)
         findings: list[Finding] = []
-        for item, outcome in zip(candidates, outcomes):
+        for item, outcome in zip(work, outcomes):
             result.files_parsed += outcome.parsed
             result.setups += len(outcome.setups)
             if outcome.error is not None:
@@ -181,37 +190,12 @@ class Engine:
         first = paths[0].resolve() if paths else self.cwd
         return first if first.is_dir() else first.parent
 
-    def _prefilter(self, work: list[_FileWork], result: RunResult) -> tuple[list[_Candidate], dict[str, str]]:
-        """Read every file once as bytes; keep only those whose bytes hold a trigger token of
-        their kind, and read the version pins on the way. Nothing is decoded or parsed here
-        unless it can matter."""
-        candidates: list[_Candidate] = []
-        pins: dict[str, str] = {}
-        for item in work:
-            data = self._read(item, result)
-            if data is None or b"\0" in data[:BINARY_SNIFF]:
-                continue  # unreadable (reported) or binary with a source-like name (skipped quietly)
-            if item.kind in STACK_KINDS and (item.kind in ("requirements", "pyproject") or b"pip" in data):
-                _merge_pins(pins, item, data)
-            if item.kind in ("requirements", "pyproject"):
-                continue
-            if any(token in data for token in triggers(item.kind)):
-                candidates.append(_Candidate(item, data))
-        return candidates, pins
-
-    def _read(self, item: _FileWork, result: RunResult) -> bytes | None:
-        try:
-            size = item.path.stat().st_size
-            if size > self.config.max_file_size:
-                message = f"skipped: {size} bytes is over max-file-size ({self.config.max_file_size})"
-                result.errors.append(FileError(item.display, 1, message))
-                return None
-            return item.path.read_bytes()
-        except FileNotFoundError:
-            return None  # vanished during the scan: nothing to report on
-        except OSError as exc:
-            result.errors.append(FileError(item.display, 1, f"cannot read: {exc.strerror or exc}"))
-            return None
+    def _analyse(self, work: list[_FileWork], paths: list[Path]) -> list[_Outcome]:
+        """Read, prefilter and extract every file: one outcome per work item, in order."""
+        global _WORKER_CONTEXT, _MAX_FILE_SIZE
+        _WORKER_CONTEXT = ExtractContext(root=self._root(paths), read_text=_read_text, cwd=self.cwd)
+        _MAX_FILE_SIZE = self.config.max_file_size
+        return _analyse_all(work)
 
     def resolution(self, setup: Setup, item: _FileWork) -> Resolution:
         return resolve(
@@ -222,11 +206,11 @@ class Engine:
             stack=self._stack,
         )
 
-    def _audit_guarded(self, outcome: _Outcome, item: _Candidate, result: RunResult) -> list[Finding]:
+    def _audit_guarded(self, outcome: _Outcome, item: _FileWork, result: RunResult) -> list[Finding]:
         """Resolve and audit one file's setups; an unexpected exception there is an internal
         error for that file (ECO001), like one inside its extractor."""
         try:
-            return [f for setup in outcome.setups for f in self._audit(setup, item.work)]
+            return [f for setup in outcome.setups for f in self._audit(setup, item)]
         except KnowledgeError:
             raise  # the catalogue itself is broken: no file's fault (exit 2)
         except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
@@ -260,94 +244,86 @@ class Engine:
 
 @dataclass
 class _Candidate:
+    """A file whose bytes are read, for the extraction step."""
+
     work: _FileWork
     data: bytes
 
-    # The flow reads items like _FileWork; keep the two interchangeable where only names matter.
     @property
     def display(self) -> str:
         return self.work.display
 
-    @property
-    def path(self) -> Path:
-        return self.work.path
-
 
 @dataclass
 class _Outcome:
-    """What extracting one file gives back; picklable, so workers can return it."""
+    """What analysing one file gives back; picklable, so workers can return it."""
 
     setups: list[Setup] = field(default_factory=list)
     error: FileError | None = None
     text: str = ""
-    parsed: bool = True  # False: a closer look at the bytes showed nothing to parse
+    parsed: bool = True  # False: the file was never handed to a parser
+    pins: dict[str, str] = field(default_factory=dict)  # versions the file pins (stack kinds)
 
 
-# Below this much candidate source, starting a second process costs more than it saves
-# (a second worker on peft/axolotl: about a third less wall time; on one small file, only cost).
-PARALLEL_MIN_BYTES = 256 * 1024
+# Below this many files, starting a second process costs more than it saves: the pre-commit
+# case (a handful of files) stays in one process, a repository's tree uses every core.
+PARALLEL_MIN_FILES = 64
 _WORKER_CONTEXT: ExtractContext | None = None
+_MAX_FILE_SIZE = 0
+_WORK: list[_FileWork] = []
 
 
-def _extract_all(candidates: list[_Candidate], root: Path, cwd: Path | None = None) -> list[_Outcome]:
-    """Extract setups from every candidate, on both cores when there is enough work. The order
-    of the outcomes is the order of the candidates either way, so output is identical."""
-    global _WORKER_CONTEXT
-    _WORKER_CONTEXT = ExtractContext(root=root, read_text=_read_text, cwd=cwd)
-    total = sum(len(c.data) for c in candidates)
+def _analyse_all(work: list[_FileWork]) -> list[_Outcome]:
+    """Analyse every file, on all cores when there are enough files. The order of the outcomes
+    is the order of the work either way, so output is identical."""
     workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or total < PARALLEL_MIN_BYTES or len(candidates) < 4 or not _can_fork():
-        return [_extract_one(c) for c in candidates]
-    # Import the parsers before forking, so the workers inherit them instead of each paying
-    # for the import.
-    for kind in sorted({c.work.kind for c in candidates}):
-        load_extractor(kind)
-    return _extract_parallel(candidates, workers)
+    if workers < 2 or len(work) < PARALLEL_MIN_FILES or not _can_fork():
+        return [_analyse_one(item) for item in work]
+    if any(item.kind == "python" for item in work):
+        load_extractor("python")  # imported once before forking, not once per worker
+    return _analyse_parallel(work, workers)
 
 
-def _extract_parallel(candidates: list[_Candidate], workers: int) -> list[_Outcome]:
-    """Chunks of candidates on worker processes. A worker that dies (a native parser that
-    crashes on some input takes its process with it) breaks the pool instead of hanging it;
-    the candidates whose results were lost are then analysed again one process each, so the
-    one that crashes is named in an ECO001 and every other file still gets its result."""
+def _analyse_parallel(work: list[_FileWork], workers: int) -> list[_Outcome]:
+    """Chunks of files on worker processes. A worker that dies (a native parser that crashes
+    on some input takes its process with it) breaks the pool instead of hanging it; the files
+    whose results were lost are then analysed again one process each, so the one that crashes
+    is named in an ECO001 and every other file still gets its result."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    global _CANDIDATES
-    size = max(1, len(candidates) // (workers * 8))
-    ranges = [(i, min(i + size, len(candidates))) for i in range(0, len(candidates), size)]
+    global _WORK
+    size = max(1, len(work) // (workers * 8))
+    ranges = [(i, min(i + size, len(work))) for i in range(0, len(work), size)]
     outcomes: list[_Outcome] = []
-    # The workers are forked after this assignment and inherit the candidates' bytes: only
-    # index ranges go down the pipe, not every candidate file pickled.
-    _CANDIDATES = candidates
+    # The workers are forked after this assignment and inherit the work list: only index ranges
+    # go down the pipe. Each worker reads its own files.
+    _WORK = work
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_extract_range, start, stop) for start, stop in ranges]
+            futures = [pool.submit(_analyse_range, start, stop) for start, stop in ranges]
             for (start, stop), future in zip(ranges, futures):
                 try:
                     outcomes.extend(future.result())
                 except BrokenProcessPool:
-                    outcomes.extend(_extract_isolated(c) for c in candidates[start:stop])
+                    outcomes.extend(_analyse_isolated(item) for item in work[start:stop])
     finally:
-        _CANDIDATES = []
+        _WORK = []
     return outcomes
 
 
-_CANDIDATES: list[_Candidate] = []
+def _analyse_range(start: int, stop: int) -> list[_Outcome]:
+    return [_analyse_one(item) for item in _WORK[start:stop]]
 
 
-def _extract_range(start: int, stop: int) -> list[_Outcome]:
-    return [_extract_one(c) for c in _CANDIDATES[start:stop]]
-
-
-def _extract_isolated(candidate: _Candidate) -> _Outcome:
-    """One candidate in a process of its own; its death is an ECO001 for that file."""
+def _analyse_isolated(item: _FileWork) -> _Outcome:
+    """One file in a process of its own; its death is an ECO001 for that file."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_extract_to_pipe, args=(candidate, sender), daemon=True)
+    process = context.Process(target=_analyse_to_pipe, args=(item, sender), daemon=True)
     process.start()
     sender.close()
     try:
@@ -362,11 +338,11 @@ def _extract_isolated(candidate: _Candidate) -> _Outcome:
     code = process.exitcode
     how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
     message = f"internal error (the parser process died: {how}); please report this file's shape to the ecolint issue tracker"
-    return _Outcome(error=FileError(candidate.display, 1, message))
+    return _Outcome(error=FileError(item.display, 1, message))
 
 
-def _extract_to_pipe(candidate: _Candidate, sender: Any) -> None:
-    sender.send(_extract_one(candidate))
+def _analyse_to_pipe(item: _FileWork, sender: Any) -> None:
+    sender.send(_analyse_one(item))
     sender.close()
 
 
@@ -376,12 +352,55 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def _analyse_one(item: _FileWork) -> _Outcome:
+    """Read one file, look at its bytes, and extract its setups only when it can hold one.
+    Nothing is decoded or parsed unless it can matter."""
+    try:
+        data, error = _read(item)
+        if data is None or b"\0" in data[:BINARY_SNIFF]:
+            return _Outcome(error=error, parsed=False)  # unreadable, too large, or binary with a source-like name
+        pins = _pins(item, data) if item.kind in STACK_KINDS else {}
+        if item.kind in ("requirements", "pyproject") or not may_hold_setup_bytes(item.kind, data):
+            return _Outcome(parsed=False, pins=pins)
+    except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
+        return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
+    outcome = _extract_one(_Candidate(item, data))
+    outcome.pins = pins
+    return outcome
+
+
+def _read(item: _FileWork) -> tuple[bytes | None, FileError | None]:
+    """A file's bytes, or the reason it is not read. One open, one fstat and a read of the
+    whole size: pathlib's stat() and read_bytes() cost twice as much per file on a large tree."""
+    try:
+        fd = os.open(item.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return None, None  # vanished during the scan: nothing to report on
+    except OSError as exc:
+        return None, FileError(item.display, 1, f"cannot read: {exc.strerror or exc}")
+    try:
+        size = os.fstat(fd).st_size
+        chunks: list[bytes] = []
+        total = 0
+        while total <= _MAX_FILE_SIZE:
+            chunk = os.read(fd, max(size + 1 - total, 1 << 16))
+            if not chunk:
+                return b"".join(chunks), None
+            chunks.append(chunk)
+            total += len(chunk)
+        return None, FileError(item.display, 1, f"skipped: {max(size, total)} bytes is over max-file-size ({_MAX_FILE_SIZE})")
+    except OSError as exc:
+        return None, FileError(item.display, 1, f"cannot read: {exc.strerror or exc}")
+    finally:
+        os.close(fd)
+
+
 def _extract_one(candidate: _Candidate) -> _Outcome:
     """The per-file guard: whatever happens inside one file stays an ECO001 for that file."""
     item = candidate.work
     try:
-        if item.kind == "python" and not python_code_mentions(candidate.data, triggers("python")):
-            return _Outcome(parsed=False)  # the tokens are only in comments and strings
+        if item.kind == "python" and not python_may_hold_setup(candidate.data):
+            return _Outcome(parsed=False)  # no call a setup starts at is written in code
         text = decode(item.path, candidate.data, item.kind)
         extractor = load_extractor(item.kind)
         if extractor is None:
@@ -417,57 +436,6 @@ def internal_error_message(exc: BaseException) -> str:
         f"internal error ({type(exc).__name__}{': ' + detail if detail else ''}{where}); "
         "please report this file's shape to the ecolint issue tracker"
     )
-
-
-# --------------------------------------------------------------------------------------------
-# Python: cheap looks at the bytes before any parser runs
-# --------------------------------------------------------------------------------------------
-
-# Comments and string literals, matched left to right, so a quote inside a comment or a # inside
-# a string never starts anything. Every alternative starts with one of three bytes, which keeps
-# the scan at C speed (an alternative for f-string prefixes would try every f and r of a file).
-_COMMENTS_AND_STRINGS = re.compile(
-    rb"#[^\r\n]*"
-    rb'|"""[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"""'
-    rb"|'''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'''"
-    rb'|"[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"'
-    rb"|'[^'\\\r\n]*(?:\\(?:\r\n|[\s\S])[^'\\\r\n]*)*'"
-)
-_FSTRING_OPENER = re.compile(rb"(?<![A-Za-z0-9_])(?:[fF][rR]?|[rR][fF])[\"']")
-_TRIPLE_QUOTES = re.compile(rb"\"\"\"|'''")
-
-
-def python_code_mentions(data: bytes, tokens: tuple[bytes, ...]) -> bool:
-    """Whether a trigger token occurs in Python code, not only in comments and strings.
-
-    In libraries every model file shows ``from_pretrained`` in a docstring example; such a file
-    cannot hold a setup, and parsing those files was most of a run's time. This is a superset
-    test: what it cannot place for sure counts as code — a token on the line of an f-string
-    (whose braces hold code), any token in a file with a triple-quoted f-string, and whatever an
-    unterminated string hides in a file that does not parse anyway.
-    """
-    code = _COMMENTS_AND_STRINGS.sub(b"", data)
-    if any(token in code for token in tokens):
-        return True
-    if _has_triple_quoted_fstring(data):
-        return True
-    for token in tokens:
-        at = data.find(token)
-        while at >= 0:
-            before = data[data.rfind(b"\n", 0, at) + 1 : at]
-            if b"{" in before and _FSTRING_OPENER.search(before):
-                return True
-            at = data.find(token, at + len(token))
-    return False
-
-
-def _has_triple_quoted_fstring(data: bytes) -> bool:
-    for match in _TRIPLE_QUOTES.finditer(data):
-        start = match.start()
-        prefix = data[max(0, start - 2) : start]
-        if prefix[-1:] in (b"f", b"F") or (prefix[-1:] in (b"r", b"R") and prefix[:1] in (b"f", b"F")):
-            return True
-    return False
 
 
 # libcst's native parser (used by --fix on files with findings) recurses once per operand of an
@@ -509,20 +477,30 @@ def _refuse_native_parser_crashers(text: str) -> None:
         stack.extend((child, depth) for child in ast.iter_child_nodes(node))
 
 
-def _merge_pins(pins: dict[str, str], item: _FileWork, data: bytes) -> None:
-    """Versions pinned anywhere in the tree; the newest pin of a package wins (the cautious
-    reading for version drift). Pins are advisory: a file that cannot be read for them is
+def _pins(item: _FileWork, data: bytes) -> dict[str, str]:
+    """The versions one file pins. Pins are advisory: a file that cannot be read for them is
     skipped without a diagnostic."""
+    if item.kind not in ("requirements", "pyproject") and b"pip" not in data:
+        return {}
     from ecolint.extract.stack import read_pins
-    from ecolint.resolve import parse_version
 
     try:
-        found = read_pins(item.display, decode(item.path, data, item.kind))
+        return read_pins(item.display, decode(item.path, data, item.kind))
     except Exception:  # noqa: BLE001 - see above
-        return
-    for package, version in found.items():
-        if package not in pins or parse_version(version) > parse_version(pins[package]):
-            pins[package] = version
+        return {}
+
+
+def _merged_pins(outcomes: list[_Outcome]) -> dict[str, str]:
+    """Versions pinned anywhere in the tree; the newest pin of a package wins (the cautious
+    reading for version drift), whatever the order of the files."""
+    from ecolint.resolve import parse_version
+
+    pins: dict[str, str] = {}
+    for outcome in outcomes:
+        for package, version in outcome.pins.items():
+            if package not in pins or parse_version(version) > parse_version(pins[package]):
+                pins[package] = version
+    return pins
 
 
 def run(paths: list[Path], kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> RunResult:
@@ -535,14 +513,15 @@ def setups_in(path: Path, kb: Knowledge, config: Config, gpu: str | None = None)
     errors. For `ecolint explain`; runs no rule."""
     engine = Engine(kb, config, Selection(codes=[], gpu=gpu))
     result = RunResult()
-    candidates, pins = engine._prefilter(engine._work([path], result), result)
-    engine._stack = pins
+    work = engine._work([path], result)
+    outcomes = engine._analyse(work, [path])
+    engine._stack = _merged_pins(outcomes)
     found: list[tuple[Setup, Resolution]] = []
-    for candidate, outcome in zip(candidates, _extract_all(candidates, engine._root([path]), engine.cwd)):
+    for item, outcome in zip(work, outcomes):
         if outcome.error is not None:
             result.errors.append(outcome.error)
         for setup in outcome.setups:
-            found.append((setup, engine.resolution(setup, candidate.work)))
+            found.append((setup, engine.resolution(setup, item)))
     return found, sorted(result.errors)
 
 

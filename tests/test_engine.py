@@ -14,9 +14,9 @@ from ecolint import engine
 @pytest.mark.parametrize("fmt", ["json", "text"])
 def test_parallel_output_is_identical_to_serial(monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
     args = (str(FIXTURES), "--select", "ALL", "--format", fmt, "--exit-zero")
-    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 10**12)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 10**12)
     serial = run_cli(*args, cwd=REPO).output
-    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 0)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
     parallel = run_cli(*args, cwd=REPO).output
     assert serial == parallel
@@ -32,7 +32,7 @@ def test_files_without_triggers_are_not_parsed(tmp_path: Path) -> None:
 
 
 def test_a_broken_file_does_not_hide_the_others(tmp_path: Path) -> None:
-    (tmp_path / "a_broken.py").write_text("from_pretrained(\n")
+    (tmp_path / "a_broken.py").write_text("model = AutoModel.from_pretrained(\n")
     (tmp_path / "b_serve.sh").write_text("vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n")
     document = run_cli(str(tmp_path), "--format", "json").json()
     assert [e["code"] for e in document["errors"]] == ["ECO001"]

@@ -302,6 +302,15 @@ PY_SNIPPETS = [
     'label = f"{{AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True)}}"',
     "s = 'LLM(model=x)'  # pipeline(",
     "@app.post('/generate')\ndef handler(req):\n    m = AutoModelForCausalLM.from_pretrained({model})\n    return m.generate(req)",
+    # the shapes the call-site prefilter reads: spacing, chaining, receivers it skips, f-strings
+    "model = AutoModelForCausalLM .from_pretrained ({model}, load_in_8bit=True{kw})",
+    "model = (AutoModelForCausalLM\n    # which class\n    .from_pretrained)({model}, load_in_4bit=True{kw})",
+    "tok = AutoTokenizer.from_pretrained({model})", "base = super().from_pretrained({model}, load_in_8bit=True)",
+    "model = [AutoModelForCausalLM][0].from_pretrained({model}, load_in_8bit=True{kw})",
+    'label = f"{{x!r}} {{AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True)}}"',
+    "label = f'''\n{{AutoModelForCausalLM.from_pretrained({model}, load_in_4bit=True)}}\n'''",
+    'msg = f"{{\', \'.join(names)}}" + str(AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True))',
+    'msg = f"Calling {{cls.__name__}}.from_pretrained" ; llm = LLM ({model}, quantization={q}{kw})',
 ]
 
 
@@ -406,14 +415,14 @@ def assert_prefilter_keeps(text: str, kind: str) -> None:
     """The engine only hands a file to its extractor when the bytes hold a trigger token (and,
     for Python, one outside comments and strings): a file that yields a setup must pass both,
     or the prefilter would silently drop a finding."""
-    from ecolint.engine import python_code_mentions
+    from ecolint.prefilter import python_may_hold_setup
     from ecolint.extract import triggers
 
     data = text.encode("utf-8", "surrogatepass")
     tokens = triggers(kind)
     assert any(token in data for token in tokens), text
     if kind == "python":
-        assert python_code_mentions(data, tokens), text
+        assert python_may_hold_setup(data), text
 
 
 def check_launch(case: tuple[list[launch.Tok], dict[str, launch.EnvVal]], kind: str) -> None:

@@ -268,7 +268,7 @@ def test_a_worker_that_dies_is_an_eco001_for_its_file_and_the_run_goes_on(monkey
         return real_decode(path, data, kind)
 
     monkeypatch.setattr(engine, "decode", crashing_decode)
-    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 0)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(engine, "_can_fork", lambda: True)
     document = check(tmp_path)
@@ -473,19 +473,19 @@ def test_unreadable_files_in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "serve.sh").write_text(FP8_SH)
     (tmp_path / "open.sh").write_text(FP8_SH)
-    real_read, real_scandir = Path.read_bytes, os.scandir
+    real_open, real_scandir = os.open, os.scandir
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "secret.sh":
+    def open_file(path, flags, *args):  # noqa: ANN001, ANN002, ANN202
+        if Path(path).name == "secret.sh":
             raise PermissionError(13, "Permission denied")
-        return real_read(self)
+        return real_open(path, flags, *args)
 
     def scandir(path):  # noqa: ANN001, ANN202
         if Path(path).name == "sub":
             raise PermissionError(13, "Permission denied")
         return real_scandir(path)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(engine.os, "open", open_file)
     monkeypatch.setattr(discover.os, "scandir", scandir)
     document = check(tmp_path)
     assert errors_by_file(document) == {"secret.sh": "cannot read: Permission denied", "sub": "cannot read directory: permission denied"}

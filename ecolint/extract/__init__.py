@@ -13,6 +13,7 @@ these tokens.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -64,16 +65,8 @@ _LAUNCHERS = (
     b"llama.cpp", b"ollama", b"Modelfile", b"modelfile",
 )
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
-    "python": (
-        "ecolint.extract.python",
-        (
-            b"from_pretrained", b"BitsAndBytesConfig", b"LLM(", b"EngineArgs(", b"pipeline(", b"quantize_(",
-            b"TorchAoConfig",
-            # An imported alias is called by its new name (`from vllm import LLM as Engine`;
-            # `Engine(...)`): the import is where the file says it.
-            b"LLM as ", b"EngineArgs as ", b"pipeline as ", b"quantize_ as ",
-        ),
-    ),
+    # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).
+    "python": ("ecolint.extract.python", (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")),
     # Launch containers share one set: every launcher a container can name, plus "Modelfile"
     # for scripts that write one through a heredoc. "llama" alone would match "meta-llama" in
     # most YAML, so llama.cpp is matched by its binaries.
@@ -84,6 +77,14 @@ _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     "requirements": ("ecolint.extract.stack", (b"",)),
     "pyproject": ("ecolint.extract.stack", (b"",)),
 }
+
+
+# from_pretrained on these loads no model weights (or, for PeftModel, an adapter onto a model that
+# another call loaded): matched case-insensitively against the receiver's last name. Shared by the
+# Python extractor and the prefilter, which must agree on it.
+NOT_A_MODEL = re.compile(
+    r"tokeniz|processor|processing|config|feature_?extractor|scheduler|vocab|^peftmodel|^(self|cls)$", re.IGNORECASE
+)
 
 
 def known_kinds() -> tuple[str, ...]:

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecolint.extract import ExtractContext, ExtractError
+from ecolint.extract import NOT_A_MODEL, ExtractContext, ExtractError
 from ecolint.setups import (
     ATTN_IMPLEMENTATION,
     BATCH_SIZE,
@@ -99,11 +99,6 @@ _DTYPES = {
 _TORCH_DTYPES = frozenset({"float16", "half", "bfloat16", "float32", "float", "float64", "double"})
 _VLLM_FP8 = frozenset({"fp8", "fbgemm_fp8", "ptpc_fp8"})
 
-# from_pretrained on these loads no model weights (or, for PeftModel, an adapter onto a model that
-# another call loaded): matched case-insensitively against the receiver's last name.
-_NOT_A_MODEL = re.compile(
-    r"tokeniz|processor|processing|config|feature_?extractor|scheduler|vocab|^peftmodel|^(self|cls)$", re.IGNORECASE
-)
 # Names that say a loop item or an iterable holds several prompts at once.
 _BATCHY = re.compile(r"batch|chunk|group|shard|bucket|loader", re.IGNORECASE)
 
@@ -2159,7 +2154,7 @@ def _loads_a_model(receiver: ast.expr) -> bool:
     if isinstance(receiver, ast.Call):
         return _final_name(receiver.func) != "super"
     name = _final_name(receiver)
-    return name is None or not _NOT_A_MODEL.search(name)
+    return name is None or not NOT_A_MODEL.search(name)
 
 
 def _literal(expr: ast.expr) -> Any:

@@ -1,0 +1,257 @@
+"""The prefilter: from a file's bytes alone, whether it can hold a setup at all.
+
+Every run reads the whole tree, but only a few files can matter, and parsing the others was most
+of a run's time. Two looks, both exact in one direction — a file they drop cannot yield a setup
+(the fuzz run checks this as a property) — and both cheap:
+
+1. ``may_hold_setup_bytes``: the bytes hold one of the kind's trigger tokens (a substring test).
+2. ``python_may_hold_setup``: for Python, one of the calls a setup starts at is written in code,
+   not only in comments and strings, and — for ``X.from_pretrained(...)`` — on a receiver that
+   can be a model (the extractor skips tokenizers, configs, ``self``, ``cls`` and ``super()``).
+   In transformers 909 files hold a trigger token, 73 hold one in code, and 16 hold a call a
+   setup starts at.
+
+Whatever this cannot place for sure counts as a possible setup: code inside f-string braces,
+strings it cannot pair up, receivers it cannot name, encodings other than UTF-8.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import sys
+
+from ecolint.extract import NOT_A_MODEL, triggers
+
+_NAME = rb"A-Za-z0-9_\x80-\xff"  # the bytes of an identifier (any non-ASCII byte may be one)
+_LOADERS = frozenset({b"from_pretrained", b"LLM", b"EngineArgs", b"AsyncEngineArgs", b"pipeline", b"quantize_"})
+_LINE_SPACE = b" \t\f\v"  # blanks within a line
+
+# Comments and string literals, matched left to right, so a quote inside a comment or a # inside
+# a string never starts anything. Every alternative starts with one of three bytes, which keeps
+# the scan at C speed (an alternative for f-string prefixes would try every f and r of a file).
+_COMMENTS_AND_STRINGS = re.compile(
+    rb"#[^\r\n]*"
+    rb'|"""[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"""'
+    rb"|'''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'''"
+    rb'|"[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"'
+    rb"|'[^'\\\r\n]*(?:\\(?:\r\n|[\s\S])[^'\\\r\n]*)*'"
+)
+_STRING_AT = {
+    b'"""': re.compile(rb'"""[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"""'),
+    b"'''": re.compile(rb"'''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'''"),
+    b'"': re.compile(rb'"[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"'),
+    b"'": re.compile(rb"'[^'\\\r\n]*(?:\\(?:\r\n|[\s\S])[^'\\\r\n]*)*'"),
+}
+
+# What follows a loader's name where it is called — spaces, line continuations and closing
+# parentheses may stand before the parenthesis: `(LLM)(...)` — or imported under another name
+# (`from vllm import LLM as Engine`, then `Engine(...)`).
+_CALLED_OR_ALIASED = re.compile(rb"(?:[\s\\)]|#[^\r\n]*)*\(|(?:[\s\\]|#[^\r\n]*)+as(?![" + _NAME + rb"])")
+_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(0x80, 0x100))
+_RECEIVER_WINDOW = 256
+_TRAILING_NAME = re.compile(rb"[" + _NAME + rb"]+\Z")
+_TRAILING_SUPER_CALL = re.compile(rb"(?<![" + _NAME + rb"])super[ \t\f\v]*\([^()\r\n]*\)\Z")
+_DOCTEST_PROMPT = re.compile(rb"[ \t\f]*>>>")
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
+_UTF8_NAMES = frozenset({b"utf-8", b"utf8", b"utf-8-sig", b"ascii", b"us-ascii", b"latin-1", b"latin1", b"iso-8859-1"})
+
+# Inside an f-string: braces, quotes, escapes, line ends and comments (Python 3.12 allows them in
+# a replacement field) are what change where the code in it starts and ends.
+# A backslash never escapes a brace there: `\{x}` is a backslash and a field.
+_FSTRING_EVENT = re.compile(rb"""[{}]|\"\"\"|'''|["'#\r\n]|\\N\{[^}\r\n]*\}|\\(?:\r\n|[^{}])""")
+
+
+def may_hold_setup_bytes(kind: str, data: bytes) -> bool:
+    """The first look, for every kind: one of its trigger tokens is in the bytes."""
+    return any(token in data for token in triggers(kind))
+
+
+def python_may_hold_setup(data: bytes) -> bool:
+    """The second look, for Python: a call a setup starts at is written in code, or may be
+    (in an f-string's braces, or in a file whose strings this scan cannot pair up).
+
+    First the raw bytes: a loader's name shaped like a call, outside doctest lines. Most files
+    with a trigger token have none (a tokenizer's from_pretrained, a definition, prose about
+    vLLM) and stop there. Only the rest pay for the comment-and-string scan.
+    """
+    sites = [at for at in _occurrences(data) if _is_call_site(data, at) and not _on_doctest_line(data, at)]
+    if not sites:
+        return False
+    if not _decodes_as_utf8_family(data):
+        return True  # a multi-byte encoding may hide a quote or backslash inside a character
+    code = _COMMENTS_AND_STRINGS.sub(b"", data)
+    if any(_is_call_site(code, at) for at in _occurrences(code)):
+        return True
+    return _fstring_may_hold_call(data, sites)
+
+
+def _occurrences(data: bytes) -> list[int]:
+    """Where a loader's name starts, in order (EngineArgs inside AsyncEngineArgs included)."""
+    found = []
+    for token in triggers("python"):
+        at = data.find(token)
+        while at >= 0:
+            found.append(at)
+            at = data.find(token, at + 1)
+    return sorted(found)
+
+
+def _is_call_site(text: bytes, at: int) -> bool:
+    """Whether the loader's name at `at` is shaped like a call a setup starts at. Works on raw
+    bytes and on code with comments and strings removed: comments between the parts are
+    skipped, and where a line break stands between a receiver and `.from_pretrained`, the
+    receiver is not looked at (a comment may end the line before)."""
+    start, end = at, at
+    while start > 0 and text[start - 1] in _NAME_BYTES:
+        start -= 1
+    while end < len(text) and text[end] in _NAME_BYTES:
+        end += 1
+    name = text[start:end]
+    if name not in _LOADERS or not _CALLED_OR_ALIASED.match(text, end):
+        return False
+    if name != b"from_pretrained":
+        return True
+    head = text[max(0, start - _RECEIVER_WINDOW) : start].rstrip(_LINE_SPACE)
+    if not head or head[-1:] in b"\r\n":
+        return True
+    return head.endswith(b".") and _receiver_may_be_a_model(head[:-1], start - _RECEIVER_WINDOW > 0)
+
+
+def _on_doctest_line(data: bytes, at: int) -> bool:
+    """A `>>>` line is never code (Python has no `>>>` operator) nor inside an f-string's braces:
+    a docstring example."""
+    return _DOCTEST_PROMPT.match(data, data.rfind(b"\n", 0, at) + 1) is not None
+
+
+def _receiver_may_be_a_model(head: bytes, truncated: bool) -> bool:
+    """Whether what ends `head` (the text before `.from_pretrained(`) may be a model class, as
+    the extractor's ``_loads_a_model`` decides: not a name like a tokenizer's or a config's, not
+    self/cls, and not super(). What cannot be named from here (a subscript, a call, a name that
+    may begin before the window, a non-ASCII name, which Python normalises) counts as a model."""
+    head = head.rstrip(_LINE_SPACE)
+    if not head or head[-1:] in b"\r\n":
+        return True
+    name = _TRAILING_NAME.search(head)
+    if name is not None:
+        if truncated and name.start() == 0:
+            return True
+        word = name.group()
+        return not word.isascii() or word[:1].isdigit() or not NOT_A_MODEL.search(word.decode("ascii"))
+    return _TRAILING_SUPER_CALL.search(head) is None
+
+
+def _decodes_as_utf8_family(data: bytes) -> bool:
+    """False when a PEP 263 cookie on the first two lines names another encoding."""
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    cookie = _CODING.search(data[: second if second >= 0 else len(data)])
+    return cookie is None or cookie.group(1).lower().replace(b"_", b"-") in _UTF8_NAMES
+
+
+# -- f-strings ------------------------------------------------------------------------------
+
+
+def _fstring_may_hold_call(data: bytes, tokens: list[int]) -> bool:
+    """Whether one of the call-shaped loader names at `tokens` (sorted) stands inside an
+    f-string's braces, which hold code the comment-and-string scan removed with the string. Each
+    f-string that may reach one is followed from its opening quote; where it cannot be followed
+    for sure, any later one counts."""
+    if not tokens:
+        return False
+    for quote_at in _fstrings_that_may_reach(data, tokens):
+        verdict = _field_holds_token(data, quote_at, tokens)
+        if verdict is None:
+            return bisect.bisect_right(tokens, quote_at) < len(tokens)
+        if verdict:
+            return True
+    return False
+
+
+def _fstrings_that_may_reach(data: bytes, tokens: list[int]) -> list[int]:
+    """The opening quotes of the f-strings that may contain a loader's name: those on the line
+    before one, the triple-quoted ones, and the single-quoted ones that may go on past their line
+    — with a backslash at its end, or (Python 3.12 and later, where a replacement field may span
+    lines) any of them. Looking only there keeps this to a few short searches per file."""
+    lowered = data.lower()
+    found: set[int] = set()
+    for at in tokens:
+        line_start = data.rfind(b"\n", 0, at) + 1
+        found.update(_openers(lowered, _SINGLE_OPENERS, line_start, at))
+    found.update(_openers(lowered, _TRIPLE_OPENERS, 0, tokens[-1]))
+    if sys.version_info >= (3, 12):
+        found.update(_openers(lowered, _SINGLE_OPENERS, 0, tokens[-1]))
+    else:
+        for continued in (b"\\\n", b"\\\r"):
+            at = data.find(continued, 0, tokens[-1])
+            while at >= 0:
+                found.update(_openers(lowered, _SINGLE_OPENERS, data.rfind(b"\n", 0, at) + 1, at))
+                at = data.find(continued, at + 1, tokens[-1])
+    return sorted(found)
+
+
+_SINGLE_OPENERS = (b'f"', b"f'", b'fr"', b"fr'")
+_TRIPLE_OPENERS = (b'f"""', b"f'''", b'fr"""', b"fr'''")
+
+
+def _openers(lowered: bytes, prefixes: tuple[bytes, ...], start: int, end: int) -> list[int]:
+    """Opening quotes of f-strings in lowered[start:end] (and of look-alikes in comments and
+    strings, which only cost a closer look)."""
+    found = []
+    for prefix in prefixes:
+        at = lowered.find(prefix, start, end)
+        while at >= 0:
+            before = lowered[at - 1] if at else 0
+            if before == ord("r"):
+                before = lowered[at - 2] if at > 1 else 0
+            if before not in _NAME_BYTES:
+                found.append(at + (2 if prefix[1:2] == b"r" else 1))
+            at = lowered.find(prefix, at + 1, end)
+    return found
+
+
+def _field_holds_token(data: bytes, quote_at: int, tokens: list[int]) -> bool | None:
+    """Follow one f-string: True when a loader's name is inside a replacement field, False when
+    the string ends without one, None when it cannot be followed for sure."""
+    quote = data[quote_at : quote_at + 3]
+    if quote not in (b'"""', b"'''"):
+        quote = quote[:1]
+    raw = data[quote_at - 1 : quote_at].lower() == b"r" or data[quote_at - 2 : quote_at - 1].lower() == b"r"
+    pos = quote_at + len(quote)
+    depth = 0
+    field_start = 0
+    while True:
+        event = _FSTRING_EVENT.search(data, pos)
+        if event is None:
+            return None
+        text, pos = event.group(), event.end()
+        if depth == 0:
+            if text == b"{":
+                if data[pos : pos + 1] == b"{":
+                    pos += 1  # `{{` is a literal brace
+                    continue
+                depth, field_start = 1, event.start()
+            elif text.startswith(b"\\N{") and raw:
+                depth, field_start, pos = 1, event.start() + 2, event.start() + 3  # a field in a raw f-string
+            elif text[:1] == quote[:1] and (len(quote) == 1 or text == quote):
+                return False  # the string ends
+            elif text in (b"\r", b"\n") and len(quote) == 1:
+                return False  # an unterminated string: a syntax error, no setup
+            continue
+        if text == b"{":
+            depth += 1
+        elif text == b"}":
+            depth -= 1
+            if depth == 0 and _any_between(tokens, field_start, event.end()):
+                return True
+        elif text[:1] in (b'"', b"'"):
+            nested = _STRING_AT[text].match(data, event.start())
+            if nested is None or quote in nested.group()[len(text) : -len(text)] or text == quote or (len(quote) == 1 and text[:1] == quote):
+                return None  # a string the scan would pair differently (Python 3.12 nesting)
+            pos = nested.end()
+        elif text == b"#":
+            return None  # a comment in a field (Python 3.12) may hide a brace or a quote
+
+
+def _any_between(tokens: list[int], start: int, end: int) -> bool:
+    return bisect.bisect_right(tokens, start) < bisect.bisect_left(tokens, end)
