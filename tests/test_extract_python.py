@@ -1338,12 +1338,13 @@ def test_vllm_bitsandbytes_on_an_8bit_checkpoint_is_int8_without_exposed_thresho
     assert setup.get(LLM_INT8_THRESHOLD) == 6.0
 
 
-def test_files_whose_triggers_are_only_in_text_are_not_parsed_with_libcst(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The extractor no longer uses libcst; the full read it stands for is the index pass.
-    def fail() -> None:
-        raise AssertionError("the index pass should not be reached")
+def test_files_whose_triggers_are_only_in_text_build_no_setups(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The engine's prefilter never hands such a file over; read directly, the extractor stops
+    # after the index pass, before building anything.
+    def fail(*args: object) -> None:
+        raise AssertionError("the extraction pass should not be reached")
 
-    monkeypatch.setattr(python_extractor, "_Indexer", fail)
+    monkeypatch.setattr(python_extractor, "_Extraction", fail)
     source = '"""Call AutoModel.from_pretrained(...) and pipeline(...) like this."""\n# LLM(model="x")\nprint("quantize_(m)")\n'
     assert setups(source) == []
 

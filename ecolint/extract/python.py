@@ -26,11 +26,10 @@ concrete tree; nothing here imports it.
 
 One parse, three walks:
 
-1. ``_parse_checked`` parses with ``ast.parse`` (syntax errors keep CPython's message and line),
-   refuses absurdly nested trees and says whether any call a setup starts at exists at all — a
-   file whose trigger tokens are only in strings or comments stops here.
-2. ``_Indexer`` walks the tree once, in source order, and records scopes, bindings, loops,
-   enclosing ``if`` tests and every call with that context.
+1. ``_parse`` parses with ``ast.parse`` (syntax errors keep CPython's message and line).
+2. ``_Indexer`` walks the tree once, in source order, refuses absurdly nested trees, and records
+   scopes, bindings, loops, enclosing ``if`` tests and every call with that context. A file
+   where no call a setup starts at is made stops here.
 3. ``_Extraction`` builds setups from the index.
 
 Locations are 1-based character columns. ``ast`` gives UTF-8 byte columns and leaves redundant
@@ -144,38 +143,15 @@ _Statements = list  # a block: a function's or a loop's body, as ast holds it (l
 
 def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
     """Setups of one Python file. Raises ExtractError when the file does not parse."""
-    tree = _parse_checked(text)
-    if tree is None:
-        return []
+    tree = _parse(text)
     try:
         indexer = _Indexer()
         indexer.visit_module(tree)
+        if not indexer.calls_a_loader():
+            return []  # the trigger tokens were in names that load nothing
         return _Extraction(path, _Source(text), indexer, context).run()
     except RecursionError:
         raise ExtractError("too deeply nested to parse", 1) from None
-
-
-def _parse_checked(text: str) -> ast.Module | None:
-    """Parse, refuse absurd nesting, and say whether any loading call exists (None: none does).
-
-    The same walk that measures the depth finds the calls a setup starts at, so a file whose
-    trigger tokens are only in strings, comments or other names is never indexed at all.
-    """
-    tree = _parse(text)
-    called: set[str] = set()
-    loaders = set(_LOADER_CALLS)
-    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > _MAX_NESTING:
-            raise ExtractError("too deeply nested to parse", getattr(node, "lineno", 1))
-        if isinstance(node, ast.Call):
-            func = node.func
-            called.add(func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else "")
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            loaders.update(a.asname for a in node.names if a.asname and a.name.rsplit(".", 1)[-1] in _LOADER_CALLS)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return tree if called & loaders else None
 
 
 def _parse(text: str) -> ast.Module:
@@ -464,7 +440,26 @@ def _children(node: ast.AST) -> Iterator[ast.AST]:
     elif isinstance(node, ast.arguments):
         yield from _argument_parts(node)
     else:
-        yield from ast.iter_child_nodes(node)
+        for name in _child_fields(type(node)):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                yield from (item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                yield value
+
+
+_SOURCE_ORDER = (ast.Call, ast.Dict, ast.IfExp, ast.arguments)
+# Fields that hold no node worth a visit: load/store contexts and operators (a node each, on
+# every name and operation of a file), and names and values, which are plain strings and numbers.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "value_type", "type_comment", "kind", "name", "names", "asname", "module", "level", "arg", "attr", "conversion", "lineno", "is_async", "tag"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(cls)
+    if fields is None:
+        fields = _CHILD_FIELDS[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS)  # type: ignore[attr-defined]
+    return fields
 
 
 def _argument_parts(args: ast.arguments) -> Iterator[ast.expr]:
@@ -482,6 +477,10 @@ def _argument_parts(args: ast.arguments) -> Iterator[ast.expr]:
             yield default
 
 
+def _nothing(node: ast.AST) -> None:
+    return None
+
+
 class _Indexer:
     """Walks the module once, in source order; loops and if-guards are reset at each function
     boundary."""
@@ -497,7 +496,10 @@ class _Indexer:
         self.classes: dict[str, _Class] = {}
         self.qualified: dict[str, str] = {}  # local name → dotted import path
         self.attr_bindings: dict[str, list[_Binding]] = {}  # app.state.model = … (not self.x)
+        self.depth = 0
         self._visitors: dict[type, Callable[[Any], None]] = {
+            ast.Name: _nothing,  # leaves: nothing below them is indexed
+            ast.Constant: _nothing,
             ast.FunctionDef: self._function,
             ast.AsyncFunctionDef: self._function,
             ast.ClassDef: self._class,
@@ -525,16 +527,37 @@ class _Indexer:
     def visit_module(self, tree: ast.Module) -> None:
         self._visit_all(tree.body)
 
+    def calls_a_loader(self) -> bool:
+        """Whether any call is made to a name a setup starts at (or an import alias of one)."""
+        loaders = set(_LOADER_CALLS)
+        loaders.update(local for local, target in self.qualified.items() if target.rsplit(".", 1)[-1] in _LOADER_CALLS)
+        return any(_final_name(site.node.func) in loaders for site in self.calls)
+
     def visit(self, node: ast.AST) -> None:
+        # The index and the value walks recurse once per level: refuse what real code never is.
+        self.depth += 1
+        if self.depth > _MAX_NESTING:
+            raise ExtractError("too deeply nested to parse", getattr(node, "lineno", 1))
         visitor = self._visitors.get(type(node))
         if visitor is not None:
             visitor(node)
         else:
             self._visit_children(node)
+        self.depth -= 1
 
     def _visit_children(self, node: ast.AST) -> None:
-        for child in _children(node):
-            self.visit(child)
+        if isinstance(node, _SOURCE_ORDER):
+            for child in _children(node):
+                self.visit(child)
+            return
+        for name in _child_fields(type(node)):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        self.visit(item)
+            elif isinstance(value, ast.AST):
+                self.visit(value)
 
     def _visit_all(self, nodes: Iterable[ast.AST]) -> None:
         for node in nodes:
