@@ -81,12 +81,22 @@ class Knowledge:
 
     @functools.cached_property
     def _evidence(self) -> dict[str, Any]:
-        return _load_evidence(self._base, self.rules)
+        """What resolving a setup needs (GPUs, architectures, model sizes, the window): every
+        top-level block of evidence.yaml but the measured rows."""
+        return _load_tables(_parsed(_evidence_parts(self._base)[0]))
+
+    @functools.cached_property
+    def _rows(self) -> dict[str, Any]:
+        """The measured rows, read and checked against the rules on first use: a run whose
+        setups raise no finding never parses them (most of the file)."""
+        head, rows = _evidence_parts(self._base)
+        entries = _parsed(rows).get("rows") if rows else _parsed(head).get("rows")
+        return _load_rows(entries or [], self._evidence, self.rules)
 
     architectures = property(lambda self: self._evidence["architectures"])
     gpus = property(lambda self: self._evidence["gpus"])
     models = property(lambda self: self._evidence["models"])
-    rows = property(lambda self: self._evidence["rows"])
+    rows = property(lambda self: self._rows)
     request_energy = property(lambda self: self._evidence["request_energy"])
     headlines = property(lambda self: self._evidence["headlines"])
 
@@ -246,22 +256,41 @@ def load_all(directory: str | None = None) -> Knowledge:
     return kb
 
 
-def _load_evidence(base: Path, rules: dict[str, RuleSpec]) -> dict[str, Any]:
-    evidence = _yaml(base / "evidence.yaml")
+@functools.lru_cache(maxsize=4)
+def _evidence_parts(base: Path) -> tuple[str, str]:
+    """evidence.yaml's text as (every top-level block but `rows`, the `rows` block), so that
+    each is parsed only when asked for. The split is at the top-level `rows:` line, which no
+    other block can hold (nested keys are indented)."""
+    text = (base / "evidence.yaml").read_text(encoding="utf-8")
+    match = re.search(r"^rows:", text, re.MULTILINE)
+    if match is None:
+        return text, ""
+    return text[: match.start()], text[match.start() :]
+
+
+def _parsed(text: str) -> dict[str, Any]:
+    value = yaml.load(text, Loader=_LOADER) if text else None  # noqa: S506 - a safe loader
+    return value if isinstance(value, dict) else {}
+
+
+def _load_rows(entries: list[Any], tables: dict[str, Any], rules: dict[str, RuleSpec]) -> dict[str, Any]:
     rows = {}
-    for row in evidence.get("rows", []):
+    for row in entries:
         if row["id"] in rows:
             raise KnowledgeError(f"evidence.yaml: duplicate row id {row['id']}")
         rows[row["id"]] = row
     for spec in rules.values():
-        unknown = [rid for rid in spec.evidence if rid not in rows and not _is_request_row(evidence, rid)]
+        unknown = [rid for rid in spec.evidence if rid not in rows and not _is_request_row(tables, rid)]
         if unknown:
             raise KnowledgeError(f"{spec.code}: evidence ids not in evidence.yaml: {unknown}")
+    return rows
+
+
+def _load_tables(evidence: dict[str, Any]) -> dict[str, Any]:
     return {
         "architectures": _load_architectures(_require(evidence, "architectures", "evidence.yaml")),
         "gpus": _load_gpus(_require(evidence, "gpus", "evidence.yaml")),
         "models": [(re.compile(m["match"], re.IGNORECASE), m) for m in evidence.get("models", [])],
-        "rows": rows,
         "request_energy": list(evidence.get("request_energy", [])),
         "headlines": dict(evidence.get("headlines", {})),
         "dataset": dict(evidence.get("dataset", {})),
