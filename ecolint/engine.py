@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+import itertools
 import os
 import re
 import tokenize
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from ecolint import discover
 from ecolint.checks import CheckContext, run_checks
@@ -135,8 +136,12 @@ class Engine:
     # -- discover -------------------------------------------------------------------------
 
     def _work(self, paths: list[Path], result: RunResult) -> list[_FileWork]:
+        return sorted(self._walked(paths, result), key=lambda w: w.display)
+
+    def _walked(self, paths: list[Path], result: RunResult) -> Iterator[_FileWork]:
+        """The files to read with their kinds, in the walk's order; what cannot be walked is
+        recorded in the result."""
         excludes = self.config.exclude + self.config.extend_exclude
-        work = []
         walked = discover.walk(
             paths,
             excludes,
@@ -155,17 +160,19 @@ class Engine:
                 kind = discover.classify(path, _head(path))
             if kind is None:
                 continue
-            work.append(_FileWork(path, display, kind, explicit))
-        return sorted(work, key=lambda w: w.display)
+            yield _FileWork(path, display, kind, explicit)
 
     # -- the flow -------------------------------------------------------------------------
 
     def run(self, paths: list[Path]) -> RunResult:
         result = RunResult()
         _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
-        work = self._work(paths, result)
+        # Files are analysed while the walk goes on; the order of the output comes from the
+        # sort below, never from which worker finished first.
+        analysed = sorted(self._analyse(self._walked(paths, result), paths), key=lambda pair: pair[0].display)
+        work = [item for item, _ in analysed]
+        outcomes = [outcome for _, outcome in analysed]
         result.files_seen = len(work)
-        outcomes = self._analyse(work, paths)
         self._stack = _merged_pins(outcomes)
         findings: list[Finding] = []
         for item, outcome in zip(work, outcomes):
@@ -190,8 +197,8 @@ class Engine:
         first = paths[0].resolve() if paths else self.cwd
         return first if first.is_dir() else first.parent
 
-    def _analyse(self, work: list[_FileWork], paths: list[Path]) -> list[_Outcome]:
-        """Read, prefilter and extract every file: one outcome per work item, in order."""
+    def _analyse(self, work: Iterable[_FileWork], paths: list[Path]) -> list[tuple[_FileWork, _Outcome]]:
+        """Read, prefilter and extract every file: (file, outcome) pairs, in no set order."""
         global _WORKER_CONTEXT, _MAX_FILE_SIZE
         _WORKER_CONTEXT = ExtractContext(root=self._root(paths), read_text=_read_text, cwd=self.cwd)
         _MAX_FILE_SIZE = self.config.max_file_size
@@ -268,53 +275,64 @@ class _Outcome:
 # Below this many files, starting a second process costs more than it saves: the pre-commit
 # case (a handful of files) stays in one process, a repository's tree uses every core.
 PARALLEL_MIN_FILES = 64
+_CHUNK_FILES = 48  # files per task: small enough to balance the load, large enough to be cheap
 _WORKER_CONTEXT: ExtractContext | None = None
 _MAX_FILE_SIZE = 0
-_WORK: list[_FileWork] = []
 
 
-def _analyse_all(work: list[_FileWork]) -> list[_Outcome]:
-    """Analyse every file, on all cores when there are enough files. The order of the outcomes
-    is the order of the work either way, so output is identical."""
+def _analyse_all(work: Iterable[_FileWork]) -> list[tuple[_FileWork, _Outcome]]:
+    """Analyse every file, on all cores once the walk has found enough files: the workers start
+    on the first files while the walk finds the rest."""
+    pending = iter(work)
+    first = list(itertools.islice(pending, PARALLEL_MIN_FILES))
     workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(work) < PARALLEL_MIN_FILES or not _can_fork():
-        return [_analyse_one(item) for item in work]
-    if any(item.kind == "python" for item in work):
+    if workers < 2 or len(first) < PARALLEL_MIN_FILES or not _can_fork():
+        return [(item, _analyse_one(item)) for item in itertools.chain(first, pending)]
+    if any(item.kind == "python" for item in first):
         load_extractor("python")  # imported once before forking, not once per worker
-    return _analyse_parallel(work, workers)
+    return _analyse_parallel(itertools.chain(first, pending), workers)
 
 
-def _analyse_parallel(work: list[_FileWork], workers: int) -> list[_Outcome]:
-    """Chunks of files on worker processes. A worker that dies (a native parser that crashes
-    on some input takes its process with it) breaks the pool instead of hanging it; the files
-    whose results were lost are then analysed again one process each, so the one that crashes
-    is named in an ECO001 and every other file still gets its result."""
+def _analyse_parallel(work: Iterable[_FileWork], workers: int) -> list[tuple[_FileWork, _Outcome]]:
+    """Chunks of files on worker processes, sent as the walk yields them. A worker that dies (a
+    native parser that crashes on some input takes its process with it) breaks the pool instead
+    of hanging it; the files whose results were lost are then analysed again one process each,
+    so the one that crashes is named in an ECO001 and every other file still gets its result."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    global _WORK
-    size = max(1, len(work) // (workers * 8))
-    ranges = [(i, min(i + size, len(work))) for i in range(0, len(work), size)]
-    outcomes: list[_Outcome] = []
-    # The workers are forked after this assignment and inherit the work list: only index ranges
-    # go down the pipe. Each worker reads its own files.
-    _WORK = work
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_analyse_range, start, stop) for start, stop in ranges]
-            for (start, stop), future in zip(ranges, futures):
-                try:
-                    outcomes.extend(future.result())
-                except BrokenProcessPool:
-                    outcomes.extend(_analyse_isolated(item) for item in work[start:stop])
-    finally:
-        _WORK = []
-    return outcomes
+    analysed: list[tuple[_FileWork, _Outcome]] = []
+    tasks = []
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        for chunk in _chunks(work, _CHUNK_FILES):
+            try:
+                tasks.append((chunk, pool.submit(_analyse_chunk, chunk)))
+            except BrokenProcessPool:
+                tasks.append((chunk, None))
+        for chunk, future in tasks:
+            try:
+                if future is None:
+                    raise BrokenProcessPool
+                analysed.extend(zip(chunk, future.result()))
+            except BrokenProcessPool:
+                analysed.extend((item, _analyse_isolated(item)) for item in chunk)
+    return analysed
 
 
-def _analyse_range(start: int, stop: int) -> list[_Outcome]:
-    return [_analyse_one(item) for item in _WORK[start:stop]]
+def _chunks(items: Iterable[_FileWork], size: int) -> Iterator[list[_FileWork]]:
+    chunk: list[_FileWork] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _analyse_chunk(chunk: list[_FileWork]) -> list[_Outcome]:
+    return [_analyse_one(item) for item in chunk]
 
 
 def _analyse_isolated(item: _FileWork) -> _Outcome:
@@ -360,7 +378,7 @@ def _analyse_one(item: _FileWork) -> _Outcome:
         if data is None or b"\0" in data[:BINARY_SNIFF]:
             return _Outcome(error=error, parsed=False)  # unreadable, too large, or binary with a source-like name
         pins = _pins(item, data) if item.kind in STACK_KINDS else {}
-        if item.kind in ("requirements", "pyproject") or not may_hold_setup_bytes(item.kind, data):
+        if item.kind in ("requirements", "pyproject") or (item.kind != "python" and not may_hold_setup_bytes(item.kind, data)):
             return _Outcome(parsed=False, pins=pins)
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
         return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
@@ -513,11 +531,10 @@ def setups_in(path: Path, kb: Knowledge, config: Config, gpu: str | None = None)
     errors. For `ecolint explain`; runs no rule."""
     engine = Engine(kb, config, Selection(codes=[], gpu=gpu))
     result = RunResult()
-    work = engine._work([path], result)
-    outcomes = engine._analyse(work, [path])
-    engine._stack = _merged_pins(outcomes)
+    analysed = sorted(engine._analyse(engine._walked([path], result), [path]), key=lambda pair: pair[0].display)
+    engine._stack = _merged_pins([outcome for _, outcome in analysed])
     found: list[tuple[Setup, Resolution]] = []
-    for item, outcome in zip(work, outcomes):
+    for item, outcome in analysed:
         if outcome.error is not None:
             result.errors.append(outcome.error)
         for setup in outcome.setups:

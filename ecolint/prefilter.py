@@ -50,7 +50,6 @@ _STRING_AT = {
 _CALLED_OR_ALIASED = re.compile(rb"(?:[\s\\)]|#[^\r\n]*)*\(|(?:[\s\\]|#[^\r\n]*)+as(?![" + _NAME + rb"])")
 _NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(0x80, 0x100))
 _RECEIVER_WINDOW = 256
-_TRAILING_NAME = re.compile(rb"[" + _NAME + rb"]+\Z")
 _TRAILING_SUPER_CALL = re.compile(rb"(?<![" + _NAME + rb"])super[ \t\f\v]*\([^()\r\n]*\)\Z")
 _DOCTEST_PROMPT = re.compile(rb"[ \t\f]*>>>")
 _CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
@@ -63,7 +62,8 @@ _FSTRING_EVENT = re.compile(rb"""[{}]|\"\"\"|'''|["'#\r\n]|\\N\{[^}\r\n]*\}|\\(?
 
 
 def may_hold_setup_bytes(kind: str, data: bytes) -> bool:
-    """The first look, for every kind: one of its trigger tokens is in the bytes."""
+    """The first look, for every kind: one of its trigger tokens is in the bytes. (For Python,
+    ``python_may_hold_setup`` starts with the same look, where each token is found.)"""
     return any(token in data for token in triggers(kind))
 
 
@@ -132,13 +132,18 @@ def _receiver_may_be_a_model(head: bytes, truncated: bool) -> bool:
     head = head.rstrip(_LINE_SPACE)
     if not head or head[-1:] in b"\r\n":
         return True
-    name = _TRAILING_NAME.search(head)
-    if name is not None:
-        if truncated and name.start() == 0:
+    end = start = len(head)
+    while start > 0 and head[start - 1] in _NAME_BYTES:
+        start -= 1
+    if start < end:
+        if truncated and start == 0:
             return True
-        word = name.group()
+        word = head[start:end]
         return not word.isascii() or word[:1].isdigit() or not NOT_A_MODEL.search(word.decode("ascii"))
-    return _TRAILING_SUPER_CALL.search(head) is None
+    if not head.endswith(b")"):
+        return True
+    at = head.rfind(b"super")
+    return at < 0 or _TRAILING_SUPER_CALL.search(head, max(0, at - 1)) is None
 
 
 def _decodes_as_utf8_family(data: bytes) -> bool:
