@@ -93,10 +93,10 @@ def _resolved(path: str) -> str:
     directory: resolving every file walks every component of its path with a system call each,
     which on a large tree costs more than reading the files. A file that is itself a symlink is
     resolved whole."""
-    name = os.path.basename(path)
+    directory, name = os.path.split(path)
     try:
         if name and name not in (".", "..") and not os.path.islink(path):
-            return os.path.join(_resolved_dir(os.path.dirname(os.path.abspath(path))), name)
+            return os.path.join(_resolved_dir(directory), name)
     except OSError:
         pass
     return os.path.realpath(path)
@@ -104,7 +104,7 @@ def _resolved(path: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _resolved_dir(directory: str) -> str:
-    return os.path.realpath(directory)
+    return os.path.realpath(directory or os.curdir)
 
 
 def decode(path: Path, data: bytes, kind: str) -> str:
@@ -314,7 +314,7 @@ def _analyse_parallel(work: Iterable[_FileWork], workers: int) -> list[tuple[_Fi
             try:
                 if future is None:
                     raise BrokenProcessPool
-                analysed.extend(zip(chunk, future.result()))
+                analysed.extend((item, outcome or _Outcome(parsed=False)) for item, outcome in zip(chunk, future.result()))
             except BrokenProcessPool:
                 analysed.extend((item, _analyse_isolated(item)) for item in chunk)
     return analysed
@@ -331,8 +331,11 @@ def _chunks(items: Iterable[_FileWork], size: int) -> Iterator[list[_FileWork]]:
         yield chunk
 
 
-def _analyse_chunk(chunk: list[_FileWork]) -> list[_Outcome]:
-    return [_analyse_one(item) for item in chunk]
+_NOTHING = _Outcome(parsed=False)  # most files of a tree: not pickled back one by one
+
+
+def _analyse_chunk(chunk: list[_FileWork]) -> list[_Outcome | None]:
+    return [None if outcome == _NOTHING else outcome for outcome in map(_analyse_one, chunk)]
 
 
 def _analyse_isolated(item: _FileWork) -> _Outcome:
