@@ -8,8 +8,10 @@ bug to report) — the other files are still analysed.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
+import gc
 import itertools
 import os
 import re
@@ -96,7 +98,8 @@ def _resolved(path: str) -> str:
     directory, name = os.path.split(path)
     try:
         if name and name not in (".", "..") and not os.path.islink(path):
-            return os.path.join(_resolved_dir(directory), name)
+            # keyed by the absolute directory: a relative one means another place after a chdir
+            return os.path.join(_resolved_dir(directory if os.path.isabs(directory) else os.path.abspath(directory)), name)
     except OSError:
         pass
     return os.path.realpath(path)
@@ -104,7 +107,7 @@ def _resolved(path: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _resolved_dir(directory: str) -> str:
-    return os.path.realpath(directory or os.curdir)
+    return os.path.realpath(directory)
 
 
 def decode(path: Path, data: bytes, kind: str) -> str:
@@ -429,13 +432,30 @@ def _extract_one(candidate: _Candidate) -> _Outcome:
         if item.kind == "python":
             _refuse_native_parser_crashers(text)
         assert _WORKER_CONTEXT is not None
-        return _Outcome(setups=list(extractor(item.display, text, _WORKER_CONTEXT)), text=text)
+        with _no_cycle_collection():
+            return _Outcome(setups=list(extractor(item.display, text, _WORKER_CONTEXT)), text=text)
     except ExtractError as exc:
         return _Outcome(error=FileError(item.display, exc.line, exc.message))
     except (RecursionError, MemoryError):
         return _Outcome(error=FileError(item.display, 1, "too deeply nested to analyse"))
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
         return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)))
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Run without the cyclic garbage collector. A syntax tree is hundreds of thousands of new
+    objects, and each batch of them set off a collection that walks all the others again:
+    with the collector paused, ast.parse of peft's candidates takes 0.7 s instead of 1.8 s.
+    Syntax trees hold no cycles (reference counting frees them); the few the extractor makes
+    are collected once the collector runs again after the file."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def internal_error_message(exc: BaseException) -> str:
