@@ -1981,9 +1981,13 @@ class _Extraction:
         per-prompt loop calling it directly with the prompt that reaches generate()."""
         if fn is None or depth > 3:
             return None
+        callers = self._callers_of(fn)
+        if not callers:
+            return None
         params = {p.name for p in fn.params()} - {"self", "cls"}
-        fed = bool(_names_in(inputs) & self._derived(params, fn.node.body))
-        for caller in self._callers_of(fn):
+        # The def-use closure of the body is the costly part: only when something can be fed.
+        fed = bool(params) and bool(inputs) and bool(_names_in(inputs) & self._derived(params, fn.node.body))
+        for caller in callers:
             if self._in_handler(caller):
                 return "handler"
             if fed and depth == 1 and not handler_only and self._per_item(caller, _call_arguments(caller.node)):
@@ -2097,11 +2101,13 @@ class _Extraction:
         fn = site.function
         if fn is None or len(helpers) > 3:
             return None
+        callers = [caller for caller in self._callers_of(fn) if caller.function is not fn]
+        if not callers:
+            return None  # nothing calls it (a test method, an entry point): no caller to blame
         params = {p.name for p in fn.params()} - {"self", "cls"}
-        from_params = args is not None and bool(_names_in(args) & self._derived(params, fn.node.body))
-        for caller in self._callers_of(fn):
-            if caller.function is fn:
-                continue
+        # The def-use closure of the body is the costly part: only when a parameter can reach it.
+        from_params = args is not None and bool(params) and bool(_names_in(args) & self._derived(params, fn.node.body))
+        for caller in callers:
             found = self._reload(caller, _call_arguments(caller.node) if from_params else None, setup, helpers + (caller.function,))
             if found is not None:
                 return found
