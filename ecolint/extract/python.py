@@ -979,6 +979,7 @@ class _Extraction:
         self.batched: set[_Function] = set()
         self._callers: dict[_Function, list[_Site]] | None = None
         self._by_name: dict[str, list[_Function]] | None = None
+        self._methods: frozenset[str] | None = None
         self._flows: dict[int, _Flows] = {}
         self._statement_flows: dict[int, _Flows] = {}
         self._inference: dict[int, list[_Site]] | None = None
@@ -1519,6 +1520,8 @@ class _Extraction:
     def _instance_methods(self, expr: ast.Attribute, scope: _Scope) -> list[_Function]:
         """engine.answer(...) where engine = Engine(...) and Engine is a class of this module."""
         assert isinstance(expr.value, ast.Name)
+        if expr.attr not in self._method_names():
+            return []  # no class of this module has such a method: no need to look up the name
         for binding in self._definitions(expr.value.id, expr.lineno, scope)[0]:
             value = binding.value
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
@@ -1527,6 +1530,11 @@ class _Extraction:
                 if method is not None:
                     return [method]
         return []
+
+    def _method_names(self) -> frozenset[str]:
+        if self._methods is None:
+            self._methods = frozenset(name for cls in self.index.classes.values() for name in cls.methods)
+        return self._methods
 
     def _functions_named(self) -> dict[str, list[_Function]]:
         if self._by_name is None:
