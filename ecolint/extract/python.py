@@ -493,6 +493,10 @@ def _nothing(node: ast.AST) -> None:
     return None
 
 
+# Nodes with nothing below them to index: about half the nodes of a file, not worth a call each.
+_LEAVES = frozenset({ast.Name, ast.Constant})
+
+
 class _Indexer:
     """Walks the module once, in source order; loops and if-guards are reset at each function
     boundary."""
@@ -566,9 +570,9 @@ class _Indexer:
             value = getattr(node, name, None)
             if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
+                    if isinstance(item, ast.AST) and type(item) not in _LEAVES:
                         self.visit(item)
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
                 self.visit(value)
 
     def _visit_all(self, nodes: Iterable[ast.AST]) -> None:
