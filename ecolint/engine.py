@@ -278,7 +278,7 @@ class _Outcome:
 # Below this many files, starting a second process costs more than it saves: the pre-commit
 # case (a handful of files) stays in one process, a repository's tree uses every core.
 PARALLEL_MIN_FILES = 64
-_CHUNK_FILES = 48  # files per task: small enough to balance the load, large enough to be cheap
+_CHUNK_FILES = 16  # files per task: heavy files cluster (tests/), so small tasks balance the load
 _WORKER_CONTEXT: ExtractContext | None = None
 _MAX_FILE_SIZE = 0
 
