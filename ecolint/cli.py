@@ -86,6 +86,8 @@ def main() -> None:
 @click.option("--per-file-ignores", multiple=True, metavar="GLOB:CODES", help="Codes to ignore in matching files, replacing the configured table.")
 @click.option("--force-exclude/--no-force-exclude", default=None, help="Apply excludes and .gitignore to paths passed explicitly too (pre-commit).")
 @click.option("--respect-gitignore/--no-respect-gitignore", default=None, help="Skip files that .gitignore files list [default: respect].")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Keep what extraction found per file here and reuse it while files are unchanged [default: no cache].")
+@click.option("--no-cache", is_flag=True, help="Use no extraction cache, even a configured one.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Use this ecolint.toml / pyproject.toml.")
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
@@ -111,6 +113,8 @@ def check(
     per_file_ignores: tuple[str, ...],
     force_exclude: bool | None,
     respect_gitignore: bool | None,
+    cache_dir: Path | None,
+    no_cache: bool,
     config_path: Path | None,
     isolated: bool,
     exit_zero: bool,
@@ -137,6 +141,10 @@ def check(
         raise click.UsageError("--write-baseline records findings; it does not combine with --fix / --diff")
     config = load_config(None if isolated else (config_path or find_config_file(targets[0])))
     _override_config(config, exclude, extend_exclude, per_file_ignores, force_exclude, respect_gitignore)
+    if cache_dir is not None:
+        config.cache_dir = cache_dir
+    if no_cache:
+        config.cache_dir = None
     fail_on = fail_on or config.fail_on
     min_confidence = min_confidence or config.min_confidence
     kb = knowledge.load()
@@ -169,6 +177,8 @@ def check(
             return
     else:
         result = run(targets, kb, config, selection)
+    for note in result.notes:
+        click.echo(f"ecolint: {note}", err=True)
     report = _render(result, kb, codes, output_format, statistics)
     _emit(report, output)
     failed = bool(result.errors) or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)

@@ -26,6 +26,7 @@ KNOWN_KEYS = {
     "respect-gitignore",
     "fail-on",
     "min-confidence",
+    "cache-dir",
 }
 SEVERITY_ORDER = ("note", "warning", "error")  # --fail-on / fail-on: the lowest severity that fails
 OVERRIDE_KEYS = {"paths", "gpu"}
@@ -57,6 +58,7 @@ class Config:
     respect_gitignore: bool = True
     fail_on: str = "note"  # findings below this severity are shown but exit 0
     min_confidence: int = 1  # findings below this many stars are neither shown nor counted
+    cache_dir: Path | None = None  # the extraction cache's directory; None: no cache (the default)
     source: Path | None = None
 
 
@@ -129,6 +131,9 @@ def _from_table(table: dict[str, Any], path: Path) -> Config:
         if isinstance(value, bool) or value not in (1, 2, 3):
             raise ConfigError(f"{path}: 'min-confidence' must be 1, 2 or 3 (stars), got {value!r}")
         config.min_confidence = int(value)
+    cache_dir = _string(table, "cache-dir", path)
+    if cache_dir is not None:
+        config.cache_dir = path.parent / cache_dir  # relative to the configuration file
     return config
 
 

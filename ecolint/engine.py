@@ -54,6 +54,7 @@ class RunResult:
     files_parsed: int = 0
     setups: int = 0
     texts: dict[str, str] = field(default_factory=dict)  # files with findings, for fixes and context
+    notes: list[str] = field(default_factory=list)  # about the run itself (the cache), for stderr
 
 
 @dataclass
@@ -172,7 +173,7 @@ class Engine:
         _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
         # Files are analysed while the walk goes on; the order of the output comes from the
         # sort below, never from which worker finished first.
-        analysed = sorted(self._analyse(self._walked(paths, result), paths), key=lambda pair: pair[0].display)
+        analysed = sorted(self._analyse(self._walked(paths, result), paths, result), key=lambda pair: pair[0].display)
         work = [item for item, _ in analysed]
         outcomes = [outcome for _, outcome in analysed]
         result.files_seen = len(work)
@@ -200,12 +201,28 @@ class Engine:
         first = paths[0].resolve() if paths else self.cwd
         return first if first.is_dir() else first.parent
 
-    def _analyse(self, work: Iterable[_FileWork], paths: list[Path]) -> list[tuple[_FileWork, _Outcome]]:
+    def _analyse(self, work: Iterable[_FileWork], paths: list[Path], result: RunResult | None = None) -> list[tuple[_FileWork, _Outcome]]:
         """Read, prefilter and extract every file: (file, outcome) pairs, in no set order."""
-        global _WORKER_CONTEXT, _MAX_FILE_SIZE
-        _WORKER_CONTEXT = ExtractContext(root=self._root(paths), read_text=_read_text, cwd=self.cwd)
+        global _WORKER_CONTEXT, _MAX_FILE_SIZE, _CACHE
+        root = self._root(paths)
+        _WORKER_CONTEXT = ExtractContext(root=root, read_text=_read_text, cwd=self.cwd)
         _MAX_FILE_SIZE = self.config.max_file_size
-        return _analyse_all(work)
+        _CACHE = None
+        if self.config.cache_dir is not None:
+            from ecolint.cache import ExtractionCache
+
+            _CACHE = ExtractionCache(self.config.cache_dir, root, self.cwd)
+        try:
+            analysed = _analyse_all(work)
+            if _CACHE is not None:
+                try:
+                    _CACHE.save({item.display: outcome.cache_entry for item, outcome in analysed if outcome.cache_entry is not None})
+                except OSError as exc:
+                    if result is not None:
+                        result.notes.append(f"cannot write the cache in {self.config.cache_dir}: {exc.strerror or exc}")
+            return analysed
+        finally:
+            _CACHE = None
 
     def resolution(self, setup: Setup, item: _FileWork) -> Resolution:
         return resolve(
@@ -273,6 +290,7 @@ class _Outcome:
     text: str = ""
     parsed: bool = True  # False: the file was never handed to a parser
     pins: dict[str, str] = field(default_factory=dict)  # versions the file pins (stack kinds)
+    cache_entry: dict[str, Any] | None = None  # what the extraction cache keeps of a new extraction
 
 
 # Below this many files, starting a second process costs more than it saves: the pre-commit
@@ -281,6 +299,7 @@ PARALLEL_MIN_FILES = 64
 _CHUNK_FILES = 16  # files per task: heavy files cluster (tests/), so small tasks balance the load
 _WORKER_CONTEXT: ExtractContext | None = None
 _MAX_FILE_SIZE = 0
+_CACHE: Any = None  # ecolint.cache.ExtractionCache when --cache-dir is given (inherited by the workers)
 
 
 def _analyse_all(work: Iterable[_FileWork]) -> list[tuple[_FileWork, _Outcome]]:
@@ -388,9 +407,40 @@ def _analyse_one(item: _FileWork) -> _Outcome:
             return _Outcome(parsed=False, pins=pins)
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
         return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
-    outcome = _extract_one(_Candidate(item, data))
+    outcome = _extract_one(_Candidate(item, data)) if _CACHE is None else _extract_cached(_Candidate(item, data))
     outcome.pins = pins
     return outcome
+
+
+def _extract_cached(candidate: _Candidate) -> _Outcome:
+    """_extract_one through the extraction cache: an unchanged file (and unchanged files it
+    consulted) gives back what it gave last time; a new extraction leaves an entry to save."""
+    from ecolint.cache import data_digest, entry, error_from, setups_from
+
+    assert _WORKER_CONTEXT is not None
+    item = candidate.work
+    digest = data_digest(candidate.data)
+    try:
+        hit = _CACHE.lookup(item.display, digest, _WORKER_CONTEXT)
+        if hit is not None:
+            setups = setups_from(hit)
+            text = decode(item.path, candidate.data, item.kind) if setups else ""
+            return _Outcome(setups=setups, error=error_from(hit), text=text, parsed=bool(hit["parsed"]))
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failure
+        pass
+    _WORKER_CONTEXT.consulted = []
+    try:
+        outcome = _extract_one(candidate)
+    finally:
+        consulted, _WORKER_CONTEXT.consulted = _WORKER_CONTEXT.consulted, None
+    if outcome.error is None or not _depends_on_the_machine(outcome.error.message):
+        outcome.cache_entry = entry(digest, consulted or [], outcome.setups, outcome.error, outcome.parsed)
+    return outcome
+
+
+def _depends_on_the_machine(message: str) -> bool:
+    """Errors that come from this run (a crash, the recursion limit) rather than the file."""
+    return message.startswith("internal error") or message == "too deeply nested to analyse"
 
 
 def _read(item: _FileWork) -> tuple[bytes | None, FileError | None]:

@@ -12,6 +12,7 @@ these tokens.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import re
 from dataclasses import dataclass, field
@@ -36,23 +37,71 @@ class ExtractContext:
 
     ``root`` is the scan root: imports and sibling files are only looked up inside it.
     ``read_text`` reads another file of the tree (decoded), or returns None.
+
+    Extractors reach the tree only through ``read``, ``is_file``, ``list_dir`` and ``cached``
+    (a test holds them to it). While ``consulted`` is a list, each of them notes there what it
+    asked and what the answer was, so the extraction cache can tell whether a file's setups
+    still hold: they depend on its bytes and on those answers, nothing else.
     """
 
     root: Path
     read_text: Callable[[Path], str | None]
     cwd: Path | None = None  # what display paths are relative to (None: the process's cwd)
     _cache: dict = field(default_factory=dict)
+    consulted: list[tuple[str, str, object]] | None = None
 
     def source_path(self, display: str) -> Path:
         """The file behind a display path (display paths are relative to the working directory)."""
         path = Path(display)
         return path if path.is_absolute() else (self.cwd or Path.cwd()) / path
 
+    def read(self, path: Path) -> str | None:
+        """Another file's text, or None (missing, unreadable, not text)."""
+        text = self.read_text(path)
+        self._note("read", path, text_digest(text))
+        return text
+
+    def is_file(self, path: Path) -> bool:
+        found = path.is_file()
+        self._note("file", path, found)
+        return found
+
+    def list_dir(self, path: Path) -> list[str] | None:
+        """The sorted names in a directory, or None when it cannot be listed."""
+        try:
+            names = sorted(entry.name for entry in path.iterdir())
+        except OSError:
+            names = None
+        self._note("dir", path, names)
+        return names
+
     def cached(self, key: object, compute: Callable[[], object]) -> object:
-        """Memoise per run: sibling files (a ConfigMap, a .env, an imported module) are read once."""
+        """Memoise per run: sibling files (a ConfigMap, a .env, an imported module) are read once.
+        What the first computation consulted counts as consulted by every file that uses it."""
         if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
+            outer = self.consulted
+            self.consulted = None if outer is None else []
+            try:
+                value = compute()
+            finally:
+                inner, self.consulted = self.consulted, outer
+            self._cache[key] = (value, inner)
+        value, consulted = self._cache[key]
+        if self.consulted is not None:
+            # computed while nothing was noted: what it consulted is unknown
+            self.consulted.extend(consulted if consulted is not None else [("unknown", "", None)])
+        return value
+
+    def _note(self, what: str, path: Path, answer: object) -> None:
+        if self.consulted is not None:
+            self.consulted.append((what, str(path), answer))
+
+
+def text_digest(text: str | None) -> str | None:
+    """A short content hash of a text (None stays None)."""
+    if text is None:
+        return None
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]

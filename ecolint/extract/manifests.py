@@ -401,7 +401,7 @@ def _read(doc: _Doc, rel: Path) -> str | None:
         candidates.append(doc.context.root / rel)
     for candidate in candidates:
         try:
-            text = doc.context.read_text(candidate)
+            text = doc.context.read(candidate)
         except Exception:  # an odd path is the reader's problem, not a crash of ours
             text = None
         if text is not None:
@@ -537,10 +537,10 @@ def _sibling_configmaps(doc: _Doc) -> dict[str, _ConfigMap]:
         bases = [directory] if directory.is_absolute() else [directory, context.root / directory]
         names: list[str] = []
         for base in bases:
-            try:
-                names = sorted(p.name for p in base.iterdir() if p.suffix in (".yaml", ".yml"))
-            except OSError:
+            listed = context.list_dir(base)
+            if listed is None:
                 continue
+            names = [name for name in listed if Path(name).suffix in (".yaml", ".yml")]
             break
         for name in names[:200]:
             text = _read(doc, directory / name)

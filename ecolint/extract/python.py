@@ -1427,7 +1427,7 @@ class _Extraction:
         context does not carry: try the scan root, the working directory and their overlap.
         """
         if self._file_dir is None:
-            self._file_dir = _locate(Path(self.path), self.context.root).parent
+            self._file_dir = _locate(Path(self.path), self.context).parent
         return self._file_dir
 
     # -- the index's second look: argparse options and web handlers ---------------------------
@@ -2354,12 +2354,13 @@ def _argparse_dest(flags: list[str], kwargs: dict[str, _Entry], resolve: Callabl
     return chosen.lstrip("-").replace("-", "_") or None
 
 
-def _locate(path: Path, root: Path) -> Path:
+def _locate(path: Path, context: ExtractContext) -> Path:
     """The file behind a display path: absolute, under the root, under the working directory,
     or under the part of the root the display path repeats (root …/fixtures/python, display
     fixtures/python/app.py)."""
     if path.is_absolute():
         return path
+    root = context.root
     candidates = [root / path, Path.cwd() / path]
     parts = root.parts
     for k in range(1, len(parts)):
@@ -2367,7 +2368,7 @@ def _locate(path: Path, root: Path) -> Path:
         if path.parts[: len(tail)] == tail:
             candidates.append(Path(*parts[:k]) / path)
     for candidate in candidates:
-        if candidate.is_file():
+        if context.is_file(candidate):
             return candidate
     return candidates[0]
 
@@ -2395,7 +2396,7 @@ def _find_module(module: str, level: int, from_dir: Path, context: ExtractContex
         candidates = [base.joinpath(*parts[:-1], parts[-1] + ".py")] if parts else []
         candidates.append(base.joinpath(*parts, "__init__.py"))
         for candidate in candidates:
-            text = context.cached(("ecolint.extract.python:source", str(candidate)), lambda c=candidate: context.read_text(c))
+            text = context.cached(("ecolint.extract.python:source", str(candidate)), lambda c=candidate: context.read(c))
             if isinstance(text, str):
                 return candidate, text
     return None

@@ -641,7 +641,7 @@ def _read_relative(path: str, rel: str, context: ExtractContext) -> str | None:
         candidates.append(context.root / base / rel)
     for candidate in candidates:
         try:
-            text = context.read_text(candidate)
+            text = context.read(candidate)
         except Exception:  # the context's reader is not ours to trust with odd paths
             text = None
         if text is not None:

@@ -1,0 +1,183 @@
+"""The extraction cache (opt-in: ``--cache-dir`` / ``cache-dir``): what extraction found in a
+file, reused while the file's bytes and everything its extraction consulted are unchanged.
+
+A file's setups depend on its bytes and on the answers to what its extractor asked the tree
+(another file's text, whether a file exists, a directory's names: ``ExtractContext``). An entry
+keeps the content hash and those questions with their answers; it is used only when the hash
+matches and every question still gets the same answer. Findings are never cached: rules,
+configuration and GPU options run fresh on every run.
+
+One JSON file per (ecolint build, Python version, scan root, working directory): a new version
+of ecolint's code, or of Python's parser, starts a new file. JSON, never pickle, so a cache
+cannot run code; it is trusted to say what a file holds, so it belongs to one machine and is
+not committed (a cache from someone else could hide a finding).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ecolint import __version__
+from ecolint.extract import ExtractContext, text_digest
+from ecolint.finding import FileError
+from ecolint.setups import Fact, Location, Setup
+
+FORMAT = 1
+
+
+def data_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class ExtractionCache:
+    def __init__(self, directory: Path, root: Path, cwd: Path) -> None:
+        self.file = directory / f"extract-{_identity(root, cwd)}.json"
+        self.entries = _load(self.file)
+        self._answers: dict[tuple[str, str], object] = {}  # questions already re-asked this run
+
+    def lookup(self, display: str, digest: str, context: ExtractContext) -> dict[str, Any] | None:
+        """The entry for a file, if its bytes and what it consulted are unchanged."""
+        entry = self.entries.get(display)
+        if not isinstance(entry, dict) or entry.get("digest") != digest:
+            return None
+        consulted = entry.get("consulted")
+        if not isinstance(consulted, list) or not all(self._still(question, context) for question in consulted):
+            return None
+        return entry
+
+    def _still(self, question: object, context: ExtractContext) -> bool:
+        """Whether a question an extraction asked gets the same answer now (each question is
+        asked once per run: many files consult the same .env or package)."""
+        if not isinstance(question, list) or len(question) != 3 or not isinstance(question[1], str):
+            return False
+        what, path, answer = question
+        key = (str(what), path)
+        if key not in self._answers:
+            self._answers[key] = _answer(str(what), Path(path), context)
+        return self._answers[key] == answer
+
+    def save(self, updates: dict[str, dict[str, Any]]) -> None:
+        """Write the entries back with this run's updates; atomically, so a reader never sees
+        half a file and two runs at once leave one of their versions."""
+        if not updates:
+            return
+        merged = {**self.entries, **updates}
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".extract-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump({"format": FORMAT, "entries": merged}, out, sort_keys=True, separators=(",", ":"))
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a cache need not be
+            os.replace(temporary, self.file)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def entry(digest: str, consulted: list[tuple[str, str, object]], setups: list[Setup], error: FileError | None, parsed: bool) -> dict[str, Any] | None:
+    """A cache entry for one file's extraction, or None when it would not read back the same
+    (a value JSON cannot carry) or depends on something unknown."""
+    if any(what == "unknown" for what, _, _ in consulted):
+        return None
+    record = {
+        "digest": digest,
+        "consulted": [list(question) for question in consulted],
+        "setups": [_setup_json(setup) for setup in setups],
+        "error": None if error is None else [error.path, error.line, error.message],
+        "parsed": parsed,
+    }
+    try:
+        record = json.loads(json.dumps(record))
+    except (TypeError, ValueError):
+        return None
+    if setups_from(record) != setups:
+        return None
+    return record
+
+
+def setups_from(record: dict[str, Any]) -> list[Setup]:
+    return [_setup_from(item) for item in record["setups"]]
+
+
+def error_from(record: dict[str, Any]) -> FileError | None:
+    error = record.get("error")
+    return None if error is None else FileError(error[0], error[1], error[2])
+
+
+_UNANSWERABLE = object()
+
+
+def _answer(what: str, path: Path, context: ExtractContext) -> object:
+    """The answer the tree gives now to what ExtractContext notes (read, file, dir)."""
+    if what == "read":
+        return text_digest(context.read_text(path))
+    if what == "file":
+        return path.is_file()
+    if what == "dir":
+        try:
+            return sorted(entry.name for entry in path.iterdir())
+        except OSError:
+            return None
+    return _UNANSWERABLE
+
+
+def _identity(root: Path, cwd: Path) -> str:
+    """What an entry's meaning depends on besides the file: ecolint's own code, the parser
+    (Python's version), and where the scan runs (display paths and lookups depend on both)."""
+    digest = hashlib.blake2b(digest_size=12)
+    for part in (str(FORMAT), __version__, sys.version, str(root), str(cwd)):
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()
+
+
+def _load(file: Path) -> dict[str, Any]:
+    """The entries of a cache file; a missing, unreadable or foreign one is an empty cache."""
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict) or document.get("format") != FORMAT or not isinstance(document.get("entries"), dict):
+        return {}
+    return document["entries"]
+
+
+def _location_json(location: Location | None) -> list[Any] | None:
+    if location is None:
+        return None
+    return [location.path, location.line, location.column, location.end_line, location.end_column]
+
+
+def _location_from(data: list[Any] | None) -> Location | None:
+    return None if data is None else Location(*data)
+
+
+def _setup_json(setup: Setup) -> dict[str, Any]:
+    return {
+        "framework": setup.framework,
+        "origin": _location_json(setup.origin),
+        "facts": {name: [fact.value, _location_json(fact.location), fact.how] for name, fact in setup.facts.items()},
+        "label": setup.label,
+        "kind": setup.kind,
+    }
+
+
+def _setup_from(data: dict[str, Any]) -> Setup:
+    origin = _location_from(data["origin"])
+    assert origin is not None
+    facts = {name: Fact(value, _location_from(location), how) for name, (value, location, how) in data["facts"].items()}
+    return Setup(data["framework"], origin, facts, data["label"], data["kind"])

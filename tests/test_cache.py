@@ -1,0 +1,162 @@
+"""The extraction cache (--cache-dir / cache-dir): off by default, and when on, a run over
+unchanged files reports exactly what a fresh run reports — including when a file it depends on
+(an imported constant, a .env) changes, appears or disappears."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_cli
+from ecolint import engine
+from ecolint.extract import python as python_extractor
+
+APP = (
+    "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+    "from settings import MODEL_ID\n"
+    "model = AutoModelForCausalLM.from_pretrained(\n"
+    "    MODEL_ID, quantization_config=BitsAndBytesConfig(load_in_8bit=True)\n"
+    ")\n"
+)
+COMPOSE = (
+    "services:\n"
+    "  llm:\n"
+    "    image: vllm/vllm-openai:latest\n"
+    "    command: [--model, Qwen/Qwen2-7B, --quantization, '${QUANT:-awq}', --enforce-eager]\n"
+)
+
+
+def tree(tmp_path: Path, model: str = "Qwen/Qwen2-1.5B") -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "app.py").write_text(APP)
+    (tmp_path / "settings.py").write_text(f'MODEL_ID = "{model}"\n')
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    return tmp_path
+
+
+def check(root: Path, *args: str) -> str:
+    ran = run_cli(".", "--isolated", "--format", "json", "--exit-zero", "--gpu", "RTX 4090D", *args, cwd=root)
+    assert ran.exit_code == 0, ran.stderr
+    return ran.output
+
+
+def findings(output: str) -> list[tuple[str, str, str]]:
+    return sorted((f["path"], f["code"], f["message"]) for f in json.loads(output)["findings"])
+
+
+def test_nothing_is_written_without_a_cache_dir(tmp_path: Path) -> None:
+    tree(tmp_path)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    check(tmp_path)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_warm_run_reports_the_same_without_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tree(tmp_path / "src")
+    cache = tmp_path / "cache"
+    cold = check(root, "--cache-dir", str(cache))
+    assert [p.name for p in cache.iterdir()] and all(re.fullmatch(r"extract-[0-9a-f]+\.json", p.name) for p in cache.iterdir())
+
+    def no_parse(*args: object) -> None:
+        raise AssertionError("an unchanged file was parsed again")
+
+    monkeypatch.setattr(python_extractor, "_parse", no_parse)
+    warm = check(root, "--cache-dir", str(cache))
+    assert warm == cold
+    assert {code for _, code, _ in findings(warm)} == {"ECO101", "ECO103"}
+
+
+def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src")
+    cache = str(tmp_path / "cache")
+    check(root, "--cache-dir", cache)
+    (root / "app.py").write_text(APP.replace("load_in_8bit=True", "load_in_4bit=True"))
+    assert findings(check(root, "--cache-dir", cache)) == findings(check(root))
+    assert "ECO102" in {code for _, code, _ in findings(check(root, "--cache-dir", cache))}
+
+
+def test_a_change_in_an_imported_module_is_seen(tmp_path: Path) -> None:
+    """app.py's setup takes its model from settings.py: a bigger model there changes the
+    finding even though app.py's bytes did not change."""
+    root = tree(tmp_path / "src")
+    cache = str(tmp_path / "cache")
+    small = findings(check(root, "--cache-dir", cache))
+    assert any("1.5B" in message for _, _, message in small)
+    (root / "settings.py").write_text('MODEL_ID = "Qwen/Qwen2-72B"\n')
+    bigger = findings(check(root, "--cache-dir", cache))
+    assert bigger == findings(check(root))
+    assert bigger != small and not any("1.5B" in message for _, _, message in bigger)
+
+
+def test_a_dotenv_that_appears_or_disappears_is_seen(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src")
+    cache = str(tmp_path / "cache")
+    without = findings(check(root, "--cache-dir", cache))
+    assert "ECO104" not in {code for _, code, _ in without}
+    (root / ".env").write_text("QUANT=fp8\n")
+    with_env = findings(check(root, "--cache-dir", cache))
+    assert "ECO104" in {code for _, code, _ in with_env} and with_env == findings(check(root))
+    (root / ".env").unlink()
+    assert findings(check(root, "--cache-dir", cache)) == without
+
+
+def test_the_cache_gives_the_same_output_on_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tree(tmp_path / "src")
+    cache = str(tmp_path / "cache")
+    serial = check(root, "--cache-dir", cache)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    assert check(root, "--cache-dir", cache) == serial  # warm, in workers
+    (root / "app.py").write_text(APP + "\n")
+    assert findings(check(root, "--cache-dir", cache)) == findings(check(root))
+
+
+def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src")
+    cache = tmp_path / "cache"
+    fresh = check(root, "--cache-dir", str(cache))
+    for file in cache.iterdir():
+        file.write_text('{"format": 1, "entries": {"app.py": {"digest": 7, "setups": "x"}}')
+    assert check(root, "--cache-dir", str(cache)) == fresh
+    for file in cache.iterdir():
+        file.write_text("\0 not json")
+    assert check(root, "--cache-dir", str(cache)) == fresh
+
+
+def test_an_unwritable_cache_is_a_note_not_a_failure(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory\n")
+    ran = run_cli(".", "--isolated", "--format", "json", "--gpu", "RTX 4090D", "--cache-dir", str(blocker / "cache"), cwd=root)
+    assert ran.exit_code == 1  # the findings, as without a cache
+    assert "cannot write the cache" in ran.stderr and "Traceback" not in ran.stderr
+    assert findings(ran.output) == findings(check(root))
+
+
+def test_cache_dir_in_the_configuration_is_relative_to_it_and_no_cache_wins(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src")
+    (root / "ecolint.toml").write_text('cache-dir = ".ecolint_cache"\ngpu = "RTX 4090D"\n')
+    run_cli(".", "--format", "json", "--exit-zero", cwd=root)
+    assert list((root / ".ecolint_cache").iterdir())
+    for file in (root / ".ecolint_cache").iterdir():
+        file.unlink()
+    run_cli(".", "--format", "json", "--exit-zero", "--no-cache", cwd=root)
+    assert list((root / ".ecolint_cache").iterdir()) == []
+
+
+def test_extractors_reach_the_tree_only_through_the_context() -> None:
+    """What the cache re-checks is what ExtractContext noted: an extractor that opened, listed
+    or tested a file by itself would make a cached answer silently stale."""
+    pattern = re.compile(r"\.(read_text|read_bytes|is_file|exists|iterdir|glob|rglob|stat)\(|\bopen\(|os\.(listdir|scandir|walk|stat)\(")
+    offenders = []
+    for source in sorted((REPO / "ecolint" / "extract").glob("*.py")):
+        if source.name == "__init__.py":
+            continue
+        for number, line in enumerate(source.read_text().splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if pattern.search(code) and "context." not in code:
+                offenders.append(f"{source.name}:{number}: {line.strip()}")
+    assert offenders == []
