@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Paired wall-time benchmark: ecolint against ruff's cheapest full parse and ripgrep.
 
-    python benchmarks/bench.py TREE [--runs 7] [--semgrep]
+    python benchmarks/bench.py TREE [--runs 7] [--semgrep] [--cache]
     python benchmarks/bench.py TREE --phases      # where ecolint's time goes, serially
     python benchmarks/bench.py FILE --runs 21     # a single-file run (the pre-commit case)
 
@@ -44,12 +44,16 @@ def trigger_tokens() -> list[str]:
     return sorted(tokens)
 
 
-def commands(tree: str, semgrep: bool, rule_file: str) -> dict[str, list[str]]:
+def commands(tree: str, semgrep: bool, rule_file: str, cache_dir: str | None = None) -> dict[str, list[str]]:
+    ecolint = [sys.executable, "-m", "ecolint", "check", tree, "--isolated", "--exit-zero", "--format", "json"]
     cmds = {
-        "ecolint": [sys.executable, "-m", "ecolint", "check", tree, "--isolated", "--exit-zero", "--format", "json"],
+        "ecolint": ecolint,
         "ruff E9": ["ruff", "check", "--no-cache", "--isolated", "--select", "E9", "--exit-zero", "--quiet", tree],
         "rg triggers": ["rg", "-l", "-F", *[a for t in trigger_tokens() for a in ("-e", t)], tree],
     }
+    if cache_dir is not None:
+        # the warm-up round below fills the cache: every timed run is a warm one
+        cmds["ecolint warm"] = [*ecolint, "--cache-dir", cache_dir]
     if semgrep:
         cmds["semgrep 1 rule"] = ["semgrep", "--config", rule_file, "--metrics=off", "--disable-version-check", "--quiet", tree]
     return {name: cmd for name, cmd in cmds.items() if shutil.which(cmd[0]) or cmd[0] == sys.executable}
@@ -143,6 +147,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--semgrep", action="store_true", help="also time semgrep with one rule")
     parser.add_argument("--phases", action="store_true", help="time each stage of one serial in-process run instead")
+    parser.add_argument("--cache", action="store_true", help="also time ecolint with a warm extraction cache (--cache-dir)")
     parser.add_argument("--json", help="write the raw timings here")
     args = parser.parse_args()
     tree = str(Path(args.tree).resolve())
@@ -151,7 +156,8 @@ def main() -> int:
         return 0
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         handle.write(SEMGREP_RULE)
-    cmds = commands(tree, args.semgrep, handle.name)
+    cache_dir = tempfile.mkdtemp(prefix="ecolint-bench-cache-") if args.cache else None
+    cmds = commands(tree, args.semgrep, handle.name, cache_dir)
     names = list(cmds)
     # An installed wheel carries compiled bytecode; a source tree run with
     # PYTHONDONTWRITEBYTECODE=1 (as on the project's machines) would compile every module on
@@ -182,6 +188,8 @@ def main() -> int:
     if args.json:
         Path(args.json).write_text(json.dumps({"tree": tree, "times": times, "max_rss_kib": memory}, indent=2))
     os.unlink(handle.name)
+    if cache_dir is not None:
+        shutil.rmtree(cache_dir, ignore_errors=True)
     return 0
 
 
