@@ -95,10 +95,28 @@ def phases(tree: str) -> None:
     def timed_function(module: object, name: str, label: str) -> None:
         timed_method(module, name, label)
 
+    def timed_generator(owner: object, name: str, label: str) -> None:
+        # the walk is a generator the analysis pulls from: time each step, not the call
+        real = getattr(owner, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            items = real(*args, **kwargs)
+            while True:
+                start = time.perf_counter()
+                try:
+                    item = next(items)
+                except StopIteration:
+                    spent[label] += time.perf_counter() - start
+                    return
+                spent[label] += time.perf_counter() - start
+                yield item
+
+        setattr(owner, name, wrapper)
+
     start = time.perf_counter()
     kb = knowledge.load()
     spent["knowledge base"] = time.perf_counter() - start
-    timed_method(engine.Engine, "_work", "walk + classify")
+    timed_generator(engine.Engine, "_walked", "walk + classify")
     timed_function(engine, "_read", "read")
     timed_function(engine, "may_hold_setup_bytes", "byte prefilter")
     timed_function(engine, "_pins", "version pins")

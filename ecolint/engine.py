@@ -252,6 +252,8 @@ class Engine:
     def _gpu_for(self, item: _FileWork) -> str | None:
         if self.selection.gpu:
             return self.selection.gpu
+        if not self.config.overrides:
+            return self.config.gpu  # resolving the path (a system call per part) only for overrides
         relative = _relative_to(item.path, self.config_dir)
         for override in self.config.overrides:
             if override.gpu and any(_glob(relative, pattern) for pattern in override.paths):

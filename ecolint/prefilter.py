@@ -47,7 +47,9 @@ _STRING_AT = {
 # What follows a loader's name where it is called — spaces, line continuations and closing
 # parentheses may stand before the parenthesis: `(LLM)(...)` — or imported under another name
 # (`from vllm import LLM as Engine`, then `Engine(...)`).
-_CALLED_OR_ALIASED = re.compile(rb"(?:[\s\\)]|#[^\r\n]*)*\(|(?:[\s\\]|#[^\r\n]*)+as(?![" + _NAME + rb"])")
+_CALLED_OR_ALIASED = re.compile(
+    rb"(?:[\s\\)]|#[^\r\n]*)*\(|(?:[\s\\]|#[^\r\n]*)+as(?:[\s\\]|#[^\r\n]*)+(?P<alias>[" + _NAME + rb"]+)"
+)
 _NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(0x80, 0x100))
 _RECEIVER_WINDOW = 256
 _TRAILING_SUPER_CALL = re.compile(rb"(?<![" + _NAME + rb"])super[ \t\f\v]*\([^()\r\n]*\)\Z")
@@ -108,8 +110,12 @@ def _is_call_site(text: bytes, at: int) -> bool:
     while end < len(text) and text[end] in _NAME_BYTES:
         end += 1
     name = text[start:end]
-    if name not in _LOADERS or not _CALLED_OR_ALIASED.match(text, end):
+    shape = _CALLED_OR_ALIASED.match(text, end) if name in _LOADERS else None
+    if shape is None:
         return False
+    if shape.group("alias") is not None:
+        # `import LLM as LLM` (a re-export) adds no name: calls of LLM are found as such
+        return shape.group("alias") != name
     if name != b"from_pretrained":
         return True
     head = text[max(0, start - _RECEIVER_WINDOW) : start].rstrip(_LINE_SPACE)

@@ -33,6 +33,7 @@ KEPT = {
     "vllm-call-with-space": "llm = LLM ('Qwen/Qwen2-7B', quantization='fp8', enforce_eager=True)\n",
     "vllm-parenthesised": "llm = (LLM)('Qwen/Qwen2-7B', quantization='fp8', enforce_eager=True)\n",
     "pipeline-kwargs": "p = pipeline('text-generation', model='Qwen/Qwen2-1.5B', model_kwargs={'load_in_8bit': True})\n",
+    "imported-under-another-name": "from vllm import (LLM as  # the engine\n    Engine)\nllm = Engine('Qwen/Qwen2-7B', quantization='fp8', enforce_eager=True)\n",
 }
 
 
@@ -59,6 +60,7 @@ DROPPED = {
     "f-string-literal-text": "msg = f\"Calling {cls.__name__}.from_pretrained('x')\"\n",
     "mention-of-vllm": "x = 'served with vLLM'\nMyLLM('x')\n",
     "import-without-call": "from transformers import pipeline\n",
+    "re-export-under-its-own-name": "from .pipelines import pipeline as pipeline\nfrom vllm import LLM as LLM\n",
 }
 
 
