@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ecolint import __version__
-from ecolint.extract import ExtractContext, text_digest
+from ecolint.extract import ExtractContext
 from ecolint.finding import FileError
 from ecolint.setups import Fact, Location, Setup
 
@@ -59,7 +59,7 @@ class ExtractionCache:
         what, path, answer = question
         key = (str(what), path)
         if key not in self._answers:
-            self._answers[key] = _answer(str(what), Path(path), context)
+            self._answers[key] = context.answer(str(what), Path(path))
         return self._answers[key] == answer
 
     def save(self, updates: dict[str, dict[str, Any]]) -> None:
@@ -114,23 +114,6 @@ def setups_from(record: dict[str, Any]) -> list[Setup]:
 def error_from(record: dict[str, Any]) -> FileError | None:
     error = record.get("error")
     return None if error is None else FileError(error[0], error[1], error[2])
-
-
-_UNANSWERABLE = object()
-
-
-def _answer(what: str, path: Path, context: ExtractContext) -> object:
-    """The answer the tree gives now to what ExtractContext notes (read, file, dir)."""
-    if what == "read":
-        return text_digest(context.read_text(path))
-    if what == "file":
-        return path.is_file()
-    if what == "dir":
-        try:
-            return sorted(entry.name for entry in path.iterdir())
-        except OSError:
-            return None
-    return _UNANSWERABLE
 
 
 def _identity(root: Path, cwd: Path) -> str:

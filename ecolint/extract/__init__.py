@@ -58,22 +58,34 @@ class ExtractContext:
     def read(self, path: Path) -> str | None:
         """Another file's text, or None (missing, unreadable, not text)."""
         text = self.read_text(path)
-        self._note("read", path, text_digest(text))
+        if self.consulted is not None:
+            self._note("read", path, text_digest(text))
         return text
 
     def is_file(self, path: Path) -> bool:
-        found = path.is_file()
+        found = self.answer("file", path)
         self._note("file", path, found)
-        return found
+        return bool(found)
 
     def list_dir(self, path: Path) -> list[str] | None:
         """The sorted names in a directory, or None when it cannot be listed."""
-        try:
-            names = sorted(entry.name for entry in path.iterdir())
-        except OSError:
-            names = None
+        names = self.answer("dir", path)
         self._note("dir", path, names)
-        return names
+        return names  # type: ignore[return-value]
+
+    def answer(self, what: str, path: Path) -> object:
+        """What the tree answers now to a question ``consulted`` notes, without noting it (the
+        extraction cache asks again to see whether an entry still holds)."""
+        if what == "read":
+            return text_digest(self.read_text(path))
+        if what == "file":
+            return path.is_file()
+        if what == "dir":
+            try:
+                return sorted(entry.name for entry in path.iterdir())
+            except OSError:
+                return None
+        return _UNANSWERED
 
     def cached(self, key: object, compute: Callable[[], object]) -> object:
         """Memoise per run: sibling files (a ConfigMap, a .env, an imported module) are read once.
@@ -95,6 +107,9 @@ class ExtractContext:
     def _note(self, what: str, path: Path, answer: object) -> None:
         if self.consulted is not None:
             self.consulted.append((what, str(path), answer))
+
+
+_UNANSWERED = object()  # a question this context does not know: never equal to a noted answer
 
 
 def text_digest(text: str | None) -> str | None:
