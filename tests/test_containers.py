@@ -938,3 +938,62 @@ def test_crlf_and_bom_files(tmp_path: Path) -> None:
     docker = "\ufeffFROM vllm/vllm-openai\r\nCMD [\"--model\", \"m\", \\\r\n     \"--enforce-eager\"]\r\n"
     assert only(dockerfile.extract("Dockerfile", docker, _context(tmp_path))).get(ENFORCE_EAGER) is True
     assert only(modelfile.extract("Modelfile", "\ufeffFROM qwen2:0.5b-instruct-q4_0\r\n", _context(tmp_path))).get(PRECISION) == "gguf-q4"
+
+
+# A CustomResourceDefinition is an API schema: its "containers" describe properties, never a
+# workload. Generated CRDs (kserve's LLMInferenceService) mention vllm and run to megabytes.
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: llminferenceservices.serving.kserve.io
+spec:
+  versions:
+    - name: v1alpha1
+      schema:
+        openAPIV3Schema:
+          description: Serves a model with vllm/vllm-openai.
+          properties:
+            containers:
+              - name: main
+                image: vllm/vllm-openai:latest
+                args: [--model, Qwen/Qwen2-7B, --quantization, fp8, --enforce-eager]
+"""
+DEPLOYMENT_FP8 = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: llm}
+spec:
+  template:
+    spec:
+      containers:
+        - name: vllm
+          image: vllm/vllm-openai:latest
+          args: [--model, Qwen/Qwen2-7B, --quantization, fp8, --enforce-eager]
+"""
+
+
+def test_a_crd_is_a_schema_not_a_workload(tmp_path: Path) -> None:
+    assert run(tmp_path, manifests, "crd.yaml", CRD) == []
+    # recognised without composing: even a broken one is not read
+    assert run(tmp_path, manifests, "broken-crd.yaml", CRD + "  bad: [unclosed\n") == []
+
+
+def test_a_crd_beside_a_workload_leaves_the_workload(tmp_path: Path) -> None:
+    setups = run(tmp_path, manifests, "bundle.yaml", CRD + "---\n" + DEPLOYMENT_FP8)
+    assert [s.framework for s in setups] == ["vllm"]
+    assert only(setups).origin.line > CRD.count("\n")
+    # a Deployment alone is still read, whatever its documents say about CRDs
+    assert [s.framework for s in run(tmp_path, manifests, "deploy.yaml", DEPLOYMENT_FP8)] == ["vllm"]
+
+
+def test_crds_in_a_bundle_are_skipped_and_the_lines_still_point_at_the_workload(tmp_path: Path) -> None:
+    bundle = CRD + "---\n" + DEPLOYMENT_FP8 + "---\n" + CRD + "...\n---\n" + DEPLOYMENT_FP8.replace("name: llm", "name: llm2")
+    setups = run(tmp_path, manifests, "bundle.yaml", bundle)
+    lines = bundle.split("\n")
+    flags = [s.where("enforce_eager").line for s in setups]
+    assert len(setups) == 2 and all("--enforce-eager" in lines[line - 1] for line in flags)
+    assert flags[0] < flags[1] and flags[1] > 2 * CRD.count("\n")
+    # CRLF and a bare CR keep their documents too
+    crlf = run(tmp_path, manifests, "crlf.yaml", bundle.replace("\n", "\r\n"))
+    assert [s.where("enforce_eager").line for s in crlf] == flags

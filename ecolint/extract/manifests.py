@@ -319,13 +319,16 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
     """Setups in a YAML file; ExtractError for YAML that does not parse (Go templates excepted)."""
     if "{{" in text and _is_template_path(path):
         return []  # a Helm template is Go text that only becomes YAML when rendered
+    if _one_crd(text):
+        return []
     try:
-        roots = _compose(text)
+        roots = _compose(_without_crds(text))
     except ExtractError:
         if "{{" in text:
             return []
         raise
     doc = _Doc(path, [line.rstrip("\r") for line in text.split("\n")], _Budget(len(text)), context)
+    roots = [root for root in roots if doc.text(doc.get(root, "kind")) != "CustomResourceDefinition"]
     if _is_workflow(path, roots, doc):
         return _workflow(roots, doc)
     setups: list[Setup] = []
@@ -341,6 +344,50 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
     if k8s:
         return k8s
     return _helm_values(roots, doc)
+
+
+# A CustomResourceDefinition is an API's schema, never a workload: its "containers" are property
+# descriptions. Generated ones run to megabytes (kserve's are 1-3 MB), so a file that is one CRD
+# and nothing else is recognised from its top-level keys without composing it; CRDs inside a
+# multi-document file are dropped once composed.
+_TOP_LEVEL_CRD = re.compile(r"^kind:[ \t]*['\"]?CustomResourceDefinition['\"]?[ \t]*\r?$", re.MULTILINE)
+_TOP_LEVEL_APIEXTENSIONS = re.compile(r"^apiVersion:[ \t]*['\"]?apiextensions\.k8s\.io/", re.MULTILINE)
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)", re.MULTILINE)
+
+
+_MARKER_LINE = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:#[^\n]*)?\r?(?:\n|\Z)", re.MULTILINE)
+_LINE_CONTENT = re.compile("[^\r\n\x85\u2028\u2029]+")  # all but YAML's line breaks
+
+
+def _without_crds(text: str) -> str:
+    """The text with every CRD document emptied but for its line breaks, so line numbers stay:
+    an install bundle of 3.5 MB is mostly CRDs around a few Deployments."""
+    if not _TOP_LEVEL_CRD.search(text) or _lone_cr(text):
+        return text
+    bounds = [0, *(match.end() for match in _MARKER_LINE.finditer(text)), len(text)]
+    parts = []
+    for start, end in zip(bounds, bounds[1:]):
+        chunk = text[start:end]  # one document and the marker line that ends it
+        if _TOP_LEVEL_CRD.search(chunk) and _TOP_LEVEL_APIEXTENSIONS.search(chunk):
+            marker = _MARKER_LINE.search(chunk)
+            cut = marker.start() if marker else len(chunk)
+            chunk = _LINE_CONTENT.sub("", chunk[:cut]) + chunk[cut:]
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def _lone_cr(text: str) -> bool:
+    """Line breaks these line-based looks cannot see (a bare carriage return): read it all."""
+    return "\r" in text and "\r" in text.replace("\r\n", "")
+
+
+def _one_crd(text: str) -> bool:
+    if _lone_cr(text):
+        return False
+    head = text.lstrip("\ufeff")
+    if _DOCUMENT_MARKER.search(head, 1 if head.startswith("---") else 0):
+        return False  # several documents: the others may be workloads
+    return bool(_TOP_LEVEL_CRD.search(head)) and bool(_TOP_LEVEL_APIEXTENSIONS.search(head))
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,7 +42,11 @@ class _TokenError(Exception):
 
 def text_locator(text: str, line_base: int = 0, col_base: int = 0) -> Locator:
     """offset -> (line, column), 1-based, for a text that starts at (line_base+1, col_base+1)."""
-    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    starts = [0]
+    at = text.find("\n")
+    while at >= 0:  # str.find, not a loop over every character: install scripts run to megabytes
+        starts.append(at + 1)
+        at = text.find("\n", at + 1)
 
     def locate(offset: int) -> tuple[int, int]:
         offset = max(0, min(offset, len(text)))

@@ -131,8 +131,8 @@ def _pip_lines(text: str) -> dict[str, str]:
     pins: dict[str, str] = {}
     joined = re.sub(r"\\\r?\n", " ", text)
     for line in joined.splitlines():
-        if line.lstrip().startswith("#"):
-            continue
+        if "pip" not in line or line.lstrip().startswith("#"):
+            continue  # most lines of a long script: no pip command to split
         for command in re.split(r"&&|\|\||;|\|", line):
             match = _PIP.match(command.strip())
             if match:
