@@ -81,6 +81,7 @@ _MAX_IMPORT_DEPTH = 3
 _MAX_NESTING = 150
 # Calls a setup starts at (their last name; aliases of them are added per file).
 _LOADER_CALLS = frozenset({"from_pretrained", "pipeline", "LLM", "EngineArgs", "AsyncEngineArgs", "quantize_"})
+_CLASSIFIED_LAST_NAMES = _LOADER_CALLS - {"from_pretrained"}
 
 # bitsandbytes' LLM.int8() outlier threshold when none is written.
 _DEFAULT_INT8_THRESHOLD = 6.0
@@ -1614,6 +1615,11 @@ class _Extraction:
         return None
 
     def _is_torch_compile(self, func: ast.expr) -> bool:
+        # the last name first: building the dotted name of every call of a file is not cheap
+        if isinstance(func, ast.Attribute) and func.attr != "compile":
+            return False
+        if isinstance(func, ast.Name) and self.index.qualified.get(func.id) != "torch.compile":
+            return False
         return self._qualified(func) == "torch.compile"
 
     # -- model-loading calls ------------------------------------------------------------------
@@ -1622,6 +1628,14 @@ class _Extraction:
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
             return "from_pretrained" if _loads_a_model(func.value) else None
+        # The qualified name's last part is the attribute, or what the imports make of the name:
+        # looked at first, it rules out almost every call without building a dotted name.
+        if isinstance(func, ast.Attribute):
+            if func.attr not in _CLASSIFIED_LAST_NAMES:
+                return None
+        elif isinstance(func, ast.Name):
+            if self.index.qualified.get(func.id, func.id).rsplit(".", 1)[-1] not in _CLASSIFIED_LAST_NAMES:
+                return None
         qualified = self._qualified(func) or ""
         last = qualified.rsplit(".", 1)[-1]
         if last == "quantize_":
