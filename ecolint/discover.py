@@ -18,7 +18,7 @@ from typing import Any, Iterator
 # Directories no one wants linted (ruff's defaults, plus ML caches).
 DEFAULT_EXCLUDES = (
     ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".mypy_cache", ".nox", ".pants.d",
-    ".pytype", ".ruff_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build", "buck-out",
+    ".pytype", ".ruff_cache", ".ecolint_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build", "buck-out",
     "node_modules", "venv", "__pycache__", ".ipynb_checkpoints", ".cache",
 )
 

@@ -145,6 +145,10 @@ def test_cache_dir_in_the_configuration_is_relative_to_it_and_no_cache_wins(tmp_
         file.unlink()
     run_cli(".", "--format", "json", "--exit-zero", "--no-cache", cwd=root)
     assert list((root / ".ecolint_cache").iterdir()) == []
+    # the cache directory is never walked, like .ruff_cache
+    (root / ".ecolint_cache" / "serve.sh").write_text("vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n")
+    paths = {f["path"] for f in json.loads(run_cli(".", "--format", "json", "--exit-zero", cwd=root).output)["findings"]}
+    assert paths and not any(".ecolint_cache" in path for path in paths)
 
 
 def test_extractors_reach_the_tree_only_through_the_context() -> None:
