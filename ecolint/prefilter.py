@@ -8,7 +8,7 @@ of a run's time. Two looks, both exact in one direction — a file they drop can
 2. ``python_may_hold_setup``: for Python, one of the calls a setup starts at is written in code,
    not only in comments and strings, and — for ``X.from_pretrained(...)`` — on a receiver that
    can be a model (the extractor skips tokenizers, configs, ``self``, ``cls`` and ``super()``).
-   In transformers 909 files hold a trigger token, 73 hold one in code, and 16 hold a call a
+   In transformers 909 files hold a trigger token, 73 hold one in code, and 17 hold a call a
    setup starts at.
 
 Whatever this cannot place for sure counts as a possible setup: code inside f-string braces,
@@ -27,22 +27,18 @@ _NAME = rb"A-Za-z0-9_\x80-\xff"  # the bytes of an identifier (any non-ASCII byt
 _LOADERS = frozenset({b"from_pretrained", b"LLM", b"EngineArgs", b"AsyncEngineArgs", b"pipeline", b"quantize_"})
 _LINE_SPACE = b" \t\f\v"  # blanks within a line
 
+# String literals, each from its opening quote; triple quotes first.
+_STRING_PATTERNS = {
+    b'"""': rb'"""[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"""',
+    b"'''": rb"'''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'''",
+    b'"': rb'"[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"',
+    b"'": rb"'[^'\\\r\n]*(?:\\(?:\r\n|[\s\S])[^'\\\r\n]*)*'",
+}
+_STRING_AT = {quote: re.compile(pattern) for quote, pattern in _STRING_PATTERNS.items()}
 # Comments and string literals, matched left to right, so a quote inside a comment or a # inside
 # a string never starts anything. Every alternative starts with one of three bytes, which keeps
 # the scan at C speed (an alternative for f-string prefixes would try every f and r of a file).
-_COMMENTS_AND_STRINGS = re.compile(
-    rb"#[^\r\n]*"
-    rb'|"""[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"""'
-    rb"|'''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'''"
-    rb'|"[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"'
-    rb"|'[^'\\\r\n]*(?:\\(?:\r\n|[\s\S])[^'\\\r\n]*)*'"
-)
-_STRING_AT = {
-    b'"""': re.compile(rb'"""[^"\\]*(?:(?:\\[\s\S]|"(?!""))[^"\\]*)*"""'),
-    b"'''": re.compile(rb"'''[^'\\]*(?:(?:\\[\s\S]|'(?!''))[^'\\]*)*'''"),
-    b'"': re.compile(rb'"[^"\\\r\n]*(?:\\(?:\r\n|[\s\S])[^"\\\r\n]*)*"'),
-    b"'": re.compile(rb"'[^'\\\r\n]*(?:\\(?:\r\n|[\s\S])[^'\\\r\n]*)*'"),
-}
+_COMMENTS_AND_STRINGS = re.compile(b"|".join([rb"#[^\r\n]*", *_STRING_PATTERNS.values()]))
 
 # What follows a loader's name where it is called — spaces, line continuations and closing
 # parentheses may stand before the parenthesis: `(LLM)(...)` — or imported under another name
