@@ -4,6 +4,11 @@ audit → funnel. Reports are built from what this returns; nothing here prints.
 Each file is analysed inside a guard: a file that cannot be read, decoded or parsed becomes one
 ECO001 entry, and so does an unexpected exception inside ecolint (an internal error, which is a
 bug to report) — the other files are still analysed.
+
+The per-file steps (read, prefilter — ecolint/prefilter.py —, extract, and the optional
+extraction cache — ecolint/cache.py) run on worker processes once the walk has found enough
+files, while the walk goes on; resolve, audit and funnel run here, on outcomes sorted by path,
+so the output never depends on which worker finished first.
 """
 
 from __future__ import annotations
