@@ -68,7 +68,12 @@ class ExtractionCache:
         if not updates:
             return
         merged = {**self.entries, **updates}
-        self.file.parent.mkdir(parents=True, exist_ok=True)
+        directory = self.file.parent
+        if not directory.is_dir():
+            directory.mkdir(parents=True, exist_ok=True)
+            # as ruff does: git never offers the cache for a commit (only in a directory made
+            # here: `--cache-dir .` must not ignore a whole repository)
+            (directory / ".gitignore").write_text("# Created by ecolint: this directory is a cache.\n*\n", encoding="utf-8")
         handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".extract-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:

@@ -58,7 +58,12 @@ def test_a_warm_run_reports_the_same_without_parsing(tmp_path: Path, monkeypatch
     root = tree(tmp_path / "src")
     cache = tmp_path / "cache"
     cold = check(root, "--cache-dir", str(cache))
-    assert [p.name for p in cache.iterdir()] and all(re.fullmatch(r"extract-[0-9a-f]+\.json", p.name) for p in cache.iterdir())
+    names = sorted(p.name for p in cache.iterdir())
+    assert names[0] == ".gitignore" and len(names) == 2 and re.fullmatch(r"extract-[0-9a-f]+\.json", names[1])
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"  # git never offers it for a commit
+    # a directory that was there already gets no .gitignore (`--cache-dir .` must not hide a repository)
+    check(root, "--cache-dir", str(tmp_path / "src"))
+    assert not (root / ".gitignore").exists() and list(root.glob("extract-*.json"))
 
     def no_parse(*args: object) -> None:
         raise AssertionError("an unchanged file was parsed again")
@@ -118,10 +123,10 @@ def test_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
     root = tree(tmp_path / "src")
     cache = tmp_path / "cache"
     fresh = check(root, "--cache-dir", str(cache))
-    for file in cache.iterdir():
+    for file in cache.glob("extract-*.json"):
         file.write_text('{"format": 1, "entries": {"app.py": {"digest": 7, "setups": "x"}}')
     assert check(root, "--cache-dir", str(cache)) == fresh
-    for file in cache.iterdir():
+    for file in cache.glob("extract-*.json"):
         file.write_text("\0 not json")
     assert check(root, "--cache-dir", str(cache)) == fresh
 
@@ -140,11 +145,11 @@ def test_cache_dir_in_the_configuration_is_relative_to_it_and_no_cache_wins(tmp_
     root = tree(tmp_path / "src")
     (root / "ecolint.toml").write_text('cache-dir = ".ecolint_cache"\ngpu = "RTX 4090D"\n')
     run_cli(".", "--format", "json", "--exit-zero", cwd=root)
-    assert list((root / ".ecolint_cache").iterdir())
-    for file in (root / ".ecolint_cache").iterdir():
+    assert list((root / ".ecolint_cache").glob("extract-*.json"))
+    for file in (root / ".ecolint_cache").glob("extract-*.json"):
         file.unlink()
     run_cli(".", "--format", "json", "--exit-zero", "--no-cache", cwd=root)
-    assert list((root / ".ecolint_cache").iterdir()) == []
+    assert list((root / ".ecolint_cache").glob("extract-*.json")) == []
     # the cache directory is never walked, like .ruff_cache
     (root / ".ecolint_cache" / "serve.sh").write_text("vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n")
     paths = {f["path"] for f in json.loads(run_cli(".", "--format", "json", "--exit-zero", cwd=root).output)["findings"]}
