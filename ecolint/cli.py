@@ -172,7 +172,7 @@ def check(
     accepted = _load_baseline(baseline_path)
     selection = Selection(codes=codes, gpu=gpu or None, baseline=accepted, min_confidence=min_confidence)
     if fixing:
-        result = _fix(targets, kb, config, selection, unsafe=unsafe_fixes, diff=diff, output=output)
+        result = _fix(targets, kb, config, selection, unsafe=unsafe_fixes, diff=diff, output=output, exit_zero=exit_zero)
         if result is None:  # --diff: the diff was the output
             return
     else:
@@ -185,7 +185,7 @@ def check(
     sys.exit(0 if exit_zero or not failed else 1)
 
 
-def _fix(targets: list[Path], kb: Any, config: Any, selection: Any, *, unsafe: bool, diff: bool, output: Path | None) -> Any:
+def _fix(targets: list[Path], kb: Any, config: Any, selection: Any, *, unsafe: bool, diff: bool, output: Path | None, exit_zero: bool = False) -> Any:
     """--fix / --unsafe-fixes: apply, then run again and return the result that remains (the
     summary goes to standard error). --diff: print the diff, change nothing, exit 1 if there is
     one; returns None."""
@@ -201,7 +201,7 @@ def _fix(targets: list[Path], kb: Any, config: Any, selection: Any, *, unsafe: b
     if diff:
         _emit("".join(item.diff() for item in files if item.changed), output)
         click.echo(f"Would fix {fixed} finding{'s' if fixed != 1 else ''}{hint}.", err=True)
-        sys.exit(1 if fixed else 0)
+        sys.exit(1 if fixed and not exit_zero else 0)
     written = fixer.write(files)
     result = run(targets, kb, config, selection) if written else first
     for item in written:

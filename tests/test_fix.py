@@ -119,6 +119,12 @@ def test_diff_prints_the_patch_and_changes_nothing(before: Path, tmp_path: Path)
         assert target.read_bytes() == before.with_name(before.name.replace(".before", ".after")).read_bytes()
 
 
+def test_diff_exits_zero_with_exit_zero(tmp_path: Path) -> None:
+    target = copy_case(CASES / "serve.before.sh", tmp_path)
+    ran = run_cli("check", *EVERYTHING, "--unsafe-fixes", "--diff", "--exit-zero", target.name, cwd=tmp_path)
+    assert ran.exit_code == 0 and ran.output.startswith(f"--- a/{target.name}")
+
+
 def test_the_diff_of_a_shell_script_shows_the_lines_removed(tmp_path: Path) -> None:
     target = copy_case(CASES / "serve.before.sh", tmp_path)
     ran = run_cli("check", *EVERYTHING, "--unsafe-fixes", "--diff", target.name, cwd=tmp_path)
