@@ -60,6 +60,8 @@ class RunResult:
     setups: int = 0
     texts: dict[str, str] = field(default_factory=dict)  # files with findings, for fixes and context
     notes: list[str] = field(default_factory=list)  # about the run itself (the cache), for stderr
+    in_baseline: int = 0  # findings held back because the baseline accepts them
+    below_confidence: int = 0  # findings held back by --min-confidence
 
 
 @dataclass
@@ -199,6 +201,7 @@ class Engine:
             min_confidence=self.selection.min_confidence,
         )
         result.findings = funnel.apply(findings, result.texts)
+        result.in_baseline, result.below_confidence = funnel.in_baseline, funnel.below_confidence
         result.errors.sort()
         return result
 

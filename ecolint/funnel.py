@@ -145,8 +145,12 @@ class Funnel:
     per_file_ignores: dict[str, list[str]] = field(default_factory=dict)
     baseline: set[str] | frozenset[str] = field(default_factory=set)
     min_confidence: int = 1
+    # what the last apply() held back, for the summary: accepted in the baseline, below the floor
+    in_baseline: int = 0
+    below_confidence: int = 0
 
     def apply(self, findings: Iterable[Finding], texts: dict[str, str]) -> list[Finding]:
+        self.in_baseline = self.below_confidence = 0
         kept = []
         fingerprinted: list[Finding] = []
         parsed: dict[str, Suppressions] = {}
@@ -163,7 +167,11 @@ class Funnel:
             line_text = lines[finding.location.line - 1] if finding.location.line <= len(lines) else ""
             finding.fingerprint = _occurrence_fingerprint(finding, line_text, fingerprinted)
             fingerprinted.append(finding)
-            if finding.fingerprint in self.baseline or finding.confidence < self.min_confidence:
+            if finding.fingerprint in self.baseline:
+                self.in_baseline += 1
+                continue
+            if finding.confidence < self.min_confidence:
+                self.below_confidence += 1
                 continue
             kept.append(finding)
         return sorted(kept, key=Finding.sort_key)

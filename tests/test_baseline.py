@@ -42,6 +42,9 @@ def test_baselined_finding_stays_hidden_when_lines_move_and_a_new_one_is_reporte
     code, found = findings(tmp_path, "--baseline", "baseline.json")
     assert code == 1
     assert [(f["code"], f["line"]) for f in found] == [("ECO104", 3)]
+    # the text summary says how many the baseline held back
+    summary = run_cli("--baseline", "baseline.json", ".", cwd=tmp_path).output.strip().splitlines()
+    assert any(line.startswith("Found 1 finding") and "; 1 more in the baseline" in line for line in summary)
 
 
 def test_a_second_identical_line_is_a_new_finding(tmp_path: Path) -> None:

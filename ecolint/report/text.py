@@ -46,6 +46,10 @@ def _summary(result: RunResult) -> str:
         files = len({f.location.path for f in findings})
         text = f"Found {len(findings)} finding{'s' if len(findings) != 1 else ''} ({detail}) in {files} file{'s' if files != 1 else ''}"
     text += f"; {result.files_seen} file{'s' if result.files_seen != 1 else ''} checked"
+    if result.in_baseline:
+        text += f"; {result.in_baseline} more in the baseline"
+    if result.below_confidence:
+        text += f"; {result.below_confidence} more below --min-confidence"
     if result.errors:
         text += f"; {len(result.errors)} could not be read (ECO001)"
     return text + "."
