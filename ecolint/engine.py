@@ -286,10 +286,6 @@ class _Candidate:
     work: _FileWork
     data: bytes
 
-    @property
-    def display(self) -> str:
-        return self.work.display
-
 
 @dataclass
 class _Outcome:

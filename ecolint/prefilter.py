@@ -21,10 +21,10 @@ import bisect
 import re
 import sys
 
-from ecolint.extract import NOT_A_MODEL, triggers
+from ecolint.extract import LOADER_CALLS, NOT_A_MODEL, triggers
 
 _NAME = rb"A-Za-z0-9_\x80-\xff"  # the bytes of an identifier (any non-ASCII byte may be one)
-_LOADERS = frozenset({b"from_pretrained", b"LLM", b"EngineArgs", b"AsyncEngineArgs", b"pipeline", b"quantize_"})
+_LOADERS = frozenset(name.encode() for name in LOADER_CALLS)
 _LINE_SPACE = b" \t\f\v"  # blanks within a line
 
 # String literals, each from its opening quote; triple quotes first.

@@ -143,6 +143,11 @@ _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
 }
 
 
+# The calls a Python setup starts at, by their last name (ecolint/extract/python.py classifies
+# them; ecolint/prefilter.py looks for them in bytes). The Python triggers above are substrings
+# of these names that find them all.
+LOADER_CALLS = frozenset({"from_pretrained", "pipeline", "LLM", "EngineArgs", "AsyncEngineArgs", "quantize_"})
+
 # from_pretrained on these loads no model weights (or, for PeftModel, an adapter onto a model that
 # another call loaded): matched case-insensitively against the receiver's last name. Shared by the
 # Python extractor and the prefilter, which must agree on it.

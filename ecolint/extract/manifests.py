@@ -319,8 +319,6 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
     """Setups in a YAML file; ExtractError for YAML that does not parse (Go templates excepted)."""
     if "{{" in text and _is_template_path(path):
         return []  # a Helm template is Go text that only becomes YAML when rendered
-    if _one_crd(text):
-        return []
     try:
         roots = _compose(_without_crds(text))
     except ExtractError:
@@ -347,14 +345,11 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
 
 
 # A CustomResourceDefinition is an API's schema, never a workload: its "containers" are property
-# descriptions. Generated ones run to megabytes (kserve's are 1-3 MB), so a file that is one CRD
-# and nothing else is recognised from its top-level keys without composing it; CRDs inside a
-# multi-document file are dropped once composed.
+# descriptions. Generated ones run to megabytes (kserve's are 1-3 MB): each CRD document is
+# recognised from its top-level kind/apiVersion lines and emptied before composing; one that
+# cannot be recognised that way is dropped once composed.
 _TOP_LEVEL_CRD = re.compile(r"^kind:[ \t]*['\"]?CustomResourceDefinition['\"]?[ \t]*\r?$", re.MULTILINE)
 _TOP_LEVEL_APIEXTENSIONS = re.compile(r"^apiVersion:[ \t]*['\"]?apiextensions\.k8s\.io/", re.MULTILINE)
-_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)", re.MULTILINE)
-
-
 _MARKER_LINE = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:#[^\n]*)?\r?(?:\n|\Z)", re.MULTILINE)
 _LINE_CONTENT = re.compile("[^\r\n\x85\u2028\u2029]+")  # all but YAML's line breaks
 
@@ -379,15 +374,6 @@ def _without_crds(text: str) -> str:
 def _lone_cr(text: str) -> bool:
     """Line breaks these line-based looks cannot see (a bare carriage return): read it all."""
     return "\r" in text and "\r" in text.replace("\r\n", "")
-
-
-def _one_crd(text: str) -> bool:
-    if _lone_cr(text):
-        return False
-    head = text.lstrip("\ufeff")
-    if _DOCUMENT_MARKER.search(head, 1 if head.startswith("---") else 0):
-        return False  # several documents: the others may be workloads
-    return bool(_TOP_LEVEL_CRD.search(head)) and bool(_TOP_LEVEL_APIEXTENSIONS.search(head))
 
 
 # --------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecolint.extract import NOT_A_MODEL, ExtractContext, ExtractError
+from ecolint.extract import LOADER_CALLS, NOT_A_MODEL, ExtractContext, ExtractError
 from ecolint.setups import (
     ATTN_IMPLEMENTATION,
     BATCH_SIZE,
@@ -80,8 +80,7 @@ _MAX_IMPORT_DEPTH = 3
 # and the index and value walks recurse once per level.
 _MAX_NESTING = 150
 # Calls a setup starts at (their last name; aliases of them are added per file).
-_LOADER_CALLS = frozenset({"from_pretrained", "pipeline", "LLM", "EngineArgs", "AsyncEngineArgs", "quantize_"})
-_CLASSIFIED_LAST_NAMES = _LOADER_CALLS - {"from_pretrained"}
+_CLASSIFIED_LAST_NAMES = LOADER_CALLS - {"from_pretrained"}
 
 # bitsandbytes' LLM.int8() outlier threshold when none is written.
 _DEFAULT_INT8_THRESHOLD = 6.0
@@ -441,18 +440,13 @@ def _children(node: ast.AST) -> Iterator[ast.AST]:
     elif isinstance(node, ast.arguments):
         yield from _argument_parts(node)
     else:
-        for name in _child_fields(type(node)):
-            value = getattr(node, name, None)
-            if type(value) is list:
-                yield from (item for item in value if isinstance(item, ast.AST))
-            elif isinstance(value, ast.AST):
-                yield value
+        yield from _child_nodes(node)
 
 
 _SOURCE_ORDER = (ast.Call, ast.Dict, ast.IfExp, ast.arguments)
 # Fields that hold no node worth a visit: load/store contexts and operators (a node each, on
 # every name and operation of a file), and names and values, which are plain strings and numbers.
-_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "value_type", "type_comment", "kind", "name", "names", "asname", "module", "level", "arg", "attr", "conversion", "lineno", "is_async", "tag"})
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "type_comment", "kind", "name", "names", "asname", "module", "level", "arg", "attr", "conversion", "is_async", "tag"})
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -546,8 +540,8 @@ class _Indexer:
 
     def calls_a_loader(self) -> bool:
         """Whether any call is made to a name a setup starts at (or an import alias of one)."""
-        loaders = set(_LOADER_CALLS)
-        loaders.update(local for local, target in self.qualified.items() if target.rsplit(".", 1)[-1] in _LOADER_CALLS)
+        loaders = set(LOADER_CALLS)
+        loaders.update(local for local, target in self.qualified.items() if target.rsplit(".", 1)[-1] in LOADER_CALLS)
         return any(_final_name(site.node.func) in loaders for site in self.calls)
 
     def visit(self, node: ast.AST) -> None:
@@ -563,18 +557,9 @@ class _Indexer:
         self.depth -= 1
 
     def _visit_children(self, node: ast.AST) -> None:
-        if isinstance(node, _SOURCE_ORDER):
-            for child in _children(node):
+        for child in _children(node) if isinstance(node, _SOURCE_ORDER) else _child_nodes(node):
+            if type(child) not in _LEAVES:
                 self.visit(child)
-            return
-        for name in _child_fields(type(node)):
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, ast.AST) and type(item) not in _LEAVES:
-                        self.visit(item)
-            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
-                self.visit(value)
 
     def _visit_all(self, nodes: Iterable[ast.AST]) -> None:
         for node in nodes:
@@ -2473,14 +2458,14 @@ def _ast_value(node: ast.expr, env: dict[str, tuple[Any, str]]) -> tuple[Any, st
         return _ast_env_default(node, env)
     if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or) and len(node.values) == 2:
         first = node.values[0]
-        if isinstance(first, ast.Call) and _ast_dotted(first.func) in _AST_ENV_GETTERS:
+        if isinstance(first, ast.Call) and _dotted_or_none(first.func) in _AST_ENV_GETTERS:
             default = _ast_value(node.values[1], env)
             return None if default is None else (default[0], "env-default")
     return None
 
 
 def _ast_env_default(node: ast.Call, env: dict[str, tuple[Any, str]]) -> tuple[Any, str] | None:
-    name = _ast_dotted(node.func)
+    name = _dotted_or_none(node.func)
     if name in _AST_ENV_GETTERS:
         default = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "default"), None)
         found = None if default is None else _ast_value(default, env)
@@ -2489,13 +2474,4 @@ def _ast_env_default(node: ast.Call, env: dict[str, tuple[Any, str]]) -> tuple[A
         inner = _ast_value(node.args[0], env)
         converted = _convert(name, None if inner is None else inner[0])
         return None if converted is _NO or inner is None else (converted, inner[1])
-    return None
-
-
-def _ast_dotted(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        base = _ast_dotted(node.value)
-        return None if base is None else f"{base}.{node.attr}"
     return None
