@@ -146,9 +146,6 @@ class Engine:
 
     # -- discover -------------------------------------------------------------------------
 
-    def _work(self, paths: list[Path], result: RunResult) -> list[_FileWork]:
-        return sorted(self._walked(paths, result), key=lambda w: w.display)
-
     def _walked(self, paths: list[Path], result: RunResult) -> Iterator[_FileWork]:
         """The files to read with their kinds, in the walk's order; what cannot be walked is
         recorded in the result."""
@@ -181,12 +178,10 @@ class Engine:
         # Files are analysed while the walk goes on; the order of the output comes from the
         # sort below, never from which worker finished first.
         analysed = sorted(self._analyse(self._walked(paths, result), paths, result), key=lambda pair: pair[0].display)
-        work = [item for item, _ in analysed]
-        outcomes = [outcome for _, outcome in analysed]
-        result.files_seen = len(work)
-        self._stack = _merged_pins(outcomes)
+        result.files_seen = len(analysed)
+        self._stack = _merged_pins([outcome for _, outcome in analysed])
         findings: list[Finding] = []
-        for item, outcome in zip(work, outcomes):
+        for item, outcome in analysed:
             result.files_parsed += outcome.parsed
             result.setups += len(outcome.setups)
             if outcome.error is not None:
