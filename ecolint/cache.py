@@ -31,10 +31,6 @@ from ecolint.setups import Fact, Location, Setup
 FORMAT = 1
 
 
-def data_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
 class ExtractionCache:
     def __init__(self, directory: Path, root: Path, cwd: Path) -> None:
         self.file = directory / f"extract-{_identity(root, cwd)}.json"

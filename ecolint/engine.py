@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator
 from ecolint import discover
 from ecolint.checks import CheckContext, run_checks
 from ecolint.config import Config
-from ecolint.extract import ExtractContext, ExtractError, load_extractor
+from ecolint.extract import ExtractContext, ExtractError, data_digest, load_extractor
 from ecolint.finding import FileError, Finding
 from ecolint.funnel import Funnel
 from ecolint.knowledge import Knowledge, KnowledgeError
@@ -416,7 +416,7 @@ def _analyse_one(item: _FileWork) -> _Outcome:
 def _extract_cached(candidate: _Candidate) -> _Outcome:
     """_extract_one through the extraction cache: an unchanged file (and unchanged files it
     consulted) gives back what it gave last time; a new extraction leaves an entry to save."""
-    from ecolint.cache import data_digest, entry, error_from, setups_from
+    from ecolint.cache import entry, error_from, setups_from
 
     assert _WORKER_CONTEXT is not None
     item = candidate.work

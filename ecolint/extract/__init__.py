@@ -112,11 +112,14 @@ class ExtractContext:
 _UNANSWERED = object()  # a question this context does not know: never equal to a noted answer
 
 
+def data_digest(data: bytes) -> str:
+    """A short content hash (the extraction cache's key for a file's bytes)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def text_digest(text: str | None) -> str | None:
-    """A short content hash of a text (None stays None)."""
-    if text is None:
-        return None
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    """data_digest of a text (None stays None)."""
+    return None if text is None else data_digest(text.encode("utf-8", "surrogatepass"))
 
 
 Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]
