@@ -144,14 +144,16 @@ _Statements = list  # a block: a function's or a loop's body, as ast holds it (l
 def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
     """Setups of one Python file. Raises ExtractError when the file does not parse."""
     tree = _parse(text)
+    indexer = _Indexer()
     try:
-        indexer = _Indexer()
         indexer.visit_module(tree)
         if not indexer.calls_a_loader():
             return []  # the trigger tokens were in names that load nothing
         return _Extraction(path, _Source(text), indexer, context).run()
     except RecursionError:
         raise ExtractError("too deeply nested to parse", 1) from None
+    finally:
+        indexer.release()
 
 
 def _parse(text: str) -> ast.Module:
@@ -273,7 +275,7 @@ class _Arg:
     star: str  # "", "*" or "**"
     value: ast.expr
     node: ast.AST  # the keyword node for keyword and ** arguments, else the value (or Starred)
-    call: ast.Call
+    func: ast.expr  # what is called (not the call: the call keeps its arguments, see _args)
     previous: ast.AST | None  # the argument before it; None for the first
 
 
@@ -306,10 +308,17 @@ def _args(call: ast.Call) -> list[_Arg]:
     out: list[_Arg] = []
     previous: ast.AST | None = None
     for keyword_name, star, value, node in items:
-        out.append(_Arg(keyword_name, star, value, node, call, previous))
+        out.append(_Arg(keyword_name, star, value, node, call.func, previous))
         previous = node
     call._ecolint_args = out  # type: ignore[attr-defined]
     return out
+
+
+def _argument_values(call: ast.Call) -> list[ast.expr]:
+    """What a call passes, in no set order (cheaper than _args where the order does not matter)."""
+    values = [arg.value if type(arg) is ast.Starred else arg for arg in call.args]
+    values.extend(keyword.value for keyword in call.keywords)
+    return values
 
 
 def _position(node: ast.AST) -> tuple[int, int]:
@@ -420,27 +429,28 @@ class _Site:
     function: _Function | None
     loops: tuple[_Loop, ...]
     guards: tuple[ast.expr, ...]
+    name: str | None  # the called name's last part: `f` of f(…) and of x.f(…)
 
 
-def _children(node: ast.AST) -> Iterator[ast.AST]:
+def _children(node: ast.AST) -> list[ast.AST]:
     """Child nodes in source order, where ast's field order differs from it."""
     if isinstance(node, ast.Call):
-        yield node.func
-        for arg in _args(node):
-            yield arg.node
-    elif isinstance(node, ast.Dict):
+        args, keywords = node.args, node.keywords
+        if args and keywords and _position(keywords[0]) < _position(args[-1]):
+            return [node.func, *(arg.node for arg in _args(node))]  # `f(a=1, *rest)`
+        return [node.func, *args, *keywords]
+    if isinstance(node, ast.Dict):
+        children: list[ast.AST] = []
         for key, value in zip(node.keys, node.values):
             if key is not None:
-                yield key
-            yield value
-    elif isinstance(node, ast.IfExp):
-        yield node.body
-        yield node.test
-        yield node.orelse
-    elif isinstance(node, ast.arguments):
-        yield from _argument_parts(node)
-    else:
-        yield from _child_nodes(node)
+                children.append(key)
+            children.append(value)
+        return children
+    if isinstance(node, ast.IfExp):
+        return [node.body, node.test, node.orelse]
+    if isinstance(node, ast.arguments):
+        return list(_argument_parts(node))
+    return _child_nodes(node)
 
 
 _SOURCE_ORDER = (ast.Call, ast.Dict, ast.IfExp, ast.arguments)
@@ -484,7 +494,7 @@ def _argument_parts(args: ast.arguments) -> Iterator[ast.expr]:
             yield default
 
 
-def _nothing(node: ast.AST) -> None:
+def _nothing(indexer: Any, node: ast.AST) -> None:
     return None
 
 
@@ -496,6 +506,8 @@ class _Indexer:
     """Walks the module once, in source order; loops and if-guards are reset at each function
     boundary."""
 
+    _VISITORS: dict[type, Callable[[Any, Any], None]]  # below the class
+
     def __init__(self) -> None:
         self.module = _Scope("module", None)
         self.scope = self.module
@@ -505,60 +517,52 @@ class _Indexer:
         self.calls: list[_Site] = []
         self.functions: list[_Function] = []
         self.classes: dict[str, _Class] = {}
+        self.scopes: list[_Scope] = [self.module]  # every scope, for release()
         self.qualified: dict[str, str] = {}  # local name → dotted import path
         self.attr_bindings: dict[str, list[_Binding]] = {}  # app.state.model = … (not self.x)
         self.depth = 0
-        self._visitors: dict[type, Callable[[Any], None]] = {
-            ast.Name: _nothing,  # leaves: nothing below them is indexed
-            ast.Constant: _nothing,
-            ast.FunctionDef: self._function,
-            ast.AsyncFunctionDef: self._function,
-            ast.ClassDef: self._class,
-            ast.If: self._if,
-            ast.While: self._while,
-            ast.For: self._for,
-            ast.AsyncFor: self._for,
-            ast.ListComp: self._comprehension,
-            ast.SetComp: self._comprehension,
-            ast.GeneratorExp: self._comprehension,
-            ast.DictComp: self._comprehension,
-            ast.Call: self._call,
-            ast.Return: self._return,
-            ast.Assign: self._assign,
-            ast.AnnAssign: self._ann_assign,
-            ast.AugAssign: self._aug_assign,
-            ast.NamedExpr: self._named_expr,
-            ast.withitem: self._with_item,
-            ast.ExceptHandler: self._except_handler,
-            ast.Global: self._global,
-            ast.Import: self._import,
-            ast.ImportFrom: self._import_from,
-        }
 
     def visit_module(self, tree: ast.Module) -> None:
         self._visit_all(tree.body)
+
+    def release(self) -> None:
+        """Break the index's reference cycles (a scope and its function or class, a binding and
+        its scope), so that reference counting frees the syntax tree as soon as the file is done.
+        Left to the cyclic collector, every tree is walked once more before it is freed: a third
+        of the Python time on a test-heavy tree like peft's."""
+        for scope in self.scopes:
+            if scope.cls is not None:
+                scope.cls.self_bindings.clear()
+                scope.cls.methods.clear()
+            scope.bindings.clear()
+            scope.function = scope.cls = None
+        self.attr_bindings.clear()
 
     def calls_a_loader(self) -> bool:
         """Whether any call is made to a name a setup starts at (or an import alias of one)."""
         loaders = set(LOADER_CALLS)
         loaders.update(local for local, target in self.qualified.items() if target.rsplit(".", 1)[-1] in LOADER_CALLS)
-        return any(_final_name(site.node.func) in loaders for site in self.calls)
+        return any(site.name in loaders for site in self.calls)
 
     def visit(self, node: ast.AST) -> None:
         # The index and the value walks recurse once per level: refuse what real code never is.
         self.depth += 1
         if self.depth > _MAX_NESTING:
             raise ExtractError("too deeply nested to parse", getattr(node, "lineno", 1))
-        visitor = self._visitors.get(type(node))
+        visitor = _Indexer._VISITORS.get(type(node))
         if visitor is not None:
-            visitor(node)
+            visitor(self, node)
         else:
             self._visit_children(node)
         self.depth -= 1
 
     def _visit_children(self, node: ast.AST) -> None:
         for child in _children(node) if isinstance(node, _SOURCE_ORDER) else _child_nodes(node):
-            if type(child) not in _LEAVES:
+            kind = type(child)
+            while kind is ast.Attribute or kind is ast.keyword:  # nothing to index but what is below
+                child = child.value  # type: ignore[attr-defined]
+                kind = type(child)
+            if kind not in _LEAVES:
                 self.visit(child)
 
     def _visit_all(self, nodes: Iterable[ast.AST]) -> None:
@@ -574,6 +578,7 @@ class _Indexer:
         method_of = self.scope.cls if self.scope.kind == "class" else None
         self_cls = method_of or (self.scope.cls if self.scope.kind == "function" else None)
         scope = _Scope("function", self.scope, cls=self_cls)
+        self.scopes.append(scope)
         info = _Function(node, node.name, scope, self.function, method_of)
         scope.function = info
         self.functions.append(info)
@@ -590,6 +595,7 @@ class _Indexer:
         self._visit_all(node.bases)
         self._visit_all(node.keywords)
         scope = _Scope("class", self.scope)
+        self.scopes.append(scope)
         info = _Class(node, node.name, scope)
         scope.cls = info
         self.classes.setdefault(info.name, info)
@@ -647,7 +653,7 @@ class _Indexer:
     # -- calls and returns -------------------------------------------------------------------
 
     def _call(self, node: ast.Call) -> None:
-        self.calls.append(_Site(node, self.scope, self.function, self.loops, self.guards))
+        self.calls.append(_Site(node, self.scope, self.function, self.loops, self.guards, _final_name(node.func)))
         self._visit_children(node)
 
     def _return(self, node: ast.Return) -> None:
@@ -735,6 +741,36 @@ class _Indexer:
         dotted = _dotted_or_none(target)
         if dotted is not None:
             self.attr_bindings.setdefault(dotted, []).append(binding)
+
+
+# What the index does at each kind of node (unbound: a table of bound methods would tie the
+# indexer into a reference cycle, and keep every syntax tree alive until the cyclic collector runs).
+_Indexer._VISITORS = {
+    ast.Name: _nothing,  # leaves: nothing below them is indexed
+    ast.Constant: _nothing,
+    ast.FunctionDef: _Indexer._function,
+    ast.AsyncFunctionDef: _Indexer._function,
+    ast.ClassDef: _Indexer._class,
+    ast.If: _Indexer._if,
+    ast.While: _Indexer._while,
+    ast.For: _Indexer._for,
+    ast.AsyncFor: _Indexer._for,
+    ast.ListComp: _Indexer._comprehension,
+    ast.SetComp: _Indexer._comprehension,
+    ast.GeneratorExp: _Indexer._comprehension,
+    ast.DictComp: _Indexer._comprehension,
+    ast.Call: _Indexer._call,
+    ast.Return: _Indexer._return,
+    ast.Assign: _Indexer._assign,
+    ast.AnnAssign: _Indexer._ann_assign,
+    ast.AugAssign: _Indexer._aug_assign,
+    ast.NamedExpr: _Indexer._named_expr,
+    ast.withitem: _Indexer._with_item,
+    ast.ExceptHandler: _Indexer._except_handler,
+    ast.Global: _Indexer._global,
+    ast.Import: _Indexer._import,
+    ast.ImportFrom: _Indexer._import_from,
+}
 
 
 def _is_dead(test: ast.expr) -> bool:
@@ -1023,7 +1059,7 @@ class _Extraction:
                 return source.start(node.node), source.end(node.node)
             if node.previous is not None:
                 return source.parenthesized(node.value, source.end(node.previous))
-            return source.parenthesized(node.value, source.end(node.call.func), own_opening=1)
+            return source.parenthesized(node.value, source.end(node.func), own_opening=1)
         return source.start(node), source.end(node)
 
     def _where(self, value: _Value, entry: _Entry) -> Location:
@@ -1422,7 +1458,7 @@ class _Extraction:
         """`parser.add_argument("--model-id", default=…)` → dest model_id with its default."""
         for site in self.index.calls:
             call = site.node
-            if not (isinstance(call.func, ast.Attribute) and call.func.attr == "add_argument"):
+            if site.name != "add_argument" or not isinstance(call.func, ast.Attribute):
                 continue
             flags = [_literal(a.value) for a in _args(call) if a.keyword is None and not a.star]
             flags = [f for f in flags if isinstance(f, str)]
@@ -1440,7 +1476,7 @@ class _Extraction:
             self._classify_function(fn)
         uses_gradio = any(q.split(".")[0] == "gradio" for q in self.index.qualified.values())
         for site in self.index.calls:
-            name = _final_name(site.node.func)
+            name = site.name
             registrar = name in _ROUTE_REGISTRARS or (uses_gradio and name in _GRADIO_HANDLERS)
             if not registrar:
                 continue
@@ -1537,8 +1573,11 @@ class _Extraction:
         """Sites that call a function or hand it over (Thread(target=f), run_in_executor(None, f))."""
         if self._callers is None:
             self._callers = {}
+            # _callees finds nothing for a name no function or class of this module has
+            callable_names = set(self._functions_named()) | set(self.index.classes)
             for site in self.index.calls:
-                targets = [site.node.func] + [a.value for a in _args(site.node) if isinstance(a.value, (ast.Name, ast.Attribute))]
+                targets = [site.node.func] if site.name in callable_names else []
+                targets.extend(v for v in _argument_values(site.node) if _final_name(v) in callable_names)
                 for target in targets:
                     for fn in self._callees(target, site.scope):
                         self._callers.setdefault(fn, []).append(site)
@@ -1881,7 +1920,10 @@ class _Extraction:
     def _attach_compile(self) -> None:
         """COMPILED for transformers/torchao setups: True at a compile of that model, else False."""
         compiled: dict[int, _Located] = {}
+        aliases = {local for local, target in self.index.qualified.items() if target == "torch.compile"}
         for site in self.index.calls:
+            if site.name != "compile" and site.name not in aliases:
+                continue  # neither torch.compile(…) nor x.compile()
             target = self._compile_target(site.node)
             if target is None:
                 continue
@@ -1961,8 +2003,9 @@ class _Extraction:
             handle = self._handle(func, site.scope)
             if handle is not None and handle.kind == "pipeline":
                 uses.append((func, _inputs(call), False))
-        for arg in _args(call):
-            value = arg.value
+        if not call.args and not call.keywords:
+            return uses
+        for value in _argument_values(call):
             if isinstance(value, ast.Attribute) and value.attr == "generate":
                 uses.append((value, [], True))
         return uses
@@ -2195,7 +2238,7 @@ class _Extraction:
         its model for training: 4-bit there is about fitting in memory, and the inference
         evidence does not apply. The first such call marks every setup of the module."""
         for site in self.index.calls:
-            if _final_name(site.node.func) in TRAINING_CALLS:
+            if site.name in TRAINING_CALLS:
                 for setup in self.setups:
                     setup.set(PURPOSE, "training", self._loc(site.node), "module")
                 return
