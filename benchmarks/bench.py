@@ -44,7 +44,7 @@ def trigger_tokens() -> list[str]:
     return sorted(tokens)
 
 
-def commands(tree: str, semgrep: bool, rule_file: str, cache_dir: str | None = None) -> dict[str, list[str]]:
+def commands(tree: str, semgrep_root: str | None, rule_file: str, cache_dir: str | None = None) -> dict[str, list[str]]:
     ecolint = [sys.executable, "-m", "ecolint", "check", tree, "--isolated", "--exit-zero", "--format", "json"]
     cmds = {
         "ecolint": ecolint,
@@ -54,9 +54,33 @@ def commands(tree: str, semgrep: bool, rule_file: str, cache_dir: str | None = N
     if cache_dir is not None:
         # the warm-up round below fills the cache: every timed run is a warm one
         cmds["ecolint warm"] = [*ecolint, "--cache-dir", cache_dir]
-    if semgrep:
-        cmds["semgrep 1 rule"] = ["semgrep", "--config", rule_file, "--metrics=off", "--disable-version-check", "--quiet", tree]
+    if semgrep_root is not None:
+        semgrep = ["semgrep", "--config", rule_file, "--metrics=off", "--disable-version-check", "--quiet"]
+        # The same files as the others: semgrep's built-in .semgrepignore skips tests/ and
+        # test/, most of the Python of trl or peft; a project .semgrepignore replaces it.
+        cmds["semgrep 1 rule"] = [*semgrep, "--project-root", semgrep_root, tree]
+        cmds["semgrep, no tests/"] = [*semgrep, tree]  # as it runs out of the box, for reference
     return {name: cmd for name, cmd in cmds.items() if shutil.which(cmd[0]) or cmd[0] == sys.executable}
+
+
+def staged(tree: str) -> tuple[str, str]:
+    """A hard-linked copy of the tree (a plain copy across file systems) in a new directory that
+    holds an empty .semgrepignore: (project root, tree). Every tool then reads the same files."""
+    root = tempfile.mkdtemp(prefix="ecolint-bench-")
+    Path(root, ".semgrepignore").write_text("")
+    target = os.path.join(root, os.path.basename(tree.rstrip(os.sep)) or "tree")
+
+    def link(source: str, destination: str) -> None:
+        try:
+            os.link(source, destination)
+        except OSError:
+            shutil.copy2(source, destination)
+
+    if os.path.isdir(tree):
+        shutil.copytree(tree, target, symlinks=True, copy_function=link)
+    else:
+        link(tree, target)
+    return root, target
 
 
 def timed(cmd: list[str]) -> tuple[float, int]:
@@ -163,7 +187,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("tree")
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--semgrep", action="store_true", help="also time semgrep with one rule")
+    parser.add_argument(
+        "--semgrep", action="store_true", help="also time semgrep with one rule, on the same files (and as it runs out of the box)"
+    )
     parser.add_argument("--phases", action="store_true", help="time each stage of one serial in-process run instead")
     parser.add_argument("--cache", action="store_true", help="also time ecolint with a warm extraction cache (--cache-dir)")
     parser.add_argument("--json", help="write the raw timings here")
@@ -175,7 +201,10 @@ def main() -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         handle.write(SEMGREP_RULE)
     cache_dir = tempfile.mkdtemp(prefix="ecolint-bench-cache-") if args.cache else None
-    cmds = commands(tree, args.semgrep, handle.name, cache_dir)
+    stage = None
+    if args.semgrep:
+        stage, tree = staged(tree)
+    cmds = commands(tree, stage, handle.name, cache_dir)
     names = list(cmds)
     # An installed wheel carries compiled bytecode; a source tree run with
     # PYTHONDONTWRITEBYTECODE=1 (as on the project's machines) would compile every module on
@@ -197,17 +226,24 @@ def main() -> int:
             times[name].append(seconds)
             memory[name].append(kib)
     base = statistics.median(times["ruff E9"]) if "ruff E9" in times else None
-    print(f"tree: {tree}  runs: {args.runs} (paired, rotating order)")
-    print(f"{'tool':<16}{'median s':>10}{'min s':>10}{'peak MB':>10}{'× ruff E9':>11}")
+    print(f"tree: {args.tree}  runs: {args.runs} (paired, rotating order)")
+    print(f"{'tool':<20}{'median s':>10}{'min s':>10}{'peak MB':>10}{'× ruff E9':>11}")
     for name in names:
         median = statistics.median(times[name])
         ratio = f"{median / base:.2f}" if base else "-"
-        print(f"{name:<16}{median:>10.3f}{min(times[name]):>10.3f}{max(memory[name]) / 1024:>10.1f}{ratio:>11}")
+        print(f"{name:<20}{median:>10.3f}{min(times[name]):>10.3f}{max(memory[name]) / 1024:>10.1f}{ratio:>11}")
+    if "semgrep 1 rule" in times:
+        ecolint = statistics.median(times["ecolint"])
+        print(f"semgrep 1 rule / ecolint: {statistics.median(times['semgrep 1 rule']) / ecolint:.2f}", end="")
+        if "ecolint warm" in times:
+            print(f"  (warm cache: {statistics.median(times['semgrep 1 rule']) / statistics.median(times['ecolint warm']):.2f})", end="")
+        print()
     if args.json:
-        Path(args.json).write_text(json.dumps({"tree": tree, "times": times, "max_rss_kib": memory}, indent=2))
+        Path(args.json).write_text(json.dumps({"tree": args.tree, "times": times, "max_rss_kib": memory}, indent=2))
     os.unlink(handle.name)
-    if cache_dir is not None:
-        shutil.rmtree(cache_dir, ignore_errors=True)
+    for directory in (cache_dir, stage):
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
     return 0
 
 
