@@ -479,6 +479,25 @@ def _child_nodes(node: ast.AST) -> list[ast.AST]:
     return children
 
 
+# Nodes with nothing below them to index or follow.
+_LEAVES = frozenset({ast.Name, ast.Constant})
+
+
+def _below_leaves(children: list[ast.AST]) -> list[ast.AST]:
+    """The children worth a visit when looking for statements, calls and bindings: attribute
+    chains and keywords are passed through to what lies below them, names and constants (about
+    half the nodes of a file, not worth a call each) dropped."""
+    kept = []
+    for child in children:
+        kind = type(child)
+        while kind is ast.Attribute or kind is ast.keyword:
+            child = child.value  # type: ignore[attr-defined]
+            kind = type(child)
+        if kind not in _LEAVES:
+            kept.append(child)
+    return kept
+
+
 def _argument_parts(args: ast.arguments) -> Iterator[ast.expr]:
     """Annotations and defaults of a parameter list, in source order."""
     positional = [*args.posonlyargs, *args.args]
@@ -496,10 +515,6 @@ def _argument_parts(args: ast.arguments) -> Iterator[ast.expr]:
 
 def _nothing(indexer: Any, node: ast.AST) -> None:
     return None
-
-
-# Nodes with nothing below them to index: about half the nodes of a file, not worth a call each.
-_LEAVES = frozenset({ast.Name, ast.Constant})
 
 
 class _Indexer:
@@ -557,13 +572,8 @@ class _Indexer:
         self.depth -= 1
 
     def _visit_children(self, node: ast.AST) -> None:
-        for child in _children(node) if isinstance(node, _SOURCE_ORDER) else _child_nodes(node):
-            kind = type(child)
-            while kind is ast.Attribute or kind is ast.keyword:  # nothing to index but what is below
-                child = child.value  # type: ignore[attr-defined]
-                kind = type(child)
-            if kind not in _LEAVES:
-                self.visit(child)
+        for child in _below_leaves(_children(node) if isinstance(node, _SOURCE_ORDER) else _child_nodes(node)):
+            self.visit(child)
 
     def _visit_all(self, nodes: Iterable[ast.AST]) -> None:
         for node in nodes:
@@ -884,7 +894,7 @@ def _statement_flows(statement: ast.stmt, cache: dict[int, _Flows]) -> _Flows:
                 add(node.optional_vars, node.context_expr)
         elif isinstance(node, ast.Call):
             _call_flows(node, add)
-        stack.extend(_child_nodes(node))
+        stack.extend(_below_leaves(_child_nodes(node)))
     cache[id(statement)] = flows
     return flows
 
