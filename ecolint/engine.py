@@ -19,7 +19,6 @@ import functools
 import gc
 import itertools
 import os
-import re
 import tokenize
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -480,8 +479,6 @@ def _extract_one(candidate: _Candidate) -> _Outcome:
         extractor = load_extractor(item.kind)
         if extractor is None:
             return _Outcome()
-        if item.kind == "python":
-            _refuse_native_parser_crashers(text)
         assert _WORKER_CONTEXT is not None
         with _no_cycle_collection():
             return _Outcome(setups=list(extractor(item.display, text, _WORKER_CONTEXT)), text=text)
@@ -528,45 +525,6 @@ def internal_error_message(exc: BaseException) -> str:
         f"internal error ({type(exc).__name__}{': ' + detail if detail else ''}{where}); "
         "please report this file's shape to the ecolint issue tracker"
     )
-
-
-# libcst's native parser (used by --fix on files with findings) recurses once per operand of an
-# ``and`` / ``or`` chain and takes the whole process down (a segfault, not an exception) somewhere
-# between 4,000 and 8,000 of them; stdlib ast keeps such a chain flat, so the extractor's nesting
-# check does not see it. Refusing such files here means the fixer never meets one. A chain this
-# long is never hand-written code.
-MAX_BOOL_CHAIN = 1000
-_BOOL_WORDS = re.compile(r"\b(?:and|or)\b")
-
-
-def _refuse_native_parser_crashers(text: str) -> None:
-    """Raise ExtractError for Python that would crash the native parser.
-
-    The number of words ``and`` / ``or`` bounds any chain's length, so the exact check (an ast
-    walk) only runs for the rare file that has more than MAX_BOOL_CHAIN of them.
-    """
-    if len(_BOOL_WORDS.findall(text)) <= MAX_BOOL_CHAIN:
-        return
-    import ast
-    import warnings
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return  # the extractor reports it
-    except (RecursionError, MemoryError):
-        raise ExtractError("too deeply nested to parse", 1) from None
-    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, ast.BoolOp):
-            depth += len(node.values) - 1
-            if depth > MAX_BOOL_CHAIN:
-                line = getattr(node, "lineno", 1)
-                raise ExtractError(f"too deeply nested to parse: more than {MAX_BOOL_CHAIN} and/or operands in one expression", line)
-        stack.extend((child, depth) for child in ast.iter_child_nodes(node))
 
 
 def _pins(item: _FileWork, data: bytes) -> dict[str, str]:

@@ -139,6 +139,10 @@ def applicable(kind: str, text: str, step: Step) -> bool:
 def _python_apply(text: str, steps: list[Step]) -> tuple[str, list[Step]]:
     import libcst as cst
 
+    from ecolint.extract.python import longest_bool_chain_over_limit
+
+    if longest_bool_chain_over_limit(text) is not None:
+        return text, []  # libcst's parser would take the process down
     try:
         source = _PySource(text)
     except (cst.ParserSyntaxError, SyntaxError, RecursionError, ValueError, MemoryError):

@@ -254,6 +254,19 @@ def test_python_too_deeply_nested_for_the_parsers_is_an_eco001_not_a_crash(tmp_p
     assert codes_by_file(document) == {"zz_ok.sh": ["ECO104"]}
 
 
+def test_fix_never_hands_a_chain_that_crashes_libcst_to_it(tmp_path: Path) -> None:
+    """A 50,000-operand `and` chain in dead code: the index never visits it, so the file keeps
+    its findings, and --unsafe-fixes must leave it alone rather than let libcst's parser take
+    the process down (exit 139 without the guard)."""
+    app = tmp_path / "app.py"
+    original = INT8_PY + "if False:\n    x = " + " and ".join(["a"] * 50_000) + "\n"
+    app.write_text(original)
+    proc = ecolint_process(str(tmp_path), "--isolated", "--fix", "--unsafe-fixes", timeout=300)
+    assert_clean_exit(proc, (1,))
+    assert "ECO101" in proc.stdout
+    assert app.read_text() == original
+
+
 def test_a_worker_that_dies_is_an_eco001_for_its_file_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A native crash inside a parallel worker must neither hang the pool nor lose the other
     files: the lost chunk is re-run one process per file and the culprit named."""

@@ -479,6 +479,37 @@ def _child_nodes(node: ast.AST) -> list[ast.AST]:
     return children
 
 
+# libcst's native parser (used by --fix) recurses once per operand of an `and` / `or` chain and
+# takes the whole process down (a segfault, not an exception) somewhere between 4,000 and 8,000
+# of them; stdlib ast keeps such a chain flat, so the nesting check does not see it. The index
+# refuses a file with a longer chain (ECO001), and the fixer never hands one to libcst. A chain
+# this long is never hand-written code.
+MAX_BOOL_CHAIN = 1000
+_BOOL_WORDS = re.compile(r"\b(?:and|or)\b")
+
+
+def longest_bool_chain_over_limit(text: str) -> int | None:
+    """The line of an and/or chain longer than MAX_BOOL_CHAIN operands (nested chains add up),
+    or None. The number of words `and` / `or` bounds any chain's length: the exact ast walk
+    only runs for the rare text that has more of them. For the fixer, which parses whole files
+    (dead code included) with libcst; the index counts chains as it goes."""
+    if len(_BOOL_WORDS.findall(text)) <= MAX_BOOL_CHAIN:
+        return None
+    try:
+        tree = _parse(text)
+    except ExtractError:
+        return None  # not Python the fixer would be given
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, ast.BoolOp):
+            depth += len(node.values) - 1
+            if depth > MAX_BOOL_CHAIN:
+                return getattr(node, "lineno", 1)
+        stack.extend((child, depth) for child in ast.iter_child_nodes(node))
+    return None
+
+
 # Nodes with nothing below them to index or follow.
 _LEAVES = frozenset({ast.Name, ast.Constant})
 
@@ -536,6 +567,7 @@ class _Indexer:
         self.qualified: dict[str, str] = {}  # local name → dotted import path
         self.attr_bindings: dict[str, list[_Binding]] = {}  # app.state.model = … (not self.x)
         self.depth = 0
+        self.bool_operands = 0  # of the and/or chains around the node being visited
 
     def visit_module(self, tree: ast.Module) -> None:
         self._visit_all(tree.body)
@@ -662,6 +694,14 @@ class _Indexer:
 
     # -- calls and returns -------------------------------------------------------------------
 
+    def _bool_op(self, node: ast.BoolOp) -> None:
+        operands = len(node.values) - 1
+        self.bool_operands += operands
+        if self.bool_operands > MAX_BOOL_CHAIN:
+            raise ExtractError(f"too deeply nested to parse: more than {MAX_BOOL_CHAIN} and/or operands in one expression", node.lineno)
+        self._visit_children(node)
+        self.bool_operands -= operands
+
     def _call(self, node: ast.Call) -> None:
         self.calls.append(_Site(node, self.scope, self.function, self.loops, self.guards, _final_name(node.func)))
         self._visit_children(node)
@@ -770,6 +810,7 @@ _Indexer._VISITORS = {
     ast.GeneratorExp: _Indexer._comprehension,
     ast.DictComp: _Indexer._comprehension,
     ast.Call: _Indexer._call,
+    ast.BoolOp: _Indexer._bool_op,
     ast.Return: _Indexer._return,
     ast.Assign: _Indexer._assign,
     ast.AnnAssign: _Indexer._ann_assign,
