@@ -585,10 +585,14 @@ class _Indexer:
             scope.function = scope.cls = None
         self.attr_bindings.clear()
 
+    def loader_names(self) -> set[str]:
+        """The names a call a setup starts at can have here: the loaders' own and import aliases."""
+        names = set(LOADER_CALLS)
+        names.update(local for local, target in self.qualified.items() if target.rsplit(".", 1)[-1] in LOADER_CALLS)
+        return names
+
     def calls_a_loader(self) -> bool:
-        """Whether any call is made to a name a setup starts at (or an import alias of one)."""
-        loaders = set(LOADER_CALLS)
-        loaders.update(local for local, target in self.qualified.items() if target.rsplit(".", 1)[-1] in LOADER_CALLS)
+        loaders = self.loader_names()
         return any(site.name in loaders for site in self.calls)
 
     def visit(self, node: ast.AST) -> None:
@@ -1069,7 +1073,8 @@ class _Extraction:
     def run(self) -> list[Setup]:
         self._collect_argparse()
         self._collect_handlers()
-        loaders = [(site, self._classify(site.node)) for site in self.index.calls]
+        named = self.index.loader_names()  # no other call can be one: _classify decides among these
+        loaders = [(site, self._classify(site.node)) for site in self.index.calls if site.name in named]
         for site, kind in loaders:
             if kind in ("from_pretrained", "vllm", "vllm-engine"):
                 self._add_setup(site, kind)
@@ -1628,7 +1633,8 @@ class _Extraction:
             callable_names = set(self._functions_named()) | set(self.index.classes)
             for site in self.index.calls:
                 targets = [site.node.func] if site.name in callable_names else []
-                targets.extend(v for v in _argument_values(site.node) if _final_name(v) in callable_names)
+                if site.node.args or site.node.keywords:
+                    targets.extend(v for v in _argument_values(site.node) if _final_name(v) in callable_names)
                 for target in targets:
                     for fn in self._callees(target, site.scope):
                         self._callers.setdefault(fn, []).append(site)
@@ -2057,7 +2063,7 @@ class _Extraction:
         if not call.args and not call.keywords:
             return uses
         for value in _argument_values(call):
-            if isinstance(value, ast.Attribute) and value.attr == "generate":
+            if type(value) is ast.Attribute and value.attr == "generate":
                 uses.append((value, [], True))
         return uses
 
