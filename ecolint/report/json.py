@@ -39,10 +39,22 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
+def summary(result: RunResult) -> dict[str, int]:
+    """The counts the text report's last line gives, the held-back findings included."""
+    return {
+        "files_checked": result.files_seen,
+        "findings": len(result.findings),
+        "errors": len(result.errors),
+        "in_baseline": result.in_baseline,
+        "below_confidence": result.below_confidence,
+    }
+
+
 def render(result: RunResult) -> str:
     document = {
         "version": __version__,
         "findings": [finding_dict(f) for f in result.findings],
         "errors": [{"code": e.code, "path": e.path, "line": e.line, "message": e.message} for e in result.errors],
+        "summary": summary(result),
     }
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"

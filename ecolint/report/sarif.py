@@ -60,7 +60,7 @@ def build(result: RunResult, kb: Knowledge, codes: list[str], cwd: Path) -> om.S
     )
     run = om.Run(
         tool=om.Tool(driver=driver),
-        invocations=[_invocation(result.errors, index)],
+        invocations=[_invocation(result, index)],
         original_uri_base_ids={SRCROOT: om.ArtifactLocation(uri=cwd.resolve().as_uri().rstrip("/") + "/")},
         results=[_result(finding, index) for finding in result.findings],
         column_kind="unicodeCodePoints",  # columns count characters, as Python strings do
@@ -133,10 +133,12 @@ def _result(finding: Finding, index: dict[str, int]) -> om.Result:
     )
 
 
-def _invocation(errors: list[FileError], index: dict[str, int]) -> om.Invocation:
+def _invocation(result: RunResult, index: dict[str, int]) -> om.Invocation:
     # An unreadable file does not make the run a failure: the other files were audited.
-    notifications = [_notification(error, index) for error in errors]
-    return om.Invocation(execution_successful=True, tool_execution_notifications=notifications or None)
+    notifications = [_notification(error, index) for error in result.errors]
+    # What the results leave out: findings the baseline accepts or --min-confidence hides.
+    counts = {"filesChecked": result.files_seen, "inBaseline": result.in_baseline, "belowConfidence": result.below_confidence}
+    return om.Invocation(execution_successful=True, tool_execution_notifications=notifications or None, properties=counts)
 
 
 def _notification(error: FileError, index: dict[str, int]) -> om.Notification:
