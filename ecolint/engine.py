@@ -157,17 +157,16 @@ class Engine:
             root=self.config_dir,
         )
         for path, explicit, problem in walked:
-            display = display_path(path, self.cwd)
             if problem is not None:
-                result.errors.append(FileError(display, 1, problem))
+                result.errors.append(FileError(display_path(path, self.cwd), 1, problem))
                 continue
             # The head (for a shebang) is only read for a file whose name says nothing.
             kind = discover.classify(path, b"")
             if kind is None and not path.suffix:
                 kind = discover.classify(path, _head(path))
             if kind is None:
-                continue
-            yield _FileWork(path, display, kind, explicit)
+                continue  # most of a tree: not worth a display path
+            yield _FileWork(path, display_path(path, self.cwd), kind, explicit)
 
     # -- the flow -------------------------------------------------------------------------
 
