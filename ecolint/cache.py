@@ -34,6 +34,7 @@ FORMAT = 1
 class ExtractionCache:
     def __init__(self, directory: Path, root: Path, cwd: Path) -> None:
         self.file = directory / f"extract-{_identity(root, cwd)}.json"
+        self.cwd = cwd  # entries are keyed by display path: relative to it, or absolute
         self.entries = _load(self.file)
         self._answers: dict[tuple[str, str], object] = {}  # questions already re-asked this run
 
@@ -63,7 +64,9 @@ class ExtractionCache:
         half a file and two runs at once leave one of their versions."""
         if not updates:
             return
-        merged = {**self.entries, **updates}
+        # Entries of files that are gone go with the next write (one stat per cached file).
+        kept = {path: entry for path, entry in self.entries.items() if path not in updates and (self.cwd / path).is_file()}
+        merged = {**kept, **updates}
         directory = self.file.parent
         if not directory.is_dir():
             directory.mkdir(parents=True, exist_ok=True)

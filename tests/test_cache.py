@@ -83,6 +83,20 @@ def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
     assert "ECO102" in {code for _, code, _ in findings(check(root, "--cache-dir", cache))}
 
 
+def test_entries_of_deleted_files_go_at_the_next_write(tmp_path: Path) -> None:
+    root = tree(tmp_path / "src")
+    (root / "other.py").write_text(APP)
+    cache = tmp_path / "cache"
+    check(root, "--cache-dir", str(cache))
+    [stored] = cache.glob("extract-*.json")
+    assert {"app.py", "other.py"} <= set(json.loads(stored.read_text())["entries"])
+    (root / "other.py").unlink()
+    (root / "app.py").write_text(APP.replace("load_in_8bit=True", "load_in_4bit=True"))
+    check(root, "--cache-dir", str(cache))
+    entries = json.loads(stored.read_text())["entries"]
+    assert "app.py" in entries and "other.py" not in entries
+
+
 def test_a_change_in_an_imported_module_is_seen(tmp_path: Path) -> None:
     """app.py's setup takes its model from settings.py: a bigger model there changes the
     finding even though app.py's bytes did not change."""
