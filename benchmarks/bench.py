@@ -4,6 +4,12 @@
     python benchmarks/bench.py TREE [--runs 7] [--semgrep] [--cache]
     python benchmarks/bench.py TREE --phases      # where ecolint's time goes, serially
     python benchmarks/bench.py FILE --runs 21     # a single-file run (the pre-commit case)
+    python benchmarks/bench.py TREE --ecolint VENV/bin/ecolint   # ecolint as installed
+
+`--ecolint` times an installed ecolint (`python -m venv VENV && VENV/bin/pip install .`), the way
+semgrep is timed from its own venv; without it, `python -m ecolint` runs from this source tree
+on the interpreter that runs bench.py, with whatever that interpreter's site-packages import at
+start-up.
 
 Each round runs every tool once on the same tree, in a rotating order (so no tool always gets
 the warm cache), and records wall time and peak memory (ru_maxrss of the child). It prints the
@@ -44,8 +50,11 @@ def trigger_tokens() -> list[str]:
     return sorted(tokens)
 
 
-def commands(tree: str, semgrep_root: str | None, rule_file: str, cache_dir: str | None = None) -> dict[str, list[str]]:
-    ecolint = [sys.executable, "-m", "ecolint", "check", tree, "--isolated", "--exit-zero", "--format", "json"]
+def commands(
+    tree: str, semgrep_root: str | None, rule_file: str, cache_dir: str | None = None, executable: str | None = None
+) -> dict[str, list[str]]:
+    start = [executable] if executable else [sys.executable, "-m", "ecolint"]
+    ecolint = [*start, "check", tree, "--isolated", "--exit-zero", "--format", "json"]
     cmds = {
         "ecolint": ecolint,
         "ruff E9": ["ruff", "check", "--no-cache", "--isolated", "--select", "E9", "--exit-zero", "--quiet", tree],
@@ -193,6 +202,11 @@ def main() -> int:
     parser.add_argument("--phases", action="store_true", help="time each stage of one serial in-process run instead")
     parser.add_argument("--cache", action="store_true", help="also time ecolint with a warm extraction cache (--cache-dir)")
     parser.add_argument("--json", help="write the raw timings here")
+    parser.add_argument(
+        "--ecolint",
+        metavar="EXE",
+        help="time this installed ecolint (e.g. a venv's bin/ecolint) instead of `python -m ecolint` from this source tree",
+    )
     args = parser.parse_args()
     tree = str(Path(args.tree).resolve())
     if args.phases:
@@ -204,7 +218,7 @@ def main() -> int:
     stage = None
     if args.semgrep:
         stage, tree = staged(tree)
-    cmds = commands(tree, stage, handle.name, cache_dir)
+    cmds = commands(tree, stage, handle.name, cache_dir, args.ecolint)
     names = list(cmds)
     # An installed wheel carries compiled bytecode; a source tree run with
     # PYTHONDONTWRITEBYTECODE=1 (as on the project's machines) would compile every module on
