@@ -1248,6 +1248,60 @@ def test_reload_in_a_helper_called_per_prompt() -> None:
     assert setup.get(SINGLE_REQUEST) == "loop"
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # the loop's item is the model id, through a helper: a sweep over models
+        (
+            """\
+            def evaluate(model_id):
+                model = AutoModelForCausalLM.from_pretrained(model_id)
+                return model.generate(ids)
+
+            for model_id in ["Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-1.5B"]:
+                evaluate(model_id)
+            """,
+            None,
+        ),
+        # two calls up, the item reaches the loader: still a sweep
+        (
+            """\
+            def answer(model_id, prompt):
+                model = AutoModelForCausalLM.from_pretrained(model_id)
+                return model.generate(**tokenizer(prompt, return_tensors="pt"))
+
+            def run(model_id):
+                return answer(model_id, "hi")
+
+            for model_id in MODELS:
+                run(model_id)
+            """,
+            None,
+        ),
+        # two calls up, the item is a prompt and the model is always the same: a reload
+        (
+            """\
+            def load_and_answer(prompt):
+                model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-1.5B")
+                return model.generate(**tokenizer(prompt, return_tensors="pt"))
+
+            def handle(prompt):
+                return load_and_answer(prompt)
+
+            for p in prompts:
+                handle(p)
+            """,
+            "loop",
+        ),
+    ],
+)
+def test_a_loop_calls_up_tells_a_sweep_from_a_reload(body: str, expected: str | None) -> None:
+    """Whether the loop's item reaches the loader is worked out only where a loop stands on
+    the way up (the def-use closure is the costly part); it must still be worked out there."""
+    setup = one(HEADER + textwrap.dedent(body))
+    assert (setup.get(RELOAD_PER_REQUEST) if setup.has(RELOAD_PER_REQUEST) else None) == expected
+
+
 def test_a_load_button_handler_is_not_a_reload_per_request() -> None:
     source = HEADER + textwrap.dedent(
         """\

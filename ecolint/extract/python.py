@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import itertools
 import posixpath
 import re
 import warnings
@@ -191,11 +192,7 @@ class _Source:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines = _LINE.findall(text)
-        self.starts: list[int] = []
-        offset = 0
-        for line in self.lines:
-            self.starts.append(offset)
-            offset += len(line)
+        self.starts: list[int] = [0, *itertools.accumulate(map(len, self.lines))][: len(self.lines)]
 
     def column(self, line: int, byte_column: int) -> int:
         """The 0-based character column of a UTF-8 byte column."""
@@ -1065,6 +1062,7 @@ class _Extraction:
         self._statement_flows: dict[int, _Flows] = {}
         self._inference: dict[int, list[_Site]] | None = None
         self._has_pipelines = False
+        self._generate_written = "generate" in source.text  # Thread(target=model.generate) needs the word
         self._file_dir: Path | None = None
         self._resolving: set[int] = set()
 
@@ -2060,7 +2058,7 @@ class _Extraction:
             handle = self._handle(func, site.scope)
             if handle is not None and handle.kind == "pipeline":
                 uses.append((func, _inputs(call), False))
-        if not call.args and not call.keywords:
+        if not self._generate_written or (not call.args and not call.keywords):
             return uses
         for value in _argument_values(call):
             if type(value) is ast.Attribute and value.attr == "generate":
@@ -2096,8 +2094,15 @@ class _Extraction:
         if not callers:
             return None
         params = {p.name for p in fn.params()} - {"self", "cls"}
-        # The def-use closure of the body is the costly part: only when something can be fed.
-        fed = bool(params) and bool(inputs) and bool(_names_in(inputs) & self._derived(params, fn.node.body))
+        # The def-use closure of the body is the costly part: only when a caller in a loop can feed it.
+        fed = (
+            depth == 1
+            and not handler_only
+            and bool(params)
+            and bool(inputs)
+            and any(caller.loops for caller in callers)
+            and bool(_names_in(inputs) & self._derived(params, fn.node.body))
+        )
         for caller in callers:
             if self._in_handler(caller):
                 return "handler"
@@ -2216,13 +2221,31 @@ class _Extraction:
         if not callers:
             return None  # nothing calls it (a test method, an entry point): no caller to blame
         params = {p.name for p in fn.params()} - {"self", "cls"}
-        # The def-use closure of the body is the costly part: only when a parameter can reach it.
-        from_params = args is not None and bool(params) and bool(_names_in(args) & self._derived(params, fn.node.body))
+        # Whether the caller's arguments reach the loader only matters to a loop on the way up (a
+        # sweep over models is no reload); the def-use closure of the body is the costly part.
+        from_params = (
+            args is not None
+            and bool(params)
+            and self._loop_among_callers(fn, len(helpers))
+            and bool(_names_in(args) & self._derived(params, fn.node.body))
+        )
         for caller in callers:
             found = self._reload(caller, _call_arguments(caller.node) if from_params else None, setup, helpers + (caller.function,))
             if found is not None:
                 return found
         return None
+
+    def _loop_among_callers(self, fn: _Function, helpers: int) -> bool:
+        """Whether a call of fn, or of a function calling it, sits in a loop, as far up the
+        callers as _reload looks (``helpers``: the functions between the loader and fn)."""
+        for caller in self._callers_of(fn):
+            if caller.function is fn:
+                continue
+            if caller.loops:
+                return True
+            if helpers < 3 and caller.function is not None and self._loop_among_callers(caller.function, helpers + 1):
+                return True
+        return False
 
     def _loads_once(self, site: _Site) -> bool:
         """Cached loaders, startup code, and lazy guards (`if model is None:`) load once."""
