@@ -1630,9 +1630,16 @@ class _Extraction:
             # _callees finds nothing for a name no function or class of this module has
             callable_names = set(self._functions_named()) | set(self.index.classes)
             for site in self.index.calls:
-                targets = [site.node.func] if site.name in callable_names else []
-                if site.node.args or site.node.keywords:
-                    targets.extend(v for v in _argument_values(site.node) if _final_name(v) in callable_names)
+                call = site.node
+                targets = [call.func] if site.name in callable_names else []
+                # every argument of every call of the file: looked at in place, not listed first
+                for value in itertools.chain(call.args, [keyword.value for keyword in call.keywords]):
+                    kind = type(value)
+                    if kind is ast.Starred:
+                        value = value.value  # type: ignore[attr-defined]
+                        kind = type(value)
+                    if (kind is ast.Name and value.id in callable_names) or (kind is ast.Attribute and value.attr in callable_names):  # type: ignore[attr-defined]
+                        targets.append(value)
                 for target in targets:
                     for fn in self._callees(target, site.scope):
                         self._callers.setdefault(fn, []).append(site)
