@@ -69,8 +69,18 @@ class _Doc:
     context: ExtractContext | None
     _items: dict[int, list[tuple[yaml.Node, yaml.Node]]] = field(default_factory=dict)
     _index: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = field(default_factory=dict)
+    _walks: dict[int, list[tuple[yaml.Node, tuple[str, ...]]]] = field(default_factory=dict)
 
     # -- structure --------------------------------------------------------------------------
+    def walk(self, root: yaml.Node) -> list[tuple[yaml.Node, tuple[str, ...]]]:
+        """Every node under a root once, with the mapping keys leading to it; memoised: the
+        Kubernetes, Helm and Ollama readers each go through every root (a 2.4 MB model catalog
+        is 64,000 nodes)."""
+        cached = self._walks.get(id(root))
+        if cached is None:
+            cached = self._walks[id(root)] = list(_walk(root, self.budget))
+        return cached
+
     def items(self, node: yaml.Node | None, depth: int = 0) -> list[tuple[yaml.Node, yaml.Node]]:
         """Key/value pairs of a mapping with ``<<:`` merges applied (own keys win); memoised."""
         if not isinstance(node, yaml.MappingNode) or depth > 8:
@@ -687,7 +697,7 @@ def _kubernetes(root: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap]) -
     kind = doc.text(doc.get(root, "kind")) or "Pod"
     name = doc.text(doc.get(doc.get(root, "metadata"), "name")) or "?"
     setups: list[Setup] = []
-    for node, _ in _walk(root, doc.budget):
+    for node, _ in doc.walk(root):
         if not isinstance(node, yaml.MappingNode):
             continue
         containers = doc.get(node, "containers")
@@ -861,7 +871,7 @@ _IMAGE_KEYS = ("image", "repository", "imageRepository", "imageName")
 def _file_framework(root: yaml.Node, doc: _Doc) -> str | None:
     """The one launcher every image named in the file runs, if there is exactly one."""
     found = set()
-    for node, keys in _walk(root, doc.budget):
+    for node, keys in doc.walk(root):
         text = doc.text(node)
         if text and keys and keys[-1] in _IMAGE_KEYS and image_framework(text):
             found.add(image_framework(text))
@@ -879,7 +889,7 @@ def _helm_values(roots: list[yaml.Node], doc: _Doc) -> list[Setup]:
 
 def _helm_root(root: yaml.Node, doc: _Doc, fallback: str | None) -> list[Setup]:
     parents: dict[int, yaml.Node] = {}
-    for node, _ in _walk(root, doc.budget):
+    for node, _ in doc.walk(root):
         for _, child in doc.items(node) if isinstance(node, yaml.MappingNode) else []:
             parents.setdefault(id(child), node)
         for child in node.value if isinstance(node, yaml.SequenceNode) else []:
@@ -892,7 +902,7 @@ def _helm_root(root: yaml.Node, doc: _Doc, fallback: str | None) -> list[Setup]:
             memo[id(node)] = isinstance(node, yaml.MappingNode) and _is_candidate(node, doc)
         return memo[id(node)]
 
-    for node, keys in _walk(root, doc.budget):
+    for node, keys in doc.walk(root):
         if not candidate(node):
             continue
         chain = _chain(node, parents)
@@ -997,7 +1007,7 @@ def _helm_ollama(node: yaml.Node, doc: _Doc, label: str | None) -> list[Setup]:
 def _ollama_model_lists(root: yaml.Node, doc: _Doc) -> list[Setup]:
     """The ollama chart: ``ollama.models.pull: [tag, …]`` / ``models.run`` / ``models: [tag]``."""
     setups: list[Setup] = []
-    for node, keys in _walk(root, doc.budget):
+    for node, keys in doc.walk(root):
         if not isinstance(node, yaml.SequenceNode) or not keys or "ollama" not in [k.lower() for k in keys]:
             continue
         if keys[-1] not in ("pull", "run", "models", "create"):
