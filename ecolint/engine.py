@@ -173,11 +173,8 @@ class Engine:
     def run(self, paths: list[Path]) -> RunResult:
         result = RunResult()
         _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
-        # Files are analysed while the walk goes on; the order of the output comes from the
-        # sort below, never from which worker finished first.
-        analysed = sorted(self._analyse(self._walked(paths, result), paths, result), key=lambda pair: pair[0].display)
+        analysed = self._analysed(paths, result)
         result.files_seen = len(analysed)
-        self._stack = _merged_pins([outcome for _, outcome in analysed])
         findings: list[Finding] = []
         for item, outcome in analysed:
             result.files_parsed += outcome.parsed
@@ -202,7 +199,15 @@ class Engine:
         first = paths[0].resolve() if paths else self.cwd
         return first if first.is_dir() else first.parent
 
-    def _analyse(self, work: Iterable[_FileWork], paths: list[Path], result: RunResult | None = None) -> list[tuple[_FileWork, _Outcome]]:
+    def _analysed(self, paths: list[Path], result: RunResult) -> list[tuple[_FileWork, _Outcome]]:
+        """Every file walked, read, prefiltered and extracted: (file, outcome) pairs sorted by
+        path, and the tree's version pins merged for resolving. Files are analysed while the walk
+        goes on; the order comes from the sort, never from which worker finished first."""
+        analysed = sorted(self._analyse(self._walked(paths, result), paths, result), key=lambda pair: pair[0].display)
+        self._stack = _merged_pins([outcome for _, outcome in analysed])
+        return analysed
+
+    def _analyse(self, work: Iterable[_FileWork], paths: list[Path], result: RunResult) -> list[tuple[_FileWork, _Outcome]]:
         """Read, prefilter and extract every file: (file, outcome) pairs, in no set order."""
         global _WORKER_CONTEXT, _MAX_FILE_SIZE, _CACHE
         root = self._root(paths)
@@ -219,8 +224,7 @@ class Engine:
                 try:
                     _CACHE.save({item.display: outcome.cache_entry for item, outcome in analysed if outcome.cache_entry is not None})
                 except OSError as exc:
-                    if result is not None:
-                        result.notes.append(f"cannot write the cache in {self.config.cache_dir}: {exc.strerror or exc}")
+                    result.notes.append(f"cannot write the cache in {self.config.cache_dir}: {exc.strerror or exc}")
             return analysed
         finally:
             _CACHE = None
@@ -562,8 +566,7 @@ def setups_in(path: Path, kb: Knowledge, config: Config, gpu: str | None = None)
     errors. For `ecolint explain`; runs no rule."""
     engine = Engine(kb, config, Selection(codes=[], gpu=gpu))
     result = RunResult()
-    analysed = sorted(engine._analyse(engine._walked([path], result), [path]), key=lambda pair: pair[0].display)
-    engine._stack = _merged_pins([outcome for _, outcome in analysed])
+    analysed = engine._analysed([path], result)
     found: list[tuple[Setup, Resolution]] = []
     for item, outcome in analysed:
         if outcome.error is not None:

@@ -139,9 +139,9 @@ def applicable(kind: str, text: str, step: Step) -> bool:
 def _python_apply(text: str, steps: list[Step]) -> tuple[str, list[Step]]:
     import libcst as cst
 
-    from ecolint.extract.python import longest_bool_chain_over_limit
+    from ecolint.extract.python import has_overlong_bool_chain
 
-    if longest_bool_chain_over_limit(text) is not None:
+    if has_overlong_bool_chain(text):
         return text, []  # libcst's parser would take the process down
     try:
         source = _PySource(text)

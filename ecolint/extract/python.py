@@ -485,26 +485,26 @@ MAX_BOOL_CHAIN = 1000
 _BOOL_WORDS = re.compile(r"\b(?:and|or)\b")
 
 
-def longest_bool_chain_over_limit(text: str) -> int | None:
-    """The line of an and/or chain longer than MAX_BOOL_CHAIN operands (nested chains add up),
-    or None. The number of words `and` / `or` bounds any chain's length: the exact ast walk
-    only runs for the rare text that has more of them. For the fixer, which parses whole files
-    (dead code included) with libcst; the index counts chains as it goes."""
+def has_overlong_bool_chain(text: str) -> bool:
+    """Whether an and/or chain is longer than MAX_BOOL_CHAIN operands (nested chains add up).
+    For the fixer, which parses whole files (dead code included) with libcst; the index counts
+    chains as it goes. The number of words `and` / `or` bounds any chain's length: the exact ast
+    walk only runs for the rare text that has more of them."""
     if len(_BOOL_WORDS.findall(text)) <= MAX_BOOL_CHAIN:
-        return None
+        return False
     try:
         tree = _parse(text)
     except ExtractError:
-        return None  # not Python the fixer would be given
+        return False  # not Python the fixer would be given
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
         if isinstance(node, ast.BoolOp):
             depth += len(node.values) - 1
             if depth > MAX_BOOL_CHAIN:
-                return getattr(node, "lineno", 1)
+                return True
         stack.extend((child, depth) for child in ast.iter_child_nodes(node))
-    return None
+    return False
 
 
 # Nodes with nothing below them to index or follow.
@@ -1632,14 +1632,8 @@ class _Extraction:
             for site in self.index.calls:
                 call = site.node
                 targets = [call.func] if site.name in callable_names else []
-                # every argument of every call of the file: looked at in place, not listed first
-                for value in itertools.chain(call.args, [keyword.value for keyword in call.keywords]):
-                    kind = type(value)
-                    if kind is ast.Starred:
-                        value = value.value  # type: ignore[attr-defined]
-                        kind = type(value)
-                    if (kind is ast.Name and value.id in callable_names) or (kind is ast.Attribute and value.attr in callable_names):  # type: ignore[attr-defined]
-                        targets.append(value)
+                if call.args or call.keywords:
+                    targets.extend(value for value in _argument_values(call) if _final_name(value) in callable_names)
                 for target in targets:
                     for fn in self._callees(target, site.scope):
                         self._callers.setdefault(fn, []).append(site)
@@ -2113,7 +2107,7 @@ class _Extraction:
         for caller in callers:
             if self._in_handler(caller):
                 return "handler"
-            if fed and depth == 1 and not handler_only and self._per_item(caller, _call_arguments(caller.node)):
+            if fed and depth == 1 and not handler_only and self._per_item(caller, _argument_values(caller.node)):
                 return "loop"
         for caller in self._callers_of(fn):
             if caller.function is not fn:
@@ -2237,7 +2231,7 @@ class _Extraction:
             and bool(_names_in(args) & self._derived(params, fn.node.body))
         )
         for caller in callers:
-            found = self._reload(caller, _call_arguments(caller.node) if from_params else None, setup, helpers + (caller.function,))
+            found = self._reload(caller, _argument_values(caller.node) if from_params else None, setup, helpers + (caller.function,))
             if found is not None:
                 return found
         return None
@@ -2444,10 +2438,6 @@ def _inputs(call: ast.Call) -> list[ast.expr]:
         elif arg.keyword in _INPUT_KEYWORDS:
             out.append(arg.value)
     return out
-
-
-def _call_arguments(call: ast.Call) -> list[ast.expr]:
-    return [arg.value for arg in _args(call)]
 
 
 def _is_batch_input(expr: ast.expr) -> bool:
