@@ -145,6 +145,15 @@ def test_gitignore_root_and_nested_with_negation(tmp_path: Path) -> None:
     assert len(paths_found(tmp_path, ".")) == 9
 
 
+def test_gitignore_patterns_that_match_at_any_level(tmp_path: Path) -> None:
+    tree(tmp_path, "gen/out.sh", "a/b/gen/out.sh", "a/gen/other.sh", "x/y/z.tmp.sh", "x/y/z.sh", "deep/cache/s.sh", "deep/cachex/s.sh", "deep/k/cache")
+    write(tmp_path / ".gitignore", "**/gen/out.sh\n*.tmp.sh\ncache/\n")
+    # `cache/` names directories only: the file deep/k/cache stays (it has no source kind: not listed)
+    assert paths_found(tmp_path, ".") == ["a/gen/other.sh", "deep/cachex/s.sh", "x/y/z.sh"]
+    write(tmp_path / "x" / ".gitignore", "!y/z.tmp.sh\n")
+    assert paths_found(tmp_path, "x") == ["x/y/z.sh", "x/y/z.tmp.sh"]
+
+
 def test_ignored_files_passed_explicitly(tmp_path: Path) -> None:
     tree(tmp_path, "out/serve.sh", "serve.sh")
     write(tmp_path / ".gitignore", "out/\n")
