@@ -236,6 +236,47 @@ def test_imported_module_is_read_once_per_run(tmp_path: Path) -> None:
     assert reads.count(tmp_path / "config.py") == 1
 
 
+def test_imported_constants_read_only_the_modules_the_name_needs(tmp_path: Path) -> None:
+    # app -> hub re-exports MODEL_ID from ids; hub also imports from a module that never defines
+    # it, and a name shadowed by an import the other module lacks keeps its earlier value.
+    (tmp_path / "ids.py").write_text('MODEL_ID = "Qwen/Qwen2.5-3B"\n')
+    (tmp_path / "heavy.py").write_text("def helper():\n    return 1\n")
+    (tmp_path / "hub.py").write_text(
+        'from heavy import helper\nREVISION = "main"\nfrom heavy import REVISION\nfrom ids import MODEL_ID\nFULL = MODEL_ID + "@" + REVISION\n'
+    )
+    reads: list[str] = []
+
+    def read_text(path: Path) -> str | None:
+        reads.append(path.name)
+        return path.read_text() if path.is_file() else None
+
+    context = ExtractContext(root=tmp_path, read_text=read_text)
+    source = HEADER + "from hub import MODEL_ID\nmodel = AutoModelForCausalLM.from_pretrained(MODEL_ID)\n"
+    assert extract("app.py", source, context)[0].get(MODEL) == "Qwen/Qwen2.5-3B"
+    assert "heavy.py" not in reads  # nothing about MODEL_ID comes from it: never opened
+    source = HEADER + "from hub import FULL\nmodel = AutoModelForCausalLM.from_pretrained(FULL)\n"
+    assert extract("app.py", source, context)[0].get(MODEL) == "Qwen/Qwen2.5-3B@main"
+
+
+def test_imported_constants_do_not_depend_on_which_file_asked_first(tmp_path: Path) -> None:
+    # d.py is five imports away from far.py (past the import depth), two from near.py.
+    (tmp_path / "d.py").write_text('MODEL_ID = "Qwen/Qwen2.5-3B"\n')
+    (tmp_path / "c.py").write_text("from d import MODEL_ID\n")
+    (tmp_path / "x.py").write_text("from c import MODEL_ID\n")
+    (tmp_path / "b.py").write_text("from x import MODEL_ID\n")
+    (tmp_path / "a.py").write_text("from b import MODEL_ID\n")
+    far = HEADER + "from a import MODEL_ID\nmodel = AutoModelForCausalLM.from_pretrained(MODEL_ID)\n"
+    near = HEADER + "from c import MODEL_ID\nmodel = AutoModelForCausalLM.from_pretrained(MODEL_ID)\n"
+
+    def models(order: list[tuple[str, str]]) -> dict[str, object]:
+        context = ExtractContext(root=tmp_path, read_text=lambda p: p.read_text() if p.is_file() else None)
+        return {name: extract(name, text, context)[0].get(MODEL) for name, text in order}
+
+    alone = models([("near.py", near)])
+    assert alone == {"near.py": "Qwen/Qwen2.5-3B"}
+    assert models([("far.py", far), ("near.py", near)])["near.py"] == alone["near.py"]
+
+
 def test_missing_imported_module_leaves_model_unknown(tmp_path: Path) -> None:
     source = HEADER + "from .nowhere import MODEL_ID\nmodel = AutoModelForCausalLM.from_pretrained(MODEL_ID)\n"
     assert not one(source, root=tmp_path).has(MODEL)
