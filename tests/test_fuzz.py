@@ -490,3 +490,19 @@ def test_the_engine_guard_takes_any_bytes(data: bytes, kind: str) -> None:
 
 def test_printable_vocabulary_is_not_empty() -> None:
     assert FLAGS and ENV_KEYS and set(string.ascii_letters) & set("".join(FLAGS))
+
+
+# Words the shell extractor unquotes itself instead of handing to shlex must come out as shlex
+# would have them: a word of plain and quoted parts, with the characters that make it otherwise.
+SHELL_WORD_PARTS = st.lists(st.sampled_from(["a", "b-1", "=", "'", '"', "$", "\\", "`", " ", "\t", "#", "é", "'x y'", '"p q"', "''", '""']), max_size=12)
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(SHELL_WORD_PARTS)
+def test_shell_words_unquoted_without_shlex_read_as_shlex_reads_them(parts: list[str]) -> None:
+    import shlex
+
+    word = "".join(parts)
+    value = shell._unquoted(word)
+    if value is not None:
+        assert shlex.split(word, posix=True) == [value]

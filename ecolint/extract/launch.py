@@ -868,14 +868,15 @@ def interpret(
     _depth: int = 0,
 ) -> list[Setup]:
     """Setups launched by one argv (``sh -c`` scripts may hold several; usually 0 or 1)."""
-    env_map = dict(env or {})
     args = list(argv)
     inner = _shell_c(args)
     if inner is not None:
-        return _interpret_shell_c(inner, env_map, path=path, kind=kind, origin=origin, label=label, depth=_depth)
-    launch = _detect(args, env_map)
+        return _interpret_shell_c(inner, dict(env or {}), path=path, kind=kind, origin=origin, label=label, depth=_depth)
+    wrapper_env: dict[str, EnvVal] = {}  # `env A=b …`: set after the caller's environment
+    launch = _detect(args, wrapper_env)
     if launch is None:
-        return []
+        return []  # the usual case, and it never needs the environment
+    env_map = {**(env or {}), **wrapper_env}
     # The origin is the launcher itself (`vllm serve`, `python -m sglang.launch_server`), the
     # anchor for findings about something the command leaves out.
     start = _first_loc(*(t.loc for t in launch.head), origin) or Location(path, 1)

@@ -16,7 +16,7 @@ import shlex
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from ecolint.extract import ExtractContext
 from ecolint.extract.launch import EnvVal, Locator, Tok, basename, container_setups, interpret
@@ -515,6 +515,17 @@ def _simple_locate(word: _Word, value: str, locate: Locator) -> Locator | None:
 
 # Most argv words (flags, model ids, numbers) need neither expansion nor shlex.
 _PLAIN_WORD = re.compile(r"[^\\'\"`$\s]+\Z")
+# Quoted words with nothing to expand or escape ('a b', "x"y, --opt="v"): quote removal is
+# all shlex would do to them, and shlex is the slowest step of a long CI script.
+_QUOTED_PART = re.compile(r"""([^\\'"`$\s]+)|'([^']*)'|"([^"\\`$]*)["]""")
+_QUOTED_WORD = re.compile(r"""(?:[^\\'"`$\s]|'[^']*'|"[^"\\`$]*")+\Z""")  # no nested +: linear
+
+
+def _unquoted(raw: str) -> str | None:
+    """The one value of a word made of plain and simply quoted parts, or None for any other word."""
+    if not _QUOTED_WORD.match(raw):
+        return None
+    return "".join(plain or single or double for plain, single, double in _QUOTED_PART.findall(raw))
 
 
 def _expand_word(word: _Word, st: _State) -> list[Tok]:
@@ -522,6 +533,9 @@ def _expand_word(word: _Word, st: _State) -> list[Tok]:
     if _PLAIN_WORD.match(word.raw):  # no quote, escape or expansion: the word is its own value
         loc = _location(st.path, st.locate, word.start, word.end)
         return [Tok(word.raw, loc, _simple_locate(word, word.raw, st.locate))]
+    value = _unquoted(word.raw)
+    if value is not None:
+        return [Tok(value, _location(st.path, st.locate, word.start, word.end), _simple_locate(word, value, st.locate))]
     array_ref = _ARRAY_REF.match(word.raw)
     if array_ref:
         var = st.vars.get(array_ref.group(1))
@@ -560,13 +574,15 @@ def _assignment_value(word: _Word, st: _State) -> tuple[str, str | list[Tok], Lo
                 items = prev.value + items
         return name, items, loc, None
     raw_value = word.raw[match.end() :]
-    text = _Expander(st).expand_text(raw_value)
-    try:
-        parts = shlex.split(text, posix=True) if text.strip() else [""]
-    except ValueError as exc:
-        raise _TokenError(str(exc)) from exc
-    # An assignment is never word-split; shlex only removes the quoting.
-    value = " ".join(parts)
+    value = _unquoted(raw_value) if raw_value else ""
+    if value is None:
+        text = _Expander(st).expand_text(raw_value)
+        try:
+            parts = shlex.split(text, posix=True) if text.strip() else [""]
+        except ValueError as exc:
+            raise _TokenError(str(exc)) from exc
+        # An assignment is never word-split; shlex only removes the quoting.
+        value = " ".join(parts)
     if match.group(2):
         prev = st.vars.get(name)
         if prev is not None and isinstance(prev.value, str):
@@ -580,12 +596,33 @@ def _assignment_value(word: _Word, st: _State) -> tuple[str, str | list[Tok], Lo
 # --------------------------------------------------------------------------------------------
 
 
-def _env_of(st: _State) -> dict[str, EnvVal]:
-    env: dict[str, EnvVal] = {}
-    for name, var in st.vars.items():
-        if var.exported and isinstance(var.value, str):
-            env[name] = EnvVal(var.value, var.loc)
-    return env
+class _CommandEnv(Mapping[str, EnvVal]):
+    """The environment one command runs with: the exported variables, then its own ``A=b``
+    prefix. Built on first use: most commands launch nothing and never read it, and a CI
+    script with many variables spent a tenth of its time copying them for every command."""
+
+    def __init__(self, st: _State, prefix: list[tuple[str, str | list[Tok], Location, Locator | None]]) -> None:
+        self._st = st
+        self._prefix = prefix
+        self._built: dict[str, EnvVal] | None = None
+
+    def _env(self) -> dict[str, EnvVal]:
+        if self._built is None:
+            env = {name: EnvVal(var.value, var.loc) for name, var in self._st.vars.items() if var.exported and isinstance(var.value, str)}
+            for name, value, loc, _ in self._prefix:
+                if isinstance(value, str):
+                    env[name] = EnvVal(value, loc)
+            self._built = env
+        return self._built
+
+    def __getitem__(self, name: str) -> EnvVal:
+        return self._env()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._env())
+
+    def __len__(self) -> int:
+        return len(self._env())
 
 
 def _declare(argv_words: list[_Word], builtin: str, st: _State) -> None:
@@ -849,14 +886,10 @@ def _run_cmd(cmd: _Cmd, st: _State) -> list[Setup]:
         argv.extend(_expand_word(word, st))
     if not argv:
         return []
-    env = _env_of(st)
-    for name, value, loc, _ in prefix:
-        if isinstance(value, str):
-            env[name] = EnvVal(value, loc)
-    return _dispatch(cmd, argv, env, st)
+    return _dispatch(cmd, argv, _CommandEnv(st, prefix), st)
 
 
-def _dispatch(cmd: _Cmd, argv: list[Tok], env: dict[str, EnvVal], st: _State) -> list[Setup]:
+def _dispatch(cmd: _Cmd, argv: list[Tok], env: Mapping[str, EnvVal], st: _State) -> list[Setup]:
     prog = basename(argv[0].text)
     if prog == "set":
         _set_options([t.text for t in argv[1:]], st)
