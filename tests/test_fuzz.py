@@ -506,3 +506,20 @@ def test_shell_words_unquoted_without_shlex_read_as_shlex_reads_them(parts: list
     value = shell._unquoted(word)
     if value is not None:
         assert shlex.split(word, posix=True) == [value]
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(["a", "b c", " ", "\t", "\n", "\r", "'", '"', "\\", '"\\"', "\\\\", "$x", "#", "é", "''"]), max_size=14))
+def test_posix_split_reads_text_as_shlex_does(parts: list[str]) -> None:
+    import shlex
+
+    text = "".join(parts)
+    try:
+        expected: object = shlex.split(text, posix=True)
+    except ValueError:
+        expected = ValueError
+    try:
+        got: object = shell.posix_split(text)
+    except ValueError:
+        got = ValueError
+    assert got == expected

@@ -28,6 +28,10 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\+?)=")
 _KEYWORDS = {"then", "do", "else", "elif", "if", "while", "until", "!", "{", "}", "fi", "done", "esac", "time"}
 _META = set(" \t\n;&|()<>")
+# Runs of characters that neither end a word nor start a quote or an expansion, skipped in one
+# step: a script is mostly such runs, and a Python loop over each character was the scanner's cost.
+_WORD_RUN = re.compile(r"[^ \t\n;&|()<>\\'\"`$]*")
+_DOUBLE_RUN = re.compile(r'[^\\"`$]*')
 _MAX_COMMANDS = 20000  # a bound on pathological input, far above any real script
 
 
@@ -228,7 +232,7 @@ class _Scanner:
             elif ch == "$" and i + 1 < n and text[i + 1] in "({":
                 i = self.read_balanced(i + 1)
             else:
-                i += 1
+                i = _WORD_RUN.match(text, i + 1).end()  # type: ignore[union-attr]  # * always matches
         return i
 
     def read_double(self, i: int) -> int:
@@ -244,7 +248,7 @@ class _Scanner:
             elif ch == "$" and i + 1 < n and text[i + 1] in "({":
                 i = self.read_balanced(i + 1)
             else:
-                i += 1
+                i = _DOUBLE_RUN.match(text, i + 1).end()  # type: ignore[union-attr]
         raise _TokenError("unclosed double quote")
 
     def read_backtick(self, i: int) -> int:
@@ -528,6 +532,41 @@ def _unquoted(raw: str) -> str | None:
     return "".join(plain or single or double for plain, single, double in _QUOTED_PART.findall(raw))
 
 
+# shlex.split(text, posix=True) reads a character at a time in Python; these regexes read a
+# part at a time: unquoted characters, a backslash and the character it escapes, a '…' or a
+# "…" string, or the blanks between words.
+_SPLIT_PART = re.compile(r"""([^ \t\r\n\\'"]+)|\\(.)|'([^']*)'|"((?:[^"\\]|\\.)*)"|([ \t\r\n]+)""", re.S)
+_ESCAPED_IN_DOUBLE = re.compile(r'\\(["\\])')  # inside "…" only \" and \\ lose their backslash
+
+
+def posix_split(text: str) -> list[str]:
+    """shlex.split(text, posix=True), faster. An unclosed quote or a trailing backslash goes
+    to shlex itself, which raises its ValueError."""
+    words: list[str] = []
+    parts: list[str] | None = None  # the word being read, None between words
+    at, end = 0, len(text)
+    while at < end:
+        match = _SPLIT_PART.match(text, at)
+        if match is None:
+            return shlex.split(text, posix=True)
+        at = match.end()
+        plain, escaped, single, double, blanks = match.groups()
+        if blanks is not None:
+            if parts is not None:
+                words.append("".join(parts))
+                parts = None
+            continue
+        if parts is None:
+            parts = []
+        if double is not None:
+            parts.append(_ESCAPED_IN_DOUBLE.sub(r"\1", double) if "\\" in double else double)
+        else:
+            parts.append(plain if plain is not None else escaped if escaped is not None else single)
+    if parts is not None:
+        words.append("".join(parts))
+    return words
+
+
 def _expand_word(word: _Word, st: _State) -> list[Tok]:
     """One raw word -> argv Toks (arrays and unquoted expansions may give several, ``"$@"`` none)."""
     if _PLAIN_WORD.match(word.raw):  # no quote, escape or expansion: the word is its own value
@@ -544,7 +583,7 @@ def _expand_word(word: _Word, st: _State) -> list[Tok]:
     expander = _Expander(st)
     text = expander.expand_text(word.raw)
     try:
-        values = shlex.split(text, posix=True)
+        values = posix_split(text)
     except ValueError as exc:
         raise _TokenError(str(exc)) from exc
     loc = _location(st.path, st.locate, word.start, word.end)
@@ -578,7 +617,7 @@ def _assignment_value(word: _Word, st: _State) -> tuple[str, str | list[Tok], Lo
     if value is None:
         text = _Expander(st).expand_text(raw_value)
         try:
-            parts = shlex.split(text, posix=True) if text.strip() else [""]
+            parts = posix_split(text) if text.strip() else [""]
         except ValueError as exc:
             raise _TokenError(str(exc)) from exc
         # An assignment is never word-split; shlex only removes the quoting.
@@ -837,7 +876,7 @@ def _expand_lines(body: str, st: _State) -> str:
             continue
         try:
             expanded = _Expander(st).expand_text(line.replace('"', '\\"').replace("'", "\\'"))
-            out.append(" ".join(shlex.split(expanded, posix=True)) if expanded.strip() else "")
+            out.append(" ".join(posix_split(expanded)) if expanded.strip() else "")
         except (ValueError, RecursionError):
             out.append(line)
     return "\n".join(out)
