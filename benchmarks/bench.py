@@ -5,6 +5,7 @@
     python benchmarks/bench.py TREE --phases      # where ecolint's time goes, serially
     python benchmarks/bench.py FILE --runs 21     # a single-file run (the pre-commit case)
     python benchmarks/bench.py TREE --ecolint VENV/bin/ecolint   # ecolint as installed
+    python benchmarks/bench.py TREE --baseline /tmp/old   # paired with another source tree
 
 `--ecolint` times an installed ecolint (`python -m venv VENV && VENV/bin/pip install .`), the way
 semgrep is timed from its own venv; without it, `python -m ecolint` runs from this source tree
@@ -64,12 +65,23 @@ def trigger_tokens() -> list[str]:
 
 
 def commands(
-    tree: str, semgrep_root: str | None, rule_files: dict[str, str], cache_dir: str | None = None, executable: str | None = None
+    tree: str,
+    semgrep_root: str | None,
+    rule_files: dict[str, str],
+    cache_dir: str | None = None,
+    executable: str | None = None,
+    baseline: str | None = None,
 ) -> dict[str, list[str]]:
     start = [executable] if executable else [sys.executable, "-m", "ecolint"]
-    ecolint = [*start, "check", tree, "--isolated", "--exit-zero", "--format", "json"]
-    cmds = {
-        "ecolint": ecolint,
+    arguments = ["check", tree, "--isolated", "--exit-zero", "--format", "json"]
+    ecolint = [*start, *arguments]
+    cmds = {"ecolint": ecolint}
+    if baseline is not None:
+        # another source tree (a worktree of an older commit), first on sys.path: `-m` would put
+        # the working directory, this repository, before PYTHONPATH
+        run = f"import runpy, sys; sys.path.insert(0, {baseline!r}); runpy.run_module('ecolint', run_name='__main__')"
+        cmds["ecolint baseline"] = [sys.executable, "-c", run, *arguments]
+    cmds |= {
         "ruff E9": ["ruff", "check", "--no-cache", "--isolated", "--select", "E9", "--exit-zero", "--quiet", tree],
         "rg triggers": ["rg", "-l", "-F", *[a for t in trigger_tokens() for a in ("-e", t)], tree],
     }
@@ -104,12 +116,13 @@ def staged(tree: str) -> tuple[str, str]:
     return root, target
 
 
-def timed(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (KiB) of one run."""
+def timed(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (the worker processes it reaped included) and peak resident
+    memory (KiB, the largest single process) of one run."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=str(REPO))
     _, _, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
 def phases(tree: str) -> None:
@@ -215,6 +228,11 @@ def main() -> int:
     parser.add_argument("--cache", action="store_true", help="also time ecolint with a warm extraction cache (--cache-dir)")
     parser.add_argument("--json", help="write the raw timings here")
     parser.add_argument(
+        "--baseline",
+        metavar="SRC",
+        help="also time ecolint from this source tree (e.g. `git worktree add /tmp/old OLD_COMMIT`), paired with this one",
+    )
+    parser.add_argument(
         "--ecolint",
         metavar="EXE",
         help="time this installed ecolint (e.g. a venv's bin/ecolint) instead of `python -m ecolint` from this source tree",
@@ -233,34 +251,42 @@ def main() -> int:
     stage = None
     if args.semgrep:
         stage, tree = staged(tree)
-    cmds = commands(tree, stage, rule_files, cache_dir, args.ecolint)
+    baseline = str(Path(args.baseline).resolve()) if args.baseline else None
+    cmds = commands(tree, stage, rule_files, cache_dir, args.ecolint, baseline)
     names = list(cmds)
     # An installed wheel carries compiled bytecode; a source tree run with
     # PYTHONDONTWRITEBYTECODE=1 (as on the project's machines) would compile every module on
     # every run and time that instead.
     import compileall
 
-    compileall.compile_dir(str(REPO / "ecolint"), quiet=1)
+    for source in (REPO, *([Path(baseline)] if baseline else [])):
+        compileall.compile_dir(str(source / "ecolint"), quiet=1)
     for name in names:  # one warm-up each, not counted; a tool that fails is not timed
         warm = subprocess.run(cmds[name], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=str(REPO), text=True)
-        if warm.returncode not in (0, 1) or (name == "ecolint" and warm.returncode != 0):
+        if warm.returncode not in (0, 1) or (name.startswith("ecolint") and warm.returncode != 0):
             print(f"{name} failed (exit {warm.returncode}): {warm.stderr.strip()[-800:]}", file=sys.stderr)
             return 2
     times: dict[str, list[float]] = {n: [] for n in names}
+    cpu: dict[str, list[float]] = {n: [] for n in names}
     memory: dict[str, list[int]] = {n: [] for n in names}
     for round_index in range(args.runs):
         order = names[round_index % len(names):] + names[: round_index % len(names)]
         for name in order:
-            seconds, kib = timed(cmds[name])
+            seconds, cpu_seconds, kib = timed(cmds[name])
             times[name].append(seconds)
+            cpu[name].append(cpu_seconds)
             memory[name].append(kib)
     base = statistics.median(times["ruff E9"]) if "ruff E9" in times else None
     print(f"tree: {args.tree}  runs: {args.runs} (paired, rotating order)")
-    print(f"{'tool':<20}{'median s':>10}{'min s':>10}{'peak MB':>10}{'× ruff E9':>11}")
+    print(f"{'tool':<20}{'median s':>10}{'min s':>10}{'cpu s':>10}{'peak MB':>10}{'× ruff E9':>11}")
     for name in names:
         median = statistics.median(times[name])
         ratio = f"{median / base:.2f}" if base else "-"
-        print(f"{name:<20}{median:>10.3f}{min(times[name]):>10.3f}{max(memory[name]) / 1024:>10.1f}{ratio:>11}")
+        print(f"{name:<20}{median:>10.3f}{min(times[name]):>10.3f}{statistics.median(cpu[name]):>10.3f}{max(memory[name]) / 1024:>10.1f}{ratio:>11}")
+    if "ecolint baseline" in times:
+        wall = statistics.median(times["ecolint"]) / statistics.median(times["ecolint baseline"])
+        spent = statistics.median(cpu["ecolint"]) / statistics.median(cpu["ecolint baseline"])
+        print(f"ecolint / baseline: wall {wall:.2f}, cpu {spent:.2f}")
     for name in SEMGREP_RULES:
         if name not in times:
             continue
@@ -270,7 +296,7 @@ def main() -> int:
             print(f"  (warm cache: {semgrep / statistics.median(times['ecolint warm']):.2f})", end="")
         print()
     if args.json:
-        Path(args.json).write_text(json.dumps({"tree": args.tree, "times": times, "max_rss_kib": memory}, indent=2))
+        Path(args.json).write_text(json.dumps({"tree": args.tree, "times": times, "cpu": cpu, "max_rss_kib": memory}, indent=2))
     for rule_file in rule_files.values():
         os.unlink(rule_file)
     for directory in (cache_dir, stage):
