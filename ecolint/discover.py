@@ -223,26 +223,40 @@ class _GitIgnores:
         self._specs: dict[Path, Any] = {}
 
     def spec(self, directory: Path) -> Any:
-        if directory not in self._specs:
-            self._specs[directory] = _read_gitignore(directory / ".gitignore") if self.enabled else None
-        return self._specs[directory]
+        return self._spec_of(directory / ".gitignore")
+
+    def _spec_of(self, file: Path) -> Any:
+        if file not in self._specs:
+            self._specs[file] = _read_gitignore(file) if self.enabled else None
+        return self._specs[file]
 
     def extend(self, chain: list[tuple[Path, Any]], directory: Path) -> list[tuple[Path, Any]]:
         spec = self.spec(directory)
         return chain if spec is None else [*chain, (directory, spec)]
 
     def chain_above(self, path: Path, base: Path) -> list[tuple[Path, Any]]:
-        """The .gitignore files of path's parent directories, from the work tree's top (or base)."""
+        """The .gitignore files of path's parent directories, from the work tree's top (or base),
+        after the work tree's ``$GIT_DIR/info/exclude``, which any .gitignore overrides (git's
+        order). A path that is itself a work tree's top has only that exclude file above it."""
         if not self.enabled:
             return []
+        top = path if (path / ".git").exists() else None
         parents = []
-        for directory in path.parents:
+        for directory in path.parents if top is None else ():
             parents.append(directory)
-            if (directory / ".git").exists() or directory == base:
+            if (directory / ".git").exists():
+                top = directory
+                break
+            if directory == base:
                 break
         else:
-            parents = []  # outside any work tree and the project: only .gitignore files below path
+            if top is None:
+                parents = []  # outside any work tree and the project: only .gitignore files below path
         chain: list[tuple[Path, Any]] = []
+        exclude = _info_exclude(top) if top is not None else None
+        if exclude is not None:
+            spec = self._spec_of(exclude)
+            chain = chain if spec is None else [(top, spec)]  # type: ignore[list-item]
         for directory in reversed(parents):
             chain = self.extend(chain, directory)
         return chain
@@ -322,6 +336,25 @@ def _quick_matcher(spec: Any) -> "Callable[[str], bool] | None":
 
 def _union(sources: list[str]) -> "re.Pattern[str]":
     return re.compile("|".join(f"(?:{_GROUP_NAME.sub('(?:', source)})" for source in sources))
+
+
+def _info_exclude(top: Path) -> Path | None:
+    """``$GIT_DIR/info/exclude`` of the work tree at top. ``.git`` is a directory, or in a linked
+    worktree or a submodule a file naming the git directory, whose ``commondir`` holds info/."""
+    dot_git = top / ".git"
+    try:
+        if dot_git.is_dir():
+            return dot_git / "info" / "exclude"
+        line = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if not line.startswith("gitdir:"):
+            return None
+        git_dir = (top / line[len("gitdir:") :].strip()).resolve()
+        common = git_dir / "commondir"
+        if common.is_file():
+            git_dir = (git_dir / common.read_text(encoding="utf-8", errors="replace").strip()).resolve()
+        return git_dir / "info" / "exclude"
+    except OSError:
+        return None
 
 
 def _read_gitignore(path: Path) -> Any:

@@ -154,6 +154,22 @@ def test_gitignore_patterns_that_match_at_any_level(tmp_path: Path) -> None:
     assert paths_found(tmp_path, "x") == ["x/y/z.sh", "x/y/z.tmp.sh"]
 
 
+def test_git_info_exclude_is_read_below_gitignore_files(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    tree(repo, "serve.sh", "scratch.sh", "keep.sh", "gen/serve.sh", "sub/scratch.sh")
+    write(repo / ".git" / "info" / "exclude", "# local excludes\nscratch.sh\ngen/\nkeep.sh\n")
+    write(repo / ".gitignore", "!keep.sh\n")  # a .gitignore wins over info/exclude, as in git
+    assert paths_found(repo, ".") == ["keep.sh", "serve.sh"]
+    assert paths_found(repo, "sub") == []  # scanning below the top still reads it
+    assert paths_found(repo, "--no-respect-gitignore", ".") == ["gen/serve.sh", "keep.sh", "scratch.sh", "serve.sh", "sub/scratch.sh"]
+    # a linked worktree: .git is a file naming its git directory, whose commondir holds info/
+    worktree = tmp_path / "worktree"
+    tree(worktree, "serve.sh", "scratch.sh")
+    write(repo / ".git" / "worktrees" / "wt" / "commondir", "../..\n")
+    write(worktree / ".git", f"gitdir: {repo / '.git' / 'worktrees' / 'wt'}\n")
+    assert paths_found(worktree, ".") == ["serve.sh"]
+
+
 def test_ignored_files_passed_explicitly(tmp_path: Path) -> None:
     tree(tmp_path, "out/serve.sh", "serve.sh")
     write(tmp_path / ".gitignore", "out/\n")
