@@ -363,6 +363,47 @@ def test_yaml_nested_deeper_than_the_c_composer_can_take_is_an_eco001(tmp_path: 
     assert codes_by_file(document) == {"docker-compose.yml": ["ECO104"]}
 
 
+def test_a_long_yaml_file_is_read_whole(tmp_path: Path) -> None:
+    """Past a thousand lines a YAML file may nest deeper than the C composer can take: it is
+    composed on a thread with a deep stack and its depth read from the nodes. What it says
+    still counts, in the first document and in the last."""
+    services = "".join(f"  svc{i}:\n    image: busybox:{i}\n    command: [sleep, '{i}']\n" for i in range(1_500))
+    (tmp_path / "docker-compose.yml").write_text("services:\n" + FP8_COMPOSE.split("services:\n", 1)[1] + services)
+    (tmp_path / "stack.yaml").write_text("---\n".join(["kind: ConfigMap\ndata:\n" + "".join(f"  k{i}: v\n" for i in range(800))] * 2) + "---\n" + FP8_COMPOSE)
+    document = check(tmp_path)
+    assert document["errors"] == []
+    assert codes_by_file(document) == {"docker-compose.yml": ["ECO104"], "stack.yaml": ["ECO104"]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: " + "[" * 1500 + "]" * 1500,
+        "x: 1\nb: &x " + "{k: " * 1200 + "1" + "}" * 1200 + "\nc: *x\n",
+        "".join(" " * i + "-\n" for i in range(1500)),
+        "- " * 1200 + "x\n",
+        "ok: [1]\n---\n" + "- " * 1001 + "y\n",
+        "- " * 999 + "y\n",
+        "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 1200)) + "  " * 1200 + "v\n",
+        "? " + "[" * 1001 + "]" * 1001 + "\n: v\n",
+    ],
+    ids=["flow", "anchored-mapping", "block", "compact", "second-document", "just-under", "indented-keys", "complex-key"],
+)
+def test_the_depth_read_from_nodes_is_the_depth_read_from_events(text: str) -> None:
+    from ecolint.extract import ExtractError, manifests
+
+    def verdict(check) -> object:
+        try:
+            check()
+        except ExtractError as exc:
+            return (exc.message, exc.line)
+        return "ok"
+
+    events = verdict(lambda: manifests._check_nesting(text))
+    nodes = verdict(lambda: manifests._check_node_nesting(manifests._on_deep_stack(text)))
+    assert events == nodes
+
+
 BILLION_LAUGHS = """\
 a: &a ["vllm", "serve", "--quantization", "fp8", "--enforce-eager", "x", "y", "z", "w"]
 b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
