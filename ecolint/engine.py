@@ -484,7 +484,10 @@ def _extract_one(candidate: _Candidate) -> _Outcome:
             return _Outcome()
         assert _WORKER_CONTEXT is not None
         with _no_cycle_collection():
-            return _Outcome(setups=list(extractor(item.display, text, _WORKER_CONTEXT)), text=text)
+            setups = list(extractor(item.display, text, _WORKER_CONTEXT))
+        # The text goes back only where findings may need it (suppressions, fingerprints): a
+        # file without setups has none, and its text would be pickled and kept for nothing.
+        return _Outcome(setups=setups, text=text if setups else "")
     except ExtractError as exc:
         return _Outcome(error=FileError(item.display, exc.line, exc.message))
     except (RecursionError, MemoryError):
