@@ -237,26 +237,13 @@ class _GitIgnores:
     def chain_above(self, path: Path, base: Path) -> list[tuple[Path, Any]]:
         """The .gitignore files of path's parent directories, from the work tree's top (or base),
         after the work tree's ``$GIT_DIR/info/exclude``, which any .gitignore overrides (git's
-        order). A path that is itself a work tree's top has only that exclude file above it."""
+        order)."""
         if not self.enabled:
             return []
-        top = path if (path / ".git").exists() else None
-        parents = []
-        for directory in path.parents if top is None else ():
-            parents.append(directory)
-            if (directory / ".git").exists():
-                top = directory
-                break
-            if directory == base:
-                break
-        else:
-            if top is None:
-                parents = []  # outside any work tree and the project: only .gitignore files below path
-        chain: list[tuple[Path, Any]] = []
+        top, parents = _parents_up_to_top(path, base)
         exclude = _info_exclude(top) if top is not None else None
-        if exclude is not None:
-            spec = self._spec_of(exclude)
-            chain = chain if spec is None else [(top, spec)]  # type: ignore[list-item]
+        spec = self._spec_of(exclude) if exclude is not None else None
+        chain: list[tuple[Path, Any]] = [] if spec is None else [(top, spec)]  # type: ignore[list-item]
         for directory in reversed(parents):
             chain = self.extend(chain, directory)
         return chain
@@ -336,6 +323,22 @@ def _quick_matcher(spec: Any) -> "Callable[[str], bool] | None":
 
 def _union(sources: list[str]) -> "re.Pattern[str]":
     return re.compile("|".join(f"(?:{_GROUP_NAME.sub('(?:', source)})" for source in sources))
+
+
+def _parents_up_to_top(path: Path, base: Path) -> tuple[Path | None, list[Path]]:
+    """(the git work tree's top, path's parent directories up to it, or up to base outside a
+    work tree). A path that is itself a top has no parents to read; a path outside any work
+    tree and the project has none either (only the .gitignore files below it count)."""
+    if (path / ".git").exists():
+        return path, []
+    parents = []
+    for directory in path.parents:
+        parents.append(directory)
+        if (directory / ".git").exists():
+            return directory, parents
+        if directory == base:
+            return None, parents
+    return None, []
 
 
 def _info_exclude(top: Path) -> Path | None:
