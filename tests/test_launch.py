@@ -509,3 +509,61 @@ def test_known_flag() -> None:
     assert known_flag("tgi", "--max-batch-size")
     assert not known_flag("tgi", "--max-num-seqs")
     assert not known_flag("unknown", "--x")
+
+
+# -- vLLM's --config file ---------------------------------------------------------------------
+
+ENGINE_YAML = """\
+model: Qwen/Qwen2-7B
+quantization: fp8
+enforce-eager: true
+max-num-seqs: 4
+trust-remote-code: false
+served-model-name: [chat, chat-fp8]
+compilation-config: {level: 3}
+"""
+
+
+def _reader(files: dict[str, str]):
+    return lambda written: files.get(written)
+
+
+def test_vllm_config_file_keys_become_flags_that_the_command_line_overrides() -> None:
+    read = _reader({"engine.yaml": ENGINE_YAML})
+    setup = interpret(toks("vllm serve --config engine.yaml --port 8000"), path=PATH, kind="shell", read_file=read)[0]
+    assert setup.get(MODEL) == "Qwen/Qwen2-7B" and setup.get(PRECISION) == "fp8"
+    assert setup.get(ENFORCE_EAGER) is True and setup.get(BATCH_SIZE) == 4
+    # the flags are located at the file's name in the command
+    assert setup.facts[PRECISION].location == toks("vllm serve --config engine.yaml")[3].loc
+    overridden = interpret(toks("vllm serve Qwen/Qwen2-0.5B --config engine.yaml --no-enforce-eager --max-num-seqs 64"), path=PATH, kind="shell", read_file=read)[0]
+    assert overridden.get(MODEL) == "Qwen/Qwen2-0.5B"  # a positional model wins over the file's
+    assert overridden.get(ENFORCE_EAGER) is False and overridden.get(BATCH_SIZE) == 64
+
+
+@pytest.mark.parametrize(
+    "command, files",
+    [
+        ("vllm serve m --config missing.yaml --quantization fp8", {}),
+        ("vllm serve m --config list.yaml --quantization fp8", {"list.yaml": "- a\n- b\n"}),
+        ("vllm serve m --config bad.yaml --quantization fp8", {"bad.yaml": "key: [unclosed\n"}),
+        ("vllm serve m --config a.yaml --config b.yaml --quantization fp8", {"a.yaml": "enforce-eager: true\n", "b.yaml": "enforce-eager: true\n"}),
+        ("vllm serve m --quantization fp8 --config", {}),
+    ],
+    ids=["missing", "not-a-mapping", "invalid-yaml", "two-files", "no-file-named"],
+)
+def test_vllm_config_file_that_cannot_be_used_leaves_the_command_line(command: str, files: dict[str, str]) -> None:
+    setup = interpret(toks(command), path=PATH, kind="shell", read_file=_reader(files))[0]
+    assert setup.get(MODEL) == "m" and setup.get(PRECISION) == "fp8" and not setup.has(ENFORCE_EAGER)
+
+
+def test_config_file_is_only_vllms() -> None:
+    # SGLang's --config is not vLLM's: its file is not read as vLLM flags
+    read = _reader({"engine.yaml": ENGINE_YAML})
+    setup = interpret(toks("python -m sglang.launch_server --model-path m --config engine.yaml"), path=PATH, kind="shell", read_file=read)[0]
+    assert setup.get(MODEL) == "m" and not setup.has(ENFORCE_EAGER)
+
+
+@pytest.mark.parametrize("command, eager", [("--enforce-eager --no-enforce-eager", False), ("--no-enforce-eager --enforce-eager", True)])
+def test_a_switch_and_its_negation_the_later_wins(command: str, eager: bool) -> None:
+    setup = interpret(toks(f"vllm serve m --quantization fp8 {command}"), path=PATH, kind="shell")[0]
+    assert setup.get(ENFORCE_EAGER) is eager

@@ -356,6 +356,8 @@ def _parse(args: Sequence[Tok], spec: _Spec) -> tuple[dict[str, _Opt], list[Tok]
             i += 1
             continue
         if canonical in spec.booleans:
+            # --x and --no-x are one switch: the later one wins (argparse's BooleanOptionalAction)
+            opts.pop("--" + canonical[5:] if canonical.startswith("--no-") else "--no-" + canonical[2:], None)
             opts[canonical] = _Opt(tok, None, tok.loc)
             i += 1
             continue
@@ -857,6 +859,11 @@ def _ollama(b: _Builder, launch: _Launch, env: Mapping[str, EnvVal]) -> bool:
 _MAX_DEPTH = 3
 
 
+# The text of a file a launcher reads (vLLM's --config), from its path as the command wrote it;
+# None when the caller cannot know it (a path inside a container image, say).
+FileReader = Callable[[str], "str | None"]
+
+
 def interpret(
     argv: Sequence[Tok],
     env: Mapping[str, EnvVal] | None = None,
@@ -865,6 +872,7 @@ def interpret(
     kind: str,
     origin: Location | None = None,
     label: str | None = None,
+    read_file: FileReader | None = None,
     _depth: int = 0,
 ) -> list[Setup]:
     """Setups launched by one argv (``sh -c`` scripts may hold several; usually 0 or 1)."""
@@ -877,6 +885,8 @@ def interpret(
     if launch is None:
         return []  # the usual case, and it never needs the environment
     env_map = {**(env or {}), **wrapper_env}
+    if launch.framework == "vllm" and read_file is not None:
+        launch.args = _with_config_file(launch.args, read_file)
     # The origin is the launcher itself (`vllm serve`, `python -m sglang.launch_server`), the
     # anchor for findings about something the command leaves out.
     start = _first_loc(*(t.loc for t in launch.head), origin) or Location(path, 1)
@@ -893,6 +903,28 @@ def interpret(
     elif launch.framework == "ollama" and not _ollama(b, launch, env_map):
         return []
     return [setup]
+
+
+def _with_config_file(args: list[Tok], read_file: FileReader) -> list[Tok]:
+    """vLLM's ``--config FILE``: the YAML file's keys as the flags vLLM makes of them, where vLLM
+    puts them: after a positional model, before the command line's own flags, which therefore
+    win (command line > config file > defaults). They are located at the file's name in the
+    command, as variables read from a sourced file are at the ``source`` word."""
+    at = [i for i, tok in enumerate(args) if tok.text == "--config"]
+    if len(at) != 1 or at[0] + 1 >= len(args):
+        return args  # vLLM refuses two config files, or a --config without one
+    i = at[0]
+    named = args[i + 1]
+    text = read_file(named.text)
+    if text is None:
+        return args
+    from ecolint.extract.manifests import config_file_flags  # lazy: manifests imports this module
+
+    flags = [Tok(word, named.loc) for word in config_file_flags(text)]
+    rest = args[:i] + args[i + 2 :]
+    if args[0].text.startswith("-"):
+        return [*flags, *rest]
+    return [rest[0], *flags, *rest[1:]]
 
 
 def _shell_c(args: Sequence[Tok]) -> Tok | None:

@@ -389,6 +389,33 @@ def _compose(text: str) -> list[yaml.Node]:
         raise ExtractError("invalid YAML: nesting too deep", 1) from None
 
 
+_TRUE = frozenset({"true", "yes", "on"})  # YAML 1.1's true, as PyYAML's safe loader reads it
+
+
+def config_file_flags(text: str) -> list[str]:
+    """The flags vLLM makes of a ``--config`` YAML file: ``key: value`` gives ``--key value``,
+    ``key: true`` gives ``--key`` and ``false`` ``--no-key``, a list ``--key`` and its items.
+    Nested mappings (JSON options such as compilation-config) are left out: no rule reads them.
+    A file that is not a YAML mapping gives no flags."""
+    try:
+        roots = _compose(text)
+    except ExtractError:
+        return []
+    if len(roots) != 1 or not isinstance(roots[0], yaml.MappingNode):
+        return []
+    flags: list[str] = []
+    for key, value in roots[0].value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        if isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:bool":
+            flags.append(("--" if value.value.lower() in _TRUE else "--no-") + key.value)
+        elif isinstance(value, yaml.ScalarNode):
+            flags += ["--" + key.value, value.value]
+        elif isinstance(value, yaml.SequenceNode) and value.value:
+            flags += ["--" + key.value, *(item.value for item in value.value if isinstance(item, yaml.ScalarNode))]
+    return flags
+
+
 def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]:
     """Setups in a YAML file; ExtractError for YAML that does not parse (Go templates excepted)."""
     if "{{" in text and _is_template_path(path):

@@ -950,7 +950,15 @@ def _dispatch(cmd: _Cmd, argv: list[Tok], env: Mapping[str, EnvVal], st: _State)
             return _docker_exec(rest[1:], st, {})
         return []
     found = _modelfile_heredoc(cmd, argv, st)
-    return found + interpret(argv, env, path=st.path, kind=st.kind, label=st.label, _depth=st.depth)
+    return found + interpret(argv, env, path=st.path, kind=st.kind, label=st.label, read_file=_file_reader(st), _depth=st.depth)
+
+
+def _file_reader(st: _State) -> Callable[[str], str | None] | None:
+    """Files a launcher names (vLLM's --config), read beside the script like a sourced file."""
+    context = st.context
+    if context is None:
+        return None
+    return lambda written: _read_relative(st.path, written, context)
 
 
 def _run(text: str, st: _State) -> list[Setup]:
