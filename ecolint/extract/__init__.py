@@ -139,7 +139,9 @@ _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # most YAML, so llama.cpp is matched by its binaries.
     "shell": ("ecolint.extract.shell", _LAUNCHERS),
     "dockerfile": ("ecolint.extract.dockerfile", _LAUNCHERS),
-    "yaml": ("ecolint.extract.manifests", _LAUNCHERS),
+    # KServe's predictor.model runs vLLM behind the HuggingFace runtime without naming it:
+    # its modelFormat key is the token.
+    "yaml": ("ecolint.extract.manifests", (*_LAUNCHERS, b"modelFormat")),
     "modelfile": ("ecolint.extract.modelfile", (b"",)),
     "requirements": ("ecolint.extract.stack", (b"",)),
     "pyproject": ("ecolint.extract.stack", (b"",)),

@@ -797,6 +797,45 @@ def _kubernetes(root: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap]) -
         gpu = _gpu(node, doc)
         for container in doc.seq(containers) + doc.seq(doc.get(node, "initContainers")):
             setups.extend(_container(container, doc, configmaps, f"{kind}/{name}", gpu))
+    if kind == "InferenceService":
+        setups.extend(_kserve_model(doc.get(doc.get(root, "spec"), "predictor"), doc, configmaps, f"{kind}/{name}"))
+    return setups
+
+
+_HF_URI = re.compile(r"hf://([^/\s:@]+/[^/\s:@]+)")
+
+
+def _kserve_model(predictor: yaml.Node | None, doc: _Doc, configmaps: dict[str, _ConfigMap], owner: str) -> list[Setup]:
+    """KServe's ``predictor.model`` with the HuggingFace runtime: its server runs vLLM unless
+    ``--backend=huggingface`` says otherwise, and hands vLLM the engine flags among ``args``.
+    The model is ``--model_id``, else the ``hf://`` storageUri (kserve huggingfaceserver)."""
+    model = doc.get(predictor, "model")
+    model_format = (doc.text(doc.get(doc.get(model, "modelFormat"), "name")) or "").lower()
+    if not isinstance(model, yaml.MappingNode) or model_format != "huggingface":
+        return []
+    if doc.get(predictor, "containers") is not None:
+        return []  # a container of the predictor's own says what runs; it is read as a container
+    env = _container_env(model, doc, configmaps)
+    args = _k8s_toks(doc.get(model, "args"), doc, env) or []
+    words = [tok.text for tok in args]
+    backend = next((w.split("=", 1)[1] for w in words if w.startswith("--backend=")), None)
+    if "--backend" in words[:-1]:
+        backend = words[words.index("--backend") + 1]
+    if backend not in (None, "vllm", "auto"):
+        return []  # the transformers backend: not read here
+    origin = doc.loc(doc.pair(predictor, "model")[0])  # type: ignore[index]
+    head = [Tok(word, origin) for word in _LAUNCHER["vllm"]]
+    uri = doc.get(model, "storageUri")
+    found = _HF_URI.match(doc.text(uri) or "")
+    if not any(w.startswith(("--model_id", "--model-id")) for w in words) and found:
+        head.append(Tok(found.group(1), doc.loc(uri)))
+    # --model_id is vLLM's --model under KServe's name
+    argv = [Tok("--model" + tok.text[len("--model_id") :], tok.loc, tok.locate) if tok.text.startswith(("--model_id", "--model-id")) else tok for tok in args]
+    setups = interpret(head + argv, env, path=doc.path, kind="yaml", origin=origin, label=f"{owner}/predictor")
+    gpu = _gpu(predictor, doc)  # type: ignore[arg-type]
+    for setup in setups:
+        if gpu is not None:
+            setup.set(GPU, gpu[0], gpu[1], "node-selector")
     return setups
 
 
