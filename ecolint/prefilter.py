@@ -21,7 +21,7 @@ import bisect
 import re
 import sys
 
-from ecolint.extract import LOADER_CALLS, NOT_A_MODEL, triggers
+from ecolint.extract import LOADER_CALLS, NOT_A_MODEL, may_match_a_pattern, triggers
 
 _NAME = rb"A-Za-z0-9_\x80-\xff"  # the bytes of an identifier (any non-ASCII byte may be one)
 _LOADERS = frozenset(name.encode() for name in LOADER_CALLS)
@@ -62,7 +62,7 @@ _FSTRING_EVENT = re.compile(rb"""[{}]|\"\"\"|'''|["'#\r\n]|\\N\{[^}\r\n]*\}|\\(?
 def may_hold_setup_bytes(kind: str, data: bytes) -> bool:
     """The first look, for every kind: one of its trigger tokens is in the bytes. (For Python,
     ``python_may_hold_setup`` starts with the same look, where each token is found.)"""
-    return any(token in data for token in triggers(kind))
+    return any(token in data for token in triggers(kind)) or may_match_a_pattern(kind, data)
 
 
 def python_may_hold_setup(data: bytes) -> bool:

@@ -887,10 +887,10 @@ def test_dockerfile_run_heredoc_for_another_interpreter_is_not_shell(tmp_path: P
 
 
 def test_every_fixture_setup_starts_at_a_trigger_token() -> None:
-    """Every setup starts at one of its kind's trigger tokens, so a file without any can be
-    skipped unread (ecolint/extract/__init__.py keeps the tokens)."""
+    """Every fixture that yields a setup passes the byte prefilter (its kind's trigger tokens or
+    patterns, kept in ecolint/extract/__init__.py), so a file that does not can be skipped unread."""
     from ecolint.discover import classify
-    from ecolint.extract import triggers
+    from ecolint.prefilter import may_hold_setup_bytes
 
     root = Path(__file__).resolve().parent.parent / "fixtures" / "launch"
     modules = {"shell": shell, "dockerfile": dockerfile, "yaml": manifests, "modelfile": modelfile}
@@ -904,7 +904,7 @@ def test_every_fixture_setup_starts_at_a_trigger_token() -> None:
         if not setups or kind == "modelfile":
             continue
         checked += 1
-        assert any(token in data for token in triggers(kind)), path
+        assert may_hold_setup_bytes(kind, data), path
     assert checked >= 10
 
 
@@ -1015,7 +1015,7 @@ spec:
     "fmt, args, uri, model, eager",
     [
         ("huggingface", "[--enforce-eager]", "hf://Qwen/Qwen2-7B", "Qwen/Qwen2-7B", True),
-        ("HuggingFace", "[--model_id, Qwen/Qwen2-1.5B, --backend, vllm]", "pvc://models/qwen", "Qwen/Qwen2-1.5B", None),
+        ("'huggingface'", "[--model_id, Qwen/Qwen2-1.5B, --backend, vllm]", "pvc://models/qwen", "Qwen/Qwen2-1.5B", None),
         ("huggingface", "['--model-id=Qwen/Qwen2-0.5B', --backend=auto, --enforce-eager]", "hf://Qwen/Qwen2-7B", "Qwen/Qwen2-0.5B", True),
         ("huggingface", "[--enforce-eager]", "s3://bucket/llm", None, True),
     ],
@@ -1032,10 +1032,22 @@ def test_kserve_huggingface_runtime_is_read_as_vllm(tmp_path: Path, fmt: str, ar
     [
         ISVC.format(fmt="huggingface", args="[--backend=huggingface, --enforce-eager]", uri="hf://Qwen/Qwen2-7B"),
         ISVC.format(fmt="sklearn", args="[--enforce-eager]", uri="gs://models/iris"),
+        # the spelling the prefilter looks for (kserve_hf_format): other cases are not read
+        ISVC.format(fmt="HuggingFace", args="[--enforce-eager]", uri="hf://Qwen/Qwen2-7B"),
         ISVC.format(fmt="huggingface", args="[--enforce-eager]", uri="hf://Qwen/Qwen2-7B").replace("kind: InferenceService", "kind: ServingRuntime"),
         ISVC.format(fmt="huggingface", args="[--enforce-eager]", uri="hf://Qwen/Qwen2-7B") + "    containers:\n      - name: kserve-container\n        image: my-server:1\n",
     ],
-    ids=["transformers-backend", "other-model-format", "not-an-inference-service", "own-container"],
+    ids=["transformers-backend", "other-model-format", "format-spelled-otherwise", "not-an-inference-service", "own-container"],
 )
 def test_kserve_model_that_is_not_vllm_gives_no_setup(tmp_path: Path, text: str) -> None:
     assert run(tmp_path, manifests, "isvc.yaml", text) == []
+
+
+def test_the_prefilter_keeps_a_huggingface_inference_service_and_not_a_crd() -> None:
+    from ecolint.prefilter import may_hold_setup_bytes
+
+    isvc = ISVC.format(fmt="huggingface", args="[--enforce-eager]", uri="hf://Qwen/Qwen2-7B").encode()
+    crd = b"kind: CustomResourceDefinition\nspec:\n  properties:\n    modelFormat:\n      description: e.g. huggingface\n"
+    assert may_hold_setup_bytes("yaml", isvc)
+    assert may_hold_setup_bytes("yaml", isvc.replace(b"name: huggingface", b'"name": "huggingface"'))
+    assert not may_hold_setup_bytes("yaml", crd)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 
 import yaml
 
-from ecolint.extract import ExtractContext, ExtractError
+from ecolint.extract import ExtractContext, ExtractError, kserve_hf_format
 from ecolint.extract.launch import (
     EnvVal,
     Locator,
@@ -70,6 +70,7 @@ class _Doc:
     _items: dict[int, list[tuple[yaml.Node, yaml.Node]]] = field(default_factory=dict)
     _index: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = field(default_factory=dict)
     _walks: dict[int, list[tuple[yaml.Node, tuple[str, ...]]]] = field(default_factory=dict)
+    hf_format_written: bool = False  # kserve_hf_format: `name: huggingface` is in the text
 
     # -- structure --------------------------------------------------------------------------
     def walk(self, root: yaml.Node) -> list[tuple[yaml.Node, tuple[str, ...]]]:
@@ -427,6 +428,7 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
             return []
         raise
     doc = _Doc(path, [line.rstrip("\r") for line in text.split("\n")], _Budget(len(text)), context)
+    doc.hf_format_written = "huggingface" in text and kserve_hf_format(text.encode("utf-8", "surrogatepass"))
     roots = [root for root in roots if doc.text(doc.get(root, "kind")) != "CustomResourceDefinition"]
     if _is_workflow(path, roots, doc):
         return _workflow(roots, doc)
@@ -810,9 +812,9 @@ def _kserve_model(predictor: yaml.Node | None, doc: _Doc, configmaps: dict[str, 
     ``--backend=huggingface`` says otherwise, and hands vLLM the engine flags among ``args``.
     The model is ``--model_id``, else the ``hf://`` storageUri (kserve huggingfaceserver)."""
     model = doc.get(predictor, "model")
-    model_format = (doc.text(doc.get(doc.get(model, "modelFormat"), "name")) or "").lower()
-    if not isinstance(model, yaml.MappingNode) or model_format != "huggingface":
-        return []
+    model_format = doc.text(doc.get(doc.get(model, "modelFormat"), "name"))
+    if not isinstance(model, yaml.MappingNode) or model_format != "huggingface" or not doc.hf_format_written:
+        return []  # (the prefilter keeps only files that spell the format as kserve_hf_format reads it)
     if doc.get(predictor, "containers") is not None:
         return []  # a container of the predictor's own says what runs; it is read as a container
     env = _container_env(model, doc, configmaps)
