@@ -390,6 +390,8 @@ def test_a_long_yaml_file_is_read_whole(tmp_path: Path) -> None:
     ids=["flow", "anchored-mapping", "block", "compact", "second-document", "just-under", "indented-keys", "complex-key"],
 )
 def test_the_depth_read_from_nodes_is_the_depth_read_from_events(text: str) -> None:
+    import yaml
+
     from ecolint.extract import ExtractError, manifests
 
     def verdict(check) -> object:
@@ -397,6 +399,8 @@ def test_the_depth_read_from_nodes_is_the_depth_read_from_events(text: str) -> N
             check()
         except ExtractError as exc:
             return (exc.message, exc.line)
+        except yaml.YAMLError as exc:  # PyYAML 6.0.4 and later refuse 1,000 levels in their scanner
+            return str(exc)
         return "ok"
 
     events = verdict(lambda: manifests._check_nesting(text))
