@@ -878,6 +878,18 @@ def _signal(body: str) -> tuple[str | None, int | None, str]:
         for idx, p in enumerate(tqdm(prompts)):
             out = model.generate(tokenizer(p, return_tensors="pt", padding=True).input_ids)
         """,
+        """\
+        history = []
+        for turn in turns:
+            history.append({"role": "user", "content": turn})
+            out = model.generate(tokenizer.apply_chat_template(history, return_tensors="pt"))
+        """,
+        """\
+        outputs = []
+        for p in prompts:
+            outputs.append(model.generate(**tokenizer(p, return_tensors="pt")))
+            outputs = outputs[-10:]
+        """,
     ],
 )
 def test_generate_per_prompt_in_a_loop(body: str) -> None:
@@ -928,6 +940,23 @@ def test_generate_per_prompt_in_a_loop(body: str) -> None:
         """\
         for p in prompts:
             text = tokenizer.decode(model_output[len(p):])
+        """,
+        """\
+        batch = []
+        for i, prompt in enumerate(prompts):
+            batch.append(prompt)
+            if len(batch) < 8 and i != len(prompts) - 1:
+                continue
+            out = model.generate(**tokenizer(batch, return_tensors="pt", padding=True))
+            batch = []
+        """,
+        """\
+        pending = []
+        for prompt in prompts:
+            pending += [prompt]
+            if len(pending) == 8:
+                out = model.generate(**tokenizer(pending, return_tensors="pt", padding=True))
+                pending.clear()
         """,
     ],
 )
@@ -1585,3 +1614,24 @@ def test_an_extraction_leaves_no_reference_cycles(name: str) -> None:
     finally:
         gc.enable()
     assert setups or name == "clean.py"
+
+
+def test_a_mock_patch_decorator_is_not_a_patch_route() -> None:
+    source = HEADER + textwrap.dedent(
+        """\
+        from unittest import mock
+        from unittest.mock import patch
+        model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-1.5B")
+
+        @patch("pkg.Thing", object)
+        def test_once():
+            model.generate(ids)
+
+        @mock.patch("pkg.Other", object)
+        def test_twice():
+            model.generate(ids)
+        """
+    )
+    assert not one(source).has(SINGLE_REQUEST)
+    routed = source.replace('@patch("pkg.Thing", object)', '@app.patch("/items")')
+    assert one(routed).get(SINGLE_REQUEST) == "handler"

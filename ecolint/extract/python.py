@@ -108,6 +108,7 @@ _ROUTE_DECORATORS = frozenset(
     {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "websocket_route", "head", "options"}
 )
 _ENDPOINT_DECORATORS = frozenset({"web_endpoint", "fastapi_endpoint"})  # Modal
+_MOCK_MODULES = ("unittest.mock.", "mock.")  # patch / patch.object decorators of test code
 # Calls that register a function as a route handler: Starlette Route(...), app.add_api_route, …
 _ROUTE_REGISTRARS = frozenset(
     {"Route", "WebSocketRoute", "add_api_route", "add_url_rule", "add_route", "add_websocket_route", "add_api_websocket_route"}
@@ -1544,6 +1545,8 @@ class _Extraction:
             target = expr.func if isinstance(expr, ast.Call) else expr
             name = _final_name(target)
             qualified = self._qualified(target) or ""
+            if qualified.startswith(_MOCK_MODULES):
+                continue  # @patch("pkg.Thing", Fake) is unittest.mock's, not an HTTP PATCH route
             if (name in _ROUTE_DECORATORS and isinstance(expr, ast.Call)) or name in _ENDPOINT_DECORATORS:
                 self.handlers.add(fn)
             elif name == "api" and qualified.startswith("bentoml"):
@@ -2133,8 +2136,16 @@ class _Extraction:
             derived = self._loop_derived(loop)
             if not used & derived:
                 continue
-            return not self._is_batch_loop(loop, derived)
+            return not (self._is_batch_loop(loop, derived) or self._flushes_batches(loop, used))
         return False
+
+    def _flushes_batches(self, loop: _Loop, used: set[str]) -> bool:
+        """A loop that gathers prompts in a list it also empties (`batch.append(p)` … generate(batch)
+        … `batch = []`) calls generate once per batch, not once per prompt. A list that only
+        grows (a chat history) is not a batch."""
+        if loop.body is None:
+            return False
+        return any(used & self._derived({name}, loop.body) for name in sorted(_gathered_and_emptied(loop.body)))
 
     def _loop_derived(self, loop: _Loop) -> set[str]:
         seed = _target_names(loop.target)
@@ -2439,6 +2450,38 @@ def _inputs(call: ast.Call) -> list[ast.expr]:
         elif arg.keyword in _INPUT_KEYWORDS:
             out.append(arg.value)
     return out
+
+
+def _gathered_and_emptied(body: Iterable[ast.stmt]) -> set[str]:
+    """Names a block appends to (append / extend / +=) before anything else touches them in it,
+    and assigns afresh later: lists that carry prompts across iterations until they are flushed.
+    A list built anew at the top of each iteration (one prompt's messages) is not one."""
+    first: dict[str, str] = {}  # name -> "gathered" | "assigned", whichever the block does first
+    emptied: set[str] = set()
+    for statement in body:
+        for node in ast.walk(statement):
+            name, touch = _list_touch(node)
+            if name is None:
+                continue
+            first.setdefault(name, touch)
+            if touch == "assigned":
+                emptied.add(name)
+    return {name for name, touch in first.items() if touch == "gathered" and name in emptied}
+
+
+def _list_touch(node: ast.AST) -> tuple[str | None, str]:
+    """(name, "gathered") for `name.append(…)` / `name.extend(…)` / `name += …`; (name, "assigned")
+    for `name = …` / `name.clear()`; (None, "") for anything else."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+        if node.func.attr in ("append", "extend"):
+            return node.func.value.id, "gathered"
+        if node.func.attr == "clear":
+            return node.func.value.id, "assigned"
+    elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+        return node.target.id, "gathered"
+    elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, "assigned"
+    return None, ""
 
 
 def _is_batch_input(expr: ast.expr) -> bool:
