@@ -7,6 +7,7 @@ clean ones what must not be (a tokenizer is not a model, a batch loop is not per
 from __future__ import annotations
 
 import textwrap
+import warnings
 from pathlib import Path
 
 import pytest
@@ -1635,3 +1636,15 @@ def test_a_mock_patch_decorator_is_not_a_patch_route() -> None:
     assert not one(source).has(SINGLE_REQUEST)
     routed = source.replace('@patch("pkg.Thing", object)', '@app.patch("/items")')
     assert one(routed).get(SINGLE_REQUEST) == "handler"
+
+
+def test_an_imported_module_with_invalid_escapes_prints_no_warning(tmp_path: Path) -> None:
+    # Python 3.12 prints a SyntaxWarning for "\d" in a plain string (3.11 a DeprecationWarning):
+    # the module consulted is read as quietly as the file itself.
+    (tmp_path / "config.py").write_text('PATTERN = "\\d+"\nMODEL_ID = "Qwen/Qwen2.5-3B"\n')
+    source = HEADER + "from config import MODEL_ID\nmodel = AutoModelForCausalLM.from_pretrained(MODEL_ID)\n"
+    context = ExtractContext(root=tmp_path, read_text=lambda p: p.read_text() if p.is_file() else None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert extract("app.py", source, context)[0].get(MODEL) == "Qwen/Qwen2.5-3B"
+    assert [str(w.message) for w in caught] == []

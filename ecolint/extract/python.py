@@ -2614,8 +2614,8 @@ def _top_level(file: Path, text: str, context: ExtractContext) -> list[ast.stmt]
 
     def read() -> list[ast.stmt]:
         try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = _parse(text)  # as the file itself would be: its syntax warnings are not ours to print
+        except ExtractError:
             return []
         return [statement for statement in tree.body if isinstance(statement, (ast.ImportFrom, ast.Assign, ast.AnnAssign))]
 
