@@ -191,9 +191,14 @@ def kserve_hf_format(data: bytes) -> bool:
     return False
 
 
+# kind -> the triggers that are not one token, beside the token table above.
+_PATTERN_TRIGGERS: dict[str, Callable[[bytes], bool]] = {"yaml": kserve_hf_format}
+
+
 def may_match_a_pattern(kind: str, data: bytes) -> bool:
-    """The kinds' triggers that are not one token: KServe's HuggingFace model format (YAML)."""
-    return kind == "yaml" and kserve_hf_format(data)
+    """Whether the bytes hold one of the kind's triggers that are not one token."""
+    check = _PATTERN_TRIGGERS.get(kind)
+    return check is not None and check(data)
 
 
 def load_extractor(kind: str) -> Extractor | None:

@@ -427,8 +427,8 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
         if "{{" in text:
             return []
         raise
-    doc = _Doc(path, [line.rstrip("\r") for line in text.split("\n")], _Budget(len(text)), context)
-    doc.hf_format_written = "huggingface" in text and kserve_hf_format(text.encode("utf-8", "surrogatepass"))
+    hf_format_written = "huggingface" in text and kserve_hf_format(text.encode("utf-8", "surrogatepass"))
+    doc = _Doc(path, [line.rstrip("\r") for line in text.split("\n")], _Budget(len(text)), context, hf_format_written=hf_format_written)
     roots = [root for root in roots if doc.text(doc.get(root, "kind")) != "CustomResourceDefinition"]
     if _is_workflow(path, roots, doc):
         return _workflow(roots, doc)
@@ -827,16 +827,27 @@ def _kserve_model(predictor: yaml.Node | None, doc: _Doc, configmaps: dict[str, 
         return []  # the transformers backend: not read here
     origin = doc.loc(doc.pair(predictor, "model")[0])  # type: ignore[index]
     head = [Tok(word, origin) for word in _LAUNCHER["vllm"]]
+    argv = [_as_vllm_model_flag(tok) for tok in args]
     uri = doc.get(model, "storageUri")
     found = _HF_URI.match(doc.text(uri) or "")
-    if not any(w.startswith(("--model_id", "--model-id")) for w in words) and found:
+    if found and not any(tok.text.split("=", 1)[0] == "--model" for tok in argv):
         head.append(Tok(found.group(1), doc.loc(uri)))
-    # --model_id is vLLM's --model under KServe's name
-    argv = [Tok("--model" + tok.text[len("--model_id") :], tok.loc, tok.locate) if tok.text.startswith(("--model_id", "--model-id")) else tok for tok in args]
     setups = interpret(head + argv, env, path=doc.path, kind="yaml", origin=origin, label=f"{owner}/predictor")
-    gpu = _gpu(predictor, doc)  # type: ignore[arg-type]
-    for setup in setups:
-        if gpu is not None:
+    return _on_gpu(setups, _gpu(predictor, doc))  # type: ignore[arg-type]
+
+
+def _as_vllm_model_flag(tok: Tok) -> Tok:
+    """KServe's ``--model_id`` (``--model-id``, ``=value`` or not) is vLLM's ``--model``."""
+    name, eq, value = tok.text.partition("=")
+    if name not in ("--model_id", "--model-id"):
+        return tok
+    return Tok("--model" + eq + value, tok.loc, tok.locate)
+
+
+def _on_gpu(setups: list[Setup], gpu: tuple[str, Location] | None) -> list[Setup]:
+    """The setups of a pod whose node selector names a GPU, with that GPU."""
+    if gpu is not None:
+        for setup in setups:
             setup.set(GPU, gpu[0], gpu[1], "node-selector")
     return setups
 
@@ -848,11 +859,7 @@ def _container(container: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap
     image = doc.tok(image_node) if doc.text(image_node) is not None else None  # type: ignore[arg-type]
     command = _k8s_toks(doc.get(container, "command"), doc, env)
     args = _k8s_toks(doc.get(container, "args"), doc, env)
-    setups = container_setups(image, command, args, env, path=doc.path, kind="yaml", label=f"{owner}/{cname}")
-    for setup in setups:
-        if gpu is not None:
-            setup.set(GPU, gpu[0], gpu[1], "node-selector")
-    return setups
+    return _on_gpu(container_setups(image, command, args, env, path=doc.path, kind="yaml", label=f"{owner}/{cname}"), gpu)
 
 
 # --------------------------------------------------------------------------------------------
