@@ -92,7 +92,17 @@ def commands(
         for name, rule_file in rule_files.items():
             # The same files as the others: semgrep's built-in .semgrepignore skips tests/ and
             # test/, most of the Python of trl or peft; a project .semgrepignore replaces it.
-            cmds[name] = ["semgrep", "--config", rule_file, "--metrics=off", "--disable-version-check", "--quiet", "--project-root", semgrep_root, tree]
+            cmds[name] = [
+                "semgrep",
+                "--config",
+                rule_file,
+                "--metrics=off",
+                "--disable-version-check",
+                "--quiet",
+                "--project-root",
+                semgrep_root,
+                tree,
+            ]
     return {name: cmd for name, cmd in cmds.items() if shutil.which(cmd[0]) or cmd[0] == sys.executable}
 
 
@@ -212,7 +222,11 @@ def phases(tree: str) -> None:
     total = time.perf_counter() - start + spent["knowledge base"]
     print(f"tree: {tree}  files {result.files_seen}, parsed {result.files_parsed}, setups {result.setups}")
     for label, seconds in sorted(spent.items(), key=lambda item: -item[1]):
-        extra = f"  ({counts[label.split(':')[0]]} files, {sizes[label.split(':')[0]] / 1e6:.1f} MB)" if "parse" in label else ""
+        extra = (
+            f"  ({counts[label.split(':')[0]]} files, {sizes[label.split(':')[0]] / 1e6:.1f} MB)"
+            if "parse" in label
+            else ""
+        )
         print(f"  {label:<36}{seconds:>8.2f} s {100 * seconds / total:>5.1f} %{extra}")
     print(f"  {'total (serial, in-process)':<36}{total:>8.2f} s")
 
@@ -222,10 +236,14 @@ def main() -> int:
     parser.add_argument("tree")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument(
-        "--semgrep", action="store_true", help="also time semgrep with one rule (a literal one and a loader-call one), on the same files"
+        "--semgrep",
+        action="store_true",
+        help="also time semgrep with one rule (a literal one and a loader-call one), on the same files",
     )
     parser.add_argument("--phases", action="store_true", help="time each stage of one serial in-process run instead")
-    parser.add_argument("--cache", action="store_true", help="also time ecolint with a warm extraction cache (--cache-dir)")
+    parser.add_argument(
+        "--cache", action="store_true", help="also time ecolint with a warm extraction cache (--cache-dir)"
+    )
     parser.add_argument("--json", help="write the raw timings here")
     parser.add_argument(
         "--baseline",
@@ -270,7 +288,7 @@ def main() -> int:
     cpu: dict[str, list[float]] = {n: [] for n in names}
     memory: dict[str, list[int]] = {n: [] for n in names}
     for round_index in range(args.runs):
-        order = names[round_index % len(names):] + names[: round_index % len(names)]
+        order = names[round_index % len(names) :] + names[: round_index % len(names)]
         for name in order:
             seconds, cpu_seconds, kib = timed(cmds[name])
             times[name].append(seconds)
@@ -282,7 +300,9 @@ def main() -> int:
     for name in names:
         median = statistics.median(times[name])
         ratio = f"{median / base:.2f}" if base else "-"
-        print(f"{name:<20}{median:>10.3f}{min(times[name]):>10.3f}{statistics.median(cpu[name]):>10.3f}{max(memory[name]) / 1024:>10.1f}{ratio:>11}")
+        print(
+            f"{name:<20}{median:>10.3f}{min(times[name]):>10.3f}{statistics.median(cpu[name]):>10.3f}{max(memory[name]) / 1024:>10.1f}{ratio:>11}"
+        )
     if "ecolint baseline" in times:
         wall = statistics.median(times["ecolint"]) / statistics.median(times["ecolint baseline"])
         spent = statistics.median(cpu["ecolint"]) / statistics.median(cpu["ecolint baseline"])
@@ -296,7 +316,9 @@ def main() -> int:
             print(f"  (warm cache: {semgrep / statistics.median(times['ecolint warm']):.2f})", end="")
         print()
     if args.json:
-        Path(args.json).write_text(json.dumps({"tree": args.tree, "times": times, "cpu": cpu, "max_rss_kib": memory}, indent=2))
+        Path(args.json).write_text(
+            json.dumps({"tree": args.tree, "times": times, "cpu": cpu, "max_rss_kib": memory}, indent=2)
+        )
     for rule_file in rule_files.values():
         os.unlink(rule_file)
     for directory in (cache_dir, stage):

@@ -39,11 +39,15 @@ def load(path: Path) -> frozenset[str]:
 
 def _fingerprints(document: Any, path: Path) -> frozenset[str]:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise BaselineError(f"{path}: not an ecolint baseline (expected \"format\": \"{FORMAT}\")")
+        raise BaselineError(f'{path}: not an ecolint baseline (expected "format": "{FORMAT}")')
     if document.get("version") != VERSION:
-        raise BaselineError(f"{path}: baseline version {document.get('version')!r} is not supported (expected {VERSION})")
+        raise BaselineError(
+            f"{path}: baseline version {document.get('version')!r} is not supported (expected {VERSION})"
+        )
     entries = document.get("findings")
-    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in entries):
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("fingerprint"), str) for e in entries
+    ):
         raise BaselineError(f"{path}: 'findings' must be a list of objects with a 'fingerprint' string")
     return frozenset(e["fingerprint"] for e in entries)
 

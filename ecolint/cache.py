@@ -65,14 +65,18 @@ class ExtractionCache:
         if not updates:
             return
         # Entries of files that are gone go with the next write (one stat per cached file).
-        kept = {path: entry for path, entry in self.entries.items() if path not in updates and (self.cwd / path).is_file()}
+        kept = {
+            path: entry for path, entry in self.entries.items() if path not in updates and (self.cwd / path).is_file()
+        }
         merged = {**kept, **updates}
         directory = self.file.parent
         if not directory.is_dir():
             directory.mkdir(parents=True, exist_ok=True)
             # as ruff does: git never offers the cache for a commit (only in a directory made
             # here: `--cache-dir .` must not ignore a whole repository)
-            (directory / ".gitignore").write_text("# Created by ecolint: this directory is a cache.\n*\n", encoding="utf-8")
+            (directory / ".gitignore").write_text(
+                "# Created by ecolint: this directory is a cache.\n*\n", encoding="utf-8"
+            )
         handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".extract-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -90,7 +94,9 @@ def _umask() -> int:
     return mask
 
 
-def entry(digest: str, consulted: list[tuple[str, str, object]], setups: list[Setup], error: FileError | None, parsed: bool) -> dict[str, Any] | None:
+def entry(
+    digest: str, consulted: list[tuple[str, str, object]], setups: list[Setup], error: FileError | None, parsed: bool
+) -> dict[str, Any] | None:
     """A cache entry for one file's extraction, or None when it would not read back the same
     (a value JSON cannot carry) or depends on something unknown."""
     if any(what == "unknown" for what, _, _ in consulted):
@@ -138,7 +144,11 @@ def _load(file: Path) -> dict[str, Any]:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if not isinstance(document, dict) or document.get("format") != FORMAT or not isinstance(document.get("entries"), dict):
+    if (
+        not isinstance(document, dict)
+        or document.get("format") != FORMAT
+        or not isinstance(document.get("entries"), dict)
+    ):
         return {}
     return document["entries"]
 

@@ -71,28 +71,81 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to FILE instead of standard output.")
-@click.option("--statistics", is_flag=True, help="Print counts by rule, severity and confidence instead of the findings.")
-@click.option("--fail-on", type=click.Choice(("note", "warning", "error")), help="Lowest severity that makes the exit code 1 [default: note].")
-@click.option("--min-confidence", type=click.IntRange(1, 3), help="Hide findings below this many ★ (1-3); they do not count [default: 1].")
-@click.option("--baseline", "baseline_path", type=click.Path(path_type=Path, dir_okay=False), help="Report only findings not in this baseline file.")
-@click.option("--write-baseline", "write_baseline_path", type=click.Path(path_type=Path, dir_okay=False), help="Write every current finding to this baseline file and exit 0.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to FILE instead of standard output.",
+)
+@click.option(
+    "--statistics", is_flag=True, help="Print counts by rule, severity and confidence instead of the findings."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(("note", "warning", "error")),
+    help="Lowest severity that makes the exit code 1 [default: note].",
+)
+@click.option(
+    "--min-confidence",
+    type=click.IntRange(1, 3),
+    help="Hide findings below this many ★ (1-3); they do not count [default: 1].",
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Report only findings not in this baseline file.",
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write every current finding to this baseline file and exit 0.",
+)
 @click.option("--gpu", help="GPU the setups run on (e.g. 'A100', 'RTX 4090D'); a GPU stated in a file wins.")
-@click.option("--select", multiple=True, help="Codes or prefixes to run, replacing the default set (ALL for every rule).")
+@click.option(
+    "--select", multiple=True, help="Codes or prefixes to run, replacing the default set (ALL for every rule)."
+)
 @click.option("--extend-select", multiple=True, help="Codes or prefixes to run on top of the default set.")
 @click.option("--ignore", multiple=True, help="Codes or prefixes not to run.")
 @click.option("--exclude", multiple=True, help="Globs to skip, replacing the configured exclude.")
 @click.option("--extend-exclude", multiple=True, help="Globs to skip on top of the configured ones.")
-@click.option("--per-file-ignores", multiple=True, metavar="GLOB:CODES", help="Codes to ignore in matching files, replacing the configured table.")
-@click.option("--force-exclude/--no-force-exclude", default=None, help="Apply excludes and .gitignore to paths passed explicitly too (pre-commit).")
-@click.option("--respect-gitignore/--no-respect-gitignore", default=None, help="Skip files that .gitignore files list [default: respect].")
-@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Keep what extraction found per file here and reuse it while files are unchanged [default: no cache].")
+@click.option(
+    "--per-file-ignores",
+    multiple=True,
+    metavar="GLOB:CODES",
+    help="Codes to ignore in matching files, replacing the configured table.",
+)
+@click.option(
+    "--force-exclude/--no-force-exclude",
+    default=None,
+    help="Apply excludes and .gitignore to paths passed explicitly too (pre-commit).",
+)
+@click.option(
+    "--respect-gitignore/--no-respect-gitignore",
+    default=None,
+    help="Skip files that .gitignore files list [default: respect].",
+)
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Keep what extraction found per file here and reuse it while files are unchanged [default: no cache].",
+)
 @click.option("--no-cache", is_flag=True, help="Use no extraction cache, even a configured one.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Use this ecolint.toml / pyproject.toml.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Use this ecolint.toml / pyproject.toml.",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
-@click.option("--unsafe-fixes", is_flag=True, help="Also apply unsafe fixes (they change numerics, memory or latency); implies --fix.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="Also apply unsafe fixes (they change numerics, memory or latency); implies --fix.",
+)
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and change nothing.")
 @_guard
 def check(
@@ -172,7 +225,9 @@ def check(
     accepted = _load_baseline(baseline_path)
     selection = Selection(codes=codes, gpu=gpu or None, baseline=accepted, min_confidence=min_confidence)
     if fixing:
-        result = _fix(targets, kb, config, selection, unsafe=unsafe_fixes, diff=diff, output=output, exit_zero=exit_zero)
+        result = _fix(
+            targets, kb, config, selection, unsafe=unsafe_fixes, diff=diff, output=output, exit_zero=exit_zero
+        )
         if result is None:  # --diff: the diff was the output
             return
     else:
@@ -185,7 +240,17 @@ def check(
     sys.exit(0 if exit_zero or not failed else 1)
 
 
-def _fix(targets: list[Path], kb: Any, config: Any, selection: Any, *, unsafe: bool, diff: bool, output: Path | None, exit_zero: bool = False) -> Any:
+def _fix(
+    targets: list[Path],
+    kb: Any,
+    config: Any,
+    selection: Any,
+    *,
+    unsafe: bool,
+    diff: bool,
+    output: Path | None,
+    exit_zero: bool = False,
+) -> Any:
     """--fix / --unsafe-fixes: apply, then run again and return the result that remains (the
     summary goes to standard error). --diff: print the diff, change nothing, exit 1 if there is
     one; returns None."""
@@ -234,7 +299,9 @@ def _override_config(
         for entry in per_file_ignores:
             glob, sep, codes = entry.rpartition(":")
             if not sep or not glob or not codes.strip():
-                raise ConfigError(f"command line: --per-file-ignores '{entry}' must be GLOB:CODES (e.g. 'tests/*:ECO105')")
+                raise ConfigError(
+                    f"command line: --per-file-ignores '{entry}' must be GLOB:CODES (e.g. 'tests/*:ECO105')"
+                )
             table.setdefault(glob, []).extend(_split((codes,)))
         config.per_file_ignores = table
     if force_exclude is not None:
@@ -259,7 +326,9 @@ def _write_baseline(path: Path, result: Any) -> None:
     from ecolint import baseline
 
     baseline.write(path, result.findings)
-    message = f"ecolint: wrote {len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} to baseline {path}"
+    message = (
+        f"ecolint: wrote {len(result.findings)} finding{'s' if len(result.findings) != 1 else ''} to baseline {path}"
+    )
     if result.errors:
         message += f" ({len(result.errors)} file{'s' if len(result.errors) != 1 else ''} could not be read: ECO001)"
     click.echo(message, err=True)
@@ -400,11 +469,18 @@ _OBJECTIVE_HELP = "What to optimise [default: energy per request]."
 @main.command("advise")
 @click.option("--gpu", help=_GPU_HELP)
 @click.option("--model", help="Model id (Qwen/Qwen2-7B) or size (7B).")
-@click.option("--precision", help="Current precision: fp16, bf16, nf4, int8 (threshold 0.0), int8-default, fp8, … [default: fp16].")
+@click.option(
+    "--precision",
+    help="Current precision: fp16, bf16, nf4, int8 (threshold 0.0), int8-default, fp8, … [default: fp16].",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), help="Concurrent requests per batch [default: 1].")
 @click.option("--framework", help="transformers, vllm, tgi, sglang, llama.cpp or ollama (for the config line).")
 @click.option("--objective", type=click.Choice(OBJECTIVES), help=_OBJECTIVE_HELP)
-@click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), help="GPU memory available for the weights, in GB (ranks the options).")
+@click.option(
+    "--max-memory",
+    type=click.FloatRange(min=0, min_open=True),
+    help="GPU memory available for the weights, in GB (ranks the options).",
+)
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
 @_guard
 @_advisor
@@ -442,13 +518,28 @@ def compare_command(items: tuple[str, ...], output_format: str, **options: Any) 
 @click.argument("target", metavar="PATH[:LINE]")
 @click.option("--gpu", help="GPU the setups run on; a GPU stated in the file wins.")
 @click.option("--objective", type=click.Choice(OBJECTIVES), help=_OBJECTIVE_HELP)
-@click.option("--max-memory", type=click.FloatRange(min=0, min_open=True), help="GPU memory available for the weights, in GB.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Use this ecolint.toml / pyproject.toml.")
+@click.option(
+    "--max-memory", type=click.FloatRange(min=0, min_open=True), help="GPU memory available for the weights, in GB."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Use this ecolint.toml / pyproject.toml.",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
 @_guard
 @_advisor
-def explain_command(target: str, gpu: str | None, objective: str | None, max_memory: float | None, config_path: Path | None, isolated: bool, output_format: str) -> None:
+def explain_command(
+    target: str,
+    gpu: str | None,
+    objective: str | None,
+    max_memory: float | None,
+    config_path: Path | None,
+    isolated: bool,
+    output_format: str,
+) -> None:
     """The advisory answer for each setup recognised in a file (or at one line of it)."""
     from ecolint import knowledge
     from ecolint.advisor.explain import explain, split_target
@@ -460,7 +551,9 @@ def explain_command(target: str, gpu: str | None, objective: str | None, max_mem
     path, _ = split_target(target)
     config = load_config(None if isolated else (config_path or find_config_file(path)))
     kb = knowledge.load()
-    document = explain(target, kb, config, gpu=(gpu or "").strip() or None, objective=objective, max_memory_gb=max_memory)
+    document = explain(
+        target, kb, config, gpu=(gpu or "").strip() or None, objective=objective, max_memory_gb=max_memory
+    )
     _print_document(document, output_format, render_explain)
     if not document["setups"]:
         sys.exit(1)

@@ -105,7 +105,9 @@ def load_config(path: Path | None) -> Config:
 def _from_table(table: dict[str, Any], path: Path) -> Config:
     unknown = sorted(set(table) - KNOWN_KEYS)
     if unknown:
-        raise ConfigError(f"{path}: unknown key '{unknown[0]}' in [tool.ecolint] (known: {', '.join(sorted(KNOWN_KEYS))})")
+        raise ConfigError(
+            f"{path}: unknown key '{unknown[0]}' in [tool.ecolint] (known: {', '.join(sorted(KNOWN_KEYS))})"
+        )
     config = Config(source=path)
     config.gpu = _string(table, "gpu", path)
     if "select" in table:
@@ -184,7 +186,9 @@ def _models(value: Any, path: Path) -> dict[str, float]:
     result = {}
     for name, params in value.items():
         if isinstance(params, bool) or not isinstance(params, (int, float)) or params <= 0:
-            raise ConfigError(f"{path}: models '{name}' must be a positive number of billions of parameters, got {params!r}")
+            raise ConfigError(
+                f"{path}: models '{name}' must be a positive number of billions of parameters, got {params!r}"
+            )
         result[str(name)] = float(params)
     return result
 

@@ -17,9 +17,29 @@ from typing import Any, Callable, Iterator
 
 # Directories no one wants linted (ruff's defaults, plus ML caches).
 DEFAULT_EXCLUDES = (
-    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".mypy_cache", ".nox", ".pants.d",
-    ".pytype", ".ruff_cache", ".ecolint_cache", ".svn", ".tox", ".venv", "__pypackages__", "_build", "buck-out",
-    "node_modules", "venv", "__pycache__", ".ipynb_checkpoints", ".cache",
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".git-rewrite",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pants.d",
+    ".pytype",
+    ".ruff_cache",
+    ".ecolint_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "__pypackages__",
+    "_build",
+    "buck-out",
+    "node_modules",
+    "venv",
+    "__pycache__",
+    ".ipynb_checkpoints",
+    ".cache",
 )
 
 SHELL_SHEBANG = (b"sh", b"bash", b"dash", b"zsh", b"ksh", b"ash")
@@ -55,7 +75,9 @@ def _by_name(lower: str, suffix: str, parent: str) -> str | None:
         return "modelfile"
     if lower == "pyproject.toml":
         return "pyproject"
-    if suffix in (".txt", ".in") and ("requirements" in lower or lower.startswith("constraints") or parent == "requirements"):
+    if suffix in (".txt", ".in") and (
+        "requirements" in lower or lower.startswith("constraints") or parent == "requirements"
+    ):
         return "requirements"
     return None
 
@@ -170,7 +192,11 @@ def _walk_dir(
     above = ignores.chain_above(root, base)
     # The walk tests entries by their path below root; a .gitignore above root sees that path
     # behind root's own path below it.
-    chain: list[_Rules] = [] if ignores.ignored(root, True, above) else [(spec, _relative(root, directory) + "/" if root != directory else "", 0) for directory, spec in above]
+    chain: list[_Rules] = (
+        []
+        if ignores.ignored(root, True, above)
+        else [(spec, _relative(root, directory) + "/" if root != directory else "", 0) for directory, spec in above]
+    )
     # (a directory named explicitly is read even when a parent .gitignore lists it)
     seen: set[tuple[int, int]] = set()
     stack: list[tuple[Path, str, list[_Rules]]] = [(top, "", chain)]

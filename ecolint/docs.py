@@ -23,7 +23,9 @@ def rule_markdown(spec: RuleSpec, kb: Knowledge) -> str:
     default = "on by default" if spec.enabled_by_default else "opt-in (enable with --extend-select " + spec.code + ")"
     lines = [f"# {spec.name} ({spec.code})", "", f"{spec.summary}. Severity: {spec.severity}; {default}."]
     if spec.overhead:
-        lines.append(f"Overhead: {overhead_text(spec.overhead)} energy per {spec.overhead.get('per', 'request')} ({spec.overhead.get('source')}).")
+        lines.append(
+            f"Overhead: {overhead_text(spec.overhead)} energy per {spec.overhead.get('per', 'request')} ({spec.overhead.get('source')})."
+        )
     for key, title in SECTION_TITLES:
         lines += ["", f"## {title}", ""]
         body = spec.docs[key]
@@ -65,10 +67,19 @@ GENERATED_HEADER = (
 
 def catalogue_markdown(kb: Knowledge) -> str:
     """docs/rules.md: an index of every rule, then each rule's documentation, headings one level down."""
-    lines = [GENERATED_HEADER, "", "# ecolint rules", "", "| code | name | default | severity | summary |", "|---|---|---|---|---|"]
+    lines = [
+        GENERATED_HEADER,
+        "",
+        "# ecolint rules",
+        "",
+        "| code | name | default | severity | summary |",
+        "|---|---|---|---|---|",
+    ]
     for spec in kb.rules.values():
         default = "on" if spec.enabled_by_default else "opt-in"
-        lines.append(f"| [{spec.code}](#{_anchor(spec)}) | {spec.name} | {default} | {spec.severity} | {spec.summary} |")
+        lines.append(
+            f"| [{spec.code}](#{_anchor(spec)}) | {spec.name} | {default} | {spec.severity} | {spec.summary} |"
+        )
     for spec in kb.rules.values():
         lines.append("")
         body = _fenced(rule_markdown(spec, kb).rstrip("\n").splitlines())

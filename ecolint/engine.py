@@ -106,7 +106,9 @@ def _resolved(path: str) -> str:
     try:
         if name and name not in (".", "..") and not os.path.islink(path):
             # keyed by the absolute directory: a relative one means another place after a chdir
-            return os.path.join(_resolved_dir(directory if os.path.isabs(directory) else os.path.abspath(directory)), name)
+            return os.path.join(
+                _resolved_dir(directory if os.path.isabs(directory) else os.path.abspath(directory)), name
+            )
     except OSError:
         pass
     return os.path.realpath(path)
@@ -207,7 +209,9 @@ class Engine:
         self._stack = _merged_pins([outcome for _, outcome in analysed])
         return analysed
 
-    def _analyse(self, work: Iterable[_FileWork], paths: list[Path], result: RunResult) -> list[tuple[_FileWork, _Outcome]]:
+    def _analyse(
+        self, work: Iterable[_FileWork], paths: list[Path], result: RunResult
+    ) -> list[tuple[_FileWork, _Outcome]]:
         """Read, prefilter and extract every file: (file, outcome) pairs, in no set order."""
         global _WORKER_CONTEXT, _MAX_FILE_SIZE, _CACHE
         root = self._root(paths)
@@ -222,7 +226,13 @@ class Engine:
             analysed = _analyse_all(work)
             if _CACHE is not None:
                 try:
-                    _CACHE.save({item.display: outcome.cache_entry for item, outcome in analysed if outcome.cache_entry is not None})
+                    _CACHE.save(
+                        {
+                            item.display: outcome.cache_entry
+                            for item, outcome in analysed
+                            if outcome.cache_entry is not None
+                        }
+                    )
                 except OSError as exc:
                     result.notes.append(f"cannot write the cache in {self.config.cache_dir}: {exc.strerror or exc}")
             return analysed
@@ -339,7 +349,9 @@ def _analyse_parallel(work: Iterable[_FileWork], workers: int) -> list[tuple[_Fi
             try:
                 if future is None:
                     raise BrokenProcessPool
-                analysed.extend((item, outcome or _Outcome(parsed=False)) for item, outcome in zip(chunk, future.result()))
+                analysed.extend(
+                    (item, outcome or _Outcome(parsed=False)) for item, outcome in zip(chunk, future.result())
+                )
             except BrokenProcessPool:
                 analysed.extend((item, _analyse_isolated(item)) for item in chunk)
     return analysed
@@ -383,7 +395,9 @@ def _analyse_isolated(item: _FileWork) -> _Outcome:
         return outcome
     code = process.exitcode
     how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
-    message = f"internal error (the parser process died: {how}); please report this file's shape to the ecolint issue tracker"
+    message = (
+        f"internal error (the parser process died: {how}); please report this file's shape to the ecolint issue tracker"
+    )
     return _Outcome(error=FileError(item.display, 1, message))
 
 
@@ -406,7 +420,9 @@ def _analyse_one(item: _FileWork) -> _Outcome:
         if data is None or b"\0" in data[:BINARY_SNIFF]:
             return _Outcome(error=error, parsed=False)  # unreadable, too large, or binary with a source-like name
         pins = _pins(item, data) if item.kind in STACK_KINDS else {}
-        if item.kind in ("requirements", "pyproject") or (item.kind != "python" and not may_hold_setup_bytes(item.kind, data)):
+        if item.kind in ("requirements", "pyproject") or (
+            item.kind != "python" and not may_hold_setup_bytes(item.kind, data)
+        ):
             return _Outcome(parsed=False, pins=pins)
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
         return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
@@ -465,7 +481,9 @@ def _read(item: _FileWork) -> tuple[bytes | None, FileError | None]:
                 return b"".join(chunks), None
             chunks.append(chunk)
             total += len(chunk)
-        return None, FileError(item.display, 1, f"skipped: {max(size, total)} bytes is over max-file-size ({_MAX_FILE_SIZE})")
+        return None, FileError(
+            item.display, 1, f"skipped: {max(size, total)} bytes is over max-file-size ({_MAX_FILE_SIZE})"
+        )
     except OSError as exc:
         return None, FileError(item.display, 1, f"cannot read: {exc.strerror or exc}")
     finally:
@@ -563,7 +581,9 @@ def run(paths: list[Path], kb: Knowledge, config: Config, selection: Selection, 
     return Engine(kb, config, selection, cwd).run(paths)
 
 
-def setups_in(path: Path, kb: Knowledge, config: Config, gpu: str | None = None) -> tuple[list[tuple[Setup, Resolution]], list[FileError]]:
+def setups_in(
+    path: Path, kb: Knowledge, config: Config, gpu: str | None = None
+) -> tuple[list[tuple[Setup, Resolution]], list[FileError]]:
     """The setups the extractors recognise in one file, each resolved exactly as `check` resolves
     it (GPU option or config, models table, pins read from that file), and the file's ECO001
     errors. For `ecolint explain`; runs no rule."""
@@ -604,4 +624,3 @@ def _read_text(path: Path) -> str | None:
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
-

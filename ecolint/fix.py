@@ -265,8 +265,15 @@ class _PySource:
                 existing = call.args[_keyword_index(call, present[0])].value
                 if self.module.code_for_node(existing).replace("'", '"') in action.get("replace_values", ()):
                     # torch_dtype=torch.float32 already there: it gets the value instead of staying
-                    return _PyChange(step, self._span(call), call, lambda node: _remove_arg(_set_keyword(node, present[0], value), _keyword_index(node, keyword)))
-                return _PyChange(step, self._span(call), call, lambda node: _remove_arg(node, _keyword_index(node, keyword)))
+                    return _PyChange(
+                        step,
+                        self._span(call),
+                        call,
+                        lambda node: _remove_arg(_set_keyword(node, present[0], value), _keyword_index(node, keyword)),
+                    )
+                return _PyChange(
+                    step, self._span(call), call, lambda node: _remove_arg(node, _keyword_index(node, keyword))
+                )
             new_arg = _keyword_arg(new_keyword, value)
             return _PyChange(
                 step,
@@ -425,7 +432,11 @@ def _keyword_arg(keyword: str, value: Any) -> Any:
     import libcst as cst
 
     no_space = cst.SimpleWhitespace("")
-    return cst.Arg(value=value, keyword=cst.Name(keyword), equal=cst.AssignEqual(whitespace_before=no_space, whitespace_after=no_space))
+    return cst.Arg(
+        value=value,
+        keyword=cst.Name(keyword),
+        equal=cst.AssignEqual(whitespace_before=no_space, whitespace_after=no_space),
+    )
 
 
 def _set_keyword(call: Any, keyword: str, value: Any) -> Any:
@@ -484,7 +495,9 @@ def _append_arg(call: Any, new_arg: Any) -> Any:
             between = sep.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
         else:
             between = cst.SimpleWhitespace(" ")
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=between), whitespace_after_arg=cst.SimpleWhitespace(""))
+        args[-1] = last.with_changes(
+            comma=cst.Comma(whitespace_after=between), whitespace_after_arg=cst.SimpleWhitespace("")
+        )
         args.append(new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg))
     return call.with_changes(args=args)
 
@@ -529,7 +542,9 @@ def _remove_arg(call: Any, index: int | None) -> Any:
     merged = _merge_ws(prev_ws, trailing)
     is_last = index == len(args)
     if is_last and not isinstance(removed.comma, cst.Comma) and not isinstance(merged, cst.ParenthesizedWhitespace):
-        args[index - 1] = prev.with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=removed.whitespace_after_arg)
+        args[index - 1] = prev.with_changes(
+            comma=cst.MaybeSentinel.DEFAULT, whitespace_after_arg=removed.whitespace_after_arg
+        )
     else:
         comma = prev.comma if isinstance(prev.comma, cst.Comma) else cst.Comma()
         args[index - 1] = prev.with_changes(comma=comma.with_changes(whitespace_after=merged))
@@ -611,7 +626,9 @@ def _text_plan(lines: _Lines, step: Step) -> _TextChange | None:
     if step.name == "set-flag-value":
         edits = _set_flag_value(token, start, str(step.action.get("value", "")))
     else:
-        edits = _delete_flag(lines, loc.line, start, end, flag_only=bool(step.action.get("valued")) and bool(_FLAG.fullmatch(core)))
+        edits = _delete_flag(
+            lines, loc.line, start, end, flag_only=bool(step.action.get("valued")) and bool(_FLAG.fullmatch(core))
+        )
     if not edits:
         return None
     first = min(e[0] for e in edits)
@@ -652,7 +669,12 @@ def _delete_flag(lines: _Lines, line: int, start: int, end: int, *, flag_only: b
                 return []
             item = re.fullmatch(r"([ \t]*)-[ \t]+(\S.*)", lines.content(value_line))
             indent = _YAML_ITEM.match(before)
-            if item is None or indent is None or item.group(1) != indent.group(1) or item.group(2).strip("\"'").startswith("-"):
+            if (
+                item is None
+                or indent is None
+                or item.group(1) != indent.group(1)
+                or item.group(2).strip("\"'").startswith("-")
+            ):
                 return []
             edits.append((lines.start(value_line), lines.next_start(value_line), ""))
         return edits
@@ -773,7 +795,9 @@ def _range(start: int, stop: int) -> str:
     return f"{first}" if length == 1 else f"{first},{length}"
 
 
-def fix_text(kind: str, text: str, findings: list[Finding], audit: Audit, unsafe: bool) -> tuple[str, list[Step], list[Finding]]:
+def fix_text(
+    kind: str, text: str, findings: list[Finding], audit: Audit, unsafe: bool
+) -> tuple[str, list[Step], list[Finding]]:
     """Apply the findings' edits pass after pass; ``audit`` re-reads a text into its findings (None:
     it does not parse). Returns the final text, the steps applied and the findings left."""
     fixed: list[Step] = []
@@ -832,7 +856,9 @@ class _Auditor:
         self.context = ExtractContext(root=engine._root(targets), read_text=_read_text, cwd=engine.cwd)
         selection = engine.selection
         self.funnel = Funnel(
-            per_file_ignores=engine._per_file_ignores(), baseline=selection.baseline, min_confidence=selection.min_confidence
+            per_file_ignores=engine._per_file_ignores(),
+            baseline=selection.baseline,
+            min_confidence=selection.min_confidence,
         )
 
     def findings(self, path: Path, display: str, kind: str, text: str) -> list[Finding] | None:

@@ -341,7 +341,9 @@ def nearest_rows(
     return sorted(candidates, key=distance)[:limit]
 
 
-def request_rows(kb: Knowledge, gpu_name: str, model_id: str | None, precisions: tuple[str, ...]) -> list[dict[str, Any]]:
+def request_rows(
+    kb: Knowledge, gpu_name: str, model_id: str | None, precisions: tuple[str, ...]
+) -> list[dict[str, Any]]:
     """The skill's J/request rows for this GPU and model, when both match."""
     if not model_id:
         return []

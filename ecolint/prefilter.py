@@ -46,7 +46,9 @@ _COMMENTS_AND_STRINGS = re.compile(b"|".join([rb"#[^\r\n]*", *_STRING_PATTERNS.v
 _CALLED_OR_ALIASED = re.compile(
     rb"(?:[\s\\)]|#[^\r\n]*)*\(|(?:[\s\\]|#[^\r\n]*)+as(?:[\s\\]|#[^\r\n]*)+(?P<alias>[" + _NAME + rb"]+)"
 )
-_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(range(0x80, 0x100))
+_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(
+    range(0x80, 0x100)
+)
 _RECEIVER_WINDOW = 256
 _TRAILING_SUPER_CALL = re.compile(rb"(?<![" + _NAME + rb"])super[ \t\f\v]*\([^()\r\n]*\)\Z")
 _DOCTEST_PROMPT = re.compile(rb"[ \t\f]*>>>")
@@ -253,7 +255,12 @@ def _field_holds_token(data: bytes, quote_at: int, tokens: list[int]) -> bool | 
                 return True
         elif text[:1] in (b'"', b"'"):
             nested = _STRING_AT[text].match(data, event.start())
-            if nested is None or quote in nested.group()[len(text) : -len(text)] or text == quote or (len(quote) == 1 and text[:1] == quote):
+            if (
+                nested is None
+                or quote in nested.group()[len(text) : -len(text)]
+                or text == quote
+                or (len(quote) == 1 and text[:1] == quote)
+            ):
                 return None  # a string the scan would pair differently (Python 3.12 nesting)
             pos = nested.end()
         elif text == b"#":

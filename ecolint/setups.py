@@ -25,7 +25,11 @@ class Location:
     def __post_init__(self) -> None:
         # A zero column would make GitHub reject a whole SARIF upload: clamp once, here.
         line, column, end_line, end_column = self.line, self.column, self.end_line, self.end_column
-        if line >= 1 and column >= 1 and ((end_line > line and end_column >= 1) or (end_line == line and end_column > column)):
+        if (
+            line >= 1
+            and column >= 1
+            and ((end_line > line and end_column >= 1) or (end_line == line and end_column > column))
+        ):
             return  # already a valid span, as nearly every one is: nothing to clamp
         object.__setattr__(self, "line", max(1, self.line))
         object.__setattr__(self, "column", max(1, self.column))

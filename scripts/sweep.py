@@ -42,7 +42,9 @@ def analyse(directory: str, select: str) -> dict:
     result = run([Path(directory)], kb, Config(), Selection(codes=codes), cwd=Path(directory).resolve())
     elapsed = time.perf_counter() - started
     internal = [
-        {"path": e.path, "line": e.line, "message": e.message} for e in result.errors if e.message.startswith("internal error")
+        {"path": e.path, "line": e.line, "message": e.message}
+        for e in result.errors
+        if e.message.startswith("internal error")
     ]
     return {
         "directory": directory,
@@ -68,7 +70,9 @@ def sweep_one(directory: str, select: str) -> dict:
 
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([sys.executable, __file__, "--one", directory, "--select", select], stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--one", directory, "--select", select], stdout=out, stderr=err, text=True
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -97,12 +101,17 @@ def print_report(reports: list[dict]) -> None:
         )
         findings = ", ".join(f"{code} {n}" for code, n in report["findings"].items()) or "none"
         print(f"   findings: {findings}")
-        print(f"   ECO001: {report['eco001']}" + "".join(f"\n      {n:>5}  {reason}" for reason, n in report["eco001_by_reason"].items()))
+        print(
+            f"   ECO001: {report['eco001']}"
+            + "".join(f"\n      {n:>5}  {reason}" for reason, n in report["eco001_by_reason"].items())
+        )
         for error in report["internal_errors"]:
             print(f"   INTERNAL ERROR {error['path']}:{error['line']}: {error['message']}")
     bad = [r for r in reports if "crashed" in r or r.get("internal_errors")]
     total_internal = sum(len(r.get("internal_errors", [])) for r in reports)
-    print(f"== {len(reports)} directories; {total_internal} internal errors; {sum('crashed' in r for r in reports)} crashed")
+    print(
+        f"== {len(reports)} directories; {total_internal} internal errors; {sum('crashed' in r for r in reports)} crashed"
+    )
     if bad:
         print("   to fix: " + ", ".join(r["directory"] for r in bad))
 

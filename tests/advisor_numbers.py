@@ -61,7 +61,9 @@ def unexplained_numbers(document: dict[str, Any], typed: tuple[str, ...] = ()) -
         allowed.update(float(n) for n in NUMBER.findall(token))
     for derived in _derived(document):
         assert all(abs(float(i)) in known for i in derived["inputs"]), f"derived from unknown inputs: {derived}"
-        assert abs(_evaluate(derived["formula"]) - float(derived["value"])) < 1e-9, f"formula does not give the value: {derived}"
+        assert abs(_evaluate(derived["formula"]) - float(derived["value"])) < 1e-9, (
+            f"formula does not give the value: {derived}"
+        )
         allowed.add(abs(float(derived["value"])))
     bad = []
     for key, value in _walk(document):

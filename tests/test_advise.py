@@ -35,7 +35,16 @@ def test_seed_example_recommends_nf4_with_the_skill_figures() -> None:
 
 def test_seed_example_sections_come_in_order() -> None:
     text = run_cli(*SEED).output
-    order = ["Recommend NF4", "Baseline FP16 →", "\nEvidence\n", "Confidence ★★★", "Config (", "Risks and boundaries", "Questions", "Evidence: zenodo.org"]
+    order = [
+        "Recommend NF4",
+        "Baseline FP16 →",
+        "\nEvidence\n",
+        "Confidence ★★★",
+        "Config (",
+        "Risks and boundaries",
+        "Questions",
+        "Evidence: zenodo.org",
+    ]
     positions = [text.index(marker) for marker in order]
     assert positions == sorted(positions), positions
     assert text.rstrip().splitlines()[-1].startswith("Evidence: zenodo.org/records/18900289")
@@ -61,13 +70,41 @@ def test_quality_caveats_quote_the_rows() -> None:
 def test_json_shape() -> None:
     document = advise_json(*SEED[1:])
     assert list(document) == [
-        "version", "command", "mode", "objective", "conclusion", "comparison", "inputs", "assumed", "setup",
-        "baseline", "recommended", "options", "evidence", "confidence", "config", "risks", "boundaries",
-        "questions", "footer",
+        "version",
+        "command",
+        "mode",
+        "objective",
+        "conclusion",
+        "comparison",
+        "inputs",
+        "assumed",
+        "setup",
+        "baseline",
+        "recommended",
+        "options",
+        "evidence",
+        "confidence",
+        "config",
+        "risks",
+        "boundaries",
+        "questions",
+        "footer",
     ]
     option = document["options"][0]
     assert set(option) == {"precision", "label", "eligible", "reason", "energy", "throughput", "memory", "confidence"}
-    assert set(option["energy"]) == {"value", "unit", "kind", "says", "rows", "baseline_fp16", "delta_pct", "delta_range_pct", "derived", "confidence", "tag"}
+    assert set(option["energy"]) == {
+        "value",
+        "unit",
+        "kind",
+        "says",
+        "rows",
+        "baseline_fp16",
+        "delta_pct",
+        "delta_range_pct",
+        "derived",
+        "confidence",
+        "tag",
+    }
     assert set(document["config"]) == {"framework", "mapping", "defaulted", "precision", "line", "available"}
     assert set(document["comparison"]) == {"line", "source", "tag", "change", "rows"}
 
@@ -80,7 +117,9 @@ def test_no_gpu_assumes_the_closest_platform_at_one_star_and_asks() -> None:
     assert document["assumed"]["gpu"] == "RTX 4090D"
     assert document["confidence"]["stars"] == 1
     assert "gpu" in questions(document)
-    assert all(o["energy"]["tag"] == "cross-architecture" for o in document["options"] if o["energy"]["value"] is not None)
+    assert all(
+        o["energy"]["tag"] == "cross-architecture" for o in document["options"] if o["energy"]["value"] is not None
+    )
     text = run_cli("advise", "--model", "Qwen/Qwen2-7B").output
     assert "RTX 4090D (assumed)" in text and "[cross-architecture]" in text and "Which GPU" in text
 
@@ -159,7 +198,9 @@ def test_no_framework_defaults_the_config_to_transformers_bitsandbytes() -> None
 
 def test_framework_config_lines() -> None:
     vllm = advise_json(*SEED[1:], "--framework", "vllm")["config"]
-    assert vllm["defaulted"] is False and vllm["line"].startswith("vllm serve Qwen/Qwen2-7B --quantization bitsandbytes")
+    assert vllm["defaulted"] is False and vllm["line"].startswith(
+        "vllm serve Qwen/Qwen2-7B --quantization bitsandbytes"
+    )
     tgi = advise_json(*SEED[1:], "--framework", "tgi")["config"]
     assert "--quantize bitsandbytes-nf4" in tgi["line"]
 
@@ -196,7 +237,10 @@ def test_nearest_row_is_said_to_be_the_nearest_row() -> None:
     document = advise_json("--gpu", "RTX 5090", "--model", "7B", "--precision", "fp16")
     assert document["recommended"]["precision"] == "nf4"
     assert document["comparison"]["source"].startswith("nearest measured row on Blackwell")
-    assert document["comparison"]["line"] == "Baseline FP16 → 5508.56 J/1k tok · Recommended NF4 → 4877.88 J/1k tok (−11.4%)"
+    assert (
+        document["comparison"]["line"]
+        == "Baseline FP16 → 5508.56 J/1k tok · Recommended NF4 → 4877.88 J/1k tok (−11.4%)"
+    )
 
 
 def test_recommend_mode_ranks_options_under_a_memory_limit() -> None:
@@ -207,7 +251,10 @@ def test_recommend_mode_ranks_options_under_a_memory_limit() -> None:
     assert by_key["nf4"]["memory"]["value"] == 3.5
     assert by_key["nf4"]["memory"]["derived"][0]["formula"] == "7.0 × 0.5"
     assert document["recommended"]["precision"] == "nf4"
-    assert "Options, ranked by energy" in run_cli("advise", "--gpu", "RTX 4090D", "--model", "Qwen/Qwen2-7B", "--max-memory", "5").output
+    assert (
+        "Options, ranked by energy"
+        in run_cli("advise", "--gpu", "RTX 4090D", "--model", "Qwen/Qwen2-7B", "--max-memory", "5").output
+    )
 
 
 def test_nothing_fits_says_so() -> None:

@@ -47,9 +47,19 @@ def test_baselined_finding_stays_hidden_when_lines_move_and_a_new_one_is_reporte
     assert any(line.startswith("Found 1 finding") and "; 1 more in the baseline" in line for line in summary)
     # and so do the JSON and SARIF reports
     document = run_cli("--format", "json", "--baseline", "baseline.json", ".", cwd=tmp_path).json()
-    assert document["summary"] == {"files_checked": 1, "findings": 1, "errors": 0, "in_baseline": 1, "below_confidence": 0}
+    assert document["summary"] == {
+        "files_checked": 1,
+        "findings": 1,
+        "errors": 0,
+        "in_baseline": 1,
+        "below_confidence": 0,
+    }
     sarif = run_cli("--format", "sarif", "--baseline", "baseline.json", ".", cwd=tmp_path).json()
-    assert sarif["runs"][0]["invocations"][0]["properties"] == {"filesChecked": 1, "inBaseline": 1, "belowConfidence": 0}
+    assert sarif["runs"][0]["invocations"][0]["properties"] == {
+        "filesChecked": 1,
+        "inBaseline": 1,
+        "belowConfidence": 0,
+    }
 
 
 def test_a_second_identical_line_is_a_new_finding(tmp_path: Path) -> None:

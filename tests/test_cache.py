@@ -149,7 +149,9 @@ def test_an_unwritable_cache_is_a_note_not_a_failure(tmp_path: Path) -> None:
     root = tree(tmp_path / "src")
     blocker = tmp_path / "file"
     blocker.write_text("not a directory\n")
-    ran = run_cli(".", "--isolated", "--format", "json", "--gpu", "RTX 4090D", "--cache-dir", str(blocker / "cache"), cwd=root)
+    ran = run_cli(
+        ".", "--isolated", "--format", "json", "--gpu", "RTX 4090D", "--cache-dir", str(blocker / "cache"), cwd=root
+    )
     assert ran.exit_code == 1  # the findings, as without a cache
     assert "cannot write the cache" in ran.stderr and "Traceback" not in ran.stderr
     assert findings(ran.output) == findings(check(root))
@@ -166,14 +168,18 @@ def test_cache_dir_in_the_configuration_is_relative_to_it_and_no_cache_wins(tmp_
     assert list((root / ".ecolint_cache").glob("extract-*.json")) == []
     # the cache directory is never walked, like .ruff_cache
     (root / ".ecolint_cache" / "serve.sh").write_text("vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n")
-    paths = {f["path"] for f in json.loads(run_cli(".", "--format", "json", "--exit-zero", cwd=root).output)["findings"]}
+    paths = {
+        f["path"] for f in json.loads(run_cli(".", "--format", "json", "--exit-zero", cwd=root).output)["findings"]
+    }
     assert paths and not any(".ecolint_cache" in path for path in paths)
 
 
 def test_extractors_reach_the_tree_only_through_the_context() -> None:
     """What the cache re-checks is what ExtractContext noted: an extractor that opened, listed
     or tested a file by itself would make a cached answer silently stale."""
-    pattern = re.compile(r"\.(read_text|read_bytes|is_file|exists|iterdir|glob|rglob|stat)\(|\bopen\(|os\.(listdir|scandir|walk|stat)\(")
+    pattern = re.compile(
+        r"\.(read_text|read_bytes|is_file|exists|iterdir|glob|rglob|stat)\(|\bopen\(|os\.(listdir|scandir|walk|stat)\("
+    )
     offenders = []
     for source in sorted((REPO / "ecolint" / "extract").glob("*.py")):
         if source.name == "__init__.py":

@@ -123,7 +123,10 @@ def test_min_confidence_hides_findings_and_they_do_not_count(tmp_path: Path) -> 
     hidden = run_cli("--min-confidence", "2", "--format", "json", ".", cwd=tmp_path)  # assumed GPU: ★☆☆
     assert hidden.exit_code == 0 and hidden.json()["findings"] == []
     assert hidden.json()["summary"]["below_confidence"] == 1 and hidden.json()["summary"]["in_baseline"] == 0
-    assert "No findings; 1 file checked; 1 more below --min-confidence." in run_cli("--min-confidence", "2", ".", cwd=tmp_path).output
+    assert (
+        "No findings; 1 file checked; 1 more below --min-confidence."
+        in run_cli("--min-confidence", "2", ".", cwd=tmp_path).output
+    )
     shown = run_cli("--min-confidence", "3", "--gpu", "RTX 4090D", "--format", "json", ".", cwd=tmp_path)
     assert shown.exit_code == 1 and [f["confidence"] for f in shown.json()["findings"]] == [3]
     (tmp_path / "ecolint.toml").write_text("min-confidence = 2\n")

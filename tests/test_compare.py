@@ -97,8 +97,33 @@ def test_precision_comparison_without_a_gpu_is_cross_architecture() -> None:
 
 def test_json_shape() -> None:
     document = compare_json(*SEED[1:])
-    assert list(document) == ["version", "command", "axis", "objective", "inputs", "assumed", "columns", "winners", "overall", "evidence", "questions", "footer"]
-    assert set(document["columns"][0]) == {"name", "precision", "gpu", "architecture", "params_b", "energy", "throughput", "memory", "confidence", "reasons", "notes"}
+    assert list(document) == [
+        "version",
+        "command",
+        "axis",
+        "objective",
+        "inputs",
+        "assumed",
+        "columns",
+        "winners",
+        "overall",
+        "evidence",
+        "questions",
+        "footer",
+    ]
+    assert set(document["columns"][0]) == {
+        "name",
+        "precision",
+        "gpu",
+        "architecture",
+        "params_b",
+        "energy",
+        "throughput",
+        "memory",
+        "confidence",
+        "reasons",
+        "notes",
+    }
     assert set(document["winners"]) == {"energy", "throughput", "memory"}
 
 

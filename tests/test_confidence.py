@@ -9,7 +9,13 @@ from conftest import run_cli
 SCRIPT = "vllm serve {model} --quantization fp8 --enforce-eager {extra}\n"
 
 
-def findings(tmp_path: Path, *args: str, model: str = "Qwen/Qwen2-7B-Instruct", extra: str = "", files: dict[str, str] | None = None) -> list[dict]:
+def findings(
+    tmp_path: Path,
+    *args: str,
+    model: str = "Qwen/Qwen2-7B-Instruct",
+    extra: str = "",
+    files: dict[str, str] | None = None,
+) -> list[dict]:
     (tmp_path / "serve.sh").write_text(SCRIPT.format(model=model, extra=extra))
     for name, text in (files or {}).items():
         (tmp_path / name).write_text(text)
@@ -43,7 +49,9 @@ def test_non_nvidia_gpu_is_one_star_and_says_results_may_not_transfer(tmp_path: 
 
 
 def test_stack_newer_than_the_window_lowers_confidence_one_step(tmp_path: Path) -> None:
-    (finding,) = findings(tmp_path, "--gpu", "RTX 4090D", files={"requirements.txt": "transformers>=4.56.0\nvllm==0.6.3\n"})
+    (finding,) = findings(
+        tmp_path, "--gpu", "RTX 4090D", files={"requirements.txt": "transformers>=4.56.0\nvllm==0.6.3\n"}
+    )
     assert finding["confidence"] == 2
     assert "stack-drift" in finding["boundaries"]
     assert finding["setup"]["stack"]["transformers"] == "4.56.0"
@@ -51,7 +59,9 @@ def test_stack_newer_than_the_window_lowers_confidence_one_step(tmp_path: Path) 
 
 
 def test_stack_inside_the_window_keeps_confidence(tmp_path: Path) -> None:
-    (finding,) = findings(tmp_path, "--gpu", "RTX 4090D", files={"requirements.txt": "transformers==4.47.1\nbitsandbytes==0.45.0\n"})
+    (finding,) = findings(
+        tmp_path, "--gpu", "RTX 4090D", files={"requirements.txt": "transformers==4.47.1\nbitsandbytes==0.45.0\n"}
+    )
     assert finding["confidence"] == 3 and "stack-drift" not in finding["boundaries"]
 
 

@@ -79,7 +79,11 @@ def test_per_file_ignores_glob_to_codes(tmp_path: Path) -> None:
     write(tmp_path / "pyproject.toml", "[tool.ecolint.per-file-ignores]\n'bench/*' = ['ECO104']\n'run.sh' = ['ECO1']\n")
     assert paths_found(tmp_path, ".") == ["scripts/serve.sh"]
     # The command line replaces the table; an unrelated code ignores nothing.
-    assert paths_found(tmp_path, "--per-file-ignores", "bench/*:ECO101", ".") == ["bench/deep/run.sh", "bench/run.sh", "scripts/serve.sh"]
+    assert paths_found(tmp_path, "--per-file-ignores", "bench/*:ECO101", ".") == [
+        "bench/deep/run.sh",
+        "bench/run.sh",
+        "scripts/serve.sh",
+    ]
     assert run_cli("--per-file-ignores", "bench/*", ".", cwd=tmp_path).exit_code == 2
 
 
@@ -100,7 +104,9 @@ def test_overrides_set_the_gpu_per_path_and_change_confidence_and_architecture(t
     ran = run_cli("--format", "json", ".", cwd=tmp_path)
     by_path = {f["path"]: f for f in ran.json()["findings"]}
     assert by_path["cluster/serve.sh"]["setup"]["gpu"] == "RTX 4090D"
-    assert by_path["cluster/serve.sh"]["setup"]["architecture"] == "ada" and by_path["cluster/serve.sh"]["confidence"] == 3
+    assert (
+        by_path["cluster/serve.sh"]["setup"]["architecture"] == "ada" and by_path["cluster/serve.sh"]["confidence"] == 3
+    )
     assert by_path["laptop/serve.sh"]["setup"]["architecture"] == "blackwell"
     assert by_path["other/serve.sh"]["setup"]["gpu"] == "A100" and by_path["other/serve.sh"]["confidence"] == 2
     # --gpu on the command line wins over the file's gpu and its overrides.
@@ -132,7 +138,18 @@ def test_explicit_paths_are_read_unless_force_exclude(tmp_path: Path) -> None:
 
 
 def test_gitignore_root_and_nested_with_negation(tmp_path: Path) -> None:
-    tree(tmp_path, "serve.sh", "out/serve.sh", "logs/a.sh", "logs/keep.sh", "sub/local.sh", "sub/deep/tmp.sh", "sub/deep/ok.sh", "anchored.sh", "sub/anchored.sh")
+    tree(
+        tmp_path,
+        "serve.sh",
+        "out/serve.sh",
+        "logs/a.sh",
+        "logs/keep.sh",
+        "sub/local.sh",
+        "sub/deep/tmp.sh",
+        "sub/deep/ok.sh",
+        "anchored.sh",
+        "sub/anchored.sh",
+    )
     write(tmp_path / ".gitignore", "out/\nlogs/*.sh\n!logs/keep.sh\n/anchored.sh\n")
     write(tmp_path / "sub" / ".gitignore", "local.sh\ndeep/tmp.sh\n")
     expected = ["logs/keep.sh", "serve.sh", "sub/anchored.sh", "sub/deep/ok.sh"]
@@ -146,7 +163,17 @@ def test_gitignore_root_and_nested_with_negation(tmp_path: Path) -> None:
 
 
 def test_gitignore_patterns_that_match_at_any_level(tmp_path: Path) -> None:
-    tree(tmp_path, "gen/out.sh", "a/b/gen/out.sh", "a/gen/other.sh", "x/y/z.tmp.sh", "x/y/z.sh", "deep/cache/s.sh", "deep/cachex/s.sh", "deep/k/cache")
+    tree(
+        tmp_path,
+        "gen/out.sh",
+        "a/b/gen/out.sh",
+        "a/gen/other.sh",
+        "x/y/z.tmp.sh",
+        "x/y/z.sh",
+        "deep/cache/s.sh",
+        "deep/cachex/s.sh",
+        "deep/k/cache",
+    )
     write(tmp_path / ".gitignore", "**/gen/out.sh\n*.tmp.sh\ncache/\n")
     # `cache/` names directories only: the file deep/k/cache stays (it has no source kind: not listed)
     assert paths_found(tmp_path, ".") == ["a/gen/other.sh", "deep/cachex/s.sh", "x/y/z.sh"]
@@ -161,7 +188,13 @@ def test_git_info_exclude_is_read_below_gitignore_files(tmp_path: Path) -> None:
     write(repo / ".gitignore", "!keep.sh\n")  # a .gitignore wins over info/exclude, as in git
     assert paths_found(repo, ".") == ["keep.sh", "serve.sh"]
     assert paths_found(repo, "sub") == []  # scanning below the top still reads it
-    assert paths_found(repo, "--no-respect-gitignore", ".") == ["gen/serve.sh", "keep.sh", "scratch.sh", "serve.sh", "sub/scratch.sh"]
+    assert paths_found(repo, "--no-respect-gitignore", ".") == [
+        "gen/serve.sh",
+        "keep.sh",
+        "scratch.sh",
+        "serve.sh",
+        "sub/scratch.sh",
+    ]
     # a linked worktree: .git is a file naming its git directory, whose commondir holds info/
     worktree = tmp_path / "worktree"
     tree(worktree, "serve.sh", "scratch.sh")

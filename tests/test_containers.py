@@ -64,34 +64,55 @@ def line_of(setup: Setup, fact: str) -> int:
 
 
 def test_shell_continuations_keep_each_flag_on_its_line(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, shell, "serve.sh", """
+    setup = only(
+        run(
+            tmp_path,
+            shell,
+            "serve.sh",
+            """
         vllm serve Qwen/Qwen2.5-1.5B-Instruct \\
           --quantization fp8 \\
           --enforce-eager \\
           --max-num-seqs 1
-    """))
+    """,
+        )
+    )
     assert setup.origin.line == 1
     assert (line_of(setup, QUANT_CONFIG), line_of(setup, ENFORCE_EAGER), line_of(setup, BATCH_SIZE)) == (2, 3, 4)
     assert setup.where(ENFORCE_EAGER).column == 3
 
 
 def test_shell_comment_line_inside_a_continuation_ends_the_command(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, shell, "serve.sh", """
+    setup = only(
+        run(
+            tmp_path,
+            shell,
+            "serve.sh",
+            """
         vllm serve m --quantization fp8 \\
         # debugging only
           --enforce-eager
-    """))
+    """,
+        )
+    )
     assert setup.get(PRECISION) == "fp8"
     assert not setup.has(ENFORCE_EAGER)
 
 
 def test_shell_variables_defaults_and_exports(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, shell, "serve.sh", """
+    setup = only(
+        run(
+            tmp_path,
+            shell,
+            "serve.sh",
+            """
         MODEL=${MODEL:-Qwen/Qwen2.5-0.5B-Instruct}
         SEQS=1
         TP="${TP:-2}"
         vllm serve $MODEL --max-num-seqs ${SEQS} --tensor-parallel-size "$TP" --port ${PORT:-8000}
-    """))
+    """,
+        )
+    )
     assert setup.get(MODEL) == "Qwen/Qwen2.5-0.5B-Instruct"
     assert line_of(setup, MODEL) == 1  # the word is only the variable: its value was written there
     assert setup.get(BATCH_SIZE) == 1
@@ -100,15 +121,26 @@ def test_shell_variables_defaults_and_exports(tmp_path: Path) -> None:
 
 
 def test_shell_default_is_overridden_by_an_earlier_assignment(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, shell, "serve.sh", """
+    setup = only(
+        run(
+            tmp_path,
+            shell,
+            "serve.sh",
+            """
         SEQS=256
         vllm serve m --max-num-seqs ${SEQS:-1}
-    """))
+    """,
+        )
+    )
     assert setup.get(BATCH_SIZE) == 256
 
 
 def test_shell_only_exported_variables_reach_the_launcher(tmp_path: Path) -> None:
-    found = run(tmp_path, shell, "tgi.sh", """
+    found = run(
+        tmp_path,
+        shell,
+        "tgi.sh",
+        """
         QUANTIZE=bitsandbytes
         text-generation-launcher --model-id m
         export QUANTIZE
@@ -118,7 +150,8 @@ def test_shell_only_exported_variables_reach_the_launcher(tmp_path: Path) -> Non
         set +a
         NUM_SHARD=2
         text-generation-launcher --model-id m
-    """)
+    """,
+    )
     assert [s.get(PRECISION) for s in found] == [None, "int8", "int8"]
     assert found[2].get(BATCH_SIZE) == 1
     assert not found[2].has(TENSOR_PARALLEL)
@@ -127,17 +160,27 @@ def test_shell_only_exported_variables_reach_the_launcher(tmp_path: Path) -> Non
 
 
 def test_shell_env_prefix_and_export_with_value(tmp_path: Path) -> None:
-    found = run(tmp_path, shell, "run.sh", """
+    found = run(
+        tmp_path,
+        shell,
+        "run.sh",
+        """
         export QUANTIZE=bitsandbytes-nf4
         CUDA_VISIBLE_DEVICES=0 MAX_BATCH_SIZE=1 text-generation-launcher --model-id m
         text-generation-launcher --model-id m
-    """)
+    """,
+    )
     assert [s.get(BATCH_SIZE) for s in found] == [1, None]
     assert [s.get(PRECISION) for s in found] == ["nf4", "nf4"]
 
 
 def test_shell_arrays_expand_with_element_locations(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, shell, "serve.sh", """
+    setup = only(
+        run(
+            tmp_path,
+            shell,
+            "serve.sh",
+            """
         ARGS=(
           --model Qwen/Qwen2.5-1.5B-Instruct
           # a comment inside an array is fine in bash
@@ -145,7 +188,9 @@ def test_shell_arrays_expand_with_element_locations(tmp_path: Path) -> None:
         )
         ARGS+=(--enforce-eager)
         exec python -m vllm.entrypoints.openai.api_server "${ARGS[@]}" --max-num-seqs 256
-    """))
+    """,
+        )
+    )
     assert setup.get(MODEL) == "Qwen/Qwen2.5-1.5B-Instruct"
     assert line_of(setup, QUANT_CONFIG) == 4
     assert line_of(setup, ENFORCE_EAGER) == 6
@@ -154,26 +199,43 @@ def test_shell_arrays_expand_with_element_locations(tmp_path: Path) -> None:
 
 
 def test_shell_unquoted_variable_word_splits(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, shell, "serve.sh", """
+    setup = only(
+        run(
+            tmp_path,
+            shell,
+            "serve.sh",
+            """
         EXTRA="--enforce-eager --max-num-seqs 1"
         vllm serve m --quantization fp8 $EXTRA
         vllm serve m --quantization fp8 "$EXTRA"
-    """)[:1])
+    """,
+        )[:1]
+    )
     assert setup.get(ENFORCE_EAGER) is True
     assert setup.get(BATCH_SIZE) == 1
 
 
 def test_shell_nohup_background_and_redirects(tmp_path: Path) -> None:
-    found = run(tmp_path, shell, "serve.sh", """
+    found = run(
+        tmp_path,
+        shell,
+        "serve.sh",
+        """
         nohup vllm serve a --max-num-seqs 1 > vllm.log 2>&1 &
         vllm serve b --max-num-seqs 2 &>> vllm.log && echo started; vllm serve c --max-num-seqs 3 | tee log
-    """)
+    """,
+    )
     assert [s.get(MODEL) for s in found] == ["a", "b", "c"]
     assert [s.get(BATCH_SIZE) for s in found] == [1, 2, 3]
 
 
 def test_shell_commented_out_and_echoed_commands_are_not_setups(tmp_path: Path) -> None:
-    assert run(tmp_path, shell, "serve.sh", """
+    assert (
+        run(
+            tmp_path,
+            shell,
+            "serve.sh",
+            """
         # vllm serve m --max-num-seqs 1
         echo "vllm serve m --max-num-seqs 1"
         printf '%s\\n' "ollama run qwen2:1.5b-instruct-q4_K_M"
@@ -181,34 +243,51 @@ def test_shell_commented_out_and_echoed_commands_are_not_setups(tmp_path: Path) 
         vllm serve m --max-num-seqs 1
         EOF
         logger vllm serve m --enforce-eager
-    """) == []
+    """,
+        )
+        == []
+    )
 
 
 def test_shell_keywords_functions_and_conditions(tmp_path: Path) -> None:
-    found = run(tmp_path, shell, "serve.sh", """
+    found = run(
+        tmp_path,
+        shell,
+        "serve.sh",
+        """
         serve() {
           vllm serve "$1" --max-num-seqs 1
         }
         if [ -n "${GPU:-}" ]; then vllm serve gpu-model --max-num-seqs 4; else ollama run qwen2:0.5b; fi
         if ! command -v vllm >/dev/null; then pip install vllm; fi
-    """)
+    """,
+    )
     assert [s.framework for s in found] == ["vllm", "vllm", "ollama"]
     assert found[0].get(MODEL) == "$1"  # unknown at lint time, kept as written
     assert found[1].get(BATCH_SIZE) == 4
 
 
 def test_shell_tokenising_error_skips_only_that_command(tmp_path: Path) -> None:
-    found = run(tmp_path, shell, "serve.sh", """
+    found = run(
+        tmp_path,
+        shell,
+        "serve.sh",
+        """
         vllm serve a --max-num-seqs 1 'unclosed
         vllm serve b --max-num-seqs 2
         X=$(( 1 +
         vllm serve c --max-num-seqs=3
-    """)
+    """,
+    )
     assert "b" in [s.get(MODEL) for s in found]
 
 
 def test_shell_docker_run_env_and_image_args(tmp_path: Path) -> None:
-    found = run(tmp_path, shell, "docker.sh", """
+    found = run(
+        tmp_path,
+        shell,
+        "docker.sh",
+        """
         model=TinyLlama/TinyLlama-1.1B-Chat-v1.0
         export HF_TOKEN=x
         docker run -d --rm --gpus all --shm-size 1g -p 8080:80 -v $PWD/data:/data \\
@@ -217,7 +296,9 @@ def test_shell_docker_run_env_and_image_args(tmp_path: Path) -> None:
         docker run --env-file tgi.env ghcr.io/huggingface/text-generation-inference:2.4.0
         docker run --entrypoint /bin/sh vllm/vllm-openai:latest -c "vllm serve m --enforce-eager --quantization fp8"
         docker run -it --rm nginx:latest
-    """, extra={"tgi.env": "MODEL_ID=Qwen/Qwen2.5-1.5B-Instruct\nQUANTIZE=bitsandbytes-nf4\n"})
+    """,
+        extra={"tgi.env": "MODEL_ID=Qwen/Qwen2.5-1.5B-Instruct\nQUANTIZE=bitsandbytes-nf4\n"},
+    )
     assert [s.framework for s in found] == ["tgi", "tgi", "vllm"]
     first = found[0]
     assert first.get(MODEL) == "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
@@ -230,15 +311,26 @@ def test_shell_docker_run_env_and_image_args(tmp_path: Path) -> None:
 
 
 def test_shell_host_env_does_not_leak_into_a_container(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, shell, "docker.sh", """
+    setup = only(
+        run(
+            tmp_path,
+            shell,
+            "docker.sh",
+            """
         export QUANTIZE=bitsandbytes
         docker run ghcr.io/huggingface/text-generation-inference:2.4.0 --model-id m
-    """))
+    """,
+        )
+    )
     assert not setup.has(PRECISION)
 
 
 def test_shell_heredoc_modelfile(tmp_path: Path) -> None:
-    found = run(tmp_path, shell, "setup.sh", """
+    found = run(
+        tmp_path,
+        shell,
+        "setup.sh",
+        """
         BASE=qwen2:1.5b-instruct-q4_K_M
         cat > Modelfile <<EOF
         FROM $BASE
@@ -251,7 +343,8 @@ def test_shell_heredoc_modelfile(tmp_path: Path) -> None:
         FROM: nothing
         EOF
         ollama create small -f Modelfile
-    """)
+    """,
+    )
     assert [s.get(MODEL) for s in found] == ["qwen2:1.5b-instruct-q4_K_M", "llama3.1:70b-instruct-q8_0"]
     assert found[0].origin.line == 3
     assert found[0].get(PRECISION) == "gguf-q4"
@@ -259,12 +352,20 @@ def test_shell_heredoc_modelfile(tmp_path: Path) -> None:
 
 
 def test_shell_source_env_file(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, shell, "scripts/run.sh", """
+    setup = only(
+        run(
+            tmp_path,
+            shell,
+            "scripts/run.sh",
+            """
         set -a
         source ./settings.env
         set +a
         text-generation-launcher --port 8080
-    """, extra={"scripts/settings.env": "MODEL_ID=Qwen/Qwen2.5-0.5B-Instruct\nQUANTIZE=bitsandbytes\n"}))
+    """,
+            extra={"scripts/settings.env": "MODEL_ID=Qwen/Qwen2.5-0.5B-Instruct\nQUANTIZE=bitsandbytes\n"},
+        )
+    )
     assert setup.get(MODEL) == "Qwen/Qwen2.5-0.5B-Instruct"
     assert setup.get(PRECISION) == "int8"
 
@@ -277,14 +378,23 @@ def test_shell_bash_c_string(tmp_path: Path) -> None:
 
 
 def test_shell_clean_fp8_without_eager_and_big_batch(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, shell, "serve.sh", "vllm serve Qwen/Qwen2.5-7B-Instruct --quantization fp8 --max-num-seqs 256\n"))
+    setup = only(
+        run(tmp_path, shell, "serve.sh", "vllm serve Qwen/Qwen2.5-7B-Instruct --quantization fp8 --max-num-seqs 256\n")
+    )
     assert setup.get(PRECISION) == "fp8"
     assert not setup.has(ENFORCE_EAGER)
     assert setup.get(BATCH_SIZE) == 256
 
 
 def test_shell_nf4_on_70b_still_extracts(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, shell, "serve.sh", "vllm serve meta-llama/Llama-3.1-70B-Instruct --quantization bitsandbytes -tp 4\n"))
+    setup = only(
+        run(
+            tmp_path,
+            shell,
+            "serve.sh",
+            "vllm serve meta-llama/Llama-3.1-70B-Instruct --quantization bitsandbytes -tp 4\n",
+        )
+    )
     assert (setup.get(PRECISION), setup.get(TENSOR_PARALLEL)) == ("nf4", 4)
 
 
@@ -294,14 +404,21 @@ def test_shell_nf4_on_70b_still_extracts(tmp_path: Path) -> None:
 
 
 def test_dockerfile_exec_form_cmd_across_lines_with_comments(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, dockerfile, "Dockerfile", """
+    setup = only(
+        run(
+            tmp_path,
+            dockerfile,
+            "Dockerfile",
+            """
         FROM vllm/vllm-openai:v0.6.3
         CMD ["--model", "Qwen/Qwen2.5-1.5B-Instruct", \\
              "--quantization", "fp8", \\
              # comment lines inside a continuation are dropped by Docker
              "--enforce-eager", \\
              "--max-num-seqs=1"]
-    """))
+    """,
+        )
+    )
     assert setup.framework == "vllm"
     assert setup.origin.line == 1  # the base image names the launcher
     assert (line_of(setup, QUANT_CONFIG), line_of(setup, ENFORCE_EAGER), line_of(setup, BATCH_SIZE)) == (3, 5, 6)
@@ -309,46 +426,74 @@ def test_dockerfile_exec_form_cmd_across_lines_with_comments(tmp_path: Path) -> 
 
 
 def test_dockerfile_clean_fp8_without_eager(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, dockerfile, "Dockerfile", """
+    setup = only(
+        run(
+            tmp_path,
+            dockerfile,
+            "Dockerfile",
+            """
         FROM vllm/vllm-openai:v0.6.3
         CMD ["--model", "Qwen/Qwen2.5-7B-Instruct", "--quantization", "fp8", "--max-num-seqs", "256"]
-    """))
+    """,
+        )
+    )
     assert not setup.has(ENFORCE_EAGER)
     assert setup.get(BATCH_SIZE) == 256
 
 
 def test_dockerfile_entrypoint_and_cmd_combine(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, dockerfile, "Dockerfile", """
+    setup = only(
+        run(
+            tmp_path,
+            dockerfile,
+            "Dockerfile",
+            """
         FROM python:3.11
         ENTRYPOINT ["vllm", "serve"]
         CMD ["Qwen/Qwen2.5-1.5B-Instruct", "--max-num-seqs", "1"]
-    """))
+    """,
+        )
+    )
     assert setup.get(MODEL) == "Qwen/Qwen2.5-1.5B-Instruct"
     assert setup.origin.line == 2
     assert setup.get(BATCH_SIZE) == 1
 
 
 def test_dockerfile_shell_form_entrypoint_ignores_cmd(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, dockerfile, "Dockerfile", """
+    setup = only(
+        run(
+            tmp_path,
+            dockerfile,
+            "Dockerfile",
+            """
         FROM python:3.11
         ENV MODEL=Qwen/Qwen2.5-0.5B-Instruct
         ENTRYPOINT vllm serve $MODEL --max-num-seqs 4
         CMD ["--max-num-seqs", "1"]
-    """))
+    """,
+        )
+    )
     assert setup.get(MODEL) == "Qwen/Qwen2.5-0.5B-Instruct"
     assert setup.get(BATCH_SIZE) == 4
     assert line_of(setup, BATCH_SIZE) == 3
 
 
 def test_dockerfile_base_image_implies_launcher_and_env(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, dockerfile, "tgi.Dockerfile", """
+    setup = only(
+        run(
+            tmp_path,
+            dockerfile,
+            "tgi.Dockerfile",
+            """
         ARG QUANT=bitsandbytes
         FROM ghcr.io/huggingface/text-generation-inference:2.4.0
         ARG QUANT
         ENV MODEL_ID=TinyLlama/TinyLlama-1.1B-Chat-v1.0 \\
             QUANTIZE=${QUANT}
         ENV CUDA_GRAPHS 0
-    """))
+    """,
+        )
+    )
     assert setup.framework == "tgi"
     assert setup.get(PRECISION) == "int8"
     assert line_of(setup, QUANT_CONFIG) == 5
@@ -356,19 +501,28 @@ def test_dockerfile_base_image_implies_launcher_and_env(tmp_path: Path) -> None:
 
 
 def test_dockerfile_stages_entrypoint_resets_inherited_cmd(tmp_path: Path) -> None:
-    found = run(tmp_path, dockerfile, "Dockerfile", """
+    found = run(
+        tmp_path,
+        dockerfile,
+        "Dockerfile",
+        """
         FROM vllm/vllm-openai:v0.6.3 AS base
         CMD ["--model", "m", "--max-num-seqs", "1"]
 
         FROM base AS runtime
         ENTRYPOINT ["python3", "-m", "vllm.entrypoints.openai.api_server"]
-    """)
+    """,
+    )
     setup = only(found)
     assert not setup.has(BATCH_SIZE)  # CMD of the base stage no longer applies
 
 
 def test_dockerfile_only_final_stage_runs_but_every_run_line_counts(tmp_path: Path) -> None:
-    found = run(tmp_path, dockerfile, "Dockerfile", """
+    found = run(
+        tmp_path,
+        dockerfile,
+        "Dockerfile",
+        """
         FROM ollama/ollama:0.3.14 AS models
         RUN ollama serve & sleep 5 && ollama pull qwen2:1.5b-instruct-q4_K_M
         RUN ["ollama", "pull", "qwen2:0.5b-instruct-q8_0"]
@@ -379,28 +533,47 @@ def test_dockerfile_only_final_stage_runs_but_every_run_line_counts(tmp_path: Pa
         CMD ["ollama", "run", "never-runs:1b"]
         FROM python:3.11-slim
         CMD ["python", "app.py"]
-    """)
-    assert [s.get(MODEL) for s in found] == ["qwen2:1.5b-instruct-q4_K_M", "qwen2:0.5b-instruct-q8_0", "/m/out.Q4_K_M.gguf"]
+    """,
+    )
+    assert [s.get(MODEL) for s in found] == [
+        "qwen2:1.5b-instruct-q4_K_M",
+        "qwen2:0.5b-instruct-q8_0",
+        "/m/out.Q4_K_M.gguf",
+    ]
     assert [line_of(s, MODEL) for s in found] == [2, 3, 6]
 
 
 def test_dockerfile_copy_heredoc_modelfile(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, dockerfile, "Dockerfile", """
+    setup = only(
+        run(
+            tmp_path,
+            dockerfile,
+            "Dockerfile",
+            """
         FROM python:3.11
         COPY <<EOF /root/Modelfile
         FROM qwen2.5:0.5b-instruct-q4_K_M
         EOF
-    """))
+    """,
+        )
+    )
     assert (setup.framework, setup.origin.line, setup.get(PRECISION)) == ("ollama", 3, "gguf-q4")
 
 
 def test_dockerfile_invalid_json_is_shell_form_and_escape_directive(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, dockerfile, "Dockerfile", """
+    setup = only(
+        run(
+            tmp_path,
+            dockerfile,
+            "Dockerfile",
+            """
         # escape=`
         FROM python:3.11
         CMD vllm serve m `
             --max-num-seqs 1
-    """))
+    """,
+        )
+    )
     assert setup.get(BATCH_SIZE) == 1
     assert line_of(setup, BATCH_SIZE) == 4
     # Not JSON: Docker runs it with /bin/sh -c, where "[vllm," is no launcher.
@@ -408,11 +581,19 @@ def test_dockerfile_invalid_json_is_shell_form_and_escape_directive(tmp_path: Pa
 
 
 def test_dockerfile_without_launcher_is_clean(tmp_path: Path) -> None:
-    assert run(tmp_path, dockerfile, "Dockerfile", """
+    assert (
+        run(
+            tmp_path,
+            dockerfile,
+            "Dockerfile",
+            """
         FROM python:3.11
         RUN pip install vllm
         CMD ["python", "-m", "http.server"]
-    """) == []
+    """,
+        )
+        == []
+    )
 
 
 # =============================================================================================
@@ -452,10 +633,16 @@ COMPOSE = """
 
 
 def test_compose_services_env_interpolation_anchors(tmp_path: Path) -> None:
-    found = run(tmp_path, manifests, "docker-compose.yml", COMPOSE, extra={
-        ".env": "MODEL_ID=TinyLlama/TinyLlama-1.1B-Chat-v1.0\nSHARDS=2\nCHAT_MODEL=Qwen/Qwen2.5-7B-Instruct\n",
-        "nf4.env": "MODEL_ID=Qwen/Qwen2.5-1.5B-Instruct\nQUANTIZE=bitsandbytes-nf4\n",
-    })
+    found = run(
+        tmp_path,
+        manifests,
+        "docker-compose.yml",
+        COMPOSE,
+        extra={
+            ".env": "MODEL_ID=TinyLlama/TinyLlama-1.1B-Chat-v1.0\nSHARDS=2\nCHAT_MODEL=Qwen/Qwen2.5-7B-Instruct\n",
+            "nf4.env": "MODEL_ID=Qwen/Qwen2.5-1.5B-Instruct\nQUANTIZE=bitsandbytes-nf4\n",
+        },
+    )
     by_label: dict[str, list[Setup]] = {}
     for setup in found:
         by_label.setdefault(setup.label or "", []).append(setup)
@@ -477,11 +664,19 @@ def test_compose_services_env_interpolation_anchors(tmp_path: Path) -> None:
 
 
 def test_compose_without_launcher_is_clean(tmp_path: Path) -> None:
-    assert run(tmp_path, manifests, "compose.yaml", """
+    assert (
+        run(
+            tmp_path,
+            manifests,
+            "compose.yaml",
+            """
         services:
           db: {image: postgres:16, environment: [POSTGRES_PASSWORD=x]}
           app: {build: ., command: python app.py}
-    """) == []
+    """,
+        )
+        == []
+    )
 
 
 # =============================================================================================
@@ -533,8 +728,13 @@ DEPLOYMENT = """
 
 
 def test_k8s_deployment_configmaps_expansion_gpu(tmp_path: Path) -> None:
-    found = run(tmp_path, manifests, "k8s/deployment.yaml", DEPLOYMENT, extra={
-        "k8s/settings.yaml": """
+    found = run(
+        tmp_path,
+        manifests,
+        "k8s/deployment.yaml",
+        DEPLOYMENT,
+        extra={
+            "k8s/settings.yaml": """
             apiVersion: v1
             kind: ConfigMap
             metadata:
@@ -542,7 +742,8 @@ def test_k8s_deployment_configmaps_expansion_gpu(tmp_path: Path) -> None:
             data:
               MAX_BATCH: "1"
         """,
-    })
+        },
+    )
     labels = [s.label for s in found]
     assert labels == ["Deployment/chat/tgi", "Deployment/chat/vllm", "Deployment/chat/fetch"]
     tgi, vllm, fetch = found
@@ -558,7 +759,12 @@ def test_k8s_deployment_configmaps_expansion_gpu(tmp_path: Path) -> None:
 
 
 def test_k8s_sibling_configmap_location_stays_in_this_file(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, manifests, "deploy/pod.yaml", """
+    setup = only(
+        run(
+            tmp_path,
+            manifests,
+            "deploy/pod.yaml",
+            """
         apiVersion: v1
         kind: Pod
         metadata: {name: tgi}
@@ -569,7 +775,12 @@ def test_k8s_sibling_configmap_location_stays_in_this_file(tmp_path: Path) -> No
               envFrom:
                 - configMapRef:
                     name: settings
-    """, extra={"deploy/cm.yml": "kind: ConfigMap\nmetadata: {name: settings}\ndata: {QUANTIZE: bitsandbytes-nf4}\n"}))
+    """,
+            extra={
+                "deploy/cm.yml": "kind: ConfigMap\nmetadata: {name: settings}\ndata: {QUANTIZE: bitsandbytes-nf4}\n"
+            },
+        )
+    )
     assert setup.get(PRECISION) == "nf4"
     where = setup.where(QUANT_CONFIG)
     assert where.path.endswith("pod.yaml") and where.line == 9
@@ -580,12 +791,20 @@ def test_k8s_sibling_configmap_location_stays_in_this_file(tmp_path: Path) -> No
     [
         ("nodeSelector: {cloud.google.com/gke-accelerator: nvidia-l4}", "nvidia-l4"),
         ("nodeSelector: {karpenter.k8s.aws/instance-gpu-name: a10g}", "a10g"),
-        ("affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: nvidia.com/gpu.product, operator: In, values: [NVIDIA-L40S]}]}]}}}", "NVIDIA-L40S"),
+        (
+            "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: nvidia.com/gpu.product, operator: In, values: [NVIDIA-L40S]}]}]}}}",
+            "NVIDIA-L40S",
+        ),
         ("nodeSelector: {kubernetes.io/os: linux}", None),
     ],
 )
 def test_k8s_gpu_labels(tmp_path: Path, selector: str, gpu: str | None) -> None:
-    setup = only(run(tmp_path, manifests, "pod.yaml", f"""
+    setup = only(
+        run(
+            tmp_path,
+            manifests,
+            "pod.yaml",
+            f"""
         apiVersion: v1
         kind: Pod
         metadata: {{name: p}}
@@ -593,13 +812,20 @@ def test_k8s_gpu_labels(tmp_path: Path, selector: str, gpu: str | None) -> None:
           {selector}
           containers:
             - {{name: c, image: vllm/vllm-openai, args: [--model, m]}}
-    """))
+    """,
+        )
+    )
     assert setup.get(GPU) == gpu
 
 
 @pytest.mark.parametrize("kind", ["StatefulSet", "DaemonSet", "CronJob", "InferenceService"])
 def test_k8s_any_kind_with_a_containers_list(tmp_path: Path, kind: str) -> None:
-    setup = only(run(tmp_path, manifests, "w.yaml", f"""
+    setup = only(
+        run(
+            tmp_path,
+            manifests,
+            "w.yaml",
+            f"""
         apiVersion: x/v1
         kind: {kind}
         metadata: {{name: w}}
@@ -612,13 +838,20 @@ def test_k8s_any_kind_with_a_containers_list(tmp_path: Path, kind: str) -> None:
                     - name: sglang
                       image: lmsysorg/sglang:latest
                       command: [python3, -m, sglang.launch_server, --model-path, Qwen/Qwen2.5-0.5B-Instruct, --max-running-requests, "1"]
-    """))
+    """,
+        )
+    )
     assert setup.label == f"{kind}/w/sglang"
     assert setup.get(BATCH_SIZE) == 1
 
 
 def test_k8s_block_scalar_sh_c_locations(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, manifests, "pod.yaml", """
+    setup = only(
+        run(
+            tmp_path,
+            manifests,
+            "pod.yaml",
+            """
         kind: Pod
         metadata: {name: p}
         spec:
@@ -631,7 +864,9 @@ def test_k8s_block_scalar_sh_c_locations(tmp_path: Path) -> None:
                   pip list
                   vllm serve m --quantization fp8 \\
                     --enforce-eager
-    """))
+    """,
+        )
+    )
     where = setup.where(ENFORCE_EAGER)
     assert (where.line, where.column) == (12, 13)
     assert (setup.origin.line, setup.origin.column) == (11, 11)
@@ -643,7 +878,11 @@ def test_k8s_block_scalar_sh_c_locations(tmp_path: Path) -> None:
 
 
 def test_workflow_run_steps_env_levels_and_services(tmp_path: Path) -> None:
-    found = run(tmp_path, manifests, ".github/workflows/ci.yml", """
+    found = run(
+        tmp_path,
+        manifests,
+        ".github/workflows/ci.yml",
+        """
         on: [push]
         env:
           MODEL: Qwen/Qwen2.5-0.5B-Instruct
@@ -675,7 +914,8 @@ def test_workflow_run_steps_env_levels_and_services(tmp_path: Path) -> None:
               - name: not shell
                 shell: python
                 run: print("vllm serve m --max-num-seqs 1")
-    """)
+    """,
+    )
     assert [s.label for s in found] == ["smoke/tgi", "smoke/serve", "smoke/serve", "smoke/job level"]
     tgi, first, second, job = found
     assert tgi.get(PRECISION) == "int8"
@@ -691,7 +931,11 @@ def test_workflow_run_steps_env_levels_and_services(tmp_path: Path) -> None:
 
 
 def test_helm_values_args_and_flag_keys(tmp_path: Path) -> None:
-    found = run(tmp_path, manifests, "chart/values.yaml", """
+    found = run(
+        tmp_path,
+        manifests,
+        "chart/values.yaml",
+        """
         image:
           repository: vllm/vllm-openai
           tag: v0.6.3
@@ -702,7 +946,8 @@ def test_helm_values_args_and_flag_keys(tmp_path: Path) -> None:
         maxNumSeqs: 1
         tensorParallelSize: 2
         resources: {limits: {nvidia.com/gpu: 1}}
-    """)
+    """,
+    )
     setup = only(found)
     assert (setup.framework, setup.get(MODEL), setup.get(PRECISION)) == ("vllm", "Qwen/Qwen2.5-1.5B-Instruct", "fp8")
     assert (line_of(setup, ENFORCE_EAGER), line_of(setup, BATCH_SIZE), setup.get(TENSOR_PARALLEL)) == (7, 8, 2)
@@ -710,25 +955,38 @@ def test_helm_values_args_and_flag_keys(tmp_path: Path) -> None:
 
 
 def test_helm_framework_from_key_path_and_ollama_models(tmp_path: Path) -> None:
-    found = run(tmp_path, manifests, "values.yaml", """
+    found = run(
+        tmp_path,
+        manifests,
+        "values.yaml",
+        """
         sglang:
           modelName: Qwen/Qwen2.5-0.5B-Instruct
           args: ["--max-running-requests", "1"]
         ollama:
           models:
             pull: [qwen2:1.5b-instruct-q4_K_M]
-    """)
+    """,
+    )
     assert [s.framework for s in found] == ["sglang", "ollama"]
     assert found[0].get(BATCH_SIZE) == 1
     assert found[1].get(PRECISION) == "gguf-q4"
 
 
 def test_helm_values_without_a_launcher_are_clean(tmp_path: Path) -> None:
-    assert run(tmp_path, manifests, "values.yaml", """
+    assert (
+        run(
+            tmp_path,
+            manifests,
+            "values.yaml",
+            """
         image: {repository: my/app}
         args: ["--verbose"]
         model: something
-    """) == []
+    """,
+        )
+        == []
+    )
 
 
 def test_helm_templates_are_skipped_quietly(tmp_path: Path) -> None:
@@ -795,7 +1053,19 @@ def test_deep_nesting_is_an_extract_error_not_a_crash(tmp_path: Path) -> None:
         pass
 
 
-@pytest.mark.parametrize("text", ["", "just a string\n", "- 1\n- 2\n", "--- null\n", "? [a]\n: b\n", "services: 3\n", "jobs: []\n", "kind: Pod\nspec: {containers: oops}\n"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "just a string\n",
+        "- 1\n- 2\n",
+        "--- null\n",
+        "? [a]\n: b\n",
+        "services: 3\n",
+        "jobs: []\n",
+        "kind: Pod\nspec: {containers: oops}\n",
+    ],
+)
 def test_odd_but_valid_yaml_gives_nothing(tmp_path: Path, text: str) -> None:
     assert manifests.extract("odd.yaml", text, _context(tmp_path)) == []
 
@@ -806,7 +1076,12 @@ def test_odd_but_valid_yaml_gives_nothing(tmp_path: Path, text: str) -> None:
 
 
 def test_modelfile_from_tag_and_parameters(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, modelfile, "Modelfile", '''
+    setup = only(
+        run(
+            tmp_path,
+            modelfile,
+            "Modelfile",
+            '''
         # comment
         FROM qwen2:1.5b-instruct-q4_K_M
         PARAMETER num_ctx 4096
@@ -817,8 +1092,14 @@ def test_modelfile_from_tag_and_parameters(tmp_path: Path) -> None:
         FROM this-is-template-text
         """
         SYSTEM You are terse.
-    '''))
-    assert (setup.framework, setup.get(MODEL), setup.get(PRECISION)) == ("ollama", "qwen2:1.5b-instruct-q4_K_M", "gguf-q4")
+    ''',
+        )
+    )
+    assert (setup.framework, setup.get(MODEL), setup.get(PRECISION)) == (
+        "ollama",
+        "qwen2:1.5b-instruct-q4_K_M",
+        "gguf-q4",
+    )
     assert setup.origin.line == 2 and line_of(setup, QUANT_CONFIG) == 2
     assert setup.get("param.num_ctx") == 4096
     assert setup.get("param.temperature") == 0.2
@@ -827,7 +1108,14 @@ def test_modelfile_from_tag_and_parameters(tmp_path: Path) -> None:
 
 
 def test_modelfile_case_insensitive_gguf_path(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, modelfile, "big.Modelfile", "from ./weights/Meta-Llama-3.1-70B-Instruct-Q4_K_M.gguf\nparameter num_ctx 8192\n"))
+    setup = only(
+        run(
+            tmp_path,
+            modelfile,
+            "big.Modelfile",
+            "from ./weights/Meta-Llama-3.1-70B-Instruct-Q4_K_M.gguf\nparameter num_ctx 8192\n",
+        )
+    )
     assert setup.get(PRECISION) == "gguf-q4"
     assert setup.get("param.num_ctx") == 8192
 
@@ -837,7 +1125,15 @@ def test_modelfile_full_precision_is_clean(tmp_path: Path) -> None:
     assert setup.get(PRECISION) == "gguf-f16"
 
 
-@pytest.mark.parametrize("text, message", [("", "empty Modelfile"), ("  \n\n", "empty Modelfile"), ("# only a comment\n", "empty Modelfile"), ("PARAMETER num_ctx 1\n", "no FROM")])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty Modelfile"),
+        ("  \n\n", "empty Modelfile"),
+        ("# only a comment\n", "empty Modelfile"),
+        ("PARAMETER num_ctx 1\n", "no FROM"),
+    ],
+)
 def test_modelfile_errors(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ExtractError) as info:
         modelfile.extract("Modelfile", text, _context(tmp_path))
@@ -849,9 +1145,45 @@ def test_modelfile_errors(tmp_path: Path, text: str, message: str) -> None:
 # =============================================================================================
 
 _PIECES = [
-    "vllm serve", "m", "--max-num-seqs", "1", '"', "'", "\\\n", "$(", "${", "}", ")", "`", "<<EOF", "EOF",
-    "\n", "#", "&&", "|", ";", "ARR=(", "docker run", "-e", "ghcr.io/huggingface/text-generation-inference",
-    "[", "]", "{", ":", "- ", "  ", "CMD", "FROM", "ENV", "=", "\t", "\x00", "é", "sh -c", "*a", "&a",
+    "vllm serve",
+    "m",
+    "--max-num-seqs",
+    "1",
+    '"',
+    "'",
+    "\\\n",
+    "$(",
+    "${",
+    "}",
+    ")",
+    "`",
+    "<<EOF",
+    "EOF",
+    "\n",
+    "#",
+    "&&",
+    "|",
+    ";",
+    "ARR=(",
+    "docker run",
+    "-e",
+    "ghcr.io/huggingface/text-generation-inference",
+    "[",
+    "]",
+    "{",
+    ":",
+    "- ",
+    "  ",
+    "CMD",
+    "FROM",
+    "ENV",
+    "=",
+    "\t",
+    "\x00",
+    "é",
+    "sh -c",
+    "*a",
+    "&a",
 ]
 
 
@@ -867,23 +1199,38 @@ def test_garbage_never_raises_anything_but_extract_error(tmp_path: Path, seed: i
 
 
 def test_compose_command_that_repeats_the_launcher(tmp_path: Path) -> None:
-    setup = only(run(tmp_path, manifests, "compose.yaml", """
+    setup = only(
+        run(
+            tmp_path,
+            manifests,
+            "compose.yaml",
+            """
         services:
           vllm:
             image: vllm/vllm-openai:v0.6.3
             command: vllm serve Qwen/Qwen2.5-0.5B-Instruct --max-num-seqs 1
-    """))
+    """,
+        )
+    )
     assert setup.get(MODEL) == "Qwen/Qwen2.5-0.5B-Instruct"
     assert setup.get(BATCH_SIZE) == 1
 
 
 def test_dockerfile_run_heredoc_for_another_interpreter_is_not_shell(tmp_path: Path) -> None:
-    assert run(tmp_path, dockerfile, "Dockerfile", """
+    assert (
+        run(
+            tmp_path,
+            dockerfile,
+            "Dockerfile",
+            """
         FROM python:3.11
         RUN python3 <<EOF
         print("vllm serve m --max-num-seqs 1")
         EOF
-    """) == []
+    """,
+        )
+        == []
+    )
 
 
 def test_every_fixture_setup_starts_at_a_trigger_token() -> None:
@@ -928,9 +1275,14 @@ def test_crlf_and_bom_files(tmp_path: Path) -> None:
     script = "\ufeff#!/bin/bash\r\nvllm serve m \\\r\n  --max-num-seqs 1\r\n"
     setup = only(shell.extract("serve.sh", script, _context(tmp_path)))
     assert (setup.get(BATCH_SIZE), line_of(setup, BATCH_SIZE)) == (1, 3)
-    docker = "\ufeffFROM vllm/vllm-openai\r\nCMD [\"--model\", \"m\", \\\r\n     \"--enforce-eager\"]\r\n"
+    docker = '\ufeffFROM vllm/vllm-openai\r\nCMD ["--model", "m", \\\r\n     "--enforce-eager"]\r\n'
     assert only(dockerfile.extract("Dockerfile", docker, _context(tmp_path))).get(ENFORCE_EAGER) is True
-    assert only(modelfile.extract("Modelfile", "\ufeffFROM qwen2:0.5b-instruct-q4_0\r\n", _context(tmp_path))).get(PRECISION) == "gguf-q4"
+    assert (
+        only(modelfile.extract("Modelfile", "\ufeffFROM qwen2:0.5b-instruct-q4_0\r\n", _context(tmp_path))).get(
+            PRECISION
+        )
+        == "gguf-q4"
+    )
 
 
 # A CustomResourceDefinition is an API schema: its "containers" describe properties, never a
@@ -981,7 +1333,15 @@ def test_a_crd_beside_a_workload_leaves_the_workload(tmp_path: Path) -> None:
 
 
 def test_crds_in_a_bundle_are_skipped_and_the_lines_still_point_at_the_workload(tmp_path: Path) -> None:
-    bundle = CRD + "---\n" + DEPLOYMENT_FP8 + "---\n" + CRD + "...\n---\n" + DEPLOYMENT_FP8.replace("name: llm", "name: llm2")
+    bundle = (
+        CRD
+        + "---\n"
+        + DEPLOYMENT_FP8
+        + "---\n"
+        + CRD
+        + "...\n---\n"
+        + DEPLOYMENT_FP8.replace("name: llm", "name: llm2")
+    )
     setups = run(tmp_path, manifests, "bundle.yaml", bundle)
     lines = bundle.split("\n")
     flags = [s.where("enforce_eager").line for s in setups]
@@ -1015,13 +1375,27 @@ spec:
     "fmt, args, uri, model, eager",
     [
         ("huggingface", "[--enforce-eager]", "hf://Qwen/Qwen2-7B", "Qwen/Qwen2-7B", True),
-        ("'huggingface'", "[--model_id, Qwen/Qwen2-1.5B, --backend, vllm]", "pvc://models/qwen", "Qwen/Qwen2-1.5B", None),
-        ("huggingface", "['--model-id=Qwen/Qwen2-0.5B', --backend=auto, --enforce-eager]", "hf://Qwen/Qwen2-7B", "Qwen/Qwen2-0.5B", True),
+        (
+            "'huggingface'",
+            "[--model_id, Qwen/Qwen2-1.5B, --backend, vllm]",
+            "pvc://models/qwen",
+            "Qwen/Qwen2-1.5B",
+            None,
+        ),
+        (
+            "huggingface",
+            "['--model-id=Qwen/Qwen2-0.5B', --backend=auto, --enforce-eager]",
+            "hf://Qwen/Qwen2-7B",
+            "Qwen/Qwen2-0.5B",
+            True,
+        ),
         ("huggingface", "[--enforce-eager]", "s3://bucket/llm", None, True),
     ],
     ids=["storage-uri", "model-id-and-vllm-backend", "model-id-wins-over-uri", "model-unknown"],
 )
-def test_kserve_huggingface_runtime_is_read_as_vllm(tmp_path: Path, fmt: str, args: str, uri: str, model: str | None, eager: bool | None) -> None:
+def test_kserve_huggingface_runtime_is_read_as_vllm(
+    tmp_path: Path, fmt: str, args: str, uri: str, model: str | None, eager: bool | None
+) -> None:
     setup = only(run(tmp_path, manifests, "isvc.yaml", ISVC.format(fmt=fmt, args=args, uri=uri)))
     assert setup.framework == "vllm" and setup.label == "InferenceService/chat/predictor"
     assert setup.get(MODEL) == model and setup.get(ENFORCE_EAGER) == eager
@@ -1034,10 +1408,19 @@ def test_kserve_huggingface_runtime_is_read_as_vllm(tmp_path: Path, fmt: str, ar
         ISVC.format(fmt="sklearn", args="[--enforce-eager]", uri="gs://models/iris"),
         # the spelling the prefilter looks for (kserve_hf_format): other cases are not read
         ISVC.format(fmt="HuggingFace", args="[--enforce-eager]", uri="hf://Qwen/Qwen2-7B"),
-        ISVC.format(fmt="huggingface", args="[--enforce-eager]", uri="hf://Qwen/Qwen2-7B").replace("kind: InferenceService", "kind: ServingRuntime"),
-        ISVC.format(fmt="huggingface", args="[--enforce-eager]", uri="hf://Qwen/Qwen2-7B") + "    containers:\n      - name: kserve-container\n        image: my-server:1\n",
+        ISVC.format(fmt="huggingface", args="[--enforce-eager]", uri="hf://Qwen/Qwen2-7B").replace(
+            "kind: InferenceService", "kind: ServingRuntime"
+        ),
+        ISVC.format(fmt="huggingface", args="[--enforce-eager]", uri="hf://Qwen/Qwen2-7B")
+        + "    containers:\n      - name: kserve-container\n        image: my-server:1\n",
     ],
-    ids=["transformers-backend", "other-model-format", "format-spelled-otherwise", "not-an-inference-service", "own-container"],
+    ids=[
+        "transformers-backend",
+        "other-model-format",
+        "format-spelled-otherwise",
+        "not-an-inference-service",
+        "own-container",
+    ],
 )
 def test_kserve_model_that_is_not_vllm_gives_no_setup(tmp_path: Path, text: str) -> None:
     assert run(tmp_path, manifests, "isvc.yaml", text) == []
@@ -1047,7 +1430,9 @@ def test_the_prefilter_keeps_a_huggingface_inference_service_and_not_a_crd() -> 
     from ecolint.prefilter import may_hold_setup_bytes
 
     isvc = ISVC.format(fmt="huggingface", args="[--enforce-eager]", uri="hf://Qwen/Qwen2-7B").encode()
-    crd = b"kind: CustomResourceDefinition\nspec:\n  properties:\n    modelFormat:\n      description: e.g. huggingface\n"
+    crd = (
+        b"kind: CustomResourceDefinition\nspec:\n  properties:\n    modelFormat:\n      description: e.g. huggingface\n"
+    )
     assert may_hold_setup_bytes("yaml", isvc)
     assert may_hold_setup_bytes("yaml", isvc.replace(b"name: huggingface", b'"name": "huggingface"'))
     assert not may_hold_setup_bytes("yaml", crd)

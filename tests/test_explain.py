@@ -125,8 +125,15 @@ def test_nothing_recognised_exits_1(tmp_path: Path) -> None:
 
 
 def test_bad_targets_exit_2(tmp_path: Path) -> None:
-    write(tmp_path / "broken.py", "from transformers import AutoModelForCausalLM\nAutoModelForCausalLM.from_pretrained(\n")
-    for target, message in (("missing.py", "no such file"), (".", "not a directory"), ("broken.py", "cannot be analysed"), ("x.sh:0", "line numbers start at 1")):
+    write(
+        tmp_path / "broken.py", "from transformers import AutoModelForCausalLM\nAutoModelForCausalLM.from_pretrained(\n"
+    )
+    for target, message in (
+        ("missing.py", "no such file"),
+        (".", "not a directory"),
+        ("broken.py", "cannot be analysed"),
+        ("x.sh:0", "line numbers start at 1"),
+    ):
         ran = run_cli("explain", target, "--isolated", cwd=tmp_path)
         assert ran.exit_code == 2, (target, ran.output, ran.stderr)
         assert message in ran.stderr

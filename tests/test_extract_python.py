@@ -84,7 +84,10 @@ def test_model_id_literal_positional() -> None:
 
 
 def test_model_id_from_module_constant_points_at_the_constant() -> None:
-    source = HEADER + 'MODEL_ID = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"\nmodel = AutoModelForCausalLM.from_pretrained(MODEL_ID)\n'
+    source = (
+        HEADER
+        + 'MODEL_ID = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"\nmodel = AutoModelForCausalLM.from_pretrained(MODEL_ID)\n'
+    )
     setup = one(source)
     assert setup.get(MODEL) == "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
     assert setup.facts[MODEL].how == "constant"
@@ -205,7 +208,9 @@ def test_model_id_class_attribute_and_self_attribute() -> None:
 def test_model_id_imported_from_a_sibling_module(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "__init__.py").write_text("")
-    (tmp_path / "pkg" / "config.py").write_text('import os\nMODEL_ID = os.getenv("M", "Qwen/Qwen2.5-3B")\nTHRESHOLD = 6.0\n')
+    (tmp_path / "pkg" / "config.py").write_text(
+        'import os\nMODEL_ID = os.getenv("M", "Qwen/Qwen2.5-3B")\nTHRESHOLD = 6.0\n'
+    )
     (tmp_path / "pkg" / "settings.py").write_text('from .config import MODEL_ID as BASE\nOTHER = BASE + "-Instruct"\n')
     relative = HEADER + "from .config import MODEL_ID\nmodel = AutoModelForCausalLM.from_pretrained(MODEL_ID)\n"
     setup = one(relative, root=tmp_path, path="pkg/app.py")
@@ -416,14 +421,20 @@ def test_int8_explicit_threshold_six_points_at_the_literal() -> None:
 
 
 def test_int8_explicit_zero_threshold() -> None:
-    source = HEADER + 'm = AutoModelForCausalLM.from_pretrained("x/y-7B", quantization_config=BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0))\n'
+    source = (
+        HEADER
+        + 'm = AutoModelForCausalLM.from_pretrained("x/y-7B", quantization_config=BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0))\n'
+    )
     setup = one(source)
     assert setup.get(LLM_INT8_THRESHOLD) == 0.0
     assert setup.facts[LLM_INT8_THRESHOLD].how == "literal"
 
 
 def test_threshold_from_a_constant() -> None:
-    source = HEADER + "THRESHOLD = 6\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=THRESHOLD)\nm = AutoModelForCausalLM.from_pretrained('x', quantization_config=bnb)\n"
+    source = (
+        HEADER
+        + "THRESHOLD = 6\nbnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=THRESHOLD)\nm = AutoModelForCausalLM.from_pretrained('x', quantization_config=bnb)\n"
+    )
     setup = one(source)
     assert setup.get(LLM_INT8_THRESHOLD) == 6.0
     assert setup.facts[LLM_INT8_THRESHOLD].how == "constant"
@@ -431,7 +442,10 @@ def test_threshold_from_a_constant() -> None:
 
 
 def test_legacy_load_in_8bit_keyword() -> None:
-    source = HEADER + 'model = AutoModelForCausalLM.from_pretrained("facebook/opt-1.3b",\n    load_in_8bit=True, device_map="auto")\n'
+    source = (
+        HEADER
+        + 'model = AutoModelForCausalLM.from_pretrained("facebook/opt-1.3b",\n    load_in_8bit=True, device_map="auto")\n'
+    )
     setup = one(source)
     assert setup.get(PRECISION) == "int8"
     assert setup.get(LLM_INT8_THRESHOLD) == 6.0
@@ -442,7 +456,9 @@ def test_legacy_load_in_8bit_keyword() -> None:
 
 
 def test_load_in_8bit_false_is_not_quantized() -> None:
-    source = HEADER + 'model = AutoModelForCausalLM.from_pretrained("x", load_in_8bit=False, torch_dtype=torch.bfloat16)\n'
+    source = (
+        HEADER + 'model = AutoModelForCausalLM.from_pretrained("x", load_in_8bit=False, torch_dtype=torch.bfloat16)\n'
+    )
     setup = one(source)
     assert setup.get(PRECISION) == "bf16"
     assert not setup.has(QUANT_CONFIG)
@@ -450,7 +466,10 @@ def test_load_in_8bit_false_is_not_quantized() -> None:
 
 
 def test_config_with_load_in_8bit_false_is_not_quantized() -> None:
-    source = HEADER + 'cfg = BitsAndBytesConfig(load_in_8bit=False)\nmodel = AutoModelForCausalLM.from_pretrained("x", quantization_config=cfg)\n'
+    source = (
+        HEADER
+        + 'cfg = BitsAndBytesConfig(load_in_8bit=False)\nmodel = AutoModelForCausalLM.from_pretrained("x", quantization_config=cfg)\n'
+    )
     assert not one(source).has(PRECISION)
 
 
@@ -476,7 +495,7 @@ def test_int8_flag_from_argparse_default() -> None:
     [
         'BNB = {"load_in_8bit": True}\ncfg = BitsAndBytesConfig(**BNB)',
         'BASE = {"load_in_8bit": True, "llm_int8_threshold": 4.0}\nBNB = {**BASE, "llm_int8_threshold": 6.0}\ncfg = BitsAndBytesConfig(**BNB)',
-        'BASE = dict(load_in_8bit=True, llm_int8_threshold=4.0)\ncfg = BitsAndBytesConfig(**dict(BASE, llm_int8_threshold=6.0))',
+        "BASE = dict(load_in_8bit=True, llm_int8_threshold=4.0)\ncfg = BitsAndBytesConfig(**dict(BASE, llm_int8_threshold=6.0))",
         'cfg = BitsAndBytesConfig.from_dict({"load_in_8bit": True, "llm_int8_threshold": 6.0})',
     ],
 )
@@ -519,7 +538,10 @@ def test_4bit_nf4_with_compute_dtype() -> None:
 
 
 def test_4bit_without_quant_type_is_fp4_implied() -> None:
-    source = HEADER + 'model = AutoModelForCausalLM.from_pretrained("x", quantization_config=BitsAndBytesConfig(load_in_4bit=True))\n'
+    source = (
+        HEADER
+        + 'model = AutoModelForCausalLM.from_pretrained("x", quantization_config=BitsAndBytesConfig(load_in_4bit=True))\n'
+    )
     setup = one(source)
     assert setup.get(PRECISION) == "fp4"
     assert setup.facts[PRECISION].how == "implied"
@@ -534,7 +556,9 @@ def test_legacy_load_in_4bit_is_fp4() -> None:
 
 
 def test_torch_dtype_on_quantized_model_is_compute_dtype() -> None:
-    source = HEADER + 'model = AutoModelForCausalLM.from_pretrained("x", load_in_8bit=True, torch_dtype=torch.float32)\n'
+    source = (
+        HEADER + 'model = AutoModelForCausalLM.from_pretrained("x", load_in_8bit=True, torch_dtype=torch.float32)\n'
+    )
     setup = one(source)
     assert setup.get(PRECISION) == "int8"
     assert setup.get(COMPUTE_DTYPE) == "fp32"
@@ -543,7 +567,14 @@ def test_torch_dtype_on_quantized_model_is_compute_dtype() -> None:
 
 @pytest.mark.parametrize(
     ("dtype", "expected"),
-    [("torch.float16", "fp16"), ('"float16"', "fp16"), ("torch.bfloat16", "bf16"), ('"bfloat16"', "bf16"), ("torch.float32", "fp32"), ("torch.half", "fp16")],
+    [
+        ("torch.float16", "fp16"),
+        ('"float16"', "fp16"),
+        ("torch.bfloat16", "bf16"),
+        ('"bfloat16"', "bf16"),
+        ("torch.float32", "fp32"),
+        ("torch.half", "fp16"),
+    ],
 )
 def test_torch_dtype_unquantized_is_precision(dtype: str, expected: str) -> None:
     setup = one(HEADER + f'model = AutoModelForCausalLM.from_pretrained("x", torch_dtype={dtype})\n')
@@ -551,7 +582,10 @@ def test_torch_dtype_unquantized_is_precision(dtype: str, expected: str) -> None
 
 
 def test_torch_dtype_auto_and_unknown_are_skipped() -> None:
-    source = HEADER + 'a = AutoModelForCausalLM.from_pretrained("x", torch_dtype="auto")\nb = AutoModelForCausalLM.from_pretrained("x", torch_dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)\n'
+    source = (
+        HEADER
+        + 'a = AutoModelForCausalLM.from_pretrained("x", torch_dtype="auto")\nb = AutoModelForCausalLM.from_pretrained("x", torch_dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)\n'
+    )
     assert [s.has(PRECISION) for s in setups(source)] == [False, False]
 
 
@@ -709,7 +743,9 @@ def test_vllm_quantization_methods(quantization: str, expected: str) -> None:
 
 
 def test_vllm_dtype_without_quantization() -> None:
-    found = setups("from vllm import LLM\na = LLM('x', dtype='half')\nb = LLM('y', dtype='bfloat16')\nc = LLM('z', dtype='auto')\n")
+    found = setups(
+        "from vllm import LLM\na = LLM('x', dtype='half')\nb = LLM('y', dtype='bfloat16')\nc = LLM('z', dtype='auto')\n"
+    )
     assert [s.get(PRECISION) for s in found] == ["fp16", "bf16", None]
 
 
@@ -761,7 +797,12 @@ def test_torchao_quantize_without_compile_joins_the_loaded_model() -> None:
 
 @pytest.mark.parametrize(
     "compile_line",
-    ["model = torch.compile(model, mode='max-autotune')", "model.forward = torch.compile(model.forward)", "model.compile()", "torch.compile(model)"],
+    [
+        "model = torch.compile(model, mode='max-autotune')",
+        "model.forward = torch.compile(model.forward)",
+        "model.compile()",
+        "torch.compile(model)",
+    ],
 )
 def test_torchao_quantize_with_compile(compile_line: str) -> None:
     source = HEADER + textwrap.dedent(
@@ -812,7 +853,10 @@ def test_torchao_config_in_from_pretrained() -> None:
 
 
 def test_torchao_config_with_config_object() -> None:
-    source = HEADER + "from transformers import TorchAoConfig\nfrom torchao.quantization import Float8WeightOnlyConfig\nm = AutoModelForCausalLM.from_pretrained('x', quantization_config=TorchAoConfig(quant_type=Float8WeightOnlyConfig()))\nm = torch.compile(m)\n"
+    source = (
+        HEADER
+        + "from transformers import TorchAoConfig\nfrom torchao.quantization import Float8WeightOnlyConfig\nm = AutoModelForCausalLM.from_pretrained('x', quantization_config=TorchAoConfig(quant_type=Float8WeightOnlyConfig()))\nm = torch.compile(m)\n"
+    )
     setup = one(source)
     assert setup.get(PRECISION) == "fp8"
     assert setup.get(COMPILED) is True
@@ -834,10 +878,13 @@ def test_compile_word_in_comment_or_string_is_not_compilation() -> None:
 
 # -- generate() once per prompt -------------------------------------------------------------
 
-LOADED = HEADER + """\
+LOADED = (
+    HEADER
+    + """\
 tokenizer = AutoTokenizer.from_pretrained("Qwen/Qwen2.5-1.5B")
 model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-1.5B")
 """
+)
 
 
 def _signal(body: str) -> tuple[str | None, int | None, str]:
@@ -999,7 +1046,9 @@ def test_vllm_generate_single_prompt_per_loop_vs_list() -> None:
     assert looped.where(SINGLE_REQUEST).line == 4
     batched = one("from vllm import LLM\nllm = LLM('x')\nouts = llm.generate(prompts, params)\n")
     assert not batched.has(SINGLE_REQUEST)
-    listed = one("from vllm import LLM\nllm = LLM('x')\nfor group in groups:\n    llm.generate([fmt(p) for p in group])\n")
+    listed = one(
+        "from vllm import LLM\nllm = LLM('x')\nfor group in groups:\n    llm.generate([fmt(p) for p in group])\n"
+    )
     assert not listed.has(SINGLE_REQUEST)
 
 
@@ -1025,13 +1074,18 @@ def test_other_clients_generate_is_not_the_model() -> None:
 
 # -- web handlers ---------------------------------------------------------------------------
 
-SERVER = LOADED + """\
+SERVER = (
+    LOADED
+    + """\
 from fastapi import FastAPI
 app = FastAPI()
 """
+)
 
 
-@pytest.mark.parametrize("decorator", ['@app.post("/generate")', '@app.get("/")', '@router.post("/x")', '@app.route("/x", methods=["POST"])'])
+@pytest.mark.parametrize(
+    "decorator", ['@app.post("/generate")', '@app.get("/")', '@router.post("/x")', '@app.route("/x", methods=["POST"])']
+)
 def test_generate_in_a_route_handler(decorator: str) -> None:
     source = SERVER + textwrap.dedent(
         f"""\
@@ -1298,7 +1352,11 @@ def test_odd_but_valid_code_does_not_crash() -> None:
     ],
 )
 def test_loops_that_load_something_else_each_time_are_not_reloads(body: str) -> None:
-    source = HEADER + "import tempfile\nfrom transformers import AutoModelForSeq2SeqLM, LlamaForCausalLM\n" + textwrap.dedent(body)
+    source = (
+        HEADER
+        + "import tempfile\nfrom transformers import AutoModelForSeq2SeqLM, LlamaForCausalLM\n"
+        + textwrap.dedent(body)
+    )
     assert not any(s.has(RELOAD_PER_REQUEST) for s in setups(source))
 
 
@@ -1507,7 +1565,9 @@ def test_vllm_dtype_on_a_quantized_model_is_compute_dtype() -> None:
 
 def test_columns_count_characters_after_non_ascii_text_on_the_same_line() -> None:
     # ast reports UTF-8 byte offsets: "é" and "✓" are 2 and 3 bytes but one column each.
-    source = HEADER + 'greeting = "héllo ✓"; model = AutoModelForCausalLM.from_pretrained("ünï/mödel", load_in_8bit=True)\n'
+    source = (
+        HEADER + 'greeting = "héllo ✓"; model = AutoModelForCausalLM.from_pretrained("ünï/mödel", load_in_8bit=True)\n'
+    )
     setup = one(source)
     line = textwrap.dedent(source).splitlines()[2]
     assert setup.origin.column == line.index("AutoModelForCausalLM") + 1
@@ -1567,7 +1627,9 @@ def test_detection_never_imports_libcst(tmp_path: Path) -> None:
         "assert 'libcst' not in sys.modules, 'libcst was imported'\n"
     )
     repo = Path(__file__).resolve().parent.parent
-    result = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -1598,7 +1660,9 @@ def test_an_inference_module_has_no_purpose_fact() -> None:
     assert not setup.has(PURPOSE)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in (Path(__file__).resolve().parent.parent / "fixtures" / "python").glob("*.py")))
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (Path(__file__).resolve().parent.parent / "fixtures" / "python").glob("*.py"))
+)
 def test_an_extraction_leaves_no_reference_cycles(name: str) -> None:
     """A file's syntax tree is freed by reference counting as soon as its extraction is done.
     Anything the index ties into a cycle keeps the whole tree alive until the cyclic collector

@@ -128,7 +128,7 @@ def test_diff_exits_zero_with_exit_zero(tmp_path: Path) -> None:
 def test_the_diff_of_a_shell_script_shows_the_lines_removed(tmp_path: Path) -> None:
     target = copy_case(CASES / "serve.before.sh", tmp_path)
     ran = run_cli("check", *EVERYTHING, "--unsafe-fixes", "--diff", target.name, cwd=tmp_path)
-    assert "\n-  --enforce-eager \\\n-  --max-num-seqs \"$SEQS\" \\\n   --port 8000 &\n" in ran.output
+    assert '\n-  --enforce-eager \\\n-  --max-num-seqs "$SEQS" \\\n   --port 8000 &\n' in ran.output
 
 
 def test_safe_fixes_alone_with_fix_and_unsafe_ones_with_unsafe_fixes(tmp_path: Path) -> None:
@@ -160,9 +160,13 @@ def test_a_file_that_does_not_parse_is_never_rewritten(tmp_path: Path) -> None:
         "def oops(:\n"
     )
     (tmp_path / "broken.py").write_text(broken, encoding="utf-8")
-    (tmp_path / "broken.yaml").write_text("command: [vllm, serve, m, --quantization, fp8, --enforce-eager\n", encoding="utf-8")
+    (tmp_path / "broken.yaml").write_text(
+        "command: [vllm, serve, m, --quantization, fp8, --enforce-eager\n", encoding="utf-8"
+    )
     good = tmp_path / "good.sh"
-    good.write_text("vllm serve meta-llama/Meta-Llama-3-8B-Instruct --quantization fp8 --enforce-eager\n", encoding="utf-8")
+    good.write_text(
+        "vllm serve meta-llama/Meta-Llama-3-8B-Instruct --quantization fp8 --enforce-eager\n", encoding="utf-8"
+    )
     ran = run_cli("check", *EVERYTHING, "--unsafe-fixes", ".", cwd=tmp_path)
     assert (tmp_path / "broken.py").read_text(encoding="utf-8") == broken
     assert (tmp_path / "broken.yaml").read_text(encoding="utf-8").endswith("--enforce-eager\n")
@@ -172,11 +176,18 @@ def test_a_file_that_does_not_parse_is_never_rewritten(tmp_path: Path) -> None:
 
 def test_the_python_applier_refuses_text_that_does_not_parse() -> None:
     text = "bnb = BitsAndBytesConfig(load_in_8bit=True)\nif (:\n"
-    step = _step("set-keyword", _span(text, "BitsAndBytesConfig(load_in_8bit=True)"), keyword="llm_int8_threshold", value="0.0")
+    step = _step(
+        "set-keyword", _span(text, "BitsAndBytesConfig(load_in_8bit=True)"), keyword="llm_int8_threshold", value="0.0"
+    )
     assert fix.apply_steps("python", text, [step]) == (text, [])
     good = text.split("if")[0]
-    step = _step("set-keyword", _span(good, "BitsAndBytesConfig(load_in_8bit=True)"), keyword="llm_int8_threshold", value="0.0")
-    assert fix.apply_steps("python", good, [step])[0] == "bnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n"
+    step = _step(
+        "set-keyword", _span(good, "BitsAndBytesConfig(load_in_8bit=True)"), keyword="llm_int8_threshold", value="0.0"
+    )
+    assert (
+        fix.apply_steps("python", good, [step])[0]
+        == "bnb = BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)\n"
+    )
 
 
 def test_encoding_bom_and_line_endings_survive(tmp_path: Path) -> None:
@@ -260,10 +271,14 @@ def test_delete_keyword_keeps_the_layout_and_the_comments(text: str, needle: str
 
 def test_set_keyword_fits_only_a_call_it_may_change() -> None:
     spread = "bnb = BitsAndBytesConfig(load_in_8bit=True, **extra)\n"
-    step = _step("set-keyword", _span(spread, spread.split(" = ")[1].strip()), keyword="llm_int8_threshold", value="0.0")
+    step = _step(
+        "set-keyword", _span(spread, spread.split(" = ")[1].strip()), keyword="llm_int8_threshold", value="0.0"
+    )
     assert fix.apply_steps("python", spread, [step]) == (spread, [])  # **extra may hold the keyword
     other = "x = float(6)\n"
-    step = _step("set-keyword", _span(other, "float(6)"), keyword="llm_int8_threshold", value="0.0", calls=["BitsAndBytesConfig"])
+    step = _step(
+        "set-keyword", _span(other, "float(6)"), keyword="llm_int8_threshold", value="0.0", calls=["BitsAndBytesConfig"]
+    )
     assert fix.apply_steps("python", other, [step]) == (other, [])
     legacy = 'm = M.from_pretrained("x", load_in_8bit=True)\n'
     step = _step("set-keyword", _span(legacy, "load_in_8bit=True"), keyword="llm_int8_threshold", value="0.0")
@@ -272,28 +287,35 @@ def test_set_keyword_fits_only_a_call_it_may_change() -> None:
 
 def test_new_code_only_names_what_the_module_imports() -> None:
     call = 'AutoModelForCausalLM.from_pretrained("x", quantization_config=q)'
-    arguments = {"keyword": "quantization_config", "new_keyword": "torch_dtype", "value": ["torch.float16", '"float16"']}
+    arguments = {
+        "keyword": "quantization_config",
+        "new_keyword": "torch_dtype",
+        "value": ["torch.float16", '"float16"'],
+    }
     bare = f"m = {call}\n"
     assert fix.apply_steps("python", bare, [_step("replace-keyword", _span(bare, call), **arguments)])[0] == (
         'm = AutoModelForCausalLM.from_pretrained("x", torch_dtype="float16")\n'
     )
     imported = f"import torch\nm = {call}\n"
-    assert fix.apply_steps("python", imported, [_step("replace-keyword", _span(imported, call), **arguments)])[0].endswith(
-        '("x", torch_dtype=torch.float16)\n'
-    )
+    assert fix.apply_steps("python", imported, [_step("replace-keyword", _span(imported, call), **arguments)])[
+        0
+    ].endswith('("x", torch_dtype=torch.float16)\n')
     insert = {"text": "{arg0} = torch.compile({arg0})"}
     bare = "quantize_(model, cfg)\n"
-    assert fix.apply_steps("python", bare, [_step("insert-after-statement", _span(bare, bare.strip()), **insert)]) == (bare, [])
-    imported = "import torch\n" + bare
-    assert fix.apply_steps("python", imported, [_step("insert-after-statement", _span(imported, bare.strip()), **insert)])[0] == (
-        "import torch\nquantize_(model, cfg)\nmodel = torch.compile(model)\n"
+    assert fix.apply_steps("python", bare, [_step("insert-after-statement", _span(bare, bare.strip()), **insert)]) == (
+        bare,
+        [],
     )
+    imported = "import torch\n" + bare
+    assert fix.apply_steps(
+        "python", imported, [_step("insert-after-statement", _span(imported, bare.strip()), **insert)]
+    )[0] == ("import torch\nquantize_(model, cfg)\nmodel = torch.compile(model)\n")
 
 
 TEXT_CASES = [
     # a YAML list item, and a flag whose value is the next item
     ("args:\n  - --enforce-eager  # off\n  - --port\n", "--enforce-eager", {}, "args:\n  - --port\n"),
-    ("args:\n  - --max-num-seqs\n  - \"1\"\n  - --port\n", "--max-num-seqs", {"valued": True}, "args:\n  - --port\n"),
+    ('args:\n  - --max-num-seqs\n  - "1"\n  - --port\n', "--max-num-seqs", {"valued": True}, "args:\n  - --port\n"),
     # a value that is not the next item: not this edit's business
     ("args:\n  - --max-num-seqs\n  - --port\n", "--max-num-seqs", {"valued": True}, None),
     # a flow list: its comma goes with it
@@ -334,7 +356,10 @@ def test_set_flag_value_replaces_only_the_value(text: str, needle: str, expected
 
 def test_overlapping_edits_wait_for_the_next_pass() -> None:
     text = 'cmd: ["--port", "8", "--enforce-eager", "--max-num-seqs=1"]\n'
-    steps = [_step("delete-flag", _span(text, '"--enforce-eager"')), _step("delete-flag", _span(text, '"--max-num-seqs=1"'))]
+    steps = [
+        _step("delete-flag", _span(text, '"--enforce-eager"')),
+        _step("delete-flag", _span(text, '"--max-num-seqs=1"')),
+    ]
     first, done = fix.apply_steps("yaml", text, steps)
     assert len(done) == 1
     steps = [_step("delete-flag", _span(first, '"--max-num-seqs=1"'))]

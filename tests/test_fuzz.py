@@ -51,19 +51,109 @@ FUZZ = settings(
 # Vocabulary
 # --------------------------------------------------------------------------------------------
 
-MODELS = ["Qwen/Qwen2-1.5B", "meta-llama/Llama-3.1-8B-Instruct", "TheBloke/x-GPTQ", "unsloth/y-bnb-4bit",
-          "/models/local", "qwen2:1.5b-instruct-q4_K_M", "llama3.1:70b", "model.Q4_K_M.gguf", "$MODEL", "${MODEL:-x}", ""]
-VALUES = ["fp8", "bitsandbytes", "bitsandbytes-nf4", "bitsandbytes-fp4", "awq", "gptq", "eetq", "float16", "bfloat16",
-          "float32", "auto", "half", "1", "0", "-1", "2", "8", "6.0", "0.0", "true", "false", "True", "nan", "inf",
-          "1e309", "99999999999999999999", "", "=", "--", "-", "\\", "'", '"', "$", "${", "$(", "`", "*", "~", "\t", "é", "\u202e"]
-PY_KEYWORDS = ["load_in_8bit", "load_in_4bit", "llm_int8_threshold", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
-               "quantization_config", "torch_dtype", "dtype", "device_map", "attn_implementation", "model", "quantization",
-               "enforce_eager", "kv_cache_dtype", "max_num_seqs", "tensor_parallel_size", "batch_size", "model_kwargs",
-               "task", "trust_remote_code", "revision"]
-PY_CALLEES = ["AutoModelForCausalLM.from_pretrained", "AutoModel.from_pretrained", "PeftModel.from_pretrained",
-              "BitsAndBytesConfig", "LLM", "vllm.LLM", "pipeline", "quantize_", "TorchAoConfig", "EngineArgs",
-              "torch.compile", "model.generate", "pipe", "llm.generate", "Float8WeightOnlyConfig", "int8_weight_only",
-              "AutoTokenizer.from_pretrained", "cls.from_pretrained", "super().from_pretrained", "os.environ.get", "f"]
+MODELS = [
+    "Qwen/Qwen2-1.5B",
+    "meta-llama/Llama-3.1-8B-Instruct",
+    "TheBloke/x-GPTQ",
+    "unsloth/y-bnb-4bit",
+    "/models/local",
+    "qwen2:1.5b-instruct-q4_K_M",
+    "llama3.1:70b",
+    "model.Q4_K_M.gguf",
+    "$MODEL",
+    "${MODEL:-x}",
+    "",
+]
+VALUES = [
+    "fp8",
+    "bitsandbytes",
+    "bitsandbytes-nf4",
+    "bitsandbytes-fp4",
+    "awq",
+    "gptq",
+    "eetq",
+    "float16",
+    "bfloat16",
+    "float32",
+    "auto",
+    "half",
+    "1",
+    "0",
+    "-1",
+    "2",
+    "8",
+    "6.0",
+    "0.0",
+    "true",
+    "false",
+    "True",
+    "nan",
+    "inf",
+    "1e309",
+    "99999999999999999999",
+    "",
+    "=",
+    "--",
+    "-",
+    "\\",
+    "'",
+    '"',
+    "$",
+    "${",
+    "$(",
+    "`",
+    "*",
+    "~",
+    "\t",
+    "é",
+    "\u202e",
+]
+PY_KEYWORDS = [
+    "load_in_8bit",
+    "load_in_4bit",
+    "llm_int8_threshold",
+    "bnb_4bit_quant_type",
+    "bnb_4bit_compute_dtype",
+    "quantization_config",
+    "torch_dtype",
+    "dtype",
+    "device_map",
+    "attn_implementation",
+    "model",
+    "quantization",
+    "enforce_eager",
+    "kv_cache_dtype",
+    "max_num_seqs",
+    "tensor_parallel_size",
+    "batch_size",
+    "model_kwargs",
+    "task",
+    "trust_remote_code",
+    "revision",
+]
+PY_CALLEES = [
+    "AutoModelForCausalLM.from_pretrained",
+    "AutoModel.from_pretrained",
+    "PeftModel.from_pretrained",
+    "BitsAndBytesConfig",
+    "LLM",
+    "vllm.LLM",
+    "pipeline",
+    "quantize_",
+    "TorchAoConfig",
+    "EngineArgs",
+    "torch.compile",
+    "model.generate",
+    "pipe",
+    "llm.generate",
+    "Float8WeightOnlyConfig",
+    "int8_weight_only",
+    "AutoTokenizer.from_pretrained",
+    "cls.from_pretrained",
+    "super().from_pretrained",
+    "os.environ.get",
+    "f",
+]
 NAMES = ["x", "model", "m", "bnb", "cfg", "MODEL_ID", "prompts", "p", "llm", "pipe", "torch", "self", "cls", "_", "é"]
 
 
@@ -77,19 +167,56 @@ def _flags() -> list[str]:
     return sorted(found)
 
 
-FLAGS = _flags() + ["--model", "--quantize", "-q", "-m", "--", "-", "--=", "--max_num_seqs", "-tp", "--no-enforce-eager"]
-ENV_KEYS = sorted(set(launch._TGI_ENV) | set(launch._LLAMA_ENV)) + ["MODEL", "OLLAMA_HOST", "QUANTIZE", "HF_TOKEN", "A", "PATH"]
+FLAGS = _flags() + [
+    "--model",
+    "--quantize",
+    "-q",
+    "-m",
+    "--",
+    "-",
+    "--=",
+    "--max_num_seqs",
+    "-tp",
+    "--no-enforce-eager",
+]
+ENV_KEYS = sorted(set(launch._TGI_ENV) | set(launch._LLAMA_ENV)) + [
+    "MODEL",
+    "OLLAMA_HOST",
+    "QUANTIZE",
+    "HF_TOKEN",
+    "A",
+    "PATH",
+]
 HEADS = [
-    ["vllm", "serve"], ["text-generation-launcher"], ["sglang", "serve"], ["python", "-m", "sglang.launch_server"],
-    ["python3", "-m", "vllm.entrypoints.openai.api_server"], ["python", "-m", "vllm", "serve"], ["llama-server"],
-    ["llama-cli"], ["llama-quantize"], ["ollama", "run"], ["ollama", "create"], ["ollama", "pull"], ["ollama", "serve"],
-    ["env", "A=1", "vllm", "serve"], ["nohup", "vllm", "serve"], ["exec", "text-generation-launcher"],
-    ["sh", "-c"], ["bash", "-lc"], ["/usr/bin/env", "-S", "vllm", "serve"], ["uv", "run", "vllm", "serve"],
-    ["CUDA_VISIBLE_DEVICES=0", "vllm", "serve"], ["docker", "run"], [],
+    ["vllm", "serve"],
+    ["text-generation-launcher"],
+    ["sglang", "serve"],
+    ["python", "-m", "sglang.launch_server"],
+    ["python3", "-m", "vllm.entrypoints.openai.api_server"],
+    ["python", "-m", "vllm", "serve"],
+    ["llama-server"],
+    ["llama-cli"],
+    ["llama-quantize"],
+    ["ollama", "run"],
+    ["ollama", "create"],
+    ["ollama", "pull"],
+    ["ollama", "serve"],
+    ["env", "A=1", "vllm", "serve"],
+    ["nohup", "vllm", "serve"],
+    ["exec", "text-generation-launcher"],
+    ["sh", "-c"],
+    ["bash", "-lc"],
+    ["/usr/bin/env", "-S", "vllm", "serve"],
+    ["uv", "run", "vllm", "serve"],
+    ["CUDA_VISIBLE_DEVICES=0", "vllm", "serve"],
+    ["docker", "run"],
+    [],
 ]
 
 words = st.one_of(
-    st.sampled_from(FLAGS), st.sampled_from(VALUES), st.sampled_from(MODELS),
+    st.sampled_from(FLAGS),
+    st.sampled_from(VALUES),
+    st.sampled_from(MODELS),
     st.builds(lambda f, v: f"{f}={v}", st.sampled_from(FLAGS), st.sampled_from(VALUES)),
     st.text(max_size=12),
 )
@@ -116,7 +243,11 @@ def argv_and_env(draw):  # noqa: ANN001, ANN201
         rest = [draw(shell_script())] + rest
     texts = head + rest
     located = draw(st.lists(st.booleans(), min_size=len(texts), max_size=len(texts)))
-    env = draw(st.dictionaries(st.sampled_from(ENV_KEYS) | st.text(max_size=6), st.sampled_from(VALUES) | st.text(max_size=8), max_size=5))
+    env = draw(
+        st.dictionaries(
+            st.sampled_from(ENV_KEYS) | st.text(max_size=6), st.sampled_from(VALUES) | st.text(max_size=8), max_size=5
+        )
+    )
     env_vals = {k: launch.EnvVal(v, _loc(1, 1) if i % 2 else None) for i, (k, v) in enumerate(env.items())}
     return tokens(texts, located), env_vals
 
@@ -126,23 +257,99 @@ def argv_and_env(draw):  # noqa: ANN001, ANN201
 # --------------------------------------------------------------------------------------------
 
 SHELL_BITS = [
-    " ", " ", " ", "\n", "\\\n", ";", "&&", "||", "|", "&", "#", "'", '"', "`", "$", "$(", ")", "(", "{", "}", "${",
-    "${MODEL:-Qwen/Qwen2-7B}", "${A[@]}", "$@", "$1", "<<EOF\n", "<<-'EOF'\n", "\nEOF\n", "EOF", "export ", "A=", "MODEL=",
-    "local ", "declare -a ", "arr=(", "source .env", ". ./env.sh", "set -- ", "if ", "then ", "fi", "for ", "do ", "done",
-    "case ", "esac", "function f", "docker run ", "-e ", "--env-file ", "--gpus all ", "vllm/vllm-openai ",
-    "ghcr.io/huggingface/text-generation-inference:latest ", "cat > Modelfile <<EOF\nFROM llama3:8b-q4_0\nEOF\n",
-    "\r\n", "\t", "\0", "é", "\ufeff",
+    " ",
+    " ",
+    " ",
+    "\n",
+    "\\\n",
+    ";",
+    "&&",
+    "||",
+    "|",
+    "&",
+    "#",
+    "'",
+    '"',
+    "`",
+    "$",
+    "$(",
+    ")",
+    "(",
+    "{",
+    "}",
+    "${",
+    "${MODEL:-Qwen/Qwen2-7B}",
+    "${A[@]}",
+    "$@",
+    "$1",
+    "<<EOF\n",
+    "<<-'EOF'\n",
+    "\nEOF\n",
+    "EOF",
+    "export ",
+    "A=",
+    "MODEL=",
+    "local ",
+    "declare -a ",
+    "arr=(",
+    "source .env",
+    ". ./env.sh",
+    "set -- ",
+    "if ",
+    "then ",
+    "fi",
+    "for ",
+    "do ",
+    "done",
+    "case ",
+    "esac",
+    "function f",
+    "docker run ",
+    "-e ",
+    "--env-file ",
+    "--gpus all ",
+    "vllm/vllm-openai ",
+    "ghcr.io/huggingface/text-generation-inference:latest ",
+    "cat > Modelfile <<EOF\nFROM llama3:8b-q4_0\nEOF\n",
+    "\r\n",
+    "\t",
+    "\0",
+    "é",
+    "\ufeff",
 ]
 
 
 @st.composite
 def shell_script(draw):  # noqa: ANN001, ANN201
-    parts = draw(st.lists(st.one_of(st.sampled_from(SHELL_BITS), words, st.sampled_from([" ".join(h) for h in HEADS])), max_size=40))
+    parts = draw(
+        st.lists(
+            st.one_of(st.sampled_from(SHELL_BITS), words, st.sampled_from([" ".join(h) for h in HEADS])), max_size=40
+        )
+    )
     return "".join(p if p in SHELL_BITS else p + " " for p in parts)
 
 
-DOCKER_INSTR = ["FROM", "RUN", "CMD", "ENTRYPOINT", "ENV", "ARG", "COPY", "ADD", "WORKDIR", "LABEL", "SHELL", "USER",
-                "HEALTHCHECK", "ONBUILD", "EXPOSE", "from", "# escape=`", "# syntax=docker/dockerfile:1", "#"]
+DOCKER_INSTR = [
+    "FROM",
+    "RUN",
+    "CMD",
+    "ENTRYPOINT",
+    "ENV",
+    "ARG",
+    "COPY",
+    "ADD",
+    "WORKDIR",
+    "LABEL",
+    "SHELL",
+    "USER",
+    "HEALTHCHECK",
+    "ONBUILD",
+    "EXPOSE",
+    "from",
+    "# escape=`",
+    "# syntax=docker/dockerfile:1",
+    "#",
+]
 
 
 @st.composite
@@ -155,18 +362,44 @@ def dockerfile_text(draw):  # noqa: ANN001, ANN201
             args = draw(shell_script())
         elif form == 1:
             items = draw(st.lists(words, max_size=8))
-            args = "[" + ", ".join('"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in items) + draw(st.sampled_from(["]", "", "]]", ",]"]))
+            args = (
+                "["
+                + ", ".join('"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in items)
+                + draw(st.sampled_from(["]", "", "]]", ",]"]))
+            )
         elif form == 2:
             args = "<<EOF\n" + draw(shell_script()) + "\nEOF"
         elif form == 3:
-            args = draw(st.sampled_from(["vllm/vllm-openai:v0.6 AS base", "base", "--platform=$P ubuntu", "MODEL=a B=\"c d\"", "A", "MODEL Qwen/Qwen2-7B"]))
+            args = draw(
+                st.sampled_from(
+                    [
+                        "vllm/vllm-openai:v0.6 AS base",
+                        "base",
+                        "--platform=$P ubuntu",
+                        'MODEL=a B="c d"',
+                        "A",
+                        "MODEL Qwen/Qwen2-7B",
+                    ]
+                )
+            )
         else:
             args = draw(st.text(max_size=30))
         lines.append(f"{instr} {args}" + draw(st.sampled_from(["", " \\", " `"])))
     return draw(st.sampled_from(["\n", "\r\n"])).join(lines)
 
 
-MODELFILE_DIRECTIVES = ["FROM", "PARAMETER", "TEMPLATE", "SYSTEM", "ADAPTER", "LICENSE", "MESSAGE", "from", "parameter", "#"]
+MODELFILE_DIRECTIVES = [
+    "FROM",
+    "PARAMETER",
+    "TEMPLATE",
+    "SYSTEM",
+    "ADAPTER",
+    "LICENSE",
+    "MESSAGE",
+    "from",
+    "parameter",
+    "#",
+]
 
 
 @st.composite
@@ -174,23 +407,76 @@ def modelfile_text(draw):  # noqa: ANN001, ANN201
     lines = []
     for _ in range(draw(st.integers(0, 10))):
         directive = draw(st.sampled_from(MODELFILE_DIRECTIVES))
-        value = draw(st.one_of(
-            st.sampled_from(MODELS), st.sampled_from(['"""', '"""multi\nline"""', "num_ctx 4096", "num_gpu 0", "temperature", "num_ctx", '"quoted value"', "'x'"]),
-            st.text(max_size=20),
-        ))
+        value = draw(
+            st.one_of(
+                st.sampled_from(MODELS),
+                st.sampled_from(
+                    [
+                        '"""',
+                        '"""multi\nline"""',
+                        "num_ctx 4096",
+                        "num_gpu 0",
+                        "temperature",
+                        "num_ctx",
+                        '"quoted value"',
+                        "'x'",
+                    ]
+                ),
+                st.text(max_size=20),
+            )
+        )
         lines.append(f"{directive} {value}")
     return draw(st.sampled_from(["\ufeff", ""])) + "\n".join(lines)
 
 
-YAML_KEYS = ["services", "image", "command", "entrypoint", "environment", "env", "env_file", "args", "containers",
-             "spec", "template", "jobs", "steps", "run", "name", "value", "valueFrom", "envFrom", "configMapRef",
-             "nodeSelector", "extraArgs", "model", "kind", "data", "<<", "x-base", "resources", "limits",
-             "nvidia.com/gpu", "container", "with", "on", "defaults", "shell"]
+YAML_KEYS = [
+    "services",
+    "image",
+    "command",
+    "entrypoint",
+    "environment",
+    "env",
+    "env_file",
+    "args",
+    "containers",
+    "spec",
+    "template",
+    "jobs",
+    "steps",
+    "run",
+    "name",
+    "value",
+    "valueFrom",
+    "envFrom",
+    "configMapRef",
+    "nodeSelector",
+    "extraArgs",
+    "model",
+    "kind",
+    "data",
+    "<<",
+    "x-base",
+    "resources",
+    "limits",
+    "nvidia.com/gpu",
+    "container",
+    "with",
+    "on",
+    "defaults",
+    "shell",
+]
 
 
 def yaml_values() -> st.SearchStrategy:
-    scalars = st.one_of(st.sampled_from(VALUES + MODELS), st.integers(), st.floats(allow_nan=True), st.booleans(), st.none(),
-                        shell_script(), st.text(max_size=10))
+    scalars = st.one_of(
+        st.sampled_from(VALUES + MODELS),
+        st.integers(),
+        st.floats(allow_nan=True),
+        st.booleans(),
+        st.none(),
+        shell_script(),
+        st.text(max_size=10),
+    )
     return st.recursive(
         scalars,
         lambda children: st.one_of(
@@ -201,9 +487,40 @@ def yaml_values() -> st.SearchStrategy:
     )
 
 
-YAML_BITS = ["&a ", "*a", "&b ", "*b", "<<: *a\n", "!!str ", "!!python/object/apply:os.system ", "!custom ", "!!map ",
-             "- ", ": ", "\n", "\n  ", "\n    ", "|\n  ", ">-\n  ", "'", '"', "[", "]", "{", "}", ",", "#", "---\n",
-             "...\n", "%YAML 1.1\n", "? ", "\t", "{{ .Values.x }}", "${MODEL}", "$(ARG)"]
+YAML_BITS = [
+    "&a ",
+    "*a",
+    "&b ",
+    "*b",
+    "<<: *a\n",
+    "!!str ",
+    "!!python/object/apply:os.system ",
+    "!custom ",
+    "!!map ",
+    "- ",
+    ": ",
+    "\n",
+    "\n  ",
+    "\n    ",
+    "|\n  ",
+    ">-\n  ",
+    "'",
+    '"',
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "#",
+    "---\n",
+    "...\n",
+    "%YAML 1.1\n",
+    "? ",
+    "\t",
+    "{{ .Values.x }}",
+    "${MODEL}",
+    "$(ARG)",
+]
 
 
 YAML_TEMPLATES = [
@@ -216,8 +533,15 @@ YAML_TEMPLATES = [
     "on: push\njobs:\n  serve:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {line}\n",
     "extraArgs: [{args}]\nmodel: {value}\n",
 ]
-IMAGES = ["vllm/vllm-openai:latest", "ghcr.io/huggingface/text-generation-inference:2.0", "lmsysorg/sglang:latest",
-          "ghcr.io/ggml-org/llama.cpp:server", "ollama/ollama", "python:3.11", ""]
+IMAGES = [
+    "vllm/vllm-openai:latest",
+    "ghcr.io/huggingface/text-generation-inference:2.0",
+    "lmsysorg/sglang:latest",
+    "ghcr.io/ggml-org/llama.cpp:server",
+    "ollama/ollama",
+    "python:3.11",
+    "",
+]
 
 
 @st.composite
@@ -250,14 +574,39 @@ def yaml_text(draw):  # noqa: ANN001, ANN201
 expressions = st.recursive(
     st.one_of(
         st.sampled_from(NAMES),
-        st.sampled_from(['"Qwen/Qwen2-1.5B"', "'meta-llama/Llama-3.1-8B'", "6.0", "0.0", "True", "False", "None", "1", "-1",
-                         "torch.float16", "torch.bfloat16", '"nf4"', '"fp8"', '"eager"', 'f"{x}"', "...", "[]", "{}"]),
+        st.sampled_from(
+            [
+                '"Qwen/Qwen2-1.5B"',
+                "'meta-llama/Llama-3.1-8B'",
+                "6.0",
+                "0.0",
+                "True",
+                "False",
+                "None",
+                "1",
+                "-1",
+                "torch.float16",
+                "torch.bfloat16",
+                '"nf4"',
+                '"fp8"',
+                '"eager"',
+                'f"{x}"',
+                "...",
+                "[]",
+                "{}",
+            ]
+        ),
     ),
     lambda inner: st.one_of(
-        st.builds(lambda f, args, kws: f"{f}({', '.join(args + [f'{k}={v}' for k, v in kws])})",
-                  st.sampled_from(PY_CALLEES) | inner, st.lists(inner, max_size=3),
-                  st.lists(st.tuples(st.sampled_from(PY_KEYWORDS), inner), max_size=4)),
-        st.builds(lambda a, b: f"{a}.{b}", inner, st.sampled_from(["from_pretrained", "to", "cuda", "generate", "eval", "x"])),
+        st.builds(
+            lambda f, args, kws: f"{f}({', '.join(args + [f'{k}={v}' for k, v in kws])})",
+            st.sampled_from(PY_CALLEES) | inner,
+            st.lists(inner, max_size=3),
+            st.lists(st.tuples(st.sampled_from(PY_KEYWORDS), inner), max_size=4),
+        ),
+        st.builds(
+            lambda a, b: f"{a}.{b}", inner, st.sampled_from(["from_pretrained", "to", "cuda", "generate", "eval", "x"])
+        ),
         st.builds(lambda items: "[" + ", ".join(items) + "]", st.lists(inner, max_size=3)),
         st.builds(lambda k, v: "{" + f"{k!r}: {v}" + "}", st.sampled_from(PY_KEYWORDS), inner),
         st.builds(lambda a: f"**{a}", inner),
@@ -269,13 +618,38 @@ expressions = st.recursive(
 )
 
 STATEMENT_TEMPLATES = [
-    "{n} = {e}", "{e}", "return {e}", "yield {e}", "{n} += {e}", "del {n}", "global {n}", "assert {e}", "raise {e}",
-    "import {m}", "from {m} import {n}", "from {m} import {n} as {n2}", "from . import {n}", "from .{n} import *",
+    "{n} = {e}",
+    "{e}",
+    "return {e}",
+    "yield {e}",
+    "{n} += {e}",
+    "del {n}",
+    "global {n}",
+    "assert {e}",
+    "raise {e}",
+    "import {m}",
+    "from {m} import {n}",
+    "from {m} import {n} as {n2}",
+    "from . import {n}",
+    "from .{n} import *",
 ]
 BLOCK_TEMPLATES = [
-    "def {n}({n2}=None, *args, **kwargs):", "async def {n}():", "class {n}({n2}):", "for {n} in {e}:", "while {e}:",
-    "if {e}:", "elif {e}:", "else:", "with {e} as {n}:", "try:", "except Exception:", "finally:",
-    "@app.post('/x')\ndef {n}(req):", "@lru_cache\ndef {n}():", "match {e}:", "case _:",
+    "def {n}({n2}=None, *args, **kwargs):",
+    "async def {n}():",
+    "class {n}({n2}):",
+    "for {n} in {e}:",
+    "while {e}:",
+    "if {e}:",
+    "elif {e}:",
+    "else:",
+    "with {e} as {n}:",
+    "try:",
+    "except Exception:",
+    "finally:",
+    "@app.post('/x')\ndef {n}(req):",
+    "@lru_cache\ndef {n}():",
+    "match {e}:",
+    "case _:",
 ]
 MODULES = ["transformers", "vllm", "torch", "torchao.quantization", "peft", "bitsandbytes", "os", "fastapi"]
 
@@ -285,7 +659,9 @@ MODULES = ["transformers", "vllm", "torch", "torchao.quantization", "peft", "bit
 # through without losing a real one).
 PY_SNIPPETS = [
     "from transformers import AutoModelForCausalLM, AutoModel, BitsAndBytesConfig, pipeline",
-    "import torch", "from vllm import LLM, SamplingParams", "from vllm import LLM as Engine",
+    "import torch",
+    "from vllm import LLM, SamplingParams",
+    "from vllm import LLM as Engine",
     "from torchao.quantization import quantize_, int8_weight_only, float8_weight_only",
     "bnb = BitsAndBytesConfig(load_in_8bit=True{kw})",
     "bnb = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type={q}{kw})",
@@ -293,10 +669,13 @@ PY_SNIPPETS = [
     "model = AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True{kw})",
     "model = AutoModel.from_pretrained(MODEL_ID, torch_dtype=torch.float16{kw})",
     "MODEL_ID = {model}",
-    "llm = LLM(model={model}, quantization={q}{kw})", "llm = Engine({model}, enforce_eager=True{kw})",
+    "llm = LLM(model={model}, quantization={q}{kw})",
+    "llm = Engine({model}, enforce_eager=True{kw})",
     "pipe = pipeline('text-generation', model={model}{kw})",
-    "quantize_(model, float8_weight_only())", "model = torch.compile(model)",
-    "for p in prompts:\n    out = model.generate(p)", "outputs = [llm.generate(p) for p in prompts]",
+    "quantize_(model, float8_weight_only())",
+    "model = torch.compile(model)",
+    "for p in prompts:\n    out = model.generate(p)",
+    "outputs = [llm.generate(p) for p in prompts]",
     '"""\n>>> model = AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True)\n"""',
     "# model = AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True)",
     'label = f"{{AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True)}}"',
@@ -305,11 +684,12 @@ PY_SNIPPETS = [
     # the shapes the call-site prefilter reads: spacing, chaining, receivers it skips, f-strings
     "model = AutoModelForCausalLM .from_pretrained ({model}, load_in_8bit=True{kw})",
     "model = (AutoModelForCausalLM\n    # which class\n    .from_pretrained)({model}, load_in_4bit=True{kw})",
-    "tok = AutoTokenizer.from_pretrained({model})", "base = super().from_pretrained({model}, load_in_8bit=True)",
+    "tok = AutoTokenizer.from_pretrained({model})",
+    "base = super().from_pretrained({model}, load_in_8bit=True)",
     "model = [AutoModelForCausalLM][0].from_pretrained({model}, load_in_8bit=True{kw})",
     'label = f"{{x!r}} {{AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True)}}"',
     "label = f'''\n{{AutoModelForCausalLM.from_pretrained({model}, load_in_4bit=True)}}\n'''",
-    'msg = f"{{\', \'.join(names)}}" + str(AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True))',
+    "msg = f\"{{', '.join(names)}}\" + str(AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True))",
     'msg = f"Calling {{cls.__name__}}.from_pretrained" ; llm = LLM ({model}, quantization={q}{kw})',
 ]
 
@@ -318,7 +698,15 @@ PY_SNIPPETS = [
 def python_snippets(draw):  # noqa: ANN001, ANN201
     lines = []
     for _ in range(draw(st.integers(1, 9))):
-        kws = draw(st.lists(st.tuples(st.sampled_from(PY_KEYWORDS), st.sampled_from(["6.0", "0.0", "1", "True", "None", "'nf4'", "'fp8'", "torch.bfloat16"])), max_size=3))
+        kws = draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(PY_KEYWORDS),
+                    st.sampled_from(["6.0", "0.0", "1", "True", "None", "'nf4'", "'fp8'", "torch.bfloat16"]),
+                ),
+                max_size=3,
+            )
+        )
         fill = {
             "model": repr(draw(st.sampled_from(MODELS))),
             "q": repr(draw(st.sampled_from(VALUES))),
@@ -357,7 +745,11 @@ def python_text(draw):  # noqa: ANN001, ANN201
     damage = draw(st.integers(0, 4))
     if damage == 0 and text:
         at = draw(st.integers(0, len(text)))
-        text = text[:at] + draw(st.sampled_from(["(", ")", "'", '"""', "\\", "\t", "\0", ":", " ", "\ufeff", "\r"])) + text[at:]
+        text = (
+            text[:at]
+            + draw(st.sampled_from(["(", ")", "'", '"""', "\\", "\t", "\0", ":", " ", "\ufeff", "\r"]))
+            + text[at:]
+        )
     elif damage == 1:
         text = text.replace("\n", "\r\n")
     return text
@@ -430,7 +822,9 @@ def check_launch(case: tuple[list[launch.Tok], dict[str, launch.EnvVal]], kind: 
     setups = launch.interpret(argv, env, path="fuzz", kind=kind, origin=_loc(1, 1), label="x")
     assert_well_formed(setups, "\n" * (len(argv) + 2))
     image = launch.Tok(str(argv[0].text) if argv else "vllm/vllm-openai", _loc(1, 1))
-    assert_well_formed(launch.container_setups(image, argv[:2] or None, argv[2:], env, path="fuzz", kind=kind), "\n" * (len(argv) + 2))
+    assert_well_formed(
+        launch.container_setups(image, argv[:2] or None, argv[2:], env, path="fuzz", kind=kind), "\n" * (len(argv) + 2)
+    )
 
 
 def check_python(text: str) -> None:
@@ -441,10 +835,40 @@ def check_python(text: str) -> None:
 
 TARGETS = {
     "launch": (argv_and_env(), lambda case: check_launch(case, "shell")),
-    "shell": (shell_script(), lambda text: extract_or_extract_error(shell.extract, "fuzz.sh", text, _context(Path("/nonexistent"), "MODEL=Qwen/Qwen2-7B\nexport QUANTIZE=fp8\n"), "shell")),
-    "dockerfile": (dockerfile_text(), lambda text: extract_or_extract_error(dockerfile.extract, "Dockerfile", text, _context(Path("/nonexistent"), "FROM llama3:8b-q4_0\n"), "dockerfile")),
-    "modelfile": (modelfile_text(), lambda text: extract_or_extract_error(modelfile.extract, "Modelfile", text, _context(Path("/nonexistent")))),
-    "yaml": (yaml_text(), lambda text: extract_or_extract_error(manifests.extract, "compose.yaml", text, _context(Path("/nonexistent"), "kind: ConfigMap\ndata: {MODEL: x}\n"), "yaml")),
+    "shell": (
+        shell_script(),
+        lambda text: extract_or_extract_error(
+            shell.extract,
+            "fuzz.sh",
+            text,
+            _context(Path("/nonexistent"), "MODEL=Qwen/Qwen2-7B\nexport QUANTIZE=fp8\n"),
+            "shell",
+        ),
+    ),
+    "dockerfile": (
+        dockerfile_text(),
+        lambda text: extract_or_extract_error(
+            dockerfile.extract,
+            "Dockerfile",
+            text,
+            _context(Path("/nonexistent"), "FROM llama3:8b-q4_0\n"),
+            "dockerfile",
+        ),
+    ),
+    "modelfile": (
+        modelfile_text(),
+        lambda text: extract_or_extract_error(modelfile.extract, "Modelfile", text, _context(Path("/nonexistent"))),
+    ),
+    "yaml": (
+        yaml_text(),
+        lambda text: extract_or_extract_error(
+            manifests.extract,
+            "compose.yaml",
+            text,
+            _context(Path("/nonexistent"), "kind: ConfigMap\ndata: {MODEL: x}\n"),
+            "yaml",
+        ),
+    ),
     "python": (python_text(), check_python),
 }
 
@@ -494,7 +918,10 @@ def test_printable_vocabulary_is_not_empty() -> None:
 
 # Words the shell extractor unquotes itself instead of handing to shlex must come out as shlex
 # would have them: a word of plain and quoted parts, with the characters that make it otherwise.
-SHELL_WORD_PARTS = st.lists(st.sampled_from(["a", "b-1", "=", "'", '"', "$", "\\", "`", " ", "\t", "#", "é", "'x y'", '"p q"', "''", '""']), max_size=12)
+SHELL_WORD_PARTS = st.lists(
+    st.sampled_from(["a", "b-1", "=", "'", '"', "$", "\\", "`", " ", "\t", "#", "é", "'x y'", '"p q"', "''", '""']),
+    max_size=12,
+)
 
 
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
@@ -509,7 +936,12 @@ def test_shell_words_unquoted_without_shlex_read_as_shlex_reads_them(parts: list
 
 
 @settings(max_examples=300, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.sampled_from(["a", "b c", " ", "\t", "\n", "\r", "'", '"', "\\", '"\\"', "\\\\", "$x", "#", "é", "''"]), max_size=14))
+@given(
+    st.lists(
+        st.sampled_from(["a", "b c", " ", "\t", "\n", "\r", "'", '"', "\\", '"\\"', "\\\\", "$x", "#", "é", "''"]),
+        max_size=14,
+    )
+)
 def test_posix_split_reads_text_as_shlex_does(parts: list[str]) -> None:
     import shlex
 

@@ -178,12 +178,23 @@ def test_vllm_checkpoint_names_carry_their_precision(model: str, precision: str)
     assert setup.facts[PRECISION].how == "filename"
 
 
-@pytest.mark.parametrize("method, precision", [("awq", "awq"), ("awq_marlin", "awq"), ("gptq_marlin", "gptq"), ("fbgemm_fp8", "fp8"), ("compressed-tensors", "compressed-tensors")])
+@pytest.mark.parametrize(
+    "method, precision",
+    [
+        ("awq", "awq"),
+        ("awq_marlin", "awq"),
+        ("gptq_marlin", "gptq"),
+        ("fbgemm_fp8", "fp8"),
+        ("compressed-tensors", "compressed-tensors"),
+    ],
+)
 def test_vllm_quantization_methods(method: str, precision: str) -> None:
     assert one(f"vllm serve m --quantization {method}").get(PRECISION) == precision
 
 
-@pytest.mark.parametrize("dtype, precision", [("half", "fp16"), ("float16", "fp16"), ("bfloat16", "bf16"), ("float32", "fp32")])
+@pytest.mark.parametrize(
+    "dtype, precision", [("half", "fp16"), ("float16", "fp16"), ("bfloat16", "bf16"), ("float32", "fp32")]
+)
 def test_vllm_dtype_without_quantization(dtype: str, precision: str) -> None:
     assert one(f"vllm serve m --dtype {dtype}").get(PRECISION) == precision
 
@@ -204,7 +215,17 @@ def test_vllm_boolean_flag_does_not_swallow_the_model() -> None:
     assert setup.get(ENFORCE_EAGER) is True
 
 
-@pytest.mark.parametrize("command", ["vllm bench serve --model m", "vllm chat", "vllm --version", "python serve.py --enforce-eager", "pip install vllm", "command -v vllm"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "vllm bench serve --model m",
+        "vllm chat",
+        "vllm --version",
+        "python serve.py --enforce-eager",
+        "pip install vllm",
+        "command -v vllm",
+    ],
+)
 def test_not_a_vllm_server(command: str) -> None:
     none(command)
 
@@ -230,7 +251,15 @@ def test_tgi_bitsandbytes_is_llm_int8_with_unexposed_default_threshold() -> None
 
 @pytest.mark.parametrize(
     "value, precision",
-    [("bitsandbytes-nf4", "nf4"), ("bitsandbytes-fp4", "fp4"), ("fp8", "fp8"), ("awq", "awq"), ("gptq", "gptq"), ("marlin", "gptq"), ("eetq", "eetq")],
+    [
+        ("bitsandbytes-nf4", "nf4"),
+        ("bitsandbytes-fp4", "fp4"),
+        ("fp8", "fp8"),
+        ("awq", "awq"),
+        ("gptq", "gptq"),
+        ("marlin", "gptq"),
+        ("eetq", "eetq"),
+    ],
 )
 def test_tgi_quantize_values(value: str, precision: str) -> None:
     setup = one(f"text-generation-launcher --model-id m --quantize={value}")
@@ -242,7 +271,14 @@ def test_tgi_quantize_values(value: str, precision: str) -> None:
 def test_tgi_settings_from_env() -> None:
     setup = one(
         "text-generation-launcher",
-        env(MODEL_ID="Qwen/Qwen2.5-1.5B-Instruct", QUANTIZE="bitsandbytes", MAX_BATCH_SIZE="1", NUM_SHARD="2", CUDA_GRAPHS="0", DTYPE="bfloat16"),
+        env(
+            MODEL_ID="Qwen/Qwen2.5-1.5B-Instruct",
+            QUANTIZE="bitsandbytes",
+            MAX_BATCH_SIZE="1",
+            NUM_SHARD="2",
+            CUDA_GRAPHS="0",
+            DTYPE="bfloat16",
+        ),
     )
     assert setup.get(MODEL) == "Qwen/Qwen2.5-1.5B-Instruct"
     assert setup.get(PRECISION) == "int8"
@@ -255,12 +291,17 @@ def test_tgi_settings_from_env() -> None:
 
 
 def test_tgi_flag_wins_over_env() -> None:
-    setup = one("text-generation-launcher --quantize bitsandbytes-nf4 --max-batch-size 8", env(QUANTIZE="bitsandbytes", MAX_BATCH_SIZE="1"))
+    setup = one(
+        "text-generation-launcher --quantize bitsandbytes-nf4 --max-batch-size 8",
+        env(QUANTIZE="bitsandbytes", MAX_BATCH_SIZE="1"),
+    )
     assert setup.get(PRECISION) == "nf4"
     assert setup.get(BATCH_SIZE) == 8
 
 
-@pytest.mark.parametrize("flags, eager", [("--cuda-graphs 0", True), ("--cuda-graphs=0", True), ("--cuda-graphs 1,2,4,8", False)])
+@pytest.mark.parametrize(
+    "flags, eager", [("--cuda-graphs 0", True), ("--cuda-graphs=0", True), ("--cuda-graphs 1,2,4,8", False)]
+)
 def test_tgi_cuda_graphs(flags: str, eager: bool) -> None:
     assert one(f"text-generation-launcher --model-id m {flags}").get(ENFORCE_EAGER) is eager
 
@@ -310,7 +351,9 @@ def test_sglang_batch_size(flags: str) -> None:
 
 
 def test_sglang_fp8_with_cuda_graph_disabled_and_compile() -> None:
-    setup = one("python -m sglang.launch_server --model-path m --quantization fp8 --disable-cuda-graph --enable-torch-compile --kv-cache-dtype fp8_e5m2")
+    setup = one(
+        "python -m sglang.launch_server --model-path m --quantization fp8 --disable-cuda-graph --enable-torch-compile --kv-cache-dtype fp8_e5m2"
+    )
     assert setup.get(PRECISION) == "fp8"
     assert setup.get(ENFORCE_EAGER) is True
     assert setup.get(COMPILED) is True
@@ -318,7 +361,12 @@ def test_sglang_fp8_with_cuda_graph_disabled_and_compile() -> None:
 
 
 def test_sglang_bitsandbytes_is_4bit() -> None:
-    assert one("python -m sglang.launch_server --model-path Qwen/Qwen2.5-0.5B-Instruct --quantization bitsandbytes").get(PRECISION) == "nf4"
+    assert (
+        one("python -m sglang.launch_server --model-path Qwen/Qwen2.5-0.5B-Instruct --quantization bitsandbytes").get(
+            PRECISION
+        )
+        == "nf4"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,7 +392,16 @@ def test_llama_server_model_file_and_parallel(command: str) -> None:
 
 @pytest.mark.parametrize(
     "name, precision",
-    [("m.Q4_0.gguf", "gguf-q4"), ("m-IQ4_XS.gguf", "gguf-q4"), ("m.Q5_K_M.gguf", "gguf-q5"), ("m.Q6_K.gguf", "gguf-q6"), ("m.Q8_0.gguf", "gguf-q8"), ("m-f16.gguf", "gguf-f16"), ("m-BF16.gguf", "gguf-bf16"), ("model.gguf", None)],
+    [
+        ("m.Q4_0.gguf", "gguf-q4"),
+        ("m-IQ4_XS.gguf", "gguf-q4"),
+        ("m.Q5_K_M.gguf", "gguf-q5"),
+        ("m.Q6_K.gguf", "gguf-q6"),
+        ("m.Q8_0.gguf", "gguf-q8"),
+        ("m-f16.gguf", "gguf-f16"),
+        ("m-BF16.gguf", "gguf-bf16"),
+        ("model.gguf", None),
+    ],
 )
 def test_llama_cli_gguf_names(name: str, precision: str | None) -> None:
     assert one(f"llama-cli -m {name} -p hello").get(PRECISION) == precision
@@ -362,7 +419,10 @@ def test_llama_hf_repo_with_and_without_quant() -> None:
 
 
 def test_llama_env_settings() -> None:
-    setup = one("llama-server --port 8080", env(LLAMA_ARG_MODEL="/models/qwen2-0_5b-instruct-q4_k_m.gguf", LLAMA_ARG_N_PARALLEL="1"))
+    setup = one(
+        "llama-server --port 8080",
+        env(LLAMA_ARG_MODEL="/models/qwen2-0_5b-instruct-q4_k_m.gguf", LLAMA_ARG_N_PARALLEL="1"),
+    )
     assert setup.get(PRECISION) == "gguf-q4"
     assert setup.get(BATCH_SIZE) == 1
     assert setup.facts[BATCH_SIZE].how == "env"
@@ -388,8 +448,18 @@ def test_llama_quantize() -> None:
         ("ollama run qwen2:1.5b-instruct-q4_K_M", "qwen2:1.5b-instruct-q4_K_M", "gguf-q4", "filename"),
         ("ollama pull qwen2:1.5b-instruct-q8_0", "qwen2:1.5b-instruct-q8_0", "gguf-q8", "filename"),
         ("ollama run llama3.2:3b-instruct-fp16 hello", "llama3.2:3b-instruct-fp16", "gguf-f16", "filename"),
-        ("ollama pull hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", "gguf-q4", "filename"),
-        ("ollama run hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF", "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF", "gguf-q4", "implied"),
+        (
+            "ollama pull hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M",
+            "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M",
+            "gguf-q4",
+            "filename",
+        ),
+        (
+            "ollama run hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF",
+            "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF",
+            "gguf-q4",
+            "implied",
+        ),
         ("ollama run qwen2:1.5b", "qwen2:1.5b", "gguf-q4", "implied"),
         ("ollama run --verbose qwen2:1.5b", "qwen2:1.5b", "gguf-q4", "implied"),
         ("ollama run my-assistant", "my-assistant", None, None),
@@ -465,12 +535,24 @@ def test_container_argv_follows_docker_rules() -> None:
     assert [t.text for t in container_argv(image, None, None)] == ["ollama", "serve"]
     assert [t.text for t in container_argv(image, [Tok("/bin/sh")], None)] == ["/bin/sh"]  # entrypoint drops CMD
     tgi = Tok("ghcr.io/huggingface/text-generation-inference:2.4.0")
-    assert [t.text for t in container_argv(tgi, None, [Tok("--model-id"), Tok("m")])] == ["text-generation-launcher", "--model-id", "m"]
+    assert [t.text for t in container_argv(tgi, None, [Tok("--model-id"), Tok("m")])] == [
+        "text-generation-launcher",
+        "--model-id",
+        "m",
+    ]
 
 
 def test_container_setups_image_args_and_env() -> None:
     image = Tok("ghcr.io/huggingface/text-generation-inference:2.4.0", Location(PATH, 3, 12, 3, 60))
-    setups = container_setups(image, None, toks("--model-id m --max-batch-size 1", line=4), env(QUANTIZE="bitsandbytes"), path=PATH, kind="yaml", label="tgi")
+    setups = container_setups(
+        image,
+        None,
+        toks("--model-id m --max-batch-size 1", line=4),
+        env(QUANTIZE="bitsandbytes"),
+        path=PATH,
+        kind="yaml",
+        label="tgi",
+    )
     assert len(setups) == 1
     setup = setups[0]
     assert setup.label == "tgi" and setup.kind == "yaml"
@@ -482,7 +564,11 @@ def test_container_setups_image_args_and_env() -> None:
 def test_sh_dash_c_script_is_parsed_with_locations_inside_the_string() -> None:
     script = "vllm serve m --max-num-seqs 1"
     start = 20  # the script text starts at column 20 of line 5
-    argv = [Tok("/bin/sh"), Tok("-c"), Tok(script, Location(PATH, 5, start - 1, 5, start + len(script) + 1), lambda k: (5, start + k))]
+    argv = [
+        Tok("/bin/sh"),
+        Tok("-c"),
+        Tok(script, Location(PATH, 5, start - 1, 5, start + len(script) + 1), lambda k: (5, start + k)),
+    ]
     setups = interpret(argv, path=PATH, kind="yaml")
     assert len(setups) == 1
     where = setups[0].where(BATCH_SIZE)
@@ -490,13 +576,28 @@ def test_sh_dash_c_script_is_parsed_with_locations_inside_the_string() -> None:
 
 
 def test_bash_lc_and_unrelated_shell_flags() -> None:
-    assert interpret([Tok("bash"), Tok("-lc"), Tok("ollama pull qwen2:0.5b")], path=PATH, kind="shell")[0].get(MODEL) == "qwen2:0.5b"
+    assert (
+        interpret([Tok("bash"), Tok("-lc"), Tok("ollama pull qwen2:0.5b")], path=PATH, kind="shell")[0].get(MODEL)
+        == "qwen2:0.5b"
+    )
     assert interpret([Tok("bash"), Tok("script.sh")], path=PATH, kind="shell") == []
 
 
 @pytest.mark.parametrize(
     "text, precision",
-    [("Q4_K_M", "gguf-q4"), ("q4_0", "gguf-q4"), ("IQ4_NL", "gguf-q4"), ("Q2_K", "gguf-q2"), ("Q3_K_L", "gguf-q3"), ("Q5_K_S", "gguf-q5"), ("fp16", "gguf-f16"), ("F32", "gguf-f32"), ("Qwen2.5-1.5B", None), ("qwq-32b", None), ("llama3", None)],
+    [
+        ("Q4_K_M", "gguf-q4"),
+        ("q4_0", "gguf-q4"),
+        ("IQ4_NL", "gguf-q4"),
+        ("Q2_K", "gguf-q2"),
+        ("Q3_K_L", "gguf-q3"),
+        ("Q5_K_S", "gguf-q5"),
+        ("fp16", "gguf-f16"),
+        ("F32", "gguf-f32"),
+        ("Qwen2.5-1.5B", None),
+        ("qwq-32b", None),
+        ("llama3", None),
+    ],
 )
 def test_gguf_precision(text: str, precision: str | None) -> None:
     assert gguf_precision(text) == precision
@@ -535,7 +636,12 @@ def test_vllm_config_file_keys_become_flags_that_the_command_line_overrides() ->
     assert setup.get(ENFORCE_EAGER) is True and setup.get(BATCH_SIZE) == 4
     # the flags are located at the file's name in the command
     assert setup.facts[PRECISION].location == toks("vllm serve --config engine.yaml")[3].loc
-    overridden = interpret(toks("vllm serve Qwen/Qwen2-0.5B --config engine.yaml --no-enforce-eager --max-num-seqs 64"), path=PATH, kind="shell", read_file=read)[0]
+    overridden = interpret(
+        toks("vllm serve Qwen/Qwen2-0.5B --config engine.yaml --no-enforce-eager --max-num-seqs 64"),
+        path=PATH,
+        kind="shell",
+        read_file=read,
+    )[0]
     assert overridden.get(MODEL) == "Qwen/Qwen2-0.5B"  # a positional model wins over the file's
     assert overridden.get(ENFORCE_EAGER) is False and overridden.get(BATCH_SIZE) == 64
 
@@ -546,7 +652,10 @@ def test_vllm_config_file_keys_become_flags_that_the_command_line_overrides() ->
         ("vllm serve m --config missing.yaml --quantization fp8", {}),
         ("vllm serve m --config list.yaml --quantization fp8", {"list.yaml": "- a\n- b\n"}),
         ("vllm serve m --config bad.yaml --quantization fp8", {"bad.yaml": "key: [unclosed\n"}),
-        ("vllm serve m --config a.yaml --config b.yaml --quantization fp8", {"a.yaml": "enforce-eager: true\n", "b.yaml": "enforce-eager: true\n"}),
+        (
+            "vllm serve m --config a.yaml --config b.yaml --quantization fp8",
+            {"a.yaml": "enforce-eager: true\n", "b.yaml": "enforce-eager: true\n"},
+        ),
         ("vllm serve m --quantization fp8 --config", {}),
     ],
     ids=["missing", "not-a-mapping", "invalid-yaml", "two-files", "no-file-named"],
@@ -559,11 +668,18 @@ def test_vllm_config_file_that_cannot_be_used_leaves_the_command_line(command: s
 def test_config_file_is_only_vllms() -> None:
     # SGLang's --config is not vLLM's: its file is not read as vLLM flags
     read = _reader({"engine.yaml": ENGINE_YAML})
-    setup = interpret(toks("python -m sglang.launch_server --model-path m --config engine.yaml"), path=PATH, kind="shell", read_file=read)[0]
+    setup = interpret(
+        toks("python -m sglang.launch_server --model-path m --config engine.yaml"),
+        path=PATH,
+        kind="shell",
+        read_file=read,
+    )[0]
     assert setup.get(MODEL) == "m" and not setup.has(ENFORCE_EAGER)
 
 
-@pytest.mark.parametrize("command, eager", [("--enforce-eager --no-enforce-eager", False), ("--no-enforce-eager --enforce-eager", True)])
+@pytest.mark.parametrize(
+    "command, eager", [("--enforce-eager --no-enforce-eager", False), ("--no-enforce-eager --enforce-eager", True)]
+)
 def test_a_switch_and_its_negation_the_later_wins(command: str, eager: bool) -> None:
     setup = interpret(toks(f"vllm serve m --quantization fp8 {command}"), path=PATH, kind="shell")[0]
     assert setup.get(ENFORCE_EAGER) is eager

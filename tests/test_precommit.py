@@ -36,7 +36,9 @@ SNAPSHOT_SKIP = shutil.ignore_patterns(".git", ".venv*", "__pycache__", "*.egg-i
 
 
 def git(*args: str, cwd: Path, env: dict[str, str]) -> str:
-    done = subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", "-c", "commit.gpgsign=false", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    )
     return done.stdout
 
 
@@ -57,7 +59,9 @@ def clean_env(tmp_path: Path) -> dict[str, str]:
 
 def snapshot(destination: Path, env: dict[str, str]) -> Path:
     """This working tree, tracked and untracked-but-not-ignored files alike, as one commit."""
-    inside_git = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=REPO, env=env, capture_output=True, text=True)
+    inside_git = subprocess.run(
+        ["git", "rev-parse", "--is-inside-work-tree"], cwd=REPO, env=env, capture_output=True, text=True
+    )
     if inside_git.returncode == 0 and inside_git.stdout.strip() == "true":
         listed = git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=REPO, env=env)
         for name in filter(None, listed.split("\0")):
@@ -89,9 +93,22 @@ def test_hook_definition_matches_the_kinds_ecolint_reads() -> None:
     assert hook["id"] == "ecolint" and hook["entry"] == "ecolint" and hook["language"] == "python"
     assert hook["types"] == ["text"] and hook["require_serial"] is True and hook["args"] == ["--force-exclude"]
     files = re.compile(hook["files"])
-    read = ["app.py", "ops/serve.sh", "run.bash", "k8s/deploy.yaml", "compose.yml", "Dockerfile", "api.Dockerfile",
-            "docker/Containerfile", "Modelfile", "llama.Modelfile", "requirements.txt", "requirements-dev.txt",
-            "requirements/base.in", "pyproject.toml"]
+    read = [
+        "app.py",
+        "ops/serve.sh",
+        "run.bash",
+        "k8s/deploy.yaml",
+        "compose.yml",
+        "Dockerfile",
+        "api.Dockerfile",
+        "docker/Containerfile",
+        "Modelfile",
+        "llama.Modelfile",
+        "requirements.txt",
+        "requirements-dev.txt",
+        "requirements/base.in",
+        "pyproject.toml",
+    ]
     skipped = ["README.md", "setup.cfg", "notes.txt", "data.json", "app.js"]
     assert [name for name in read if not files.search(name)] == []
     assert [name for name in skipped if files.search(name)] == []

@@ -90,7 +90,14 @@ def test_every_python_file_with_a_setup_in_the_repository_is_kept() -> None:
     """The fixtures, the demo and ecolint's own sources: every file the extractor finds a setup
     in passes the prefilter."""
     context = ExtractContext(root=REPO, read_text=lambda path: None)
-    files = sorted({*FIXTURES.rglob("*.py"), *(REPO / "examples").rglob("*.py"), *(REPO / "ecolint").rglob("*.py"), *(REPO / "tests").rglob("*.py")})
+    files = sorted(
+        {
+            *FIXTURES.rglob("*.py"),
+            *(REPO / "examples").rglob("*.py"),
+            *(REPO / "ecolint").rglob("*.py"),
+            *(REPO / "tests").rglob("*.py"),
+        }
+    )
     with_setups = 0
     for path in files:
         data = path.read_bytes()

@@ -34,7 +34,9 @@ FP8_COMPOSE = (
     "    image: vllm/vllm-openai:latest\n"
     "    command: [--model, Qwen/Qwen2-7B, --quantization, fp8, --enforce-eager]\n"
 )
-FP8_DOCKERFILE = 'FROM vllm/vllm-openai:latest\nCMD ["--model", "Qwen/Qwen2-7B", "--quantization", "fp8", "--enforce-eager"]\n'
+FP8_DOCKERFILE = (
+    'FROM vllm/vllm-openai:latest\nCMD ["--model", "Qwen/Qwen2-7B", "--quantization", "fp8", "--enforce-eager"]\n'
+)
 NF4_MODELFILE = "FROM qwen2:1.5b-instruct-q4_K_M\nPARAMETER num_ctx 4096\n"
 
 
@@ -111,7 +113,13 @@ def test_utf16_text_counts_as_binary_and_is_skipped_quietly(tmp_path: Path) -> N
     (tmp_path / "serve.sh").write_bytes(FP8_SH.encode("utf-16"))
     document = check(tmp_path)
     assert (document["findings"], document["errors"]) == ([], [])
-    assert document["summary"] == {"files_checked": 1, "findings": 0, "errors": 0, "in_baseline": 0, "below_confidence": 0}
+    assert document["summary"] == {
+        "files_checked": 1,
+        "findings": 0,
+        "errors": 0,
+        "in_baseline": 0,
+        "below_confidence": 0,
+    }
 
 
 @pytest.mark.parametrize(
@@ -168,12 +176,23 @@ def test_nul_bytes_past_the_binary_sniff_are_an_eco001_in_python(tmp_path: Path)
 
 
 EMPTY_NAMES = [
-    "empty.py", "empty.sh", "empty.bash", "empty.yaml", "empty.yml", "Dockerfile", "api.Dockerfile",
-    "Containerfile", "requirements.txt", "pyproject.toml", "run-server",
+    "empty.py",
+    "empty.sh",
+    "empty.bash",
+    "empty.yaml",
+    "empty.yml",
+    "Dockerfile",
+    "api.Dockerfile",
+    "Containerfile",
+    "requirements.txt",
+    "pyproject.toml",
+    "run-server",
 ]
 
 
-@pytest.mark.parametrize("content", [b"", b"\n\n  \n", b"\xef\xbb\xbf", b"\r\n"], ids=["empty", "blank", "bom-only", "crlf-only"])
+@pytest.mark.parametrize(
+    "content", [b"", b"\n\n  \n", b"\xef\xbb\xbf", b"\r\n"], ids=["empty", "blank", "bom-only", "crlf-only"]
+)
 def test_empty_files_of_every_kind(tmp_path: Path, content: bytes) -> None:
     for name in EMPTY_NAMES:
         (tmp_path / name).write_bytes(content)
@@ -249,7 +268,16 @@ def test_python_too_deeply_nested_for_the_parsers_is_an_eco001_not_a_crash(tmp_p
 
     document = json.loads(proc.stdout)
     errors = errors_by_file(document)
-    for name in ("parens.py", "unary.py", "not.py", "attributes.py", "calls.py", "and_chain.py", "or_chain.py", "indent.py"):
+    for name in (
+        "parens.py",
+        "unary.py",
+        "not.py",
+        "attributes.py",
+        "calls.py",
+        "and_chain.py",
+        "or_chain.py",
+        "indent.py",
+    ):
         assert name in errors, name
         assert "nested" in errors[name] or "indentation" in errors[name] or "syntax" in errors[name], errors[name]
     assert codes_by_file(document) == {"zz_ok.sh": ["ECO104"]}
@@ -268,7 +296,9 @@ def test_fix_never_hands_a_chain_that_crashes_libcst_to_it(tmp_path: Path) -> No
     assert app.read_text() == original
 
 
-def test_a_worker_that_dies_is_an_eco001_for_its_file_and_the_run_goes_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_worker_that_dies_is_an_eco001_for_its_file_and_the_run_goes_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """A native crash inside a parallel worker must neither hang the pool nor lose the other
     files: the lost chunk is re-run one process per file and the culprit named."""
     for i in range(12):
@@ -293,7 +323,9 @@ def test_a_worker_that_dies_is_an_eco001_for_its_file_and_the_run_goes_on(monkey
     assert sorted(codes_by_file(document)) == [f"app_{i:02}.py" for i in range(12) if i != 5]
 
 
-def test_an_unexpected_exception_in_an_extractor_is_an_internal_error_eco001(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_an_unexpected_exception_in_an_extractor_is_an_internal_error_eco001(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from ecolint.extract import shell
 
     def broken(path: str, text: str, context: object) -> list:
@@ -309,7 +341,9 @@ def test_an_unexpected_exception_in_an_extractor_is_an_internal_error_eco001(mon
     assert codes_by_file(document) == {"app.py": ["ECO101", "ECO103"]}
 
 
-def test_an_unexpected_exception_while_auditing_a_setup_is_an_internal_error_eco001(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_an_unexpected_exception_while_auditing_a_setup_is_an_internal_error_eco001(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     real = engine.Engine._audit
 
     def audit(self, setup, item):  # noqa: ANN001, ANN202
@@ -369,7 +403,11 @@ def test_a_long_yaml_file_is_read_whole(tmp_path: Path) -> None:
     still counts, in the first document and in the last."""
     services = "".join(f"  svc{i}:\n    image: busybox:{i}\n    command: [sleep, '{i}']\n" for i in range(1_500))
     (tmp_path / "docker-compose.yml").write_text("services:\n" + FP8_COMPOSE.split("services:\n", 1)[1] + services)
-    (tmp_path / "stack.yaml").write_text("---\n".join(["kind: ConfigMap\ndata:\n" + "".join(f"  k{i}: v\n" for i in range(800))] * 2) + "---\n" + FP8_COMPOSE)
+    (tmp_path / "stack.yaml").write_text(
+        "---\n".join(["kind: ConfigMap\ndata:\n" + "".join(f"  k{i}: v\n" for i in range(800))] * 2)
+        + "---\n"
+        + FP8_COMPOSE
+    )
     document = check(tmp_path)
     assert document["errors"] == []
     assert codes_by_file(document) == {"docker-compose.yml": ["ECO104"], "stack.yaml": ["ECO104"]}
@@ -387,7 +425,16 @@ def test_a_long_yaml_file_is_read_whole(tmp_path: Path) -> None:
         "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 1200)) + "  " * 1200 + "v\n",
         "? " + "[" * 1001 + "]" * 1001 + "\n: v\n",
     ],
-    ids=["flow", "anchored-mapping", "block", "compact", "second-document", "just-under", "indented-keys", "complex-key"],
+    ids=[
+        "flow",
+        "anchored-mapping",
+        "block",
+        "compact",
+        "second-document",
+        "just-under",
+        "indented-keys",
+        "complex-key",
+    ],
 )
 def test_the_depth_read_from_nodes_is_the_depth_read_from_events(text: str) -> None:
     import yaml
@@ -454,7 +501,12 @@ def test_a_yaml_alias_bomb_stays_bounded_in_time_and_memory(tmp_path: Path) -> N
     )
     args = [sys.executable, "-m", "ecolint", str(tmp_path), "--isolated", "--format", "json"]
     measured = subprocess.run(
-        [sys.executable, "-c", launcher, str(out_path), *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", launcher, str(out_path), *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     code, elapsed, maxrss_kib = measured.stdout.split()
     stdout = out_path.read_text()
@@ -523,7 +575,10 @@ def test_unreadable_files_and_directories_really_denied(tmp_path: Path) -> None:
 
     document = json.loads(proc.stdout)
     errors = errors_by_file(document)
-    assert errors == {"secret.sh": "cannot read: Permission denied", "locked": "cannot read directory: permission denied"}
+    assert errors == {
+        "secret.sh": "cannot read: Permission denied",
+        "locked": "cannot read directory: permission denied",
+    }
     assert codes_by_file(document) == {"open.py": ["ECO101", "ECO103"]}
 
 
@@ -547,7 +602,10 @@ def test_unreadable_files_in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setattr(engine.os, "open", open_file)
     monkeypatch.setattr(discover.os, "scandir", scandir)
     document = check(tmp_path)
-    assert errors_by_file(document) == {"secret.sh": "cannot read: Permission denied", "sub": "cannot read directory: permission denied"}
+    assert errors_by_file(document) == {
+        "secret.sh": "cannot read: Permission denied",
+        "sub": "cannot read directory: permission denied",
+    }
     assert codes_by_file(document) == {"open.sh": ["ECO104"]}
 
 
@@ -632,7 +690,10 @@ def test_paths_with_spaces_newlines_and_non_ascii(tmp_path: Path, fmt: str) -> N
     elif fmt == "sarif":
         import json
 
-        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in json.loads(ran.output)["runs"][0]["results"]}
+        uris = {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for r in json.loads(ran.output)["runs"][0]["results"]
+        }
         assert len(uris) == 3 and all(" " not in uri and "\n" not in uri for uri in uris)
     elif fmt == "github":
         assert all(line.startswith("::") for line in ran.output.splitlines())
@@ -677,7 +738,9 @@ def test_nothing_is_executed_imported_or_written(tmp_path: Path) -> None:
     (tree / "conftest.py").write_text(payload)
     (tree / "setup.py").write_text(payload + "from_pretrained(LLM())\n")
     (tree / "serve.sh").write_text(f"touch {marker}\n$(touch {marker})\n`touch {marker}`\n" + FP8_SH)
-    (tree / "Dockerfile").write_text(f"FROM vllm/vllm-openai\nRUN touch {marker}\nCMD [\"--model\", \"Qwen/Qwen2-7B\", \"--quantization\", \"fp8\", \"--enforce-eager\"]\n")
+    (tree / "Dockerfile").write_text(
+        f'FROM vllm/vllm-openai\nRUN touch {marker}\nCMD ["--model", "Qwen/Qwen2-7B", "--quantization", "fp8", "--enforce-eager"]\n'
+    )
     (tree / "compose.yaml").write_text(f"x: !!python/object/apply:os.system ['touch {marker}']\n" + FP8_COMPOSE)
     (tree / ".env").write_text(f"MODEL=$(touch {marker})\n")
     before = _snapshot(tree)
@@ -712,9 +775,18 @@ def test_exit_codes_of_a_real_process(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "source, codes",
     [
-        ('from vllm import LLM as Engine\nllm = Engine("Qwen/Qwen2-7B", quantization="fp8", enforce_eager=True)\n', ["ECO104"]),
-        ('from transformers import pipeline as make\np = make("text-generation", model="Qwen/Qwen2-1.5B", model_kwargs={"load_in_8bit": True})\n', ["ECO101", "ECO103"]),
-        ('from vllm import AsyncEngineArgs\nargs = AsyncEngineArgs(model="Qwen/Qwen2-7B", quantization="fp8", enforce_eager=True)\n', ["ECO104"]),
+        (
+            'from vllm import LLM as Engine\nllm = Engine("Qwen/Qwen2-7B", quantization="fp8", enforce_eager=True)\n',
+            ["ECO104"],
+        ),
+        (
+            'from transformers import pipeline as make\np = make("text-generation", model="Qwen/Qwen2-1.5B", model_kwargs={"load_in_8bit": True})\n',
+            ["ECO101", "ECO103"],
+        ),
+        (
+            'from vllm import AsyncEngineArgs\nargs = AsyncEngineArgs(model="Qwen/Qwen2-7B", quantization="fp8", enforce_eager=True)\n',
+            ["ECO104"],
+        ),
         ('"""Docs: model.from_pretrained(x)"""\n# LLM(model=...)\nx = 1\n', []),
     ],
     ids=["aliased-LLM", "aliased-pipeline", "engine-args", "only-in-docs"],
@@ -732,7 +804,9 @@ def test_fifos_and_devices_with_source_names_are_never_opened(tmp_path: Path) ->
     os.mkfifo(tmp_path / "Dockerfile")
     (tmp_path / "zero.py").symlink_to("/dev/zero")  # outside the root as well
     (tmp_path / "real.sh").write_text(FP8_SH)
-    proc = ecolint_process(str(tmp_path), str(tmp_path / "serve.sh"), "--isolated", "--format", "json", cwd=tmp_path, timeout=60)
+    proc = ecolint_process(
+        str(tmp_path), str(tmp_path / "serve.sh"), "--isolated", "--format", "json", cwd=tmp_path, timeout=60
+    )
     assert_clean_exit(proc, (1,))
     import json
 

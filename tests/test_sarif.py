@@ -141,7 +141,9 @@ def finding(path: str, line: int = 3, column: int = 1, end_line: int = 0, end_co
     return Finding(**values)  # type: ignore[arg-type]
 
 
-def build(findings: list[Finding], errors: list[FileError] = (), codes: tuple[str, ...] = ("ECO101",), cwd: Path = Path("/")) -> dict:
+def build(
+    findings: list[Finding], errors: list[FileError] = (), codes: tuple[str, ...] = ("ECO101",), cwd: Path = Path("/")
+) -> dict:
     result = RunResult(findings=findings, errors=list(errors))
     document = json.loads(sarif.render(result, knowledge.load(), list(codes), cwd=cwd))
     validate_sarif(document)
@@ -149,7 +151,13 @@ def build(findings: list[Finding], errors: list[FileError] = (), codes: tuple[st
 
 
 def test_columns_are_never_zero_and_unicode_paths_are_escaped(tmp_path: Path) -> None:
-    document = build([finding("src/modèles/app 1.py", line=0, column=0), finding("a.py", line=2, column=5, end_line=4, end_column=0)], cwd=tmp_path)
+    document = build(
+        [
+            finding("src/modèles/app 1.py", line=0, column=0),
+            finding("a.py", line=2, column=5, end_line=4, end_column=0),
+        ],
+        cwd=tmp_path,
+    )
     results = document["runs"][0]["results"]
     regions = [r["locations"][0]["physicalLocation"]["region"] for r in results]
     for region in regions:

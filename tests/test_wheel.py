@@ -43,6 +43,9 @@ def test_wheel_installs_into_fresh_venv_and_finds_issues(tmp_path: Path) -> None
     listed = subprocess.run([str(ecolint), "rules"], cwd=project, capture_output=True, text=True)
     assert "int8-default-threshold" in listed.stdout
     site = subprocess.run(
-        [str(python), "-c", "import ecolint.knowledge as k; print(k.rules_dir())"], cwd=project, capture_output=True, text=True
+        [str(python), "-c", "import ecolint.knowledge as k; print(k.rules_dir())"],
+        cwd=project,
+        capture_output=True,
+        text=True,
     )
     assert str(env_dir) in site.stdout, "rules/ must be read from inside the installed package"

@@ -155,7 +155,9 @@ def _options(kb: Knowledge, baseline: Option) -> list[Option]:
     return chosen
 
 
-def _assess(kb: Knowledge, res: Resolution, model_id: str | None, opt: Option, batch: int, max_memory: float | None) -> Assessed:
+def _assess(
+    kb: Knowledge, res: Resolution, model_id: str | None, opt: Option, batch: int, max_memory: float | None
+) -> Assessed:
     energy = fig.energy(kb, res, model_id, opt, batch)
     tput = fig.throughput(kb, res, opt, batch)
     mem = fig.memory(kb, res, opt)
@@ -223,7 +225,9 @@ def _subject(setup: Setup, res: Resolution) -> str:
     return f"a model on {gpu}"
 
 
-def _conclusion(res: Resolution, setup: Setup, base: Assessed, rec: Assessed | None, objective: str, assessed: list[Assessed]) -> str:
+def _conclusion(
+    res: Resolution, setup: Setup, base: Assessed, rec: Assessed | None, objective: str, assessed: list[Assessed]
+) -> str:
     subject = _subject(setup, res)
     arch = res.architecture
     if rec is None:
@@ -232,7 +236,9 @@ def _conclusion(res: Resolution, setup: Setup, base: Assessed, rec: Assessed | N
                 f"Cannot rank the options without the model size: on {arch.label}, NF4 saves energy above"
                 f" {arch.nf4_crossover_b:g}B and INT8 (llm_int8_threshold=0.0) above {arch.int8_crossover_b:g}B; below them FP16 uses less."
             )
-        return f"No option fits the constraints for {subject}: " + "; ".join(f"{a.option.label}: {a.reason}" for a in assessed)
+        return f"No option fits the constraints for {subject}: " + "; ".join(
+            f"{a.option.label}: {a.reason}" for a in assessed
+        )
     if rec is base:
         return f"Keep {base.option.label} for {subject}: {_why_keep(assessed, base, objective)}."
     gain = _gain_text(base, rec, objective, assessed)
@@ -295,7 +301,12 @@ def _comparison(base: Assessed, rec: Assessed | None, assessed: list[Assessed]) 
     if b.unit == r.unit == "J/request" and b.value is not None and r.value is not None:
         change = fig.derived_change(r.value, b.value)
         suffix = f" ({pct(change['value'])})"
-    elif r.kind == "nearest-row" and base.option.rows == "fp16" and r.baseline_fp16 is not None and r.delta_pct is not None:
+    elif (
+        r.kind == "nearest-row"
+        and base.option.rows == "fp16"
+        and r.baseline_fp16 is not None
+        and r.delta_pct is not None
+    ):
         # Same row, same file: the FP16 run the quantized figure was measured against.
         b_text, r_text, rows = f"{num(r.baseline_fp16)} J/1k tok", f"{num(r.value)} J/1k tok", list(r.rows)  # type: ignore[arg-type]
         suffix = f" ({pct(r.delta_pct)})"
@@ -321,7 +332,9 @@ def _unique(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list({row["id"]: row for row in rows}.values())
 
 
-def _evidence(comparison: dict[str, Any] | None, base: Assessed, rec: Assessed | None, objective: str) -> list[dict[str, Any]]:
+def _evidence(
+    comparison: dict[str, Any] | None, base: Assessed, rec: Assessed | None, objective: str
+) -> list[dict[str, Any]]:
     """The rows behind the numbers shown: the comparison line, and the throughput when it decides."""
     rows = list(comparison["rows"]) if comparison else []
     if objective == "throughput":
@@ -335,7 +348,9 @@ def _confidence(res: Resolution, chosen: Assessed, setup: Setup) -> dict[str, An
     if res.model is None:
         reasons.append("model size unknown")
     else:
-        how = "given as a size" if model_is_size(str(setup.get(MODEL))) else PARAMS_HOW.get(res.model.how, res.model.how)
+        how = (
+            "given as a size" if model_is_size(str(setup.get(MODEL))) else PARAMS_HOW.get(res.model.how, res.model.how)
+        )
         reasons.append(f"model size {res.model.params_b:g}B ({how})")
     energy = chosen.energy
     if energy.available and energy.confidence < res.confidence:
@@ -357,11 +372,22 @@ def _config(kb: Knowledge, inputs: Inputs, opt: Option, model_id: str | None) ->
     name = model_id if model_id and not model_is_size(model_id) else None
     if name:
         line = line.replace("MODEL", name.rsplit("/", 1)[-1] if framework == "llama.cpp" else name)
-    mapping = "transformers + bitsandbytes" if framework == "transformers" and opt.rows in ("nf4", "int8") else framework
-    return {"framework": framework, "mapping": mapping, "defaulted": defaulted, "precision": opt.key, "line": line, "available": available}
+    mapping = (
+        "transformers + bitsandbytes" if framework == "transformers" and opt.rows in ("nf4", "int8") else framework
+    )
+    return {
+        "framework": framework,
+        "mapping": mapping,
+        "defaulted": defaulted,
+        "precision": opt.key,
+        "line": line,
+        "available": available,
+    }
 
 
-def _risks(kb: Knowledge, res: Resolution, base: Assessed, rec: Assessed | None, assessed: list[Assessed], inputs: Inputs) -> list[str]:
+def _risks(
+    kb: Knowledge, res: Resolution, base: Assessed, rec: Assessed | None, assessed: list[Assessed], inputs: Inputs
+) -> list[str]:
     risks: list[str] = []
     shown = [rec] if rec is not None and rec.option.quantized else []
     shown += [a for a in assessed if a.option.quantized and a.eligible and a not in shown]
@@ -372,7 +398,9 @@ def _risks(kb: Knowledge, res: Resolution, base: Assessed, rec: Assessed | None,
             risks.append(a.option.analog)
     risks.extend(_disagreements(assessed))
     if rec is not None and rec is not base and base.memory.value is not None and rec.memory.value is not None:
-        risks.append(f"Weights: {base.option.label} about {num(base.memory.value)} GB → {rec.option.label} about {num(rec.memory.value)} GB ({rec.memory.says})")
+        risks.append(
+            f"Weights: {base.option.label} about {num(base.memory.value)} GB → {rec.option.label} about {num(rec.memory.value)} GB ({rec.memory.says})"
+        )
     risks.extend(BOUNDARY_TEXT[b] for b in res.boundaries)
     risks.extend(_assumption_notes(kb, inputs))
     return risks
@@ -393,12 +421,21 @@ def _disagreements(assessed: list[Assessed]) -> list[str]:
     notes = []
     for a in assessed:
         e = a.energy
-        if e.kind != "nearest-row" or e.delta_pct is None or not a.option.quantized or a.option.rows not in ("nf4", "int8"):
+        if (
+            e.kind != "nearest-row"
+            or e.delta_pct is None
+            or not a.option.quantized
+            or a.option.rows not in ("nf4", "int8")
+        ):
             continue
         if a.eligible and e.delta_pct > 0:
-            notes.append(f"{a.option.label}: above the crossover (headline), but the nearest measured row shows {pct(e.delta_pct)}; the row decides against it here")
+            notes.append(
+                f"{a.option.label}: above the crossover (headline), but the nearest measured row shows {pct(e.delta_pct)}; the row decides against it here"
+            )
         elif not a.eligible and "below" in a.reason and e.delta_pct < 0:
-            notes.append(f"{a.option.label}: below the crossover (headline kept), though the nearest measured row shows {pct(e.delta_pct)}")
+            notes.append(
+                f"{a.option.label}: below the crossover (headline kept), though the nearest measured row shows {pct(e.delta_pct)}"
+            )
     return notes
 
 
@@ -409,9 +446,13 @@ def _assumption_notes(kb: Knowledge, inputs: Inputs) -> list[str]:
         notes.append("Assumed FP16: no precision given")
     batching = kb.headlines.get("batching_drop_pct", {})
     if "batch_size" in assumed:
-        notes.append(f"Assumed batch size 1: energy/req drops {batching.get('min')}–{batching.get('max')}% under dynamic batching ({batching.get('source')})")
+        notes.append(
+            f"Assumed batch size 1: energy/req drops {batching.get('min')}–{batching.get('max')}% under dynamic batching ({batching.get('source')})"
+        )
     elif (inputs.batch_size or 1) > 1:
-        notes.append(f"The rows are single-stream measurements (batch size 1 or not stated); at batch size {inputs.batch_size} energy/req is lower: it drops {batching.get('min')}–{batching.get('max')}% under dynamic batching ({batching.get('source')})")
+        notes.append(
+            f"The rows are single-stream measurements (batch size 1 or not stated); at batch size {inputs.batch_size} energy/req is lower: it drops {batching.get('min')}–{batching.get('max')}% under dynamic batching ({batching.get('source')})"
+        )
     if "objective" in assumed:
         notes.append("Assumed objective: energy per request; --objective throughput or memory can change the ranking")
     if "llm_int8_threshold" in assumed:

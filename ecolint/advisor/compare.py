@@ -33,7 +33,9 @@ def axis_of(items: list[str], kb: Knowledge) -> str:
         elif kb.gpu(item) is not None:
             kinds.append("gpu")
         else:
-            raise AdviceInputError(f"'{item}' is neither a precision ecolint knows nor a GPU in its table (see rules/advice.yaml and rules/evidence.yaml)")
+            raise AdviceInputError(
+                f"'{item}' is neither a precision ecolint knows nor a GPU in its table (see rules/advice.yaml and rules/evidence.yaml)"
+            )
     if len(set(kinds)) > 1:
         raise AdviceInputError("compare precisions with precisions or GPUs with GPUs, not both: " + ", ".join(items))
     return kinds[0]
@@ -93,7 +95,9 @@ def _gpu_columns(items: list[str], inputs: Inputs, kb: Knowledge) -> list[dict[s
     return columns
 
 
-def _column(name: str, opt: Option, res: Resolution, model_id: str | None, inputs: Inputs, kb: Knowledge) -> dict[str, Any]:
+def _column(
+    name: str, opt: Option, res: Resolution, model_id: str | None, inputs: Inputs, kb: Knowledge
+) -> dict[str, Any]:
     batch = inputs.batch_size or 1
     energy = fig.energy(kb, res, model_id, opt, batch)
     tput = fig.throughput(kb, res, opt, batch)
@@ -129,7 +133,10 @@ def _winner(columns: list[dict[str, Any]], dim: str, axis: str) -> dict[str, Any
     if dim == "energy":
         scored, basis = _energy_scores(cells, axis)
     elif dim == "throughput":
-        scored, basis = [(n, -f.value) for n, f in cells], "highest tok/s of the nearest rows (rows may differ per column)"
+        scored, basis = (
+            [(n, -f.value) for n, f in cells],
+            "highest tok/s of the nearest rows (rows may differ per column)",
+        )
     else:
         scored, basis = [(n, f.value) for n, f in cells], "smallest weight estimate (params × bytes per weight)"
     best = min(score for _, score in scored)
@@ -145,7 +152,9 @@ def _energy_scores(cells: list[tuple[str, fig.Figure]], axis: str) -> tuple[list
     if same_unit and (axis == "gpu" or all(f.kind == "request-table" for _, f in cells)):
         return [(n, float(f.value)) for n, f in cells], f"lowest {units.pop()}"  # type: ignore[arg-type]
     scored = [(n, f.score()) for n, f in cells if f.score() is not None]
-    return [(n, float(s)) for n, s in scored], "largest saving vs FP16 (each figure against its own FP16 run; a headline range at its least favourable end)"
+    return [
+        (n, float(s)) for n, s in scored
+    ], "largest saving vs FP16 (each figure against its own FP16 run; a headline range at its least favourable end)"
 
 
 def _evidence(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -35,7 +35,15 @@ def split_target(target: str) -> tuple[Path, int | None]:
     return path, None
 
 
-def explain(target: str, kb: Knowledge, config: Config, *, gpu: str | None = None, objective: str | None = None, max_memory_gb: float | None = None) -> dict[str, Any]:
+def explain(
+    target: str,
+    kb: Knowledge,
+    config: Config,
+    *,
+    gpu: str | None = None,
+    objective: str | None = None,
+    max_memory_gb: float | None = None,
+) -> dict[str, Any]:
     from ecolint.engine import setups_in
 
     path, line = split_target(target)
@@ -75,7 +83,9 @@ def _lines(setup: Setup) -> set[int]:
     return lines
 
 
-def _entry(setup: Setup, res: Resolution, kb: Knowledge, objective: str | None, max_memory_gb: float | None) -> dict[str, Any]:
+def _entry(
+    setup: Setup, res: Resolution, kb: Knowledge, objective: str | None, max_memory_gb: float | None
+) -> dict[str, Any]:
     inputs = inputs_from_code(setup, res, kb, objective, max_memory_gb)
     baseline = option_from_setup(kb, setup.get(PRECISION), setup.get(LLM_INT8_THRESHOLD)) or option(kb, "fp16")
     origin = setup.origin
@@ -88,7 +98,9 @@ def _entry(setup: Setup, res: Resolution, kb: Knowledge, objective: str | None, 
     }
 
 
-def inputs_from_code(setup: Setup, res: Resolution, kb: Knowledge, objective: str | None, max_memory_gb: float | None) -> Inputs:
+def inputs_from_code(
+    setup: Setup, res: Resolution, kb: Knowledge, objective: str | None, max_memory_gb: float | None
+) -> Inputs:
     """The advisor's inputs as the code (or the configuration, for the GPU) states them."""
     frameworks = advice_data(kb).get("configs", {})
     return Inputs(

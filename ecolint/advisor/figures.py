@@ -103,7 +103,12 @@ def num(value: float | int) -> str:
 def derived_change(new: float, old: float) -> dict[str, Any]:
     """A change in percent between two quoted values, rounded to a whole percent."""
     value = round((new - old) / old * 100)
-    return {"name": "change_pct", "value": value, "formula": f"round(({num(new)} - {num(old)}) / {num(old)} × 100)", "inputs": [new, old]}
+    return {
+        "name": "change_pct",
+        "value": value,
+        "formula": f"round(({num(new)} - {num(old)}) / {num(old)} × 100)",
+        "inputs": [new, old],
+    }
 
 
 # -- energy ------------------------------------------------------------------------------------
@@ -148,7 +153,15 @@ def _from_request_table(kb: Knowledge, res: Resolution, model_id: str | None, op
         return None
     row, base = rows[0], fp16[0]
     says = f"the skill's J/request table: {row['gpu']} · {row['model']} · {opt.label}"
-    figure = Figure("energy", row["j_per_request"], "J/request", "request-table", says, rows=[row], baseline_fp16=base["j_per_request"])
+    figure = Figure(
+        "energy",
+        row["j_per_request"],
+        "J/request",
+        "request-table",
+        says,
+        rows=[row],
+        baseline_fp16=base["j_per_request"],
+    )
     if row is base:
         figure.delta_pct = 0.0
     else:
@@ -165,7 +178,9 @@ def _batch_ok(row: dict[str, Any], batch: int) -> bool:
     return row.get("batch_size") in (None, batch)
 
 
-def candidate_rows(kb: Knowledge, res: Resolution, precision: str, opt: Option, batch: int, *, need: str | None = None) -> list[dict[str, Any]]:
+def candidate_rows(
+    kb: Knowledge, res: Resolution, precision: str, opt: Option, batch: int, *, need: str | None = None
+) -> list[dict[str, Any]]:
     """Rows on the resolved architecture for this option, nearest model size first."""
     arch = res.architecture.key if res.architecture else None
     rows = nearest_rows(kb, arch, precision, res.params_b, threshold=opt.threshold, metric=ENERGY_1K, limit=10_000)
@@ -177,12 +192,16 @@ def candidate_rows(kb: Knowledge, res: Resolution, precision: str, opt: Option, 
     return rows
 
 
-def nearest_fp16(kb: Knowledge, res: Resolution, opt: Option, batch: int, direct_key: str, paired_key: str) -> tuple[dict[str, Any], float, bool] | None:
+def nearest_fp16(
+    kb: Knowledge, res: Resolution, opt: Option, batch: int, direct_key: str, paired_key: str
+) -> tuple[dict[str, Any], float, bool] | None:
     """The FP16 figure nearest in model size: an FP16 row, or the FP16 run an NF4 row was measured
     against (same file, same session); an FP16 row wins a tie. Returns (row, value, paired?)."""
     direct = candidate_rows(kb, res, "fp16", opt, batch, need=direct_key)
     paired = candidate_rows(kb, res, "nf4", opt, batch, need=paired_key)
-    options = [(r, float(r[direct_key]), False) for r in direct[:1]] + [(r, float(r[paired_key]), True) for r in paired[:1]]
+    options = [(r, float(r[direct_key]), False) for r in direct[:1]] + [
+        (r, float(r[paired_key]), True) for r in paired[:1]
+    ]
     if not options:
         return None
     target = res.params_b or 0.0
@@ -207,14 +226,38 @@ def _from_rows(kb: Knowledge, res: Resolution, opt: Option, batch: int) -> Figur
             return None
         row, value, paired = found
         kind = "row-fp16-baseline" if paired else "nearest-row"
-        says = f"the FP16 run paired with the nearest NF4 row on {label}: {_where(row)}" if paired else f"nearest measured FP16 row on {label}: {_where(row)}"
-        return Figure("energy", value, "J/1k tok", kind, says, rows=[row], baseline_fp16=value, delta_pct=0.0, confidence=_row_confidence(res, row))
+        says = (
+            f"the FP16 run paired with the nearest NF4 row on {label}: {_where(row)}"
+            if paired
+            else f"nearest measured FP16 row on {label}: {_where(row)}"
+        )
+        return Figure(
+            "energy",
+            value,
+            "J/1k tok",
+            kind,
+            says,
+            rows=[row],
+            baseline_fp16=value,
+            delta_pct=0.0,
+            confidence=_row_confidence(res, row),
+        )
     rows = candidate_rows(kb, res, str(opt.rows), opt, batch)
     if not rows:
         return None
     row = rows[0]
     says = f"nearest measured row on {label}: {_where(row)}, against its own FP16 run"
-    return Figure("energy", row["value"], "J/1k tok", "nearest-row", says, rows=[row], baseline_fp16=row.get("baseline_fp16"), delta_pct=row.get("delta_pct"), confidence=_row_confidence(res, row))
+    return Figure(
+        "energy",
+        row["value"],
+        "J/1k tok",
+        "nearest-row",
+        says,
+        rows=[row],
+        baseline_fp16=row.get("baseline_fp16"),
+        delta_pct=row.get("delta_pct"),
+        confidence=_row_confidence(res, row),
+    )
 
 
 def _from_headline(kb: Knowledge, res: Resolution, opt: Option) -> Figure | None:
@@ -233,7 +276,9 @@ def _from_headline(kb: Knowledge, res: Resolution, opt: Option) -> Figure | None
             f"extrapolated: no NF4 row on {arch.label}; {params:g}B is {side} the {arch.label} NF4 crossover"
             f" ({crossover:g}B), so the skill's headline applies ({headline['source']})"
         )
-        return Figure("energy", None, "% vs FP16", "headline", says, delta_range_pct=span, confidence=min(res.confidence, 2))
+        return Figure(
+            "energy", None, "% vs FP16", "headline", says, delta_range_pct=span, confidence=min(res.confidence, 2)
+        )
     if opt.rows == "int8" and params < arch.int8_crossover_b:
         overhead = kb.rule("ECO103").overhead or {}
         span = (float(overhead["min_pct"]), float(overhead["max_pct"]))
@@ -241,7 +286,9 @@ def _from_headline(kb: Knowledge, res: Resolution, opt: Option) -> Figure | None
             f"extrapolated: no INT8 row on {arch.label}; {params:g}B is below the {arch.label} INT8 crossover"
             f" ({arch.int8_crossover_b:g}B), so the skill's below-crossover range applies ({overhead.get('source')})"
         )
-        return Figure("energy", None, "% vs FP16", "headline", says, delta_range_pct=span, confidence=min(res.confidence, 2))
+        return Figure(
+            "energy", None, "% vs FP16", "headline", says, delta_range_pct=span, confidence=min(res.confidence, 2)
+        )
     return None
 
 
@@ -251,24 +298,34 @@ def _from_headline(kb: Knowledge, res: Resolution, opt: Option) -> Figure | None
 def throughput(kb: Knowledge, res: Resolution, opt: Option, batch: int) -> Figure:
     tag = tag_for(res, kb)
     if opt.rows is None or res.params_b is None or res.architecture is None:
-        return none("throughput", "tok/s", "no row can be chosen" if opt.rows else f"no measured row for {opt.label}", 1)
+        return none(
+            "throughput", "tok/s", "no row can be chosen" if opt.rows else f"no measured row for {opt.label}", 1
+        )
     label = res.architecture.label
     if opt.rows == "fp16":
         found = nearest_fp16(kb, res, opt, batch, "throughput_tok_s", "baseline_fp16_throughput_tok_s")
         if found is None:
             return none("throughput", "tok/s", f"no FP16 row with a throughput on {label}", res.confidence)
         row, value, paired = found
-        says = f"the FP16 run paired with the nearest NF4 row on {label}: {_where(row)}" if paired else f"nearest FP16 row with a throughput on {label}: {_where(row)}"
+        says = (
+            f"the FP16 run paired with the nearest NF4 row on {label}: {_where(row)}"
+            if paired
+            else f"nearest FP16 row with a throughput on {label}: {_where(row)}"
+        )
         return _tput(row, value, says, res, tag)
     rows = candidate_rows(kb, res, str(opt.rows), opt, batch, need="throughput_tok_s")
     if not rows:
         return none("throughput", "tok/s", f"no {opt.label} row with a throughput on {label}", res.confidence)
     row = rows[0]
-    return _tput(row, row["throughput_tok_s"], f"nearest {opt.label} row with a throughput on {label}: {_where(row)}", res, tag)
+    return _tput(
+        row, row["throughput_tok_s"], f"nearest {opt.label} row with a throughput on {label}: {_where(row)}", res, tag
+    )
 
 
 def _tput(row: dict[str, Any], value: float, says: str, res: Resolution, tag: str) -> Figure:
-    return Figure("throughput", value, "tok/s", "nearest-row", says, rows=[row], confidence=_row_confidence(res, row), tag=tag)
+    return Figure(
+        "throughput", value, "tok/s", "nearest-row", says, rows=[row], confidence=_row_confidence(res, row), tag=tag
+    )
 
 
 # -- memory ------------------------------------------------------------------------------------
@@ -282,7 +339,9 @@ def memory(kb: Knowledge, res: Resolution, opt: Option) -> Figure:
     if res.model is None:
         return none("memory", "GB", "model size unknown", 1)
     if res.model.active:
-        return none("memory", "GB", "mixture of experts: the name table gives active parameters; memory needs the total", 1)
+        return none(
+            "memory", "GB", "mixture of experts: the name table gives active parameters; memory needs the total", 1
+        )
     params, per = res.model.params_b, opt.bytes_per_weight
     value = round(params * per, 2)
     derived = {"name": "memory_gb", "value": value, "formula": f"{num(params)} × {num(per)}", "inputs": [params, per]}
@@ -298,10 +357,15 @@ def quality_rows(kb: Knowledge, opt: Option, params: float | None, limit: int = 
     rows = [
         r
         for r in kb.rows.values()
-        if r.get("precision") == opt.rows and r.get("perplexity_delta_pct") is not None and _threshold_ok(r, opt) and r.get("llm_int8_threshold") == opt.threshold
+        if r.get("precision") == opt.rows
+        and r.get("perplexity_delta_pct") is not None
+        and _threshold_ok(r, opt)
+        and r.get("llm_int8_threshold") == opt.threshold
     ]
     target = params if params is not None else 0.0
-    rows.sort(key=lambda r: (abs(float(r.get("params_b") or 0) - target), -abs(float(r["perplexity_delta_pct"])), r["id"]))
+    rows.sort(
+        key=lambda r: (abs(float(r.get("params_b") or 0) - target), -abs(float(r["perplexity_delta_pct"])), r["id"])
+    )
     chosen = rows[:limit]
     # The worst measured cost is always shown too (for INT8 threshold 0.0: +25.38% on Yi-1.5-6B).
     worst = max(rows, key=lambda r: (float(r["perplexity_delta_pct"]), r["id"]), default=None)

@@ -130,7 +130,12 @@ def framework(value: str | None) -> str | None:
     if value is None:
         return None
     wanted = value.strip().lower()
-    aliases = {"llamacpp": "llama.cpp", "llama-cpp": "llama.cpp", "hf": "transformers", "text-generation-inference": "tgi"}
+    aliases = {
+        "llamacpp": "llama.cpp",
+        "llama-cpp": "llama.cpp",
+        "hf": "transformers",
+        "text-generation-inference": "tgi",
+    }
     wanted = aliases.get(wanted, wanted)
     if wanted not in FRAMEWORKS:
         raise AdviceInputError(f"unknown framework '{value}' (known: {', '.join(FRAMEWORKS)})")
@@ -139,7 +144,11 @@ def framework(value: str | None) -> str | None:
 
 def setup_for(inputs: Inputs, kb: Knowledge, baseline: Option) -> Setup:
     """A Setup built from the options, so that resolve() rates it exactly as it rates code."""
-    setup = Setup(inputs.framework or advice_data(kb).get("default_framework", "transformers"), Location("<command line>", 1), kind="advice")
+    setup = Setup(
+        inputs.framework or advice_data(kb).get("default_framework", "transformers"),
+        Location("<command line>", 1),
+        kind="advice",
+    )
     model = normalise_model(inputs.model)
     if model:
         setup.set(MODEL, model, how="flag")

@@ -42,16 +42,18 @@ def render_advice(doc: dict[str, Any], *, with_footer: bool = True) -> str:
 
 
 def _objective_text(objective: str) -> str:
-    return {"energy": "energy (change vs FP16)", "throughput": "throughput (tok/s)", "memory": "weight memory (estimate)"}[objective]
+    return {
+        "energy": "energy (change vs FP16)",
+        "throughput": "throughput (tok/s)",
+        "memory": "weight memory (estimate)",
+    }[objective]
 
 
 def _option_lines(options: list[dict[str, Any]]) -> list[str]:
     lines = []
     for rank, item in enumerate(options, start=1):
         status = "eligible" if item["eligible"] else "not eligible"
-        cells = " · ".join(
-            f"{dim} {cell_text(item[dim])}" for dim in ("energy", "throughput", "memory")
-        )
+        cells = " · ".join(f"{dim} {cell_text(item[dim])}" for dim in ("energy", "throughput", "memory"))
         lines.append(f"{rank}. {item['label']}: {cells} · {STARS[item['confidence']]} — {status}: {item['reason']}")
     return lines
 
@@ -145,7 +147,11 @@ def render_explain(doc: dict[str, Any]) -> str:
         loc = entry["location"]
         label = f" ({entry['label']})" if entry["label"] else ""
         facts = "; ".join(_fact_text(f) for f in entry["from_code"])
-        header = [f"{loc['path']}:{loc['line']}: {entry['framework']}{label}", f"{INDENT}the code says: {facts or 'nothing beyond the framework'}", ""]
+        header = [
+            f"{loc['path']}:{loc['line']}: {entry['framework']}{label}",
+            f"{INDENT}the code says: {facts or 'nothing beyond the framework'}",
+            "",
+        ]
         parts.append("\n".join(header) + "\n" + render_advice(entry["advice"], with_footer=False))
     return "\n".join(parts) + "\n" + doc["footer"] + "\n"
 

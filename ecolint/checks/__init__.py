@@ -51,7 +51,9 @@ class CheckContext:
         return None if arch is None else arch.key
 
     def rows(self, precision: str, *, threshold: float | None = None, limit: int = 2) -> list[dict[str, Any]]:
-        return nearest_rows(self.kb, self.architecture_key, precision, self.resolution.params_b, threshold=threshold, limit=limit)
+        return nearest_rows(
+            self.kb, self.architecture_key, precision, self.resolution.params_b, threshold=threshold, limit=limit
+        )
 
     def request_rows(self, *precisions: str) -> list[dict[str, Any]]:
         from ecolint.setups import MODEL
@@ -93,7 +95,9 @@ class CheckContext:
             overhead=overhead,
             setup=setup_summary(self.setup, self.resolution),
             boundaries=list(self.resolution.boundaries),
-            notes=list(self.resolution.reasons) + [BOUNDARY_TEXT[b] for b in self.resolution.boundaries if b not in _SAID_BY_REASONS] + list(notes),
+            notes=list(self.resolution.reasons)
+            + [BOUNDARY_TEXT[b] for b in self.resolution.boundaries if b not in _SAID_BY_REASONS]
+            + list(notes),
             evidence=list(evidence),
             fix=_fix_for(spec, self.setup.framework, edit),
         )

@@ -29,14 +29,18 @@ def batch_size_one(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     signal = setup.get(SINGLE_REQUEST)
     if signal in _SIGNALS:
         detail, delta = _SIGNALS[signal]
-        yield ctx.finding("ECO105", setup.where(SINGLE_REQUEST), detail, evidence=_batch_rows(ctx), confidence_delta=delta)
+        yield ctx.finding(
+            "ECO105", setup.where(SINGLE_REQUEST), detail, evidence=_batch_rows(ctx), confidence_delta=delta
+        )
 
 
 def _batch_rows(ctx: CheckContext) -> list[dict]:
     """The measured batch-size sweep at batch size 1 and 8: what batching buys per request."""
     chosen = []
     for size in (1, 8):
-        rows = [r for r in ctx.kb.rows.values() if r.get("metric") == "energy_j_per_request" and r.get("batch_size") == size]
+        rows = [
+            r for r in ctx.kb.rows.values() if r.get("metric") == "energy_j_per_request" and r.get("batch_size") == size
+        ]
         if rows:
             chosen.append(min(rows, key=lambda r: r["id"]))
     return chosen

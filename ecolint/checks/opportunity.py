@@ -66,7 +66,9 @@ def _quality_notes(kb: Knowledge, params: float) -> list[str]:
     int8 = _perplexity_rows(kb, "int8", 0.0, params)
     worst = max(int8, key=lambda r: (float(r["perplexity_delta_pct"]), r["id"]), default=None)
     if worst is not None:
-        notes.append(f"Quality: llm_int8_threshold=0.0 cost {worst['perplexity_delta_pct']:+g}% perplexity on {worst['model']} ({worst['gpu']})")
+        notes.append(
+            f"Quality: llm_int8_threshold=0.0 cost {worst['perplexity_delta_pct']:+g}% perplexity on {worst['model']} ({worst['gpu']})"
+        )
     return notes
 
 
@@ -74,6 +76,8 @@ def _perplexity_rows(kb: Knowledge, precision: str, threshold: float | None, par
     rows = [
         r
         for r in kb.rows.values()
-        if r.get("precision") == precision and r.get("llm_int8_threshold") == threshold and r.get("perplexity_delta_pct") is not None
+        if r.get("precision") == precision
+        and r.get("llm_int8_threshold") == threshold
+        and r.get("perplexity_delta_pct") is not None
     ]
     return sorted(rows, key=lambda r: (abs(float(r.get("params_b") or 0) - params), r["id"]))

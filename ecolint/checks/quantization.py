@@ -37,12 +37,19 @@ def int8_default_threshold(setup: Setup, ctx: CheckContext) -> Iterator[Finding]
     notes = []
     if setup.get(THRESHOLD_EXPOSED) is False:
         notes.append(f"{setup.framework} does not expose llm_int8_threshold: use the framework alternatives in the fix")
-    notes.append("Quality: llm_int8_threshold=0.0 cost +25.4% perplexity on Yi-1.5-6B (same data); check accuracy before switching")
+    notes.append(
+        "Quality: llm_int8_threshold=0.0 cost +25.4% perplexity on Yi-1.5-6B (same data); check accuracy before switching"
+    )
     evidence = ctx.rows("int8", threshold=DEFAULT_INT8_THRESHOLD) + ctx.rows("int8", threshold=0.0, limit=1)
     edit = None
     if setup.kind == "python" and setup.get(THRESHOLD_EXPOSED) is not False and how in ("implied", "literal"):
         # At the BitsAndBytesConfig call (threshold left out) or at its llm_int8_threshold=6.0.
-        edit = {"action": "set-keyword", "keyword": "llm_int8_threshold", "value": "0.0", "calls": ["BitsAndBytesConfig", "from_dict"]}
+        edit = {
+            "action": "set-keyword",
+            "keyword": "llm_int8_threshold",
+            "value": "0.0",
+            "calls": ["BitsAndBytesConfig", "from_dict"],
+        }
     yield ctx.finding("ECO101", setup.where(LLM_INT8_THRESHOLD), detail, notes=notes, evidence=evidence, edit=edit)
 
 
@@ -69,7 +76,9 @@ def int8_below_crossover(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     yield from _below_crossover(setup, ctx, "ECO103", "INT8", "int8", [])
 
 
-def _below_crossover(setup: Setup, ctx: CheckContext, code: str, label: str, family: str, notes: list[str]) -> Iterator[Finding]:
+def _below_crossover(
+    setup: Setup, ctx: CheckContext, code: str, label: str, family: str, notes: list[str]
+) -> Iterator[Finding]:
     arch = ctx.resolution.architecture
     if arch is None:
         return

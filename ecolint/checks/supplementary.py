@@ -22,7 +22,9 @@ def fp32_on_quantized(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     for fact, what in ((COMPUTE_DTYPE, "fp32 compute dtype"), (KV_CACHE_DTYPE, "fp32 KV cache")):
         if str(setup.get(fact, "")).lower() in _FP32:
             edit = _bf16_compute(setup) if fact == COMPUTE_DTYPE else None
-            yield ctx.finding("ECO201", setup.where(fact), f"{what} on a {setup.get(PRECISION)} model", confidence=1, edit=edit)
+            yield ctx.finding(
+                "ECO201", setup.where(fact), f"{what} on a {setup.get(PRECISION)} model", confidence=1, edit=edit
+            )
 
 
 def _bf16_compute(setup: Setup) -> dict | None:
@@ -41,8 +43,14 @@ def _bf16_compute(setup: Setup) -> dict | None:
 def eager_attention(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if str(setup.get(ATTN_IMPLEMENTATION, "")).lower() != "eager":
         return
-    edit = {"action": "set-keyword", "keyword": "attn_implementation", "value": '"sdpa"'} if setup.kind == "python" else None
-    yield ctx.finding("ECO202", setup.where(ATTN_IMPLEMENTATION), 'attn_implementation="eager"', confidence=1, edit=edit)
+    edit = (
+        {"action": "set-keyword", "keyword": "attn_implementation", "value": '"sdpa"'}
+        if setup.kind == "python"
+        else None
+    )
+    yield ctx.finding(
+        "ECO202", setup.where(ATTN_IMPLEMENTATION), 'attn_implementation="eager"', confidence=1, edit=edit
+    )
 
 
 @rule("ECO203")

@@ -128,8 +128,16 @@ Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]
 # the prefilter never imports an extractor: a run with no candidate file of a kind never pays for
 # that kind's module.
 _LAUNCHERS = (
-    b"vllm", b"text-generation", b"sglang", b"llama-server", b"llama-cli", b"llama-quantize",
-    b"llama.cpp", b"ollama", b"Modelfile", b"modelfile",
+    b"vllm",
+    b"text-generation",
+    b"sglang",
+    b"llama-server",
+    b"llama-cli",
+    b"llama-quantize",
+    b"llama.cpp",
+    b"ollama",
+    b"Modelfile",
+    b"modelfile",
 )
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).
@@ -185,7 +193,9 @@ def kserve_hf_format(data: bytes) -> bool:
     while at >= 0:
         end = at + len(_HF_FORMAT)
         after = data[end : end + 1]
-        if not (after.isalnum() or after in (b"_", b"-")) and _HF_FORMAT_KEY.search(data, data.rfind(b"\n", 0, at) + 1, at):
+        if not (after.isalnum() or after in (b"_", b"-")) and _HF_FORMAT_KEY.search(
+            data, data.rfind(b"\n", 0, at) + 1, at
+        ):
             return True
         at = data.find(_HF_FORMAT, end)
     return False

@@ -250,13 +250,19 @@ class _Builder:
                 return  # `RUN python3 <<EOF` and the like: the body is not shell
             for body, offset in instr.heredocs:
                 body_locate = text_locator(body, *(lambda p: (p[0] - 1, p[1] - 1))(self.file_locate(offset)))
-                self.setups.extend(setups_from_text(body, self.path, locate=body_locate, env=env, kind="dockerfile", context=self.context))
+                self.setups.extend(
+                    setups_from_text(
+                        body, self.path, locate=body_locate, env=env, kind="dockerfile", context=self.context
+                    )
+                )
             return
         exec_form = _exec_form(instr, self.path, locate)
         if exec_form is not None:
             self.setups.extend(interpret(exec_form, env, path=self.path, kind="dockerfile"))
             return
-        self.setups.extend(setups_from_text(instr.args, self.path, locate=locate, env=env, kind="dockerfile", context=self.context))
+        self.setups.extend(
+            setups_from_text(instr.args, self.path, locate=locate, env=env, kind="dockerfile", context=self.context)
+        )
 
     def on_copy(self, instr: _Instr) -> None:
         """``COPY <<EOF /models/Modelfile``: an inline Modelfile."""

@@ -197,30 +197,83 @@ _VLLM = _Spec(
     },
     booleans=frozenset(
         {
-            "--enforce-eager", "--no-enforce-eager", "--trust-remote-code", "--enable-prefix-caching",
-            "--no-enable-prefix-caching", "--disable-log-requests", "--disable-log-stats",
-            "--enable-chunked-prefill", "--no-enable-chunked-prefill", "--enable-auto-tool-choice",
-            "--enable-lora", "--disable-custom-all-reduce", "--skip-tokenizer-init",
-            "--disable-frontend-multiprocessing", "--enable-reasoning", "--async-scheduling",
-            "--enable-expert-parallel", "--headless", "--disable-fastapi-docs", "--enable-sleep-mode",
-            "--use-v2-block-manager", "--worker-use-ray", "--enable-prompt-tokens-details",
-            "--disable-sliding-window", "--enable-log-requests", "--disable-uvicorn-access-log",
-            "--enable-request-id-headers", "--enable-server-load-tracking", "--calculate-kv-scales",
-            "--disable-cascade-attn", "--enable-eplb", "--enable-prompt-embeds",
-            "--return-tokens-as-token-ids", "--enable-force-include-usage", "--allow-credentials",
-            "--disable-async-output-proc", "--enable-lora-bias", "--fully-sharded-loras",
+            "--enforce-eager",
+            "--no-enforce-eager",
+            "--trust-remote-code",
+            "--enable-prefix-caching",
+            "--no-enable-prefix-caching",
+            "--disable-log-requests",
+            "--disable-log-stats",
+            "--enable-chunked-prefill",
+            "--no-enable-chunked-prefill",
+            "--enable-auto-tool-choice",
+            "--enable-lora",
+            "--disable-custom-all-reduce",
+            "--skip-tokenizer-init",
+            "--disable-frontend-multiprocessing",
+            "--enable-reasoning",
+            "--async-scheduling",
+            "--enable-expert-parallel",
+            "--headless",
+            "--disable-fastapi-docs",
+            "--enable-sleep-mode",
+            "--use-v2-block-manager",
+            "--worker-use-ray",
+            "--enable-prompt-tokens-details",
+            "--disable-sliding-window",
+            "--enable-log-requests",
+            "--disable-uvicorn-access-log",
+            "--enable-request-id-headers",
+            "--enable-server-load-tracking",
+            "--calculate-kv-scales",
+            "--disable-cascade-attn",
+            "--enable-eplb",
+            "--enable-prompt-embeds",
+            "--return-tokens-as-token-ids",
+            "--enable-force-include-usage",
+            "--allow-credentials",
+            "--disable-async-output-proc",
+            "--enable-lora-bias",
+            "--fully-sharded-loras",
         }
     ),
     valued=frozenset(
         {
-            "--model", "--quantization", "--load-format", "--dtype", "--kv-cache-dtype",
-            "--tensor-parallel-size", "--pipeline-parallel-size", "--data-parallel-size",
-            "--max-num-seqs", "--max-model-len", "--gpu-memory-utilization", "--port", "--host",
-            "--served-model-name", "--tokenizer", "--revision", "--max-num-batched-tokens",
-            "--download-dir", "--api-key", "--chat-template", "--tool-call-parser", "--config",
-            "--swap-space", "--block-size", "--seed", "--cpu-offload-gb", "--compilation-config",
-            "--speculative-config", "--limit-mm-per-prompt", "--uvicorn-log-level", "--task",
-            "--reasoning-parser", "--distributed-executor-backend", "--max-loras", "--lora-modules",
+            "--model",
+            "--quantization",
+            "--load-format",
+            "--dtype",
+            "--kv-cache-dtype",
+            "--tensor-parallel-size",
+            "--pipeline-parallel-size",
+            "--data-parallel-size",
+            "--max-num-seqs",
+            "--max-model-len",
+            "--gpu-memory-utilization",
+            "--port",
+            "--host",
+            "--served-model-name",
+            "--tokenizer",
+            "--revision",
+            "--max-num-batched-tokens",
+            "--download-dir",
+            "--api-key",
+            "--chat-template",
+            "--tool-call-parser",
+            "--config",
+            "--swap-space",
+            "--block-size",
+            "--seed",
+            "--cpu-offload-gb",
+            "--compilation-config",
+            "--speculative-config",
+            "--limit-mm-per-prompt",
+            "--uvicorn-log-level",
+            "--task",
+            "--reasoning-parser",
+            "--distributed-executor-backend",
+            "--max-loras",
+            "--lora-modules",
         }
     ),
     underscores=True,
@@ -241,20 +294,47 @@ _SGLANG = _Spec(
     },
     booleans=frozenset(
         {
-            "--disable-cuda-graph", "--enable-torch-compile", "--trust-remote-code",
-            "--disable-radix-cache", "--enable-dp-attention", "--enable-metrics", "--log-requests",
-            "--enable-p2p-check", "--disable-cuda-graph-padding", "--enable-mixed-chunk",
-            "--skip-tokenizer-init", "--is-embedding", "--enable-multimodal",
-            "--enable-deterministic-inference", "--disable-overlap-schedule",
+            "--disable-cuda-graph",
+            "--enable-torch-compile",
+            "--trust-remote-code",
+            "--disable-radix-cache",
+            "--enable-dp-attention",
+            "--enable-metrics",
+            "--log-requests",
+            "--enable-p2p-check",
+            "--disable-cuda-graph-padding",
+            "--enable-mixed-chunk",
+            "--skip-tokenizer-init",
+            "--is-embedding",
+            "--enable-multimodal",
+            "--enable-deterministic-inference",
+            "--disable-overlap-schedule",
         }
     ),
     valued=frozenset(
         {
-            "--model-path", "--quantization", "--load-format", "--dtype", "--kv-cache-dtype",
-            "--tp-size", "--dp-size", "--max-running-requests", "--port", "--host",
-            "--mem-fraction-static", "--context-length", "--served-model-name", "--tokenizer-path",
-            "--chunked-prefill-size", "--cuda-graph-max-bs", "--attention-backend", "--config",
-            "--torchao-config", "--schedule-policy", "--max-total-tokens", "--revision",
+            "--model-path",
+            "--quantization",
+            "--load-format",
+            "--dtype",
+            "--kv-cache-dtype",
+            "--tp-size",
+            "--dp-size",
+            "--max-running-requests",
+            "--port",
+            "--host",
+            "--mem-fraction-static",
+            "--context-length",
+            "--served-model-name",
+            "--tokenizer-path",
+            "--chunked-prefill-size",
+            "--cuda-graph-max-bs",
+            "--attention-backend",
+            "--config",
+            "--torchao-config",
+            "--schedule-policy",
+            "--max-total-tokens",
+            "--revision",
         }
     ),
     underscores=True,
@@ -265,15 +345,37 @@ _SGLANG = _Spec(
 # clap does not turn underscores into dashes, so none are accepted here.
 _TGI = _Spec(
     aliases={"-p": "--port"},
-    booleans=frozenset({"--trust-remote-code", "--disable-custom-kernels", "--json-output", "--disable-grammar-support"}),
+    booleans=frozenset(
+        {"--trust-remote-code", "--disable-custom-kernels", "--json-output", "--disable-grammar-support"}
+    ),
     valued=frozenset(
         {
-            "--model-id", "--revision", "--quantize", "--dtype", "--kv-cache-dtype", "--num-shard",
-            "--sharded", "--max-batch-size", "--max-batch-total-tokens", "--max-total-tokens",
-            "--max-input-tokens", "--max-input-length", "--max-batch-prefill-tokens", "--cuda-graphs",
-            "--port", "--hostname", "--max-concurrent-requests", "--speculate", "--huggingface-hub-cache",
-            "--cuda-memory-fraction", "--rope-scaling", "--rope-factor", "--max-waiting-tokens",
-            "--waiting-served-ratio", "--lora-adapters", "--max-client-batch-size",
+            "--model-id",
+            "--revision",
+            "--quantize",
+            "--dtype",
+            "--kv-cache-dtype",
+            "--num-shard",
+            "--sharded",
+            "--max-batch-size",
+            "--max-batch-total-tokens",
+            "--max-total-tokens",
+            "--max-input-tokens",
+            "--max-input-length",
+            "--max-batch-prefill-tokens",
+            "--cuda-graphs",
+            "--port",
+            "--hostname",
+            "--max-concurrent-requests",
+            "--speculate",
+            "--huggingface-hub-cache",
+            "--cuda-memory-fraction",
+            "--rope-scaling",
+            "--rope-factor",
+            "--max-waiting-tokens",
+            "--waiting-served-ratio",
+            "--lora-adapters",
+            "--max-client-batch-size",
         }
     ),
 )
@@ -310,10 +412,68 @@ _LLAMA = _Spec(
         "-cb": "--cont-batching",
         "-mu": "--model-url",
     },
-    booleans=frozenset({"--cont-batching", "--no-cont-batching", "--embedding", "--embeddings", "--mlock", "--no-mmap", "--jinja", "--verbose", "--metrics", "-v", "--conversation", "-cnv", "--interactive", "-i", "-sys", "--no-warmup"}),
-    valued=frozenset({"--model", "--hf-repo", "--hf-file", "--parallel", "--ctx-size", "--n-gpu-layers", "--batch-size", "--ubatch-size", "--threads", "--port", "--host", "--flash-attn", "--model-url", "--alias", "-a", "--prompt", "-p", "-n", "--n-predict", "-ctk", "-ctv", "--cache-type-k", "--cache-type-v", "--api-key", "--chat-template", "-s", "--seed", "-fit", "--temp", "-ot", "--override-tensor"}),
+    booleans=frozenset(
+        {
+            "--cont-batching",
+            "--no-cont-batching",
+            "--embedding",
+            "--embeddings",
+            "--mlock",
+            "--no-mmap",
+            "--jinja",
+            "--verbose",
+            "--metrics",
+            "-v",
+            "--conversation",
+            "-cnv",
+            "--interactive",
+            "-i",
+            "-sys",
+            "--no-warmup",
+        }
+    ),
+    valued=frozenset(
+        {
+            "--model",
+            "--hf-repo",
+            "--hf-file",
+            "--parallel",
+            "--ctx-size",
+            "--n-gpu-layers",
+            "--batch-size",
+            "--ubatch-size",
+            "--threads",
+            "--port",
+            "--host",
+            "--flash-attn",
+            "--model-url",
+            "--alias",
+            "-a",
+            "--prompt",
+            "-p",
+            "-n",
+            "--n-predict",
+            "-ctk",
+            "-ctv",
+            "--cache-type-k",
+            "--cache-type-v",
+            "--api-key",
+            "--chat-template",
+            "-s",
+            "--seed",
+            "-fit",
+            "--temp",
+            "-ot",
+            "--override-tensor",
+        }
+    ),
 )
-_LLAMA_ENV = {"LLAMA_ARG_MODEL": "--model", "LLAMA_ARG_HF_REPO": "--hf-repo", "LLAMA_ARG_HF_FILE": "--hf-file", "LLAMA_ARG_N_PARALLEL": "--parallel"}
+_LLAMA_ENV = {
+    "LLAMA_ARG_MODEL": "--model",
+    "LLAMA_ARG_HF_REPO": "--hf-repo",
+    "LLAMA_ARG_HF_FILE": "--hf-file",
+    "LLAMA_ARG_N_PARALLEL": "--parallel",
+}
 
 # ollama cmd/cmd.go: `ollama create MODEL -f FILE -q/--quantize LEVEL`, `ollama run MODEL`,
 # `ollama pull MODEL`; the server reads OLLAMA_NUM_PARALLEL (max parallel requests per model).
@@ -428,7 +588,24 @@ def _strip_wrappers(args: Sequence[Tok], env: dict[str, EnvVal]) -> int:
         elif word == "timeout":
             i = _skip_options(args, i + 1, ("-s", "-k", "--signal", "--kill-after")) + 1
         elif word in ("uv", "poetry", "pipenv", "pdm", "rye", "hatch", "pixi") and nxt == "run":
-            i = _skip_options(args, i + 2, ("--with", "--python", "-p", "--project", "--directory", "--env-file", "--extra", "--group", "--index", "--from", "-e", "--environment"))
+            i = _skip_options(
+                args,
+                i + 2,
+                (
+                    "--with",
+                    "--python",
+                    "-p",
+                    "--project",
+                    "--directory",
+                    "--env-file",
+                    "--extra",
+                    "--group",
+                    "--index",
+                    "--from",
+                    "-e",
+                    "--environment",
+                ),
+            )
         elif word in ("conda", "mamba", "micromamba") and nxt == "run":
             i = _skip_options(args, i + 2, ("-n", "--name", "-p", "--prefix"))
         elif word == "uvx":
@@ -767,7 +944,16 @@ _QUANT_TYPE = re.compile(r"(?i)^(i?q[1-8](_[a-z0-9]+)*|f16|bf16|f32|tq[12]_0|mxf
 
 def _llama_quantize(b: _Builder, launch: _Launch) -> None:
     """llama-quantize [options] model-f32.gguf [model-quant.gguf] type [nthreads]."""
-    valued = ("--imatrix", "--include-weights", "--exclude-weights", "--output-tensor-type", "--token-embedding-type", "--override-kv", "--tensor-type", "--prune-layers")
+    valued = (
+        "--imatrix",
+        "--include-weights",
+        "--exclude-weights",
+        "--output-tensor-type",
+        "--token-embedding-type",
+        "--override-kv",
+        "--tensor-type",
+        "--prune-layers",
+    )
     args = launch.args
     i = _skip_options(args, 0, valued)
     positionals = list(args[i:])
@@ -879,7 +1065,9 @@ def interpret(
     args = list(argv)
     inner = _shell_c(args)
     if inner is not None:
-        return _interpret_shell_c(inner, dict(env or {}), path=path, kind=kind, origin=origin, label=label, depth=_depth)
+        return _interpret_shell_c(
+            inner, dict(env or {}), path=path, kind=kind, origin=origin, label=label, depth=_depth
+        )
     wrapper_env: dict[str, EnvVal] = {}  # `env A=b …`: set after the caller's environment
     launch = _detect(args, wrapper_env)
     if launch is None:
@@ -942,7 +1130,16 @@ def _shell_c(args: Sequence[Tok]) -> Tok | None:
     return None
 
 
-def _interpret_shell_c(script: Tok, env: Mapping[str, EnvVal], *, path: str, kind: str, origin: Location | None, label: str | None, depth: int) -> list[Setup]:
+def _interpret_shell_c(
+    script: Tok,
+    env: Mapping[str, EnvVal],
+    *,
+    path: str,
+    kind: str,
+    origin: Location | None,
+    label: str | None,
+    depth: int,
+) -> list[Setup]:
     if depth >= _MAX_DEPTH:
         return []
     from ecolint.extract import shell  # lazy: shell imports this module

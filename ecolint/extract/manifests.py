@@ -428,7 +428,13 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
             return []
         raise
     hf_format_written = "huggingface" in text and kserve_hf_format(text.encode("utf-8", "surrogatepass"))
-    doc = _Doc(path, [line.rstrip("\r") for line in text.split("\n")], _Budget(len(text)), context, hf_format_written=hf_format_written)
+    doc = _Doc(
+        path,
+        [line.rstrip("\r") for line in text.split("\n")],
+        _Budget(len(text)),
+        context,
+        hf_format_written=hf_format_written,
+    )
     roots = [root for root in roots if doc.text(doc.get(root, "kind")) != "CustomResourceDefinition"]
     if _is_workflow(path, roots, doc):
         return _workflow(roots, doc)
@@ -483,7 +489,9 @@ def _lone_cr(text: str) -> bool:
 # docker-compose
 # --------------------------------------------------------------------------------------------
 
-_INTERP = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_INTERP = re.compile(
+    r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)"
+)
 
 
 def _is_compose(root: yaml.Node, doc: _Doc) -> bool:
@@ -772,7 +780,9 @@ def _gpu(pod: yaml.Node, doc: _Doc) -> tuple[str, Location] | None:
     affinity = doc.get(doc.get(pod, "affinity"), "nodeAffinity")
     required = doc.get(doc.get(affinity, "requiredDuringSchedulingIgnoredDuringExecution"), "nodeSelectorTerms")
     terms = doc.seq(required)
-    terms += [doc.get(p, "preference") for p in doc.seq(doc.get(affinity, "preferredDuringSchedulingIgnoredDuringExecution"))]
+    terms += [
+        doc.get(p, "preference") for p in doc.seq(doc.get(affinity, "preferredDuringSchedulingIgnoredDuringExecution"))
+    ]
     for term in terms:
         for expr in doc.seq(doc.get(term, "matchExpressions")):
             key_pair = doc.pair(expr, "key")
@@ -852,14 +862,18 @@ def _on_gpu(setups: list[Setup], gpu: tuple[str, Location] | None) -> list[Setup
     return setups
 
 
-def _container(container: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap], owner: str, gpu: tuple[str, Location] | None) -> list[Setup]:
+def _container(
+    container: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap], owner: str, gpu: tuple[str, Location] | None
+) -> list[Setup]:
     cname = doc.text(doc.get(container, "name")) or "?"
     env = _container_env(container, doc, configmaps)
     image_node = doc.get(container, "image")
     image = doc.tok(image_node) if doc.text(image_node) is not None else None  # type: ignore[arg-type]
     command = _k8s_toks(doc.get(container, "command"), doc, env)
     args = _k8s_toks(doc.get(container, "args"), doc, env)
-    return _on_gpu(container_setups(image, command, args, env, path=doc.path, kind="yaml", label=f"{owner}/{cname}"), gpu)
+    return _on_gpu(
+        container_setups(image, command, args, env, path=doc.path, kind="yaml", label=f"{owner}/{cname}"), gpu
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -936,11 +950,17 @@ def _workflow_services(job: yaml.Node, job_name: str, doc: _Doc) -> list[Setup]:
         if doc.text(image_node) is None:
             continue
         env = _env_block(doc.get(service, "env"), doc, {})
-        setups.extend(container_setups(doc.tok(image_node), None, None, env, path=doc.path, kind="yaml", label=f"{job_name}/{name}"))  # type: ignore[arg-type]
+        setups.extend(
+            container_setups(
+                doc.tok(image_node), None, None, env, path=doc.path, kind="yaml", label=f"{job_name}/{name}"
+            )
+        )  # type: ignore[arg-type]
     return setups
 
 
-def _workflow_step(step: yaml.Node, index: int, job_name: str, job_env: dict[str, EnvVal], matrix: dict[str, str], doc: _Doc) -> list[Setup]:
+def _workflow_step(
+    step: yaml.Node, index: int, job_name: str, job_env: dict[str, EnvVal], matrix: dict[str, str], doc: _Doc
+) -> list[Setup]:
     run = doc.get(step, "run")
     if doc.text(run) is None:
         return []
@@ -959,7 +979,16 @@ def _workflow_step(step: yaml.Node, index: int, job_name: str, job_env: dict[str
         return None
 
     script = doc.text(run) or ""
-    return setups_from_text(script, doc.path, locate=doc.locator(run) or _const(doc.loc(run)), env=env, kind="yaml", label=label, context=doc.context, resolve_expr=resolve)  # type: ignore[arg-type]
+    return setups_from_text(
+        script,
+        doc.path,
+        locate=doc.locator(run) or _const(doc.loc(run)),
+        env=env,
+        kind="yaml",
+        label=label,
+        context=doc.context,
+        resolve_expr=resolve,
+    )  # type: ignore[arg-type]
 
 
 def _const(loc: Location) -> Locator:
@@ -971,8 +1000,26 @@ def _const(loc: Location) -> Locator:
 # --------------------------------------------------------------------------------------------
 
 _ARGS_KEYS = ("extraArgs", "args", "arguments", "serverArgs", "extra_args", "engineArgs", "additionalArgs", "vllmArgs")
-_MODEL_KEYS = ("model", "modelName", "modelId", "model_id", "modelURL", "modelUrl", "modelPath", "model_name", "servedModelName", "modelID")
-_FRAMEWORK_WORDS = {"vllm": "vllm", "text-generation": "tgi", "sglang": "sglang", "llama.cpp": "llama.cpp", "llama-server": "llama.cpp", "ollama": "ollama"}
+_MODEL_KEYS = (
+    "model",
+    "modelName",
+    "modelId",
+    "model_id",
+    "modelURL",
+    "modelUrl",
+    "modelPath",
+    "model_name",
+    "servedModelName",
+    "modelID",
+)
+_FRAMEWORK_WORDS = {
+    "vllm": "vllm",
+    "text-generation": "tgi",
+    "sglang": "sglang",
+    "llama.cpp": "llama.cpp",
+    "llama-server": "llama.cpp",
+    "ollama": "ollama",
+}
 _LAUNCHER = {
     "vllm": ["vllm", "serve"],
     "tgi": ["text-generation-launcher"],
@@ -1107,7 +1154,13 @@ def _members(node: yaml.Node, doc: _Doc) -> list[yaml.Node]:
     """The candidate mapping and its nested config mappings (``vllmConfig:``, ``engine:`` …)."""
     members = [node]
     for key, value in doc.items(node):
-        if isinstance(value, yaml.MappingNode) and (doc.text(key) or "") not in ("image", "resources", "env", "nodeSelector", "affinity"):
+        if isinstance(value, yaml.MappingNode) and (doc.text(key) or "") not in (
+            "image",
+            "resources",
+            "env",
+            "nodeSelector",
+            "affinity",
+        ):
             members.append(value)
     return members
 
@@ -1139,7 +1192,12 @@ def _helm_ollama(node: yaml.Node, doc: _Doc, label: str | None) -> list[Setup]:
     setups: list[Setup] = []
     for key, value in doc.items(node):
         if doc.text(key) in _MODEL_KEYS and doc.text(value):
-            setups += interpret([Tok("ollama", doc.loc(key)), Tok("pull", doc.loc(key)), doc.tok(value)], path=doc.path, kind="yaml", label=label)
+            setups += interpret(
+                [Tok("ollama", doc.loc(key)), Tok("pull", doc.loc(key)), doc.tok(value)],
+                path=doc.path,
+                kind="yaml",
+                label=label,
+            )
     return setups
 
 
@@ -1155,5 +1213,10 @@ def _ollama_model_lists(root: yaml.Node, doc: _Doc) -> list[Setup]:
             tag = doc.text(item) or doc.text(doc.get(item, "name"))
             if tag:
                 loc = doc.loc(item)
-                setups += interpret([Tok("ollama", loc), Tok("pull", loc), Tok(tag, loc)], path=doc.path, kind="yaml", label=".".join(keys))
+                setups += interpret(
+                    [Tok("ollama", loc), Tok("pull", loc), Tok(tag, loc)],
+                    path=doc.path,
+                    kind="yaml",
+                    label=".".join(keys),
+                )
     return setups

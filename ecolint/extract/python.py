@@ -111,20 +111,53 @@ _ENDPOINT_DECORATORS = frozenset({"web_endpoint", "fastapi_endpoint"})  # Modal
 _MOCK_MODULES = ("unittest.mock.", "mock.")  # patch / patch.object decorators of test code
 # Calls that register a function as a route handler: Starlette Route(...), app.add_api_route, …
 _ROUTE_REGISTRARS = frozenset(
-    {"Route", "WebSocketRoute", "add_api_route", "add_url_rule", "add_route", "add_websocket_route", "add_api_websocket_route"}
+    {
+        "Route",
+        "WebSocketRoute",
+        "add_api_route",
+        "add_url_rule",
+        "add_route",
+        "add_websocket_route",
+        "add_api_websocket_route",
+    }
 )
 _GRADIO_HANDLERS = frozenset({"Interface", "ChatInterface", "click", "submit", "change"})
 _CACHE_DECORATORS = frozenset(
-    {"lru_cache", "cache", "cached", "cache_resource", "singleton", "experimental_singleton", "memoize", "alru_cache", "cached_property"}
+    {
+        "lru_cache",
+        "cache",
+        "cached",
+        "cache_resource",
+        "singleton",
+        "experimental_singleton",
+        "memoize",
+        "alru_cache",
+        "cached_property",
+    }
 )
 # Functions that run once per process (constructors, startup hooks, SageMaker's model_fn,
 # lifespans, test fixtures): loading a model there is the right thing to do.
 _ONCE_FUNCTIONS = frozenset(
-    {"__init__", "__post_init__", "__enter__", "__aenter__", "model_fn", "setup", "setUp", "setUpClass", "initialize", "startup", "on_startup", "lifespan"}
+    {
+        "__init__",
+        "__post_init__",
+        "__enter__",
+        "__aenter__",
+        "model_fn",
+        "setup",
+        "setUp",
+        "setUpClass",
+        "initialize",
+        "startup",
+        "on_startup",
+        "lifespan",
+    }
 )
 _ONCE_DECORATORS = frozenset({"on_event", "enter", "asynccontextmanager", "contextmanager", "fixture"})
 # Methods that return the same model: model = model.to("cuda").eval()
-_ALIAS_METHODS = frozenset({"to", "cuda", "cpu", "eval", "train", "half", "bfloat16", "float", "requires_grad_", "merge_and_unload"})
+_ALIAS_METHODS = frozenset(
+    {"to", "cuda", "cpu", "eval", "train", "half", "bfloat16", "float", "requires_grad_", "merge_and_unload"}
+)
 _WRAPPERS = frozenset({"get_peft_model", "prepare_model_for_kbit_training", "from_engine_args"})
 # Arguments of generate()/pipe()/llm.generate() that carry the prompts.
 _INPUT_KEYWORDS = frozenset(
@@ -231,7 +264,7 @@ class _Source:
         """
         start, end = self.start(node), self.end(node)
         gap = _COMMENT.sub(lambda m: " " * len(m.group()), self.text[left_bound:start])
-        opening = gap[len(gap.rstrip(_BLANK + "(")):]
+        opening = gap[len(gap.rstrip(_BLANK + "(")) :]
         wanted = opening.count("(") - own_opening
         if wanted <= 0:
             return start, end
@@ -455,7 +488,26 @@ def _children(node: ast.AST) -> list[ast.AST]:
 _SOURCE_ORDER = (ast.Call, ast.Dict, ast.IfExp, ast.arguments)
 # Fields that hold no node worth a visit: load/store contexts and operators (a node each, on
 # every name and operation of a file), and names and values, which are plain strings and numbers.
-_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "type_comment", "kind", "name", "names", "asname", "module", "level", "arg", "attr", "conversion", "is_async", "tag"})
+_LEAF_FIELDS = frozenset(
+    {
+        "ctx",
+        "op",
+        "ops",
+        "id",
+        "type_comment",
+        "kind",
+        "name",
+        "names",
+        "asname",
+        "module",
+        "level",
+        "arg",
+        "attr",
+        "conversion",
+        "is_async",
+        "tag",
+    }
+)
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -701,7 +753,9 @@ class _Indexer:
         operands = len(node.values) - 1
         self.bool_operands += operands
         if self.bool_operands > MAX_BOOL_CHAIN:
-            raise ExtractError(f"too deeply nested to parse: more than {MAX_BOOL_CHAIN} and/or operands in one expression", node.lineno)
+            raise ExtractError(
+                f"too deeply nested to parse: more than {MAX_BOOL_CHAIN} and/or operands in one expression", node.lineno
+            )
         self._visit_children(node)
         self.bool_operands -= operands
 
@@ -1032,12 +1086,24 @@ class _Handle:
     setup: Setup
     kind: str  # model | pipeline | llm | engine
 
+
 # Calls that make a module a training script, not an inference one.
 TRAINING_CALLS = frozenset(
     {
-        "prepare_model_for_kbit_training", "get_peft_model", "Trainer", "Seq2SeqTrainer",
-        "TrainingArguments", "Seq2SeqTrainingArguments", "SFTTrainer", "SFTConfig", "DPOTrainer",
-        "ORPOTrainer", "KTOTrainer", "PPOTrainer", "GRPOTrainer", "RewardTrainer",
+        "prepare_model_for_kbit_training",
+        "get_peft_model",
+        "Trainer",
+        "Seq2SeqTrainer",
+        "TrainingArguments",
+        "Seq2SeqTrainingArguments",
+        "SFTTrainer",
+        "SFTConfig",
+        "DPOTrainer",
+        "ORPOTrainer",
+        "KTOTrainer",
+        "PPOTrainer",
+        "GRPOTrainer",
+        "RewardTrainer",
     }
 )
 
@@ -1334,7 +1400,9 @@ class _Extraction:
         value = self._resolve(default, scope, depth + 1)
         if value is None:
             return None
-        return _Value(value.value, value.node, "argparse-default" if value.how in ("literal", "constant") else value.how)
+        return _Value(
+            value.value, value.node, "argparse-default" if value.how in ("literal", "constant") else value.how
+        )
 
     def _resolve_call(self, call: ast.Call, scope: _Scope, depth: int) -> _Value | None:
         qualified = self._qualified(call.func) or ""
@@ -1423,7 +1491,11 @@ class _Extraction:
         if entry is None:
             return None
         value = self._resolve(entry.value, entry.scope, depth + 1)
-        return None if value is None else _Value(value.value, value.node, "constant" if value.how == "literal" else value.how)
+        return (
+            None
+            if value is None
+            else _Value(value.value, value.node, "constant" if value.how == "literal" else value.how)
+        )
 
     def _torch_dtype(self, expr: ast.expr) -> str | None:
         qualified = self._qualified(expr) or ""
@@ -1882,7 +1954,9 @@ class _Extraction:
         if value is not None and isinstance(value.value, str):
             return "float8" in value.value.lower()
         for binding in self._bindings_of(expr, scope):
-            if binding.value is not None and self._is_float8(_element(binding.value, binding.index) or binding.value, binding.scope, depth + 1):
+            if binding.value is not None and self._is_float8(
+                _element(binding.value, binding.index) or binding.value, binding.scope, depth + 1
+            ):
                 return True
         return False
 
@@ -1997,7 +2071,9 @@ class _Extraction:
             if node is not None:
                 setup.set(COMPILED, True, self._loc(node))
             else:
-                setup.set(COMPILED, False, setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin, "implied")
+                setup.set(
+                    COMPILED, False, setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin, "implied"
+                )
 
     def _compile_target(self, call: ast.Call) -> ast.expr | None:
         """torch.compile(model) / torch.compile(model.forward) / model.compile()."""
@@ -2007,7 +2083,11 @@ class _Extraction:
             if first is None:
                 first = next((a.value for a in _args(call) if a.keyword == "model"), None)
             return first
-        if isinstance(func, ast.Attribute) and func.attr == "compile" and self._qualified(func.value) not in ("re", "torch"):
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "compile"
+            and self._qualified(func.value) not in ("re", "torch")
+        ):
             return func.value
         return None
 
@@ -2090,7 +2170,9 @@ class _Extraction:
             return "loop"
         return self._via_callers(site.function, inputs, handler_only=False)
 
-    def _via_callers(self, fn: _Function | None, inputs: list[ast.expr], handler_only: bool, depth: int = 1) -> str | None:
+    def _via_callers(
+        self, fn: _Function | None, inputs: list[ast.expr], handler_only: bool, depth: int = 1
+    ) -> str | None:
         """generate() in a helper: a handler calling the helper (up to three calls away), or a
         per-prompt loop calling it directly with the prompt that reaches generate()."""
         if fn is None or depth > 3:
@@ -2214,7 +2296,7 @@ class _Extraction:
     def _reload(
         self, site: _Site, args: list[ast.expr] | None, setup: Setup, helpers: tuple[_Function | None, ...]
     ) -> str | None:
-        """"handler" or "loop" when this loading call runs again per request or loop item.
+        """ "handler" or "loop" when this loading call runs again per request or loop item.
 
         ``site`` is the loading call, then (up to three calls away) a call of the function that
         contains it; ``helpers`` are the functions between. ``args`` are the expressions the model
@@ -2243,7 +2325,9 @@ class _Extraction:
             and bool(_names_in(args) & self._derived(params, fn.node.body))
         )
         for caller in callers:
-            found = self._reload(caller, _argument_values(caller.node) if from_params else None, setup, helpers + (caller.function,))
+            found = self._reload(
+                caller, _argument_values(caller.node) if from_params else None, setup, helpers + (caller.function,)
+            )
             if found is not None:
                 return found
         return None
@@ -2340,7 +2424,11 @@ class _Extraction:
         """Label a setup with the name it is assigned to (`llm`, `self.model`) when a file has several."""
         if len(self.setups) < 2:
             return
-        scopes = [self.index.module] + [fn.scope for fn in self.index.functions] + [c.scope for c in self.index.classes.values()]
+        scopes = (
+            [self.index.module]
+            + [fn.scope for fn in self.index.functions]
+            + [c.scope for c in self.index.classes.values()]
+        )
         named: list[tuple[str, dict[str, list[_Binding]]]] = [("", s.bindings) for s in scopes]
         named += [("self.", c.self_bindings) for c in self.index.classes.values()]
         for prefix, bindings in named:
@@ -2536,7 +2624,9 @@ def _locate(path: Path, context: ExtractContext) -> Path:
     return candidates[0]
 
 
-def _module_constant(module: str, level: int, from_dir: Path, context: ExtractContext, depth: int, name: str) -> tuple[Any, str] | None:
+def _module_constant(
+    module: str, level: int, from_dir: Path, context: ExtractContext, depth: int, name: str
+) -> tuple[Any, str] | None:
     """A module-level constant of a module of the scanned tree, memoised per run.
 
     Only what the name needs is read: a module that never spells the name is not parsed, and
@@ -2575,7 +2665,9 @@ def _find_module(module: str, level: int, from_dir: Path, context: ExtractContex
         candidates = [base.joinpath(*parts[:-1], parts[-1] + ".py")] if parts else []
         candidates.append(base.joinpath(*parts, "__init__.py"))
         for candidate in candidates:
-            text = context.cached(("ecolint.extract.python:source", str(candidate)), lambda c=candidate: context.read(c))
+            text = context.cached(
+                ("ecolint.extract.python:source", str(candidate)), lambda c=candidate: context.read(c)
+            )
             if isinstance(text, str):
                 return candidate, text
     return None
@@ -2617,7 +2709,9 @@ def _top_level(file: Path, text: str, context: ExtractContext) -> list[ast.stmt]
             tree = _parse(text)  # as the file itself would be: its syntax warnings are not ours to print
         except ExtractError:
             return []
-        return [statement for statement in tree.body if isinstance(statement, (ast.ImportFrom, ast.Assign, ast.AnnAssign))]
+        return [
+            statement for statement in tree.body if isinstance(statement, (ast.ImportFrom, ast.Assign, ast.AnnAssign))
+        ]
 
     return context.cached(("ecolint.extract.python:top-level", str(file)), read)  # type: ignore[return-value]
 
@@ -2630,7 +2724,15 @@ def _read_constants(file: Path, text: str, context: ExtractContext, depth: int, 
         if isinstance(statement, ast.ImportFrom):
             for alias in statement.names:
                 local = alias.asname or alias.name
-                env[local] = _ImportedName(statement.module or "", statement.level, file.parent, context, depth + 1, alias.name, dict.get(env, local))
+                env[local] = _ImportedName(
+                    statement.module or "",
+                    statement.level,
+                    file.parent,
+                    context,
+                    depth + 1,
+                    alias.name,
+                    dict.get(env, local),
+                )
             continue
         targets: list[ast.expr] = []
         if isinstance(statement, ast.Assign):
@@ -2677,13 +2779,22 @@ def _ast_value(node: ast.expr, env: dict[str, tuple[Any, str]]) -> tuple[Any, st
         return env.get(node.id)
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         left, right = _ast_value(node.left, env), _ast_value(node.right, env)
-        if left is not None and right is not None and type(left[0]) is type(right[0]) and isinstance(left[0], (str, int, float)):
+        if (
+            left is not None
+            and right is not None
+            and type(left[0]) is type(right[0])
+            and isinstance(left[0], (str, int, float))
+        ):
             return left[0] + right[0], "env-default" if "env-default" in (left[1], right[1]) else "literal"
         return None
     if isinstance(node, ast.JoinedStr):
         pieces = []
         for part in node.values:
-            inner = _ast_value(part.value, env) if isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None else None
+            inner = (
+                _ast_value(part.value, env)
+                if isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None
+                else None
+            )
             if isinstance(part, ast.Constant):
                 pieces.append(str(part.value))
             elif inner is not None:
@@ -2704,7 +2815,9 @@ def _ast_value(node: ast.expr, env: dict[str, tuple[Any, str]]) -> tuple[Any, st
 def _ast_env_default(node: ast.Call, env: dict[str, tuple[Any, str]]) -> tuple[Any, str] | None:
     name = _dotted_or_none(node.func)
     if name in _AST_ENV_GETTERS:
-        default = node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "default"), None)
+        default = (
+            node.args[1] if len(node.args) > 1 else next((k.value for k in node.keywords if k.arg == "default"), None)
+        )
         found = None if default is None else _ast_value(default, env)
         return None if found is None else (found[0], "env-default")
     if name in ("int", "float", "str") and len(node.args) == 1:

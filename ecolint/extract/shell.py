@@ -644,7 +644,11 @@ class _CommandEnv(Mapping[str, EnvVal]):
 
     def _env(self) -> dict[str, EnvVal]:
         if self._built is None:
-            env = {name: EnvVal(var.value, var.loc) for name, var in self._st.vars.items() if var.exported and isinstance(var.value, str)}
+            env = {
+                name: EnvVal(var.value, var.loc)
+                for name, var in self._st.vars.items()
+                if var.exported and isinstance(var.value, str)
+            }
             for name, value, loc, _ in self._prefix:
                 if isinstance(value, str):
                     env[name] = EnvVal(value, loc)
@@ -683,7 +687,9 @@ def _source(words: list[Tok], st: _State) -> None:
     if text is None:
         return
     # Values read from another file are located at the `source` word of this one.
-    sub = _State(st.path, lambda k: None, st.vars, st.kind, st.label, st.context, st.resolve_expr, st.allexport, st.depth + 1)
+    sub = _State(
+        st.path, lambda k: None, st.vars, st.kind, st.label, st.context, st.resolve_expr, st.allexport, st.depth + 1
+    )
     source_loc = words[0].loc
     for cmd in _Scanner(text).scan():
         try:
@@ -728,8 +734,19 @@ def _read_relative(path: str, rel: str, context: ExtractContext) -> str | None:
 
 _DOCKER_BOOL = set("dit") | {"P", "q"}
 _DOCKER_BOOL_LONG = {
-    "--detach", "--interactive", "--tty", "--rm", "--privileged", "--init", "--publish-all",
-    "--read-only", "--no-healthcheck", "--oom-kill-disable", "--quiet", "--sig-proxy", "--help",
+    "--detach",
+    "--interactive",
+    "--tty",
+    "--rm",
+    "--privileged",
+    "--init",
+    "--publish-all",
+    "--read-only",
+    "--no-healthcheck",
+    "--oom-kill-disable",
+    "--quiet",
+    "--sig-proxy",
+    "--help",
 }
 _DOCKER_VALUED_SHORT = set("epvwuhlmac")
 
@@ -816,11 +833,43 @@ def _docker_env(flag: Tok, value: Tok, st: _State, env: dict[str, EnvVal]) -> No
 
 
 _DOCKER_VALUED_LONG = {
-    "--env", "--env-file", "--publish", "--volume", "--name", "--gpus", "--shm-size", "--ipc",
-    "--workdir", "--network", "--net", "--runtime", "--entrypoint", "--mount", "--user", "--restart",
-    "--device", "--ulimit", "--hostname", "--label", "--platform", "--cpus", "--memory", "--add-host",
-    "--cap-add", "--cap-drop", "--security-opt", "--log-driver", "--log-opt", "--pull", "--tmpfs",
-    "--volumes-from", "--pid", "--cpuset-cpus", "--expose", "--network-alias", "--group-add",
+    "--env",
+    "--env-file",
+    "--publish",
+    "--volume",
+    "--name",
+    "--gpus",
+    "--shm-size",
+    "--ipc",
+    "--workdir",
+    "--network",
+    "--net",
+    "--runtime",
+    "--entrypoint",
+    "--mount",
+    "--user",
+    "--restart",
+    "--device",
+    "--ulimit",
+    "--hostname",
+    "--label",
+    "--platform",
+    "--cpus",
+    "--memory",
+    "--add-host",
+    "--cap-add",
+    "--cap-drop",
+    "--security-opt",
+    "--log-driver",
+    "--log-opt",
+    "--pull",
+    "--tmpfs",
+    "--volumes-from",
+    "--pid",
+    "--cpuset-cpus",
+    "--expose",
+    "--network-alias",
+    "--group-add",
 }
 
 
@@ -947,7 +996,9 @@ def _dispatch(cmd: _Cmd, argv: list[Tok], env: Mapping[str, EnvVal], st: _State)
             return _docker_exec(rest[1:], st, {})
         return []
     found = _modelfile_heredoc(cmd, argv, st)
-    return found + interpret(argv, env, path=st.path, kind=st.kind, label=st.label, read_file=_file_reader(st), _depth=st.depth)
+    return found + interpret(
+        argv, env, path=st.path, kind=st.kind, label=st.label, read_file=_file_reader(st), _depth=st.depth
+    )
 
 
 def _file_reader(st: _State) -> Callable[[str], str | None] | None:
@@ -1000,7 +1051,9 @@ def _without_bom(text: str) -> str:
     return " " + text[1:] if text.startswith("\ufeff") else text
 
 
-def setups_from_script(script: Tok, env: Mapping[str, EnvVal], *, path: str, kind: str, label: str | None, depth: int) -> list[Setup]:
+def setups_from_script(
+    script: Tok, env: Mapping[str, EnvVal], *, path: str, kind: str, label: str | None, depth: int
+) -> list[Setup]:
     """The script of ``sh -c SCRIPT``; words are located inside it when the container knows how."""
     fallback = script.loc
     inner = script.locate

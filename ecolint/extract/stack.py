@@ -21,13 +21,43 @@ from ecolint.setups import Setup
 _REQ = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(.*)$")
 _CLAUSE = re.compile(r"(~=|===|==|>=|<=|!=|>|<)\s*([A-Za-z0-9][A-Za-z0-9.*+!_-]*)")
 # A command (after RUN / sudo / VAR=x prefixes) that is a pip install: pip, pip3, python -m pip, uv pip.
-_PIP = re.compile(r"^(?:RUN\s+)?(?:(?:sudo|exec|nohup|time)\s+|[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:\S*/)?(?:(?:python[\d.]*\s+-m\s+)?pip[\d.]*|uv\s+pip)\s+install\b")
+_PIP = re.compile(
+    r"^(?:RUN\s+)?(?:(?:sudo|exec|nohup|time)\s+|[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:\S*/)?(?:(?:python[\d.]*\s+-m\s+)?pip[\d.]*|uv\s+pip)\s+install\b"
+)
 _PIP_VALUED = {
-    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
-    "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
-    "--python", "--platform", "--python-version", "--implementation", "--abi", "--src",
-    "--upgrade-strategy", "--progress-bar", "--cache-dir", "--trusted-host", "--proxy",
-    "--timeout", "--retries", "--log", "--only-binary", "--no-binary", "--config-settings", "-C",
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "-t",
+    "--target",
+    "--prefix",
+    "--root",
+    "--python",
+    "--platform",
+    "--python-version",
+    "--implementation",
+    "--abi",
+    "--src",
+    "--upgrade-strategy",
+    "--progress-bar",
+    "--cache-dir",
+    "--trusted-host",
+    "--proxy",
+    "--timeout",
+    "--retries",
+    "--log",
+    "--only-binary",
+    "--no-binary",
+    "--config-settings",
+    "-C",
 }
 
 

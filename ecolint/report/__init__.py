@@ -44,7 +44,11 @@ def evidence_line(row: dict[str, Any]) -> str:
     if isinstance(source, dict):
         where = " ".join(
             str(x)
-            for x in (source.get("repo"), source.get("path"), "@" + str(source.get("commit"))[:7] if source.get("commit") else None)
+            for x in (
+                source.get("repo"),
+                source.get("path"),
+                "@" + str(source.get("commit"))[:7] if source.get("commit") else None,
+            )
             if x
         )
     else:

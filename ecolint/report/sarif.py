@@ -87,7 +87,9 @@ def _descriptor(spec: RuleSpec, kb: Knowledge) -> om.ReportingDescriptor:
         id=spec.code,
         name=spec.name,
         short_description=om.MultiformatMessageString(text=spec.summary),
-        full_description=om.MultiformatMessageString(text=truncate(_one_line(spec.docs["what_it_does"]), FULL_DESCRIPTION_LIMIT)),
+        full_description=om.MultiformatMessageString(
+            text=truncate(_one_line(spec.docs["what_it_does"]), FULL_DESCRIPTION_LIMIT)
+        ),
         help=om.MultiformatMessageString(text=rule_text(spec, kb), markdown=rule_markdown(spec, kb)),
         default_configuration=om.ReportingConfiguration(level=spec.severity),
         properties={"tags": list(spec.tags), "precision": rule_precision(spec.code)},
@@ -137,8 +139,14 @@ def _invocation(result: RunResult, index: dict[str, int]) -> om.Invocation:
     # An unreadable file does not make the run a failure: the other files were audited.
     notifications = [_notification(error, index) for error in result.errors]
     # What the results leave out: findings the baseline accepts or --min-confidence hides.
-    counts = {"filesChecked": result.files_seen, "inBaseline": result.in_baseline, "belowConfidence": result.below_confidence}
-    return om.Invocation(execution_successful=True, tool_execution_notifications=notifications or None, properties=counts)
+    counts = {
+        "filesChecked": result.files_seen,
+        "inBaseline": result.in_baseline,
+        "belowConfidence": result.below_confidence,
+    }
+    return om.Invocation(
+        execution_successful=True, tool_execution_notifications=notifications or None, properties=counts
+    )
 
 
 def _notification(error: FileError, index: dict[str, int]) -> om.Notification:
