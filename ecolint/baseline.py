@@ -11,8 +11,9 @@ the fingerprint is read back.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ecolint.config import ConfigError
 from ecolint.finding import Finding

@@ -12,8 +12,9 @@ import fnmatch
 import functools
 import os
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 # Directories no one wants linted (ruff's defaults, plus ML caches).
 DEFAULT_EXCLUDES = (
@@ -170,7 +171,7 @@ def walk(
         yield from _walk_dir(given, patterns, ignores, root)
 
 
-def _skip_explicit(given: Path, root: Path | None, patterns: list[str], ignores: "_GitIgnores") -> bool:
+def _skip_explicit(given: Path, root: Path | None, patterns: list[str], ignores: _GitIgnores) -> bool:
     """--force-exclude: a path named on the command line obeys the excludes and .gitignore."""
     path = given.resolve()
     base = _project_root(path, root)
@@ -180,7 +181,7 @@ def _skip_explicit(given: Path, root: Path | None, patterns: list[str], ignores:
 
 
 def _walk_dir(
-    top: Path, patterns: list[str], ignores: "_GitIgnores", project_root: Path | None
+    top: Path, patterns: list[str], ignores: _GitIgnores, project_root: Path | None
 ) -> Iterator[tuple[Path, bool, str | None]]:
     # Matching works on logical paths (root / the entry's path below top), never on resolved
     # ones: a .gitignore or exclude names the link, not its target, and resolving every entry
@@ -310,7 +311,7 @@ def _ignored_below(relative: str, is_dir: bool, chain: list[_Rules]) -> bool:
 # id(spec) -> a test that is true wherever one of the spec's patterns matches (it may be true
 # where none does: pathspec then decides). pathspec tries every pattern in Python for every
 # entry, so a hundred-line .gitignore made the walk of a large tree slower than reading it.
-_QUICK: dict[int, "Callable[[str], bool] | None"] = {}
+_QUICK: dict[int, Callable[[str], bool] | None] = {}
 _GROUP_NAME = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 # How gitwildmatch writes a pattern without a slash (`build/`, `*.pyc`): it may match at any
 # directory level. Such patterns are tried at each level's start, not by a regex that tries
@@ -318,7 +319,7 @@ _GROUP_NAME = re.compile(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>")
 _ANY_DIRECTORY = "^(?:.+/)?"
 
 
-def _quick_matcher(spec: Any) -> "Callable[[str], bool] | None":
+def _quick_matcher(spec: Any) -> Callable[[str], bool] | None:
     try:
         sources = [p.regex.pattern for p in spec.patterns if p.include is not None and p.regex is not None]
         if not all(isinstance(source, str) for source in sources):
@@ -347,7 +348,7 @@ def _quick_matcher(spec: Any) -> "Callable[[str], bool] | None":
     return maybe
 
 
-def _union(sources: list[str]) -> "re.Pattern[str]":
+def _union(sources: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{_GROUP_NAME.sub('(?:', source)})" for source in sources))
 
 

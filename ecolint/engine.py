@@ -20,10 +20,11 @@ import gc
 import itertools
 import os
 import tokenize
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ecolint import discover
 from ecolint.checks import CheckContext, run_checks
@@ -350,7 +351,8 @@ def _analyse_parallel(work: Iterable[_FileWork], workers: int) -> list[tuple[_Fi
                 if future is None:
                     raise BrokenProcessPool
                 analysed.extend(
-                    (item, outcome or _Outcome(parsed=False)) for item, outcome in zip(chunk, future.result())
+                    (item, outcome or _Outcome(parsed=False))
+                    for item, outcome in zip(chunk, future.result(), strict=True)
                 )
             except BrokenProcessPool:
                 analysed.extend((item, _analyse_isolated(item)) for item in chunk)

@@ -50,10 +50,11 @@ import re
 import tokenize
 import warnings
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from ecolint.finding import Finding
 from ecolint.setups import Location

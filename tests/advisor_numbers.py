@@ -9,7 +9,8 @@ whose inputs are knowledge-base numbers and whose formula gives the value).
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from conftest import REPO
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import REPO
 
 # One line every launcher-aware build flags: vLLM FP8 in eager mode (ECO104).

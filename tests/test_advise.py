@@ -4,7 +4,6 @@ input, the JSON shape, and the provenance of every number."""
 from __future__ import annotations
 
 import pytest
-
 from advisor_numbers import unexplained_numbers
 from conftest import run_cli
 

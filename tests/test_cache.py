@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_cli
+
 from ecolint import engine
 from ecolint.extract import python as python_extractor
 

@@ -4,7 +4,6 @@ every number, n/a where no row has the figure."""
 from __future__ import annotations
 
 import pytest
-
 from advisor_numbers import unexplained_numbers
 from conftest import run_cli
 

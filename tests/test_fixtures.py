@@ -13,7 +13,6 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, run_cli
 
 ANNOTATION = re.compile(r"#\s*(ruleid|ok):\s*([A-Z0-9_,\s]+?)\s*$")

@@ -26,8 +26,7 @@ from hypothesis import strategies as st
 
 from ecolint import knowledge
 from ecolint.checks import CheckContext, run_checks
-from ecolint.extract import ExtractContext, ExtractError, launch
-from ecolint.extract import dockerfile, manifests, modelfile, shell
+from ecolint.extract import ExtractContext, ExtractError, dockerfile, launch, manifests, modelfile, shell
 from ecolint.resolve import resolve
 from ecolint.setups import Location, Setup
 
@@ -228,7 +227,7 @@ def _loc(line: int, col: int) -> Location:
 
 def tokens(texts: list[str], draw_locs: list[bool]) -> list[launch.Tok]:
     out = []
-    for index, (text, located) in enumerate(zip(texts, draw_locs)):
+    for index, (text, located) in enumerate(zip(texts, draw_locs, strict=True)):
         loc = _loc(index + 1, 1) if located else None
         locate = (lambda k, i=index: (i + 1, 1 + k)) if located and index % 2 else None
         out.append(launch.Tok(text, loc, locate))
@@ -236,7 +235,7 @@ def tokens(texts: list[str], draw_locs: list[bool]) -> list[launch.Tok]:
 
 
 @st.composite
-def argv_and_env(draw):  # noqa: ANN001, ANN201
+def argv_and_env(draw):
     head = draw(st.sampled_from(HEADS))
     rest = draw(st.lists(words, max_size=14))
     if head and head[-1] in ("-c", "-lc"):
@@ -320,7 +319,7 @@ SHELL_BITS = [
 
 
 @st.composite
-def shell_script(draw):  # noqa: ANN001, ANN201
+def shell_script(draw):
     parts = draw(
         st.lists(
             st.one_of(st.sampled_from(SHELL_BITS), words, st.sampled_from([" ".join(h) for h in HEADS])), max_size=40
@@ -353,7 +352,7 @@ DOCKER_INSTR = [
 
 
 @st.composite
-def dockerfile_text(draw):  # noqa: ANN001, ANN201
+def dockerfile_text(draw):
     lines = []
     for _ in range(draw(st.integers(0, 12))):
         instr = draw(st.sampled_from(DOCKER_INSTR))
@@ -403,7 +402,7 @@ MODELFILE_DIRECTIVES = [
 
 
 @st.composite
-def modelfile_text(draw):  # noqa: ANN001, ANN201
+def modelfile_text(draw):
     lines = []
     for _ in range(draw(st.integers(0, 10))):
         directive = draw(st.sampled_from(MODELFILE_DIRECTIVES))
@@ -545,7 +544,7 @@ IMAGES = [
 
 
 @st.composite
-def yaml_text(draw):  # noqa: ANN001, ANN201
+def yaml_text(draw):
     mode = draw(st.integers(0, 3))
     if mode == 3:
         args = draw(st.lists(words, max_size=8))
@@ -695,7 +694,7 @@ PY_SNIPPETS = [
 
 
 @st.composite
-def python_snippets(draw):  # noqa: ANN001, ANN201
+def python_snippets(draw):
     lines = []
     for _ in range(draw(st.integers(1, 9))):
         kws = draw(
@@ -720,7 +719,7 @@ def python_snippets(draw):  # noqa: ANN001, ANN201
 
 
 @st.composite
-def python_text(draw):  # noqa: ANN001, ANN201
+def python_text(draw):
     if draw(st.booleans()):
         return draw(python_snippets())
     lines = []
@@ -770,7 +769,7 @@ def _context(tmp: Path, env_text: str = "") -> ExtractContext:
 _KB = None
 
 
-def _kb():  # noqa: ANN202
+def _kb():
     global _KB
     if _KB is None:
         _KB = knowledge.load()
@@ -792,7 +791,7 @@ def assert_well_formed(setups: object, text: str) -> None:
     pickle.loads(pickle.dumps(setups))  # the parallel engine sends them between processes
 
 
-def extract_or_extract_error(extract, path: str, text: str, context: ExtractContext, kind: str | None = None) -> None:  # noqa: ANN001
+def extract_or_extract_error(extract, path: str, text: str, context: ExtractContext, kind: str | None = None) -> None:
     try:
         setups = extract(path, text, context)
     except ExtractError as exc:
@@ -807,8 +806,8 @@ def assert_prefilter_keeps(text: str, kind: str) -> None:
     """The engine only hands a file to its extractor when the bytes hold a trigger token (and,
     for Python, one outside comments and strings): a file that yields a setup must pass both,
     or the prefilter would silently drop a finding."""
-    from ecolint.prefilter import python_may_hold_setup
     from ecolint.extract import triggers
+    from ecolint.prefilter import python_may_hold_setup
 
     data = text.encode("utf-8", "surrogatepass")
     tokens = triggers(kind)
@@ -873,7 +872,7 @@ TARGETS = {
 }
 
 
-def _property(name: str, profile: settings, suffix: str):  # noqa: ANN202
+def _property(name: str, profile: settings, suffix: str):
     strategy, check = TARGETS[name]
 
     @profile

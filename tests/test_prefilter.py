@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, REPO, run_cli
+
 from ecolint.extract import ExtractContext
 from ecolint.extract import python as python_extractor
 from ecolint.prefilter import python_may_hold_setup

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_cli
+
 from ecolint import discover, engine
 
 INT8_PY = (
@@ -346,7 +346,7 @@ def test_an_unexpected_exception_while_auditing_a_setup_is_an_internal_error_eco
 ) -> None:
     real = engine.Engine._audit
 
-    def audit(self, setup, item):  # noqa: ANN001, ANN202
+    def audit(self, setup, item):
         if item.path.name == "serve.sh":
             raise ZeroDivisionError("boom")
         return real(self, setup, item)
@@ -589,12 +589,12 @@ def test_unreadable_files_in_process(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     (tmp_path / "open.sh").write_text(FP8_SH)
     real_open, real_scandir = os.open, os.scandir
 
-    def open_file(path, flags, *args):  # noqa: ANN001, ANN002, ANN202
+    def open_file(path, flags, *args):
         if Path(path).name == "secret.sh":
             raise PermissionError(13, "Permission denied")
         return real_open(path, flags, *args)
 
-    def scandir(path):  # noqa: ANN001, ANN202
+    def scandir(path):
         if Path(path).name == "sub":
             raise PermissionError(13, "Permission denied")
         return real_scandir(path)
@@ -649,7 +649,7 @@ def test_files_and_directories_that_vanish_during_the_scan(monkeypatch: pytest.M
     (tmp_path / "gone" / "x.sh").write_text(FP8_SH)
     real_walk = discover.walk
 
-    def walk(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def walk(*args, **kwargs):
         for path, explicit, problem in real_walk(*args, **kwargs):
             if path.name == "a.sh":
                 (tmp_path / "b.sh").unlink()  # listed, then gone before it is read

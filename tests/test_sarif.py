@@ -126,17 +126,17 @@ def test_output_file_holds_the_sarif_and_nothing_else_is_created(tmp_path: Path)
 
 
 def finding(path: str, line: int = 3, column: int = 1, end_line: int = 0, end_column: int = 0, **kw: object) -> Finding:
-    values = dict(
-        code="ECO101",
-        name="int8-default-threshold",
-        location=Location(path, line, column, end_line, end_column),
-        severity="warning",
-        confidence=2,
-        message="INT8 with the default outlier threshold: llm_int8_threshold=6.0: +17–147% energy per request",
-        overhead={"min_pct": 17, "max_pct": 147, "per": "request", "source": "skill"},
-        setup={"framework": "transformers"},
-        fingerprint="0123456789abcdef0123456789abcdef",
-    )
+    values = {
+        "code": "ECO101",
+        "name": "int8-default-threshold",
+        "location": Location(path, line, column, end_line, end_column),
+        "severity": "warning",
+        "confidence": 2,
+        "message": "INT8 with the default outlier threshold: llm_int8_threshold=6.0: +17–147% energy per request",
+        "overhead": {"min_pct": 17, "max_pct": 147, "per": "request", "source": "skill"},
+        "setup": {"framework": "transformers"},
+        "fingerprint": "0123456789abcdef0123456789abcdef",
+    }
     values.update(kw)
     return Finding(**values)  # type: ignore[arg-type]
 

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_cli
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"

@@ -8,8 +8,9 @@ fixtures/, and the logic is here. Rules never handle suppression or selection: t
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ecolint.finding import Finding, overhead_text
 from ecolint.knowledge import Knowledge, RuleSpec, nearest_rows, request_rows

@@ -7,7 +7,7 @@ request, which a server may still batch upstream, so it is reported one ★ lowe
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding

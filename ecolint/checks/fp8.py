@@ -6,7 +6,7 @@ FP8 with CUDA graphs disabled (--enforce-eager, --disable-cuda-graph) loses the 
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding

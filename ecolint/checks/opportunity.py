@@ -9,7 +9,8 @@ Examples: fixtures/opportunity/ (`# ruleid:` / `# ok:` annotations).
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding

@@ -7,7 +7,7 @@ Examples: fixtures/python/ and fixtures/launch/ (`# ruleid:` / `# ok:` annotatio
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding

@@ -5,7 +5,7 @@ Texts: rules/ECO201-fp32-kv-cache.yaml, ECO202-eager-attention.yaml, ECO203-mode
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding

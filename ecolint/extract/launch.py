@@ -688,7 +688,7 @@ def image_framework(image: str) -> str | None:
     tag = name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else ""
     if "text-generation-inference" in repo:
         return "tgi"
-    if repo.endswith("vllm-openai") or repo.endswith("/vllm") or repo == "vllm":
+    if repo.endswith(("vllm-openai", "/vllm")) or repo == "vllm":
         return "vllm"
     if repo.endswith("ollama/ollama") or repo == "ollama":
         return "ollama"

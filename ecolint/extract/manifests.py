@@ -17,12 +17,13 @@ visit each node once and value reads are budgeted, so an alias bomb stays small 
 
 from __future__ import annotations
 
+import itertools
 import re
 import shlex
 from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterator
 
 import yaml
 
@@ -470,7 +471,7 @@ def _without_crds(text: str) -> str:
         return text
     bounds = [0, *(match.end() for match in _MARKER_LINE.finditer(text)), len(text)]
     parts = []
-    for start, end in zip(bounds, bounds[1:]):
+    for start, end in itertools.pairwise(bounds):
         chunk = text[start:end]  # one document and the marker line that ends it
         if _TOP_LEVEL_CRD.search(chunk) and _TOP_LEVEL_APIEXTENSIONS.search(chunk):
             marker = _MARKER_LINE.search(chunk)
@@ -546,7 +547,7 @@ def _read(doc: _Doc, rel: Path) -> str | None:
     for candidate in candidates:
         try:
             text = doc.context.read(candidate)
-        except Exception:  # an odd path is the reader's problem, not a crash of ours
+        except Exception:  # noqa: BLE001 - an odd path is the reader's problem, not a crash of ours
             text = None
         if text is not None:
             return text
@@ -555,7 +556,7 @@ def _read(doc: _Doc, rel: Path) -> str | None:
 
 def _command_toks(node: yaml.Node | None, doc: _Doc, variables: dict[str, str]) -> list[Tok] | None:
     """A compose / k8s command: a list of strings, or a string split like a shell would."""
-    if node is None or doc.text(node) is None and not isinstance(node, yaml.SequenceNode):
+    if node is None or (doc.text(node) is None and not isinstance(node, yaml.SequenceNode)):
         return None
     if isinstance(node, yaml.SequenceNode):
         toks = []

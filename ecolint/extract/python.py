@@ -419,8 +419,8 @@ class _Function:
         args = self.node.args
         positional = [*args.posonlyargs, *args.args]
         defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-        self._positional = [_Param(a.arg, d) for a, d in zip(positional, defaults)]
-        self._keyword_only = [_Param(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+        self._positional = [_Param(a.arg, d) for a, d in zip(positional, defaults, strict=True)]
+        self._keyword_only = [_Param(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
 
     def params(self) -> list[_Param]:
         """Named parameters (not *args / **kwargs)."""
@@ -473,7 +473,7 @@ def _children(node: ast.AST) -> list[ast.AST]:
         return [node.func, *args, *keywords]
     if isinstance(node, ast.Dict):
         children: list[ast.AST] = []
-        for key, value in zip(node.keys, node.values):
+        for key, value in zip(node.keys, node.values, strict=True):
             if key is not None:
                 children.append(key)
             children.append(value)
@@ -584,9 +584,9 @@ def _argument_parts(args: ast.arguments) -> Iterator[ast.expr]:
     """Annotations and defaults of a parameter list, in source order."""
     positional = [*args.posonlyargs, *args.args]
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
-    pairs: list[tuple[ast.arg | None, ast.expr | None]] = list(zip(positional, defaults))
+    pairs: list[tuple[ast.arg | None, ast.expr | None]] = list(zip(positional, defaults, strict=True))
     pairs.append((args.vararg, None))
-    pairs.extend(zip(args.kwonlyargs, args.kw_defaults))
+    pairs.extend(zip(args.kwonlyargs, args.kw_defaults, strict=True))
     pairs.append((args.kwarg, None))
     for arg, default in pairs:
         if arg is not None and arg.annotation is not None:
@@ -1523,7 +1523,7 @@ class _Extraction:
 
     def _dict_literal(self, expr: ast.Dict, scope: _Scope, depth: int) -> dict[str, _Entry]:
         out: dict[str, _Entry] = {}
-        for index, (key_node, value_node) in enumerate(zip(expr.keys, expr.values)):
+        for index, (key_node, value_node) in enumerate(zip(expr.keys, expr.values, strict=True)):
             if key_node is None:  # {**BASE, …}
                 out.update(self._mapping(value_node, scope, depth + 1) or {})
                 continue
@@ -1786,12 +1786,13 @@ class _Extraction:
             return "from_pretrained" if _loads_a_model(func.value) else None
         # The qualified name's last part is the attribute, or what the imports make of the name:
         # looked at first, it rules out almost every call without building a dotted name.
-        if isinstance(func, ast.Attribute):
-            if func.attr not in _CLASSIFIED_LAST_NAMES:
-                return None
-        elif isinstance(func, ast.Name):
-            if self.index.qualified.get(func.id, func.id).rsplit(".", 1)[-1] not in _CLASSIFIED_LAST_NAMES:
-                return None
+        if isinstance(func, ast.Attribute) and func.attr not in _CLASSIFIED_LAST_NAMES:
+            return None
+        if (
+            isinstance(func, ast.Name)
+            and self.index.qualified.get(func.id, func.id).rsplit(".", 1)[-1] not in _CLASSIFIED_LAST_NAMES
+        ):
+            return None
         qualified = self._qualified(func) or ""
         last = qualified.rsplit(".", 1)[-1]
         if last == "quantize_":

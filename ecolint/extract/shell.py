@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 import shlex
 from bisect import bisect_right
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterator, Mapping
 
 from ecolint.extract import ExtractContext
 from ecolint.extract.launch import EnvVal, Locator, Tok, basename, container_setups, interpret
@@ -116,9 +116,8 @@ class _Scanner:
 
     # -- commands ---------------------------------------------------------------------------
     def end_cmd(self) -> None:
-        if self.cur.words or self.cur.redirects:
-            if not self.cur.broken:
-                self.cmds.append(self.cur)
+        if (self.cur.words or self.cur.redirects) and not self.cur.broken:
+            self.cmds.append(self.cur)
         self.cur = _Cmd()
 
     def scan(self) -> list[_Cmd]:
@@ -725,7 +724,7 @@ def _read_relative(path: str, rel: str, context: ExtractContext) -> str | None:
     for candidate in candidates:
         try:
             text = context.read(candidate)
-        except Exception:  # the context's reader is not ours to trust with odd paths
+        except Exception:  # noqa: BLE001 - the context's reader is not ours to trust with odd paths
             text = None
         if text is not None:
             return text

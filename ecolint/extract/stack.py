@@ -92,7 +92,7 @@ def lowest(spec: str) -> str | None:
 def _requirement(line: str) -> tuple[str, str] | None:
     """``transformers[torch]==4.56.0 ; python_version>'3.8'`` -> ("transformers", "4.56.0")."""
     line = line.split(";", 1)[0].strip()
-    if not line or line.startswith("-") or "://" in line or " @ " in line or line.startswith((".", "/")):
+    if not line or line.startswith(("-", ".", "/")) or "://" in line or " @ " in line:
         return None
     match = _REQ.match(line)
     if not match:
