@@ -56,5 +56,6 @@ def overhead_text(overhead: dict[str, Any] | None) -> str:
         return text if value < 0 else f"+{text}"
 
     if low is None or high is None or low == high:
-        return pct(low if low is not None else high) + "%"
+        only = low if low is not None else high
+        return "" if only is None else pct(only) + "%"
     return f"{pct(low)}–{high:g}%"

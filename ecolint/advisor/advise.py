@@ -316,9 +316,14 @@ def _comparison(base: Assessed, rec: Assessed | None, assessed: list[Assessed]) 
     return {"line": line, "source": r.says, "tag": r.tag, "change": change, "rows": _unique(rows)}
 
 
+def _score_or_worst(assessed: Assessed) -> float:
+    score = assessed.energy.score()
+    return float("inf") if score is None else score
+
+
 def _keep_line(base: Assessed, assessed: list[Assessed]) -> dict[str, Any]:
     others = [a for a in assessed if a is not base and a.energy.available]
-    best = min(others, key=lambda a: a.energy.score() if a.energy.score() is not None else float("inf"), default=None)
+    best = min(others, key=_score_or_worst, default=None)
     line = f"Baseline {base.option.label} → {figure_text(base.energy)} · Recommended {base.option.label} (keep)"
     rows = list(base.energy.rows)
     if best is not None:

@@ -151,9 +151,9 @@ def _energy_scores(cells: list[tuple[str, fig.Figure]], axis: str) -> tuple[list
     same_unit = len(units) == 1 and all(f.value is not None for _, f in cells)
     if same_unit and (axis == "gpu" or all(f.kind == "request-table" for _, f in cells)):
         return [(n, float(f.value)) for n, f in cells], f"lowest {units.pop()}"  # type: ignore[arg-type]
-    scored = [(n, f.score()) for n, f in cells if f.score() is not None]
+    scored = [(n, score) for n, f in cells if (score := f.score()) is not None]
     return [
-        (n, float(s)) for n, s in scored
+        (n, score) for n, score in scored
     ], "largest saving vs FP16 (each figure against its own FP16 run; a headline range at its least favourable end)"
 
 

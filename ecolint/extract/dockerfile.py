@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,7 +116,7 @@ def _read_heredocs(instr: _Instr, lines: list[str], offsets: list[int], i: int) 
     return i
 
 
-def _args_locator(instr: _Instr, file_locate: Locator) -> Locator:
+def _args_locator(instr: _Instr, file_locate: Callable[[int], tuple[int, int]]) -> Locator:
     def locate(k: int) -> tuple[int, int]:
         if not instr.pos:
             return (instr.line, 1)
@@ -131,6 +132,11 @@ def _loc(path: str, locate: Locator, start: int, end: int) -> Location:
     a = locate(start) or (1, 1)
     b = locate(end) or a
     return Location(path, a[0], a[1], b[0], b[1])
+
+
+def _shifted(locate: Locator, start: int) -> Locator:
+    """The locator of a word that starts at ``start`` of the text ``locate`` reads."""
+    return lambda k: locate(start + k)
 
 
 def _exec_form(instr: _Instr, path: str, locate: Locator) -> list[Tok] | None:
@@ -160,7 +166,7 @@ def _exec_form(instr: _Instr, path: str, locate: Locator) -> list[Tok] | None:
             return None
         start = i + 1
         verbatim = "\\" not in literal
-        toks.append(Tok(value, _loc(path, locate, i, j + 1), (lambda k, s=start: locate(s + k)) if verbatim else None))
+        toks.append(Tok(value, _loc(path, locate, i, j + 1), _shifted(locate, start) if verbatim else None))
         i = j + 1
         while i < len(text) and text[i] in " \t":
             i += 1
@@ -313,7 +319,7 @@ def _runs_heredoc_as_shell(args: str) -> bool:
     return basename(words[0]) in ("sh", "bash", "dash", "zsh", "ash") and all(w.startswith("-") for w in words[1:])
 
 
-def instr_loc(path: str, instr: _Instr, locate: Locator) -> Location:
+def instr_loc(path: str, instr: _Instr, locate: Callable[[int], tuple[int, int]]) -> Location:
     return _loc(path, _args_locator(instr, locate), 0, len(instr.args))
 
 

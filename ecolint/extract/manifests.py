@@ -535,7 +535,8 @@ def _dotenv(doc: _Doc) -> dict[str, str]:
         text = _read(doc, env_path)
         return parse_env_file(text) if text else {}
 
-    return dict(doc.context.cached(("dotenv", str(env_path)), read))  # type: ignore[arg-type]
+    variables = doc.context.cached(("dotenv", str(env_path)), read)
+    return dict(variables) if isinstance(variables, dict) else {}
 
 
 def _read(doc: _Doc, rel: Path) -> str | None:
@@ -558,8 +559,8 @@ def _command_toks(node: yaml.Node | None, doc: _Doc, variables: dict[str, str]) 
     """A compose / k8s command: a list of strings, or a string split like a shell would."""
     if node is None or (doc.text(node) is None and not isinstance(node, yaml.SequenceNode)):
         return None
+    toks: list[Tok] = []
     if isinstance(node, yaml.SequenceNode):
-        toks = []
         for item in doc.seq(node):
             value = doc.text(item)
             if value is not None:
@@ -568,7 +569,6 @@ def _command_toks(node: yaml.Node | None, doc: _Doc, variables: dict[str, str]) 
     raw = doc.text(node) or ""
     locate = doc.locator(node)
     loc = doc.loc(node)
-    toks: list[Tok] = []
     for word, start, end in raw_words(raw):
         try:
             values = shlex.split(_interpolate(word, variables), posix=True)
@@ -599,10 +599,10 @@ def _compose_env(service: yaml.Node, doc: _Doc, variables: dict[str, str]) -> di
             if entry and "=" in entry:
                 key, _, value = entry.partition("=")
                 env[key.strip()] = EnvVal(_interpolate(value, variables), doc.loc(item))
-    for key, value in doc.items(environment):
-        text = doc.text(value)
-        if text is not None and isinstance(key, yaml.ScalarNode):
-            env[key.value] = EnvVal(_interpolate(text, variables), doc.key_loc(key, value))
+    for key_node, value_node in doc.items(environment):
+        text = doc.text(value_node)
+        if text is not None and isinstance(key_node, yaml.ScalarNode):
+            env[key_node.value] = EnvVal(_interpolate(text, variables), doc.key_loc(key_node, value_node))
     return env
 
 
@@ -733,8 +733,8 @@ def _container_env(container: yaml.Node, doc: _Doc, configmaps: dict[str, _Confi
         if cm is None or pair is None:
             continue
         prefix = doc.text(doc.get(entry, "prefix")) or ""
-        for key, (value, loc) in cm.data.items():
-            env[prefix + key] = EnvVal(value, loc if cm.same_file else doc.loc(pair[0]))
+        for data_key, (data_value, data_loc) in cm.data.items():
+            env[prefix + data_key] = EnvVal(data_value, data_loc if cm.same_file else doc.loc(pair[0]))
     for entry in doc.seq(doc.get(container, "env")):
         name_pair = doc.pair(entry, "name")
         if name_pair is None or doc.text(name_pair[1]) is None:
@@ -780,7 +780,7 @@ def _gpu(pod: yaml.Node, doc: _Doc) -> tuple[str, Location] | None:
             return doc.text(value) or "", doc.key_loc(key, value)
     affinity = doc.get(doc.get(pod, "affinity"), "nodeAffinity")
     required = doc.get(doc.get(affinity, "requiredDuringSchedulingIgnoredDuringExecution"), "nodeSelectorTerms")
-    terms = doc.seq(required)
+    terms: list[yaml.Node | None] = list(doc.seq(required))
     terms += [
         doc.get(p, "preference") for p in doc.seq(doc.get(affinity, "preferredDuringSchedulingIgnoredDuringExecution"))
     ]
@@ -841,7 +841,7 @@ def _kserve_model(predictor: yaml.Node | None, doc: _Doc, configmaps: dict[str, 
     argv = [_as_vllm_model_flag(tok) for tok in args]
     uri = doc.get(model, "storageUri")
     found = _HF_URI.match(doc.text(uri) or "")
-    if found and not any(tok.text.split("=", 1)[0] == "--model" for tok in argv):
+    if found and uri is not None and not any(tok.text.split("=", 1)[0] == "--model" for tok in argv):
         head.append(Tok(found.group(1), doc.loc(uri)))
     setups = interpret(head + argv, env, path=doc.path, kind="yaml", origin=origin, label=f"{owner}/predictor")
     return _on_gpu(setups, _gpu(predictor, doc))  # type: ignore[arg-type]
@@ -948,14 +948,14 @@ def _workflow_services(job: yaml.Node, job_name: str, doc: _Doc) -> list[Setup]:
         services.append(("container", container))
     for name, service in services:
         image_node = doc.get(service, "image") if isinstance(service, yaml.MappingNode) else service
-        if doc.text(image_node) is None:
+        if image_node is None or doc.text(image_node) is None:
             continue
         env = _env_block(doc.get(service, "env"), doc, {})
         setups.extend(
             container_setups(
                 doc.tok(image_node), None, None, env, path=doc.path, kind="yaml", label=f"{job_name}/{name}"
             )
-        )  # type: ignore[arg-type]
+        )
     return setups
 
 
@@ -963,7 +963,7 @@ def _workflow_step(
     step: yaml.Node, index: int, job_name: str, job_env: dict[str, EnvVal], matrix: dict[str, str], doc: _Doc
 ) -> list[Setup]:
     run = doc.get(step, "run")
-    if doc.text(run) is None:
+    if run is None or doc.text(run) is None:
         return []
     shell = (doc.text(doc.get(step, "shell")) or "bash").split()[0]
     if shell in ("python", "pwsh", "powershell", "cmd"):
@@ -989,7 +989,7 @@ def _workflow_step(
         label=label,
         context=doc.context,
         resolve_expr=resolve,
-    )  # type: ignore[arg-type]
+    )
 
 
 def _const(loc: Location) -> Locator:
@@ -1183,9 +1183,9 @@ def _helm_env(node: yaml.Node, doc: _Doc) -> dict[str, EnvVal]:
         value = doc.text(doc.get(entry, "value"))
         if pair is not None and doc.text(pair[1]) and value is not None:
             env[doc.text(pair[1]) or ""] = EnvVal(value, doc.key_loc(*pair))
-    for key, value in doc.items(node):
-        if doc.text(value) is not None and isinstance(key, yaml.ScalarNode):
-            env[key.value] = EnvVal(doc.text(value) or "", doc.key_loc(key, value))
+    for key_node, value_node in doc.items(node):
+        if doc.text(value_node) is not None and isinstance(key_node, yaml.ScalarNode):
+            env[key_node.value] = EnvVal(doc.text(value_node) or "", doc.key_loc(key_node, value_node))
     return env
 
 

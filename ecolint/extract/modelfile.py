@@ -88,8 +88,7 @@ def parse(text: str, path: str, locate: Locator | None = None, *, kind: str = "m
             if key:
                 params.append((key.lower(), raw.strip(), loc))
     if setup is None:
-        line = 1
-        raise ExtractError("empty Modelfile" if not seen_directive else "Modelfile has no FROM line", line)
+        raise ExtractError("empty Modelfile" if not seen_directive else "Modelfile has no FROM line", 1)
     for key, raw, loc in params:
         setup.set(f"param.{key}", _number(_unquote(raw)) if raw else "", loc, "literal")
     return setup

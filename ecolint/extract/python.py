@@ -49,6 +49,7 @@ import unicodedata
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -359,7 +360,7 @@ def _position(node: ast.AST) -> tuple[int, int]:
 
 def _is_text(node: ast.expr, text: str) -> bool:
     """A one-line constant written exactly as ``text`` (`0` is, `0x0` and `00` are not)."""
-    return node.lineno == node.end_lineno and (node.end_col_offset or 0) - node.col_offset == len(text)  # type: ignore[operator]
+    return node.lineno == node.end_lineno and (node.end_col_offset or 0) - node.col_offset == len(text)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1417,8 +1418,9 @@ class _Extraction:
             return None if converted is _NO else _Value(converted, inner.node, inner.how)  # type: ignore[union-attr]
         if qualified == "os.path.join":
             parts = [self._resolve(a.value, scope, depth + 1) for a in args]
-            if parts and all(p is not None and isinstance(p.value, str) for p in parts):
-                return _Value(posixpath.join(*(p.value for p in parts)), call, _weakest(parts))  # type: ignore[union-attr]
+            known = [p for p in parts if p is not None and isinstance(p.value, str)]
+            if parts and len(known) == len(parts):
+                return _Value(posixpath.join(*(p.value for p in known)), call, _weakest(known))
         if qualified == "getattr" and len(args) >= 2 and self._qualified(args[0].value) == "torch":
             name = self._resolve(args[1].value, scope, depth + 1)
             if name is not None and name.value in _TORCH_DTYPES:
@@ -1829,10 +1831,12 @@ class _Extraction:
         if entry is None:
             return False
         value = self._resolve(entry.value, entry.scope)
-        converted = None if value is None else convert(value.value)
+        if value is None:
+            return False
+        converted = convert(value.value)
         if converted is None:
             return False
-        setup.set(name, converted, self._where(value, entry), value.how)  # type: ignore[arg-type]
+        setup.set(name, converted, self._where(value, entry), value.how)
         return True
 
     def _from_pretrained(self, site: _Site) -> Setup:
@@ -2137,7 +2141,7 @@ class _Extraction:
         """
         call = site.node
         func = call.func
-        uses = []
+        uses: list[tuple[ast.expr, list[ast.expr], bool]] = []
         if isinstance(func, ast.Attribute) and func.attr in ("generate", "chat"):
             uses.append((func, _inputs(call), False))
         elif self._has_pipelines and isinstance(func, (ast.Name, ast.Attribute)):
@@ -2279,8 +2283,8 @@ class _Extraction:
             if _BATCHY.search(name) or name in ("split", "array_split"):
                 return True
             return any(self._batchy_iterable(a.value) for a in _args(expr) if a.keyword is None)
-        name = _final_name(expr)
-        return name is not None and bool(_BATCHY.search(name))
+        final = _final_name(expr)
+        return final is not None and bool(_BATCHY.search(final))
 
     # -- model loaded per request / per loop item ---------------------------------------------
 
@@ -2666,9 +2670,7 @@ def _find_module(module: str, level: int, from_dir: Path, context: ExtractContex
         candidates = [base.joinpath(*parts[:-1], parts[-1] + ".py")] if parts else []
         candidates.append(base.joinpath(*parts, "__init__.py"))
         for candidate in candidates:
-            text = context.cached(
-                ("ecolint.extract.python:source", str(candidate)), lambda c=candidate: context.read(c)
-            )
+            text = context.cached(("ecolint.extract.python:source", str(candidate)), partial(context.read, candidate))
             if isinstance(text, str):
                 return candidate, text
     return None
@@ -2753,11 +2755,13 @@ def _statements_for(statements: list[ast.stmt], name: str) -> list[ast.stmt]:
     """The statements that can bind name or a name its value reads, in order. A name stays
     wanted once wanted: an assignment whose value cannot be read leaves the earlier one."""
     wanted = {name}
-    kept = []
+    kept: list[ast.stmt] = []
     for statement in reversed(statements):
         if isinstance(statement, ast.ImportFrom):
             if any((alias.asname or alias.name) in wanted for alias in statement.names):
                 kept.append(statement)
+            continue
+        if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
             continue
         targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
         value = statement.value

@@ -44,7 +44,7 @@ class _TokenError(Exception):
 # --------------------------------------------------------------------------------------------
 
 
-def text_locator(text: str, line_base: int = 0, col_base: int = 0) -> Locator:
+def text_locator(text: str, line_base: int = 0, col_base: int = 0) -> Callable[[int], tuple[int, int]]:
     """offset -> (line, column), 1-based, for a text that starts at (line_base+1, col_base+1)."""
     starts = [0]
     at = text.find("\n")

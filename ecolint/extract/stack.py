@@ -136,7 +136,9 @@ def _pyproject(text: str) -> dict[str, str]:
     except (TOMLKitError, ValueError) as exc:
         raise ExtractError(f"invalid TOML: {exc}", getattr(exc, "line", 1) or 1) from None
     pins: dict[str, str] = {}
-    project = doc.get("project") if isinstance(doc.get("project"), dict) else {}
+    project = doc.get("project")
+    if not isinstance(project, dict):
+        project = {}
     lists = [project.get("dependencies") or []]
     lists += list((project.get("optional-dependencies") or {}).values())
     lists += [v for v in (doc.get("dependency-groups") or {}).values() if isinstance(v, list)]

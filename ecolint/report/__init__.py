@@ -26,7 +26,7 @@ def setup_line(setup: dict[str, Any]) -> str:
         parts.append(str(setup["label"]))
     model = setup.get("model") or "model unresolved"
     if setup.get("params_b") is not None:
-        model += f" ({setup['params_b']:g}B, {PARAMS_HOW.get(setup.get('params_source'), '')})"
+        model += f" ({setup['params_b']:g}B, {PARAMS_HOW.get(str(setup.get('params_source')), '')})"
     elif setup.get("model"):
         model += " (size unknown)"
     parts.append(model)
