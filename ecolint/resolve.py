@@ -21,6 +21,15 @@ from ecolint.setups import GPU, MODEL, TENSOR_PARALLEL, Setup
 # "7bit"/"8bits" from reading as sizes.
 _SIZE_B = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[bB](?![a-zA-Z])")
 _SIZE_M = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*[mM](?![a-zA-Z])")
+# Decimal sizes as ids write them where a dot is awkward: "pythia-6_9b" (6.9B), "qwen-1b5" (1.5B).
+# Only after a separator, so "qwen2_7b" stays Qwen2 at 7B.
+_SIZE_UNDERSCORE = re.compile(r"(?<![A-Za-z\d._])(\d+)_(\d+)[bB](?![a-zA-Z\d])")
+_SIZE_B_DIGITS = re.compile(r"(?<![A-Za-z\d._])(\d+)[bB](\d+)(?![a-zA-Z\d])")
+# Mixture-of-experts spellings. "-A3B" names the active parameters (Qwen3-30B-A3B: 30B total, 3B
+# active); "8x22B" and "-16E" (Llama-4-Scout-17B-16E: 17B active of 109B) leave the total unknown
+# from the id alone, so such an id outside the model table has no size.
+_ACTIVE_B = re.compile(r"(?<![A-Za-z\d])[aA](\d+(?:\.\d+)?)[bB](?![a-zA-Z\d])")
+_EXPERTS = re.compile(r"(?<![\d.])\d+x\d+(?:\.\d+)?[bB](?![a-zA-Z])|(?<![A-Za-z\d])\d+[eE](?![a-zA-Z\d])")
 _LOCAL_PATH = re.compile(r"^(/|\./|\.\./|~|[A-Za-z]:\\)")
 
 BOUNDARY_TEXT = {
@@ -31,14 +40,21 @@ BOUNDARY_TEXT = {
     "unmeasured-gpu": "GPU not measured: numbers from the nearest measured architecture, ±15–25%.",
     "assumed-gpu": "No GPU stated: numbers assume the default platform.",
     "stack-drift": "Stack newer than the measurement window: confidence lowered one step.",
+    "mixture-of-experts": "Mixture of experts: compared by its active parameters; the evidence was measured on dense models.",
 }
 
 
 @dataclass(frozen=True)
 class ModelSize:
-    params_b: float
+    params_b: float  # what crossovers compare: the active parameters of a mixture of experts
     how: str  # "config", "table" or "id"
-    active: bool = False  # mixture-of-experts: active parameters
+    active: bool = False  # mixture-of-experts: params_b counts active parameters
+    total_b: float | None = None  # all parameters (memory), where known; params_b for a dense model
+
+    @property
+    def memory_b(self) -> float | None:
+        """The parameters that must sit in memory: the total, where it is known."""
+        return self.total_b if self.active else self.params_b
 
 
 @dataclass
@@ -67,8 +83,24 @@ def model_size(model_id: str | None, kb: Knowledge, configured: dict[str, float]
             return ModelSize(float(params), "config")
     entry = kb.model_from_table(model_id)
     if entry is not None:
-        return ModelSize(float(entry["params_b"]), "table", bool(entry.get("active", False)))
-    name = model_id.rsplit("/", 1)[-1]
+        total = entry.get("total_b")
+        return ModelSize(
+            float(entry["params_b"]), "table", bool(entry.get("active", False)), None if total is None else float(total)
+        )
+    return _size_in_id(model_id.rsplit("/", 1)[-1])
+
+
+def _size_in_id(name: str) -> ModelSize | None:
+    """The size an id writes, where it is unambiguous (see the patterns above)."""
+    active = _ACTIVE_B.search(name)
+    if active:
+        total = _SIZE_B.search(name[: active.start()])
+        return ModelSize(float(active.group(1)), "id", True, float(total.group(1)) if total else None)
+    if _EXPERTS.search(name):
+        return None
+    match = _SIZE_UNDERSCORE.search(name) or _SIZE_B_DIGITS.search(name)
+    if match:
+        return ModelSize(float(f"{match.group(1)}.{match.group(2)}"), "id")
     match = _SIZE_B.search(name)
     if match:
         return ModelSize(float(match.group(1)), "id")
@@ -156,6 +188,8 @@ def resolve(
     model = model_size(setup.get(MODEL), kb, models)
     if model is not None and model.params_b > 14:
         boundaries.append("beyond-measured-range")
+    if model is not None and model.active:
+        boundaries.append("mixture-of-experts")
     if (setup.get(TENSOR_PARALLEL) or 1) > 1:
         boundaries.append("multi-gpu")
     model_id = setup.get(MODEL)

@@ -338,11 +338,10 @@ def memory(kb: Knowledge, res: Resolution, opt: Option) -> Figure:
         return none("memory", "GB", f"bytes per weight of {opt.label} unknown", 1)
     if res.model is None:
         return none("memory", "GB", "model size unknown", 1)
-    if res.model.active:
-        return none(
-            "memory", "GB", "mixture of experts: the name table gives active parameters; memory needs the total", 1
-        )
-    params, per = res.model.params_b, opt.bytes_per_weight
+    params = res.model.memory_b
+    if params is None:
+        return none("memory", "GB", "mixture of experts: the total parameter count (what memory needs) is unknown", 1)
+    per = opt.bytes_per_weight
     value = round(params * per, 2)
     derived = {"name": "memory_gb", "value": value, "formula": f"{num(params)} × {num(per)}", "inputs": [params, per]}
     says = f"estimate: {spec.get('formula', 'params × bytes per weight')}; {spec.get('caveat', '')}".rstrip("; ")
