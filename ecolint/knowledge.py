@@ -69,6 +69,39 @@ class Architecture:
     source: str
 
 
+def parse_version(text: str) -> tuple[int, ...]:
+    """``2.14.0+cu130`` -> (2, 14, 0): the leading numeric parts of a version."""
+    parts = []
+    for piece in re.split(r"[.+-]", text):
+        if not piece.isdigit():
+            break
+        parts.append(int(piece))
+    return tuple(parts)
+
+
+# The packages whose builds moved the measurements most (the author's 2026-09 sessions: a new
+# torch / bitsandbytes build moved the RTX 5090 NF4 crossover from about 5B to 1.8B). A project
+# matches a session only when both are pinned to its major.minor; a session whose bitsandbytes or
+# torch is past the skill's window speaks only for projects on its own stack.
+SESSION_PACKAGES = ("torch", "bitsandbytes")
+
+
+@dataclass(frozen=True)
+class Session:
+    """One measurement session: one card, one software stack, one protocol (evidence.yaml
+    ``sessions``). Its rows are compared only with its own FP16 run, never averaged with another
+    session's."""
+
+    id: str
+    gpu: str
+    date: str | None
+    stack: dict[str, str]  # only the versions a metadata file states
+    nf4_crossover_b: float | None
+    note: str
+    source: dict[str, Any]
+    beyond_window: bool  # torch or bitsandbytes stated at or past the skill's window (evidence.yaml drift)
+
+
 class Knowledge:
     """The catalogue. Rules are read at once (every run selects codes); the evidence base —
     evidence.yaml, most of the catalogue and most of the start-up time — is read, checked and
@@ -99,6 +132,7 @@ class Knowledge:
     rows = property(lambda self: self._rows)
     request_energy = property(lambda self: self._evidence["request_energy"])
     headlines = property(lambda self: self._evidence["headlines"])
+    sessions = property(lambda self: self._evidence["sessions"])
 
     @property
     def dataset(self) -> dict[str, Any]:
@@ -275,9 +309,17 @@ def _parsed(text: str) -> dict[str, Any]:
 
 def _load_rows(entries: list[Any], tables: dict[str, Any], rules: dict[str, RuleSpec]) -> dict[str, Any]:
     rows = {}
+    sessions: dict[str, Session] = tables.get("sessions", {})
     for row in entries:
         if row["id"] in rows:
             raise KnowledgeError(f"evidence.yaml: duplicate row id {row['id']}")
+        session = sessions.get(row.get("session", ""))
+        if session is None:
+            raise KnowledgeError(f"evidence.yaml: row {row['id']} names no known session ({row.get('session')!r})")
+        if session.gpu != row.get("gpu"):
+            raise KnowledgeError(
+                f"evidence.yaml: row {row['id']} is on {row.get('gpu')}, its session {session.id} on {session.gpu}"
+            )
         rows[row["id"]] = row
     for spec in rules.values():
         unknown = [rid for rid in spec.evidence if rid not in rows and not _is_request_row(tables, rid)]
@@ -297,7 +339,34 @@ def _load_tables(evidence: dict[str, Any]) -> dict[str, Any]:
         "window": dict(evidence.get("window", {})),
         "drift": {k: str(v) for k, v in (evidence.get("drift") or {}).items()},
         "assumed_gpu": str(evidence.get("assumed_gpu", "RTX 4090D")),
+        "sessions": _load_sessions(evidence.get("sessions") or [], evidence.get("drift") or {}),
     }
+
+
+def _load_sessions(entries: list[dict[str, Any]], drift: dict[str, Any]) -> dict[str, Session]:
+    sessions: dict[str, Session] = {}
+    for entry in entries:
+        where = f"evidence.yaml: sessions[{entry.get('id', len(sessions))}]"
+        sid = str(_require(entry, "id", where))
+        if sid in sessions:
+            raise KnowledgeError(f"evidence.yaml: duplicate session id {sid}")
+        crossover = entry.get("nf4_crossover_b")
+        stack = {str(k): str(v) for k, v in (entry.get("stack") or {}).items()}
+        sessions[sid] = Session(
+            id=sid,
+            gpu=str(_require(entry, "gpu", where)),
+            date=None if entry.get("date") is None else str(entry["date"]),
+            stack=stack,
+            nf4_crossover_b=None if crossover is None else float(crossover),
+            note=str(entry.get("note", "")),
+            source=dict(_require(entry, "source", where)),
+            beyond_window=any(
+                package in stack and parse_version(stack[package]) >= parse_version(str(limit))
+                for package, limit in drift.items()
+                if package in SESSION_PACKAGES
+            ),
+        )
+    return sessions
 
 
 def _is_request_row(evidence: dict[str, Any], row_id: str) -> bool:
@@ -317,12 +386,34 @@ def nearest_rows(
     threshold: float | None = None,
     metric: str | None = "energy_j_per_1k_tokens",
     limit: int = 2,
+    session: Session | None = None,
 ) -> list[dict[str, Any]]:
     """Measured rows closest to a setup: same architecture and precision, nearest model size.
 
-    Rows are never interpolated here; the caller quotes them as they are.
+    With a matched ``session``, that session's rows where it has any for this precision; else the
+    rows of sessions inside the skill's measurement window (a session past it speaks only for
+    projects on its stack). Rows are never interpolated here; the caller quotes them as they are.
     """
+    if session is not None:
+        own = [
+            row
+            for row in _candidates(kb, architecture, precision, threshold, metric)
+            if row.get("session") == session.id
+        ]
+        if own:
+            return _nearest(own, threshold, params_b, limit)
     candidates = [
+        row
+        for row in _candidates(kb, architecture, precision, threshold, metric)
+        if not kb.sessions[row["session"]].beyond_window
+    ]
+    return _nearest(candidates, threshold, params_b, limit)
+
+
+def _candidates(
+    kb: Knowledge, architecture: str | None, precision: str, threshold: float | None, metric: str | None
+) -> list[dict[str, Any]]:
+    return [
         row
         for row in kb.rows.values()
         if row.get("architecture") == architecture
@@ -330,6 +421,11 @@ def nearest_rows(
         and _row_metric_ok(row, metric)
         and (threshold is None or row.get("llm_int8_threshold") in (None, threshold))
     ]
+
+
+def _nearest(
+    candidates: list[dict[str, Any]], threshold: float | None, params_b: float | None, limit: int
+) -> list[dict[str, Any]]:
     if threshold is not None:
         exact = [r for r in candidates if r.get("llm_int8_threshold") == threshold]
         candidates = exact or candidates

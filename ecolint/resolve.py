@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecolint.knowledge import Architecture, GpuInfo, Knowledge
+from ecolint.knowledge import SESSION_PACKAGES, Architecture, GpuInfo, Knowledge, Session, parse_version
 from ecolint.setups import GPU, MODEL, TENSOR_PARALLEL, Setup
 
 # A size written in a model id: "Qwen2.5-1.5B", "qwen2:1.5b", "opt-1.3b", "Llama-3.2-1B",
@@ -68,10 +68,34 @@ class Resolution:
     confidence: int
     reasons: list[str] = field(default_factory=list)
     boundaries: list[str] = field(default_factory=list)
+    session: Session | None = None  # the measured session whose stack the project's pins match
 
     @property
     def params_b(self) -> float | None:
         return None if self.model is None else self.model.params_b
+
+    def crossover(self, family: str) -> float | None:
+        """The size above which ``family`` (nf4 or int8) saves energy here: the matched session's
+        own crossover where it measured one, else the architecture's headline. The one place every
+        command reads a crossover from, so check, explain, advise and compare agree."""
+        if family == "nf4" and self.session is not None and self.session.nf4_crossover_b is not None:
+            return self.session.nf4_crossover_b
+        if self.architecture is None:
+            return None
+        return self.architecture.nf4_crossover_b if family == "nf4" else self.architecture.int8_crossover_b
+
+    def crossover_differs(self, family: str) -> str | None:
+        """How the crossover used here differs from the skill's, said once where it does."""
+        used = self.crossover(family)
+        if self.session is None or self.architecture is None or used is None:
+            return None
+        headline = self.architecture.nf4_crossover_b if family == "nf4" else self.architecture.int8_crossover_b
+        if used == headline:
+            return None
+        return (
+            f"{family.upper()} crossover {used:g}B as measured in session {self.session.id} (the skill says"
+            f" {headline:g}B for {self.architecture.label}): the crossover moved with the software stack"
+        )
 
 
 def model_size(model_id: str | None, kb: Knowledge, configured: dict[str, float] | None = None) -> ModelSize | None:
@@ -110,23 +134,40 @@ def _size_in_id(name: str) -> ModelSize | None:
     return None
 
 
-def parse_version(text: str) -> tuple[int, ...]:
-    parts = []
-    for piece in re.split(r"[.+-]", text):
-        if not piece.isdigit():
-            break
-        parts.append(int(piece))
-    return tuple(parts)
-
-
-def drifted(stack: dict[str, str], kb: Knowledge) -> list[str]:
-    """Packages pinned at or above the version where the measurement window ends."""
+def drifted(stack: dict[str, str], kb: Knowledge, session: Session | None = None) -> list[str]:
+    """Packages pinned past what was measured: past the matched session's own versions (by
+    major.minor) for the packages it states, else at or above the end of the skill's window."""
     out = []
     for package, limit in sorted(kb.drift.items()):
         pinned = stack.get(package)
-        if pinned and parse_version(pinned) and parse_version(pinned) >= parse_version(limit):
+        if not pinned or not parse_version(pinned):
+            continue
+        measured = session.stack.get(package) if session is not None else None
+        if measured is not None:
+            if parse_version(pinned)[:2] > parse_version(measured)[:2]:
+                out.append(f"{package} {pinned} > {measured} (session {session.id})")  # type: ignore[union-attr]
+        elif parse_version(pinned) >= parse_version(limit):
             out.append(f"{package} {pinned} ≥ {limit}")
     return out
+
+
+def matched_session(stack: dict[str, str], architecture: Architecture | None, kb: Knowledge) -> Session | None:
+    """The measured session a project's pins put it in: same GPU architecture, and torch and
+    bitsandbytes pinned (==, ~= or a lower bound) to the session's major.minor. The latest such
+    session where several match."""
+    if architecture is None or any(not parse_version(stack.get(key, "")) for key in SESSION_PACKAGES):
+        return None
+    found = []
+    for session in kb.sessions.values():
+        info = kb.gpu(session.gpu)
+        if info is None or kb.measured_architecture(info.architecture) is not architecture:
+            continue
+        if all(
+            key in session.stack and parse_version(stack[key])[:2] == parse_version(session.stack[key])[:2]
+            for key in SESSION_PACKAGES
+        ):
+            found.append(session)
+    return max(found, key=lambda s: (s.date or "", s.id), default=None)
 
 
 def _gpu_for(setup: Setup, gpu_option: str | None, kb: Knowledge) -> tuple[str | None, str]:
@@ -179,7 +220,11 @@ def resolve(
         reasons.append(f"{info.name} not measured: extrapolated from {measured_on} (±15–25%)")
         boundaries.append("unmeasured-gpu")
 
-    drift = drifted(stack, kb)
+    session = matched_session(stack, architecture, kb)
+    if session is not None:
+        versions = ", ".join(f"{key} {session.stack[key]}" for key in SESSION_PACKAGES)
+        reasons.append(f"the pinned stack matches measured session {session.id} ({versions}): its rows apply")
+    drift = drifted(stack, kb, session)
     if drift:
         confidence = max(1, confidence - 1)
         reasons.append("stack newer than the measurement window: " + ", ".join(drift))
@@ -206,6 +251,7 @@ def resolve(
         confidence=confidence,
         reasons=reasons,
         boundaries=boundaries,
+        session=session,
     )
 
 

@@ -177,7 +177,9 @@ def eligibility(res: Resolution, opt: Option, mem: fig.Figure, max_memory: float
     if opt.rows not in ("nf4", "int8") or arch is None:
         return True, "no crossover applies"
     family = "NF4" if opt.rows == "nf4" else "INT8"
-    crossover = arch.nf4_crossover_b if opt.rows == "nf4" else arch.int8_crossover_b
+    crossover = res.crossover(opt.rows)
+    if crossover is None:
+        return True, "no crossover applies"
     if params is None:
         return False, f"model size unknown: the {arch.label} {family} crossover is {crossover:g}B"
     if params < crossover:
@@ -234,7 +236,7 @@ def _conclusion(
         if res.params_b is None and arch is not None:
             return (
                 f"Cannot rank the options without the model size: on {arch.label}, NF4 saves energy above"
-                f" {arch.nf4_crossover_b:g}B and INT8 (llm_int8_threshold=0.0) above {arch.int8_crossover_b:g}B; below them FP16 uses less."
+                f" {res.crossover('nf4'):g}B and INT8 (llm_int8_threshold=0.0) above {res.crossover('int8'):g}B; below them FP16 uses less."
             )
         return f"No option fits the constraints for {subject}: " + "; ".join(
             f"{a.option.label}: {a.reason}" for a in assessed

@@ -183,7 +183,9 @@ def candidate_rows(
 ) -> list[dict[str, Any]]:
     """Rows on the resolved architecture for this option, nearest model size first."""
     arch = res.architecture.key if res.architecture else None
-    rows = nearest_rows(kb, arch, precision, res.params_b, threshold=opt.threshold, metric=ENERGY_1K, limit=10_000)
+    rows = nearest_rows(
+        kb, arch, precision, res.params_b, threshold=opt.threshold, metric=ENERGY_1K, limit=10_000, session=res.session
+    )
     rows = [r for r in rows if _batch_ok(r, batch)]
     if opt.threshold is not None:
         rows = [r for r in rows if r.get("llm_int8_threshold") == opt.threshold]
@@ -266,7 +268,7 @@ def _from_headline(kb: Knowledge, res: Resolution, opt: Option) -> Figure | None
     if arch is None or params is None:
         return None
     if opt.rows == "nf4":
-        crossover = arch.nf4_crossover_b
+        crossover = res.crossover("nf4") or arch.nf4_crossover_b
         key = "above_crossover_saving_pct" if params >= crossover else "below_crossover_penalty_pct"
         headline = kb.headlines[key]
         sign = -1 if params >= crossover else 1
@@ -279,12 +281,13 @@ def _from_headline(kb: Knowledge, res: Resolution, opt: Option) -> Figure | None
         return Figure(
             "energy", None, "% vs FP16", "headline", says, delta_range_pct=span, confidence=min(res.confidence, 2)
         )
-    if opt.rows == "int8" and params < arch.int8_crossover_b:
+    int8_crossover = res.crossover("int8") or arch.int8_crossover_b
+    if opt.rows == "int8" and params < int8_crossover:
         overhead = kb.rule("ECO103").overhead or {}
         span = (float(overhead["min_pct"]), float(overhead["max_pct"]))
         says = (
             f"extrapolated: no INT8 row on {arch.label}; {params:g}B is below the {arch.label} INT8 crossover"
-            f" ({arch.int8_crossover_b:g}B), so the skill's below-crossover range applies ({overhead.get('source')})"
+            f" ({int8_crossover:g}B), so the skill's below-crossover range applies ({overhead.get('source')})"
         )
         return Figure(
             "energy", None, "% vs FP16", "headline", says, delta_range_pct=span, confidence=min(res.confidence, 2)

@@ -53,7 +53,13 @@ class CheckContext:
 
     def rows(self, precision: str, *, threshold: float | None = None, limit: int = 2) -> list[dict[str, Any]]:
         return nearest_rows(
-            self.kb, self.architecture_key, precision, self.resolution.params_b, threshold=threshold, limit=limit
+            self.kb,
+            self.architecture_key,
+            precision,
+            self.resolution.params_b,
+            threshold=threshold,
+            limit=limit,
+            session=self.resolution.session,
         )
 
     def request_rows(self, *precisions: str) -> list[dict[str, Any]]:

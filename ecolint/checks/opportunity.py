@@ -25,16 +25,17 @@ def quantization_opportunity(setup: Setup, ctx: CheckContext) -> Iterator[Findin
     label = UNQUANTIZED.get(str(setup.get(PRECISION)))
     res = ctx.resolution
     arch, params = res.architecture, res.params_b
-    if label is None or arch is None or params is None or "non-nvidia" in res.boundaries:
+    crossover = res.crossover("nf4")
+    if label is None or arch is None or crossover is None or params is None or "non-nvidia" in res.boundaries:
         return
-    if params < arch.nf4_crossover_b:
+    if params < crossover:
         return
     nearest = ctx.rows("nf4", limit=1)
     if nearest and (nearest[0].get("delta_pct") or 0) > 0:
         return  # the measured row on this architecture shows no saving: no opportunity to claim
     saving = ctx.kb.headlines["above_crossover_saving_pct"]
     detail = (
-        f"{label} weights, {params:g}B parameters, above the {arch.label} NF4 crossover ({arch.nf4_crossover_b:g}B):"
+        f"{label} weights, {params:g}B parameters, above the {arch.label} NF4 crossover ({crossover:g}B):"
         f" 4-bit NF4 saves {saving['min']}–{saving['max']}% energy per token ({saving['source']})"
     )
     notes = _int8_note(ctx, params) + _quality_notes(ctx.kb, params)
@@ -44,15 +45,15 @@ def quantization_opportunity(setup: Setup, ctx: CheckContext) -> Iterator[Findin
 
 def _int8_note(ctx: CheckContext, params: float) -> list[str]:
     """INT8 with threshold 0.0 is the other option, where the evidence shows it saving too."""
-    arch = ctx.resolution.architecture
-    if arch is None or params < arch.int8_crossover_b:
+    arch, crossover = ctx.resolution.architecture, ctx.resolution.crossover("int8")
+    if arch is None or crossover is None or params < crossover:
         return []
     rows = ctx.rows("int8", threshold=0.0, limit=1)
     if not rows or rows[0].get("llm_int8_threshold") != 0.0 or (rows[0].get("delta_pct") or 0) >= 0:
         return []
     row = rows[0]
     return [
-        f"Also above the {arch.label} INT8 crossover ({arch.int8_crossover_b:g}B): INT8 with llm_int8_threshold=0.0"
+        f"Also above the {arch.label} INT8 crossover ({crossover:g}B): INT8 with llm_int8_threshold=0.0"
         f" measured {row['delta_pct']:+g}% energy on {row['model']} ({row['gpu']}, row {row['id']})"
     ]
 

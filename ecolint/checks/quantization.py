@@ -80,9 +80,11 @@ def _below_crossover(
     setup: Setup, ctx: CheckContext, code: str, label: str, family: str, notes: list[str]
 ) -> Iterator[Finding]:
     arch = ctx.resolution.architecture
-    if arch is None:
+    crossover = ctx.resolution.crossover(family)
+    if arch is None or crossover is None:
         return
-    crossover = arch.nf4_crossover_b if family == "nf4" else arch.int8_crossover_b
+    moved = ctx.resolution.crossover_differs(family)
+    notes = notes + ([moved] if moved else [])
     where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.where(PRECISION)
     edit = _unquantize(setup)
     params = ctx.resolution.params_b
