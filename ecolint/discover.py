@@ -52,8 +52,8 @@ _DOC_SUFFIXES = (".md", ".rst", ".txt", ".html", ".adoc", ".png", ".svg", ".json
 def classify(path: Path, head: bytes) -> str | None:
     """The kind of a file from its name (and, for extensionless files, its shebang).
 
-    Returns one of the kinds of ``ecolint.extract`` (python, shell, dockerfile, yaml, modelfile,
-    requirements, pyproject) or None for a file ecolint does not read.
+    Returns one of the kinds of ``ecolint.extract`` (python, notebook, shell, dockerfile, yaml,
+    modelfile, requirements, pyproject) or None for a file ecolint does not read.
     """
     lower = path.name.lower()
     suffix = path.suffix.lower()
@@ -66,7 +66,14 @@ def classify(path: Path, head: bytes) -> str | None:
 
 
 def _by_suffix(suffix: str) -> str | None:
-    return {".py": "python", ".sh": "shell", ".bash": "shell", ".yaml": "yaml", ".yml": "yaml"}.get(suffix)
+    return {
+        ".py": "python",
+        ".ipynb": "notebook",
+        ".sh": "shell",
+        ".bash": "shell",
+        ".yaml": "yaml",
+        ".yml": "yaml",
+    }.get(suffix)
 
 
 def _by_name(lower: str, suffix: str, parent: str) -> str | None:

@@ -253,7 +253,10 @@ class Engine:
         """Resolve and audit one file's setups; an unexpected exception there is an internal
         error for that file (ECO001), like one inside its extractor."""
         try:
-            return [f for setup in outcome.setups for f in self._audit(setup, item)]
+            found = [f for setup in outcome.setups for f in self._audit(setup, item)]
+            if item.kind == "notebook":
+                _say_cells(found, outcome.text)
+            return found
         except KnowledgeError:
             raise  # the catalogue itself is broken: no file's fault (exit 2)
         except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
@@ -577,6 +580,18 @@ def _merged_pins(outcomes: list[_Outcome]) -> dict[str, str]:
             if package not in pins or parse_version(version) > parse_version(pins[package]):
                 pins[package] = version
     return pins
+
+
+def _say_cells(findings: list[Finding], text: str) -> None:
+    """A notebook finding's line is a line of the JSON file: its message says which cell and which
+    line of that cell, as a reader of the notebook sees them."""
+    from ecolint.extract.notebook import cell_and_line
+
+    for finding in findings:
+        where = cell_and_line(text, finding.location.line)
+        if where is not None:
+            cell, line = where
+            finding.message += f" (cell {cell})" if line is None else f" (cell {cell}, line {line})"
 
 
 def run(paths: list[Path], kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> RunResult:

@@ -16,6 +16,8 @@ import pytest
 from conftest import FIXTURES, run_cli
 
 ANNOTATION = re.compile(r"#\s*(ruleid|ok):\s*([A-Z0-9_,\s]+?)\s*$")
+# A notebook's lines are JSON strings: `    "# ruleid: ECO101\n",` is the comment line `# ruleid: ECO101`.
+NOTEBOOK_LINE = re.compile(r'^(\s*)"(.*?)(?:\\n)?",?\s*$')
 
 
 def annotations(path: Path) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]:
@@ -24,6 +26,8 @@ def annotations(path: Path) -> tuple[set[tuple[int, str]], set[tuple[int, str]]]
     forbidden: set[tuple[int, str]] = set()
     pending: list[tuple[str, str]] = []
     lines = path.read_text(encoding="utf-8").splitlines()
+    if path.suffix == ".ipynb":
+        lines = [NOTEBOOK_LINE.sub(r"\1\2", line) for line in lines]
     for number, line in enumerate(lines, start=1):
         match = ANNOTATION.search(line)
         if match and line.lstrip().startswith("#"):

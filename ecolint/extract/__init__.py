@@ -139,9 +139,12 @@ _LAUNCHERS = (
     b"Modelfile",
     b"modelfile",
 )
+_PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).
-    "python": ("ecolint.extract.python", (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")),
+    "python": ("ecolint.extract.python", _PYTHON_TRIGGERS),
+    # A notebook's code cells are Python inside JSON strings: the same calls, the same tokens.
+    "notebook": ("ecolint.extract.notebook", _PYTHON_TRIGGERS),
     # Launch containers share one set: every launcher a container can name, plus "Modelfile"
     # for scripts that write one through a heredoc. "llama" alone would match "meta-llama" in
     # most YAML, so llama.cpp is matched by its binaries.

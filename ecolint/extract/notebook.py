@@ -1,0 +1,211 @@
+"""Jupyter notebooks (``.ipynb``): the code cells, joined in order, read as one Python module.
+
+A notebook is JSON. Its code cells run top to bottom in one namespace, so they are joined into one
+module text (magics, shell escapes and help lines blanked, so that Python parses what is left and
+every line keeps its place) and handed to the Python extractor. Each location the extractor gives
+is then moved back into the JSON file: to the line of the source element it came from where a
+cell's ``source`` is a list of lines (as Jupyter writes it), else to the cell's ``"source"`` key.
+``cell_and_line`` turns such a location back into "cell N, line M" for messages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from ecolint.extract import ExtractContext, ExtractError
+from ecolint.setups import Fact, Location, Setup
+
+# A line IPython rewrites before Python sees it: %magic, !shell, ?help, help?, and a cell magic.
+_IPYTHON_LINE = re.compile(r"^(\s*)(?:[%!?]|\w[\w.]*\?\??\s*$)")
+_CELL_MAGIC = re.compile(r"^\s*%%")
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One line of joined Python, and where its text sits in the notebook file."""
+
+    cell: int  # 1-based, counting code cells
+    cell_line: int  # 1-based line inside the cell
+    line: int  # line of the JSON file
+    column: int  # column of the element's opening quote (or of the "source" key)
+    end_column: int
+
+
+def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
+    from ecolint.extract import python
+
+    pieces, source = _code(text)
+    if not pieces:
+        return []
+    setups = python.extract(path, source, context)
+    return [_moved(setup, pieces) for setup in setups]
+
+
+def cell_and_line(text: str, line: int) -> tuple[int, int | None] | None:
+    """The code cell and the line inside it that a line of the notebook file holds; the line is
+    None where the cell's source is one JSON string (every line of the cell is on that one)."""
+    try:
+        pieces, _ = _code(text)
+    except ExtractError:
+        return None
+    here = [piece for piece in pieces if piece.line == line]
+    if not here:
+        return None
+    lines = {piece.cell_line for piece in here if piece.cell == here[0].cell}
+    return here[0].cell, (here[0].cell_line if len(lines) == 1 else None)
+
+
+# -- the notebook's code, with a position for every line ----------------------------------------
+
+
+def _code(text: str) -> tuple[list[_Piece], str]:
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise ExtractError(f"invalid notebook JSON: {exc}", getattr(exc, "lineno", 1)) from None
+    cells = document.get("cells") if isinstance(document, dict) else None
+    if not isinstance(cells, list):
+        raise ExtractError("not a Jupyter notebook: no cells list")
+    positions = _source_positions(text)
+    pieces: list[_Piece] = []
+    lines: list[str] = []
+    number = 0
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        number += 1
+        source = cell.get("source", "")
+        parts = source if isinstance(source, list) else [source]
+        if not all(isinstance(part, str) for part in parts):
+            continue
+        cell_text = "".join(parts)
+        cell_lines = cell_text.splitlines() or [""]
+        if _CELL_MAGIC.match(cell_lines[0]):
+            cell_lines = [""] * len(cell_lines)  # %%bash, %%time …: not Python line by line
+        where = positions.get(index, [])
+        for offset, code in enumerate(cell_lines):
+            lines.append(_plain(code))
+            pieces.append(_piece(number, offset, where, isinstance(source, list), parts))
+        lines.append("")  # cells end their last statement
+        pieces.append(_piece(number, len(cell_lines), where, isinstance(source, list), parts))
+    return pieces, "\n".join(lines) + "\n"
+
+
+def _plain(line: str) -> str:
+    """A line IPython would rewrite becomes ``pass`` at its indentation: the module still parses."""
+    match = _IPYTHON_LINE.match(line)
+    return f"{match.group(1)}pass" if match else line
+
+
+def _piece(cell: int, offset: int, where: list[tuple[int, int, int]], is_list: bool, parts: list[str]) -> _Piece:
+    """Where line ``offset`` of a cell is written: its element of a list source (elements are
+    lines, each but the last ending in a newline), else the "source" key itself."""
+    if not where:
+        return _Piece(cell, offset + 1, 1, 1, 2)
+    if not is_list:
+        line, column, end = where[0]
+        return _Piece(cell, offset + 1, line, column, end)
+    line, column, end = where[min(_element_of(parts, offset) + 1, len(where) - 1)]
+    return _Piece(cell, offset + 1, line, column, end)
+
+
+def _element_of(parts: list[str], offset: int) -> int:
+    """The element of a list source that holds line ``offset`` of the cell."""
+    seen = 0
+    for element, part in enumerate(parts):
+        seen += part.count("\n") + (0 if part.endswith("\n") else 1)
+        if seen > offset:
+            return element
+    return len(parts) - 1
+
+
+def _source_positions(text: str) -> dict[int, list[tuple[int, int, int]]]:
+    """For each cell (by index), the position of its "source" key and then of each element of a
+    list source: (line, column, end column), 1-based. Read with the standard library's own
+    decoder one value at a time, so a position is never guessed from the layout."""
+    starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+
+    def at(offset: int) -> tuple[int, int]:
+        low, high = 0, len(starts) - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if starts[middle] <= offset:
+                low = middle
+            else:
+                high = middle - 1
+        return low + 1, offset - starts[low] + 1
+
+    found: dict[int, list[tuple[int, int, int]]] = {}
+    try:
+        for key, start, _ in _members(text, _skip(text, 0)):
+            if key != "cells" or text[start] != "[":
+                continue
+            for index, cell_start in enumerate(_elements(text, start)):
+                if text[cell_start] != "{":
+                    continue
+                for cell_key, value_start, key_start in _members(text, cell_start):
+                    if cell_key != "source":
+                        continue
+                    line, column = at(key_start)
+                    spots = [(line, column, column + len('"source"'))]
+                    if text[value_start] == "[":
+                        for element in _elements(text, value_start):
+                            _, end = _DECODER.raw_decode(text, element)
+                            line, column = at(element)
+                            end_line, end_column = at(end)
+                            spots.append((line, column, end_column if end_line == line else column + 1))
+                    found[index] = spots
+    except (ValueError, IndexError):
+        return found  # json.loads accepted it, so this does not happen; positions degrade, never fail
+    return found
+
+
+def _skip(text: str, offset: int) -> int:
+    match = _WS.match(text, offset)
+    return match.end() if match else offset
+
+
+def _members(text: str, start: int) -> Iterator[tuple[str, int, int]]:
+    """(key, value start, key start) of each member of the object at ``start``."""
+    offset = _skip(text, start + 1)
+    while text[offset] != "}":
+        key_start = offset
+        key, offset = _DECODER.raw_decode(text, offset)
+        offset = _skip(text, offset)
+        offset = _skip(text, offset + 1)  # the colon
+        yield key, offset, key_start
+        _, offset = _DECODER.raw_decode(text, offset)
+        offset = _skip(text, offset)
+        if text[offset] == ",":
+            offset = _skip(text, offset + 1)
+
+
+def _elements(text: str, start: int) -> Iterator[int]:
+    """The start of each element of the array at ``start``."""
+    offset = _skip(text, start + 1)
+    while text[offset] != "]":
+        yield offset
+        _, offset = _DECODER.raw_decode(text, offset)
+        offset = _skip(text, offset)
+        if text[offset] == ",":
+            offset = _skip(text, offset + 1)
+
+
+# -- locations back into the file ---------------------------------------------------------------
+
+
+def _moved(setup: Setup, pieces: list[_Piece]) -> Setup:
+    def move(location: Location | None) -> Location | None:
+        if location is None or not 1 <= location.line <= len(pieces):
+            return location
+        piece = pieces[location.line - 1]
+        return Location(location.path, piece.line, piece.column, piece.line, piece.end_column)
+
+    facts = {name: Fact(fact.value, move(fact.location), fact.how) for name, fact in setup.facts.items()}
+    origin = move(setup.origin) or setup.origin
+    return replace(setup, origin=origin, facts=facts, kind="notebook")
