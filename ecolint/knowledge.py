@@ -173,6 +173,36 @@ class Knowledge:
             return arch
         return self.architectures.get(arch.borrow)
 
+    def other_hardware(self, loader: str | None, device: str | None, model_id: str | None) -> GpuInfo | None:
+        """The non-NVIDIA hardware a setup runs on though it names no GPU: its loading call (an
+        Intel or Apple port of the transformers API), its device, or a checkpoint made for it."""
+        table = self._evidence["other_hardware"]
+        if loader:
+            for pattern, info in table["loaders"]:
+                if pattern.search(loader):
+                    return info
+        if device and device in table["devices"]:
+            return table["devices"][device]
+        if model_id:
+            for pattern, info in table["models"]:
+                if pattern.search(model_id):
+                    return info
+        return None
+
+    def not_an_llm(self, loader: str | None, task: str | None, model_id: str | None) -> str | None:
+        """Why a setup's model is not an LLM (so no LLM measurement speaks for it), or None."""
+        table = self._evidence["not_llm"]
+        if loader:
+            parts = loader.split(".")
+            cls = parts[-2] if len(parts) >= 2 and parts[-1] == "from_pretrained" else parts[-1]
+            if table["loaders"] is not None and table["loaders"].search(cls):
+                return f"{cls} does not load an LLM"
+        if task and task not in table["llm_tasks"]:
+            return f"a {task} pipeline is not LLM text generation"
+        if model_id and table["models"] is not None and table["models"].search(model_id):
+            return f"{model_id} is not an LLM"
+        return None
+
     def model_from_table(self, model_id: str) -> dict[str, Any] | None:
         for pattern, entry in self.models:
             if pattern.search(model_id):
@@ -340,6 +370,27 @@ def _load_tables(evidence: dict[str, Any]) -> dict[str, Any]:
         "drift": {k: str(v) for k, v in (evidence.get("drift") or {}).items()},
         "assumed_gpu": str(evidence.get("assumed_gpu", "RTX 4090D")),
         "sessions": _load_sessions(evidence.get("sessions") or [], evidence.get("drift") or {}),
+        "other_hardware": _load_other_hardware(evidence.get("other_hardware") or {}),
+        "not_llm": _load_not_llm(evidence.get("not_llm") or {}),
+    }
+
+
+def _load_other_hardware(data: dict[str, Any]) -> dict[str, Any]:
+    def entry(item: dict[str, Any]) -> GpuInfo:
+        return GpuInfo(name=str(item["hardware"]), architecture=None, measured=False, vendor=str(item["vendor"]))
+
+    return {
+        "loaders": [(re.compile(item["match"]), entry(item)) for item in data.get("loaders", [])],
+        "devices": {str(word): entry(item) for word, item in (data.get("devices") or {}).items()},
+        "models": [(re.compile(item["match"], re.IGNORECASE), entry(item)) for item in data.get("models", [])],
+    }
+
+
+def _load_not_llm(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "loaders": re.compile(data["loaders"]) if data.get("loaders") else None,
+        "llm_tasks": frozenset(str(task) for task in data.get("llm_tasks", [])),
+        "models": re.compile(data["models"], re.IGNORECASE) if data.get("models") else None,
     }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecolint.knowledge import SESSION_PACKAGES, Architecture, GpuInfo, Knowledge, Session, parse_version
-from ecolint.setups import GPU, MODEL, TENSOR_PARALLEL, Setup
+from ecolint.setups import DEVICE, GPU, LOADER, MODEL, TASK, TENSOR_PARALLEL, Setup
 
 # A size written in a model id: "Qwen2.5-1.5B", "qwen2:1.5b", "opt-1.3b", "Llama-3.2-1B",
 # "opt-350m". The look-behind keeps "Qwen2.5" from reading as 2.5B; the look-ahead keeps
@@ -41,6 +41,7 @@ BOUNDARY_TEXT = {
     "assumed-gpu": "No GPU stated: numbers assume the default platform.",
     "stack-drift": "Stack newer than the measurement window: confidence lowered one step.",
     "mixture-of-experts": "Mixture of experts: compared by its active parameters; the evidence was measured on dense models.",
+    "not-an-llm": "Not an LLM: every measurement is LLM text generation, so none speaks for this model.",
 }
 
 
@@ -170,6 +171,10 @@ def matched_session(stack: dict[str, str], architecture: Architecture | None, kb
     return max(found, key=lambda s: (s.date or "", s.id), default=None)
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _gpu_for(setup: Setup, gpu_option: str | None, kb: Knowledge) -> tuple[str | None, str]:
     """The GPU name and where it came from: the source itself wins over configuration."""
     stated = setup.get(GPU)
@@ -193,6 +198,11 @@ def resolve(
     reasons: list[str] = []
     boundaries: list[str] = []
     info = kb.gpu(written) if written else None
+    # What the code itself says of the hardware (an Intel port of transformers, device="cpu")
+    # outranks a GPU from the configuration: the configured GPU is not where this model runs.
+    elsewhere = kb.other_hardware(_text(setup.get(LOADER)), _text(setup.get(DEVICE)), _text(setup.get(MODEL)))
+    if elsewhere is not None and source != "stated":
+        info, written, source = elsewhere, elsewhere.name, "stated"
     if written and info is None:
         reasons.append(f"GPU '{written}' is not in the GPU table; numbers assume {kb.assumed_gpu}")
     if info is None:
@@ -205,10 +215,12 @@ def resolve(
             boundaries.append("assumed-gpu")
         architecture = kb.measured_architecture(info.architecture)
     elif info.vendor != "nvidia":
+        # No measured architecture speaks for it: no crossover, and rules whose evidence is an
+        # NVIDIA kernel effect stay silent (checks/__init__.py).
         confidence = 1
-        reasons.append(f"{info.name} is not NVIDIA hardware")
+        reasons.append(f"{info.name} is not NVIDIA hardware: no measured data, results may not transfer")
         boundaries.append("non-nvidia")
-        architecture = kb.measured_architecture(kb.gpu(kb.assumed_gpu).architecture)  # type: ignore[union-attr]
+        architecture = None
     elif info.measured:
         confidence = 3
         reasons.append(f"{info.name} is a measured GPU")
@@ -240,6 +252,10 @@ def resolve(
     model_id = setup.get(MODEL)
     if isinstance(model_id, str) and _LOCAL_PATH.match(model_id):
         boundaries.append("custom-weights")
+    not_llm = kb.not_an_llm(_text(setup.get(LOADER)), _text(setup.get(TASK)), _text(model_id))
+    if not_llm is not None:
+        reasons.append(not_llm)
+        boundaries.append("not-an-llm")
 
     return Resolution(
         gpu=info,

@@ -77,6 +77,9 @@ SINGLE_REQUEST = "single_request"  # value: "loop" or "handler" — generate() o
 RELOAD_PER_REQUEST = "reload_per_request"  # value: "handler" or "loop"
 GPU = "gpu"  # a GPU named by the source itself (node selector, comment-free config)
 PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA etc.): not an inference setup
+LOADER = "loader"  # the qualified loading call as imported (ipex_llm.transformers.AutoModel.from_pretrained)
+DEVICE = "device"  # where the source puts the model: cpu, mps, xpu, hpu, npu, cuda (device / device_map)
+TASK = "task"  # a transformers pipeline's task (text-generation, automatic-speech-recognition, …)
 
 
 @dataclass

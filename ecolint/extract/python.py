@@ -59,15 +59,18 @@ from ecolint.setups import (
     BATCH_SIZE,
     COMPILED,
     COMPUTE_DTYPE,
+    DEVICE,
     ENFORCE_EAGER,
     KV_CACHE_DTYPE,
     LLM_INT8_THRESHOLD,
+    LOADER,
     MODEL,
     PRECISION,
     PURPOSE,
     QUANT_CONFIG,
     RELOAD_PER_REQUEST,
     SINGLE_REQUEST,
+    TASK,
     TENSOR_PARALLEL,
     THRESHOLD_EXPOSED,
     Fact,
@@ -1845,6 +1848,12 @@ class _Extraction:
         kwargs = self._kwargs(call, scope)
         self._set_model(setup, self._positional(call, 0, scope) or kwargs.get("pretrained_model_name_or_path"))
         self._apply_load_kwargs(setup, kwargs)
+        # Which class loads it (a speech or captioning model, an Intel or OpenVINO port of the
+        # transformers API) and where it is put: resolve.py reads them against rules/ tables.
+        loader = self._qualified(call.func)
+        if loader is not None:
+            setup.set(LOADER, loader, self._loc(call.func))
+        self._set(setup, DEVICE, kwargs.get("device_map") or kwargs.get("device"), _device)
         return setup
 
     def _apply_load_kwargs(self, setup: Setup, kwargs: dict[str, _Entry]) -> None:
@@ -1875,6 +1884,8 @@ class _Extraction:
             return
         setup = Setup("transformers", origin=self._loc(call), kind="python")
         self._set_model(setup, model)
+        self._set(setup, TASK, kwargs.get("task") or self._positional(call, 0, scope), _string)
+        self._set(setup, DEVICE, kwargs.get("device") or kwargs.get("device_map"), _device)
         load_kwargs = dict(self._mapping(kwargs["model_kwargs"].value, scope) or {}) if "model_kwargs" in kwargs else {}
         load_kwargs.update({k: v for k, v in kwargs.items() if k in ("torch_dtype", "dtype", "quantization_config")})
         self._apply_load_kwargs(setup, load_kwargs)
@@ -2509,6 +2520,26 @@ def _convert(kind: str, value: Any) -> Any:
 def _dtype(value: Any) -> str | None:
     text = str(value).lower().removeprefix("torch.")
     return _DTYPES.get(text) if isinstance(value, str) else None
+
+
+# The device words a device / device_map argument may name (a "cuda:1" names cuda).
+_DEVICES = frozenset({"cpu", "cuda", "mps", "xpu", "hpu", "npu", "meta"})
+
+
+def _device(value: Any) -> str | None:
+    """Where a device / device_map argument puts the model: a device word, a pipeline's device
+    index (-1 is the CPU), or a device map that sends every module to one device."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return "cpu" if value < 0 else "cuda"
+    if isinstance(value, dict) and value:
+        places = {_device(v) for v in value.values()}
+        return places.pop() if len(places) == 1 else None
+    if isinstance(value, str):
+        word = value.strip().lower().split(":", 1)[0]
+        return word if word in _DEVICES else None
+    return None
 
 
 def _string(value: Any) -> str | None:
