@@ -26,7 +26,10 @@ from hypothesis import strategies as st
 
 from ecolint import knowledge
 from ecolint.checks import CheckContext, run_checks
-from ecolint.extract import ExtractContext, ExtractError, dockerfile, launch, manifests, modelfile, shell
+from ecolint.extract import ExtractContext, ExtractError, dockerfile, manifests, modelfile, shell
+from ecolint.extract.launchers import detect as launch
+from ecolint.extract.launchers.registry import LAUNCHERS
+from ecolint.extract.launchers.vocab import EnvVal, Tok
 from ecolint.resolve import resolve
 from ecolint.setups import Location, Setup
 
@@ -158,11 +161,11 @@ NAMES = ["x", "model", "m", "bnb", "cfg", "MODEL_ID", "prompts", "p", "llm", "pi
 
 def _flags() -> list[str]:
     found = set()
-    for spec in launch._SPECS.values():
-        found.update(spec.aliases)
-        found.update(spec.aliases.values())
-        found.update(spec.booleans)
-        found.update(spec.valued)
+    for launcher in LAUNCHERS:
+        for row in launcher.flags():
+            found.update((row.name, *row.aliases))
+            if row.negatable:
+                found.add("--no-" + row.name[2:])
     return sorted(found)
 
 
@@ -178,7 +181,7 @@ FLAGS = _flags() + [
     "-tp",
     "--no-enforce-eager",
 ]
-ENV_KEYS = sorted(set(launch._TGI_ENV) | set(launch._LLAMA_ENV)) + [
+ENV_KEYS = sorted({row.env for launcher in LAUNCHERS for row in launcher.flags() if row.env}) + [
     "MODEL",
     "OLLAMA_HOST",
     "QUANTIZE",
@@ -225,12 +228,12 @@ def _loc(line: int, col: int) -> Location:
     return Location("fuzz", line, col, line, col + 3)
 
 
-def tokens(texts: list[str], draw_locs: list[bool]) -> list[launch.Tok]:
+def tokens(texts: list[str], draw_locs: list[bool]) -> list[Tok]:
     out = []
     for index, (text, located) in enumerate(zip(texts, draw_locs, strict=True)):
         loc = _loc(index + 1, 1) if located else None
         locate = (lambda k, i=index: (i + 1, 1 + k)) if located and index % 2 else None
-        out.append(launch.Tok(text, loc, locate))
+        out.append(Tok(text, loc, locate))
     return out
 
 
@@ -247,7 +250,7 @@ def argv_and_env(draw):
             st.sampled_from(ENV_KEYS) | st.text(max_size=6), st.sampled_from(VALUES) | st.text(max_size=8), max_size=5
         )
     )
-    env_vals = {k: launch.EnvVal(v, _loc(1, 1) if i % 2 else None) for i, (k, v) in enumerate(env.items())}
+    env_vals = {k: EnvVal(v, _loc(1, 1) if i % 2 else None) for i, (k, v) in enumerate(env.items())}
     return tokens(texts, located), env_vals
 
 
@@ -816,13 +819,18 @@ def assert_prefilter_keeps(text: str, kind: str) -> None:
         assert python_may_hold_setup(data), text
 
 
-def check_launch(case: tuple[list[launch.Tok], dict[str, launch.EnvVal]], kind: str) -> None:
+def check_launch(case: tuple[list[Tok], dict[str, EnvVal]], kind: str) -> None:
     argv, env = case
-    setups = launch.interpret(argv, env, path="fuzz", kind=kind, origin=_loc(1, 1), label="x")
+    setups = launch.interpret(
+        argv, env, path="fuzz", kind=kind, origin=_loc(1, 1), label="x", run_script=shell.setups_from_script
+    )
     assert_well_formed(setups, "\n" * (len(argv) + 2))
-    image = launch.Tok(str(argv[0].text) if argv else "vllm/vllm-openai", _loc(1, 1))
+    image = Tok(str(argv[0].text) if argv else "vllm/vllm-openai", _loc(1, 1))
     assert_well_formed(
-        launch.container_setups(image, argv[:2] or None, argv[2:], env, path="fuzz", kind=kind), "\n" * (len(argv) + 2)
+        launch.container_setups(
+            image, argv[:2] or None, argv[2:], env, path="fuzz", kind=kind, run_script=shell.setups_from_script
+        ),
+        "\n" * (len(argv) + 2),
     )
 
 

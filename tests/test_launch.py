@@ -1,4 +1,4 @@
-"""The one flag parser (ecolint/extract/launch.py): every launcher x every spelling.
+"""The one flag parser (ecolint/extract/launchers/): every launcher x every spelling.
 
 Each case is an argv as a container would hand it over; the assertions are on the Setup facts
 the rules read (ecolint/setups.py names) and on the locations findings will point at.
@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import pytest
 
-from ecolint.extract.launch import (
-    EnvVal,
-    Tok,
+from ecolint.extract.launchers.detect import (
     container_argv,
     container_setups,
-    gguf_precision,
     image_framework,
     interpret,
     known_flag,
 )
+from ecolint.extract.launchers.vocab import EnvVal, Tok, gguf_precision
+from ecolint.extract.shell import setups_from_script
 from ecolint.setups import (
     BATCH_SIZE,
     COMPILED,
@@ -569,7 +568,7 @@ def test_sh_dash_c_script_is_parsed_with_locations_inside_the_string() -> None:
         Tok("-c"),
         Tok(script, Location(PATH, 5, start - 1, 5, start + len(script) + 1), lambda k: (5, start + k)),
     ]
-    setups = interpret(argv, path=PATH, kind="yaml")
+    setups = interpret(argv, path=PATH, kind="yaml", run_script=setups_from_script)
     assert len(setups) == 1
     where = setups[0].where(BATCH_SIZE)
     assert (where.line, where.column, where.end_column) == (5, start + 13, start + 29)
@@ -577,9 +576,16 @@ def test_sh_dash_c_script_is_parsed_with_locations_inside_the_string() -> None:
 
 def test_bash_lc_and_unrelated_shell_flags() -> None:
     assert (
-        interpret([Tok("bash"), Tok("-lc"), Tok("ollama pull qwen2:0.5b")], path=PATH, kind="shell")[0].get(MODEL)
+        interpret(
+            [Tok("bash"), Tok("-lc"), Tok("ollama pull qwen2:0.5b")],
+            path=PATH,
+            kind="shell",
+            run_script=setups_from_script,
+        )[0].get(MODEL)
         == "qwen2:0.5b"
     )
+    # without the shell reader passed in, the script is not followed
+    assert interpret([Tok("bash"), Tok("-lc"), Tok("ollama pull qwen2:0.5b")], path=PATH, kind="shell") == []
     assert interpret([Tok("bash"), Tok("script.sh")], path=PATH, kind="shell") == []
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ecolint.extract.launchers.registry import TRIGGERS as LAUNCH_TRIGGERS
 from ecolint.setups import Setup
 
 
@@ -126,19 +127,8 @@ Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]
 
 # kind -> (module, trigger tokens). Triggers live here, not in the extractor modules, so that
 # the prefilter never imports an extractor: a run with no candidate file of a kind never pays for
-# that kind's module.
-_LAUNCHERS = (
-    b"vllm",
-    b"text-generation",
-    b"sglang",
-    b"llama-server",
-    b"llama-cli",
-    b"llama-quantize",
-    b"llama.cpp",
-    b"ollama",
-    b"Modelfile",
-    b"modelfile",
-)
+# that kind's module. The launchers' tokens are declared by each launcher (data only).
+_LAUNCHERS = (*LAUNCH_TRIGGERS, b"Modelfile", b"modelfile")
 _PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).
@@ -146,8 +136,7 @@ _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # A notebook's code cells are Python inside JSON strings: the same calls, the same tokens.
     "notebook": ("ecolint.extract.notebook", _PYTHON_TRIGGERS),
     # Launch containers share one set: every launcher a container can name, plus "Modelfile"
-    # for scripts that write one through a heredoc. "llama" alone would match "meta-llama" in
-    # most YAML, so llama.cpp is matched by its binaries.
+    # for scripts that write one through a heredoc.
     "shell": ("ecolint.extract.shell", _LAUNCHERS),
     "dockerfile": ("ecolint.extract.dockerfile", _LAUNCHERS),
     "yaml": ("ecolint.extract.manifests", _LAUNCHERS),

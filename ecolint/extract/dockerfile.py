@@ -17,9 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ecolint.extract import ExtractContext, ExtractError
-from ecolint.extract.launch import EnvVal, Locator, Tok, basename, container_setups, interpret
-from ecolint.extract.shell import setups_from_text, split_words, text_locator
+from ecolint.extract import ExtractContext, ExtractError, modelfile
+from ecolint.extract.launchers.detect import container_setups, interpret
+from ecolint.extract.launchers.vocab import EnvVal, Locator, Tok, basename, text_locator
+from ecolint.extract.shell import setups_from_script, setups_from_text, split_words
 from ecolint.setups import Location, Setup
 
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
@@ -264,7 +265,9 @@ class _Builder:
             return
         exec_form = _exec_form(instr, self.path, locate)
         if exec_form is not None:
-            self.setups.extend(interpret(exec_form, env, path=self.path, kind="dockerfile"))
+            self.setups.extend(
+                interpret(exec_form, env, path=self.path, kind="dockerfile", run_script=setups_from_script)
+            )
             return
         self.setups.extend(
             setups_from_text(instr.args, self.path, locate=locate, env=env, kind="dockerfile", context=self.context)
@@ -277,8 +280,6 @@ class _Builder:
         targets = [w.text for w in self.words(instr, {}) if not w.text.startswith(("<<", "--"))]
         if not targets or not _is_modelfile(basename(targets[-1])):
             return
-        from ecolint.extract import modelfile
-
         body, offset = instr.heredocs[0]
         line, col = self.file_locate(offset)
         try:
@@ -308,7 +309,9 @@ class _Builder:
             cmd = []  # a shell-form ENTRYPOINT ignores CMD
         if entry is None and cmd is None and stage.image is None:
             return []
-        return container_setups(stage.image, entry, cmd, stage.env, path=self.path, kind="dockerfile")
+        return container_setups(
+            stage.image, entry, cmd, stage.env, path=self.path, kind="dockerfile", run_script=setups_from_script
+        )
 
 
 def _runs_heredoc_as_shell(args: str) -> bool:

@@ -28,16 +28,10 @@ from pathlib import Path
 import yaml
 
 from ecolint.extract import ExtractContext, ExtractError, kserve_hf_format
-from ecolint.extract.launch import (
-    EnvVal,
-    Locator,
-    Tok,
-    container_setups,
-    image_framework,
-    interpret,
-    known_flag,
-)
-from ecolint.extract.shell import parse_env_file, raw_words, setups_from_text
+from ecolint.extract.launchers.detect import container_setups, image_framework, interpret, known_flag
+from ecolint.extract.launchers.registry import HEADS, KEY_WORDS, MODEL_FLAGS
+from ecolint.extract.launchers.vocab import EnvVal, Locator, Tok
+from ecolint.extract.shell import parse_env_file, raw_words, setups_from_script, setups_from_text
 from ecolint.setups import GPU, Location, Setup
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -391,33 +385,6 @@ def _compose(text: str) -> list[yaml.Node]:
         raise ExtractError("invalid YAML: nesting too deep", 1) from None
 
 
-_TRUE = frozenset({"true", "yes", "on"})  # YAML 1.1's true, as PyYAML's safe loader reads it
-
-
-def config_file_flags(text: str) -> list[str]:
-    """The flags vLLM makes of a ``--config`` YAML file: ``key: value`` gives ``--key value``,
-    ``key: true`` gives ``--key`` and ``false`` ``--no-key``, a list ``--key`` and its items.
-    Nested mappings (JSON options such as compilation-config) are left out: no rule reads them.
-    A file that is not a YAML mapping gives no flags."""
-    try:
-        roots = _compose(text)
-    except ExtractError:
-        return []
-    if len(roots) != 1 or not isinstance(roots[0], yaml.MappingNode):
-        return []
-    flags: list[str] = []
-    for key, value in roots[0].value:
-        if not isinstance(key, yaml.ScalarNode):
-            continue
-        if isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:bool":
-            flags.append(("--" if value.value.lower() in _TRUE else "--no-") + key.value)
-        elif isinstance(value, yaml.ScalarNode):
-            flags += ["--" + key.value, value.value]
-        elif isinstance(value, yaml.SequenceNode) and value.value:
-            flags += ["--" + key.value, *(item.value for item in value.value if isinstance(item, yaml.ScalarNode))]
-    return flags
-
-
 def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]:
     """Setups in a YAML file; ExtractError for YAML that does not parse (Go templates excepted)."""
     if "{{" in text and _is_template_path(path):
@@ -624,7 +591,11 @@ def _compose_file(root: yaml.Node, doc: _Doc) -> list[Setup]:
         entrypoint = _command_toks(doc.get(service, "entrypoint"), doc, variables)
         command = _command_toks(doc.get(service, "command"), doc, variables)
         env = _compose_env(service, doc, variables)
-        setups.extend(container_setups(image, entrypoint, command, env, path=doc.path, kind="yaml", label=name))
+        setups.extend(
+            container_setups(
+                image, entrypoint, command, env, path=doc.path, kind="yaml", label=name, run_script=setups_from_script
+            )
+        )
     return setups
 
 
@@ -837,13 +808,21 @@ def _kserve_model(predictor: yaml.Node | None, doc: _Doc, configmaps: dict[str, 
     if backend not in (None, "vllm", "auto"):
         return []  # the transformers backend: not read here
     origin = doc.loc(doc.pair(predictor, "model")[0])  # type: ignore[index]
-    head = [Tok(word, origin) for word in _LAUNCHER["vllm"]]
+    head = [Tok(word, origin) for word in HEADS["vllm"]]
     argv = [_as_vllm_model_flag(tok) for tok in args]
     uri = doc.get(model, "storageUri")
     found = _HF_URI.match(doc.text(uri) or "")
     if found and uri is not None and not any(tok.text.split("=", 1)[0] == "--model" for tok in argv):
         head.append(Tok(found.group(1), doc.loc(uri)))
-    setups = interpret(head + argv, env, path=doc.path, kind="yaml", origin=origin, label=f"{owner}/predictor")
+    setups = interpret(
+        head + argv,
+        env,
+        path=doc.path,
+        kind="yaml",
+        origin=origin,
+        label=f"{owner}/predictor",
+        run_script=setups_from_script,
+    )
     return _on_gpu(setups, _gpu(predictor, doc))  # type: ignore[arg-type]
 
 
@@ -873,7 +852,17 @@ def _container(
     command = _k8s_toks(doc.get(container, "command"), doc, env)
     args = _k8s_toks(doc.get(container, "args"), doc, env)
     return _on_gpu(
-        container_setups(image, command, args, env, path=doc.path, kind="yaml", label=f"{owner}/{cname}"), gpu
+        container_setups(
+            image,
+            command,
+            args,
+            env,
+            path=doc.path,
+            kind="yaml",
+            label=f"{owner}/{cname}",
+            run_script=setups_from_script,
+        ),
+        gpu,
     )
 
 
@@ -1013,21 +1002,6 @@ _MODEL_KEYS = (
     "servedModelName",
     "modelID",
 )
-_FRAMEWORK_WORDS = {
-    "vllm": "vllm",
-    "text-generation": "tgi",
-    "sglang": "sglang",
-    "llama.cpp": "llama.cpp",
-    "llama-server": "llama.cpp",
-    "ollama": "ollama",
-}
-_LAUNCHER = {
-    "vllm": ["vllm", "serve"],
-    "tgi": ["text-generation-launcher"],
-    "sglang": ["python", "-m", "sglang.launch_server"],
-    "llama.cpp": ["llama-server"],
-}
-_MODEL_FLAG = {"vllm": "--model", "tgi": "--model-id", "sglang": "--model-path", "llama.cpp": "--model"}
 
 
 def _kebab(key: str) -> str:
@@ -1046,7 +1020,7 @@ def _framework_of(chain: list[yaml.Node], keys: tuple[str, ...], doc: _Doc, fall
         if image and image_framework(image):
             return image_framework(image)
     for key in reversed(keys):
-        for word, framework in _FRAMEWORK_WORDS.items():
+        for word, framework in KEY_WORDS.items():
             if word in key:  # case-sensitive on purpose: these are the engine's trigger tokens
                 return framework
     return fallback
@@ -1129,16 +1103,18 @@ def _helm_setup(node: yaml.Node, framework: str, doc: _Doc, keys: tuple[str, ...
     for member in _members(node, doc):
         for key, value in doc.items(member):
             name = doc.text(key) or ""
-            if name in _MODEL_KEYS and doc.text(value) and not any(t.text == _MODEL_FLAG[framework] for t in argv):
-                argv += [Tok(_MODEL_FLAG[framework], doc.loc(key)), doc.tok(value)]
+            if name in _MODEL_KEYS and doc.text(value) and not any(t.text == MODEL_FLAGS[framework] for t in argv):
+                argv += [Tok(MODEL_FLAGS[framework], doc.loc(key)), doc.tok(value)]
             elif name in _ARGS_KEYS:
                 argv += _command_toks(value, doc, {}) or []
             elif name == "env":
                 env.update(_helm_env(value, doc))
             elif isinstance(value, yaml.ScalarNode) and known_flag(framework, _kebab(name)):
                 argv += _flag_from_key(key, value, name, doc)
-    head = [Tok(word, origin) for word in _LAUNCHER[framework]]
-    return interpret(head + argv, env, path=doc.path, kind="yaml", origin=origin, label=label)
+    head = [Tok(word, origin) for word in HEADS[framework]]
+    return interpret(
+        head + argv, env, path=doc.path, kind="yaml", origin=origin, label=label, run_script=setups_from_script
+    )
 
 
 def _helm_origin(node: yaml.Node, doc: _Doc) -> Location | None:

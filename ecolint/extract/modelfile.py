@@ -12,17 +12,12 @@ import re
 import shlex
 
 from ecolint.extract import ExtractContext, ExtractError
-from ecolint.extract.launch import Locator, Tok, ollama_tag_facts
+from ecolint.extract.launchers.ollama import tag_facts
+from ecolint.extract.launchers.vocab import Locator, Tok, text_locator
 from ecolint.setups import Location, Setup
 
 _DIRECTIVE = re.compile(r"^([ \t]*)([A-Za-z]+)(?:[ \t]+(.*?))?[ \t]*$")
 _KNOWN = {"from", "parameter", "template", "system", "adapter", "license", "message", "requires"}
-
-
-def _locator(text: str) -> Locator:
-    from ecolint.extract.shell import text_locator
-
-    return text_locator(text)
 
 
 def _number(value: str) -> object:
@@ -59,7 +54,7 @@ def parse(text: str, path: str, locate: Locator | None = None, *, kind: str = "m
         text = " " + text[1:]  # a BOM would hide the first directive; a space keeps columns
     if not text.strip():
         raise ExtractError("empty Modelfile", 1)
-    locate = locate or _locator(text)
+    locate = locate or text_locator(text)
     setup: Setup | None = None
     params: list[tuple[str, str, Location]] = []
     in_block = False
@@ -82,7 +77,7 @@ def parse(text: str, path: str, locate: Locator | None = None, *, kind: str = "m
         loc = _loc(path, locate, start, offset + len(line.rstrip()))
         if name == "from" and setup is None and value:
             setup = Setup(framework="ollama", origin=loc, kind=kind)
-            ollama_tag_facts(setup, Tok(_unquote(value), loc))
+            tag_facts(setup, Tok(_unquote(value), loc))
         elif name == "parameter":
             key, _, raw = value.partition(" ")
             if key:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 import shlex
-from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ecolint.extract import ExtractContext
-from ecolint.extract.launch import EnvVal, Locator, Tok, basename, container_setups, interpret
+from ecolint.extract import ExtractContext, ExtractError, modelfile
+from ecolint.extract.launchers.detect import container_setups, interpret
+from ecolint.extract.launchers.vocab import EnvVal, Locator, Tok, basename, span, text_locator
 from ecolint.setups import Location, Setup
 
 ExprResolver = Callable[[str], "str | None"]
@@ -42,25 +42,6 @@ class _TokenError(Exception):
 # --------------------------------------------------------------------------------------------
 # Locating
 # --------------------------------------------------------------------------------------------
-
-
-def text_locator(text: str, line_base: int = 0, col_base: int = 0) -> Callable[[int], tuple[int, int]]:
-    """offset -> (line, column), 1-based, for a text that starts at (line_base+1, col_base+1)."""
-    starts = [0]
-    at = text.find("\n")
-    while at >= 0:  # str.find, not a loop over every character: install scripts run to megabytes
-        starts.append(at + 1)
-        at = text.find("\n", at + 1)
-
-    def locate(offset: int) -> tuple[int, int]:
-        offset = max(0, min(offset, len(text)))
-        line = bisect_right(starts, offset) - 1
-        col = offset - starts[line] + 1
-        if line == 0:
-            col += col_base
-        return line + line_base + 1, col
-
-    return locate
 
 
 def _location(path: str, locate: Locator, start: int, end: int) -> Location:
@@ -816,7 +797,9 @@ def _docker_run(args: list[Tok], st: _State) -> list[Setup]:
     if i >= len(args):
         return []
     cmd = args[i + 1 :] or None
-    return container_setups(args[i], entrypoint, cmd, env, path=st.path, kind=st.kind, label=st.label)
+    return container_setups(
+        args[i], entrypoint, cmd, env, path=st.path, kind=st.kind, label=st.label, run_script=setups_from_script
+    )
 
 
 def _docker_env(flag: Tok, value: Tok, st: _State, env: dict[str, EnvVal]) -> None:
@@ -877,8 +860,6 @@ def _looks_like_image(text: str) -> bool:
 
 
 def span_tok(a: Tok, b: Tok) -> Location | None:
-    from ecolint.extract.launch import span
-
     return span(a.loc, b.loc)
 
 
@@ -888,7 +869,7 @@ def _docker_exec(args: list[Tok], st: _State, env: dict[str, EnvVal]) -> list[Se
         name = args[i].text.split("=", 1)[0]
         takes = name in ("-e", "--env", "-u", "--user", "-w", "--workdir", "--env-file") and "=" not in args[i].text
         i += 2 if takes else 1
-    return interpret(args[i + 1 :], env, path=st.path, kind=st.kind, label=st.label)
+    return interpret(args[i + 1 :], env, path=st.path, kind=st.kind, label=st.label, run_script=setups_from_script)
 
 
 def _modelfile_heredoc(cmd: _Cmd, argv: list[Tok], st: _State) -> list[Setup]:
@@ -901,8 +882,6 @@ def _modelfile_heredoc(cmd: _Cmd, argv: list[Tok], st: _State) -> list[Setup]:
         targets += [t.text for t in argv[1:] if not t.text.startswith("-")]
     if not any(_is_modelfile_name(basename(t.strip("'\""))) for t in targets):
         return []
-    from ecolint.extract import ExtractError, modelfile
-
     doc = docs[0]
     body = doc.body if doc.quoted else _expand_lines(doc.body, st)
     try:
@@ -996,7 +975,14 @@ def _dispatch(cmd: _Cmd, argv: list[Tok], env: Mapping[str, EnvVal], st: _State)
         return []
     found = _modelfile_heredoc(cmd, argv, st)
     return found + interpret(
-        argv, env, path=st.path, kind=st.kind, label=st.label, read_file=_file_reader(st), _depth=st.depth
+        argv,
+        env,
+        path=st.path,
+        kind=st.kind,
+        label=st.label,
+        read_file=_file_reader(st),
+        run_script=setups_from_script,
+        _depth=st.depth,
     )
 
 

@@ -1,0 +1,28 @@
+"""Every launcher, and the tables derived from their declarations: the prefilter's trigger
+tokens, the words that name a launcher in YAML keys, the command lines YAML readers write."""
+
+from __future__ import annotations
+
+from ecolint.extract.launchers import llamacpp, ollama, sglang, tgi, vllm
+from ecolint.extract.launchers.vocab import Launcher
+
+# In this order where two declarations could both match (a YAML key naming two launchers).
+LAUNCHERS: tuple[Launcher, ...] = (vllm.LAUNCHER, tgi.LAUNCHER, sglang.LAUNCHER, llamacpp.LAUNCHER, ollama.LAUNCHER)
+BY_FRAMEWORK: dict[str, Launcher] = {launcher.framework: launcher for launcher in LAUNCHERS}
+FRAMEWORKS: tuple[str, ...] = tuple(BY_FRAMEWORK)
+
+# Byte tokens of which a file that starts a launcher holds one (the prefilter's first look).
+TRIGGERS: tuple[bytes, ...] = tuple(token for launcher in LAUNCHERS for token in launcher.triggers)
+
+# Word in a YAML key path -> the launcher it names (Helm values: ``vllm:``, ``llama-server:``).
+KEY_WORDS: dict[str, str] = {word: launcher.framework for launcher in LAUNCHERS for word in launcher.key_words}
+
+# The command line a YAML reader writes for a launcher it knows only by name.
+HEADS: dict[str, tuple[str, ...]] = {launcher.framework: launcher.head for launcher in LAUNCHERS if launcher.head}
+
+# The flag that names the model, per launcher.
+MODEL_FLAGS: dict[str, str] = {launcher.framework: launcher.model_flag for launcher in LAUNCHERS if launcher.model_flag}
+
+
+def launcher(framework: str) -> Launcher | None:
+    return BY_FRAMEWORK.get(framework)
