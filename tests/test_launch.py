@@ -158,7 +158,15 @@ def test_vllm_load_format_bitsandbytes_alone_is_4bit() -> None:
 
 @pytest.mark.parametrize("model", ["someone/Llama-3-8B-bnb-8bit", "org/opt-1.3b-int8", "x/model-8bit"])
 def test_vllm_bitsandbytes_with_8bit_checkpoint_is_int8(model: str) -> None:
-    assert one(f"vllm serve {model} --quantization bitsandbytes").get(PRECISION) == "int8"
+    setup = one(f"vllm serve {model} --quantization bitsandbytes")
+    assert setup.get(PRECISION) == "int8"
+    # LLM.int8 with the checkpoint's threshold: vLLM has no flag for it
+    assert setup.get(LLM_INT8_THRESHOLD) == 6.0 and setup.get(THRESHOLD_EXPOSED) is False
+
+
+def test_vllm_inflight_bitsandbytes_has_no_int8_threshold() -> None:
+    setup = one("vllm serve Qwen/Qwen2-7B --quantization bitsandbytes")
+    assert setup.get(PRECISION) == "nf4" and not setup.has(LLM_INT8_THRESHOLD)
 
 
 @pytest.mark.parametrize(
@@ -689,3 +697,21 @@ def test_config_file_is_only_vllms() -> None:
 def test_a_switch_and_its_negation_the_later_wins(command: str, eager: bool) -> None:
     setup = interpret(toks(f"vllm serve m --quantization fp8 {command}"), path=PATH, kind="shell")[0]
     assert setup.get(ENFORCE_EAGER) is eager
+
+
+# -- one verdict whatever the file kind --------------------------------------------------------
+
+
+def test_vllm_8bit_bitsandbytes_checkpoint_is_eco101_without_a_fix_in_python_and_shell(tmp_path, cli) -> None:
+    """The same pre-quantized 8-bit checkpoint served with bitsandbytes: LLM.int8 at the default
+    threshold, which vLLM does not let the user set, so ECO101 with no automatic fix."""
+    model = "TheBloke/Mistral-7B-8bit"
+    (tmp_path / "serve.sh").write_text(f"vllm serve {model} --quantization bitsandbytes\n")
+    (tmp_path / "infer.py").write_text(
+        f'from vllm import LLM\nllm = LLM(model="{model}", quantization="bitsandbytes")\n'
+    )
+    document = cli(str(tmp_path), "--format", "json", "--isolated", "--select", "ECO101").json()
+    eco101 = {f["path"].rsplit("/", 1)[-1]: f for f in document["findings"] if f["code"] == "ECO101"}
+    assert sorted(eco101) == ["infer.py", "serve.sh"]
+    for finding in eco101.values():
+        assert finding["fix"]["applicability"] == "manual" and finding["fix"]["edit"] is None

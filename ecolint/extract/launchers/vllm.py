@@ -39,8 +39,11 @@ from ecolint.setups import (
     BATCH_SIZE,
     ENFORCE_EAGER,
     KV_CACHE_DTYPE,
+    LLM_INT8_THRESHOLD,
     MODEL,
+    PRECISION,
     TENSOR_PARALLEL,
+    THRESHOLD_EXPOSED,
 )
 
 
@@ -56,6 +59,18 @@ def _model(b: Builder, launch: Launch, opts: Mapping[str, Opt], positionals: Seq
         model = positionals[0]
     if model is not None and model.text != "":
         b.fact(MODEL, model.text, model.loc, "flag")
+
+
+def _quantization(b: Builder, row: Flag, opt: Opt) -> None:
+    """--quantization / ``LLM(quantization=…)``. bitsandbytes on a pre-quantized 8-bit checkpoint
+    loads as LLM.int8 (vLLM docs, quantization/bnb: "vLLM reads the model's config file and
+    supports both in-flight quantization and pre-quantized checkpoint"; in-flight is 4-bit). Its
+    outlier threshold comes from the checkpoint's config (default 6.0) and vLLM has no flag or
+    keyword for it, so, as with TGI, the threshold is the implied default and not exposed."""
+    quantization_facts(b, row, opt)
+    if b.setup.get(PRECISION) == "int8" and (opt.value or "").lower() == "bitsandbytes":
+        b.fact(LLM_INT8_THRESHOLD, 6.0, opt.site, "implied")
+        b.fact(THRESHOLD_EXPOSED, False, opt.site, "implied")
 
 
 _TRUE = frozenset({"true", "yes", "on"})  # YAML 1.1's true, as PyYAML's safe loader reads it
@@ -89,7 +104,7 @@ def config_file_flags(text: str) -> list[str]:
 
 TABLE: tuple[Flag | Derive, ...] = (
     Flag("--model", fact=MODEL, python="model"),
-    Flag("--quantization", aliases=("-q",), maps=quantization_facts, python="quantization", edit=DELETE_FLAG),
+    Flag("--quantization", aliases=("-q",), maps=_quantization, python="quantization", edit=DELETE_FLAG),
     Flag("--load-format", maps=load_format_facts, edit=DELETE_FLAG),
     Derive(checkpoint_precision),
     Flag("--dtype", type=DTYPE, maps=dtype_facts, python="dtype"),
