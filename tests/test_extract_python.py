@@ -733,13 +733,24 @@ def test_vllm_llm_facts() -> None:
 
 @pytest.mark.parametrize(
     ("quantization", "expected"),
-    [("bitsandbytes", "nf4"), ("awq", "awq"), ("gptq", "gptq"), ("awq_marlin", "awq_marlin"), ("fbgemm_fp8", "fp8")],
+    [("bitsandbytes", "nf4"), ("awq", "awq"), ("gptq", "gptq"), ("awq_marlin", "awq"), ("fbgemm_fp8", "fp8")],
 )
 def test_vllm_quantization_methods(quantization: str, expected: str) -> None:
     setup = one(f'import vllm\nllm = vllm.LLM("meta-llama/Llama-3.2-1B", quantization="{quantization}")\n')
     assert setup.get(PRECISION) == expected
     assert setup.get(MODEL) == "meta-llama/Llama-3.2-1B"
     assert fact_line(setup, QUANT_CONFIG) == 2
+
+
+def test_vllm_checkpoint_name_carries_its_precision_as_on_the_command_line() -> None:
+    # vLLM reads the method from the checkpoint: the same name says the same in Python and shell
+    setup = one('from vllm import LLM\nllm = LLM(model="Qwen/Qwen2.5-7B-Instruct-AWQ", dtype="half")\n')
+    assert setup.get(PRECISION) == "awq" and setup.facts[PRECISION].how == "filename"
+    assert setup.get(COMPUTE_DTYPE) == "fp16"
+
+
+def test_vllm_kv_cache_dtype_auto_is_no_setting() -> None:
+    assert not one('from vllm import LLM\nllm = LLM("m", kv_cache_dtype="auto")\n').has(KV_CACHE_DTYPE)
 
 
 def test_vllm_dtype_without_quantization() -> None:

@@ -214,6 +214,7 @@ def test_vllm_dtype_with_quantization_is_compute_dtype() -> None:
 
 def test_vllm_kv_cache_dtype() -> None:
     assert one("vllm serve m --kv-cache-dtype fp8_e5m2").get(KV_CACHE_DTYPE) == "fp8_e5m2"
+    assert not one("vllm serve m --kv-cache-dtype auto").has(KV_CACHE_DTYPE)  # the default: no setting
 
 
 def test_vllm_boolean_flag_does_not_swallow_the_model() -> None:

@@ -54,14 +54,14 @@ from pathlib import Path
 from typing import Any
 
 from ecolint.extract import LOADER_CALLS, NOT_A_MODEL, ExtractContext, ExtractError
+from ecolint.extract.launchers.vllm import LAUNCHER as VLLM
+from ecolint.extract.launchers.vocab import DTYPE, INT, SWITCH, Builder, Flag, Opt, Tok, apply_table, unresolved
 from ecolint.setups import (
     ATTN_IMPLEMENTATION,
     BATCH_SIZE,
     COMPILED,
     COMPUTE_DTYPE,
     DEVICE,
-    ENFORCE_EAGER,
-    KV_CACHE_DTYPE,
     LLM_INT8_THRESHOLD,
     LOADER,
     MODEL,
@@ -71,7 +71,6 @@ from ecolint.setups import (
     RELOAD_PER_REQUEST,
     SINGLE_REQUEST,
     TASK,
-    TENSOR_PARALLEL,
     THRESHOLD_EXPOSED,
     Fact,
     Location,
@@ -102,7 +101,6 @@ _DTYPES = {
     "fp32": "fp32",
 }
 _TORCH_DTYPES = frozenset({"float16", "half", "bfloat16", "float32", "float", "float64", "double"})
-_VLLM_FP8 = frozenset({"fp8", "fbgemm_fp8", "ptpc_fp8"})
 
 # Names that say a loop item or an iterable holds several prompts at once.
 _BATCHY = re.compile(r"batch|chunk|group|shard|bucket|loader", re.IGNORECASE)
@@ -1893,42 +1891,52 @@ class _Extraction:
         self._register(site, setup, "pipeline")
 
     def _vllm(self, site: _Site) -> Setup:
+        """``LLM(...)`` / ``EngineArgs(...)``: each keyword that mirrors a vLLM flag goes through
+        that flag's row of the launcher table (ecolint/extract/launchers/vllm.py), so Python and
+        command lines say the same; values and locations are this extractor's own."""
         call, scope = site.node, site.scope
         setup = Setup("vllm", origin=self._loc(call), kind="python")
         kwargs = self._kwargs(call, scope)
         self._set_model(setup, kwargs.get("model") or self._positional(call, 0, scope))
-        quantized = self._vllm_quantization(setup, kwargs.get("quantization"))
-        self._set(setup, COMPUTE_DTYPE if quantized else PRECISION, kwargs.get("dtype"), _dtype)
-        self._set(setup, KV_CACHE_DTYPE, kwargs.get("kv_cache_dtype"), lambda v: _string(v) if v != "auto" else None)
-        self._set(setup, ENFORCE_EAGER, kwargs.get("enforce_eager"), _bool)
-        self._set(setup, TENSOR_PARALLEL, kwargs.get("tensor_parallel_size"), _int)
-        self._set(setup, BATCH_SIZE, kwargs.get("max_num_seqs"), _int)
+        opts: dict[str, Opt] = {}
+        for keyword, entry in kwargs.items():
+            row = VLLM.by_python(keyword)
+            opt = None if row is None or row.fact == MODEL else self._flag_opt(row, entry)
+            if row is not None and opt is not None:
+                opts[row.name] = opt
+        apply_table(VLLM, Builder(setup), opts)
+        quantization = opts.get("--quantization")
+        if quantization is not None and not unresolved(quantization.value):
+            # Where the quantization was asked for: the keyword, which the fix deletes.
+            setup.set(QUANT_CONFIG, "vllm", quantization.site)
         self._set(setup, ATTN_IMPLEMENTATION, kwargs.get("attn_implementation"), _string)
         return setup
 
-    def _vllm_quantization(self, setup: Setup, entry: _Entry | None) -> bool:
-        if entry is None:
-            return False
+    def _flag_opt(self, row: Flag, entry: _Entry) -> Opt | None:
+        """A keyword's value as the flag row reads it (None when it does not resolve or is not
+        of the row's type): a switch takes a bool, a number an int, a dtype a torch dtype."""
         value = self._resolve(entry.value, entry.scope)
-        if value is None or not isinstance(value.value, str) or not value.value:
-            return False
-        method = value.value.lower()
-        where = self._loc(entry.node)
-        setup.set(QUANT_CONFIG, "vllm", where)
-        if method == "bitsandbytes":
-            # vLLM quantizes a full-precision checkpoint in flight to 4-bit; 8-bit only comes from
-            # a checkpoint that is already 8-bit (its config carries the threshold, not exposed).
-            if re.search(r"8-?bit|int8", str(setup.get(MODEL, "")), re.IGNORECASE):
-                setup.set(PRECISION, "int8", where, "implied")
-                setup.set(LLM_INT8_THRESHOLD, _DEFAULT_INT8_THRESHOLD, where, "implied")
-                setup.set(THRESHOLD_EXPOSED, False, where, "implied")
-            else:
-                setup.set(PRECISION, "nf4", where, "implied")
-        elif method in _VLLM_FP8:
-            setup.set(PRECISION, "fp8", self._where(value, entry), value.how)
+        if value is None:
+            return None
+        raw = value.value
+        text: str | None
+        if row.type == SWITCH:
+            if not isinstance(raw, bool):
+                return None
+            text = None if raw else "false"
+        elif row.type == INT:
+            number = _int(raw)
+            text = None if number is None else str(number)
+        elif row.type == DTYPE:
+            text = str(raw).lower().removeprefix("torch.") if isinstance(raw, str) else None
         else:
-            setup.set(PRECISION, method, self._where(value, entry), value.how)
-        return True
+            text = _string(raw)
+        if text is None and row.type != SWITCH:
+            return None
+        site = self._loc(entry.node)
+        return Opt(
+            Tok(row.python or "", site), text, self._where(value, entry), value.how, site=site, derived="implied"
+        )
 
     def _quantize(self, site: _Site) -> None:
         """torchao quantize_(model, config): joins the setup that loaded `model`, or starts one."""

@@ -19,6 +19,7 @@ from ecolint.extract.launchers.vocab import (
     Launcher,
     Opt,
     dtype_facts,
+    kv_cache_facts,
     method_precision,
     switches,
     valued,
@@ -60,7 +61,7 @@ TABLE: tuple[Flag | Derive, ...] = (
     Flag("--model-id", fact=MODEL, env="MODEL_ID"),
     Flag("--quantize", maps=_quantize, env="QUANTIZE", edit=DELETE_FLAG),
     Flag("--dtype", type=DTYPE, maps=dtype_facts, env="DTYPE"),
-    Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, env="KV_CACHE_DTYPE"),
+    Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts, env="KV_CACHE_DTYPE"),
     Flag("--num-shard", type=INT, fact=TENSOR_PARALLEL, env="NUM_SHARD"),
     Flag("--max-batch-size", type=INT, fact=BATCH_SIZE, env="MAX_BATCH_SIZE", edit=DELETE_FLAG),
     # Not a batch-size limit: TGI replaces it at warm-up for flash-attention models.

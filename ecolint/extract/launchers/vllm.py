@@ -30,6 +30,7 @@ from ecolint.extract.launchers.vocab import (
     Tok,
     checkpoint_precision,
     dtype_facts,
+    kv_cache_facts,
     load_format_facts,
     quantization_facts,
     switches,
@@ -108,7 +109,7 @@ TABLE: tuple[Flag | Derive, ...] = (
     Flag("--load-format", maps=load_format_facts, edit=DELETE_FLAG),
     Derive(checkpoint_precision),
     Flag("--dtype", type=DTYPE, maps=dtype_facts, python="dtype"),
-    Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, python="kv_cache_dtype"),
+    Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts, python="kv_cache_dtype"),
     Flag("--tensor-parallel-size", aliases=("-tp",), type=INT, fact=TENSOR_PARALLEL, python="tensor_parallel_size"),
     Flag(
         "--max-num-seqs",

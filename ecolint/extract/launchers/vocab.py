@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ecolint.setups import (
     COMPUTE_DTYPE,
+    KV_CACHE_DTYPE,
     MODEL,
     PRECISION,
     QUANT_CONFIG,
@@ -542,6 +543,12 @@ def dtype_facts(b: Builder, row: Flag, opt: Opt) -> None:
     if precision is None:
         return
     b.fact(COMPUTE_DTYPE if b.setup.has(PRECISION) else PRECISION, precision, opt.loc, opt.how)
+
+
+def kv_cache_facts(b: Builder, row: Flag, opt: Opt) -> None:
+    """--kv-cache-dtype: as written, except ``auto`` (the engines' default: the model's dtype)."""
+    if (opt.value or "").strip().lower() != "auto":
+        b.fact(KV_CACHE_DTYPE, opt.value, opt.loc, opt.how)
 
 
 def quantization_facts(b: Builder, row: Flag, opt: Opt) -> None:
