@@ -97,9 +97,9 @@ def _quantize(b: Builder, launch: Launch, env: Mapping[str, EnvVal]) -> bool:
 
 
 TABLE: tuple[Flag | Derive, ...] = (
-    Flag("--model", aliases=("-m",), fact=MODEL, env="LLAMA_ARG_MODEL"),
-    Flag("--hf-repo", aliases=("-hf", "-hfr"), fact=MODEL, env="LLAMA_ARG_HF_REPO"),
-    Flag("--hf-file", aliases=("-hff",), fact=MODEL, env="LLAMA_ARG_HF_FILE"),
+    Flag("--model", aliases=("-m",), fact=MODEL, env="LLAMA_ARG_MODEL", example="models/qwen2-7b.Q4_K_M.gguf"),
+    Flag("--hf-repo", aliases=("-hf", "-hfr"), fact=MODEL, env="LLAMA_ARG_HF_REPO", example="Qwen/Qwen2-7B-GGUF:Q8_0"),
+    Flag("--hf-file", aliases=("-hff",), fact=MODEL, env="LLAMA_ARG_HF_FILE", example="qwen2-7b.Q8_0.gguf"),
     Flag("--parallel", aliases=("-np",), type=INT, fact=BATCH_SIZE, env="LLAMA_ARG_N_PARALLEL", edit=SET_FLAG_VALUE),
     Flag("--ctx-size", aliases=("-c",)),
     Flag("--n-gpu-layers", aliases=("-ngl", "--gpu-layers")),

@@ -37,12 +37,12 @@ from ecolint.setups import (
 )
 
 TABLE: tuple[Flag | Derive, ...] = (
-    Flag("--model-path", aliases=("--model",), fact=MODEL),
-    Flag("--quantization", maps=quantization_facts, edit=DELETE_FLAG),
-    Flag("--load-format", maps=load_format_facts, edit=DELETE_FLAG),
+    Flag("--model-path", aliases=("--model",), fact=MODEL, example="Qwen/Qwen2-7B-Instruct"),
+    Flag("--quantization", maps=quantization_facts, edit=DELETE_FLAG, example="fp8"),
+    Flag("--load-format", maps=load_format_facts, edit=DELETE_FLAG, example="bitsandbytes"),
     Derive(checkpoint_precision),
     Flag("--dtype", type=DTYPE, maps=dtype_facts),
-    Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts),
+    Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts, example="fp8"),
     Flag("--tp-size", aliases=("--tensor-parallel-size", "--tp"), type=INT, fact=TENSOR_PARALLEL),
     Flag("--max-running-requests", type=INT, fact=BATCH_SIZE, edit=DELETE_FLAG),
     Flag("--disable-cuda-graph", type=SWITCH, fact=ENFORCE_EAGER, edit=DELETE_FLAG),

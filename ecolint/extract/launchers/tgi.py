@@ -58,16 +58,16 @@ def _cuda_graphs(b: Builder, row: Flag, opt: Opt) -> None:
 
 
 TABLE: tuple[Flag | Derive, ...] = (
-    Flag("--model-id", fact=MODEL, env="MODEL_ID"),
-    Flag("--quantize", maps=_quantize, env="QUANTIZE", edit=DELETE_FLAG),
+    Flag("--model-id", fact=MODEL, env="MODEL_ID", example="Qwen/Qwen2-7B-Instruct"),
+    Flag("--quantize", maps=_quantize, env="QUANTIZE", edit=DELETE_FLAG, example="bitsandbytes"),
     Flag("--dtype", type=DTYPE, maps=dtype_facts, env="DTYPE"),
-    Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts, env="KV_CACHE_DTYPE"),
+    Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts, env="KV_CACHE_DTYPE", example="fp8"),
     Flag("--num-shard", type=INT, fact=TENSOR_PARALLEL, env="NUM_SHARD"),
     Flag("--max-batch-size", type=INT, fact=BATCH_SIZE, env="MAX_BATCH_SIZE", edit=DELETE_FLAG),
     # Not a batch-size limit: TGI replaces it at warm-up for flash-attention models.
     Flag("--max-batch-total-tokens", type=INT, fact="max_batch_total_tokens", env="MAX_BATCH_TOTAL_TOKENS"),
     Flag("--max-total-tokens", type=INT, fact="max_total_tokens", env="MAX_TOTAL_TOKENS"),
-    Flag("--cuda-graphs", maps=_cuda_graphs, fact=ENFORCE_EAGER, env="CUDA_GRAPHS", edit=DELETE_FLAG),
+    Flag("--cuda-graphs", maps=_cuda_graphs, fact=ENFORCE_EAGER, env="CUDA_GRAPHS", edit=DELETE_FLAG, example="0"),
     Flag("--port", aliases=("-p",)),
     *switches("--trust-remote-code", "--disable-custom-kernels", "--json-output", "--disable-grammar-support"),
     *valued(

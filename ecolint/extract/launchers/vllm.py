@@ -104,12 +104,19 @@ def config_file_flags(text: str) -> list[str]:
 
 
 TABLE: tuple[Flag | Derive, ...] = (
-    Flag("--model", fact=MODEL, python="model"),
-    Flag("--quantization", aliases=("-q",), maps=_quantization, python="quantization", edit=DELETE_FLAG),
-    Flag("--load-format", maps=load_format_facts, edit=DELETE_FLAG),
+    Flag("--model", fact=MODEL, python="model", example="Qwen/Qwen2-7B-Instruct"),
+    Flag(
+        "--quantization",
+        aliases=("-q",),
+        maps=_quantization,
+        python="quantization",
+        edit=DELETE_FLAG,
+        example="bitsandbytes",
+    ),
+    Flag("--load-format", maps=load_format_facts, edit=DELETE_FLAG, example="bitsandbytes"),
     Derive(checkpoint_precision),
     Flag("--dtype", type=DTYPE, maps=dtype_facts, python="dtype"),
-    Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts, python="kv_cache_dtype"),
+    Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts, python="kv_cache_dtype", example="fp8"),
     Flag("--tensor-parallel-size", aliases=("-tp",), type=INT, fact=TENSOR_PARALLEL, python="tensor_parallel_size"),
     Flag(
         "--max-num-seqs",

@@ -268,7 +268,9 @@ class Flag:
     the value type; ``fact`` the Setup fact it sets and ``maps`` how the value maps to facts
     (None with a fact: the value as its type reads it); ``env`` the environment variable the
     launcher reads for it; ``python`` the ``LLM(...)``/``EngineArgs(...)`` keyword that mirrors
-    it; ``edit`` the edit that undoes it on a command line, ``python_edit`` in Python.
+    it; ``edit`` the edit that undoes it on a command line, ``python_edit`` in Python;
+    ``example`` a value it takes (what docs and the cross-kind equivalence test write; a
+    number, switch or dtype row has one by default).
     A row without a fact is still parsed: a value it takes is never a positional."""
 
     name: str
@@ -281,10 +283,16 @@ class Flag:
     edit: str | None = None
     python_edit: str | None = None
     negatable: bool = False  # ``--no-<name>`` turns the switch off (argparse BooleanOptionalAction)
+    example: str | None = None
 
     @property
     def takes_value(self) -> bool:
         return self.type != SWITCH
+
+    @property
+    def sample(self) -> str | None:
+        """``example``, or one for the row's type (None for a switch, which takes none)."""
+        return self.example or {INT: "1", DTYPE: "bfloat16"}.get(self.type)
 
 
 @dataclass(frozen=True)
