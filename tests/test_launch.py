@@ -716,3 +716,29 @@ def test_vllm_8bit_bitsandbytes_checkpoint_is_eco101_without_a_fix_in_python_and
     assert sorted(eco101) == ["infer.py", "serve.sh"]
     for finding in eco101.values():
         assert finding["fix"]["applicability"] == "manual" and finding["fix"]["edit"] is None
+
+
+# -- the declarations themselves --------------------------------------------------------------
+
+
+def test_every_way_to_start_a_launcher_holds_one_of_its_trigger_tokens() -> None:
+    """The prefilter drops a file without a trigger token unread: every command, image,
+    entrypoint and YAML key word a launcher declares must contain one of its own triggers."""
+    from ecolint.extract.launchers.registry import LAUNCHERS
+
+    for launcher in LAUNCHERS:
+        words = [c.program or c.module or "" for c in launcher.commands]
+        words += [image.text for image in launcher.images] + list(launcher.entrypoint[:1]) + list(launcher.key_words)
+        for word in words:
+            assert any(t.decode() in word.replace("\\", "") for t in launcher.triggers), (launcher.framework, word)
+
+
+def test_flag_edits_are_read_from_the_rows() -> None:
+    from ecolint.extract.launchers.registry import flag_edit
+
+    assert flag_edit("vllm", BATCH_SIZE) == "delete-flag"
+    assert flag_edit("vllm", BATCH_SIZE, python=True) == "delete-keyword"
+    assert flag_edit("llama.cpp", BATCH_SIZE) == "set-flag-value"
+    assert flag_edit("tgi", ENFORCE_EAGER) == "delete-flag"  # --cuda-graphs 0
+    assert flag_edit("ollama", QUANT_CONFIG) == "delete-flag"
+    assert flag_edit("tgi", TENSOR_PARALLEL) is None

@@ -1,4 +1,4 @@
-"""Dockerfiles / Containerfiles -> argv + env with locations -> launch.py.
+"""Dockerfiles / Containerfiles -> argv + env with locations -> ecolint/extract/launchers.
 
 Follows Docker's own rules: backslash continuations (comment lines inside them are dropped, as
 BuildKit does), exec-form JSON vs shell form, ENTRYPOINT + CMD combined (a shell-form ENTRYPOINT

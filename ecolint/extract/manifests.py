@@ -1,4 +1,4 @@
-"""YAML -> argv + env with locations -> launch.py, decided by content.
+"""YAML -> argv + env with locations -> ecolint/extract/launchers, decided by content.
 
 - docker-compose: ``services`` with image / command / entrypoint / environment / env_file,
   ``${VAR}`` / ``${VAR:-d}`` interpolation from a ``.env`` beside the file, anchors and ``<<:``.

@@ -1,4 +1,4 @@
-"""Shell scripts -> argv + env with locations -> launch.py.
+"""Shell scripts -> argv + env with locations -> ecolint/extract/launchers.
 
 A small positional tokenizer finds the words of each simple command (quotes, backslash
 continuations, comments, operators, redirections, heredocs, ``NAME=( … )`` arrays); ``shlex``

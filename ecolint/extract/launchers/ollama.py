@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 
 from ecolint.extract.launchers.vocab import (
+    DELETE_FLAG,
     Builder,
     Command,
     Derive,
@@ -94,7 +95,7 @@ def _serve(b: Builder, launch: Launch, env: Mapping[str, EnvVal]) -> bool:
 
 TABLE: tuple[Flag | Derive, ...] = (
     Flag("--file", aliases=("-f",)),
-    Flag("--quantize", aliases=("-q",)),
+    Flag("--quantize", aliases=("-q",), fact=QUANT_CONFIG, edit=DELETE_FLAG),  # read by _create
     Flag("--format"),
     Flag("--keepalive"),
     *switches("--verbose", "--insecure", "--nowordwrap", "--experimental", "--think", "--hidethinking"),

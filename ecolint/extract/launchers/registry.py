@@ -26,3 +26,15 @@ MODEL_FLAGS: dict[str, str] = {launcher.framework: launcher.model_flag for launc
 
 def launcher(framework: str) -> Launcher | None:
     return BY_FRAMEWORK.get(framework)
+
+
+def flag_edit(framework: str, fact: str, *, python: bool = False) -> str | None:
+    """The edit that undoes the flag (or, ``python``, the mirroring keyword) that set ``fact``
+    for a launcher: ``delete-flag``, ``set-flag-value``, ``delete-keyword``, or None when no row
+    that sets the fact names one. For the fix layer, which picks edits from intent."""
+    found = BY_FRAMEWORK.get(framework)
+    for row in found.flags() if found is not None else ():
+        edit = row.python_edit if python else row.edit
+        if edit is not None and row.fact == fact:
+            return edit
+    return None

@@ -33,13 +33,14 @@ from ecolint.setups import (
     ENFORCE_EAGER,
     KV_CACHE_DTYPE,
     MODEL,
+    QUANT_CONFIG,
     TENSOR_PARALLEL,
 )
 
 TABLE: tuple[Flag | Derive, ...] = (
     Flag("--model-path", aliases=("--model",), fact=MODEL, example="Qwen/Qwen2-7B-Instruct"),
-    Flag("--quantization", maps=quantization_facts, edit=DELETE_FLAG, example="fp8"),
-    Flag("--load-format", maps=load_format_facts, edit=DELETE_FLAG, example="bitsandbytes"),
+    Flag("--quantization", fact=QUANT_CONFIG, maps=quantization_facts, edit=DELETE_FLAG, example="fp8"),
+    Flag("--load-format", fact=QUANT_CONFIG, maps=load_format_facts, edit=DELETE_FLAG, example="bitsandbytes"),
     Derive(checkpoint_precision),
     Flag("--dtype", type=DTYPE, maps=dtype_facts),
     Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts, example="fp8"),

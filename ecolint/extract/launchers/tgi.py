@@ -59,7 +59,7 @@ def _cuda_graphs(b: Builder, row: Flag, opt: Opt) -> None:
 
 TABLE: tuple[Flag | Derive, ...] = (
     Flag("--model-id", fact=MODEL, env="MODEL_ID", example="Qwen/Qwen2-7B-Instruct"),
-    Flag("--quantize", maps=_quantize, env="QUANTIZE", edit=DELETE_FLAG, example="bitsandbytes"),
+    Flag("--quantize", fact=QUANT_CONFIG, maps=_quantize, env="QUANTIZE", edit=DELETE_FLAG, example="bitsandbytes"),
     Flag("--dtype", type=DTYPE, maps=dtype_facts, env="DTYPE"),
     Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts, env="KV_CACHE_DTYPE", example="fp8"),
     Flag("--num-shard", type=INT, fact=TENSOR_PARALLEL, env="NUM_SHARD"),

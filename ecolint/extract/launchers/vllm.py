@@ -43,6 +43,7 @@ from ecolint.setups import (
     LLM_INT8_THRESHOLD,
     MODEL,
     PRECISION,
+    QUANT_CONFIG,
     TENSOR_PARALLEL,
     THRESHOLD_EXPOSED,
 )
@@ -108,12 +109,14 @@ TABLE: tuple[Flag | Derive, ...] = (
     Flag(
         "--quantization",
         aliases=("-q",),
+        fact=QUANT_CONFIG,
         maps=_quantization,
         python="quantization",
         edit=DELETE_FLAG,
+        python_edit=DELETE_KEYWORD,
         example="bitsandbytes",
     ),
-    Flag("--load-format", maps=load_format_facts, edit=DELETE_FLAG, example="bitsandbytes"),
+    Flag("--load-format", fact=QUANT_CONFIG, maps=load_format_facts, edit=DELETE_FLAG, example="bitsandbytes"),
     Derive(checkpoint_precision),
     Flag("--dtype", type=DTYPE, maps=dtype_facts, python="dtype"),
     Flag("--kv-cache-dtype", fact=KV_CACHE_DTYPE, maps=kv_cache_facts, python="kv_cache_dtype", example="fp8"),
