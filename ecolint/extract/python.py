@@ -1895,7 +1895,7 @@ class _Extraction:
         that flag's row of the launcher table (ecolint/extract/launchers/vllm.py), so Python and
         command lines say the same; values and locations are this extractor's own."""
         call, scope = site.node, site.scope
-        setup = Setup("vllm", origin=self._loc(call), kind="python")
+        setup = Setup(VLLM.framework, origin=self._loc(call), kind="python")
         kwargs = self._kwargs(call, scope)
         self._set_model(setup, kwargs.get("model") or self._positional(call, 0, scope))
         opts: dict[str, Opt] = {}
