@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
+from ecolint.extract.launchers.registry import flag_edit
+from ecolint.extract.launchers.vocab import DELETE_FLAG, SET_FLAG_VALUE
 from ecolint.finding import Finding
 from ecolint.setups import BATCH_SIZE, SINGLE_REQUEST, Setup
 
@@ -58,9 +60,11 @@ def _unlimit(setup: Setup) -> dict | None:
         return None
     if setup.facts[BATCH_SIZE].how != "flag":
         return None
-    if setup.framework in ("vllm", "tgi", "sglang"):
+    # What undoes the batch-limit flag, from the launcher's flag table.
+    edit = flag_edit(setup.framework, BATCH_SIZE)
+    if edit == DELETE_FLAG:
         return {"action": "delete-flag", "valued": True}
-    if setup.framework == "llama.cpp":
+    if edit == SET_FLAG_VALUE:
         return {"action": "set-flag-value", "value": "4"}
     return None
 

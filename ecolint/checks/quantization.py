@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
+from ecolint.extract.launchers.registry import flag_edit
+from ecolint.extract.launchers.vocab import DELETE_FLAG
 from ecolint.finding import Finding
 from ecolint.setups import (
     COMPUTE_DTYPE,
@@ -131,6 +133,7 @@ def _unquantize(setup: Setup) -> dict | None:
                 "replace_values": ["torch.float32", "torch.float", '"float32"', '"float"'],
             }
         return None
-    if fact.how != "flag" or setup.framework not in ("vllm", "sglang", "tgi", "ollama"):
+    # the launchers whose quantization flag can be deleted: read from their flag tables
+    if fact.how != "flag" or flag_edit(setup.framework, QUANT_CONFIG) != DELETE_FLAG:
         return None
     return {"action": "delete-flag", "valued": True}
