@@ -7,6 +7,7 @@ sizes, GPU names — lives in YAML under ``rules/``. This module loads it, valid
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -43,6 +44,10 @@ class RuleSpec:
     evidence: tuple[str, ...]
     fix: dict[str, Any]
     docs: dict[str, Any]
+    # A tool diagnostic (ECO001) is raised by the engine itself: no @rule check stands behind it.
+    diagnostic: bool = False
+    # The rule's own figures and texts that its check reads (a default threshold, a caveat).
+    facts: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def fix_safety(self) -> str:
@@ -251,6 +256,8 @@ def _load_rule(path: Path) -> RuleSpec:
         evidence=tuple(data.get("evidence", ())),
         fix=dict(data.get("fix") or {}),
         docs=dict(docs),
+        diagnostic=bool(data.get("diagnostic", False)),
+        facts=dict(data.get("facts") or {}),
     )
 
 

@@ -50,7 +50,7 @@ def int8_default_threshold(setup: Setup, ctx: CheckContext) -> Iterator[Finding]
             "value": "0.0",
             "calls": ["BitsAndBytesConfig", "from_dict"],
         }
-    yield ctx.finding("ECO101", setup.where(LLM_INT8_THRESHOLD), detail, notes=notes, evidence=evidence, edit=edit)
+    yield ctx.finding(setup.where(LLM_INT8_THRESHOLD), detail, notes=notes, evidence=evidence, edit=edit)
 
 
 @rule("ECO102")
@@ -65,7 +65,7 @@ def nf4_below_crossover(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
         notes.append("FP4 (bitsandbytes' default 4-bit type); the evidence is NF4, the closest analog")
     if precision == "gguf-q4":
         notes.append("GGUF Q4 is the closest analog of the measured bitsandbytes NF4")
-    yield from _below_crossover(setup, ctx, "ECO102", label, "nf4", notes)
+    yield from _below_crossover(setup, ctx, label, "nf4", notes)
 
 
 @rule("ECO103")
@@ -73,12 +73,10 @@ def int8_below_crossover(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     """INT8 on a model below the architecture's INT8 crossover."""
     if setup.get(PRECISION) != "int8":
         return
-    yield from _below_crossover(setup, ctx, "ECO103", "INT8", "int8", [])
+    yield from _below_crossover(setup, ctx, "INT8", "int8", [])
 
 
-def _below_crossover(
-    setup: Setup, ctx: CheckContext, code: str, label: str, family: str, notes: list[str]
-) -> Iterator[Finding]:
+def _below_crossover(setup: Setup, ctx: CheckContext, label: str, family: str, notes: list[str]) -> Iterator[Finding]:
     arch = ctx.resolution.architecture
     crossover = ctx.resolution.crossover(family)
     if arch is None or crossover is None:
@@ -95,13 +93,13 @@ def _below_crossover(
             f"{label} on a model of unknown size; below {crossover:g}B on {arch.label} it costs energy"
             " (set the size in [tool.ecolint.models])"
         )
-        yield ctx.finding(code, where, detail, evidence=evidence, confidence=1, severity="note", notes=notes, edit=edit)
+        yield ctx.finding(where, detail, evidence=evidence, confidence=1, severity="note", notes=notes, edit=edit)
         return
     if params >= crossover:
         return
     detail = f"{label} on a {params:g}B model, below the {arch.label} crossover ({crossover:g}B)"
     evidence = evidence + ctx.request_rows("fp16", family)
-    yield ctx.finding(code, where, detail, evidence=evidence, notes=notes, edit=edit)
+    yield ctx.finding(where, detail, evidence=evidence, notes=notes, edit=edit)
 
 
 def _unquantize(setup: Setup) -> dict | None:
