@@ -154,6 +154,7 @@ class Knowledge:
     window = property(lambda self: self._evidence["window"])
     drift = property(lambda self: self._evidence["drift"])
     assumed_gpu = property(lambda self: self._evidence["assumed_gpu"])
+    assumed_params_b = property(lambda self: self._evidence["assumed_params_b"])
 
     @functools.cached_property
     def extra(self) -> dict[str, Any]:
@@ -494,7 +495,8 @@ def _load_tables(evidence: dict[str, Any]) -> dict[str, Any]:
         "dataset": dict(evidence.get("dataset", {})),
         "window": dict(evidence.get("window", {})),
         "drift": {k: str(v) for k, v in (evidence.get("drift") or {}).items()},
-        "assumed_gpu": str(evidence.get("assumed_gpu", "RTX 4090D")),
+        "assumed_gpu": str(_require(evidence, "assumed_gpu", "evidence.yaml")),
+        "assumed_params_b": float(_require(evidence, "assumed_params_b", "evidence.yaml")),
         "sessions": _load_sessions(evidence.get("sessions") or [], evidence.get("drift") or {}),
         "other_hardware": _load_other_hardware(evidence.get("other_hardware") or {}),
         "not_llm": _load_not_llm(evidence.get("not_llm") or {}),
@@ -571,6 +573,7 @@ def nearest_rows(
     rows of sessions inside the skill's measurement window (a session past it speaks only for
     projects on its stack). Rows are never interpolated here; the caller quotes them as they are.
     """
+    target = params_b if params_b is not None else kb.assumed_params_b
     if session is not None:
         own = [
             row
@@ -578,13 +581,13 @@ def nearest_rows(
             if row.get("session") == session.id
         ]
         if own:
-            return _nearest(own, threshold, params_b, limit)
+            return _nearest(own, threshold, target, limit)
     candidates = [
         row
         for row in _candidates(kb, architecture, precision, threshold, metric)
         if not kb.sessions[row["session"]].beyond_window
     ]
-    return _nearest(candidates, threshold, params_b, limit)
+    return _nearest(candidates, threshold, target, limit)
 
 
 def _candidates(
@@ -601,12 +604,11 @@ def _candidates(
 
 
 def _nearest(
-    candidates: list[dict[str, Any]], threshold: float | None, params_b: float | None, limit: int
+    candidates: list[dict[str, Any]], threshold: float | None, target: float, limit: int
 ) -> list[dict[str, Any]]:
     if threshold is not None:
         exact = [r for r in candidates if r.get("llm_int8_threshold") == threshold]
         candidates = exact or candidates
-    target = params_b if params_b is not None else 7.0
 
     def distance(row: dict[str, Any]) -> tuple:
         return (abs(float(row.get("params_b") or 0) - target), -int(row.get("n") or 0), row["id"])

@@ -33,9 +33,9 @@ def batch_size_one(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _batch_rows(ctx: CheckContext) -> list[dict]:
-    """The measured batch-size sweep at batch size 1 and 8: what batching buys per request."""
+    """The measured batch-size sweep at the sizes the rule compares: what batching buys per request."""
     chosen = []
-    for size in (1, 8):
+    for size in ctx.facts["compared_batch_sizes"]:
         rows = [
             r for r in ctx.kb.rows.values() if r.get("metric") == "energy_j_per_request" and r.get("batch_size") == size
         ]

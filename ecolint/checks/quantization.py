@@ -20,27 +20,25 @@ from ecolint.setups import (
     Setup,
 )
 
-DEFAULT_INT8_THRESHOLD = 6.0
 FOUR_BIT = {"nf4": "NF4", "fp4": "FP4", "gguf-q4": "GGUF Q4"}
 
 
 @rule("ECO101")
 def int8_default_threshold(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
-    """INT8 whose mixed-precision outlier decomposition is on (threshold 6.0)."""
+    """INT8 whose mixed-precision outlier decomposition is on (bitsandbytes' default threshold)."""
     if setup.get(PRECISION) != "int8":
         return
+    default = float(ctx.facts["default_threshold"])
     threshold = setup.get(LLM_INT8_THRESHOLD)
-    if threshold is None or float(threshold) != DEFAULT_INT8_THRESHOLD:
+    if threshold is None or float(threshold) != default:
         return
     how = setup.facts[LLM_INT8_THRESHOLD].how
-    detail = "llm_int8_threshold=6.0" + (" (the default)" if how == "implied" else "")
+    detail = f"llm_int8_threshold={default}" + (" (the default)" if how == "implied" else "")
     notes = []
     if setup.get(THRESHOLD_EXPOSED) is False:
         notes.append(f"{setup.framework} does not expose llm_int8_threshold: use the framework alternatives in the fix")
-    notes.append(
-        "Quality: llm_int8_threshold=0.0 cost +25.4% perplexity on Yi-1.5-6B (same data); check accuracy before switching"
-    )
-    evidence = ctx.rows("int8", threshold=DEFAULT_INT8_THRESHOLD) + ctx.rows("int8", threshold=0.0, limit=1)
+    notes.append(ctx.facts["quality_note"])
+    evidence = ctx.rows("int8", threshold=default) + ctx.rows("int8", threshold=0.0, limit=1)
     edit = None
     if setup.kind == "python" and setup.get(THRESHOLD_EXPOSED) is not False and how in ("implied", "literal"):
         # At the BitsAndBytesConfig call (threshold left out) or at its llm_int8_threshold=6.0.
@@ -60,11 +58,8 @@ def nf4_below_crossover(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if precision not in FOUR_BIT:
         return
     label = FOUR_BIT[precision]
-    notes = []
-    if precision == "fp4":
-        notes.append("FP4 (bitsandbytes' default 4-bit type); the evidence is NF4, the closest analog")
-    if precision == "gguf-q4":
-        notes.append("GGUF Q4 is the closest analog of the measured bitsandbytes NF4")
+    analog = ctx.facts["analog_notes"].get(precision)
+    notes = [] if analog is None else [analog]
     yield from _below_crossover(setup, ctx, label, "nf4", notes)
 
 
