@@ -150,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when a file is out of date")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent, help="the checkout")
     args = parser.parse_args(argv)
+    if not (args.root / "README.md").is_file():
+        print(f"{args.root} is not a source checkout (no README.md): pass --root", file=sys.stderr)
+        return 2
     kb = knowledge.load()
     stale = stale_files(kb, args.root)
     if args.check:
