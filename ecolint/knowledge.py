@@ -2,7 +2,8 @@
 
 Everything that is a fact — rule texts, overhead ranges, crossovers, measured rows, model
 sizes, GPU names — lives in YAML under ``rules/``. This module loads it, validates its shape
-(a malformed catalogue is a bug in ecolint, reported as such) and answers look-ups.
+(each rule against ``RULE_SCHEMA``; a malformed catalogue is a bug in ecolint, reported as
+such) and answers look-ups.
 """
 
 from __future__ import annotations
