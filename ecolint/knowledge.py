@@ -156,6 +156,7 @@ class Knowledge:
     drift = property(lambda self: self._evidence["drift"])
     assumed_gpu = property(lambda self: self._evidence["assumed_gpu"])
     assumed_params_b = property(lambda self: self._evidence["assumed_params_b"])
+    measured_max_params_b = property(lambda self: self._evidence["measured_max_params_b"])
 
     @functools.cached_property
     def extra(self) -> dict[str, Any]:
@@ -498,6 +499,7 @@ def _load_tables(evidence: dict[str, Any]) -> dict[str, Any]:
         "drift": {k: str(v) for k, v in (evidence.get("drift") or {}).items()},
         "assumed_gpu": str(_require(evidence, "assumed_gpu", "evidence.yaml")),
         "assumed_params_b": float(_require(evidence, "assumed_params_b", "evidence.yaml")),
+        "measured_max_params_b": float(_require(evidence, "measured_max_params_b", "evidence.yaml")),
         "sessions": _load_sessions(evidence.get("sessions") or [], evidence.get("drift") or {}),
         "other_hardware": _load_other_hardware(evidence.get("other_hardware") or {}),
         "not_llm": _load_not_llm(evidence.get("not_llm") or {}),

@@ -135,3 +135,9 @@ def test_rule_figures_are_read_from_the_yaml_not_the_code(tmp_path) -> None:
     assert "llm_int8_threshold=5.0" in finding.message
     assert any(note.startswith("Quality (edited): cost") for note in finding.notes)
     assert KB.rule("ECO101").facts["default_threshold"] == 6.0
+
+
+def test_the_beyond_range_note_quotes_the_measured_range_of_the_evidence() -> None:
+    from ecolint.resolve import BOUNDARY_TEXT
+
+    assert f"(> {KB.measured_max_params_b:g}B)" in BOUNDARY_TEXT["beyond-measured-range"]
