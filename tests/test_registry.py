@@ -32,11 +32,13 @@ def test_check_modules_are_found_by_walking_the_package() -> None:
 @pytest.fixture
 def extra_check_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A check module for ECO998 outside the package, on the package's search path for this test."""
-    (tmp_path / "extra_check.py").write_text(
+    package = tmp_path / "extra_package"
+    package.mkdir()
+    (package / "extra_check.py").write_text(
         'from ecolint.checks import rule\n\n\n@rule("ECO998")\ndef extra(setup, ctx):\n    return []\n',
         encoding="utf-8",
     )
-    monkeypatch.setattr(checks, "__path__", [*checks.__path__, str(tmp_path)])
+    monkeypatch.setattr(checks, "__path__", [*checks.__path__, str(package)])
     monkeypatch.setattr(checks, "_REGISTRY", dict(checks._REGISTRY))
     yield "ecolint.checks.extra_check"
     sys.modules.pop("ecolint.checks.extra_check", None)
@@ -100,3 +102,15 @@ def test_a_context_bound_to_no_rule_cannot_report() -> None:
     setup = Setup(framework="transformers", origin=Location("app.py", 1, 1), kind="python")
     with pytest.raises(RegistryError, match="bound to no rule"):
         _context(setup).finding(setup.origin, "detail")
+
+
+def test_the_cli_stops_with_the_mismatch_named(extra_check_module: str, tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    (tmp_path / "app.py").write_text(
+        'from transformers import AutoModelForCausalLM\n\nmodel = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-7B")\n',
+        encoding="utf-8",
+    )
+    ran = run_cli(".", "--isolated", cwd=tmp_path)
+    assert ran.exit_code == 2, ran.output + ran.stderr
+    assert "the rules/ catalogue is broken (ECO998: check ecolint.checks.extra_check.extra has no" in ran.stderr
