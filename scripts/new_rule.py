@@ -7,9 +7,10 @@
 Writes rules/CODE-NAME.yaml (every required key; TODO texts that pass the schema), a check
 function registered with @rule(CODE) (in ecolint/checks/NAME.py, or appended to --module), and
 fixtures/python/CODE_NAME.py (`# ruleid:`) and fixtures/python/CODE_NAME_ok.py (`# ok:`). The
-catalogue loads and the registry matches at once; tests/test_fixtures.py and
-tests/test_rule_examples.py fail until the TODOs are replaced by the real rule. Then it says
-what to run next. (Like ruff's scripts/add_rule.py.)
+catalogue loads and the registry matches at once; tests/test_fixtures.py,
+tests/test_rule_examples.py and tests/test_knowledge.py (no TODO left in rules/) fail until the
+TODOs are replaced by the real rule. Then it says what to run next. (Like ruff's
+scripts/add_rule.py.)
 """
 
 from __future__ import annotations
@@ -148,8 +149,9 @@ def scaffold(code: str, name: str, module: str | None, root: Path = ROOT) -> lis
 NEXT = """\
 Next:
   1. Replace every TODO: the YAML's texts, figure and example blocks; the check; the fixtures.
-  2. python -m pytest -q tests/test_fixtures.py tests/test_rule_examples.py tests/test_registry.py
-     (they fail until the check reports the `# ruleid:` fixture and the example, and not the rest)
+  2. python -m pytest -q tests/test_fixtures.py tests/test_rule_examples.py tests/test_knowledge.py
+     (they fail until the check reports the `# ruleid:` fixture and the example, and not the
+     rest, and no TODO is left in the YAML)
   3. python -m ecolint.docs          (docs/rules.md and the rule table in README.md)
   4. ruff check . && ruff format . && mypy ecolint && python -m pytest -q
 See CONTRIBUTING.md, "Adding a rule".

@@ -141,3 +141,11 @@ def test_the_beyond_range_note_quotes_the_measured_range_of_the_evidence() -> No
     from ecolint.resolve import BOUNDARY_TEXT
 
     assert f"(> {KB.measured_max_params_b:g}B)" in BOUNDARY_TEXT["beyond-measured-range"]
+
+
+def test_no_rule_is_left_with_the_scaffold_s_todo_texts() -> None:
+    """scripts/new_rule.py writes TODO texts that pass the schema; a finished rule has none."""
+    from conftest import REPO
+
+    unfinished = [p.name for p in sorted((REPO / "rules").glob("ECO*.yaml")) if "TODO" in p.read_text(encoding="utf-8")]
+    assert unfinished == [], f"rules with TODO texts left from scripts/new_rule.py: {unfinished}"
