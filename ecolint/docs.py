@@ -1,9 +1,15 @@
 """Rule documentation rendered from the one source, each rule's YAML in rules/.
 
-Feeds `ecolint rule CODE`, the SARIF rule help and docs/rules.md.
+Feeds `ecolint rule CODE`, the SARIF rule help, docs/rules.md and the rule table in README.md.
+`python -m ecolint.docs` rewrites both files of a source checkout; `--check` only says whether
+they are up to date (tests/test_rule_docs.py keeps them so).
 """
 
 from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
 
 from ecolint.finding import overhead_text
 from ecolint.knowledge import Knowledge, RuleSpec
@@ -60,9 +66,11 @@ def _fenced(lines: list[str]) -> list[tuple[str, bool]]:
     return result
 
 
-GENERATED_HEADER = (
-    "<!-- Generated from rules/*.yaml by `python -m ecolint.docs > docs/rules.md`; do not edit by hand. -->"
-)
+REGENERATE = "python -m ecolint.docs"
+GENERATED_HEADER = f"<!-- Generated from rules/*.yaml by `{REGENERATE}`; do not edit by hand. -->"
+# The README's rule table sits between these two lines; the rest of the README is hand-written.
+README_START = f"<!-- rule table: generated from rules/*.yaml by `{REGENERATE}`; do not edit by hand -->"
+README_END = "<!-- end of rule table -->"
 
 
 def catalogue_markdown(kb: Knowledge) -> str:
@@ -92,9 +100,71 @@ def _anchor(spec: RuleSpec) -> str:
     return f"{spec.name} {spec.code}".lower().replace(" ", "-")
 
 
-if __name__ == "__main__":
-    import sys
+def readme_table(kb: Knowledge) -> str:
+    """The README's rule table: one row a rule, linked to its documentation in docs/rules.md."""
+    lines = ["| code | name | default | severity | what |", "|---|---|---|---|---|"]
+    for spec in kb.rules.values():
+        default = "on" if spec.enabled_by_default else "opt-in"
+        what = spec.summary
+        if spec.overhead:
+            what += f": {overhead_text(spec.overhead)} energy per {spec.overhead.get('per', 'request')}"
+        elif "supplementary" in spec.tags:
+            what += " (engineering convention, not measured)"
+        lines.append(
+            f"| [{spec.code}](docs/rules.md#{_anchor(spec)}) | {spec.name} | {default} | {spec.severity} | {what} |"
+        )
+    return "\n".join(lines) + "\n"
 
+
+def with_readme_table(readme: str, kb: Knowledge) -> str:
+    """The README with the text between its rule-table markers replaced by the generated table."""
+    start, end = readme.find(README_START), readme.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"README.md lacks the rule table markers {README_START!r} ... {README_END!r}")
+    head = readme[: start + len(README_START)]
+    return f"{head}\n{readme_table(kb)}{readme[end:]}"
+
+
+def generated_files(kb: Knowledge, root: Path) -> dict[Path, str]:
+    """Each generated file of a source checkout at ``root`` with the text it must have."""
+    readme = root / "README.md"
+    return {
+        root / "docs" / "rules.md": catalogue_markdown(kb),
+        readme: with_readme_table(readme.read_text(encoding="utf-8"), kb),
+    }
+
+
+def stale_files(kb: Knowledge, root: Path) -> list[Path]:
+    """The generated files whose text differs from what rules/ says."""
+    return [
+        path
+        for path, text in generated_files(kb, root).items()
+        if not path.is_file() or path.read_text(encoding="utf-8") != text
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
     from ecolint import knowledge
 
-    sys.stdout.write(catalogue_markdown(knowledge.load()))
+    parser = argparse.ArgumentParser(prog=REGENERATE, description="Regenerate docs/rules.md and README's rule table.")
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 when a file is out of date")
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent, help="the checkout")
+    args = parser.parse_args(argv)
+    if not (args.root / "README.md").is_file():
+        print(f"{args.root} is not a source checkout (no README.md): pass --root", file=sys.stderr)
+        return 2
+    kb = knowledge.load()
+    stale = stale_files(kb, args.root)
+    if args.check:
+        for path in stale:
+            print(f"{path} is out of date: run `{REGENERATE}`", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in generated_files(kb, args.root).items():
+        if path in stale:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,11 +2,13 @@
 
 Everything that is a fact — rule texts, overhead ranges, crossovers, measured rows, model
 sizes, GPU names — lives in YAML under ``rules/``. This module loads it, validates its shape
-(a malformed catalogue is a bug in ecolint, reported as such) and answers look-ups.
+(each rule against ``RULE_SCHEMA``; a malformed catalogue is a bug in ecolint, reported as
+such) and answers look-ups.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -43,6 +45,12 @@ class RuleSpec:
     evidence: tuple[str, ...]
     fix: dict[str, Any]
     docs: dict[str, Any]
+    # The file kinds it can report in (python, notebook, shell, dockerfile, yaml, modelfile, ...).
+    applies_to: tuple[str, ...] = ()
+    # A tool diagnostic (ECO001) is raised by the engine itself: no @rule check stands behind it.
+    diagnostic: bool = False
+    # The rule's own figures and texts that its check reads (a default threshold, a caveat).
+    facts: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def fix_safety(self) -> str:
@@ -147,6 +155,8 @@ class Knowledge:
     window = property(lambda self: self._evidence["window"])
     drift = property(lambda self: self._evidence["drift"])
     assumed_gpu = property(lambda self: self._evidence["assumed_gpu"])
+    assumed_params_b = property(lambda self: self._evidence["assumed_params_b"])
+    measured_max_params_b = property(lambda self: self._evidence["measured_max_params_b"])
 
     @functools.cached_property
     def extra(self) -> dict[str, Any]:
@@ -225,32 +235,151 @@ def _require(mapping: dict[str, Any], key: str, where: str) -> Any:
     return mapping[key]
 
 
+# The one schema of a rule's YAML, as data: each key's types, whether it must be there, the
+# values it may take, the type of a list's items or a mapping's values, and a nested mapping's
+# own keys. Any other key is an error (a typo would otherwise be ignored in silence).
+@dataclass(frozen=True)
+class _Key:
+    types: tuple[str, ...]
+    required: bool = True
+    choices: tuple[str, ...] = ()
+    items: str | None = None
+    keys: dict[str, _Key] | None = None
+
+
+_TYPES: dict[str, Any] = {
+    "str": lambda v: isinstance(v, str),
+    "bool": lambda v: isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "list": lambda v: isinstance(v, list),
+    "mapping": lambda v: isinstance(v, dict),
+    "null": lambda v: v is None,
+}
+FIX_SAFETIES = ("safe", "unsafe", "none")
+FIX_APPLICABILITIES = ("automatic", "manual")
+_TEXT = _Key(("str",))
+RULE_SCHEMA: dict[str, _Key] = {
+    "code": _TEXT,
+    "name": _TEXT,
+    "severity": _Key(("str",), choices=SEVERITIES),
+    "default": _Key(("bool",)),
+    "summary": _TEXT,
+    "overhead": _Key(
+        ("mapping", "null"),
+        keys={"min_pct": _Key(("number",)), "max_pct": _Key(("number",)), "per": _TEXT, "source": _TEXT},
+    ),
+    "tags": _Key(("list",), items="str"),
+    # The file kinds (ecolint.discover.classify's names) the rule can report in; `choices` is
+    # filled from ecolint.extract at load.
+    "applies_to": _Key(("list",), items="str"),
+    "diagnostic": _Key(("bool",), required=False),
+    "evidence": _Key(("list",), required=False, items="str"),
+    "facts": _Key(("mapping",), required=False),
+    "fix": _Key(
+        ("mapping",),
+        keys={
+            "safety": _Key(("str",), choices=FIX_SAFETIES),
+            "reason": _TEXT,
+            "applicability": _Key(("str",), choices=FIX_APPLICABILITIES),
+            "edit": _Key(("str",), required=False),
+            "snippets": _Key(("mapping",), required=False, items="str"),
+        },
+    ),
+    "docs": _Key(
+        ("mapping",),
+        keys={
+            **{section: _TEXT for section in DOC_SECTIONS if section != "references"},
+            "references": _Key(("list",), items="str"),
+        },
+    ),
+}
+_CODE = re.compile(r"ECO\d{3}")
+_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+# A code block of a rule's `example` or `use_instead`: its info string is the file kind it is
+# written in (ecolint's kinds; none means python), so that tests can run it as that kind.
+CODE_BLOCK = re.compile(r"^```(?P<kind>[\w.-]*)[ \t]*\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+EXAMPLE_SECTIONS = ("example", "use_instead")
+
+
+def file_kinds() -> tuple[str, ...]:
+    """The file kinds a rule can apply to: the kinds ecolint reads."""
+    from ecolint.extract import known_kinds
+
+    return known_kinds()
+
+
+def _shape_problems(data: Any, schema: dict[str, _Key], path: str = "") -> list[str]:
+    """Every way ``data`` breaks ``schema``, each naming its key (dotted from the top)."""
+    problems = [f"unknown key '{path}{key}'" for key in data if key not in schema]
+    for key, spec in schema.items():
+        dotted = f"{path}{key}"
+        if key not in data:
+            if spec.required:
+                problems.append(f"missing key '{dotted}'")
+            continue
+        problems += _value_problems(data[key], spec, dotted)
+    return problems
+
+
+def _value_problems(value: Any, spec: _Key, dotted: str) -> list[str]:
+    if not any(_TYPES[t](value) for t in spec.types):
+        return [f"'{dotted}' must be {' or '.join(spec.types)}, not {type(value).__name__}"]
+    members = value if isinstance(value, list) else list(value.values()) if isinstance(value, dict) else [value]
+    problems = []
+    if spec.items is not None and isinstance(value, (list, dict)):
+        problems += [f"'{dotted}' holds {m!r}, not a {spec.items}" for m in members if not _TYPES[spec.items](m)]
+    if spec.choices:
+        problems += [f"'{dotted}': {m!r} is not one of {list(spec.choices)}" for m in members if m not in spec.choices]
+    if spec.keys is not None and isinstance(value, dict):
+        problems += _shape_problems(value, spec.keys, dotted + ".")
+    return problems
+
+
+def rule_problems(data: Any, file_name: str) -> list[str]:
+    """What is wrong with one rule's parsed YAML: schema, code and name spelling, file name,
+    the kinds it applies to and the kinds of its example blocks. Empty when it is well formed."""
+    if not isinstance(data, dict):
+        return ["not a mapping"]
+    kinds = file_kinds()
+    schema = {**RULE_SCHEMA, "applies_to": dataclasses.replace(RULE_SCHEMA["applies_to"], choices=kinds)}
+    problems = _shape_problems(data, schema)
+    code, name = data.get("code"), data.get("name")
+    if isinstance(code, str) and not _CODE.fullmatch(code):
+        problems.append(f"'code' {code!r} is not ECO and three digits")
+    if isinstance(name, str) and not _NAME.fullmatch(name):
+        problems.append(f"'name' {name!r} is not lower-case words joined by '-'")
+    if isinstance(code, str) and isinstance(name, str) and file_name != f"{code}-{name}.yaml":
+        problems.append(f"the file name is not its code and name, {code}-{name}.yaml")
+    if data.get("applies_to") == []:
+        problems.append("'applies_to' is empty")
+    docs = data.get("docs")
+    for section in EXAMPLE_SECTIONS:
+        text = docs.get(section) if isinstance(docs, dict) else None
+        for block in CODE_BLOCK.finditer(text if isinstance(text, str) else ""):
+            if block["kind"] and block["kind"] not in kinds:
+                problems.append(f"'docs.{section}': code block of kind {block['kind']!r}, not one of {list(kinds)}")
+    return problems
+
+
 def _load_rule(path: Path) -> RuleSpec:
     data = _yaml(path)
-    where = path.name
-    if not isinstance(data, dict):
-        raise KnowledgeError(f"{where}: not a mapping")
-    severity = _require(data, "severity", where)
-    if severity not in SEVERITIES:
-        raise KnowledgeError(f"{where}: severity '{severity}' is not one of {SEVERITIES}")
-    docs = _require(data, "docs", where)
-    missing = [s for s in DOC_SECTIONS if s not in docs]
-    if missing:
-        raise KnowledgeError(f"{where}: docs lack sections {missing}")
-    code = str(_require(data, "code", where))
-    if not path.name.startswith(code + "-"):
-        raise KnowledgeError(f"{where}: file name does not start with its code {code}")
+    problems = rule_problems(data, path.name)
+    if problems:
+        raise KnowledgeError(f"{path.name}: " + "; ".join(problems))
     return RuleSpec(
-        code=code,
-        name=str(_require(data, "name", where)),
-        severity=severity,
-        enabled_by_default=bool(data.get("default", True)),
-        summary=str(_require(data, "summary", where)),
-        overhead=data.get("overhead"),
-        tags=tuple(data.get("tags", ())),
+        code=data["code"],
+        name=data["name"],
+        severity=data["severity"],
+        enabled_by_default=data["default"],
+        summary=data["summary"],
+        overhead=data["overhead"],
+        tags=tuple(data["tags"]),
         evidence=tuple(data.get("evidence", ())),
-        fix=dict(data.get("fix") or {}),
-        docs=dict(docs),
+        fix=dict(data["fix"]),
+        docs=dict(data["docs"]),
+        applies_to=tuple(data["applies_to"]),
+        diagnostic=data.get("diagnostic", False),
+        facts=dict(data.get("facts") or {}),
     )
 
 
@@ -368,7 +497,9 @@ def _load_tables(evidence: dict[str, Any]) -> dict[str, Any]:
         "dataset": dict(evidence.get("dataset", {})),
         "window": dict(evidence.get("window", {})),
         "drift": {k: str(v) for k, v in (evidence.get("drift") or {}).items()},
-        "assumed_gpu": str(evidence.get("assumed_gpu", "RTX 4090D")),
+        "assumed_gpu": str(_require(evidence, "assumed_gpu", "evidence.yaml")),
+        "assumed_params_b": float(_require(evidence, "assumed_params_b", "evidence.yaml")),
+        "measured_max_params_b": float(_require(evidence, "measured_max_params_b", "evidence.yaml")),
         "sessions": _load_sessions(evidence.get("sessions") or [], evidence.get("drift") or {}),
         "other_hardware": _load_other_hardware(evidence.get("other_hardware") or {}),
         "not_llm": _load_not_llm(evidence.get("not_llm") or {}),
@@ -445,6 +576,7 @@ def nearest_rows(
     rows of sessions inside the skill's measurement window (a session past it speaks only for
     projects on its stack). Rows are never interpolated here; the caller quotes them as they are.
     """
+    target = params_b if params_b is not None else kb.assumed_params_b
     if session is not None:
         own = [
             row
@@ -452,13 +584,13 @@ def nearest_rows(
             if row.get("session") == session.id
         ]
         if own:
-            return _nearest(own, threshold, params_b, limit)
+            return _nearest(own, threshold, target, limit)
     candidates = [
         row
         for row in _candidates(kb, architecture, precision, threshold, metric)
         if not kb.sessions[row["session"]].beyond_window
     ]
-    return _nearest(candidates, threshold, params_b, limit)
+    return _nearest(candidates, threshold, target, limit)
 
 
 def _candidates(
@@ -475,12 +607,11 @@ def _candidates(
 
 
 def _nearest(
-    candidates: list[dict[str, Any]], threshold: float | None, params_b: float | None, limit: int
+    candidates: list[dict[str, Any]], threshold: float | None, target: float, limit: int
 ) -> list[dict[str, Any]]:
     if threshold is not None:
         exact = [r for r in candidates if r.get("llm_int8_threshold") == threshold]
         candidates = exact or candidates
-    target = params_b if params_b is not None else 7.0
 
     def distance(row: dict[str, Any]) -> tuple:
         return (abs(float(row.get("params_b") or 0) - target), -int(row.get("n") or 0), row["id"])

@@ -243,7 +243,7 @@ def resolve(
         boundaries.append("stack-drift")
 
     model = model_size(setup.get(MODEL), kb, models)
-    if model is not None and model.params_b > 14:
+    if model is not None and model.params_b > kb.measured_max_params_b:
         boundaries.append("beyond-measured-range")
     if model is not None and model.active:
         boundaries.append("mixture-of-experts")

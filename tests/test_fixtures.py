@@ -95,28 +95,13 @@ def test_every_rule_has_positive_and_negative_fixtures() -> None:
         expected, forbidden = annotations(path)
         positives |= {code for _, code in expected}
         negatives |= {code for _, code in forbidden}
-    codes = {code for code in knowledge.load().rules if code != "ECO001"}
+    codes = {code for code, spec in knowledge.load().rules.items() if not spec.diagnostic}
     assert codes - positives == set(), f"rules with no fixture that must be reported: {sorted(codes - positives)}"
     assert codes - negatives == set(), f"rules with no fixture that must stay clean: {sorted(codes - negatives)}"
 
 
-# The file kinds each rule applies to: every pair needs a fixture that must be reported and one
-# that must stay clean. (Ollama Modelfiles carry no INT8, FP8 or batch settings.)
-LAUNCH_KINDS = {"python", "shell", "dockerfile", "yaml"}
-RULE_KINDS = {
-    "ECO101": LAUNCH_KINDS,
-    "ECO102": LAUNCH_KINDS | {"modelfile"},
-    "ECO103": LAUNCH_KINDS,
-    "ECO104": LAUNCH_KINDS,
-    "ECO105": LAUNCH_KINDS,
-    "ECO201": {"python", "shell"},
-    "ECO202": {"python"},
-    "ECO203": {"python"},
-    "ECO301": {"python", "shell"},
-}
-
-
-def test_every_rule_has_both_fixtures_in_every_file_kind_it_applies_to() -> None:
+def fixture_kinds() -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
+    """(code, file kind) pairs with a fixture that must be reported, and with one that must stay clean."""
     from ecolint.discover import classify
 
     positives: set[tuple[str, str]] = set()
@@ -126,6 +111,25 @@ def test_every_rule_has_both_fixtures_in_every_file_kind_it_applies_to() -> None
         expected, forbidden = annotations(path)
         positives |= {(code, kind) for _, code in expected}
         negatives |= {(code, kind) for _, code in forbidden}
-    wanted = {(code, kind) for code, kinds in RULE_KINDS.items() for kind in kinds}
+    return positives, negatives
+
+
+def test_every_rule_has_both_fixtures_in_every_file_kind_it_applies_to() -> None:
+    """Each file kind a rule's YAML says it applies to (`applies_to`) has a fixture that must be
+    reported and one that must stay clean. (Ollama Modelfiles carry no INT8, FP8 or batch settings.)"""
+    from ecolint import knowledge
+
+    positives, negatives = fixture_kinds()
+    rules = knowledge.load().rules.values()
+    wanted = {(spec.code, kind) for spec in rules if not spec.diagnostic for kind in spec.applies_to}
     assert sorted(wanted - positives) == [], "no fixture that must be reported"
     assert sorted(wanted - negatives) == [], "no fixture that must stay clean"
+
+
+def test_no_fixture_reports_a_rule_in_a_file_kind_outside_its_applies_to() -> None:
+    from ecolint import knowledge
+
+    positives, _ = fixture_kinds()
+    kinds = {code: spec.applies_to for code, spec in knowledge.load().rules.items()}
+    outside = sorted((code, kind) for code, kind in positives if kind not in kinds[code])
+    assert outside == [], "rules reported in a file kind their YAML's applies_to does not name"

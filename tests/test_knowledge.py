@@ -109,3 +109,43 @@ def test_model_sizes(model_id: str, params: float, how: str) -> None:
 def test_unknown_model_size_is_none_not_a_guess() -> None:
     assert model_size("my-org/secret-model", KB) is None
     assert model_size("my-org/secret-model", KB, {"my-org/secret-model": 2.0}).how == "config"
+
+
+def test_rule_figures_are_read_from_the_yaml_not_the_code(tmp_path) -> None:
+    """ECO101's default threshold and quality caveat live once, in its YAML `facts`."""
+    import shutil
+
+    from conftest import REPO
+
+    from ecolint.checks import CheckContext, run_checks
+    from ecolint.resolve import resolve
+    from ecolint.setups import LLM_INT8_THRESHOLD, PRECISION, Location, Setup
+
+    rules = tmp_path / "rules"
+    shutil.copytree(REPO / "rules", rules)
+    path = rules / "ECO101-int8-default-threshold.yaml"
+    text = path.read_text(encoding="utf-8").replace("default_threshold: 6.0", "default_threshold: 5.0")
+    path.write_text(text.replace("Quality: llm_int8_threshold=0.0 cost", "Quality (edited): cost"), encoding="utf-8")
+    kb = knowledge.load(str(rules))
+    setup = Setup(framework="transformers", origin=Location("app.py", 1, 1), kind="python")
+    setup.set(PRECISION, "int8", Location("app.py", 1, 1))
+    setup.set(LLM_INT8_THRESHOLD, 5.0, Location("app.py", 1, 30))
+    ctx = CheckContext(kb, resolve(setup, kb, gpu_option=None, models={}, stack={}), setup)
+    (finding,) = run_checks(setup, ctx, ["ECO101"])
+    assert "llm_int8_threshold=5.0" in finding.message
+    assert any(note.startswith("Quality (edited): cost") for note in finding.notes)
+    assert KB.rule("ECO101").facts["default_threshold"] == 6.0
+
+
+def test_the_beyond_range_note_quotes_the_measured_range_of_the_evidence() -> None:
+    from ecolint.resolve import BOUNDARY_TEXT
+
+    assert f"(> {KB.measured_max_params_b:g}B)" in BOUNDARY_TEXT["beyond-measured-range"]
+
+
+def test_no_rule_is_left_with_the_scaffold_s_todo_texts() -> None:
+    """scripts/new_rule.py writes TODO texts that pass the schema; a finished rule has none."""
+    from conftest import REPO
+
+    unfinished = [p.name for p in sorted((REPO / "rules").glob("ECO*.yaml")) if "TODO" in p.read_text(encoding="utf-8")]
+    assert unfinished == [], f"rules with TODO texts left from scripts/new_rule.py: {unfinished}"

@@ -3,17 +3,25 @@
 Each rule module reads top to bottom: the rule's doc lives in its YAML in rules/ (one source
 for `ecolint rule`, SARIF help and docs/rules.md), the examples are the annotated fixtures in
 fixtures/, and the logic is here. Rules never handle suppression or selection: the funnel does.
+
+Every module in this package is a check module, found by walking the package (nothing lists
+them). ``@rule(CODE)`` registers a function under its code, and the function is called with a
+context bound to that code, so ``ctx.finding(location, detail)`` never repeats it. The registry
+and the rules/ catalogue must match both ways (``check_catalogue``).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
+import pkgutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ecolint.finding import Finding, overhead_text
-from ecolint.knowledge import Knowledge, RuleSpec, nearest_rows, request_rows
+from ecolint.knowledge import Knowledge, KnowledgeError, RuleSpec, nearest_rows, request_rows
 from ecolint.resolve import BOUNDARY_TEXT, Resolution, setup_summary
 from ecolint.setups import Location, Setup
 
@@ -21,23 +29,62 @@ CheckFn = Callable[[Setup, "CheckContext"], Iterable[Finding]]
 _REGISTRY: dict[str, CheckFn] = {}
 # Boundaries whose reason is already in the confidence reasons: not said twice.
 _SAID_BY_REASONS = {"assumed-gpu", "unmeasured-gpu", "stack-drift"}
-_MODULES = ("quantization", "fp8", "batching", "supplementary", "opportunity")
+
+
+class RegistryError(KnowledgeError):
+    """The check functions and the rules/ catalogue disagree: a bug in ecolint, like a broken YAML."""
 
 
 def rule(code: str) -> Callable[[CheckFn], CheckFn]:
     """Register a check under its stable code (the code's YAML holds its texts and numbers)."""
 
     def register(fn: CheckFn) -> CheckFn:
+        known = _REGISTRY.get(code)
+        if known is not None and _qualified(known) != _qualified(fn):
+            raise RegistryError(f"{code} is registered twice: {_qualified(known)} and {_qualified(fn)}")
         _REGISTRY[code] = fn
         return fn
 
     return register
 
 
+def _qualified(fn: CheckFn) -> str:
+    return f"{fn.__module__}.{getattr(fn, '__qualname__', fn)}"
+
+
+@functools.lru_cache(maxsize=4)
+def _check_modules(path: tuple[str, ...]) -> tuple[str, ...]:
+    """The modules of this package (each one a check module), found once per package path."""
+    return tuple(sorted(f"{__name__}.{info.name}" for info in pkgutil.iter_modules(list(path))))
+
+
 def registered() -> dict[str, CheckFn]:
-    for name in _MODULES:
-        importlib.import_module(f"ecolint.checks.{name}")
+    """Every check, by code: importing the check modules registers them."""
+    for name in _check_modules(tuple(__path__)):
+        importlib.import_module(name)
     return dict(sorted(_REGISTRY.items()))
+
+
+def check_catalogue(kb: Knowledge) -> dict[str, CheckFn]:
+    """The registry, after checking it against the catalogue both ways: a check without YAML,
+    YAML (other than a tool diagnostic) without a check, and a diagnostic with a check are
+    errors naming each."""
+    checks = registered()
+    problems = [
+        f"{code}: check {_qualified(fn)} has no rules/{code}-*.yaml"
+        for code, fn in checks.items()
+        if code not in kb.rules
+    ]
+    for code, spec in kb.rules.items():
+        if spec.diagnostic and code in checks:
+            problems.append(f"{code}: marked `diagnostic: true` in rules/ but has a check, {_qualified(checks[code])}")
+        elif not spec.diagnostic and code not in checks:
+            problems.append(
+                f"{code}: rules/{code}-{spec.name}.yaml has no @rule check (a tool diagnostic says `diagnostic: true`)"
+            )
+    if problems:
+        raise RegistryError("; ".join(problems))
+    return checks
 
 
 @dataclass
@@ -45,6 +92,20 @@ class CheckContext:
     kb: Knowledge
     resolution: Resolution
     setup: Setup
+    # The rule this context reports for: set by run_checks from the check's @rule code.
+    code: str = ""
+
+    def bound(self, code: str) -> CheckContext:
+        return dataclasses.replace(self, code=code)
+
+    @property
+    def spec(self) -> RuleSpec:
+        return self.kb.rule(self.code)
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The rule's own figures and texts, from the `facts` block of its YAML."""
+        return self.spec.facts
 
     @property
     def architecture_key(self) -> str | None:
@@ -69,7 +130,6 @@ class CheckContext:
 
     def finding(
         self,
-        code: str,
         location: Location,
         detail: str,
         *,
@@ -86,14 +146,16 @@ class CheckContext:
         ``edit`` is what `--fix` applies (ecolint/fix.py says how, per file kind): an action and
         its arguments, at ``location`` or at ``edit["at"]`` (a Location in the same file). None
         when the fix cannot be written down as an edit: the finding keeps its snippet only."""
-        spec: RuleSpec = self.kb.rule(code)
+        if not self.code:
+            raise RegistryError("a finding from a context bound to no rule (call checks through run_checks)")
+        spec: RuleSpec = self.spec
         overhead = spec.overhead if overhead is None else overhead
         message = f"{spec.summary}: {detail}"
         if overhead:
             message += f": {overhead_text(overhead)} energy per {overhead.get('per', 'request')}"
         stars = confidence if confidence is not None else self.resolution.confidence + confidence_delta
         return Finding(
-            code=code,
+            code=self.code,
             name=spec.name,
             location=location,
             severity=severity or spec.severity,
@@ -134,8 +196,8 @@ def run_checks(setup: Setup, ctx: CheckContext, codes: Iterable[str]) -> Iterato
 
     if setup.get(PURPOSE) == "training":
         return  # every rule's evidence is inference energy; a fine-tuning script is another workload
-    checks = registered()
+    checks = check_catalogue(ctx.kb)
     for code in codes:
         fn = checks.get(code)
         if fn is not None:
-            yield from fn(setup, ctx)
+            yield from fn(setup, ctx.bound(code))

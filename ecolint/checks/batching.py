@@ -26,20 +26,18 @@ def batch_size_one(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     batch = setup.get(BATCH_SIZE)
     if batch is not None and _as_int(batch) == 1:
         detail = f"batch limit of 1 ({setup.framework})"
-        yield ctx.finding("ECO105", setup.where(BATCH_SIZE), detail, evidence=_batch_rows(ctx), edit=_unlimit(setup))
+        yield ctx.finding(setup.where(BATCH_SIZE), detail, evidence=_batch_rows(ctx), edit=_unlimit(setup))
         return
     signal = setup.get(SINGLE_REQUEST)
     if signal in _SIGNALS:
         detail, delta = _SIGNALS[signal]
-        yield ctx.finding(
-            "ECO105", setup.where(SINGLE_REQUEST), detail, evidence=_batch_rows(ctx), confidence_delta=delta
-        )
+        yield ctx.finding(setup.where(SINGLE_REQUEST), detail, evidence=_batch_rows(ctx), confidence_delta=delta)
 
 
 def _batch_rows(ctx: CheckContext) -> list[dict]:
-    """The measured batch-size sweep at batch size 1 and 8: what batching buys per request."""
+    """The measured batch-size sweep at the sizes the rule compares: what batching buys per request."""
     chosen = []
-    for size in (1, 8):
+    for size in ctx.facts["compared_batch_sizes"]:
         rows = [
             r for r in ctx.kb.rows.values() if r.get("metric") == "energy_j_per_request" and r.get("batch_size") == size
         ]

@@ -25,7 +25,7 @@ def fp8_without_compile(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
         elif setup.facts[ENFORCE_EAGER].how == "flag":
             # --enforce-eager / --disable-cuda-graph stand alone; TGI's --cuda-graphs takes a value.
             edit = {"action": "delete-flag", "valued": setup.framework == "tgi"}
-        yield ctx.finding("ECO104", setup.where(ENFORCE_EAGER), "FP8 with CUDA graphs disabled (eager mode)", edit=edit)
+        yield ctx.finding(setup.where(ENFORCE_EAGER), "FP8 with CUDA graphs disabled (eager mode)", edit=edit)
         return
     if setup.get(COMPILED) is False:
         where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin
@@ -33,4 +33,4 @@ def fp8_without_compile(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
         if setup.kind == "python" and setup.framework == "torchao" and setup.get(QUANT_CONFIG) == "torchao":
             # After the quantize_(model, …) statement, compiling the model it quantized.
             edit = {"action": "insert-after-statement", "text": "{arg0} = torch.compile({arg0})"}
-        yield ctx.finding("ECO104", where, "torchao float8 on a model that is never torch.compile'd", edit=edit)
+        yield ctx.finding(where, "torchao float8 on a model that is never torch.compile'd", edit=edit)

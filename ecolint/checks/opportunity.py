@@ -40,7 +40,7 @@ def quantization_opportunity(setup: Setup, ctx: CheckContext) -> Iterator[Findin
     )
     notes = _int8_note(ctx, params) + _quality_notes(ctx.kb, params)
     evidence = nearest + ctx.request_rows("fp16", "nf4")
-    yield ctx.finding("ECO301", setup.where(PRECISION), detail, notes=notes, evidence=evidence)
+    yield ctx.finding(setup.where(PRECISION), detail, notes=notes, evidence=evidence)
 
 
 def _int8_note(ctx: CheckContext, params: float) -> list[str]:

@@ -22,27 +22,25 @@ from ecolint.setups import (
     Setup,
 )
 
-DEFAULT_INT8_THRESHOLD = 6.0
 FOUR_BIT = {"nf4": "NF4", "fp4": "FP4", "gguf-q4": "GGUF Q4"}
 
 
 @rule("ECO101")
 def int8_default_threshold(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
-    """INT8 whose mixed-precision outlier decomposition is on (threshold 6.0)."""
+    """INT8 whose mixed-precision outlier decomposition is on (bitsandbytes' default threshold)."""
     if setup.get(PRECISION) != "int8":
         return
+    default = float(ctx.facts["default_threshold"])
     threshold = setup.get(LLM_INT8_THRESHOLD)
-    if threshold is None or float(threshold) != DEFAULT_INT8_THRESHOLD:
+    if threshold is None or float(threshold) != default:
         return
     how = setup.facts[LLM_INT8_THRESHOLD].how
-    detail = "llm_int8_threshold=6.0" + (" (the default)" if how == "implied" else "")
+    detail = f"llm_int8_threshold={default}" + (" (the default)" if how == "implied" else "")
     notes = []
     if setup.get(THRESHOLD_EXPOSED) is False:
         notes.append(f"{setup.framework} does not expose llm_int8_threshold: use the framework alternatives in the fix")
-    notes.append(
-        "Quality: llm_int8_threshold=0.0 cost +25.4% perplexity on Yi-1.5-6B (same data); check accuracy before switching"
-    )
-    evidence = ctx.rows("int8", threshold=DEFAULT_INT8_THRESHOLD) + ctx.rows("int8", threshold=0.0, limit=1)
+    notes.append(ctx.facts["quality_note"])
+    evidence = ctx.rows("int8", threshold=default) + ctx.rows("int8", threshold=0.0, limit=1)
     edit = None
     if setup.kind == "python" and setup.get(THRESHOLD_EXPOSED) is not False and how in ("implied", "literal"):
         # At the BitsAndBytesConfig call (threshold left out) or at its llm_int8_threshold=6.0.
@@ -52,7 +50,7 @@ def int8_default_threshold(setup: Setup, ctx: CheckContext) -> Iterator[Finding]
             "value": "0.0",
             "calls": ["BitsAndBytesConfig", "from_dict"],
         }
-    yield ctx.finding("ECO101", setup.where(LLM_INT8_THRESHOLD), detail, notes=notes, evidence=evidence, edit=edit)
+    yield ctx.finding(setup.where(LLM_INT8_THRESHOLD), detail, notes=notes, evidence=evidence, edit=edit)
 
 
 @rule("ECO102")
@@ -62,12 +60,9 @@ def nf4_below_crossover(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if precision not in FOUR_BIT:
         return
     label = FOUR_BIT[precision]
-    notes = []
-    if precision == "fp4":
-        notes.append("FP4 (bitsandbytes' default 4-bit type); the evidence is NF4, the closest analog")
-    if precision == "gguf-q4":
-        notes.append("GGUF Q4 is the closest analog of the measured bitsandbytes NF4")
-    yield from _below_crossover(setup, ctx, "ECO102", label, "nf4", notes)
+    analog = ctx.facts["analog_notes"].get(precision)
+    notes = [] if analog is None else [analog]
+    yield from _below_crossover(setup, ctx, label, "nf4", notes)
 
 
 @rule("ECO103")
@@ -75,12 +70,10 @@ def int8_below_crossover(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     """INT8 on a model below the architecture's INT8 crossover."""
     if setup.get(PRECISION) != "int8":
         return
-    yield from _below_crossover(setup, ctx, "ECO103", "INT8", "int8", [])
+    yield from _below_crossover(setup, ctx, "INT8", "int8", [])
 
 
-def _below_crossover(
-    setup: Setup, ctx: CheckContext, code: str, label: str, family: str, notes: list[str]
-) -> Iterator[Finding]:
+def _below_crossover(setup: Setup, ctx: CheckContext, label: str, family: str, notes: list[str]) -> Iterator[Finding]:
     arch = ctx.resolution.architecture
     crossover = ctx.resolution.crossover(family)
     if arch is None or crossover is None:
@@ -97,13 +90,13 @@ def _below_crossover(
             f"{label} on a model of unknown size; below {crossover:g}B on {arch.label} it costs energy"
             " (set the size in [tool.ecolint.models])"
         )
-        yield ctx.finding(code, where, detail, evidence=evidence, confidence=1, severity="note", notes=notes, edit=edit)
+        yield ctx.finding(where, detail, evidence=evidence, confidence=1, severity="note", notes=notes, edit=edit)
         return
     if params >= crossover:
         return
     detail = f"{label} on a {params:g}B model, below the {arch.label} crossover ({crossover:g}B)"
     evidence = evidence + ctx.request_rows("fp16", family)
-    yield ctx.finding(code, where, detail, evidence=evidence, notes=notes, edit=edit)
+    yield ctx.finding(where, detail, evidence=evidence, notes=notes, edit=edit)
 
 
 def _unquantize(setup: Setup) -> dict | None:

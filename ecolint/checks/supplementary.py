@@ -22,9 +22,7 @@ def fp32_on_quantized(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     for fact, what in ((COMPUTE_DTYPE, "fp32 compute dtype"), (KV_CACHE_DTYPE, "fp32 KV cache")):
         if str(setup.get(fact, "")).lower() in _FP32:
             edit = _bf16_compute(setup) if fact == COMPUTE_DTYPE else None
-            yield ctx.finding(
-                "ECO201", setup.where(fact), f"{what} on a {setup.get(PRECISION)} model", confidence=1, edit=edit
-            )
+            yield ctx.finding(setup.where(fact), f"{what} on a {setup.get(PRECISION)} model", confidence=1, edit=edit)
 
 
 def _bf16_compute(setup: Setup) -> dict | None:
@@ -48,9 +46,7 @@ def eager_attention(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
         if setup.kind == "python"
         else None
     )
-    yield ctx.finding(
-        "ECO202", setup.where(ATTN_IMPLEMENTATION), 'attn_implementation="eager"', confidence=1, edit=edit
-    )
+    yield ctx.finding(setup.where(ATTN_IMPLEMENTATION), 'attn_implementation="eager"', confidence=1, edit=edit)
 
 
 @rule("ECO203")
@@ -59,4 +55,4 @@ def model_reload_per_request(setup: Setup, ctx: CheckContext) -> Iterator[Findin
     if where not in ("handler", "loop"):
         return
     detail = "model loaded inside a request handler" if where == "handler" else "model loaded inside a loop"
-    yield ctx.finding("ECO203", setup.where(RELOAD_PER_REQUEST), detail, confidence=1)
+    yield ctx.finding(setup.where(RELOAD_PER_REQUEST), detail, confidence=1)
