@@ -25,12 +25,19 @@ SECTION_TITLES = (
 )
 
 
+SILENT_ON_TEXT = {"non-nvidia": "non-NVIDIA hardware", "not-an-llm": "models that are not LLMs"}
+
+
 def rule_markdown(spec: RuleSpec, kb: Knowledge) -> str:
     default = "on by default" if spec.enabled_by_default else "opt-in (enable with --extend-select " + spec.code + ")"
     lines = [f"# {spec.name} ({spec.code})", "", f"{spec.summary}. Severity: {spec.severity}; {default}."]
     if spec.overhead:
         lines.append(
             f"Overhead: {overhead_text(spec.overhead)} energy per {spec.overhead.get('per', 'request')} ({spec.overhead.get('source')})."
+        )
+    if spec.silent_on:
+        lines.append(
+            f"Silent on: {', '.join(SILENT_ON_TEXT[b] for b in spec.silent_on)} (its evidence does not reach them)."
         )
     for key, title in SECTION_TITLES:
         lines += ["", f"## {title}", ""]

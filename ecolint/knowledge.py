@@ -51,6 +51,8 @@ class RuleSpec:
     diagnostic: bool = False
     # The rule's own figures and texts that its check reads (a default threshold, a caveat).
     facts: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Boundaries its evidence does not reach (resolve.py): on such a setup the rule stays silent.
+    silent_on: tuple[str, ...] = ()
 
     @property
     def fix_safety(self) -> str:
@@ -256,6 +258,9 @@ _TYPES: dict[str, Any] = {
     "null": lambda v: v is None,
 }
 FIX_SAFETIES = ("safe", "unsafe", "none")
+# Boundaries a rule may be silent on (`silent_on`): its evidence is an NVIDIA kernel effect, or LLM
+# text generation, and says nothing about other hardware or other models.
+SILENCING_BOUNDARIES = ("non-nvidia", "not-an-llm")
 FIX_APPLICABILITIES = ("automatic", "manual")
 _TEXT = _Key(("str",))
 RULE_SCHEMA: dict[str, _Key] = {
@@ -275,6 +280,7 @@ RULE_SCHEMA: dict[str, _Key] = {
     "diagnostic": _Key(("bool",), required=False),
     "evidence": _Key(("list",), required=False, items="str"),
     "facts": _Key(("mapping",), required=False),
+    "silent_on": _Key(("list",), required=False, items="str", choices=SILENCING_BOUNDARIES),
     "fix": _Key(
         ("mapping",),
         keys={
@@ -380,6 +386,7 @@ def _load_rule(path: Path) -> RuleSpec:
         applies_to=tuple(data["applies_to"]),
         diagnostic=data.get("diagnostic", False),
         facts=dict(data.get("facts") or {}),
+        silent_on=tuple(data.get("silent_on", ())),
     )
 
 

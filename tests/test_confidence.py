@@ -42,8 +42,14 @@ def test_unmeasured_gpu_of_a_measured_architecture_is_two_stars_with_a_band(tmp_
     assert any("±15–25%" in note for note in finding["notes"])
 
 
-def test_non_nvidia_gpu_is_one_star_and_says_results_may_not_transfer(tmp_path: Path) -> None:
-    (finding,) = findings(tmp_path, "--gpu", "MI300X")
+def test_non_nvidia_gpu_silences_nvidia_kernel_rules(tmp_path: Path) -> None:
+    # FP8 in eager mode is an NVIDIA kernel effect: nothing measured says it holds on an AMD GPU.
+    assert findings(tmp_path, "--gpu", "MI300X") == []
+
+
+def test_batching_on_a_non_nvidia_gpu_is_one_star_and_says_results_may_not_transfer(tmp_path: Path) -> None:
+    (finding,) = findings(tmp_path, "--gpu", "MI300X", extra="--max-num-seqs 1")
+    assert finding["code"] == "ECO105" and finding["setup"]["architecture"] is None
     assert finding["confidence"] == 1 and "non-nvidia" in finding["boundaries"]
     assert "No measured data available; results may not transfer." in finding["notes"]
 

@@ -197,7 +197,9 @@ def run_checks(setup: Setup, ctx: CheckContext, codes: Iterable[str]) -> Iterato
     if setup.get(PURPOSE) == "training":
         return  # every rule's evidence is inference energy; a fine-tuning script is another workload
     checks = check_catalogue(ctx.kb)
+    boundaries = set(ctx.resolution.boundaries)
     for code in codes:
         fn = checks.get(code)
-        if fn is not None:
-            yield from fn(setup, ctx.bound(code))
+        if fn is None or boundaries.intersection(ctx.kb.rule(code).silent_on):
+            continue  # no check, or a setup its evidence says nothing about (other hardware, not an LLM)
+        yield from fn(setup, ctx.bound(code))
