@@ -230,7 +230,7 @@ def test_models_table_sizes_a_private_model_end_to_end(tmp_path: Path) -> None:
         found = run_cli("--format", "json", ".", cwd=tmp_path).json()["findings"]
         return [(f["setup"]["params_b"], f["setup"]["params_source"]) for f in found if f["code"] == "ECO102"]
 
-    assert eco102() == [(None, None)]  # size unknown: said, not guessed
+    assert eco102() == []  # size unknown: no finding rests on a size nobody stated
     write(tmp_path / "ecolint.toml", "[models]\n'acme/house-llm' = 2.5\n")
     assert eco102() == [(2.5, "config")]  # below the NF4 crossover
     write(tmp_path / "ecolint.toml", "[models]\n'acme/house-llm' = 20\n")

@@ -83,17 +83,9 @@ def _below_crossover(setup: Setup, ctx: CheckContext, label: str, family: str, n
     where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.where(PRECISION)
     edit = _unquantize(setup)
     params = ctx.resolution.params_b
+    if params is None or params >= crossover:
+        return  # a size that is not known is not below a crossover (`explain` asks for it)
     evidence = ctx.rows(family, threshold=0.0 if family == "int8" else None)
-    if params is None:
-        # The size decides this rule: say so at low confidence instead of guessing.
-        detail = (
-            f"{label} on a model of unknown size; below {crossover:g}B on {arch.label} it costs energy"
-            " (set the size in [tool.ecolint.models])"
-        )
-        yield ctx.finding(where, detail, evidence=evidence, confidence=1, severity="note", notes=notes, edit=edit)
-        return
-    if params >= crossover:
-        return
     detail = f"{label} on a {params:g}B model, below the {arch.label} crossover ({crossover:g}B)"
     evidence = evidence + ctx.request_rows("fp16", family)
     yield ctx.finding(where, detail, evidence=evidence, notes=notes, edit=edit)
