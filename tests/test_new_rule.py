@@ -37,7 +37,7 @@ def scaffolded(copy: Path) -> Path:
     made = run(copy, "scripts/new_rule.py", "ECO106", "kv-cache-offload")
     assert made.returncode == 0, made.stderr
     assert "rules/ECO106-kv-cache-offload.yaml" in made.stdout and "python -m ecolint.docs" in made.stdout
-    added = run(copy, "scripts/new_rule.py", "ECO204", "sdpa-math-backend", "--module", "supplementary")
+    added = run(copy, "scripts/new_rule.py", "ECO205", "sdpa-math-backend", "--module", "supplementary")
     assert added.returncode == 0, added.stderr
     return copy
 
@@ -48,7 +48,7 @@ def test_the_scaffold_writes_the_yaml_the_check_and_both_fixtures(scaffolded: Pa
         "ecolint/checks/kv_cache_offload.py",
         "fixtures/python/eco106_kv_cache_offload.py",
         "fixtures/python/eco106_kv_cache_offload_ok.py",
-        "fixtures/python/eco204_sdpa_math_backend.py",
+        "fixtures/python/eco205_sdpa_math_backend.py",
     ):
         assert (scaffolded / path).is_file(), path
     assert "# ruleid: ECO106" in (scaffolded / "fixtures/python/eco106_kv_cache_offload.py").read_text()
@@ -70,13 +70,13 @@ def test_the_scaffold_passes_the_schema_and_the_registry_check(scaffolded: Path)
     result = json.loads(ran.stdout)
     assert Path(result["package"]).is_relative_to(scaffolded)
     assert result["checks"]["ECO106"] == "ecolint.checks.kv_cache_offload"
-    assert result["checks"]["ECO204"] == "ecolint.checks.supplementary"
+    assert result["checks"]["ECO205"] == "ecolint.checks.supplementary"
     assert result["default"] is False
 
 
 def test_the_scaffolded_rule_reports_nothing_yet_so_its_fixture_fails(scaffolded: Path) -> None:
     ran = run(
-        scaffolded, "-m", "ecolint", "fixtures/python", "--select", "ECO106,ECO204", "--isolated", "--format", "json"
+        scaffolded, "-m", "ecolint", "fixtures/python", "--select", "ECO106,ECO205", "--isolated", "--format", "json"
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     document = json.loads(ran.stdout)

@@ -22,7 +22,9 @@ from ecolint.setups import (
     Setup,
 )
 
-FOUR_BIT = {"nf4": "NF4", "fp4": "FP4", "gguf-q4": "GGUF Q4"}
+# bitsandbytes 4-bit. GGUF Q4 is not here: llama.cpp's kernels are another runtime, and the only
+# GGUF measurement contradicts the skill's analog (ECO204, opt-in, keeps it).
+FOUR_BIT = {"nf4": "NF4", "fp4": "FP4"}
 
 
 @rule("ECO101")
