@@ -14,10 +14,12 @@ from typing import Any
 import click
 
 from ecolint import __version__
+from ecolint.report.console import echo, echo_bytes
 
 FORMATS = ("text", "json")
 CHECK_FORMATS = ("text", "json", "sarif", "github")
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
+HUMAN_FORMATS = ("text",)  # written in the console's encoding; the others as UTF-8 bytes
 
 
 class _DefaultCheckGroup(click.Group):
@@ -30,7 +32,7 @@ class _DefaultCheckGroup(click.Group):
 
 
 def _fail(message: str) -> None:
-    click.echo(f"ecolint: error: {message}", err=True)
+    echo(f"ecolint: error: {message}", err=True)
     sys.exit(2)
 
 
@@ -234,9 +236,9 @@ def check(
     else:
         result = run(targets, kb, config, selection)
     for note in result.notes:
-        click.echo(f"ecolint: {note}", err=True)
+        echo(f"ecolint: {note}", err=True)
     report = _render(result, kb, codes, output_format, statistics)
-    _emit(report, output)
+    _emit(report, output, human=output_format in HUMAN_FORMATS)
     failed = bool(result.errors) or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
     sys.exit(0 if exit_zero or not failed else 1)
 
@@ -265,19 +267,19 @@ def _fix(
     hidden = 0 if unsafe else fixer.hidden_unsafe(files)
     hint = f" ({hidden} more fix{'es' if hidden != 1 else ''} available with --unsafe-fixes)" if hidden else ""
     if diff:
-        _emit("".join(item.diff() for item in files if item.changed), output)
-        click.echo(f"Would fix {fixed} finding{'s' if fixed != 1 else ''}{hint}.", err=True)
+        _emit("".join(item.diff() for item in files if item.changed), output, human=False)
+        echo(f"Would fix {fixed} finding{'s' if fixed != 1 else ''}{hint}.", err=True)
         sys.exit(1 if fixed and not exit_zero else 0)
     written = fixer.write(files)
     result = run(targets, kb, config, selection) if written else first
     for item in written:
         codes = ", ".join(sorted({step.finding.code for step in item.fixed}))
-        click.echo(f"fixed  {item.display}: {len(item.fixed)} ({codes})", err=True)
+        echo(f"fixed  {item.display}: {len(item.fixed)} ({codes})", err=True)
     fixed = sum(len(item.fixed) for item in written)
     remaining = len(result.findings)
-    click.echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}, {remaining} remaining.", err=True)
+    echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}, {remaining} remaining.", err=True)
     if hidden:
-        click.echo(f"{hidden} fix{'es' if hidden != 1 else ''} available with --unsafe-fixes.", err=True)
+        echo(f"{hidden} fix{'es' if hidden != 1 else ''} available with --unsafe-fixes.", err=True)
     return result
 
 
@@ -332,7 +334,7 @@ def _write_baseline(path: Path, result: Any) -> None:
     )
     if result.errors:
         message += f" ({len(result.errors)} file{'s' if len(result.errors) != 1 else ''} could not be read: ECO001)"
-    click.echo(message, err=True)
+    echo(message, err=True)
 
 
 def _render(result: Any, kb: Any, codes: list[str], output_format: str, statistics: bool) -> str:
@@ -357,10 +359,14 @@ def _render(result: Any, kb: Any, codes: list[str], output_format: str, statisti
     return report_text.render(result, kb)
 
 
-def _emit(report: str, output: Path | None) -> None:
-    """The report goes to --output (and nowhere else) or to standard output."""
+def _emit(report: str, output: Path | None, human: bool = True) -> None:
+    """The report goes to --output (and nowhere else, as UTF-8) or to standard output: human
+    text in whatever the console can encode, machine formats as UTF-8 bytes."""
     if output is None:
-        click.echo(report, nl=False)
+        if human:
+            echo(report, nl=False)
+        else:
+            echo_bytes(report)
         return
     from ecolint.config import ConfigError
 
@@ -382,7 +388,7 @@ def rule_command(code: str) -> None:
     spec = kb.rules.get(code.upper())
     if spec is None:
         raise click.UsageError(f"unknown rule '{code}' (known: {', '.join(kb.rules)})")
-    click.echo(rule_markdown(spec, kb))
+    echo(rule_markdown(spec, kb))
 
 
 @main.command("rules")
@@ -407,11 +413,11 @@ def rules_command(output_format: str) -> None:
         for s in kb.rules.values()
     ]
     if output_format == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo_bytes(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
     for row in rows:
         default = "on" if row["default"] else "opt-in"
-        click.echo(f"{row['code']}  {row['name']:<28} {default:<7} {row['severity']:<8} {row['summary']}")
+        echo(f"{row['code']}  {row['name']:<28} {default:<7} {row['severity']:<8} {row['summary']}")
 
 
 # -- advisor commands: advise, compare, explain (ecolint/advisor/) ------------------------------
@@ -440,9 +446,9 @@ def _print_document(document: dict[str, Any], output_format: str, render: Callab
     import json
 
     if output_format == "json":
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+        echo_bytes(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
     else:
-        click.echo(render(document), nl=False)
+        echo(render(document), nl=False)
 
 
 def _advice_inputs(**options: Any) -> Any:
