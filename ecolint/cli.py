@@ -17,9 +17,9 @@ from ecolint import __version__
 from ecolint.report.console import echo, echo_bytes
 
 FORMATS = ("text", "json")
-CHECK_FORMATS = ("text", "json", "sarif", "github")
+CHECK_FORMATS = ("text", "concise", "json", "sarif", "github")
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
-HUMAN_FORMATS = ("text",)  # written in the console's encoding; the others as UTF-8 bytes
+HUMAN_FORMATS = ("text", "concise")  # written in the console's encoding; the others as UTF-8 bytes
 
 
 class _DefaultCheckGroup(click.Group):
@@ -190,6 +190,8 @@ def check(
             raise click.UsageError(f"path does not exist: {target}")
     if config_path is not None and not config_path.is_file():
         raise ConfigError(f"{config_path}: no such configuration file")
+    if statistics and output_format == "concise":
+        output_format = "text"
     if statistics and output_format not in ("text", "json"):
         raise click.UsageError("--statistics prints text or json, not --format " + output_format)
     fixing = fix or unsafe_fixes or diff
@@ -356,6 +358,8 @@ def _render(result: Any, kb: Any, codes: list[str], output_format: str, statisti
         return github.render(result)
     from ecolint.report import text as report_text
 
+    if output_format == "concise":
+        return report_text.render_concise(result, kb)
     return report_text.render(result, kb)
 
 

@@ -63,3 +63,45 @@ def test_a_utf8_console_keeps_the_stars(tmp_path: Path) -> None:
     (tmp_path / "serve.sh").write_text(FP8_EAGER)
     ran = run_cli(".", "--gpu", "RTX 4090D", cwd=tmp_path)
     assert "ECO104 [★★★]" in ran.output
+
+
+# -- the full text format and --format concise -------------------------------------------------
+
+
+def test_full_text_shows_severity_and_says_run_wide_notes_once(tmp_path: Path) -> None:
+    (tmp_path / "a.sh").write_text(FP8_EAGER)
+    (tmp_path / "b.sh").write_text(FP8_EAGER)
+    ran = run_cli(".", cwd=tmp_path)
+    assert ran.exit_code == 1
+    assert "a.sh:1:" in ran.output and "ECO104 [★☆☆] warning FP8 in eager mode" in ran.output
+    assert ran.output.count("no GPU stated") == 1
+    assert "Notes for the whole run:\n  no GPU stated: assumed RTX 4090D (set --gpu" in ran.output
+    assert "applies to all 2 findings" in ran.output
+
+
+def test_per_finding_notes_stay_on_their_finding(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    ran = run_cli(".", "--gpu", "RTX 4090D", cwd=tmp_path)
+    assert "  note      RTX 4090D is a measured GPU" in ran.output
+    assert "Notes for the whole run" not in ran.output
+
+
+def test_concise_is_one_line_per_finding(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    (tmp_path / "bad.sh").write_bytes(b"vllm serve \xff\n")
+    ran = run_cli(".", "--format", "concise", "--gpu", "RTX 4090D", cwd=tmp_path)
+    assert ran.exit_code == 1
+    assert ran.output.splitlines() == [
+        "serve.sh:1:45: ECO104 [★★★] warning FP8 in eager mode: FP8 with CUDA graphs disabled (eager mode) (+158–701%)",
+        "bad.sh:1:1: ECO001 error not valid utf-8-sig text: invalid start byte",
+        "Found 1 finding (1 warning) in 1 file; 2 files checked; 1 could not be read (ECO001).",
+    ]
+
+
+def test_concise_says_the_run_notes_once_at_the_end(tmp_path: Path) -> None:
+    (tmp_path / "a.sh").write_text(FP8_EAGER)
+    (tmp_path / "b.sh").write_text(FP8_EAGER)
+    lines = run_cli(".", "--format", "concise", cwd=tmp_path).output.splitlines()
+    assert [line.split(":")[0] for line in lines[:2]] == ["a.sh", "b.sh"]
+    assert lines[2].startswith("note: no GPU stated: assumed RTX 4090D")
+    assert lines[3].startswith("Found 2 findings")
