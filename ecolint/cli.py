@@ -73,7 +73,17 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "--output-format",
+    "output_format",
+    type=click.Choice(CHECK_FORMATS),
+    default="text",
+    show_default=True,
+    envvar="ECOLINT_OUTPUT_FORMAT",
+    show_envvar=True,
+    help="How to print the report (--output-format is ruff's spelling).",
+)
 @click.option(
     "-o",
     "--output",

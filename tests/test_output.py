@@ -105,3 +105,21 @@ def test_concise_says_the_run_notes_once_at_the_end(tmp_path: Path) -> None:
     assert [line.split(":")[0] for line in lines[:2]] == ["a.sh", "b.sh"]
     assert lines[2].startswith("note: no GPU stated: assumed RTX 4090D")
     assert lines[3].startswith("Found 2 findings")
+
+
+def test_output_format_is_another_name_for_format(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    ran = run_cli(".", "--output-format", "json", cwd=tmp_path)
+    assert ran.exit_code == 1 and ran.json()["findings"][0]["code"] == "ECO104"
+    assert ran.output == run_cli(".", "--format", "json", cwd=tmp_path).output
+
+
+def test_the_format_can_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    monkeypatch.setenv("ECOLINT_OUTPUT_FORMAT", "concise")
+    assert len(run_cli(".", cwd=tmp_path).output.splitlines()) == 3  # finding, run note, summary
+    ran = run_cli(".", "--format", "json", cwd=tmp_path)  # the command line wins
+    assert ran.json()["findings"][0]["code"] == "ECO104"
+    monkeypatch.setenv("ECOLINT_OUTPUT_FORMAT", "xml")
+    ran = run_cli(".", cwd=tmp_path)
+    assert ran.exit_code == 2 and "'xml' is not one of" in ran.stderr
