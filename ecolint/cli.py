@@ -17,7 +17,7 @@ from ecolint import __version__
 from ecolint.report.console import echo, echo_bytes
 
 FORMATS = ("text", "json")
-CHECK_FORMATS = ("text", "concise", "json", "sarif", "github")
+CHECK_FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "rdjson")
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
 HUMAN_FORMATS = ("text", "concise")  # written in the console's encoding; the others as UTF-8 bytes
 
@@ -366,6 +366,18 @@ def _render(result: Any, kb: Any, codes: list[str], output_format: str, statisti
         from ecolint.report import github
 
         return github.render(result)
+    if output_format == "gitlab":
+        from ecolint.report import gitlab
+
+        return gitlab.render(result)
+    if output_format == "junit":
+        from ecolint.report import junit
+
+        return junit.render(result)
+    if output_format == "rdjson":
+        from ecolint.report import rdjson
+
+        return rdjson.render(result)
     from ecolint.report import text as report_text
 
     if output_format == "concise":
