@@ -91,6 +91,17 @@ def main() -> None:
     help="Write the report to FILE instead of standard output.",
 )
 @click.option(
+    "--json-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON report to FILE."
+)
+@click.option("--sarif-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write SARIF to FILE.")
+@click.option(
+    "--gitlab-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write GitLab Code Quality to FILE."
+)
+@click.option("--junit-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write JUnit XML to FILE.")
+@click.option(
+    "--rdjson-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write reviewdog rdjson to FILE."
+)
+@click.option(
     "--statistics", is_flag=True, help="Print counts by rule, severity and confidence instead of the findings."
 )
 @click.option(
@@ -165,6 +176,11 @@ def check(
     paths: tuple[Path, ...],
     output_format: str,
     output: Path | None,
+    json_output: Path | None,
+    sarif_output: Path | None,
+    gitlab_output: Path | None,
+    junit_output: Path | None,
+    rdjson_output: Path | None,
     statistics: bool,
     fail_on: str | None,
     min_confidence: int | None,
@@ -249,6 +265,11 @@ def check(
         result = run(targets, kb, config, selection)
     for note in result.notes:
         echo(f"ecolint: {note}", err=True)
+    extra = {"json": json_output, "sarif": sarif_output, "gitlab": gitlab_output, "junit": junit_output}
+    extra["rdjson"] = rdjson_output
+    for extra_format, path in extra.items():
+        if path is not None:
+            _emit(_render(result, kb, codes, extra_format, False), path, human=False)
     report = _render(result, kb, codes, output_format, statistics)
     _emit(report, output, human=output_format in HUMAN_FORMATS)
     failed = bool(result.errors) or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
@@ -397,7 +418,8 @@ def _emit(report: str, output: Path | None, human: bool = True) -> None:
     from ecolint.config import ConfigError
 
     try:
-        output.write_text(report, encoding="utf-8")
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(report)
     except OSError as exc:
         raise ConfigError(f"{output}: cannot write the report: {exc.strerror or exc}") from None
 

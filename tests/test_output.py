@@ -123,3 +123,75 @@ def test_the_format_can_come_from_the_environment(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("ECOLINT_OUTPUT_FORMAT", "xml")
     ran = run_cli(".", cwd=tmp_path)
     assert ran.exit_code == 2 and "'xml' is not one of" in ran.stderr
+
+
+# -- several outputs in one run ---------------------------------------------------------------
+
+
+def test_every_output_file_in_one_run_alongside_the_terminal_report(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    ran = run_cli(
+        ".",
+        "--format",
+        "concise",
+        "--json-output",
+        "out/r.json",
+        "--sarif-output",
+        "r.sarif",
+        "--gitlab-output",
+        "gl.json",
+        "--junit-output",
+        "junit.xml",
+        "--rdjson-output",
+        "rd.json",
+        cwd=tmp_path,
+    )
+    assert ran.exit_code == 2 and "out/r.json: cannot write the report:" in ran.stderr  # no out/ directory
+    assert "Traceback" not in ran.stderr
+    (tmp_path / "out").mkdir()
+    ran = run_cli(
+        ".",
+        "--format",
+        "concise",
+        "--json-output",
+        "out/r.json",
+        "--sarif-output",
+        "r.sarif",
+        "--gitlab-output",
+        "gl.json",
+        "--junit-output",
+        "junit.xml",
+        "--rdjson-output",
+        "rd.json",
+        cwd=tmp_path,
+    )
+    assert ran.exit_code == 1
+    assert ran.output.startswith("serve.sh:1:45: ECO104 [★☆☆] warning FP8 in eager mode")
+    assert json.loads((tmp_path / "out/r.json").read_text("utf-8"))["findings"][0]["code"] == "ECO104"
+    sarif = json.loads((tmp_path / "r.sarif").read_text("utf-8"))
+    assert sarif["runs"][0]["results"][0]["ruleId"] == "ECO104"
+    assert json.loads((tmp_path / "gl.json").read_text("utf-8"))[0]["check_name"] == "ECO104"
+    assert ET.parse(tmp_path / "junit.xml").getroot().get("failures") == "1"
+    assert json.loads((tmp_path / "rd.json").read_text("utf-8"))["diagnostics"][0]["code"]["value"] == "ECO104"
+
+
+def test_output_files_hold_the_same_findings_as_the_terminal(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    ran = run_cli(".", "--format", "json", "--sarif-output", "r.sarif", cwd=tmp_path)
+    assert ran.exit_code == 1
+    sarif = json.loads((tmp_path / "r.sarif").read_text("utf-8"))
+    assert [r["partialFingerprints"]["primaryLocationLineHash"] for r in sarif["runs"][0]["results"]] == [
+        f["fingerprint"] for f in ran.json()["findings"]
+    ]
+
+
+def test_an_output_file_that_cannot_be_written_names_the_file_and_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    (tmp_path / "taken").mkdir()
+    ran = run_cli(".", "--junit-output", "taken/", cwd=tmp_path)
+    assert ran.exit_code == 2 and "Traceback" not in ran.stderr
+    ran = run_cli(".", "--gitlab-output", "serve.sh/x.json", cwd=tmp_path)
+    assert ran.exit_code == 2
+    assert ran.stderr.strip() == "ecolint: error: serve.sh/x.json: cannot write the report: Not a directory"
