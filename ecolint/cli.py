@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ecolint import __version__
-from ecolint.report.console import echo, echo_bytes
+from ecolint.report.console import PLAIN, Style, color_choice, echo, echo_bytes
 
 FORMATS = ("text", "json")
 CHECK_FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "rdjson")
@@ -89,6 +89,13 @@ def main() -> None:
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report to FILE instead of standard output.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(("auto", "always", "never")),
+    default="auto",
+    show_default=True,
+    help="Colour the text report (auto: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it).",
 )
 @click.option(
     "--json-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON report to FILE."
@@ -176,6 +183,7 @@ def check(
     paths: tuple[Path, ...],
     output_format: str,
     output: Path | None,
+    color: str,
     json_output: Path | None,
     sarif_output: Path | None,
     gitlab_output: Path | None,
@@ -270,8 +278,10 @@ def check(
     for extra_format, path in extra.items():
         if path is not None:
             _emit(_render(result, kb, codes, extra_format, False), path, human=False)
-    report = _render(result, kb, codes, output_format, statistics)
-    _emit(report, output, human=output_format in HUMAN_FORMATS)
+    colour = color_choice(color)
+    style = Style(enabled=colour is not False and output is None)
+    report = _render(result, kb, codes, output_format, statistics, style)
+    _emit(report, output, human=output_format in HUMAN_FORMATS, color=colour)
     failed = bool(result.errors) or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
     sys.exit(0 if exit_zero or not failed else 1)
 
@@ -370,7 +380,7 @@ def _write_baseline(path: Path, result: Any) -> None:
     echo(message, err=True)
 
 
-def _render(result: Any, kb: Any, codes: list[str], output_format: str, statistics: bool) -> str:
+def _render(result: Any, kb: Any, codes: list[str], output_format: str, statistics: bool, style: Style = PLAIN) -> str:
     if statistics:
         from ecolint.report import statistics as report_stats
 
@@ -402,16 +412,16 @@ def _render(result: Any, kb: Any, codes: list[str], output_format: str, statisti
     from ecolint.report import text as report_text
 
     if output_format == "concise":
-        return report_text.render_concise(result, kb)
-    return report_text.render(result, kb)
+        return report_text.render_concise(result, kb, style)
+    return report_text.render(result, kb, style)
 
 
-def _emit(report: str, output: Path | None, human: bool = True) -> None:
+def _emit(report: str, output: Path | None, human: bool = True, color: bool | None = None) -> None:
     """The report goes to --output (and nowhere else, as UTF-8) or to standard output: human
     text in whatever the console can encode, machine formats as UTF-8 bytes."""
     if output is None:
         if human:
-            echo(report, nl=False)
+            echo(report, nl=False, color=color)
         else:
             echo_bytes(report)
         return

@@ -195,3 +195,64 @@ def test_an_output_file_that_cannot_be_written_names_the_file_and_the_reason(tmp
     ran = run_cli(".", "--gitlab-output", "serve.sh/x.json", cwd=tmp_path)
     assert ran.exit_code == 2
     assert ran.stderr.strip() == "ecolint: error: serve.sh/x.json: cannot write the report: Not a directory"
+
+
+# -- colour ----------------------------------------------------------------------------------
+
+ESC = "\x1b["
+
+
+def test_no_colour_when_piped_and_colour_when_asked(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    assert ESC not in run_cli(".", cwd=tmp_path).output
+    coloured = run_cli(".", "--format", "concise", "--color", "always", cwd=tmp_path).output
+    assert "\x1b[1mserve.sh:1:45:\x1b[0m" in coloured  # the path, bold
+    assert "\x1b[31m\x1b[1mECO104\x1b[0m" in coloured  # the code, bold red
+    assert "\x1b[33mwarning\x1b[0m" in coloured  # the severity, in its colour
+
+
+def test_force_color_and_color_never(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert ESC in run_cli(".", cwd=tmp_path).output
+    assert ESC not in run_cli(".", "--color", "never", cwd=tmp_path).output
+
+
+def test_a_report_file_is_never_coloured(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    run_cli(".", "--color", "always", "--output", "report.txt", cwd=tmp_path)
+    text = (tmp_path / "report.txt").read_text("utf-8")
+    assert "ECO104" in text and ESC not in text
+
+
+def run_on_a_terminal(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """The process's standard output is a pseudo-terminal, as in an interactive shell."""
+    import pty
+
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    environment.update({"PYTHONPATH": str(REPO), "PYTHONIOENCODING": "utf-8", **(env or {})})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ecolint", *args], cwd=tmp_path, env=environment, stdout=follower, stderr=follower
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait()
+    os.close(leader)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_colour_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    assert ESC in run_on_a_terminal(tmp_path, ".", "--format", "concise")
+    plain = run_on_a_terminal(tmp_path, ".", "--format", "concise", env={"NO_COLOR": "1"})
+    assert "serve.sh:1:45: ECO104" in plain and ESC not in plain
