@@ -177,6 +177,29 @@ class Engine:
         result = RunResult()
         _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
         analysed = self._analysed(paths, result)
+        return self._audited(analysed, result)
+
+    def run_text(self, path: Path, data: bytes) -> RunResult:
+        """The flow for one file's content held in memory (standard input), as if it were the
+        file at ``path``: its kind, display path and tree lookups come from that path. Nothing
+        is written (no extraction cache). A name ecolint does not read gives an empty result."""
+        global _WORKER_CONTEXT, _MAX_FILE_SIZE, _CACHE
+        result = RunResult()
+        _resolved_dir.cache_clear()
+        kind = discover.classify(path, data[:256])
+        if kind is None:
+            return result
+        item = _FileWork(path, display_path(path, self.cwd), kind, explicit=True)
+        _WORKER_CONTEXT = ExtractContext(root=self._root([path]), read_text=_read_text, cwd=self.cwd)
+        _MAX_FILE_SIZE, _CACHE = self.config.max_file_size, None
+        too_large = len(data) > _MAX_FILE_SIZE
+        outcome = _Outcome(error=_too_large(item, len(data)), parsed=False) if too_large else _analyse_data(item, data)
+        analysed = [(item, outcome)]
+        self._stack = _merged_pins([outcome])
+        return self._audited(analysed, result)
+
+    def _audited(self, analysed: list[tuple[_FileWork, _Outcome]], result: RunResult) -> RunResult:
+        """Resolve, audit and funnel what the analysis of the files gave."""
         result.files_seen = len(analysed)
         findings: list[Finding] = []
         for item, outcome in analysed:
@@ -422,8 +445,18 @@ def _analyse_one(item: _FileWork) -> _Outcome:
     Nothing is decoded or parsed unless it can matter."""
     try:
         data, error = _read(item)
-        if data is None or b"\0" in data[:BINARY_SNIFF]:
-            return _Outcome(error=error, parsed=False)  # unreadable, too large, or binary with a source-like name
+        if data is None:
+            return _Outcome(error=error, parsed=False)  # unreadable or too large
+    except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
+        return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
+    return _analyse_data(item, data)
+
+
+def _analyse_data(item: _FileWork, data: bytes) -> _Outcome:
+    """Look at one file's bytes, and extract its setups only when it can hold one."""
+    try:
+        if b"\0" in data[:BINARY_SNIFF]:
+            return _Outcome(parsed=False)  # binary with a source-like name
         pins = _pins(item, data) if item.kind in STACK_KINDS else {}
         if item.kind in ("requirements", "pyproject") or (
             item.kind != "python" and not may_hold_setup_bytes(item.kind, data)
@@ -486,13 +519,15 @@ def _read(item: _FileWork) -> tuple[bytes | None, FileError | None]:
                 return b"".join(chunks), None
             chunks.append(chunk)
             total += len(chunk)
-        return None, FileError(
-            item.display, 1, f"skipped: {max(size, total)} bytes is over max-file-size ({_MAX_FILE_SIZE})"
-        )
+        return None, _too_large(item, max(size, total))
     except OSError as exc:
         return None, FileError(item.display, 1, f"cannot read: {exc.strerror or exc}")
     finally:
         os.close(fd)
+
+
+def _too_large(item: _FileWork, size: int) -> FileError:
+    return FileError(item.display, 1, f"skipped: {size} bytes is over max-file-size ({_MAX_FILE_SIZE})")
 
 
 def _extract_one(candidate: _Candidate) -> _Outcome:
@@ -596,6 +631,13 @@ def _say_cells(findings: list[Finding], text: str) -> None:
 
 def run(paths: list[Path], kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> RunResult:
     return Engine(kb, config, selection, cwd).run(paths)
+
+
+def run_text(
+    path: Path, data: bytes, kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None
+) -> RunResult:
+    """`run` for one file's content held in memory (standard input), as if it were at path."""
+    return Engine(kb, config, selection, cwd).run_text(path, data)
 
 
 def setups_in(
