@@ -169,6 +169,11 @@ def main() -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Use this ecolint.toml / pyproject.toml.",
 )
+@click.option(
+    "--stdin-filename",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With '-' (read standard input): the path the content stands for (kind, configuration, output).",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
@@ -206,6 +211,7 @@ def check(
     cache_dir: Path | None,
     no_cache: bool,
     config_path: Path | None,
+    stdin_filename: Path | None,
     isolated: bool,
     exit_zero: bool,
     fix: bool = False,
@@ -215,11 +221,14 @@ def check(
     """Audit PATHS (default: the current directory)."""
     from ecolint import knowledge
     from ecolint.config import ConfigError, find_config_file, load_config
-    from ecolint.engine import Selection, run
+    from ecolint.engine import Selection
     from ecolint.funnel import check_selectors, enabled_codes
 
     targets = list(paths) or [Path(".")]
-    for target in targets:
+    stdin = _stdin_input(targets, stdin_filename, fix or unsafe_fixes or diff)
+    if stdin is not None:
+        targets = [stdin[0]]
+    for target in targets if stdin is None else ():
         if not target.exists() and not target.is_symlink():
             raise click.UsageError(f"path does not exist: {target}")
     if config_path is not None and not config_path.is_file():
@@ -258,7 +267,7 @@ def check(
     if write_baseline_path is not None:
         # Every current finding, whatever --baseline or --min-confidence say: a baseline that
         # left some out would bring them back the day the floor is lowered.
-        result = run(targets, kb, config, Selection(codes=codes, gpu=gpu or None))
+        result = _run(targets, stdin, kb, config, Selection(codes=codes, gpu=gpu or None))
         _write_baseline(write_baseline_path, result)
         sys.exit(0)
     accepted = _load_baseline(baseline_path)
@@ -270,7 +279,7 @@ def check(
         if result is None:  # --diff: the diff was the output
             return
     else:
-        result = run(targets, kb, config, selection)
+        result = _run(targets, stdin, kb, config, selection)
     for note in result.notes:
         echo(f"ecolint: {note}", err=True)
     extra = {"json": json_output, "sarif": sarif_output, "gitlab": gitlab_output, "junit": junit_output}
@@ -284,6 +293,34 @@ def check(
     _emit(report, output, human=output_format in HUMAN_FORMATS, color=colour)
     failed = bool(result.errors) or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
     sys.exit(0 if exit_zero or not failed else 1)
+
+
+def _stdin_input(
+    targets: list[Path], stdin_filename: Path | None, fixing: bool
+) -> tuple[Path, bytes, str | None] | None:
+    """`ecolint -`: the path the content stands for, the bytes read from standard input, and
+    the kind when no --stdin-filename names one (Python, as in ruff). None: not a stdin run."""
+    if Path("-") not in targets:
+        return None
+    if len(targets) > 1:
+        raise click.UsageError("'-' (standard input) cannot be combined with other paths")
+    if fixing:
+        raise click.UsageError("--fix / --diff rewrite files; they do not read standard input")
+    data = sys.stdin.buffer.read()
+    if stdin_filename is None:
+        return Path("-"), data, "python"
+    return stdin_filename, data, None
+
+
+def _run(
+    targets: list[Path], stdin: tuple[Path, bytes, str | None] | None, kb: Any, config: Any, selection: Any
+) -> Any:
+    from ecolint.engine import run, run_text
+
+    if stdin is None:
+        return run(targets, kb, config, selection)
+    path, data, kind = stdin
+    return run_text(path, data, kb, config, selection, kind=kind)
 
 
 def _fix(

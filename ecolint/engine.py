@@ -179,14 +179,15 @@ class Engine:
         analysed = self._analysed(paths, result)
         return self._audited(analysed, result)
 
-    def run_text(self, path: Path, data: bytes) -> RunResult:
+    def run_text(self, path: Path, data: bytes, kind: str | None = None) -> RunResult:
         """The flow for one file's content held in memory (standard input), as if it were the
         file at ``path``: its kind, display path and tree lookups come from that path. Nothing
-        is written (no extraction cache). A name ecolint does not read gives an empty result."""
+        is written (no extraction cache). ``kind`` overrides what the name says; a name ecolint
+        does not read, with no kind given, gives an empty result."""
         global _WORKER_CONTEXT, _MAX_FILE_SIZE, _CACHE
         result = RunResult()
         _resolved_dir.cache_clear()
-        kind = discover.classify(path, data[:256])
+        kind = kind or discover.classify(path, data[:256])
         if kind is None:
             return result
         item = _FileWork(path, display_path(path, self.cwd), kind, explicit=True)
@@ -634,10 +635,16 @@ def run(paths: list[Path], kb: Knowledge, config: Config, selection: Selection, 
 
 
 def run_text(
-    path: Path, data: bytes, kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None
+    path: Path,
+    data: bytes,
+    kb: Knowledge,
+    config: Config,
+    selection: Selection,
+    cwd: Path | None = None,
+    kind: str | None = None,
 ) -> RunResult:
     """`run` for one file's content held in memory (standard input), as if it were at path."""
-    return Engine(kb, config, selection, cwd).run_text(path, data)
+    return Engine(kb, config, selection, cwd).run_text(path, data, kind)
 
 
 def setups_in(

@@ -256,3 +256,51 @@ def test_colour_on_a_terminal_unless_no_color(tmp_path: Path) -> None:
     assert ESC in run_on_a_terminal(tmp_path, ".", "--format", "concise")
     plain = run_on_a_terminal(tmp_path, ".", "--format", "concise", env={"NO_COLOR": "1"})
     assert "serve.sh:1:45: ECO104" in plain and ESC not in plain
+
+
+# -- standard input --------------------------------------------------------------------------
+
+
+def run_stdin(data: str, *args: str, cwd: Path) -> tuple[int, str, str]:
+    from click.testing import CliRunner
+
+    from ecolint.cli import main
+
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, list(args), input=data.encode("utf-8"), catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_stdin_is_checked_as_the_file_stdin_filename_names(tmp_path: Path) -> None:
+    (tmp_path / "ecolint.toml").write_text('gpu = "A100"\n[per-file-ignores]\n"tests/*" = ["ECO104"]\n')
+    code, out, _ = run_stdin(FP8_EAGER, "-", "--stdin-filename", "deploy/serve.sh", "--format", "json", cwd=tmp_path)
+    assert code == 1
+    finding = json.loads(out)["findings"][0]
+    assert (finding["code"], finding["path"], finding["setup"]["gpu"]) == ("ECO104", "deploy/serve.sh", "A100")
+    code, out, _ = run_stdin(FP8_EAGER, "-", "--stdin-filename", "tests/serve.sh", "--format", "json", cwd=tmp_path)
+    assert code == 0 and json.loads(out)["findings"] == []  # per-file-ignores matched the given path
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ecolint.toml"]  # nothing written
+
+
+def test_stdin_honours_inline_ignores_and_writes_no_cache(tmp_path: Path) -> None:
+    text = FP8_EAGER.rstrip("\n") + "  # ecolint: ignore[ECO104]\n"
+    code, out, _ = run_stdin(text, "-", "--stdin-filename", "serve.sh", "--cache-dir", "cache", cwd=tmp_path)
+    assert code == 0 and "No findings; 1 file checked." in out
+    assert not (tmp_path / "cache").exists()
+
+
+def test_stdin_without_a_filename_is_python(tmp_path: Path) -> None:
+    python = 'from vllm import LLM\nllm = LLM(model="Qwen/Qwen2-7B", quantization="fp8", enforce_eager=True)\n'
+    code, out, _ = run_stdin(python, "-", "--format", "concise", cwd=tmp_path)
+    assert code == 1 and out.startswith("-:2:")
+
+
+def test_stdin_cannot_be_mixed_with_paths_or_fixes(tmp_path: Path) -> None:
+    code, _, err = run_stdin(FP8_EAGER, "-", ".", cwd=tmp_path)
+    assert code == 2 and "'-' (standard input) cannot be combined with other paths" in err
+    code, _, err = run_stdin(FP8_EAGER, "-", "--fix", "--stdin-filename", "serve.sh", cwd=tmp_path)
+    assert code == 2 and "do not read standard input" in err
