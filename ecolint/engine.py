@@ -39,6 +39,8 @@ from ecolint.setups import Setup
 
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
 BINARY_SNIFF = 8192
+BINARY_MESSAGE = "skipped: binary content (a NUL byte) in a file named like one ecolint reads"
+UTF16_MESSAGE = "skipped: UTF-16 text (a byte-order mark); ecolint reads UTF-8"
 
 
 @dataclass
@@ -457,7 +459,9 @@ def _analyse_data(item: _FileWork, data: bytes) -> _Outcome:
     """Look at one file's bytes, and extract its setups only when it can hold one."""
     try:
         if b"\0" in data[:BINARY_SNIFF]:
-            return _Outcome(parsed=False)  # binary with a source-like name
+            # Named like a file ecolint reads, but binary: said, never silently counted as checked.
+            utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+            return _Outcome(error=FileError(item.display, 1, UTF16_MESSAGE if utf16 else BINARY_MESSAGE), parsed=False)
         pins = _pins(item, data) if item.kind in STACK_KINDS else {}
         if item.kind in ("requirements", "pyproject") or (
             item.kind != "python" and not may_hold_setup_bytes(item.kind, data)

@@ -55,10 +55,16 @@ def test_undecodable_file_is_eco001_and_run_goes_on(tmp_path: Path) -> None:
     assert "not valid" in errors[0]["message"]
 
 
-def test_binary_file_with_source_name_is_skipped_quietly(tmp_path: Path) -> None:
+def test_binary_file_with_source_name_is_reported_not_counted_as_checked(tmp_path: Path) -> None:
     (tmp_path / "blob.py").write_bytes(b"\x00\x01from_pretrained\x00")
-    ran = run_cli(str(tmp_path), "--format", "json")
-    assert ran.exit_code == 0 and ran.json()["errors"] == []
+    (tmp_path / "serve.sh").write_bytes(b"vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n\x00")
+    ran = run_cli(".", "--format", "json", cwd=tmp_path)
+    errors = ran.json()["errors"]
+    assert ran.exit_code == 1
+    assert [(e["code"], e["path"]) for e in errors] == [("ECO001", "blob.py"), ("ECO001", "serve.sh")]
+    assert "binary content (a NUL byte)" in errors[0]["message"]
+    text = run_cli(".", cwd=tmp_path).output
+    assert "blob.py:1:1: ECO001 error skipped: binary content" in text
 
 
 # -- output, statistics, --fail-on, --min-confidence ------------------------------------------
