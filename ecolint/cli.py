@@ -23,12 +23,39 @@ HUMAN_FORMATS = ("text", "concise")  # written in the console's encoding; the ot
 
 
 class _DefaultCheckGroup(click.Group):
-    """`ecolint PATH…` means `ecolint check PATH…`, as in ruff's early days."""
+    """`ecolint PATH…` means `ecolint check PATH…`, as in ruff's early days. A command name wins
+    over a path of the same name (`ecolint rules` lists the rules); `ecolint check rules` or
+    `ecolint ./rules` checks such a folder."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            if args and not args[0].startswith("-"):
+                self._refuse_typo(args[0])
             args = ["check", *args]
         return super().parse_args(ctx, args)
+
+    def _refuse_typo(self, word: str) -> None:
+        """`ecolint chek .`: a word that is no path but nearly a command is a typo, said so."""
+        import difflib
+
+        if Path(word).exists() or Path(word).is_symlink():
+            return
+        close = difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.6)
+        if close:
+            raise click.UsageError(f"no such command or path '{word}'; did you mean '{close[0]}'?")
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with the whole first line of its help, not click's cut-off one."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            first = (command.help or "").strip().splitlines()[0] if command.help else ""
+            rows.append((name + (" (default)" if name == "check" else ""), first))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 def _fail(message: str) -> None:
@@ -68,7 +95,11 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.group(cls=_DefaultCheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ecolint")
 def main() -> None:
-    """ecolint: find energy waste in LLM inference setups, with measured evidence."""
+    """ecolint: find energy waste in LLM inference setups, with measured evidence.
+
+    `check` is the default command: `ecolint PATHS` is `ecolint check PATHS`. A command name wins
+    over a folder of that name: `ecolint check rules` or `ecolint ./rules` checks a rules/ folder.
+    """
 
 
 @main.command()
@@ -264,6 +295,8 @@ def check(
         config.extend_select + _split(extend_select),
         config.ignore + _split(ignore),
     )
+    if not codes:
+        echo("ecolint: warning: the selection is empty: no rule runs (see --select, --ignore and the config)", err=True)
     if write_baseline_path is not None:
         # Every current finding, whatever --baseline or --min-confidence say: a baseline that
         # left some out would bring them back the day the floor is lowered.
@@ -282,6 +315,8 @@ def check(
         result = _run(targets, stdin, kb, config, selection)
     for note in result.notes:
         echo(f"ecolint: {note}", err=True)
+    if result.files_seen == 0 and not result.errors:
+        echo(f"ecolint: warning: {_nothing_to_check(targets, stdin is not None)}", err=True)
     extra = {"json": json_output, "sarif": sarif_output, "gitlab": gitlab_output, "junit": junit_output}
     extra["rdjson"] = rdjson_output
     for extra_format, path in extra.items():
@@ -293,6 +328,14 @@ def check(
     _emit(report, output, human=output_format in HUMAN_FORMATS, color=colour)
     failed = bool(result.errors) or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
     sys.exit(0 if exit_zero or not failed else 1)
+
+
+def _nothing_to_check(targets: list[Path], stdin: bool) -> str:
+    kinds = "Python, shell, YAML, Dockerfiles, Modelfiles, requirements and pyproject.toml"
+    if stdin:
+        return f"{targets[0]} is not a kind of file ecolint reads ({kinds})"
+    where = ", ".join(str(target) for target in targets)
+    return f"no files to check in {where} (ecolint reads {kinds})"
 
 
 def _stdin_input(

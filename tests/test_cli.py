@@ -139,3 +139,59 @@ def test_min_confidence_hides_findings_and_they_do_not_count(tmp_path: Path) -> 
     assert run_cli(".", cwd=tmp_path).exit_code == 0
     assert run_cli("--min-confidence", "1", ".", cwd=tmp_path).exit_code == 1
     assert run_cli("--min-confidence", "4", ".", cwd=tmp_path).exit_code == 2
+
+
+# -- diagnostics for mistakes ------------------------------------------------------------------
+
+
+def test_help_shows_each_commands_whole_first_line_and_the_default(tmp_path: Path) -> None:
+    shown = run_cli("--help", cwd=tmp_path).output
+    assert "check (default)  Audit PATHS" in shown
+    assert "`check` is the default command" in shown
+    commands = " ".join(shown.split("Commands:")[1].split())  # whatever the wrapping
+    assert "..." not in commands  # no first line cut off
+    assert "at one line of it)." in commands and "behind every number." in commands
+
+
+def test_a_command_typo_suggests_the_command(tmp_path: Path) -> None:
+    ran = run_cli("chek", ".", cwd=tmp_path)
+    assert ran.exit_code == 2 and "no such command or path 'chek'; did you mean 'check'?" in ran.stderr
+
+
+def test_a_path_that_looks_like_a_typo_is_still_a_path(tmp_path: Path) -> None:
+    (tmp_path / "chek").mkdir()
+    (tmp_path / "chek" / "serve.sh").write_text(FP8_EAGER)
+    ran = run_cli("chek", cwd=tmp_path)
+    assert ran.exit_code == 1 and "chek/serve.sh:1:" in ran.output
+
+
+def test_command_names_win_over_folders_of_the_same_name(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "serve.sh").write_text(FP8_EAGER)
+    listing = run_cli("rules", cwd=tmp_path)
+    assert listing.exit_code == 0 and listing.output.startswith("ECO001")
+    for args in (("check", "rules"), ("./rules",)):
+        ran = run_cli(*args, cwd=tmp_path)
+        assert ran.exit_code == 1 and "rules/serve.sh:1:" in ran.output, args
+
+
+def test_an_empty_selection_says_so(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    ran = run_cli(".", "--select", "ECO104", "--ignore", "ECO104", cwd=tmp_path)
+    assert ran.exit_code == 0
+    assert "ecolint: warning: the selection is empty: no rule runs" in ran.stderr
+
+
+def test_a_path_with_no_files_to_check_says_so(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("vllm serve\n")
+    ran = run_cli(".", cwd=tmp_path)
+    assert ran.exit_code == 0
+    assert "ecolint: warning: no files to check in . (ecolint reads Python, shell, YAML" in ran.stderr
+    (tmp_path / "app.py").write_text("x = 1\n")
+    assert "warning" not in run_cli(".", cwd=tmp_path).stderr
+
+
+def test_statistics_without_findings_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text("x = 1\n")
+    ran = run_cli(".", "--statistics", cwd=tmp_path)
+    assert ran.exit_code == 0 and ran.output == "No findings; 1 file checked.\n"
