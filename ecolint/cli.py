@@ -206,6 +206,11 @@ def main() -> None:
     help="With '-' (read standard input): the path the content stands for (kind, configuration, output).",
 )
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option(
+    "--report-unused-ignores",
+    is_flag=True,
+    help="Report ignore comments that suppressed nothing (like ruff's RUF100); they fail the run.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
 @click.option(
@@ -244,6 +249,7 @@ def check(
     config_path: Path | None,
     stdin_filename: Path | None,
     isolated: bool,
+    report_unused_ignores: bool,
     exit_zero: bool,
     fix: bool = False,
     unsafe_fixes: bool = False,
@@ -253,7 +259,7 @@ def check(
     from ecolint import knowledge
     from ecolint.config import ConfigError, find_config_file, load_config
     from ecolint.engine import Selection
-    from ecolint.funnel import check_selectors, enabled_codes
+    from ecolint.funnel import check_selectors, enabled_codes, unknown_codes
 
     targets = list(paths) or [Path(".")]
     stdin = _stdin_input(targets, stdin_filename, fix or unsafe_fixes or diff)
@@ -289,6 +295,11 @@ def check(
         (_split(select) + _split(extend_select) + _split(ignore), where_cli),
     ):
         check_selectors(selectors, known, where)
+    for glob, ignored in config.per_file_ignores.items():
+        bad = unknown_codes(ignored, known)
+        if bad:
+            where = "command line" if per_file_ignores else str(config.source)
+            echo(f"ecolint: warning: {where}: per-file-ignores '{glob}': {', '.join(bad)} names no rule", err=True)
     codes = enabled_codes(
         {code: spec.enabled_by_default for code, spec in kb.rules.items()},
         _split(select) or config.select,
@@ -326,7 +337,11 @@ def check(
     style = Style(enabled=colour is not False and output is None)
     report = _render(result, kb, codes, output_format, statistics, style)
     _emit(report, output, human=output_format in HUMAN_FORMATS, color=colour)
-    failed = bool(result.errors) or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
+    unused = result.unused_ignores if report_unused_ignores else []
+    for line in unused:
+        echo(line, err=True)
+    failed = bool(result.errors or unused)
+    failed = failed or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
     sys.exit(0 if exit_zero or not failed else 1)
 
 

@@ -31,7 +31,7 @@ from ecolint.checks import CheckContext, run_checks
 from ecolint.config import Config
 from ecolint.extract import ExtractContext, ExtractError, data_digest, load_extractor
 from ecolint.finding import FileError, Finding
-from ecolint.funnel import Funnel
+from ecolint.funnel import Funnel, review_ignores
 from ecolint.knowledge import Knowledge, KnowledgeError
 from ecolint.prefilter import may_hold_setup_bytes, python_may_hold_setup
 from ecolint.resolve import Resolution, resolve
@@ -39,6 +39,7 @@ from ecolint.setups import Setup
 
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
 BINARY_SNIFF = 8192
+_SUPPRESSION = "ecolint:"  # an ignore comment: its file's text is kept so the comment can be checked
 BINARY_MESSAGE = "skipped: binary content (a NUL byte) in a file named like one ecolint reads"
 UTF16_MESSAGE = "skipped: UTF-16 text (a byte-order mark); ecolint reads UTF-8"
 
@@ -64,6 +65,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)  # about the run itself (the cache), for stderr
     in_baseline: int = 0  # findings held back because the baseline accepts them
     below_confidence: int = 0  # findings held back by --min-confidence
+    unused_ignores: list[str] = field(default_factory=list)  # 'path:line: …' (--report-unused-ignores)
 
 
 @dataclass
@@ -211,7 +213,7 @@ class Engine:
             if outcome.error is not None:
                 result.errors.append(outcome.error)
             found = self._audit_guarded(outcome, item, result)
-            if found:
+            if found or _SUPPRESSION in outcome.text:
                 result.texts[item.display] = outcome.text
                 findings.extend(found)
         funnel = Funnel(
@@ -221,6 +223,9 @@ class Engine:
         )
         result.findings = funnel.apply(findings, result.texts)
         result.in_baseline, result.below_confidence = funnel.in_baseline, funnel.below_confidence
+        invalid, unused = review_ignores(result.texts, funnel.suppressions, self.kb.rules, self.selection.codes)
+        result.notes.extend(f"warning: {text}" for text in invalid)
+        result.unused_ignores = unused
         result.errors.sort()
         return result
 
@@ -456,7 +461,16 @@ def _analyse_one(item: _FileWork) -> _Outcome:
 
 
 def _analyse_data(item: _FileWork, data: bytes) -> _Outcome:
-    """Look at one file's bytes, and extract its setups only when it can hold one."""
+    """Look at one file's bytes, and extract its setups only when it can hold one. The text of
+    a file with an ignore comment is kept, so that unknown codes in it can be reported."""
+    outcome = _analyse_bytes(item, data)
+    if not outcome.text and outcome.error is None and _SUPPRESSION.encode() in data:
+        with contextlib.suppress(Exception):  # an undecodable file: its comments go unchecked
+            outcome.text = decode(item.path, data, item.kind)
+    return outcome
+
+
+def _analyse_bytes(item: _FileWork, data: bytes) -> _Outcome:
     try:
         if b"\0" in data[:BINARY_SNIFF]:
             # Named like a file ecolint reads, but binary: said, never silently counted as checked.

@@ -195,3 +195,48 @@ def test_statistics_without_findings_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "app.py").write_text("x = 1\n")
     ran = run_cli(".", "--statistics", cwd=tmp_path)
     assert ran.exit_code == 0 and ran.output == "No findings; 1 file checked.\n"
+
+
+# -- ignore comments: unknown codes, unused ones --------------------------------------------------
+
+TYPO = FP8_EAGER.rstrip("\n") + "  # ecolint: ignore[ECO1O4]\n"
+
+
+def test_an_unknown_code_in_an_ignore_comment_is_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(TYPO)
+    (tmp_path / "quiet.py").write_text("x = 1  # ecolint: ignore[ECO1O1]\n")  # a file without setups too
+    ran = run_cli(".", "--format", "concise", cwd=tmp_path)
+    assert ran.exit_code == 1 and "serve.sh:1:45: ECO104" in ran.output  # the typo suppressed nothing
+    assert "ecolint: warning: serve.sh:1: ignore comment names no rule: ECO1O4 (known: ECO001" in ran.stderr
+    assert "ecolint: warning: quiet.py:1: ignore comment names no rule: ECO1O1" in ran.stderr
+
+
+def test_an_unknown_code_in_per_file_ignores_is_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    (tmp_path / "ecolint.toml").write_text('[per-file-ignores]\n"*.sh" = ["ECO1O4"]\n')
+    ran = run_cli(".", cwd=tmp_path)
+    assert ran.exit_code == 1
+    assert (
+        "ecolint: warning: " in ran.stderr
+        and "ecolint.toml: per-file-ignores '*.sh': ECO1O4 names no rule" in ran.stderr
+    )
+    ran = run_cli(".", "--per-file-ignores", "*.sh:ECO9", cwd=tmp_path)
+    assert "ecolint: warning: command line: per-file-ignores '*.sh': ECO9 names no rule" in ran.stderr
+
+
+def test_report_unused_ignores(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text(
+        FP8_EAGER.rstrip("\n") + "  # ecolint: ignore[ECO104,ECO105]\n"  # ECO104 used, ECO105 not
+        "echo done  # ecolint: ignore\n"  # suppresses nothing
+        "# ecolint: ignore[ECO203]\n"  # not enabled in this run: cannot be called unused
+        "echo again\n"
+    )
+    quiet = run_cli(".", cwd=tmp_path)
+    assert quiet.exit_code == 0 and "unused" not in quiet.stderr  # only when asked
+    ran = run_cli(".", "--report-unused-ignores", cwd=tmp_path)
+    assert ran.exit_code == 1
+    assert ran.stderr.splitlines() == [
+        "serve.sh:1: unused ignore comment: ECO105 (nothing to suppress)",
+        "serve.sh:2: unused ignore comment (it suppressed nothing)",
+    ]
+    assert run_cli(".", "--report-unused-ignores", "--exit-zero", cwd=tmp_path).exit_code == 0
