@@ -211,6 +211,11 @@ def main() -> None:
     is_flag=True,
     help="Report ignore comments that suppressed nothing (like ruff's RUF100); they fail the run.",
 )
+@click.option(
+    "--add-ignore",
+    is_flag=True,
+    help="Write an ignore comment for every current finding (ruff's --add-noqa), then exit 0.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
 @click.option(
@@ -250,6 +255,7 @@ def check(
     stdin_filename: Path | None,
     isolated: bool,
     report_unused_ignores: bool,
+    add_ignore: bool,
     exit_zero: bool,
     fix: bool = False,
     unsafe_fixes: bool = False,
@@ -277,6 +283,10 @@ def check(
     fixing = fix or unsafe_fixes or diff
     if fixing and write_baseline_path is not None:
         raise click.UsageError("--write-baseline records findings; it does not combine with --fix / --diff")
+    if add_ignore and (fixing or write_baseline_path is not None or stdin is not None):
+        raise click.UsageError(
+            "--add-ignore edits the files checked; it does not combine with --fix, --diff, --write-baseline or '-'"
+        )
     config = load_config(None if isolated else (config_path or find_config_file(targets[0])))
     _override_config(config, exclude, extend_exclude, per_file_ignores, force_exclude, respect_gitignore)
     if cache_dir is not None:
@@ -324,6 +334,9 @@ def check(
             return
     else:
         result = _run(targets, stdin, kb, config, selection)
+    if add_ignore:
+        _add_ignores(result)
+        sys.exit(0)
     for note in result.notes:
         echo(f"ecolint: {note}", err=True)
     if result.files_seen == 0 and not result.errors:
@@ -343,6 +356,22 @@ def check(
     failed = bool(result.errors or unused)
     failed = failed or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
     sys.exit(0 if exit_zero or not failed else 1)
+
+
+def _add_ignores(result: Any) -> None:
+    from ecolint.add_ignore import AddIgnoreError, add_ignores
+    from ecolint.config import ConfigError
+
+    try:
+        added = add_ignores(result.findings)
+    except AddIgnoreError as exc:
+        raise ConfigError(str(exc)) from None
+    comments = sum(item.comments for item in added)
+    files = len(added)
+    echo(
+        f"Added {comments} ignore comment{'s' if comments != 1 else ''} to {files} file{'s' if files != 1 else ''}.",
+        err=True,
+    )
 
 
 def _nothing_to_check(targets: list[Path], stdin: bool) -> str:

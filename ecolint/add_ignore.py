@@ -1,0 +1,133 @@
+"""--add-ignore: write an ignore comment for every current finding (ruff's --add-noqa), to adopt
+ecolint on a large repository and then see only new findings.
+
+Every kind of file ecolint reads writes comments with ``#``; where the comment goes differs:
+- Python: a trailing ``  # ecolint: ignore[CODE]`` on the flagged line (a line continued with a
+  backslash cannot take one: the comment goes on its own line above the statement instead).
+- shell, Dockerfile, YAML, Modelfile, requirements: a comment on its own line above the
+  command, at its indentation — a trailing ``#`` would end a backslash-continued command, is
+  part of the instruction in a Dockerfile and of the text in a YAML block scalar. The funnel
+  reads such a comment as covering the next line and its backslash continuations, so it goes
+  above the first line of a continued command.
+A comment already there gets the new codes added to its list. Line endings and a UTF-8
+byte-order mark are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecolint import discover
+from ecolint.finding import Finding
+
+_IGNORE = re.compile(r"#\s*ecolint:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
+_BOM = "\ufeff"
+
+
+class AddIgnoreError(OSError):
+    """A file that could not be read or written back."""
+
+
+@dataclass
+class Added:
+    path: str
+    comments: int
+
+
+def add_ignores(findings: Iterable[Finding], cwd: Path | None = None) -> list[Added]:
+    """Write the ignore comments for these findings into their files; what was written, by file."""
+    by_path: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_path.setdefault(finding.location.path, []).append(finding)
+    base = cwd or Path.cwd()
+    added = []
+    for display, found in sorted(by_path.items()):
+        path = Path(display) if Path(display).is_absolute() else base / display
+        count = _add_to_file(path, found)
+        if count:
+            added.append(Added(display, count))
+    return added
+
+
+def _add_to_file(path: Path, findings: list[Finding]) -> int:
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AddIgnoreError(f"{path}: cannot add ignore comments: {getattr(exc, 'strerror', None) or exc}") from None
+    bom = text.startswith(_BOM)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.removeprefix(_BOM).splitlines(keepends=True)
+    python = discover.classify(path, data[:256]) == "python"
+    trailing: dict[int, set[str]] = {}  # 0-based line → codes for a comment at its end
+    above: dict[int, set[str]] = {}  # 0-based line → codes for a comment on its own line above it
+    for finding in findings:
+        index = min(max(finding.location.line, 1), len(lines)) - 1
+        if index < 0:
+            continue
+        if python and not _continued(lines[index]):
+            trailing.setdefault(index, set()).add(finding.code)
+        else:
+            above.setdefault(_statement_start(lines, index), set()).add(finding.code)
+    count = 0
+    for index in sorted(set(trailing) | set(above), reverse=True):
+        if index in trailing:
+            lines[index] = _with_trailing(lines[index], trailing[index], newline)
+            count += 1
+        if index in above:
+            count += _put_above(lines, index, above[index], newline)
+    result = (_BOM if bom else "") + "".join(lines)
+    try:
+        path.write_bytes(result.encode("utf-8"))
+    except OSError as exc:
+        raise AddIgnoreError(f"{path}: cannot add ignore comments: {exc.strerror or exc}") from None
+    return count
+
+
+def _continued(line: str) -> bool:
+    return line.rstrip("\r\n").rstrip().endswith("\\")
+
+
+def _statement_start(lines: list[str], index: int) -> int:
+    """The first line of the backslash-continued command that holds this line."""
+    while index > 0 and _continued(lines[index - 1]):
+        index -= 1
+    return index
+
+
+def _comment(codes: set[str]) -> str:
+    return f"# ecolint: ignore[{', '.join(sorted(codes))}]"
+
+
+def _merged(line: str, codes: set[str]) -> str | None:
+    """The line with codes added to the ignore comment it holds, or None when it holds none."""
+    match = _IGNORE.search(line)
+    if match is None:
+        return None
+    present = {code.strip().upper() for code in match.group(1).split(",") if code.strip()}
+    return line[: match.start()] + _comment(present | codes) + line[match.end() :]
+
+
+def _with_trailing(line: str, codes: set[str], newline: str) -> str:
+    merged = _merged(line, codes)
+    if merged is not None:
+        return merged
+    body = line.rstrip("\r\n")
+    ending = line[len(body) :] or ("" if line else newline)
+    return f"{body.rstrip()}  {_comment(codes)}{ending}"
+
+
+def _put_above(lines: list[str], index: int, codes: set[str], newline: str) -> int:
+    """A comment on its own line above lines[index]; merged into one already there."""
+    if index > 0 and lines[index - 1].lstrip().startswith("#"):
+        merged = _merged(lines[index - 1], codes)
+        if merged is not None:
+            lines[index - 1] = merged
+            return 1
+    target = lines[index]
+    indent = target[: len(target) - len(target.lstrip(" \t"))]
+    lines.insert(index, f"{indent}{_comment(codes)}{newline}")
+    return 1
