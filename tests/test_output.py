@@ -304,3 +304,12 @@ def test_stdin_cannot_be_mixed_with_paths_or_fixes(tmp_path: Path) -> None:
     assert code == 2 and "'-' (standard input) cannot be combined with other paths" in err
     code, _, err = run_stdin(FP8_EAGER, "-", "--fix", "--stdin-filename", "serve.sh", cwd=tmp_path)
     assert code == 2 and "do not read standard input" in err
+
+
+def test_the_readme_says_what_the_demo_prints_and_why_it_exits_1() -> None:
+    ran = run_cli("examples/demo", cwd=REPO)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    summary = ran.output.splitlines()[-2]
+    assert ran.exit_code == 1 and summary == "Found 10 findings (10 warnings) in 7 files; 9 files checked."
+    assert f"then `{summary}` and the evidence footer" in readme
+    assert "so the command exits 1" in readme
