@@ -4,6 +4,9 @@ ecolint on a large repository and then see only new findings.
 Every kind of file ecolint reads writes comments with ``#``; where the comment goes differs:
 - Python: a trailing ``  # ecolint: ignore[CODE]`` on the flagged line (a line continued with a
   backslash cannot take one: the comment goes on its own line above the statement instead).
+- a Jupyter notebook: the same trailing comment, inside the JSON string of the cell's source
+  line (where the cell's source is a list of lines, as Jupyter writes it; a cell whose source is
+  one string is left alone and counted as skipped).
 - shell, Dockerfile, YAML, Modelfile, requirements: a comment on its own line above the
   command, at its indentation — a trailing ``#`` would end a backslash-continued command, is
   part of the instruction in a Dockerfile and of the text in a YAML block scalar. The funnel
@@ -15,6 +18,7 @@ byte-order mark are kept.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +39,7 @@ class AddIgnoreError(OSError):
 class Added:
     path: str
     comments: int
+    skipped: int = 0  # findings no comment could be written for
 
 
 def add_ignores(findings: Iterable[Finding], cwd: Path | None = None) -> list[Added]:
@@ -46,13 +51,13 @@ def add_ignores(findings: Iterable[Finding], cwd: Path | None = None) -> list[Ad
     added = []
     for display, found in sorted(by_path.items()):
         path = Path(display) if Path(display).is_absolute() else base / display
-        count = _add_to_file(path, found)
-        if count:
-            added.append(Added(display, count))
+        count, skipped = _add_to_file(path, found)
+        if count or skipped:
+            added.append(Added(display, count, skipped))
     return added
 
 
-def _add_to_file(path: Path, findings: list[Finding]) -> int:
+def _add_to_file(path: Path, findings: list[Finding]) -> tuple[int, int]:
     try:
         data = path.read_bytes()
         text = data.decode("utf-8")
@@ -61,30 +66,66 @@ def _add_to_file(path: Path, findings: list[Finding]) -> int:
     bom = text.startswith(_BOM)
     newline = "\r\n" if "\r\n" in text else "\n"
     lines = text.removeprefix(_BOM).splitlines(keepends=True)
-    python = discover.classify(path, data[:256]) == "python"
+    kind = discover.classify(path, data[:256])
+    python = kind == "python"
     trailing: dict[int, set[str]] = {}  # 0-based line → codes for a comment at its end
     above: dict[int, set[str]] = {}  # 0-based line → codes for a comment on its own line above it
+    notebook: dict[int, set[str]] = {}  # 0-based line of a cell's source element → codes
     for finding in findings:
         index = min(max(finding.location.line, 1), len(lines)) - 1
         if index < 0:
             continue
-        if python and not _continued(lines[index]):
+        if kind == "notebook":
+            notebook.setdefault(index, set()).add(finding.code)
+        elif python and not _continued(lines[index]):
             trailing.setdefault(index, set()).add(finding.code)
         else:
             above.setdefault(_statement_start(lines, index), set()).add(finding.code)
-    count = 0
+    count = skipped = 0
+    for index, codes in notebook.items():
+        edited = _in_source_string(lines[index], codes)
+        if edited is None:
+            skipped += len(codes)
+        else:
+            lines[index], count = edited, count + 1
     for index in sorted(set(trailing) | set(above), reverse=True):
         if index in trailing:
             lines[index] = _with_trailing(lines[index], trailing[index], newline)
             count += 1
         if index in above:
             count += _put_above(lines, index, above[index], newline)
+    if not count:
+        return 0, skipped
     result = (_BOM if bom else "") + "".join(lines)
     try:
         path.write_bytes(result.encode("utf-8"))
     except OSError as exc:
         raise AddIgnoreError(f"{path}: cannot add ignore comments: {exc.strerror or exc}") from None
-    return count
+    return count, skipped
+
+
+def _in_source_string(line: str, codes: set[str]) -> str | None:
+    """A notebook's JSON line holding one element of a cell's source list, with the comment
+    added inside the string (before its newline); None when the line is not such an element."""
+    body = line.rstrip("\r\n")
+    ending = line[len(body) :]
+    stripped = body.strip()
+    comma = "," if stripped.endswith(",") else ""
+    literal = stripped.removesuffix(",")
+    if not (literal.startswith('"') and literal.endswith('"')):
+        return None
+    try:
+        source = json.loads(literal)
+    except ValueError:
+        return None
+    if not isinstance(source, str):
+        return None
+    newline = "\n" if source.endswith("\n") else ""
+    code = source.removesuffix("\n")
+    merged = _merged(code, codes)
+    code = merged if merged is not None else f"{code.rstrip()}  {_comment(codes)}"
+    indent = body[: len(body) - len(body.lstrip())]
+    return f"{indent}{json.dumps(code + newline, ensure_ascii=False)}{comma}{ending}"
 
 
 def _continued(line: str) -> bool:

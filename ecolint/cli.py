@@ -367,11 +367,18 @@ def _add_ignores(result: Any) -> None:
     except AddIgnoreError as exc:
         raise ConfigError(str(exc)) from None
     comments = sum(item.comments for item in added)
-    files = len(added)
+    files = sum(1 for item in added if item.comments)
     echo(
         f"Added {comments} ignore comment{'s' if comments != 1 else ''} to {files} file{'s' if files != 1 else ''}.",
         err=True,
     )
+    for item in added:
+        if item.skipped:
+            echo(
+                f"ecolint: warning: {item.path}: {item.skipped} finding(s) left without a comment "
+                "(a notebook cell whose source is one string): add it in the cell",
+                err=True,
+            )
 
 
 def _nothing_to_check(targets: list[Path], stdin: bool) -> str:

@@ -62,3 +62,37 @@ def test_add_ignore_does_not_combine_with_fixes_or_stdin(tmp_path: Path) -> None
     ran = run_cli(".", "--add-ignore", "--fix", cwd=tmp_path)
     assert ran.exit_code == 2 and "--add-ignore edits the files checked" in ran.stderr
     assert (tmp_path / "serve.sh").read_text() == FP8_EAGER
+
+
+def test_a_notebook_gets_the_comment_inside_its_cell_source(tmp_path: Path) -> None:
+    import json
+
+    source = [
+        "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n",
+        "q = BitsAndBytesConfig(load_in_8bit=True)\n",
+        'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-1.5B", quantization_config=q)',
+    ]
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+    document = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "try.ipynb").write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    assert run_cli(".", cwd=tmp_path).exit_code == 1
+    ran = run_cli(".", "--add-ignore", cwd=tmp_path)
+    assert ran.stderr.startswith("Added 1 ignore comment to 1 file.")
+    written = json.loads((tmp_path / "try.ipynb").read_text(encoding="utf-8"))
+    assert (
+        written["cells"][0]["source"][1]
+        == "q = BitsAndBytesConfig(load_in_8bit=True)  # ecolint: ignore[ECO101, ECO103]\n"
+    )
+    assert run_cli(".", cwd=tmp_path).exit_code == 0
+
+
+def test_concise_keeps_a_notebook_findings_cell(tmp_path: Path) -> None:
+    import json
+
+    source = ["from vllm import LLM\n", "llm = LLM(model='Qwen/Qwen2-7B', quantization='fp8', enforce_eager=True)"]
+    cell = {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}
+    document = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "try.ipynb").write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+    line = run_cli(".", "--format", "concise", cwd=tmp_path).output.splitlines()[0]
+    assert "FP8 with CUDA graphs disabled (eager mode) (cell 1" in line and line.endswith(") (+158–701%)")
+    assert "energy per request" not in line

@@ -57,9 +57,10 @@ def split_overhead(finding: Finding) -> tuple[str, str]:
     if not overhead or finding.overhead is None:
         return finding.message, ""
     tail = f": {overhead} energy per {finding.overhead.get('per', 'request')}"
-    if finding.message.endswith(tail):
-        return finding.message[: -len(tail)], overhead
-    return finding.message, overhead
+    at = finding.message.rfind(tail)  # not always last: a notebook's message ends with its cell
+    if at < 0:
+        return finding.message, overhead
+    return finding.message[:at] + finding.message[at + len(tail) :], overhead
 
 
 def _head(finding: Finding, style: Style) -> str:
