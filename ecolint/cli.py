@@ -191,9 +191,17 @@ def main() -> None:
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
+    envvar="ECOLINT_CACHE_DIR",
+    show_envvar=True,
     help="Keep what extraction found per file here and reuse it while files are unchanged [default: no cache].",
 )
-@click.option("--no-cache", is_flag=True, help="Use no extraction cache, even a configured one.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    envvar="ECOLINT_NO_CACHE",
+    show_envvar=True,
+    help="Use no extraction cache, even a configured one.",
+)
 @click.option(
     "--config",
     "config_path",

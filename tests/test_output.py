@@ -313,3 +313,16 @@ def test_the_readme_says_what_the_demo_prints_and_why_it_exits_1() -> None:
     assert ran.exit_code == 1 and summary == "Found 10 findings (10 warnings) in 7 files; 9 files checked."
     assert f"then `{summary}` and the evidence footer" in readme
     assert "so the command exits 1" in readme
+
+
+def test_the_cache_can_be_set_and_turned_off_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    monkeypatch.setenv("ECOLINT_CACHE_DIR", str(tmp_path / "cache"))
+    assert run_cli(".", cwd=tmp_path).exit_code == 1
+    assert (tmp_path / "cache").is_dir()
+    monkeypatch.setenv("ECOLINT_CACHE_DIR", str(tmp_path / "other"))
+    monkeypatch.setenv("ECOLINT_NO_CACHE", "1")
+    assert run_cli(".", cwd=tmp_path).exit_code == 1
+    assert not (tmp_path / "other").exists()
