@@ -418,11 +418,18 @@ def _run(
     targets: list[Path], stdin: tuple[Path, bytes, str | None] | None, kb: Any, config: Any, selection: Any
 ) -> Any:
     from ecolint.engine import run, run_text
+    from ecolint.report import progress
 
-    if stdin is None:
+    if stdin is not None:
+        path, data, kind = stdin
+        return run_text(path, data, kb, config, selection, kind=kind)
+    if not progress.wanted(sys.stderr):
         return run(targets, kb, config, selection)
-    path, data, kind = stdin
-    return run_text(path, data, kb, config, selection, kind=kind)
+    line = progress.ProgressLine(sys.stderr)
+    try:
+        return run(targets, kb, config, selection, progress=line)
+    finally:
+        line.close()
 
 
 def _fix(

@@ -20,7 +20,7 @@ import gc
 import itertools
 import os
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -39,6 +39,7 @@ from ecolint.setups import Setup
 
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
 BINARY_SNIFF = 8192
+Progress = Callable[[int, "int | None"], None]  # files done, and the total once the walk has ended
 _SUPPRESSION = "ecolint:"  # an ignore comment: its file's text is kept so the comment can be checked
 BINARY_MESSAGE = "skipped: binary content (a NUL byte) in a file named like one ecolint reads"
 UTF16_MESSAGE = "skipped: UTF-16 text (a byte-order mark); ecolint reads UTF-8"
@@ -142,7 +143,15 @@ def decode(path: Path, data: bytes, kind: str) -> str:
 
 
 class Engine:
-    def __init__(self, kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        kb: Knowledge,
+        config: Config,
+        selection: Selection,
+        cwd: Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.progress = progress  # told how many files are analysed, as they are (a terminal's progress line)
         self.kb = kb
         self.config = config
         self.selection = selection
@@ -255,7 +264,7 @@ class Engine:
 
             _CACHE = ExtractionCache(self.config.cache_dir, root, self.cwd)
         try:
-            analysed = _analyse_all(work)
+            analysed = _analyse_all(work, self.progress)
             if _CACHE is not None:
                 try:
                     _CACHE.save(
@@ -350,20 +359,27 @@ _MAX_FILE_SIZE = 0
 _CACHE: Any = None  # ecolint.cache.ExtractionCache when --cache-dir is given (inherited by the workers)
 
 
-def _analyse_all(work: Iterable[_FileWork]) -> list[tuple[_FileWork, _Outcome]]:
+def _analyse_all(work: Iterable[_FileWork], progress: Progress | None = None) -> list[tuple[_FileWork, _Outcome]]:
     """Analyse every file, on all cores once the walk has found enough files: the workers start
     on the first files while the walk finds the rest."""
     pending = iter(work)
     first = list(itertools.islice(pending, PARALLEL_MIN_FILES))
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(first) < PARALLEL_MIN_FILES or not _can_fork():
-        return [(item, _analyse_one(item)) for item in itertools.chain(first, pending)]
+        analysed = []
+        for item in itertools.chain(first, pending):
+            analysed.append((item, _analyse_one(item)))
+            if progress is not None:
+                progress(len(analysed), None)
+        return analysed
     if any(item.kind == "python" for item in first):
         load_extractor("python")  # imported once before forking, not once per worker
-    return _analyse_parallel(itertools.chain(first, pending), workers)
+    return _analyse_parallel(itertools.chain(first, pending), workers, progress)
 
 
-def _analyse_parallel(work: Iterable[_FileWork], workers: int) -> list[tuple[_FileWork, _Outcome]]:
+def _analyse_parallel(
+    work: Iterable[_FileWork], workers: int, progress: Progress | None = None
+) -> list[tuple[_FileWork, _Outcome]]:
     """Chunks of files on worker processes, sent as the walk yields them. A worker that dies (a
     native parser that crashes on some input takes its process with it) breaks the pool instead
     of hanging it; the files whose results were lost are then analysed again one process each,
@@ -380,6 +396,7 @@ def _analyse_parallel(work: Iterable[_FileWork], workers: int) -> list[tuple[_Fi
                 tasks.append((chunk, pool.submit(_analyse_chunk, chunk)))
             except BrokenProcessPool:
                 tasks.append((chunk, None))
+        total = sum(len(chunk) for chunk, _ in tasks)
         for chunk, future in tasks:
             try:
                 if future is None:
@@ -390,6 +407,8 @@ def _analyse_parallel(work: Iterable[_FileWork], workers: int) -> list[tuple[_Fi
                 )
             except BrokenProcessPool:
                 analysed.extend((item, _analyse_isolated(item)) for item in chunk)
+            if progress is not None:
+                progress(len(analysed), total)
     return analysed
 
 
@@ -648,8 +667,15 @@ def _say_cells(findings: list[Finding], text: str) -> None:
             finding.message += f" (cell {cell})" if line is None else f" (cell {cell}, line {line})"
 
 
-def run(paths: list[Path], kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> RunResult:
-    return Engine(kb, config, selection, cwd).run(paths)
+def run(
+    paths: list[Path],
+    kb: Knowledge,
+    config: Config,
+    selection: Selection,
+    cwd: Path | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    return Engine(kb, config, selection, cwd, progress).run(paths)
 
 
 def run_text(

@@ -326,3 +326,69 @@ def test_the_cache_can_be_set_and_turned_off_from_the_environment(
     monkeypatch.setenv("ECOLINT_NO_CACHE", "1")
     assert run_cli(".", cwd=tmp_path).exit_code == 1
     assert not (tmp_path / "other").exists()
+
+
+# -- progress on a terminal ------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Terminal:
+    def __init__(self, tty: bool = True) -> None:
+        self.text = ""
+        self.tty = tty
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_progress_shows_after_two_seconds_and_is_wiped() -> None:
+    from ecolint.report.progress import ProgressLine
+
+    clock, terminal = FakeClock(), Terminal()
+    line = ProgressLine(terminal, clock)
+    line(10, None)
+    assert terminal.text == ""  # a short run shows nothing
+    clock.now += 2.5
+    line(1200, None)
+    clock.now += 1
+    line(5400, 5400)
+    assert terminal.text == "\rchecked 1200 files\rchecked 5400/5400 files"
+    line.close()
+    assert terminal.text.endswith("\r" + " " * len("checked 5400/5400 files") + "\r")
+
+
+def test_progress_only_on_a_terminal_and_never_in_ci() -> None:
+    from ecolint.report.progress import wanted
+
+    assert wanted(Terminal(), env={})
+    assert not wanted(Terminal(), env={"CI": "true"})
+    assert not wanted(Terminal(tty=False), env={})
+
+
+def test_the_engine_reports_files_done(tmp_path: Path) -> None:
+    from ecolint import knowledge
+    from ecolint.config import Config
+    from ecolint.engine import Selection, run
+
+    for number in range(70):  # enough for the worker processes
+        (tmp_path / f"s{number}.sh").write_text(FP8_EAGER)
+    seen: list[tuple[int, int | None]] = []
+    result = run(
+        [tmp_path], knowledge.load(), Config(), Selection(codes=["ECO104"]), progress=lambda d, t: seen.append((d, t))
+    )
+    assert len(result.findings) == 70
+    assert seen[-1][0] == 70 and seen[-1][1] in (70, None)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
