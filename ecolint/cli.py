@@ -273,7 +273,7 @@ def check(
     from ecolint import knowledge
     from ecolint.config import ConfigError, find_config_file, load_config
     from ecolint.engine import Selection
-    from ecolint.funnel import check_selectors, enabled_codes, unknown_codes
+    from ecolint.funnel import enabled_codes
 
     targets = list(paths) or [Path(".")]
     stdin = _stdin_input(targets, stdin_filename, fix or unsafe_fixes or diff)
@@ -304,20 +304,7 @@ def check(
     fail_on = fail_on or config.fail_on
     min_confidence = min_confidence or config.min_confidence
     kb = knowledge.load()
-    known = list(kb.rules)
-    where_cli = "command line"
-    for selectors, where in (
-        (config.select or [], f"{config.source}: select"),
-        (config.extend_select, f"{config.source}: extend-select"),
-        (config.ignore, f"{config.source}: ignore"),
-        (_split(select) + _split(extend_select) + _split(ignore), where_cli),
-    ):
-        check_selectors(selectors, known, where)
-    for glob, ignored in config.per_file_ignores.items():
-        bad = unknown_codes(ignored, known)
-        if bad:
-            where = "command line" if per_file_ignores else str(config.source)
-            echo(f"ecolint: warning: {where}: per-file-ignores '{glob}': {', '.join(bad)} names no rule", err=True)
+    _check_selectors(config, list(kb.rules), select + extend_select + ignore, bool(per_file_ignores))
     codes = enabled_codes(
         {code: spec.enabled_by_default for code, spec in kb.rules.items()},
         _split(select) or config.select,
@@ -342,13 +329,13 @@ def check(
             return
     else:
         result = _run(targets, stdin, kb, config, selection)
-    if add_ignore:
-        _add_ignores(result)
-        sys.exit(0)
     for note in result.notes:
         echo(f"ecolint: {note}", err=True)
     if result.files_seen == 0 and not result.errors:
         echo(f"ecolint: warning: {_nothing_to_check(targets, stdin is not None)}", err=True)
+    if add_ignore:
+        _add_ignores(result)
+        sys.exit(0)
     extra = {"json": json_output, "sarif": sarif_output, "gitlab": gitlab_output, "junit": junit_output}
     extra["rdjson"] = rdjson_output
     for extra_format, path in extra.items():
@@ -364,6 +351,25 @@ def check(
     failed = bool(result.errors or unused)
     failed = failed or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
     sys.exit(0 if exit_zero or not failed else 1)
+
+
+def _check_selectors(config: Any, known: list[str], given: tuple[str, ...], pfi_given: bool) -> None:
+    """A selector that names no rule is an error (it would select nothing); an unknown code in
+    per-file-ignores is a warning, as ruff's unknown noqa codes are."""
+    from ecolint.funnel import check_selectors, unknown_codes
+
+    for selectors, where in (
+        (config.select or [], f"{config.source}: select"),
+        (config.extend_select, f"{config.source}: extend-select"),
+        (config.ignore, f"{config.source}: ignore"),
+        (_split(given), "command line"),
+    ):
+        check_selectors(selectors, known, where)
+    for glob, ignored in config.per_file_ignores.items():
+        bad = unknown_codes(ignored, known)
+        if bad:
+            where = "command line" if pfi_given else str(config.source)
+            echo(f"ecolint: warning: {where}: per-file-ignores '{glob}': {', '.join(bad)} names no rule", err=True)
 
 
 def _add_ignores(result: Any) -> None:
