@@ -392,3 +392,11 @@ def test_the_engine_reports_files_done(tmp_path: Path) -> None:
     assert len(result.findings) == 70
     assert seen[-1][0] == 70 and seen[-1][1] in (70, None)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_the_readme_examples_are_what_the_demo_prints() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## A finding", 1)[1]
+    full_block, concise_block = (part.split("```", 1)[0].strip("\n") for part in section.split("```text\n")[1:3])
+    assert full_block + "\n\n" in run_cli("examples/demo", cwd=REPO).output
+    assert concise_block + "\n" in run_cli("examples/demo", "--format", "concise", cwd=REPO).output
