@@ -2,7 +2,7 @@
 ecolint on a large repository and then see only new findings.
 
 Every kind of file ecolint reads writes comments with ``#``; where the comment goes differs:
-- Python: a trailing ``  # ecolint: ignore[CODE]`` on the flagged line (a line continued with a
+- Python: a trailing ``  # ecolint: ignore[ECO104]`` on the flagged line (a line continued with a
   backslash cannot take one: the comment goes on its own line above the statement instead).
 - a Jupyter notebook: the same trailing comment, inside the JSON string of the cell's source
   line (where the cell's source is a list of lines, as Jupyter writes it; a cell whose source is
