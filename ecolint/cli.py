@@ -602,7 +602,9 @@ def rule_command(code: str) -> None:
 
 
 @main.command("rules")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
 @_guard
 def rules_command(output_format: str) -> None:
     """List every rule: code, name, default, severity."""
@@ -698,7 +700,9 @@ _OBJECTIVE_HELP = "What to optimise [default: energy per request]."
     type=click.FloatRange(min=0, min_open=True),
     help="GPU memory available for the weights, in GB (ranks the options).",
 )
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
 @_guard
 @_advisor
 def advise_command(output_format: str, **options: Any) -> None:
@@ -718,7 +722,9 @@ def advise_command(output_format: str, **options: Any) -> None:
 @click.option("--precision", help="Precision of a GPU comparison [default: fp16].")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Concurrent requests per batch [default: 1].")
 @click.option("--objective", type=click.Choice(OBJECTIVES), help="Name one overall winner by this dimension.")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
 @_guard
 @_advisor
 def compare_command(items: tuple[str, ...], output_format: str, **options: Any) -> None:
@@ -745,7 +751,9 @@ def compare_command(items: tuple[str, ...], output_format: str, **options: Any) 
     help="Use this ecolint.toml / pyproject.toml.",
 )
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
 @_guard
 @_advisor
 def explain_command(

@@ -240,3 +240,11 @@ def test_report_unused_ignores(tmp_path: Path) -> None:
         "serve.sh:2: unused ignore comment (it suppressed nothing)",
     ]
     assert run_cli(".", "--report-unused-ignores", "--exit-zero", cwd=tmp_path).exit_code == 0
+
+
+def test_every_command_accepts_output_format() -> None:
+    import json
+
+    assert json.loads(run_cli("rules", "--output-format", "json").output)[0]["code"] == "ECO001"
+    advice = json.loads(run_cli("advise", "--model", "7B", "--output-format", "json").output)
+    assert advice["command"] == "advise"
