@@ -14,23 +14,52 @@ from typing import Any
 import click
 
 from ecolint import __version__
+from ecolint.report.console import PLAIN, Style, color_choice, echo, echo_bytes
 
 FORMATS = ("text", "json")
-CHECK_FORMATS = ("text", "json", "sarif", "github")
+CHECK_FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab", "junit", "rdjson")
 SEVERITY_RANK = {"note": 0, "warning": 1, "error": 2}
+HUMAN_FORMATS = ("text", "concise")  # written in the console's encoding; the others as UTF-8 bytes
 
 
 class _DefaultCheckGroup(click.Group):
-    """`ecolint PATH…` means `ecolint check PATH…`, as in ruff's early days."""
+    """`ecolint PATH…` means `ecolint check PATH…`, as in ruff's early days. A command name wins
+    over a path of the same name (`ecolint rules` lists the rules); `ecolint check rules` or
+    `ecolint ./rules` checks such a folder."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ("--help", "-h", "--version")):
+            if args and not args[0].startswith("-"):
+                self._refuse_typo(args[0])
             args = ["check", *args]
         return super().parse_args(ctx, args)
 
+    def _refuse_typo(self, word: str) -> None:
+        """`ecolint chek .`: a word that is no path but nearly a command is a typo, said so."""
+        import difflib
+
+        if Path(word).exists() or Path(word).is_symlink():
+            return
+        close = difflib.get_close_matches(word, list(self.commands), n=1, cutoff=0.6)
+        if close:
+            raise click.UsageError(f"no such command or path '{word}'; did you mean '{close[0]}'?")
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with the whole first line of its help, not click's cut-off one."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            first = (command.help or "").strip().splitlines()[0] if command.help else ""
+            rows.append((name + (" (default)" if name == "check" else ""), first))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
 
 def _fail(message: str) -> None:
-    click.echo(f"ecolint: error: {message}", err=True)
+    echo(f"ecolint: error: {message}", err=True)
     sys.exit(2)
 
 
@@ -66,17 +95,49 @@ def _split(values: tuple[str, ...]) -> list[str]:
 @click.group(cls=_DefaultCheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ecolint")
 def main() -> None:
-    """ecolint: find energy waste in LLM inference setups, with measured evidence."""
+    """ecolint: find energy waste in LLM inference setups, with measured evidence.
+
+    `check` is the default command: `ecolint PATHS` is `ecolint check PATHS`. A command name wins
+    over a folder of that name: `ecolint check rules` or `ecolint ./rules` checks a rules/ folder.
+    """
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(CHECK_FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "--output-format",
+    "output_format",
+    type=click.Choice(CHECK_FORMATS),
+    default="text",
+    show_default=True,
+    envvar="ECOLINT_OUTPUT_FORMAT",
+    show_envvar=True,
+    help="How to print the report (--output-format is ruff's spelling).",
+)
 @click.option(
     "-o",
     "--output",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Write the report to FILE instead of standard output.",
+)
+@click.option(
+    "--color",
+    type=click.Choice(("auto", "always", "never")),
+    default="auto",
+    show_default=True,
+    help="Colour the text report (auto: on a terminal, unless NO_COLOR is set; FORCE_COLOR forces it).",
+)
+@click.option(
+    "--json-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write the JSON report to FILE."
+)
+@click.option("--sarif-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write SARIF to FILE.")
+@click.option(
+    "--gitlab-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write GitLab Code Quality to FILE."
+)
+@click.option("--junit-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write JUnit XML to FILE.")
+@click.option(
+    "--rdjson-output", type=click.Path(path_type=Path, dir_okay=False), help="Also write reviewdog rdjson to FILE."
 )
 @click.option(
     "--statistics", is_flag=True, help="Print counts by rule, severity and confidence instead of the findings."
@@ -130,16 +191,39 @@ def main() -> None:
 @click.option(
     "--cache-dir",
     type=click.Path(path_type=Path, file_okay=False),
+    envvar="ECOLINT_CACHE_DIR",
+    show_envvar=True,
     help="Keep what extraction found per file here and reuse it while files are unchanged [default: no cache].",
 )
-@click.option("--no-cache", is_flag=True, help="Use no extraction cache, even a configured one.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    envvar="ECOLINT_NO_CACHE",
+    show_envvar=True,
+    help="Use no extraction cache, even a configured one.",
+)
 @click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Use this ecolint.toml / pyproject.toml.",
 )
+@click.option(
+    "--stdin-filename",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="With '-' (read standard input): the path the content stands for (kind, configuration, output).",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option(
+    "--report-unused-ignores",
+    is_flag=True,
+    help="Report ignore comments that suppressed nothing (like ruff's RUF100); they fail the run.",
+)
+@click.option(
+    "--add-ignore",
+    is_flag=True,
+    help="Write an ignore comment for every current finding (ruff's --add-noqa), then exit 0.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--fix", is_flag=True, help="Apply the safe fixes, then report what remains.")
 @click.option(
@@ -153,6 +237,12 @@ def check(
     paths: tuple[Path, ...],
     output_format: str,
     output: Path | None,
+    color: str,
+    json_output: Path | None,
+    sarif_output: Path | None,
+    gitlab_output: Path | None,
+    junit_output: Path | None,
+    rdjson_output: Path | None,
     statistics: bool,
     fail_on: str | None,
     min_confidence: int | None,
@@ -170,7 +260,10 @@ def check(
     cache_dir: Path | None,
     no_cache: bool,
     config_path: Path | None,
+    stdin_filename: Path | None,
     isolated: bool,
+    report_unused_ignores: bool,
+    add_ignore: bool,
     exit_zero: bool,
     fix: bool = False,
     unsafe_fixes: bool = False,
@@ -179,20 +272,29 @@ def check(
     """Audit PATHS (default: the current directory)."""
     from ecolint import knowledge
     from ecolint.config import ConfigError, find_config_file, load_config
-    from ecolint.engine import Selection, run
-    from ecolint.funnel import check_selectors, enabled_codes
+    from ecolint.engine import Selection
+    from ecolint.funnel import enabled_codes
 
     targets = list(paths) or [Path(".")]
-    for target in targets:
+    stdin = _stdin_input(targets, stdin_filename, fix or unsafe_fixes or diff)
+    if stdin is not None:
+        targets = [stdin[0]]
+    for target in targets if stdin is None else ():
         if not target.exists() and not target.is_symlink():
             raise click.UsageError(f"path does not exist: {target}")
     if config_path is not None and not config_path.is_file():
         raise ConfigError(f"{config_path}: no such configuration file")
+    if statistics and output_format == "concise":
+        output_format = "text"
     if statistics and output_format not in ("text", "json"):
         raise click.UsageError("--statistics prints text or json, not --format " + output_format)
     fixing = fix or unsafe_fixes or diff
     if fixing and write_baseline_path is not None:
         raise click.UsageError("--write-baseline records findings; it does not combine with --fix / --diff")
+    if add_ignore and (fixing or write_baseline_path is not None or stdin is not None):
+        raise click.UsageError(
+            "--add-ignore edits the files checked; it does not combine with --fix, --diff, --write-baseline or '-'"
+        )
     config = load_config(None if isolated else (config_path or find_config_file(targets[0])))
     _override_config(config, exclude, extend_exclude, per_file_ignores, force_exclude, respect_gitignore)
     if cache_dir is not None:
@@ -202,25 +304,19 @@ def check(
     fail_on = fail_on or config.fail_on
     min_confidence = min_confidence or config.min_confidence
     kb = knowledge.load()
-    known = list(kb.rules)
-    where_cli = "command line"
-    for selectors, where in (
-        (config.select or [], f"{config.source}: select"),
-        (config.extend_select, f"{config.source}: extend-select"),
-        (config.ignore, f"{config.source}: ignore"),
-        (_split(select) + _split(extend_select) + _split(ignore), where_cli),
-    ):
-        check_selectors(selectors, known, where)
+    _check_selectors(config, list(kb.rules), select + extend_select + ignore, bool(per_file_ignores))
     codes = enabled_codes(
         {code: spec.enabled_by_default for code, spec in kb.rules.items()},
         _split(select) or config.select,
         config.extend_select + _split(extend_select),
         config.ignore + _split(ignore),
     )
+    if not codes:
+        echo("ecolint: warning: the selection is empty: no rule runs (see --select, --ignore and the config)", err=True)
     if write_baseline_path is not None:
         # Every current finding, whatever --baseline or --min-confidence say: a baseline that
         # left some out would bring them back the day the floor is lowered.
-        result = run(targets, kb, config, Selection(codes=codes, gpu=gpu or None))
+        result = _run(targets, stdin, kb, config, Selection(codes=codes, gpu=gpu or None))
         _write_baseline(write_baseline_path, result)
         sys.exit(0)
     accepted = _load_baseline(baseline_path)
@@ -232,13 +328,114 @@ def check(
         if result is None:  # --diff: the diff was the output
             return
     else:
-        result = run(targets, kb, config, selection)
+        result = _run(targets, stdin, kb, config, selection)
     for note in result.notes:
-        click.echo(f"ecolint: {note}", err=True)
-    report = _render(result, kb, codes, output_format, statistics)
-    _emit(report, output)
-    failed = bool(result.errors) or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
+        echo(f"ecolint: {note}", err=True)
+    if result.files_seen == 0 and not result.errors:
+        echo(f"ecolint: warning: {_nothing_to_check(targets, stdin is not None)}", err=True)
+    if add_ignore:
+        _add_ignores(result)
+        sys.exit(0)
+    extra = {"json": json_output, "sarif": sarif_output, "gitlab": gitlab_output, "junit": junit_output}
+    extra["rdjson"] = rdjson_output
+    for extra_format, path in extra.items():
+        if path is not None:
+            _emit(_render(result, kb, codes, extra_format, False), path, human=False)
+    colour = color_choice(color)
+    style = Style(enabled=colour is not False and output is None)
+    report = _render(result, kb, codes, output_format, statistics, style)
+    _emit(report, output, human=output_format in HUMAN_FORMATS, color=colour)
+    unused = result.unused_ignores if report_unused_ignores else []
+    for line in unused:
+        echo(line, err=True)
+    failed = bool(result.errors or unused)
+    failed = failed or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
     sys.exit(0 if exit_zero or not failed else 1)
+
+
+def _check_selectors(config: Any, known: list[str], given: tuple[str, ...], pfi_given: bool) -> None:
+    """A selector that names no rule is an error (it would select nothing); an unknown code in
+    per-file-ignores is a warning, as ruff's unknown noqa codes are."""
+    from ecolint.funnel import check_selectors, unknown_codes
+
+    for selectors, where in (
+        (config.select or [], f"{config.source}: select"),
+        (config.extend_select, f"{config.source}: extend-select"),
+        (config.ignore, f"{config.source}: ignore"),
+        (_split(given), "command line"),
+    ):
+        check_selectors(selectors, known, where)
+    for glob, ignored in config.per_file_ignores.items():
+        bad = unknown_codes(ignored, known)
+        if bad:
+            where = "command line" if pfi_given else str(config.source)
+            echo(f"ecolint: warning: {where}: per-file-ignores '{glob}': {', '.join(bad)} names no rule", err=True)
+
+
+def _add_ignores(result: Any) -> None:
+    from ecolint.add_ignore import AddIgnoreError, add_ignores
+    from ecolint.config import ConfigError
+
+    try:
+        added = add_ignores(result.findings)
+    except AddIgnoreError as exc:
+        raise ConfigError(str(exc)) from None
+    comments = sum(item.comments for item in added)
+    files = sum(1 for item in added if item.comments)
+    echo(
+        f"Added {comments} ignore comment{'s' if comments != 1 else ''} to {files} file{'s' if files != 1 else ''}.",
+        err=True,
+    )
+    for item in added:
+        if item.skipped:
+            echo(
+                f"ecolint: warning: {item.path}: {item.skipped} finding(s) left without a comment "
+                "(a notebook cell whose source is one string): add it in the cell",
+                err=True,
+            )
+
+
+def _nothing_to_check(targets: list[Path], stdin: bool) -> str:
+    kinds = "Python, shell, YAML, Dockerfiles, Modelfiles, requirements and pyproject.toml"
+    if stdin:
+        return f"{targets[0]} is not a kind of file ecolint reads ({kinds})"
+    where = ", ".join(str(target) for target in targets)
+    return f"no files to check in {where} (ecolint reads {kinds})"
+
+
+def _stdin_input(
+    targets: list[Path], stdin_filename: Path | None, fixing: bool
+) -> tuple[Path, bytes, str | None] | None:
+    """`ecolint -`: the path the content stands for, the bytes read from standard input, and
+    the kind when no --stdin-filename names one (Python, as in ruff). None: not a stdin run."""
+    if Path("-") not in targets:
+        return None
+    if len(targets) > 1:
+        raise click.UsageError("'-' (standard input) cannot be combined with other paths")
+    if fixing:
+        raise click.UsageError("--fix / --diff rewrite files; they do not read standard input")
+    data = sys.stdin.buffer.read()
+    if stdin_filename is None:
+        return Path("-"), data, "python"
+    return stdin_filename, data, None
+
+
+def _run(
+    targets: list[Path], stdin: tuple[Path, bytes, str | None] | None, kb: Any, config: Any, selection: Any
+) -> Any:
+    from ecolint.engine import run, run_text
+    from ecolint.report import progress
+
+    if stdin is not None:
+        path, data, kind = stdin
+        return run_text(path, data, kb, config, selection, kind=kind)
+    if not progress.wanted(sys.stderr):
+        return run(targets, kb, config, selection)
+    line = progress.ProgressLine(sys.stderr)
+    try:
+        return run(targets, kb, config, selection, progress=line)
+    finally:
+        line.close()
 
 
 def _fix(
@@ -265,19 +462,19 @@ def _fix(
     hidden = 0 if unsafe else fixer.hidden_unsafe(files)
     hint = f" ({hidden} more fix{'es' if hidden != 1 else ''} available with --unsafe-fixes)" if hidden else ""
     if diff:
-        _emit("".join(item.diff() for item in files if item.changed), output)
-        click.echo(f"Would fix {fixed} finding{'s' if fixed != 1 else ''}{hint}.", err=True)
+        _emit("".join(item.diff() for item in files if item.changed), output, human=False)
+        echo(f"Would fix {fixed} finding{'s' if fixed != 1 else ''}{hint}.", err=True)
         sys.exit(1 if fixed and not exit_zero else 0)
     written = fixer.write(files)
     result = run(targets, kb, config, selection) if written else first
     for item in written:
         codes = ", ".join(sorted({step.finding.code for step in item.fixed}))
-        click.echo(f"fixed  {item.display}: {len(item.fixed)} ({codes})", err=True)
+        echo(f"fixed  {item.display}: {len(item.fixed)} ({codes})", err=True)
     fixed = sum(len(item.fixed) for item in written)
     remaining = len(result.findings)
-    click.echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}, {remaining} remaining.", err=True)
+    echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}, {remaining} remaining.", err=True)
     if hidden:
-        click.echo(f"{hidden} fix{'es' if hidden != 1 else ''} available with --unsafe-fixes.", err=True)
+        echo(f"{hidden} fix{'es' if hidden != 1 else ''} available with --unsafe-fixes.", err=True)
     return result
 
 
@@ -332,10 +529,10 @@ def _write_baseline(path: Path, result: Any) -> None:
     )
     if result.errors:
         message += f" ({len(result.errors)} file{'s' if len(result.errors) != 1 else ''} could not be read: ECO001)"
-    click.echo(message, err=True)
+    echo(message, err=True)
 
 
-def _render(result: Any, kb: Any, codes: list[str], output_format: str, statistics: bool) -> str:
+def _render(result: Any, kb: Any, codes: list[str], output_format: str, statistics: bool, style: Style = PLAIN) -> str:
     if statistics:
         from ecolint.report import statistics as report_stats
 
@@ -352,20 +549,39 @@ def _render(result: Any, kb: Any, codes: list[str], output_format: str, statisti
         from ecolint.report import github
 
         return github.render(result)
+    if output_format == "gitlab":
+        from ecolint.report import gitlab
+
+        return gitlab.render(result)
+    if output_format == "junit":
+        from ecolint.report import junit
+
+        return junit.render(result)
+    if output_format == "rdjson":
+        from ecolint.report import rdjson
+
+        return rdjson.render(result)
     from ecolint.report import text as report_text
 
-    return report_text.render(result, kb)
+    if output_format == "concise":
+        return report_text.render_concise(result, kb, style)
+    return report_text.render(result, kb, style)
 
 
-def _emit(report: str, output: Path | None) -> None:
-    """The report goes to --output (and nowhere else) or to standard output."""
+def _emit(report: str, output: Path | None, human: bool = True, color: bool | None = None) -> None:
+    """The report goes to --output (and nowhere else, as UTF-8) or to standard output: human
+    text in whatever the console can encode, machine formats as UTF-8 bytes."""
     if output is None:
-        click.echo(report, nl=False)
+        if human:
+            echo(report, nl=False, color=color)
+        else:
+            echo_bytes(report)
         return
     from ecolint.config import ConfigError
 
     try:
-        output.write_text(report, encoding="utf-8")
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(report)
     except OSError as exc:
         raise ConfigError(f"{output}: cannot write the report: {exc.strerror or exc}") from None
 
@@ -382,11 +598,13 @@ def rule_command(code: str) -> None:
     spec = kb.rules.get(code.upper())
     if spec is None:
         raise click.UsageError(f"unknown rule '{code}' (known: {', '.join(kb.rules)})")
-    click.echo(rule_markdown(spec, kb))
+    echo(rule_markdown(spec, kb))
 
 
 @main.command("rules")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
 @_guard
 def rules_command(output_format: str) -> None:
     """List every rule: code, name, default, severity."""
@@ -407,11 +625,11 @@ def rules_command(output_format: str) -> None:
         for s in kb.rules.values()
     ]
     if output_format == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo_bytes(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return
     for row in rows:
         default = "on" if row["default"] else "opt-in"
-        click.echo(f"{row['code']}  {row['name']:<28} {default:<7} {row['severity']:<8} {row['summary']}")
+        echo(f"{row['code']}  {row['name']:<28} {default:<7} {row['severity']:<8} {row['summary']}")
 
 
 # -- advisor commands: advise, compare, explain (ecolint/advisor/) ------------------------------
@@ -440,9 +658,9 @@ def _print_document(document: dict[str, Any], output_format: str, render: Callab
     import json
 
     if output_format == "json":
-        click.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+        echo_bytes(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
     else:
-        click.echo(render(document), nl=False)
+        echo(render(document), nl=False)
 
 
 def _advice_inputs(**options: Any) -> Any:
@@ -482,7 +700,9 @@ _OBJECTIVE_HELP = "What to optimise [default: energy per request]."
     type=click.FloatRange(min=0, min_open=True),
     help="GPU memory available for the weights, in GB (ranks the options).",
 )
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
 @_guard
 @_advisor
 def advise_command(output_format: str, **options: Any) -> None:
@@ -502,7 +722,9 @@ def advise_command(output_format: str, **options: Any) -> None:
 @click.option("--precision", help="Precision of a GPU comparison [default: fp16].")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Concurrent requests per batch [default: 1].")
 @click.option("--objective", type=click.Choice(OBJECTIVES), help="Name one overall winner by this dimension.")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
 @_guard
 @_advisor
 def compare_command(items: tuple[str, ...], output_format: str, **options: Any) -> None:
@@ -529,7 +751,9 @@ def compare_command(items: tuple[str, ...], output_format: str, **options: Any) 
     help="Use this ecolint.toml / pyproject.toml.",
 )
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
 @_guard
 @_advisor
 def explain_command(

@@ -20,7 +20,7 @@ import gc
 import itertools
 import os
 import tokenize
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -31,7 +31,7 @@ from ecolint.checks import CheckContext, run_checks
 from ecolint.config import Config
 from ecolint.extract import ExtractContext, ExtractError, data_digest, load_extractor
 from ecolint.finding import FileError, Finding
-from ecolint.funnel import Funnel
+from ecolint.funnel import Funnel, review_ignores
 from ecolint.knowledge import Knowledge, KnowledgeError
 from ecolint.prefilter import may_hold_setup_bytes, python_may_hold_setup
 from ecolint.resolve import Resolution, resolve
@@ -39,6 +39,10 @@ from ecolint.setups import Setup
 
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
 BINARY_SNIFF = 8192
+Progress = Callable[[int, "int | None"], None]  # files done, and the total once the walk has ended
+_SUPPRESSION = "ecolint:"  # an ignore comment: its file's text is kept so the comment can be checked
+BINARY_MESSAGE = "skipped: binary content (a NUL byte) in a file named like one ecolint reads"
+UTF16_MESSAGE = "skipped: UTF-16 text (a byte-order mark); ecolint reads UTF-8"
 
 
 @dataclass
@@ -62,6 +66,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)  # about the run itself (the cache), for stderr
     in_baseline: int = 0  # findings held back because the baseline accepts them
     below_confidence: int = 0  # findings held back by --min-confidence
+    unused_ignores: list[str] = field(default_factory=list)  # 'path:line: …' (--report-unused-ignores)
 
 
 @dataclass
@@ -138,7 +143,15 @@ def decode(path: Path, data: bytes, kind: str) -> str:
 
 
 class Engine:
-    def __init__(self, kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> None:
+    def __init__(
+        self,
+        kb: Knowledge,
+        config: Config,
+        selection: Selection,
+        cwd: Path | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.progress = progress  # told how many files are analysed, as they are (a terminal's progress line)
         self.kb = kb
         self.config = config
         self.selection = selection
@@ -177,6 +190,30 @@ class Engine:
         result = RunResult()
         _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
         analysed = self._analysed(paths, result)
+        return self._audited(analysed, result)
+
+    def run_text(self, path: Path, data: bytes, kind: str | None = None) -> RunResult:
+        """The flow for one file's content held in memory (standard input), as if it were the
+        file at ``path``: its kind, display path and tree lookups come from that path. Nothing
+        is written (no extraction cache). ``kind`` overrides what the name says; a name ecolint
+        does not read, with no kind given, gives an empty result."""
+        global _WORKER_CONTEXT, _MAX_FILE_SIZE, _CACHE
+        result = RunResult()
+        _resolved_dir.cache_clear()
+        kind = kind or discover.classify(path, data[:256])
+        if kind is None:
+            return result
+        item = _FileWork(path, display_path(path, self.cwd), kind, explicit=True)
+        _WORKER_CONTEXT = ExtractContext(root=self._root([path]), read_text=_read_text, cwd=self.cwd)
+        _MAX_FILE_SIZE, _CACHE = self.config.max_file_size, None
+        too_large = len(data) > _MAX_FILE_SIZE
+        outcome = _Outcome(error=_too_large(item, len(data)), parsed=False) if too_large else _analyse_data(item, data)
+        analysed = [(item, outcome)]
+        self._stack = _merged_pins([outcome])
+        return self._audited(analysed, result)
+
+    def _audited(self, analysed: list[tuple[_FileWork, _Outcome]], result: RunResult) -> RunResult:
+        """Resolve, audit and funnel what the analysis of the files gave."""
         result.files_seen = len(analysed)
         findings: list[Finding] = []
         for item, outcome in analysed:
@@ -185,7 +222,7 @@ class Engine:
             if outcome.error is not None:
                 result.errors.append(outcome.error)
             found = self._audit_guarded(outcome, item, result)
-            if found:
+            if found or _SUPPRESSION in outcome.text:
                 result.texts[item.display] = outcome.text
                 findings.extend(found)
         funnel = Funnel(
@@ -195,6 +232,9 @@ class Engine:
         )
         result.findings = funnel.apply(findings, result.texts)
         result.in_baseline, result.below_confidence = funnel.in_baseline, funnel.below_confidence
+        invalid, unused = review_ignores(result.texts, funnel.suppressions, self.kb.rules, self.selection.codes)
+        result.notes.extend(f"warning: {text}" for text in invalid)
+        result.unused_ignores = unused
         result.errors.sort()
         return result
 
@@ -224,7 +264,7 @@ class Engine:
 
             _CACHE = ExtractionCache(self.config.cache_dir, root, self.cwd)
         try:
-            analysed = _analyse_all(work)
+            analysed = _analyse_all(work, self.progress)
             if _CACHE is not None:
                 try:
                     _CACHE.save(
@@ -319,20 +359,27 @@ _MAX_FILE_SIZE = 0
 _CACHE: Any = None  # ecolint.cache.ExtractionCache when --cache-dir is given (inherited by the workers)
 
 
-def _analyse_all(work: Iterable[_FileWork]) -> list[tuple[_FileWork, _Outcome]]:
+def _analyse_all(work: Iterable[_FileWork], progress: Progress | None = None) -> list[tuple[_FileWork, _Outcome]]:
     """Analyse every file, on all cores once the walk has found enough files: the workers start
     on the first files while the walk finds the rest."""
     pending = iter(work)
     first = list(itertools.islice(pending, PARALLEL_MIN_FILES))
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(first) < PARALLEL_MIN_FILES or not _can_fork():
-        return [(item, _analyse_one(item)) for item in itertools.chain(first, pending)]
+        analysed = []
+        for item in itertools.chain(first, pending):
+            analysed.append((item, _analyse_one(item)))
+            if progress is not None:
+                progress(len(analysed), None)
+        return analysed
     if any(item.kind == "python" for item in first):
         load_extractor("python")  # imported once before forking, not once per worker
-    return _analyse_parallel(itertools.chain(first, pending), workers)
+    return _analyse_parallel(itertools.chain(first, pending), workers, progress)
 
 
-def _analyse_parallel(work: Iterable[_FileWork], workers: int) -> list[tuple[_FileWork, _Outcome]]:
+def _analyse_parallel(
+    work: Iterable[_FileWork], workers: int, progress: Progress | None = None
+) -> list[tuple[_FileWork, _Outcome]]:
     """Chunks of files on worker processes, sent as the walk yields them. A worker that dies (a
     native parser that crashes on some input takes its process with it) breaks the pool instead
     of hanging it; the files whose results were lost are then analysed again one process each,
@@ -349,6 +396,7 @@ def _analyse_parallel(work: Iterable[_FileWork], workers: int) -> list[tuple[_Fi
                 tasks.append((chunk, pool.submit(_analyse_chunk, chunk)))
             except BrokenProcessPool:
                 tasks.append((chunk, None))
+        total = sum(len(chunk) for chunk, _ in tasks)
         for chunk, future in tasks:
             try:
                 if future is None:
@@ -359,6 +407,8 @@ def _analyse_parallel(work: Iterable[_FileWork], workers: int) -> list[tuple[_Fi
                 )
             except BrokenProcessPool:
                 analysed.extend((item, _analyse_isolated(item)) for item in chunk)
+            if progress is not None:
+                progress(len(analysed), total)
     return analysed
 
 
@@ -422,8 +472,29 @@ def _analyse_one(item: _FileWork) -> _Outcome:
     Nothing is decoded or parsed unless it can matter."""
     try:
         data, error = _read(item)
-        if data is None or b"\0" in data[:BINARY_SNIFF]:
-            return _Outcome(error=error, parsed=False)  # unreadable, too large, or binary with a source-like name
+        if data is None:
+            return _Outcome(error=error, parsed=False)  # unreadable or too large
+    except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
+        return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
+    return _analyse_data(item, data)
+
+
+def _analyse_data(item: _FileWork, data: bytes) -> _Outcome:
+    """Look at one file's bytes, and extract its setups only when it can hold one. The text of
+    a file with an ignore comment is kept, so that unknown codes in it can be reported."""
+    outcome = _analyse_bytes(item, data)
+    if not outcome.text and outcome.error is None and _SUPPRESSION.encode() in data:
+        with contextlib.suppress(Exception):  # an undecodable file: its comments go unchecked
+            outcome.text = decode(item.path, data, item.kind)
+    return outcome
+
+
+def _analyse_bytes(item: _FileWork, data: bytes) -> _Outcome:
+    try:
+        if b"\0" in data[:BINARY_SNIFF]:
+            # Named like a file ecolint reads, but binary: said, never silently counted as checked.
+            utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
+            return _Outcome(error=FileError(item.display, 1, UTF16_MESSAGE if utf16 else BINARY_MESSAGE), parsed=False)
         pins = _pins(item, data) if item.kind in STACK_KINDS else {}
         if item.kind in ("requirements", "pyproject") or (
             item.kind != "python" and not may_hold_setup_bytes(item.kind, data)
@@ -486,13 +557,15 @@ def _read(item: _FileWork) -> tuple[bytes | None, FileError | None]:
                 return b"".join(chunks), None
             chunks.append(chunk)
             total += len(chunk)
-        return None, FileError(
-            item.display, 1, f"skipped: {max(size, total)} bytes is over max-file-size ({_MAX_FILE_SIZE})"
-        )
+        return None, _too_large(item, max(size, total))
     except OSError as exc:
         return None, FileError(item.display, 1, f"cannot read: {exc.strerror or exc}")
     finally:
         os.close(fd)
+
+
+def _too_large(item: _FileWork, size: int) -> FileError:
+    return FileError(item.display, 1, f"skipped: {size} bytes is over max-file-size ({_MAX_FILE_SIZE})")
 
 
 def _extract_one(candidate: _Candidate) -> _Outcome:
@@ -594,8 +667,28 @@ def _say_cells(findings: list[Finding], text: str) -> None:
             finding.message += f" (cell {cell})" if line is None else f" (cell {cell}, line {line})"
 
 
-def run(paths: list[Path], kb: Knowledge, config: Config, selection: Selection, cwd: Path | None = None) -> RunResult:
-    return Engine(kb, config, selection, cwd).run(paths)
+def run(
+    paths: list[Path],
+    kb: Knowledge,
+    config: Config,
+    selection: Selection,
+    cwd: Path | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    return Engine(kb, config, selection, cwd, progress).run(paths)
+
+
+def run_text(
+    path: Path,
+    data: bytes,
+    kb: Knowledge,
+    config: Config,
+    selection: Selection,
+    cwd: Path | None = None,
+    kind: str | None = None,
+) -> RunResult:
+    """`run` for one file's content held in memory (standard input), as if it were at path."""
+    return Engine(kb, config, selection, cwd).run_text(path, data, kind)
 
 
 def setups_in(

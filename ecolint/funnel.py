@@ -74,17 +74,32 @@ def _specificity(selector: str) -> int:
 
 
 @dataclass
+class Directive:
+    """One ignore comment: where it is, what it names and which lines it covers."""
+
+    line: int
+    codes: frozenset[str] | None  # None: every code
+    lines: tuple[int, ...] | None  # None: the whole file (ignore-file)
+    used: set[str] = field(default_factory=set)  # codes of the findings it suppressed
+
+
+@dataclass
 class Suppressions:
     """Inline suppressions of one file, parsed once from its comment text."""
 
-    by_line: dict[int, set[str] | None] = field(default_factory=dict)  # None: every code
-    file_codes: set[str] | None = field(default_factory=set)  # None: whole file
+    directives: list[Directive] = field(default_factory=list)
 
     def covers(self, code: str, line: int) -> bool:
-        if self.file_codes is None or code in self.file_codes:
-            return True
-        codes = self.by_line.get(line, set())
-        return codes is None or code in codes
+        """Whether an ignore comment suppresses this code on this line; the comments that do
+        are marked as used (for --report-unused-ignores)."""
+        hit = False
+        for directive in self.directives:
+            if (directive.lines is None or line in directive.lines) and (
+                directive.codes is None or code in directive.codes
+            ):
+                directive.used.add(code)
+                hit = True
+        return hit
 
 
 def parse_suppressions(text: str) -> Suppressions:
@@ -98,17 +113,54 @@ def parse_suppressions(text: str) -> Suppressions:
             continue
         codes = {c.strip().upper() for c in (match.group(2) or "").split(",") if c.strip()} or None
         if match.group(1) == "ignore-file":
-            if codes is None or result.file_codes is None:
-                result.file_codes = None
-            else:
-                result.file_codes |= codes
+            result.directives.append(Directive(number, _frozen(codes), None))
             continue
-        if not line.lstrip().startswith("#"):
-            _merge(result.by_line, number, codes)  # a trailing comment covers its own line
-            continue
-        for target in _next_logical_line(lines, number):
-            _merge(result.by_line, target, codes)
+        # a trailing comment covers its own line; one alone on its line, the next logical line
+        covered = [number] if not line.lstrip().startswith("#") else _next_logical_line(lines, number)
+        result.directives.append(Directive(number, _frozen(codes), tuple(covered)))
     return result
+
+
+def _frozen(codes: set[str] | None) -> frozenset[str] | None:
+    return None if codes is None else frozenset(codes)
+
+
+def unknown_codes(codes: Iterable[str], known: Iterable[str]) -> list[str]:
+    """Codes (or prefixes) that name no rule: a typo such as ECO1O1."""
+    known = list(known)
+    return [code for code in codes if not any(_matches(code, rule) for rule in known)]
+
+
+def review_ignores(
+    texts: dict[str, str],
+    parsed: dict[str, Suppressions],
+    known: Iterable[str],
+    enabled: Iterable[str],
+) -> tuple[list[str], list[str]]:
+    """Ignore comments that name unknown codes (like ruff's invalid-noqa warning), and those
+    that suppressed nothing in this run (like RUF100): two lists of 'path:line: …' texts. A
+    code that is not enabled in this run is never called unused: it could not be used."""
+    known, enabled = list(known), set(enabled)
+    invalid: list[str] = []
+    unused: list[str] = []
+    for path in sorted(texts):
+        if "ecolint:" not in texts[path]:
+            continue
+        suppressions = parsed.get(path) or parse_suppressions(texts[path])
+        for directive in suppressions.directives:
+            where = f"{path}:{directive.line}"
+            named = sorted(directive.codes or ())
+            bad = unknown_codes(named, known)
+            if bad:
+                invalid.append(f"{where}: ignore comment names no rule: {', '.join(bad)} (known: {', '.join(known)})")
+            if directive.codes is None:
+                if not directive.used:
+                    unused.append(f"{where}: unused ignore comment (it suppressed nothing)")
+                continue
+            idle = [code for code in named if code not in bad and code in enabled and code not in directive.used]
+            if idle:
+                unused.append(f"{where}: unused ignore comment: {', '.join(idle)} (nothing to suppress)")
+    return invalid, unused
 
 
 def _next_logical_line(lines: list[str], comment_line: int) -> list[int]:
@@ -126,13 +178,6 @@ def _next_logical_line(lines: list[str], comment_line: int) -> list[int]:
     return covered
 
 
-def _merge(by_line: dict[int, set[str] | None], line: int, codes: set[str] | None) -> None:
-    if codes is None or by_line.get(line, set()) is None:
-        by_line[line] = None
-    else:
-        by_line[line] = by_line.get(line, set()) | codes  # type: ignore[operator]
-
-
 def fingerprint(finding: Finding, source_line: str) -> str:
     """Stable identity of a finding: path, code and the text of its line, not the line number,
     so inserting unrelated lines above it does not change it (bandit-style baselines)."""
@@ -148,12 +193,15 @@ class Funnel:
     # what the last apply() held back, for the summary: accepted in the baseline, below the floor
     in_baseline: int = 0
     below_confidence: int = 0
+    # the files' parsed ignore comments, with the ones the last apply() used marked
+    suppressions: dict[str, Suppressions] = field(default_factory=dict)
 
     def apply(self, findings: Iterable[Finding], texts: dict[str, str]) -> list[Finding]:
         self.in_baseline = self.below_confidence = 0
         kept = []
         fingerprinted: list[Finding] = []
         parsed: dict[str, Suppressions] = {}
+        self.suppressions = parsed
         for finding in sorted(findings, key=Finding.sort_key):
             path = finding.location.path
             if self._file_ignored(path, finding.code):

@@ -43,6 +43,12 @@ BOUNDARY_TEXT = {
     "mixture-of-experts": "Mixture of experts: compared by its active parameters; the evidence was measured on dense models.",
     "not-an-llm": "Not an LLM: every measurement is LLM text generation, so none speaks for this model.",
 }
+# Reasons that hold for a whole run rather than one finding (every setup without a stated GPU
+# gets the same assumption; the stack pins are merged over the tree): the text report says
+# them once, at the end. Each is the start of the reason text written below.
+ASSUMED_GPU_REASON = "no GPU stated: "
+STACK_DRIFT_REASON = "stack newer than the measurement window: "
+RUN_WIDE_REASONS = (ASSUMED_GPU_REASON, STACK_DRIFT_REASON)
 
 
 @dataclass(frozen=True)
@@ -211,7 +217,7 @@ def resolve(
         source = "assumed" if written is None else source
         confidence = 1
         if written is None:
-            reasons.append(f"no GPU stated: assumed {kb.assumed_gpu} (set --gpu or [tool.ecolint] gpu)")
+            reasons.append(f"{ASSUMED_GPU_REASON}assumed {kb.assumed_gpu} (set --gpu or [tool.ecolint] gpu)")
             boundaries.append("assumed-gpu")
         architecture = kb.measured_architecture(info.architecture)
     elif info.vendor != "nvidia":
@@ -239,7 +245,7 @@ def resolve(
     drift = drifted(stack, kb, session)
     if drift:
         confidence = max(1, confidence - 1)
-        reasons.append("stack newer than the measurement window: " + ", ".join(drift))
+        reasons.append(STACK_DRIFT_REASON + ", ".join(drift))
         boundaries.append("stack-drift")
 
     model = model_size(setup.get(MODEL), kb, models)

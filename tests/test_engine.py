@@ -52,3 +52,17 @@ def test_only_files_with_setups_carry_their_text_back(tmp_path: Path) -> None:
     mentioned = engine._extract_one(engine._Candidate(mentions, b"echo 'see the vllm docs'\n" * 1000))
     assert served.setups and served.text.startswith("vllm serve")
     assert mentioned.parsed and not mentioned.setups and mentioned.text == ""
+
+
+def test_run_text_analyses_content_held_in_memory_as_the_named_file(tmp_path: Path) -> None:
+    from ecolint import knowledge
+    from ecolint.config import Config
+    from ecolint.engine import Selection, run_text
+
+    kb = knowledge.load()
+    data = b"vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n"
+    result = run_text(tmp_path / "deploy" / "serve.sh", data, kb, Config(), Selection(codes=["ECO104"]), cwd=tmp_path)
+    assert [(f.code, f.location.path, f.location.line) for f in result.findings] == [("ECO104", "deploy/serve.sh", 1)]
+    assert result.files_seen == 1 and not (tmp_path / "deploy").exists()
+    unread = run_text(tmp_path / "notes.txt", data, kb, Config(), Selection(codes=["ECO104"]), cwd=tmp_path)
+    assert unread.files_seen == 0 and unread.findings == []

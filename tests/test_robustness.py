@@ -109,14 +109,15 @@ def test_an_unknown_coding_cookie_is_an_eco001(tmp_path: Path) -> None:
     assert document["findings"] == []
 
 
-def test_utf16_text_counts_as_binary_and_is_skipped_quietly(tmp_path: Path) -> None:
+def test_utf16_text_is_skipped_and_said(tmp_path: Path) -> None:
     (tmp_path / "serve.sh").write_bytes(FP8_SH.encode("utf-16"))
     document = check(tmp_path)
-    assert (document["findings"], document["errors"]) == ([], [])
+    assert document["findings"] == []
+    assert errors_by_file(document) == {"serve.sh": "skipped: UTF-16 text (a byte-order mark); ecolint reads UTF-8"}
     assert document["summary"] == {
         "files_checked": 1,
         "findings": 0,
-        "errors": 0,
+        "errors": 1,
         "in_baseline": 0,
         "below_confidence": 0,
     }
@@ -155,7 +156,7 @@ def test_bom_and_crlf_give_the_same_findings_at_the_same_places(
 # ------------------------------------------------------------------------------------------
 
 
-def test_binary_files_with_source_like_names_are_skipped_quietly(tmp_path: Path) -> None:
+def test_binary_files_with_source_like_names_are_skipped_and_said(tmp_path: Path) -> None:
     (tmp_path / "serve.sh").write_bytes(b"\x7fELF\x02\x01\x01\0\0\0vllm serve Qwen/Qwen2-7B --quantization fp8")
     (tmp_path / "model.py").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR from_pretrained(" + os.urandom(4096))
     (tmp_path / "Dockerfile").write_bytes(os.urandom(2048) + b"\0vllm")
@@ -163,7 +164,9 @@ def test_binary_files_with_source_like_names_are_skipped_quietly(tmp_path: Path)
     (tmp_path / "Modelfile").write_bytes(b"\0FROM qwen2:1.5b-q4_0")
     (tmp_path / "requirements.txt").write_bytes(b"\0\xff\xfe" + os.urandom(512))
     document = check(tmp_path)
-    assert document["findings"] == [] and document["errors"] == []
+    assert document["findings"] == []
+    names = ["Dockerfile", "Modelfile", "model.py", "requirements.txt", "serve.sh", "values.yaml"]
+    assert errors_by_file(document) == dict.fromkeys(names, engine.BINARY_MESSAGE)
 
 
 def test_nul_bytes_past_the_binary_sniff_are_an_eco001_in_python(tmp_path: Path) -> None:

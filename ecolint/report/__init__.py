@@ -80,3 +80,20 @@ def counts(findings: list[Finding]) -> dict[str, int]:
     for finding in findings:
         result[finding.severity] = result.get(finding.severity, 0) + 1
     return result
+
+
+def source_line(texts: dict[str, str], path: str, line: int) -> str | None:
+    """The text of one line of a file the run read (files with findings), or None."""
+    text = texts.get(path)
+    if text is None:
+        return None
+    lines = text.splitlines()
+    return lines[line - 1] if 1 <= line <= len(lines) else None
+
+
+def utf8_column(line_text: str | None, column: int) -> int:
+    """A 1-based character column as a 1-based UTF-8 byte column (what reviewdog counts).
+    Without the line's text the character column is the best there is."""
+    if line_text is None:
+        return column
+    return len(line_text[: column - 1].encode("utf-8", "surrogatepass")) + 1 + max(0, column - 1 - len(line_text))

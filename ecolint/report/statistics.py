@@ -44,6 +44,9 @@ def tally(result: RunResult, kb: Knowledge) -> dict[str, Any]:
 
 def render_text(result: RunResult, kb: Knowledge) -> str:
     data = tally(result, kb)
+    if not data["findings"] and not data["unreadable_files"]:
+        files = "file" if data["files_checked"] == 1 else "files"
+        return f"No findings; {data['files_checked']} {files} checked.\n"
     lines = ["By rule:"]
     lines += [f"  {r['count']:>5}  {r['code']}  {r['name']}" for r in data["rules"]] or ["      0"]
     lines.append("By severity:")

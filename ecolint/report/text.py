@@ -1,30 +1,76 @@
-"""The default, human-readable report: one block per finding, a summary, the evidence footer."""
+"""The human-readable reports.
+
+``full`` (the default): one block per finding — the headline with its ★ confidence and severity,
+then the setup, the fix, the evidence rows and the notes that are about this finding — then the
+notes that hold for the whole run (no GPU stated, a stack newer than the measurement window),
+said once instead of on every finding, the summary and the evidence footer.
+
+``concise``: one line per finding, ``path:line:col: CODE [★★☆] severity message (+x–y%)``,
+then the run notes and the summary.
+"""
 
 from __future__ import annotations
 
 from ecolint.engine import RunResult
-from ecolint.finding import Finding
+from ecolint.finding import FileError, Finding, overhead_text
 from ecolint.knowledge import Knowledge
 from ecolint.report import counts, evidence_line, footer, setup_line
+from ecolint.report.console import PLAIN, Style
+from ecolint.resolve import RUN_WIDE_REASONS
 
 
-def render(result: RunResult, kb: Knowledge) -> str:
+def render(result: RunResult, kb: Knowledge, style: Style = PLAIN) -> str:
     lines: list[str] = []
     for finding in result.findings:
-        lines.extend(_block(finding))
+        lines.extend(_block(finding, style))
         lines.append("")
-    for error in result.errors:
-        lines.append(f"{error.path}:{error.line}:1: {error.code} {error.message}")
+    lines.extend(_error_line(error, style) for error in result.errors)
     if result.errors:
         lines.append("")
-    lines.append(_summary(result))
+    run_notes = _run_notes(result.findings)
+    if run_notes:
+        lines.append("Notes for the whole run:")
+        lines.extend(f"  {note}" for note in run_notes)
+        lines.append("")
+    lines.append(summary(result))
     lines.append(footer(kb))
     return "\n".join(lines) + "\n"
 
 
-def _block(finding: Finding) -> list[str]:
+def render_concise(result: RunResult, kb: Knowledge, style: Style = PLAIN) -> str:
+    lines = [concise_line(finding, style) for finding in result.findings]
+    lines.extend(_error_line(error, style) for error in result.errors)
+    lines.extend(f"note: {note}" for note in _run_notes(result.findings))
+    lines.append(summary(result))
+    return "\n".join(lines) + "\n"
+
+
+def concise_line(finding: Finding, style: Style = PLAIN) -> str:
+    message, overhead = split_overhead(finding)
+    line = f"{_head(finding, style)} {message}"
+    return f"{line} ({overhead})" if overhead else line
+
+
+def split_overhead(finding: Finding) -> tuple[str, str]:
+    """The message without its ': +17–147% energy per request' tail, and the '+17–147%'."""
+    overhead = overhead_text(finding.overhead)
+    if not overhead or finding.overhead is None:
+        return finding.message, ""
+    tail = f": {overhead} energy per {finding.overhead.get('per', 'request')}"
+    at = finding.message.rfind(tail)  # not always last: a notebook's message ends with its cell
+    if at < 0:
+        return finding.message, overhead
+    return finding.message[:at] + finding.message[at + len(tail) :], overhead
+
+
+def _head(finding: Finding, style: Style) -> str:
     loc = finding.location
-    out = [f"{loc.path}:{loc.line}:{loc.column}: {finding.code} [{finding.stars}] {finding.message}"]
+    where = style.path(f"{loc.path}:{loc.line}:{loc.column}:")
+    return f"{where} {style.code(finding.code)} [{finding.stars}] {style.severity(finding.severity)}"
+
+
+def _block(finding: Finding, style: Style) -> list[str]:
+    out = [f"{_head(finding, style)} {finding.message}"]
     out.append(f"  setup     {setup_line(finding.setup)}")
     if finding.fix:
         fix = finding.fix
@@ -32,11 +78,35 @@ def _block(finding: Finding) -> list[str]:
     for row in finding.evidence:
         out.append(f"  evidence  {evidence_line(row)}")
     for note in finding.notes:
-        out.append(f"  note      {note}")
+        if not note.startswith(RUN_WIDE_REASONS):
+            out.append(f"  note      {note}")
     return out
 
 
-def _summary(result: RunResult) -> str:
+def _error_line(error: FileError, style: Style) -> str:
+    where = style.path(f"{error.path}:{error.line}:1:")
+    return f"{where} {style.code(error.code)} {style.severity('error')} {error.message}"
+
+
+def _run_notes(findings: list[Finding]) -> list[str]:
+    """Each note that holds for the whole run, once, with how many findings it concerns."""
+    concerned: dict[str, int] = {}
+    for finding in findings:
+        for note in finding.notes:
+            if note.startswith(RUN_WIDE_REASONS):
+                concerned[note] = concerned.get(note, 0) + 1
+    total = len(findings)
+    out = []
+    for note, count in sorted(concerned.items()):
+        if count == total:
+            which = f"all {total} findings" if total > 1 else "the one finding"
+        else:
+            which = f"{count} of {total} findings"
+        out.append(f"{note}; applies to {which}")
+    return out
+
+
+def summary(result: RunResult) -> str:
     findings = result.findings
     if not findings:
         text = "No findings"
