@@ -34,25 +34,25 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def scaffolded(copy: Path) -> Path:
-    made = run(copy, "scripts/new_rule.py", "ECO106", "kv-cache-offload")
+    made = run(copy, "scripts/new_rule.py", "ECO199", "kv-cache-offload")
     assert made.returncode == 0, made.stderr
-    assert "rules/ECO106-kv-cache-offload.yaml" in made.stdout and "python -m ecolint.docs" in made.stdout
-    added = run(copy, "scripts/new_rule.py", "ECO205", "sdpa-math-backend", "--module", "supplementary")
+    assert "rules/ECO199-kv-cache-offload.yaml" in made.stdout and "python -m ecolint.docs" in made.stdout
+    added = run(copy, "scripts/new_rule.py", "ECO299", "sdpa-math-backend", "--module", "supplementary")
     assert added.returncode == 0, added.stderr
     return copy
 
 
 def test_the_scaffold_writes_the_yaml_the_check_and_both_fixtures(scaffolded: Path) -> None:
     for path in (
-        "rules/ECO106-kv-cache-offload.yaml",
+        "rules/ECO199-kv-cache-offload.yaml",
         "ecolint/checks/kv_cache_offload.py",
-        "fixtures/python/eco106_kv_cache_offload.py",
-        "fixtures/python/eco106_kv_cache_offload_ok.py",
-        "fixtures/python/eco205_sdpa_math_backend.py",
+        "fixtures/python/eco199_kv_cache_offload.py",
+        "fixtures/python/eco199_kv_cache_offload_ok.py",
+        "fixtures/python/eco299_sdpa_math_backend.py",
     ):
         assert (scaffolded / path).is_file(), path
-    assert "# ruleid: ECO106" in (scaffolded / "fixtures/python/eco106_kv_cache_offload.py").read_text()
-    assert "# ok: ECO106" in (scaffolded / "fixtures/python/eco106_kv_cache_offload_ok.py").read_text()
+    assert "# ruleid: ECO199" in (scaffolded / "fixtures/python/eco199_kv_cache_offload.py").read_text()
+    assert "# ok: ECO199" in (scaffolded / "fixtures/python/eco199_kv_cache_offload_ok.py").read_text()
     assert "def sdpa_math_backend(" in (scaffolded / "ecolint/checks/supplementary.py").read_text()
 
 
@@ -63,20 +63,20 @@ def test_the_scaffold_passes_the_schema_and_the_registry_check(scaffolded: Path)
         "kb = knowledge.load()\n"
         "found = checks.check_catalogue(kb)\n"
         "print(json.dumps({'package': ecolint.__file__, 'checks': {c: f.__module__ for c, f in found.items()},"
-        " 'default': kb.rule('ECO106').enabled_by_default}))\n"
+        " 'default': kb.rule('ECO199').enabled_by_default}))\n"
     )
     ran = run(scaffolded, "-c", probe)
     assert ran.returncode == 0, ran.stderr
     result = json.loads(ran.stdout)
     assert Path(result["package"]).is_relative_to(scaffolded)
-    assert result["checks"]["ECO106"] == "ecolint.checks.kv_cache_offload"
-    assert result["checks"]["ECO205"] == "ecolint.checks.supplementary"
+    assert result["checks"]["ECO199"] == "ecolint.checks.kv_cache_offload"
+    assert result["checks"]["ECO299"] == "ecolint.checks.supplementary"
     assert result["default"] is False
 
 
 def test_the_scaffolded_rule_reports_nothing_yet_so_its_fixture_fails(scaffolded: Path) -> None:
     ran = run(
-        scaffolded, "-m", "ecolint", "fixtures/python", "--select", "ECO106,ECO205", "--isolated", "--format", "json"
+        scaffolded, "-m", "ecolint", "fixtures/python", "--select", "ECO199,ECO299", "--isolated", "--format", "json"
     )
     assert ran.returncode == 0, ran.stdout + ran.stderr
     document = json.loads(ran.stdout)

@@ -62,6 +62,7 @@ from ecolint.setups import (
     COMPILED,
     COMPUTE_DTYPE,
     DEVICE,
+    DOUBLE_QUANT,
     LLM_INT8_THRESHOLD,
     LOADER,
     MODEL,
@@ -2072,6 +2073,11 @@ class _Extraction:
             dtype = None if value is None else _dtype(value.value)
             if dtype is not None and value is not None:
                 facts[COMPUTE_DTYPE] = Fact(dtype, self._where(value, compute), value.how)
+        double = entries.get("bnb_4bit_use_double_quant")
+        if double is not None:
+            value = self._resolve(double.value, double.scope)
+            if value is not None and isinstance(value.value, bool):
+                facts[DOUBLE_QUANT] = Fact(value.value, self._where(value, double), value.how)
 
     # -- torch.compile ------------------------------------------------------------------------
 
