@@ -96,3 +96,11 @@ spec:
     assert finding["code"] == "ECO102"
     assert finding["setup"]["gpu_source"] == "stated" and finding["setup"]["architecture"] == "turing"
     assert finding["confidence"] == 3
+
+
+def test_batching_heads_with_the_measured_multiple_and_keeps_the_skills_figure_as_a_note(tmp_path: Path) -> None:
+    found = findings(tmp_path, "--gpu", "A800", "--select", "ECO105", extra="--max-num-seqs 1")
+    (finding,) = found
+    # 1768.3 J at batch 1 against 283.74 J at batch 8: 6.2x, i.e. +523 %; 75.89 J at batch 64: 23x
+    assert "+523% energy per request vs batch 8" in finding["message"] and "23× batch 64" in finding["message"]
+    assert any("+95.7 %" in note and "sign turned" in note for note in finding["notes"])

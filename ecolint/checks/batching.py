@@ -24,14 +24,40 @@ _SIGNALS = {
 @rule("ECO105")
 def batch_size_one(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     batch = setup.get(BATCH_SIZE)
+    rows = _batch_rows(ctx)
+    overhead = _measured(rows)
+    notes = [ctx.facts["skill_note"]]
     if batch is not None and _as_int(batch) == 1:
         detail = f"batch limit of 1 ({setup.framework})"
-        yield ctx.finding(setup.where(BATCH_SIZE), detail, evidence=_batch_rows(ctx), edit=_unlimit(setup))
+        where = setup.where(BATCH_SIZE)
+        yield ctx.finding(where, detail, evidence=rows, overhead=overhead, notes=notes, edit=_unlimit(setup))
         return
     signal = setup.get(SINGLE_REQUEST)
     if signal in _SIGNALS:
         detail, delta = _SIGNALS[signal]
-        yield ctx.finding(setup.where(SINGLE_REQUEST), detail, evidence=_batch_rows(ctx), confidence_delta=delta)
+        where = setup.where(SINGLE_REQUEST)
+        yield ctx.finding(where, detail, evidence=rows, overhead=overhead, notes=notes, confidence_delta=delta)
+
+
+def _measured(rows: list[dict]) -> dict | None:
+    """The finding's headline, computed from the sweep's rows: batch 1's energy per request
+    against the first larger compared batch, and the largest one in words ('+523% energy per
+    request vs batch 8 (measured on A800; 23x batch 64's)'). None without the rows: the skill's
+    figure stands."""
+    by_size = {row["batch_size"]: row for row in rows}
+    one = by_size.get(1)
+    others = sorted(size for size in by_size if size != 1)
+    if one is None or not others:
+        return None
+    first, last = by_size[others[0]], by_size[others[-1]]
+    pct = round((float(one["value"]) / float(first["value"]) - 1) * 100)
+    largest = float(one["value"]) / float(last["value"])
+    return {
+        "min_pct": pct,
+        "max_pct": pct,
+        "per": f"request vs batch {others[0]} (measured on {one['gpu']}; {largest:.0f}× batch {others[-1]}'s)",
+        "source": f"measured: {first['id']} against {one['id']}",
+    }
 
 
 def _batch_rows(ctx: CheckContext) -> list[dict]:

@@ -61,13 +61,18 @@ def evidence_line(row: dict[str, Any]) -> str:
     if row.get("batch_size") is not None and (row.get("metric") == "energy_j_per_request" or row["batch_size"] != 1):
         precision += f" BS {row['batch_size']}"
     unit = {"energy_j_per_1k_tokens": "J/1k tok", "energy_j_per_request": "J/request"}.get(str(row.get("metric")), "")
-    if row.get("value") is not None and row.get("baseline_fp16") is not None:
+    if row.get("value") is not None and row.get("baseline_batch1") is not None:
+        # A batch-size row: shown as a multiple of the batch-1 row it was measured against.
+        multiple = float(row["baseline_batch1"]) / float(row["value"])
+        relation = "the batch-1 reference" if multiple == 1 else f"batch 1 uses {multiple:.1f}× this"
+        numbers = f"{row['value']} {unit} ({relation})"
+    elif row.get("value") is not None and row.get("baseline_fp16") is not None:
         numbers = f"FP16 {row['baseline_fp16']} → {row['value']} {unit}"
     elif row.get("value") is not None:
         numbers = f"{row['value']} {unit}"
     else:
         numbers = "energy"
-    if row.get("delta_pct") is not None:
+    if row.get("delta_pct") is not None and row.get("baseline_batch1") is None:
         numbers += f" ({row['delta_pct']:+g}%)"
     if row.get("perplexity_delta_pct") is not None:
         numbers += f", perplexity {row['perplexity_delta_pct']:+g}%"
