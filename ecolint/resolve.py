@@ -48,7 +48,8 @@ BOUNDARY_TEXT = {
 # them once, at the end. Each is the start of the reason text written below.
 ASSUMED_GPU_REASON = "no GPU stated: "
 STACK_DRIFT_REASON = "stack newer than the measurement window: "
-RUN_WIDE_REASONS = (ASSUMED_GPU_REASON, STACK_DRIFT_REASON)
+UNKNOWN_GPU_REASON = "GPU not in the GPU table: "
+RUN_WIDE_REASONS = (ASSUMED_GPU_REASON, STACK_DRIFT_REASON, UNKNOWN_GPU_REASON)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,18 @@ class Resolution:
     reasons: list[str] = field(default_factory=list)
     boundaries: list[str] = field(default_factory=list)
     session: Session | None = None  # the measured session whose stack the project's pins match
+    own_architecture: Architecture | None = None  # the GPU's own (Hopper), where it borrows another's numbers
+
+    @property
+    def arch_label(self) -> str:
+        """The architecture as findings name it: the GPU's own, saying whose numbers it borrows
+        ('Hopper (Ampere numbers)'), or the measured one."""
+        if self.architecture is None:
+            return "this hardware"
+        own = self.own_architecture
+        if own is None or own.key == self.architecture.key:
+            return self.architecture.label
+        return f"{own.label} ({self.architecture.label} numbers)"
 
     @property
     def params_b(self) -> float | None:
@@ -210,7 +223,7 @@ def resolve(
     if elsewhere is not None and source != "stated":
         info, written, source = elsewhere, elsewhere.name, "stated"
     if written and info is None:
-        reasons.append(f"GPU '{written}' is not in the GPU table; numbers assume {kb.assumed_gpu}")
+        reasons.append(f"{UNKNOWN_GPU_REASON}'{written}'; numbers assume {kb.assumed_gpu}")
     if info is None:
         info = kb.gpu(kb.assumed_gpu)
         assert info is not None, "assumed_gpu must be in the GPU table"
@@ -224,7 +237,7 @@ def resolve(
         # No measured architecture speaks for it: no crossover, and rules whose evidence is an
         # NVIDIA kernel effect stay silent (checks/__init__.py).
         confidence = 1
-        reasons.append(f"{info.name} is not NVIDIA hardware: no measured data, results may not transfer")
+        reasons.append(f"{info.name} is not NVIDIA hardware")
         boundaries.append("non-nvidia")
         architecture = None
     elif info.measured:
@@ -274,6 +287,7 @@ def resolve(
         reasons=reasons,
         boundaries=boundaries,
         session=session,
+        own_architecture=kb.architectures.get(info.architecture) if info.architecture else None,
     )
 
 

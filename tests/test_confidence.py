@@ -104,3 +104,18 @@ def test_batching_heads_with_the_measured_multiple_and_keeps_the_skills_figure_a
     # 1768.3 J at batch 1 against 283.74 J at batch 8: 6.2x, i.e. +523 %; 75.89 J at batch 64: 23x
     assert "+523% energy per request vs batch 8" in finding["message"] and "23× batch 64" in finding["message"]
     assert any("+95.7 %" in note and "sign turned" in note for note in finding["notes"])
+
+
+def test_hopper_is_named_hopper_and_says_whose_numbers_it_borrows(tmp_path: Path) -> None:
+    (tmp_path / "serve.sh").write_text("vllm serve Qwen/Qwen2-0.5B --quantization bitsandbytes\n")
+    (finding,) = run_cli(str(tmp_path), "--format", "json", "--isolated", "--gpu", "H100").json()["findings"]
+    assert finding["code"] == "ECO102"
+    assert "Hopper (Ampere numbers)" in finding["message"] and "3.7B" in finding["message"]
+    assert finding["confidence"] == 2 and "unmeasured-gpu" in finding["boundaries"]
+
+
+def test_an_unknown_gpu_name_is_said_once_for_the_run_not_on_every_finding(tmp_path: Path) -> None:
+    for name in ("one.sh", "two.sh"):
+        (tmp_path / name).write_text(SCRIPT.format(model="Qwen/Qwen2-1.5B", extra=""))
+    ran = run_cli(str(tmp_path), "--isolated", "--gpu", "FooGPU 9000", cwd=tmp_path)
+    assert ran.output.count("'FooGPU 9000'") == 1 and "applies to all 2 findings" in ran.output

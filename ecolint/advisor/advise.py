@@ -181,10 +181,10 @@ def eligibility(res: Resolution, opt: Option, mem: fig.Figure, max_memory: float
     if crossover is None:
         return True, "no crossover applies"
     if params is None:
-        return False, f"model size unknown: the {arch.label} {family} crossover is {crossover:g}B"
+        return False, f"model size unknown: the {res.arch_label} {family} crossover is {crossover:g}B"
     if params < crossover:
-        return False, f"{params:g}B is below the {arch.label} {family} crossover ({crossover:g}B)"
-    return True, f"{params:g}B is above the {arch.label} {family} crossover ({crossover:g}B)"
+        return False, f"{params:g}B is below the {res.arch_label} {family} crossover ({crossover:g}B)"
+    return True, f"{params:g}B is above the {res.arch_label} {family} crossover ({crossover:g}B)"
 
 
 def rank(assessed: list[Assessed], objective: str) -> list[Assessed]:
@@ -235,7 +235,7 @@ def _conclusion(
     if rec is None:
         if res.params_b is None and arch is not None:
             return (
-                f"Cannot rank the options without the model size: on {arch.label}, NF4 saves energy above"
+                f"Cannot rank the options without the model size: on {res.arch_label}, NF4 saves energy above"
                 f" {res.crossover('nf4'):g}B and INT8 (llm_int8_threshold=0.0) above {res.crossover('int8'):g}B; below them FP16 uses less."
             )
         return f"No option fits the constraints for {subject}: " + "; ".join(
@@ -245,7 +245,7 @@ def _conclusion(
         return f"Keep {base.option.label} for {subject}: {_why_keep(assessed, base, objective)}."
     gain = _gain_text(base, rec, objective, assessed)
     if objective == "energy" and not base.energy.available:
-        where = f" on {arch.label}" if arch else ""
+        where = f" on {res.arch_label}" if arch else ""
         return f"No measured energy figure for {base.option.label}{where}; of the measured options, {rec.option.label} uses the least for {subject}: {gain}."
     if objective == "energy" and rec.option.rows == "fp16":
         return f"Recommend {rec.option.label} for {subject}: {gain}."

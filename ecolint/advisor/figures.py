@@ -124,7 +124,7 @@ def energy(kb: Knowledge, res: Resolution, model_id: str | None, opt: Option, ba
         return none("energy", "", "model size unknown: no row can be chosen", 1)
     figure = figure or _from_rows(kb, res, opt, batch) or _from_headline(kb, res, opt)
     if figure is None:
-        arch = res.architecture.label if res.architecture else "this GPU"
+        arch = res.arch_label if res.architecture else "this GPU"
         return none("energy", "", f"no {opt.label} row on {arch} and no headline for it", base)
     figure.tag = tag
     return figure
@@ -221,7 +221,7 @@ def _where(row: dict[str, Any]) -> str:
 
 
 def _from_rows(kb: Knowledge, res: Resolution, opt: Option, batch: int) -> Figure | None:
-    label = res.architecture.label if res.architecture else ""
+    label = res.arch_label if res.architecture else ""
     if opt.rows == "fp16":
         found = nearest_fp16(kb, res, opt, batch, "value", "baseline_fp16")
         if found is None:
@@ -275,7 +275,7 @@ def _from_headline(kb: Knowledge, res: Resolution, opt: Option) -> Figure | None
         span = (sign * float(headline["min"]), sign * float(headline["max"]))
         side = "above" if params >= crossover else "below"
         says = (
-            f"extrapolated: no NF4 row on {arch.label}; {params:g}B is {side} the {arch.label} NF4 crossover"
+            f"extrapolated: no NF4 row on {res.arch_label}; {params:g}B is {side} the {res.arch_label} NF4 crossover"
             f" ({crossover:g}B), so the skill's headline applies ({headline['source']})"
         )
         return Figure(
@@ -286,7 +286,7 @@ def _from_headline(kb: Knowledge, res: Resolution, opt: Option) -> Figure | None
         overhead = kb.rule("ECO103").overhead or {}
         span = (float(overhead["min_pct"]), float(overhead["max_pct"]))
         says = (
-            f"extrapolated: no INT8 row on {arch.label}; {params:g}B is below the {arch.label} INT8 crossover"
+            f"extrapolated: no INT8 row on {res.arch_label}; {params:g}B is below the {res.arch_label} INT8 crossover"
             f" ({int8_crossover:g}B), so the skill's below-crossover range applies ({overhead.get('source')})"
         )
         return Figure(
@@ -304,7 +304,7 @@ def throughput(kb: Knowledge, res: Resolution, opt: Option, batch: int) -> Figur
         return none(
             "throughput", "tok/s", "no row can be chosen" if opt.rows else f"no measured row for {opt.label}", 1
         )
-    label = res.architecture.label
+    label = res.arch_label
     if opt.rows == "fp16":
         found = nearest_fp16(kb, res, opt, batch, "throughput_tok_s", "baseline_fp16_throughput_tok_s")
         if found is None:

@@ -24,6 +24,6 @@ def gguf_4bit_small_model(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if arch is None or crossover is None or params is None or params >= crossover:
         return
     where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.where(PRECISION)
-    detail = f"GGUF Q4 on a {params:g}B model, below the {arch.label} NF4 crossover ({crossover:g}B)"
+    detail = f"GGUF Q4 on a {params:g}B model, below the {ctx.resolution.arch_label} NF4 crossover ({crossover:g}B)"
     measured = [ctx.kb.rows[row_id] for row_id in ctx.spec.evidence]
     yield ctx.finding(where, detail, evidence=measured, notes=[ctx.facts["measured_note"]], confidence=1)

@@ -35,7 +35,7 @@ def quantization_opportunity(setup: Setup, ctx: CheckContext) -> Iterator[Findin
         return  # the measured row on this architecture shows no saving: no opportunity to claim
     saving = ctx.kb.headlines["above_crossover_saving_pct"]
     detail = (
-        f"{label} weights, {params:g}B parameters, above the {arch.label} NF4 crossover ({crossover:g}B):"
+        f"{label} weights, {params:g}B parameters, above the {res.arch_label} NF4 crossover ({crossover:g}B):"
         f" 4-bit NF4 saves {saving['min']}–{saving['max']}% energy per token ({saving['source']})"
     )
     notes = _int8_note(ctx, params) + _quality_notes(ctx.kb, params)
@@ -53,7 +53,7 @@ def _int8_note(ctx: CheckContext, params: float) -> list[str]:
         return []
     row = rows[0]
     return [
-        f"Also above the {arch.label} INT8 crossover ({crossover:g}B): INT8 with llm_int8_threshold=0.0"
+        f"Also above the {ctx.resolution.arch_label} INT8 crossover ({crossover:g}B): INT8 with llm_int8_threshold=0.0"
         f" measured {row['delta_pct']:+g}% energy on {row['model']} ({row['gpu']}, row {row['id']})"
     ]
 

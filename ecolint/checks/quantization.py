@@ -88,7 +88,7 @@ def _below_crossover(setup: Setup, ctx: CheckContext, label: str, family: str, n
     if params is None or params >= crossover:
         return  # a size that is not known is not below a crossover (`explain` asks for it)
     evidence = ctx.rows(family, threshold=0.0 if family == "int8" else None)
-    detail = f"{label} on a {params:g}B model, below the {arch.label} crossover ({crossover:g}B)"
+    detail = f"{label} on a {params:g}B model, below the {ctx.resolution.arch_label} crossover ({crossover:g}B)"
     evidence = evidence + ctx.request_rows("fp16", family)
     yield ctx.finding(where, detail, evidence=evidence, notes=notes, edit=edit)
 
