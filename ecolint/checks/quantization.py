@@ -37,8 +37,10 @@ def int8_default_threshold(setup: Setup, ctx: CheckContext) -> Iterator[Finding]
     if threshold is None or float(threshold) != default:
         return
     how = setup.facts[LLM_INT8_THRESHOLD].how
+    favoured, why = _favoured(ctx)
     detail = f"llm_int8_threshold={default}" + (" (the default)" if how == "implied" else "")
-    notes = []
+    detail += f"; the measurements favour {favoured}"
+    notes = [f"Measured: {why}"]
     if setup.get(THRESHOLD_EXPOSED) is False:
         notes.append(f"{setup.framework} does not expose llm_int8_threshold: use the framework alternatives in the fix")
     notes.append(ctx.facts["quality_note"])
@@ -53,6 +55,19 @@ def int8_default_threshold(setup: Setup, ctx: CheckContext) -> Iterator[Finding]
             "calls": ["BitsAndBytesConfig", "from_dict"],
         }
     yield ctx.finding(setup.where(LLM_INT8_THRESHOLD), detail, notes=notes, evidence=evidence, edit=edit)
+
+
+def _favoured(ctx: CheckContext) -> tuple[str, str]:
+    """What the measurements favour over default-threshold INT8 here, and why (ECO101's facts)."""
+    texts = ctx.facts["favours"]
+    params, crossover = ctx.resolution.params_b, ctx.resolution.crossover("int8")
+    if params is None or crossover is None:
+        side = "unknown"
+    else:
+        side = "below" if params < crossover else "above"
+    text = " ".join(str(texts[side]).split()).format(arch=ctx.resolution.arch_label, crossover=crossover or 0)
+    favoured, _, why = text.partition(": ")
+    return favoured, why
 
 
 @rule("ECO102")

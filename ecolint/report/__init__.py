@@ -77,7 +77,8 @@ def evidence_line(row: dict[str, Any]) -> str:
     if row.get("perplexity_delta_pct") is not None:
         numbers += f", perplexity {row['perplexity_delta_pct']:+g}%"
     size = f" ({row['params_b']:g}B)" if row.get("params_b") is not None else ""
-    return f"{row.get('gpu')} · {row.get('model')}{size} · {precision}: {numbers} — {where}"
+    caveat = f" [{row['caveat']}]" if row.get("caveat") else ""
+    return f"{row.get('gpu')} · {row.get('model')}{size} · {precision}: {numbers}{caveat} — {where}"
 
 
 def counts(findings: list[Finding]) -> dict[str, int]:
