@@ -87,7 +87,7 @@ def int8_below_crossover(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     """INT8 on a model below the architecture's INT8 crossover."""
     if setup.get(PRECISION) != "int8":
         return
-    yield from _below_crossover(setup, ctx, "INT8", "int8", [])
+    yield from _below_crossover(setup, ctx, "INT8", "int8", [" ".join(ctx.facts["measured_note"].split())])
 
 
 def _below_crossover(setup: Setup, ctx: CheckContext, label: str, family: str, notes: list[str]) -> Iterator[Finding]:
