@@ -1,0 +1,111 @@
+"""Python sources → Setups, read with the stdlib ``ast``. The code is never imported, run or evaluated.
+
+What is recognised:
+
+* model-loading calls, one Setup each: ``X.from_pretrained(...)`` on a model class (not
+  tokenizers, processors, configs, schedulers, PEFT adapters), transformers ``pipeline(...)``,
+  vLLM ``LLM(...)`` and ``EngineArgs``/``AsyncEngineArgs(...)``, torchao ``quantize_(...)``
+  (merged into the from_pretrained setup of the model it quantizes);
+* the precision they ask for: ``BitsAndBytesConfig`` (inline, by name, built from dicts with
+  ``**`` merges or ``dict(...)``), the legacy ``load_in_8bit``/``load_in_4bit`` keywords,
+  pipeline ``model_kwargs``, ``TorchAoConfig``, GPTQ/AWQ configs, vLLM ``quantization`` and
+  ``dtype``, ``torch_dtype``;
+* how the model is used: ``generate()`` once per prompt in a loop or once per web request,
+  a model loaded again per request or per loop item, ``torch.compile`` of the model.
+
+Values are resolved statically: literals, names assigned in the module or function, constants
+imported from modules of the scanned tree, ``os.environ.get``/``os.getenv`` defaults, argparse
+defaults, parameters of helper functions (the arguments their call sites pass, or the default),
+dict entries. Code under ``if False:``/``if 0:``/``if TYPE_CHECKING:`` is ignored; comments and
+strings never make a setup because only syntax nodes are read.
+
+Why ``ast`` and not libcst: this is the detection path of every run, pre-commit included, and
+``import libcst`` alone costs more than the whole budget of a one-file run, while its parser is
+about 8x slower than CPython's. libcst stays for autofix (``ecolint/fix.py``), which needs the
+concrete tree; nothing here imports it.
+
+One parse, three walks:
+
+1. ``_parse`` parses with ``ast.parse`` (syntax errors keep CPython's message and line).
+2. ``_Indexer`` walks the tree once, in source order, refuses absurdly nested trees, and records
+   scopes, bindings, loops, enclosing ``if`` tests and every call with that context. A file
+   where no call a setup starts at is made stops here.
+3. ``_Extraction`` builds setups from the index.
+
+Locations are 1-based character columns. ``ast`` gives UTF-8 byte columns and leaves redundant
+parentheses out of a node's span; ``_Source`` converts the columns, and widens the span of a
+positional argument or a dict entry over the parentheses around it (so ``f(("x"))`` points at
+``("x")``, as a keyword argument's span already does).
+
+The modules, each with one job, from the bottom up (each imports only those below it; none
+imports this one, which assembles them):
+
+* ``syntax``: shared readers of ast nodes (arguments in source order, names, literals);
+* ``source``: parsing, and positions (byte columns → character locations);
+* ``index``: pass 1, the scopes, bindings, loops and calls of the file, and ``_Scopes``, the
+  questions asked of them (what a name refers to, who calls a function);
+* ``imports``: cross-module resolution, constants of other modules of the scanned tree;
+* ``values``: ``_Values``, value evaluation of expressions and of the dicts the code builds;
+* ``frameworks``: ``_Recognition``, the framework APIs that load a model and the facts their
+  arguments give (vLLM keywords through the launcher table of ``ecolint/extract/launchers``);
+* ``flows``: data flow inside a block (a small def-use closure, what a loop body holds);
+* ``usage``: ``_Usage``, how the models are used (generate loops, handlers, reloads, compile,
+  training purpose).
+
+Pass 2 is one object whose class stacks these layers (``_Scopes`` ← ``_Values`` ←
+``_Recognition`` ← ``_Usage`` ← ``_Extraction``): each layer adds its own state and methods and
+calls those of the layers below.
+"""
+
+from __future__ import annotations
+
+from ecolint.extract import ExtractContext, ExtractError
+from ecolint.extract.python.index import _Indexer
+from ecolint.extract.python.source import MAX_BOOL_CHAIN, _parse, _Source, has_overlong_bool_chain
+from ecolint.extract.python.usage import TRAINING_CALLS, _Usage
+from ecolint.setups import Setup
+
+__all__ = ["MAX_BOOL_CHAIN", "TRAINING_CALLS", "extract", "has_overlong_bool_chain"]
+
+
+def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
+    """Setups of one Python file. Raises ExtractError when the file does not parse."""
+    tree = _parse(text)
+    indexer = _Indexer()
+    try:
+        indexer.visit_module(tree)
+        if not indexer.calls_a_loader():
+            return []  # the trigger tokens were in names that load nothing
+        return _Extraction(path, _Source(text), indexer, context).run()
+    except RecursionError:
+        raise ExtractError("too deeply nested to parse", 1) from None
+    finally:
+        indexer.release()
+
+
+class _Extraction(_Usage):
+    """Pass 2 over one file's index: setups from loading calls, then the signals that need them
+    (compile, generate per prompt or per request, reload per request), then labels."""
+
+    def run(self) -> list[Setup]:
+        self._collect_argparse()
+        self._collect_handlers()
+        named = self.index.loader_names()  # no other call can be one: _classify decides among these
+        loaders = [(site, self._classify(site.node)) for site in self.index.calls if site.name in named]
+        for site, kind in loaders:
+            if kind in ("from_pretrained", "vllm", "vllm-engine"):
+                self._add_setup(site, kind)
+        for site, kind in loaders:
+            if kind == "pipeline":
+                self._pipeline(site)
+        for site, kind in loaders:
+            if kind == "quantize":
+                self._quantize(site)
+        if not self.setups:
+            return []
+        self._attach_compile()
+        self._attach_single_request()
+        self._attach_reload()
+        self._attach_purpose()
+        self._attach_labels()
+        return self.setups

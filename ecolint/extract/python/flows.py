@@ -1,0 +1,161 @@
+"""Data flow inside a block: which names a statement writes from which it reads (for a small
+def-use closure), what a loop body holds (its own ``break``, slices by the loop index), and
+lists a loop gathers prompts in and empties.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ecolint.extract.python.syntax import _args, _below_leaves, _child_nodes, _names_in, _Statements, _target_names
+
+_MUTATORS = frozenset({"append", "extend", "insert", "update", "add"})
+_SAVERS = frozenset({"save_pretrained", "save_model"})
+
+_FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_FOR_LOOPS = (ast.For, ast.AsyncFor)
+
+
+_Flows = list  # (written names, read names) pairs: list[tuple[set[str], set[str]]]
+
+
+def _flows(body: _Statements, cache: dict[int, _Flows]) -> _Flows:
+    """(written names, read names) pairs of a block, for a small def-use closure. Nested
+    functions and classes are their own business. Each statement's pairs are kept in `cache`,
+    so the blocks of nested loops share them instead of walking their statements again."""
+    flows: _Flows = []
+    for statement in body:
+        flows.extend(_statement_flows(statement, cache))
+    return flows
+
+
+def _statement_flows(statement: ast.stmt, cache: dict[int, _Flows]) -> _Flows:
+    known = cache.get(id(statement))
+    if known is not None:
+        return known
+    flows: _Flows = []
+
+    def add(target: ast.expr, *sources: ast.AST) -> None:
+        written = _target_names(target)
+        if written:
+            flows.append((written, _names_in(sources)))
+
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*_FUNCTION_DEFS, ast.ClassDef)):
+            continue
+        if node is not statement and isinstance(node, ast.stmt):
+            flows.extend(_statement_flows(node, cache))
+            continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                add(target, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                add(node.target, node.value)
+        elif isinstance(node, ast.AugAssign):
+            add(node.target, node.value, node.target)
+        elif isinstance(node, ast.NamedExpr):
+            add(node.target, node.value)
+        elif isinstance(node, (*_FOR_LOOPS, ast.comprehension)):
+            add(node.target, node.iter)
+        elif isinstance(node, ast.withitem):
+            if node.optional_vars is not None:
+                add(node.optional_vars, node.context_expr)
+        elif isinstance(node, ast.Call):
+            _call_flows(node, add)
+        stack.extend(_below_leaves(_child_nodes(node)))
+    cache[id(statement)] = flows
+    return flows
+
+
+def _call_flows(node: ast.Call, add: Callable[..., None]) -> None:
+    func = node.func
+    if not isinstance(func, ast.Attribute):
+        return
+    values = [arg.value for arg in _args(node)]
+    # messages.append({"role": "user", "content": prompt}) makes messages carry the prompt.
+    if func.attr in _MUTATORS:
+        add(func.value, *values)
+    # model.save_pretrained(tmp_dir, max_shard_size=size) writes a new checkpoint to tmp_dir.
+    if func.attr in _SAVERS and values:
+        add(values[0], *values)
+
+
+@dataclass
+class _BodyScan:
+    """What a loop body holds: a `break` of its own, slices of outside data by the loop index."""
+
+    derived: set[str]
+    breaks: bool = False
+    slices: bool = False
+
+    def scan(self, body: _Statements) -> _BodyScan:
+        for statement in body:
+            self._visit(statement, 0)
+        return self
+
+    def _visit(self, node: ast.AST, depth: int) -> None:
+        if isinstance(node, ast.Break):
+            self.breaks = self.breaks or depth == 0
+            return
+        if isinstance(node, _FUNCTION_DEFS):
+            return
+        if isinstance(node, _FOR_LOOPS):  # an inner loop: its breaks are its own, its else unread
+            self._visit(node.iter, depth)
+            for statement in node.body:
+                self._visit(statement, depth + 1)
+            return
+        if isinstance(node, ast.While):
+            for statement in node.body:
+                self._visit(statement, depth + 1)
+            return
+        if isinstance(node, ast.Subscript):
+            self._subscript(node)
+        for child in _child_nodes(node):
+            self._visit(child, depth)
+
+    def _subscript(self, node: ast.Subscript) -> None:
+        # prompts[i:i + bs] slices a batch out of outside data; decoded[len(prompt):] slices
+        # the item's own output and says nothing about batching.
+        parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        for part in parts:
+            if isinstance(part, ast.Slice):
+                bounds = [b for b in (part.lower, part.upper) if b is not None]
+                if _names_in(bounds) & self.derived and not _names_in([node.value]) & self.derived:
+                    self.slices = True
+
+
+def _gathered_and_emptied(body: Iterable[ast.stmt]) -> set[str]:
+    """Names a block appends to (append / extend / +=) before anything else touches them in it,
+    and assigns afresh later: lists that carry prompts across iterations until they are flushed.
+    A list built anew at the top of each iteration (one prompt's messages) is not one."""
+    first: dict[str, str] = {}  # name -> "gathered" | "assigned", whichever the block does first
+    emptied: set[str] = set()
+    for statement in body:
+        for node in ast.walk(statement):
+            name, touch = _list_touch(node)
+            if name is None:
+                continue
+            first.setdefault(name, touch)
+            if touch == "assigned":
+                emptied.add(name)
+    return {name for name, touch in first.items() if touch == "gathered" and name in emptied}
+
+
+def _list_touch(node: ast.AST) -> tuple[str | None, str]:
+    """(name, "gathered") for `name.append(…)` / `name.extend(…)` / `name += …`; (name, "assigned")
+    for `name = …` / `name.clear()`; (None, "") for anything else."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+        if node.func.attr in ("append", "extend"):
+            return node.func.value.id, "gathered"
+        if node.func.attr == "clear":
+            return node.func.value.id, "assigned"
+    elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+        return node.target.id, "gathered"
+    elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id, "assigned"
+    return None, ""

@@ -1,0 +1,509 @@
+"""Recognition of framework APIs: which calls load a model (transformers ``from_pretrained`` and
+``pipeline``, vLLM ``LLM``/``EngineArgs``, torchao ``quantize_``), the facts their arguments and
+quantization configs give, and which expressions refer to the model a call loaded.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ecolint.extract import LOADER_CALLS, NOT_A_MODEL, ExtractContext
+from ecolint.extract.launchers.vllm import LAUNCHER as VLLM
+from ecolint.extract.launchers.vocab import DTYPE, INT, SWITCH, Builder, Flag, Opt, Tok, apply_table, unresolved
+from ecolint.extract.python.index import _Binding, _Indexer, _Scope, _Site
+from ecolint.extract.python.source import _Source
+from ecolint.extract.python.syntax import _MAX_DEPTH, _element, _final_name, _is_number, _Located
+from ecolint.extract.python.values import _Entry, _Value, _Values
+from ecolint.setups import (
+    ATTN_IMPLEMENTATION,
+    BATCH_SIZE,
+    COMPUTE_DTYPE,
+    DEVICE,
+    DOUBLE_QUANT,
+    LLM_INT8_THRESHOLD,
+    LOADER,
+    MODEL,
+    PRECISION,
+    QUANT_CONFIG,
+    TASK,
+    THRESHOLD_EXPOSED,
+    Fact,
+    Location,
+    Setup,
+)
+
+# Calls a setup starts at (their last name; aliases of them are added per file).
+_CLASSIFIED_LAST_NAMES = LOADER_CALLS - {"from_pretrained"}
+
+# bitsandbytes' LLM.int8() outlier threshold when none is written.
+_DEFAULT_INT8_THRESHOLD = 6.0
+
+_DTYPES = {
+    "float16": "fp16",
+    "half": "fp16",
+    "fp16": "fp16",
+    "bfloat16": "bf16",
+    "bf16": "bf16",
+    "float32": "fp32",
+    "float": "fp32",
+    "fp32": "fp32",
+}
+# Methods that return the same model: model = model.to("cuda").eval()
+_ALIAS_METHODS = frozenset(
+    {"to", "cuda", "cpu", "eval", "train", "half", "bfloat16", "float", "requires_grad_", "merge_and_unload"}
+)
+_WRAPPERS = frozenset({"get_peft_model", "prepare_model_for_kbit_training", "from_engine_args"})
+
+
+@dataclass(frozen=True, eq=False)
+class _Handle:
+    """What an expression refers to: a setup, seen as a model, a pipeline, an LLM or an engine."""
+
+    setup: Setup
+    kind: str  # model | pipeline | llm | engine
+
+
+def _loads_a_model(receiver: ast.expr) -> bool:
+    """from_pretrained on a model class, not a tokenizer/processor/config, nor super() or cls."""
+    if isinstance(receiver, ast.Call):
+        return _final_name(receiver.func) != "super"
+    name = _final_name(receiver)
+    return name is None or not NOT_A_MODEL.search(name)
+
+
+def _dtype(value: Any) -> str | None:
+    text = str(value).lower().removeprefix("torch.")
+    return _DTYPES.get(text) if isinstance(value, str) else None
+
+
+# The device words a device / device_map argument may name (a "cuda:1" names cuda).
+_DEVICES = frozenset({"cpu", "cuda", "mps", "xpu", "hpu", "npu", "meta"})
+
+
+def _device(value: Any) -> str | None:
+    """Where a device / device_map argument puts the model: a device word, a pipeline's device
+    index (-1 is the CPU), or a device map that sends every module to one device."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return "cpu" if value < 0 else "cuda"
+    if isinstance(value, dict) and value:
+        places = {_device(v) for v in value.values()}
+        return places.pop() if len(places) == 1 else None
+    if isinstance(value, str):
+        word = value.strip().lower().split(":", 1)[0]
+        return word if word in _DEVICES else None
+    return None
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+class _Recognition(_Values):
+    """Setups from the calls that load a model, with the facts their arguments give."""
+
+    def __init__(self, path: str, source: _Source, index: _Indexer, context: ExtractContext) -> None:
+        super().__init__(path, index, context)
+        self.source = source
+        self.setups: list[Setup] = []
+        self.origin_site: dict[int, _Site] = {}  # id(setup) → the loading call's site
+        self.by_call: dict[ast.Call, _Handle] = {}
+        self._resolving: set[int] = set()
+
+    # -- locations ----------------------------------------------------------------------------
+
+    def _loc(self, node: _Located) -> Location:
+        start, end = self.source.span(node)
+        line, column = self.source.line_column(start)
+        end_line, end_column = self.source.line_column(end)
+        return Location(self.path, line, column + 1, end_line, end_column + 1)
+
+    def _where(self, value: _Value, entry: _Entry) -> Location:
+        """Inline values point at their keyword; values read from a constant at the constant."""
+        if value.node is None or value.node is entry.value:
+            return self._loc(entry.node)
+        return self._loc(value.node)
+
+    # -- what a model-handling expression refers to -------------------------------------------
+
+    def _handle(
+        self, expr: ast.expr | None, scope: _Scope, depth: int = 0, index: int | None = None, *, base: bool = True
+    ) -> _Handle | None:
+        """The setup an expression refers to. ``base``: `model.forward` or `pipe.model` refer to the
+        model through their base (not wanted when asking whether the model itself is called)."""
+        if expr is None or depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.Await):
+            return self._handle(expr.value, scope, depth + 1, index)
+        if isinstance(expr, (ast.Tuple, ast.List)):
+            element = _element(expr, index)
+            return None if element is None or element is expr else self._handle(element, scope, depth + 1)
+        if isinstance(expr, ast.Call):
+            return self._handle_of_call(expr, scope, depth, index)
+        if isinstance(expr, (ast.Name, ast.Attribute)):
+            key = id(expr)
+            if key in self._resolving:
+                return None
+            self._resolving.add(key)
+            try:
+                for binding in self._bindings_of(expr, scope):
+                    found = self._handle(binding.value, binding.scope, depth + 1, binding.index)
+                    if found is not None:
+                        return found
+            finally:
+                self._resolving.discard(key)
+            if base and isinstance(expr, ast.Attribute):  # model.forward, pipe.model, model.module
+                return self._handle(expr.value, scope, depth + 1)
+        return None
+
+    def _handle_of_call(self, call: ast.Call, scope: _Scope, depth: int, index: int | None) -> _Handle | None:
+        known = self.by_call.get(call)
+        if known is not None:
+            return known if index in (None, 0) else None
+        func = call.func
+        first = self._positional(call, 0, scope)
+        if self._is_torch_compile(func) or _final_name(func) in _WRAPPERS:
+            return None if first is None else self._handle(first.value, scope, depth + 1)
+        if isinstance(func, ast.Attribute):
+            if func.attr in _ALIAS_METHODS:
+                return self._handle(func.value, scope, depth + 1)
+            if func.attr == "from_pretrained" and (_final_name(func.value) or "").lower().startswith("peftmodel"):
+                return None if first is None else self._handle(first.value, scope, depth + 1)
+        for fn in self._callees(func, scope):
+            for returned in fn.returns:
+                found = self._handle(returned, fn.scope, depth + 1, index)
+                if found is not None:
+                    return found
+        return None
+
+    def _is_torch_compile(self, func: ast.expr) -> bool:
+        # the last name first: building the dotted name of every call of a file is not cheap
+        if isinstance(func, ast.Attribute) and func.attr != "compile":
+            return False
+        if isinstance(func, ast.Name) and self.index.qualified.get(func.id) != "torch.compile":
+            return False
+        return self._qualified(func) == "torch.compile"
+
+    # -- model-loading calls ------------------------------------------------------------------
+
+    def _classify(self, call: ast.Call) -> str | None:
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
+            return "from_pretrained" if _loads_a_model(func.value) else None
+        # The qualified name's last part is the attribute, or what the imports make of the name:
+        # looked at first, it rules out almost every call without building a dotted name.
+        if isinstance(func, ast.Attribute) and func.attr not in _CLASSIFIED_LAST_NAMES:
+            return None
+        if (
+            isinstance(func, ast.Name)
+            and self.index.qualified.get(func.id, func.id).rsplit(".", 1)[-1] not in _CLASSIFIED_LAST_NAMES
+        ):
+            return None
+        qualified = self._qualified(func) or ""
+        last = qualified.rsplit(".", 1)[-1]
+        if last == "quantize_":
+            return "quantize"
+        if qualified.startswith("vllm."):
+            if last == "LLM":
+                return "vllm"
+            if last in ("EngineArgs", "AsyncEngineArgs"):
+                return "vllm-engine"
+        if last == "pipeline" and qualified.startswith("transformers."):
+            return "pipeline"
+        return None
+
+    def _register(self, site: _Site, setup: Setup, kind: str) -> None:
+        self.setups.append(setup)
+        self.origin_site[id(setup)] = site
+        self.by_call[site.node] = _Handle(setup, kind)
+
+    def _add_setup(self, site: _Site, kind: str) -> None:
+        if kind == "from_pretrained":
+            self._register(site, self._from_pretrained(site), "model")
+        else:
+            self._register(site, self._vllm(site), "llm" if kind == "vllm" else "engine")
+
+    def _set_model(self, setup: Setup, entry: _Entry | None) -> None:
+        if entry is None:
+            return
+        value = self._resolve(entry.value, entry.scope)
+        if value is not None and isinstance(value.value, str) and value.value:
+            setup.set(MODEL, value.value, self._where(value, entry), value.how)
+
+    def _set(self, setup: Setup, name: str, entry: _Entry | None, convert: Callable[[Any], Any]) -> bool:
+        """Set a fact from an argument when it resolves and converts (convert returns None if not)."""
+        if entry is None:
+            return False
+        value = self._resolve(entry.value, entry.scope)
+        if value is None:
+            return False
+        converted = convert(value.value)
+        if converted is None:
+            return False
+        setup.set(name, converted, self._where(value, entry), value.how)
+        return True
+
+    def _from_pretrained(self, site: _Site) -> Setup:
+        call, scope = site.node, site.scope
+        setup = Setup("transformers", origin=self._loc(call), kind="python")
+        kwargs = self._kwargs(call, scope)
+        self._set_model(setup, self._positional(call, 0, scope) or kwargs.get("pretrained_model_name_or_path"))
+        self._apply_load_kwargs(setup, kwargs)
+        # Which class loads it (a speech or captioning model, an Intel or OpenVINO port of the
+        # transformers API) and where it is put: resolve.py reads them against rules/ tables.
+        loader = self._qualified(call.func)
+        if loader is not None:
+            setup.set(LOADER, loader, self._loc(call.func))
+        self._set(setup, DEVICE, kwargs.get("device_map") or kwargs.get("device"), _device)
+        return setup
+
+    def _apply_load_kwargs(self, setup: Setup, kwargs: dict[str, _Entry]) -> None:
+        """What from_pretrained's keywords say about precision (shared with pipeline model_kwargs)."""
+        quant = None
+        config = kwargs.get("quantization_config")
+        if config is not None:
+            quant = self._quant(config.value, config.scope)
+        if quant is None:
+            quant = self._bnb(kwargs, None)  # legacy load_in_8bit=True / load_in_4bit=True
+        if quant is not None:
+            setup.facts.update(quant)
+        dtype = kwargs.get("torch_dtype") or kwargs.get("dtype")
+        target = COMPUTE_DTYPE if quant is not None else PRECISION
+        if not setup.has(target):
+            self._set(setup, target, dtype, _dtype)
+        self._set(setup, ATTN_IMPLEMENTATION, kwargs.get("attn_implementation"), _string)
+
+    def _pipeline(self, site: _Site) -> None:
+        call, scope = site.node, site.scope
+        kwargs = self._kwargs(call, scope)
+        model = kwargs.get("model") or self._positional(call, 1, scope)
+        existing = None if model is None else self._handle(model.value, model.scope)
+        if existing is not None:
+            # pipeline(model=model) wraps a model loaded elsewhere: no new setup, same model.
+            self.by_call[call] = _Handle(existing.setup, "pipeline")
+            self._set(existing.setup, BATCH_SIZE, kwargs.get("batch_size"), _int)
+            return
+        setup = Setup("transformers", origin=self._loc(call), kind="python")
+        self._set_model(setup, model)
+        self._set(setup, TASK, kwargs.get("task") or self._positional(call, 0, scope), _string)
+        self._set(setup, DEVICE, kwargs.get("device") or kwargs.get("device_map"), _device)
+        load_kwargs = dict(self._mapping(kwargs["model_kwargs"].value, scope) or {}) if "model_kwargs" in kwargs else {}
+        load_kwargs.update({k: v for k, v in kwargs.items() if k in ("torch_dtype", "dtype", "quantization_config")})
+        self._apply_load_kwargs(setup, load_kwargs)
+        self._set(setup, BATCH_SIZE, kwargs.get("batch_size"), _int)
+        self._register(site, setup, "pipeline")
+
+    def _vllm(self, site: _Site) -> Setup:
+        """``LLM(...)`` / ``EngineArgs(...)``: each keyword that mirrors a vLLM flag goes through
+        that flag's row of the launcher table (ecolint/extract/launchers/vllm.py), so Python and
+        command lines say the same; values and locations are this extractor's own."""
+        call, scope = site.node, site.scope
+        setup = Setup(VLLM.framework, origin=self._loc(call), kind="python")
+        kwargs = self._kwargs(call, scope)
+        self._set_model(setup, kwargs.get("model") or self._positional(call, 0, scope))
+        opts: dict[str, Opt] = {}
+        for keyword, entry in kwargs.items():
+            row = VLLM.by_python(keyword)
+            opt = None if row is None or row.fact == MODEL else self._flag_opt(row, entry)
+            if row is not None and opt is not None:
+                opts[row.name] = opt
+        apply_table(VLLM, Builder(setup), opts)
+        quantization = opts.get("--quantization")
+        if quantization is not None and not unresolved(quantization.value):
+            # Where the quantization was asked for: the keyword, which the fix deletes.
+            setup.set(QUANT_CONFIG, "vllm", quantization.site)
+        self._set(setup, ATTN_IMPLEMENTATION, kwargs.get("attn_implementation"), _string)
+        return setup
+
+    def _flag_opt(self, row: Flag, entry: _Entry) -> Opt | None:
+        """A keyword's value as the flag row reads it (None when it does not resolve or is not
+        of the row's type): a switch takes a bool, a number an int, a dtype a torch dtype."""
+        value = self._resolve(entry.value, entry.scope)
+        if value is None:
+            return None
+        raw = value.value
+        text: str | None
+        if row.type == SWITCH:
+            if not isinstance(raw, bool):
+                return None
+            text = None if raw else "false"
+        elif row.type == INT:
+            number = _int(raw)
+            text = None if number is None else str(number)
+        elif row.type == DTYPE:
+            text = str(raw).lower().removeprefix("torch.") if isinstance(raw, str) else None
+        else:
+            text = _string(raw)
+        if text is None and row.type != SWITCH:
+            return None
+        site = self._loc(entry.node)
+        return Opt(
+            Tok(row.python or "", site), text, self._where(value, entry), value.how, site=site, derived="implied"
+        )
+
+    def _quantize(self, site: _Site) -> None:
+        """torchao quantize_(model, config): joins the setup that loaded `model`, or starts one."""
+        call, scope = site.node, site.scope
+        kwargs = self._kwargs(call, scope)
+        model = self._positional(call, 0, scope) or kwargs.get("model")
+        config = self._positional(call, 1, scope) or kwargs.get("config") or kwargs.get("apply_tensor_subclass")
+        handle = None if model is None else self._handle(model.value, model.scope)
+        if handle is not None and handle.setup.framework in ("transformers", "torchao"):
+            setup = handle.setup
+            if setup.get(QUANT_CONFIG) == "torchao" and setup.get(PRECISION) == "fp8":
+                return  # an earlier quantize_ already made it float8
+            setup.framework = "torchao"
+            self.by_call[call] = _Handle(setup, "model")
+        else:
+            setup = Setup("torchao", origin=self._loc(call), kind="python")
+            self._register(site, setup, "model")
+        setup.set(QUANT_CONFIG, "torchao", self._loc(call))
+        if config is not None and self._is_float8(config.value, config.scope):
+            if setup.get(PRECISION) in ("fp16", "bf16", "fp32") and not setup.has(COMPUTE_DTYPE):
+                setup.facts[COMPUTE_DTYPE] = setup.facts[PRECISION]
+            setup.set(PRECISION, "fp8", self._loc(config.node))
+        elif setup.get(PRECISION) in ("fp16", "bf16", "fp32"):
+            # Another torchao scheme (int4/int8 weight-only …): not the bitsandbytes numbers.
+            setup.facts[COMPUTE_DTYPE] = setup.facts.pop(PRECISION)
+
+    def _is_float8(self, expr: ast.expr, scope: _Scope, depth: int = 0) -> bool:
+        if depth > _MAX_DEPTH:
+            return False
+        if isinstance(expr, ast.Call):
+            name = _final_name(expr.func) or ""
+            if "float8" in name.lower():
+                return True
+            if name == "TorchAoConfig":
+                inner = self._positional(expr, 0, scope) or self._kwargs(expr, scope).get("quant_type")
+                return inner is not None and self._is_float8(inner.value, inner.scope, depth + 1)
+            return False
+        value = self._resolve(expr, scope)
+        if value is not None and isinstance(value.value, str):
+            return "float8" in value.value.lower()
+        for binding in self._bindings_of(expr, scope):
+            if binding.value is not None and self._is_float8(
+                _element(binding.value, binding.index) or binding.value, binding.scope, depth + 1
+            ):
+                return True
+        return False
+
+    # -- quantization configs -----------------------------------------------------------------
+
+    def _quant(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> dict[str, Fact] | None:
+        """Facts of a quantization_config value, followed through names, branches and dicts."""
+        if expr is None or depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.Call):
+            return self._quant_call(expr, scope)
+        if isinstance(expr, ast.Dict):
+            entries = self._mapping(expr, scope) or {}
+            return self._bnb(entries, expr)
+        if isinstance(expr, ast.IfExp):  # config if args.quantize else None
+            return self._quant(expr.body, scope, depth + 1) or self._quant(expr.orelse, scope, depth + 1)
+        for binding in self._bindings_of(expr, scope):
+            if binding.value is not None:
+                found = self._quant(_element(binding.value, binding.index), binding.scope, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _quant_call(self, call: ast.Call, scope: _Scope) -> dict[str, Fact] | None:
+        func = call.func
+        name = _final_name(func)
+        if name == "BitsAndBytesConfig":
+            return self._bnb(self._kwargs(call, scope), call)
+        if name == "from_dict" and isinstance(func, ast.Attribute) and _final_name(func.value) == "BitsAndBytesConfig":
+            first = self._positional(call, 0, scope)
+            return self._bnb(({} if first is None else self._mapping(first.value, scope)) or {}, call)
+        if name == "TorchAoConfig":
+            facts = {QUANT_CONFIG: Fact("torchao", self._loc(call))}
+            if self._is_float8(call, scope):
+                facts[PRECISION] = Fact("fp8", self._loc(call))
+            return facts
+        if name in ("GPTQConfig", "AwqConfig"):
+            method = "gptq" if name == "GPTQConfig" else "awq"
+            return {QUANT_CONFIG: Fact(method, self._loc(call)), PRECISION: Fact(method, self._loc(call))}
+        return None
+
+    def _bnb(self, entries: dict[str, _Entry], anchor: _Located | None) -> dict[str, Fact] | None:
+        """bitsandbytes settings (BitsAndBytesConfig keywords, or the legacy from_pretrained ones).
+
+        ``anchor`` is where quantization is requested (the config call or dict); None for legacy
+        keywords, which are their own anchor.
+        """
+        for flag, build in (("load_in_8bit", self._bnb_int8), ("load_in_4bit", self._bnb_4bit)):
+            entry = entries.get(flag)
+            if self._truthy(entry):
+                assert entry is not None
+                where = self._loc(anchor if anchor is not None else entry.node)
+                facts = {QUANT_CONFIG: Fact("bitsandbytes", where)}
+                build(facts, entries, entry, where)
+                return facts
+        return None
+
+    def _bnb_int8(self, facts: dict[str, Fact], entries: dict[str, _Entry], flag: _Entry, where: Location) -> None:
+        facts[PRECISION] = Fact("int8", self._loc(flag.node))
+        facts[THRESHOLD_EXPOSED] = Fact(True, where, "implied")
+        threshold = entries.get("llm_int8_threshold")
+        if threshold is None:
+            facts[LLM_INT8_THRESHOLD] = Fact(_DEFAULT_INT8_THRESHOLD, where, "implied")
+            return
+        value = self._resolve(threshold.value, threshold.scope)
+        if value is not None and _is_number(value.value):
+            facts[LLM_INT8_THRESHOLD] = Fact(float(value.value), self._where(value, threshold), value.how)
+
+    def _bnb_4bit(self, facts: dict[str, Fact], entries: dict[str, _Entry], flag: _Entry, where: Location) -> None:
+        kind = entries.get("bnb_4bit_quant_type")
+        if kind is None:
+            facts[PRECISION] = Fact("fp4", where, "implied")  # bitsandbytes' default 4-bit type
+        else:
+            value = self._resolve(kind.value, kind.scope)
+            if value is not None and str(value.value).lower() in ("nf4", "fp4"):
+                facts[PRECISION] = Fact(str(value.value).lower(), self._where(value, kind), value.how)
+            else:  # written but not readable: 4-bit for sure, NF4 the usual choice
+                facts[PRECISION] = Fact("nf4", self._loc(kind.node), "assumed")
+        compute = entries.get("bnb_4bit_compute_dtype")
+        if compute is not None:
+            value = self._resolve(compute.value, compute.scope)
+            dtype = None if value is None else _dtype(value.value)
+            if dtype is not None and value is not None:
+                facts[COMPUTE_DTYPE] = Fact(dtype, self._where(value, compute), value.how)
+        double = entries.get("bnb_4bit_use_double_quant")
+        if double is not None:
+            value = self._resolve(double.value, double.scope)
+            if value is not None and isinstance(value.value, bool):
+                facts[DOUBLE_QUANT] = Fact(value.value, self._where(value, double), value.how)
+
+    # -- labels -------------------------------------------------------------------------------
+
+    def _attach_labels(self) -> None:
+        """Label a setup with the name it is assigned to (`llm`, `self.model`) when a file has several."""
+        if len(self.setups) < 2:
+            return
+        scopes = (
+            [self.index.module]
+            + [fn.scope for fn in self.index.functions]
+            + [c.scope for c in self.index.classes.values()]
+        )
+        named: list[tuple[str, dict[str, list[_Binding]]]] = [("", s.bindings) for s in scopes]
+        named += [("self.", c.self_bindings) for c in self.index.classes.values()]
+        for prefix, bindings in named:
+            for name, found in bindings.items():
+                for binding in found:
+                    handle = self.by_call.get(binding.value) if isinstance(binding.value, ast.Call) else None
+                    if handle is not None and handle.setup.label is None:
+                        handle.setup.label = prefix + name

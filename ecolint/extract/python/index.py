@@ -1,0 +1,650 @@
+"""The index of one file: scopes, bindings, functions, classes, loops, if-guards and every call
+with that context (pass 1, ``_Indexer``), and the questions asked of it (``_Scopes``): what a
+name may refer to at a line, what a parameter may hold, which local functions an expression
+names and who calls them.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecolint.extract import LOADER_CALLS, ExtractError
+from ecolint.extract.python.source import MAX_BOOL_CHAIN
+from ecolint.extract.python.syntax import (
+    _NO,
+    _args,
+    _argument_values,
+    _below_leaves,
+    _child_nodes,
+    _dotted_or_none,
+    _final_name,
+    _is_text,
+    _position,
+    _Statements,
+)
+
+# Syntax-tree depth beyond which a file is reported instead of read: real code stays under 40,
+# and the index and value walks recurse once per level.
+_MAX_NESTING = 150
+
+
+@dataclass(eq=False)
+class _ImportRef:
+    """``from <level dots><module> import <name>`` or ``import <module>`` (name None)."""
+
+    module: str
+    level: int
+    name: str | None
+
+
+@dataclass(eq=False)
+class _Binding:
+    """A name bound to a value. ``value`` None: bound to something not followed (a loop target)."""
+
+    line: int
+    value: ast.expr | None
+    scope: _Scope
+    index: int | None = None  # position inside a tuple-unpacking target
+    ref: _ImportRef | None = None
+    how: str = "constant"  # how a literal reached through this binding was learnt
+
+
+@dataclass(eq=False)
+class _Scope:
+    kind: str  # module | function | class
+    parent: _Scope | None
+    function: _Function | None = None
+    cls: _Class | None = None  # the class whose `self` is visible here
+    bindings: dict[str, list[_Binding]] = field(default_factory=dict)
+    globals: set[str] = field(default_factory=set)
+
+
+@dataclass(eq=False)
+class _Param:
+    name: str
+    default: ast.expr | None
+
+
+@dataclass(eq=False)
+class _Function:
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+    name: str
+    scope: _Scope
+    outer: _Function | None
+    method_of: _Class | None
+    returns: list[ast.expr] = field(default_factory=list)
+    _positional: list[_Param] = field(default_factory=list)
+    _keyword_only: list[_Param] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        args = self.node.args
+        positional = [*args.posonlyargs, *args.args]
+        defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+        self._positional = [_Param(a.arg, d) for a, d in zip(positional, defaults, strict=True)]
+        self._keyword_only = [_Param(a.arg, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)]
+
+    def params(self) -> list[_Param]:
+        """Named parameters (not *args / **kwargs)."""
+        return [*self._positional, *self._keyword_only]
+
+    def positional(self) -> list[_Param]:
+        return self._positional
+
+    def chain(self) -> Iterable[_Function]:
+        fn: _Function | None = self
+        while fn is not None:
+            yield fn
+            fn = fn.outer
+
+
+@dataclass(eq=False)
+class _Class:
+    node: ast.ClassDef
+    name: str
+    scope: _Scope
+    self_bindings: dict[str, list[_Binding]] = field(default_factory=dict)
+    methods: dict[str, _Function] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class _Loop:
+    target: ast.expr
+    iter: ast.expr
+    body: _Statements | None  # a for statement's body; None for a comprehension clause
+
+
+@dataclass(eq=False)
+class _Site:
+    """A call and where it sits: scope, innermost function, loops and if-tests around it."""
+
+    node: ast.Call
+    scope: _Scope
+    function: _Function | None
+    loops: tuple[_Loop, ...]
+    guards: tuple[ast.expr, ...]
+    name: str | None  # the called name's last part: `f` of f(…) and of x.f(…)
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """Child nodes in source order, where ast's field order differs from it."""
+    if isinstance(node, ast.Call):
+        args, keywords = node.args, node.keywords
+        if args and keywords and _position(keywords[0]) < _position(args[-1]):
+            return [node.func, *(arg.node for arg in _args(node))]  # `f(a=1, *rest)`
+        return [node.func, *args, *keywords]
+    if isinstance(node, ast.Dict):
+        children: list[ast.AST] = []
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is not None:
+                children.append(key)
+            children.append(value)
+        return children
+    if isinstance(node, ast.IfExp):
+        return [node.body, node.test, node.orelse]
+    if isinstance(node, ast.arguments):
+        return list(_argument_parts(node))
+    return _child_nodes(node)
+
+
+_SOURCE_ORDER = (ast.Call, ast.Dict, ast.IfExp, ast.arguments)
+
+
+def _argument_parts(args: ast.arguments) -> Iterator[ast.expr]:
+    """Annotations and defaults of a parameter list, in source order."""
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    pairs: list[tuple[ast.arg | None, ast.expr | None]] = list(zip(positional, defaults, strict=True))
+    pairs.append((args.vararg, None))
+    pairs.extend(zip(args.kwonlyargs, args.kw_defaults, strict=True))
+    pairs.append((args.kwarg, None))
+    for arg, default in pairs:
+        if arg is not None and arg.annotation is not None:
+            yield arg.annotation
+        if default is not None:
+            yield default
+
+
+def _nothing(indexer: Any, node: ast.AST) -> None:
+    return None
+
+
+class _Indexer:
+    """Walks the module once, in source order; loops and if-guards are reset at each function
+    boundary."""
+
+    _VISITORS: dict[type, Callable[[Any, Any], None]]  # below the class
+
+    def __init__(self) -> None:
+        self.module = _Scope("module", None)
+        self.scope = self.module
+        self.function: _Function | None = None
+        self.loops: tuple[_Loop, ...] = ()
+        self.guards: tuple[ast.expr, ...] = ()
+        self.calls: list[_Site] = []
+        self.functions: list[_Function] = []
+        self.classes: dict[str, _Class] = {}
+        self.scopes: list[_Scope] = [self.module]  # every scope, for release()
+        self.qualified: dict[str, str] = {}  # local name → dotted import path
+        self.attr_bindings: dict[str, list[_Binding]] = {}  # app.state.model = … (not self.x)
+        self.depth = 0
+        self.bool_operands = 0  # of the and/or chains around the node being visited
+
+    def visit_module(self, tree: ast.Module) -> None:
+        self._visit_all(tree.body)
+
+    def release(self) -> None:
+        """Break the index's reference cycles (a scope and its function or class, a binding and
+        its scope), so that reference counting frees the syntax tree as soon as the file is done.
+        Left to the cyclic collector, every tree is walked once more before it is freed (585,000
+        objects collected that way over peft's candidates)."""
+        for scope in self.scopes:
+            if scope.cls is not None:
+                scope.cls.self_bindings.clear()
+                scope.cls.methods.clear()
+            scope.bindings.clear()
+            scope.function = scope.cls = None
+        self.attr_bindings.clear()
+
+    def loader_names(self) -> set[str]:
+        """The names a call a setup starts at can have here: the loaders' own and import aliases."""
+        names = set(LOADER_CALLS)
+        names.update(local for local, target in self.qualified.items() if target.rsplit(".", 1)[-1] in LOADER_CALLS)
+        return names
+
+    def calls_a_loader(self) -> bool:
+        loaders = self.loader_names()
+        return any(site.name in loaders for site in self.calls)
+
+    def visit(self, node: ast.AST) -> None:
+        # The index and the value walks recurse once per level: refuse what real code never is.
+        self.depth += 1
+        if self.depth > _MAX_NESTING:
+            raise ExtractError("too deeply nested to parse", getattr(node, "lineno", 1))
+        visitor = _Indexer._VISITORS.get(type(node))
+        if visitor is not None:
+            visitor(self, node)
+        else:
+            self._visit_children(node)
+        self.depth -= 1
+
+    def _visit_children(self, node: ast.AST) -> None:
+        for child in _below_leaves(_children(node) if isinstance(node, _SOURCE_ORDER) else _child_nodes(node)):
+            self.visit(child)
+
+    def _visit_all(self, nodes: Iterable[ast.AST]) -> None:
+        for node in nodes:
+            self.visit(node)
+
+    # -- scopes -------------------------------------------------------------------------------
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        # Decorators and defaults run in the enclosing scope; the return annotation is not read.
+        self._visit_all(node.decorator_list)
+        self._visit_all(_argument_parts(node.args))
+        method_of = self.scope.cls if self.scope.kind == "class" else None
+        self_cls = method_of or (self.scope.cls if self.scope.kind == "function" else None)
+        scope = _Scope("function", self.scope, cls=self_cls)
+        self.scopes.append(scope)
+        info = _Function(node, node.name, scope, self.function, method_of)
+        scope.function = info
+        self.functions.append(info)
+        if method_of is not None:
+            method_of.methods.setdefault(info.name, info)
+        self._bind(info.name, _Binding(node.lineno, None, self.scope))
+        saved = (self.scope, self.function, self.loops, self.guards)
+        self.scope, self.function, self.loops, self.guards = scope, info, (), ()
+        self._visit_all(node.body)
+        self.scope, self.function, self.loops, self.guards = saved
+
+    def _class(self, node: ast.ClassDef) -> None:
+        self._visit_all(node.decorator_list)
+        self._visit_all(node.bases)
+        self._visit_all(node.keywords)
+        scope = _Scope("class", self.scope)
+        self.scopes.append(scope)
+        info = _Class(node, node.name, scope)
+        scope.cls = info
+        self.classes.setdefault(info.name, info)
+        self._bind(info.name, _Binding(node.lineno, None, self.scope))
+        saved = self.scope
+        self.scope = scope
+        self._visit_all(node.body)
+        self.scope = saved
+
+    # -- control flow -------------------------------------------------------------------------
+
+    def _if(self, node: ast.If) -> None:
+        if _is_dead(node.test):
+            self._visit_all(node.orelse)
+            return
+        self.visit(node.test)
+        saved = self.guards
+        self.guards = saved + (node.test,)
+        self._visit_all(node.body)
+        self.guards = saved
+        self._visit_all(node.orelse)
+
+    def _while(self, node: ast.While) -> None:
+        if _is_dead(node.test):
+            self._visit_all(node.orelse)
+            return
+        self._visit_children(node)
+
+    def _for(self, node: ast.For | ast.AsyncFor) -> None:
+        self.visit(node.iter)
+        self._bind_target(node.target, None)
+        saved = self.loops
+        self.loops = saved + (_Loop(node.target, node.iter, node.body),)
+        self._visit_all(node.body)
+        self.loops = saved
+        self._visit_all(node.orelse)
+
+    def _comprehension(self, node: ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp) -> None:
+        clauses = node.generators
+        first = clauses[0]
+        self.visit(first.iter)  # the first iterable is evaluated outside the comprehension
+        saved = self.loops
+        self.loops = saved + tuple(_Loop(c.target, c.iter, None) for c in clauses)
+        if isinstance(node, ast.DictComp):
+            self.visit(node.key)
+            self.visit(node.value)
+        else:
+            self.visit(node.elt)
+        for clause in clauses:
+            if clause is not first:
+                self.visit(clause.iter)
+            self._visit_all(clause.ifs)
+        self.loops = saved
+
+    # -- calls and returns --------------------------------------------------------------------
+
+    def _bool_op(self, node: ast.BoolOp) -> None:
+        operands = len(node.values) - 1
+        self.bool_operands += operands
+        if self.bool_operands > MAX_BOOL_CHAIN:
+            raise ExtractError(
+                f"too deeply nested to parse: more than {MAX_BOOL_CHAIN} and/or operands in one expression", node.lineno
+            )
+        self._visit_children(node)
+        self.bool_operands -= operands
+
+    def _call(self, node: ast.Call) -> None:
+        self.calls.append(_Site(node, self.scope, self.function, self.loops, self.guards, _final_name(node.func)))
+        self._visit_children(node)
+
+    def _return(self, node: ast.Return) -> None:
+        if self.function is not None and node.value is not None:
+            self.function.returns.append(node.value)
+        self._visit_children(node)
+
+    # -- bindings -----------------------------------------------------------------------------
+
+    def _assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._bind_target(target, node.value)
+        self._visit_children(node)
+
+    def _ann_assign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind_target(node.target, node.value)
+        self._visit_children(node)
+
+    def _aug_assign(self, node: ast.AugAssign) -> None:
+        self._bind_target(node.target, None)
+        self._visit_children(node)
+
+    def _named_expr(self, node: ast.NamedExpr) -> None:
+        self._bind_target(node.target, node.value)
+        self._visit_children(node)
+
+    def _with_item(self, node: ast.withitem) -> None:
+        if node.optional_vars is not None:
+            self._bind_target(node.optional_vars, None)
+        self._visit_children(node)
+
+    def _except_handler(self, node: ast.ExceptHandler) -> None:
+        if node.name is not None:
+            # ast keeps the name as a string: it sits where the exception type ends.
+            line = node.type.end_lineno if node.type is not None else node.lineno
+            self._bind(node.name, _Binding(line or node.lineno, None, self.scope))
+        self._visit_children(node)
+
+    def _global(self, node: ast.Global) -> None:
+        self.scope.globals.update(node.names)
+
+    def _import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            dotted = alias.name
+            if alias.asname is not None:
+                local, target = alias.asname, dotted
+            else:
+                local = target = dotted.split(".")[0]
+            self.qualified[local] = target
+            self._bind(local, _Binding(node.lineno, None, self.scope, ref=_ImportRef(target, 0, None)))
+
+    def _import_from(self, node: ast.ImportFrom) -> None:
+        if any(alias.name == "*" for alias in node.names):
+            return
+        level = node.level or 0
+        module = node.module or ""
+        for alias in node.names:
+            name = alias.name
+            local = alias.asname or name
+            self.qualified[local] = "." * level + (f"{module}." if module else "") + name
+            ref = _ImportRef(module, level, name)
+            self._bind(local, _Binding(node.lineno, None, self.scope, ref=ref))
+
+    def _bind(self, name: str, binding: _Binding) -> None:
+        scope = self.module if name in self.scope.globals else self.scope
+        scope.bindings.setdefault(name, []).append(binding)
+
+    def _bind_target(self, target: ast.expr, value: ast.expr | None, index: int | None = None) -> None:
+        if isinstance(target, ast.Name):
+            self._bind(target.id, _Binding(target.lineno, value, self.scope, index))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for i, element in enumerate(target.elts):
+                starred = isinstance(element, ast.Starred)
+                nested = value if index is None and not starred else None
+                inner = element.value if isinstance(element, ast.Starred) else element
+                self._bind_target(inner, nested, i if nested is not None else None)
+        elif isinstance(target, ast.Attribute):
+            self._bind_attribute(target, _Binding(target.lineno, value, self.scope, index))
+
+    def _bind_attribute(self, target: ast.Attribute, binding: _Binding) -> None:
+        if isinstance(target.value, ast.Name) and target.value.id == "self" and self.scope.cls is not None:
+            self.scope.cls.self_bindings.setdefault(target.attr, []).append(binding)
+            return
+        dotted = _dotted_or_none(target)
+        if dotted is not None:
+            self.attr_bindings.setdefault(dotted, []).append(binding)
+
+
+# What the index does at each kind of node (unbound: a table of bound methods would tie the
+# indexer into a reference cycle, and keep every syntax tree alive until the cyclic collector runs).
+_Indexer._VISITORS = {
+    ast.Name: _nothing,  # leaves: nothing below them is indexed
+    ast.Constant: _nothing,
+    ast.FunctionDef: _Indexer._function,
+    ast.AsyncFunctionDef: _Indexer._function,
+    ast.ClassDef: _Indexer._class,
+    ast.If: _Indexer._if,
+    ast.While: _Indexer._while,
+    ast.For: _Indexer._for,
+    ast.AsyncFor: _Indexer._for,
+    ast.ListComp: _Indexer._comprehension,
+    ast.SetComp: _Indexer._comprehension,
+    ast.GeneratorExp: _Indexer._comprehension,
+    ast.DictComp: _Indexer._comprehension,
+    ast.Call: _Indexer._call,
+    ast.BoolOp: _Indexer._bool_op,
+    ast.Return: _Indexer._return,
+    ast.Assign: _Indexer._assign,
+    ast.AnnAssign: _Indexer._ann_assign,
+    ast.AugAssign: _Indexer._aug_assign,
+    ast.NamedExpr: _Indexer._named_expr,
+    ast.withitem: _Indexer._with_item,
+    ast.ExceptHandler: _Indexer._except_handler,
+    ast.Global: _Indexer._global,
+    ast.Import: _Indexer._import,
+    ast.ImportFrom: _Indexer._import_from,
+}
+
+
+def _is_dead(test: ast.expr) -> bool:
+    """`if False:`, `if 0:`, `if TYPE_CHECKING:` — code that never runs at inference time."""
+    if isinstance(test, ast.Constant):
+        value = test.value
+        return value is False or (type(value) is int and value == 0 and _is_text(test, "0"))
+    if isinstance(test, ast.Name):
+        return test.id == "TYPE_CHECKING"
+    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+class _Scopes:
+    """Questions to one file's index: definitions of names, parameters, attributes, the
+    call graph (by name; one module). The base of the extraction's layers."""
+
+    def __init__(self, index: _Indexer) -> None:
+        self.index = index
+        self._callers: dict[_Function, list[_Site]] | None = None
+        self._by_name: dict[str, list[_Function]] | None = None
+        self._methods: frozenset[str] | None = None
+
+    def _qualified(self, expr: ast.expr) -> str | None:
+        if isinstance(expr, ast.Name):
+            return self.index.qualified.get(expr.id, expr.id)
+        if isinstance(expr, ast.Attribute):
+            base = self._qualified(expr.value)
+            return None if base is None else f"{base}.{expr.attr}"
+        return None
+
+    # -- definitions of names -----------------------------------------------------------------
+
+    def _definitions(self, name: str, line: int, scope: _Scope) -> tuple[list[_Binding], bool]:
+        """Bindings a name may refer to at a line, most recent first.
+
+        The bool says whether they are alternatives (a parameter: each call site passes its own
+        value) rather than one chosen assignment. In the scope of the use only assignments above
+        the use count; in enclosing scopes all do (a function runs after the module is loaded).
+        """
+        if name in ("self", "cls"):
+            return [], False
+        current: _Scope | None = self.index.module if name in scope.globals else scope
+        same = True
+        while current is not None:
+            if current.kind == "class" and not same:
+                current = current.parent
+                continue
+            bindings = current.bindings.get(name)
+            if bindings:
+                chosen = [b for b in bindings if b.line < line] if same else list(bindings)
+                if chosen:
+                    return list(reversed(chosen)), False
+            if current.kind == "function" and current.function is not None:
+                params = self._parameter_bindings(current.function, name)
+                if params is not None:
+                    return params, True
+            same = False
+            current = current.parent
+        return [], False
+
+    def _parameter_bindings(self, fn: _Function, name: str) -> list[_Binding] | None:
+        """What a parameter may hold: each call site's argument, or the default when omitted."""
+        params = fn.params()
+        param = next((p for p in params if p.name == name), None)
+        if param is None:
+            return None
+        positional = fn.positional()
+        offset = 1 if fn.method_of is not None and positional and positional[0].name in ("self", "cls") else 0
+        index = next((i - offset for i, p in enumerate(positional) if p is param), None)
+        out: list[_Binding] = []
+        omitted = False
+        sites = self._calls_of(fn)
+        for site in sites:
+            arg = self._argument_for(site.node, name, index)
+            if arg is _NO:
+                out.append(_Binding(0, None, site.scope))  # *args/**kwargs: unknown
+            elif arg is None:
+                omitted = True
+            else:
+                out.append(_Binding(0, arg, site.scope, how="literal"))
+        if omitted or not sites:
+            parent = fn.scope.parent or self.index.module
+            out.append(_Binding(0, param.default, parent, how="parameter-default"))
+        return out
+
+    @staticmethod
+    def _argument_for(call: ast.Call, name: str, index: int | None) -> Any:
+        positional = 0
+        for arg in _args(call):
+            if arg.keyword is not None:
+                if arg.keyword == name:
+                    return arg.value
+                continue
+            if arg.star:
+                return _NO
+            if index is not None and positional == index:
+                return arg.value
+            positional += 1
+        return None
+
+    def _calls_of(self, fn: _Function) -> list[_Site]:
+        """Sites that call fn (not those that only hand it over as an argument)."""
+        return [site for site in self._callers_of(fn) if fn in self._callees(site.node.func, site.scope)]
+
+    def _attribute_bindings(self, expr: ast.Attribute, scope: _Scope) -> list[_Binding]:
+        base, attr = expr.value, expr.attr
+        if isinstance(base, ast.Name):
+            cls = scope.cls if base.id in ("self", "cls") else self._local_class(base.id, scope)
+            if cls is not None:
+                found = list(reversed(cls.self_bindings.get(attr, []))) if base.id in ("self", "cls") else []
+                return found + list(reversed(cls.scope.bindings.get(attr, [])))
+        dotted = _dotted_or_none(expr)
+        if dotted is None:
+            return []
+        parts = dotted.split(".")
+        for i in range(len(parts) - 1):  # request.app.state.model ← app.state.model = …
+            bindings = self.index.attr_bindings.get(".".join(parts[i:]))
+            if bindings:
+                return list(reversed(bindings))
+        return []
+
+    def _local_class(self, name: str, scope: _Scope) -> _Class | None:
+        cls = self.index.classes.get(name)
+        if cls is None:
+            return None
+        defs, _ = self._definitions(name, 10**9, scope)
+        return cls if all(b.value is None and b.ref is None for b in defs) else None
+
+    def _bindings_of(self, expr: ast.expr, scope: _Scope) -> list[_Binding]:
+        if isinstance(expr, ast.Name):
+            return self._definitions(expr.id, expr.lineno, scope)[0]
+        if isinstance(expr, ast.Attribute):
+            return self._attribute_bindings(expr, scope)
+        return []
+
+    # -- the call graph (by name; one module) -------------------------------------------------
+
+    def _callees(self, expr: ast.expr, scope: _Scope) -> list[_Function]:
+        """Local functions an expression names: f, self.method, obj.method of a local class."""
+        if isinstance(expr, ast.Name):
+            cls = self._local_class(expr.id, scope)
+            if cls is not None:
+                return [m for m in (cls.methods.get("__init__"),) if m is not None]
+            return [fn for fn in self._functions_named().get(expr.id, ()) if fn.method_of is None]
+        if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+            owner = expr.value.id
+            if owner in ("self", "cls"):
+                cls = scope.cls
+                method = None if cls is None else cls.methods.get(expr.attr)
+                return [method] if method is not None else []
+            return self._instance_methods(expr, scope)
+        return []
+
+    def _instance_methods(self, expr: ast.Attribute, scope: _Scope) -> list[_Function]:
+        """engine.answer(...) where engine = Engine(...) and Engine is a class of this module."""
+        assert isinstance(expr.value, ast.Name)
+        if expr.attr not in self._method_names():
+            return []  # no class of this module has such a method: no need to look up the name
+        for binding in self._definitions(expr.value.id, expr.lineno, scope)[0]:
+            value = binding.value
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+                cls = self._local_class(value.func.id, binding.scope)
+                method = None if cls is None else cls.methods.get(expr.attr)
+                if method is not None:
+                    return [method]
+        return []
+
+    def _method_names(self) -> frozenset[str]:
+        if self._methods is None:
+            self._methods = frozenset(name for cls in self.index.classes.values() for name in cls.methods)
+        return self._methods
+
+    def _functions_named(self) -> dict[str, list[_Function]]:
+        if self._by_name is None:
+            self._by_name = {}
+            for fn in self.index.functions:
+                self._by_name.setdefault(fn.name, []).append(fn)
+        return self._by_name
+
+    def _callers_map(self) -> dict[_Function, list[_Site]]:
+        """Sites that call a function or hand it over (Thread(target=f), run_in_executor(None, f))."""
+        if self._callers is None:
+            self._callers = {}
+            # _callees finds nothing for a name no function or class of this module has
+            callable_names = set(self._functions_named()) | set(self.index.classes)
+            for site in self.index.calls:
+                call = site.node
+                targets = [call.func] if site.name in callable_names else []
+                if call.args or call.keywords:
+                    targets.extend(value for value in _argument_values(call) if _final_name(value) in callable_names)
+                for target in targets:
+                    for fn in self._callees(target, site.scope):
+                        self._callers.setdefault(fn, []).append(site)
+        return self._callers
+
+    def _callers_of(self, fn: _Function) -> list[_Site]:
+        return self._callers_map().get(fn, [])

@@ -1,0 +1,593 @@
+"""Usage analysis: how the loaded models are used. ``generate()`` once per prompt in a loop or
+once per web request (handlers, call chains), a model loaded again per request or loop item,
+``torch.compile`` of the model, and whether the module trains rather than serves.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ecolint.extract import ExtractContext
+from ecolint.extract.python.flows import _BodyScan, _Flows, _flows, _gathered_and_emptied
+from ecolint.extract.python.frameworks import _Handle, _Recognition
+from ecolint.extract.python.index import _Class, _Function, _Indexer, _Loop, _Scope, _Site
+from ecolint.extract.python.source import _Source
+from ecolint.extract.python.syntax import (
+    _args,
+    _argument_values,
+    _final_name,
+    _is_one,
+    _literal,
+    _Located,
+    _names_in,
+    _Statements,
+    _target_names,
+)
+from ecolint.setups import COMPILED, PURPOSE, QUANT_CONFIG, RELOAD_PER_REQUEST, SINGLE_REQUEST, Setup
+
+# Names that say a loop item or an iterable holds several prompts at once.
+_BATCHY = re.compile(r"batch|chunk|group|shard|bucket|loader", re.IGNORECASE)
+
+# Decorator attributes that register a web route: @app.post("/"), @router.get, @bp.route, …
+_ROUTE_DECORATORS = frozenset(
+    {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "websocket_route", "head", "options"}
+)
+_ENDPOINT_DECORATORS = frozenset({"web_endpoint", "fastapi_endpoint"})  # Modal
+_MOCK_MODULES = ("unittest.mock.", "mock.")  # patch / patch.object decorators of test code
+# Calls that register a function as a route handler: Starlette Route(...), app.add_api_route, …
+_ROUTE_REGISTRARS = frozenset(
+    {
+        "Route",
+        "WebSocketRoute",
+        "add_api_route",
+        "add_url_rule",
+        "add_route",
+        "add_websocket_route",
+        "add_api_websocket_route",
+    }
+)
+_GRADIO_HANDLERS = frozenset({"Interface", "ChatInterface", "click", "submit", "change"})
+_CACHE_DECORATORS = frozenset(
+    {
+        "lru_cache",
+        "cache",
+        "cached",
+        "cache_resource",
+        "singleton",
+        "experimental_singleton",
+        "memoize",
+        "alru_cache",
+        "cached_property",
+    }
+)
+# Functions that run once per process (constructors, startup hooks, SageMaker's model_fn,
+# lifespans, test fixtures): loading a model there is the right thing to do.
+_ONCE_FUNCTIONS = frozenset(
+    {
+        "__init__",
+        "__post_init__",
+        "__enter__",
+        "__aenter__",
+        "model_fn",
+        "setup",
+        "setUp",
+        "setUpClass",
+        "initialize",
+        "startup",
+        "on_startup",
+        "lifespan",
+    }
+)
+_ONCE_DECORATORS = frozenset({"on_event", "enter", "asynccontextmanager", "contextmanager", "fixture"})
+# Arguments of generate()/pipe()/llm.generate() that carry the prompts.
+_INPUT_KEYWORDS = frozenset(
+    {"inputs", "input_ids", "inputs_embeds", "prompts", "prompt", "prompt_token_ids", "text_inputs", "messages", "text"}
+)
+
+
+def _returns_in(body: _Statements) -> bool:
+    return any(isinstance(node, ast.Return) for statement in body for node in ast.walk(statement))
+
+
+# Calls that make a module a training script, not an inference one.
+TRAINING_CALLS = frozenset(
+    {
+        "prepare_model_for_kbit_training",
+        "get_peft_model",
+        "Trainer",
+        "Seq2SeqTrainer",
+        "TrainingArguments",
+        "Seq2SeqTrainingArguments",
+        "SFTTrainer",
+        "SFTConfig",
+        "DPOTrainer",
+        "ORPOTrainer",
+        "KTOTrainer",
+        "PPOTrainer",
+        "GRPOTrainer",
+        "RewardTrainer",
+    }
+)
+
+
+def _inputs(call: ast.Call) -> list[ast.expr]:
+    """The arguments of a generation call that carry prompts (not max_new_tokens, temperature…)."""
+    out = []
+    positional = 0
+    for arg in _args(call):
+        if arg.star:
+            out.append(arg.value)
+        elif arg.keyword is None:
+            if positional == 0:
+                out.append(arg.value)
+            positional += 1
+        elif arg.keyword in _INPUT_KEYWORDS:
+            out.append(arg.value)
+    return out
+
+
+def _is_batch_input(expr: ast.expr) -> bool:
+    """[p1, p2] or [f(p) for p in group] passed as the prompts: a batch. A list of dicts is one
+    chat conversation, not a batch."""
+    if isinstance(expr, (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+        return True
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+        elements = [e.value if isinstance(e, ast.Starred) else e for e in expr.elts]
+        return len(elements) >= 2 and not all(isinstance(e, ast.Dict) for e in elements)
+    return False
+
+
+def _is_lazy_test(test: ast.expr) -> bool:
+    """`x is None`, `x is not None`, `key not in cache`, `not x`, `not hasattr(...)`."""
+    if isinstance(test, ast.Compare):
+        return any(isinstance(op, (ast.Is, ast.IsNot, ast.In, ast.NotIn)) for op in test.ops)
+    if isinstance(test, ast.UnaryOp):
+        return isinstance(test.op, ast.Not)
+    if isinstance(test, ast.BoolOp):
+        return any(_is_lazy_test(value) for value in test.values)
+    return False
+
+
+class _Usage(_Recognition):
+    """The signals that need the setups: web handlers, compile, generate per prompt or per
+    request, reload per request or loop item, training purpose."""
+
+    def __init__(self, path: str, source: _Source, index: _Indexer, context: ExtractContext) -> None:
+        super().__init__(path, source, index, context)
+        self.handlers: set[_Function] = set()
+        self.batched: set[_Function] = set()
+        self._flows: dict[int, _Flows] = {}
+        self._statement_flows: dict[int, _Flows] = {}
+        self._inference: dict[int, list[_Site]] | None = None
+        self._has_pipelines = False
+        self._generate_written = "generate" in source.text  # Thread(target=model.generate) needs the word
+
+    # -- web handlers -------------------------------------------------------------------------
+
+    def _collect_handlers(self) -> None:
+        for fn in self.index.functions:
+            self._classify_function(fn)
+        uses_gradio = any(q.split(".")[0] == "gradio" for q in self.index.qualified.values())
+        for site in self.index.calls:
+            name = site.name
+            registrar = name in _ROUTE_REGISTRARS or (uses_gradio and name in _GRADIO_HANDLERS)
+            if not registrar:
+                continue
+            for arg in _args(site.node):
+                if arg.keyword is None or arg.keyword in ("endpoint", "view_func", "fn"):
+                    self.handlers.update(self._callees(arg.value, site.scope))
+
+    def _classify_function(self, fn: _Function) -> None:
+        for expr in fn.node.decorator_list:
+            target = expr.func if isinstance(expr, ast.Call) else expr
+            name = _final_name(target)
+            qualified = self._qualified(target) or ""
+            if qualified.startswith(_MOCK_MODULES):
+                continue  # @patch("pkg.Thing", Fake) is unittest.mock's, not an HTTP PATCH route
+            if (name in _ROUTE_DECORATORS and isinstance(expr, ast.Call)) or name in _ENDPOINT_DECORATORS:
+                self.handlers.add(fn)
+            elif name == "api" and qualified.startswith("bentoml"):
+                self.handlers.add(fn)
+                if isinstance(expr, ast.Call) and self._truthy(self._kwargs(expr, fn.scope).get("batchable")):
+                    self.batched.add(fn)
+            elif name == "batch" and "serve" in qualified:
+                self.batched.add(fn)
+        if fn.name == "__call__" and fn.method_of is not None and self._is_serve_deployment(fn.method_of):
+            self.handlers.add(fn)
+
+    def _is_serve_deployment(self, cls: _Class) -> bool:
+        for expr in cls.node.decorator_list:
+            target = expr.func if isinstance(expr, ast.Call) else expr
+            if _final_name(target) == "deployment" and "serve" in (self._qualified(target) or ""):
+                return True
+        return False
+
+    @staticmethod
+    def _decorator_names(fn: _Function) -> set[str]:
+        names = set()
+        for expr in fn.node.decorator_list:
+            name = _final_name(expr.func if isinstance(expr, ast.Call) else expr)
+            if name is not None:
+                names.add(name)
+        return names
+
+    def _in_handler(self, site: _Site, *, inference_only: bool = False) -> bool:
+        """Inside a web handler. ``inference_only`` leaves out handlers whose own name says they
+        load (a "Load/Reload model" button): loading there is what the user asked for."""
+        chain = list(site.function.chain()) if site.function is not None else []
+        handlers = [fn for fn in chain if fn in self.handlers]
+        if inference_only:
+            handlers = [fn for fn in handlers if "load" not in fn.name.lower()]
+        return bool(handlers) and not any(fn in self.batched for fn in chain)
+
+    # -- torch.compile ------------------------------------------------------------------------
+
+    def _attach_compile(self) -> None:
+        """COMPILED for transformers/torchao setups: True at a compile of that model, else False."""
+        compiled: dict[int, _Located] = {}
+        aliases = {local for local, target in self.index.qualified.items() if target == "torch.compile"}
+        for site in self.index.calls:
+            if site.name != "compile" and site.name not in aliases:
+                continue  # neither torch.compile(…) nor x.compile()
+            target = self._compile_target(site.node)
+            if target is None:
+                continue
+            handle = self._handle(target, site.scope) or self._only_setup(target, site.scope)
+            if handle is not None:
+                compiled.setdefault(id(handle.setup), site.node)
+        for setup in self.setups:
+            if setup.framework not in ("transformers", "torchao"):
+                continue
+            node = compiled.get(id(setup))
+            if node is not None:
+                setup.set(COMPILED, True, self._loc(node))
+            else:
+                setup.set(
+                    COMPILED, False, setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin, "implied"
+                )
+
+    def _compile_target(self, call: ast.Call) -> ast.expr | None:
+        """torch.compile(model) / torch.compile(model.forward) / model.compile()."""
+        func = call.func
+        if self._is_torch_compile(func):
+            first = next((a.value for a in _args(call) if a.keyword is None and not a.star), None)
+            if first is None:
+                first = next((a.value for a in _args(call) if a.keyword == "model"), None)
+            return first
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "compile"
+            and self._qualified(func.value) not in ("re", "torch")
+        ):
+            return func.value
+        return None
+
+    def _only_setup(self, expr: ast.expr, scope: _Scope) -> _Handle | None:
+        """The module's one setup, for an expression bound to nothing this module knows of.
+
+        A parameter called `model`, or an attribute set elsewhere, most likely is that model; a
+        name bound here to something else (`client = OpenAI()`) is not.
+        """
+        if len(self.setups) != 1:
+            return None
+        root = expr
+        while isinstance(root, ast.Attribute):
+            if self._attribute_bindings(root, scope):
+                return None
+            root = root.value
+        if not isinstance(root, ast.Name) or root.id == "cls":
+            return None
+        if root.id != "self":
+            bindings, _ = self._definitions(root.id, root.lineno, scope)
+            if any(b.value is not None or b.ref is not None for b in bindings):
+                return None
+        elif expr is root:
+            return None  # self.generate(…) is a method of this class, followed through its callers
+        return self.by_call.get(self.origin_site[id(self.setups[0])].node)
+
+    # -- generate() once per prompt / per request ---------------------------------------------
+
+    def _attach_single_request(self) -> None:
+        self._has_pipelines = any(h.kind == "pipeline" for h in self.by_call.values())
+        for site in self.index.calls:
+            for target, inputs, handler_only in self._generate_uses(site):
+                handle = self._generate_handle(target, site)
+                if handle is None or handle.kind == "engine" or handle.setup.has(SINGLE_REQUEST):
+                    continue
+                signal = self._single_request(site, inputs, handler_only)
+                if signal is not None:
+                    node = site.node if not handler_only else target
+                    handle.setup.set(SINGLE_REQUEST, signal, self._loc(node))
+
+    def _generate_uses(self, site: _Site) -> list[tuple[ast.expr, list[ast.expr], bool]]:
+        """(receiver-or-callee, prompt arguments, handler-only) for generation at this call.
+
+        model.generate(…), llm.generate(…)/llm.chat(…), pipe(…); and Thread(target=model.generate)
+        (streaming servers), where only the per-request signal applies.
+        """
+        call = site.node
+        func = call.func
+        uses: list[tuple[ast.expr, list[ast.expr], bool]] = []
+        if isinstance(func, ast.Attribute) and func.attr in ("generate", "chat"):
+            uses.append((func, _inputs(call), False))
+        elif self._has_pipelines and isinstance(func, (ast.Name, ast.Attribute)):
+            handle = self._handle(func, site.scope)
+            if handle is not None and handle.kind == "pipeline":
+                uses.append((func, _inputs(call), False))
+        if not self._generate_written or (not call.args and not call.keywords):
+            return uses
+        for value in _argument_values(call):
+            if type(value) is ast.Attribute and value.attr == "generate":
+                uses.append((value, [], True))
+        return uses
+
+    def _generate_handle(self, target: ast.expr, site: _Site) -> _Handle | None:
+        if isinstance(target, ast.Attribute) and target.attr in ("generate", "chat"):
+            receiver = target.value
+            handle = self._handle(receiver, site.scope)
+            if handle is None:
+                handle = self._only_setup(receiver, site.scope)
+            if handle is not None and target.attr == "chat" and handle.kind != "llm":
+                return None
+            return handle
+        return self._handle(target, site.scope)
+
+    def _single_request(self, site: _Site, inputs: list[ast.expr], handler_only: bool) -> str | None:
+        if self._in_handler(site):
+            return "handler"
+        if handler_only:
+            return self._via_callers(site.function, [], handler_only=True)
+        if self._per_item(site, inputs):
+            return "loop"
+        return self._via_callers(site.function, inputs, handler_only=False)
+
+    def _via_callers(
+        self, fn: _Function | None, inputs: list[ast.expr], handler_only: bool, depth: int = 1
+    ) -> str | None:
+        """generate() in a helper: a handler calling the helper (up to three calls away), or a
+        per-prompt loop calling it directly with the prompt that reaches generate()."""
+        if fn is None or depth > 3:
+            return None
+        callers = self._callers_of(fn)
+        if not callers:
+            return None
+        params = {p.name for p in fn.params()} - {"self", "cls"}
+        # The def-use closure of the body is the costly part: only when a caller in a loop can feed it.
+        fed = (
+            depth == 1
+            and not handler_only
+            and bool(params)
+            and bool(inputs)
+            and any(caller.loops for caller in callers)
+            and bool(_names_in(inputs) & self._derived(params, fn.node.body))
+        )
+        for caller in callers:
+            if self._in_handler(caller):
+                return "handler"
+            if fed and depth == 1 and not handler_only and self._per_item(caller, _argument_values(caller.node)):
+                return "loop"
+        for caller in self._callers_of(fn):
+            if caller.function is not fn:
+                found = self._via_callers(caller.function, [], True, depth + 1)
+                if found is not None:
+                    return found
+        return None
+
+    def _per_item(self, site: _Site, inputs: list[ast.expr]) -> bool:
+        """Is this call made once per prompt by an enclosing loop?
+
+        The innermost loop whose item reaches the prompt arguments decides: a loop over batches
+        (by its names, a range with a step, slicing by the index, a DataLoader) is batching, so is
+        a list literal or comprehension passed as the prompts; any other per-item loop is not.
+        `while` loops (interactive chat, request queues) are left alone; loops whose item does not
+        reach the prompts (`for _ in range(n_runs)`) are repetition, not per-prompt calls.
+        """
+        if any(_is_batch_input(expr) for expr in inputs):
+            return False
+        used = _names_in(inputs)
+        for loop in reversed(site.loops):
+            derived = self._loop_derived(loop)
+            if not used & derived:
+                continue
+            return not (self._is_batch_loop(loop, derived) or self._flushes_batches(loop, used))
+        return False
+
+    def _flushes_batches(self, loop: _Loop, used: set[str]) -> bool:
+        """A loop that gathers prompts in a list it also empties (`batch.append(p)` … generate(batch)
+        … `batch = []`) calls generate once per batch, not once per prompt. A list that only
+        grows (a chat history) is not a batch."""
+        if loop.body is None:
+            return False
+        return any(used & self._derived({name}, loop.body) for name in sorted(_gathered_and_emptied(loop.body)))
+
+    def _loop_derived(self, loop: _Loop) -> set[str]:
+        seed = _target_names(loop.target)
+        return seed if loop.body is None else self._derived(seed, loop.body)
+
+    def _derived(self, seed: set[str], body: _Statements) -> set[str]:
+        """Names computed from the seed names inside a block (a small def-use closure)."""
+        flows = self._flows.get(id(body))
+        if flows is None:
+            flows = self._flows[id(body)] = _flows(body, self._statement_flows)
+        derived = set(seed)
+        changed = True
+        while changed:
+            changed = False
+            for written, read in flows:
+                if read & derived and not written <= derived:
+                    derived |= written
+                    changed = True
+        return derived
+
+    def _computed_in(self, loop: _Loop) -> set[str]:
+        """Names a loop body computes from something (`with TemporaryDirectory() as tmp`,
+        `path = download(x)`): loading from them loads what this iteration produced."""
+        if loop.body is None:
+            return set()
+        self._derived(set(), loop.body)  # fills the flow cache
+        return set().union(*(written for written, read in self._flows[id(loop.body)] if read))
+
+    def _is_batch_loop(self, loop: _Loop, derived: set[str]) -> bool:
+        if any(_BATCHY.search(name) for name in _target_names(loop.target)):
+            return True
+        if self._batchy_iterable(loop.iter):
+            return True
+        if loop.body is not None:
+            return _BodyScan(derived).scan(loop.body).slices
+        return False
+
+    def _batchy_iterable(self, expr: ast.expr) -> bool:
+        if isinstance(expr, ast.Call):
+            name = _final_name(expr.func) or ""
+            if name == "range":
+                args = _args(expr)
+                step = args[2].value if len(args) >= 3 else None
+                return step is not None and not _is_one(step)
+            if name == "DataLoader":  # batch_size defaults to 1
+                size = next((a.value for a in _args(expr) if a.keyword == "batch_size"), None)
+                return size is not None and _literal(size) != 1
+            if _BATCHY.search(name) or name in ("split", "array_split"):
+                return True
+            return any(self._batchy_iterable(a.value) for a in _args(expr) if a.keyword is None)
+        final = _final_name(expr)
+        return final is not None and bool(_BATCHY.search(final))
+
+    # -- model loaded per request / per loop item ---------------------------------------------
+
+    def _attach_reload(self) -> None:
+        for setup in self.setups:
+            site = self.origin_site.get(id(setup))
+            if site is None or self.by_call.get(site.node) is None or self._classify(site.node) == "quantize":
+                continue
+            # The whole call: a loop item may pick the class (`for cls in classes: cls.from_pretrained(…)`).
+            signal = self._reload(site, [site.node], setup, (site.function,))
+            if signal is not None:
+                setup.set(RELOAD_PER_REQUEST, signal, self._loc(site.node))
+
+    def _reload(
+        self, site: _Site, args: list[ast.expr] | None, setup: Setup, helpers: tuple[_Function | None, ...]
+    ) -> str | None:
+        """ "handler" or "loop" when this loading call runs again per request or loop item.
+
+        ``site`` is the loading call, then (up to three calls away) a call of the function that
+        contains it; ``helpers`` are the functions between. ``args`` are the expressions the model
+        depends on at this level (None: nothing from the caller reaches the loader); a loop whose
+        item reaches them loads different models or configurations: a sweep, not a reload.
+        """
+        if self._loads_once(site):
+            return None
+        if self._in_handler(site, inference_only=True):
+            return "handler"
+        if self._reloads_in_loop(site, args, setup, helpers):
+            return "loop"
+        fn = site.function
+        if fn is None or len(helpers) > 3:
+            return None
+        callers = [caller for caller in self._callers_of(fn) if caller.function is not fn]
+        if not callers:
+            return None  # nothing calls it (a test method, an entry point): no caller to blame
+        params = {p.name for p in fn.params()} - {"self", "cls"}
+        # Whether the caller's arguments reach the loader only matters to a loop on the way up (a
+        # sweep over models is no reload); the def-use closure of the body is the costly part.
+        from_params = (
+            args is not None
+            and bool(params)
+            and self._loop_among_callers(fn, len(helpers))
+            and bool(_names_in(args) & self._derived(params, fn.node.body))
+        )
+        for caller in callers:
+            found = self._reload(
+                caller, _argument_values(caller.node) if from_params else None, setup, helpers + (caller.function,)
+            )
+            if found is not None:
+                return found
+        return None
+
+    def _loop_among_callers(self, fn: _Function, helpers: int) -> bool:
+        """Whether a call of fn, or of a function calling it, sits in a loop, as far up the
+        callers as _reload looks (``helpers``: the functions between the loader and fn)."""
+        for caller in self._callers_of(fn):
+            if caller.function is fn:
+                continue
+            if caller.loops:
+                return True
+            if helpers < 3 and caller.function is not None and self._loop_among_callers(caller.function, helpers + 1):
+                return True
+        return False
+
+    def _loads_once(self, site: _Site) -> bool:
+        """Cached loaders, startup code, and lazy guards (`if model is None:`) load once."""
+        for fn in site.function.chain() if site.function is not None else ():
+            decorators = self._decorator_names(fn)
+            if decorators & _CACHE_DECORATORS or decorators & _ONCE_DECORATORS or fn.name in _ONCE_FUNCTIONS:
+                return True
+        if any(_is_lazy_test(test) for test in site.guards):
+            return True
+        return site.function is not None and self._early_return_guard(site.function, site.node.lineno)
+
+    def _early_return_guard(self, fn: _Function, line: int) -> bool:
+        """`if self.model is not None: return self.model` above the loading line."""
+        for statement in fn.node.body:
+            if statement.lineno >= line:
+                break
+            if isinstance(statement, ast.If) and _is_lazy_test(statement.test) and _returns_in(statement.body):
+                return True
+        return False
+
+    def _reloads_in_loop(
+        self, site: _Site, args: list[ast.expr] | None, setup: Setup, helpers: tuple[_Function | None, ...]
+    ) -> bool:
+        """A loop that loads the same model again and then runs it, item after item. A loop that
+        loads without running the model (copying weights into a list of modules, save/reload
+        round-trips) is not inference per item."""
+        for loop in site.loops:
+            derived = self._loop_derived(loop) | self._computed_in(loop)
+            if args is not None and _names_in(args) & derived:
+                continue  # a different model, configuration or checkpoint per item
+            if _names_in(site.guards) & derived:
+                continue  # `if isinstance(item, X): X.from_pretrained(…)`: per-item dispatch
+            if loop.body is not None and _BodyScan(derived).scan(loop.body).breaks:
+                continue  # a retry or search loop: it stops after one load
+            if self._runs_in(loop, setup, helpers):
+                return True
+        return False
+
+    def _runs_in(self, loop: _Loop, setup: Setup, helpers: tuple[_Function | None, ...]) -> bool:
+        """Is the setup's model run (generate, chat, a pipeline or forward call) in this loop, in
+        a function on the way from the loop to the loader, or in a function the loop calls?"""
+        for use in self._inference_sites().get(id(setup), []):
+            if loop in use.loops or (use.function is not None and use.function in helpers):
+                return True
+            callers = self._callers_of(use.function) if use.function is not None else []
+            if any(loop in caller.loops for caller in callers):
+                return True
+        return False
+
+    def _inference_sites(self) -> dict[int, list[_Site]]:
+        if self._inference is None:
+            self._inference = {}
+            for site in self.index.calls:
+                if site.node in self.by_call:
+                    continue
+                handles = [self._generate_handle(target, site) for target, _, _ in self._generate_uses(site)]
+                func = site.node.func
+                generating = isinstance(func, ast.Attribute) and func.attr in ("generate", "chat")
+                if isinstance(func, (ast.Name, ast.Attribute)) and not generating:
+                    handles.append(self._handle(func, site.scope, base=False))  # model(**inputs)
+                for handle in handles:
+                    if handle is not None:
+                        self._inference.setdefault(id(handle.setup), []).append(site)
+        return self._inference
+
+    # -- training purpose ---------------------------------------------------------------------
+
+    def _attach_purpose(self) -> None:
+        """A module that fine-tunes (QLoRA's prepare_model_for_kbit_training, a Trainer) loads
+        its model for training: 4-bit there is about fitting in memory, and the inference
+        evidence does not apply. The first such call marks every setup of the module."""
+        for site in self.index.calls:
+            if site.name in TRAINING_CALLS:
+                for setup in self.setups:
+                    setup.set(PURPOSE, "training", self._loc(site.node), "module")
+                return
