@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES, REPO, run_cli
 
-from ecolint.extract import ExtractContext
+from ecolint.extract import LOADER_CALLS, ExtractContext
 from ecolint.extract import python as python_extractor
+from ecolint.extract.python.frameworks import _API_CALLS
 from ecolint.prefilter import python_may_hold_setup
 
 INT8 = "quantization_config=BitsAndBytesConfig(load_in_8bit=True)"
@@ -109,3 +110,9 @@ def test_every_python_file_with_a_setup_in_the_repository_is_kept() -> None:
             with_setups += 1
             assert python_may_hold_setup(data), path
     assert with_setups >= 10
+
+
+def test_the_prefilter_looks_for_every_call_the_extractor_recognises() -> None:
+    # A framework call in the extractor's table but not in LOADER_CALLS would never be read: the
+    # prefilter drops a file that holds no other loading call.
+    assert set(_API_CALLS) | {"from_pretrained"} == LOADER_CALLS

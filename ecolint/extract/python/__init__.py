@@ -90,17 +90,7 @@ class _Extraction(_Usage):
     def run(self) -> list[Setup]:
         self._collect_argparse()
         self._collect_handlers()
-        named = self.index.loader_names()  # no other call can be one: _classify decides among these
-        loaders = [(site, self._classify(site.node)) for site in self.index.calls if site.name in named]
-        for site, kind in loaders:
-            if kind in ("from_pretrained", "vllm", "vllm-engine"):
-                self._add_setup(site, kind)
-        for site, kind in loaders:
-            if kind == "pipeline":
-                self._pipeline(site)
-        for site, kind in loaders:
-            if kind == "quantize":
-                self._quantize(site)
+        self._recognise()
         if not self.setups:
             return []
         self._attach_compile()

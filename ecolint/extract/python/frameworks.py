@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ecolint.extract import LOADER_CALLS, NOT_A_MODEL, ExtractContext
+from ecolint.extract import NOT_A_MODEL, ExtractContext
 from ecolint.extract.launchers.vllm import LAUNCHER as VLLM
 from ecolint.extract.launchers.vocab import DTYPE, INT, SWITCH, Builder, Flag, Opt, Tok, apply_table, unresolved
 from ecolint.extract.python.index import _Binding, _Indexer, _Scope, _Site
@@ -35,8 +35,26 @@ from ecolint.setups import (
     Setup,
 )
 
+# The framework calls a setup starts at, besides `X.from_pretrained(…)` on a model class (known
+# by its receiver, see _loads_a_model): the last part of the qualified name → (the prefix the
+# qualified name must have, the kind of call). With "from_pretrained", these last names are
+# LOADER_CALLS, which the prefilter looks for in bytes.
+_API_CALLS: dict[str, tuple[str, str]] = {
+    "quantize_": ("", "quantize"),  # torchao, however it is imported
+    "LLM": ("vllm.", "vllm"),
+    "EngineArgs": ("vllm.", "vllm-engine"),
+    "AsyncEngineArgs": ("vllm.", "vllm-engine"),
+    "pipeline": ("transformers.", "pipeline"),
+}
 # Calls a setup starts at (their last name; aliases of them are added per file).
-_CLASSIFIED_LAST_NAMES = LOADER_CALLS - {"from_pretrained"}
+_CLASSIFIED_LAST_NAMES = frozenset(_API_CALLS)
+# The kinds of call, in the passes that read them: a pipeline(model=m) or a quantize_(m, …)
+# joins the setup that loaded m, so loaders come first, then pipelines, then quantize_ calls.
+_PASSES: tuple[frozenset[str], ...] = (
+    frozenset({"from_pretrained", "vllm", "vllm-engine"}),
+    frozenset({"pipeline"}),
+    frozenset({"quantize"}),
+)
 
 # bitsandbytes' LLM.int8() outlier threshold when none is written.
 _DEFAULT_INT8_THRESHOLD = 6.0
@@ -200,6 +218,23 @@ class _Recognition(_Values):
 
     # -- model-loading calls ------------------------------------------------------------------
 
+    def _recognise(self) -> None:
+        """Setups from the calls that load a model, read pass by pass (_PASSES)."""
+        named = self.index.loader_names()  # no other call can be one: _classify decides among these
+        loaders = [(site, self._classify(site.node)) for site in self.index.calls if site.name in named]
+        for kinds in _PASSES:
+            for site, kind in loaders:
+                if kind in kinds:
+                    self._read(site, kind)
+
+    def _read(self, site: _Site, kind: str) -> None:
+        if kind == "pipeline":
+            self._pipeline(site)
+        elif kind == "quantize":
+            self._quantize(site)
+        else:
+            self._add_setup(site, kind)
+
     def _classify(self, call: ast.Call) -> str | None:
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
@@ -214,17 +249,8 @@ class _Recognition(_Values):
         ):
             return None
         qualified = self._qualified(func) or ""
-        last = qualified.rsplit(".", 1)[-1]
-        if last == "quantize_":
-            return "quantize"
-        if qualified.startswith("vllm."):
-            if last == "LLM":
-                return "vllm"
-            if last in ("EngineArgs", "AsyncEngineArgs"):
-                return "vllm-engine"
-        if last == "pipeline" and qualified.startswith("transformers."):
-            return "pipeline"
-        return None
+        api = _API_CALLS.get(qualified.rsplit(".", 1)[-1])
+        return api[1] if api is not None and qualified.startswith(api[0]) else None
 
     def _register(self, site: _Site, setup: Setup, kind: str) -> None:
         self.setups.append(setup)
