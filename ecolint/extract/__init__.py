@@ -146,8 +146,9 @@ _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
 }
 
 
-# The calls a Python setup starts at, by their last name (ecolint/extract/python.py classifies
-# them; ecolint/prefilter.py looks for them in bytes). The Python triggers above are substrings
+# The calls a Python setup starts at, by their last name (the table of
+# ecolint/extract/python/frameworks.py classifies them; ecolint/prefilter.py looks for them in
+# bytes). The Python triggers above are substrings
 # of these names that find them all.
 LOADER_CALLS = frozenset({"from_pretrained", "pipeline", "LLM", "EngineArgs", "AsyncEngineArgs", "quantize_"})
 
