@@ -6,6 +6,7 @@ clean ones what must not be (a tokenizer is not a model, a batch loop is not per
 
 from __future__ import annotations
 
+import ast
 import textwrap
 import warnings
 from pathlib import Path
@@ -1723,3 +1724,23 @@ def test_an_imported_module_with_invalid_escapes_prints_no_warning(tmp_path: Pat
         warnings.simplefilter("always")
         assert extract("app.py", source, context)[0].get(MODEL) == "Qwen/Qwen2.5-3B"
     assert [str(w.message) for w in caught] == []
+
+
+# The package's modules from the bottom up, as its docstring lists them.
+LAYERS = ["syntax", "source", "index", "imports", "values", "frameworks", "flows", "usage"]
+
+
+def test_each_extractor_module_imports_only_the_modules_below_it() -> None:
+    # None imports the package itself, which assembles them: that would be an import cycle
+    # waiting for the first name used at import time.
+    package = Path(python_extractor.__file__).parent
+    assert sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__") == sorted(LAYERS)
+    for position, name in enumerate(LAYERS):
+        tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {
+            "." * node.level + (node.module or "") for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        }
+        ours = {module for module in imported if module.startswith(("ecolint.extract.python", "."))}
+        allowed = {f"ecolint.extract.python.{below}" for below in LAYERS[:position]}
+        assert ours <= allowed, f"{name}.py imports {sorted(ours - allowed)}"
