@@ -46,8 +46,9 @@ imports this one, which assembles them):
   questions asked of them (what a name refers to, who calls a function);
 * ``imports``: cross-module resolution, constants of other modules of the scanned tree;
 * ``values``: ``_Values``, value evaluation of expressions and of the dicts the code builds;
-* ``frameworks``: ``_Recognition``, the framework APIs that load a model and the facts their
-  arguments give (vLLM keywords through the launcher table of ``ecolint/extract/launchers``);
+* ``frameworks``: ``_Recognition``, the framework APIs that load a model (a table of the calls
+  a setup starts at) and the facts their arguments give (vLLM keywords through the launcher
+  table of ``ecolint/extract/launchers``);
 * ``flows``: data flow inside a block (a small def-use closure, what a loop body holds);
 * ``usage``: ``_Usage``, how the models are used (generate loops, handlers, reloads, compile,
   training purpose).

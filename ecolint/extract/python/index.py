@@ -474,6 +474,7 @@ class _Scopes:
         self._methods: frozenset[str] | None = None
 
     def _qualified(self, expr: ast.expr) -> str | None:
+        """The dotted name an expression spells, with the file's import aliases undone."""
         if isinstance(expr, ast.Name):
             return self.index.qualified.get(expr.id, expr.id)
         if isinstance(expr, ast.Attribute):
