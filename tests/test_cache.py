@@ -13,6 +13,7 @@ from conftest import REPO, run_cli
 
 from ecolint import engine
 from ecolint.extract import python as python_extractor
+from ecolint.extract.python import imports as python_imports
 
 APP = (
     "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
@@ -69,6 +70,7 @@ def test_a_warm_run_reports_the_same_without_parsing(tmp_path: Path, monkeypatch
         raise AssertionError("an unchanged file was parsed again")
 
     monkeypatch.setattr(python_extractor, "_parse", no_parse)
+    monkeypatch.setattr(python_imports, "_parse", no_parse)  # nor settings.py, which app.py imports from
     warm = check(root, "--cache-dir", str(cache))
     assert warm == cold
     assert {code for _, code, _ in findings(warm)} == {"ECO101", "ECO103"}
