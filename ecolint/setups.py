@@ -67,6 +67,7 @@ QUANT_CONFIG = "quant_config"  # where the quantization was requested (BitsAndBy
 LLM_INT8_THRESHOLD = "llm_int8_threshold"
 THRESHOLD_EXPOSED = "threshold_exposed"  # False when the framework gives no way to set it
 COMPUTE_DTYPE = "compute_dtype"  # bnb_4bit_compute_dtype / torch_dtype of a quantized model
+FP8_SCHEME = "fp8_scheme"  # torchao float8: "weight-only" (matmul in the original precision) or "dynamic"
 DOUBLE_QUANT = "double_quant"  # bnb_4bit_use_double_quant: the 4-bit quantization constants quantized again
 KV_CACHE_DTYPE = "kv_cache_dtype"
 ENFORCE_EAGER = "enforce_eager"

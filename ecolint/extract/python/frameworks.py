@@ -23,6 +23,7 @@ from ecolint.setups import (
     COMPUTE_DTYPE,
     DEVICE,
     DOUBLE_QUANT,
+    FP8_SCHEME,
     LLM_INT8_THRESHOLD,
     LOADER,
     MODEL,
@@ -402,15 +403,43 @@ class _Recognition(_Values):
             if setup.get(PRECISION) in ("fp16", "bf16", "fp32") and not setup.has(COMPUTE_DTYPE):
                 setup.facts[COMPUTE_DTYPE] = setup.facts[PRECISION]
             setup.set(PRECISION, "fp8", self._loc(config.node))
+            scheme = self._float8_scheme(config.value, config.scope)
+            if scheme is not None:
+                setup.set(FP8_SCHEME, scheme, self._loc(config.node))
         elif setup.get(PRECISION) in ("fp16", "bf16", "fp32"):
             # Another torchao scheme (int4/int8 weight-only …): not the bitsandbytes numbers.
             setup.facts[COMPUTE_DTYPE] = setup.facts.pop(PRECISION)
+
+    def _float8_scheme(self, expr: ast.expr, scope: _Scope, depth: int = 0) -> str | None:
+        """Which torchao float8 scheme a config names: weight-only (Float8WeightOnlyConfig,
+        float8_weight_only, "float8wo": torchao computes the matmul in the weights' original
+        precision) or dynamic / static activation+weight (FP8 matmuls). None when not said."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.Call):
+            # the imported name, so that `Float8WeightOnlyConfig as C` still reads as itself
+            name = (self._qualified(expr.func) or _final_name(expr.func) or "").rsplit(".", 1)[-1]
+            if name == "TorchAoConfig":
+                inner = self._positional(expr, 0, scope) or self._kwargs(expr, scope).get("quant_type")
+                return None if inner is None else self._float8_scheme(inner.value, inner.scope, depth + 1)
+            return _float8_scheme_of(name)
+        value = self._resolve(expr, scope)
+        if value is not None and isinstance(value.value, str):
+            return _float8_scheme_of(value.value)
+        for binding in self._bindings_of(expr, scope):
+            if binding.value is not None:
+                found = self._float8_scheme(
+                    _element(binding.value, binding.index) or binding.value, binding.scope, depth + 1
+                )
+                if found is not None:
+                    return found
+        return None
 
     def _is_float8(self, expr: ast.expr, scope: _Scope, depth: int = 0) -> bool:
         if depth > _MAX_DEPTH:
             return False
         if isinstance(expr, ast.Call):
-            name = _final_name(expr.func) or ""
+            name = (self._qualified(expr.func) or _final_name(expr.func) or "").rsplit(".", 1)[-1]
             if "float8" in name.lower():
                 return True
             if name == "TorchAoConfig":
@@ -459,6 +488,9 @@ class _Recognition(_Values):
             facts = {QUANT_CONFIG: Fact("torchao", self._loc(call))}
             if self._is_float8(call, scope):
                 facts[PRECISION] = Fact("fp8", self._loc(call))
+                scheme = self._float8_scheme(call, scope)
+                if scheme is not None:
+                    facts[FP8_SCHEME] = Fact(scheme, self._loc(call))
             return facts
         if name in ("GPTQConfig", "AwqConfig"):
             method = "gptq" if name == "GPTQConfig" else "awq"
@@ -533,3 +565,15 @@ class _Recognition(_Values):
                     handle = self.by_call.get(binding.value) if isinstance(binding.value, ast.Call) else None
                     if handle is not None and handle.setup.label is None:
                         handle.setup.label = prefix + name
+
+
+def _float8_scheme_of(name: str) -> str | None:
+    """The float8 scheme a config class, function or quant_type string names."""
+    word = name.lower().replace("_", "")
+    if "float8" not in word:
+        return None
+    if "weightonly" in word or word.endswith("wo"):
+        return "weight-only"
+    if "activation" in word or word.endswith("dq"):
+        return "dynamic"
+    return None
