@@ -1,0 +1,141 @@
+"""One answer (issue 14): `check`, `explain`, `advise` and `compare` say the same thing about the
+same setup. A grid of GPUs × model sizes × precisions × frameworks is written as code (for check
+and explain) and described on the command line (for advise and compare); every command must give
+the same crossover verdict (reported or not, below or above), the same numbers (crossover,
+overhead, quoted row ids) and the same confidence."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ecolint import knowledge
+from ecolint.advisor.advise import advise
+from ecolint.advisor.compare import compare
+from ecolint.advisor.explain import explain
+from ecolint.advisor.inputs import Inputs
+from ecolint.config import Config
+from ecolint.engine import Selection, run
+
+GPUS = ("T4", "A800", "RTX 4090", "RTX 5090", "H100", "L4")
+MODELS = {
+    "0.5B": "Qwen/Qwen2.5-0.5B-Instruct",
+    "1.5B": "Qwen/Qwen2.5-1.5B-Instruct",
+    "3B": "Qwen/Qwen2.5-3B-Instruct",
+    "7B": "Qwen/Qwen2.5-7B-Instruct",
+    "14B": "Qwen/Qwen2.5-14B-Instruct",
+}
+# precision token (advise/compare) → how transformers code writes it
+TRANSFORMERS = {
+    "nf4": 'quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4")',
+    "int8-default": "quantization_config=BitsAndBytesConfig(load_in_8bit=True)",
+    "int8": "quantization_config=BitsAndBytesConfig(load_in_8bit=True, llm_int8_threshold=0.0)",
+    "fp16": "torch_dtype=torch.float16",
+}
+VLLM = {
+    "nf4": 'quantization="bitsandbytes"',
+    "fp16": 'dtype="float16"',
+}
+CROSSOVER_CODES = {"ECO102", "ECO103"}
+
+
+def _code(framework: str, model: str, precision: str) -> str:
+    if framework == "vllm":
+        return f'from vllm import LLM\n\nllm = LLM(model="{model}", {VLLM[precision]})\n'
+    return (
+        "import torch\n"
+        "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n\n"
+        f'model = AutoModelForCausalLM.from_pretrained("{model}", {TRANSFORMERS[precision]})\n'
+    )
+
+
+CASES = [
+    (gpu, size, precision, framework)
+    for gpu, size in itertools.product(GPUS, MODELS)
+    for framework, table in (("transformers", TRANSFORMERS), ("vllm", VLLM))
+    for precision in table
+]
+
+
+@pytest.fixture(scope="module")
+def kb() -> knowledge.Knowledge:
+    return knowledge.load()
+
+
+def _checked(path: Path, gpu: str, kb: knowledge.Knowledge) -> list[Any]:
+    codes = [code for code, spec in kb.rules.items() if spec.enabled_by_default]
+    return run([path], kb, Config(), Selection(codes=codes, gpu=gpu)).findings
+
+
+@pytest.mark.parametrize(("gpu", "size", "precision", "framework"), CASES, ids=["-".join(c) for c in CASES])
+def test_every_command_gives_one_answer(
+    tmp_path: Path, kb: knowledge.Knowledge, gpu: str, size: str, precision: str, framework: str
+) -> None:
+    model = MODELS[size]
+    path = tmp_path / "serve.py"
+    path.write_text(_code(framework, model, precision), encoding="utf-8")
+
+    findings = _checked(path, gpu, kb)
+    explained = explain(str(path), kb, Config(), gpu=gpu)
+    assert len(explained["setups"]) == 1, explained
+    from_explain = explained["setups"][0]["advice"]
+    from_advise = advise(Inputs(gpu=gpu, model=model, precision=precision, framework=framework), kb)
+    others = ["fp16", "nf4"] if precision != "nf4" else ["nf4", "fp16"]
+    compared = compare([precision] + [p for p in others if p != precision], Inputs(gpu=gpu, model=model), kb)
+    column = compared["columns"][0]
+
+    # The same verdict, numbers and confidence from explain, advise and compare.
+    verdict = from_advise["verdict"]
+    assert from_explain["verdict"] == verdict
+    assert column["verdict"] == verdict
+    stars = {from_advise["confidence"]["stars"], from_explain["confidence"]["stars"], column["confidence"]}
+    assert len(stars) == 1, stars
+
+    crossover = [f for f in findings if f.code in CROSSOVER_CODES]
+    if precision == "fp16":
+        assert verdict is None and not crossover
+        return
+    assert verdict is not None
+    # check reports it exactly when the advisor says it is below the crossover, with its numbers.
+    assert bool(crossover) == verdict["reported"] == bool(verdict["below"])
+    assert stars == {f.confidence for f in findings} or not findings
+    if crossover:
+        (finding,) = crossover
+        assert finding.code == verdict["code"]
+        assert finding.overhead == verdict["overhead"]
+        assert [row["id"] for row in finding.evidence] == verdict["rows"]
+        assert f"({verdict['crossover_b']:g}B)" in finding.message
+        assert finding.confidence == verdict["confidence"]
+    # advise never recommends a precision below its crossover, nor INT8 at the default threshold.
+    recommended = from_advise["recommended"]
+    if verdict["below"] and recommended is not None:
+        assert recommended["precision"] not in (precision, "int8-default")
+    # compare names no energy winner advise would not recommend for the same setup.
+    winner = compared["winners"]["energy"]["name"]
+    labels = {option["label"]: option for option in from_advise["options"]}
+    if winner is not None and winner in labels:
+        assert labels[winner]["eligible"], (winner, compared["winners"]["energy"])
+
+
+def test_compare_ranks_like_with_like(kb: knowledge.Knowledge) -> None:
+    """The reported case: INT8 on a 3B model was crowned with a 6B model's cross-day row."""
+    compared = compare(["int8", "fp16", "nf4"], Inputs(gpu="RTX 4090", model="Qwen/Qwen2.5-3B"), kb)
+    int8 = compared["columns"][0]
+    assert int8["energy"]["rows"] == ["ede-4090d-yi-1.5-6b-int8-pure"]
+    assert compared["winners"]["energy"]["name"] is None
+    assert "advise would not recommend it" in compared["winners"]["energy"]["basis"]
+    assert any("measured on another day" in note for note in int8["notes"])
+    assert "not like with like" in compared["winners"]["throughput"]["basis"]
+
+
+def test_int8_is_never_the_energy_winner_without_a_same_session_row(kb: knowledge.Knowledge) -> None:
+    # 7B on the RTX 4090D: above the INT8 crossover, and the skill's J/request table shows INT8
+    # at 52.1 J against FP16's 71.2 J; no same-day measured row says INT8 saves energy.
+    compared = compare(["int8", "fp16"], Inputs(gpu="RTX 4090D", model="Qwen/Qwen2-7B"), kb)
+    winner = compared["winners"]["energy"]
+    assert winner["name"] is None and "no same-session measured row" in winner["basis"]
+    advised = advise(Inputs(gpu="RTX 4090D", model="Qwen/Qwen2-7B", precision="int8"), kb)
+    assert advised["recommended"] is None or advised["recommended"]["precision"] != "int8"
