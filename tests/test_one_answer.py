@@ -7,10 +7,12 @@ overhead, quoted row ids) and the same confidence."""
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run_cli
 
 from ecolint import knowledge
 from ecolint.advisor.advise import advise
@@ -139,3 +141,45 @@ def test_int8_is_never_the_energy_winner_without_a_same_session_row(kb: knowledg
     assert winner["name"] is None and "no same-session measured row" in winner["basis"]
     advised = advise(Inputs(gpu="RTX 4090D", model="Qwen/Qwen2-7B", precision="int8"), kb)
     assert advised["recommended"] is None or advised["recommended"]["precision"] != "int8"
+
+
+def test_explain_accepts_every_input_it_asks_for(tmp_path: Path) -> None:
+    path = tmp_path / "app.py"
+    path.write_text(
+        "import torch\nfrom transformers import AutoModelForCausalLM\n\n"
+        "model = AutoModelForCausalLM.from_pretrained(MODEL_ID)\n",
+        encoding="utf-8",
+    )
+    asked = json.loads(run_cli("explain", str(path), "--format", "json").output)
+    assert {"gpu", "model", "batch_size"} <= {q["input"] for q in asked["setups"][0]["advice"]["questions"]}
+    given = run_cli(
+        *("explain", str(path), "--gpu", "T4", "--model", "3B", "--precision", "nf4", "--batch-size", "8"),
+        *("--format", "json"),
+    )
+    assert given.exit_code == 0, given.output
+    advice = json.loads(given.output)["setups"][0]["advice"]
+    assert advice["setup"]["params_b"] == 3.0 and advice["setup"]["batch_size"] == 8
+    assert not {q["input"] for q in advice["questions"]} & {"gpu", "model", "precision", "batch_size"}
+    assert advice["verdict"]["below"] is True  # 3B NF4 on Turing: below the 3.2B crossover
+
+
+def test_explain_includes_the_findings_check_gives(tmp_path: Path, kb: knowledge.Knowledge) -> None:
+    path = tmp_path / "serve.py"
+    path.write_text(_code("transformers", MODELS["1.5B"], "int8-default"), encoding="utf-8")
+    document = explain(str(path), kb, Config(), gpu="A800")
+    checked = [(f.code, f.location.line, f.message) for f in _checked(path, "A800", kb)]
+    assert [(f["code"], f["line"], f["message"]) for f in document["findings"]] == checked
+    assert {f["code"] for f in document["setups"][0]["findings"]} == {"ECO101", "ECO103"}
+    text = run_cli("explain", str(path), "--gpu", "A800").output
+    assert "check: " in text and "ECO103" in text
+
+
+def test_explain_treats_servers_as_batched(tmp_path: Path) -> None:
+    path = tmp_path / "serve.sh"
+    path.write_text("vllm serve Qwen/Qwen2.5-7B-Instruct --gpu-memory-utilization 0.9\n", encoding="utf-8")
+    advice = json.loads(run_cli("explain", str(path), "--gpu", "A800", "--format", "json").output)["setups"][0][
+        "advice"
+    ]
+    assert "batch_size" not in advice["assumed"]
+    assert "batch_size" not in {q["input"] for q in advice["questions"]}
+    assert any("continuous batching" in risk for risk in advice["risks"])

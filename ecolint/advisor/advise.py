@@ -167,7 +167,7 @@ def _note_assumptions(inputs: Inputs, res: Resolution, kb: Knowledge) -> None:
         inputs.assumed["gpu"] = kb.assumed_gpu
     if not inputs.precision:
         inputs.assumed["precision"] = "fp16"
-    if not inputs.batch_size:
+    if not inputs.batch_size and not inputs.batched:
         inputs.assumed["batch_size"] = 1
     if not inputs.objective:
         inputs.assumed["objective"] = "energy"
@@ -492,6 +492,10 @@ def _assumption_notes(kb: Knowledge, inputs: Inputs) -> list[str]:
     if "batch_size" in assumed:
         notes.append(
             f"Assumed batch size 1: energy/req drops {batching.get('min')}–{batching.get('max')}% under dynamic batching ({batching.get('source')})"
+        )
+    elif inputs.batched:
+        notes.append(
+            f"A server batches concurrent requests (continuous batching): energy/req is lower than the single-stream rows show; it drops {batching.get('min')}–{batching.get('max')}% under dynamic batching ({batching.get('source')})"
         )
     elif (inputs.batch_size or 1) > 1:
         notes.append(

@@ -152,8 +152,10 @@ def render_explain(doc: dict[str, Any]) -> str:
         header = [
             f"{loc['path']}:{loc['line']}: {entry['framework']}{label}",
             f"{INDENT}the code says: {facts or 'nothing beyond the framework'}",
-            "",
         ]
+        # check's findings for this setup, as `ecolint check` reports them
+        header += [f"{INDENT}check: {f['path']}:{f['line']}: {f['code']} {f['message']}" for f in entry["findings"]]
+        header += [""]
         parts.append("\n".join(header) + "\n" + render_advice(entry["advice"], with_footer=False))
     return "\n".join(parts) + "\n" + doc["footer"] + "\n"
 
