@@ -183,3 +183,20 @@ def test_explain_treats_servers_as_batched(tmp_path: Path) -> None:
     assert "batch_size" not in advice["assumed"]
     assert "batch_size" not in {q["input"] for q in advice["questions"]}
     assert any("continuous batching" in risk for risk in advice["risks"])
+
+
+def test_the_footer_names_the_sessions_and_dates_of_the_quoted_rows(tmp_path: Path, kb: knowledge.Knowledge) -> None:
+    advised = advise(Inputs(gpu="RTX 5090", model="Qwen/Qwen2.5-3B", precision="nf4"), kb)
+    quoted = {row["session"] for row in advised["evidence"] if row.get("session")}
+    assert quoted
+    for session_id in quoted:
+        session = kb.sessions[session_id]
+        assert f"session {session_id} ({session.gpu}, {session.date or 'date not stated'};" in advised["footer"]
+    path = tmp_path / "serve.py"
+    path.write_text(_code("transformers", MODELS["1.5B"], "nf4"), encoding="utf-8")
+    text = run_cli("check", str(path), "--gpu", "T4").output
+    rows = {row["id"]: row for f in _checked(path, "T4", kb) for row in f.evidence}
+    for row in rows.values():
+        if row.get("session"):
+            assert f"Rows from session {row['session']} " in text and row["id"] in text
+    assert text.rstrip().splitlines()[-1].startswith("Evidence: zenodo.org")

@@ -127,8 +127,8 @@ def build(setup: Setup, res: Resolution, inputs: Inputs, baseline: Option, kb: K
         "boundaries": list(res.boundaries),
         "questions": questions(kb, inputs, res),
         "verdict": verdict(kb, res, setup, baseline),
-        "footer": footer(kb),
     }
+    document["footer"] = footer(kb, document["evidence"])
     return document
 
 

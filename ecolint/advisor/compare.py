@@ -53,6 +53,7 @@ def compare(items: list[str], inputs: Inputs, kb: Knowledge) -> dict[str, Any]:
     winners = {dim: _winner(columns, dim, axis, kb) for dim in DIMENSIONS}
     objective = inputs.objective
     first = columns[0]
+    evidence = _evidence(columns)
     return {
         "version": __version__,
         "command": "compare",
@@ -63,9 +64,9 @@ def compare(items: list[str], inputs: Inputs, kb: Knowledge) -> dict[str, Any]:
         "columns": [{k: v for k, v in c.items() if not k.startswith("_")} for c in columns],
         "winners": winners,
         "overall": None if objective is None else winners[objective]["name"],
-        "evidence": _evidence(columns),
+        "evidence": evidence,
         "questions": _questions(kb, inputs, first["_res"]),
-        "footer": footer(kb),
+        "footer": footer(kb, evidence),
     }
 
 

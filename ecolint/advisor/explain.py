@@ -84,7 +84,7 @@ def explain(
         "line": line,
         "setups": entries,
         "findings": [finding_dict(f) for f in findings],
-        "footer": footer(kb),
+        "footer": footer(kb, [row for entry in entries for row in entry["advice"]["evidence"]]),
     }
 
 
