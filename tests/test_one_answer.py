@@ -127,8 +127,12 @@ def test_compare_ranks_like_with_like(kb: knowledge.Knowledge) -> None:
     compared = compare(["int8", "fp16", "nf4"], Inputs(gpu="RTX 4090", model="Qwen/Qwen2.5-3B"), kb)
     int8 = compared["columns"][0]
     assert int8["energy"]["rows"] == ["ede-4090d-yi-1.5-6b-int8-pure"]
-    assert compared["winners"]["energy"]["name"] is None
-    assert "advise would not recommend it" in compared["winners"]["energy"]["basis"]
+    # INT8's figure is the lowest, but it is below its crossover: FP16 wins, as advise keeps it.
+    assert compared["winners"]["energy"]["name"] == "FP16"
+    assert (
+        "INT8 (llm_int8_threshold=0.0) has a lower figure, but advise would not recommend it"
+        in (compared["winners"]["energy"]["basis"])
+    )
     assert any("measured on another day" in note for note in int8["notes"])
     assert "not like with like" in compared["winners"]["throughput"]["basis"]
 
@@ -138,7 +142,7 @@ def test_int8_is_never_the_energy_winner_without_a_same_session_row(kb: knowledg
     # at 52.1 J against FP16's 71.2 J; no same-day measured row says INT8 saves energy.
     compared = compare(["int8", "fp16"], Inputs(gpu="RTX 4090D", model="Qwen/Qwen2-7B"), kb)
     winner = compared["winners"]["energy"]
-    assert winner["name"] is None and "no same-session measured row" in winner["basis"]
+    assert winner["name"] == "FP16" and "no same-session measured row" in winner["basis"]
     advised = advise(Inputs(gpu="RTX 4090D", model="Qwen/Qwen2-7B", precision="int8"), kb)
     assert advised["recommended"] is None or advised["recommended"]["precision"] != "int8"
 
@@ -200,3 +204,12 @@ def test_the_footer_names_the_sessions_and_dates_of_the_quoted_rows(tmp_path: Pa
         if row.get("session"):
             assert f"Rows from session {row['session']} " in text and row["id"] in text
     assert text.rstrip().splitlines()[-1].startswith("Evidence: zenodo.org")
+
+
+@pytest.mark.parametrize(("gpu", "size"), list(itertools.product(GPUS, MODELS)))
+def test_compare_names_the_energy_winner_advise_recommends(kb: knowledge.Knowledge, gpu: str, size: str) -> None:
+    """The options advise weighs, compared side by side: the same winner, or the same silence."""
+    advised = advise(Inputs(gpu=gpu, model=MODELS[size], precision="fp16"), kb)
+    compared = compare(["fp16", "nf4", "int8"], Inputs(gpu=gpu, model=MODELS[size]), kb)
+    recommended = advised["recommended"]
+    assert compared["winners"]["energy"]["name"] == (recommended and recommended["label"])

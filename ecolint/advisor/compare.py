@@ -145,15 +145,23 @@ def _winner(columns: list[dict[str, Any]], dim: str, axis: str, kb: Knowledge) -
         )
     else:
         scored, basis = [(n, f.value) for n, f in cells], "smallest weight estimate (params × bytes per weight)"
+    if dim == "energy":
+        # A column advise would not recommend never wins energy: the next best does, as in advise.
+        by_name = {c["name"]: c for c in columns}
+        passed_over: dict[str, str] = {}
+        for name, _ in sorted(scored, key=lambda item: item[1]):
+            barred = _barred(by_name[name], kb)
+            if barred is None:
+                break
+            passed_over[name] = f"{name} has a lower figure, but {barred}"
+        scored = [(n, score) for n, score in scored if n not in passed_over]
+        basis = "; ".join([*passed_over.values(), basis])
+    if not scored:
+        return {"name": None, "basis": basis}
     best = min(score for _, score in scored)
     top = [n for n, score in scored if score == best]
     if len(top) > 1:
         return {"name": None, "basis": f"tie between {', '.join(top)} ({basis})"}
-    if dim == "energy":
-        column = next(c for c in columns if c["name"] == top[0])
-        barred = _barred(column, kb)
-        if barred is not None:
-            return {"name": None, "basis": f"{top[0]} has the lowest figure, but {barred} ({basis})"}
     return {"name": top[0], "basis": basis + _unlike(columns, dim)}
 
 
