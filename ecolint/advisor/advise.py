@@ -441,6 +441,7 @@ def _risks(
         if a.option.analog:
             risks.append(a.option.analog)
     risks.extend(_disagreements(assessed))
+    risks.extend(cross_day_caveats(kb, [row for a in assessed for row in a.energy.rows]))
     if rec is not None and rec is not base and base.memory.value is not None and rec.memory.value is not None:
         risks.append(
             f"Weights: {base.option.label} about {num(base.memory.value)} GB → {rec.option.label} about {num(rec.memory.value)} GB ({rec.memory.says})"
@@ -448,6 +449,14 @@ def _risks(
     risks.extend(BOUNDARY_TEXT[b] for b in res.boundaries)
     risks.extend(_assumption_notes(kb, inputs))
     return risks
+
+
+def cross_day_caveats(kb: Knowledge, rows: list[dict[str, Any]]) -> list[str]:
+    """The caveat of each quoted row whose FP16 baseline was measured on another day (advice.yaml)."""
+    cross_day = advice_data(kb).get("cross_day_fp16") or {}
+    listed = cross_day.get("rows", [])
+    seen = dict.fromkeys(row["id"] for row in rows if row["id"] in listed)
+    return [f"Row {row_id}: {cross_day['caveat']}" for row_id in seen]
 
 
 def _quality(kb: Knowledge, opt: Option, params: float | None) -> list[str]:

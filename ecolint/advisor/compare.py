@@ -12,7 +12,7 @@ from typing import Any
 
 from ecolint import __version__
 from ecolint.advisor import figures as fig
-from ecolint.advisor.advise import eligibility, questions, setup_confidence, verdict
+from ecolint.advisor.advise import cross_day_caveats, eligibility, questions, setup_confidence, verdict
 from ecolint.advisor.inputs import AdviceInputError, Inputs, Option, advice_data, is_precision, option, setup_for
 from ecolint.knowledge import Knowledge
 from ecolint.report import footer
@@ -107,10 +107,7 @@ def _column(name: str, opt: Option, res: Resolution, setup: Setup, inputs: Input
     if opt.analog:
         notes.append(opt.analog)
     notes += [BOUNDARY_TEXT[b] for b in res.boundaries]
-    cross_day = advice_data(kb).get("cross_day_fp16") or {}
-    notes += [
-        f"row {row['id']}: {cross_day['caveat']}" for row in energy.rows if row["id"] in cross_day.get("rows", [])
-    ]
+    notes += cross_day_caveats(kb, energy.rows)
     return {
         "name": name,
         "precision": opt.key,
