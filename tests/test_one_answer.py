@@ -41,10 +41,14 @@ VLLM = {
     "nf4": 'quantization="bitsandbytes"',
     "fp16": 'dtype="float16"',
 }
+# the same server launched from a shell script (one flag parser for every launcher)
+VLLM_SERVE = {"nf4": "--quantization bitsandbytes", "fp16": "--dtype float16"}
 CROSSOVER_CODES = {"ECO102", "ECO103"}
 
 
 def _code(framework: str, model: str, precision: str) -> str:
+    if framework == "vllm-serve":
+        return f"#!/bin/sh\nvllm serve {model} {VLLM_SERVE[precision]}\n"
     if framework == "vllm":
         return f'from vllm import LLM\n\nllm = LLM(model="{model}", {VLLM[precision]})\n'
     return (
@@ -57,7 +61,7 @@ def _code(framework: str, model: str, precision: str) -> str:
 CASES = [
     (gpu, size, precision, framework)
     for gpu, size in itertools.product(GPUS, MODELS)
-    for framework, table in (("transformers", TRANSFORMERS), ("vllm", VLLM))
+    for framework, table in (("transformers", TRANSFORMERS), ("vllm", VLLM), ("vllm-serve", VLLM_SERVE))
     for precision in table
 ]
 
@@ -77,8 +81,9 @@ def test_every_command_gives_one_answer(
     tmp_path: Path, kb: knowledge.Knowledge, gpu: str, size: str, precision: str, framework: str
 ) -> None:
     model = MODELS[size]
-    path = tmp_path / "serve.py"
+    path = tmp_path / ("serve.sh" if framework == "vllm-serve" else "serve.py")
     path.write_text(_code(framework, model, precision), encoding="utf-8")
+    framework = framework.removesuffix("-serve")
 
     findings = _checked(path, gpu, kb)
     explained = explain(str(path), kb, Config(), gpu=gpu)
