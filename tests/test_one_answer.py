@@ -220,3 +220,24 @@ def test_compare_names_the_energy_winner_advise_recommends(kb: knowledge.Knowled
     compared = compare(["fp16", "nf4", "int8"], Inputs(gpu=gpu, model=MODELS[size]), kb)
     recommended = advised["recommended"]
     assert compared["winners"]["energy"]["name"] == (recommended and recommended["label"])
+
+
+def test_a_matched_session_moves_the_crossover_alike_in_check_and_explain(
+    tmp_path: Path, kb: knowledge.Knowledge
+) -> None:
+    """RTX 5090 on torch 2.14 / bitsandbytes 0.50.2: session rtx5090-2026-09-20 puts the NF4
+    crossover near 1.8B, so NF4 on a 3B model is above it for check and explain alike."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "requirements.txt").write_text("torch==2.14.0\nbitsandbytes==0.50.2\n", encoding="utf-8")
+    path = tmp_path / "src" / "serve.py"
+    path.parent.mkdir()
+    for size, below in (("3B", False), ("1.5B", True)):
+        path.write_text(_code("transformers", MODELS[size], "nf4"), encoding="utf-8")
+        findings = [f for f in _checked(path, "RTX 5090", kb) if f.code == "ECO102"]
+        verdict = explain(str(path), kb, Config(), gpu="RTX 5090")["setups"][0]["advice"]["verdict"]
+        assert verdict["crossover_b"] == 1.8 and verdict["below"] is below
+        assert "session rtx5090-2026-09-20" in verdict["moved"]
+        assert bool(findings) is below
+        if findings:
+            assert [row["id"] for row in findings[0].evidence] == verdict["rows"]
+            assert verdict["moved"] in findings[0].notes
