@@ -740,6 +740,11 @@ def compare_command(items: tuple[str, ...], output_format: str, **options: Any) 
 @main.command("explain")
 @click.argument("target", metavar="PATH[:LINE]")
 @click.option("--gpu", help="GPU the setups run on; a GPU stated in the file wins.")
+@click.option("--model", help="Model id or size, where the code does not state it.")
+@click.option("--precision", help="Precision (fp16, nf4, int8, int8-default, …), where the code does not state it.")
+@click.option(
+    "--batch-size", type=click.IntRange(min=1), help="Concurrent requests per batch, where the code does not state it."
+)
 @click.option("--objective", type=click.Choice(OBJECTIVES), help=_OBJECTIVE_HELP)
 @click.option(
     "--max-memory", type=click.FloatRange(min=0, min_open=True), help="GPU memory available for the weights, in GB."
@@ -759,6 +764,9 @@ def compare_command(items: tuple[str, ...], output_format: str, **options: Any) 
 def explain_command(
     target: str,
     gpu: str | None,
+    model: str | None,
+    precision: str | None,
+    batch_size: int | None,
     objective: str | None,
     max_memory: float | None,
     config_path: Path | None,
@@ -776,8 +784,18 @@ def explain_command(
     path, _ = split_target(target)
     config = load_config(None if isolated else (config_path or find_config_file(path)))
     kb = knowledge.load()
+    if model is not None and not model.strip():
+        raise ConfigError("--model is empty")
     document = explain(
-        target, kb, config, gpu=(gpu or "").strip() or None, objective=objective, max_memory_gb=max_memory
+        target,
+        kb,
+        config,
+        gpu=(gpu or "").strip() or None,
+        objective=objective,
+        max_memory_gb=max_memory,
+        model=model,
+        precision=precision,
+        batch_size=batch_size,
     )
     _print_document(document, output_format, render_explain)
     if not document["setups"]:

@@ -209,7 +209,7 @@ class Engine:
         too_large = len(data) > _MAX_FILE_SIZE
         outcome = _Outcome(error=_too_large(item, len(data)), parsed=False) if too_large else _analyse_data(item, data)
         analysed = [(item, outcome)]
-        self._stack = _merged_pins([outcome])
+        self._stack = self._project_pins([path], _merged_pins([outcome]))
         return self._audited(analysed, result)
 
     def _audited(self, analysed: list[tuple[_FileWork, _Outcome]], result: RunResult) -> RunResult:
@@ -247,8 +247,25 @@ class Engine:
         path, and the tree's version pins merged for resolving. Files are analysed while the walk
         goes on; the order comes from the sort, never from which worker finished first."""
         analysed = sorted(self._analyse(self._walked(paths, result), paths, result), key=lambda pair: pair[0].display)
-        self._stack = _merged_pins([outcome for _, outcome in analysed])
+        self._stack = self._project_pins(paths, _merged_pins([outcome for _, outcome in analysed]))
         return analysed
+
+    def _project_pins(self, paths: list[Path], found: dict[str, str]) -> dict[str, str]:
+        """The pins of the files analysed merged with the whole project's (ecolint/project.py),
+        so that one file and the whole tree resolve alike."""
+        from ecolint import project
+
+        root = project.project_root(paths[0] if paths else self.cwd, self.config.source, self.cwd)
+        if project.covers(paths, root):
+            return found
+        tree = project.project_pins(
+            root,
+            self.config.exclude + self.config.extend_exclude,
+            force_exclude=self.config.force_exclude,
+            respect_gitignore=self.config.respect_gitignore,
+            config_root=self.config_dir,
+        )
+        return project.merge_pins([tree, found])
 
     def _analyse(
         self, work: Iterable[_FileWork], paths: list[Path], result: RunResult

@@ -118,6 +118,52 @@ class Resolution:
         )
 
 
+# The crossover a quantized precision is judged against, and the rule that reports it below.
+CROSSOVER_RULES = {"nf4": ("ECO102", "nf4"), "fp4": ("ECO102", "nf4"), "int8": ("ECO103", "int8")}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Where a quantized setup stands against its crossover: what `check` reports (ECO102/ECO103)
+    and what `explain`, `advise` and `compare` say of the same setup, from this one decision."""
+
+    code: str  # the rule that reports it below the crossover
+    family: str  # nf4 | int8
+    crossover_b: float
+    params_b: float | None
+    moved: str | None  # how the crossover differs from the skill's, where a matched session moved it
+
+    @property
+    def below(self) -> bool | None:
+        """True below the crossover, False at or above it, None when the size is unknown (a size
+        that is not known is not below a crossover)."""
+        return None if self.params_b is None else self.params_b < self.crossover_b
+
+
+def crossover_verdict(res: Resolution, precision: str | None) -> Verdict | None:
+    """The crossover verdict for a precision (nf4, fp4, int8), or None: not a bitsandbytes
+    format, or no measured architecture speaks for this hardware."""
+    entry = CROSSOVER_RULES.get(precision or "")
+    if entry is None or res.architecture is None:
+        return None
+    code, family = entry
+    crossover = res.crossover(family)
+    if crossover is None:
+        return None
+    return Verdict(code, family, crossover, res.params_b, res.crossover_differs(family))
+
+
+def verdict_rows(kb: Knowledge, res: Resolution, family: str, model_id: str | None) -> list[dict[str, Any]]:
+    """The rows quoted beside a crossover verdict: the nearest measured rows of the family (INT8
+    at threshold 0.0, the skill's INT8), then the skill's J/request rows for this GPU and model."""
+    from ecolint.knowledge import nearest_rows, request_rows
+
+    arch = None if res.architecture is None else res.architecture.key
+    threshold = 0.0 if family == "int8" else None
+    rows = nearest_rows(kb, arch, family, res.params_b, threshold=threshold, limit=2, session=res.session)
+    return rows + request_rows(kb, res.gpu.name, model_id, ("fp16", family))
+
+
 def model_size(model_id: str | None, kb: Knowledge, configured: dict[str, float] | None = None) -> ModelSize | None:
     """Parameters of a model id: the project's own table, the name table, then the id itself."""
     if not model_id:

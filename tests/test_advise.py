@@ -87,6 +87,7 @@ def test_json_shape() -> None:
         "risks",
         "boundaries",
         "questions",
+        "verdict",
         "footer",
     ]
     option = document["options"][0]

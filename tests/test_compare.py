@@ -122,6 +122,7 @@ def test_json_shape() -> None:
         "confidence",
         "reasons",
         "notes",
+        "verdict",
     }
     assert set(document["winners"]) == {"energy", "throughput", "memory"}
 

@@ -20,8 +20,8 @@ from ecolint.advisor import figures as fig
 from ecolint.advisor.inputs import Inputs, Option, advice_data, model_is_size, option, setup_for
 from ecolint.knowledge import Knowledge
 from ecolint.report import PARAMS_HOW, footer
-from ecolint.resolve import BOUNDARY_TEXT, Resolution, resolve, setup_summary
-from ecolint.setups import MODEL, Setup
+from ecolint.resolve import BOUNDARY_TEXT, Resolution, crossover_verdict, resolve, setup_summary, verdict_rows
+from ecolint.setups import MODEL, PURPOSE, Setup
 
 MINUS = "\u2212"
 _BARE_INT8 = ("int8", "8bit", "8-bit")
@@ -126,9 +126,39 @@ def build(setup: Setup, res: Resolution, inputs: Inputs, baseline: Option, kb: K
         "risks": _risks(kb, res, base, rec, assessed, inputs),
         "boundaries": list(res.boundaries),
         "questions": questions(kb, inputs, res),
-        "footer": footer(kb),
+        "verdict": verdict(kb, res, setup, baseline),
     }
+    document["footer"] = footer(kb, document["evidence"])
     return document
+
+
+def checked_precision(opt: Option) -> str:
+    """The precision as the extractors write it (the one `check` judges): INT8 at either threshold is int8."""
+    return "int8" if opt.rows == "int8" and opt.key.startswith("int8") else opt.key
+
+
+def verdict(kb: Knowledge, res: Resolution, setup: Setup, opt: Option) -> dict[str, Any] | None:
+    """The crossover verdict `check` gives this setup (ECO102/ECO103), from the same decision
+    (resolve.crossover_verdict) and with the same numbers: crossover, overhead, quoted rows,
+    confidence. None for a precision no crossover rule judges."""
+    found = crossover_verdict(res, checked_precision(opt))
+    if found is None:
+        return None
+    spec = kb.rule(found.code)
+    silent = set(res.boundaries).intersection(spec.silent_on) or setup.get(PURPOSE) == "training"
+    rows = verdict_rows(kb, res, found.family, setup.get(MODEL))
+    return {
+        "code": found.code,
+        "family": found.family,
+        "crossover_b": found.crossover_b,
+        "params_b": found.params_b,
+        "below": found.below,
+        "reported": bool(found.below) and not silent,
+        "overhead": spec.overhead if found.below else None,
+        "rows": [row["id"] for row in rows],
+        "moved": found.moved,
+        "confidence": res.confidence,
+    }
 
 
 def _note_assumptions(inputs: Inputs, res: Resolution, kb: Knowledge) -> None:
@@ -137,7 +167,7 @@ def _note_assumptions(inputs: Inputs, res: Resolution, kb: Knowledge) -> None:
         inputs.assumed["gpu"] = kb.assumed_gpu
     if not inputs.precision:
         inputs.assumed["precision"] = "fp16"
-    if not inputs.batch_size:
+    if not inputs.batch_size and not inputs.batched:
         inputs.assumed["batch_size"] = 1
     if not inputs.objective:
         inputs.assumed["objective"] = "energy"
@@ -362,8 +392,15 @@ def _confidence(res: Resolution, chosen: Assessed, setup: Setup) -> dict[str, An
     energy = chosen.energy
     if energy.available and energy.confidence < res.confidence:
         reasons.append(f"the energy figure is not a direct measurement of this setup: {energy.says}")
-    stars = chosen.confidence if chosen.energy.available else (res.confidence if res.model else 1)
-    return {"stars": stars, "reasons": reasons}
+    # The setup's confidence, as `check` rates it (GPU and stack), once the model size is known;
+    # a figure that is not a direct measurement says so in the reasons, not by other stars.
+    return {"stars": setup_confidence(res), "reasons": reasons}
+
+
+def setup_confidence(res: Resolution) -> int:
+    """The ★ of a setup: the resolution's, and one star when the model size is unknown (the
+    skill's ★★★ needs a known size)."""
+    return res.confidence if res.model is not None else 1
 
 
 def _config(kb: Knowledge, inputs: Inputs, opt: Option, model_id: str | None) -> dict[str, Any]:
@@ -404,6 +441,7 @@ def _risks(
         if a.option.analog:
             risks.append(a.option.analog)
     risks.extend(_disagreements(assessed))
+    risks.extend(cross_day_caveats(kb, [row for a in assessed for row in a.energy.rows]))
     if rec is not None and rec is not base and base.memory.value is not None and rec.memory.value is not None:
         risks.append(
             f"Weights: {base.option.label} about {num(base.memory.value)} GB → {rec.option.label} about {num(rec.memory.value)} GB ({rec.memory.says})"
@@ -411,6 +449,14 @@ def _risks(
     risks.extend(BOUNDARY_TEXT[b] for b in res.boundaries)
     risks.extend(_assumption_notes(kb, inputs))
     return risks
+
+
+def cross_day_caveats(kb: Knowledge, rows: list[dict[str, Any]]) -> list[str]:
+    """The caveat of each quoted row whose FP16 baseline was measured on another day (advice.yaml)."""
+    cross_day = advice_data(kb).get("cross_day_fp16") or {}
+    listed = cross_day.get("rows", [])
+    seen = dict.fromkeys(row["id"] for row in rows if row["id"] in listed)
+    return [f"Row {row_id}: {cross_day['caveat']}" for row_id in seen]
 
 
 def _quality(kb: Knowledge, opt: Option, params: float | None) -> list[str]:
@@ -455,6 +501,10 @@ def _assumption_notes(kb: Knowledge, inputs: Inputs) -> list[str]:
     if "batch_size" in assumed:
         notes.append(
             f"Assumed batch size 1: energy/req drops {batching.get('min')}–{batching.get('max')}% under dynamic batching ({batching.get('source')})"
+        )
+    elif inputs.batched:
+        notes.append(
+            f"A server batches concurrent requests (continuous batching): energy/req is lower than the single-stream rows show; it drops {batching.get('min')}–{batching.get('max')}% under dynamic batching ({batching.get('source')})"
         )
     elif (inputs.batch_size or 1) > 1:
         notes.append(

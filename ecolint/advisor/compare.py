@@ -12,12 +12,12 @@ from typing import Any
 
 from ecolint import __version__
 from ecolint.advisor import figures as fig
-from ecolint.advisor.advise import Assessed, eligibility, questions
-from ecolint.advisor.inputs import AdviceInputError, Inputs, Option, is_precision, option, setup_for
+from ecolint.advisor.advise import cross_day_caveats, eligibility, questions, setup_confidence, verdict
+from ecolint.advisor.inputs import AdviceInputError, Inputs, Option, advice_data, is_precision, option, setup_for
 from ecolint.knowledge import Knowledge
 from ecolint.report import footer
 from ecolint.resolve import BOUNDARY_TEXT, Resolution, resolve
-from ecolint.setups import MODEL
+from ecolint.setups import MODEL, Setup
 
 DIMENSIONS = ("energy", "throughput", "memory")
 
@@ -50,9 +50,10 @@ def compare(items: list[str], inputs: Inputs, kb: Knowledge) -> dict[str, Any]:
     names = [c["name"] for c in columns]
     if len(set(names)) < len(names):
         raise AdviceInputError("compare needs different items; these name the same thing twice: " + ", ".join(items))
-    winners = {dim: _winner(columns, dim, axis) for dim in DIMENSIONS}
+    winners = {dim: _winner(columns, dim, axis, kb) for dim in DIMENSIONS}
     objective = inputs.objective
     first = columns[0]
+    evidence = _evidence(columns)
     return {
         "version": __version__,
         "command": "compare",
@@ -63,9 +64,9 @@ def compare(items: list[str], inputs: Inputs, kb: Knowledge) -> dict[str, Any]:
         "columns": [{k: v for k, v in c.items() if not k.startswith("_")} for c in columns],
         "winners": winners,
         "overall": None if objective is None else winners[objective]["name"],
-        "evidence": _evidence(columns),
+        "evidence": evidence,
         "questions": _questions(kb, inputs, first["_res"]),
-        "footer": footer(kb),
+        "footer": footer(kb, evidence),
     }
 
 
@@ -77,7 +78,7 @@ def _precision_columns(items: list[str], inputs: Inputs, kb: Knowledge) -> list[
         opt = option(kb, item)
         setup = setup_for(inputs, kb, opt)
         res = resolve(setup, kb, gpu_option=inputs.gpu)
-        columns.append(_column(opt.label, opt, res, setup.get(MODEL), inputs, kb))
+        columns.append(_column(opt.label, opt, res, setup, inputs, kb))
     return columns
 
 
@@ -91,23 +92,22 @@ def _gpu_columns(items: list[str], inputs: Inputs, kb: Knowledge) -> list[dict[s
     for item in items:
         setup = setup_for(inputs, kb, opt)
         res = resolve(setup, kb, gpu_option=item)
-        columns.append(_column(res.gpu.name, opt, res, setup.get(MODEL), inputs, kb))
+        columns.append(_column(res.gpu.name, opt, res, setup, inputs, kb))
     return columns
 
 
-def _column(
-    name: str, opt: Option, res: Resolution, model_id: str | None, inputs: Inputs, kb: Knowledge
-) -> dict[str, Any]:
+def _column(name: str, opt: Option, res: Resolution, setup: Setup, inputs: Inputs, kb: Knowledge) -> dict[str, Any]:
+    model_id = setup.get(MODEL)
     batch = inputs.batch_size or 1
     energy = fig.energy(kb, res, model_id, opt, batch)
     tput = fig.throughput(kb, res, opt, batch)
     mem = fig.memory(kb, res, opt)
-    _, crossover_note = eligibility(res, opt, mem, None)
-    assessed = Assessed(opt, energy, tput, mem, True, crossover_note)
+    eligible, crossover_note = eligibility(res, opt, mem, None)
     notes = [crossover_note] if crossover_note != "no crossover applies" else []
     if opt.analog:
         notes.append(opt.analog)
     notes += [BOUNDARY_TEXT[b] for b in res.boundaries]
+    notes += cross_day_caveats(kb, energy.rows)
     return {
         "name": name,
         "precision": opt.key,
@@ -117,15 +117,18 @@ def _column(
         "energy": energy.to_json(),
         "throughput": tput.to_json(),
         "memory": mem.to_json(),
-        "confidence": assessed.confidence,
+        "confidence": setup_confidence(res),
+        "verdict": verdict(kb, res, setup, opt),
         "reasons": list(res.reasons) + ([] if res.model else ["model size unknown"]),
         "notes": notes,
         "_figures": {"energy": energy, "throughput": tput, "memory": mem},
+        "_eligible": eligible,
+        "_option": opt,
         "_res": res,
     }
 
 
-def _winner(columns: list[dict[str, Any]], dim: str, axis: str) -> dict[str, Any]:
+def _winner(columns: list[dict[str, Any]], dim: str, axis: str, kb: Knowledge) -> dict[str, Any]:
     """The strictly best column for one dimension, with the basis of the comparison."""
     cells = [(c["name"], c["_figures"][dim]) for c in columns if c["_figures"][dim].available]
     if len(cells) < 2:
@@ -139,11 +142,65 @@ def _winner(columns: list[dict[str, Any]], dim: str, axis: str) -> dict[str, Any
         )
     else:
         scored, basis = [(n, f.value) for n, f in cells], "smallest weight estimate (params × bytes per weight)"
+    if dim == "energy":
+        # A column advise would not recommend never wins energy: the next best does, as in advise.
+        by_name = {c["name"]: c for c in columns}
+        passed_over: dict[str, str] = {}
+        for name, _ in sorted(scored, key=lambda item: item[1]):
+            barred = _barred(by_name[name], kb)
+            if barred is None:
+                break
+            passed_over[name] = f"{name} has a lower figure, but {barred}"
+        scored = [(n, score) for n, score in scored if n not in passed_over]
+        basis = "; ".join([*passed_over.values(), basis])
+    if not scored:
+        return {"name": None, "basis": basis}
     best = min(score for _, score in scored)
     top = [n for n, score in scored if score == best]
     if len(top) > 1:
         return {"name": None, "basis": f"tie between {', '.join(top)} ({basis})"}
-    return {"name": top[0], "basis": basis}
+    return {"name": top[0], "basis": basis + _unlike(columns, dim)}
+
+
+def _barred(column: dict[str, Any], kb: Knowledge) -> str | None:
+    """Why a column with the best energy figure is still not the energy winner: below its
+    crossover (the verdict `check` and `advise` give), or INT8 without a same-session row that
+    says it saves energy (issue 14: INT8 never saved energy against a same-day FP16)."""
+    opt: Option = column["_option"]
+    if not column["_eligible"] and opt.rows in ("nf4", "int8"):
+        return "advise would not recommend it: " + eligibility_reason(column)
+    if opt.rows != "int8":
+        return None
+    figure: fig.Figure = column["_figures"]["energy"]
+    cross_day = set((advice_data(kb).get("cross_day_fp16") or {}).get("rows", []))
+    same_session = [
+        row
+        for row in figure.rows
+        if row.get("session") and row["id"] not in cross_day and (row.get("delta_pct") or 0) < 0
+    ]
+    if figure.kind == "nearest-row" and same_session:
+        return None
+    return "no same-session measured row shows INT8 saving energy against its own FP16"
+
+
+def eligibility_reason(column: dict[str, Any]) -> str:
+    notes = column["notes"]
+    return notes[0] if notes else "not eligible"
+
+
+def _unlike(columns: list[dict[str, Any]], dim: str) -> str:
+    """Said when the winning comparison spans rows of different models or sessions."""
+    rows = [row for c in columns for row in c["_figures"][dim].rows if row.get("session")]
+    models = sorted({str(row.get("model")) for row in rows})
+    sessions = sorted({str(row["session"]) for row in rows})
+    parts = []
+    if len(models) > 1:
+        parts.append(f"models {', '.join(models)}")
+    if len(sessions) > 1:
+        parts.append(f"sessions {', '.join(sessions)}")
+    if not parts:
+        return ""
+    return f"; not like with like: the rows are of different {' and of different '.join(parts)}"
 
 
 def _energy_scores(cells: list[tuple[str, fig.Figure]], axis: str) -> tuple[list[tuple[str, float]], str]:

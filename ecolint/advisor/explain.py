@@ -13,13 +13,25 @@ from pathlib import Path
 from typing import Any
 
 from ecolint import __version__
-from ecolint.advisor.advise import build
-from ecolint.advisor.inputs import AdviceInputError, Inputs, advice_data, option, option_from_setup
+from ecolint.advisor.advise import build, checked_precision
+from ecolint.advisor.inputs import (
+    AdviceInputError,
+    Inputs,
+    advice_data,
+    normalise_model,
+    option,
+    option_from_setup,
+)
 from ecolint.config import Config
+from ecolint.finding import Finding
 from ecolint.knowledge import Knowledge
 from ecolint.report import footer
-from ecolint.resolve import Resolution
+from ecolint.report.json import finding_dict
+from ecolint.resolve import Resolution, resolve
 from ecolint.setups import BATCH_SIZE, LLM_INT8_THRESHOLD, MODEL, PRECISION, Setup
+
+# Frameworks that serve concurrent requests with continuous batching by default.
+SERVERS = ("vllm", "tgi", "sglang")
 
 
 def split_target(target: str) -> tuple[Path, int | None]:
@@ -43,7 +55,13 @@ def explain(
     gpu: str | None = None,
     objective: str | None = None,
     max_memory_gb: float | None = None,
+    model: str | None = None,
+    precision: str | None = None,
+    batch_size: int | None = None,
 ) -> dict[str, Any]:
+    """The answer for each setup in the file. --model, --precision and --batch-size fill in what
+    the code leaves unstated (the code wins where it states them, as a GPU in the file wins over
+    --gpu); the lint findings are `check`'s for that file, with the configured selection."""
     from ecolint.engine import setups_in
 
     path, line = split_target(target)
@@ -55,15 +73,54 @@ def explain(
     if errors:
         raise AdviceInputError(f"{errors[0].path}:{errors[0].line}: cannot be analysed: {errors[0].message}")
     chosen = at_line(found, line) if line is not None else found
-    entries = [_entry(setup, res, kb, objective, max_memory_gb) for setup, res in chosen]
+    given = {MODEL: normalise_model(model), PRECISION: _precision(kb, precision), BATCH_SIZE: batch_size}
+    chosen = [_filled(setup, res, given, kb, config) for setup, res in chosen]
+    findings = lint_findings(path, kb, config, gpu)
+    entries = [_entry(setup, res, kb, objective, max_memory_gb, findings) for setup, res in chosen]
     return {
         "version": __version__,
         "command": "explain",
         "path": path.as_posix(),
         "line": line,
         "setups": entries,
-        "footer": footer(kb),
+        "findings": [finding_dict(f) for f in findings],
+        "footer": footer(kb, [row for entry in entries for row in entry["advice"]["evidence"]]),
     }
+
+
+def _precision(kb: Knowledge, token: str | None) -> str | None:
+    """A --precision token as the extractors write it (int8-default is int8 at threshold 6.0)."""
+    if token is None:
+        return None
+    return checked_precision(option(kb, token))
+
+
+def _filled(
+    setup: Setup, res: Resolution, given: dict[str, Any], kb: Knowledge, config: Config
+) -> tuple[Setup, Resolution]:
+    """The setup with the given inputs where the code states nothing, resolved again (by the same
+    resolve() `check` uses) when something was filled in."""
+    missing = {name: value for name, value in given.items() if value is not None and not setup.has(name)}
+    if not missing:
+        return setup, res
+    for name, value in missing.items():
+        setup.set(name, value, how="flag")
+    gpu = res.gpu_written if res.gpu_source == "config" else None
+    return setup, resolve(setup, kb, gpu_option=gpu, models=config.models, stack=res.stack)
+
+
+def lint_findings(path: Path, kb: Knowledge, config: Config, gpu: str | None) -> list[Finding]:
+    """What `ecolint check FILE` reports for the file, with the configured rule selection."""
+    from ecolint.engine import Selection, run
+    from ecolint.funnel import enabled_codes
+
+    codes = enabled_codes(
+        {code: spec.enabled_by_default for code, spec in kb.rules.items()},
+        config.select,
+        config.extend_select,
+        config.ignore,
+    )
+    return run([path], kb, config, Selection(codes=codes, gpu=gpu)).findings
 
 
 def at_line(found: list[tuple[Setup, Resolution]], line: int) -> list[tuple[Setup, Resolution]]:
@@ -84,9 +141,15 @@ def _lines(setup: Setup) -> set[int]:
 
 
 def _entry(
-    setup: Setup, res: Resolution, kb: Knowledge, objective: str | None, max_memory_gb: float | None
+    setup: Setup,
+    res: Resolution,
+    kb: Knowledge,
+    objective: str | None,
+    max_memory_gb: float | None,
+    findings: list[Finding],
 ) -> dict[str, Any]:
     inputs = inputs_from_code(setup, res, kb, objective, max_memory_gb)
+    lines = _lines(setup)
     baseline = option_from_setup(kb, setup.get(PRECISION), setup.get(LLM_INT8_THRESHOLD)) or option(kb, "fp16")
     origin = setup.origin
     return {
@@ -95,6 +158,7 @@ def _entry(
         "label": setup.label,
         "from_code": code_facts(setup),
         "advice": build(setup, res, inputs, baseline, kb),
+        "findings": [finding_dict(f) for f in findings if f.location.line in lines],
     }
 
 
@@ -103,14 +167,18 @@ def inputs_from_code(
 ) -> Inputs:
     """The advisor's inputs as the code (or the configuration, for the GPU) states them."""
     frameworks = advice_data(kb).get("configs", {})
+    batch = _int(setup.get(BATCH_SIZE))
+    # A serving framework batches concurrent requests (continuous batching) unless the code caps it.
+    batched = batch is None and setup.framework in SERVERS
     return Inputs(
         gpu=res.gpu_written if res.gpu_source != "assumed" else None,
         model=setup.get(MODEL) if isinstance(setup.get(MODEL), str) else None,
         precision=setup.get(PRECISION),
-        batch_size=_int(setup.get(BATCH_SIZE)),
+        batch_size=batch,
         framework=setup.framework if setup.framework in frameworks else None,
         objective=objective,
         max_memory_gb=max_memory_gb,
+        batched=batched,
     )
 
 

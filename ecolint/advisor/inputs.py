@@ -49,6 +49,7 @@ class Inputs:
     framework: str | None = None
     objective: str | None = None
     max_memory_gb: float | None = None
+    batched: bool = False  # a server that batches concurrent requests (explain): no batch size 1 assumed
     assumed: dict[str, Any] = field(default_factory=dict)
 
     def given(self) -> dict[str, Any]:

@@ -127,6 +127,8 @@ def render_compare(doc: dict[str, Any]) -> str:
 def _table(columns: list[dict[str, Any]]) -> list[str]:
     header = [""] + [c["name"] for c in columns]
     body = [[dim] + [cell_text(c[dim]) for c in columns] for dim in ("energy", "throughput", "memory")]
+    # Every energy cell names the row it quotes (its delta is against that row's own FP16).
+    body.insert(1, ["  row"] + [", ".join(c["energy"]["rows"]) or "-" for c in columns])
     body.append(["confidence"] + [STARS[c["confidence"]] for c in columns])
     widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
     return [INDENT + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in [header] + body]
@@ -150,8 +152,10 @@ def render_explain(doc: dict[str, Any]) -> str:
         header = [
             f"{loc['path']}:{loc['line']}: {entry['framework']}{label}",
             f"{INDENT}the code says: {facts or 'nothing beyond the framework'}",
-            "",
         ]
+        # check's findings for this setup, as `ecolint check` reports them
+        header += [f"{INDENT}check: {f['path']}:{f['line']}: {f['code']} {f['message']}" for f in entry["findings"]]
+        header += [""]
         parts.append("\n".join(header) + "\n" + render_advice(entry["advice"], with_footer=False))
     return "\n".join(parts) + "\n" + doc["footer"] + "\n"
 

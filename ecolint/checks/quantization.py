@@ -13,9 +13,11 @@ from ecolint.checks import CheckContext, rule
 from ecolint.extract.launchers.registry import flag_edit
 from ecolint.extract.launchers.vocab import DELETE_FLAG
 from ecolint.finding import Finding
+from ecolint.resolve import crossover_verdict, verdict_rows
 from ecolint.setups import (
     COMPUTE_DTYPE,
     LLM_INT8_THRESHOLD,
+    MODEL,
     PRECISION,
     QUANT_CONFIG,
     THRESHOLD_EXPOSED,
@@ -91,21 +93,17 @@ def int8_below_crossover(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _below_crossover(setup: Setup, ctx: CheckContext, label: str, family: str, notes: list[str]) -> Iterator[Finding]:
-    arch = ctx.resolution.architecture
-    crossover = ctx.resolution.crossover(family)
-    if arch is None or crossover is None:
-        return
-    moved = ctx.resolution.crossover_differs(family)
-    notes = notes + ([moved] if moved else [])
+    verdict = crossover_verdict(ctx.resolution, setup.get(PRECISION))
+    if verdict is None or not verdict.below:
+        return  # no crossover here, at or above it, or a size that is not known (`explain` asks for it)
+    notes = notes + ([verdict.moved] if verdict.moved else [])
     where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.where(PRECISION)
-    edit = _unquantize(setup)
-    params = ctx.resolution.params_b
-    if params is None or params >= crossover:
-        return  # a size that is not known is not below a crossover (`explain` asks for it)
-    evidence = ctx.rows(family, threshold=0.0 if family == "int8" else None)
-    detail = f"{label} on a {params:g}B model, below the {ctx.resolution.arch_label} crossover ({crossover:g}B)"
-    evidence = evidence + ctx.request_rows("fp16", family)
-    yield ctx.finding(where, detail, evidence=evidence, notes=notes, edit=edit)
+    detail = (
+        f"{label} on a {verdict.params_b:g}B model, below the {ctx.resolution.arch_label} crossover"
+        f" ({verdict.crossover_b:g}B)"
+    )
+    evidence = verdict_rows(ctx.kb, ctx.resolution, family, setup.get(MODEL))
+    yield ctx.finding(where, detail, evidence=evidence, notes=notes, edit=_unquantize(setup))
 
 
 def _unquantize(setup: Setup) -> dict | None:

@@ -5,6 +5,7 @@ Shared wording lives here so that every format says the same thing the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from ecolint import __version__
@@ -15,9 +16,38 @@ PARAMS_HOW = {"config": "from [tool.ecolint.models]", "table": "from the name ta
 GPU_HOW = {"stated": "stated", "config": "configured", "assumed": "assumed"}
 
 
-def footer(kb: Knowledge) -> str:
+def footer(kb: Knowledge, rows: Iterable[dict[str, Any]] = ()) -> str:
+    """The evidence footer: one line per measurement session the quoted rows come from (its date
+    and dataset record or source file, rules/evidence.yaml ``sessions``), then the skill's dataset."""
     dataset = kb.dataset
-    return f"Evidence: {dataset.get('url', '')} ({dataset.get('period', '')}) · ecolint {__version__}"
+    lines = quoted_sources(kb, rows)
+    lines.append(f"Evidence: {dataset.get('url', '')} ({dataset.get('period', '')}) · ecolint {__version__}")
+    return "\n".join(lines)
+
+
+def quoted_sources(kb: Knowledge, rows: Iterable[dict[str, Any]]) -> list[str]:
+    """'Rows from session S (date; record): ids' for each session of the quoted rows, in order of
+    first quotation; the skill's own J/request rows (no session) are named as the skill's table."""
+    by_source: dict[str, list[str]] = {}
+    for row in rows:
+        session = row.get("session")
+        key = str(session) if session else str(row.get("source") or "the skill")
+        ids = by_source.setdefault(key, [])
+        if row["id"] not in ids:
+            ids.append(row["id"])
+    lines = []
+    for key, ids in by_source.items():
+        session = kb.sessions.get(key) if key in kb.sessions else None
+        if session is None:
+            lines.append(f"Rows from {key}: {', '.join(ids)}")
+            continue
+        source = session.source
+        record = (
+            f"dataset {source['dataset']}" if source.get("dataset") else f"{source.get('repo')} {source.get('path')}"
+        )
+        date = session.date or "date not stated"
+        lines.append(f"Rows from session {session.id} ({session.gpu}, {date}; {record}): {', '.join(ids)}")
+    return lines
 
 
 def setup_line(setup: dict[str, Any]) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from ecolint.engine import RunResult
 from ecolint.finding import FileError, Finding, overhead_text
 from ecolint.knowledge import Knowledge
-from ecolint.report import counts, evidence_line, footer, setup_line
+from ecolint.report import counts, evidence_line, footer, quoted_sources, setup_line
 from ecolint.report.console import PLAIN, Style
 from ecolint.resolve import RUN_WIDE_REASONS
 
@@ -31,6 +31,10 @@ def render(result: RunResult, kb: Knowledge, style: Style = PLAIN) -> str:
     if run_notes:
         lines.append("Notes for the whole run:")
         lines.extend(f"  {note}" for note in run_notes)
+        lines.append("")
+    sources = quoted_sources(kb, [row for finding in result.findings for row in finding.evidence])
+    if sources:
+        lines.extend(sources)
         lines.append("")
     lines.append(summary(result))
     lines.append(footer(kb))
