@@ -452,11 +452,9 @@ def _risks(
 
 
 def cross_day_caveats(kb: Knowledge, rows: list[dict[str, Any]]) -> list[str]:
-    """The caveat of each quoted row whose FP16 baseline was measured on another day (advice.yaml)."""
-    cross_day = advice_data(kb).get("cross_day_fp16") or {}
-    listed = cross_day.get("rows", [])
-    seen = dict.fromkeys(row["id"] for row in rows if row["id"] in listed)
-    return [f"Row {row_id}: {cross_day['caveat']}" for row_id in seen]
+    """The caveat each quoted row carries in evidence.yaml (an FP16 baseline from another day)."""
+    seen = {row["id"]: row["caveat"] for row in rows if row.get("caveat")}
+    return [f"Row {row_id}: {caveat}" for row_id, caveat in seen.items()]
 
 
 def _quality(kb: Knowledge, opt: Option, params: float | None) -> list[str]:

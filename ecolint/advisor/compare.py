@@ -13,7 +13,7 @@ from typing import Any
 from ecolint import __version__
 from ecolint.advisor import figures as fig
 from ecolint.advisor.advise import cross_day_caveats, eligibility, questions, setup_confidence, verdict
-from ecolint.advisor.inputs import AdviceInputError, Inputs, Option, advice_data, is_precision, option, setup_for
+from ecolint.advisor.inputs import AdviceInputError, Inputs, Option, is_precision, option, setup_for
 from ecolint.knowledge import Knowledge
 from ecolint.report import footer
 from ecolint.resolve import BOUNDARY_TEXT, Resolution, resolve
@@ -172,11 +172,9 @@ def _barred(column: dict[str, Any], kb: Knowledge) -> str | None:
     if opt.rows != "int8":
         return None
     figure: fig.Figure = column["_figures"]["energy"]
-    cross_day = set((advice_data(kb).get("cross_day_fp16") or {}).get("rows", []))
+    # A row with a caveat compares across days (evidence.yaml): not a same-session saving.
     same_session = [
-        row
-        for row in figure.rows
-        if row.get("session") and row["id"] not in cross_day and (row.get("delta_pct") or 0) < 0
+        row for row in figure.rows if row.get("session") and not row.get("caveat") and (row.get("delta_pct") or 0) < 0
     ]
     if figure.kind == "nearest-row" and same_session:
         return None
