@@ -140,7 +140,10 @@ def test_compare_ranks_like_with_like(kb: knowledge.Knowledge) -> None:
     )
     assert any("measured on another day" in note for note in int8["notes"])
     advised = advise(Inputs(gpu="RTX 4090", model="Qwen/Qwen2.5-3B"), kb)
-    assert any(risk.startswith("Row ede-4090d-yi-1.5-6b-int8-pure: cross-day: the FP16 baseline was measured on another day") for risk in advised["risks"])
+    assert any(
+        risk.startswith("Row ede-4090d-yi-1.5-6b-int8-pure: cross-day: the FP16 baseline was measured on another day")
+        for risk in advised["risks"]
+    )
     assert "not like with like" in compared["winners"]["throughput"]["basis"]
 
 
