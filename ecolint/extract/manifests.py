@@ -1166,11 +1166,13 @@ def _helm_env(node: yaml.Node, doc: _Doc) -> dict[str, EnvVal]:
 
 
 def _helm_ollama(node: yaml.Node, doc: _Doc, label: str | None) -> list[Setup]:
+    """An Ollama chart's model: the deployed server serves it, so it reads as ``ollama run``
+    (not ``pull``, which is only a download where a script writes it)."""
     setups: list[Setup] = []
     for key, value in doc.items(node):
         if doc.text(key) in _MODEL_KEYS and doc.text(value):
             setups += interpret(
-                [Tok("ollama", doc.loc(key)), Tok("pull", doc.loc(key)), doc.tok(value)],
+                [Tok("ollama", doc.loc(key)), Tok("run", doc.loc(key)), doc.tok(value)],
                 path=doc.path,
                 kind="yaml",
                 label=label,
@@ -1179,7 +1181,9 @@ def _helm_ollama(node: yaml.Node, doc: _Doc, label: str | None) -> list[Setup]:
 
 
 def _ollama_model_lists(root: yaml.Node, doc: _Doc) -> list[Setup]:
-    """The ollama chart: ``ollama.models.pull: [tag, …]`` / ``models.run`` / ``models: [tag]``."""
+    """The ollama chart: ``ollama.models.pull: [tag, …]`` / ``models.run`` / ``models: [tag]``:
+    models the chart's server pulls at startup and serves (otwld/ollama-helm values), read as
+    ``ollama run``."""
     setups: list[Setup] = []
     for node, keys in doc.walk(root):
         if not isinstance(node, yaml.SequenceNode) or not keys or "ollama" not in [k.lower() for k in keys]:
@@ -1191,7 +1195,7 @@ def _ollama_model_lists(root: yaml.Node, doc: _Doc) -> list[Setup]:
             if tag:
                 loc = doc.loc(item)
                 setups += interpret(
-                    [Tok("ollama", loc), Tok("pull", loc), Tok(tag, loc)],
+                    [Tok("ollama", loc), Tok("run", loc), Tok(tag, loc)],
                     path=doc.path,
                     kind="yaml",
                     label=".".join(keys),

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from ecolint.extract.launchers.prepare import prepares
 from ecolint.extract.launchers.registry import BY_FRAMEWORK, LAUNCHERS
 from ecolint.extract.launchers.vocab import (
     Builder,
@@ -134,8 +135,8 @@ def _python_module(args: Sequence[Tok], i: int) -> tuple[str, int] | None:
 def detect(args: Sequence[Tok], env: dict[str, EnvVal]) -> Launch | None:
     """The launcher an argv starts, from the launchers' declared commands."""
     i = strip_wrappers(args, env)
-    if i >= len(args):
-        return None
+    if i >= len(args) or prepares(args, i):
+        return None  # a download or a conversion serves nothing (prepare.py)
     word = basename(args[i].text)
     nxt = args[i + 1].text if i + 1 < len(args) else ""
     found = _PROGRAMS.get(word)
@@ -184,9 +185,10 @@ def image_framework(image: str) -> str | None:
 
 
 def _names_a_program(cmd: Sequence[Tok]) -> bool:
-    """Whether a container command starts with a launcher or a shell, not with arguments."""
+    """Whether a container command starts with a launcher, a shell or a download / conversion
+    program (an init container on a vLLM image that runs ``hf download``), not with arguments."""
     first = basename(cmd[0].text)
-    return first in SHELLS or detect(cmd, {}) is not None
+    return first in SHELLS or prepares(cmd, strip_wrappers(cmd, {})) or detect(cmd, {}) is not None
 
 
 def container_argv(
