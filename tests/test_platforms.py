@@ -1,0 +1,129 @@
+"""Deployment platforms' own files (ecolint/extract/platforms): what each states about the
+command line, the environment and the GPU, with a case that must be read and one that must not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_containers import line_of, only, run
+
+from ecolint.extract import manifests
+from ecolint.prefilter import may_hold_setup_bytes
+from ecolint.setups import BATCH_SIZE, DEVICE, ENFORCE_EAGER, GPU, MODEL, PRECISION
+
+# =============================================================================================
+# KubeAI
+# =============================================================================================
+
+KUBEAI_MODEL = """
+    apiVersion: kubeai.org/v1
+    kind: Model
+    metadata:
+      name: llama-3.1-8b-instruct-fp8-l4
+    spec:
+      features: [TextGeneration]
+      url: hf://neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8
+      engine: VLLM
+      args:
+        - --max-num-seqs=1
+        - --enforce-eager
+      env:
+        VLLM_ATTENTION_BACKEND: FLASHINFER
+      resourceProfile: nvidia-gpu-l4:1
+"""
+
+
+def test_kubeai_model_is_vllm_with_its_args_and_the_profile_gpu(tmp_path: Path) -> None:
+    setup = only(run(tmp_path, manifests, "models/llama.yaml", KUBEAI_MODEL))
+    assert (setup.framework, setup.label) == ("vllm", "Model/llama-3.1-8b-instruct-fp8-l4")
+    assert setup.get(MODEL) == "neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8"
+    assert (setup.get(PRECISION), setup.get(BATCH_SIZE), setup.get(ENFORCE_EAGER)) == ("fp8", 1, True)
+    assert (line_of(setup, MODEL), line_of(setup, BATCH_SIZE), line_of(setup, ENFORCE_EAGER)) == (7, 10, 11)
+    assert setup.origin.line == 8  # engine: VLLM
+    # no resourceProfiles values in the repository: the profile's own name
+    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == ("nvidia-gpu-l4", 14, "resource-profile")
+
+
+def test_kubeai_profile_resolves_through_the_charts_resource_profiles(tmp_path: Path) -> None:
+    values = """
+        resourceProfiles:
+          nvidia-gpu-l4:
+            nodeSelector:
+              cloud.google.com/gke-accelerator: "nvidia-l4"
+          nvidia-gpu-gh200:
+            nodeSelector:
+              nvidia.com/gpu.family: "hopper"
+    """
+    setup = only(run(tmp_path, manifests, "deploy/models/llama.yaml", KUBEAI_MODEL, extra={"kubeai.yaml": values}))
+    assert setup.get(GPU) == "nvidia-l4"
+    assert line_of(setup, GPU) == 14  # still the Model's key: that is what the user wrote
+
+
+def test_kubeai_profile_that_values_files_disagree_on_keeps_its_name(tmp_path: Path) -> None:
+    extra = {
+        "charts/kubeai/values-gke.yaml": "resourceProfiles:\n  nvidia-gpu-l4:\n    nodeSelector:\n"
+        "      cloud.google.com/gke-accelerator: nvidia-l4\n",
+        "charts/kubeai/values-eks.yaml": "resourceProfiles:\n  nvidia-gpu-l4:\n    nodeSelector:\n"
+        "      karpenter.k8s.aws/instance-gpu-name: l4\n",
+    }
+    setup = only(run(tmp_path, manifests, "models/llama.yaml", KUBEAI_MODEL, extra=extra))
+    assert setup.get(GPU) == "nvidia-gpu-l4"
+
+
+def test_kubeai_ollama_model_on_cpu(tmp_path: Path) -> None:
+    text = """
+        apiVersion: kubeai.org/v1
+        kind: Model
+        metadata: {name: qwen2-500m-cpu}
+        spec:
+          features: [TextGeneration]
+          url: ollama://qwen2:0.5b
+          engine: OLlama
+          env: {OLLAMA_NUM_PARALLEL: "2"}
+          resourceProfile: cpu:1
+    """
+    run_setup, serve = run(tmp_path, manifests, "model.yaml", text)
+    assert (run_setup.get(MODEL), run_setup.get(PRECISION)) == ("qwen2:0.5b", "gguf-q4")
+    assert serve.get(BATCH_SIZE) == 2
+    assert run_setup.get(DEVICE) == "cpu" and not run_setup.has(GPU)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("features: [TextGeneration]", "features: [TextEmbedding]"),
+        ("engine: VLLM", "engine: Infinity"),
+        ("apiVersion: kubeai.org/v1", "apiVersion: example.com/v1"),
+    ],
+)
+def test_kubeai_models_that_are_no_llm_setup(tmp_path: Path, change: tuple[str, str]) -> None:
+    assert run(tmp_path, manifests, "model.yaml", KUBEAI_MODEL.replace(*change)) == []
+
+
+def test_kubeai_catalog_entries(tmp_path: Path) -> None:
+    text = """
+        catalog:
+          deepseek-r1-distill-llama-8b-l4:
+            enabled: true
+            features: [TextGeneration]
+            url: hf://neuralmagic/DeepSeek-R1-Distill-Llama-8B-FP8-dynamic
+            engine: VLLM
+            args: [--enforce-eager]
+            resourceProfile: nvidia-gpu-l4:1
+          faster-whisper-medium-en-cpu:
+            features: [SpeechToText]
+            url: hf://Systran/faster-whisper-medium.en
+            engine: FasterWhisper
+    """
+    setup = only(run(tmp_path, manifests, "charts/models/values.yaml", text))
+    assert (setup.label, setup.get(ENFORCE_EAGER), setup.get(GPU)) == (
+        "catalog.deepseek-r1-distill-llama-8b-l4",
+        True,
+        "nvidia-gpu-l4",
+    )
+
+
+def test_kubeai_files_pass_the_prefilter() -> None:
+    assert may_hold_setup_bytes("yaml", b"spec:\n  engine: VLLM\n  url: hf://m/x\n")
+    assert may_hold_setup_bytes("yaml", b"spec:\n  engine: OLlama\n  url: ollama://qwen2:0.5b\n")
