@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from test_containers import line_of, only, run
 
+from ecolint import knowledge
 from ecolint.extract import manifests
 from ecolint.prefilter import may_hold_setup_bytes
-from ecolint.setups import BATCH_SIZE, DEVICE, ENFORCE_EAGER, GPU, MODEL, PRECISION
+from ecolint.resolve import resolve
+from ecolint.setups import BATCH_SIZE, DEVICE, ENFORCE_EAGER, GPU, MODEL, PRECISION, Location, Setup
 
 # =============================================================================================
 # KubeAI
@@ -127,3 +129,72 @@ def test_kubeai_catalog_entries(tmp_path: Path) -> None:
 def test_kubeai_files_pass_the_prefilter() -> None:
     assert may_hold_setup_bytes("yaml", b"spec:\n  engine: VLLM\n  url: hf://m/x\n")
     assert may_hold_setup_bytes("yaml", b"spec:\n  engine: OLlama\n  url: ollama://qwen2:0.5b\n")
+
+
+# =============================================================================================
+# SkyPilot
+# =============================================================================================
+
+SKY_TASK = """
+    envs:
+      MODEL_NAME: Qwen/Qwen2.5-7B-Instruct
+      HF_TOKEN:
+    resources:
+      accelerators: ACCELERATORS
+      ports: 8000
+    setup: |
+      pip install vllm
+      vllm serve $MODEL_NAME --max-num-seqs 1 &
+    run: |
+      vllm serve $MODEL_NAME \\
+        --max-num-seqs 1
+"""
+
+
+@pytest.mark.parametrize(
+    "accelerators, gpu",
+    [
+        ("L4:1", "L4"),
+        ("A100-80GB", "A100-80GB"),
+        ("{A100:1, L4:1}", ("A100", "L4")),
+        ("{A100: 1, L4: 1}", ("A100", "L4")),
+        ("[L4:1, A10G:1]", ("L4", "A10G")),
+    ],
+)
+def test_skypilot_run_is_the_setup_on_its_accelerators(tmp_path: Path, accelerators: str, gpu: object) -> None:
+    setup = only(run(tmp_path, manifests, "serve.yaml", SKY_TASK.replace("ACCELERATORS", accelerators)))
+    assert (setup.get(MODEL), setup.get(BATCH_SIZE)) == ("Qwen/Qwen2.5-7B-Instruct", 1)  # envs reach run
+    assert (line_of(setup, BATCH_SIZE), line_of(setup, MODEL)) == (12, 2)  # run:, not setup:
+    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == (gpu, 5, "accelerators")
+
+
+def test_skypilot_any_of_candidates_are_a_set(tmp_path: Path) -> None:
+    text = """
+        resources:
+          any_of:
+            - infra: aws
+              accelerators: A10G
+            - infra: gcp
+              accelerators: L4
+        run: vllm serve m --enforce-eager
+    """
+    assert only(run(tmp_path, manifests, "task.yaml", text)).get(GPU) == ("A10G", "L4")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "run: vllm serve m --enforce-eager\n",  # a lone run: says nothing of SkyPilot
+        "type: task\ncommands: [vllm serve m]\nrun: vllm serve m\nresources: {gpu: L4}\n",  # dstack's shape
+    ],
+)
+def test_files_that_are_not_skypilot_tasks(tmp_path: Path, text: str) -> None:
+    assert all(not s.has(GPU) or s.facts[GPU].how != "accelerators" for s in run(tmp_path, manifests, "t.yaml", text))
+
+
+def test_a_gpu_set_resolves_to_its_most_cautious_member() -> None:
+    setup = Setup("vllm", Location("t.yaml", 1))
+    setup.set(GPU, ("RTX 4090D", "L4"), Location("t.yaml", 2), "accelerators")
+    resolution = resolve(setup, knowledge.load())
+    assert [r.confidence for r in resolution.alternatives] == [3, 2]
+    assert (resolution.confidence, resolution.gpu_written) == (2, "any of RTX 4090D, L4")
