@@ -198,3 +198,81 @@ def test_a_gpu_set_resolves_to_its_most_cautious_member() -> None:
     resolution = resolve(setup, knowledge.load())
     assert [r.confidence for r in resolution.alternatives] == [3, 2]
     assert (resolution.confidence, resolution.gpu_written) == (2, "any of RTX 4090D, L4")
+
+
+# =============================================================================================
+# dstack
+# =============================================================================================
+
+DSTACK_SERVICE = """
+    type: service
+    name: llama
+    image: vllm/vllm-openai:latest
+    env:
+      - HF_TOKEN
+      - MODEL_ID=Qwen/Qwen2.5-7B-Instruct
+    commands:
+      - vllm serve $MODEL_ID --max-num-seqs 1
+    port: 8000
+    resources:
+      gpu: GPU_SPEC
+"""
+
+
+@pytest.mark.parametrize(
+    "spec, gpu",
+    [
+        ("L4", "L4"),
+        ("A100:2", "A100"),
+        ("nvidia:L4:1", "L4"),
+        ("A100:80GB:2", "A100"),
+        ("A10G,A100", ("A10G", "A100")),
+        ("{name: [A100, H100], memory: 80GB}", ("A100", "H100")),
+        ("amd:2", "AMD"),
+        ("24GB..", None),
+        ("24GB..80GB:2", None),
+        ("2", None),
+    ],
+)
+def test_dstack_commands_on_the_gpu_resources_names(tmp_path: Path, spec: str, gpu: object) -> None:
+    setup = only(run(tmp_path, manifests, ".dstack.yml", DSTACK_SERVICE.replace("GPU_SPEC", spec)))
+    assert (setup.label, setup.get(MODEL), setup.get(BATCH_SIZE)) == ("llama", "Qwen/Qwen2.5-7B-Instruct", 1)
+    assert line_of(setup, MODEL) == 6  # the env entry
+    assert setup.get(GPU) == gpu
+    if gpu is not None:
+        assert (line_of(setup, GPU), setup.facts[GPU].how) == (11, "resources.gpu")
+
+
+def test_dstack_env_map_and_image_without_commands(tmp_path: Path) -> None:
+    text = """
+        type: task
+        image: ghcr.io/huggingface/text-generation-inference:2.4.0
+        env:
+          MODEL_ID: Qwen/Qwen2.5-1.5B-Instruct
+          QUANTIZE: bitsandbytes
+        resources: {gpu: T4}
+    """
+    setup = only(run(tmp_path, manifests, "task.dstack.yml", text))
+    assert (setup.framework, setup.get(PRECISION), setup.get(GPU)) == ("tgi", "int8", "T4")
+
+
+def test_dstack_replica_groups_run_on_their_own_resources(tmp_path: Path) -> None:
+    text = """
+        type: service
+        env: [MODEL_ID=Qwen/Qwen2.5-7B-Instruct]
+        resources: {gpu: L4}
+        replicas:
+          - count: 1
+            commands: [python -m sglang.launch_server --model-path $MODEL_ID --max-running-requests 1]
+            resources: {gpu: H200}
+          - count: 1..2
+            commands: [python -m sglang.launch_server --model-path $MODEL_ID]
+    """
+    found = run(tmp_path, manifests, "pd.dstack.yml", text)
+    assert [(s.framework, s.get(GPU)) for s in found] == [("sglang", "H200"), ("sglang", "L4")]
+    assert found[0].get(BATCH_SIZE) == 1
+
+
+def test_dstack_dev_environment_serves_nothing(tmp_path: Path) -> None:
+    text = "type: dev-environment\nide: vscode\ninit: [vllm serve m --enforce-eager &]\nresources: {gpu: L4}\n"
+    assert run(tmp_path, manifests, ".dstack.yml", text) == []

@@ -7,7 +7,8 @@
   it, the GPU named by nodeSelector / nodeAffinity labels.
 - GitHub Actions workflows: ``run:`` steps through the shell container, workflow / job / step
   ``env:``, job ``services:`` / ``container:`` images.
-- Deployment platforms' own files (KubeAI ``Model``s and catalog, SkyPilot tasks, …): ecolint/extract/platforms.
+- Deployment platforms' own files (KubeAI ``Model``s and catalog, SkyPilot tasks, dstack
+  configurations): ecolint/extract/platforms.
 - Helm values: launcher argument lists (``extraArgs``, ``args``), model keys, flag-named keys.
 - Go templates (Helm ``templates/``) are not YAML: skipped quietly.
 
@@ -428,9 +429,9 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
 def _platform_setups(roots: list[yaml.Node], doc: Doc) -> list[Setup] | None:
     """Setups of a deployment platform's own file (ecolint/extract/platforms), None for none.
     Imported here, not at the top: the platform readers build on this module."""
-    from ecolint.extract.platforms import kubeai, skypilot
+    from ecolint.extract.platforms import dstack, kubeai, skypilot
 
-    for platform in (kubeai, skypilot):
+    for platform in (kubeai, skypilot, dstack):
         found = platform.setups(roots, doc)
         if found is not None:
             return found
