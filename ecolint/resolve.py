@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecolint.knowledge import SESSION_PACKAGES, Architecture, GpuInfo, Knowledge, Session, parse_version
-from ecolint.setups import DEVICE, GPU, LOADER, MODEL, TASK, TENSOR_PARALLEL, Setup
+from ecolint.setups import DEVICE, GPU, LOADER, MODEL, RUNNER_LABELS, TASK, TENSOR_PARALLEL, Setup
 
 # A size written in a model id: "Qwen2.5-1.5B", "qwen2:1.5b", "opt-1.3b", "Llama-3.2-1B",
 # "opt-350m". The look-behind keeps "Qwen2.5" from reading as 2.5B; the look-ahead keeps
@@ -249,6 +249,10 @@ def _gpu_for(setup: Setup, gpu_option: str | None, kb: Knowledge) -> tuple[str |
     stated = setup.get(GPU)
     if stated:
         return str(stated), "stated"
+    # A CI runner's labels ([self-hosted, gpu-a100], linux-t4): the first that names a GPU.
+    named = next((label for label in setup.get(RUNNER_LABELS) or () if kb.gpu(label) is not None), None)
+    if named is not None:
+        return named, "stated"
     if gpu_option:
         return gpu_option, "config"
     return None, "assumed"

@@ -276,3 +276,52 @@ def test_dstack_replica_groups_run_on_their_own_resources(tmp_path: Path) -> Non
 def test_dstack_dev_environment_serves_nothing(tmp_path: Path) -> None:
     text = "type: dev-environment\nide: vscode\ninit: [vllm serve m --enforce-eager &]\nresources: {gpu: L4}\n"
     assert run(tmp_path, manifests, ".dstack.yml", text) == []
+
+
+# =============================================================================================
+# GitHub Actions runners
+# =============================================================================================
+
+WORKFLOW = """
+    on: [workflow_dispatch]
+    jobs:
+      smoke:
+        strategy:
+          matrix:
+            runner: [linux-t4, linux-l4]
+            model: [Qwen/Qwen2.5-1.5B-Instruct, Qwen/Qwen2.5-7B-Instruct]
+            python: ["3.11", "3.12"]
+        runs-on: RUNS_ON
+        steps:
+          - run: vllm serve ${{ matrix.model }} --max-num-seqs 1
+"""
+
+
+def _gpu_of(setup: Setup) -> str | None:
+    return resolve(setup, knowledge.load()).gpu_written
+
+
+def test_runs_on_labels_state_the_gpu(tmp_path: Path) -> None:
+    text = WORKFLOW.replace("RUNS_ON", "[self-hosted, linux, gpu-a100]").replace("${{ matrix.model }}", "m-7b")
+    setup = only(run(tmp_path, manifests, ".github/workflows/smoke.yml", text))
+    assert setup.get("runner_labels") == ("gpu-a100",)  # generic labels dropped
+    assert (_gpu_of(setup), line_of(setup, "runner_labels")) == ("gpu-a100", 9)
+
+
+def test_a_matrix_gives_one_setup_per_value_it_uses(tmp_path: Path) -> None:
+    found = run(tmp_path, manifests, ".github/workflows/smoke.yml", WORKFLOW.replace("RUNS_ON", "${{ matrix.runner }}"))
+    # runner x model: 4 runs; python is not referred to, so it multiplies nothing
+    assert sorted((_gpu_of(s), s.get(MODEL)) for s in found) == [
+        ("linux-l4", "Qwen/Qwen2.5-1.5B-Instruct"),
+        ("linux-l4", "Qwen/Qwen2.5-7B-Instruct"),
+        ("linux-t4", "Qwen/Qwen2.5-1.5B-Instruct"),
+        ("linux-t4", "Qwen/Qwen2.5-7B-Instruct"),
+    ]
+    assert found[0].label == "smoke[runner=linux-t4, model=Qwen/Qwen2.5-1.5B-Instruct]/0"
+
+
+def test_runner_groups_and_labels_that_name_no_gpu(tmp_path: Path) -> None:
+    grouped = WORKFLOW.replace("RUNS_ON", "{group: gpu-runners, labels: [linux-t4]}")
+    assert {_gpu_of(s) for s in run(tmp_path, manifests, ".github/workflows/a.yml", grouped)} == {"linux-t4"}
+    plain = WORKFLOW.replace("RUNS_ON", "ubuntu-22.04")
+    assert {s.has("runner_labels") for s in run(tmp_path, manifests, ".github/workflows/b.yml", plain)} == {False}

@@ -6,7 +6,8 @@
   envFrom (ConfigMaps from this file or a sibling YAML), ``$(VAR)`` expansion as the kubelet does
   it, the GPU named by nodeSelector / nodeAffinity labels.
 - GitHub Actions workflows: ``run:`` steps through the shell container, workflow / job / step
-  ``env:``, job ``services:`` / ``container:`` images.
+  ``env:``, job ``services:`` / ``container:`` images, ``runs-on`` labels (the GPU a label names),
+  one run per combination of the matrix values a job refers to.
 - Deployment platforms' own files (KubeAI ``Model``s and catalog, SkyPilot tasks, dstack
   configurations): ecolint/extract/platforms.
 - Helm values: launcher argument lists (``extraArgs``, ``args``), model keys, flag-named keys.
@@ -34,7 +35,7 @@ from ecolint.extract.launchers.detect import container_setups, image_framework, 
 from ecolint.extract.launchers.registry import HEADS, KEY_WORDS, MODEL_FLAGS
 from ecolint.extract.launchers.vocab import EnvVal, Locator, Tok
 from ecolint.extract.shell import parse_env_file, raw_words, setups_from_script, setups_from_text
-from ecolint.setups import GPU, Location, Setup
+from ecolint.setups import GPU, RUNNER_LABELS, Location, Setup
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
@@ -921,15 +922,65 @@ def _gh_expand(text: str, env: dict[str, EnvVal]) -> str:
     return _GH_EXPR.sub(repl, text)
 
 
-def _matrix_values(job: yaml.Node, doc: Doc) -> dict[str, str]:
-    """``matrix.x`` that has exactly one value is as good as a constant."""
-    values: dict[str, str] = {}
+_MAX_COMBINATIONS = 16  # matrix combinations read one by one; past that, none is (values unknown)
+
+
+def _matrix_combinations(job: yaml.Node, doc: Doc) -> list[dict[str, str]]:
+    """The ``matrix.x`` values the job's steps see, one dict per run of the job. A key with one
+    value is as good as a constant; keys with several values that the job refers to give one
+    run per combination (GitHub runs the job once for each), so one setup per value."""
+    single: dict[str, str] = {}
+    several: dict[str, list[str]] = {}
     for key, value in doc.items(doc.get(doc.get(job, "strategy"), "matrix")):
         items = doc.seq(value) if isinstance(value, yaml.SequenceNode) else [value]
         texts = [doc.text(v) for v in items]
-        if len(texts) == 1 and texts[0] is not None and isinstance(key, yaml.ScalarNode):
-            values[key.value] = texts[0]
-    return values
+        if not isinstance(key, yaml.ScalarNode) or not texts or any(text is None for text in texts):
+            continue  # include / exclude, nested values, expressions: not read
+        if len(texts) == 1:
+            single[key.value] = texts[0] or ""
+        else:
+            several[key.value] = [text or "" for text in texts]
+    used = {key: values for key, values in several.items() if _refers_to_matrix(job, key, doc)}
+    combinations = [dict(zip(used, values, strict=True)) for values in itertools.product(*used.values())]
+    if len(combinations) > _MAX_COMBINATIONS:
+        combinations = [{}]
+    return [{**single, **combination} for combination in combinations]
+
+
+def _refers_to_matrix(job: yaml.Node, key: str, doc: Doc) -> bool:
+    pattern = re.compile(r"\$\{\{[^}]*\bmatrix\." + re.escape(key) + r"(?![\w-])")
+    return any(pattern.search(doc.text(node) or "") for node, _ in doc.walk(job))
+
+
+def _runner_labels(job: yaml.Node, matrix: dict[str, str], doc: Doc) -> tuple[tuple[str, ...], Location] | None:
+    """The labels of ``runs-on`` (a label, a list, or ``{group, labels}``), matrix values put in;
+    a label that stays an expression is dropped."""
+    pair = doc.pair(job, "runs-on")
+    if pair is None:
+        return None
+    node = pair[1]
+    nodes: list[yaml.Node | None] = []
+    if isinstance(node, yaml.MappingNode):
+        labels_node = doc.get(node, "labels")
+        nodes += doc.seq(labels_node) if isinstance(labels_node, yaml.SequenceNode) else [labels_node]
+        nodes.append(doc.get(node, "group"))
+    else:
+        nodes += doc.seq(node) if isinstance(node, yaml.SequenceNode) else [node]
+
+    def value(match: re.Match[str]) -> str:
+        scope, _, name = match.group(1).partition(".")
+        return matrix.get(name, match.group(0)) if scope == "matrix" else match.group(0)
+
+    labels = [_GH_EXPR.sub(value, doc.text(n) or "") for n in nodes if n is not None]
+    labels = [label for label in labels if label and "${{" not in label and not _GENERIC_RUNNER.match(label)]
+    return (tuple(labels), doc.key_loc(*pair)) if labels else None
+
+
+# Labels that never name a GPU: GitHub-hosted images, and the default labels of a self-hosted
+# runner (GitHub docs, "Using labels with self-hosted runners": self-hosted, the OS, the arch).
+_GENERIC_RUNNER = re.compile(
+    r"(?i)^(ubuntu|windows|macos)(-[\w.]+)*$|^(self-hosted|linux|windows|macos|x64|arm|arm64)$"
+)
 
 
 def _workflow(roots: list[yaml.Node], doc: Doc) -> list[Setup]:
@@ -937,12 +988,26 @@ def _workflow(roots: list[yaml.Node], doc: Doc) -> list[Setup]:
     workflow_env = _env_block(doc.get(root, "env"), doc, {})
     setups: list[Setup] = []
     for job_key, job in doc.items(doc.get(root, "jobs")):
-        job_name = doc.text(job_key) or "?"
         job_env = _env_block(doc.get(job, "env"), doc, workflow_env)
-        matrix = _matrix_values(job, doc)
-        setups.extend(_workflow_services(job, job_name, doc))
-        for index, step in enumerate(doc.seq(doc.get(job, "steps"))):
-            setups.extend(_workflow_step(step, index, job_name, job_env, matrix, doc))
+        runs = _matrix_combinations(job, doc)
+        varying = [key for key in runs[0] if len({run[key] for run in runs}) > 1]
+        for matrix in runs:
+            job_name = doc.text(job_key) or "?"
+            if varying:
+                job_name += "[" + ", ".join(f"{key}={matrix[key]}" for key in varying) + "]"
+            found = _workflow_services(job, job_name, doc)
+            for index, step in enumerate(doc.seq(doc.get(job, "steps"))):
+                found.extend(_workflow_step(step, index, job_name, job_env, matrix, doc))
+            setups.extend(_on_runner(found, _runner_labels(job, matrix, doc)))
+    return setups
+
+
+def _on_runner(setups: list[Setup], labels: tuple[tuple[str, ...], Location] | None) -> list[Setup]:
+    """The setups of a job's steps, with the runner labels the job asks for: resolve.py reads a
+    GPU from the label that names one (``[self-hosted, gpu-a100]``, ``linux-t4``)."""
+    if labels is not None:
+        for setup in setups:
+            setup.set(RUNNER_LABELS, labels[0], labels[1], "runs-on")
     return setups
 
 
