@@ -325,3 +325,46 @@ def test_runner_groups_and_labels_that_name_no_gpu(tmp_path: Path) -> None:
     assert {_gpu_of(s) for s in run(tmp_path, manifests, ".github/workflows/a.yml", grouped)} == {"linux-t4"}
     plain = WORKFLOW.replace("RUNS_ON", "ubuntu-22.04")
     assert {s.has("runner_labels") for s in run(tmp_path, manifests, ".github/workflows/b.yml", plain)} == {False}
+
+
+# =============================================================================================
+# Ray Serve LLM
+# =============================================================================================
+
+RAY_SERVE = """
+    applications:
+      - name: llm_app
+        import_path: ray.serve.llm:build_openai_app
+        args:
+          llm_configs:
+            - model_loading_config:
+                model_id: qwen
+                model_source: Qwen/Qwen2.5-7B-Instruct
+              accelerator_type: A10G
+              engine_kwargs:
+                max_num_seqs: 1
+                enforce_eager: true
+                kv_cache_dtype: fp8
+                compilation_config: {level: 3}
+                not_a_vllm_argument: 3
+"""
+
+
+def test_ray_serve_llm_config_is_a_vllm_engine(tmp_path: Path) -> None:
+    setup = only(run(tmp_path, manifests, "serve_config.yaml", RAY_SERVE))
+    assert (setup.framework, setup.label, setup.get(MODEL)) == ("vllm", "qwen", "Qwen/Qwen2.5-7B-Instruct")
+    assert (setup.get(BATCH_SIZE), setup.get(ENFORCE_EAGER), setup.get("kv_cache_dtype")) == (1, True, "fp8")
+    assert (line_of(setup, BATCH_SIZE), line_of(setup, ENFORCE_EAGER)) == (11, 12)
+    assert setup.origin.line == 6  # model_loading_config
+    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == ("A10G", 9, "accelerator_type")
+
+
+def test_ray_serve_switch_off_and_other_engines(tmp_path: Path) -> None:
+    off = RAY_SERVE.replace("enforce_eager: true", "enforce_eager: false")
+    assert only(run(tmp_path, manifests, "a.yaml", off)).get(ENFORCE_EAGER) is False
+    other = RAY_SERVE.replace("accelerator_type: A10G", "accelerator_type: A10G\n              llm_engine: SGLang")
+    assert run(tmp_path, manifests, "b.yaml", other) == []
+
+
+def test_ray_serve_configs_pass_the_prefilter() -> None:
+    assert may_hold_setup_bytes("yaml", b"model_loading_config:\n  model_id: m\n")

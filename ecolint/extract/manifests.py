@@ -9,7 +9,7 @@
   ``env:``, job ``services:`` / ``container:`` images, ``runs-on`` labels (the GPU a label names),
   one run per combination of the matrix values a job refers to.
 - Deployment platforms' own files (KubeAI ``Model``s and catalog, SkyPilot tasks, dstack
-  configurations): ecolint/extract/platforms.
+  configurations, Ray Serve LLM configs): ecolint/extract/platforms.
 - Helm values: launcher argument lists (``extraArgs``, ``args``), model keys, flag-named keys.
 - Go templates (Helm ``templates/``) are not YAML: skipped quietly.
 
@@ -430,9 +430,9 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
 def _platform_setups(roots: list[yaml.Node], doc: Doc) -> list[Setup] | None:
     """Setups of a deployment platform's own file (ecolint/extract/platforms), None for none.
     Imported here, not at the top: the platform readers build on this module."""
-    from ecolint.extract.platforms import dstack, kubeai, skypilot
+    from ecolint.extract.platforms import dstack, kubeai, rayserve, skypilot
 
-    for platform in (kubeai, skypilot, dstack):
+    for platform in (kubeai, skypilot, dstack, rayserve):
         found = platform.setups(roots, doc)
         if found is not None:
             return found
