@@ -452,6 +452,13 @@ def test_downloads_and_conversions_are_no_setup(command: str) -> None:
     none(command)
 
 
+@pytest.mark.parametrize(
+    "command", ["llama-server --version", "vllm serve --help", "text-generation-launcher -h", "ollama run --help"]
+)
+def test_a_help_or_version_query_serves_nothing(command: str) -> None:
+    none(command)
+
+
 def test_a_pulled_tag_is_a_setup_where_it_is_run() -> None:
     found = setups_from_text("ollama pull qwen2:0.5b-instruct-q4_0\nollama run qwen2:0.5b-instruct-q4_0 hi\n", PATH)
     assert [(s.get(MODEL), s.origin.line) for s in found] == [("qwen2:0.5b-instruct-q4_0", 2)]

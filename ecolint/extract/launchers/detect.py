@@ -29,6 +29,9 @@ from ecolint.extract.launchers.vocab import (
 from ecolint.setups import Location, Setup
 
 _MAX_DEPTH = 3
+# Options with which every launcher prints and exits (argparse's -h/--help in vLLM and SGLang,
+# clap's in TGI, llama.cpp common/arg.cpp "-h, --help, --usage" and "--version", ollama's cobra).
+_QUERIES = frozenset({"--help", "-h", "--version", "--usage"})
 
 # The text of a file a launcher reads (vLLM's --config), from its path as the command wrote it;
 # None when the caller cannot know it (a path inside a container image, say).
@@ -249,6 +252,8 @@ def interpret(
     launch = detect(args, wrapper_env)
     if launch is None:
         return []  # the usual case, and it never needs the environment
+    if any(tok.text in _QUERIES for tok in launch.args):
+        return []  # `llama-server --version`: the program prints and exits, nothing is served
     launcher = BY_FRAMEWORK[launch.framework]
     env_map = {**(env or {}), **wrapper_env}
     if read_file is not None:
