@@ -368,3 +368,23 @@ def test_ray_serve_switch_off_and_other_engines(tmp_path: Path) -> None:
 
 def test_ray_serve_configs_pass_the_prefilter() -> None:
     assert may_hold_setup_bytes("yaml", b"model_loading_config:\n  model_id: m\n")
+
+
+def test_a_matrix_of_include_entries_runs_each(tmp_path: Path) -> None:
+    text = """
+        jobs:
+          smoke:
+            strategy:
+              matrix:
+                include:
+                  - {runner: gpu-l4, model: Qwen/Qwen2.5-1.5B-Instruct}
+                  - {runner: gpu-t4, model: Qwen/Qwen2.5-0.5B-Instruct}
+            runs-on: ${{ matrix.runner }}
+            steps:
+              - run: vllm serve ${{ matrix.model }} --max-num-seqs 1
+    """
+    found = run(tmp_path, manifests, ".github/workflows/smoke.yml", text)
+    assert [(_gpu_of(s), s.get(MODEL)) for s in found] == [
+        ("gpu-l4", "Qwen/Qwen2.5-1.5B-Instruct"),
+        ("gpu-t4", "Qwen/Qwen2.5-0.5B-Instruct"),
+    ]

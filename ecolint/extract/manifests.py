@@ -942,9 +942,25 @@ def _matrix_combinations(job: yaml.Node, doc: Doc) -> list[dict[str, str]]:
             several[key.value] = [text or "" for text in texts]
     used = {key: values for key, values in several.items() if _refers_to_matrix(job, key, doc)}
     combinations = [dict(zip(used, values, strict=True)) for values in itertools.product(*used.values())]
+    if not single and not several:
+        combinations = _included(job, doc) or combinations
     if len(combinations) > _MAX_COMBINATIONS:
         combinations = [{}]
     return [{**single, **combination} for combination in combinations]
+
+
+def _included(job: yaml.Node, doc: Doc) -> list[dict[str, str]]:
+    """A matrix of ``include:`` entries only: GitHub runs each entry as a combination ("if you
+    don't specify any matrix variables, all configurations under include will run"). Read
+    where the job refers to one of their keys; with other matrix keys, include merges into
+    their combinations by rules not followed here."""
+    entries = []
+    for entry in doc.seq(doc.get(doc.get(doc.get(job, "strategy"), "matrix"), "include")):
+        values = {doc.text(k) or "": doc.text(v) for k, v in doc.items(entry)}
+        entries.append({key: value for key, value in values.items() if value is not None})
+    if not any(_refers_to_matrix(job, key, doc) for entry in entries for key in entry):
+        return []
+    return entries
 
 
 def _refers_to_matrix(job: yaml.Node, key: str, doc: Doc) -> bool:
@@ -990,11 +1006,13 @@ def _workflow(roots: list[yaml.Node], doc: Doc) -> list[Setup]:
     for job_key, job in doc.items(doc.get(root, "jobs")):
         job_env = _env_block(doc.get(job, "env"), doc, workflow_env)
         runs = _matrix_combinations(job, doc)
-        varying = [key for key in runs[0] if len({run[key] for run in runs}) > 1]
+        keys = list(dict.fromkeys(key for run in runs for key in run))
+        varying = [key for key in keys if len({run.get(key) for run in runs}) > 1 and _refers_to_matrix(job, key, doc)]
+        varying = varying[:2]  # a label names its run; two keys tell the runs of real matrices apart
         for matrix in runs:
             job_name = doc.text(job_key) or "?"
             if varying:
-                job_name += "[" + ", ".join(f"{key}={matrix[key]}" for key in varying) + "]"
+                job_name += "[" + ", ".join(f"{key}={matrix.get(key, '')}" for key in varying) + "]"
             found = _workflow_services(job, job_name, doc)
             for index, step in enumerate(doc.seq(doc.get(job, "steps"))):
                 found.extend(_workflow_step(step, index, job_name, job_env, matrix, doc))
