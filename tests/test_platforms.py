@@ -388,3 +388,13 @@ def test_a_matrix_of_include_entries_runs_each(tmp_path: Path) -> None:
         ("gpu-l4", "Qwen/Qwen2.5-1.5B-Instruct"),
         ("gpu-t4", "Qwen/Qwen2.5-0.5B-Instruct"),
     ]
+
+
+@pytest.mark.parametrize(
+    "accelerators, tp", [("A100:8", 8), ("{L4:2, A10G:2}", 2), ("{L4, A10g}", 1), ("{L4:8, A100:4}", None)]
+)
+def test_skypilot_gpus_per_node_sizes_tensor_parallelism(tmp_path: Path, accelerators: str, tp: object) -> None:
+    text = f"resources:\n  accelerators: {accelerators}\nrun: vllm serve m --tensor-parallel-size $SKYPILOT_NUM_GPUS_PER_NODE\n"
+    setup = only(run(tmp_path, manifests, "task.yaml", text))
+    # a name alone is one GPU; counts that differ between alternatives leave the variable unknown
+    assert setup.get("tensor_parallel_size") == tp

@@ -45,7 +45,7 @@ def setups(roots: list[yaml.Node], doc: Doc) -> list[Setup] | None:
 
 
 def _task(root: yaml.Node, doc: Doc) -> list[Setup]:
-    env = _envs(doc.get(root, "envs"), doc)
+    env = {**_gpus_per_node(doc.get(root, "resources"), doc), **_envs(doc.get(root, "envs"), doc)}
     run = doc.get(root, "run")
     name = doc.text(doc.get(root, "name"))
     label = f"{name}/run" if name else "run"
@@ -88,6 +88,28 @@ def _accelerator_names(node: yaml.Node, doc: Doc) -> list[str]:
     else:
         texts = [doc.text(key) for key, _ in doc.items(node)]
     return [text.split(":", 1)[0].strip() for text in texts if text and text.split(":", 1)[0].strip()]
+
+
+def _gpus_per_node(resources: yaml.Node | None, doc: Doc) -> dict[str, EnvVal]:
+    """SKYPILOT_NUM_GPUS_PER_NODE, which SkyPilot sets for ``run`` to the accelerator count per
+    node (distributed-jobs docs: ``accelerators: A100:8`` -> 8; a name alone is one), where every
+    allowed accelerator has the same count (``--tensor-parallel-size $SKYPILOT_NUM_GPUS_PER_NODE``
+    is how the serving examples size tensor parallelism)."""
+    pair = doc.pair(resources, "accelerators")
+    if pair is None or doc.get(resources, "any_of") is not None or doc.get(resources, "ordered") is not None:
+        return {}
+    node = pair[1]
+    if isinstance(node, yaml.ScalarNode):
+        texts = [doc.text(node)]
+    elif isinstance(node, yaml.SequenceNode):
+        texts = [doc.text(item) for item in doc.seq(node)]
+    else:  # {A100: 1} or {A100:1}: the count is the value, or written in the key
+        texts = [f"{doc.text(k)}:{doc.text(v)}" if doc.text(v) else doc.text(k) for k, v in doc.items(node)]
+    counts = {(text.partition(":")[2].strip() or "1") for text in texts if text}
+    if len(counts) != 1:
+        return {}
+    count = counts.pop()
+    return {"SKYPILOT_NUM_GPUS_PER_NODE": EnvVal(count, doc.key_loc(*pair))} if count.isdigit() else {}
 
 
 def _envs(node: yaml.Node | None, doc: Doc) -> dict[str, EnvVal]:
