@@ -9,12 +9,13 @@ A stack newer than the measurement window lowers every confidence one step.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ecolint.knowledge import SESSION_PACKAGES, Architecture, GpuInfo, Knowledge, Session, parse_version
-from ecolint.setups import DEVICE, GPU, LOADER, MODEL, TASK, TENSOR_PARALLEL, Setup
+from ecolint.setups import DEVICE, GPU, LOADER, MODEL, RUNNER_LABELS, TASK, TENSOR_PARALLEL, Setup
 
 # A size written in a model id: "Qwen2.5-1.5B", "qwen2:1.5b", "opt-1.3b", "Llama-3.2-1B",
 # "opt-350m". The look-behind keeps "Qwen2.5" from reading as 2.5B; the look-ahead keeps
@@ -78,6 +79,9 @@ class Resolution:
     boundaries: list[str] = field(default_factory=list)
     session: Session | None = None  # the measured session whose stack the project's pins match
     own_architecture: Architecture | None = None  # the GPU's own (Hopper), where it borrows another's numbers
+    # A setup stated to run on any of several GPUs (SkyPilot `{A100:1, L4:1}`): the resolution
+    # on each, in the order written. The resolution itself is the most cautious of them.
+    alternatives: list[Resolution] = field(default_factory=list)
 
     @property
     def arch_label(self) -> str:
@@ -245,9 +249,29 @@ def _gpu_for(setup: Setup, gpu_option: str | None, kb: Knowledge) -> tuple[str |
     stated = setup.get(GPU)
     if stated:
         return str(stated), "stated"
+    # A CI runner's labels ([self-hosted, gpu-a100], linux-t4): the first that names a GPU.
+    named = next((label for label in setup.get(RUNNER_LABELS) or () if kb.gpu(label) is not None), None)
+    if named is not None:
+        return named, "stated"
     if gpu_option:
         return gpu_option, "config"
     return None, "assumed"
+
+
+def gpu_set(setup: Setup) -> tuple[str, ...] | None:
+    """The GPUs a setup may run on, when its source states several (a tuple fact), else None."""
+    stated = setup.get(GPU)
+    return tuple(str(name) for name in stated) if isinstance(stated, (tuple, list)) and stated else None
+
+
+def on_gpu(setup: Setup, name: str) -> Setup:
+    """The same setup on one GPU of its set (the GPU fact keeps its location and how)."""
+    fact = setup.facts[GPU]
+    return dataclasses.replace(setup, facts={**setup.facts, GPU: dataclasses.replace(fact, value=name)})
+
+
+def gpu_set_text(names: tuple[str, ...]) -> str:
+    return "any of " + ", ".join(names)
 
 
 def resolve(
@@ -258,6 +282,9 @@ def resolve(
     models: dict[str, float] | None = None,
     stack: dict[str, str] | None = None,
 ) -> Resolution:
+    names = gpu_set(setup)
+    if names is not None:
+        return _resolve_set(setup, names, kb, models=models, stack=stack)
     stack = dict(stack or {})
     written, source = _gpu_for(setup, gpu_option, kb)
     reasons: list[str] = []
@@ -334,6 +361,31 @@ def resolve(
         boundaries=boundaries,
         session=session,
         own_architecture=kb.architectures.get(info.architecture) if info.architecture else None,
+    )
+
+
+def _resolve_set(
+    setup: Setup,
+    names: tuple[str, ...],
+    kb: Knowledge,
+    *,
+    models: dict[str, float] | None,
+    stack: dict[str, str] | None,
+) -> Resolution:
+    """A setup on any of several GPUs: resolved on each; the most cautious (fewest stars, the
+    first written where they tie) speaks for the set, which it names. The checks run on every
+    one (ecolint/gpu_sets.py): a finding stands only where each GPU gives it."""
+    each = [resolve(on_gpu(setup, name), kb, models=models, stack=stack) for name in names]
+    cautious = min(each, key=lambda r: r.confidence)
+    return dataclasses.replace(
+        cautious,
+        gpu_written=gpu_set_text(names),
+        reasons=[
+            f"a set of possible GPUs ({', '.join(names)}): reported only where every one of them gives the"
+            " finding, at the most cautious confidence",
+            *cautious.reasons,
+        ],
+        alternatives=each,
     )
 
 

@@ -466,6 +466,23 @@ YAML_KEYS = [
     "on",
     "defaults",
     "shell",
+    "apiVersion",
+    "engine",
+    "url",
+    "features",
+    "resourceProfile",
+    "catalog",
+    "accelerators",
+    "envs",
+    "setup",
+    "type",
+    "commands",
+    "gpu",
+    "model_loading_config",
+    "engine_kwargs",
+    "accelerator_type",
+    "runs-on",
+    "matrix",
 ]
 
 
@@ -534,6 +551,17 @@ YAML_TEMPLATES = [
     "            - {{name: MODEL, value: {value}}}\n",
     "on: push\njobs:\n  serve:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {line}\n",
     "extraArgs: [{args}]\nmodel: {value}\n",
+    # deployment platforms (ecolint/extract/platforms) and CI runners
+    "apiVersion: kubeai.org/v1\nkind: Model\nspec:\n  features: [TextGeneration]\n  url: hf://org/m-7b\n"
+    "  engine: VLLM\n  args: [{args}]\n  env: {{VLLM_X: {value}}}\n  resourceProfile: nvidia-gpu-l4:1\n",
+    "catalog:\n  m:\n    features: [TextGeneration]\n    url: ollama://qwen2:0.5b\n    engine: OLlama\n"
+    "    env: {{OLLAMA_NUM_PARALLEL: {value}}}\n    resourceProfile: cpu:1\n",
+    "resources:\n  accelerators: {{L4:1, A100:1}}\nenvs:\n  MODEL: {value}\nsetup: pip install vllm\nrun: {line}\n",
+    "type: service\nimage: {image}\nenv: [MODEL=m]\ncommands: [{line}]\nresources:\n  gpu: A10G,A100:2\n",
+    "llm_configs:\n  - model_loading_config: {{model_id: m, model_source: {value}}}\n    accelerator_type: L4\n"
+    "    engine_kwargs: {{max_num_seqs: 1, enforce_eager: true, quantization: {value}}}\n",
+    "on: push\njobs:\n  serve:\n    strategy:\n      matrix:\n        gpu: [linux-t4, gpu-a100]\n"
+    "    runs-on: ${{{{ matrix.gpu }}}}\n    steps:\n      - run: {line}\n",
 ]
 IMAGES = [
     "vllm/vllm-openai:latest",

@@ -16,7 +16,7 @@ from ecolint.extract.launchers.detect import (
     known_flag,
 )
 from ecolint.extract.launchers.vocab import EnvVal, Tok, gguf_precision
-from ecolint.extract.shell import setups_from_script
+from ecolint.extract.shell import setups_from_script, setups_from_text
 from ecolint.setups import (
     BATCH_SIZE,
     COMPILED,
@@ -436,13 +436,42 @@ def test_llama_env_settings() -> None:
     assert setup.facts[BATCH_SIZE].how == "env"
 
 
-def test_llama_quantize() -> None:
-    command = "llama-quantize --allow-requantize models/llama-3.2-1b-f16.gguf models/llama-3.2-1b-Q4_K_M.gguf Q4_K_M 8"
-    setup = one(command)
-    assert setup.get(MODEL) == "models/llama-3.2-1b-Q4_K_M.gguf"
-    assert setup.get(PRECISION) == "gguf-q4"
-    where = setup.where(QUANT_CONFIG)
-    assert where.column == command.index(" Q4_K_M ") + 2  # the type argument
+@pytest.mark.parametrize(
+    "command",
+    [
+        "llama-quantize --allow-requantize models/llama-3.2-1b-f16.gguf models/llama-3.2-1b-Q4_K_M.gguf Q4_K_M 8",
+        "python3 convert_hf_to_gguf.py models/Llama-3.2-1B --outtype q8_0 --outfile llama-3.2-1b-q8_0.gguf",
+        "python llama.cpp/convert-hf-to-gguf.py models/phi-2",
+        "ollama pull qwen2:1.5b-instruct-q8_0",
+        "huggingface-cli download Qwen/Qwen2.5-0.5B-Instruct-GGUF qwen2.5-0.5b-instruct-q4_k_m.gguf",
+        "hf download TinyLlama/TinyLlama-1.1B-Chat-v1.0 --local-dir /models",
+        "nohup hf download meta-llama/Llama-3.2-1B",
+    ],
+)
+def test_downloads_and_conversions_are_no_setup(command: str) -> None:
+    none(command)
+
+
+@pytest.mark.parametrize(
+    "command", ["llama-server --version", "vllm serve --help", "text-generation-launcher -h", "ollama run --help"]
+)
+def test_a_help_or_version_query_serves_nothing(command: str) -> None:
+    none(command)
+
+
+def test_a_pulled_tag_is_a_setup_where_it_is_run() -> None:
+    found = setups_from_text("ollama pull qwen2:0.5b-instruct-q4_0\nollama run qwen2:0.5b-instruct-q4_0 hi\n", PATH)
+    assert [(s.get(MODEL), s.origin.line) for s in found] == [("qwen2:0.5b-instruct-q4_0", 2)]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["hf", "download", "Qwen/Qwen2.5-7B-Instruct"], ["huggingface-cli", "download", "m"], ["ollama", "pull", "x:1b"]],
+)
+def test_a_container_that_downloads_runs_the_download_not_its_image(command: list[str]) -> None:
+    """An init container on the vLLM image fetching weights is not `vllm serve hf download …`."""
+    image = Tok("vllm/vllm-openai:v0.8.5")
+    assert container_setups(image, None, [Tok(w) for w in command], path=PATH, kind="yaml") == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,10 +483,10 @@ def test_llama_quantize() -> None:
     "command, model, precision, how",
     [
         ("ollama run qwen2:1.5b-instruct-q4_K_M", "qwen2:1.5b-instruct-q4_K_M", "gguf-q4", "filename"),
-        ("ollama pull qwen2:1.5b-instruct-q8_0", "qwen2:1.5b-instruct-q8_0", "gguf-q8", "filename"),
+        ("ollama run qwen2:1.5b-instruct-q8_0", "qwen2:1.5b-instruct-q8_0", "gguf-q8", "filename"),
         ("ollama run llama3.2:3b-instruct-fp16 hello", "llama3.2:3b-instruct-fp16", "gguf-f16", "filename"),
         (
-            "ollama pull hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M",
+            "ollama run hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M",
             "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M",
             "gguf-q4",
             "filename",
@@ -586,7 +615,7 @@ def test_sh_dash_c_script_is_parsed_with_locations_inside_the_string() -> None:
 def test_bash_lc_and_unrelated_shell_flags() -> None:
     assert (
         interpret(
-            [Tok("bash"), Tok("-lc"), Tok("ollama pull qwen2:0.5b")],
+            [Tok("bash"), Tok("-lc"), Tok("ollama run qwen2:0.5b")],
             path=PATH,
             kind="shell",
             run_script=setups_from_script,
@@ -594,7 +623,7 @@ def test_bash_lc_and_unrelated_shell_flags() -> None:
         == "qwen2:0.5b"
     )
     # without the shell reader passed in, the script is not followed
-    assert interpret([Tok("bash"), Tok("-lc"), Tok("ollama pull qwen2:0.5b")], path=PATH, kind="shell") == []
+    assert interpret([Tok("bash"), Tok("-lc"), Tok("ollama run qwen2:0.5b")], path=PATH, kind="shell") == []
     assert interpret([Tok("bash"), Tok("script.sh")], path=PATH, kind="shell") == []
 
 

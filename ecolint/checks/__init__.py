@@ -196,6 +196,11 @@ def run_checks(setup: Setup, ctx: CheckContext, codes: Iterable[str]) -> Iterato
 
     if setup.get(PURPOSE) == "training":
         return  # every rule's evidence is inference energy; a fine-tuning script is another workload
+    if ctx.resolution.alternatives:
+        from ecolint.gpu_sets import on_every_gpu
+
+        yield from on_every_gpu(setup, ctx, codes, run_checks)  # any of several GPUs: each runs alone
+        return
     checks = check_catalogue(ctx.kb)
     boundaries = set(ctx.resolution.boundaries)
     for code in codes:

@@ -129,6 +129,7 @@ Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]
 # the prefilter never imports an extractor: a run with no candidate file of a kind never pays for
 # that kind's module. The launchers' tokens are declared by each launcher (data only).
 _LAUNCHERS = (*LAUNCH_TRIGGERS, b"Modelfile", b"modelfile")
+_PLATFORM_WORDS = (b"VLLM", b"OLlama", b"model_loading_config")
 _PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).
@@ -139,7 +140,9 @@ _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # for scripts that write one through a heredoc.
     "shell": ("ecolint.extract.shell", _LAUNCHERS),
     "dockerfile": ("ecolint.extract.dockerfile", _LAUNCHERS),
-    "yaml": ("ecolint.extract.manifests", _LAUNCHERS),
+    # Platform files name a launcher in their own words: KubeAI's `engine: VLLM | OLlama`, Ray
+    # Serve's LLMConfig (a vLLM engine) by its `model_loading_config`.
+    "yaml": ("ecolint.extract.manifests", (*_LAUNCHERS, *_PLATFORM_WORDS)),
     "modelfile": ("ecolint.extract.modelfile", (b"",)),
     "requirements": ("ecolint.extract.stack", (b"",)),
     "pyproject": ("ecolint.extract.stack", (b"",)),

@@ -6,7 +6,10 @@
   envFrom (ConfigMaps from this file or a sibling YAML), ``$(VAR)`` expansion as the kubelet does
   it, the GPU named by nodeSelector / nodeAffinity labels.
 - GitHub Actions workflows: ``run:`` steps through the shell container, workflow / job / step
-  ``env:``, job ``services:`` / ``container:`` images.
+  ``env:``, job ``services:`` / ``container:`` images, ``runs-on`` labels (the GPU a label names),
+  one run per combination of the matrix values a job refers to.
+- Deployment platforms' own files (KubeAI ``Model``s and catalog, SkyPilot tasks, dstack
+  configurations, Ray Serve LLM configs): ecolint/extract/platforms.
 - Helm values: launcher argument lists (``extraArgs``, ``args``), model keys, flag-named keys.
 - Go templates (Helm ``templates/``) are not YAML: skipped quietly.
 
@@ -32,14 +35,14 @@ from ecolint.extract.launchers.detect import container_setups, image_framework, 
 from ecolint.extract.launchers.registry import HEADS, KEY_WORDS, MODEL_FLAGS
 from ecolint.extract.launchers.vocab import EnvVal, Locator, Tok
 from ecolint.extract.shell import parse_env_file, raw_words, setups_from_script, setups_from_text
-from ecolint.setups import GPU, Location, Setup
+from ecolint.setups import GPU, RUNNER_LABELS, Location, Setup
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
 _BUDGET = 200_000  # node reads per file (plus 20 per character); real manifests use a few thousand
 
 
-class _Budget:
+class Budget:
     """Node reads allowed for one file: generous for its size, finite for an alias bomb."""
 
     def __init__(self, size: int = 0) -> None:
@@ -57,10 +60,10 @@ class _Budget:
 
 
 @dataclass
-class _Doc:
+class Doc:
     path: str
     lines: list[str]
-    budget: _Budget
+    budget: Budget
     context: ExtractContext | None
     _items: dict[int, list[tuple[yaml.Node, yaml.Node]]] = field(default_factory=dict)
     _index: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = field(default_factory=dict)
@@ -251,7 +254,7 @@ def _subst(text: str, pattern: re.Pattern[str], repl: Callable[[re.Match[str]], 
     return "".join(out), offsets
 
 
-def _walk(root: yaml.Node, budget: _Budget) -> Iterator[tuple[yaml.Node, tuple[str, ...]]]:
+def _walk(root: yaml.Node, budget: Budget) -> Iterator[tuple[yaml.Node, tuple[str, ...]]]:
     """Every node once (aliases are shared objects), with the mapping keys leading to it."""
     seen: set[int] = set()
     stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
@@ -364,7 +367,7 @@ def _on_deep_stack(text: str) -> list[yaml.Node] | None:
     return outcome[0]  # type: ignore[return-value]
 
 
-def _compose(text: str) -> list[yaml.Node]:
+def compose(text: str) -> list[yaml.Node]:
     try:
         bound = _nesting_bound(text)
         if bound <= MAX_NESTING:
@@ -390,22 +393,25 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
     if "{{" in text and _is_template_path(path):
         return []  # a Helm template is Go text that only becomes YAML when rendered
     try:
-        roots = _compose(_without_crds(text))
+        roots = compose(_without_crds(text))
     except ExtractError:
         if "{{" in text:
             return []
         raise
     hf_format_written = "huggingface" in text and kserve_hf_format(text.encode("utf-8", "surrogatepass"))
-    doc = _Doc(
+    doc = Doc(
         path,
         [line.rstrip("\r") for line in text.split("\n")],
-        _Budget(len(text)),
+        Budget(len(text)),
         context,
         hf_format_written=hf_format_written,
     )
     roots = [root for root in roots if doc.text(doc.get(root, "kind")) != "CustomResourceDefinition"]
     if _is_workflow(path, roots, doc):
         return _workflow(roots, doc)
+    platform = _platform_setups(roots, doc)
+    if platform is not None:
+        return platform
     setups: list[Setup] = []
     for root in roots:
         if _is_compose(root, doc):
@@ -419,6 +425,18 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
     if k8s:
         return k8s
     return _helm_values(roots, doc)
+
+
+def _platform_setups(roots: list[yaml.Node], doc: Doc) -> list[Setup] | None:
+    """Setups of a deployment platform's own file (ecolint/extract/platforms), None for none.
+    Imported here, not at the top: the platform readers build on this module."""
+    from ecolint.extract.platforms import dstack, kubeai, rayserve, skypilot
+
+    for platform in (kubeai, skypilot, dstack, rayserve):
+        found = platform.setups(roots, doc)
+        if found is not None:
+            return found
+    return None
 
 
 # A CustomResourceDefinition is an API's schema, never a workload: its "containers" are property
@@ -462,7 +480,7 @@ _INTERP = re.compile(
 )
 
 
-def _is_compose(root: yaml.Node, doc: _Doc) -> bool:
+def _is_compose(root: yaml.Node, doc: Doc) -> bool:
     services = doc.get(root, "services")
     if not isinstance(services, yaml.MappingNode):
         return False
@@ -493,7 +511,7 @@ def _interpolate(text: str, variables: dict[str, str]) -> str:
     return _INTERP.sub(repl, text)
 
 
-def _dotenv(doc: _Doc) -> dict[str, str]:
+def _dotenv(doc: Doc) -> dict[str, str]:
     if doc.context is None:
         return {}
     env_path = Path(doc.path).parent / ".env"
@@ -506,7 +524,7 @@ def _dotenv(doc: _Doc) -> dict[str, str]:
     return dict(variables) if isinstance(variables, dict) else {}
 
 
-def _read(doc: _Doc, rel: Path) -> str | None:
+def _read(doc: Doc, rel: Path) -> str | None:
     if doc.context is None:
         return None
     candidates = [rel]
@@ -522,7 +540,7 @@ def _read(doc: _Doc, rel: Path) -> str | None:
     return None
 
 
-def _command_toks(node: yaml.Node | None, doc: _Doc, variables: dict[str, str]) -> list[Tok] | None:
+def command_toks(node: yaml.Node | None, doc: Doc, variables: dict[str, str]) -> list[Tok] | None:
     """A compose / k8s command: a list of strings, or a string split like a shell would."""
     if node is None or (doc.text(node) is None and not isinstance(node, yaml.SequenceNode)):
         return None
@@ -550,7 +568,7 @@ def _command_toks(node: yaml.Node | None, doc: _Doc, variables: dict[str, str]) 
     return toks
 
 
-def _compose_env(service: yaml.Node, doc: _Doc, variables: dict[str, str]) -> dict[str, EnvVal]:
+def _compose_env(service: yaml.Node, doc: Doc, variables: dict[str, str]) -> dict[str, EnvVal]:
     env: dict[str, EnvVal] = {}
     for item in _as_list(doc.get(service, "env_file"), doc):
         rel = doc.text(item) or doc.text(doc.get(item, "path"))
@@ -573,13 +591,13 @@ def _compose_env(service: yaml.Node, doc: _Doc, variables: dict[str, str]) -> di
     return env
 
 
-def _as_list(node: yaml.Node | None, doc: _Doc) -> list[yaml.Node]:
+def _as_list(node: yaml.Node | None, doc: Doc) -> list[yaml.Node]:
     if isinstance(node, yaml.SequenceNode):
         return doc.seq(node)
     return [node] if node is not None else []
 
 
-def _compose_file(root: yaml.Node, doc: _Doc) -> list[Setup]:
+def _compose_file(root: yaml.Node, doc: Doc) -> list[Setup]:
     variables = _dotenv(doc)
     setups: list[Setup] = []
     for key, service in doc.items(doc.get(root, "services")):
@@ -588,8 +606,8 @@ def _compose_file(root: yaml.Node, doc: _Doc) -> list[Setup]:
         image = None
         if doc.text(image_node) is not None:
             image = doc.tok(image_node, _interpolate(doc.text(image_node) or "", variables))  # type: ignore[arg-type]
-        entrypoint = _command_toks(doc.get(service, "entrypoint"), doc, variables)
-        command = _command_toks(doc.get(service, "command"), doc, variables)
+        entrypoint = command_toks(doc.get(service, "entrypoint"), doc, variables)
+        command = command_toks(doc.get(service, "command"), doc, variables)
         env = _compose_env(service, doc, variables)
         setups.extend(
             container_setups(
@@ -605,7 +623,7 @@ def _compose_file(root: yaml.Node, doc: _Doc) -> list[Setup]:
 
 # Node labels that name a GPU model: GPU Feature Discovery, GKE, Karpenter on AWS, EKS, AMD's
 # device plugin labeller, and the plain ``accelerator`` label of many cluster guides.
-_GPU_LABELS = (
+GPU_LABELS = (
     "nvidia.com/gpu.product",
     "cloud.google.com/gke-accelerator",
     "karpenter.k8s.aws/instance-gpu-name",
@@ -622,7 +640,7 @@ class _ConfigMap:
     same_file: bool = True
 
 
-def _configmaps(roots: list[yaml.Node], doc: _Doc, same_file: bool = True) -> dict[str, _ConfigMap]:
+def _configmaps(roots: list[yaml.Node], doc: Doc, same_file: bool = True) -> dict[str, _ConfigMap]:
     found: dict[str, _ConfigMap] = {}
     for root in roots:
         if doc.text(doc.get(root, "kind")) != "ConfigMap":
@@ -639,7 +657,7 @@ def _configmaps(roots: list[yaml.Node], doc: _Doc, same_file: bool = True) -> di
     return found
 
 
-def _sibling_configmaps(doc: _Doc) -> dict[str, _ConfigMap]:
+def _sibling_configmaps(doc: Doc) -> dict[str, _ConfigMap]:
     """ConfigMaps defined in the other YAML files of this file's directory (read once per run)."""
     if doc.context is None:
         return {}
@@ -663,10 +681,10 @@ def _sibling_configmaps(doc: _Doc) -> dict[str, _ConfigMap]:
             if not text or "ConfigMap" not in text:
                 continue
             try:
-                roots = _compose(text)
+                roots = compose(text)
             except ExtractError:
                 continue
-            other = _Doc(str(directory / name), text.split("\n"), _Budget(len(text)), None)
+            other = Doc(str(directory / name), text.split("\n"), Budget(len(text)), None)
             try:
                 found.update(_configmaps(roots, other, same_file=False))
             except ExtractError:
@@ -695,7 +713,7 @@ def _k8s_expand_map(text: str, env: dict[str, EnvVal]) -> tuple[str, _OffsetMap]
     return _subst(text, _K8S_VAR, repl)
 
 
-def _container_env(container: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap]) -> dict[str, EnvVal]:
+def _container_env(container: yaml.Node, doc: Doc, configmaps: dict[str, _ConfigMap]) -> dict[str, EnvVal]:
     env: dict[str, EnvVal] = {}
     for entry in doc.seq(doc.get(container, "envFrom")):
         pair = doc.pair(entry, "configMapRef")
@@ -725,7 +743,7 @@ def _container_env(container: yaml.Node, doc: _Doc, configmaps: dict[str, _Confi
     return env
 
 
-def _lookup_configmap(name: str | None, doc: _Doc, configmaps: dict[str, _ConfigMap]) -> _ConfigMap | None:
+def _lookup_configmap(name: str | None, doc: Doc, configmaps: dict[str, _ConfigMap]) -> _ConfigMap | None:
     if not name:
         return None
     if name in configmaps:
@@ -733,7 +751,7 @@ def _lookup_configmap(name: str | None, doc: _Doc, configmaps: dict[str, _Config
     return _sibling_configmaps(doc).get(name)
 
 
-def _k8s_toks(node: yaml.Node | None, doc: _Doc, env: dict[str, EnvVal]) -> list[Tok] | None:
+def _k8s_toks(node: yaml.Node | None, doc: Doc, env: dict[str, EnvVal]) -> list[Tok] | None:
     if node is None:
         return None
     toks: list[Tok] = []
@@ -745,9 +763,9 @@ def _k8s_toks(node: yaml.Node | None, doc: _Doc, env: dict[str, EnvVal]) -> list
     return toks
 
 
-def _gpu(pod: yaml.Node, doc: _Doc) -> tuple[str, Location] | None:
+def _gpu(pod: yaml.Node, doc: Doc) -> tuple[str, Location] | None:
     for key, value in doc.items(doc.get(pod, "nodeSelector")):
-        if isinstance(key, yaml.ScalarNode) and key.value in _GPU_LABELS and doc.text(value):
+        if isinstance(key, yaml.ScalarNode) and key.value in GPU_LABELS and doc.text(value):
             return doc.text(value) or "", doc.key_loc(key, value)
     affinity = doc.get(doc.get(pod, "affinity"), "nodeAffinity")
     required = doc.get(doc.get(affinity, "requiredDuringSchedulingIgnoredDuringExecution"), "nodeSelectorTerms")
@@ -758,7 +776,7 @@ def _gpu(pod: yaml.Node, doc: _Doc) -> tuple[str, Location] | None:
     for term in terms:
         for expr in doc.seq(doc.get(term, "matchExpressions")):
             key_pair = doc.pair(expr, "key")
-            if key_pair is None or doc.text(key_pair[1]) not in _GPU_LABELS:
+            if key_pair is None or doc.text(key_pair[1]) not in GPU_LABELS:
                 continue
             if (doc.text(doc.get(expr, "operator")) or "In") != "In":
                 continue
@@ -768,7 +786,7 @@ def _gpu(pod: yaml.Node, doc: _Doc) -> tuple[str, Location] | None:
     return None
 
 
-def _kubernetes(root: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap]) -> list[Setup]:
+def _kubernetes(root: yaml.Node, doc: Doc, configmaps: dict[str, _ConfigMap]) -> list[Setup]:
     kind = doc.text(doc.get(root, "kind")) or "Pod"
     name = doc.text(doc.get(doc.get(root, "metadata"), "name")) or "?"
     setups: list[Setup] = []
@@ -789,7 +807,7 @@ def _kubernetes(root: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap]) -
 _HF_URI = re.compile(r"hf://([^/\s:@]+/[^/\s:@]+)")
 
 
-def _kserve_model(predictor: yaml.Node | None, doc: _Doc, configmaps: dict[str, _ConfigMap], owner: str) -> list[Setup]:
+def _kserve_model(predictor: yaml.Node | None, doc: Doc, configmaps: dict[str, _ConfigMap], owner: str) -> list[Setup]:
     """KServe's ``predictor.model`` with the HuggingFace runtime: its server runs vLLM unless
     ``--backend=huggingface`` says otherwise, and hands vLLM the engine flags among ``args``.
     The model is ``--model_id``, else the ``hf://`` storageUri (kserve huggingfaceserver)."""
@@ -843,7 +861,7 @@ def _on_gpu(setups: list[Setup], gpu: tuple[str, Location] | None) -> list[Setup
 
 
 def _container(
-    container: yaml.Node, doc: _Doc, configmaps: dict[str, _ConfigMap], owner: str, gpu: tuple[str, Location] | None
+    container: yaml.Node, doc: Doc, configmaps: dict[str, _ConfigMap], owner: str, gpu: tuple[str, Location] | None
 ) -> list[Setup]:
     cname = doc.text(doc.get(container, "name")) or "?"
     env = _container_env(container, doc, configmaps)
@@ -871,7 +889,7 @@ def _container(
 # --------------------------------------------------------------------------------------------
 
 
-def _is_workflow(path: str, roots: list[yaml.Node], doc: _Doc) -> bool:
+def _is_workflow(path: str, roots: list[yaml.Node], doc: Doc) -> bool:
     if len(roots) != 1:
         return False
     jobs = doc.get(roots[0], "jobs")
@@ -882,7 +900,7 @@ def _is_workflow(path: str, roots: list[yaml.Node], doc: _Doc) -> bool:
     return any(doc.get(job, "runs-on") is not None or doc.get(job, "steps") is not None for _, job in doc.items(jobs))
 
 
-def _env_block(node: yaml.Node | None, doc: _Doc, base: dict[str, EnvVal]) -> dict[str, EnvVal]:
+def _env_block(node: yaml.Node | None, doc: Doc, base: dict[str, EnvVal]) -> dict[str, EnvVal]:
     env = dict(base)
     for key, value in doc.items(node):
         text = doc.text(value)
@@ -904,32 +922,114 @@ def _gh_expand(text: str, env: dict[str, EnvVal]) -> str:
     return _GH_EXPR.sub(repl, text)
 
 
-def _matrix_values(job: yaml.Node, doc: _Doc) -> dict[str, str]:
-    """``matrix.x`` that has exactly one value is as good as a constant."""
-    values: dict[str, str] = {}
+_MAX_COMBINATIONS = 16  # matrix combinations read one by one; past that, none is (values unknown)
+
+
+def _matrix_combinations(job: yaml.Node, doc: Doc) -> list[dict[str, str]]:
+    """The ``matrix.x`` values the job's steps see, one dict per run of the job. A key with one
+    value is as good as a constant; keys with several values that the job refers to give one
+    run per combination (GitHub runs the job once for each), so one setup per value."""
+    single: dict[str, str] = {}
+    several: dict[str, list[str]] = {}
     for key, value in doc.items(doc.get(doc.get(job, "strategy"), "matrix")):
         items = doc.seq(value) if isinstance(value, yaml.SequenceNode) else [value]
         texts = [doc.text(v) for v in items]
-        if len(texts) == 1 and texts[0] is not None and isinstance(key, yaml.ScalarNode):
-            values[key.value] = texts[0]
-    return values
+        if not isinstance(key, yaml.ScalarNode) or not texts or any(text is None for text in texts):
+            continue  # include / exclude, nested values, expressions: not read
+        if len(texts) == 1:
+            single[key.value] = texts[0] or ""
+        else:
+            several[key.value] = [text or "" for text in texts]
+    used = {key: values for key, values in several.items() if _refers_to_matrix(job, key, doc)}
+    combinations = [dict(zip(used, values, strict=True)) for values in itertools.product(*used.values())]
+    if not single and not several:
+        combinations = _included(job, doc) or combinations
+    if len(combinations) > _MAX_COMBINATIONS:
+        combinations = [{}]
+    return [{**single, **combination} for combination in combinations]
 
 
-def _workflow(roots: list[yaml.Node], doc: _Doc) -> list[Setup]:
+def _included(job: yaml.Node, doc: Doc) -> list[dict[str, str]]:
+    """A matrix of ``include:`` entries only: GitHub runs each entry as a combination ("if you
+    don't specify any matrix variables, all configurations under include will run"). Read
+    where the job refers to one of their keys; with other matrix keys, include merges into
+    their combinations by rules not followed here."""
+    entries = []
+    for entry in doc.seq(doc.get(doc.get(doc.get(job, "strategy"), "matrix"), "include")):
+        values = {doc.text(k) or "": doc.text(v) for k, v in doc.items(entry)}
+        entries.append({key: value for key, value in values.items() if value is not None})
+    if not any(_refers_to_matrix(job, key, doc) for entry in entries for key in entry):
+        return []
+    return entries
+
+
+def _refers_to_matrix(job: yaml.Node, key: str, doc: Doc) -> bool:
+    pattern = re.compile(r"\$\{\{[^}]*\bmatrix\." + re.escape(key) + r"(?![\w-])")
+    return any(pattern.search(doc.text(node) or "") for node, _ in doc.walk(job))
+
+
+def _runner_labels(job: yaml.Node, matrix: dict[str, str], doc: Doc) -> tuple[tuple[str, ...], Location] | None:
+    """The labels of ``runs-on`` (a label, a list, or ``{group, labels}``), matrix values put in;
+    a label that stays an expression is dropped."""
+    pair = doc.pair(job, "runs-on")
+    if pair is None:
+        return None
+    node = pair[1]
+    nodes: list[yaml.Node | None] = []
+    if isinstance(node, yaml.MappingNode):
+        labels_node = doc.get(node, "labels")
+        nodes += doc.seq(labels_node) if isinstance(labels_node, yaml.SequenceNode) else [labels_node]
+        nodes.append(doc.get(node, "group"))
+    else:
+        nodes += doc.seq(node) if isinstance(node, yaml.SequenceNode) else [node]
+
+    def value(match: re.Match[str]) -> str:
+        scope, _, name = match.group(1).partition(".")
+        return matrix.get(name, match.group(0)) if scope == "matrix" else match.group(0)
+
+    labels = [_GH_EXPR.sub(value, doc.text(n) or "") for n in nodes if n is not None]
+    labels = [label for label in labels if label and "${{" not in label and not _GENERIC_RUNNER.match(label)]
+    return (tuple(labels), doc.key_loc(*pair)) if labels else None
+
+
+# Labels that never name a GPU: GitHub-hosted images, and the default labels of a self-hosted
+# runner (GitHub docs, "Using labels with self-hosted runners": self-hosted, the OS, the arch).
+_GENERIC_RUNNER = re.compile(
+    r"(?i)^(ubuntu|windows|macos)(-[\w.]+)*$|^(self-hosted|linux|windows|macos|x64|arm|arm64)$"
+)
+
+
+def _workflow(roots: list[yaml.Node], doc: Doc) -> list[Setup]:
     root = roots[0]
     workflow_env = _env_block(doc.get(root, "env"), doc, {})
     setups: list[Setup] = []
     for job_key, job in doc.items(doc.get(root, "jobs")):
-        job_name = doc.text(job_key) or "?"
         job_env = _env_block(doc.get(job, "env"), doc, workflow_env)
-        matrix = _matrix_values(job, doc)
-        setups.extend(_workflow_services(job, job_name, doc))
-        for index, step in enumerate(doc.seq(doc.get(job, "steps"))):
-            setups.extend(_workflow_step(step, index, job_name, job_env, matrix, doc))
+        runs = _matrix_combinations(job, doc)
+        keys = list(dict.fromkeys(key for run in runs for key in run))
+        varying = [key for key in keys if len({run.get(key) for run in runs}) > 1 and _refers_to_matrix(job, key, doc)]
+        varying = varying[:2]  # a label names its run; two keys tell the runs of real matrices apart
+        for matrix in runs:
+            job_name = doc.text(job_key) or "?"
+            if varying:
+                job_name += "[" + ", ".join(f"{key}={matrix.get(key, '')}" for key in varying) + "]"
+            found = _workflow_services(job, job_name, doc)
+            for index, step in enumerate(doc.seq(doc.get(job, "steps"))):
+                found.extend(_workflow_step(step, index, job_name, job_env, matrix, doc))
+            setups.extend(_on_runner(found, _runner_labels(job, matrix, doc)))
     return setups
 
 
-def _workflow_services(job: yaml.Node, job_name: str, doc: _Doc) -> list[Setup]:
+def _on_runner(setups: list[Setup], labels: tuple[tuple[str, ...], Location] | None) -> list[Setup]:
+    """The setups of a job's steps, with the runner labels the job asks for: resolve.py reads a
+    GPU from the label that names one (``[self-hosted, gpu-a100]``, ``linux-t4``)."""
+    if labels is not None:
+        for setup in setups:
+            setup.set(RUNNER_LABELS, labels[0], labels[1], "runs-on")
+    return setups
+
+
+def _workflow_services(job: yaml.Node, job_name: str, doc: Doc) -> list[Setup]:
     setups: list[Setup] = []
     services = [(doc.text(k) or "?", v) for k, v in doc.items(doc.get(job, "services"))]
     container = doc.get(job, "container")
@@ -949,7 +1049,7 @@ def _workflow_services(job: yaml.Node, job_name: str, doc: _Doc) -> list[Setup]:
 
 
 def _workflow_step(
-    step: yaml.Node, index: int, job_name: str, job_env: dict[str, EnvVal], matrix: dict[str, str], doc: _Doc
+    step: yaml.Node, index: int, job_name: str, job_env: dict[str, EnvVal], matrix: dict[str, str], doc: Doc
 ) -> list[Setup]:
     run = doc.get(step, "run")
     if run is None or doc.text(run) is None:
@@ -1008,13 +1108,13 @@ def _kebab(key: str) -> str:
     return "--" + re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", key).replace("_", "-").lower()
 
 
-def _image_of(node: yaml.Node, doc: _Doc) -> str | None:
+def _image_of(node: yaml.Node, doc: Doc) -> str | None:
     image = doc.get(node, "image")
     text = doc.text(image) or doc.text(doc.get(image, "repository")) or doc.text(doc.get(node, "repository"))
     return text
 
 
-def _framework_of(chain: list[yaml.Node], keys: tuple[str, ...], doc: _Doc, fallback: str | None) -> str | None:
+def _framework_of(chain: list[yaml.Node], keys: tuple[str, ...], doc: Doc, fallback: str | None) -> str | None:
     for node in reversed(chain):
         image = _image_of(node, doc)
         if image and image_framework(image):
@@ -1029,7 +1129,7 @@ def _framework_of(chain: list[yaml.Node], keys: tuple[str, ...], doc: _Doc, fall
 _IMAGE_KEYS = ("image", "repository", "imageRepository", "imageName")
 
 
-def _file_framework(root: yaml.Node, doc: _Doc) -> str | None:
+def _file_framework(root: yaml.Node, doc: Doc) -> str | None:
     """The one launcher every image named in the file runs, if there is exactly one."""
     found = set()
     for node, keys in doc.walk(root):
@@ -1039,7 +1139,7 @@ def _file_framework(root: yaml.Node, doc: _Doc) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
-def _helm_values(roots: list[yaml.Node], doc: _Doc) -> list[Setup]:
+def _helm_values(roots: list[yaml.Node], doc: Doc) -> list[Setup]:
     setups: list[Setup] = []
     for root in roots:
         fallback = _file_framework(root, doc)
@@ -1048,7 +1148,7 @@ def _helm_values(roots: list[yaml.Node], doc: _Doc) -> list[Setup]:
     return setups
 
 
-def _helm_root(root: yaml.Node, doc: _Doc, fallback: str | None) -> list[Setup]:
+def _helm_root(root: yaml.Node, doc: Doc, fallback: str | None) -> list[Setup]:
     parents: dict[int, yaml.Node] = {}
     for node, _ in doc.walk(root):
         for _, child in doc.items(node) if isinstance(node, yaml.MappingNode) else []:
@@ -1083,7 +1183,7 @@ def _chain(node: yaml.Node, parents: dict[int, yaml.Node]) -> list[yaml.Node]:
     return list(reversed(chain))
 
 
-def _is_candidate(node: yaml.Node, doc: _Doc) -> bool:
+def _is_candidate(node: yaml.Node, doc: Doc) -> bool:
     for key, value in doc.items(node):
         name = doc.text(key)
         if name in _ARGS_KEYS and (isinstance(value, yaml.SequenceNode) or doc.text(value)):
@@ -1093,7 +1193,7 @@ def _is_candidate(node: yaml.Node, doc: _Doc) -> bool:
     return False
 
 
-def _helm_setup(node: yaml.Node, framework: str, doc: _Doc, keys: tuple[str, ...]) -> list[Setup]:
+def _helm_setup(node: yaml.Node, framework: str, doc: Doc, keys: tuple[str, ...]) -> list[Setup]:
     label = ".".join(keys) or None
     if framework == "ollama":
         return _helm_ollama(node, doc, label)
@@ -1106,7 +1206,7 @@ def _helm_setup(node: yaml.Node, framework: str, doc: _Doc, keys: tuple[str, ...
             if name in _MODEL_KEYS and doc.text(value) and not any(t.text == MODEL_FLAGS[framework] for t in argv):
                 argv += [Tok(MODEL_FLAGS[framework], doc.loc(key)), doc.tok(value)]
             elif name in _ARGS_KEYS:
-                argv += _command_toks(value, doc, {}) or []
+                argv += command_toks(value, doc, {}) or []
             elif name == "env":
                 env.update(_helm_env(value, doc))
             elif isinstance(value, yaml.ScalarNode) and known_flag(framework, _kebab(name)):
@@ -1117,7 +1217,7 @@ def _helm_setup(node: yaml.Node, framework: str, doc: _Doc, keys: tuple[str, ...
     )
 
 
-def _helm_origin(node: yaml.Node, doc: _Doc) -> Location | None:
+def _helm_origin(node: yaml.Node, doc: Doc) -> Location | None:
     """The model key of a values block, else its first argument list, else its first key."""
     pairs = doc.items(node)
     for wanted in (_MODEL_KEYS, _ARGS_KEYS):
@@ -1127,7 +1227,7 @@ def _helm_origin(node: yaml.Node, doc: _Doc) -> Location | None:
     return doc.loc(pairs[0][0]) if pairs else None
 
 
-def _members(node: yaml.Node, doc: _Doc) -> list[yaml.Node]:
+def _members(node: yaml.Node, doc: Doc) -> list[yaml.Node]:
     """The candidate mapping and its nested config mappings (``vllmConfig:``, ``engine:`` …)."""
     members = [node]
     for key, value in doc.items(node):
@@ -1142,7 +1242,7 @@ def _members(node: yaml.Node, doc: _Doc) -> list[yaml.Node]:
     return members
 
 
-def _flag_from_key(key: yaml.Node, value: yaml.Node, name: str, doc: _Doc) -> list[Tok]:
+def _flag_from_key(key: yaml.Node, value: yaml.Node, name: str, doc: Doc) -> list[Tok]:
     text = doc.text(value)
     loc = doc.key_loc(key, value)
     if text is None:
@@ -1152,7 +1252,7 @@ def _flag_from_key(key: yaml.Node, value: yaml.Node, name: str, doc: _Doc) -> li
     return [Tok(_kebab(name), loc), Tok(text, loc)]
 
 
-def _helm_env(node: yaml.Node, doc: _Doc) -> dict[str, EnvVal]:
+def _helm_env(node: yaml.Node, doc: Doc) -> dict[str, EnvVal]:
     env: dict[str, EnvVal] = {}
     for entry in doc.seq(node):
         pair = doc.pair(entry, "name")
@@ -1165,12 +1265,14 @@ def _helm_env(node: yaml.Node, doc: _Doc) -> dict[str, EnvVal]:
     return env
 
 
-def _helm_ollama(node: yaml.Node, doc: _Doc, label: str | None) -> list[Setup]:
+def _helm_ollama(node: yaml.Node, doc: Doc, label: str | None) -> list[Setup]:
+    """An Ollama chart's model: the deployed server serves it, so it reads as ``ollama run``
+    (not ``pull``, which is only a download where a script writes it)."""
     setups: list[Setup] = []
     for key, value in doc.items(node):
         if doc.text(key) in _MODEL_KEYS and doc.text(value):
             setups += interpret(
-                [Tok("ollama", doc.loc(key)), Tok("pull", doc.loc(key)), doc.tok(value)],
+                [Tok("ollama", doc.loc(key)), Tok("run", doc.loc(key)), doc.tok(value)],
                 path=doc.path,
                 kind="yaml",
                 label=label,
@@ -1178,8 +1280,10 @@ def _helm_ollama(node: yaml.Node, doc: _Doc, label: str | None) -> list[Setup]:
     return setups
 
 
-def _ollama_model_lists(root: yaml.Node, doc: _Doc) -> list[Setup]:
-    """The ollama chart: ``ollama.models.pull: [tag, …]`` / ``models.run`` / ``models: [tag]``."""
+def _ollama_model_lists(root: yaml.Node, doc: Doc) -> list[Setup]:
+    """The ollama chart: ``ollama.models.pull: [tag, …]`` / ``models.run`` / ``models: [tag]``:
+    models the chart's server pulls at startup and serves (otwld/ollama-helm values), read as
+    ``ollama run``."""
     setups: list[Setup] = []
     for node, keys in doc.walk(root):
         if not isinstance(node, yaml.SequenceNode) or not keys or "ollama" not in [k.lower() for k in keys]:
@@ -1191,7 +1295,7 @@ def _ollama_model_lists(root: yaml.Node, doc: _Doc) -> list[Setup]:
             if tag:
                 loc = doc.loc(item)
                 setups += interpret(
-                    [Tok("ollama", loc), Tok("pull", loc), Tok(tag, loc)],
+                    [Tok("ollama", loc), Tok("run", loc), Tok(tag, loc)],
                     path=doc.path,
                     kind="yaml",
                     label=".".join(keys),

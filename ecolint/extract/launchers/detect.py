@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from ecolint.extract.launchers.prepare import prepares
 from ecolint.extract.launchers.registry import BY_FRAMEWORK, LAUNCHERS
 from ecolint.extract.launchers.vocab import (
     Builder,
@@ -28,6 +29,9 @@ from ecolint.extract.launchers.vocab import (
 from ecolint.setups import Location, Setup
 
 _MAX_DEPTH = 3
+# Options with which every launcher prints and exits (argparse's -h/--help in vLLM and SGLang,
+# clap's in TGI, llama.cpp common/arg.cpp "-h, --help, --usage" and "--version", ollama's cobra).
+_QUERIES = frozenset({"--help", "-h", "--version", "--usage"})
 
 # The text of a file a launcher reads (vLLM's --config), from its path as the command wrote it;
 # None when the caller cannot know it (a path inside a container image, say).
@@ -134,8 +138,8 @@ def _python_module(args: Sequence[Tok], i: int) -> tuple[str, int] | None:
 def detect(args: Sequence[Tok], env: dict[str, EnvVal]) -> Launch | None:
     """The launcher an argv starts, from the launchers' declared commands."""
     i = strip_wrappers(args, env)
-    if i >= len(args):
-        return None
+    if i >= len(args) or prepares(args, i):
+        return None  # a download or a conversion serves nothing (prepare.py)
     word = basename(args[i].text)
     nxt = args[i + 1].text if i + 1 < len(args) else ""
     found = _PROGRAMS.get(word)
@@ -184,9 +188,10 @@ def image_framework(image: str) -> str | None:
 
 
 def _names_a_program(cmd: Sequence[Tok]) -> bool:
-    """Whether a container command starts with a launcher or a shell, not with arguments."""
+    """Whether a container command starts with a launcher, a shell or a download / conversion
+    program (an init container on a vLLM image that runs ``hf download``), not with arguments."""
     first = basename(cmd[0].text)
-    return first in SHELLS or detect(cmd, {}) is not None
+    return first in SHELLS or prepares(cmd, strip_wrappers(cmd, {})) or detect(cmd, {}) is not None
 
 
 def container_argv(
@@ -247,6 +252,8 @@ def interpret(
     launch = detect(args, wrapper_env)
     if launch is None:
         return []  # the usual case, and it never needs the environment
+    if any(tok.text in _QUERIES for tok in launch.args):
+        return []  # `llama-server --version`: the program prints and exits, nothing is served
     launcher = BY_FRAMEWORK[launch.framework]
     env_map = {**(env or {}), **wrapper_env}
     if read_file is not None:

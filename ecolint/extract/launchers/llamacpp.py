@@ -1,4 +1,5 @@
-"""llama.cpp: ``llama-server``, ``llama-cli``, ``llama-quantize``, the llama.cpp ``:server`` images.
+"""llama.cpp: ``llama-server``, ``llama-cli``, the llama.cpp ``:server`` images (``llama-quantize``
+only converts a file: prepare.py).
 
 common/arg.cpp: {"-m", "--model"} (env LLAMA_ARG_MODEL), {"-hf", "-hfr", "--hf-repo"}
 "<user>/<model>[:quant]" (env LLAMA_ARG_HF_REPO; quant defaults to Q4_K_M), {"-hff",
@@ -8,7 +9,6 @@ LLAMA_ARG_N_PARALLEL).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
 from ecolint.extract.launchers.vocab import (
@@ -18,7 +18,6 @@ from ecolint.extract.launchers.vocab import (
     Builder,
     Command,
     Derive,
-    EnvVal,
     Flag,
     Image,
     Launch,
@@ -27,7 +26,6 @@ from ecolint.extract.launchers.vocab import (
     Tok,
     basename,
     gguf_precision,
-    skip_options,
     switches,
     unresolved,
     valued,
@@ -62,38 +60,6 @@ def _model(b: Builder, launch: Launch, opts: Mapping[str, Opt], positionals: Seq
         # to the first file in the repo if Q4_K_M doesn't exist".
         b.fact(PRECISION, "gguf-q4", repo.loc, "implied")
         b.fact(QUANT_CONFIG, "gguf", repo.loc, "implied")
-
-
-_QUANT_TYPE = re.compile(r"(?i)^(i?q[1-8](_[a-z0-9]+)*|f16|bf16|f32|tq[12]_0|mxfp4_moe)$")
-_QUANTIZE_VALUED = (
-    "--imatrix",
-    "--include-weights",
-    "--exclude-weights",
-    "--output-tensor-type",
-    "--token-embedding-type",
-    "--override-kv",
-    "--tensor-type",
-    "--prune-layers",
-)
-
-
-def _quantize(b: Builder, launch: Launch, env: Mapping[str, EnvVal]) -> bool:
-    """llama-quantize [options] model-f32.gguf [model-quant.gguf] type [nthreads]."""
-    args = launch.args
-    i = skip_options(args, 0, _QUANTIZE_VALUED)
-    positionals = list(args[i:])
-    qtype = next((t for t in positionals if _QUANT_TYPE.match(t.text)), None)
-    files = [t for t in positionals if t is not qtype and t.text.lower().endswith(".gguf")]
-    target = files[1] if len(files) > 1 else (files[0] if files else None)
-    if target is not None:
-        b.fact(MODEL, target.text, target.loc, "flag")
-    if qtype is None:
-        return True
-    precision = gguf_precision(qtype.text)
-    if precision:
-        b.fact(PRECISION, precision, qtype.loc, "flag")
-        b.fact(QUANT_CONFIG, "gguf", qtype.loc, "flag")
-    return True
 
 
 TABLE: tuple[Flag | Derive, ...] = (
@@ -151,15 +117,14 @@ TABLE: tuple[Flag | Derive, ...] = (
 
 LAUNCHER = Launcher(
     framework="llama.cpp",
-    commands=(Command(program="llama-server"), Command(program="llama-cli"), Command(program="llama-quantize")),
+    commands=(Command(program="llama-server"), Command(program="llama-cli")),
     table=TABLE,
     # "llama" alone would match "meta-llama" in most YAML, so llama.cpp is matched by its binaries.
-    triggers=(b"llama-server", b"llama-cli", b"llama-quantize", b"llama.cpp"),
+    triggers=(b"llama-server", b"llama-cli", b"llama.cpp"),
     images=(Image("llama.cpp", tag_prefix="server"),),
     entrypoint=("llama-server",),  # the :server images: ENTRYPOINT ["/app/llama-server"]
     key_words=("llama.cpp", "llama-server"),
     head=("llama-server",),
     model_flag="--model",
     model=_model,
-    subcommands={"llama-quantize": _quantize},
 )

@@ -3,6 +3,7 @@
 ollama cmd/cmd.go: `ollama create MODEL -f FILE -q/--quantize LEVEL`, `ollama run MODEL`,
 `ollama pull MODEL`; the server reads OLLAMA_NUM_PARALLEL (max parallel requests per model).
 Every subcommand says something different, so each is a named function of this module.
+``ollama pull`` only downloads: it is no setup (prepare.py); the tag is read where it is run.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def tag_facts(setup: Setup, tag: Tok) -> None:
         b.fact(QUANT_CONFIG, "gguf", tag.loc, "implied")
 
 
-def _run_or_pull(b: Builder, launch: Launch, env: Mapping[str, EnvVal]) -> bool:
+def _run(b: Builder, launch: Launch, env: Mapping[str, EnvVal]) -> bool:
     _, positionals = parse(launch.args, LAUNCHER)
     if not positionals:
         return False
@@ -103,7 +104,7 @@ TABLE: tuple[Flag | Derive, ...] = (
 
 LAUNCHER = Launcher(
     framework="ollama",
-    commands=(Command(program="ollama", subcommands=("run", "pull", "create", "serve")),),
+    commands=(Command(program="ollama", subcommands=("run", "create", "serve")),),
     table=TABLE,
     triggers=(b"ollama",),
     # ollama/ollama: ENTRYPOINT ["/bin/ollama"] CMD ["serve"]
@@ -111,5 +112,5 @@ LAUNCHER = Launcher(
     entrypoint=("ollama",),
     default_cmd=("serve",),
     key_words=("ollama",),
-    subcommands={"run": _run_or_pull, "pull": _run_or_pull, "create": _create, "serve": _serve},
+    subcommands={"run": _run, "create": _create, "serve": _serve},
 )
