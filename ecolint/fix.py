@@ -527,21 +527,9 @@ class _PySource:
 
 
 def _positions(module: Any) -> Any:
-    """Line/column of every node. PositionProvider's own computation is called directly (the
-    public MetadataWrapper path copies the tree and walks it once more); the public path stays
-    for libcst versions where that internal hook differs."""
-    from collections.abc import Mapping
-
+    """Line/column of every node (the module is not copied: its nodes are the ones edited)."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    provider = PositionProvider()
-    try:
-        provider._gen_impl(module)
-        computed = provider._computed
-    except (AttributeError, TypeError):
-        computed = None
-    if isinstance(computed, Mapping) and module in computed:
-        return computed
     return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
