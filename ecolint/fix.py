@@ -40,11 +40,11 @@ import re
 import tokenize
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ecolint.edits import (
     FLAG_EDITS,
@@ -289,8 +289,11 @@ def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> boo
     return not ((a[2], a[3]) < (b[0], b[1]) or (b[2], b[3]) < (a[0], a[1]))
 
 
-def _choose(planned: list[_Planned]) -> list[_Planned]:
-    chosen: list[_Planned] = []
+_P = TypeVar("_P", bound=_Planned)
+
+
+def _choose(planned: Sequence[_P]) -> list[_P]:
+    chosen: list[_P] = []
     for item in planned:
         if all(not _overlaps(item.span, other.span) for other in chosen):
             chosen.append(item)
@@ -511,9 +514,10 @@ class _PySource:
             return None
         return _PyChange(step, self._span(line), line, lambda node: cst.FlattenSentinel([node, statement]))
 
-    def apply(self, changes: list[_Planned]) -> str | None:
-        cst = self.cst
-        by_node = {id(c.node): c for c in changes if isinstance(c, _PyChange)}
+    def apply(self, changes: list[_PyChange]) -> str | None:
+        import libcst as cst
+
+        by_node = {id(c.node): c for c in changes}
 
         class Apply(cst.CSTTransformer):
             def on_leave(self, original: Any, updated: Any) -> Any:
@@ -650,6 +654,8 @@ def _append_arg(call: Any, new_arg: Any) -> Any:
         return call.with_changes(args=[new_arg])
     last = args[-1]
     sep = _separator_before(call, len(args) - 1)
+    between: cst.BaseParenthesizableWhitespace
+    after_new: cst.BaseParenthesizableWhitespace
     if isinstance(last.comma, cst.Comma):
         close = last.comma.whitespace_after  # leads to ")"
         if isinstance(close, cst.ParenthesizedWhitespace):
