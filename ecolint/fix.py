@@ -194,9 +194,10 @@ def _undo_flag(intent: Unset, setup: Setup) -> Edit | None:
 def _unquantize(setup: Setup, dtype: str) -> Edit | None:
     """A quantized model served unquantized, where its quantization is one keyword or flag: vLLM's
     quantization=, from_pretrained's bitsandbytes quantization_config= (in favour of torch_dtype),
-    a --quantization / --load-format / --quantize flag. Elsewhere vLLM and the launchers take
-    the checkpoint's own dtype. GGUF files and tags, env vars, checkpoint names, pre-quantized
-    configs (GPTQ, AWQ) and the legacy load_in_4bit/load_in_8bit keywords stay manual."""
+    a --quantization / --load-format / --quantize flag; where no dtype is written beside it, the
+    framework's default dtype applies. GGUF files and tags, env vars, checkpoint names,
+    pre-quantized configs (GPTQ, AWQ) and the legacy load_in_4bit/load_in_8bit keywords stay
+    manual."""
     fact = setup.facts.get(QUANT_CONFIG)
     if fact is None:
         return None
