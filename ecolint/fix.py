@@ -2,9 +2,9 @@
 
 A rule states WHAT it wants, as an intent on a fact (ecolint/intent.py: ``Unset(ENFORCE_EAGER)``,
 ``Set(LLM_INT8_THRESHOLD, 0.0)``). This module decides HOW: ``edit_for`` turns the intent and
-the site where the setup writes that fact (a call keyword, a launcher flag and its value) into a
-typed edit (ecolint/edits.py), stored in ``Finding.fix["edit"]``; the appliers below carry the
-edits out, per file kind:
+the site where the setup writes that fact (a call keyword, a launcher flag and its value, as the
+launcher's flag-table row names them) into a typed edit (ecolint/edits.py), stored in
+``Finding.fix["edit"]``; the appliers below carry the edits out, per file kind:
 
 * Python, with libcst: the node whose span is exactly the location (PositionProvider) is edited
   and the module emitted again; libcst round-trips every other byte, comments included.

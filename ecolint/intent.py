@@ -23,9 +23,9 @@ class Set:
 
 @dataclass(frozen=True)
 class Unset:
-    """Take out what sets a fact, so the framework's own default applies; where taking it out
-    restores no better default (a llama.cpp slot count, a pipeline's batch size), write
-    ``otherwise`` instead, if given."""
+    """Take out what sets a fact, so the framework's own default applies; where that setting is
+    rewritten rather than taken out (the launcher's flag table, or fix.py's keyword table, says
+    which), write ``otherwise`` instead, if given."""
 
     fact: str
     otherwise: bool | int | float | str | None = None
