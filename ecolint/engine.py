@@ -325,6 +325,24 @@ class Engine:
         ctx = CheckContext(self.kb, resolution, setup)
         return list(run_checks(setup, ctx, self.selection.codes))
 
+    # -- public steps, for auditing one file's text again (ecolint/fix.py) ----------------------
+
+    def extract_context(self, paths: list[Path]) -> ExtractContext:
+        """What extractors may ask about the tree when these paths are scanned."""
+        return ExtractContext(root=self._root(paths), read_text=_read_text, cwd=self.cwd)
+
+    def funnel(self) -> Funnel:
+        """A new funnel with this run's per-file ignores, baseline and confidence floor."""
+        return Funnel(
+            per_file_ignores=self._per_file_ignores(),
+            baseline=self.selection.baseline,
+            min_confidence=self.selection.min_confidence,
+        )
+
+    def audit(self, setup: Setup, path: Path) -> list[Finding]:
+        """The selected rules' findings on one setup of the file at ``path``, before the funnel."""
+        return self._audit(setup, _FileWork(path, display_path(path, self.cwd), setup.kind, True))
+
     def _gpu_for(self, item: _FileWork) -> str | None:
         if self.selection.gpu:
             return self.selection.gpu

@@ -23,7 +23,7 @@ class Finding:
     boundaries: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
-    fix: dict[str, Any] | None = None
+    fix: dict[str, Any] | None = None  # checks._fix_for; its "edit" is an ecolint.edits.Edit or None
     fingerprint: str = ""  # set by the funnel: stable across unrelated line moves
 
     def sort_key(self) -> tuple:

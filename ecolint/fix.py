@@ -1,39 +1,29 @@
 """Autofix: ``check --fix`` / ``--unsafe-fixes`` / ``--diff``.
 
-The rule decides WHAT the fix is: ``Finding.fix["edit"]``, an action and its arguments, applied at
-the finding's location (or at ``edit["at"]``). This module decides HOW, per file kind:
+A rule states WHAT it wants, as an intent on a fact (ecolint/intent.py: ``Unset(ENFORCE_EAGER)``,
+``Set(LLM_INT8_THRESHOLD, 0.0)``). This module decides HOW: ``edit_for`` turns the intent and
+the site where the setup writes that fact (a call keyword, a launcher flag and its value, as the
+launcher's flag-table row names them) into a typed edit (ecolint/edits.py), stored in
+``Finding.fix["edit"]``; the appliers below carry the edits out, per file kind:
 
 * Python, with libcst: the node whose span is exactly the location (PositionProvider) is edited
   and the module emitted again; libcst round-trips every other byte, comments included.
-
-  (a ``value`` may be a list of alternatives, best first: the first whose names the module
-  imports is used, e.g. ``["torch.float16", '"float16"']``)
-  ``set-keyword``      {keyword, value}  at a call: add ``keyword=value`` (or replace its value);
-                                         at that keyword argument: replace its value
-                       (edits at a call may name the calls they fit: ``calls: [from_pretrained]``)
-  ``replace-keyword``  {keyword, new_keyword, value, unless_present, replace_values}  at a call:
-                                         the argument ``keyword=…`` becomes ``new_keyword=value``;
-                                         it is only deleted when one of ``unless_present`` is
-                                         already passed, and that one gets ``value`` instead if
-                                         its code is one of ``replace_values``
-  ``delete-keyword``   {keyword?}        at a keyword argument (or a call and its keyword): delete it
-  ``set-value``        {value}           at a keyword argument: replace its value
-  ``insert-after-statement`` {text}      at a call that is a statement of its own: insert ``text``
-                                         after it; ``{arg0}`` stands for the call's first argument
+  SetKeyword, ReplaceKeyword, DeleteKeyword, SetKeywordValue, InsertAfterStatement.
 
 * every other kind (shell, Dockerfile, YAML, Modelfile): token-exact edits of the text.
 
-  ``delete-flag``      {valued}          delete the flag (and its value) the location spans, plus
-                                         one adjacent separator (a space; a comma in a JSON/flow
-                                         list); a YAML list item ``- --flag`` loses its whole line,
-                                         a line left empty goes (and a backslash continuation
-                                         that led to it); ``valued``: the flag takes a value, which
-                                         on a YAML list is the next item
-  ``set-flag-value``   {value}           replace the value of ``--flag value`` / ``--flag=value``
+  DeleteFlag       delete the flag (and its value) the location spans, plus one adjacent
+                   separator (a space; a comma in a JSON/flow list); a YAML list item
+                   ``- --flag`` loses its whole line, a line left empty goes (and a backslash
+                   continuation that led to it); ``valued``: the flag takes a value, which on a
+                   YAML list is the next item
+  SetFlagValue     replace the value of ``--flag value`` / ``--flag=value``
 
-An edit that does not fit what is at its location is not applied and the finding stays with its
-snippet: the value came from a constant, the call spreads ``**kwargs``, the value sits on the
-next line of a shell continuation, the new code would name a module the file never imports.
+An intent that fits no site gets no edit (the fact is read from an environment variable, a
+positional, a framework that does not expose it), and an edit that does not fit what is at its
+location is not applied: either way the finding stays with its snippet. Edits do not apply
+where the value came from a constant, the call spreads ``**kwargs``, the value sits on the next
+line of a shell continuation, the new code would name a module the file never imports.
 
 Fixes run as in ruff: the edits of one file's findings that do not overlap are applied, the
 file is audited again from the new text, and so on until nothing more applies. A pass whose
@@ -50,18 +40,206 @@ import re
 import tokenize
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from ecolint.edits import (
+    FLAG_EDITS,
+    PYTHON_EDITS,
+    DeleteFlag,
+    DeleteKeyword,
+    Edit,
+    InsertAfterStatement,
+    ReplaceKeyword,
+    SetFlagValue,
+    SetKeyword,
+    SetKeywordValue,
+    from_json,
+)
+from ecolint.extract.launchers.registry import launcher
+from ecolint.extract.launchers.vocab import DELETE_FLAG, DELETE_KEYWORD, SET_FLAG_VALUE, Flag
 from ecolint.finding import Finding
-from ecolint.setups import Location
+from ecolint.intent import Intent, Set, Unset
+from ecolint.setups import (
+    ATTN_IMPLEMENTATION,
+    BATCH_SIZE,
+    COMPILED,
+    COMPUTE_DTYPE,
+    DOUBLE_QUANT,
+    LLM_INT8_THRESHOLD,
+    PRECISION,
+    QUANT_CONFIG,
+    THRESHOLD_EXPOSED,
+    Location,
+    Setup,
+)
 
 MAX_PASSES = 8
-PYTHON_ACTIONS = frozenset({"set-keyword", "replace-keyword", "delete-keyword", "set-value", "insert-after-statement"})
-TEXT_ACTIONS = frozenset({"delete-flag", "set-flag-value"})
+
+
+# -- intent x site: the edit that carries out a rule's intent where the setup writes the fact ----
+
+
+@dataclass(frozen=True)
+class _Keyword:
+    """A Python call keyword that holds a fact: ``name=value`` at the fact's location, or the call
+    there, which would take it."""
+
+    name: str | None = None  # None: the keyword argument at the location, whatever its name
+    calls: tuple[str, ...] = ()  # the calls it fits (when a keyword is added to a call)
+    read: tuple[str, ...] = ()  # the ways of reading the fact (Fact.how) that leave the value there
+    rewrite: bool = False  # taking it out restores no better default: Unset writes `otherwise`
+
+
+# Per (framework, fact), "*" for any framework: the keyword that holds the fact in Python, where
+# no launcher's flag table names it (a launcher row's ``python`` keyword and ``python_edit`` do).
+_KEYWORDS: dict[tuple[str, str], _Keyword] = {
+    ("transformers", BATCH_SIZE): _Keyword("batch_size", rewrite=True),  # pipeline(…) or the pipeline's call
+    ("*", ATTN_IMPLEMENTATION): _Keyword("attn_implementation"),
+    ("*", DOUBLE_QUANT): _Keyword("bnb_4bit_use_double_quant"),
+    ("*", COMPUTE_DTYPE): _Keyword(),  # torch_dtype= / dtype= / bnb_4bit_compute_dtype=
+    # At the BitsAndBytesConfig call (threshold left out) or at its llm_int8_threshold=6.0; a
+    # threshold read from a constant or an argument's default is not rewritten where it is used.
+    ("*", LLM_INT8_THRESHOLD): _Keyword(
+        "llm_int8_threshold", calls=("BitsAndBytesConfig", "from_dict"), read=("implied", "literal")
+    ),
+}
+
+# Facts whose flag gets a new value in place: --dtype (its row sets PRECISION or COMPUTE_DTYPE,
+# so it names no single fact to find it by).
+_VALUE_FLAGS = frozenset({COMPUTE_DTYPE})
+# A fact a framework may not expose, and the fact that says whether it does.
+_EXPOSED_BY = {LLM_INT8_THRESHOLD: THRESHOLD_EXPOSED}
+_DTYPE_FACTS = frozenset({PRECISION, COMPUTE_DTYPE})
+_DTYPE_NAMES = {"fp16": "float16", "bf16": "bfloat16", "fp32": "float32"}
+_FP32_CODE = ("torch.float32", "torch.float", '"float32"', '"float"')
+
+
+def _undo_row(framework: str, fact: str, *, python: bool = False) -> Flag | None:
+    """The row of the launcher's flag table that sets ``fact`` and names the edit that undoes it
+    on a command line (or, ``python``, at the keyword that mirrors the flag)."""
+    found = launcher(framework)
+    for row in found.flags() if found is not None else ():
+        if row.fact == fact and (row.python_edit if python else row.edit) is not None:
+            return row
+    return None
+
+
+def edit_for(intent: Intent, setup: Setup, anchor: Location | None = None) -> Edit | None:
+    """The edit that carries out ``intent`` where ``setup`` writes its fact; None when no site of
+    the setup fits it (the fix is then manual). The edit is at the fact's location, which it
+    leaves unsaid (``at`` None) when that is ``anchor``, the finding's own location."""
+    edit = _edit_for(intent, setup)
+    if edit is None:
+        return None
+    at = edit.at or setup.where(intent.fact)
+    return replace(edit, at=None if at == anchor else at)
+
+
+def _edit_for(intent: Intent, setup: Setup) -> Edit | None:
+    exposed_by = _EXPOSED_BY.get(intent.fact)
+    if exposed_by is not None and setup.get(exposed_by) is False:
+        return None  # the framework gives no place to write it
+    if isinstance(intent, Set) and intent.fact == PRECISION:
+        return _unquantize(setup, str(intent.value))
+    if isinstance(intent, Set) and intent.fact == COMPILED:
+        return _compile(setup) if intent.value is True else None
+    fact = setup.facts.get(intent.fact)
+    if fact is None:
+        return None
+    if setup.kind == "python":
+        return _keyword_edit(intent, setup, fact.how)
+    if fact.how != "flag":
+        return None  # an environment variable, a file name, a framework default
+    if isinstance(intent, Set):
+        return SetFlagValue(value=_flag_text(intent.fact, intent.value)) if intent.fact in _VALUE_FLAGS else None
+    return _undo_flag(intent, setup)
+
+
+def _keyword_edit(intent: Intent, setup: Setup, how: str) -> Edit | None:
+    row = _undo_row(setup.framework, intent.fact, python=True)
+    if row is not None and row.python is not None and isinstance(intent, Unset):
+        return DeleteKeyword(keyword=row.python) if row.python_edit == DELETE_KEYWORD else None
+    site = _KEYWORDS.get((setup.framework, intent.fact)) or _KEYWORDS.get(("*", intent.fact))
+    if site is None or (site.read and how not in site.read):
+        return None
+    if isinstance(intent, Unset):
+        if not site.rewrite:
+            return DeleteKeyword(keyword=site.name)
+        if intent.otherwise is None:
+            return None
+        intent = Set(intent.fact, intent.otherwise)
+    value = _python_code(intent.fact, intent.value, setup.framework)
+    if site.name is None:
+        return SetKeywordValue(value=value)
+    return SetKeyword(keyword=site.name, value=value, calls=site.calls)
+
+
+def _undo_flag(intent: Unset, setup: Setup) -> Edit | None:
+    """What undoes the flag that set the fact, as the launcher's flag table says: delete it (with
+    its value, if it takes one), or write ``otherwise`` as its value."""
+    row = _undo_row(setup.framework, intent.fact)
+    if row is None:
+        return None
+    if row.edit == DELETE_FLAG:
+        return DeleteFlag(valued=row.takes_value)
+    if row.edit == SET_FLAG_VALUE and intent.otherwise is not None:
+        return SetFlagValue(value=_flag_text(intent.fact, intent.otherwise))
+    return None
+
+
+def _unquantize(setup: Setup, dtype: str) -> Edit | None:
+    """A quantized model served unquantized, where its quantization is one keyword or flag: vLLM's
+    quantization=, from_pretrained's bitsandbytes quantization_config= (in favour of torch_dtype),
+    a --quantization / --load-format / --quantize flag; where no dtype is written beside it, the
+    framework's default dtype applies. GGUF files and tags, env vars, checkpoint names,
+    pre-quantized configs (GPTQ, AWQ) and the legacy load_in_4bit/load_in_8bit keywords stay
+    manual."""
+    fact = setup.facts.get(QUANT_CONFIG)
+    if fact is None:
+        return None
+    if (setup.framework == "vllm" and fact.value == "vllm") or setup.kind != "python":
+        return edit_for(Unset(QUANT_CONFIG), setup)  # vLLM's quantization= keyword, or a flag
+    if setup.framework == "transformers" and fact.value == "bitsandbytes":
+        return ReplaceKeyword(
+            at=setup.origin,
+            calls=("from_pretrained",),
+            keyword="quantization_config",
+            new_keyword="torch_dtype",
+            value=_python_code(PRECISION, dtype, setup.framework),
+            unless_present=("torch_dtype", "dtype"),
+            # an FP32 dtype passed beside the quantization would load the model in FP32
+            replace_values=_FP32_CODE,
+        )
+    return None
+
+
+def _compile(setup: Setup) -> Edit | None:
+    """torchao: after the quantize_(model, …) statement, compile the model it quantized."""
+    if setup.kind != "python" or setup.framework != "torchao" or setup.get(QUANT_CONFIG) != "torchao":
+        return None
+    return InsertAfterStatement(at=setup.where(QUANT_CONFIG), text="{arg0} = torch.compile({arg0})")
+
+
+def _python_code(fact: str, value: object, framework: str) -> tuple[str, ...]:
+    """A fact's value as Python code, alternatives best first."""
+    if fact in _DTYPE_FACTS:
+        name = _DTYPE_NAMES.get(str(value), str(value))
+        # vLLM takes the name; transformers and BitsAndBytesConfig take torch's dtype or its name.
+        return (f'"{name}"',) if framework == "vllm" else (f"torch.{name}", f'"{name}"')
+    if isinstance(value, str):
+        return (f'"{value}"',)
+    return (repr(value),)
+
+
+def _flag_text(fact: str, value: object) -> str:
+    """A fact's value as a launcher flag writes it."""
+    if fact in _DTYPE_FACTS:
+        return _DTYPE_NAMES.get(str(value), str(value))
+    return str(value)
 
 
 # -- what to apply -----------------------------------------------------------------------------
@@ -72,31 +250,30 @@ class Step:
     """One edit of one finding, where it applies."""
 
     finding: Finding
-    action: dict[str, Any]
+    edit: Edit
     at: Location
 
-    @property
-    def name(self) -> str:
-        return str(self.action.get("action", ""))
+    def __post_init__(self) -> None:
+        # An edit as the JSON report shows it ({"action": …}) is read back into its type.
+        if isinstance(self.edit, Mapping):
+            edit = from_json(dict(self.edit), self.at.path)
+            if edit is None:
+                raise ValueError(f"not an edit: {self.edit!r}")
+            object.__setattr__(self, "edit", edit)
 
 
 def step_of(finding: Finding, unsafe: bool) -> Step | None:
     """The edit of a finding, if it has one and its safety is allowed."""
     fix = finding.fix or {}
     edit = fix.get("edit")
-    if not edit:
+    if isinstance(edit, Mapping):
+        edit = from_json(dict(edit), finding.location.path)
+    if not isinstance(edit, Edit):
         return None
     safety = fix.get("safety")
     if safety != "safe" and not (unsafe and safety == "unsafe"):
         return None
-    return Step(finding, edit, location_of(edit, finding.location))
-
-
-def location_of(edit: dict[str, Any], default: Location) -> Location:
-    at = edit.get("at")
-    if not at:
-        return default
-    return Location(default.path, at["line"], at["column"], at["end_line"], at["end_column"])
+    return Step(finding, edit, edit.at or finding.location)
 
 
 # -- applying edits to one text ------------------------------------------------------------------
@@ -113,8 +290,11 @@ def _overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> boo
     return not ((a[2], a[3]) < (b[0], b[1]) or (b[2], b[3]) < (a[0], a[1]))
 
 
-def _choose(planned: list[_Planned]) -> list[_Planned]:
-    chosen: list[_Planned] = []
+_P = TypeVar("_P", bound=_Planned)
+
+
+def _choose(planned: Sequence[_P]) -> list[_P]:
+    chosen: list[_P] = []
     for item in planned:
         if all(not _overlaps(item.span, other.span) for other in chosen):
             chosen.append(item)
@@ -148,7 +328,7 @@ def _python_apply(text: str, steps: list[Step]) -> tuple[str, list[Step]]:
         source = _PySource(text)
     except (cst.ParserSyntaxError, SyntaxError, RecursionError, ValueError, MemoryError):
         return text, []
-    planned = [p for p in (source.plan(step) for step in steps if step.name in PYTHON_ACTIONS) if p is not None]
+    planned = [p for p in (source.plan(step) for step in steps if isinstance(step.edit, PYTHON_EDITS)) if p is not None]
     chosen = _choose(planned)
     if not chosen:
         return text, []
@@ -210,22 +390,21 @@ class _PySource:
                 return node
         return None
 
-    def _call(self, loc: Location, action: dict[str, Any]) -> Any:
-        """The call at the location, if its name is one of ``action["calls"]`` (when given)."""
+    def _call(self, loc: Location, calls: tuple[str, ...] = ()) -> Any:
+        """The call at the location, if its name is one of ``calls`` (when given)."""
         call = self._at(loc, self.cst.Call)
-        names = action.get("calls")
-        if call is None or not names:
+        if call is None or not calls:
             return call
         func = call.func
         name = func.attr.value if isinstance(func, self.cst.Attribute) else getattr(func, "value", None)
-        return call if name in names else None
+        return call if name in calls else None
 
-    def _expression(self, code: Any) -> Any:
+    def _expression(self, code: tuple[str, ...]) -> Any:
         """The value as an expression, if it parses and names nothing the module does not import.
-        A list gives alternatives, best first: ``["torch.float16", '"float16"']``."""
-        for candidate in code if isinstance(code, list) else [code]:
+        Alternatives, best first: ``("torch.float16", '"float16"')``."""
+        for candidate in code:
             try:
-                expr = self.cst.parse_expression(str(candidate))
+                expr = self.cst.parse_expression(candidate)
             except self.cst.ParserSyntaxError:
                 continue
             if _roots(expr) <= self.imported:
@@ -233,76 +412,84 @@ class _PySource:
         return None
 
     def plan(self, step: Step) -> _PyChange | None:
-        cst = self.cst
-        action, loc, name = step.action, step.at, step.name
-        if name == "set-value":
-            arg = self._at(loc, cst.Arg)
-            value = self._expression(action.get("value", ""))
-            if arg is None or arg.keyword is None or value is None:
-                return None
-            return _PyChange(step, self._span(arg), arg, lambda node: node.with_changes(value=value))
-        if name == "set-keyword":
-            keyword = str(action.get("keyword", ""))
-            value = self._expression(action.get("value", ""))
-            if not keyword or value is None:
-                return None
-            arg = self._at(loc, cst.Arg)
-            if arg is not None:
-                if arg.keyword is None or arg.keyword.value != keyword:
-                    return None
-                return _PyChange(step, self._span(arg), arg, lambda node: node.with_changes(value=value))
-            call = self._call(loc, action)
-            if call is None or _spreads(call):
-                return None
-            return _PyChange(step, self._span(call), call, lambda node: _set_keyword(node, keyword, value))
-        if name == "replace-keyword":
-            call = self._call(loc, action)
-            keyword, new_keyword = str(action.get("keyword", "")), str(action.get("new_keyword", ""))
-            value = self._expression(action.get("value", ""))
-            if call is None or value is None or _keyword_index(call, keyword) is None or _spreads(call):
-                return None
-            present = [k for k in map(str, action.get("unless_present", ())) if _keyword_index(call, k) is not None]
-            if present:
-                existing = call.args[_keyword_index(call, present[0])].value
-                if self.module.code_for_node(existing).replace("'", '"') in action.get("replace_values", ()):
-                    # torch_dtype=torch.float32 already there: it gets the value instead of staying
-                    return _PyChange(
-                        step,
-                        self._span(call),
-                        call,
-                        lambda node: _remove_arg(_set_keyword(node, present[0], value), _keyword_index(node, keyword)),
-                    )
-                return _PyChange(
-                    step, self._span(call), call, lambda node: _remove_arg(node, _keyword_index(node, keyword))
-                )
-            new_arg = _keyword_arg(new_keyword, value)
-            return _PyChange(
-                step,
-                self._span(call),
-                call,
-                lambda node: _replace_arg(node, _keyword_index(node, keyword), new_arg),
-            )
-        if name == "delete-keyword":
-            keyword = action.get("keyword")
-            arg = self._at(loc, cst.Arg)
-            if arg is None:
-                call = self._call(loc, action)
-                index = None if call is None or not keyword else _keyword_index(call, str(keyword))
-                if index is None:
-                    return None
-            else:
-                if arg.keyword is None or (keyword and arg.keyword.value != keyword):
-                    return None
-                call = self.parents.get(arg)
-                if not isinstance(call, cst.Call):
-                    return None
-            target = arg.keyword.value if arg is not None else str(keyword)
-            return _PyChange(step, self._span(call), call, lambda node: _remove_arg(node, _keyword_index(node, target)))
-        if name == "insert-after-statement":
-            return self._plan_insert(step)
+        edit = step.edit
+        if isinstance(edit, SetKeywordValue):
+            return self._plan_set_value(step, edit)
+        if isinstance(edit, SetKeyword):
+            return self._plan_set_keyword(step, edit)
+        if isinstance(edit, ReplaceKeyword):
+            return self._plan_replace_keyword(step, edit)
+        if isinstance(edit, DeleteKeyword):
+            return self._plan_delete_keyword(step, edit)
+        if isinstance(edit, InsertAfterStatement):
+            return self._plan_insert(step, edit)
         return None
 
-    def _plan_insert(self, step: Step) -> _PyChange | None:
+    def _plan_set_value(self, step: Step, edit: SetKeywordValue) -> _PyChange | None:
+        arg = self._at(step.at, self.cst.Arg)
+        value = self._expression(edit.value)
+        if arg is None or arg.keyword is None or value is None:
+            return None
+        return _PyChange(step, self._span(arg), arg, lambda node: node.with_changes(value=value))
+
+    def _plan_set_keyword(self, step: Step, edit: SetKeyword) -> _PyChange | None:
+        keyword = edit.keyword
+        value = self._expression(edit.value)
+        if not keyword or value is None:
+            return None
+        arg = self._at(step.at, self.cst.Arg)
+        if arg is not None:
+            if arg.keyword is None or arg.keyword.value != keyword:
+                return None
+            return _PyChange(step, self._span(arg), arg, lambda node: node.with_changes(value=value))
+        call = self._call(step.at, edit.calls)
+        if call is None or _spreads(call):
+            return None
+        return _PyChange(step, self._span(call), call, lambda node: _set_keyword(node, keyword, value))
+
+    def _plan_replace_keyword(self, step: Step, edit: ReplaceKeyword) -> _PyChange | None:
+        call = self._call(step.at, edit.calls)
+        keyword = edit.keyword
+        value = self._expression(edit.value)
+        if call is None or value is None or _keyword_index(call, keyword) is None or _spreads(call):
+            return None
+        present = [k for k in edit.unless_present if _keyword_index(call, k) is not None]
+        if present:
+            existing = call.args[_keyword_index(call, present[0])].value
+            if self.module.code_for_node(existing).replace("'", '"') in edit.replace_values:
+                # torch_dtype=torch.float32 already there: it gets the value instead of staying
+                return _PyChange(
+                    step,
+                    self._span(call),
+                    call,
+                    lambda node: _remove_arg(_set_keyword(node, present[0], value), _keyword_index(node, keyword)),
+                )
+            return _PyChange(
+                step, self._span(call), call, lambda node: _remove_arg(node, _keyword_index(node, keyword))
+            )
+        new_arg = _keyword_arg(edit.new_keyword, value)
+        return _PyChange(
+            step, self._span(call), call, lambda node: _replace_arg(node, _keyword_index(node, keyword), new_arg)
+        )
+
+    def _plan_delete_keyword(self, step: Step, edit: DeleteKeyword) -> _PyChange | None:
+        keyword = edit.keyword
+        arg = self._at(step.at, self.cst.Arg)
+        if arg is None:
+            call = self._call(step.at)
+            if call is None or not keyword or _keyword_index(call, keyword) is None:
+                return None
+            target = keyword
+        else:
+            if arg.keyword is None or (keyword and arg.keyword.value != keyword):
+                return None
+            call = self.parents.get(arg)
+            if not isinstance(call, self.cst.Call):
+                return None
+            target = arg.keyword.value
+        return _PyChange(step, self._span(call), call, lambda node: _remove_arg(node, _keyword_index(node, target)))
+
+    def _plan_insert(self, step: Step, edit: InsertAfterStatement) -> _PyChange | None:
         cst = self.cst
         call = self._at(step.at, cst.Call)
         if call is None:
@@ -313,7 +500,7 @@ class _PySource:
             return None
         if not isinstance(self.parents.get(line), (cst.Module, cst.IndentedBlock)):
             return None  # `if x: quantize_(...)` on one line: no statement to insert after
-        text = str(step.action.get("text", ""))
+        text = edit.text
         if "{arg0}" in text:
             first = next((a.value for a in call.args if a.keyword is None and not a.star), None)
             if first is None or not _is_dotted_name(first):
@@ -328,9 +515,10 @@ class _PySource:
             return None
         return _PyChange(step, self._span(line), line, lambda node: cst.FlattenSentinel([node, statement]))
 
-    def apply(self, changes: list[_Planned]) -> str | None:
-        cst = self.cst
-        by_node = {id(c.node): c for c in changes if isinstance(c, _PyChange)}
+    def apply(self, changes: list[_PyChange]) -> str | None:
+        import libcst as cst
+
+        by_node = {id(c.node): c for c in changes}
 
         class Apply(cst.CSTTransformer):
             def on_leave(self, original: Any, updated: Any) -> Any:
@@ -344,21 +532,9 @@ class _PySource:
 
 
 def _positions(module: Any) -> Any:
-    """Line/column of every node. PositionProvider's own computation is called directly (the
-    public MetadataWrapper path copies the tree and walks it once more); the public path stays
-    for libcst versions where that internal hook differs."""
-    from collections.abc import Mapping
-
+    """Line/column of every node (the module is not copied: its nodes are the ones edited)."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    provider = PositionProvider()
-    try:
-        provider._gen_impl(module)
-        computed = provider._computed
-    except (AttributeError, TypeError):
-        computed = None
-    if isinstance(computed, Mapping) and module in computed:
-        return computed
     return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
 
@@ -479,6 +655,8 @@ def _append_arg(call: Any, new_arg: Any) -> Any:
         return call.with_changes(args=[new_arg])
     last = args[-1]
     sep = _separator_before(call, len(args) - 1)
+    between: cst.BaseParenthesizableWhitespace
+    after_new: cst.BaseParenthesizableWhitespace
     if isinstance(last.comma, cst.Comma):
         close = last.comma.whitespace_after  # leads to ")"
         if isinstance(close, cst.ParenthesizedWhitespace):
@@ -599,7 +777,9 @@ class _Lines:
 
 def _text_apply(text: str, steps: list[Step]) -> tuple[str, list[Step]]:
     lines = _Lines(text)
-    planned = [p for p in (_text_plan(lines, step) for step in steps if step.name in TEXT_ACTIONS) if p is not None]
+    planned = [
+        p for p in (_text_plan(lines, step) for step in steps if isinstance(step.edit, FLAG_EDITS)) if p is not None
+    ]
     chosen = _choose(planned)
     if not chosen:
         return text, []
@@ -624,12 +804,12 @@ def _text_plan(lines: _Lines, step: Step) -> _TextChange | None:
     core = token.strip("\"'")
     if not core.startswith("-"):
         return None  # an env var, a model tag, a positional: not a flag this edit knows
-    if step.name == "set-flag-value":
-        edits = _set_flag_value(token, start, str(step.action.get("value", "")))
+    edit = step.edit
+    if isinstance(edit, SetFlagValue):
+        edits = _set_flag_value(token, start, edit.value)
     else:
-        edits = _delete_flag(
-            lines, loc.line, start, end, flag_only=bool(step.action.get("valued")) and bool(_FLAG.fullmatch(core))
-        )
+        valued = isinstance(edit, DeleteFlag) and edit.valued
+        edits = _delete_flag(lines, loc.line, start, end, flag_only=valued and bool(_FLAG.fullmatch(core)))
     if not edits:
         return None
     first = min(e[0] for e in edits)
@@ -821,7 +1001,7 @@ def _dedupe(steps: Iterable[Step]) -> list[Step]:
     seen: set[tuple[Any, ...]] = set()
     out = []
     for step in sorted(steps, key=lambda s: s.finding.sort_key()):
-        key = (step.at, repr(sorted(step.action.items())))
+        key = (step.at, step.edit)
         if key not in seen:
             seen.add(key)
             out.append(step)
@@ -849,21 +1029,11 @@ class _Auditor:
     Only findings located in that file count: a fix edits the file it is in."""
 
     def __init__(self, engine: Any, targets: list[Path]) -> None:
-        from ecolint.engine import _read_text
-        from ecolint.extract import ExtractContext
-        from ecolint.funnel import Funnel
-
         self.engine = engine
-        self.context = ExtractContext(root=engine._root(targets), read_text=_read_text, cwd=engine.cwd)
-        selection = engine.selection
-        self.funnel = Funnel(
-            per_file_ignores=engine._per_file_ignores(),
-            baseline=selection.baseline,
-            min_confidence=selection.min_confidence,
-        )
+        self.context = engine.extract_context(targets)
+        self.funnel = engine.funnel()
 
     def findings(self, path: Path, display: str, kind: str, text: str) -> list[Finding] | None:
-        from ecolint.engine import _FileWork
         from ecolint.extract import load_extractor
 
         extractor = load_extractor(kind)
@@ -873,8 +1043,7 @@ class _Auditor:
             setups = extractor(display, text, self.context)
         except Exception:  # noqa: BLE001 - a text that does not parse is a text not to write
             return None
-        item = _FileWork(path, display, kind, True)
-        found = [f for setup in setups for f in self.engine._audit(setup, item) if f.location.path == display]
+        found = [f for setup in setups for f in self.engine.audit(setup, path) if f.location.path == display]
         return self.funnel.apply(found, {display: text})
 
 

@@ -20,7 +20,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ecolint.edits import Edit
 from ecolint.finding import Finding, overhead_text
+from ecolint.fix import edit_for
+from ecolint.intent import Intent
 from ecolint.knowledge import Knowledge, KnowledgeError, RuleSpec, nearest_rows, request_rows
 from ecolint.resolve import BOUNDARY_TEXT, Resolution, setup_summary
 from ecolint.setups import Location, Setup
@@ -139,13 +142,14 @@ class CheckContext:
         confidence_delta: int = 0,
         confidence: int | None = None,
         severity: str | None = None,
-        edit: dict[str, Any] | None = None,
+        edit: Intent | None = None,
     ) -> Finding:
         """Build a finding with everything the reports need; the message ends with the overhead.
 
-        ``edit`` is what `--fix` applies (ecolint/fix.py says how, per file kind): an action and
-        its arguments, at ``location`` or at ``edit["at"]`` (a Location in the same file). None
-        when the fix cannot be written down as an edit: the finding keeps its snippet only."""
+        ``edit`` is the rule's intent for `--fix` (``Unset(fact)``, ``Set(fact, value)``):
+        ecolint/fix.py turns it into the edit of the fact where this setup writes it. None, or an
+        intent no site of the setup fits, when the fix cannot be written down as an edit: the
+        finding keeps its snippet only."""
         if not self.code:
             raise RegistryError("a finding from a context bound to no rule (call checks through run_checks)")
         spec: RuleSpec = self.spec
@@ -168,19 +172,17 @@ class CheckContext:
             + [BOUNDARY_TEXT[b] for b in self.resolution.boundaries if b not in _SAID_BY_REASONS]
             + list(notes),
             evidence=list(evidence),
-            fix=_fix_for(spec, self.setup.framework, edit),
+            fix=_fix_for(spec, self.setup.framework, None if edit is None else edit_for(edit, self.setup, location)),
         )
 
 
-def _fix_for(spec: RuleSpec, framework: str, edit: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def _fix_for(spec: RuleSpec, framework: str, edit: Edit | None = None) -> dict[str, Any] | None:
     """The fix snippet for the framework in use, with its safety, the reason for it, and the
     edit `--fix` can apply (applicability automatic) or none (manual)."""
     snippets = spec.fix.get("snippets") or {}
     snippet = snippets.get(framework) or snippets.get("default")
     if snippet is None and edit is None:
         return None
-    if edit is not None and isinstance(edit.get("at"), Location):
-        edit = {**edit, "at": edit["at"].span()}
     return {
         "framework": framework if framework in snippets else "default",
         "snippet": snippet or "",

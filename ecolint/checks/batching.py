@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
-from ecolint.extract.launchers.registry import flag_edit
-from ecolint.extract.launchers.vocab import DELETE_FLAG, SET_FLAG_VALUE
 from ecolint.finding import Finding
+from ecolint.intent import Intent, Unset
 from ecolint.setups import BATCH_SIZE, SINGLE_REQUEST, Setup
 
 _SIGNALS = {
@@ -72,25 +71,11 @@ def _batch_rows(ctx: CheckContext) -> list[dict]:
     return chosen
 
 
-def _unlimit(setup: Setup) -> dict | None:
-    """The edit that lifts an explicit limit of 1: the engine's own default where it batches
-    (vLLM, TGI, SGLang), four parallel slots for llama.cpp, batch_size=16 for a pipeline. A
-    limit from an env var, and generate() once per prompt, stay manual."""
-    if setup.kind == "python":
-        if setup.framework == "vllm":
-            return {"action": "delete-keyword", "keyword": "max_num_seqs"}
-        if setup.framework == "transformers":
-            return {"action": "set-keyword", "keyword": "batch_size", "value": "16"}
-        return None
-    if setup.facts[BATCH_SIZE].how != "flag":
-        return None
-    # What undoes the batch-limit flag, from the launcher's flag table.
-    edit = flag_edit(setup.framework, BATCH_SIZE)
-    if edit == DELETE_FLAG:
-        return {"action": "delete-flag", "valued": True}
-    if edit == SET_FLAG_VALUE:
-        return {"action": "set-flag-value", "value": "4"}
-    return None
+def _unlimit(setup: Setup) -> Intent:
+    """What lifts an explicit limit of 1: the limit taken out where that restores the engine's own
+    batching (the launcher's flag table says so), else 16 prompts per pipeline call or four
+    parallel slots (llama.cpp). generate() once per prompt stays manual."""
+    return Unset(BATCH_SIZE, otherwise=16 if setup.framework == "transformers" else 4)
 
 
 def _as_int(value: object) -> int | None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding
+from ecolint.intent import Unset
 from ecolint.setups import DOUBLE_QUANT, PRECISION, Setup
 
 
@@ -21,7 +22,7 @@ def nf4_double_quant(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if setup.get(PRECISION) not in ("nf4", "fp4") or setup.get(DOUBLE_QUANT) is not True:
         return
     measured = [ctx.kb.rows[row_id] for row_id in ctx.spec.evidence]
-    edit = {"action": "delete-keyword", "keyword": "bnb_4bit_use_double_quant"} if setup.kind == "python" else None
+    edit = Unset(DOUBLE_QUANT)
     yield ctx.finding(
         setup.where(DOUBLE_QUANT),
         "bnb_4bit_use_double_quant=True at inference",

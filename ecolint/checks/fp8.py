@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding
+from ecolint.intent import Intent, Set, Unset
 from ecolint.setups import COMPILED, ENFORCE_EAGER, PRECISION, QUANT_CONFIG, Setup
 
 
@@ -18,19 +19,10 @@ def fp8_without_compile(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if setup.get(PRECISION) != "fp8":
         return
     if setup.get(ENFORCE_EAGER) is True:
-        edit = None
-        if setup.kind == "python":
-            if setup.framework == "vllm":
-                edit = {"action": "delete-keyword", "keyword": "enforce_eager"}
-        elif setup.facts[ENFORCE_EAGER].how == "flag":
-            # --enforce-eager / --disable-cuda-graph stand alone; TGI's --cuda-graphs takes a value.
-            edit = {"action": "delete-flag", "valued": setup.framework == "tgi"}
+        edit: Intent = Unset(ENFORCE_EAGER)
         yield ctx.finding(setup.where(ENFORCE_EAGER), "FP8 with CUDA graphs disabled (eager mode)", edit=edit)
         return
     if setup.get(COMPILED) is False:
         where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin
-        edit = None
-        if setup.kind == "python" and setup.framework == "torchao" and setup.get(QUANT_CONFIG) == "torchao":
-            # After the quantize_(model, …) statement, compiling the model it quantized.
-            edit = {"action": "insert-after-statement", "text": "{arg0} = torch.compile({arg0})"}
+        edit = Set(COMPILED, True)
         yield ctx.finding(where, "torchao float8 on a model that is never torch.compile'd", edit=edit)

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
-from ecolint.extract.launchers.registry import flag_edit
-from ecolint.extract.launchers.vocab import DELETE_FLAG
 from ecolint.finding import Finding
+from ecolint.intent import Intent, Set
 from ecolint.resolve import crossover_verdict, verdict_rows
 from ecolint.setups import (
     COMPUTE_DTYPE,
@@ -47,15 +46,7 @@ def int8_default_threshold(setup: Setup, ctx: CheckContext) -> Iterator[Finding]
         notes.append(f"{setup.framework} does not expose llm_int8_threshold: use the framework alternatives in the fix")
     notes.append(ctx.facts["quality_note"])
     evidence = ctx.rows("int8", threshold=default) + ctx.rows("int8", threshold=0.0, limit=1)
-    edit = None
-    if setup.kind == "python" and setup.get(THRESHOLD_EXPOSED) is not False and how in ("implied", "literal"):
-        # At the BitsAndBytesConfig call (threshold left out) or at its llm_int8_threshold=6.0.
-        edit = {
-            "action": "set-keyword",
-            "keyword": "llm_int8_threshold",
-            "value": "0.0",
-            "calls": ["BitsAndBytesConfig", "from_dict"],
-        }
+    edit = Set(LLM_INT8_THRESHOLD, 0.0)
     yield ctx.finding(setup.where(LLM_INT8_THRESHOLD), detail, notes=notes, evidence=evidence, edit=edit)
 
 
@@ -106,34 +97,7 @@ def _below_crossover(setup: Setup, ctx: CheckContext, label: str, family: str, n
     yield ctx.finding(where, detail, evidence=evidence, notes=notes, edit=_unquantize(setup))
 
 
-def _unquantize(setup: Setup) -> dict | None:
-    """The edit that serves the model unquantized, where the quantization is one keyword or flag:
-    vLLM's quantization=, from_pretrained's quantization_config= (in favour of torch_dtype), a
-    --quantization / --load-format / --quantize flag. GGUF files and tags, env vars, checkpoint
-    names and the legacy load_in_4bit/load_in_8bit keywords stay manual."""
-    fact = setup.facts.get(QUANT_CONFIG)
-    if fact is None:
-        return None
-    if setup.kind == "python":
-        if setup.framework == "vllm" and fact.value == "vllm":
-            return {"action": "delete-keyword", "keyword": "quantization"}
-        # The compute dtype the quantized model used, or FP16 (never FP32: that costs more energy).
-        dtype = "bfloat16" if setup.get(COMPUTE_DTYPE) == "bf16" else "float16"
-        if setup.framework == "transformers" and fact.value == "bitsandbytes":
-            return {
-                "action": "replace-keyword",
-                "at": setup.origin,
-                "calls": ["from_pretrained"],
-                "keyword": "quantization_config",
-                "new_keyword": "torch_dtype",
-                # torch's dtype where the module imports torch, else the name from_pretrained also takes
-                "value": [f"torch.{dtype}", f'"{dtype}"'],
-                "unless_present": ["torch_dtype", "dtype"],
-                # an FP32 dtype passed beside the quantization would load the model in FP32
-                "replace_values": ["torch.float32", "torch.float", '"float32"', '"float"'],
-            }
-        return None
-    # the launchers whose quantization flag can be deleted: read from their flag tables
-    if fact.how != "flag" or flag_edit(setup.framework, QUANT_CONFIG) != DELETE_FLAG:
-        return None
-    return {"action": "delete-flag", "valued": True}
+def _unquantize(setup: Setup) -> Intent:
+    """The model served unquantized, in the compute dtype the quantized model used, or FP16
+    (never FP32: that costs more energy)."""
+    return Set(PRECISION, "bf16" if setup.get(COMPUTE_DTYPE) == "bf16" else "fp16")

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding
+from ecolint.intent import Set
 from ecolint.setups import ATTN_IMPLEMENTATION, COMPUTE_DTYPE, KV_CACHE_DTYPE, PRECISION, RELOAD_PER_REQUEST, Setup
 
 QUANTIZED = {"int8", "nf4", "fp4", "fp8", "gguf-q4", "gguf-q5", "gguf-q6", "gguf-q8", "awq", "gptq"}
@@ -21,31 +22,15 @@ def fp32_on_quantized(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
         return
     for fact, what in ((COMPUTE_DTYPE, "fp32 compute dtype"), (KV_CACHE_DTYPE, "fp32 KV cache")):
         if str(setup.get(fact, "")).lower() in _FP32:
-            edit = _bf16_compute(setup) if fact == COMPUTE_DTYPE else None
+            edit = Set(COMPUTE_DTYPE, "bf16") if fact == COMPUTE_DTYPE else None
             yield ctx.finding(setup.where(fact), f"{what} on a {setup.get(PRECISION)} model", confidence=1, edit=edit)
-
-
-def _bf16_compute(setup: Setup) -> dict | None:
-    """BF16 instead of FP32 where the dtype is written inline: bnb_4bit_compute_dtype /
-    torch_dtype (torch.bfloat16), vLLM's dtype= ("bfloat16"), a --dtype flag."""
-    if setup.kind == "python":
-        # vLLM takes the name; transformers and BitsAndBytesConfig take torch's dtype or its name.
-        value = '"bfloat16"' if setup.framework == "vllm" else ["torch.bfloat16", '"bfloat16"']
-        return {"action": "set-value", "value": value}
-    if setup.facts[COMPUTE_DTYPE].how == "flag":
-        return {"action": "set-flag-value", "value": "bfloat16"}
-    return None
 
 
 @rule("ECO202")
 def eager_attention(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if str(setup.get(ATTN_IMPLEMENTATION, "")).lower() != "eager":
         return
-    edit = (
-        {"action": "set-keyword", "keyword": "attn_implementation", "value": '"sdpa"'}
-        if setup.kind == "python"
-        else None
-    )
+    edit = Set(ATTN_IMPLEMENTATION, "sdpa")
     yield ctx.finding(setup.where(ATTN_IMPLEMENTATION), 'attn_implementation="eager"', confidence=1, edit=edit)
 
 

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from ecolint import __version__
+from ecolint.edits import fix_json
 from ecolint.engine import RunResult
 from ecolint.finding import Finding
 
@@ -34,7 +35,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "boundaries": finding.boundaries,
         "notes": finding.notes,
         "evidence": finding.evidence,
-        "fix": finding.fix,
+        "fix": fix_json(finding.fix),
         "fingerprint": finding.fingerprint,
     }
 

@@ -30,6 +30,7 @@ import sarif_om as om
 
 from ecolint import __version__
 from ecolint.docs import rule_markdown, rule_text
+from ecolint.edits import fix_json
 from ecolint.engine import RunResult
 from ecolint.finding import STARS, FileError, Finding
 from ecolint.knowledge import Knowledge, RuleSpec
@@ -130,7 +131,7 @@ def _result(finding: Finding, index: dict[str, int]) -> om.Result:
             "boundaries": finding.boundaries,
             "notes": finding.notes,
             "evidence": finding.evidence,
-            "fix": finding.fix,
+            "fix": fix_json(finding.fix),
         },
     )
 
