@@ -849,21 +849,11 @@ class _Auditor:
     Only findings located in that file count: a fix edits the file it is in."""
 
     def __init__(self, engine: Any, targets: list[Path]) -> None:
-        from ecolint.engine import _read_text
-        from ecolint.extract import ExtractContext
-        from ecolint.funnel import Funnel
-
         self.engine = engine
-        self.context = ExtractContext(root=engine._root(targets), read_text=_read_text, cwd=engine.cwd)
-        selection = engine.selection
-        self.funnel = Funnel(
-            per_file_ignores=engine._per_file_ignores(),
-            baseline=selection.baseline,
-            min_confidence=selection.min_confidence,
-        )
+        self.context = engine.extract_context(targets)
+        self.funnel = engine.funnel()
 
     def findings(self, path: Path, display: str, kind: str, text: str) -> list[Finding] | None:
-        from ecolint.engine import _FileWork
         from ecolint.extract import load_extractor
 
         extractor = load_extractor(kind)
@@ -873,8 +863,7 @@ class _Auditor:
             setups = extractor(display, text, self.context)
         except Exception:  # noqa: BLE001 - a text that does not parse is a text not to write
             return None
-        item = _FileWork(path, display, kind, True)
-        found = [f for setup in setups for f in self.engine._audit(setup, item) if f.location.path == display]
+        found = [f for setup in setups for f in self.engine.audit(setup, path) if f.location.path == display]
         return self.funnel.apply(found, {display: text})
 
 

@@ -45,11 +45,11 @@ def test_only_files_with_setups_carry_their_text_back(tmp_path: Path) -> None:
     pickled to the parent and kept there until the report (kserve's peak: 136 MB -> 74 MB)."""
     from ecolint.extract import ExtractContext
 
-    engine._WORKER_CONTEXT = ExtractContext(root=tmp_path, read_text=lambda p: None)
-    launches = engine._FileWork(tmp_path / "serve.sh", "serve.sh", "shell", False)
-    mentions = engine._FileWork(tmp_path / "install.sh", "install.sh", "shell", False)
-    served = engine._extract_one(engine._Candidate(launches, b"vllm serve Qwen/Qwen2-7B --quantization fp8\n"))
-    mentioned = engine._extract_one(engine._Candidate(mentions, b"echo 'see the vllm docs'\n" * 1000))
+    config = engine.WorkerConfig(context=ExtractContext(root=tmp_path, read_text=lambda p: None), max_file_size=1 << 20)
+    launches = engine.FileWork(tmp_path / "serve.sh", "serve.sh", "shell", False)
+    mentions = engine.FileWork(tmp_path / "install.sh", "install.sh", "shell", False)
+    served = engine.extract(config, launches, b"vllm serve Qwen/Qwen2-7B --quantization fp8\n")
+    mentioned = engine.extract(config, mentions, b"echo 'see the vllm docs'\n" * 1000)
     assert served.setups and served.text.startswith("vllm serve")
     assert mentioned.parsed and not mentioned.setups and mentioned.text == ""
 

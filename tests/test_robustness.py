@@ -347,14 +347,14 @@ def test_an_unexpected_exception_in_an_extractor_is_an_internal_error_eco001(
 def test_an_unexpected_exception_while_auditing_a_setup_is_an_internal_error_eco001(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    real = engine.Engine._audit
+    real = engine.Engine.audit
 
-    def audit(self, setup, item):
-        if item.path.name == "serve.sh":
+    def audit(self, setup, path):
+        if path.name == "serve.sh":
             raise ZeroDivisionError("boom")
-        return real(self, setup, item)
+        return real(self, setup, path)
 
-    monkeypatch.setattr(engine.Engine, "_audit", audit)
+    monkeypatch.setattr(engine.Engine, "audit", audit)
     (tmp_path / "serve.sh").write_text(FP8_SH)
     (tmp_path / "app.py").write_text(INT8_PY)
     document = check(tmp_path)

@@ -9,8 +9,8 @@ import json
 from typing import Any
 
 from ecolint import __version__
-from ecolint.engine import RunResult
 from ecolint.finding import Finding
+from ecolint.results import RunResult
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
