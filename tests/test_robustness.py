@@ -488,9 +488,10 @@ spec:
 """
 
 
-def test_a_yaml_alias_bomb_stays_bounded_in_time_and_memory(tmp_path: Path) -> None:
+def test_a_yaml_alias_bomb_stays_bounded_in_memory(tmp_path: Path) -> None:
     """9^9 (387 million) strings if expanded: composing keeps aliases as shared nodes, and the
-    walks are budgeted, so a real process finishes fast and small."""
+    walks are budgeted, so a real process finishes small (the work itself is counted in
+    test_containers; the timeout only catches a hang)."""
     (tmp_path / "docker-compose.yml").write_text(BILLION_LAUGHS)
     (tmp_path / "serve.sh").write_text(FP8_SH)
     env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -499,12 +500,11 @@ def test_a_yaml_alias_bomb_stays_bounded_in_time_and_memory(tmp_path: Path) -> N
     # (large, long-lived) pytest process would report pytest's size. A small Python launcher
     # forks ecolint instead and reports that child's own peak.
     launcher = (
-        "import os, subprocess, sys, time\n"
-        "start = time.monotonic()\n"
+        "import os, subprocess, sys\n"
         "with open(sys.argv[1], 'w') as out:\n"
         "    child = subprocess.Popen(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL)\n"
         "    _, status, usage = os.wait4(child.pid, 0)\n"
-        "print(os.waitstatus_to_exitcode(status), time.monotonic() - start, usage.ru_maxrss)\n"
+        "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n"
     )
     args = [sys.executable, "-m", "ecolint", str(tmp_path), "--isolated", "--format", "json"]
     measured = subprocess.run(
@@ -515,10 +515,9 @@ def test_a_yaml_alias_bomb_stays_bounded_in_time_and_memory(tmp_path: Path) -> N
         text=True,
         timeout=120,
     )
-    code, elapsed, maxrss_kib = measured.stdout.split()
+    code, maxrss_kib = measured.stdout.split()
     stdout = out_path.read_text()
     assert int(code) in (0, 1)
-    assert float(elapsed) < 30, elapsed
     assert int(maxrss_kib) / 1024 < 150, int(maxrss_kib) / 1024
     import json
 
