@@ -23,10 +23,8 @@ import functools
 import gc
 import itertools
 import os
-import tokenize
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +39,7 @@ from ecolint.prefilter import may_hold_setup_bytes, python_may_hold_setup
 from ecolint.resolve import Resolution, resolve
 from ecolint.results import FileOutcome, RunResult
 from ecolint.setups import Setup
+from ecolint.sources import decode, read_text
 
 if TYPE_CHECKING:
     from ecolint.cache import ExtractionCache
@@ -122,23 +121,6 @@ def _resolved_dir(directory: str) -> str:
     return os.path.realpath(directory)
 
 
-def decode(path: Path, data: bytes, kind: str) -> str:
-    """Decode source bytes; Python honours its PEP 263 coding cookie. Raises ExtractError."""
-    if kind == "python":
-        try:
-            encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
-        except SyntaxError as exc:
-            raise ExtractError(f"cannot decode: {exc}") from None
-    else:
-        encoding = "utf-8-sig"
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-        line = data[: getattr(exc, "start", 0)].count(b"\n") + 1
-        raise ExtractError(f"not valid {encoding} text: {reason}", line) from None
-
-
 class Engine:
     """The flow for one configuration. ``run`` is the whole of `ecolint check`; the public
     methods below are the steps other commands reuse (``explain`` the analysis, ``--fix`` the
@@ -214,7 +196,7 @@ class Engine:
     def extract_context(self, paths: list[Path]) -> ExtractContext:
         """What extractors may ask about the tree when these paths are scanned (a new, empty
         memo of the tree each time)."""
-        return ExtractContext(root=self._root(paths), read_text=_read_text, cwd=self.cwd)
+        return ExtractContext(root=self._root(paths), read_text=read_text, cwd=self.cwd)
 
     def funnel(self) -> Funnel:
         """A new funnel with this run's per-file ignores, baseline and confidence floor."""
@@ -757,10 +739,3 @@ def _head(path: Path) -> bytes:
             return handle.read(256)
     except OSError:
         return b""
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return None
