@@ -199,22 +199,22 @@ def phases(tree: str) -> None:
             spent["python: call-site prefilter"] += time.perf_counter() - start
 
     engine.python_may_hold_setup = mentions
-    real_one = engine._extract_one
+    real_one = engine.extract
 
-    def one(candidate: engine._Candidate) -> engine._Outcome:
+    def one(config: engine.WorkerConfig, item: engine.FileWork, data: bytes) -> engine.FileOutcome:
         start = time.perf_counter()
         before = spent["python: call-site prefilter"]
-        outcome = real_one(candidate)
-        kind = candidate.work.kind
+        outcome = real_one(config, item, data)
+        kind = item.kind
         label = f"{kind}: decode + parse + extract" if outcome.parsed else None
         if label:
             # the call-site prefilter ran inside: its time is on its own line
             spent[label] += time.perf_counter() - start - (spent["python: call-site prefilter"] - before)
-            sizes[kind] += len(candidate.data)
+            sizes[kind] += len(data)
             counts[kind] += 1
         return outcome
 
-    engine._extract_one = one
+    engine.extract = one  # type: ignore[assignment]
     engine.PARALLEL_MIN_FILES = 10**15  # serial: every second is attributed to one stage
     defaults = {code: spec.enabled_by_default for code, spec in kb.rules.items()}
     start = time.perf_counter()

@@ -8,7 +8,11 @@ bug to report) — the other files are still analysed.
 The per-file steps (read, prefilter — ecolint/prefilter.py —, extract, and the optional
 extraction cache — ecolint/cache.py) run on worker processes once the walk has found enough
 files, while the walk goes on; resolve, audit and funnel run here, on outcomes sorted by path,
-so the output never depends on which worker finished first.
+so the output never depends on which worker finished first. The settings those steps need
+travel as one frozen WorkerConfig, handed to each worker by the pool's initializer.
+
+What a run returns (RunResult, FileOutcome) lives in ecolint/results.py, so reports and fixes
+read it without importing this module.
 """
 
 from __future__ import annotations
@@ -19,12 +23,10 @@ import functools
 import gc
 import itertools
 import os
-import tokenize
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from io import BytesIO
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ecolint import discover
 from ecolint.checks import CheckContext, run_checks
@@ -35,7 +37,12 @@ from ecolint.funnel import Funnel, review_ignores
 from ecolint.knowledge import Knowledge, KnowledgeError
 from ecolint.prefilter import may_hold_setup_bytes, python_may_hold_setup
 from ecolint.resolve import Resolution, resolve
+from ecolint.results import FileOutcome, RunResult
 from ecolint.setups import Setup
+from ecolint.sources import decode, read_text
+
+if TYPE_CHECKING:
+    from ecolint.cache import ExtractionCache
 
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
 BINARY_SNIFF = 8192
@@ -55,22 +62,11 @@ class Selection:
     min_confidence: int = 1  # --min-confidence: findings below are neither shown nor counted
 
 
-@dataclass
-class RunResult:
-    findings: list[Finding] = field(default_factory=list)
-    errors: list[FileError] = field(default_factory=list)
-    files_seen: int = 0
-    files_parsed: int = 0
-    setups: int = 0
-    texts: dict[str, str] = field(default_factory=dict)  # files with findings, for fixes and context
-    notes: list[str] = field(default_factory=list)  # about the run itself (the cache), for stderr
-    in_baseline: int = 0  # findings held back because the baseline accepts them
-    below_confidence: int = 0  # findings held back by --min-confidence
-    unused_ignores: list[str] = field(default_factory=list)  # 'path:line: …' (--report-unused-ignores)
+@dataclass(frozen=True)
+class FileWork:
+    """A file the walk found: where it is, how reports show it, its kind, and whether it was
+    named on the command line."""
 
-
-@dataclass
-class _FileWork:
     path: Path
     display: str
     kind: str
@@ -125,24 +121,11 @@ def _resolved_dir(directory: str) -> str:
     return os.path.realpath(directory)
 
 
-def decode(path: Path, data: bytes, kind: str) -> str:
-    """Decode source bytes; Python honours its PEP 263 coding cookie. Raises ExtractError."""
-    if kind == "python":
-        try:
-            encoding, _ = tokenize.detect_encoding(BytesIO(data).readline)
-        except SyntaxError as exc:
-            raise ExtractError(f"cannot decode: {exc}") from None
-    else:
-        encoding = "utf-8-sig"
-    try:
-        return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-        line = data[: getattr(exc, "start", 0)].count(b"\n") + 1
-        raise ExtractError(f"not valid {encoding} text: {reason}", line) from None
-
-
 class Engine:
+    """The flow for one configuration. ``run`` is the whole of `ecolint check`; the public
+    methods below are the steps other commands reuse (``explain`` the analysis, ``--fix`` the
+    audit of a file's text in memory), so that they see exactly what a run sees."""
+
     def __init__(
         self,
         kb: Knowledge,
@@ -157,11 +140,113 @@ class Engine:
         self.selection = selection
         self.cwd = (cwd or Path.cwd()).resolve()
         self.config_dir = config.source.parent.resolve() if config.source else self.cwd
-        self._stack: dict[str, str] = {}
+        self._stack: dict[str, str] = {}  # the version pins of the last analysis, for resolving
 
-    # -- discover -------------------------------------------------------------------------
+    # -- the flow -------------------------------------------------------------------------
 
-    def _walked(self, paths: list[Path], result: RunResult) -> Iterator[_FileWork]:
+    def run(self, paths: list[Path]) -> RunResult:
+        result = RunResult()
+        analysed = self.analyse(paths, result)
+        return self._audited(analysed, result)
+
+    def run_text(self, path: Path, data: bytes, kind: str | None = None) -> RunResult:
+        """The flow for one file's content held in memory (standard input), as if it were the
+        file at ``path``: its kind, display path and tree lookups come from that path. Nothing
+        is written (no extraction cache). ``kind`` overrides what the name says; a name ecolint
+        does not read, with no kind given, gives an empty result."""
+        result = RunResult()
+        _resolved_dir.cache_clear()
+        kind = kind or discover.classify(path, data[:256])
+        if kind is None:
+            return result
+        item = FileWork(path, display_path(path, self.cwd), kind, explicit=True)
+        config = WorkerConfig(context=self.extract_context([path]), max_file_size=self.config.max_file_size)
+        too_large = len(data) > config.max_file_size
+        outcome = (
+            FileOutcome(error=_too_large(item, len(data), config.max_file_size), parsed=False)
+            if too_large
+            else _analyse_data(config, item, data)
+        )
+        self._stack = self._project_pins([path], _merged_pins([outcome]))
+        return self._audited([(item, outcome)], result)
+
+    def analyse(self, paths: list[Path], result: RunResult) -> list[tuple[FileWork, FileOutcome]]:
+        """Every file walked, read, prefiltered and extracted: (file, outcome) pairs sorted by
+        path. What cannot be walked, and a cache that cannot be written, go into ``result``;
+        each file's own error is in its outcome. The tree's version pins are kept for
+        ``resolution`` and ``audit``. Files are analysed while the walk goes on; the order
+        comes from the sort, never from which worker finished first."""
+        _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
+        config = WorkerConfig(
+            context=self.extract_context(paths),
+            max_file_size=self.config.max_file_size,
+            cache=self._cache(paths),
+        )
+        walked = self._walked(paths, result)
+        analysed = sorted(_analyse(config, walked, self.progress), key=lambda pair: pair[0].display)
+        self._stack = self._project_pins(paths, _merged_pins([outcome for _, outcome in analysed]))
+        if config.cache is not None:
+            entries = {item.display: o.cache_entry for item, o in analysed if o.cache_entry is not None}
+            try:
+                config.cache.save(entries)
+            except OSError as exc:
+                result.notes.append(f"cannot write the cache in {self.config.cache_dir}: {exc.strerror or exc}")
+        return analysed
+
+    def extract_context(self, paths: list[Path]) -> ExtractContext:
+        """What extractors may ask about the tree when these paths are scanned (a new, empty
+        memo of the tree each time)."""
+        return ExtractContext(root=self._root(paths), read_text=read_text, cwd=self.cwd)
+
+    def funnel(self) -> Funnel:
+        """A new funnel with this run's per-file ignores, baseline and confidence floor."""
+        return Funnel(
+            per_file_ignores=self._per_file_ignores(),
+            baseline=self.selection.baseline,
+            min_confidence=self.selection.min_confidence,
+        )
+
+    def resolution(self, setup: Setup, path: Path) -> Resolution:
+        """A setup of the file at ``path`` resolved as the run resolves it: the GPU option,
+        config or path override, the models table, and the pins of the last analysis."""
+        return resolve(
+            setup,
+            self.kb,
+            gpu_option=self._gpu_for(path),
+            models=self.config.models,
+            stack=self._stack,
+        )
+
+    def audit(self, setup: Setup, path: Path) -> list[Finding]:
+        """The selected rules' findings on one setup of the file at ``path``, before the funnel."""
+        ctx = CheckContext(self.kb, self.resolution(setup, path), setup)
+        return list(run_checks(setup, ctx, self.selection.codes))
+
+    # -- its parts ------------------------------------------------------------------------
+
+    def _audited(self, analysed: list[tuple[FileWork, FileOutcome]], result: RunResult) -> RunResult:
+        """Resolve, audit and funnel what the analysis of the files gave."""
+        result.files_seen = len(analysed)
+        findings: list[Finding] = []
+        for item, outcome in analysed:
+            result.files_parsed += outcome.parsed
+            result.setups += len(outcome.setups)
+            if outcome.error is not None:
+                result.errors.append(outcome.error)
+            found = self._audit_guarded(outcome, item, result)
+            if found or _SUPPRESSION in outcome.text:
+                result.texts[item.display] = outcome.text
+                findings.extend(found)
+        funnel = self.funnel()
+        result.findings = funnel.apply(findings, result.texts)
+        result.in_baseline, result.below_confidence = funnel.in_baseline, funnel.below_confidence
+        invalid, unused = review_ignores(result.texts, funnel.suppressions, self.kb.rules, self.selection.codes)
+        result.notes.extend(f"warning: {text}" for text in invalid)
+        result.unused_ignores = unused
+        result.errors.sort()
+        return result
+
+    def _walked(self, paths: list[Path], result: RunResult) -> Iterator[FileWork]:
         """The files to read with their kinds, in the walk's order; what cannot be walked is
         recorded in the result."""
         excludes = self.config.exclude + self.config.extend_exclude
@@ -182,73 +267,7 @@ class Engine:
                 kind = discover.classify(path, _head(path))
             if kind is None:
                 continue  # most of a tree: not worth a display path
-            yield _FileWork(path, display_path(path, self.cwd), kind, explicit)
-
-    # -- the flow -------------------------------------------------------------------------
-
-    def run(self, paths: list[Path]) -> RunResult:
-        result = RunResult()
-        _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
-        analysed = self._analysed(paths, result)
-        return self._audited(analysed, result)
-
-    def run_text(self, path: Path, data: bytes, kind: str | None = None) -> RunResult:
-        """The flow for one file's content held in memory (standard input), as if it were the
-        file at ``path``: its kind, display path and tree lookups come from that path. Nothing
-        is written (no extraction cache). ``kind`` overrides what the name says; a name ecolint
-        does not read, with no kind given, gives an empty result."""
-        global _WORKER_CONTEXT, _MAX_FILE_SIZE, _CACHE
-        result = RunResult()
-        _resolved_dir.cache_clear()
-        kind = kind or discover.classify(path, data[:256])
-        if kind is None:
-            return result
-        item = _FileWork(path, display_path(path, self.cwd), kind, explicit=True)
-        _WORKER_CONTEXT = ExtractContext(root=self._root([path]), read_text=_read_text, cwd=self.cwd)
-        _MAX_FILE_SIZE, _CACHE = self.config.max_file_size, None
-        too_large = len(data) > _MAX_FILE_SIZE
-        outcome = _Outcome(error=_too_large(item, len(data)), parsed=False) if too_large else _analyse_data(item, data)
-        analysed = [(item, outcome)]
-        self._stack = self._project_pins([path], _merged_pins([outcome]))
-        return self._audited(analysed, result)
-
-    def _audited(self, analysed: list[tuple[_FileWork, _Outcome]], result: RunResult) -> RunResult:
-        """Resolve, audit and funnel what the analysis of the files gave."""
-        result.files_seen = len(analysed)
-        findings: list[Finding] = []
-        for item, outcome in analysed:
-            result.files_parsed += outcome.parsed
-            result.setups += len(outcome.setups)
-            if outcome.error is not None:
-                result.errors.append(outcome.error)
-            found = self._audit_guarded(outcome, item, result)
-            if found or _SUPPRESSION in outcome.text:
-                result.texts[item.display] = outcome.text
-                findings.extend(found)
-        funnel = Funnel(
-            per_file_ignores=self._per_file_ignores(),
-            baseline=self.selection.baseline,
-            min_confidence=self.selection.min_confidence,
-        )
-        result.findings = funnel.apply(findings, result.texts)
-        result.in_baseline, result.below_confidence = funnel.in_baseline, funnel.below_confidence
-        invalid, unused = review_ignores(result.texts, funnel.suppressions, self.kb.rules, self.selection.codes)
-        result.notes.extend(f"warning: {text}" for text in invalid)
-        result.unused_ignores = unused
-        result.errors.sort()
-        return result
-
-    def _root(self, paths: list[Path]) -> Path:
-        first = paths[0].resolve() if paths else self.cwd
-        return first if first.is_dir() else first.parent
-
-    def _analysed(self, paths: list[Path], result: RunResult) -> list[tuple[_FileWork, _Outcome]]:
-        """Every file walked, read, prefiltered and extracted: (file, outcome) pairs sorted by
-        path, and the tree's version pins merged for resolving. Files are analysed while the walk
-        goes on; the order comes from the sort, never from which worker finished first."""
-        analysed = sorted(self._analyse(self._walked(paths, result), paths, result), key=lambda pair: pair[0].display)
-        self._stack = self._project_pins(paths, _merged_pins([outcome for _, outcome in analysed]))
-        return analysed
+            yield FileWork(path, display_path(path, self.cwd), kind, explicit)
 
     def _project_pins(self, paths: list[Path], found: dict[str, str]) -> dict[str, str]:
         """The pins of the files analysed merged with the whole project's (ecolint/project.py),
@@ -267,50 +286,22 @@ class Engine:
         )
         return project.merge_pins([tree, found])
 
-    def _analyse(
-        self, work: Iterable[_FileWork], paths: list[Path], result: RunResult
-    ) -> list[tuple[_FileWork, _Outcome]]:
-        """Read, prefilter and extract every file: (file, outcome) pairs, in no set order."""
-        global _WORKER_CONTEXT, _MAX_FILE_SIZE, _CACHE
-        root = self._root(paths)
-        _WORKER_CONTEXT = ExtractContext(root=root, read_text=_read_text, cwd=self.cwd)
-        _MAX_FILE_SIZE = self.config.max_file_size
-        _CACHE = None
-        if self.config.cache_dir is not None:
-            from ecolint.cache import ExtractionCache
+    def _root(self, paths: list[Path]) -> Path:
+        first = paths[0].resolve() if paths else self.cwd
+        return first if first.is_dir() else first.parent
 
-            _CACHE = ExtractionCache(self.config.cache_dir, root, self.cwd)
-        try:
-            analysed = _analyse_all(work, self.progress)
-            if _CACHE is not None:
-                try:
-                    _CACHE.save(
-                        {
-                            item.display: outcome.cache_entry
-                            for item, outcome in analysed
-                            if outcome.cache_entry is not None
-                        }
-                    )
-                except OSError as exc:
-                    result.notes.append(f"cannot write the cache in {self.config.cache_dir}: {exc.strerror or exc}")
-            return analysed
-        finally:
-            _CACHE = None
+    def _cache(self, paths: list[Path]) -> ExtractionCache | None:
+        if self.config.cache_dir is None:
+            return None
+        from ecolint.cache import ExtractionCache
 
-    def resolution(self, setup: Setup, item: _FileWork) -> Resolution:
-        return resolve(
-            setup,
-            self.kb,
-            gpu_option=self._gpu_for(item),
-            models=self.config.models,
-            stack=self._stack,
-        )
+        return ExtractionCache(self.config.cache_dir, self._root(paths), self.cwd)
 
-    def _audit_guarded(self, outcome: _Outcome, item: _FileWork, result: RunResult) -> list[Finding]:
+    def _audit_guarded(self, outcome: FileOutcome, item: FileWork, result: RunResult) -> list[Finding]:
         """Resolve and audit one file's setups; an unexpected exception there is an internal
         error for that file (ECO001), like one inside its extractor."""
         try:
-            found = [f for setup in outcome.setups for f in self._audit(setup, item)]
+            found = [f for setup in outcome.setups for f in self.audit(setup, item.path)]
             if item.kind == "notebook":
                 _say_cells(found, outcome.text)
             return found
@@ -320,35 +311,12 @@ class Engine:
             result.errors.append(FileError(item.display, 1, internal_error_message(exc)))
             return []
 
-    def _audit(self, setup: Setup, item: _FileWork) -> list[Finding]:
-        resolution = self.resolution(setup, item)
-        ctx = CheckContext(self.kb, resolution, setup)
-        return list(run_checks(setup, ctx, self.selection.codes))
-
-    # -- public steps, for auditing one file's text again (ecolint/fix.py) ----------------------
-
-    def extract_context(self, paths: list[Path]) -> ExtractContext:
-        """What extractors may ask about the tree when these paths are scanned."""
-        return ExtractContext(root=self._root(paths), read_text=_read_text, cwd=self.cwd)
-
-    def funnel(self) -> Funnel:
-        """A new funnel with this run's per-file ignores, baseline and confidence floor."""
-        return Funnel(
-            per_file_ignores=self._per_file_ignores(),
-            baseline=self.selection.baseline,
-            min_confidence=self.selection.min_confidence,
-        )
-
-    def audit(self, setup: Setup, path: Path) -> list[Finding]:
-        """The selected rules' findings on one setup of the file at ``path``, before the funnel."""
-        return self._audit(setup, _FileWork(path, display_path(path, self.cwd), setup.kind, True))
-
-    def _gpu_for(self, item: _FileWork) -> str | None:
+    def _gpu_for(self, path: Path) -> str | None:
         if self.selection.gpu:
             return self.selection.gpu
         if not self.config.overrides:
             return self.config.gpu  # resolving the path (a system call per part) only for overrides
-        relative = _relative_to(item.path, self.config_dir)
+        relative = _relative_to(path, self.config_dir)
         for override in self.config.overrides:
             if override.gpu and any(_glob(relative, pattern) for pattern in override.paths):
                 return override.gpu
@@ -365,70 +333,68 @@ class Engine:
         return result
 
 
-@dataclass
-class _Candidate:
-    """A file whose bytes are read, for the extraction step."""
-
-    work: _FileWork
-    data: bytes
+# -- the per-file steps, on this process or on workers --------------------------------------
 
 
-@dataclass
-class _Outcome:
-    """What analysing one file gives back; picklable, so workers can return it."""
+@dataclass(frozen=True)
+class WorkerConfig:
+    """The run's settings that each file's analysis needs, made once per run and handed over
+    explicitly: to the serial loop as an argument, to each pool worker by the pool's
+    initializer, to an isolated process as its argument. Workers are forked, so none of it is
+    pickled."""
 
-    setups: list[Setup] = field(default_factory=list)
-    error: FileError | None = None
-    text: str = ""
-    parsed: bool = True  # False: the file was never handed to a parser
-    pins: dict[str, str] = field(default_factory=dict)  # versions the file pins (stack kinds)
-    cache_entry: dict[str, Any] | None = None  # what the extraction cache keeps of a new extraction
+    context: ExtractContext  # what extractors may ask about the tree; holds the run's memo of it
+    max_file_size: int
+    cache: ExtractionCache | None = None  # --cache-dir
 
 
 # Below this many files, starting a second process costs more than it saves: the pre-commit
 # case (a handful of files) stays in one process, a repository's tree uses every core.
 PARALLEL_MIN_FILES = 64
 _CHUNK_FILES = 16  # files per task: heavy files cluster (tests/), so small tasks balance the load
-_WORKER_CONTEXT: ExtractContext | None = None
-_MAX_FILE_SIZE = 0
-_CACHE: Any = None  # ecolint.cache.ExtractionCache when --cache-dir is given (inherited by the workers)
 
 
-def _analyse_all(work: Iterable[_FileWork], progress: Progress | None = None) -> list[tuple[_FileWork, _Outcome]]:
-    """Analyse every file, on all cores once the walk has found enough files: the workers start
-    on the first files while the walk finds the rest."""
+def _analyse(
+    config: WorkerConfig, work: Iterable[FileWork], progress: Progress | None = None
+) -> list[tuple[FileWork, FileOutcome]]:
+    """Every file, in no set order. In this process for a handful of files; else on all cores,
+    the workers starting on the first files while the walk finds the rest."""
     pending = iter(work)
     first = list(itertools.islice(pending, PARALLEL_MIN_FILES))
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(first) < PARALLEL_MIN_FILES or not _can_fork():
         analysed = []
         for item in itertools.chain(first, pending):
-            analysed.append((item, _analyse_one(item)))
+            analysed.append((item, _analyse_file(config, item)))
             if progress is not None:
                 progress(len(analysed), None)
         return analysed
     if any(item.kind == "python" for item in first):
         load_extractor("python")  # imported once before forking, not once per worker
-    return _analyse_parallel(itertools.chain(first, pending), workers, progress)
+    return _analyse_pooled(config, itertools.chain(first, pending), workers, progress)
 
 
-def _analyse_parallel(
-    work: Iterable[_FileWork], workers: int, progress: Progress | None = None
-) -> list[tuple[_FileWork, _Outcome]]:
-    """Chunks of files on worker processes, sent as the walk yields them. A worker that dies (a
-    native parser that crashes on some input takes its process with it) breaks the pool instead
-    of hanging it; the files whose results were lost are then analysed again one process each,
-    so the one that crashes is named in an ECO001 and every other file still gets its result."""
+def _analyse_pooled(
+    config: WorkerConfig, work: Iterable[FileWork], workers: int, progress: Progress | None = None
+) -> list[tuple[FileWork, FileOutcome]]:
+    """Chunks of files on a pool of worker processes, sent as the walk yields them. A worker
+    that dies (a native parser that crashes on some input takes its process with it) breaks the
+    pool instead of hanging it; the files whose results were lost are then analysed again one
+    process each, so the one that crashes is named in an ECO001 and every other file still gets
+    its result."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    analysed: list[tuple[_FileWork, _Outcome]] = []
-    tasks = []
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    analysed: list[tuple[FileWork, FileOutcome]] = []
+    tasks: list[tuple[list[FileWork], Future[list[FileOutcome | None]] | None]] = []
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker, initargs=(config,)
+    )
+    with pool:
         for chunk in _chunks(work, _CHUNK_FILES):
             try:
-                tasks.append((chunk, pool.submit(_analyse_chunk, chunk)))
+                tasks.append((chunk, pool.submit(_worker_task, chunk)))
             except BrokenProcessPool:
                 tasks.append((chunk, None))
         total = sum(len(chunk) for chunk, _ in tasks)
@@ -437,18 +403,35 @@ def _analyse_parallel(
                 if future is None:
                     raise BrokenProcessPool
                 analysed.extend(
-                    (item, outcome or _Outcome(parsed=False))
+                    (item, outcome or FileOutcome(parsed=False))
                     for item, outcome in zip(chunk, future.result(), strict=True)
                 )
             except BrokenProcessPool:
-                analysed.extend((item, _analyse_isolated(item)) for item in chunk)
+                analysed.extend((item, _analyse_isolated(config, item)) for item in chunk)
             if progress is not None:
                 progress(len(analysed), total)
     return analysed
 
 
-def _chunks(items: Iterable[_FileWork], size: int) -> Iterator[list[_FileWork]]:
-    chunk: list[_FileWork] = []
+_worker_config: WorkerConfig | None = None  # a pool worker's copy, set by its initializer only
+_NOTHING = FileOutcome(parsed=False)  # most files of a tree: not pickled back one by one
+
+
+def _start_worker(config: WorkerConfig) -> None:
+    """The pool's initializer: the run's settings, once per worker process."""
+    global _worker_config
+    _worker_config = config
+
+
+def _worker_task(chunk: list[FileWork]) -> list[FileOutcome | None]:
+    """One pool task, on a worker: the chunk's outcomes, None for a file that gave nothing."""
+    assert _worker_config is not None, "a pool worker starts with _start_worker"
+    config = _worker_config
+    return [None if outcome == _NOTHING else outcome for outcome in (_analyse_file(config, i) for i in chunk)]
+
+
+def _chunks(items: Iterable[FileWork], size: int) -> Iterator[list[FileWork]]:
+    chunk: list[FileWork] = []
     for item in items:
         chunk.append(item)
         if len(chunk) == size:
@@ -458,20 +441,14 @@ def _chunks(items: Iterable[_FileWork], size: int) -> Iterator[list[_FileWork]]:
         yield chunk
 
 
-_NOTHING = _Outcome(parsed=False)  # most files of a tree: not pickled back one by one
-
-
-def _analyse_chunk(chunk: list[_FileWork]) -> list[_Outcome | None]:
-    return [None if outcome == _NOTHING else outcome for outcome in map(_analyse_one, chunk)]
-
-
-def _analyse_isolated(item: _FileWork) -> _Outcome:
-    """One file in a process of its own; its death is an ECO001 for that file."""
+def _analyse_isolated(config: WorkerConfig, item: FileWork) -> FileOutcome:
+    """One file in a process of its own, after a pool worker died: a second death is an ECO001
+    for this file alone."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_analyse_to_pipe, args=(item, sender), daemon=True)
+    process = context.Process(target=_send_outcome, args=(config, item, sender), daemon=True)
     process.start()
     sender.close()
     try:
@@ -481,18 +458,19 @@ def _analyse_isolated(item: _FileWork) -> _Outcome:
     finally:
         receiver.close()
         process.join()
-    if isinstance(outcome, _Outcome):
+    if isinstance(outcome, FileOutcome):
         return outcome
     code = process.exitcode
     how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
     message = (
         f"internal error (the parser process died: {how}); please report this file's shape to the ecolint issue tracker"
     )
-    return _Outcome(error=FileError(item.display, 1, message))
+    return FileOutcome(error=FileError(item.display, 1, message))
 
 
-def _analyse_to_pipe(item: _FileWork, sender: Any) -> None:
-    sender.send(_analyse_one(item))
+def _send_outcome(config: WorkerConfig, item: FileWork, sender: Any) -> None:
+    """The isolated process's body."""
+    sender.send(_analyse_file(config, item))
     sender.close()
 
 
@@ -502,67 +480,69 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _analyse_one(item: _FileWork) -> _Outcome:
-    """Read one file, look at its bytes, and extract its setups only when it can hold one.
-    Nothing is decoded or parsed unless it can matter."""
+def _analyse_file(config: WorkerConfig, item: FileWork) -> FileOutcome:
+    """Read one file, then analyse its bytes."""
     try:
-        data, error = _read(item)
+        data, error = _read(item, config.max_file_size)
         if data is None:
-            return _Outcome(error=error, parsed=False)  # unreadable or too large
+            return FileOutcome(error=error, parsed=False)  # unreadable or too large
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
-        return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
-    return _analyse_data(item, data)
+        return FileOutcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
+    return _analyse_data(config, item, data)
 
 
-def _analyse_data(item: _FileWork, data: bytes) -> _Outcome:
-    """Look at one file's bytes, and extract its setups only when it can hold one. The text of
-    a file with an ignore comment is kept, so that unknown codes in it can be reported."""
-    outcome = _analyse_bytes(item, data)
+def _analyse_data(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
+    """One file's bytes, read from disk or held in memory (standard input). The text of a file
+    with an ignore comment is kept, so that unknown codes in it can be reported."""
+    outcome = _prefilter_and_extract(config, item, data)
     if not outcome.text and outcome.error is None and _SUPPRESSION.encode() in data:
         with contextlib.suppress(Exception):  # an undecodable file: its comments go unchecked
             outcome.text = decode(item.path, data, item.kind)
     return outcome
 
 
-def _analyse_bytes(item: _FileWork, data: bytes) -> _Outcome:
+def _prefilter_and_extract(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
+    """Look at the bytes, and extract the setups only when they can hold one. Nothing is
+    decoded or parsed unless it can matter."""
     try:
         if b"\0" in data[:BINARY_SNIFF]:
             # Named like a file ecolint reads, but binary: said, never silently counted as checked.
             utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff"))
-            return _Outcome(error=FileError(item.display, 1, UTF16_MESSAGE if utf16 else BINARY_MESSAGE), parsed=False)
+            message = UTF16_MESSAGE if utf16 else BINARY_MESSAGE
+            return FileOutcome(error=FileError(item.display, 1, message), parsed=False)
         pins = _pins(item, data) if item.kind in STACK_KINDS else {}
         if item.kind in ("requirements", "pyproject") or (
             item.kind != "python" and not may_hold_setup_bytes(item.kind, data)
         ):
-            return _Outcome(parsed=False, pins=pins)
+            return FileOutcome(parsed=False, pins=pins)
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
-        return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
-    outcome = _extract_one(_Candidate(item, data)) if _CACHE is None else _extract_cached(_Candidate(item, data))
+        return FileOutcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
+    outcome = extract(config, item, data) if config.cache is None else _extract_cached(config, item, data)
     outcome.pins = pins
     return outcome
 
 
-def _extract_cached(candidate: _Candidate) -> _Outcome:
-    """_extract_one through the extraction cache: an unchanged file (and unchanged files it
+def _extract_cached(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
+    """``extract`` through the extraction cache: an unchanged file (and unchanged files it
     consulted) gives back what it gave last time; a new extraction leaves an entry to save."""
     from ecolint.cache import entry, error_from, setups_from
 
-    assert _WORKER_CONTEXT is not None
-    item = candidate.work
-    digest = data_digest(candidate.data)
+    assert config.cache is not None
+    context = config.context
+    digest = data_digest(data)
     try:
-        hit = _CACHE.lookup(item.display, digest, _WORKER_CONTEXT)
+        hit = config.cache.lookup(item.display, digest, context)
         if hit is not None:
             setups = setups_from(hit)
-            text = decode(item.path, candidate.data, item.kind) if setups else ""
-            return _Outcome(setups=setups, error=error_from(hit), text=text, parsed=bool(hit["parsed"]))
+            text = decode(item.path, data, item.kind) if setups else ""
+            return FileOutcome(setups=setups, error=error_from(hit), text=text, parsed=bool(hit["parsed"]))
     except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failure
         pass
-    _WORKER_CONTEXT.consulted = []
+    context.consulted = []
     try:
-        outcome = _extract_one(candidate)
+        outcome = extract(config, item, data)
     finally:
-        consulted, _WORKER_CONTEXT.consulted = _WORKER_CONTEXT.consulted, None
+        consulted, context.consulted = context.consulted, None
     if outcome.error is None or not _depends_on_the_machine(outcome.error.message):
         outcome.cache_entry = entry(digest, consulted or [], outcome.setups, outcome.error, outcome.parsed)
     return outcome
@@ -573,7 +553,7 @@ def _depends_on_the_machine(message: str) -> bool:
     return message.startswith("internal error") or message == "too deeply nested to analyse"
 
 
-def _read(item: _FileWork) -> tuple[bytes | None, FileError | None]:
+def _read(item: FileWork, max_file_size: int) -> tuple[bytes | None, FileError | None]:
     """A file's bytes, or the reason it is not read. One open, one fstat and a read of the
     whole size: pathlib's stat() and read_bytes() cost twice as much per file on a large tree."""
     try:
@@ -586,45 +566,44 @@ def _read(item: _FileWork) -> tuple[bytes | None, FileError | None]:
         size = os.fstat(fd).st_size
         chunks: list[bytes] = []
         total = 0
-        while total <= _MAX_FILE_SIZE:
+        while total <= max_file_size:
             chunk = os.read(fd, max(size + 1 - total, 1 << 16))
             if not chunk:
                 return b"".join(chunks), None
             chunks.append(chunk)
             total += len(chunk)
-        return None, _too_large(item, max(size, total))
+        return None, _too_large(item, max(size, total), max_file_size)
     except OSError as exc:
         return None, FileError(item.display, 1, f"cannot read: {exc.strerror or exc}")
     finally:
         os.close(fd)
 
 
-def _too_large(item: _FileWork, size: int) -> FileError:
-    return FileError(item.display, 1, f"skipped: {size} bytes is over max-file-size ({_MAX_FILE_SIZE})")
+def _too_large(item: FileWork, size: int, max_file_size: int) -> FileError:
+    return FileError(item.display, 1, f"skipped: {size} bytes is over max-file-size ({max_file_size})")
 
 
-def _extract_one(candidate: _Candidate) -> _Outcome:
-    """The per-file guard: whatever happens inside one file stays an ECO001 for that file."""
-    item = candidate.work
+def extract(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
+    """One file's setups from its bytes, inside the per-file guard: whatever happens inside one
+    file stays an ECO001 for that file."""
     try:
-        if item.kind == "python" and not python_may_hold_setup(candidate.data):
-            return _Outcome(parsed=False)  # no call a setup starts at is written in code
-        text = decode(item.path, candidate.data, item.kind)
+        if item.kind == "python" and not python_may_hold_setup(data):
+            return FileOutcome(parsed=False)  # no call a setup starts at is written in code
+        text = decode(item.path, data, item.kind)
         extractor = load_extractor(item.kind)
         if extractor is None:
-            return _Outcome()
-        assert _WORKER_CONTEXT is not None
+            return FileOutcome()
         with _no_cycle_collection():
-            setups = list(extractor(item.display, text, _WORKER_CONTEXT))
+            setups = list(extractor(item.display, text, config.context))
         # The text goes back only where findings may need it (suppressions, fingerprints): a
         # file without setups has none, and its text would be pickled and kept for nothing.
-        return _Outcome(setups=setups, text=text if setups else "")
+        return FileOutcome(setups=setups, text=text if setups else "")
     except ExtractError as exc:
-        return _Outcome(error=FileError(item.display, exc.line, exc.message))
+        return FileOutcome(error=FileError(item.display, exc.line, exc.message))
     except (RecursionError, MemoryError):
-        return _Outcome(error=FileError(item.display, 1, "too deeply nested to analyse"))
+        return FileOutcome(error=FileError(item.display, 1, "too deeply nested to analyse"))
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
-        return _Outcome(error=FileError(item.display, 1, internal_error_message(exc)))
+        return FileOutcome(error=FileError(item.display, 1, internal_error_message(exc)))
 
 
 @contextlib.contextmanager
@@ -664,7 +643,7 @@ def internal_error_message(exc: BaseException) -> str:
     )
 
 
-def _pins(item: _FileWork, data: bytes) -> dict[str, str]:
+def _pins(item: FileWork, data: bytes) -> dict[str, str]:
     """The versions one file pins. Pins are advisory: a file that cannot be read for them is
     skipped without a diagnostic."""
     if item.kind not in ("requirements", "pyproject") and b"pip" not in data:
@@ -677,7 +656,7 @@ def _pins(item: _FileWork, data: bytes) -> dict[str, str]:
         return {}
 
 
-def _merged_pins(outcomes: list[_Outcome]) -> dict[str, str]:
+def _merged_pins(outcomes: list[FileOutcome]) -> dict[str, str]:
     """Versions pinned anywhere in the tree; the newest pin of a package wins (the cautious
     reading for version drift), whatever the order of the files."""
     from ecolint.resolve import parse_version
@@ -734,13 +713,11 @@ def setups_in(
     errors. For `ecolint explain`; runs no rule."""
     engine = Engine(kb, config, Selection(codes=[], gpu=gpu))
     result = RunResult()
-    analysed = engine._analysed([path], result)
     found: list[tuple[Setup, Resolution]] = []
-    for item, outcome in analysed:
+    for item, outcome in engine.analyse([path], result):
         if outcome.error is not None:
             result.errors.append(outcome.error)
-        for setup in outcome.setups:
-            found.append((setup, engine.resolution(setup, item)))
+        found.extend((setup, engine.resolution(setup, item.path)) for setup in outcome.setups)
     return found, sorted(result.errors)
 
 
@@ -762,10 +739,3 @@ def _head(path: Path) -> bytes:
             return handle.read(256)
     except OSError:
         return b""
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return None

@@ -1050,7 +1050,7 @@ class _Auditor:
 def fix_run(engine: Any, targets: list[Path], findings: list[Finding], unsafe: bool) -> list[FileFix]:
     """Fix every file in which a finding has an edit; nothing is written here (see ``write``)."""
     from ecolint.discover import classify
-    from ecolint.engine import decode
+    from ecolint.sources import decode
 
     auditor = _Auditor(engine, targets)
     results = []

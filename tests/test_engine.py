@@ -45,11 +45,11 @@ def test_only_files_with_setups_carry_their_text_back(tmp_path: Path) -> None:
     pickled to the parent and kept there until the report (kserve's peak: 136 MB -> 74 MB)."""
     from ecolint.extract import ExtractContext
 
-    engine._WORKER_CONTEXT = ExtractContext(root=tmp_path, read_text=lambda p: None)
-    launches = engine._FileWork(tmp_path / "serve.sh", "serve.sh", "shell", False)
-    mentions = engine._FileWork(tmp_path / "install.sh", "install.sh", "shell", False)
-    served = engine._extract_one(engine._Candidate(launches, b"vllm serve Qwen/Qwen2-7B --quantization fp8\n"))
-    mentioned = engine._extract_one(engine._Candidate(mentions, b"echo 'see the vllm docs'\n" * 1000))
+    config = engine.WorkerConfig(context=ExtractContext(root=tmp_path, read_text=lambda p: None), max_file_size=1 << 20)
+    launches = engine.FileWork(tmp_path / "serve.sh", "serve.sh", "shell", False)
+    mentions = engine.FileWork(tmp_path / "install.sh", "install.sh", "shell", False)
+    served = engine.extract(config, launches, b"vllm serve Qwen/Qwen2-7B --quantization fp8\n")
+    mentioned = engine.extract(config, mentions, b"echo 'see the vllm docs'\n" * 1000)
     assert served.setups and served.text.startswith("vllm serve")
     assert mentioned.parsed and not mentioned.setups and mentioned.text == ""
 
@@ -66,3 +66,26 @@ def test_run_text_analyses_content_held_in_memory_as_the_named_file(tmp_path: Pa
     assert result.files_seen == 1 and not (tmp_path / "deploy").exists()
     unread = run_text(tmp_path / "notes.txt", data, kb, Config(), Selection(codes=["ECO104"]), cwd=tmp_path)
     assert unread.files_seen == 0 and unread.findings == []
+
+
+def test_workers_get_the_run_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The settings reach pool workers through their initializer: a configured max-file-size
+    skips the same file on a worker as in one process, and nothing leaks into the next run."""
+    (tmp_path / "ecolint.toml").write_text("max-file-size = 200\n")
+    for i in range(20):
+        (tmp_path / f"serve_{i:02}.sh").write_text("vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n")
+    big = "vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n" + "# padding\n" * 40
+    (tmp_path / "big.sh").write_text(big)
+    args = (".", "--format", "json")
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 10**12)
+    serial = run_cli(*args, cwd=tmp_path).json()
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    parallel = run_cli(*args, cwd=tmp_path).json()
+    assert parallel == serial
+    assert [(e["path"], e["message"]) for e in parallel["errors"]] == [
+        ("big.sh", f"skipped: {len(big)} bytes is over max-file-size (200)")
+    ]
+    assert len(parallel["findings"]) == 20
+    unlimited = run_cli(*args, "--isolated", cwd=tmp_path).json()
+    assert unlimited["errors"] == [] and len(unlimited["findings"]) == 21

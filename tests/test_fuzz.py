@@ -937,12 +937,11 @@ def test_the_fuzz_run_is_over_ten_thousand_examples() -> None:
 def test_the_engine_guard_takes_any_bytes(data: bytes, kind: str) -> None:
     """Raw bytes through the engine's own per-file guard: decoding, the Python prefilter and
     the extractor together return an outcome, never raise."""
-    from ecolint import engine
-    from ecolint.engine import _Candidate, _FileWork
+    from ecolint.engine import FileWork, WorkerConfig, extract
 
-    engine._WORKER_CONTEXT = _context(Path("/nonexistent"))
+    config = WorkerConfig(context=_context(Path("/nonexistent")), max_file_size=1 << 20)
     trigger = {"python": b"from_pretrained(", "modelfile": b"FROM "}.get(kind, b"vllm serve ")
-    outcome = engine._extract_one(_Candidate(_FileWork(Path("/nonexistent/f"), "f", kind, False), trigger + data))
+    outcome = extract(config, FileWork(Path("/nonexistent/f"), "f", kind, False), trigger + data)
     assert outcome.error is None or outcome.error.message
     pickle.dumps(outcome)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from conftest import run_cli
 from ecohelp import FP8_EAGER, write
 
-from ecolint.engine import RunResult
 from ecolint.finding import FileError, Finding
 from ecolint.report import github
+from ecolint.results import RunResult
 from ecolint.setups import Location
 
 LINE = re.compile(

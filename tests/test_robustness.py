@@ -9,6 +9,7 @@ absence of a traceback (or a crash of a native parser) where an in-process run c
 from __future__ import annotations
 
 import ctypes
+import faulthandler
 import hashlib
 import os
 import signal
@@ -311,6 +312,9 @@ def test_a_worker_that_dies_is_an_eco001_for_its_file_and_the_run_goes_on(
 
     def crashing_decode(path: Path, data: bytes, kind: str) -> str:
         if b"CRASH-ME" in data:
+            # pytest's faulthandler, inherited by the forked worker, would print a native stack
+            # trace to the terminal: the crash is the test's intent, not news
+            faulthandler.disable()
             os.kill(os.getpid(), signal.SIGSEGV)
         return real_decode(path, data, kind)
 
@@ -347,14 +351,14 @@ def test_an_unexpected_exception_in_an_extractor_is_an_internal_error_eco001(
 def test_an_unexpected_exception_while_auditing_a_setup_is_an_internal_error_eco001(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    real = engine.Engine._audit
+    real = engine.Engine.audit
 
-    def audit(self, setup, item):
-        if item.path.name == "serve.sh":
+    def audit(self, setup, path):
+        if path.name == "serve.sh":
             raise ZeroDivisionError("boom")
-        return real(self, setup, item)
+        return real(self, setup, path)
 
-    monkeypatch.setattr(engine.Engine, "_audit", audit)
+    monkeypatch.setattr(engine.Engine, "audit", audit)
     (tmp_path / "serve.sh").write_text(FP8_SH)
     (tmp_path / "app.py").write_text(INT8_PY)
     document = check(tmp_path)
@@ -484,9 +488,10 @@ spec:
 """
 
 
-def test_a_yaml_alias_bomb_stays_bounded_in_time_and_memory(tmp_path: Path) -> None:
+def test_a_yaml_alias_bomb_stays_bounded_in_memory(tmp_path: Path) -> None:
     """9^9 (387 million) strings if expanded: composing keeps aliases as shared nodes, and the
-    walks are budgeted, so a real process finishes fast and small."""
+    walks are budgeted, so a real process finishes small (the work itself is counted in
+    test_containers; the timeout only catches a hang)."""
     (tmp_path / "docker-compose.yml").write_text(BILLION_LAUGHS)
     (tmp_path / "serve.sh").write_text(FP8_SH)
     env = dict(os.environ, PYTHONPATH=str(REPO))
@@ -495,12 +500,11 @@ def test_a_yaml_alias_bomb_stays_bounded_in_time_and_memory(tmp_path: Path) -> N
     # (large, long-lived) pytest process would report pytest's size. A small Python launcher
     # forks ecolint instead and reports that child's own peak.
     launcher = (
-        "import os, subprocess, sys, time\n"
-        "start = time.monotonic()\n"
+        "import os, subprocess, sys\n"
         "with open(sys.argv[1], 'w') as out:\n"
         "    child = subprocess.Popen(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL)\n"
         "    _, status, usage = os.wait4(child.pid, 0)\n"
-        "print(os.waitstatus_to_exitcode(status), time.monotonic() - start, usage.ru_maxrss)\n"
+        "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)\n"
     )
     args = [sys.executable, "-m", "ecolint", str(tmp_path), "--isolated", "--format", "json"]
     measured = subprocess.run(
@@ -511,10 +515,9 @@ def test_a_yaml_alias_bomb_stays_bounded_in_time_and_memory(tmp_path: Path) -> N
         text=True,
         timeout=120,
     )
-    code, elapsed, maxrss_kib = measured.stdout.split()
+    code, maxrss_kib = measured.stdout.split()
     stdout = out_path.read_text()
     assert int(code) in (0, 1)
-    assert float(elapsed) < 30, elapsed
     assert int(maxrss_kib) / 1024 < 150, int(maxrss_kib) / 1024
     import json
 

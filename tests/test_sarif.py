@@ -11,9 +11,9 @@ from conftest import run_cli
 from ecohelp import FP8_EAGER, validate_sarif, write
 
 from ecolint import __version__, knowledge
-from ecolint.engine import RunResult
 from ecolint.finding import FileError, Finding
 from ecolint.report import sarif
+from ecolint.results import RunResult
 from ecolint.setups import Location
 
 

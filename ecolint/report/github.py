@@ -8,8 +8,8 @@ property values ``:`` and ``,`` are too, since they delimit the properties.
 
 from __future__ import annotations
 
-from ecolint.engine import RunResult
 from ecolint.finding import FileError, Finding
+from ecolint.results import RunResult
 
 COMMAND = {"error": "error", "warning": "warning", "note": "notice"}
 

@@ -25,8 +25,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ecolint.engine import RunResult
 from ecolint.finding import FileError, Finding
+from ecolint.results import RunResult
 
 SEVERITY = {"note": "info", "warning": "minor", "error": "major"}
 ERROR_SEVERITY = "major"

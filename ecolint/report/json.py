@@ -10,8 +10,8 @@ from typing import Any
 
 from ecolint import __version__
 from ecolint.edits import fix_json
-from ecolint.engine import RunResult
 from ecolint.finding import Finding
+from ecolint.results import RunResult
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:

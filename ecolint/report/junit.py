@@ -17,9 +17,9 @@ import re
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
-from ecolint.engine import RunResult
 from ecolint.finding import FileError, Finding
 from ecolint.report import evidence_line, setup_line
+from ecolint.results import RunResult
 
 # Characters XML 1.0 cannot carry at all (control characters, lone surrogates, U+FFFE/U+FFFF).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

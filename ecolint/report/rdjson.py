@@ -16,9 +16,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ecolint.engine import RunResult
 from ecolint.finding import FileError, Finding
 from ecolint.report import source_line, utf8_column
+from ecolint.results import RunResult
 
 SEVERITY = {"error": "ERROR", "warning": "WARNING", "note": "INFO"}
 SOURCE = {"name": "ecolint", "url": "https://github.com/ecolint/ecolint"}

@@ -31,9 +31,9 @@ import sarif_om as om
 from ecolint import __version__
 from ecolint.docs import rule_markdown, rule_text
 from ecolint.edits import fix_json
-from ecolint.engine import RunResult
 from ecolint.finding import STARS, FileError, Finding
 from ecolint.knowledge import Knowledge, RuleSpec
+from ecolint.results import RunResult
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/ecolint/ecolint"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ecolint.engine import RunResult
 from ecolint.finding import STARS
 from ecolint.knowledge import Knowledge
+from ecolint.results import RunResult
 
 SEVERITY_ORDER = ("error", "warning", "note")
 

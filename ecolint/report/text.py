@@ -11,12 +11,12 @@ then the run notes and the summary.
 
 from __future__ import annotations
 
-from ecolint.engine import RunResult
 from ecolint.finding import FileError, Finding, overhead_text
 from ecolint.knowledge import Knowledge
 from ecolint.report import counts, evidence_line, footer, quoted_sources, setup_line
 from ecolint.report.console import PLAIN, Style
 from ecolint.resolve import RUN_WIDE_REASONS
+from ecolint.results import RunResult
 
 
 def render(result: RunResult, kb: Knowledge, style: Style = PLAIN) -> str:

@@ -1,0 +1,39 @@
+"""What a run gives back: RunResult for the whole run, FileOutcome for each file analysed.
+
+Its own module so that reports (ecolint/report/) and fixes read results without importing the
+engine that produces them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ecolint.finding import FileError, Finding
+from ecolint.setups import Setup
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    files_seen: int = 0
+    files_parsed: int = 0
+    setups: int = 0
+    texts: dict[str, str] = field(default_factory=dict)  # files with findings, for fixes and context
+    notes: list[str] = field(default_factory=list)  # about the run itself (the cache), for stderr
+    in_baseline: int = 0  # findings held back because the baseline accepts them
+    below_confidence: int = 0  # findings held back by --min-confidence
+    unused_ignores: list[str] = field(default_factory=list)  # 'path:line: …' (--report-unused-ignores)
+
+
+@dataclass
+class FileOutcome:
+    """What analysing one file gives back; picklable, so workers can return it."""
+
+    setups: list[Setup] = field(default_factory=list)
+    error: FileError | None = None
+    text: str = ""
+    parsed: bool = True  # False: the file was never handed to a parser
+    pins: dict[str, str] = field(default_factory=dict)  # versions the file pins (stack kinds)
+    cache_entry: dict[str, Any] | None = None  # what the extraction cache keeps of a new extraction
