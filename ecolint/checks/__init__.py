@@ -143,13 +143,15 @@ class CheckContext:
         confidence: int | None = None,
         severity: str | None = None,
         edit: Intent | None = None,
+        snippet: str | None = None,
     ) -> Finding:
         """Build a finding with everything the reports need; the message ends with the overhead.
 
         ``edit`` is the rule's intent for `--fix` (``Unset(fact)``, ``Set(fact, value)``):
         ecolint/fix.py turns it into the edit of the fact where this setup writes it. None, or an
         intent no site of the setup fits, when the fix cannot be written down as an edit: the
-        finding keeps its snippet only."""
+        finding keeps its snippet only. ``snippet`` names the YAML fix snippet to show where the
+        framework's own does not fit this case (torchao weight-only FP8 is not fixed by compiling)."""
         if not self.code:
             raise RegistryError("a finding from a context bound to no rule (call checks through run_checks)")
         spec: RuleSpec = self.spec
@@ -172,7 +174,9 @@ class CheckContext:
             + [BOUNDARY_TEXT[b] for b in self.resolution.boundaries if b not in _SAID_BY_REASONS]
             + list(notes),
             evidence=list(evidence),
-            fix=_fix_for(spec, self.setup.framework, None if edit is None else edit_for(edit, self.setup, location)),
+            fix=_fix_for(
+                spec, snippet or self.setup.framework, None if edit is None else edit_for(edit, self.setup, location)
+            ),
         )
 
 

@@ -1,7 +1,9 @@
 """ECO104: FP8 run in eager mode (rules/ECO104-fp8-without-compile.yaml).
 
-torchao float8 without torch.compile runs unfused quantize/dequantize kernels; vLLM or SGLang
-FP8 with CUDA graphs disabled (--enforce-eager, --disable-cuda-graph) loses the same fusion.
+torchao dynamic float8 without torch.compile runs unfused quantize/dequantize kernels; vLLM or
+SGLang FP8 with CUDA graphs disabled (--enforce-eager, --disable-cuda-graph) loses the same
+fusion. torchao weight-only float8 is reported compiled or not: torchao computes its matmuls in
+the weights' original precision after dequantizing them, so compiling does not make it pay.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from collections.abc import Iterator
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding
 from ecolint.intent import Intent, Set, Unset
-from ecolint.setups import COMPILED, ENFORCE_EAGER, PRECISION, QUANT_CONFIG, Setup
+from ecolint.setups import COMPILED, ENFORCE_EAGER, FP8_SCHEME, PRECISION, QUANT_CONFIG, Setup
 
 
 @rule("ECO104")
 def fp8_without_compile(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if setup.get(PRECISION) != "fp8":
+        return
+    if setup.get(FP8_SCHEME) == "weight-only":
+        yield _weight_only(setup, ctx)
         return
     if setup.get(ENFORCE_EAGER) is True:
         edit: Intent = Unset(ENFORCE_EAGER)
@@ -25,4 +30,30 @@ def fp8_without_compile(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if setup.get(COMPILED) is False:
         where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin
         edit = Set(COMPILED, True)
-        yield ctx.finding(where, "torchao float8 on a model that is never torch.compile'd", edit=edit)
+        rows = _rows(ctx, "dynamic") if setup.get(FP8_SCHEME) == "dynamic" else []
+        yield ctx.finding(where, "torchao float8 on a model that is never torch.compile'd", edit=edit, evidence=rows)
+
+
+def _weight_only(setup: Setup, ctx: CheckContext) -> Finding:
+    """Weight-only float8: reported whether compiled or not, and never fixed by compiling."""
+    where = setup.where(FP8_SCHEME)
+    detail = "torchao float8 weight-only dequantizes the weights and runs every matmul in the original precision"
+    if setup.get(COMPILED) is True:
+        detail += ", compiled or not"
+    facts = ctx.facts["weight_only"]
+    return ctx.finding(
+        where,
+        detail,
+        overhead=dict(facts["overhead"]),
+        evidence=_rows(ctx, "weight-only"),
+        notes=[" ".join(str(facts["note"]).split())],
+        snippet="torchao-weight-only",
+    )
+
+
+def _rows(ctx: CheckContext, scheme: str, limit: int = 2) -> list[dict]:
+    """The measured torchao float8 rows of this scheme nearest the setup's size (RTX 5090, eager;
+    a short-generation row only where nothing else is near)."""
+    rows = [r for r in ctx.kb.rows.values() if r.get("fp8_scheme") == scheme]
+    size = ctx.resolution.params_b if ctx.resolution.params_b is not None else ctx.kb.assumed_params_b
+    return sorted(rows, key=lambda r: (abs(float(r["params_b"]) - size), r["id"]))[:limit]

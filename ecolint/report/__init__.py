@@ -88,6 +88,8 @@ def evidence_line(row: dict[str, Any]) -> str:
     precision = str(row.get("precision", "")).upper()
     if row.get("llm_int8_threshold") is not None:
         precision += f" thr {row['llm_int8_threshold']:g}"
+    if row.get("fp8_scheme"):
+        precision += f" {row['fp8_scheme']}" + (" eager" if row.get("compiled") is False else "")
     if row.get("batch_size") is not None and (row.get("metric") == "energy_j_per_request" or row["batch_size"] != 1):
         precision += f" BS {row['batch_size']}"
     unit = {"energy_j_per_1k_tokens": "J/1k tok", "energy_j_per_request": "J/request"}.get(str(row.get("metric")), "")
