@@ -102,6 +102,23 @@ def catalogue_markdown(kb: Knowledge) -> str:
     return "\n".join(lines) + "\n"
 
 
+def rule_url(spec: RuleSpec) -> str | None:
+    """The rule's documentation on the project's homepage (pyproject's Homepage URL, as the
+    installed package's metadata has it): docs/rules.md at the rule's heading. None when the
+    metadata names no homepage."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("ecolint").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "homepage" and url.strip():
+            return f"{url.strip().rstrip('/')}/blob/main/docs/rules.md#{_anchor(spec)}"
+    return None
+
+
 def _anchor(spec: RuleSpec) -> str:
     """GitHub's anchor for the heading '# name (CODE)': lower case, punctuation dropped, spaces to '-'."""
     return f"{spec.name} {spec.code}".lower().replace(" ", "-")
