@@ -823,3 +823,11 @@ def _server_module(name: str, extra: str, library: str) -> Any:
 def lsp_command(gpu: str | None) -> None:
     """Run the language server for editors on standard input/output (pip install 'ecolint[lsp]')."""
     _server_module("lsp", "lsp", "pygls").serve((gpu or "").strip() or None)
+
+
+@main.command("mcp")
+@click.option("--allow-fix", is_flag=True, help="Offer the fix tool, which writes files (read-only without it).")
+@_guard
+def mcp_command(allow_fix: bool) -> None:
+    """Run the MCP server for AI agents on standard input/output (pip install 'ecolint[mcp]')."""
+    _server_module("mcp", "mcp", "mcp").serve(allow_fix)

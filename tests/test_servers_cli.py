@@ -11,7 +11,7 @@ from conftest import REPO, run_cli
 
 def test_the_servers_are_listed_in_help() -> None:
     shown = run_cli("--help").output
-    assert "\n  lsp " in shown
+    assert "\n  lsp " in shown and "\n  mcp " in shown
 
 
 def test_check_imports_no_server_library() -> None:
