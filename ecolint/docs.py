@@ -8,6 +8,7 @@ they are up to date (tests/test_rule_docs.py keeps them so).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -106,6 +107,12 @@ def rule_url(spec: RuleSpec) -> str | None:
     """The rule's documentation on the project's homepage (pyproject's Homepage URL, as the
     installed package's metadata has it): docs/rules.md at the rule's heading. None when the
     metadata names no homepage."""
+    home = _homepage()
+    return f"{home}/blob/main/docs/rules.md#{_anchor(spec)}" if home else None
+
+
+@functools.cache
+def _homepage() -> str | None:
     from importlib import metadata
 
     try:
@@ -115,7 +122,7 @@ def rule_url(spec: RuleSpec) -> str | None:
     for entry in urls:
         label, _, url = entry.partition(",")
         if label.strip().lower() == "homepage" and url.strip():
-            return f"{url.strip().rstrip('/')}/blob/main/docs/rules.md#{_anchor(spec)}"
+            return url.strip().rstrip("/")
     return None
 
 

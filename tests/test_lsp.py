@@ -200,3 +200,14 @@ async def test_bad_buffers_give_a_diagnostic_or_nothing_and_the_server_goes_on(
     assert [d.code for d in surrogate] == ["ECO001"]
     [still] = await _open(client, tmp_path / "serve.sh", SHELL, "shellscript")
     assert still.code == "ECO104"
+
+
+async def test_a_broken_configuration_is_said_once_and_nothing_is_flagged(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    (tmp_path / "ecolint.toml").write_text('select = ["ECO999"]\n', encoding="utf-8")
+    path = tmp_path / "serve.sh"
+    assert await _open(client, path, SHELL, "shellscript") == []
+    assert await _change(client, path, SHELL + "echo done\n", 2) == []
+    said = [message.message for message in client.messages]
+    assert len(said) == 1 and "ecolint.toml" in said[0] and "ECO999" in said[0]

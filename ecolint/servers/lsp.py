@@ -67,6 +67,7 @@ class EcolintLanguageServer(LanguageServer):
         self.cwd = Path.cwd().resolve()
         self.linted: dict[str, Linted] = {}
         self._pending: asyncio.TimerHandle | None = None
+        self._told: set[str] = set()
 
     # -- linting ----------------------------------------------------------------------------
 
@@ -138,12 +139,24 @@ class EcolintLanguageServer(LanguageServer):
 
     @contextlib.contextmanager
     def _guarded(self, what: str) -> Iterator[None]:
+        from ecolint.config import ConfigError
+        from ecolint.funnel import SelectionError
+
         try:
             yield
+        except (ConfigError, SelectionError) as exc:
+            self._tell(f"ecolint: {exc}")  # the user's to fix, as the command line would say it
         except Exception as exc:  # noqa: BLE001 - one document's failure must not stop the server
             self.window_log_message(
                 types.LogMessageParams(type=types.MessageType.Error, message=f"ecolint: {what}: {exc}")
             )
+
+    def _tell(self, message: str) -> None:
+        """A message shown to the user once, not again on every keystroke."""
+        if message in self._told:
+            return
+        self._told.add(message)
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
 
     # -- code actions -----------------------------------------------------------------------
 
