@@ -4,6 +4,7 @@ initialize, didOpen, didChange, didSave, codeAction, hover, shutdown."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,31 +35,30 @@ async def client(lsp_client: LanguageClient, tmp_path: Path):
     await lsp_client.shutdown_session()
 
 
-async def _published(client: LanguageClient, uri: str, version: int | None = None) -> list[types.Diagnostic]:
-    """The next diagnostics the server publishes for this document (at this version)."""
-    while True:
-        params = await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-        if params.uri == uri and (version is None or params.version == version):
-            return list(params.diagnostics)
+async def _published(client: LanguageClient, uri: str, send: Callable[[], None]) -> list[types.Diagnostic]:
+    """Send, then wait for the next diagnostics the server publishes for this document."""
+    client.diagnostics.pop(uri, None)
+    send()
+    while uri not in client.diagnostics:
+        await client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    return list(client.diagnostics[uri])
 
 
 async def _open(client: LanguageClient, path: Path, text: str, language: str) -> list[types.Diagnostic]:
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=path.as_uri(), language_id=language, version=1, text=text)
-        )
+    item = types.TextDocumentItem(uri=path.as_uri(), language_id=language, version=1, text=text)
+    return await _published(
+        client,
+        path.as_uri(),
+        lambda: client.text_document_did_open(types.DidOpenTextDocumentParams(text_document=item)),
     )
-    return await _published(client, path.as_uri())
 
 
 async def _change(client: LanguageClient, path: Path, text: str, version: int) -> list[types.Diagnostic]:
-    client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version),
-            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
-        )
+    params = types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
     )
-    return await _published(client, path.as_uri(), version)
+    return await _published(client, path.as_uri(), lambda: client.text_document_did_change(params))
 
 
 async def _actions(client: LanguageClient, path: Path, diagnostic: types.Diagnostic) -> dict[str, types.CodeAction]:
@@ -177,10 +177,8 @@ async def test_saving_a_file_refreshes_the_open_files_that_import_it(client: Lan
     assert await _open(client, app, uses, "python") == []
     await _open(client, settings, 'QUANT = "fp16"\n', "python")
     settings.write_text('QUANT = "fp8"\n', encoding="utf-8")
-    client.text_document_did_save(
-        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=settings.as_uri()))
-    )
-    [diagnostic] = await _published(client, app.as_uri())
+    saved = types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=settings.as_uri()))
+    [diagnostic] = await _published(client, app.as_uri(), lambda: client.text_document_did_save(saved))
     assert diagnostic.code == "ECO104"
 
 
@@ -211,3 +209,30 @@ async def test_a_broken_configuration_is_said_once_and_nothing_is_flagged(
     assert await _change(client, path, SHELL + "echo done\n", 2) == []
     said = [message.message for message in client.messages]
     assert len(said) == 1 and "ecolint.toml" in said[0] and "ECO999" in said[0]
+
+
+async def test_a_notebook_editor_gets_each_finding_on_its_cell(client: LanguageClient, tmp_path: Path) -> None:
+    """VS Code's notebook editor sends the cells, not the .ipynb text."""
+    notebook = (tmp_path / "serve.ipynb").as_uri()
+    cells = [f"{notebook}#cell{index}" for index in range(3)]
+    texts = [
+        "from vllm import LLM\n",
+        "# notes\n",
+        'llm = LLM(model="Qwen/Qwen2-7B", quantization="fp8",\n          enforce_eager=True)\n',
+    ]
+    opened = types.DidOpenNotebookDocumentParams(
+        notebook_document=types.NotebookDocument(
+            uri=notebook,
+            notebook_type="jupyter-notebook",
+            version=1,
+            cells=[types.NotebookCell(kind=types.NotebookCellKind.Code, document=cell) for cell in cells],
+        ),
+        cell_text_documents=[
+            types.TextDocumentItem(uri=cell, language_id="python", version=1, text=text)
+            for cell, text in zip(cells, texts, strict=True)
+        ],
+    )
+    [diagnostic] = await _published(client, cells[2], lambda: client.notebook_document_did_open(opened))
+    assert diagnostic.code == "ECO104" and diagnostic.range.start.line == 1
+    assert diagnostic.range.end.character == len(texts[2].splitlines()[1])
+    assert list(client.diagnostics[cells[0]]) == []  # published too: nothing there

@@ -39,6 +39,15 @@ from ecolint.finding import FileError, Finding
 from ecolint.servers.lint import in_file, lint_text
 
 DEBOUNCE_SECONDS = 0.3
+# Notebook editors (VS Code's) send cells, not the .ipynb text: the Python cells of Jupyter notebooks.
+NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
+    notebook_selector=[
+        types.NotebookDocumentFilterWithCells(
+            cells=[types.NotebookCellLanguage(language="python")], notebook="jupyter-notebook"
+        )
+    ],
+    save=True,
+)
 SOURCE = "ecolint"
 SEVERITY = {
     "error": types.DiagnosticSeverity.Error,
@@ -61,7 +70,7 @@ class Linted:
 
 class EcolintLanguageServer(LanguageServer):
     def __init__(self, gpu: str | None = None) -> None:
-        super().__init__("ecolint", __version__)
+        super().__init__("ecolint", __version__, notebook_document_sync=NOTEBOOK_SYNC)
         self.gpu = gpu
         self.kb = knowledge.load()
         self.cwd = Path.cwd().resolve()
@@ -111,6 +120,36 @@ class EcolintLanguageServer(LanguageServer):
         self._pending = None
         for uri in sorted(self.workspace.text_documents):
             self.publish(uri)
+        for uri in sorted(self.workspace.notebook_documents):
+            self.publish_notebook(uri)
+
+    def publish_notebook(self, uri: str) -> None:
+        """A notebook's code cells, joined into the .ipynb JSON ecolint reads, linted as the
+        notebook file; each finding goes back to its cell and line (the whole line: inside a
+        notebook ecolint locates lines, not columns)."""
+        notebook = self.workspace.get_notebook_document(notebook_uri=uri)
+        path = _path_of(uri)
+        if notebook is None or path is None:
+            return
+        cells = [cell.document for cell in notebook.cells if cell.kind == types.NotebookCellKind.Code]
+        text, where = _notebook_json([self.workspace.get_text_document(cell).source for cell in cells])
+        found: dict[str, list[types.Diagnostic]] = {cell: [] for cell in cells}
+        with self._guarded(f"cannot lint {uri}"):
+            result = lint_text(path, text, self.kb, self.cwd, self.gpu)
+            for finding in in_file(result.findings, display_path(path, self.cwd)):
+                if finding.location.line not in where:
+                    continue
+                index, line = where[finding.location.line]
+                document = self.workspace.get_text_document(cells[index])
+                found[cells[index]].append(self._line_diagnostic(document, line, finding))
+        for cell, diagnostics in found.items():
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell, diagnostics=diagnostics))
+
+    def _line_diagnostic(self, document: TextDocument, line: int, finding: Finding) -> types.Diagnostic:
+        diagnostic = self.diagnostic(document, finding)
+        length = len(document.lines[line].rstrip("\r\n")) if line < len(document.lines) else 0
+        diagnostic.range = _range(document, line + 1, 1, line + 1, length + 1)
+        return diagnostic
 
     def schedule(self) -> None:
         """publish_all once the edits have paused for DEBOUNCE_SECONDS."""
@@ -290,6 +329,24 @@ def _error_diagnostic(document: TextDocument, error: FileError) -> types.Diagnos
     )
 
 
+def _notebook_json(sources: list[str]) -> tuple[str, dict[int, tuple[int, int]]]:
+    """The .ipynb text of these code cells, each source a list of lines as Jupyter writes it, and
+    for each line of that text holding a source line, its (0-based cell, 0-based line)."""
+    import json
+
+    out = ['{"cells": [']
+    where: dict[int, tuple[int, int]] = {}
+    for index, source in enumerate(sources):
+        out.append(' {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": [')
+        lines = source.removesuffix("\n").splitlines(True)  # Jupyter's last element has no newline
+        for number, line in enumerate(lines):
+            where[len(out) + 1] = (index, number)
+            out.append("  " + json.dumps(line) + ("," if number < len(lines) - 1 else ""))
+        out.append(" ]}" + ("," if index < len(sources) - 1 else ""))
+    out.append('], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    return "\n".join(out) + "\n", where
+
+
 def _text_edit(document: TextDocument, old: str, new: str) -> types.TextEdit:
     """One edit replacing only what differs between the two texts."""
     start = 0
@@ -369,6 +426,18 @@ def _register(server: EcolintLanguageServer) -> None:
         types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
     )(guarded("codeAction", server.code_actions))
     server.feature(types.TEXT_DOCUMENT_HOVER)(guarded("hover", server.hover))
+
+    def notebook_opened(params: types.DidOpenNotebookDocumentParams) -> None:
+        server.publish_notebook(params.notebook_document.uri)
+
+    def notebook_closed(params: types.DidCloseNotebookDocumentParams) -> None:
+        for cell in params.cell_text_documents:
+            server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
+
+    server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)(guarded("notebookDocument/didOpen", notebook_opened))
+    server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)(guarded("notebookDocument/didChange", changed))
+    server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)(guarded("notebookDocument/didSave", saved))
+    server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)(guarded("notebookDocument/didClose", notebook_closed))
 
 
 def serve(gpu: str | None = None) -> None:
