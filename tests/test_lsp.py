@@ -236,3 +236,19 @@ async def test_a_notebook_editor_gets_each_finding_on_its_cell(client: LanguageC
     assert diagnostic.code == "ECO104" and diagnostic.range.start.line == 1
     assert diagnostic.range.end.character == len(texts[2].splitlines()[1])
     assert list(client.diagnostics[cells[0]]) == []  # published too: nothing there
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "ecolint", "lsp", "--gpu", "RTX 4090D"])
+)
+async def client_on_4090d(lsp_client: LanguageClient, tmp_path: Path):
+    params = types.InitializeParams(capabilities=client_capabilities("neovim"), root_uri=tmp_path.as_uri())
+    await lsp_client.initialize_session(params)
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_the_gpu_option_is_the_command_lines(client_on_4090d: LanguageClient, tmp_path: Path) -> None:
+    """A measured GPU stated with --gpu: three stars, as `ecolint check --gpu 'RTX 4090D'` gives."""
+    [diagnostic] = await _open(client_on_4090d, tmp_path / "serve.sh", SHELL, "shellscript")
+    assert diagnostic.message.startswith("[★★★]")
