@@ -285,7 +285,7 @@ class EcolintLanguageServer(LanguageServer):
         found, errors = setups_in_text(linted.path, data, self.kb, config, self.gpu, cwd=self.cwd)
         if errors:
             return None
-        document = answer(found, linted.display, line, self.kb)
+        document = answer(found, linted.findings, linted.display, line, self.kb, config)
         return render_explain(document) if document["setups"] else None
 
 

@@ -111,17 +111,19 @@ class EcolintTools:
         return document(result)
 
     def explain(self, path: Path, line: int | None, gpu: str | None, objective: str | None) -> dict[str, Any]:
-        from ecolint.advisor.explain import answer
+        from ecolint.advisor.explain import answer, lint_findings
         from ecolint.engine import display_path, setups_in
         from ecolint.servers.lint import config_for
 
         if not path.is_file():
             raise RefusedError(f"explain reads one file, not a directory: {path} (use check for a tree)")
         with _as_tool_errors():
-            found, errors = setups_in(path, self.kb, config_for(path), gpu=gpu)
+            config = config_for(path)
+            found, errors = setups_in(path, self.kb, config, gpu=gpu)
             if errors:
                 raise RefusedError(f"{errors[0].path}:{errors[0].line}: cannot be analysed: {errors[0].message}")
-            return answer(found, display_path(path, self.cwd), line, self.kb, objective=objective)
+            findings = lint_findings(path, self.kb, config, gpu)
+            return answer(found, findings, display_path(path, self.cwd), line, self.kb, config, objective=objective)
 
     def advise(self, **given: Any) -> dict[str, Any]:
         from ecolint.advisor.advise import advise
