@@ -28,6 +28,9 @@ from ecolint import discover
 from ecolint.finding import Finding
 
 _IGNORE = re.compile(r"#\s*ecolint:\s*ignore\[([A-Za-z0-9_,\s]*)\]")
+_IGNORE_FILE = re.compile(r"#\s*ecolint:\s*ignore-file\[([A-Za-z0-9_,\s]*)\]")
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")  # PEP 263: on line 1 or 2
+_DIRECTIVE = re.compile(r"^#\s*[A-Za-z]+\s*=")  # a Dockerfile parser directive: # syntax=…, # escape=…
 _BOM = "\ufeff"
 
 
@@ -63,10 +66,23 @@ def _add_to_file(path: Path, findings: list[Finding]) -> tuple[int, int]:
         text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise AddIgnoreError(f"{path}: cannot add ignore comments: {getattr(exc, 'strerror', None) or exc}") from None
+    kind = discover.classify(path, data[:256])
+    result, count, skipped = with_ignores(text, kind, findings)
+    if not count:
+        return 0, skipped
+    try:
+        path.write_bytes(result.encode("utf-8"))
+    except OSError as exc:
+        raise AddIgnoreError(f"{path}: cannot add ignore comments: {exc.strerror or exc}") from None
+    return count, skipped
+
+
+def with_ignores(text: str, kind: str | None, findings: Iterable[Finding]) -> tuple[str, int, int]:
+    """The text with an ignore comment for each finding (all in this file), in that file kind's
+    place; and how many comments were written and how many findings could take none."""
     bom = text.startswith(_BOM)
     newline = "\r\n" if "\r\n" in text else "\n"
     lines = text.removeprefix(_BOM).splitlines(keepends=True)
-    kind = discover.classify(path, data[:256])
     python = kind == "python"
     trailing: dict[int, set[str]] = {}  # 0-based line → codes for a comment at its end
     above: dict[int, set[str]] = {}  # 0-based line → codes for a comment on its own line above it
@@ -95,13 +111,45 @@ def _add_to_file(path: Path, findings: list[Finding]) -> tuple[int, int]:
         if index in above:
             count += _put_above(lines, index, above[index], newline)
     if not count:
-        return 0, skipped
-    result = (_BOM if bom else "") + "".join(lines)
-    try:
-        path.write_bytes(result.encode("utf-8"))
-    except OSError as exc:
-        raise AddIgnoreError(f"{path}: cannot add ignore comments: {exc.strerror or exc}") from None
-    return count, skipped
+        return text, 0, skipped
+    return (_BOM if bom else "") + "".join(lines), count, skipped
+
+
+def with_file_ignore(text: str, kind: str | None, codes: Iterable[str]) -> str | None:
+    """The text with ``# ecolint: ignore-file[CODES]`` near its top (merged into one already
+    there), after what must stay first: a shebang, Python's encoding cookie, a Dockerfile's
+    parser directives. None for a notebook, whose top is JSON with no place for a comment."""
+    if kind == "notebook":
+        return None
+    wanted = {code.upper() for code in codes}
+    bom = text.startswith(_BOM)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.removeprefix(_BOM).splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        match = _IGNORE_FILE.search(line)
+        if match is not None:
+            present = {code.strip().upper() for code in match.group(1).split(",") if code.strip()}
+            lines[index] = line[: match.start()] + _file_comment(present | wanted) + line[match.end() :]
+            return (_BOM if bom else "") + "".join(lines)
+    index = 0
+    while index < len(lines) and _stays_first(lines[index], index, kind):
+        index += 1
+    if index and not lines[index - 1].endswith(("\n", "\r")):
+        lines[index - 1] += newline
+    lines.insert(index, _file_comment(wanted) + newline)
+    return (_BOM if bom else "") + "".join(lines)
+
+
+def _stays_first(line: str, index: int, kind: str | None) -> bool:
+    if index == 0 and line.startswith("#!"):
+        return True
+    if kind == "python":
+        return index < 2 and _CODING.match(line) is not None
+    return kind == "dockerfile" and _DIRECTIVE.match(line) is not None
+
+
+def _file_comment(codes: set[str]) -> str:
+    return f"# ecolint: ignore-file[{', '.join(sorted(codes))}]"
 
 
 def _in_source_string(line: str, codes: set[str]) -> str | None:

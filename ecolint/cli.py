@@ -800,3 +800,34 @@ def explain_command(
     _print_document(document, output_format, render_explain)
     if not document["setups"]:
         sys.exit(1)
+
+
+# -- servers: lsp, mcp (ecolint/servers/) -------------------------------------------------------
+
+
+def _server_module(name: str, extra: str, library: str) -> Any:
+    """A server module, imported only when its command runs; a missing extra is said plainly."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"ecolint.servers.{name}")
+    except ImportError as exc:
+        if exc.name is not None and exc.name.split(".")[0] == library:
+            _fail(f"`ecolint {extra}` needs {library}: pip install 'ecolint[{extra}]'")
+        raise
+
+
+@main.command("lsp")
+@click.option("--gpu", help="GPU the setups run on, when no file or configuration says; a GPU stated in a file wins.")
+@_guard
+def lsp_command(gpu: str | None) -> None:
+    """Run the language server for editors on standard input/output (pip install 'ecolint[lsp]')."""
+    _server_module("lsp", "lsp", "pygls").serve((gpu or "").strip() or None)
+
+
+@main.command("mcp")
+@click.option("--allow-fix", is_flag=True, help="Offer the fix tool, which writes files (read-only without it).")
+@_guard
+def mcp_command(allow_fix: bool) -> None:
+    """Run the MCP server for AI agents on standard input/output (pip install 'ecolint[mcp]')."""
+    _server_module("mcp", "mcp", "mcp").serve(allow_fix)

@@ -8,6 +8,7 @@ they are up to date (tests/test_rule_docs.py keeps them so).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -100,6 +101,29 @@ def catalogue_markdown(kb: Knowledge) -> str:
         body = _fenced(rule_markdown(spec, kb).rstrip("\n").splitlines())
         lines += ["#" + line if line.startswith("#") and not in_code else line for line, in_code in body]
     return "\n".join(lines) + "\n"
+
+
+def rule_url(spec: RuleSpec) -> str | None:
+    """The rule's documentation on the project's homepage (pyproject's Homepage URL, as the
+    installed package's metadata has it): docs/rules.md at the rule's heading. None when the
+    metadata names no homepage."""
+    home = _homepage()
+    return f"{home}/blob/main/docs/rules.md#{_anchor(spec)}" if home else None
+
+
+@functools.cache
+def _homepage() -> str | None:
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("ecolint").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in urls:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "homepage" and url.strip():
+            return url.strip().rstrip("/")
+    return None
 
 
 def _anchor(spec: RuleSpec) -> str:

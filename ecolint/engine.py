@@ -155,10 +155,16 @@ class Engine:
         is written (no extraction cache). ``kind`` overrides what the name says; a name ecolint
         does not read, with no kind given, gives an empty result."""
         result = RunResult()
+        analysed = self.analyse_text(path, data, kind)
+        return self._audited(analysed, result) if analysed else result
+
+    def analyse_text(self, path: Path, data: bytes, kind: str | None = None) -> list[tuple[FileWork, FileOutcome]]:
+        """``analyse`` for one file's content held in memory, as if it were the file at ``path``
+        (see run_text): one (file, outcome) pair, or none for a name ecolint does not read."""
         _resolved_dir.cache_clear()
         kind = kind or discover.classify(path, data[:256])
         if kind is None:
-            return result
+            return []
         item = FileWork(path, display_path(path, self.cwd), kind, explicit=True)
         config = WorkerConfig(context=self.extract_context([path]), max_file_size=self.config.max_file_size)
         too_large = len(data) > config.max_file_size
@@ -168,7 +174,7 @@ class Engine:
             else _analyse_data(config, item, data)
         )
         self._stack = self._project_pins([path], _merged_pins([outcome]))
-        return self._audited([(item, outcome)], result)
+        return [(item, outcome)]
 
     def analyse(self, paths: list[Path], result: RunResult) -> list[tuple[FileWork, FileOutcome]]:
         """Every file walked, read, prefiltered and extracted: (file, outcome) pairs sorted by
@@ -713,8 +719,23 @@ def setups_in(
     errors. For `ecolint explain`; runs no rule."""
     engine = Engine(kb, config, Selection(codes=[], gpu=gpu))
     result = RunResult()
+    return _resolved_setups(engine, engine.analyse([path], result), result)
+
+
+def setups_in_text(
+    path: Path, data: bytes, kb: Knowledge, config: Config, gpu: str | None = None, cwd: Path | None = None
+) -> tuple[list[tuple[Setup, Resolution]], list[FileError]]:
+    """`setups_in` for one file's content held in memory (an editor's buffer), as if it were
+    the file at ``path`` (as run_text reads it)."""
+    engine = Engine(kb, config, Selection(codes=[], gpu=gpu), cwd)
+    return _resolved_setups(engine, engine.analyse_text(path, data), RunResult())
+
+
+def _resolved_setups(
+    engine: Engine, analysed: list[tuple[FileWork, FileOutcome]], result: RunResult
+) -> tuple[list[tuple[Setup, Resolution]], list[FileError]]:
     found: list[tuple[Setup, Resolution]] = []
-    for item, outcome in engine.analyse([path], result):
+    for item, outcome in analysed:
         if outcome.error is not None:
             result.errors.append(outcome.error)
         found.extend((setup, engine.resolution(setup, item.path)) for setup in outcome.setups)

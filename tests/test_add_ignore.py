@@ -96,3 +96,41 @@ def test_concise_keeps_a_notebook_findings_cell(tmp_path: Path) -> None:
     line = run_cli(".", "--format", "concise", cwd=tmp_path).output.splitlines()[0]
     assert "FP8 with CUDA graphs disabled (eager mode) (cell 1" in line and line.endswith(") (+158–701%)")
     assert "energy per request" not in line
+
+
+def _findings(path: Path, text: str) -> list:
+    from ecolint import knowledge
+    from ecolint.config import Config
+    from ecolint.engine import Selection, run_text
+
+    kb = knowledge.load()
+    return run_text(path, text.encode(), kb, Config(), Selection(codes=["ECO104"]), cwd=path.parent).findings
+
+
+def test_an_ignore_comment_added_to_a_text_silences_that_finding(tmp_path: Path) -> None:
+    """What an editor's code action does to its buffer, without a file on disk."""
+    from ecolint.add_ignore import with_ignores
+
+    path = tmp_path / "serve.sh"
+    found = _findings(path, FP8_EAGER)
+    text, written, skipped = with_ignores(FP8_EAGER, "shell", found)
+    assert (written, skipped) == (1, 0) and text == "# ecolint: ignore[ECO104]\n" + FP8_EAGER
+    assert _findings(path, text) == [] and not path.exists()
+
+
+def test_a_file_ignore_goes_after_what_must_stay_first_and_silences_the_file(tmp_path: Path) -> None:
+    from ecolint.add_ignore import with_file_ignore
+
+    shell = "#!/bin/sh\n" + FP8_EAGER + FP8_EAGER
+    ignored = with_file_ignore(shell, "shell", ["ECO104"])
+    assert ignored == "#!/bin/sh\n# ecolint: ignore-file[ECO104]\n" + FP8_EAGER + FP8_EAGER
+    assert len(_findings(tmp_path / "serve.sh", shell)) == 2 and _findings(tmp_path / "serve.sh", ignored) == []
+    docker = "# syntax=docker/dockerfile:1\nFROM vllm/vllm-openai\n"
+    assert with_file_ignore(docker, "dockerfile", ["ECO104"]) == (
+        "# syntax=docker/dockerfile:1\n# ecolint: ignore-file[ECO104]\nFROM vllm/vllm-openai\n"
+    )
+    python = "# -*- coding: utf-8 -*-\n# ecolint: ignore-file[ECO105]\nimport vllm\n"
+    assert with_file_ignore(python, "python", ["ECO104"]) == (
+        "# -*- coding: utf-8 -*-\n# ecolint: ignore-file[ECO104, ECO105]\nimport vllm\n"
+    )
+    assert with_file_ignore('{"cells": []}', "notebook", ["ECO104"]) is None

@@ -142,3 +142,20 @@ def test_bad_targets_exit_2(tmp_path: Path) -> None:
         assert ran.exit_code == 2, (target, ran.output, ran.stderr)
         assert message in ran.stderr
         assert "Traceback" not in ran.output + ran.stderr
+
+
+def test_an_editor_buffer_is_explained_as_the_file_it_stands_for(tmp_path: Path) -> None:
+    """What an editor holds (not yet saved) gives the same answer explain gives for the file."""
+    from ecolint import knowledge
+    from ecolint.advisor.explain import answer
+    from ecolint.config import Config
+    from ecolint.engine import setups_in_text
+
+    saved = explain_json(tmp_path, str(write(tmp_path / "serve.sh", SCRIPT)) + ":5")
+    (tmp_path / "serve.sh").write_text("# nothing here yet\n", encoding="utf-8")
+    kb = knowledge.load()
+    found, errors = setups_in_text(tmp_path / "serve.sh", SCRIPT.encode(), kb, Config(), cwd=tmp_path)
+    buffer = answer(found, [], "serve.sh", 5, kb, Config())
+    assert errors == []
+    assert [entry["framework"] for entry in buffer["setups"]] == ["tgi"]
+    assert buffer["setups"][0]["advice"] == saved["setups"][0]["advice"]

@@ -72,15 +72,46 @@ def explain(
     found, errors = setups_in(path, kb, config, gpu=gpu)
     if errors:
         raise AdviceInputError(f"{errors[0].path}:{errors[0].line}: cannot be analysed: {errors[0].message}")
+    findings = lint_findings(path, kb, config, gpu)
+    return answer(
+        found,
+        findings,
+        path.as_posix(),
+        line,
+        kb,
+        config,
+        objective=objective,
+        max_memory_gb=max_memory_gb,
+        model=model,
+        precision=precision,
+        batch_size=batch_size,
+    )
+
+
+def answer(
+    found: list[tuple[Setup, Resolution]],
+    findings: list[Finding],
+    path: str,
+    line: int | None,
+    kb: Knowledge,
+    config: Config,
+    *,
+    objective: str | None = None,
+    max_memory_gb: float | None = None,
+    model: str | None = None,
+    precision: str | None = None,
+    batch_size: int | None = None,
+) -> dict[str, Any]:
+    """The explain document for setups and findings already found (in a file, or in an editor's
+    buffer): the setups at ``line`` (all of them when None), each with the advisor's answer."""
     chosen = at_line(found, line) if line is not None else found
     given = {MODEL: normalise_model(model), PRECISION: _precision(kb, precision), BATCH_SIZE: batch_size}
     chosen = [_filled(setup, res, given, kb, config) for setup, res in chosen]
-    findings = lint_findings(path, kb, config, gpu)
     entries = [_entry(setup, res, kb, objective, max_memory_gb, findings) for setup, res in chosen]
     return {
         "version": __version__,
         "command": "explain",
-        "path": path.as_posix(),
+        "path": path,
         "line": line,
         "setups": entries,
         "findings": [finding_dict(f) for f in findings],

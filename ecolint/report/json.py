@@ -51,11 +51,15 @@ def summary(result: RunResult) -> dict[str, int]:
     }
 
 
-def render(result: RunResult) -> str:
-    document = {
+def document(result: RunResult) -> dict[str, Any]:
+    """The report as data (what ``render`` prints; the MCP server's ``check`` returns it)."""
+    return {
         "version": __version__,
         "findings": [finding_dict(f) for f in result.findings],
         "errors": [{"code": e.code, "path": e.path, "line": e.line, "message": e.message} for e in result.errors],
         "summary": summary(result),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def render(result: RunResult) -> str:
+    return json.dumps(document(result), indent=2, ensure_ascii=False, sort_keys=False) + "\n"

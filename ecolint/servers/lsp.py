@@ -1,0 +1,445 @@
+"""``ecolint lsp``: a language server (pygls, stdio) for editors.
+
+Diagnostics come from the editor's text (not the file on disk), linted as ``ecolint -
+--stdin-filename PATH`` would lint it (ecolint/servers/lint.py): the configuration found from the
+document's path, cross-file facts read from the tree as on the command line. Open and save lint
+at once; edits are debounced, and then every open document is linted again, since a change to
+one file (an imported config, a platform file naming the GPU) can change another's findings.
+
+Code actions are the finding's own fix (fix.fix_text, unsafe ones labelled so), an ignore comment
+for the finding and one for the whole file (ecolint/add_ignore.py). Hover on a flagged line shows
+the finding's setup and evidence and the ``explain`` answer for the setups on that line.
+
+ecolint's columns are 1-based characters (code points); the protocol counts in the encoding the
+client and server agreed on at initialize (UTF-16 unless the client offers another), so every
+position goes through the document's position codec.
+
+A handler never lets an exception out: a document that cannot be linted gets no diagnostics and
+a line in the client's log, and the server goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from ecolint import __version__, knowledge
+from ecolint.discover import classify
+from ecolint.engine import display_path
+from ecolint.finding import FileError, Finding
+from ecolint.servers.lint import in_file, lint_text
+
+DEBOUNCE_SECONDS = 0.3
+# Notebook editors (VS Code's) send cells, not the .ipynb text: the Python cells of Jupyter notebooks.
+NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
+    notebook_selector=[
+        types.NotebookDocumentFilterWithCells(
+            cells=[types.NotebookCellLanguage(language="python")], notebook="jupyter-notebook"
+        )
+    ],
+    save=True,
+)
+SOURCE = "ecolint"
+SEVERITY = {
+    "error": types.DiagnosticSeverity.Error,
+    "warning": types.DiagnosticSeverity.Warning,
+    "note": types.DiagnosticSeverity.Information,
+}
+
+
+@dataclass
+class Linted:
+    """One document's last lint: the text it was computed from, and what it found there."""
+
+    text: str
+    path: Path
+    display: str
+    kind: str | None
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+
+class EcolintLanguageServer(LanguageServer):
+    def __init__(self, gpu: str | None = None) -> None:
+        super().__init__("ecolint", __version__, notebook_document_sync=NOTEBOOK_SYNC)
+        self.gpu = gpu
+        self.kb = knowledge.load()
+        self.cwd = Path.cwd().resolve()
+        self.linted: dict[str, Linted] = {}
+        self._pending: asyncio.TimerHandle | None = None
+        self._told: set[str] = set()
+
+    # -- linting ----------------------------------------------------------------------------
+
+    def lint(self, uri: str) -> Linted | None:
+        """Lint the document's current text; None for a document with no file path."""
+        path = _path_of(uri)
+        if path is None:
+            return None
+        document = self.workspace.get_text_document(uri)
+        text = document.source
+        display = display_path(path, self.cwd)
+        linted = Linted(text, path, display, classify(path, text[:256].encode("utf-8", "replace")))
+        with self._guarded(f"cannot lint {display}"):
+            result = lint_text(path, text, self.kb, self.cwd, self.gpu)
+            linted.findings = in_file(result.findings, display)
+            linted.errors = [error for error in result.errors if error.path == display]
+        self.linted[uri] = linted
+        return linted
+
+    def current(self, uri: str) -> Linted | None:
+        """The lint of the document's text as it is now (linted again if it changed since)."""
+        linted = self.linted.get(uri)
+        document = self.workspace.text_documents.get(uri)
+        if linted is not None and document is not None and linted.text == document.source:
+            return linted
+        return self.lint(uri)
+
+    def publish(self, uri: str) -> None:
+        linted = self.lint(uri)
+        if linted is None:
+            return
+        document = self.workspace.get_text_document(uri)
+        diagnostics = [self.diagnostic(document, finding) for finding in linted.findings]
+        diagnostics += [_error_diagnostic(document, error) for error in linted.errors]
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=document.version)
+        )
+
+    def publish_all(self) -> None:
+        """Every open document again: an edit in one file can change another's findings."""
+        self._pending = None
+        for uri in sorted(self.workspace.text_documents):
+            self.publish(uri)
+        for uri in sorted(self.workspace.notebook_documents):
+            self.publish_notebook(uri)
+
+    def publish_notebook(self, uri: str) -> None:
+        """A notebook's code cells, joined into the .ipynb JSON ecolint reads, linted as the
+        notebook file; each finding goes back to its cell and line (the whole line: inside a
+        notebook ecolint locates lines, not columns)."""
+        notebook = self.workspace.get_notebook_document(notebook_uri=uri)
+        path = _path_of(uri)
+        if notebook is None or path is None:
+            return
+        cells = [cell.document for cell in notebook.cells if cell.kind == types.NotebookCellKind.Code]
+        text, where = _notebook_json([self.workspace.get_text_document(cell).source for cell in cells])
+        found: dict[str, list[types.Diagnostic]] = {cell: [] for cell in cells}
+        with self._guarded(f"cannot lint {uri}"):
+            result = lint_text(path, text, self.kb, self.cwd, self.gpu)
+            for finding in in_file(result.findings, display_path(path, self.cwd)):
+                if finding.location.line not in where:
+                    continue
+                index, line = where[finding.location.line]
+                document = self.workspace.get_text_document(cells[index])
+                found[cells[index]].append(self._line_diagnostic(document, line, finding))
+        for cell, diagnostics in found.items():
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell, diagnostics=diagnostics))
+
+    def _line_diagnostic(self, document: TextDocument, line: int, finding: Finding) -> types.Diagnostic:
+        diagnostic = self.diagnostic(document, finding)
+        length = len(document.lines[line].rstrip("\r\n")) if line < len(document.lines) else 0
+        diagnostic.range = _range(document, line + 1, 1, line + 1, length + 1)
+        return diagnostic
+
+    def schedule(self) -> None:
+        """publish_all once the edits have paused for DEBOUNCE_SECONDS."""
+        if self._pending is not None:
+            self._pending.cancel()
+        self._pending = asyncio.get_running_loop().call_later(DEBOUNCE_SECONDS, self._publish_all_guarded)
+
+    def _publish_all_guarded(self) -> None:
+        with self._guarded("cannot refresh the diagnostics"):
+            self.publish_all()
+
+    def diagnostic(self, document: TextDocument, finding: Finding) -> types.Diagnostic:
+        spec = self.kb.rules.get(finding.code)
+        from ecolint.docs import rule_url
+
+        href = rule_url(spec) if spec is not None else None
+        return types.Diagnostic(
+            range=_range(document, *_span(finding)),
+            severity=SEVERITY.get(finding.severity, types.DiagnosticSeverity.Warning),
+            code=finding.code,
+            code_description=types.CodeDescription(href=href) if href else None,
+            source=SOURCE,
+            message=f"[{finding.stars}] {finding.message}",
+            data={"fingerprint": finding.fingerprint},
+        )
+
+    @contextlib.contextmanager
+    def _guarded(self, what: str) -> Iterator[None]:
+        from ecolint.config import ConfigError
+        from ecolint.funnel import SelectionError
+
+        try:
+            yield
+        except (ConfigError, SelectionError) as exc:
+            self._tell(f"ecolint: {exc}")  # the user's to fix, as the command line would say it
+        except Exception as exc:  # noqa: BLE001 - one document's failure must not stop the server
+            self.window_log_message(
+                types.LogMessageParams(type=types.MessageType.Error, message=f"ecolint: {what}: {exc}")
+            )
+
+    def _tell(self, message: str) -> None:
+        """A message shown to the user once, not again on every keystroke."""
+        if message in self._told:
+            return
+        self._told.add(message)
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+
+    # -- code actions -----------------------------------------------------------------------
+
+    def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        linted = self.current(uri)
+        if linted is None:
+            return []
+        document = self.workspace.get_text_document(uri)
+        first, last = params.range.start.line + 1, params.range.end.line + 1
+        actions: list[types.CodeAction] = []
+        for finding in linted.findings:
+            if finding.location.end_line < first or finding.location.line > last:
+                continue
+            diagnostic = self.diagnostic(document, finding)
+            for title, new_text, preferred in self._edits_for(linted, finding):
+                if new_text is None or new_text == linted.text:
+                    continue
+                edit = types.WorkspaceEdit(changes={uri: [_text_edit(document, linted.text, new_text)]})
+                actions.append(
+                    types.CodeAction(
+                        title=title,
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[diagnostic],
+                        edit=edit,
+                        is_preferred=preferred or None,
+                    )
+                )
+        return actions
+
+    def _edits_for(self, linted: Linted, finding: Finding) -> Iterator[tuple[str, str | None, bool]]:
+        from ecolint.add_ignore import with_file_ignore, with_ignores
+
+        fix = finding.fix or {}
+        if fix.get("edit") and fix.get("safety") in ("safe", "unsafe"):
+            unsafe = fix.get("safety") == "unsafe"
+            label = " (unsafe: " + (fix.get("reason") or "review the change") + ")" if unsafe else ""
+            yield f"Fix {finding.code} ({finding.name}){label}", self._fixed(linted, finding), not unsafe
+        yield f"Ignore {finding.code} on this line", with_ignores(linted.text, linted.kind, [finding])[0], False
+        yield f"Ignore {finding.code} in this file", with_file_ignore(linted.text, linted.kind, [finding.code]), False
+
+    def _fixed(self, linted: Linted, finding: Finding) -> str | None:
+        """The text with this finding's edit applied, checked by linting the result, as --fix does."""
+        from ecolint.fix import fix_text
+
+        if linted.kind is None:
+            return None
+
+        def audit(text: str) -> list[Finding] | None:
+            result = lint_text(linted.path, text, self.kb, self.cwd, self.gpu)
+            if any(error.path == linted.display for error in result.errors):
+                return None  # the edit broke the file: not offered
+            return in_file(result.findings, linted.display)
+
+        unsafe = (finding.fix or {}).get("safety") == "unsafe"
+        new_text, fixed, _ = fix_text(linted.kind, linted.text, [finding], audit, unsafe)
+        return new_text if fixed else None
+
+    # -- hover ------------------------------------------------------------------------------
+
+    def hover(self, params: types.HoverParams) -> types.Hover | None:
+        uri = params.text_document.uri
+        linted = self.current(uri)
+        if linted is None:
+            return None
+        line = params.position.line + 1
+        here = [f for f in linted.findings if f.location.line <= line <= f.location.end_line]
+        if not here:
+            return None
+        parts = [_finding_markdown(finding) for finding in here]
+        explained = self._explained(linted, line)
+        if explained:
+            parts.append("```text\n" + explained.rstrip("\n") + "\n```")
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts))
+        )
+
+    def _explained(self, linted: Linted, line: int) -> str | None:
+        """`ecolint explain PATH:LINE` for the editor's text."""
+        from ecolint.advisor.explain import answer
+        from ecolint.advisor.text import render_explain
+        from ecolint.engine import setups_in_text
+        from ecolint.servers.lint import config_for
+
+        config = config_for(linted.path)
+        data = linted.text.encode("utf-8", "surrogatepass")
+        found, errors = setups_in_text(linted.path, data, self.kb, config, self.gpu, cwd=self.cwd)
+        if errors:
+            return None
+        document = answer(found, linted.findings, linted.display, line, self.kb, config)
+        return render_explain(document) if document["setups"] else None
+
+
+def _path_of(uri: str) -> Path | None:
+    if not uri.startswith("file:"):
+        return None
+    path = to_fs_path(uri)
+    return Path(path) if path else None
+
+
+def _range(document: TextDocument, line: int, column: int, end_line: int, end_column: int) -> types.Range:
+    """A 1-based span in characters (end exclusive) as a protocol range in the client's units."""
+    lines = document.lines
+    codec = document.position_codec
+    start = codec.position_to_client_units(lines, _clamped(lines, line - 1, column - 1))
+    end = codec.position_to_client_units(lines, _clamped(lines, end_line - 1, end_column - 1))
+    return types.Range(start=start, end=end)
+
+
+def _span(finding: Finding) -> tuple[int, int, int, int]:
+    loc = finding.location
+    return loc.line, loc.column, loc.end_line, loc.end_column
+
+
+def _clamped(lines: Any, line: int, character: int) -> types.Position:
+    """A position inside the document: past its last line, its end; past a line's end, that end."""
+    if not lines:
+        return types.Position(line=0, character=0)
+    if line >= len(lines):
+        return types.Position(line=len(lines) - 1, character=len(lines[-1].rstrip("\r\n")))
+    return types.Position(line=max(0, line), character=min(max(0, character), len(lines[line].rstrip("\r\n"))))
+
+
+def _error_diagnostic(document: TextDocument, error: FileError) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=_range(document, error.line, 1, error.line + 1, 1),
+        severity=types.DiagnosticSeverity.Error,
+        code=error.code,
+        source=SOURCE,
+        message=error.message,
+    )
+
+
+def _notebook_json(sources: list[str]) -> tuple[str, dict[int, tuple[int, int]]]:
+    """The .ipynb text of these code cells, each source a list of lines as Jupyter writes it, and
+    for each line of that text holding a source line, its (0-based cell, 0-based line)."""
+    import json
+
+    out = ['{"cells": [']
+    where: dict[int, tuple[int, int]] = {}
+    for index, source in enumerate(sources):
+        out.append(' {"cell_type": "code", "execution_count": null, "metadata": {}, "outputs": [], "source": [')
+        lines = source.removesuffix("\n").splitlines(True)  # Jupyter's last element has no newline
+        for number, line in enumerate(lines):
+            where[len(out) + 1] = (index, number)
+            out.append("  " + json.dumps(line) + ("," if number < len(lines) - 1 else ""))
+        out.append(" ]}" + ("," if index < len(sources) - 1 else ""))
+    out.append('], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}')
+    return "\n".join(out) + "\n", where
+
+
+def _text_edit(document: TextDocument, old: str, new: str) -> types.TextEdit:
+    """One edit replacing only what differs between the two texts."""
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old, end_new = end_old - 1, end_new - 1
+    lines = document.lines
+    codec = document.position_codec
+    return types.TextEdit(
+        range=types.Range(
+            start=codec.position_to_client_units(lines, _position(old, start)),
+            end=codec.position_to_client_units(lines, _position(old, end_old)),
+        ),
+        new_text=new[start:end_new],
+    )
+
+
+def _position(text: str, offset: int) -> types.Position:
+    """The (0-based line, code point) of an offset into text."""
+    line = text.count("\n", 0, offset)
+    line_start = text.rfind("\n", 0, offset) + 1
+    return types.Position(line=line, character=offset - line_start)
+
+
+def _finding_markdown(finding: Finding) -> str:
+    from ecolint.finding import overhead_text
+    from ecolint.report import evidence_line, setup_line
+
+    overhead = overhead_text(finding.overhead)
+    head = f"**{finding.code}** {finding.name} {finding.stars} {finding.severity}" + (
+        f" ({overhead})" if overhead else ""
+    )
+    lines = [head, "", finding.message, "", f"setup: {setup_line(finding.setup)}"]
+    lines += [f"- {evidence_line(row)}" for row in finding.evidence]
+    lines += [f"- {note}" for note in finding.boundaries + finding.notes]
+    return "\n".join(lines)
+
+
+def build(gpu: str | None = None) -> EcolintLanguageServer:
+    server = EcolintLanguageServer(gpu)
+    _register(server)
+    return server
+
+
+def _register(server: EcolintLanguageServer) -> None:
+    def guarded(what: str, handler: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def run(params: Any) -> Any:
+            with server._guarded(what):
+                return handler(params)
+            return None
+
+        return run
+
+    def opened(params: types.DidOpenTextDocumentParams) -> None:
+        server.publish(params.text_document.uri)
+
+    def changed(params: types.DidChangeTextDocumentParams) -> None:
+        server.schedule()
+
+    def saved(params: types.DidSaveTextDocumentParams) -> None:
+        server.publish_all()
+
+    def closed(params: types.DidCloseTextDocumentParams) -> None:
+        server.linted.pop(params.text_document.uri, None)
+        server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[])
+        )
+
+    server.feature(types.TEXT_DOCUMENT_DID_OPEN)(guarded("didOpen", opened))
+    server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(guarded("didChange", changed))
+    server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))(guarded("didSave", saved))
+    server.feature(types.TEXT_DOCUMENT_DID_CLOSE)(guarded("didClose", closed))
+    server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix])
+    )(guarded("codeAction", server.code_actions))
+    server.feature(types.TEXT_DOCUMENT_HOVER)(guarded("hover", server.hover))
+
+    def notebook_opened(params: types.DidOpenNotebookDocumentParams) -> None:
+        server.publish_notebook(params.notebook_document.uri)
+
+    def notebook_closed(params: types.DidCloseNotebookDocumentParams) -> None:
+        for cell in params.cell_text_documents:
+            server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
+
+    server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)(guarded("notebookDocument/didOpen", notebook_opened))
+    server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)(guarded("notebookDocument/didChange", changed))
+    server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)(guarded("notebookDocument/didSave", saved))
+    server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)(guarded("notebookDocument/didClose", notebook_closed))
+
+
+def serve(gpu: str | None = None) -> None:
+    """Serve on standard input and output until the client says exit."""
+    build(gpu).start_io()
