@@ -509,6 +509,13 @@ def _analyse_data(config: WorkerConfig, item: FileWork, data: bytes, stamp: Stam
 def _prefilter_and_extract(config: WorkerConfig, item: FileWork, data: bytes, stamp: Stamp | None) -> FileOutcome:
     """Look at the bytes, and extract the setups only when they can hold one. Nothing is
     decoded or parsed unless it can matter."""
+    known = _known_unchanged(config, item, stamp)
+    if known is not None:
+        if known.get("skip"):
+            return FileOutcome(parsed=False, pins=dict(known["pins"]))
+        outcome = _extract_cached(config, item, data, stamp)  # the prefilter let it through last time
+        outcome.pins = dict(known["pins"])
+        return outcome
     try:
         if b"\0" in data[:BINARY_SNIFF]:
             # Named like a file ecolint reads, but binary: said, never silently counted as checked.
@@ -519,12 +526,32 @@ def _prefilter_and_extract(config: WorkerConfig, item: FileWork, data: bytes, st
         if item.kind in ("requirements", "pyproject") or (
             item.kind != "python" and not may_hold_setup_bytes(item.kind, data)
         ):
-            return FileOutcome(parsed=False, pins=pins)
+            outcome = FileOutcome(parsed=False, pins=pins)
+            if config.cache is not None and stamp is not None:
+                outcome.cache_entry = {"stamp": list(stamp), "skip": True, "pins": pins}
+            return outcome
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
         return FileOutcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
     outcome = extract(config, item, data) if config.cache is None else _extract_cached(config, item, data, stamp)
     outcome.pins = pins
+    if outcome.cache_entry is not None:
+        outcome.cache_entry["pins"] = pins
     return outcome
+
+
+def _known_unchanged(config: WorkerConfig, item: FileWork, stamp: Stamp | None) -> dict[str, Any] | None:
+    """The cache entry of a file whose mtime and size are unchanged, when it records the file's
+    pins: a warm run then skips the byte scans (the prefilter, the pin reader), which are most
+    of what is left of its time on a large tree."""
+    if config.cache is None or stamp is None:
+        return None
+    known = config.cache.entries.get(item.display)
+    if not isinstance(known, dict) or known.get("stamp") != list(stamp):
+        return None
+    pins = known.get("pins")
+    if not isinstance(pins, dict) or not all(isinstance(v, str) for v in pins.values()):
+        return None  # an older or damaged entry: looked at afresh
+    return known
 
 
 def _extract_cached(config: WorkerConfig, item: FileWork, data: bytes, stamp: Stamp | None) -> FileOutcome:

@@ -302,3 +302,22 @@ def test_extractors_reach_the_tree_only_through_the_context() -> None:
             if pattern.search(code) and "context." not in code:
                 offenders.append(f"{source.name}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_a_warm_run_skips_the_byte_scans_of_unchanged_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files the prefilter turned away, and the pins a requirements file gives, are kept too:
+    an unchanged file is neither scanned nor read for pins again, and a changed one is."""
+    root = tree(tmp_path)
+    (root / "notes.yaml").write_text("kind: ConfigMap\ndata: {a: b}\n")
+    (root / "requirements.txt").write_text("torch==2.1.0\nbitsandbytes==0.41.0\n")
+    cold = check(root)
+
+    def no_scan(*args: object) -> bool:
+        raise AssertionError("an unchanged file was scanned again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "may_hold_setup_bytes", no_scan)
+        patch.setattr(engine, "_pins", no_scan)
+        assert check(root) == cold
+    (root / "requirements.txt").write_text("torch==2.6.0\nbitsandbytes==0.45.0\n")
+    assert findings(check(root)) == findings(check(root, "--no-cache"))
