@@ -90,8 +90,8 @@ class ExtractionCache:
         if not updates:
             return
         directory = self.file.parent
-        if directory.is_dir() and not os.access(directory, os.W_OK):
-            return  # a read-only cache (restored in CI): used, never written
+        if not os.access(_nearest_existing(directory), os.W_OK):
+            return  # a read-only cache (restored in CI), or a read-only checkout: used, never written
         # Entries of files that are gone go with the next write (one stat per cached file).
         kept = {
             path: entry for path, entry in self.entries.items() if path not in updates and (self.cwd / path).is_file()
@@ -114,6 +114,14 @@ class ExtractionCache:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _nearest_existing(directory: Path) -> Path:
+    """The directory, or the closest of its parents that exists (where it would be made)."""
+    for candidate in (directory, *directory.parents):
+        if candidate.is_dir():
+            return candidate
+    return directory
 
 
 def _umask() -> int:

@@ -321,3 +321,17 @@ def test_a_warm_run_skips_the_byte_scans_of_unchanged_files(tmp_path: Path, monk
         assert check(root) == cold
     (root / "requirements.txt").write_text("torch==2.6.0\nbitsandbytes==0.45.0\n")
     assert findings(check(root)) == findings(check(root, "--no-cache"))
+
+
+def test_a_read_only_checkout_gets_no_cache_and_no_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tree(tmp_path)
+    before = files_in(root)
+    root.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        if os.access(root, os.W_OK):  # root may write anywhere: the system answers as to a user
+            monkeypatch.setattr(cache_module.os, "access", lambda path, mode: not mode & os.W_OK)
+        ran = run_cli(".", "--isolated", "--format", "json", "--exit-zero", "--gpu", "RTX 4090D", cwd=root)
+    finally:
+        root.chmod(stat.S_IRWXU)
+    assert ran.exit_code == 0 and ran.stderr == "" and findings(ran.output)
+    assert files_in(root) == before
