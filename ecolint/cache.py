@@ -1,14 +1,20 @@
-"""The extraction cache (opt-in: ``--cache-dir`` / ``cache-dir``): what extraction found in a
-file, reused while the file's bytes and everything its extraction consulted are unchanged.
+"""The extraction cache: what extraction found in a file, reused while the file and everything
+its extraction consulted are unchanged. Like ruff's, it is on by default for `ecolint check`, in
+``.ecolint_cache/`` at the project root (``--cache-dir`` / ``cache-dir`` move it, ``--no-cache``
+turns it off); nothing else that runs the engine (explain, stdin, a server) uses it.
 
 A file's setups depend on its bytes and on the answers to what its extractor asked the tree
 (another file's text, whether a file exists, a directory's names: ``ExtractContext``). An entry
-keeps the content hash and those questions with their answers; it is used only when the hash
-matches and every question still gets the same answer. Findings are never cached: rules,
+keeps the file's mtime and size, its content hash, and those questions with their answers; it is
+used only when the mtime and size match (or, when they do not, the hash does) and every question
+still gets the same answer. Findings are never cached: rules,
 configuration and GPU options run fresh on every run.
 
-One JSON file per (ecolint build, Python version, scan root, working directory): a new version
-of ecolint's code, or of Python's parser, starts a new file. JSON, never pickle, so a cache
+One JSON file per (ecolint build, Python version, knowledge files, configuration, scan root,
+working directory): a new version of ecolint's code or rules/, of Python's parser, or a changed
+setting starts a new file. A directory ecolint creates gets a ``CACHEDIR.TAG`` (backup tools skip
+it) and a ``.gitignore`` of ``*``; a directory it may not write to (CI restoring a cache read-only)
+is read and left alone. JSON, never pickle, so a cache
 cannot run code; it is trusted to say what a file holds, so it belongs to one machine and is
 not committed (a cache from someone else could hide a finding).
 """
@@ -28,21 +34,40 @@ from ecolint.extract import ExtractContext
 from ecolint.finding import FileError
 from ecolint.setups import Fact, Location, Setup
 
-FORMAT = 1
+FORMAT = 2  # 2: entries carry the file's (mtime, size) stamp
+# https://bford.info/cachedir/ : the signature backup tools look for (ruff writes the same file)
+CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by ecolint.\n"
+    "# For information about cache directory tags see https://bford.info/cachedir/\n"
+)
 
 
 class ExtractionCache:
-    def __init__(self, directory: Path, root: Path, cwd: Path) -> None:
-        self.file = directory / f"extract-{_identity(root, cwd)}.json"
+    def __init__(self, directory: Path, root: Path, cwd: Path, settings: str = "") -> None:
+        self.file = directory / f"extract-{_identity(root, cwd, settings)}.json"
         self.cwd = cwd  # entries are keyed by display path: relative to it, or absolute
         self.entries = _load(self.file)
         self._answers: dict[tuple[str, str], object] = {}  # questions already re-asked this run
+
+    def lookup_stamp(
+        self, display: str, stamp: tuple[int, int] | None, context: ExtractContext
+    ) -> dict[str, Any] | None:
+        """The entry for a file whose mtime and size are those recorded, if what it consulted
+        is unchanged (no hash of its bytes needed)."""
+        entry = self.entries.get(display)
+        if stamp is None or not isinstance(entry, dict) or entry.get("stamp") != list(stamp):
+            return None
+        return self._consulted_unchanged(entry, context)
 
     def lookup(self, display: str, digest: str, context: ExtractContext) -> dict[str, Any] | None:
         """The entry for a file, if its bytes and what it consulted are unchanged."""
         entry = self.entries.get(display)
         if not isinstance(entry, dict) or entry.get("digest") != digest:
             return None
+        return self._consulted_unchanged(entry, context)
+
+    def _consulted_unchanged(self, entry: dict[str, Any], context: ExtractContext) -> dict[str, Any] | None:
         consulted = entry.get("consulted")
         if not isinstance(consulted, list) or not all(self._still(question, context) for question in consulted):
             return None
@@ -64,19 +89,22 @@ class ExtractionCache:
         half a file and two runs at once leave one of their versions."""
         if not updates:
             return
+        directory = self.file.parent
+        if not os.access(_nearest_existing(directory), os.W_OK):
+            return  # a read-only cache (restored in CI), or a read-only checkout: used, never written
         # Entries of files that are gone go with the next write (one stat per cached file).
         kept = {
             path: entry for path, entry in self.entries.items() if path not in updates and (self.cwd / path).is_file()
         }
         merged = {**kept, **updates}
-        directory = self.file.parent
         if not directory.is_dir():
             directory.mkdir(parents=True, exist_ok=True)
-            # as ruff does: git never offers the cache for a commit (only in a directory made
-            # here: `--cache-dir .` must not ignore a whole repository)
+            # as ruff does: git never offers the cache for a commit, backups skip it (only in a
+            # directory made here: `--cache-dir .` must not ignore a whole repository)
             (directory / ".gitignore").write_text(
                 "# Created by ecolint: this directory is a cache.\n*\n", encoding="utf-8"
             )
+            (directory / "CACHEDIR.TAG").write_text(CACHEDIR_TAG, encoding="utf-8")
         handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".extract-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -88,6 +116,14 @@ class ExtractionCache:
             raise
 
 
+def _nearest_existing(directory: Path) -> Path:
+    """The directory, or the closest of its parents that exists (where it would be made)."""
+    for candidate in (directory, *directory.parents):
+        if candidate.is_dir():
+            return candidate
+    return directory
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -95,7 +131,12 @@ def _umask() -> int:
 
 
 def entry(
-    digest: str, consulted: list[tuple[str, str, object]], setups: list[Setup], error: FileError | None, parsed: bool
+    digest: str,
+    stamp: tuple[int, int] | None,
+    consulted: list[tuple[str, str, object]],
+    setups: list[Setup],
+    error: FileError | None,
+    parsed: bool,
 ) -> dict[str, Any] | None:
     """A cache entry for one file's extraction, or None when it would not read back the same
     (a value JSON cannot carry) or depends on something unknown."""
@@ -103,6 +144,7 @@ def entry(
         return None
     record = {
         "digest": digest,
+        "stamp": None if stamp is None else list(stamp),
         "consulted": [list(question) for question in consulted],
         "setups": [_setup_json(setup) for setup in setups],
         "error": None if error is None else [error.path, error.line, error.message],
@@ -126,15 +168,20 @@ def error_from(record: dict[str, Any]) -> FileError | None:
     return None if error is None else FileError(error[0], error[1], error[2])
 
 
-def _identity(root: Path, cwd: Path) -> str:
-    """What an entry's meaning depends on besides the file: ecolint's own code, the parser
-    (Python's version), and where the scan runs (display paths and lookups depend on both)."""
+def _identity(root: Path, cwd: Path, settings: str) -> str:
+    """What an entry's meaning depends on besides the file: ecolint's own code and knowledge
+    files, the parser (Python's version), the configuration, and where the scan runs (display
+    paths and lookups depend on both)."""
+    from ecolint.knowledge import rules_dir
+
     digest = hashlib.blake2b(digest_size=12)
-    for part in (str(FORMAT), __version__, sys.version, str(root), str(cwd)):
+    for part in (str(FORMAT), __version__, sys.version, settings, str(root), str(cwd)):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     package = Path(__file__).resolve().parent
-    for source in sorted(package.rglob("*.py")):
-        digest.update(source.relative_to(package).as_posix().encode() + b"\0" + source.read_bytes())
+    for base, pattern in ((package, "*.py"), (rules_dir(), "*")):
+        for source in sorted(base.rglob(pattern)):
+            if source.is_file():
+                digest.update(source.relative_to(base).as_posix().encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()
 
 

@@ -193,14 +193,15 @@ def main() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     envvar="ECOLINT_CACHE_DIR",
     show_envvar=True,
-    help="Keep what extraction found per file here and reuse it while files are unchanged [default: no cache].",
+    help="Keep what extraction found per file here and reuse it while files are unchanged "
+    "[default: .ecolint_cache at the project root].",
 )
 @click.option(
     "--no-cache",
     is_flag=True,
     envvar="ECOLINT_NO_CACHE",
     show_envvar=True,
-    help="Use no extraction cache, even a configured one.",
+    help="Neither read nor write the extraction cache.",
 )
 @click.option(
     "--config",
@@ -299,8 +300,7 @@ def check(
     _override_config(config, exclude, extend_exclude, per_file_ignores, force_exclude, respect_gitignore)
     if cache_dir is not None:
         config.cache_dir = cache_dir
-    if no_cache:
-        config.cache_dir = None
+    cache = None if no_cache or stdin is not None else _cache_dir(config, targets)
     fail_on = fail_on or config.fail_on
     min_confidence = min_confidence or config.min_confidence
     kb = knowledge.load()
@@ -316,19 +316,27 @@ def check(
     if write_baseline_path is not None:
         # Every current finding, whatever --baseline or --min-confidence say: a baseline that
         # left some out would bring them back the day the floor is lowered.
-        result = _run(targets, stdin, kb, config, Selection(codes=codes, gpu=gpu or None))
+        result = _run(targets, stdin, kb, config, Selection(codes=codes, gpu=gpu or None), cache)
         _write_baseline(write_baseline_path, result)
         sys.exit(0)
     accepted = _load_baseline(baseline_path)
     selection = Selection(codes=codes, gpu=gpu or None, baseline=accepted, min_confidence=min_confidence)
     if fixing:
         result = _fix(
-            targets, kb, config, selection, unsafe=unsafe_fixes, diff=diff, output=output, exit_zero=exit_zero
+            targets,
+            kb,
+            config,
+            selection,
+            unsafe=unsafe_fixes,
+            diff=diff,
+            output=output,
+            exit_zero=exit_zero,
+            cache=cache,
         )
         if result is None:  # --diff: the diff was the output
             return
     else:
-        result = _run(targets, stdin, kb, config, selection)
+        result = _run(targets, stdin, kb, config, selection, cache)
     for note in result.notes:
         echo(f"ecolint: {note}", err=True)
     if result.files_seen == 0 and not result.errors:
@@ -420,8 +428,23 @@ def _stdin_input(
     return stdin_filename, data, None
 
 
+def _cache_dir(config: Any, targets: list[Path]) -> Path:
+    """Where `check` keeps its cache: --cache-dir or the configured one, else, as ruff does,
+    `.ecolint_cache/` at the root of the project the first path belongs to."""
+    from ecolint.project import project_root
+
+    if config.cache_dir is not None:
+        return Path(config.cache_dir)
+    return project_root(targets[0], config.source, Path.cwd()) / ".ecolint_cache"
+
+
 def _run(
-    targets: list[Path], stdin: tuple[Path, bytes, str | None] | None, kb: Any, config: Any, selection: Any
+    targets: list[Path],
+    stdin: tuple[Path, bytes, str | None] | None,
+    kb: Any,
+    config: Any,
+    selection: Any,
+    cache: Path | None = None,
 ) -> Any:
     from ecolint.engine import run, run_text
     from ecolint.report import progress
@@ -430,10 +453,10 @@ def _run(
         path, data, kind = stdin
         return run_text(path, data, kb, config, selection, kind=kind)
     if not progress.wanted(sys.stderr):
-        return run(targets, kb, config, selection)
+        return run(targets, kb, config, selection, cache_dir=cache)
     line = progress.ProgressLine(sys.stderr)
     try:
-        return run(targets, kb, config, selection, progress=line)
+        return run(targets, kb, config, selection, progress=line, cache_dir=cache)
     finally:
         line.close()
 
@@ -448,6 +471,7 @@ def _fix(
     diff: bool,
     output: Path | None,
     exit_zero: bool = False,
+    cache: Path | None = None,
 ) -> Any:
     """--fix / --unsafe-fixes: apply, then run again and return the result that remains (the
     summary goes to standard error). --diff: print the diff, change nothing, exit 1 if there is
@@ -455,7 +479,7 @@ def _fix(
     from ecolint import fix as fixer
     from ecolint.engine import Engine, run
 
-    engine = Engine(kb, config, selection)
+    engine = Engine(kb, config, selection, cache_dir=cache)
     first = engine.run(targets)
     files = fixer.fix_run(engine, targets, first.findings, unsafe)
     fixed = sum(len(item.fixed) for item in files if item.changed)
@@ -466,7 +490,7 @@ def _fix(
         echo(f"Would fix {fixed} finding{'s' if fixed != 1 else ''}{hint}.", err=True)
         sys.exit(1 if fixed and not exit_zero else 0)
     written = fixer.write(files)
-    result = run(targets, kb, config, selection) if written else first
+    result = run(targets, kb, config, selection, cache_dir=cache) if written else first
     for item in written:
         codes = ", ".join(sorted({step.finding.code for step in item.fixed}))
         echo(f"fixed  {item.display}: {len(item.fixed)} ({codes})", err=True)

@@ -58,7 +58,7 @@ class Config:
     respect_gitignore: bool = True
     fail_on: str = "note"  # findings below this severity are shown but exit 0
     min_confidence: int = 1  # findings below this many stars are neither shown nor counted
-    cache_dir: Path | None = None  # the extraction cache's directory; None: no cache (the default)
+    cache_dir: Path | None = None  # the extraction cache's directory; None: .ecolint_cache at the project root
     source: Path | None = None
 
 

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
 BINARY_SNIFF = 8192
+Stamp = tuple[int, int]  # a file's (mtime in ns, size): the cache's first, cheap test of a change
 Progress = Callable[[int, "int | None"], None]  # files done, and the total once the walk has ended
 _SUPPRESSION = "ecolint:"  # an ignore comment: its file's text is kept so the comment can be checked
 BINARY_MESSAGE = "skipped: binary content (a NUL byte) in a file named like one ecolint reads"
@@ -133,7 +134,11 @@ class Engine:
         selection: Selection,
         cwd: Path | None = None,
         progress: Progress | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
+        # Off unless asked: only `ecolint check` turns the cache on (cli.py); explain, fixes'
+        # audits, stdin and any server built on the engine never write it.
+        self.cache_dir = cache_dir
         self.progress = progress  # told how many files are analysed, as they are (a terminal's progress line)
         self.kb = kb
         self.config = config
@@ -196,7 +201,7 @@ class Engine:
             try:
                 config.cache.save(entries)
             except OSError as exc:
-                result.notes.append(f"cannot write the cache in {self.config.cache_dir}: {exc.strerror or exc}")
+                result.notes.append(f"cannot write the cache in {self.cache_dir}: {exc.strerror or exc}")
         return analysed
 
     def extract_context(self, paths: list[Path]) -> ExtractContext:
@@ -297,11 +302,11 @@ class Engine:
         return first if first.is_dir() else first.parent
 
     def _cache(self, paths: list[Path]) -> ExtractionCache | None:
-        if self.config.cache_dir is None:
+        if self.cache_dir is None:
             return None
         from ecolint.cache import ExtractionCache
 
-        return ExtractionCache(self.config.cache_dir, self._root(paths), self.cwd)
+        return ExtractionCache(self.cache_dir, self._root(paths), self.cwd, _settings(self.config))
 
     def _audit_guarded(self, outcome: FileOutcome, item: FileWork, result: RunResult) -> list[Finding]:
         """Resolve and audit one file's setups; an unexpected exception there is an internal
@@ -351,7 +356,7 @@ class WorkerConfig:
 
     context: ExtractContext  # what extractors may ask about the tree; holds the run's memo of it
     max_file_size: int
-    cache: ExtractionCache | None = None  # --cache-dir
+    cache: ExtractionCache | None = None  # on for `ecolint check` unless --no-cache
 
 
 # Below this many files, starting a second process costs more than it saves: the pre-commit
@@ -489,27 +494,34 @@ def _can_fork() -> bool:
 def _analyse_file(config: WorkerConfig, item: FileWork) -> FileOutcome:
     """Read one file, then analyse its bytes."""
     try:
-        data, error = _read(item, config.max_file_size)
+        data, error, stamp = _read(item, config.max_file_size)
         if data is None:
             return FileOutcome(error=error, parsed=False)  # unreadable or too large
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
         return FileOutcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
-    return _analyse_data(config, item, data)
+    return _analyse_data(config, item, data, stamp)
 
 
-def _analyse_data(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
+def _analyse_data(config: WorkerConfig, item: FileWork, data: bytes, stamp: Stamp | None = None) -> FileOutcome:
     """One file's bytes, read from disk or held in memory (standard input). The text of a file
     with an ignore comment is kept, so that unknown codes in it can be reported."""
-    outcome = _prefilter_and_extract(config, item, data)
+    outcome = _prefilter_and_extract(config, item, data, stamp)
     if not outcome.text and outcome.error is None and _SUPPRESSION.encode() in data:
         with contextlib.suppress(Exception):  # an undecodable file: its comments go unchecked
             outcome.text = decode(item.path, data, item.kind)
     return outcome
 
 
-def _prefilter_and_extract(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
+def _prefilter_and_extract(config: WorkerConfig, item: FileWork, data: bytes, stamp: Stamp | None) -> FileOutcome:
     """Look at the bytes, and extract the setups only when they can hold one. Nothing is
     decoded or parsed unless it can matter."""
+    known = _known_unchanged(config, item, stamp)
+    if known is not None:
+        if known.get("skip"):
+            return FileOutcome(parsed=False, pins=dict(known["pins"]))
+        outcome = _extract_cached(config, item, data, stamp)  # the prefilter let it through last time
+        outcome.pins = dict(known["pins"])
+        return outcome
     try:
         if b"\0" in data[:BINARY_SNIFF]:
             # Named like a file ecolint reads, but binary: said, never silently counted as checked.
@@ -520,37 +532,66 @@ def _prefilter_and_extract(config: WorkerConfig, item: FileWork, data: bytes) ->
         if item.kind in ("requirements", "pyproject") or (
             item.kind != "python" and not may_hold_setup_bytes(item.kind, data)
         ):
-            return FileOutcome(parsed=False, pins=pins)
+            outcome = FileOutcome(parsed=False, pins=pins)
+            if config.cache is not None and stamp is not None:
+                outcome.cache_entry = {"stamp": list(stamp), "skip": True, "pins": pins}
+            return outcome
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
         return FileOutcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
-    outcome = extract(config, item, data) if config.cache is None else _extract_cached(config, item, data)
+    outcome = extract(config, item, data) if config.cache is None else _extract_cached(config, item, data, stamp)
     outcome.pins = pins
+    if outcome.cache_entry is not None:
+        outcome.cache_entry["pins"] = pins
     return outcome
 
 
-def _extract_cached(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
+def _known_unchanged(config: WorkerConfig, item: FileWork, stamp: Stamp | None) -> dict[str, Any] | None:
+    """The cache entry of a file whose mtime and size are unchanged, when it records the file's
+    pins: a warm run then skips the byte scans (the prefilter, the pin reader), which are most
+    of what is left of its time on a large tree."""
+    if config.cache is None or stamp is None:
+        return None
+    known = config.cache.entries.get(item.display)
+    if not isinstance(known, dict) or known.get("stamp") != list(stamp):
+        return None
+    pins = known.get("pins")
+    if not isinstance(pins, dict) or not all(isinstance(v, str) for v in pins.values()):
+        return None  # an older or damaged entry: looked at afresh
+    return known
+
+
+def _extract_cached(config: WorkerConfig, item: FileWork, data: bytes, stamp: Stamp | None) -> FileOutcome:
     """``extract`` through the extraction cache: an unchanged file (and unchanged files it
-    consulted) gives back what it gave last time; a new extraction leaves an entry to save."""
+    consulted) gives back what it gave last time; a new extraction leaves an entry to save.
+    As in ruff, a file whose mtime and size are those of its entry is unchanged without
+    hashing its bytes; only when they differ does the content hash decide."""
     from ecolint.cache import entry, error_from, setups_from
 
     assert config.cache is not None
     context = config.context
-    digest = data_digest(data)
+    digest = ""
     try:
-        hit = config.cache.lookup(item.display, digest, context)
+        hit = config.cache.lookup_stamp(item.display, stamp, context)
+        if hit is None:
+            digest = data_digest(data)
+            hit = config.cache.lookup(item.display, digest, context)
         if hit is not None:
             setups = setups_from(hit)
             text = decode(item.path, data, item.kind) if setups else ""
-            return FileOutcome(setups=setups, error=error_from(hit), text=text, parsed=bool(hit["parsed"]))
+            outcome = FileOutcome(setups=setups, error=error_from(hit), text=text, parsed=bool(hit["parsed"]))
+            if stamp is not None and hit.get("stamp") != list(stamp):
+                outcome.cache_entry = {**hit, "stamp": list(stamp)}  # touched, not changed: keep the new stamp
+            return outcome
     except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failure
         pass
+    digest = digest or data_digest(data)
     context.consulted = []
     try:
         outcome = extract(config, item, data)
     finally:
         consulted, context.consulted = context.consulted, None
     if outcome.error is None or not _depends_on_the_machine(outcome.error.message):
-        outcome.cache_entry = entry(digest, consulted or [], outcome.setups, outcome.error, outcome.parsed)
+        outcome.cache_entry = entry(digest, stamp, consulted or [], outcome.setups, outcome.error, outcome.parsed)
     return outcome
 
 
@@ -559,28 +600,31 @@ def _depends_on_the_machine(message: str) -> bool:
     return message.startswith("internal error") or message == "too deeply nested to analyse"
 
 
-def _read(item: FileWork, max_file_size: int) -> tuple[bytes | None, FileError | None]:
-    """A file's bytes, or the reason it is not read. One open, one fstat and a read of the
-    whole size: pathlib's stat() and read_bytes() cost twice as much per file on a large tree."""
+def _read(item: FileWork, max_file_size: int) -> tuple[bytes | None, FileError | None, Stamp | None]:
+    """A file's bytes, or the reason it is not read, and its (mtime, size) as they were before
+    the read (a change during the read then shows at the next run). One open, one fstat and a
+    read of the whole size: pathlib's stat() and read_bytes() cost twice as much per file on a
+    large tree."""
     try:
         fd = os.open(item.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
-        return None, None  # vanished during the scan: nothing to report on
+        return None, None, None  # vanished during the scan: nothing to report on
     except OSError as exc:
-        return None, FileError(item.display, 1, f"cannot read: {exc.strerror or exc}")
+        return None, FileError(item.display, 1, f"cannot read: {exc.strerror or exc}"), None
     try:
-        size = os.fstat(fd).st_size
+        status = os.fstat(fd)
+        size = status.st_size
         chunks: list[bytes] = []
         total = 0
         while total <= max_file_size:
             chunk = os.read(fd, max(size + 1 - total, 1 << 16))
             if not chunk:
-                return b"".join(chunks), None
+                return b"".join(chunks), None, (status.st_mtime_ns, size)
             chunks.append(chunk)
             total += len(chunk)
-        return None, _too_large(item, max(size, total), max_file_size)
+        return None, _too_large(item, max(size, total), max_file_size), None
     except OSError as exc:
-        return None, FileError(item.display, 1, f"cannot read: {exc.strerror or exc}")
+        return None, FileError(item.display, 1, f"cannot read: {exc.strerror or exc}"), None
     finally:
         os.close(fd)
 
@@ -694,8 +738,9 @@ def run(
     selection: Selection,
     cwd: Path | None = None,
     progress: Progress | None = None,
+    cache_dir: Path | None = None,
 ) -> RunResult:
-    return Engine(kb, config, selection, cwd, progress).run(paths)
+    return Engine(kb, config, selection, cwd, progress, cache_dir).run(paths)
 
 
 def run_text(
@@ -740,6 +785,14 @@ def _resolved_setups(
             result.errors.append(outcome.error)
         found.extend((setup, engine.resolution(setup, item.path)) for setup in outcome.setups)
     return found, sorted(result.errors)
+
+
+def _settings(config: Config) -> str:
+    """The configuration as the cache keys it: a changed setting starts a new cache file (the
+    cache's own directory aside, which says where it is, not what it holds)."""
+    from dataclasses import replace
+
+    return repr(replace(config, cache_dir=None))
 
 
 def _relative_to(path: Path, base: Path) -> str:

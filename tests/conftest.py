@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,20 @@ def run_cli(*args: str, cwd: Path | None = None) -> Ran:
     finally:
         os.chdir(old)
     return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_cache_in_the_repository() -> Iterator[None]:
+    """The cache is on by default and lands in the scanned project's root, which for the
+    fixtures is this repository: tests run without it (ECOLINT_NO_CACHE, inherited by the CLI
+    in-process and by subprocesses) unless they remove the variable, as tests/test_cache.py does
+    on trees of its own. A test run leaves `git status` clean."""
+    # session-wide: module-scoped fixtures (tests/test_fixtures.py) run the CLI before any
+    # function-scoped one could set it
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ECOLINT_NO_CACHE", "1")
+        patch.delenv("ECOLINT_CACHE_DIR", raising=False)
+        yield
 
 
 @pytest.fixture

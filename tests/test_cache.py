@@ -1,17 +1,23 @@
-"""The extraction cache (--cache-dir / cache-dir): off by default, and when on, a run over
-unchanged files reports exactly what a fresh run reports — including when a file it depends on
-(an imported constant, a .env) changes, appears or disappears."""
+"""The extraction cache: on by default for `ecolint check` (.ecolint_cache/ at the project root,
+as ruff's .ruff_cache), off with --no-cache; a run over unchanged files reports exactly what a
+fresh run reports — including when a file it depends on (an imported constant, a .env) changes,
+appears or disappears."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import REPO, run_cli
 
+from ecolint import cache as cache_module
 from ecolint import engine
+from ecolint.cli import main
 from ecolint.extract import python as python_extractor
 from ecolint.extract.python import imports as python_imports
 
@@ -48,11 +54,115 @@ def findings(output: str) -> list[tuple[str, str, str]]:
     return sorted((f["path"], f["code"], f["message"]) for f in json.loads(output)["findings"])
 
 
-def test_nothing_is_written_without_a_cache_dir(tmp_path: Path) -> None:
+@pytest.fixture(autouse=True)
+def _cache_as_a_user_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """conftest.py turns the cache off for the repository's sake; these trees are tmp_path's."""
+    monkeypatch.delenv("ECOLINT_NO_CACHE", raising=False)
+
+
+def files_in(root: Path) -> list[Path]:
+    return sorted(p.relative_to(root) for p in root.rglob("*"))
+
+
+def test_the_cache_is_on_by_default_at_the_project_root(tmp_path: Path) -> None:
+    root = tree(tmp_path / "project")
+    (root / ".git").mkdir()
+    (root / "deploy").mkdir()
+    (root / "deploy" / "serve.sh").write_text("vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n")
+    check(root / "deploy")  # a sub-folder: the cache is still the project's
+    cache = root / ".ecolint_cache"
+    assert sorted(p.name for p in cache.iterdir())[:2] == [".gitignore", "CACHEDIR.TAG"]
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert [p.name for p in cache.glob("extract-*.json")] and not (root / "deploy" / ".ecolint_cache").exists()
+
+
+def test_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tree(tmp_path)
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    before = files_in(tmp_path)
+    check(tmp_path, "--no-cache")
+    assert files_in(tmp_path) == before
+    monkeypatch.setenv("ECOLINT_NO_CACHE", "1")
     check(tmp_path)
-    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert files_in(tmp_path) == before
+
+
+def test_standard_input_writes_no_cache(tmp_path: Path) -> None:
+    tree(tmp_path)
+    before = files_in(tmp_path)
+    runner = CliRunner()
+    old = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        ran = runner.invoke(
+            main, ["-", "--stdin-filename", "app.py", "--isolated", "--format", "json", "--exit-zero"], input=APP
+        )
+    finally:
+        os.chdir(old)
+    assert ran.exit_code == 0 and json.loads(ran.stdout)["findings"]
+    assert files_in(tmp_path) == before
+
+
+def test_explain_writes_no_cache(tmp_path: Path) -> None:
+    tree(tmp_path)
+    before = files_in(tmp_path)
+    assert run_cli("explain", "app.py", "--isolated", cwd=tmp_path).exit_code == 0
+    assert files_in(tmp_path) == before
+
+
+def test_a_read_only_cache_is_used_and_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tree(tmp_path)
+    cold = check(root)
+    cache = root / ".ecolint_cache"
+    stored = {p.name: p.read_bytes() for p in cache.iterdir()}
+    (root / "other.py").write_text(APP)  # a new file: an entry the run would like to write
+    cache.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        if os.access(cache, os.W_OK):  # root may write anywhere: the system answers as to a user
+            monkeypatch.setattr(cache_module.os, "access", lambda path, mode: not mode & os.W_OK)
+
+        def no_parse(*args: object) -> None:
+            raise AssertionError("an unchanged file was parsed again")
+
+        monkeypatch.setattr(python_imports, "_parse", no_parse)  # settings.py comes from the cache
+        ran = run_cli(".", "--isolated", "--format", "json", "--exit-zero", "--gpu", "RTX 4090D", cwd=root)
+    finally:
+        cache.chmod(stat.S_IRWXU)
+    assert ran.exit_code == 0 and ran.stderr == ""
+    assert {p.name: p.read_bytes() for p in cache.iterdir()} == stored
+    assert set(findings(ran.output)) >= set(findings(cold))
+
+
+def test_a_touched_file_is_matched_by_its_hash_and_stamped_again(tmp_path: Path) -> None:
+    root = tree(tmp_path)
+    check(root)
+    [stored] = (root / ".ecolint_cache").glob("extract-*.json")
+    before = json.loads(stored.read_text())["entries"]["app.py"]
+    os.utime(root / "app.py", ns=(10**18, 10**18))
+    check(root)
+    after = json.loads(stored.read_text())["entries"]["app.py"]
+    assert after["digest"] == before["digest"] and after["stamp"] == [10**18, len(APP)]
+
+
+def test_a_corrupted_default_cache_is_ignored_without_a_traceback(tmp_path: Path) -> None:
+    root = tree(tmp_path)
+    fresh = check(root)
+    for file in (root / ".ecolint_cache").glob("extract-*.json"):
+        file.write_bytes(b'{"format": 2, "entries": {"app.py": {"stamp": "x", "digest": [], "consulted": 5')
+    ran = run_cli(".", "--isolated", "--format", "json", "--exit-zero", "--gpu", "RTX 4090D", cwd=root)
+    assert ran.output == fresh and "Traceback" not in ran.stderr and ran.stderr == ""
+    for file in (root / ".ecolint_cache").glob("extract-*.json"):
+        file.write_text('{"format": 2, "entries": {"app.py": {"stamp": [1, 2], "digest": 7, "setups": "x"}}}')
+    assert check(root) == fresh
+
+
+def test_a_changed_configuration_starts_a_new_cache_file(tmp_path: Path) -> None:
+    root = tree(tmp_path)
+    (root / "ecolint.toml").write_text('gpu = "RTX 4090D"\n')
+    run_cli(".", "--exit-zero", cwd=root)
+    (root / "ecolint.toml").write_text('gpu = "A100"\n')
+    run_cli(".", "--exit-zero", cwd=root)
+    assert len(list((root / ".ecolint_cache").glob("extract-*.json"))) == 2
 
 
 def test_a_warm_run_reports_the_same_without_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,7 +170,8 @@ def test_a_warm_run_reports_the_same_without_parsing(tmp_path: Path, monkeypatch
     cache = tmp_path / "cache"
     cold = check(root, "--cache-dir", str(cache))
     names = sorted(p.name for p in cache.iterdir())
-    assert names[0] == ".gitignore" and len(names) == 2 and re.fullmatch(r"extract-[0-9a-f]+\.json", names[1])
+    assert names[:2] == [".gitignore", "CACHEDIR.TAG"] and len(names) == 3
+    assert re.fullmatch(r"extract-[0-9a-f]+\.json", names[2])
     assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"  # git never offers it for a commit
     # a directory that was there already gets no .gitignore (`--cache-dir .` must not hide a repository)
     check(root, "--cache-dir", str(tmp_path / "src"))
@@ -191,3 +302,36 @@ def test_extractors_reach_the_tree_only_through_the_context() -> None:
             if pattern.search(code) and "context." not in code:
                 offenders.append(f"{source.name}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_a_warm_run_skips_the_byte_scans_of_unchanged_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files the prefilter turned away, and the pins a requirements file gives, are kept too:
+    an unchanged file is neither scanned nor read for pins again, and a changed one is."""
+    root = tree(tmp_path)
+    (root / "notes.yaml").write_text("kind: ConfigMap\ndata: {a: b}\n")
+    (root / "requirements.txt").write_text("torch==2.1.0\nbitsandbytes==0.41.0\n")
+    cold = check(root)
+
+    def no_scan(*args: object) -> bool:
+        raise AssertionError("an unchanged file was scanned again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine, "may_hold_setup_bytes", no_scan)
+        patch.setattr(engine, "_pins", no_scan)
+        assert check(root) == cold
+    (root / "requirements.txt").write_text("torch==2.6.0\nbitsandbytes==0.45.0\n")
+    assert findings(check(root)) == findings(check(root, "--no-cache"))
+
+
+def test_a_read_only_checkout_gets_no_cache_and_no_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tree(tmp_path)
+    before = files_in(root)
+    root.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        if os.access(root, os.W_OK):  # root may write anywhere: the system answers as to a user
+            monkeypatch.setattr(cache_module.os, "access", lambda path, mode: not mode & os.W_OK)
+        ran = run_cli(".", "--isolated", "--format", "json", "--exit-zero", "--gpu", "RTX 4090D", cwd=root)
+    finally:
+        root.chmod(stat.S_IRWXU)
+    assert ran.exit_code == 0 and ran.stderr == "" and findings(ran.output)
+    assert files_in(root) == before

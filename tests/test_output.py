@@ -319,6 +319,7 @@ def test_the_cache_can_be_set_and_turned_off_from_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "serve.sh").write_text(FP8_EAGER)
+    monkeypatch.delenv("ECOLINT_NO_CACHE")  # set by conftest.py for the repository's sake
     monkeypatch.setenv("ECOLINT_CACHE_DIR", str(tmp_path / "cache"))
     assert run_cli(".", cwd=tmp_path).exit_code == 1
     assert (tmp_path / "cache").is_dir()
