@@ -1,3 +1,3 @@
 """ecolint: a static auditor for energy waste in LLM inference setups."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
