@@ -123,17 +123,22 @@ def gguf_precision(name: str) -> str | None:
     return None
 
 
+# A dtype as flags, keywords and torch write it -> our precision vocabulary (one table for the
+# launchers and the Python extractor).
+DTYPE_PRECISIONS = {
+    "float16": "fp16",
+    "half": "fp16",
+    "fp16": "fp16",
+    "bfloat16": "bf16",
+    "bf16": "bf16",
+    "float32": "fp32",
+    "float": "fp32",
+    "fp32": "fp32",
+}
+
+
 def dtype_precision(dtype: str) -> str | None:
-    return {
-        "float16": "fp16",
-        "half": "fp16",
-        "fp16": "fp16",
-        "bfloat16": "bf16",
-        "bf16": "bf16",
-        "float32": "fp32",
-        "float": "fp32",
-        "fp32": "fp32",
-    }.get(dtype.strip().lower())
+    return DTYPE_PRECISIONS.get(dtype.strip().lower())
 
 
 def method_precision(method: str) -> str:

@@ -12,7 +12,18 @@ from typing import Any
 
 from ecolint.extract import NOT_A_MODEL, ExtractContext
 from ecolint.extract.launchers.vllm import LAUNCHER as VLLM
-from ecolint.extract.launchers.vocab import DTYPE, INT, SWITCH, Builder, Flag, Opt, Tok, apply_table, unresolved
+from ecolint.extract.launchers.vocab import (
+    DTYPE,
+    DTYPE_PRECISIONS,
+    INT,
+    SWITCH,
+    Builder,
+    Flag,
+    Opt,
+    Tok,
+    apply_table,
+    unresolved,
+)
 from ecolint.extract.python.index import _Binding, _Indexer, _Scope, _Site
 from ecolint.extract.python.source import _Source
 from ecolint.extract.python.syntax import _MAX_DEPTH, _element, _final_name, _is_number, _Located
@@ -60,16 +71,7 @@ _PASSES: tuple[frozenset[str], ...] = (
 # bitsandbytes' LLM.int8() outlier threshold when none is written.
 _DEFAULT_INT8_THRESHOLD = 6.0
 
-_DTYPES = {
-    "float16": "fp16",
-    "half": "fp16",
-    "fp16": "fp16",
-    "bfloat16": "bf16",
-    "bf16": "bf16",
-    "float32": "fp32",
-    "float": "fp32",
-    "fp32": "fp32",
-}
+_DTYPES = DTYPE_PRECISIONS
 # Methods that return the same model: model = model.to("cuda").eval()
 _ALIAS_METHODS = frozenset(
     {"to", "cuda", "cpu", "eval", "train", "half", "bfloat16", "float", "requires_grad_", "merge_and_unload"}
