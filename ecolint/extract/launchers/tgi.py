@@ -8,6 +8,7 @@ clap does not turn underscores into dashes, so none are accepted here.
 from __future__ import annotations
 
 from ecolint.extract.launchers.vocab import (
+    DEFAULT_INT8_THRESHOLD,
     DELETE_FLAG,
     DTYPE,
     INT,
@@ -44,7 +45,7 @@ def _quantize(b: Builder, row: Flag, opt: Opt) -> None:
         # TGI launcher docs: "bitsandbytes: Bitsandbytes 8bit" (LLM.int8); the launcher has no
         # flag for the outlier threshold, so bitsandbytes' default 6.0 applies.
         b.fact(PRECISION, "int8", opt.loc, opt.how)
-        b.fact(LLM_INT8_THRESHOLD, 6.0, opt.loc, "implied")
+        b.fact(LLM_INT8_THRESHOLD, DEFAULT_INT8_THRESHOLD, opt.loc, "implied")
         b.fact(THRESHOLD_EXPOSED, False, opt.loc, "implied")
         return
     precision = {"bitsandbytes-nf4": "nf4", "bitsandbytes-fp4": "fp4", "marlin": "gptq"}.get(method)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import yaml
 
 from ecolint.extract.launchers.vocab import (
+    DEFAULT_INT8_THRESHOLD,
     DELETE_FLAG,
     DELETE_KEYWORD,
     DTYPE,
@@ -71,7 +72,7 @@ def _quantization(b: Builder, row: Flag, opt: Opt) -> None:
     keyword for it, so, as with TGI, the threshold is the implied default and not exposed."""
     quantization_facts(b, row, opt)
     if b.setup.get(PRECISION) == "int8" and (opt.value or "").lower() == "bitsandbytes":
-        b.fact(LLM_INT8_THRESHOLD, 6.0, opt.site, "implied")
+        b.fact(LLM_INT8_THRESHOLD, DEFAULT_INT8_THRESHOLD, opt.site, "implied")
         b.fact(THRESHOLD_EXPOSED, False, opt.site, "implied")
 
 

@@ -102,6 +102,10 @@ def skip_options(args: Sequence[Tok], i: int, valued: Iterable[str] = ()) -> int
 # Precision vocabulary
 # --------------------------------------------------------------------------------------------
 
+# bitsandbytes' LLM.int8() outlier threshold where none is written (BitsAndBytesConfig's default);
+# every extractor that implies it reads it here. ECO101's YAML holds the rule's own copy.
+DEFAULT_INT8_THRESHOLD = 6.0
+
 _GGUF_Q = re.compile(r"(?i)(?:^|[^a-z0-9])i?q([1-8])(?:_[a-z0-9]+)*(?=$|[^a-z0-9])")
 _GGUF_F = re.compile(r"(?i)(?:^|[^a-z0-9])(bf16|f16|fp16|f32|fp32)(?=$|[^a-z0-9])")
 EIGHT_BIT_CKPT = re.compile(r"(?i)(8bit|8-bit|int8|bnb-8)")

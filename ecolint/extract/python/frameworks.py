@@ -13,6 +13,7 @@ from typing import Any
 from ecolint.extract import NOT_A_MODEL, ExtractContext
 from ecolint.extract.launchers.vllm import LAUNCHER as VLLM
 from ecolint.extract.launchers.vocab import (
+    DEFAULT_INT8_THRESHOLD,
     DTYPE,
     DTYPE_PRECISIONS,
     INT,
@@ -68,8 +69,6 @@ _PASSES: tuple[frozenset[str], ...] = (
     frozenset({"quantize"}),
 )
 
-# bitsandbytes' LLM.int8() outlier threshold when none is written.
-_DEFAULT_INT8_THRESHOLD = 6.0
 
 _DTYPES = DTYPE_PRECISIONS
 # Methods that return the same model: model = model.to("cuda").eval()
@@ -520,7 +519,7 @@ class _Recognition(_Values):
         facts[THRESHOLD_EXPOSED] = Fact(True, where, "implied")
         threshold = entries.get("llm_int8_threshold")
         if threshold is None:
-            facts[LLM_INT8_THRESHOLD] = Fact(_DEFAULT_INT8_THRESHOLD, where, "implied")
+            facts[LLM_INT8_THRESHOLD] = Fact(DEFAULT_INT8_THRESHOLD, where, "implied")
             return
         value = self._resolve(threshold.value, threshold.scope)
         if value is not None and _is_number(value.value):
