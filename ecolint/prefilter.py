@@ -43,8 +43,19 @@ _COMMENTS_AND_STRINGS = re.compile(b"|".join([rb"#[^\r\n]*", *_STRING_PATTERNS.v
 # What follows a loader's name where it is called — spaces, line continuations and closing
 # parentheses may stand before the parenthesis: `(LLM)(...)` — or imported under another name
 # (`from vllm import LLM as Engine`, then `Engine(...)`).
+# A comment runs to its line's end (the lookahead): a run of `#` then has one way to match,
+# where `#[^\r\n]*` alone split `pipeline` + `#####...` exponentially many ways.
+_COMMENT = rb"#[^\r\n]*(?![^\r\n])"
 _CALLED_OR_ALIASED = re.compile(
-    rb"(?:[\s\\)]|#[^\r\n]*)*\(|(?:[\s\\]|#[^\r\n]*)+as(?:[\s\\]|#[^\r\n]*)+(?P<alias>[" + _NAME + rb"]+)"
+    rb"(?:[\s\\)]|"
+    + _COMMENT
+    + rb")*\(|(?:[\s\\]|"
+    + _COMMENT
+    + rb")+as(?:[\s\\]|"
+    + _COMMENT
+    + rb")+(?P<alias>["
+    + _NAME
+    + rb"]+)"
 )
 _NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") | frozenset(
     range(0x80, 0x100)

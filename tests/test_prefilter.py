@@ -35,6 +35,7 @@ KEPT = {
     "vllm-parenthesised": "llm = (LLM)('Qwen/Qwen2-7B', quantization='fp8', enforce_eager=True)\n",
     "pipeline-kwargs": "p = pipeline('text-generation', model='Qwen/Qwen2-1.5B', model_kwargs={'load_in_8bit': True})\n",
     "imported-under-another-name": "from vllm import (LLM as  # the engine\n    Engine)\nllm = Engine('Qwen/Qwen2-7B', quantization='fp8', enforce_eager=True)\n",
+    "comments-between-name-and-parenthesis": "m = (pipeline  # the task\n  # another\n)('text-generation', model='Qwen/Qwen2-1.5B', model_kwargs={'load_in_8bit': True})\n",
 }
 
 
@@ -62,6 +63,12 @@ DROPPED = {
     "mention-of-vllm": "x = 'served with vLLM'\nMyLLM('x')\n",
     "import-without-call": "from transformers import pipeline\n",
     "re-export-under-its-own-name": "from .pipelines import pipeline as pipeline\nfrom vllm import LLM as LLM\n",
+    # A banner of hashes after a loader's name: this once took exponential time (smol-course).
+    "hash-banner-after-a-name": "from distilabel.pipeline import Pipeline\n\n"
+    + "#" * 80
+    + "\n# Run the pipeline\n"
+    + "#" * 80
+    + "\n",
 }
 
 
