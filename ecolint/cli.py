@@ -493,7 +493,8 @@ def _fix(
     result = run(targets, kb, config, selection, cache_dir=cache) if written else first
     for item in written:
         codes = ", ".join(sorted({step.finding.code for step in item.fixed}))
-        echo(f"fixed  {item.display}: {len(item.fixed)} ({codes})", err=True)
+        tidied = f"; removed what the fixes left unused: {', '.join(map(str, item.removed))}" if item.removed else ""
+        echo(f"fixed  {item.display}: {len(item.fixed)} ({codes}){tidied}", err=True)
     fixed = sum(len(item.fixed) for item in written)
     remaining = len(result.findings)
     echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}, {remaining} remaining.", err=True)

@@ -289,6 +289,10 @@ RULE_SCHEMA: dict[str, _Key] = {
             "applicability": _Key(("str",), choices=FIX_APPLICABILITIES),
             "edit": _Key(("str",), required=False),
             "snippets": _Key(("mapping",), required=False, items="str"),
+            # Rules whose edit on the same setup makes this one's pointless (ECO103 unquantizes the
+            # model whose INT8 threshold ECO101 would set): where one of them has an edit, this
+            # finding's edit is left out, so --fix applies only theirs.
+            "superseded_by": _Key(("list",), required=False, items="str"),
         },
     ),
     "docs": _Key(

@@ -209,8 +209,27 @@ def run_checks(setup: Setup, ctx: CheckContext, codes: Iterable[str]) -> Iterato
         return
     checks = check_catalogue(ctx.kb)
     boundaries = set(ctx.resolution.boundaries)
+    found: list[Finding] = []
     for code in codes:
         fn = checks.get(code)
         if fn is None or boundaries.intersection(ctx.kb.rule(code).silent_on):
             continue  # no check, or a setup its evidence says nothing about (other hardware, not an LLM)
-        yield from fn(setup, ctx.bound(code))
+        found.extend(fn(setup, ctx.bound(code)))
+    yield from _without_superseded_edits(found, ctx.kb)
+
+
+def _without_superseded_edits(found: list[Finding], kb: Knowledge) -> list[Finding]:
+    """One setup's findings, where a rule whose edit another rule's edit makes pointless (its YAML's
+    ``fix.superseded_by``) loses its edit and says whose applies instead."""
+    editing = {f.code for f in found if (f.fix or {}).get("edit") is not None}
+    out = []
+    for finding in found:
+        fix = finding.fix or {}
+        by = sorted(editing.intersection(kb.rule(finding.code).fix.get("superseded_by") or ()))
+        if fix.get("edit") is None or not by:
+            out.append(finding)
+            continue
+        note = f"--fix applies {', '.join(by)}'s edit to this setup instead, which makes this one's pointless"
+        new_fix = {**fix, "edit": None, "applicability": "manual"}
+        out.append(dataclasses.replace(finding, fix=new_fix, notes=[*finding.notes, note]))
+    return out
