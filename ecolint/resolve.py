@@ -3,8 +3,9 @@ stack pins → version drift, and from those the ★ confidence and the boundary
 
 Confidence follows the EcoCompute skill (see DESIGN.md):
 ★★★ the GPU is stated and measured; ★★☆ stated, same architecture as a measured one (numbers
-carry a ±15–25 % band); ★☆☆ no GPU stated (an assumed platform, named) or non-NVIDIA hardware.
-A stack newer than the measurement window lowers every confidence one step.
+carry a ±15–25 % band), or measured but the model's size unknown; ★☆☆ no GPU stated (an assumed
+platform, named) or non-NVIDIA hardware. A stack newer than the measurement window lowers every
+confidence one step.
 """
 
 from __future__ import annotations
@@ -240,6 +241,19 @@ def matched_session(stack: dict[str, str], architecture: Architecture | None, kb
     return max(found, key=lambda s: (s.date or "", s.id), default=None)
 
 
+UNKNOWN_SIZE_REASON = "model size unknown: numbers from the nearest measured size (★★★ needs a known size)"
+
+
+def capped_for_size(confidence: int, model: ModelSize | None, reasons: list[str]) -> int:
+    """The one rule for a model of unknown size, for check, explain, advise and compare alike:
+    ★★★ is a direct measurement, which needs the size, so an unknown one is at most ★★☆ (the
+    reason said where it lowers the stars)."""
+    if model is not None or confidence < 3:
+        return confidence
+    reasons.append(UNKNOWN_SIZE_REASON)
+    return 2
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -335,6 +349,7 @@ def resolve(
         boundaries.append("stack-drift")
 
     model = model_size(setup.get(MODEL), kb, models)
+    confidence = capped_for_size(confidence, model, reasons)
     if model is not None and model.params_b > kb.measured_max_params_b:
         boundaries.append("beyond-measured-range")
     if model is not None and model.active:

@@ -20,7 +20,15 @@ from ecolint.advisor import figures as fig
 from ecolint.advisor.inputs import Inputs, Option, advice_data, model_is_size, option, setup_for
 from ecolint.knowledge import Knowledge
 from ecolint.report import PARAMS_HOW, footer
-from ecolint.resolve import BOUNDARY_TEXT, Resolution, crossover_verdict, resolve, setup_summary, verdict_rows
+from ecolint.resolve import (
+    BOUNDARY_TEXT,
+    UNKNOWN_SIZE_REASON,
+    Resolution,
+    crossover_verdict,
+    resolve,
+    setup_summary,
+    verdict_rows,
+)
 from ecolint.setups import MODEL, PURPOSE, Setup
 
 MINUS = "\u2212"
@@ -92,7 +100,7 @@ def advise(inputs: Inputs, kb: Knowledge) -> dict[str, Any]:
         # "int8" names the skill's INT8 rows (threshold 0.0); bitsandbytes' own default is 6.0.
         inputs.assumed["llm_int8_threshold"] = 0.0
     setup = setup_for(inputs, kb, baseline)
-    res = resolve(setup, kb, gpu_option=inputs.gpu)
+    res = resolve(setup, kb, gpu_option=inputs.gpu, models=inputs.models, stack=inputs.stack)
     return build(setup, res, inputs, baseline, kb)
 
 
@@ -383,7 +391,7 @@ def _evidence(
 def _confidence(res: Resolution, chosen: Assessed, setup: Setup) -> dict[str, Any]:
     reasons = list(res.reasons)
     if res.model is None:
-        reasons.append("model size unknown")
+        reasons += [] if UNKNOWN_SIZE_REASON in reasons else ["model size unknown"]
     else:
         how = (
             "given as a size" if model_is_size(str(setup.get(MODEL))) else PARAMS_HOW.get(res.model.how, res.model.how)
@@ -392,15 +400,9 @@ def _confidence(res: Resolution, chosen: Assessed, setup: Setup) -> dict[str, An
     energy = chosen.energy
     if energy.available and energy.confidence < res.confidence:
         reasons.append(f"the energy figure is not a direct measurement of this setup: {energy.says}")
-    # The setup's confidence, as `check` rates it (GPU and stack), once the model size is known;
-    # a figure that is not a direct measurement says so in the reasons, not by other stars.
-    return {"stars": setup_confidence(res), "reasons": reasons}
-
-
-def setup_confidence(res: Resolution) -> int:
-    """The ★ of a setup: the resolution's, and one star when the model size is unknown (the
-    skill's ★★★ needs a known size)."""
-    return res.confidence if res.model is not None else 1
+    # The setup's confidence exactly as `check` rates it (resolve.py: GPU, stack, a known size); a
+    # figure that is not a direct measurement says so in the reasons, not by other stars.
+    return {"stars": res.confidence, "reasons": reasons}
 
 
 def _config(kb: Knowledge, inputs: Inputs, opt: Option, model_id: str | None) -> dict[str, Any]:

@@ -50,6 +50,10 @@ class Inputs:
     objective: str | None = None
     max_memory_gb: float | None = None
     batched: bool = False  # a server that batches concurrent requests (explain): no batch size 1 assumed
+    # The project's version pins and model table (`--project`), read as `check` reads them: stated
+    # torch / bitsandbytes versions pick the measured session, and drift lowers the stars.
+    stack: dict[str, str] = field(default_factory=dict)
+    models: dict[str, float] = field(default_factory=dict)
     assumed: dict[str, Any] = field(default_factory=dict)
 
     def given(self) -> dict[str, Any]:
