@@ -32,6 +32,7 @@ class Option:
     threshold: float | None  # llm_int8_threshold those rows must have
     bytes_per_weight: float | None
     analog: str | None = None
+    needs: str | None = None  # the tensor-core format it computes in (bf16, fp8): rules/capabilities.yaml
 
     @property
     def quantized(self) -> bool:
@@ -114,6 +115,7 @@ def _option(key: str, entry: dict[str, Any]) -> Option:
         threshold=None if threshold is None else float(threshold),
         bytes_per_weight=None if weight is None else float(weight),
         analog=entry.get("analog"),
+        needs=entry.get("needs"),
     )
 
 
