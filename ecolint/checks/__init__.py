@@ -166,6 +166,7 @@ class CheckContext:
             snippet or self.setup.framework,
             None if edit is None else edit_for(edit, self.setup, location),
             self.resolution.missing_formats,
+            python=self.setup.kind in ("python", "notebook"),
         )
         if fix is not None:
             # the snippet for a GPU without BF16 / FP8 tensor cores: say why it differs
@@ -192,20 +193,23 @@ _FORMAT_WORDS = {"bf16": re.compile(r"bf16|bfloat16", re.I), "fp8": re.compile(r
 
 
 def _fix_for(
-    spec: RuleSpec, framework: str, edit: Edit | None = None, missing: tuple[str, ...] = ()
+    spec: RuleSpec, framework: str, edit: Edit | None = None, missing: tuple[str, ...] = (), *, python: bool = False
 ) -> dict[str, Any] | None:
     """The fix snippet for the framework in use, with its safety, the reason for it, and the
-    edit `--fix` can apply (applicability automatic) or none (manual). On a GPU without BF16 or
-    FP8 tensor cores (``missing``), the snippet written for it where the YAML has one
-    (``vllm without fp8``, ``default without bf16 or fp8``); ``without`` then says so."""
+    edit `--fix` can apply (applicability automatic) or none (manual). A server framework used
+    from Python gets its Python API's snippet (``vllm in python``: enforce_eager=True, not
+    --enforce-eager) where the YAML has one. On a GPU without BF16 or FP8 tensor cores
+    (``missing``), the snippet written for it where the YAML has one (``vllm without fp8``,
+    ``default without bf16 or fp8``); ``without`` then says so."""
     snippets = spec.fix.get("snippets") or {}
     suffix = f" without {' or '.join(missing)}" if missing else ""
-    order = (framework + suffix, framework, "default" + suffix, "default") if suffix else (framework, "default")
+    bases = ([framework + " in python"] if python else []) + [framework, "default"]
+    order = [base + end for base in bases for end in ((suffix, "") if suffix else ("",))]
     key: str | None = next((k for k in order if k in snippets), None)
     snippet = None if key is None else snippets[key]
     if snippet is None and edit is None:
         return None
-    usual = snippets.get(framework) or snippets.get("default") or ""
+    usual = next((snippets[base] for base in bases if base in snippets), "")
     replaced = bool(suffix) and key is not None and key.endswith(suffix)
     return {
         "framework": framework if framework in snippets else "default",
