@@ -113,3 +113,21 @@ def test_advise_never_keeps_bf16_on_turing_nor_fp8_on_ampere() -> None:
         "advise", "--gpu", "A100", "--model", "Qwen/Qwen2.5-7B-Instruct", "--precision", "fp8", "--framework", "vllm"
     ).output
     assert MARLIN in fp8 and "--quantization fp8" not in fp8
+
+
+def test_compare_crowns_no_format_the_gpu_cannot_compute() -> None:
+    compared = json.loads(
+        run_cli(
+            "compare", "fp8", "nf4", "--gpu", "A100", "--model", "Qwen/Qwen2.5-7B-Instruct", "--format", "json"
+        ).output
+    )
+    for dimension in ("energy", "throughput", "memory"):
+        winner = compared["winners"][dimension]
+        assert winner["name"] != "FP8"
+        assert "FP8 left out (A100 has no FP8 tensor cores)" in winner["basis"]
+    on_hopper = json.loads(
+        run_cli(
+            "compare", "fp8", "nf4", "--gpu", "H100", "--model", "Qwen/Qwen2.5-7B-Instruct", "--format", "json"
+        ).output
+    )
+    assert all("left out" not in winner["basis"] for winner in on_hopper["winners"].values())

@@ -130,7 +130,23 @@ def _column(name: str, opt: Option, res: Resolution, setup: Setup, inputs: Input
 
 
 def _winner(columns: list[dict[str, Any]], dim: str, axis: str, kb: Knowledge) -> dict[str, Any]:
-    """The strictly best column for one dimension, with the basis of the comparison."""
+    """The strictly best column for one dimension, with the basis of the comparison. A format
+    the column's GPU cannot compute (BF16 on Turing, FP8 below Ada) wins nothing."""
+    left_out = {c["name"]: _cannot_run(c) for c in columns if _cannot_run(c)}
+    said = [f"{name} left out ({why})" for name, why in left_out.items()]
+    ranked = _ranked_winner([c for c in columns if c["name"] not in left_out], dim, axis, kb)
+    return {**ranked, "basis": "; ".join([*said, ranked["basis"]])}
+
+
+def _cannot_run(column: dict[str, Any]) -> str | None:
+    opt: Option = column["_option"]
+    res: Resolution = column["_res"]
+    if opt.needs not in res.missing_formats:
+        return None
+    return f"{res.gpu.name} has no {opt.needs.upper()} tensor cores"  # the column's notes say more
+
+
+def _ranked_winner(columns: list[dict[str, Any]], dim: str, axis: str, kb: Knowledge) -> dict[str, Any]:
     cells = [(c["name"], c["_figures"][dim]) for c in columns if c["_figures"][dim].available]
     if len(cells) < 2:
         return {"name": None, "basis": "fewer than two columns have this figure"}
