@@ -493,7 +493,8 @@ def _fix(
     result = run(targets, kb, config, selection, cache_dir=cache) if written else first
     for item in written:
         codes = ", ".join(sorted({step.finding.code for step in item.fixed}))
-        echo(f"fixed  {item.display}: {len(item.fixed)} ({codes})", err=True)
+        tidied = f"; removed what the fixes left unused: {', '.join(map(str, item.removed))}" if item.removed else ""
+        echo(f"fixed  {item.display}: {len(item.fixed)} ({codes}){tidied}", err=True)
     fixed = sum(len(item.fixed) for item in written)
     remaining = len(result.findings)
     echo(f"Fixed {fixed} finding{'s' if fixed != 1 else ''}, {remaining} remaining.", err=True)
@@ -694,7 +695,10 @@ def _advice_inputs(**options: Any) -> Any:
     model = options.get("model")
     if model is not None and not model.strip():
         raise advice_inputs.AdviceInputError("--model is empty")
+    stack, models = _project_facts(options.get("project"))
     return advice_inputs.Inputs(
+        stack=stack,
+        models=models,
         gpu=(options.get("gpu") or "").strip() or None,
         model=model,
         precision=options.get("precision"),
@@ -705,6 +709,17 @@ def _advice_inputs(**options: Any) -> Any:
     )
 
 
+def _project_facts(path: Path | None) -> tuple[dict[str, str], dict[str, float]]:
+    """The pins and model table of the project at ``path`` (default: the current directory's)."""
+    from ecolint import project
+
+    return project.pins_and_models(path or Path.cwd(), Path.cwd())
+
+
+_PROJECT_HELP = (
+    "Read version pins and the model table from this project, as `check` does: pinned torch and"
+    " bitsandbytes pick the matching measured session [default: the current directory's project]."
+)
 _GPU_HELP = "GPU it runs on (e.g. 'RTX 4090D', 'A100'); default: the closest measured platform, said out loud."
 _OBJECTIVE_HELP = "What to optimise [default: energy per request]."
 
@@ -724,6 +739,7 @@ _OBJECTIVE_HELP = "What to optimise [default: energy per request]."
     type=click.FloatRange(min=0, min_open=True),
     help="GPU memory available for the weights, in GB (ranks the options).",
 )
+@click.option("--project", type=click.Path(path_type=Path, exists=True), help=_PROJECT_HELP)
 @click.option(
     "--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
 )
@@ -746,6 +762,7 @@ def advise_command(output_format: str, **options: Any) -> None:
 @click.option("--precision", help="Precision of a GPU comparison [default: fp16].")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Concurrent requests per batch [default: 1].")
 @click.option("--objective", type=click.Choice(OBJECTIVES), help="Name one overall winner by this dimension.")
+@click.option("--project", type=click.Path(path_type=Path, exists=True), help=_PROJECT_HELP)
 @click.option(
     "--format", "--output-format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
 )

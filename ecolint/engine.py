@@ -285,17 +285,10 @@ class Engine:
         so that one file and the whole tree resolve alike."""
         from ecolint import project
 
-        root = project.project_root(paths[0] if paths else self.cwd, self.config.source, self.cwd)
-        if project.covers(paths, root):
+        first = paths[0] if paths else self.cwd
+        if project.covers(paths, project.project_root(first, self.config.source, self.cwd)):
             return found
-        tree = project.project_pins(
-            root,
-            self.config.exclude + self.config.extend_exclude,
-            force_exclude=self.config.force_exclude,
-            respect_gitignore=self.config.respect_gitignore,
-            config_root=self.config_dir,
-        )
-        return project.merge_pins([tree, found])
+        return project.merge_pins([project.pins_for(first, self.config, self.cwd), found])
 
     def _root(self, paths: list[Path]) -> Path:
         first = paths[0].resolve() if paths else self.cwd

@@ -28,7 +28,8 @@ line of a shell continuation, the new code would name a module the file never im
 Fixes run as in ruff: the edits of one file's findings that do not overlap are applied, the
 file is audited again from the new text, and so on until nothing more applies. A pass whose
 text does not parse again, or after which a fixed finding is still there, is dropped. A file
-that does not parse to begin with is never touched.
+that does not parse to begin with is never touched. Last, the imports and variables the fixes
+left unused go too (ecolint/dead_code.py), where the text then audits to the same findings.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ecolint.dead_code import Removed, drop_unused
 from ecolint.edits import (
     FLAG_EDITS,
     PYTHON_EDITS,
@@ -935,6 +937,7 @@ class FileFix:
     fixed: list[Step] = field(default_factory=list)
     remaining: list[Finding] = field(default_factory=list)  # the findings of the final text
     data: bytes = b""
+    removed: list[Removed] = field(default_factory=list)  # imports and variables the fixes left unused
 
     @property
     def changed(self) -> bool:
@@ -995,6 +998,22 @@ def fix_text(
         text, findings = new_text, after
         fixed.extend(done)
     return text, fixed, findings
+
+
+def without_dead_code(
+    kind: str, before: str, after: str, findings: list[Finding], audit: Audit
+) -> tuple[str, list[Finding], list[Removed]]:
+    """The fixed text without the imports and variables its fixes left unused (ecolint/dead_code.py),
+    kept only if it is audited to the same findings; else the fixed text as it was."""
+    if kind != "python" or before == after:
+        return after, findings, []
+    tidied, removed = drop_unused(before, after)
+    if not removed or not _python_parses(tidied):
+        return after, findings, []
+    again = audit(tidied)
+    if again is None or sorted(f.code for f in again) != sorted(f.code for f in findings):
+        return after, findings, []
+    return tidied, again, removed
 
 
 def _dedupe(steps: Iterable[Step]) -> list[Step]:
@@ -1076,7 +1095,8 @@ def fix_run(engine: Any, targets: list[Path], findings: list[Finding], unsafe: b
         if start is None:
             continue  # does not parse: never rewritten
         new_text, fixed, remaining = fix_text(kind, text, start, audit, unsafe)
-        results.append(FileFix(path, display, kind, text, new_text, fixed, remaining, data))
+        new_text, remaining, removed = without_dead_code(kind, text, new_text, remaining, audit)
+        results.append(FileFix(path, display, kind, text, new_text, fixed, remaining, data, removed))
     return results
 
 

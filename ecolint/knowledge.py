@@ -60,6 +60,20 @@ class RuleSpec:
 
 
 @dataclass(frozen=True)
+class Capability:
+    """What an architecture's tensor cores compute (rules/capabilities.yaml)."""
+
+    compute_capability: str
+    bf16: bool
+    fp8: bool
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The formats advice must not propose here, in a fixed order (bf16, fp8)."""
+        return tuple(name for name, has in (("bf16", self.bf16), ("fp8", self.fp8)) if not has)
+
+
+@dataclass(frozen=True)
 class GpuInfo:
     name: str
     architecture: str | None
@@ -165,6 +179,20 @@ class Knowledge:
         # The advisor's definitions and config lines (rules/advice.yaml); the linter never reads them.
         advice = self._base / "advice.yaml"
         return {"advice": _yaml(advice) if advice.is_file() else {}}
+
+    @functools.cached_property
+    def _capabilities(self) -> dict[str, Any]:
+        return _load_capabilities(_yaml(self._base / "capabilities.yaml"), set(self.architectures))
+
+    def capability(self, architecture: str | None) -> Capability | None:
+        """What an architecture (by key) computes; None for one the table does not name."""
+        return None if architecture is None else self._capabilities["architectures"].get(architecture)
+
+    @property
+    def capability_notes(self) -> dict[str, str]:
+        """What a finding or an answer says where a format is missing, by format (and
+        ``vllm_fp8_weight_only``), with {gpu}, {arch} and {cc} to fill in."""
+        return dict(self._capabilities["notes"])
 
     def rule(self, code: str) -> RuleSpec:
         return self.rules[code]
@@ -289,6 +317,10 @@ RULE_SCHEMA: dict[str, _Key] = {
             "applicability": _Key(("str",), choices=FIX_APPLICABILITIES),
             "edit": _Key(("str",), required=False),
             "snippets": _Key(("mapping",), required=False, items="str"),
+            # Rules whose edit on the same setup makes this one's pointless (ECO103 unquantizes the
+            # model whose INT8 threshold ECO101 would set): where one of them has an edit, this
+            # finding's edit is left out, so --fix applies only theirs.
+            "superseded_by": _Key(("list",), required=False, items="str"),
         },
     ),
     "docs": _Key(
@@ -404,6 +436,28 @@ def _load_architectures(data: dict[str, Any]) -> dict[str, Architecture]:
             source=str(entry.get("source", "")),
         )
     return result
+
+
+def _load_capabilities(data: dict[str, Any], architectures: set[str]) -> dict[str, Any]:
+    """rules/capabilities.yaml, checked: every architecture of evidence.yaml named, nothing else,
+    and a note for every format that can be missing."""
+    entries = _require(data, "architectures", "capabilities.yaml")
+    if set(entries) != architectures:
+        raise KnowledgeError(
+            f"capabilities.yaml: architectures {sorted(entries)} do not match evidence.yaml's {sorted(architectures)}"
+        )
+    table = {
+        key: Capability(
+            compute_capability=str(_require(entry, "compute_capability", f"capabilities.yaml {key}")),
+            bf16=bool(_require(entry, "bf16", f"capabilities.yaml {key}")),
+            fp8=bool(_require(entry, "fp8", f"capabilities.yaml {key}")),
+        )
+        for key, entry in entries.items()
+    }
+    notes = {key: " ".join(str(text).split()) for key, text in _require(data, "notes", "capabilities.yaml").items()}
+    for needed in ("bf16", "fp8", "vllm_fp8_weight_only"):
+        _require(notes, needed, "capabilities.yaml notes")
+    return {"architectures": table, "notes": notes}
 
 
 def _load_gpus(entries: list[dict[str, Any]]) -> list[tuple[re.Pattern[str], GpuInfo]]:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecolint import discover
 from ecolint.knowledge import parse_version
+
+if TYPE_CHECKING:
+    from ecolint.config import Config
 
 # The file kinds that pin versions (requirements files, pyproject, `pip install` lines).
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
@@ -70,6 +74,28 @@ def project_pins(
             continue
         pins = merge_pins([pins, found])
     return pins
+
+
+def pins_for(path: Path, config: Config, cwd: Path) -> dict[str, str]:
+    """The pins of the project ``path`` belongs to, read as `ecolint check PATH` reads them (its
+    root, its excludes): what `check` resolves with, and `advise` / `compare --project PATH` too."""
+    root = project_root(path, config.source, cwd)
+    return project_pins(
+        root,
+        config.exclude + config.extend_exclude,
+        force_exclude=config.force_exclude,
+        respect_gitignore=config.respect_gitignore,
+        config_root=config.source.parent.resolve() if config.source else cwd.resolve(),
+    )
+
+
+def pins_and_models(path: Path, cwd: Path) -> tuple[dict[str, str], dict[str, float]]:
+    """The version pins and the configured model table of the project at ``path``, read with the
+    configuration found from it: what `advise` and `compare` resolve with, as `check` would."""
+    from ecolint.config import find_config_file, load_config
+
+    config = load_config(find_config_file(path))
+    return pins_for(path, config, cwd), dict(config.models)
 
 
 def merge_pins(pin_sets: Iterable[dict[str, str]]) -> dict[str, str]:

@@ -3,8 +3,9 @@ stack pins → version drift, and from those the ★ confidence and the boundary
 
 Confidence follows the EcoCompute skill (see DESIGN.md):
 ★★★ the GPU is stated and measured; ★★☆ stated, same architecture as a measured one (numbers
-carry a ±15–25 % band); ★☆☆ no GPU stated (an assumed platform, named) or non-NVIDIA hardware.
-A stack newer than the measurement window lowers every confidence one step.
+carry a ±15–25 % band), or measured but the model's size unknown; ★☆☆ no GPU stated (an assumed
+platform, named) or non-NVIDIA hardware. A stack newer than the measurement window lowers every
+confidence one step.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ecolint.knowledge import SESSION_PACKAGES, Architecture, GpuInfo, Knowledge, Session, parse_version
+from ecolint.knowledge import SESSION_PACKAGES, Architecture, Capability, GpuInfo, Knowledge, Session, parse_version
 from ecolint.setups import DEVICE, GPU, LOADER, MODEL, RUNNER_LABELS, TASK, TENSOR_PARALLEL, Setup
 
 # A size written in a model id: "Qwen2.5-1.5B", "qwen2:1.5b", "opt-1.3b", "Llama-3.2-1B",
@@ -82,6 +83,20 @@ class Resolution:
     # A setup stated to run on any of several GPUs (SkyPilot `{A100:1, L4:1}`): the resolution
     # on each, in the order written. The resolution itself is the most cautious of them.
     alternatives: list[Resolution] = field(default_factory=list)
+    # What the GPU's own architecture computes (rules/capabilities.yaml), and what a finding or an
+    # answer says where a format is missing ("bf16", "fp8", "vllm_fp8_weight_only"): no advice
+    # proposes a format the GPU cannot run.
+    capability: Capability | None = None
+    capability_notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def missing_formats(self) -> tuple[str, ...]:
+        """Formats this GPU has no tensor cores for (bf16, fp8); none where it is not known."""
+        return () if self.capability is None else self.capability.missing
+
+    def half(self) -> str:
+        """The 16-bit format to propose: BF16 where the GPU computes it, else FP16."""
+        return "fp16" if "bf16" in self.missing_formats else "bf16"
 
     @property
     def arch_label(self) -> str:
@@ -240,6 +255,19 @@ def matched_session(stack: dict[str, str], architecture: Architecture | None, kb
     return max(found, key=lambda s: (s.date or "", s.id), default=None)
 
 
+UNKNOWN_SIZE_REASON = "model size unknown: numbers from the nearest measured size (★★★ needs a known size)"
+
+
+def capped_for_size(confidence: int, model: ModelSize | None, reasons: list[str]) -> int:
+    """The one rule for a model of unknown size, for check, explain, advise and compare alike:
+    ★★★ is a direct measurement, which needs the size, so an unknown one is at most ★★☆ (the
+    reason said where it lowers the stars)."""
+    if model is not None or confidence < 3:
+        return confidence
+    reasons.append(UNKNOWN_SIZE_REASON)
+    return 2
+
+
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -335,6 +363,7 @@ def resolve(
         boundaries.append("stack-drift")
 
     model = model_size(setup.get(MODEL), kb, models)
+    confidence = capped_for_size(confidence, model, reasons)
     if model is not None and model.params_b > kb.measured_max_params_b:
         boundaries.append("beyond-measured-range")
     if model is not None and model.active:
@@ -361,7 +390,20 @@ def resolve(
         boundaries=boundaries,
         session=session,
         own_architecture=kb.architectures.get(info.architecture) if info.architecture else None,
+        **_capability(kb, info),
     )
+
+
+def _capability(kb: Knowledge, info: GpuInfo) -> dict[str, Any]:
+    """The GPU's own architecture's capability (Hopper's, not the Ampere numbers it borrows) and
+    the notes for the formats it lacks, filled in."""
+    capability = kb.capability(info.architecture)
+    if capability is None or info.architecture is None:
+        return {}
+    label = kb.architectures[info.architecture].label
+    fill = {"gpu": info.name, "arch": label, "cc": capability.compute_capability}
+    notes = {key: text.format(**fill) for key, text in kb.capability_notes.items()}
+    return {"capability": capability, "capability_notes": notes}
 
 
 def _resolve_set(

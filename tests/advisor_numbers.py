@@ -60,6 +60,9 @@ def unexplained_numbers(document: dict[str, Any], typed: tuple[str, ...] = ()) -
     allowed = set(known)
     for token in typed:
         allowed.update(float(n) for n in NUMBER.findall(token))
+    # the project's own pins (advise reads them as check does): the user's numbers, not ecolint's
+    for version in ((document.get("setup") or {}).get("stack") or {}).values():
+        allowed.update(float(n) for n in NUMBER.findall(str(version)))
     for derived in _derived(document):
         assert all(abs(float(i)) in known for i in derived["inputs"]), f"derived from unknown inputs: {derived}"
         assert abs(_evaluate(derived["formula"]) - float(derived["value"])) < 1e-9, (

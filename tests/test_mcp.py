@@ -68,7 +68,9 @@ async def test_read_only_by_default_and_every_tool_has_schemas(tmp_path: Path) -
 async def test_each_tool_answers_what_the_command_line_answers(tmp_path: Path) -> None:
     project = _project(tmp_path)
     cli_check = run_cli("check", ".", "--format", "json", cwd=project).json()
-    cli_advise = run_cli("advise", "--gpu", "A100", "--model", "7B", "--precision", "nf4", "--format", "json").json()
+    cli_advise = run_cli(
+        "advise", "--gpu", "A100", "--model", "7B", "--precision", "nf4", "--format", "json", cwd=project
+    ).json()
     async with _client(project) as client:
         checked = await _call(client, "check", {"paths": ["."]})
         selected = await _call(client, "check", {"paths": ["deploy"], "select": ["ECO105"]})

@@ -244,3 +244,22 @@ def test_a_matched_session_moves_the_crossover_alike_in_check_and_explain(
         if findings:
             assert [row["id"] for row in findings[0].evidence] == verdict["rows"]
             assert verdict["moved"] in findings[0].notes
+
+
+def test_an_unknown_model_size_gets_the_same_stars_from_every_command(tmp_path: Path) -> None:
+    """check rated a measured GPU with an unresolved model ★★★ while advise said ★☆☆: one rule
+    (resolve.capped_for_size) now decides, ★★☆ with its reason, for all four commands."""
+    path = tmp_path / "serve.py"
+    path.write_text('import os\n\nfrom vllm import LLM\n\nllm = LLM(model=os.environ["MODEL_ID"], max_num_seqs=1)\n')
+    reason = "model size unknown: numbers from the nearest measured size (★★★ needs a known size)"
+    checked = run_cli("check", "--isolated", "--gpu", "A800", str(path)).output
+    assert "ECO105 [★★☆]" in checked and f"note      {reason}" in checked
+    advised = run_cli("advise", "--gpu", "A800").output
+    assert f"Confidence ★★☆  A800 is a measured GPU; {reason}" in advised
+    explained = run_cli("explain", str(path), "--gpu", "A800").output
+    assert f"Confidence ★★☆  A800 is a measured GPU; {reason}" in explained
+    compared = json.loads(run_cli("compare", "fp16", "nf4", "--gpu", "A800", "--format", "json").output)
+    assert {column["confidence"] for column in compared["columns"]} == {2}
+    # a known size on the same GPU: the direct measurement's ★★★, from every command alike
+    sized = run_cli("advise", "--gpu", "A800", "--model", "Qwen/Qwen2.5-7B-Instruct").output
+    assert "Confidence ★★★" in sized

@@ -195,6 +195,7 @@ def test_files_that_are_not_skypilot_tasks(tmp_path: Path, text: str) -> None:
 def test_a_gpu_set_resolves_to_its_most_cautious_member() -> None:
     setup = Setup("vllm", Location("t.yaml", 1))
     setup.set(GPU, ("RTX 4090D", "L4"), Location("t.yaml", 2), "accelerators")
+    setup.set(MODEL, "Qwen/Qwen2.5-7B-Instruct", Location("t.yaml", 3), "literal")  # ★★★ needs a known size
     resolution = resolve(setup, knowledge.load())
     assert [r.confidence for r in resolution.alternatives] == [3, 2]
     assert (resolution.confidence, resolution.gpu_written) == (2, "any of RTX 4090D, L4")

@@ -20,7 +20,15 @@ from ecolint.advisor import figures as fig
 from ecolint.advisor.inputs import Inputs, Option, advice_data, model_is_size, option, setup_for
 from ecolint.knowledge import Knowledge
 from ecolint.report import PARAMS_HOW, footer
-from ecolint.resolve import BOUNDARY_TEXT, Resolution, crossover_verdict, resolve, setup_summary, verdict_rows
+from ecolint.resolve import (
+    BOUNDARY_TEXT,
+    UNKNOWN_SIZE_REASON,
+    Resolution,
+    crossover_verdict,
+    resolve,
+    setup_summary,
+    verdict_rows,
+)
 from ecolint.setups import MODEL, PURPOSE, Setup
 
 MINUS = "\u2212"
@@ -92,7 +100,7 @@ def advise(inputs: Inputs, kb: Knowledge) -> dict[str, Any]:
         # "int8" names the skill's INT8 rows (threshold 0.0); bitsandbytes' own default is 6.0.
         inputs.assumed["llm_int8_threshold"] = 0.0
     setup = setup_for(inputs, kb, baseline)
-    res = resolve(setup, kb, gpu_option=inputs.gpu)
+    res = resolve(setup, kb, gpu_option=inputs.gpu, models=inputs.models, stack=inputs.stack)
     return build(setup, res, inputs, baseline, kb)
 
 
@@ -122,7 +130,7 @@ def build(setup: Setup, res: Resolution, inputs: Inputs, baseline: Option, kb: K
         "options": [a.to_json() for a in ranked],
         "evidence": _evidence(comparison, base, rec, objective),
         "confidence": _confidence(res, rec or base, setup),
-        "config": _config(kb, inputs, (rec or base).option, model_id),
+        "config": _config(kb, inputs, _runnable(kb, res, (rec or base).option), model_id),
         "risks": _risks(kb, res, base, rec, assessed, inputs),
         "boundaries": list(res.boundaries),
         "questions": questions(kb, inputs, res),
@@ -198,6 +206,8 @@ def _assess(
 def eligibility(res: Resolution, opt: Option, mem: fig.Figure, max_memory: float | None) -> tuple[bool, str]:
     """Whether an option may be recommended, and why (the crossover, the memory limit, ECO101)."""
     arch, params = res.architecture, res.params_b
+    if opt.needs in res.missing_formats:
+        return False, res.capability_notes[opt.needs]
     if opt.key == "int8-default":
         return False, "INT8 with the default llm_int8_threshold=6.0 is the ECO101 anti-pattern"
     if opt.rows is None:
@@ -383,7 +393,7 @@ def _evidence(
 def _confidence(res: Resolution, chosen: Assessed, setup: Setup) -> dict[str, Any]:
     reasons = list(res.reasons)
     if res.model is None:
-        reasons.append("model size unknown")
+        reasons += [] if UNKNOWN_SIZE_REASON in reasons else ["model size unknown"]
     else:
         how = (
             "given as a size" if model_is_size(str(setup.get(MODEL))) else PARAMS_HOW.get(res.model.how, res.model.how)
@@ -392,15 +402,15 @@ def _confidence(res: Resolution, chosen: Assessed, setup: Setup) -> dict[str, An
     energy = chosen.energy
     if energy.available and energy.confidence < res.confidence:
         reasons.append(f"the energy figure is not a direct measurement of this setup: {energy.says}")
-    # The setup's confidence, as `check` rates it (GPU and stack), once the model size is known;
-    # a figure that is not a direct measurement says so in the reasons, not by other stars.
-    return {"stars": setup_confidence(res), "reasons": reasons}
+    # The setup's confidence exactly as `check` rates it (resolve.py: GPU, stack, a known size); a
+    # figure that is not a direct measurement says so in the reasons, not by other stars.
+    return {"stars": res.confidence, "reasons": reasons}
 
 
-def setup_confidence(res: Resolution) -> int:
-    """The ★ of a setup: the resolution's, and one star when the model size is unknown (the
-    skill's ★★★ needs a known size)."""
-    return res.confidence if res.model is not None else 1
+def _runnable(kb: Knowledge, res: Resolution, opt: Option) -> Option:
+    """The option whose config line is shown: FP16 in place of a format this GPU cannot compute
+    (BF16 on Turing, FP8 below Ada)."""
+    return option(kb, "fp16") if opt.needs in res.missing_formats else opt
 
 
 def _config(kb: Knowledge, inputs: Inputs, opt: Option, model_id: str | None) -> dict[str, Any]:
@@ -440,6 +450,7 @@ def _risks(
     for a in {id(x): x for x in [base] + ([rec] if rec else [])}.values():
         if a.option.analog:
             risks.append(a.option.analog)
+    risks.extend(_capability_notes(res, [base] + ([rec] if rec else []), inputs))
     risks.extend(_disagreements(assessed))
     risks.extend(cross_day_caveats(kb, [row for a in assessed for row in a.energy.rows]))
     if rec is not None and rec is not base and base.memory.value is not None and rec.memory.value is not None:
@@ -449,6 +460,21 @@ def _risks(
     risks.extend(BOUNDARY_TEXT[b] for b in res.boundaries)
     risks.extend(_assumption_notes(kb, inputs))
     return risks
+
+
+def _capability_notes(res: Resolution, shown: list[Assessed], inputs: Inputs) -> list[str]:
+    """What the GPU cannot compute of the options shown: BF16 on Turing, FP8 below Ada; vLLM
+    FP8 there is weight-only through FP8 Marlin, said so rather than called unsupported."""
+    notes: list[str] = []
+    for a in shown:
+        needs = a.option.needs
+        if needs not in res.missing_formats:
+            continue
+        key = "vllm_fp8_weight_only" if needs == "fp8" and inputs.framework == "vllm" else needs
+        note = res.capability_notes[key]
+        if note not in notes:
+            notes.append(note)
+    return notes
 
 
 def cross_day_caveats(kb: Knowledge, rows: list[dict[str, Any]]) -> list[str]:

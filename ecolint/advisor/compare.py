@@ -12,11 +12,11 @@ from typing import Any
 
 from ecolint import __version__
 from ecolint.advisor import figures as fig
-from ecolint.advisor.advise import cross_day_caveats, eligibility, questions, setup_confidence, verdict
+from ecolint.advisor.advise import cross_day_caveats, eligibility, questions, verdict
 from ecolint.advisor.inputs import AdviceInputError, Inputs, Option, is_precision, option, setup_for
 from ecolint.knowledge import Knowledge
 from ecolint.report import footer
-from ecolint.resolve import BOUNDARY_TEXT, Resolution, resolve
+from ecolint.resolve import BOUNDARY_TEXT, UNKNOWN_SIZE_REASON, Resolution, resolve
 from ecolint.setups import MODEL, Setup
 
 DIMENSIONS = ("energy", "throughput", "memory")
@@ -77,7 +77,7 @@ def _precision_columns(items: list[str], inputs: Inputs, kb: Knowledge) -> list[
     for item in items:
         opt = option(kb, item)
         setup = setup_for(inputs, kb, opt)
-        res = resolve(setup, kb, gpu_option=inputs.gpu)
+        res = resolve(setup, kb, gpu_option=inputs.gpu, models=inputs.models, stack=inputs.stack)
         columns.append(_column(opt.label, opt, res, setup, inputs, kb))
     return columns
 
@@ -91,7 +91,7 @@ def _gpu_columns(items: list[str], inputs: Inputs, kb: Knowledge) -> list[dict[s
     columns = []
     for item in items:
         setup = setup_for(inputs, kb, opt)
-        res = resolve(setup, kb, gpu_option=item)
+        res = resolve(setup, kb, gpu_option=item, models=inputs.models, stack=inputs.stack)
         columns.append(_column(res.gpu.name, opt, res, setup, inputs, kb))
     return columns
 
@@ -117,9 +117,10 @@ def _column(name: str, opt: Option, res: Resolution, setup: Setup, inputs: Input
         "energy": energy.to_json(),
         "throughput": tput.to_json(),
         "memory": mem.to_json(),
-        "confidence": setup_confidence(res),
+        "confidence": res.confidence,
         "verdict": verdict(kb, res, setup, opt),
-        "reasons": list(res.reasons) + ([] if res.model else ["model size unknown"]),
+        "reasons": list(res.reasons)
+        + ([] if res.model or UNKNOWN_SIZE_REASON in res.reasons else ["model size unknown"]),
         "notes": notes,
         "_figures": {"energy": energy, "throughput": tput, "memory": mem},
         "_eligible": eligible,
@@ -129,7 +130,23 @@ def _column(name: str, opt: Option, res: Resolution, setup: Setup, inputs: Input
 
 
 def _winner(columns: list[dict[str, Any]], dim: str, axis: str, kb: Knowledge) -> dict[str, Any]:
-    """The strictly best column for one dimension, with the basis of the comparison."""
+    """The strictly best column for one dimension, with the basis of the comparison. A format
+    the column's GPU cannot compute (BF16 on Turing, FP8 below Ada) wins nothing."""
+    left_out = {c["name"]: _cannot_run(c) for c in columns if _cannot_run(c)}
+    said = [f"{name} left out ({why})" for name, why in left_out.items()]
+    ranked = _ranked_winner([c for c in columns if c["name"] not in left_out], dim, axis, kb)
+    return {**ranked, "basis": "; ".join([*said, ranked["basis"]])}
+
+
+def _cannot_run(column: dict[str, Any]) -> str | None:
+    opt: Option = column["_option"]
+    res: Resolution = column["_res"]
+    if opt.needs not in res.missing_formats:
+        return None
+    return f"{res.gpu.name} has no {opt.needs.upper()} tensor cores"  # the column's notes say more
+
+
+def _ranked_winner(columns: list[dict[str, Any]], dim: str, axis: str, kb: Knowledge) -> dict[str, Any]:
     cells = [(c["name"], c["_figures"][dim]) for c in columns if c["_figures"][dim].available]
     if len(cells) < 2:
         return {"name": None, "basis": "fewer than two columns have this figure"}

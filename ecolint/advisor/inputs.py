@@ -32,6 +32,7 @@ class Option:
     threshold: float | None  # llm_int8_threshold those rows must have
     bytes_per_weight: float | None
     analog: str | None = None
+    needs: str | None = None  # the tensor-core format it computes in (bf16, fp8): rules/capabilities.yaml
 
     @property
     def quantized(self) -> bool:
@@ -50,6 +51,10 @@ class Inputs:
     objective: str | None = None
     max_memory_gb: float | None = None
     batched: bool = False  # a server that batches concurrent requests (explain): no batch size 1 assumed
+    # The project's version pins and model table (`--project`), read as `check` reads them: stated
+    # torch / bitsandbytes versions pick the measured session, and drift lowers the stars.
+    stack: dict[str, str] = field(default_factory=dict)
+    models: dict[str, float] = field(default_factory=dict)
     assumed: dict[str, Any] = field(default_factory=dict)
 
     def given(self) -> dict[str, Any]:
@@ -110,6 +115,7 @@ def _option(key: str, entry: dict[str, Any]) -> Option:
         threshold=None if threshold is None else float(threshold),
         bytes_per_weight=None if weight is None else float(weight),
         analog=entry.get("analog"),
+        needs=entry.get("needs"),
     )
 
 

@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -160,6 +161,16 @@ class CheckContext:
         if overhead:
             message += f": {overhead_text(overhead)} energy per {overhead.get('per', 'request')}"
         stars = confidence if confidence is not None else self.resolution.confidence + confidence_delta
+        fix = _fix_for(
+            spec,
+            snippet or self.setup.framework,
+            None if edit is None else edit_for(edit, self.setup, location),
+            self.resolution.missing_formats,
+            python=self.setup.kind in ("python", "notebook"),
+        )
+        if fix is not None:
+            # the snippet for a GPU without BF16 / FP8 tensor cores: say why it differs
+            notes = [*notes, *(self.resolution.capability_notes[f] for f in fix.pop("without"))]
         return Finding(
             code=self.code,
             name=spec.name,
@@ -174,21 +185,36 @@ class CheckContext:
             + [BOUNDARY_TEXT[b] for b in self.resolution.boundaries if b not in _SAID_BY_REASONS]
             + list(notes),
             evidence=list(evidence),
-            fix=_fix_for(
-                spec, snippet or self.setup.framework, None if edit is None else edit_for(edit, self.setup, location)
-            ),
+            fix=fix,
         )
 
 
-def _fix_for(spec: RuleSpec, framework: str, edit: Edit | None = None) -> dict[str, Any] | None:
+_FORMAT_WORDS = {"bf16": re.compile(r"bf16|bfloat16", re.I), "fp8": re.compile(r"fp8|float8", re.I)}
+
+
+def _fix_for(
+    spec: RuleSpec, framework: str, edit: Edit | None = None, missing: tuple[str, ...] = (), *, python: bool = False
+) -> dict[str, Any] | None:
     """The fix snippet for the framework in use, with its safety, the reason for it, and the
-    edit `--fix` can apply (applicability automatic) or none (manual)."""
+    edit `--fix` can apply (applicability automatic) or none (manual). A server framework used
+    from Python gets its Python API's snippet (``vllm in python``: enforce_eager=True, not
+    --enforce-eager) where the YAML has one. On a GPU without BF16 or FP8 tensor cores
+    (``missing``), the snippet written for it where the YAML has one (``vllm without fp8``,
+    ``default without bf16 or fp8``); ``without`` then says so."""
     snippets = spec.fix.get("snippets") or {}
-    snippet = snippets.get(framework) or snippets.get("default")
+    suffix = f" without {' or '.join(missing)}" if missing else ""
+    bases = ([framework + " in python"] if python else []) + [framework, "default"]
+    order = [base + end for base in bases for end in ((suffix, "") if suffix else ("",))]
+    key: str | None = next((k for k in order if k in snippets), None)
+    snippet = None if key is None else snippets[key]
     if snippet is None and edit is None:
         return None
+    usual = next((snippets[base] for base in bases if base in snippets), "")
+    replaced = bool(suffix) and key is not None and key.endswith(suffix)
     return {
         "framework": framework if framework in snippets else "default",
+        # the missing formats the usual snippet names, where this GPU's own replaced it
+        "without": tuple(f for f in missing if replaced and _FORMAT_WORDS[f].search(usual)),
         "snippet": snippet or "",
         "safety": spec.fix_safety,
         "reason": spec.fix.get("reason", ""),
@@ -209,8 +235,27 @@ def run_checks(setup: Setup, ctx: CheckContext, codes: Iterable[str]) -> Iterato
         return
     checks = check_catalogue(ctx.kb)
     boundaries = set(ctx.resolution.boundaries)
+    found: list[Finding] = []
     for code in codes:
         fn = checks.get(code)
         if fn is None or boundaries.intersection(ctx.kb.rule(code).silent_on):
             continue  # no check, or a setup its evidence says nothing about (other hardware, not an LLM)
-        yield from fn(setup, ctx.bound(code))
+        found.extend(fn(setup, ctx.bound(code)))
+    yield from _without_superseded_edits(found, ctx.kb)
+
+
+def _without_superseded_edits(found: list[Finding], kb: Knowledge) -> list[Finding]:
+    """One setup's findings, where a rule whose edit another rule's edit makes pointless (its YAML's
+    ``fix.superseded_by``) loses its edit and says whose applies instead."""
+    editing = {f.code for f in found if (f.fix or {}).get("edit") is not None}
+    out = []
+    for finding in found:
+        fix = finding.fix or {}
+        by = sorted(editing.intersection(kb.rule(finding.code).fix.get("superseded_by") or ()))
+        if fix.get("edit") is None or not by:
+            out.append(finding)
+            continue
+        note = f"--fix applies {', '.join(by)}'s edit to this setup instead, which makes this one's pointless"
+        new_fix = {**fix, "edit": None, "applicability": "manual"}
+        out.append(dataclasses.replace(finding, fix=new_fix, notes=[*finding.notes, note]))
+    return out

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding
 from ecolint.intent import Intent, Unset
-from ecolint.setups import BATCH_SIZE, SINGLE_REQUEST, Setup
+from ecolint.setups import BATCH_SIZE, SINGLE_REQUEST, TASK, Setup
 
 _SIGNALS = {
     "loop": ("generate() called once per prompt in a loop", 0),
@@ -29,13 +29,34 @@ def batch_size_one(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if batch is not None and _as_int(batch) == 1:
         detail = f"batch limit of 1 ({setup.framework})"
         where = setup.where(BATCH_SIZE)
-        yield ctx.finding(where, detail, evidence=rows, overhead=overhead, notes=notes, edit=_unlimit(setup))
+        snippet = _snippet(setup, None)
+        yield ctx.finding(
+            where, detail, evidence=rows, overhead=overhead, notes=notes, edit=_unlimit(setup), snippet=snippet
+        )
         return
     signal = setup.get(SINGLE_REQUEST)
     if signal in _SIGNALS:
         detail, delta = _SIGNALS[signal]
         where = setup.where(SINGLE_REQUEST)
-        yield ctx.finding(where, detail, evidence=rows, overhead=overhead, notes=notes, confidence_delta=delta)
+        snippet = _snippet(setup, signal)
+        if snippet == "transformers pipeline":
+            detail = detail.replace("generate()", "the pipeline")
+        yield ctx.finding(
+            where, detail, evidence=rows, overhead=overhead, notes=notes, confidence_delta=delta, snippet=snippet
+        )
+
+
+def _snippet(setup: Setup, signal: str | None) -> str | None:
+    """The fix that fits how the model is called (the YAML's snippets): a pipeline gets one call
+    over the list with batch_size=, a model's generate() one padded batch, generate() per web
+    request a batching server; a server framework its flag, or from Python its API (the
+    framework's own key, checks/__init__.py). None: the framework's."""
+    if setup.framework != "transformers":
+        return None
+    if signal == "handler":
+        return "transformers handler"
+    # a pipeline names its task, and only a pipeline takes batch_size=
+    return "transformers pipeline" if setup.has(TASK) or setup.has(BATCH_SIZE) else None
 
 
 def _measured(rows: list[dict]) -> dict | None:

@@ -23,13 +23,20 @@ def fp8_without_compile(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
     if setup.get(FP8_SCHEME) == "weight-only":
         yield _weight_only(setup, ctx)
         return
+    no_fp8 = "fp8" in ctx.resolution.missing_formats
     if setup.get(ENFORCE_EAGER) is True:
-        edit: Intent = Unset(ENFORCE_EAGER)
-        yield ctx.finding(setup.where(ENFORCE_EAGER), "FP8 with CUDA graphs disabled (eager mode)", edit=edit)
+        edit: Intent | None = Unset(ENFORCE_EAGER)
+        # vLLM runs FP8 there as weight-only FP8 through Marlin: said, not called unsupported
+        notes = (
+            [ctx.resolution.capability_notes["vllm_fp8_weight_only"]] if no_fp8 and setup.framework == "vllm" else []
+        )
+        detail = "FP8 with CUDA graphs disabled (eager mode)"
+        yield ctx.finding(setup.where(ENFORCE_EAGER), detail, edit=edit, notes=notes)
         return
     if setup.get(COMPILED) is False:
         where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin
-        edit = Set(COMPILED, True)
+        # without FP8 tensor cores, compiling does not make float8 compute run: no edit
+        edit = None if no_fp8 else Set(COMPILED, True)
         rows = _rows(ctx, "dynamic") if setup.get(FP8_SCHEME) == "dynamic" else []
         yield ctx.finding(where, "torchao float8 on a model that is never torch.compile'd", edit=edit, evidence=rows)
 
@@ -41,12 +48,15 @@ def _weight_only(setup: Setup, ctx: CheckContext) -> Finding:
     if setup.get(COMPILED) is True:
         detail += ", compiled or not"
     facts = ctx.facts["weight_only"]
+    missing = ctx.resolution.missing_formats
+    note = facts["note_without_fp8"] if "fp8" in missing else facts["note"]
+    half = "FP16" if "bf16" in missing else "BF16/FP16"
     return ctx.finding(
         where,
         detail,
         overhead=dict(facts["overhead"]),
         evidence=_rows(ctx, "weight-only"),
-        notes=[" ".join(str(facts["note"]).split())],
+        notes=[" ".join(str(note).split()).format(half=half)],
         snippet="torchao-weight-only",
     )
 

@@ -94,10 +94,11 @@ def _below_crossover(setup: Setup, ctx: CheckContext, label: str, family: str, n
         f" ({verdict.crossover_b:g}B)"
     )
     evidence = verdict_rows(ctx.kb, ctx.resolution, family, setup.get(MODEL))
-    yield ctx.finding(where, detail, evidence=evidence, notes=notes, edit=_unquantize(setup))
+    yield ctx.finding(where, detail, evidence=evidence, notes=notes, edit=_unquantize(setup, ctx))
 
 
-def _unquantize(setup: Setup) -> Intent:
+def _unquantize(setup: Setup, ctx: CheckContext) -> Intent:
     """The model served unquantized, in the compute dtype the quantized model used, or FP16
-    (never FP32: that costs more energy)."""
-    return Set(PRECISION, "bf16" if setup.get(COMPUTE_DTYPE) == "bf16" else "fp16")
+    (never FP32: that costs more energy; never BF16 on a GPU without BF16 tensor cores)."""
+    bf16 = setup.get(COMPUTE_DTYPE) == "bf16" and ctx.resolution.half() == "bf16"
+    return Set(PRECISION, "bf16" if bf16 else "fp16")

@@ -22,7 +22,8 @@ def fp32_on_quantized(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
         return
     for fact, what in ((COMPUTE_DTYPE, "fp32 compute dtype"), (KV_CACHE_DTYPE, "fp32 KV cache")):
         if str(setup.get(fact, "")).lower() in _FP32:
-            edit = Set(COMPUTE_DTYPE, "bf16") if fact == COMPUTE_DTYPE else None
+            # BF16, or FP16 on a GPU without BF16 tensor cores (rules/capabilities.yaml)
+            edit = Set(COMPUTE_DTYPE, ctx.resolution.half()) if fact == COMPUTE_DTYPE else None
             yield ctx.finding(setup.where(fact), f"{what} on a {setup.get(PRECISION)} model", confidence=1, edit=edit)
 
 

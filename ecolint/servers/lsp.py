@@ -239,7 +239,7 @@ class EcolintLanguageServer(LanguageServer):
 
     def _fixed(self, linted: Linted, finding: Finding) -> str | None:
         """The text with this finding's edit applied, checked by linting the result, as --fix does."""
-        from ecolint.fix import fix_text
+        from ecolint.fix import fix_text, without_dead_code
 
         if linted.kind is None:
             return None
@@ -251,8 +251,10 @@ class EcolintLanguageServer(LanguageServer):
             return in_file(result.findings, linted.display)
 
         unsafe = (finding.fix or {}).get("safety") == "unsafe"
-        new_text, fixed, _ = fix_text(linted.kind, linted.text, [finding], audit, unsafe)
-        return new_text if fixed else None
+        new_text, fixed, remaining = fix_text(linted.kind, linted.text, [finding], audit, unsafe)
+        if not fixed:
+            return None
+        return without_dead_code(linted.kind, linted.text, new_text, remaining, audit)[0]
 
     # -- hover ------------------------------------------------------------------------------
 

@@ -129,13 +129,22 @@ class EcolintTools:
         from ecolint.advisor.advise import advise
 
         with _as_tool_errors():
-            return advise(_inputs(**given), self.kb)
+            return advise(self._inputs(**given), self.kb)
 
     def compare(self, candidates: list[str], **given: Any) -> dict[str, Any]:
         from ecolint.advisor.compare import compare
 
         with _as_tool_errors():
-            return compare(candidates, _inputs(**given), self.kb)
+            return compare(candidates, self._inputs(**given), self.kb)
+
+    def _inputs(self, **given: Any) -> Any:
+        """The advisor's inputs, with the pins and model table of the project served, as the
+        command line reads its current directory's."""
+        from ecolint.project import pins_and_models
+
+        inputs = _inputs(**given)
+        inputs.stack, inputs.models = pins_and_models(self.cwd, self.cwd)
+        return inputs
 
     def rule(self, code: str) -> dict[str, Any]:
         from ecolint.docs import rule_markdown, rule_url

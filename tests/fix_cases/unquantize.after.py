@@ -1,14 +1,9 @@
 """ECO102/ECO103: quantization of a model below the crossover, dropped (unsafe: memory)."""
 
 import torch
-from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+from transformers import AutoModelForCausalLM
 from vllm import LLM
 
-nf4 = BitsAndBytesConfig(
-    load_in_4bit=True,
-    bnb_4bit_quant_type="nf4",
-    bnb_4bit_compute_dtype=torch.bfloat16,
-)
 small = AutoModelForCausalLM.from_pretrained(
     "Qwen/Qwen2.5-0.5B-Instruct",
     torch_dtype=torch.bfloat16,  # 4-bit to save memory
