@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 
 from ecolint.extract import ExtractContext
 from ecolint.extract.python.flows import _BodyScan, _Flows, _flows, _gathered_and_emptied
@@ -47,7 +48,17 @@ _ROUTE_REGISTRARS = frozenset(
         "add_api_websocket_route",
     }
 )
-_GRADIO_HANDLERS = frozenset({"Interface", "ChatInterface", "click", "submit", "change"})
+# Gradio calls that register a function run per user event: gr.Interface(fn=…), btn.click(fn, …),
+# chained .then(bot, …), gr.on(triggers, fn). `batch=True` on them makes Gradio batch requests.
+_GRADIO_HANDLERS = frozenset(
+    {"Interface", "ChatInterface", "click", "submit", "change", "then", "success", "on", "input"}
+)
+# Task-queue workers run a function once per job: Celery's @app.task / @shared_task, Dramatiq's @actor.
+_TASK_DECORATORS = frozenset({"task", "shared_task", "actor"})
+_TASK_QUEUES = ("celery", "dramatiq", "huey")
+# How many calls away from a handler or a loop generate() is still followed (handler → helper →
+# helper → generate); the callers are looked up once per level, so the cost stays small.
+MAX_CALL_DEPTH = 3
 _CACHE_DECORATORS = frozenset(
     {
         "lru_cache",
@@ -84,6 +95,12 @@ _ONCE_DECORATORS = frozenset({"on_event", "enter", "asynccontextmanager", "conte
 _INPUT_KEYWORDS = frozenset(
     {"inputs", "input_ids", "inputs_embeds", "prompts", "prompt", "prompt_token_ids", "text_inputs", "messages", "text"}
 )
+# Generation not spelled generate: the chat methods of trust_remote_code models (Qwen, ChatGLM,
+# MiniCPM-V, InternVL: `model.chat(tokenizer, query, history=…)`) and vLLM's LLM.chat.
+_CHAT_METHODS = frozenset({"chat", "stream_chat", "chat_stream"})
+_GENERATING_METHODS = frozenset({"generate"}) | _CHAT_METHODS
+# Their prompt-carrying keywords: the query, the conversation so far, the images asked about.
+_CHAT_KEYWORDS = _INPUT_KEYWORDS | {"query", "question", "msgs", "history", "image", "images", "pixel_values"}
 
 
 def _returns_in(body: _Statements) -> bool:
@@ -127,6 +144,12 @@ def _inputs(call: ast.Call) -> list[ast.expr]:
     return out
 
 
+def _chat_inputs(call: ast.Call) -> list[ast.expr]:
+    """The prompt arguments of a remote-code chat call: every positional one (the tokenizer
+    comes first and never carries a prompt, so keeping it is harmless) and the query keywords."""
+    return [arg.value for arg in _args(call) if arg.star or arg.keyword is None or arg.keyword in _CHAT_KEYWORDS]
+
+
 def _is_batch_input(expr: ast.expr) -> bool:
     """[p1, p2] or [f(p) for p in group] passed as the prompts: a batch. A list of dicts is one
     chat conversation, not a batch."""
@@ -153,8 +176,19 @@ class _Usage(_Recognition):
     """The signals that need the setups: web handlers, compile, generate per prompt or per
     request, reload per request or loop item, training purpose."""
 
-    def __init__(self, path: str, source: _Source, index: _Indexer, context: ExtractContext) -> None:
+    def __init__(
+        self,
+        path: str,
+        source: _Source,
+        index: _Indexer,
+        context: ExtractContext,
+        callers: Callable[[_Function], list[_Site]] | None = None,
+    ) -> None:
+        """``callers`` finds the calls of a function on the way from generate() up to a handler
+        or a loop; by default those of this file (a cross-module pass may pass its own). Kept as
+        given: a bound method of self stored on self would be a reference cycle."""
         super().__init__(path, source, index, context)
+        self._callers_resolver = callers
         self.handlers: set[_Function] = set()
         self.batched: set[_Function] = set()
         self._flows: dict[int, _Flows] = {}
@@ -174,9 +208,13 @@ class _Usage(_Recognition):
             registrar = name in _ROUTE_REGISTRARS or (uses_gradio and name in _GRADIO_HANDLERS)
             if not registrar:
                 continue
+            batched = name in _GRADIO_HANDLERS and self._truthy(self._kwargs(site.node, site.scope).get("batch"))
             for arg in _args(site.node):
                 if arg.keyword is None or arg.keyword in ("endpoint", "view_func", "fn"):
-                    self.handlers.update(self._callees(arg.value, site.scope))
+                    callees = self._callees(arg.value, site.scope)
+                    self.handlers.update(callees)
+                    if batched:
+                        self.batched.update(callees)
 
     def _classify_function(self, fn: _Function) -> None:
         for expr in fn.node.decorator_list:
@@ -193,8 +231,22 @@ class _Usage(_Recognition):
                     self.batched.add(fn)
             elif name == "batch" and "serve" in qualified:
                 self.batched.add(fn)
+            elif name in _TASK_DECORATORS and self._is_task_queue(target, fn.scope):
+                self.handlers.add(fn)
         if fn.name == "__call__" and fn.method_of is not None and self._is_serve_deployment(fn.method_of):
             self.handlers.add(fn)
+
+    def _is_task_queue(self, target: ast.expr, scope: _Scope) -> bool:
+        """@shared_task, @celery.task, @app.task where app = Celery(…), @dramatiq.actor."""
+        if (self._qualified(target) or "").startswith(_TASK_QUEUES):
+            return True
+        if not isinstance(target, ast.Attribute) or not isinstance(target.value, ast.Name):
+            return False
+        for binding in self._definitions(target.value.id, target.lineno, scope)[0]:
+            value = binding.value
+            if isinstance(value, ast.Call) and (self._qualified(value.func) or "").startswith(_TASK_QUEUES):
+                return True
+        return False
 
     def _is_serve_deployment(self, cls: _Class) -> bool:
         for expr in cls.node.decorator_list:
@@ -309,8 +361,8 @@ class _Usage(_Recognition):
         call = site.node
         func = call.func
         uses: list[tuple[ast.expr, list[ast.expr], bool]] = []
-        if isinstance(func, ast.Attribute) and func.attr in ("generate", "chat"):
-            uses.append((func, _inputs(call), False))
+        if isinstance(func, ast.Attribute) and func.attr in _GENERATING_METHODS:
+            uses.append((func, _chat_inputs(call) if func.attr in _CHAT_METHODS else _inputs(call), False))
         elif self._has_pipelines and isinstance(func, (ast.Name, ast.Attribute)):
             handle = self._handle(func, site.scope)
             if handle is not None and handle.kind == "pipeline":
@@ -323,13 +375,13 @@ class _Usage(_Recognition):
         return uses
 
     def _generate_handle(self, target: ast.expr, site: _Site) -> _Handle | None:
-        if isinstance(target, ast.Attribute) and target.attr in ("generate", "chat"):
+        if isinstance(target, ast.Attribute) and target.attr in _GENERATING_METHODS:
             receiver = target.value
             handle = self._handle(receiver, site.scope)
             if handle is None:
                 handle = self._only_setup(receiver, site.scope)
-            if handle is not None and target.attr == "chat" and handle.kind != "llm":
-                return None
+            if handle is not None and target.attr in _CHAT_METHODS and handle.kind not in ("llm", "model"):
+                return None  # a pipeline or an engine has no chat method of the model's
             return handle
         return self._handle(target, site.scope)
 
@@ -345,11 +397,12 @@ class _Usage(_Recognition):
     def _via_callers(
         self, fn: _Function | None, inputs: list[ast.expr], handler_only: bool, depth: int = 1
     ) -> str | None:
-        """generate() in a helper: a handler calling the helper (up to three calls away), or a
-        per-prompt loop calling it directly with the prompt that reaches generate()."""
-        if fn is None or depth > 3:
+        """generate() in a helper: a handler calling the helper (up to MAX_CALL_DEPTH calls away),
+        or a per-prompt loop calling it directly with the prompt that reaches generate(). A lock
+        around the call (`with lock:`) serialises requests: it batches nothing."""
+        if fn is None or depth > MAX_CALL_DEPTH:
             return None
-        callers = self._callers_of(fn)
+        callers = self._callers_of(fn) if self._callers_resolver is None else self._callers_resolver(fn)
         if not callers:
             return None
         params = {p.name for p in fn.params()} - {"self", "cls"}
@@ -367,7 +420,7 @@ class _Usage(_Recognition):
                 return "handler"
             if fed and depth == 1 and not handler_only and self._per_item(caller, _argument_values(caller.node)):
                 return "loop"
-        for caller in self._callers_of(fn):
+        for caller in callers:
             if caller.function is not fn:
                 found = self._via_callers(caller.function, [], True, depth + 1)
                 if found is not None:
@@ -380,8 +433,9 @@ class _Usage(_Recognition):
         The innermost loop whose item reaches the prompt arguments decides: a loop over batches
         (by its names, a range with a step, slicing by the index, a DataLoader) is batching, so is
         a list literal or comprehension passed as the prompts; any other per-item loop is not.
-        `while` loops (interactive chat, request queues) are left alone; loops whose item does not
-        reach the prompts (`for _ in range(n_runs)`) are repetition, not per-prompt calls.
+        `while` loops count when they drain a queue or a list (the index gives them an item);
+        interactive and polling loops do not. Loops whose item does not reach the prompts
+        (`for _ in range(n_runs)`) are repetition, not per-prompt calls.
         """
         if any(_is_batch_input(expr) for expr in inputs):
             return False
@@ -470,7 +524,7 @@ class _Usage(_Recognition):
     ) -> str | None:
         """ "handler" or "loop" when this loading call runs again per request or loop item.
 
-        ``site`` is the loading call, then (up to three calls away) a call of the function that
+        ``site`` is the loading call, then (up to MAX_CALL_DEPTH calls away) a call of the function that
         contains it; ``helpers`` are the functions between. ``args`` are the expressions the model
         depends on at this level (None: nothing from the caller reaches the loader); a loop whose
         item reaches them loads different models or configurations: a sweep, not a reload.
@@ -482,7 +536,7 @@ class _Usage(_Recognition):
         if self._reloads_in_loop(site, args, setup, helpers):
             return "loop"
         fn = site.function
-        if fn is None or len(helpers) > 3:
+        if fn is None or len(helpers) > MAX_CALL_DEPTH:
             return None
         callers = [caller for caller in self._callers_of(fn) if caller.function is not fn]
         if not callers:
@@ -512,7 +566,11 @@ class _Usage(_Recognition):
                 continue
             if caller.loops:
                 return True
-            if helpers < 3 and caller.function is not None and self._loop_among_callers(caller.function, helpers + 1):
+            if (
+                helpers < MAX_CALL_DEPTH
+                and caller.function is not None
+                and self._loop_among_callers(caller.function, helpers + 1)
+            ):
                 return True
         return False
 
@@ -572,7 +630,7 @@ class _Usage(_Recognition):
                     continue
                 handles = [self._generate_handle(target, site) for target, _, _ in self._generate_uses(site)]
                 func = site.node.func
-                generating = isinstance(func, ast.Attribute) and func.attr in ("generate", "chat")
+                generating = isinstance(func, ast.Attribute) and func.attr in _GENERATING_METHODS
                 if isinstance(func, (ast.Name, ast.Attribute)) and not generating:
                     handles.append(self._handle(func, site.scope, base=False))  # model(**inputs)
                 for handle in handles:
