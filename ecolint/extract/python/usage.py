@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from ecolint.extract import ExtractContext
-from ecolint.extract.python.flows import _BodyScan, _Flows, _flows, _gathered_and_emptied
+from ecolint.extract.python.flows import _BodyScan, _Flows, _flows, _gathered_and_emptied, _result_and_exposed
 from ecolint.extract.python.frameworks import _Handle, _Recognition
 from ecolint.extract.python.index import _Class, _Function, _Indexer, _Loop, _Scope, _Site
 from ecolint.extract.python.source import _Source
@@ -435,7 +435,8 @@ class _Usage(_Recognition):
         a list literal or comprehension passed as the prompts; any other per-item loop is not.
         `while` loops count when they drain a queue or a list (the index gives them an item);
         interactive and polling loops do not. Loops whose item does not reach the prompts
-        (`for _ in range(n_runs)`) are repetition, not per-prompt calls.
+        (`for _ in range(n_runs)`) are repetition, not per-prompt calls, and a conversation whose
+        next turn reads this one's reply cannot be batched.
         """
         if any(_is_batch_input(expr) for expr in inputs):
             return False
@@ -444,8 +445,24 @@ class _Usage(_Recognition):
             derived = self._loop_derived(loop)
             if not used & derived:
                 continue
-            return not (self._is_batch_loop(loop, derived) or self._flushes_batches(loop, used))
+            return not (
+                self._is_batch_loop(loop, derived)
+                or self._flushes_batches(loop, used)
+                or self._feeds_back(loop, site.node, used)
+            )
         return False
+
+    def _feeds_back(self, loop: _Loop, call: ast.Call, used: set[str]) -> bool:
+        """A multi-turn chat: the reply of one pass reaches the prompt of the next (`history`
+        gets the reply appended, `response, history = model.chat(tok, q, history)`). The turns
+        depend on each other, so they cannot be batched: not a per-prompt loop."""
+        if loop.body is None:
+            return False
+        written, exposed = _result_and_exposed(loop.body, call, _target_names(loop.target))
+        if not written:
+            return False
+        carried = exposed & self._derived(written, loop.body)
+        return any(used & self._derived({name}, loop.body) for name in sorted(carried))
 
     def _flushes_batches(self, loop: _Loop, used: set[str]) -> bool:
         """A loop that gathers prompts in a list it also empties (`batch.append(p)` … generate(batch)
