@@ -224,8 +224,10 @@ class _Indexer:
         self.attr_bindings: dict[str, list[_Binding]] = {}  # app.state.model = … (not self.x)
         self.depth = 0
         self.bool_operands = 0  # of the and/or chains around the node being visited
+        self.tree: ast.Module | None = None  # the module indexed (usage reads a name's every use)
 
     def visit_module(self, tree: ast.Module) -> None:
+        self.tree = tree
         self._visit_all(tree.body)
 
     def release(self) -> None:
@@ -240,6 +242,7 @@ class _Indexer:
             scope.bindings.clear()
             scope.function = scope.cls = None
         self.attr_bindings.clear()
+        self.tree = None
 
     def loader_names(self) -> set[str]:
         """The names a call a setup starts at can have here: the loaders' own and import aliases."""

@@ -103,6 +103,17 @@ _GENERATING_METHODS = frozenset({"generate"}) | _CHAT_METHODS
 _CHAT_KEYWORDS = _INPUT_KEYWORDS | {"query", "question", "msgs", "history", "image", "images", "pixel_values"}
 
 
+def _statement_of(tree: ast.AST, call: ast.Call) -> ast.stmt | None:
+    """The innermost statement of `tree` that holds `call`."""
+    found = None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt) or node is tree or not node.lineno <= call.lineno <= (node.end_lineno or 0):
+            continue
+        if any(n is call for n in ast.walk(node)):
+            found = node  # ast.walk is breadth first: a later holder is nested deeper
+    return found
+
+
 def _returns_in(body: _Statements) -> bool:
     return any(isinstance(node, ast.Return) for statement in body for node in ast.walk(statement))
 
@@ -126,6 +137,66 @@ TRAINING_CALLS = frozenset(
         "RewardTrainer",
     }
 )
+
+
+# What touches a loaded model without running it: a smoke test's assert, a download or
+# conversion job's save, moving or counting it, printing it.
+_INERT_METHODS = frozenset(
+    {
+        "save_pretrained",
+        "push_to_hub",
+        "num_parameters",
+        "get_memory_footprint",
+        "parameters",
+        "named_parameters",
+        "state_dict",
+        "eval",
+        "to",
+        "cuda",
+        "cpu",
+        "half",
+        "float",
+        "bfloat16",
+        "requires_grad_",
+    }
+)
+_INERT_CALLS = frozenset({"print", "len", "isinstance", "type", "str", "repr", "id", "hasattr", "getattr"})
+
+
+def _inert_and_other_uses(tree: ast.AST, names: set[str]) -> tuple[int, int]:
+    """How many reads of `names` in `tree` leave the model unrun (inside an assert or a del,
+    the receiver of save_pretrained/.to/…, an argument of print/len/isinstance) and how many
+    may run it or hand it on (anything else: generate, a call, a return, an assignment)."""
+    inert: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assert, ast.Delete)):
+            inert.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _INERT_METHODS:
+                inert.update(id(n) for n in _receiver_names(func.value))
+            elif isinstance(func, ast.Name) and func.id in _INERT_CALLS:
+                for arg in node.args:
+                    inert.update(id(n) for n in _receiver_names(arg))
+    reads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)]
+    touched = sum(1 for n in reads if id(n) in inert)
+    return touched, len(reads) - touched
+
+
+def _receiver_names(expr: ast.expr) -> list[ast.Name]:
+    """The name at the root of `model`, `model.config`, `model.lm_head.weight`."""
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return [expr] if isinstance(expr, ast.Name) else []
+
+
+def _result_of(expr: ast.expr, call: ast.Call) -> bool:
+    """`call` itself, or a chain of method calls on its result (`X.from_pretrained(…).eval().to(d)`)."""
+    while expr is not call:
+        if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)):
+            return False
+        expr = expr.func.value
+    return True
 
 
 def _inputs(call: ast.Call) -> list[ast.expr]:
@@ -660,9 +731,37 @@ class _Usage(_Recognition):
     def _attach_purpose(self) -> None:
         """A module that fine-tunes (QLoRA's prepare_model_for_kbit_training, a Trainer) loads
         its model for training: 4-bit there is about fitting in memory, and the inference
-        evidence does not apply. The first such call marks every setup of the module."""
+        evidence does not apply. The first such call marks every setup of the module. A model
+        loaded and never run is "load-only": no serving rule speaks for it."""
         for site in self.index.calls:
             if site.name in TRAINING_CALLS:
                 for setup in self.setups:
                     setup.set(PURPOSE, "training", self._loc(site.node), "module")
                 return
+        for setup in self.setups:
+            origin = self.origin_site.get(id(setup))
+            if origin is not None and self._never_run(setup, origin):
+                setup.set(PURPOSE, "load-only", self._loc(origin.node))
+
+    def _never_run(self, setup: Setup, site: _Site) -> bool:
+        """A model loaded and never run: a smoke test (`assert model is not None`), a download or
+        conversion job (`model.save_pretrained(out)`), a load whose result is dropped. Only
+        where the model cannot go anywhere else: a local name, or a module-level one that the
+        module itself only touches that way (a module-level model used by nothing here may be
+        imported by another module)."""
+        if self.by_call.get(site.node) is None or self._classify(site.node) == "quantize":
+            return False  # quantize_(model, …) changes a model loaded elsewhere, in place
+        if self._inference_sites().get(id(setup)):
+            return False
+        where: ast.AST | None = site.function.node if site.function is not None else self.index.tree
+        statement = _statement_of(where, site.node) if where is not None else None
+        if isinstance(statement, ast.Expr):
+            return _result_of(statement.value, site.node)
+        if not isinstance(statement, ast.Assign) or not _result_of(statement.value, site.node):
+            return False
+        names = set().union(*(_target_names(t) for t in statement.targets))
+        if not names or not all(isinstance(t, ast.Name) for t in statement.targets) or names & site.scope.globals:
+            return False
+        assert where is not None
+        inert, other = _inert_and_other_uses(where, names)
+        return other == 0 and (site.function is not None or inert > 0)
