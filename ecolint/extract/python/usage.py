@@ -171,6 +171,10 @@ def _inert_and_other_uses(tree: ast.AST, names: set[str]) -> tuple[int, int]:
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assert, ast.Delete)):
             inert.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Assign) and _rebinds(node, names):
+            # model = PeftModel.from_pretrained(model, …); model = model.merge_and_unload(): the
+            # same name holds the result, and its own later uses are counted.
+            inert.update(id(n) for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in names)
         elif isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in _INERT_METHODS:
@@ -181,6 +185,10 @@ def _inert_and_other_uses(tree: ast.AST, names: set[str]) -> tuple[int, int]:
     reads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)]
     touched = sum(1 for n in reads if id(n) in inert)
     return touched, len(reads) - touched
+
+
+def _rebinds(node: ast.Assign, names: set[str]) -> bool:
+    return all(isinstance(t, ast.Name) and t.id in names for t in node.targets)
 
 
 def _receiver_names(expr: ast.expr) -> list[ast.Name]:
