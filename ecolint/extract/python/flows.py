@@ -195,3 +195,25 @@ def _written_by(statement: ast.stmt, call: ast.Call) -> set[str]:
 
 
 _COMPOUND = (*_FOR_LOOPS, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, ast.Match, *_FUNCTION_DEFS, ast.ClassDef)
+
+
+def _batch_lists(body: _Statements) -> set[str]:
+    """Names a block assigns a list of several prompts to: `[prompt] * batch_size` (a benchmark's
+    batch) or a comprehension of anything but dicts (a comprehension of dicts is one chat)."""
+    names: set[str] = set()
+    for statement in body:
+        for node in ast.walk(statement):
+            if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+                continue
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and _is_batch_list(node.value):
+                names.add(target.id)
+    return names
+
+
+def _is_batch_list(value: ast.expr) -> bool:
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        return isinstance(value.left, ast.List) or isinstance(value.right, ast.List)
+    if isinstance(value, (ast.ListComp, ast.GeneratorExp)):
+        return not isinstance(value.elt, ast.Dict)
+    return False

@@ -10,7 +10,14 @@ import re
 from collections.abc import Callable
 
 from ecolint.extract import ExtractContext
-from ecolint.extract.python.flows import _BodyScan, _Flows, _flows, _gathered_and_emptied, _result_and_exposed
+from ecolint.extract.python.flows import (
+    _batch_lists,
+    _BodyScan,
+    _Flows,
+    _flows,
+    _gathered_and_emptied,
+    _result_and_exposed,
+)
 from ecolint.extract.python.frameworks import _Handle, _Recognition
 from ecolint.extract.python.index import _Class, _Function, _Indexer, _Loop, _Scope, _Site
 from ecolint.extract.python.source import _Source
@@ -527,9 +534,18 @@ class _Usage(_Recognition):
             return not (
                 self._is_batch_loop(loop, derived)
                 or self._flushes_batches(loop, used)
+                or self._builds_batches(loop, used)
                 or self._feeds_back(loop, site.node, used)
             )
         return False
+
+    def _builds_batches(self, loop: _Loop, used: set[str]) -> bool:
+        """Each pass builds a list of prompts and generates on it (`input_list = [prompt] *
+        batch_size`, `tokenizer(input_list)`): a loop over batches or over benchmark settings."""
+        if loop.body is None:
+            return False
+        lists = _batch_lists(loop.body)
+        return bool(lists) and bool(used & self._derived(lists, loop.body))
 
     def _feeds_back(self, loop: _Loop, call: ast.Call, used: set[str]) -> bool:
         """A multi-turn chat: the reply of one pass reaches the prompt of the next (`history`
