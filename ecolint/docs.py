@@ -26,7 +26,11 @@ SECTION_TITLES = (
 )
 
 
-SILENT_ON_TEXT = {"non-nvidia": "non-NVIDIA hardware", "not-an-llm": "models that are not LLMs"}
+SILENT_ON_TEXT = {
+    "non-nvidia": "non-NVIDIA hardware",
+    "not-an-llm": "models that are not LLMs",
+    "not-served": "models loaded and never run (smoke tests, download jobs)",
+}
 
 
 def rule_markdown(spec: RuleSpec, kb: Knowledge) -> str:

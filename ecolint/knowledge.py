@@ -287,8 +287,9 @@ _TYPES: dict[str, Any] = {
 }
 FIX_SAFETIES = ("safe", "unsafe", "none")
 # Boundaries a rule may be silent on (`silent_on`): its evidence is an NVIDIA kernel effect, or LLM
-# text generation, and says nothing about other hardware or other models.
-SILENCING_BOUNDARIES = ("non-nvidia", "not-an-llm")
+# text generation, and says nothing about other hardware or other models; or it is the energy of
+# serving, and a model loaded and never run (a smoke test, a download job) serves nothing.
+SILENCING_BOUNDARIES = ("non-nvidia", "not-an-llm", "not-served")
 FIX_APPLICABILITIES = ("automatic", "manual")
 _TEXT = _Key(("str",))
 RULE_SCHEMA: dict[str, _Key] = {

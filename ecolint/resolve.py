@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecolint.knowledge import SESSION_PACKAGES, Architecture, Capability, GpuInfo, Knowledge, Session, parse_version
-from ecolint.setups import DEVICE, GPU, LOADER, MODEL, RUNNER_LABELS, TASK, TENSOR_PARALLEL, Setup
+from ecolint.setups import DEVICE, GPU, LOADER, MODEL, PURPOSE, RUNNER_LABELS, TASK, TENSOR_PARALLEL, Setup
 
 # A size written in a model id: "Qwen2.5-1.5B", "qwen2:1.5b", "opt-1.3b", "Llama-3.2-1B",
 # "opt-350m". The look-behind keeps "Qwen2.5" from reading as 2.5B; the look-ahead keeps
@@ -44,6 +44,7 @@ BOUNDARY_TEXT = {
     "stack-drift": "Stack newer than the measurement window: confidence lowered one step.",
     "mixture-of-experts": "Mixture of experts: compared by its active parameters; the evidence was measured on dense models.",
     "not-an-llm": "Not an LLM: every measurement is LLM text generation, so none speaks for this model.",
+    "not-served": "Loaded but never run here (a smoke test, a download or conversion job): no inference to measure.",
 }
 # Reasons that hold for a whole run rather than one finding (every setup without a stated GPU
 # gets the same assumption; the stack pins are merged over the tree): the text report says
@@ -373,6 +374,9 @@ def resolve(
     model_id = setup.get(MODEL)
     if isinstance(model_id, str) and _LOCAL_PATH.match(model_id):
         boundaries.append("custom-weights")
+    if setup.get(PURPOSE) == "load-only":
+        reasons.append("the model is loaded but never run here (no generate, chat or forward call)")
+        boundaries.append("not-served")
     not_llm = kb.not_an_llm(_text(setup.get(LOADER)), _text(setup.get(TASK)), _text(model_id))
     if not_llm is not None:
         reasons.append(not_llm)

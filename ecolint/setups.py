@@ -80,7 +80,8 @@ RELOAD_PER_REQUEST = "reload_per_request"  # value: "handler" or "loop"
 GPU = "gpu"  # a GPU named by the source itself (node selector, comment-free config); a tuple of
 # names when the source allows any of several (SkyPilot `{A100:1, L4:1}`): see ecolint/gpu_sets.py
 RUNNER_LABELS = "runner_labels"  # a CI job's runner labels (runs-on): resolve.py takes the GPU one names
-PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA etc.): not an inference setup
+PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA etc.): not an inference setup;
+# "load-only" when the model is loaded and never run (a smoke test, a download job): not served
 LOADER = "loader"  # the qualified loading call as imported (ipex_llm.transformers.AutoModel.from_pretrained)
 DEVICE = "device"  # where the source puts the model: cpu, mps, xpu, hpu, npu, cuda (device / device_map)
 TASK = "task"  # a transformers pipeline's task (text-generation, automatic-speech-recognition, …)

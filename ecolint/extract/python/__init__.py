@@ -10,8 +10,10 @@ What is recognised:
   ``**`` merges or ``dict(...)``), the legacy ``load_in_8bit``/``load_in_4bit`` keywords,
   pipeline ``model_kwargs``, ``TorchAoConfig``, GPTQ/AWQ configs, vLLM ``quantization`` and
   ``dtype``, ``torch_dtype``;
-* how the model is used: ``generate()`` once per prompt in a loop or once per web request,
-  a model loaded again per request or per loop item, ``torch.compile`` of the model.
+* how the model is used: ``generate()`` (or a remote-code ``chat``/``stream_chat``, vLLM
+  ``LLM.chat``, a pipeline call) once per prompt in a ``for`` loop or a ``while`` loop draining a
+  queue, or once per web, Gradio or task-queue request, a model loaded again per request or per
+  loop item, ``torch.compile`` of the model, a model loaded and never run.
 
 Values are resolved statically: literals, names assigned in the module or function, constants
 imported from modules of the scanned tree, ``os.environ.get``/``os.getenv`` defaults, argparse
@@ -51,7 +53,7 @@ imports this one, which assembles them):
   table of ``ecolint/extract/launchers``);
 * ``flows``: data flow inside a block (a small def-use closure, what a loop body holds);
 * ``usage``: ``_Usage``, how the models are used (generate loops, handlers, reloads, compile,
-  training purpose).
+  purpose: training, or loaded and never run).
 
 Pass 2 is one object whose class stacks these layers (``_Scopes`` ← ``_Values`` ←
 ``_Recognition`` ← ``_Usage`` ← ``_Extraction``): each layer adds its own state and methods and

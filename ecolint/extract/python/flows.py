@@ -159,3 +159,61 @@ def _list_touch(node: ast.AST) -> tuple[str | None, str]:
     elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
         return node.targets[0].id, "assigned"
     return None, ""
+
+
+def _result_and_exposed(body: _Statements, call: ast.Call, item: set[str]) -> tuple[set[str], set[str]]:
+    """What a loop iteration does around one call in it: the names the statement making the call
+    writes with its result (`response, history = chat(q, history)`, `history.append(model.generate(…))`),
+    and the names the iteration reads, up to that statement, before assigning them afresh: the
+    values the previous iteration left behind (a chat history, a cache), not this one's own. The
+    loop's `item` names are bound afresh by each iteration: writing into them carries nothing."""
+    exposed: set[str] = set()
+    fresh = set(item)
+    for statement in body:
+        holds_call = any(node is call for node in ast.walk(statement))
+        exposed |= _reads(statement) - fresh
+        if holds_call:
+            return _written_by(statement, call), exposed
+        if isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
+            fresh |= {t.id for t in statement.targets if isinstance(t, ast.Name)}
+    return set(), exposed
+
+
+def _reads(statement: ast.stmt) -> set[str]:
+    return {node.id for node in ast.walk(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+def _written_by(statement: ast.stmt, call: ast.Call) -> set[str]:
+    """Names the innermost statement around `call` writes: its assignment's targets, the list a
+    mutator fills with it, or the target of a `for` that iterates over it (stream_chat)."""
+    for node in ast.walk(statement):
+        if isinstance(node, _FOR_LOOPS) and any(n is call for n in ast.walk(node.iter)):
+            return _target_names(node.target)
+        if isinstance(node, ast.stmt) and not isinstance(node, _COMPOUND) and any(n is call for n in ast.walk(node)):
+            return set().union(*(written for written, _ in _statement_flows(node, {})))
+    return set()
+
+
+_COMPOUND = (*_FOR_LOOPS, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, ast.Match, *_FUNCTION_DEFS, ast.ClassDef)
+
+
+def _batch_lists(body: _Statements) -> set[str]:
+    """Names a block assigns a list of several prompts to: `[prompt] * batch_size` (a benchmark's
+    batch) or a comprehension of anything but dicts (a comprehension of dicts is one chat)."""
+    names: set[str] = set()
+    for statement in body:
+        for node in ast.walk(statement):
+            if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+                continue
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and _is_batch_list(node.value):
+                names.add(target.id)
+    return names
+
+
+def _is_batch_list(value: ast.expr) -> bool:
+    if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Mult):
+        return isinstance(value.left, ast.List) or isinstance(value.right, ast.List)
+    if isinstance(value, (ast.ListComp, ast.GeneratorExp)):
+        return not isinstance(value.elt, ast.Dict)
+    return False

@@ -116,6 +116,39 @@ class _Loop:
     body: _Statements | None  # a for statement's body; None for a comprehension clause
 
 
+# Calls that take one item off a queue or a list: q.get(), q.get_nowait(), prompts.pop(), …
+_TAKERS = frozenset({"get", "get_nowait", "pop", "popleft", "popitem"})
+_QUEUE_KEYWORDS = frozenset({"block", "timeout"})
+
+
+def _drained_item(body: _Statements) -> tuple[ast.expr, ast.expr] | None:
+    """(item, container) of a `while` loop that drains a queue or a list: its body takes one
+    item off it at the top (`job = q.get()`, `p = prompts.pop()`, `req = await queue.get()`, in a
+    `try:` too). Such a loop runs once per item, like `for item in container`. `dict.get(key)`
+    takes a key, not an item, and is left out."""
+    for statement in body[:3]:
+        if isinstance(statement, ast.Try):
+            found = _drained_item(statement.body)
+            if found is not None:
+                return found
+            continue
+        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+            continue
+        value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute):
+            continue
+        if value.func.attr in _TAKERS and _takes_an_item(value):
+            return statement.targets[0], value.func.value
+    return None
+
+
+def _takes_an_item(call: ast.Call) -> bool:
+    """q.get() / q.get(True, 1) / q.get(timeout=1) / prompts.pop() / prompts.pop(0), not d.get(key)."""
+    if any(k.arg not in _QUEUE_KEYWORDS for k in call.keywords):
+        return False
+    return all(isinstance(a, ast.Constant) and not isinstance(a.value, str) for a in call.args)
+
+
 @dataclass(eq=False)
 class _Site:
     """A call and where it sits: scope, innermost function, loops and if-tests around it."""
@@ -191,8 +224,10 @@ class _Indexer:
         self.attr_bindings: dict[str, list[_Binding]] = {}  # app.state.model = … (not self.x)
         self.depth = 0
         self.bool_operands = 0  # of the and/or chains around the node being visited
+        self.tree: ast.Module | None = None  # the module indexed (usage reads a name's every use)
 
     def visit_module(self, tree: ast.Module) -> None:
+        self.tree = tree
         self._visit_all(tree.body)
 
     def release(self) -> None:
@@ -207,6 +242,7 @@ class _Indexer:
             scope.bindings.clear()
             scope.function = scope.cls = None
         self.attr_bindings.clear()
+        self.tree = None
 
     def loader_names(self) -> set[str]:
         """The names a call a setup starts at can have here: the loaders' own and import aliases."""
@@ -291,7 +327,16 @@ class _Indexer:
         if _is_dead(node.test):
             self._visit_all(node.orelse)
             return
-        self._visit_children(node)
+        drained = _drained_item(node.body)
+        if drained is None:
+            self._visit_children(node)  # a retry, polling or interactive loop: no item per pass
+            return
+        self.visit(node.test)
+        saved = self.loops
+        self.loops = saved + (_Loop(drained[0], drained[1], node.body),)
+        self._visit_all(node.body)
+        self.loops = saved
+        self._visit_all(node.orelse)
 
     def _for(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)

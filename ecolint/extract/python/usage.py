@@ -7,9 +7,17 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 
 from ecolint.extract import ExtractContext
-from ecolint.extract.python.flows import _BodyScan, _Flows, _flows, _gathered_and_emptied
+from ecolint.extract.python.flows import (
+    _batch_lists,
+    _BodyScan,
+    _Flows,
+    _flows,
+    _gathered_and_emptied,
+    _result_and_exposed,
+)
 from ecolint.extract.python.frameworks import _Handle, _Recognition
 from ecolint.extract.python.index import _Class, _Function, _Indexer, _Loop, _Scope, _Site
 from ecolint.extract.python.source import _Source
@@ -47,7 +55,17 @@ _ROUTE_REGISTRARS = frozenset(
         "add_api_websocket_route",
     }
 )
-_GRADIO_HANDLERS = frozenset({"Interface", "ChatInterface", "click", "submit", "change"})
+# Gradio calls that register a function run per user event: gr.Interface(fn=…), btn.click(fn, …),
+# chained .then(bot, …), gr.on(triggers, fn). `batch=True` on them makes Gradio batch requests.
+_GRADIO_HANDLERS = frozenset(
+    {"Interface", "ChatInterface", "click", "submit", "change", "then", "success", "on", "input"}
+)
+# Task-queue workers run a function once per job: Celery's @app.task / @shared_task, Dramatiq's @actor.
+_TASK_DECORATORS = frozenset({"task", "shared_task", "actor"})
+_TASK_QUEUES = ("celery", "dramatiq", "huey")
+# How many calls away from a handler or a loop generate() is still followed (handler → helper →
+# helper → generate); the callers are looked up once per level, so the cost stays small.
+MAX_CALL_DEPTH = 3
 _CACHE_DECORATORS = frozenset(
     {
         "lru_cache",
@@ -84,6 +102,23 @@ _ONCE_DECORATORS = frozenset({"on_event", "enter", "asynccontextmanager", "conte
 _INPUT_KEYWORDS = frozenset(
     {"inputs", "input_ids", "inputs_embeds", "prompts", "prompt", "prompt_token_ids", "text_inputs", "messages", "text"}
 )
+# Generation not spelled generate: the chat methods of trust_remote_code models (Qwen, ChatGLM,
+# MiniCPM-V, InternVL: `model.chat(tokenizer, query, history=…)`) and vLLM's LLM.chat.
+_CHAT_METHODS = frozenset({"chat", "stream_chat", "chat_stream"})
+_GENERATING_METHODS = frozenset({"generate"}) | _CHAT_METHODS
+# Their prompt-carrying keywords: the query, the conversation so far, the images asked about.
+_CHAT_KEYWORDS = _INPUT_KEYWORDS | {"query", "question", "msgs", "history", "image", "images", "pixel_values"}
+
+
+def _statement_of(tree: ast.AST, call: ast.Call) -> ast.stmt | None:
+    """The innermost statement of `tree` that holds `call`."""
+    found = None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.stmt) or node is tree or not node.lineno <= call.lineno <= (node.end_lineno or 0):
+            continue
+        if any(n is call for n in ast.walk(node)):
+            found = node  # ast.walk is breadth first: a later holder is nested deeper
+    return found
 
 
 def _returns_in(body: _Statements) -> bool:
@@ -111,6 +146,74 @@ TRAINING_CALLS = frozenset(
 )
 
 
+# What touches a loaded model without running it: a smoke test's assert, a download or
+# conversion job's save, moving or counting it, printing it.
+_INERT_METHODS = frozenset(
+    {
+        "save_pretrained",
+        "push_to_hub",
+        "num_parameters",
+        "get_memory_footprint",
+        "parameters",
+        "named_parameters",
+        "state_dict",
+        "eval",
+        "to",
+        "cuda",
+        "cpu",
+        "half",
+        "float",
+        "bfloat16",
+        "requires_grad_",
+    }
+)
+_INERT_CALLS = frozenset({"print", "len", "isinstance", "type", "str", "repr", "id", "hasattr", "getattr"})
+
+
+def _inert_and_other_uses(tree: ast.AST, names: set[str]) -> tuple[int, int]:
+    """How many reads of `names` in `tree` leave the model unrun (inside an assert or a del,
+    the receiver of save_pretrained/.to/…, an argument of print/len/isinstance) and how many
+    may run it or hand it on (anything else: generate, a call, a return, an assignment)."""
+    inert: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assert, ast.Delete)):
+            inert.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Assign) and _rebinds(node, names):
+            # model = PeftModel.from_pretrained(model, …); model = model.merge_and_unload(): the
+            # same name holds the result, and its own later uses are counted.
+            inert.update(id(n) for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in names)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _INERT_METHODS:
+                inert.update(id(n) for n in _receiver_names(func.value))
+            elif isinstance(func, ast.Name) and func.id in _INERT_CALLS:
+                for arg in node.args:
+                    inert.update(id(n) for n in _receiver_names(arg))
+    reads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)]
+    touched = sum(1 for n in reads if id(n) in inert)
+    return touched, len(reads) - touched
+
+
+def _rebinds(node: ast.Assign, names: set[str]) -> bool:
+    return all(isinstance(t, ast.Name) and t.id in names for t in node.targets)
+
+
+def _receiver_names(expr: ast.expr) -> list[ast.Name]:
+    """The name at the root of `model`, `model.config`, `model.lm_head.weight`."""
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return [expr] if isinstance(expr, ast.Name) else []
+
+
+def _result_of(expr: ast.expr, call: ast.Call) -> bool:
+    """`call` itself, or a chain of method calls on its result (`X.from_pretrained(…).eval().to(d)`)."""
+    while expr is not call:
+        if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute)):
+            return False
+        expr = expr.func.value
+    return True
+
+
 def _inputs(call: ast.Call) -> list[ast.expr]:
     """The arguments of a generation call that carry prompts (not max_new_tokens, temperature…)."""
     out = []
@@ -125,6 +228,12 @@ def _inputs(call: ast.Call) -> list[ast.expr]:
         elif arg.keyword in _INPUT_KEYWORDS:
             out.append(arg.value)
     return out
+
+
+def _chat_inputs(call: ast.Call) -> list[ast.expr]:
+    """The prompt arguments of a remote-code chat call: every positional one (the tokenizer
+    comes first and never carries a prompt, so keeping it is harmless) and the query keywords."""
+    return [arg.value for arg in _args(call) if arg.star or arg.keyword is None or arg.keyword in _CHAT_KEYWORDS]
 
 
 def _is_batch_input(expr: ast.expr) -> bool:
@@ -153,8 +262,19 @@ class _Usage(_Recognition):
     """The signals that need the setups: web handlers, compile, generate per prompt or per
     request, reload per request or loop item, training purpose."""
 
-    def __init__(self, path: str, source: _Source, index: _Indexer, context: ExtractContext) -> None:
+    def __init__(
+        self,
+        path: str,
+        source: _Source,
+        index: _Indexer,
+        context: ExtractContext,
+        callers: Callable[[_Function], list[_Site]] | None = None,
+    ) -> None:
+        """``callers`` finds the calls of a function on the way from generate() up to a handler
+        or a loop; by default those of this file (a cross-module pass may pass its own). Kept as
+        given: a bound method of self stored on self would be a reference cycle."""
         super().__init__(path, source, index, context)
+        self._callers_resolver = callers
         self.handlers: set[_Function] = set()
         self.batched: set[_Function] = set()
         self._flows: dict[int, _Flows] = {}
@@ -174,9 +294,13 @@ class _Usage(_Recognition):
             registrar = name in _ROUTE_REGISTRARS or (uses_gradio and name in _GRADIO_HANDLERS)
             if not registrar:
                 continue
+            batched = name in _GRADIO_HANDLERS and self._truthy(self._kwargs(site.node, site.scope).get("batch"))
             for arg in _args(site.node):
                 if arg.keyword is None or arg.keyword in ("endpoint", "view_func", "fn"):
-                    self.handlers.update(self._callees(arg.value, site.scope))
+                    callees = self._callees(arg.value, site.scope)
+                    self.handlers.update(callees)
+                    if batched:
+                        self.batched.update(callees)
 
     def _classify_function(self, fn: _Function) -> None:
         for expr in fn.node.decorator_list:
@@ -193,8 +317,22 @@ class _Usage(_Recognition):
                     self.batched.add(fn)
             elif name == "batch" and "serve" in qualified:
                 self.batched.add(fn)
+            elif name in _TASK_DECORATORS and self._is_task_queue(target, fn.scope):
+                self.handlers.add(fn)
         if fn.name == "__call__" and fn.method_of is not None and self._is_serve_deployment(fn.method_of):
             self.handlers.add(fn)
+
+    def _is_task_queue(self, target: ast.expr, scope: _Scope) -> bool:
+        """@shared_task, @celery.task, @app.task where app = Celery(…), @dramatiq.actor."""
+        if (self._qualified(target) or "").startswith(_TASK_QUEUES):
+            return True
+        if not isinstance(target, ast.Attribute) or not isinstance(target.value, ast.Name):
+            return False
+        for binding in self._definitions(target.value.id, target.lineno, scope)[0]:
+            value = binding.value
+            if isinstance(value, ast.Call) and (self._qualified(value.func) or "").startswith(_TASK_QUEUES):
+                return True
+        return False
 
     def _is_serve_deployment(self, cls: _Class) -> bool:
         for expr in cls.node.decorator_list:
@@ -309,8 +447,8 @@ class _Usage(_Recognition):
         call = site.node
         func = call.func
         uses: list[tuple[ast.expr, list[ast.expr], bool]] = []
-        if isinstance(func, ast.Attribute) and func.attr in ("generate", "chat"):
-            uses.append((func, _inputs(call), False))
+        if isinstance(func, ast.Attribute) and func.attr in _GENERATING_METHODS:
+            uses.append((func, _chat_inputs(call) if func.attr in _CHAT_METHODS else _inputs(call), False))
         elif self._has_pipelines and isinstance(func, (ast.Name, ast.Attribute)):
             handle = self._handle(func, site.scope)
             if handle is not None and handle.kind == "pipeline":
@@ -323,13 +461,13 @@ class _Usage(_Recognition):
         return uses
 
     def _generate_handle(self, target: ast.expr, site: _Site) -> _Handle | None:
-        if isinstance(target, ast.Attribute) and target.attr in ("generate", "chat"):
+        if isinstance(target, ast.Attribute) and target.attr in _GENERATING_METHODS:
             receiver = target.value
             handle = self._handle(receiver, site.scope)
             if handle is None:
                 handle = self._only_setup(receiver, site.scope)
-            if handle is not None and target.attr == "chat" and handle.kind != "llm":
-                return None
+            if handle is not None and target.attr in _CHAT_METHODS and handle.kind not in ("llm", "model"):
+                return None  # a pipeline or an engine has no chat method of the model's
             return handle
         return self._handle(target, site.scope)
 
@@ -345,11 +483,12 @@ class _Usage(_Recognition):
     def _via_callers(
         self, fn: _Function | None, inputs: list[ast.expr], handler_only: bool, depth: int = 1
     ) -> str | None:
-        """generate() in a helper: a handler calling the helper (up to three calls away), or a
-        per-prompt loop calling it directly with the prompt that reaches generate()."""
-        if fn is None or depth > 3:
+        """generate() in a helper: a handler calling the helper (up to MAX_CALL_DEPTH calls away),
+        or a per-prompt loop calling it directly with the prompt that reaches generate(). A lock
+        around the call (`with lock:`) serialises requests: it batches nothing."""
+        if fn is None or depth > MAX_CALL_DEPTH:
             return None
-        callers = self._callers_of(fn)
+        callers = self._callers_of(fn) if self._callers_resolver is None else self._callers_resolver(fn)
         if not callers:
             return None
         params = {p.name for p in fn.params()} - {"self", "cls"}
@@ -367,7 +506,7 @@ class _Usage(_Recognition):
                 return "handler"
             if fed and depth == 1 and not handler_only and self._per_item(caller, _argument_values(caller.node)):
                 return "loop"
-        for caller in self._callers_of(fn):
+        for caller in callers:
             if caller.function is not fn:
                 found = self._via_callers(caller.function, [], True, depth + 1)
                 if found is not None:
@@ -380,8 +519,10 @@ class _Usage(_Recognition):
         The innermost loop whose item reaches the prompt arguments decides: a loop over batches
         (by its names, a range with a step, slicing by the index, a DataLoader) is batching, so is
         a list literal or comprehension passed as the prompts; any other per-item loop is not.
-        `while` loops (interactive chat, request queues) are left alone; loops whose item does not
-        reach the prompts (`for _ in range(n_runs)`) are repetition, not per-prompt calls.
+        `while` loops count when they drain a queue or a list (the index gives them an item);
+        interactive and polling loops do not. Loops whose item does not reach the prompts
+        (`for _ in range(n_runs)`) are repetition, not per-prompt calls, and a conversation whose
+        next turn reads this one's reply cannot be batched.
         """
         if any(_is_batch_input(expr) for expr in inputs):
             return False
@@ -390,8 +531,33 @@ class _Usage(_Recognition):
             derived = self._loop_derived(loop)
             if not used & derived:
                 continue
-            return not (self._is_batch_loop(loop, derived) or self._flushes_batches(loop, used))
+            return not (
+                self._is_batch_loop(loop, derived)
+                or self._flushes_batches(loop, used)
+                or self._builds_batches(loop, used)
+                or self._feeds_back(loop, site.node, used)
+            )
         return False
+
+    def _builds_batches(self, loop: _Loop, used: set[str]) -> bool:
+        """Each pass builds a list of prompts and generates on it (`input_list = [prompt] *
+        batch_size`, `tokenizer(input_list)`): a loop over batches or over benchmark settings."""
+        if loop.body is None:
+            return False
+        lists = _batch_lists(loop.body)
+        return bool(lists) and bool(used & self._derived(lists, loop.body))
+
+    def _feeds_back(self, loop: _Loop, call: ast.Call, used: set[str]) -> bool:
+        """A multi-turn chat: the reply of one pass reaches the prompt of the next (`history`
+        gets the reply appended, `response, history = model.chat(tok, q, history)`). The turns
+        depend on each other, so they cannot be batched: not a per-prompt loop."""
+        if loop.body is None:
+            return False
+        written, exposed = _result_and_exposed(loop.body, call, _target_names(loop.target))
+        if not written:
+            return False
+        carried = exposed & self._derived(written, loop.body)
+        return any(used & self._derived({name}, loop.body) for name in sorted(carried))
 
     def _flushes_batches(self, loop: _Loop, used: set[str]) -> bool:
         """A loop that gathers prompts in a list it also empties (`batch.append(p)` … generate(batch)
@@ -470,7 +636,7 @@ class _Usage(_Recognition):
     ) -> str | None:
         """ "handler" or "loop" when this loading call runs again per request or loop item.
 
-        ``site`` is the loading call, then (up to three calls away) a call of the function that
+        ``site`` is the loading call, then (up to MAX_CALL_DEPTH calls away) a call of the function that
         contains it; ``helpers`` are the functions between. ``args`` are the expressions the model
         depends on at this level (None: nothing from the caller reaches the loader); a loop whose
         item reaches them loads different models or configurations: a sweep, not a reload.
@@ -482,7 +648,7 @@ class _Usage(_Recognition):
         if self._reloads_in_loop(site, args, setup, helpers):
             return "loop"
         fn = site.function
-        if fn is None or len(helpers) > 3:
+        if fn is None or len(helpers) > MAX_CALL_DEPTH:
             return None
         callers = [caller for caller in self._callers_of(fn) if caller.function is not fn]
         if not callers:
@@ -512,7 +678,11 @@ class _Usage(_Recognition):
                 continue
             if caller.loops:
                 return True
-            if helpers < 3 and caller.function is not None and self._loop_among_callers(caller.function, helpers + 1):
+            if (
+                helpers < MAX_CALL_DEPTH
+                and caller.function is not None
+                and self._loop_among_callers(caller.function, helpers + 1)
+            ):
                 return True
         return False
 
@@ -572,7 +742,7 @@ class _Usage(_Recognition):
                     continue
                 handles = [self._generate_handle(target, site) for target, _, _ in self._generate_uses(site)]
                 func = site.node.func
-                generating = isinstance(func, ast.Attribute) and func.attr in ("generate", "chat")
+                generating = isinstance(func, ast.Attribute) and func.attr in _GENERATING_METHODS
                 if isinstance(func, (ast.Name, ast.Attribute)) and not generating:
                     handles.append(self._handle(func, site.scope, base=False))  # model(**inputs)
                 for handle in handles:
@@ -585,9 +755,37 @@ class _Usage(_Recognition):
     def _attach_purpose(self) -> None:
         """A module that fine-tunes (QLoRA's prepare_model_for_kbit_training, a Trainer) loads
         its model for training: 4-bit there is about fitting in memory, and the inference
-        evidence does not apply. The first such call marks every setup of the module."""
+        evidence does not apply. The first such call marks every setup of the module. A model
+        loaded and never run is "load-only": no serving rule speaks for it."""
         for site in self.index.calls:
             if site.name in TRAINING_CALLS:
                 for setup in self.setups:
                     setup.set(PURPOSE, "training", self._loc(site.node), "module")
                 return
+        for setup in self.setups:
+            origin = self.origin_site.get(id(setup))
+            if origin is not None and self._never_run(setup, origin):
+                setup.set(PURPOSE, "load-only", self._loc(origin.node))
+
+    def _never_run(self, setup: Setup, site: _Site) -> bool:
+        """A model loaded and never run: a smoke test (`assert model is not None`), a download or
+        conversion job (`model.save_pretrained(out)`), a load whose result is dropped. Only
+        where the model cannot go anywhere else: a local name, or a module-level one that the
+        module itself only touches that way (a module-level model used by nothing here may be
+        imported by another module)."""
+        if self.by_call.get(site.node) is None or self._classify(site.node) == "quantize":
+            return False  # quantize_(model, …) changes a model loaded elsewhere, in place
+        if self._inference_sites().get(id(setup)):
+            return False
+        where: ast.AST | None = site.function.node if site.function is not None else self.index.tree
+        statement = _statement_of(where, site.node) if where is not None else None
+        if isinstance(statement, ast.Expr):
+            return _result_of(statement.value, site.node)
+        if not isinstance(statement, ast.Assign) or not _result_of(statement.value, site.node):
+            return False
+        names = set().union(*(_target_names(t) for t in statement.targets))
+        if not names or not all(isinstance(t, ast.Name) for t in statement.targets) or names & site.scope.globals:
+            return False
+        assert where is not None
+        inert, other = _inert_and_other_uses(where, names)
+        return other == 0 and (site.function is not None or inert > 0)
