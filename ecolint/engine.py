@@ -393,16 +393,21 @@ def _analyse_pooled(
     analysed: list[tuple[FileWork, FileOutcome]] = []
     tasks: list[tuple[list[FileWork], Future[list[FileOutcome | None]] | None]] = []
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker, initargs=(config,)
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(config, os.getpid()),
     )
-    with pool:
+    with pool, _stopped_by_signals(pool) as received:
         for chunk in _chunks(work, _CHUNK_FILES):
+            _check(received)
             try:
                 tasks.append((chunk, pool.submit(_worker_task, chunk)))
             except BrokenProcessPool:
                 tasks.append((chunk, None))
         total = sum(len(chunk) for chunk, _ in tasks)
         for chunk, future in tasks:
+            _check(received)
             try:
                 if future is None:
                     raise BrokenProcessPool
@@ -414,6 +419,7 @@ def _analyse_pooled(
                 analysed.extend((item, _analyse_isolated(config, item)) for item in chunk)
             if progress is not None:
                 progress(len(analysed), total)
+        _check(received)
     return analysed
 
 
@@ -421,10 +427,67 @@ _worker_config: WorkerConfig | None = None  # a pool worker's copy, set by its i
 _NOTHING = FileOutcome(parsed=False)  # most files of a tree: not pickled back one by one
 
 
-def _start_worker(config: WorkerConfig) -> None:
-    """The pool's initializer: the run's settings, once per worker process."""
+@contextlib.contextmanager
+def _stopped_by_signals(pool: Any) -> Iterator[list[int]]:
+    """While the pool runs, SIGINT and SIGTERM stop the run: the chunks not started are
+    cancelled (leaving the pool's ``with`` would otherwise analyse every queued one), the running
+    ones end, then Ctrl-C goes on as KeyboardInterrupt and SIGTERM ends the process as SIGTERM
+    does. The handler also records the signal, which the loops check between chunks: Python
+    drops an exception raised while it runs an at-fork callback (the pool forking a worker),
+    so the raise alone can be lost."""
+    import signal
+    import threading
+
+    received: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():  # only there can handlers be set
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, stop)
+    try:
+        yield received
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if signal.SIGTERM in received:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+        raise
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _check(received: list[int]) -> None:
+    if received:
+        raise KeyboardInterrupt
+
+
+_PARENT_POLL_SECONDS = 0.25
+
+
+def _start_worker(config: WorkerConfig, parent: int) -> None:
+    """The pool's initializer: the run's settings, once per worker process, and a watch on the
+    parent, so that a worker never outlives the run that started it (killed by SIGTERM or
+    SIGKILL, the parent cannot tell its workers; its pid then stops being theirs)."""
     global _worker_config
     _worker_config = config
+    import threading
+
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="ecolint-parent-watch").start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker's watch thread: polling the parent's pid needs no prctl, so it works on every
+    platform that forks."""
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 def _worker_task(chunk: list[FileWork]) -> list[FileOutcome | None]:
