@@ -34,7 +34,7 @@ from ecolint.extract import ExtractContext
 from ecolint.finding import FileError
 from ecolint.setups import Fact, Location, Setup
 
-FORMAT = 2  # 2: entries carry the file's (mtime, size) stamp
+FORMAT = 3  # 2: entries carry the file's (mtime, size) stamp; 3: and whether it has an ignore comment
 # https://bford.info/cachedir/ : the signature backup tools look for (ruff writes the same file)
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"

@@ -363,6 +363,13 @@ def _analyse(
 ) -> list[tuple[FileWork, FileOutcome]]:
     """Every file, in no set order. In this process for a handful of files; else on all cores,
     the workers starting on the first files while the walk finds the rest."""
+    known: list[tuple[FileWork, FileOutcome]] = []
+    if config.cache is not None:
+        # A warm run: the files the cache answers from their stamp alone never reach a worker
+        # (what is left is often too few files to be worth a pool).
+        work = _not_known(config, work, known)
+        if progress is not None:
+            progress = _counting(progress, known)
     pending = iter(work)
     first = list(itertools.islice(pending, PARALLEL_MIN_FILES))
     workers = min(os.cpu_count() or 1, 8)
@@ -372,10 +379,57 @@ def _analyse(
             analysed.append((item, _analyse_file(config, item)))
             if progress is not None:
                 progress(len(analysed), None)
-        return analysed
+        return known + analysed
     if any(item.kind == "python" for item in first):
         load_extractor("python")  # imported once before forking, not once per worker
-    return _analyse_pooled(config, itertools.chain(first, pending), workers, progress)
+    return known + _analyse_pooled(config, itertools.chain(first, pending), workers, progress)
+
+
+def _not_known(
+    config: WorkerConfig, work: Iterable[FileWork], known: list[tuple[FileWork, FileOutcome]]
+) -> Iterator[FileWork]:
+    """The files the cache cannot answer without reading them; the others go into ``known``
+    (lazily: the walk still feeds the workers as it goes)."""
+    for item in work:
+        outcome = _known_by_stamp(config, item)
+        if outcome is None:
+            yield item
+        else:
+            known.append((item, outcome))
+
+
+def _counting(progress: Progress, known: list[tuple[FileWork, FileOutcome]]) -> Progress:
+    """The progress callback, with the files the cache answered counted as done."""
+    return lambda done, total: progress(done + len(known), None if total is None else total + len(known))
+
+
+def _known_by_stamp(config: WorkerConfig, item: FileWork) -> FileOutcome | None:
+    """A file's outcome from its cache entry and one stat, without reading it: only for a file
+    whose mtime and size are those recorded, that gave no setup (no finding will need its
+    text) and holds no ignore comment (none to check), and whose consulted files are unchanged."""
+    assert config.cache is not None
+    known = config.cache.entries.get(item.display)
+    if not isinstance(known, dict) or known.get("ignores") is not False or known.get("setups"):
+        return None
+    pins = known.get("pins")
+    if not isinstance(pins, dict) or not all(isinstance(v, str) for v in pins.values()):
+        return None
+    try:
+        status = os.stat(item.path)
+    except OSError:
+        return None
+    stamp = (status.st_mtime_ns, status.st_size)
+    if known.get("skip"):
+        return FileOutcome(parsed=False, pins=dict(pins)) if known.get("stamp") == list(stamp) else None
+    try:
+        hit = config.cache.lookup_stamp(item.display, stamp, config.context)
+        if hit is None:
+            return None
+        from ecolint.cache import error_from
+
+        return FileOutcome(error=error_from(hit), parsed=bool(hit["parsed"]), pins=dict(pins))
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failure
+        return None
 
 
 def _analyse_pooled(
@@ -562,9 +616,12 @@ def _analyse_data(config: WorkerConfig, item: FileWork, data: bytes, stamp: Stam
     """One file's bytes, read from disk or held in memory (standard input). The text of a file
     with an ignore comment is kept, so that unknown codes in it can be reported."""
     outcome = _prefilter_and_extract(config, item, data, stamp)
-    if not outcome.text and outcome.error is None and _SUPPRESSION.encode() in data:
+    ignores = _SUPPRESSION.encode() in data
+    if not outcome.text and outcome.error is None and ignores:
         with contextlib.suppress(Exception):  # an undecodable file: its comments go unchecked
             outcome.text = decode(item.path, data, item.kind)
+    if outcome.cache_entry is not None:
+        outcome.cache_entry["ignores"] = ignores  # whether a warm run must read it (_known_by_stamp)
     return outcome
 
 

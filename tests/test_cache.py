@@ -335,3 +335,23 @@ def test_a_read_only_checkout_gets_no_cache_and_no_message(tmp_path: Path, monke
         root.chmod(stat.S_IRWXU)
     assert ran.exit_code == 0 and ran.stderr == "" and findings(ran.output)
     assert files_in(root) == before
+
+
+def test_a_warm_run_reads_only_the_files_findings_need(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unchanged file that gave no setup is answered from its entry and one stat; a file with
+    setups (its findings need its text) or with an ignore comment (checked on every run) is read."""
+    root = tree(tmp_path)
+    (root / "notes.yaml").write_text("kind: ConfigMap\ndata: {a: b}\n")
+    (root / "helpers.py").write_text("def f():\n    return 1  # ecolint: ignore[ECO1O1]\n")
+    cold = check(root)
+    read: list[str] = []
+    real_read = engine._read
+
+    def recording(item: engine.FileWork, max_file_size: int) -> object:
+        read.append(item.display)
+        return real_read(item, max_file_size)
+
+    monkeypatch.setattr(engine, "_read", recording)
+    warm = check(root)
+    assert warm == cold
+    assert sorted(read) == ["app.py", "compose.yaml", "helpers.py"]
