@@ -8,7 +8,12 @@ A file's setups depend on its bytes and on the answers to what its extractor ask
 keeps the file's mtime and size, its content hash, and those questions with their answers; it is
 used only when the mtime and size match (or, when they do not, the hash does) and every question
 still gets the same answer. Findings are never cached: rules,
-configuration and GPU options run fresh on every run.
+configuration and GPU options run fresh on every run, and so do the tree's version pins (each
+entry keeps its file's pins; a changed requirements file or pyproject is re-read by its stamp).
+So anything one file's setups take from another file (an imported constant, a .env, the values
+that name a KubeAI profile's GPU, a platform file that runs the script) must be asked through
+``ExtractContext``, whose answers an entry records, or be joined after extraction, as
+resolution is: an entry is only as fresh as what it recorded.
 
 One JSON file per (ecolint build, Python version, knowledge files, configuration, scan root,
 working directory): a new version of ecolint's code or rules/, of Python's parser, or a changed

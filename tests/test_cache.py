@@ -355,3 +355,89 @@ def test_a_warm_run_reads_only_the_files_findings_need(tmp_path: Path, monkeypat
     warm = check(root)
     assert warm == cold
     assert sorted(read) == ["app.py", "compose.yaml", "helpers.py"]
+
+
+KUBEAI_MODEL = (
+    "apiVersion: kubeai.org/v1\n"
+    "kind: Model\n"
+    "metadata:\n"
+    "  name: llama-fp8\n"
+    "spec:\n"
+    "  features: [TextGeneration]\n"
+    "  url: hf://neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8\n"
+    "  engine: VLLM\n"
+    "  args: [--max-num-seqs=1, --enforce-eager]\n"
+    "  resourceProfile: nvidia-gpu-l4:1\n"
+)
+
+
+def kubeai_values(accelerator: str) -> str:
+    return (
+        "resourceProfiles:\n"
+        "  nvidia-gpu-l4:\n"
+        "    nodeSelector:\n"
+        f'      cloud.google.com/gke-accelerator: "{accelerator}"\n'
+    )
+
+
+def setup_gpus(output: str) -> list[tuple[str, str, str]]:
+    return sorted((f["path"], f["code"], f["setup"]["gpu"]) for f in json.loads(output)["findings"])
+
+
+def test_a_changed_gpu_in_the_platform_file_changes_the_finding(tmp_path: Path) -> None:
+    """The GPU of a KubeAI Model is stated in another file (the chart's resourceProfiles
+    values): a warm run after that file changes reports the new GPU, as a fresh run does."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "llama.yaml").write_text(KUBEAI_MODEL)
+    values = tmp_path / "kubeai.yaml"
+    values.write_text(kubeai_values("nvidia-l4"))
+    before = run_cli(".", "--isolated", "--format", "json", "--exit-zero", cwd=tmp_path).output
+    assert {gpu for _, _, gpu in setup_gpus(before)} == {"nvidia-l4"}
+    values.write_text(kubeai_values("nvidia-h100-80gb"))
+    after = run_cli(".", "--isolated", "--format", "json", "--exit-zero", cwd=tmp_path).output
+    assert {gpu for _, _, gpu in setup_gpus(after)} == {"nvidia-h100-80gb"}
+    fresh = run_cli(".", "--isolated", "--format", "json", "--exit-zero", "--no-cache", cwd=tmp_path).output
+    assert after == fresh
+
+
+def test_a_platform_file_running_a_python_script_is_read_afresh(tmp_path: Path) -> None:
+    """A SkyPilot task that runs a Python script on a stated GPU: whatever the task's GPU does to
+    the script's findings (issue 13 carries it there), a warm run after a change of GPU reports
+    what a fresh run reports."""
+    root = tree(tmp_path)
+    task = root / "task.yaml"
+    task.write_text("resources:\n  accelerators: L4:1\nrun: |\n  python app.py\n")
+    stated = (".", "--isolated", "--format", "json", "--exit-zero")  # no --gpu: the task's own
+    run_cli(*stated, cwd=root)
+    task.write_text("resources:\n  accelerators: A100:1\nrun: |\n  python app.py\n")
+    assert run_cli(*stated, cwd=root).output == run_cli(*stated, "--no-cache", cwd=root).output
+
+
+def test_a_changed_pyproject_pin_is_seen(tmp_path: Path) -> None:
+    root = tree(tmp_path)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\ndependencies = ["torch==2.1.0", "bitsandbytes==0.41.0"]\n')
+    check(root)
+    pyproject.write_text('[project]\nname = "x"\ndependencies = ["torch==2.6.0", "bitsandbytes==0.45.0"]\n')
+    assert check(root) == check(root, "--no-cache")
+
+
+def test_a_new_version_or_changed_rules_data_start_a_new_cache_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries hold what this build of ecolint extracted: another version, or another rules/
+    (the knowledge extraction may read), never reads them."""
+    from ecolint import knowledge
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "evidence.yaml").write_text("gpus: []\n")
+    monkeypatch.setattr(knowledge, "rules_dir", lambda: rules)
+    root, cwd = tmp_path / "tree", tmp_path
+    first = cache_module.ExtractionCache(tmp_path / "cache", root, cwd).file
+    assert cache_module.ExtractionCache(tmp_path / "cache", root, cwd).file == first
+    (rules / "evidence.yaml").write_text("gpus: [{match: l4}]\n")
+    second = cache_module.ExtractionCache(tmp_path / "cache", root, cwd).file
+    monkeypatch.setattr(cache_module, "__version__", "99.0.0")
+    third = cache_module.ExtractionCache(tmp_path / "cache", root, cwd).file
+    assert len({first, second, third}) == 3
