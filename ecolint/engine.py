@@ -135,7 +135,11 @@ class Engine:
         cwd: Path | None = None,
         progress: Progress | None = None,
         cache_dir: Path | None = None,
+        read_text: Callable[[Path], str | None] = read_text,
     ) -> None:
+        # How extractors read another file of the tree: from disk, or, for an editor, its
+        # unsaved buffer where one is open (ecolint/servers/lint.py).
+        self.read_text = read_text
         # Off unless asked: only `ecolint check` turns the cache on (cli.py); explain, fixes'
         # audits, stdin and any server built on the engine never write it.
         self.cache_dir = cache_dir
@@ -207,7 +211,7 @@ class Engine:
     def extract_context(self, paths: list[Path]) -> ExtractContext:
         """What extractors may ask about the tree when these paths are scanned (a new, empty
         memo of the tree each time)."""
-        return ExtractContext(root=self._root(paths), read_text=read_text, cwd=self.cwd)
+        return ExtractContext(root=self._root(paths), read_text=self.read_text, cwd=self.cwd)
 
     def funnel(self) -> Funnel:
         """A new funnel with this run's per-file ignores, baseline and confidence floor."""
@@ -864,9 +868,11 @@ def run_text(
     selection: Selection,
     cwd: Path | None = None,
     kind: str | None = None,
+    read_text: Callable[[Path], str | None] = read_text,
 ) -> RunResult:
-    """`run` for one file's content held in memory (standard input), as if it were at path."""
-    return Engine(kb, config, selection, cwd).run_text(path, data, kind)
+    """`run` for one file's content held in memory (standard input, an editor's buffer), as if
+    it were at path; other files are read with ``read_text``."""
+    return Engine(kb, config, selection, cwd, read_text=read_text).run_text(path, data, kind)
 
 
 def setups_in(
@@ -881,11 +887,17 @@ def setups_in(
 
 
 def setups_in_text(
-    path: Path, data: bytes, kb: Knowledge, config: Config, gpu: str | None = None, cwd: Path | None = None
+    path: Path,
+    data: bytes,
+    kb: Knowledge,
+    config: Config,
+    gpu: str | None = None,
+    cwd: Path | None = None,
+    read_text: Callable[[Path], str | None] = read_text,
 ) -> tuple[list[tuple[Setup, Resolution]], list[FileError]]:
     """`setups_in` for one file's content held in memory (an editor's buffer), as if it were
     the file at ``path`` (as run_text reads it)."""
-    engine = Engine(kb, config, Selection(codes=[], gpu=gpu), cwd)
+    engine = Engine(kb, config, Selection(codes=[], gpu=gpu), cwd, read_text=read_text)
     return _resolved_setups(engine, engine.analyse_text(path, data), RunResult())
 
 

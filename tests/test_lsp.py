@@ -176,10 +176,30 @@ async def test_saving_a_file_refreshes_the_open_files_that_import_it(client: Lan
     app.write_text(uses, encoding="utf-8")
     assert await _open(client, app, uses, "python") == []
     await _open(client, settings, 'QUANT = "fp16"\n', "python")
+    await _change(client, settings, 'QUANT = "fp8"\n', 2)  # an editor's buffer holds what it saves
     settings.write_text('QUANT = "fp8"\n', encoding="utf-8")
     saved = types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=settings.as_uri()))
     [diagnostic] = await _published(client, app.as_uri(), lambda: client.text_document_did_save(saved))
     assert diagnostic.code == "ECO104"
+
+
+async def test_an_unsaved_edit_of_an_imported_module_refreshes_the_file_that_imports_it(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """The other file is read as the editor holds it: its unsaved buffer, not the disk."""
+    settings, app = tmp_path / "settings.py", tmp_path / "app.py"
+    settings.write_text('QUANT = "fp16"\n', encoding="utf-8")
+    uses = 'from vllm import LLM\nfrom settings import QUANT\n\nllm = LLM(model="Qwen/Qwen2-7B", quantization=QUANT, enforce_eager=True)\n'
+    app.write_text(uses, encoding="utf-8")
+    assert await _open(client, app, uses, "python") == []
+    await _open(client, settings, 'QUANT = "fp16"\n', "python")
+    edited = types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=settings.as_uri(), version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text='QUANT = "fp8"\n')],
+    )
+    [diagnostic] = await _published(client, app.as_uri(), lambda: client.text_document_did_change(edited))
+    assert diagnostic.code == "ECO104"
+    assert settings.read_text(encoding="utf-8") == 'QUANT = "fp16"\n'  # never saved
 
 
 async def test_bad_buffers_give_a_diagnostic_or_nothing_and_the_server_goes_on(

@@ -90,11 +90,21 @@ class EcolintLanguageServer(LanguageServer):
         display = display_path(path, self.cwd)
         linted = Linted(text, path, display, classify(path, text[:256].encode("utf-8", "replace")))
         with self._guarded(f"cannot lint {display}"):
-            result = lint_text(path, text, self.kb, self.cwd, self.gpu)
+            result = lint_text(path, text, self.kb, self.cwd, self.gpu, self.buffers())
             linted.findings = in_file(result.findings, display)
             linted.errors = [error for error in result.errors if error.path == display]
         self.linted[uri] = linted
         return linted
+
+    def buffers(self) -> dict[Path, str]:
+        """The open documents' texts by file path, saved or not: what the analysis of one file
+        reads of another (an imported config, a platform file naming the GPU)."""
+        held = {}
+        for uri, document in self.workspace.text_documents.items():
+            path = _path_of(uri)
+            if path is not None:
+                held[path] = document.source
+        return held
 
     def current(self, uri: str) -> Linted | None:
         """The lint of the document's text as it is now (linted again if it changed since)."""
@@ -135,7 +145,7 @@ class EcolintLanguageServer(LanguageServer):
         text, where = _notebook_json([self.workspace.get_text_document(cell).source for cell in cells])
         found: dict[str, list[types.Diagnostic]] = {cell: [] for cell in cells}
         with self._guarded(f"cannot lint {uri}"):
-            result = lint_text(path, text, self.kb, self.cwd, self.gpu)
+            result = lint_text(path, text, self.kb, self.cwd, self.gpu, self.buffers())
             for finding in in_file(result.findings, display_path(path, self.cwd)):
                 if finding.location.line not in where:
                     continue
@@ -245,7 +255,7 @@ class EcolintLanguageServer(LanguageServer):
             return None
 
         def audit(text: str) -> list[Finding] | None:
-            result = lint_text(linted.path, text, self.kb, self.cwd, self.gpu)
+            result = lint_text(linted.path, text, self.kb, self.cwd, self.gpu, self.buffers())
             if any(error.path == linted.display for error in result.errors):
                 return None  # the edit broke the file: not offered
             return in_file(result.findings, linted.display)
@@ -280,11 +290,12 @@ class EcolintLanguageServer(LanguageServer):
         from ecolint.advisor.explain import answer
         from ecolint.advisor.text import render_explain
         from ecolint.engine import setups_in_text
-        from ecolint.servers.lint import config_for
+        from ecolint.servers.lint import buffer_reader, config_for
 
         config = config_for(linted.path)
         data = linted.text.encode("utf-8", "surrogatepass")
-        found, errors = setups_in_text(linted.path, data, self.kb, config, self.gpu, cwd=self.cwd)
+        reader = buffer_reader(self.buffers())
+        found, errors = setups_in_text(linted.path, data, self.kb, config, self.gpu, cwd=self.cwd, read_text=reader)
         if errors:
             return None
         document = answer(found, linted.findings, linted.display, line, self.kb, config)
