@@ -5,6 +5,7 @@ appears or disappears."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -441,3 +442,28 @@ def test_a_new_version_or_changed_rules_data_start_a_new_cache_file(
     monkeypatch.setattr(cache_module, "__version__", "99.0.0")
     third = cache_module.ExtractionCache(tmp_path / "cache", root, cwd).file
     assert len({first, second, third}) == 3
+
+
+def test_the_evidence_base_is_kept_parsed_beside_the_cache(tmp_path: Path) -> None:
+    """A run with findings parses rules/evidence.yaml; the cache keeps it as JSON, and a run
+    reading that JSON reports exactly what a fresh run reports."""
+    from ecolint import knowledge
+
+    root = tree(tmp_path / "project")
+    fresh = check(root, "--no-cache")
+    try:
+        for _ in range(3):  # the first makes the cache directory, the second the memo, the third reads it
+            knowledge.load.cache_clear()
+            assert findings(check(root)) == findings(fresh)
+        assert list((root / ".ecolint_cache").glob("knowledge-*.json"))
+    finally:
+        knowledge.load.cache_clear()
+
+
+def test_yaml_that_json_cannot_carry_is_never_kept(tmp_path: Path) -> None:
+    from ecolint import knowledge
+
+    assert knowledge._parsed("when: 2026-01-01\n", tmp_path) == {"when": datetime.date(2026, 1, 1)}
+    assert knowledge._parsed("rows: [{id: a, n: 3}]\n", tmp_path) == {"rows": [{"id": "a", "n": 3}]}
+    assert len(list(tmp_path.glob("knowledge-*.json"))) == 1  # the second only
+    assert knowledge._parsed("rows: [{id: a, n: 3}]\n", tmp_path) == {"rows": [{"id": "a", "n": 3}]}
