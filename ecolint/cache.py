@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -177,8 +178,8 @@ def error_from(record: dict[str, Any]) -> FileError | None:
 
 def _identity(root: Path, cwd: Path, settings: str) -> str:
     """What an entry's meaning depends on besides the file: ecolint's own code and knowledge
-    files, the parser (Python's version), the configuration, and where the scan runs (display
-    paths and lookups depend on both)."""
+    files (a new version, or any of them edited), the parser (Python's version), the
+    configuration, and where the scan runs (display paths and lookups depend on both)."""
     from ecolint.knowledge import rules_dir
 
     digest = hashlib.blake2b(digest_size=12)
@@ -187,8 +188,12 @@ def _identity(root: Path, cwd: Path, settings: str) -> str:
     package = Path(__file__).resolve().parent
     for base, pattern in ((package, "*.py"), (rules_dir(), "*")):
         for source in sorted(base.rglob(pattern)):
-            if source.is_file():
-                digest.update(source.relative_to(base).as_posix().encode() + b"\0" + source.read_bytes())
+            # each file's (mtime, size), as entries are stamped, not its bytes: reading ecolint's
+            # own source on every run cost more than the rest of a warm run's cache work
+            status = source.stat()
+            if stat.S_ISREG(status.st_mode):
+                stamp = f"{status.st_mtime_ns}:{status.st_size}"
+                digest.update(source.relative_to(base).as_posix().encode() + b"\0" + stamp.encode() + b"\0")
     return digest.hexdigest()
 
 
