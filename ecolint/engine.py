@@ -271,6 +271,7 @@ class Engine:
             force_exclude=self.config.force_exclude,
             respect_gitignore=self.config.respect_gitignore,
             root=self.config_dir,
+            keep=discover.may_be_read,
         )
         for path, explicit, problem in walked:
             if problem is not None:
