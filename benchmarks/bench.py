@@ -6,6 +6,7 @@
     python benchmarks/bench.py FILE --runs 21     # a single-file run (the pre-commit case)
     python benchmarks/bench.py TREE --ecolint VENV/bin/ecolint   # ecolint as installed
     python benchmarks/bench.py TREE --baseline /tmp/old   # paired with another source tree
+    python benchmarks/bench.py TREE --baseline /tmp/old --cache   # warm runs of both, paired too
 
 `--ecolint` times an installed ecolint (`python -m venv VENV && VENV/bin/pip install .`), the way
 semgrep is timed from its own venv; without it, `python -m ecolint` runs from this source tree
@@ -89,6 +90,8 @@ def commands(
     if cache_dir is not None:
         # the warm-up round below fills the cache: every timed run is a warm one
         cmds["ecolint warm"] = [*ecolint[:-1], "--cache-dir", cache_dir]
+        if baseline is not None:
+            cmds["baseline warm"] = [*cmds["ecolint baseline"][:-1], "--cache-dir", cache_dir + "-baseline"]
     if semgrep_root is not None:
         for name, rule_file in rule_files.items():
             # The same files as the others: semgrep's built-in .semgrepignore skips tests/ and
@@ -308,6 +311,10 @@ def main() -> int:
         wall = statistics.median(times["ecolint"]) / statistics.median(times["ecolint baseline"])
         spent = statistics.median(cpu["ecolint"]) / statistics.median(cpu["ecolint baseline"])
         print(f"ecolint / baseline: wall {wall:.2f}, cpu {spent:.2f}")
+    if "baseline warm" in times:
+        wall = statistics.median(times["ecolint warm"]) / statistics.median(times["baseline warm"])
+        spent = statistics.median(cpu["ecolint warm"]) / statistics.median(cpu["baseline warm"])
+        print(f"ecolint warm / baseline warm: wall {wall:.2f}, cpu {spent:.2f}")
     for name in SEMGREP_RULES:
         if name not in times:
             continue
@@ -322,7 +329,7 @@ def main() -> int:
         )
     for rule_file in rule_files.values():
         os.unlink(rule_file)
-    for directory in (cache_dir, stage):
+    for directory in (cache_dir, cache_dir and cache_dir + "-baseline", stage):
         if directory is not None:
             shutil.rmtree(directory, ignore_errors=True)
     return 0

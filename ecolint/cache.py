@@ -8,13 +8,20 @@ A file's setups depend on its bytes and on the answers to what its extractor ask
 keeps the file's mtime and size, its content hash, and those questions with their answers; it is
 used only when the mtime and size match (or, when they do not, the hash does) and every question
 still gets the same answer. Findings are never cached: rules,
-configuration and GPU options run fresh on every run.
+configuration and GPU options run fresh on every run, and so do the tree's version pins (each
+entry keeps its file's pins; a changed requirements file or pyproject is re-read by its stamp).
+So anything one file's setups take from another file (an imported constant, a .env, the values
+that name a KubeAI profile's GPU, a platform file that runs the script) must be asked through
+``ExtractContext``, whose answers an entry records, or be joined after extraction, as
+resolution is: an entry is only as fresh as what it recorded.
 
 One JSON file per (ecolint build, Python version, knowledge files, configuration, scan root,
 working directory): a new version of ecolint's code or rules/, of Python's parser, or a changed
 setting starts a new file. A directory ecolint creates gets a ``CACHEDIR.TAG`` (backup tools skip
 it) and a ``.gitignore`` of ``*``; a directory it may not write to (CI restoring a cache read-only)
-is read and left alone. JSON, never pickle, so a cache
+is read and left alone. The same directory keeps rules/evidence.yaml's blocks parsed, as JSON
+named by their text's hash (ecolint/knowledge.py), so a run with findings skips the YAML parse.
+JSON, never pickle, so a cache
 cannot run code; it is trusted to say what a file holds, so it belongs to one machine and is
 not committed (a cache from someone else could hide a finding).
 """
@@ -24,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -34,7 +42,7 @@ from ecolint.extract import ExtractContext
 from ecolint.finding import FileError
 from ecolint.setups import Fact, Location, Setup
 
-FORMAT = 2  # 2: entries carry the file's (mtime, size) stamp
+FORMAT = 3  # 2: entries carry the file's (mtime, size) stamp; 3: and whether it has an ignore comment
 # https://bford.info/cachedir/ : the signature backup tools look for (ruff writes the same file)
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -170,8 +178,8 @@ def error_from(record: dict[str, Any]) -> FileError | None:
 
 def _identity(root: Path, cwd: Path, settings: str) -> str:
     """What an entry's meaning depends on besides the file: ecolint's own code and knowledge
-    files, the parser (Python's version), the configuration, and where the scan runs (display
-    paths and lookups depend on both)."""
+    files (a new version, or any of them edited), the parser (Python's version), the
+    configuration, and where the scan runs (display paths and lookups depend on both)."""
     from ecolint.knowledge import rules_dir
 
     digest = hashlib.blake2b(digest_size=12)
@@ -180,8 +188,12 @@ def _identity(root: Path, cwd: Path, settings: str) -> str:
     package = Path(__file__).resolve().parent
     for base, pattern in ((package, "*.py"), (rules_dir(), "*")):
         for source in sorted(base.rglob(pattern)):
-            if source.is_file():
-                digest.update(source.relative_to(base).as_posix().encode() + b"\0" + source.read_bytes())
+            # each file's (mtime, size), as entries are stamped, not its bytes: reading ecolint's
+            # own source on every run cost more than the rest of a warm run's cache work
+            status = source.stat()
+            if stat.S_ISREG(status.st_mode):
+                stamp = f"{status.st_mtime_ns}:{status.st_size}"
+                digest.update(source.relative_to(base).as_posix().encode() + b"\0" + stamp.encode() + b"\0")
     return digest.hexdigest()
 
 

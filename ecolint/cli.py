@@ -304,6 +304,7 @@ def check(
     fail_on = fail_on or config.fail_on
     min_confidence = min_confidence or config.min_confidence
     kb = knowledge.load()
+    kb.memo_dir = cache  # the evidence base, parsed, kept beside the extraction cache
     _check_selectors(config, list(kb.rules), select + extend_select + ignore, bool(per_file_ignores))
     codes = enabled_codes(
         {code: spec.enabled_by_default for code, spec in kb.rules.items()},

@@ -65,6 +65,18 @@ def classify(path: Path, head: bytes) -> str | None:
     return None
 
 
+def may_be_read(name: str) -> bool:
+    """Whether ``classify`` can give a file of this name a kind, from the name alone (its
+    directory aside): the walk then builds no path for the rest of a tree. Suffixes as
+    pathlib takes them."""
+    lower = name.lower()
+    dot = lower.rfind(".")
+    suffix = lower[dot:] if 0 < dot < len(lower) - 1 else ""
+    if suffix in ("", ".txt", ".in"):  # a shebang, or requirements named by their directory
+        return True
+    return _by_suffix(suffix) is not None or _by_name(lower, suffix, "") is not None
+
+
 def _by_suffix(suffix: str) -> str | None:
     return {
         ".py": "python",
@@ -156,8 +168,12 @@ def walk(
     *,
     respect_gitignore: bool = True,
     root: Path | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> Iterator[tuple[Path, bool, str | None]]:
     """Yield (file, passed explicitly, problem or None) in a deterministic order.
+
+    ``keep``, given a file's name, says whether a file found by the walk is wanted at all (the
+    engine passes ``may_be_read``); files named explicitly are always yielded.
 
     ``root`` is the project root (the configuration file's directory, else the current one):
     exclude patterns with a slash are relative to it, and .gitignore files above a scanned
@@ -175,7 +191,7 @@ def walk(
             continue
         if force_exclude and _skip_explicit(given, root, patterns, ignores):
             continue
-        yield from _walk_dir(given, patterns, ignores, root)
+        yield from _walk_dir(given, patterns, ignores, root, keep)
 
 
 def _skip_explicit(given: Path, root: Path | None, patterns: list[str], ignores: _GitIgnores) -> bool:
@@ -188,7 +204,11 @@ def _skip_explicit(given: Path, root: Path | None, patterns: list[str], ignores:
 
 
 def _walk_dir(
-    top: Path, patterns: list[str], ignores: _GitIgnores, project_root: Path | None
+    top: Path,
+    patterns: list[str],
+    ignores: _GitIgnores,
+    project_root: Path | None,
+    keep: Callable[[str], bool] | None = None,
 ) -> Iterator[tuple[Path, bool, str | None]]:
     # Matching works on logical paths (root / the entry's path below top), never on resolved
     # ones: a .gitignore or exclude names the link, not its target, and resolving every entry
@@ -227,20 +247,21 @@ def _walk_dir(
                 chain = [*chain, (spec, "", len(below) + 1 if below else 0)]
         subdirs = []
         for entry in entries:
-            path = Path(entry.path)
             relative = f"{below}/{entry.name}" if below else entry.name
             if _excluded_relative(f"{top_relative}/{relative}" if top_relative else relative, matcher):
                 continue
-            if entry.is_symlink() and not _inside(path, root):
+            if entry.is_symlink() and not _inside(Path(entry.path), root):
                 continue  # never follow a link out of the scanned tree
             try:
                 is_dir = entry.is_dir()
+                if not is_dir and keep is not None and not keep(entry.name):
+                    continue  # a path object per file of the tree costs more than the rest of its test
                 if chain and _ignored_below(relative, is_dir, chain):
                     continue
                 if is_dir:
-                    subdirs.append((path, relative, chain))
+                    subdirs.append((Path(entry.path), relative, chain))
                 elif entry.is_file():
-                    yield path, False, None
+                    yield Path(entry.path), False, None
             except OSError:
                 continue
         stack.extend(reversed(subdirs))

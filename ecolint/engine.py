@@ -135,7 +135,11 @@ class Engine:
         cwd: Path | None = None,
         progress: Progress | None = None,
         cache_dir: Path | None = None,
+        read_text: Callable[[Path], str | None] = read_text,
     ) -> None:
+        # How extractors read another file of the tree: from disk, or, for an editor, its
+        # unsaved buffer where one is open (ecolint/servers/lint.py).
+        self.read_text = read_text
         # Off unless asked: only `ecolint check` turns the cache on (cli.py); explain, fixes'
         # audits, stdin and any server built on the engine never write it.
         self.cache_dir = cache_dir
@@ -207,7 +211,7 @@ class Engine:
     def extract_context(self, paths: list[Path]) -> ExtractContext:
         """What extractors may ask about the tree when these paths are scanned (a new, empty
         memo of the tree each time)."""
-        return ExtractContext(root=self._root(paths), read_text=read_text, cwd=self.cwd)
+        return ExtractContext(root=self._root(paths), read_text=self.read_text, cwd=self.cwd)
 
     def funnel(self) -> Funnel:
         """A new funnel with this run's per-file ignores, baseline and confidence floor."""
@@ -267,6 +271,7 @@ class Engine:
             force_exclude=self.config.force_exclude,
             respect_gitignore=self.config.respect_gitignore,
             root=self.config_dir,
+            keep=discover.may_be_read,
         )
         for path, explicit, problem in walked:
             if problem is not None:
@@ -363,6 +368,13 @@ def _analyse(
 ) -> list[tuple[FileWork, FileOutcome]]:
     """Every file, in no set order. In this process for a handful of files; else on all cores,
     the workers starting on the first files while the walk finds the rest."""
+    known: list[tuple[FileWork, FileOutcome]] = []
+    if config.cache is not None:
+        # A warm run: the files the cache answers from their stamp alone never reach a worker
+        # (what is left is often too few files to be worth a pool).
+        work = _not_known(config, work, known)
+        if progress is not None:
+            progress = _counting(progress, known)
     pending = iter(work)
     first = list(itertools.islice(pending, PARALLEL_MIN_FILES))
     workers = min(os.cpu_count() or 1, 8)
@@ -372,10 +384,57 @@ def _analyse(
             analysed.append((item, _analyse_file(config, item)))
             if progress is not None:
                 progress(len(analysed), None)
-        return analysed
+        return known + analysed
     if any(item.kind == "python" for item in first):
         load_extractor("python")  # imported once before forking, not once per worker
-    return _analyse_pooled(config, itertools.chain(first, pending), workers, progress)
+    return known + _analyse_pooled(config, itertools.chain(first, pending), workers, progress)
+
+
+def _not_known(
+    config: WorkerConfig, work: Iterable[FileWork], known: list[tuple[FileWork, FileOutcome]]
+) -> Iterator[FileWork]:
+    """The files the cache cannot answer without reading them; the others go into ``known``
+    (lazily: the walk still feeds the workers as it goes)."""
+    for item in work:
+        outcome = _known_by_stamp(config, item)
+        if outcome is None:
+            yield item
+        else:
+            known.append((item, outcome))
+
+
+def _counting(progress: Progress, known: list[tuple[FileWork, FileOutcome]]) -> Progress:
+    """The progress callback, with the files the cache answered counted as done."""
+    return lambda done, total: progress(done + len(known), None if total is None else total + len(known))
+
+
+def _known_by_stamp(config: WorkerConfig, item: FileWork) -> FileOutcome | None:
+    """A file's outcome from its cache entry and one stat, without reading it: only for a file
+    whose mtime and size are those recorded, that gave no setup (no finding will need its
+    text) and holds no ignore comment (none to check), and whose consulted files are unchanged."""
+    assert config.cache is not None
+    known = config.cache.entries.get(item.display)
+    if not isinstance(known, dict) or known.get("ignores") is not False or known.get("setups"):
+        return None
+    pins = known.get("pins")
+    if not isinstance(pins, dict) or not all(isinstance(v, str) for v in pins.values()):
+        return None
+    try:
+        status = os.stat(item.path)
+    except OSError:
+        return None
+    stamp = (status.st_mtime_ns, status.st_size)
+    if known.get("skip"):
+        return FileOutcome(parsed=False, pins=dict(pins)) if known.get("stamp") == list(stamp) else None
+    try:
+        hit = config.cache.lookup_stamp(item.display, stamp, config.context)
+        if hit is None:
+            return None
+        from ecolint.cache import error_from
+
+        return FileOutcome(error=error_from(hit), parsed=bool(hit["parsed"]), pins=dict(pins))
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failure
+        return None
 
 
 def _analyse_pooled(
@@ -393,16 +452,21 @@ def _analyse_pooled(
     analysed: list[tuple[FileWork, FileOutcome]] = []
     tasks: list[tuple[list[FileWork], Future[list[FileOutcome | None]] | None]] = []
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker, initargs=(config,)
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(config, os.getpid()),
     )
-    with pool:
+    with pool, _stopped_by_signals(pool) as received:
         for chunk in _chunks(work, _CHUNK_FILES):
+            _check(received)
             try:
                 tasks.append((chunk, pool.submit(_worker_task, chunk)))
             except BrokenProcessPool:
                 tasks.append((chunk, None))
         total = sum(len(chunk) for chunk, _ in tasks)
         for chunk, future in tasks:
+            _check(received)
             try:
                 if future is None:
                     raise BrokenProcessPool
@@ -414,6 +478,7 @@ def _analyse_pooled(
                 analysed.extend((item, _analyse_isolated(config, item)) for item in chunk)
             if progress is not None:
                 progress(len(analysed), total)
+        _check(received)
     return analysed
 
 
@@ -421,10 +486,67 @@ _worker_config: WorkerConfig | None = None  # a pool worker's copy, set by its i
 _NOTHING = FileOutcome(parsed=False)  # most files of a tree: not pickled back one by one
 
 
-def _start_worker(config: WorkerConfig) -> None:
-    """The pool's initializer: the run's settings, once per worker process."""
+@contextlib.contextmanager
+def _stopped_by_signals(pool: Any) -> Iterator[list[int]]:
+    """While the pool runs, SIGINT and SIGTERM stop the run: the chunks not started are
+    cancelled (leaving the pool's ``with`` would otherwise analyse every queued one), the running
+    ones end, then Ctrl-C goes on as KeyboardInterrupt and SIGTERM ends the process as SIGTERM
+    does. The handler also records the signal, which the loops check between chunks: Python
+    drops an exception raised while it runs an at-fork callback (the pool forking a worker),
+    so the raise alone can be lost."""
+    import signal
+    import threading
+
+    received: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():  # only there can handlers be set
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, stop)
+    try:
+        yield received
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if signal.SIGTERM in received:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+        raise
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _check(received: list[int]) -> None:
+    if received:
+        raise KeyboardInterrupt
+
+
+_PARENT_POLL_SECONDS = 0.25
+
+
+def _start_worker(config: WorkerConfig, parent: int) -> None:
+    """The pool's initializer: the run's settings, once per worker process, and a watch on the
+    parent, so that a worker never outlives the run that started it (killed by SIGTERM or
+    SIGKILL, the parent cannot tell its workers; its pid then stops being theirs)."""
     global _worker_config
     _worker_config = config
+    import threading
+
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True, name="ecolint-parent-watch").start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker's watch thread: polling the parent's pid needs no prctl, so it works on every
+    platform that forks."""
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 def _worker_task(chunk: list[FileWork]) -> list[FileOutcome | None]:
@@ -499,9 +621,12 @@ def _analyse_data(config: WorkerConfig, item: FileWork, data: bytes, stamp: Stam
     """One file's bytes, read from disk or held in memory (standard input). The text of a file
     with an ignore comment is kept, so that unknown codes in it can be reported."""
     outcome = _prefilter_and_extract(config, item, data, stamp)
-    if not outcome.text and outcome.error is None and _SUPPRESSION.encode() in data:
+    ignores = _SUPPRESSION.encode() in data
+    if not outcome.text and outcome.error is None and ignores:
         with contextlib.suppress(Exception):  # an undecodable file: its comments go unchecked
             outcome.text = decode(item.path, data, item.kind)
+    if outcome.cache_entry is not None:
+        outcome.cache_entry["ignores"] = ignores  # whether a warm run must read it (_known_by_stamp)
     return outcome
 
 
@@ -744,9 +869,11 @@ def run_text(
     selection: Selection,
     cwd: Path | None = None,
     kind: str | None = None,
+    read_text: Callable[[Path], str | None] = read_text,
 ) -> RunResult:
-    """`run` for one file's content held in memory (standard input), as if it were at path."""
-    return Engine(kb, config, selection, cwd).run_text(path, data, kind)
+    """`run` for one file's content held in memory (standard input, an editor's buffer), as if
+    it were at path; other files are read with ``read_text``."""
+    return Engine(kb, config, selection, cwd, read_text=read_text).run_text(path, data, kind)
 
 
 def setups_in(
@@ -761,11 +888,17 @@ def setups_in(
 
 
 def setups_in_text(
-    path: Path, data: bytes, kb: Knowledge, config: Config, gpu: str | None = None, cwd: Path | None = None
+    path: Path,
+    data: bytes,
+    kb: Knowledge,
+    config: Config,
+    gpu: str | None = None,
+    cwd: Path | None = None,
+    read_text: Callable[[Path], str | None] = read_text,
 ) -> tuple[list[tuple[Setup, Resolution]], list[FileError]]:
     """`setups_in` for one file's content held in memory (an editor's buffer), as if it were
     the file at ``path`` (as run_text reads it)."""
-    engine = Engine(kb, config, Selection(codes=[], gpu=gpu), cwd)
+    engine = Engine(kb, config, Selection(codes=[], gpu=gpu), cwd, read_text=read_text)
     return _resolved_setups(engine, engine.analyse_text(path, data), RunResult())
 
 

@@ -5,6 +5,7 @@ appears or disappears."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -335,3 +336,134 @@ def test_a_read_only_checkout_gets_no_cache_and_no_message(tmp_path: Path, monke
         root.chmod(stat.S_IRWXU)
     assert ran.exit_code == 0 and ran.stderr == "" and findings(ran.output)
     assert files_in(root) == before
+
+
+def test_a_warm_run_reads_only_the_files_findings_need(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unchanged file that gave no setup is answered from its entry and one stat; a file with
+    setups (its findings need its text) or with an ignore comment (checked on every run) is read."""
+    root = tree(tmp_path)
+    (root / "notes.yaml").write_text("kind: ConfigMap\ndata: {a: b}\n")
+    (root / "helpers.py").write_text("def f():\n    return 1  # ecolint: ignore[ECO1O1]\n")
+    cold = check(root)
+    read: list[str] = []
+    real_read = engine._read
+
+    def recording(item: engine.FileWork, max_file_size: int) -> object:
+        read.append(item.display)
+        return real_read(item, max_file_size)
+
+    monkeypatch.setattr(engine, "_read", recording)
+    warm = check(root)
+    assert warm == cold
+    assert sorted(read) == ["app.py", "compose.yaml", "helpers.py"]
+
+
+KUBEAI_MODEL = (
+    "apiVersion: kubeai.org/v1\n"
+    "kind: Model\n"
+    "metadata:\n"
+    "  name: llama-fp8\n"
+    "spec:\n"
+    "  features: [TextGeneration]\n"
+    "  url: hf://neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8\n"
+    "  engine: VLLM\n"
+    "  args: [--max-num-seqs=1, --enforce-eager]\n"
+    "  resourceProfile: nvidia-gpu-l4:1\n"
+)
+
+
+def kubeai_values(accelerator: str) -> str:
+    return (
+        "resourceProfiles:\n"
+        "  nvidia-gpu-l4:\n"
+        "    nodeSelector:\n"
+        f'      cloud.google.com/gke-accelerator: "{accelerator}"\n'
+    )
+
+
+def setup_gpus(output: str) -> list[tuple[str, str, str]]:
+    return sorted((f["path"], f["code"], f["setup"]["gpu"]) for f in json.loads(output)["findings"])
+
+
+def test_a_changed_gpu_in_the_platform_file_changes_the_finding(tmp_path: Path) -> None:
+    """The GPU of a KubeAI Model is stated in another file (the chart's resourceProfiles
+    values): a warm run after that file changes reports the new GPU, as a fresh run does."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "llama.yaml").write_text(KUBEAI_MODEL)
+    values = tmp_path / "kubeai.yaml"
+    values.write_text(kubeai_values("nvidia-l4"))
+    before = run_cli(".", "--isolated", "--format", "json", "--exit-zero", cwd=tmp_path).output
+    assert {gpu for _, _, gpu in setup_gpus(before)} == {"nvidia-l4"}
+    values.write_text(kubeai_values("nvidia-h100-80gb"))
+    after = run_cli(".", "--isolated", "--format", "json", "--exit-zero", cwd=tmp_path).output
+    assert {gpu for _, _, gpu in setup_gpus(after)} == {"nvidia-h100-80gb"}
+    fresh = run_cli(".", "--isolated", "--format", "json", "--exit-zero", "--no-cache", cwd=tmp_path).output
+    assert after == fresh
+
+
+def test_a_platform_file_running_a_python_script_is_read_afresh(tmp_path: Path) -> None:
+    """A SkyPilot task that runs a Python script on a stated GPU: whatever the task's GPU does to
+    the script's findings (issue 13 carries it there), a warm run after a change of GPU reports
+    what a fresh run reports."""
+    root = tree(tmp_path)
+    task = root / "task.yaml"
+    task.write_text("resources:\n  accelerators: L4:1\nrun: |\n  python app.py\n")
+    stated = (".", "--isolated", "--format", "json", "--exit-zero")  # no --gpu: the task's own
+    run_cli(*stated, cwd=root)
+    task.write_text("resources:\n  accelerators: A100:1\nrun: |\n  python app.py\n")
+    assert run_cli(*stated, cwd=root).output == run_cli(*stated, "--no-cache", cwd=root).output
+
+
+def test_a_changed_pyproject_pin_is_seen(tmp_path: Path) -> None:
+    root = tree(tmp_path)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "x"\ndependencies = ["torch==2.1.0", "bitsandbytes==0.41.0"]\n')
+    check(root)
+    pyproject.write_text('[project]\nname = "x"\ndependencies = ["torch==2.6.0", "bitsandbytes==0.45.0"]\n')
+    assert check(root) == check(root, "--no-cache")
+
+
+def test_a_new_version_or_changed_rules_data_start_a_new_cache_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries hold what this build of ecolint extracted: another version, or another rules/
+    (the knowledge extraction may read), never reads them."""
+    from ecolint import knowledge
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "evidence.yaml").write_text("gpus: []\n")
+    monkeypatch.setattr(knowledge, "rules_dir", lambda: rules)
+    root, cwd = tmp_path / "tree", tmp_path
+    first = cache_module.ExtractionCache(tmp_path / "cache", root, cwd).file
+    assert cache_module.ExtractionCache(tmp_path / "cache", root, cwd).file == first
+    (rules / "evidence.yaml").write_text("gpus: [{match: l4}]\n")
+    second = cache_module.ExtractionCache(tmp_path / "cache", root, cwd).file
+    monkeypatch.setattr(cache_module, "__version__", "99.0.0")
+    third = cache_module.ExtractionCache(tmp_path / "cache", root, cwd).file
+    assert len({first, second, third}) == 3
+
+
+def test_the_evidence_base_is_kept_parsed_beside_the_cache(tmp_path: Path) -> None:
+    """A run with findings parses rules/evidence.yaml; the cache keeps it as JSON, and a run
+    reading that JSON reports exactly what a fresh run reports."""
+    from ecolint import knowledge
+
+    root = tree(tmp_path / "project")
+    fresh = check(root, "--no-cache")
+    try:
+        for _ in range(3):  # the first makes the cache directory, the second the memo, the third reads it
+            knowledge.load.cache_clear()
+            assert findings(check(root)) == findings(fresh)
+        assert list((root / ".ecolint_cache").glob("knowledge-*.json"))
+    finally:
+        knowledge.load.cache_clear()
+
+
+def test_yaml_that_json_cannot_carry_is_never_kept(tmp_path: Path) -> None:
+    from ecolint import knowledge
+
+    assert knowledge._parsed("when: 2026-01-01\n", tmp_path) == {"when": datetime.date(2026, 1, 1)}
+    assert knowledge._parsed("rows: [{id: a, n: 3}]\n", tmp_path) == {"rows": [{"id": "a", "n": 3}]}
+    assert len(list(tmp_path.glob("knowledge-*.json"))) == 1  # the second only
+    assert knowledge._parsed("rows: [{id: a, n: 3}]\n", tmp_path) == {"rows": [{"id": "a", "n": 3}]}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ecolint.discover import classify
+from ecolint.discover import classify, may_be_read
 from ecolint.extract import known_kinds
 
 
@@ -69,3 +69,26 @@ def test_empty_or_binary_head_is_safe() -> None:
     assert classify(Path("start"), b"") is None
     assert classify(Path("start"), b"#!") is None
     assert classify(Path("start"), b"\xff\xfe#!/bin/sh") is None
+
+
+NAME_PARTS = ["", ".", "Dockerfile", "dockerfile", "Containerfile", "Modelfile", "requirements", "constraints",
+              "pyproject", "serve", ".py", ".PY", ".ipynb", ".sh", ".bash", ".yaml", ".YML", ".txt", ".in", ".toml",
+              ".md", ".gpu", ".json", "-dev", "_x"]  # fmt: skip
+
+
+def test_the_walk_skips_only_names_classify_never_reads() -> None:
+    """The walk builds no path for a file may_be_read turns away: classify must give such a
+    file no kind in any directory, and it must have a suffix (no shebang is read). Every name
+    of up to three parts above."""
+    import itertools
+
+    names = {"".join(parts) for size in (1, 2, 3) for parts in itertools.product(NAME_PARTS, repeat=size)}
+    skipped = 0
+    for name in sorted(names - {"", ".", ".."}):
+        if may_be_read(name):
+            continue
+        skipped += 1
+        for parent in ("src", "requirements", "docker"):
+            path = Path(parent) / name
+            assert classify(path, b"#!/bin/sh\n") is None and path.suffix != "", path
+    assert skipped > 1000  # the test covers names the walk really skips

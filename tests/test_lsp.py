@@ -176,10 +176,30 @@ async def test_saving_a_file_refreshes_the_open_files_that_import_it(client: Lan
     app.write_text(uses, encoding="utf-8")
     assert await _open(client, app, uses, "python") == []
     await _open(client, settings, 'QUANT = "fp16"\n', "python")
+    await _change(client, settings, 'QUANT = "fp8"\n', 2)  # an editor's buffer holds what it saves
     settings.write_text('QUANT = "fp8"\n', encoding="utf-8")
     saved = types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=settings.as_uri()))
     [diagnostic] = await _published(client, app.as_uri(), lambda: client.text_document_did_save(saved))
     assert diagnostic.code == "ECO104"
+
+
+async def test_an_unsaved_edit_of_an_imported_module_refreshes_the_file_that_imports_it(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """The other file is read as the editor holds it: its unsaved buffer, not the disk."""
+    settings, app = tmp_path / "settings.py", tmp_path / "app.py"
+    settings.write_text('QUANT = "fp16"\n', encoding="utf-8")
+    uses = 'from vllm import LLM\nfrom settings import QUANT\n\nllm = LLM(model="Qwen/Qwen2-7B", quantization=QUANT, enforce_eager=True)\n'
+    app.write_text(uses, encoding="utf-8")
+    assert await _open(client, app, uses, "python") == []
+    await _open(client, settings, 'QUANT = "fp16"\n', "python")
+    edited = types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=settings.as_uri(), version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text='QUANT = "fp8"\n')],
+    )
+    [diagnostic] = await _published(client, app.as_uri(), lambda: client.text_document_did_change(edited))
+    assert diagnostic.code == "ECO104"
+    assert settings.read_text(encoding="utf-8") == 'QUANT = "fp16"\n'  # never saved
 
 
 async def test_bad_buffers_give_a_diagnostic_or_nothing_and_the_server_goes_on(
@@ -252,3 +272,47 @@ async def test_the_gpu_option_is_the_command_lines(client_on_4090d: LanguageClie
     """A measured GPU stated with --gpu: three stars, as `ecolint check --gpu 'RTX 4090D'` gives."""
     [diagnostic] = await _open(client_on_4090d, tmp_path / "serve.sh", SHELL, "shellscript")
     assert diagnostic.message.startswith("[★★★]")
+
+
+async def test_a_notebook_cell_gets_code_actions_and_hover(client: LanguageClient, tmp_path: Path) -> None:
+    """The ignores are edits of the cell that holds the finding; the file-wide ignore goes into
+    the first code cell; hover explains the cell's line."""
+    notebook = (tmp_path / "serve.ipynb").as_uri()
+    cells = [f"{notebook}#cell{index}" for index in range(2)]
+    texts = [
+        "from vllm import LLM\n",
+        'llm = LLM(model="Qwen/Qwen2-7B", quantization="fp8",\n          enforce_eager=True)\n',
+    ]
+    opened = types.DidOpenNotebookDocumentParams(
+        notebook_document=types.NotebookDocument(
+            uri=notebook,
+            notebook_type="jupyter-notebook",
+            version=1,
+            cells=[types.NotebookCell(kind=types.NotebookCellKind.Code, document=cell) for cell in cells],
+        ),
+        cell_text_documents=[
+            types.TextDocumentItem(uri=cell, language_id="python", version=1, text=text)
+            for cell, text in zip(cells, texts, strict=True)
+        ],
+    )
+    [diagnostic] = await _published(client, cells[1], lambda: client.notebook_document_did_open(opened))
+    found = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=cells[1]),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    actions = {action.title: action for action in found or [] if isinstance(action, types.CodeAction)}
+    ignored = _applied(texts[1], actions["Ignore ECO104 on this line"], cells[1])
+    assert ignored.splitlines()[1].endswith("enforce_eager=True)  # ecolint: ignore[ECO104]")
+    whole = actions["Ignore ECO104 in this file"]
+    assert whole.edit is not None and whole.edit.changes is not None and list(whole.edit.changes) == [cells[0]]
+    assert _applied(texts[0], whole, cells[0]).startswith("# ecolint: ignore-file[ECO104]\n")
+    # as `ecolint check --fix` has none for a notebook, no fix is offered (edit: null)
+    assert sorted(actions) == ["Ignore ECO104 in this file", "Ignore ECO104 on this line"]
+    hover = await client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=cells[1]), position=diagnostic.range.start)
+    )
+    assert hover is not None and isinstance(hover.contents, types.MarkupContent)
+    assert "**ECO104**" in hover.contents.value

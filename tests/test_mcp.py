@@ -65,6 +65,26 @@ async def test_read_only_by_default_and_every_tool_has_schemas(tmp_path: Path) -
     assert names == sorted([*READ_ONLY_TOOLS, "fix"])
 
 
+async def test_each_tool_declares_the_shape_of_its_document(tmp_path: Path) -> None:
+    """Output schemas name each document's keys (a client can rely on them), not a bare object."""
+    async with _client(_project(tmp_path), "--allow-fix") as client:
+        schemas = {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
+    keys = {
+        "check": {"version", "findings", "errors", "summary"},
+        "explain": {"path", "line", "setups", "findings"},
+        "advise": {"inputs", "recommended", "options", "evidence"},
+        "compare": {"axis", "columns", "winners"},
+        "rule": {"code", "name", "severity", "documentation"},
+        "fix": {"diff", "diff_hash", "files", "applied"},
+    }
+    for tool, expected in keys.items():
+        assert expected <= set(schemas[tool]["properties"]), tool
+    definitions = schemas["check"]["$defs"]
+    finding = definitions[schemas["check"]["properties"]["findings"]["items"]["$ref"].rsplit("/", 1)[1]]
+    assert {"code", "path", "line", "column", "severity", "confidence", "fingerprint"} <= set(finding["required"])
+    assert finding["properties"]["severity"]["enum"] == ["error", "warning", "note"]
+
+
 async def test_each_tool_answers_what_the_command_line_answers(tmp_path: Path) -> None:
     project = _project(tmp_path)
     cli_check = run_cli("check", ".", "--format", "json", cwd=project).json()

@@ -100,3 +100,21 @@ def test_sarif_of_a_notebook_finding_is_valid_and_points_into_the_file(tmp_path:
     (result,) = document["runs"][0]["results"]
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"] == "try.ipynb" and location["region"]["startLine"] > 1
+
+
+def test_every_line_of_a_cell_is_named_the_last_one_too() -> None:
+    """The last element of a list source (no newline of its own) shares its JSON line with the
+    blank line that ends the cell in the joined module; it is still that cell's last line."""
+    text = _notebook([_code(["import os\n"]), _code(LOAD)])
+    lines = text.splitlines()
+    for number, element in enumerate(LOAD, 1):
+        line = next(i for i, json_line in enumerate(lines, 1) if json.dumps(element) in json_line)
+        assert cell_and_line(text, line) == (2, number)
+    first = next(i for i, json_line in enumerate(lines, 1) if json.dumps("import os\n") in json_line)
+    assert cell_and_line(text, first) == (1, 1)
+
+
+def test_a_one_line_cell_written_as_one_string_is_named_by_cell_and_line() -> None:
+    text = _notebook([_code('model.generate(**tok(["a"], return_tensors="pt"))')])
+    line = next(i for i, json_line in enumerate(text.splitlines(), 1) if '"source"' in json_line)
+    assert cell_and_line(text, line) == (1, 1)

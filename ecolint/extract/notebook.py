@@ -53,7 +53,10 @@ def cell_and_line(text: str, line: int) -> tuple[int, int | None] | None:
         pieces, _ = _code(text)
     except ExtractError:
         return None
-    here = [piece for piece in pieces if piece.line == line]
+    # Each cell's last piece is the blank line that ends it in the joined module: it shares the
+    # JSON line of the cell's last line, which it must not make ambiguous.
+    ending = {piece.cell: piece.cell_line for piece in pieces}
+    here = [piece for piece in pieces if piece.line == line and piece.cell_line != ending[piece.cell]]
     if not here:
         return None
     lines = {piece.cell_line for piece in here if piece.cell == here[0].cell}

@@ -68,6 +68,43 @@ class Linted:
     errors: list[FileError] = field(default_factory=list)
 
 
+@dataclass
+class NotebookLinted:
+    """A notebook editor's last lint: the .ipynb text its code cells make, which line of that
+    text holds which (cell, line), and the findings there."""
+
+    path: Path
+    display: str
+    text: str
+    where: dict[int, tuple[int, int]]
+    cells: list[str]  # the code cells' document URIs, in order
+    sources: list[str]  # their texts as linted
+    findings: list[Finding] = field(default_factory=list)
+
+    def on(self, cell: str, line: int) -> list[Finding]:
+        """The findings shown on a 0-based line of a cell."""
+        index = self.cells.index(cell)
+        return [f for f in self.findings if self.where.get(f.location.line) == (index, line)]
+
+    def json_line(self, cell: str, line: int) -> int | None:
+        index = self.cells.index(cell)
+        return next((number for number, place in self.where.items() if place == (index, line)), None)
+
+    def cell_texts(self, text: str) -> list[str] | None:
+        """The code cells' texts in an edited .ipynb text (None if it is no longer one)."""
+        import json
+
+        try:
+            cells = json.loads(text)["cells"]
+            joined = ["".join(cell["source"]) for cell in cells]
+        except (ValueError, KeyError, TypeError):
+            return None
+        if len(joined) != len(self.sources):
+            return None
+        # _notebook_json dropped each source's final newline: give it back where there was one
+        return [new + ("\n" if old.endswith("\n") else "") for new, old in zip(joined, self.sources, strict=True)]
+
+
 class EcolintLanguageServer(LanguageServer):
     def __init__(self, gpu: str | None = None) -> None:
         super().__init__("ecolint", __version__, notebook_document_sync=NOTEBOOK_SYNC)
@@ -75,6 +112,8 @@ class EcolintLanguageServer(LanguageServer):
         self.kb = knowledge.load()
         self.cwd = Path.cwd().resolve()
         self.linted: dict[str, Linted] = {}
+        self.notebooks: dict[str, NotebookLinted] = {}
+        self.notebook_of: dict[str, str] = {}  # a code cell's URI → its notebook's
         self._pending: asyncio.TimerHandle | None = None
         self._told: set[str] = set()
 
@@ -90,11 +129,21 @@ class EcolintLanguageServer(LanguageServer):
         display = display_path(path, self.cwd)
         linted = Linted(text, path, display, classify(path, text[:256].encode("utf-8", "replace")))
         with self._guarded(f"cannot lint {display}"):
-            result = lint_text(path, text, self.kb, self.cwd, self.gpu)
+            result = lint_text(path, text, self.kb, self.cwd, self.gpu, self.buffers())
             linted.findings = in_file(result.findings, display)
             linted.errors = [error for error in result.errors if error.path == display]
         self.linted[uri] = linted
         return linted
+
+    def buffers(self) -> dict[Path, str]:
+        """The open documents' texts by file path, saved or not: what the analysis of one file
+        reads of another (an imported config, a platform file naming the GPU)."""
+        held = {}
+        for uri, document in self.workspace.text_documents.items():
+            path = _path_of(uri)
+            if path is not None:
+                held[path] = document.source
+        return held
 
     def current(self, uri: str) -> Linted | None:
         """The lint of the document's text as it is now (linted again if it changed since)."""
@@ -132,16 +181,22 @@ class EcolintLanguageServer(LanguageServer):
         if notebook is None or path is None:
             return
         cells = [cell.document for cell in notebook.cells if cell.kind == types.NotebookCellKind.Code]
-        text, where = _notebook_json([self.workspace.get_text_document(cell).source for cell in cells])
+        sources = [self.workspace.get_text_document(cell).source for cell in cells]
+        text, where = _notebook_json(sources)
         found: dict[str, list[types.Diagnostic]] = {cell: [] for cell in cells}
+        display = display_path(path, self.cwd)
+        linted = NotebookLinted(path, display, text, where, cells, sources)
         with self._guarded(f"cannot lint {uri}"):
-            result = lint_text(path, text, self.kb, self.cwd, self.gpu)
-            for finding in in_file(result.findings, display_path(path, self.cwd)):
+            result = lint_text(path, text, self.kb, self.cwd, self.gpu, self.buffers())
+            for finding in in_file(result.findings, display):
                 if finding.location.line not in where:
                     continue
+                linted.findings.append(finding)
                 index, line = where[finding.location.line]
                 document = self.workspace.get_text_document(cells[index])
                 found[cells[index]].append(self._line_diagnostic(document, line, finding))
+        self.notebooks[uri] = linted
+        self.notebook_of.update((cell, uri) for cell in cells)
         for cell, diagnostics in found.items():
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell, diagnostics=diagnostics))
 
@@ -201,6 +256,8 @@ class EcolintLanguageServer(LanguageServer):
 
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         uri = params.text_document.uri
+        if uri in self.notebook_of:
+            return self.cell_actions(params)
         linted = self.current(uri)
         if linted is None:
             return []
@@ -226,6 +283,82 @@ class EcolintLanguageServer(LanguageServer):
                 )
         return actions
 
+    def cell_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        """A notebook cell's code actions: the fix and the ignores are made on the .ipynb text
+        the cells make, as for a notebook file, and come back as edits of the cells they change."""
+        from ecolint.add_ignore import with_file_ignore, with_ignores
+
+        cell = params.text_document.uri
+        linted = self._notebook_now(cell)
+        if linted is None:
+            return []
+        actions: list[types.CodeAction] = []
+        for line in range(params.range.start.line, params.range.end.line + 1):
+            for finding in linted.on(cell, line):
+                document = self.workspace.get_text_document(cell)
+                diagnostic = self._line_diagnostic(document, line, finding)
+                fix = finding.fix or {}
+                edits: list[tuple[str, list[str] | None, bool]] = []
+                if fix.get("edit") and fix.get("safety") in ("safe", "unsafe"):
+                    unsafe = fix.get("safety") == "unsafe"
+                    label = " (unsafe: " + (fix.get("reason") or "review the change") + ")" if unsafe else ""
+                    fixed = self._fixed_notebook(linted, finding)
+                    edits.append((f"Fix {finding.code} ({finding.name}){label}", fixed, not unsafe))
+                ignored = linted.cell_texts(with_ignores(linted.text, "notebook", [finding])[0])
+                edits.append((f"Ignore {finding.code} on this line", ignored, False))
+                # a file-wide ignore comment belongs in the first code cell (Python, so a comment)
+                first = with_file_ignore(linted.sources[0], "python", [finding.code])
+                whole = None if first is None else [first, *linted.sources[1:]]
+                edits.append((f"Ignore {finding.code} in this file", whole, False))
+                for title, texts, preferred in edits:
+                    edit = self._cells_edit(linted, texts)
+                    if edit is not None:
+                        actions.append(
+                            types.CodeAction(
+                                title=title,
+                                kind=types.CodeActionKind.QuickFix,
+                                diagnostics=[diagnostic],
+                                edit=edit,
+                                is_preferred=preferred or None,
+                            )
+                        )
+        return actions
+
+    def _notebook_now(self, cell: str) -> NotebookLinted | None:
+        """The notebook's lint, made again if a cell changed since."""
+        uri = self.notebook_of.get(cell)
+        linted = None if uri is None else self.notebooks.get(uri)
+        if linted is None or uri is None:
+            return None
+        if [self.workspace.get_text_document(c).source for c in linted.cells] != linted.sources:
+            self.publish_notebook(uri)
+            linted = self.notebooks.get(uri)
+        return linted if linted is not None and cell in linted.cells else None
+
+    def _cells_edit(self, linted: NotebookLinted, texts: list[str] | None) -> types.WorkspaceEdit | None:
+        if texts is None:
+            return None
+        changes = {
+            cell: [_text_edit(self.workspace.get_text_document(cell), old, new)]
+            for cell, old, new in zip(linted.cells, linted.sources, texts, strict=True)
+            if old != new
+        }
+        return types.WorkspaceEdit(changes=changes) if changes else None
+
+    def _fixed_notebook(self, linted: NotebookLinted, finding: Finding) -> list[str] | None:
+        """The cells' texts with this finding's edit applied (checked by linting the result)."""
+        from ecolint.fix import fix_text
+
+        def audit(text: str) -> list[Finding] | None:
+            result = lint_text(linted.path, text, self.kb, self.cwd, self.gpu, self.buffers())
+            if any(error.path == linted.display for error in result.errors):
+                return None
+            return in_file(result.findings, linted.display)
+
+        unsafe = (finding.fix or {}).get("safety") == "unsafe"
+        new_text, fixed, _ = fix_text("notebook", linted.text, [finding], audit, unsafe)
+        return linted.cell_texts(new_text) if fixed else None
+
     def _edits_for(self, linted: Linted, finding: Finding) -> Iterator[tuple[str, str | None, bool]]:
         from ecolint.add_ignore import with_file_ignore, with_ignores
 
@@ -245,7 +378,7 @@ class EcolintLanguageServer(LanguageServer):
             return None
 
         def audit(text: str) -> list[Finding] | None:
-            result = lint_text(linted.path, text, self.kb, self.cwd, self.gpu)
+            result = lint_text(linted.path, text, self.kb, self.cwd, self.gpu, self.buffers())
             if any(error.path == linted.display for error in result.errors):
                 return None  # the edit broke the file: not offered
             return in_file(result.findings, linted.display)
@@ -260,6 +393,8 @@ class EcolintLanguageServer(LanguageServer):
 
     def hover(self, params: types.HoverParams) -> types.Hover | None:
         uri = params.text_document.uri
+        if uri in self.notebook_of:
+            return self.cell_hover(uri, params.position.line)
         linted = self.current(uri)
         if linted is None:
             return None
@@ -275,16 +410,34 @@ class EcolintLanguageServer(LanguageServer):
             contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts))
         )
 
+    def cell_hover(self, cell: str, line: int) -> types.Hover | None:
+        """Hover on a notebook cell's line: its findings, then `explain` for the notebook at the
+        .ipynb line that holds it."""
+        linted = self._notebook_now(cell)
+        here = [] if linted is None else linted.on(cell, line)
+        if linted is None or not here:
+            return None
+        parts = [_finding_markdown(finding) for finding in here]
+        json_line = linted.json_line(cell, line)
+        as_file = Linted(linted.text, linted.path, linted.display, "notebook", linted.findings)
+        explained = None if json_line is None else self._explained(as_file, json_line)
+        if explained:
+            parts.append("```text\n" + explained.rstrip("\n") + "\n```")
+        return types.Hover(
+            contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value="\n\n---\n\n".join(parts))
+        )
+
     def _explained(self, linted: Linted, line: int) -> str | None:
         """`ecolint explain PATH:LINE` for the editor's text."""
         from ecolint.advisor.explain import answer
         from ecolint.advisor.text import render_explain
         from ecolint.engine import setups_in_text
-        from ecolint.servers.lint import config_for
+        from ecolint.servers.lint import buffer_reader, config_for
 
         config = config_for(linted.path)
         data = linted.text.encode("utf-8", "surrogatepass")
-        found, errors = setups_in_text(linted.path, data, self.kb, config, self.gpu, cwd=self.cwd)
+        reader = buffer_reader(self.buffers())
+        found, errors = setups_in_text(linted.path, data, self.kb, config, self.gpu, cwd=self.cwd, read_text=reader)
         if errors:
             return None
         document = answer(found, linted.findings, linted.display, line, self.kb, config)
@@ -433,7 +586,9 @@ def _register(server: EcolintLanguageServer) -> None:
         server.publish_notebook(params.notebook_document.uri)
 
     def notebook_closed(params: types.DidCloseNotebookDocumentParams) -> None:
+        server.notebooks.pop(params.notebook_document.uri, None)
         for cell in params.cell_text_documents:
+            server.notebook_of.pop(cell.uri, None)
             server.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
 
     server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)(guarded("notebookDocument/didOpen", notebook_opened))

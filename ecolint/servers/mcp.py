@@ -19,13 +19,14 @@ import hashlib
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, cast
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import ListRoots, Resolve
 from mcp.types import ListRootsResult, ToolAnnotations
-from pydantic import Field
+from pydantic import ConfigDict, Field, with_config
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12 (a dependency of pydantic)
 
 from ecolint import __version__, knowledge
 
@@ -33,6 +34,165 @@ MAX_PATHS = 64  # paths in one request
 MAX_PATH_CHARS = 4096
 MAX_ITEMS = 16  # compare candidates, select codes
 MAX_TEXT_CHARS = 256  # a GPU, model, precision or code as text
+
+# -- what each tool returns: the JSON documents of the command line, as output schemas ----------
+# Each names its documented keys and their types; deeper objects (a setup, an evidence row, an
+# advisor table) stay objects. extra="allow": a key a later version adds is passed on, never
+# dropped by the SDK's validation of the result. Numbers that may be whole are int | float, so
+# that validation does not turn 523 into 523.0.
+
+_OPEN = ConfigDict(extra="allow")
+Number = int | float
+
+
+@with_config(_OPEN)
+class Overhead(TypedDict):
+    min_pct: Number | None
+    max_pct: Number | None
+
+
+@with_config(_OPEN)
+class FindingDoc(TypedDict):
+    """One finding, as `ecolint check --format json` prints it (README "JSON output")."""
+
+    code: str
+    name: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    severity: Literal["error", "warning", "note"]
+    confidence: int
+    message: str
+    overhead: Overhead | None
+    setup: dict[str, Any]
+    boundaries: list[str]
+    notes: list[str]
+    evidence: list[dict[str, Any]]
+    fix: dict[str, Any] | None
+    fingerprint: str
+
+
+@with_config(_OPEN)
+class FileErrorDoc(TypedDict):
+    code: str
+    path: str
+    line: int
+    message: str
+
+
+@with_config(_OPEN)
+class Summary(TypedDict):
+    files_checked: int
+    findings: int
+    errors: int
+    in_baseline: int
+    below_confidence: int
+
+
+@with_config(_OPEN)
+class CheckResult(TypedDict):
+    """The JSON report."""
+
+    version: str
+    findings: list[FindingDoc]
+    errors: list[FileErrorDoc]
+    summary: Summary
+
+
+@with_config(_OPEN)
+class ExplainedSetup(TypedDict, total=False):
+    location: Any
+    framework: str
+    label: str | None
+    from_code: Any
+    advice: Any
+    findings: list[Any]
+
+
+@with_config(_OPEN)
+class ExplainResult(TypedDict, total=False):
+    """`ecolint explain --format json`: the advisory answer for each setup of the file."""
+
+    version: str
+    command: str
+    path: str
+    line: int | None
+    setups: list[ExplainedSetup]
+    findings: list[Any]
+    footer: str
+
+
+@with_config(_OPEN)
+class AdviseResult(TypedDict, total=False):
+    """`ecolint advise --format json`."""
+
+    version: str
+    command: str
+    mode: str
+    objective: str | None
+    conclusion: str | None
+    comparison: dict[str, Any] | None
+    inputs: dict[str, Any]
+    assumed: dict[str, Any]
+    setup: dict[str, Any] | None
+    baseline: dict[str, Any] | None
+    recommended: dict[str, Any] | None
+    options: list[Any]
+    evidence: list[Any]
+    confidence: dict[str, Any] | None
+    config: dict[str, Any] | None
+    risks: list[Any]
+    boundaries: list[Any]
+    questions: list[Any]
+    verdict: Any
+    footer: str
+
+
+@with_config(_OPEN)
+class CompareResult(TypedDict, total=False):
+    """`ecolint compare --format json`: one column per candidate."""
+
+    version: str
+    command: str
+    axis: str
+    objective: str | None
+    inputs: dict[str, Any]
+    assumed: dict[str, Any]
+    columns: list[dict[str, Any]]
+    winners: dict[str, Any]
+    overall: Any
+    evidence: list[Any]
+    questions: list[Any]
+    footer: str
+
+
+@with_config(_OPEN)
+class RuleResult(TypedDict):
+    code: str
+    name: str
+    default: bool
+    severity: str
+    summary: str
+    fix_safety: str | None
+    url: str | None
+    documentation: str
+
+
+@with_config(_OPEN)
+class FixedFile(TypedDict):
+    path: str
+    fixed: list[str]  # CODE:LINE of each finding fixed
+
+
+@with_config(_OPEN)
+class FixResult(TypedDict):
+    diff: str
+    diff_hash: str
+    files: list[FixedFile]
+    applied: bool
+
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
@@ -259,9 +419,9 @@ def build(allow_fix: bool = False, cwd: Path | None = None) -> MCPServer:
             Field(max_length=MAX_ITEMS, description="Rule codes or prefixes to run instead of the configured set."),
         ] = [],  # noqa: B006
         gpu: Gpu = None,
-    ) -> dict[str, Any]:
+    ) -> CheckResult:
         """Audit files or directories: the findings, as `ecolint check --format json` prints them."""
-        return tools.check(paths_of(paths, roots), select, gpu)
+        return cast(CheckResult, tools.check(paths_of(paths, roots), select, gpu))
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def explain(
@@ -270,10 +430,10 @@ def build(allow_fix: bool = False, cwd: Path | None = None) -> MCPServer:
         line: Annotated[int | None, Field(ge=1, description="Only the setups at this line.")] = None,
         gpu: Gpu = None,
         objective: Annotated[str | None, Field(pattern="^(energy|throughput|memory)$")] = None,
-    ) -> dict[str, Any]:
+    ) -> ExplainResult:
         """The advisory answer for each inference setup recognised in a file (or at one line of it)."""
         [target] = paths_of([path], roots)
-        return tools.explain(target, line, gpu, objective)
+        return cast(ExplainResult, tools.explain(target, line, gpu, objective))
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def advise(
@@ -289,12 +449,12 @@ def build(allow_fix: bool = False, cwd: Path | None = None) -> MCPServer:
         ] = None,
         objective: Annotated[str | None, Field(pattern="^(energy|throughput|memory)$")] = None,
         max_memory_gb: Annotated[float | None, Field(gt=0)] = None,
-    ) -> dict[str, Any]:
+    ) -> AdviseResult:
         """Recommend a precision for one setup, with the evidence behind every number."""
-        return tools.advise(
+        return cast(AdviseResult, tools.advise(
             gpu=gpu, model=model, precision=precision, batch_size=batch_size,
             framework=framework, objective=objective, max_memory_gb=max_memory_gb,
-        )  # fmt: skip
+        ))  # fmt: skip
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
     def compare(
@@ -307,16 +467,19 @@ def build(allow_fix: bool = False, cwd: Path | None = None) -> MCPServer:
         precision: Annotated[str | None, Field(max_length=MAX_TEXT_CHARS)] = None,
         batch_size: Annotated[int | None, Field(ge=1, le=1_000_000)] = None,
         objective: Annotated[str | None, Field(pattern="^(energy|throughput|memory)$")] = None,
-    ) -> dict[str, Any]:
+    ) -> CompareResult:
         """Compare precisions or GPUs side by side."""
-        return tools.compare(
-            candidates, gpu=gpu, model=model, precision=precision, batch_size=batch_size, objective=objective
+        return cast(
+            CompareResult,
+            tools.compare(
+                candidates, gpu=gpu, model=model, precision=precision, batch_size=batch_size, objective=objective
+            ),
         )
 
     @server.tool(annotations=READ_ONLY, structured_output=True)
-    def rule(code: Annotated[str, Field(max_length=16, description="A rule code, e.g. ECO101.")]) -> dict[str, Any]:
+    def rule(code: Annotated[str, Field(max_length=16, description="A rule code, e.g. ECO101.")]) -> RuleResult:
         """A rule's documentation, as `ecolint rule CODE` shows it."""
-        return tools.rule(code)
+        return cast(RuleResult, tools.rule(code))
 
     if allow_fix:
 
@@ -336,9 +499,9 @@ def build(allow_fix: bool = False, cwd: Path | None = None) -> MCPServer:
             diff_hash: Annotated[
                 str | None, Field(max_length=64, description="With apply=true: the hash fix returned.")
             ] = None,
-        ) -> dict[str, Any]:
+        ) -> FixResult:
             """Fix the findings that have an automatic fix: first the diff and its hash, then apply exactly that diff."""
-            return tools.fix(paths_of(paths, roots), unsafe, apply, diff_hash)
+            return cast(FixResult, tools.fix(paths_of(paths, roots), unsafe, apply, diff_hash))
 
     return server
 
