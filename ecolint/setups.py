@@ -79,6 +79,9 @@ SINGLE_REQUEST = "single_request"  # value: "loop" or "handler" — generate() o
 RELOAD_PER_REQUEST = "reload_per_request"  # value: "handler" or "loop"
 GPU = "gpu"  # a GPU named by the source itself (node selector, comment-free config); a tuple of
 # names when the source allows any of several (SkyPilot `{A100:1, L4:1}`): see ecolint/gpu_sets.py
+# The ``how`` of a GPU fact a deployment platform states begins with this, then the key that
+# states it (``platform:accelerators``): reports say gpu_source "platform" and name the key.
+PLATFORM = "platform:"
 RUNNER_LABELS = "runner_labels"  # a CI job's runner labels (runs-on): resolve.py takes the GPU one names
 PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA etc.): not an inference setup
 LOADER = "loader"  # the qualified loading call as imported (ipex_llm.transformers.AutoModel.from_pretrained)

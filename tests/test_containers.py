@@ -767,7 +767,7 @@ def test_k8s_deployment_configmaps_expansion_gpu(tmp_path: Path) -> None:
     assert tgi.get(BATCH_SIZE) == 1  # $(BATCH) from a ConfigMap in a sibling file
     assert not tgi.has(TENSOR_PARALLEL)  # $$(…) is an escape, not a reference
     assert tgi.get(GPU) == "NVIDIA-A100-SXM4-80GB"
-    assert tgi.facts[GPU].how == "node-selector"
+    assert tgi.facts[GPU].how == "platform:nodeSelector"
     assert line_of(tgi, GPU) == 16
     assert (vllm.get(MODEL), vllm.get(ENFORCE_EAGER)) == ("meta-llama/Llama-3.1-8B-Instruct", True)
 

@@ -44,7 +44,11 @@ def test_kubeai_model_is_vllm_with_its_args_and_the_profile_gpu(tmp_path: Path) 
     assert (line_of(setup, MODEL), line_of(setup, BATCH_SIZE), line_of(setup, ENFORCE_EAGER)) == (7, 10, 11)
     assert setup.origin.line == 8  # engine: VLLM
     # no resourceProfiles values in the repository: the profile's own name
-    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == ("nvidia-gpu-l4", 14, "resource-profile")
+    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == (
+        "nvidia-gpu-l4",
+        14,
+        "platform:resourceProfile",
+    )
 
 
 def test_kubeai_profile_resolves_through_the_charts_resource_profiles(tmp_path: Path) -> None:
@@ -165,7 +169,7 @@ def test_skypilot_run_is_the_setup_on_its_accelerators(tmp_path: Path, accelerat
     setup = only(run(tmp_path, manifests, "serve.yaml", SKY_TASK.replace("ACCELERATORS", accelerators)))
     assert (setup.get(MODEL), setup.get(BATCH_SIZE)) == ("Qwen/Qwen2.5-7B-Instruct", 1)  # envs reach run
     assert (line_of(setup, BATCH_SIZE), line_of(setup, MODEL)) == (12, 2)  # run:, not setup:
-    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == (gpu, 5, "accelerators")
+    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == (gpu, 5, "platform:accelerators")
 
 
 def test_skypilot_any_of_candidates_are_a_set(tmp_path: Path) -> None:
@@ -241,7 +245,7 @@ def test_dstack_commands_on_the_gpu_resources_names(tmp_path: Path, spec: str, g
     assert line_of(setup, MODEL) == 6  # the env entry
     assert setup.get(GPU) == gpu
     if gpu is not None:
-        assert (line_of(setup, GPU), setup.facts[GPU].how) == (11, "resources.gpu")
+        assert (line_of(setup, GPU), setup.facts[GPU].how) == (11, "platform:resources.gpu")
 
 
 def test_dstack_env_map_and_image_without_commands(tmp_path: Path) -> None:
@@ -357,7 +361,7 @@ def test_ray_serve_llm_config_is_a_vllm_engine(tmp_path: Path) -> None:
     assert (setup.get(BATCH_SIZE), setup.get(ENFORCE_EAGER), setup.get("kv_cache_dtype")) == (1, True, "fp8")
     assert (line_of(setup, BATCH_SIZE), line_of(setup, ENFORCE_EAGER)) == (11, 12)
     assert setup.origin.line == 6  # model_loading_config
-    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == ("A10G", 9, "accelerator_type")
+    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == ("A10G", 9, "platform:accelerator_type")
 
 
 def test_ray_serve_switch_off_and_other_engines(tmp_path: Path) -> None:

@@ -130,7 +130,11 @@ Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]
 # that kind's module. The launchers' tokens are declared by each launcher (data only).
 _LAUNCHERS = (*LAUNCH_TRIGGERS, b"Modelfile", b"modelfile")
 _PLATFORM_WORDS = (b"VLLM", b"OLlama", b"model_loading_config")
-_PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
+# A Python string literal that starts with a launcher's name (`"vllm"`, `'llama-server'`,
+# `"vllm.entrypoints.openai.api_server"`): an argv list the code runs (a BentoML `__command__`,
+# a Modal function's subprocess) holds one (ecolint/extract/python/platforms.py).
+LAUNCH_STRINGS: tuple[bytes, ...] = tuple(quote + token for token in LAUNCH_TRIGGERS for quote in (b'"', b"'"))
+_PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_", *LAUNCH_STRINGS)
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).
     "python": ("ecolint.extract.python", _PYTHON_TRIGGERS),
@@ -154,6 +158,9 @@ _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
 # bytes). The Python triggers above are substrings
 # of these names that find them all.
 LOADER_CALLS = frozenset({"from_pretrained", "pipeline", "LLM", "EngineArgs", "AsyncEngineArgs", "quantize_"})
+# The calls of a deployment platform's Python API that start a setup (Ray Serve LLM's LLMConfig;
+# "LLM" among the triggers finds them).
+PLATFORM_CALLS = frozenset({"LLMConfig"})
 
 # from_pretrained on these loads no model weights (or, for PeftModel, an adapter onto a model that
 # another call loaded): matched case-insensitively against the receiver's last name. Shared by the

@@ -52,9 +52,12 @@ imports this one, which assembles them):
 * ``flows``: data flow inside a block (a small def-use closure, what a loop body holds);
 * ``usage``: ``_Usage``, how the models are used (generate loops, handlers, reloads, compile,
   training purpose).
+* ``platforms``: ``_Platforms``, deployment platforms declared in Python: launcher argv lists the
+  code runs (a BentoML ``__command__``, a Modal subprocess), Ray Serve LLM's ``LLMConfig``, and
+  the GPU a Modal or BentoML decorator states for the code under it.
 
 Pass 2 is one object whose class stacks these layers (``_Scopes`` ← ``_Values`` ←
-``_Recognition`` ← ``_Usage`` ← ``_Extraction``): each layer adds its own state and methods and
+``_Recognition`` ← ``_Usage`` ← ``_Platforms`` ← ``_Extraction``): each layer adds its own state and methods and
 calls those of the layers below.
 """
 
@@ -62,8 +65,9 @@ from __future__ import annotations
 
 from ecolint.extract import ExtractContext, ExtractError
 from ecolint.extract.python.index import _Indexer
+from ecolint.extract.python.platforms import _Platforms, may_deploy
 from ecolint.extract.python.source import MAX_BOOL_CHAIN, _parse, _Source, has_overlong_bool_chain
-from ecolint.extract.python.usage import TRAINING_CALLS, _Usage
+from ecolint.extract.python.usage import TRAINING_CALLS
 from ecolint.setups import Setup
 
 __all__ = ["MAX_BOOL_CHAIN", "TRAINING_CALLS", "extract", "has_overlong_bool_chain"]
@@ -75,28 +79,34 @@ def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
     indexer = _Indexer()
     try:
         indexer.visit_module(tree)
-        if not indexer.calls_a_loader():
+        loads = indexer.calls_a_loader()
+        if not loads and not may_deploy(text):
             return []  # the trigger tokens were in names that load nothing
-        return _Extraction(path, _Source(text), indexer, context).run()
+        extraction = _Extraction(path, _Source(text), indexer, context)
+        extraction.tree = tree
+        return extraction.run(loads)
     except RecursionError:
         raise ExtractError("too deeply nested to parse", 1) from None
     finally:
         indexer.release()
 
 
-class _Extraction(_Usage):
+class _Extraction(_Platforms):
     """Pass 2 over one file's index: setups from loading calls, then the signals that need them
-    (compile, generate per prompt or per request, reload per request), then labels."""
+    (compile, generate per prompt or per request, reload per request), then labels; then the
+    launcher command lines and platform calls of the file, and the GPUs its decorators state."""
 
-    def run(self) -> list[Setup]:
+    def run(self, loads: bool = True) -> list[Setup]:
         self._collect_argparse()
-        self._collect_handlers()
-        self._recognise()
-        if not self.setups:
-            return []
-        self._attach_compile()
-        self._attach_single_request()
-        self._attach_reload()
-        self._attach_purpose()
-        self._attach_labels()
+        if loads:
+            self._collect_handlers()
+            self._recognise()
+        if self.setups:
+            self._attach_compile()
+            self._attach_single_request()
+            self._attach_reload()
+            self._attach_purpose()
+            self._attach_labels()
+        self._launch_commands()
+        self._attach_platform_gpus()
         return self.setups
