@@ -315,11 +315,14 @@ def container_setups(
     kind: str,
     label: str | None = None,
     run_script: ScriptRunner | None = None,
+    read_file: FileReader | None = None,
 ) -> list[Setup]:
     """Setups of one container: image defaults, entrypoint / command overrides, env."""
     argv = container_argv(image, entrypoint, cmd)
     origin = image.loc if image is not None else None
-    return interpret(argv, env, path=path, kind=kind, origin=origin, label=label, run_script=run_script)
+    return interpret(
+        argv, env, path=path, kind=kind, origin=origin, label=label, run_script=run_script, read_file=read_file
+    )
 
 
 def known_flag(framework: str, flag: str) -> bool:
