@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ecolint.extract.launchers.registry import TRIGGERS as LAUNCH_TRIGGERS
 from ecolint.setups import Setup
@@ -50,6 +51,16 @@ class ExtractContext:
     cwd: Path | None = None  # what display paths are relative to (None: the process's cwd)
     _cache: dict = field(default_factory=dict)
     consulted: list[tuple[str, str, object]] | None = None
+    # resolved script path → the command lines that run it (ecolint/invocations.py, built by the
+    # engine's project pass; empty when none was built)
+    invocations: dict[str, list[Any]] = field(default_factory=dict)
+
+    def invocations_of(self, display: str) -> list[Any]:
+        """The invocations of the script behind a display path (noted: they come from other files)."""
+        key = Path(str(self.source_path(display).resolve()))
+        found = self.answer("invocations", key)
+        self._note("invocations", key, found)
+        return self.invocations.get(str(key), [])
 
     def source_path(self, display: str) -> Path:
         """The file behind a display path (display paths are relative to the working directory)."""
@@ -81,6 +92,8 @@ class ExtractContext:
             return text_digest(self.read_text(path))
         if what == "file":
             return path.is_file()
+        if what == "invocations":
+            return text_digest(repr(self.invocations.get(str(path), [])))
         if what == "dir":
             try:
                 return sorted(entry.name for entry in path.iterdir())

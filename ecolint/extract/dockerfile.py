@@ -15,14 +15,14 @@ import json
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ecolint.extract import ExtractContext, ExtractError, modelfile
 from ecolint.extract.launchers.detect import container_setups, interpret
 from ecolint.extract.launchers.vocab import EnvVal, Locator, Tok, basename, text_locator
 from ecolint.extract.shell import setups_from_script, setups_from_text, split_words
-from ecolint.setups import Location, Setup
+from ecolint.setups import INVOCATION, INVOKED_SCRIPT, Location, Setup
 
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
@@ -361,7 +361,7 @@ class _Builder:
             cmd = []  # a shell-form ENTRYPOINT ignores CMD
         if entry is None and cmd is None and stage.image is None:
             return []
-        return container_setups(
+        found = container_setups(
             stage.image,
             entry,
             cmd,
@@ -371,6 +371,7 @@ class _Builder:
             run_script=setups_from_script,
             read_file=self._image_file_reader(stage.files),
         )
+        return [setup for setup in found if setup.framework != INVOCATION or _in_repository(setup, stage.files)]
 
     def _image_file_reader(self, files: ImageFiles) -> Callable[[str], str | None] | None:
         """Files the container's command names (vLLM's ``--config``), read from the repository
@@ -385,6 +386,21 @@ class _Builder:
             return None if source is None else context.read(here / source)
 
         return read
+
+
+def _in_repository(invocation: Setup, files: ImageFiles) -> bool:
+    """A script the image runs, as the build-context file the Dockerfile copied there (the
+    project pass resolves it from the Dockerfile's directory); False when no copy, or more
+    than one, could have put it there."""
+    written = invocation.facts[INVOKED_SCRIPT]
+    script = str(written.value)
+    if script.startswith("-m "):
+        script = script[3:].replace(".", "/") + ".py"
+    source = files.source(script)
+    if source is None:
+        return False
+    invocation.facts[INVOKED_SCRIPT] = replace(written, value=source, how="image")
+    return True
 
 
 def _runs_heredoc_as_shell(args: str) -> bool:
