@@ -68,14 +68,17 @@ def invocations(
 
 
 def _invocations_in(path: Path, base: Path, context: ExtractContext) -> list[Setup]:
+    kind = discover.classify(path, b"")  # by name first: most files are never read here
     try:
-        if path.stat().st_size > _MAX_BYTES:
+        if kind is None:
+            with path.open("rb") as handle:
+                kind = discover.classify(path, handle.read(256))
+        if kind not in _KINDS or path.stat().st_size > _MAX_BYTES:
             return []
         head = path.read_bytes()
     except OSError:
         return []
-    kind = discover.classify(path, head[:256])
-    if kind not in _KINDS or (b"python" not in head and b"torchrun" not in head and b"accelerate" not in head):
+    if b"python" not in head and b"torchrun" not in head and b"accelerate" not in head:
         return []
     if not any(marker in head for marker in _MARKERS):
         return []

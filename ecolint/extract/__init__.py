@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecolint.extract.launchers.registry import MODULE_ROOTS, PROGRAMS
 from ecolint.extract.launchers.registry import TRIGGERS as LAUNCH_TRIGGERS
 from ecolint.setups import Setup
 
@@ -143,10 +144,14 @@ Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]
 # that kind's module. The launchers' tokens are declared by each launcher (data only).
 _LAUNCHERS = (*LAUNCH_TRIGGERS, b"Modelfile", b"modelfile")
 _PLATFORM_WORDS = (b"VLLM", b"OLlama", b"model_loading_config")
-# A Python string literal that starts with a launcher's name (`"vllm"`, `'llama-server'`,
-# `"vllm.entrypoints.openai.api_server"`): an argv list the code runs (a BentoML `__command__`,
-# a Modal function's subprocess) holds one (ecolint/extract/python/platforms.py).
-LAUNCH_STRINGS: tuple[bytes, ...] = tuple(quote + token for token in LAUNCH_TRIGGERS for quote in (b'"', b"'"))
+# A Python string literal that is a launcher's program (`"vllm"`, `'llama-server'`) or starts
+# with one of its modules (`"vllm.entrypoints.openai.api_server"`): an argv list the code runs
+# (a BentoML `__command__`, a Modal function's subprocess) holds one
+# (ecolint/extract/python/platforms.py).
+LAUNCH_STRINGS: tuple[bytes, ...] = tuple(
+    [q + word.encode() + q for word in PROGRAMS for q in (b'"', b"'")]
+    + [q + root.encode() for root in MODULE_ROOTS for q in (b'"', b"'")]
+)
 _PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_", *LAUNCH_STRINGS)
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).

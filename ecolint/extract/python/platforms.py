@@ -23,9 +23,11 @@ The GPU reaches every setup whose call or command lies inside the decorated func
 from __future__ import annotations
 
 import ast
+import re
 
 from ecolint.extract import LAUNCH_STRINGS, PLATFORM_CALLS
 from ecolint.extract.launchers.detect import interpret
+from ecolint.extract.launchers.registry import TRIGGERS as LAUNCH_TRIGGERS
 from ecolint.extract.launchers.registry import launcher
 from ecolint.extract.launchers.vocab import SWITCH, Builder, Flag, Opt, Tok, apply_table, unresolved
 from ecolint.extract.python.index import _Class, _Function, _Scope
@@ -79,6 +81,8 @@ class _Platforms(_Usage):
         first = node.elts[0]
         if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
             return []
+        if not (_PYTHON.match(first.value) or any(_names_a_launcher(element) for element in node.elts[:4])):
+            return []  # most lists of strings are not command lines: nothing resolved for them
         scope, cls = self._scope_at(node.lineno)
         argv = [self._argv_token(element, scope, cls) for element in node.elts]
         return interpret(argv, {}, path=self.path, kind="python", origin=argv[0].loc)
@@ -254,6 +258,21 @@ def _engine_row(keyword: str) -> Flag | None:
         return None
     found = vllm.rows.get(vllm.canonical(flag))
     return found if found is not None and (found.fact is not None or found.type == SWITCH) else None
+
+
+_LAUNCHER_WORDS = tuple(token.decode() for token in LAUNCH_TRIGGERS)
+
+
+_PYTHON = re.compile(r"(.*/)?python[\d.]*$")  # ["python3", "-m", MODULE, …]: the module may be a name
+
+
+def _names_a_launcher(element: ast.expr) -> bool:
+    """A string element that starts with a launcher's name (`"vllm"`, `"sglang.launch_server"`)."""
+    return (
+        isinstance(element, ast.Constant)
+        and isinstance(element.value, str)
+        and element.value.startswith(_LAUNCHER_WORDS)
+    )
 
 
 def _unknown(element: ast.expr) -> str:
