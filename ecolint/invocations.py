@@ -15,6 +15,7 @@ both name an existing, different file, the link is ambiguous and not made.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,9 @@ from ecolint.setups import GPU, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, Fact, L
 
 _KINDS = ("shell", "dockerfile", "yaml")
 _MAX_BYTES = 1 << 20
-_MARKERS = (b".py", b"-m ")  # a file that runs a script names it
+# A file that runs a script names the interpreter and, a few words later, the script or `-m`
+# (over line ends: a YAML list writes one word a line).
+_RUNS_A_SCRIPT = re.compile(rb"(?:python[0-9.]*|torchrun|accelerate|deepspeed)\b[\s\S]{0,300}?(?:\.py\b|\s-m\b)")
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,7 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext) -> list[Set
         head = path.read_bytes()
     except OSError:
         return []
-    if b"python" not in head and b"torchrun" not in head and b"accelerate" not in head:
-        return []
-    if not any(marker in head for marker in _MARKERS):
+    if not _RUNS_A_SCRIPT.search(head):
         return []
     extractor = load_extractor(kind)
     if extractor is None:

@@ -403,3 +403,73 @@ def test_skypilot_gpus_per_node_sizes_tensor_parallelism(tmp_path: Path, acceler
     setup = only(run(tmp_path, manifests, "task.yaml", text))
     # a name alone is one GPU; counts that differ between alternatives leave the variable unknown
     assert setup.get("tensor_parallel_size") == tp
+
+
+# =============================================================================================
+# The invocation index (ecolint/invocations.py)
+# =============================================================================================
+
+SERVE_PY = """import argparse
+from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+parser = argparse.ArgumentParser()
+parser.add_argument("--model-id", default="Qwen/Qwen2.5-7B-Instruct")
+parser.add_argument("--int8", action="store_true")
+args = parser.parse_args()
+model = AutoModelForCausalLM.from_pretrained(
+    args.model_id, quantization_config=BitsAndBytesConfig(load_in_8bit=args.int8)
+)
+"""
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_invocations_link_a_shell_script_and_a_dockerfile_cmd_through_workdir_and_copy(tmp_path: Path) -> None:
+    from ecolint.invocations import invocations
+
+    _tree(
+        tmp_path,
+        {
+            "app/serve.py": SERVE_PY,
+            "scripts/run.sh": "#!/bin/sh\npython ../app/serve.py --int8 --model-id TinyLlama/TinyLlama-1.1B-Chat-v1.0\n",
+            "app/Dockerfile": 'FROM python:3.11\nWORKDIR /srv\nCOPY . .\nCMD ["python", "/srv/serve.py", "--int8"]\n',
+        },
+    )
+    found = invocations(tmp_path, cwd=tmp_path)
+    calls = found[str((tmp_path / "app/serve.py").resolve())]
+    assert sorted((c.where.path, c.where.line, [t.text for t in c.args]) for c in calls) == [
+        ("app/Dockerfile", 4, ["--int8"]),
+        ("scripts/run.sh", 2, ["--int8", "--model-id", "TinyLlama/TinyLlama-1.1B-Chat-v1.0"]),
+    ]
+
+
+def test_an_invocation_that_could_name_two_files_or_an_uncopied_one_links_nothing(tmp_path: Path) -> None:
+    from ecolint.invocations import invocations
+
+    _tree(
+        tmp_path,
+        {
+            # serve.py beside the script and at the root: which one runs depends on the cwd
+            "serve.py": SERVE_PY,
+            "deploy/serve.py": SERVE_PY,
+            "deploy/run.sh": "#!/bin/sh\npython serve.py --int8\n",
+            # the image never copies serve.py
+            "deploy/Dockerfile": 'FROM python:3.11\nCOPY requirements.txt /app/\nCMD ["python", "/app/serve.py"]\n',
+        },
+    )
+    assert invocations(tmp_path, cwd=tmp_path) == {}
+
+
+def test_an_invoked_script_takes_the_values_passed_and_keeps_its_default_setup(tmp_path: Path) -> None:
+    from ecolint.config import Config
+    from ecolint.engine import setups_in
+
+    _tree(tmp_path, {"serve.py": SERVE_PY, "run.sh": "#!/bin/sh\npython3 -u serve.py --int8\n"})
+    kb = knowledge.load()
+    found, errors = setups_in(tmp_path, kb, Config())
+    labels = sorted(((s.label or "").replace(f"{tmp_path}/", ""), s.get(PRECISION)) for s, _ in found)
+    assert errors == []
+    assert labels == [("", None), ("invoked by run.sh:2", "int8")]
