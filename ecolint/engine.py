@@ -211,7 +211,26 @@ class Engine:
     def extract_context(self, paths: list[Path]) -> ExtractContext:
         """What extractors may ask about the tree when these paths are scanned (a new, empty
         memo of the tree each time)."""
-        return ExtractContext(root=self._root(paths), read_text=self.read_text, cwd=self.cwd)
+        return ExtractContext(
+            root=self._root(paths), read_text=self.read_text, cwd=self.cwd, invocations=self._invocations(paths)
+        )
+
+    def _invocations(self, paths: list[Path]) -> dict[str, list[Any]]:
+        """The project pass's invocation index (ecolint/invocations.py), over the project root
+        whatever paths were given, so one file and the whole tree link alike."""
+        from ecolint import invocations, project
+
+        root = project.project_root(paths[0] if paths else self.cwd, self.config.source, self.cwd)
+        try:
+            found = invocations.invocations(
+                root,
+                excludes=self.config.exclude + self.config.extend_exclude,
+                respect_gitignore=self.config.respect_gitignore,
+                cwd=self.cwd,
+            )
+        except OSError:
+            return {}  # a tree that cannot be walked links nothing; the run reports it itself
+        return dict(found)
 
     def funnel(self) -> Funnel:
         """A new funnel with this run's per-file ignores, baseline and confidence floor."""

@@ -153,7 +153,9 @@ def _edit_for(intent: Intent, setup: Setup) -> Edit | None:
     if fact is None:
         return None
     if setup.kind == "python":
-        return _keyword_edit(intent, setup, fact.how)
+        # A flag in an argv list the Python builds (a BentoML __command__) is a string element,
+        # which no keyword edit reaches: the fix stays manual.
+        return None if fact.how == "flag" else _keyword_edit(intent, setup, fact.how)
     if fact.how != "flag":
         return None  # an environment variable, a file name, a framework default
     if isinstance(intent, Set):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecolint.knowledge import SESSION_PACKAGES, Architecture, Capability, GpuInfo, Knowledge, Session, parse_version
-from ecolint.setups import DEVICE, GPU, LOADER, MODEL, PURPOSE, RUNNER_LABELS, TASK, TENSOR_PARALLEL, Setup
+from ecolint.setups import DEVICE, GPU, LOADER, MODEL, PLATFORM, PURPOSE, RUNNER_LABELS, TASK, TENSOR_PARALLEL, Setup
 
 # A size written in a model id: "Qwen2.5-1.5B", "qwen2:1.5b", "opt-1.3b", "Llama-3.2-1B",
 # "opt-350m". The look-behind keeps "Qwen2.5" from reading as 2.5B; the look-ahead keeps
@@ -71,7 +71,7 @@ class ModelSize:
 @dataclass
 class Resolution:
     gpu: GpuInfo  # the GPU whose numbers apply (the assumed one when none is stated)
-    gpu_source: str  # "stated" | "config" | "assumed"
+    gpu_source: str  # "stated" | "platform" | "config" | "assumed"
     gpu_written: str | None
     architecture: Architecture | None  # measured architecture the numbers come from
     model: ModelSize | None
@@ -277,11 +277,11 @@ def _gpu_for(setup: Setup, gpu_option: str | None, kb: Knowledge) -> tuple[str |
     """The GPU name and where it came from: the source itself wins over configuration."""
     stated = setup.get(GPU)
     if stated:
-        return str(stated), "stated"
+        return str(stated), "platform" if setup.facts[GPU].how.startswith(PLATFORM) else "stated"
     # A CI runner's labels ([self-hosted, gpu-a100], linux-t4): the first that names a GPU.
     named = next((label for label in setup.get(RUNNER_LABELS) or () if kb.gpu(label) is not None), None)
     if named is not None:
-        return named, "stated"
+        return named, "platform"
     if gpu_option:
         return gpu_option, "config"
     return None, "assumed"
@@ -322,7 +322,7 @@ def resolve(
     # What the code itself says of the hardware (an Intel port of transformers, device="cpu")
     # outranks a GPU from the configuration: the configured GPU is not where this model runs.
     elsewhere = kb.other_hardware(_text(setup.get(LOADER)), _text(setup.get(DEVICE)), _text(setup.get(MODEL)))
-    if elsewhere is not None and source != "stated":
+    if elsewhere is not None and source not in ("stated", "platform"):
         info, written, source = elsewhere, elsewhere.name, "stated"
     if written and info is None:
         reasons.append(f"{UNKNOWN_GPU_REASON}'{written}'; numbers assume {kb.assumed_gpu}")
@@ -435,6 +435,17 @@ def _resolve_set(
     )
 
 
+def gpu_origin(setup: Setup) -> dict[str, Any] | None:
+    """Where a platform states the GPU: the file, the line and the key (``accelerators``,
+    ``resources.gpu_type``, ``runs-on``), for the JSON contract's ``gpu_origin``."""
+    fact = setup.facts.get(GPU)
+    key = fact.how.removeprefix(PLATFORM) if fact is not None else "runs-on"
+    fact = fact or setup.facts.get(RUNNER_LABELS)
+    if fact is None or fact.location is None:
+        return None
+    return {"path": fact.location.path, "line": fact.location.line, "key": key}
+
+
 def setup_summary(setup: Setup, resolution: Resolution) -> dict[str, Any]:
     """The setup as the JSON contract and the reports show it. Absent facts are None."""
     from ecolint import setups as s
@@ -448,6 +459,7 @@ def setup_summary(setup: Setup, resolution: Resolution) -> dict[str, Any]:
         "precision": setup.get(s.PRECISION),
         "gpu": resolution.gpu_written or resolution.gpu.name,
         "gpu_source": resolution.gpu_source,
+        "gpu_origin": gpu_origin(setup) if resolution.gpu_source == "platform" else None,
         "architecture": None if resolution.architecture is None else resolution.architecture.key,
         "batch_size": setup.get(s.BATCH_SIZE),
         "llm_int8_threshold": setup.get(s.LLM_INT8_THRESHOLD),

@@ -79,6 +79,16 @@ SINGLE_REQUEST = "single_request"  # value: "loop" or "handler" — generate() o
 RELOAD_PER_REQUEST = "reload_per_request"  # value: "handler" or "loop"
 GPU = "gpu"  # a GPU named by the source itself (node selector, comment-free config); a tuple of
 # names when the source allows any of several (SkyPilot `{A100:1, L4:1}`): see ecolint/gpu_sets.py
+# The ``how`` of a GPU fact a deployment platform states begins with this, then the key that
+# states it (``platform:accelerators``): reports say gpu_source "platform" and name the key.
+PLATFORM = "platform:"
+# A command line that runs a Python script of the repository (`python serve.py --int8`): not a
+# setup, an invocation the project pass collects (ecolint/invocations.py) and the Python reader
+# applies to the script's CLI parameters. Only while the project pass collects are such Setups
+# made (framework INVOCATION), with the script as written and the arguments after it.
+INVOCATION = "python-script"
+INVOKED_SCRIPT = "invoked_script"  # "serve.py", "-m pkg.serve"; how "image" once a Dockerfile mapped it
+SCRIPT_ARGS = "script_args"  # the Toks after the script
 RUNNER_LABELS = "runner_labels"  # a CI job's runner labels (runs-on): resolve.py takes the GPU one names
 PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA etc.): not an inference setup;
 # "load-only" when the model is loaded and never run (a smoke test, a download job): not served

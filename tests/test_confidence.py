@@ -94,7 +94,10 @@ spec:
     document = run_cli(str(tmp_path / "pod.yaml"), "--format", "json", "--isolated", "--gpu", "A100").json()
     (finding,) = document["findings"]
     assert finding["code"] == "ECO102"
-    assert finding["setup"]["gpu_source"] == "stated" and finding["setup"]["architecture"] == "turing"
+    assert finding["setup"]["gpu_source"] == "platform" and finding["setup"]["architecture"] == "turing"
+    # where the GPU was stated: the node selector's line (gpu_origin, beside gpu_source)
+    origin = finding["setup"]["gpu_origin"]
+    assert (Path(origin["path"]).name, origin["line"], origin["key"]) == ("pod.yaml", 6, "nodeSelector")
     assert finding["confidence"] == 3
 
 

@@ -370,6 +370,25 @@ def test_shell_source_env_file(tmp_path: Path) -> None:
     assert setup.get(PRECISION) == "int8"
 
 
+def test_shell_source_file_is_found_beside_the_script_whatever_the_process_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The display path is relative to the run's cwd (the context's), not to the process's: an
+    # editor or the LSP runs ecolint from elsewhere.
+    project = tmp_path / "proj"
+    (project / "scripts").mkdir(parents=True)
+    (project / "scripts/settings.env").write_text("MODEL_ID=Qwen/Qwen2.5-0.5B-Instruct\nQUANTIZE=bitsandbytes\n")
+    text = "set -a\nsource ./settings.env\nset +a\ntext-generation-launcher --port 8080\n"
+    (project / "scripts/run.sh").write_text(text)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    context = ExtractContext(root=project, read_text=_context(project).read_text, cwd=tmp_path)
+    setup = only(shell.extract("proj/scripts/run.sh", text, context))
+    assert setup.get(MODEL) == "Qwen/Qwen2.5-0.5B-Instruct"
+    assert setup.get(PRECISION) == "int8"
+
+
 def test_shell_bash_c_string(tmp_path: Path) -> None:
     command = 'bash -c "vllm serve m --quantization fp8 --enforce-eager"'
     setup = only(run(tmp_path, shell, "serve.sh", command + "\n"))
@@ -748,7 +767,7 @@ def test_k8s_deployment_configmaps_expansion_gpu(tmp_path: Path) -> None:
     assert tgi.get(BATCH_SIZE) == 1  # $(BATCH) from a ConfigMap in a sibling file
     assert not tgi.has(TENSOR_PARALLEL)  # $$(…) is an escape, not a reference
     assert tgi.get(GPU) == "NVIDIA-A100-SXM4-80GB"
-    assert tgi.facts[GPU].how == "node-selector"
+    assert tgi.facts[GPU].how == "platform:nodeSelector"
     assert line_of(tgi, GPU) == 16
     assert (vllm.get(MODEL), vllm.get(ENFORCE_EAGER)) == ("meta-llama/Llama-3.1-8B-Instruct", True)
 

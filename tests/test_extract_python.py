@@ -1727,7 +1727,7 @@ def test_an_imported_module_with_invalid_escapes_prints_no_warning(tmp_path: Pat
 
 
 # The package's modules from the bottom up, as its docstring lists them.
-LAYERS = ["syntax", "source", "index", "imports", "values", "frameworks", "flows", "usage"]
+LAYERS = ["syntax", "source", "index", "imports", "values", "frameworks", "flows", "usage", "platforms", "invoked"]
 
 
 def test_each_extractor_module_imports_only_the_modules_below_it() -> None:

@@ -44,7 +44,11 @@ def test_kubeai_model_is_vllm_with_its_args_and_the_profile_gpu(tmp_path: Path) 
     assert (line_of(setup, MODEL), line_of(setup, BATCH_SIZE), line_of(setup, ENFORCE_EAGER)) == (7, 10, 11)
     assert setup.origin.line == 8  # engine: VLLM
     # no resourceProfiles values in the repository: the profile's own name
-    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == ("nvidia-gpu-l4", 14, "resource-profile")
+    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == (
+        "nvidia-gpu-l4",
+        14,
+        "platform:resourceProfile",
+    )
 
 
 def test_kubeai_profile_resolves_through_the_charts_resource_profiles(tmp_path: Path) -> None:
@@ -165,7 +169,7 @@ def test_skypilot_run_is_the_setup_on_its_accelerators(tmp_path: Path, accelerat
     setup = only(run(tmp_path, manifests, "serve.yaml", SKY_TASK.replace("ACCELERATORS", accelerators)))
     assert (setup.get(MODEL), setup.get(BATCH_SIZE)) == ("Qwen/Qwen2.5-7B-Instruct", 1)  # envs reach run
     assert (line_of(setup, BATCH_SIZE), line_of(setup, MODEL)) == (12, 2)  # run:, not setup:
-    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == (gpu, 5, "accelerators")
+    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == (gpu, 5, "platform:accelerators")
 
 
 def test_skypilot_any_of_candidates_are_a_set(tmp_path: Path) -> None:
@@ -241,7 +245,7 @@ def test_dstack_commands_on_the_gpu_resources_names(tmp_path: Path, spec: str, g
     assert line_of(setup, MODEL) == 6  # the env entry
     assert setup.get(GPU) == gpu
     if gpu is not None:
-        assert (line_of(setup, GPU), setup.facts[GPU].how) == (11, "resources.gpu")
+        assert (line_of(setup, GPU), setup.facts[GPU].how) == (11, "platform:resources.gpu")
 
 
 def test_dstack_env_map_and_image_without_commands(tmp_path: Path) -> None:
@@ -357,7 +361,7 @@ def test_ray_serve_llm_config_is_a_vllm_engine(tmp_path: Path) -> None:
     assert (setup.get(BATCH_SIZE), setup.get(ENFORCE_EAGER), setup.get("kv_cache_dtype")) == (1, True, "fp8")
     assert (line_of(setup, BATCH_SIZE), line_of(setup, ENFORCE_EAGER)) == (11, 12)
     assert setup.origin.line == 6  # model_loading_config
-    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == ("A10G", 9, "accelerator_type")
+    assert (setup.get(GPU), line_of(setup, GPU), setup.facts[GPU].how) == ("A10G", 9, "platform:accelerator_type")
 
 
 def test_ray_serve_switch_off_and_other_engines(tmp_path: Path) -> None:
@@ -399,3 +403,73 @@ def test_skypilot_gpus_per_node_sizes_tensor_parallelism(tmp_path: Path, acceler
     setup = only(run(tmp_path, manifests, "task.yaml", text))
     # a name alone is one GPU; counts that differ between alternatives leave the variable unknown
     assert setup.get("tensor_parallel_size") == tp
+
+
+# =============================================================================================
+# The invocation index (ecolint/invocations.py)
+# =============================================================================================
+
+SERVE_PY = """import argparse
+from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+parser = argparse.ArgumentParser()
+parser.add_argument("--model-id", default="Qwen/Qwen2.5-7B-Instruct")
+parser.add_argument("--int8", action="store_true")
+args = parser.parse_args()
+model = AutoModelForCausalLM.from_pretrained(
+    args.model_id, quantization_config=BitsAndBytesConfig(load_in_8bit=args.int8)
+)
+"""
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_invocations_link_a_shell_script_and_a_dockerfile_cmd_through_workdir_and_copy(tmp_path: Path) -> None:
+    from ecolint.invocations import invocations
+
+    _tree(
+        tmp_path,
+        {
+            "app/serve.py": SERVE_PY,
+            "scripts/run.sh": "#!/bin/sh\npython ../app/serve.py --int8 --model-id TinyLlama/TinyLlama-1.1B-Chat-v1.0\n",
+            "app/Dockerfile": 'FROM python:3.11\nWORKDIR /srv\nCOPY . .\nCMD ["python", "/srv/serve.py", "--int8"]\n',
+        },
+    )
+    found = invocations(tmp_path, cwd=tmp_path)
+    calls = found[str((tmp_path / "app/serve.py").resolve())]
+    assert sorted((c.where.path, c.where.line, [t.text for t in c.args]) for c in calls) == [
+        ("app/Dockerfile", 4, ["--int8"]),
+        ("scripts/run.sh", 2, ["--int8", "--model-id", "TinyLlama/TinyLlama-1.1B-Chat-v1.0"]),
+    ]
+
+
+def test_an_invocation_that_could_name_two_files_or_an_uncopied_one_links_nothing(tmp_path: Path) -> None:
+    from ecolint.invocations import invocations
+
+    _tree(
+        tmp_path,
+        {
+            # serve.py beside the script and at the root: which one runs depends on the cwd
+            "serve.py": SERVE_PY,
+            "deploy/serve.py": SERVE_PY,
+            "deploy/run.sh": "#!/bin/sh\npython serve.py --int8\n",
+            # the image never copies serve.py
+            "deploy/Dockerfile": 'FROM python:3.11\nCOPY requirements.txt /app/\nCMD ["python", "/app/serve.py"]\n',
+        },
+    )
+    assert invocations(tmp_path, cwd=tmp_path) == {}
+
+
+def test_an_invoked_script_takes_the_values_passed_and_keeps_its_default_setup(tmp_path: Path) -> None:
+    from ecolint.config import Config
+    from ecolint.engine import setups_in
+
+    _tree(tmp_path, {"serve.py": SERVE_PY, "run.sh": "#!/bin/sh\npython3 -u serve.py --int8\n"})
+    kb = knowledge.load()
+    found, errors = setups_in(tmp_path, kb, Config())
+    labels = sorted(((s.label or "").replace(f"{tmp_path}/", ""), s.get(PRECISION)) for s, _ in found)
+    assert errors == []
+    assert labels == [("", None), ("invoked by run.sh:2", "int8")]

@@ -166,7 +166,7 @@ class CheckContext:
             snippet or self.setup.framework,
             None if edit is None else edit_for(edit, self.setup, location),
             self.resolution.missing_formats,
-            python=self.setup.kind in ("python", "notebook"),
+            python=_written_in_python(self.setup),
         )
         if fix is not None:
             # the snippet for a GPU without BF16 / FP8 tensor cores: say why it differs
@@ -259,3 +259,9 @@ def _without_superseded_edits(found: list[Finding], kb: Knowledge) -> list[Findi
         new_fix = {**fix, "edit": None, "applicability": "manual"}
         out.append(dataclasses.replace(finding, fix=new_fix, notes=[*finding.notes, note]))
     return out
+
+
+def _written_in_python(setup: Setup) -> bool:
+    """A setup whose settings are Python keywords; a command line the Python builds as an argv
+    list (a BentoML __command__: facts read from flags) is fixed like one on a command line."""
+    return setup.kind in ("python", "notebook") and not any(fact.how == "flag" for fact in setup.facts.values())

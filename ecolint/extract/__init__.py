@@ -18,7 +18,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from ecolint.extract.launchers.registry import MODULE_ROOTS, PROGRAMS
 from ecolint.extract.launchers.registry import TRIGGERS as LAUNCH_TRIGGERS
 from ecolint.setups import Setup
 
@@ -50,6 +52,16 @@ class ExtractContext:
     cwd: Path | None = None  # what display paths are relative to (None: the process's cwd)
     _cache: dict = field(default_factory=dict)
     consulted: list[tuple[str, str, object]] | None = None
+    # resolved script path → the command lines that run it (ecolint/invocations.py, built by the
+    # engine's project pass; empty when none was built)
+    invocations: dict[str, list[Any]] = field(default_factory=dict)
+
+    def invocations_of(self, display: str) -> list[Any]:
+        """The invocations of the script behind a display path (noted: they come from other files)."""
+        key = Path(str(self.source_path(display).resolve()))
+        found = self.answer("invocations", key)
+        self._note("invocations", key, found)
+        return self.invocations.get(str(key), [])
 
     def source_path(self, display: str) -> Path:
         """The file behind a display path (display paths are relative to the working directory)."""
@@ -81,6 +93,8 @@ class ExtractContext:
             return text_digest(self.read_text(path))
         if what == "file":
             return path.is_file()
+        if what == "invocations":
+            return text_digest(repr(self.invocations.get(str(path), [])))
         if what == "dir":
             try:
                 return sorted(entry.name for entry in path.iterdir())
@@ -130,7 +144,15 @@ Extractor = Callable[[str, str, ExtractContext], "list[Setup]"]
 # that kind's module. The launchers' tokens are declared by each launcher (data only).
 _LAUNCHERS = (*LAUNCH_TRIGGERS, b"Modelfile", b"modelfile")
 _PLATFORM_WORDS = (b"VLLM", b"OLlama", b"model_loading_config")
-_PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
+# A Python string literal that is a launcher's program (`"vllm"`, `'llama-server'`) or starts
+# with one of its modules (`"vllm.entrypoints.openai.api_server"`): an argv list the code runs
+# (a BentoML `__command__`, a Modal function's subprocess) holds one
+# (ecolint/extract/python/platforms.py).
+LAUNCH_STRINGS: tuple[bytes, ...] = tuple(
+    [q + word.encode() + q for word in PROGRAMS for q in (b'"', b"'")]
+    + [q + root.encode() for root in MODULE_ROOTS for q in (b'"', b"'")]
+)
+_PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_", *LAUNCH_STRINGS)
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).
     "python": ("ecolint.extract.python", _PYTHON_TRIGGERS),
@@ -154,6 +176,9 @@ _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
 # bytes). The Python triggers above are substrings
 # of these names that find them all.
 LOADER_CALLS = frozenset({"from_pretrained", "pipeline", "LLM", "EngineArgs", "AsyncEngineArgs", "quantize_"})
+# The calls of a deployment platform's Python API that start a setup (Ray Serve LLM's LLMConfig;
+# "LLM" among the triggers finds them).
+PLATFORM_CALLS = frozenset({"LLMConfig"})
 
 # from_pretrained on these loads no model weights (or, for PeftModel, an adapter onto a model that
 # another call loaded): matched case-insensitively against the receiver's last name. Shared by the

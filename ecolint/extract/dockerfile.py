@@ -12,16 +12,17 @@ is a Modelfile.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ecolint.extract import ExtractContext, ExtractError, modelfile
 from ecolint.extract.launchers.detect import container_setups, interpret
 from ecolint.extract.launchers.vocab import EnvVal, Locator, Tok, basename, text_locator
 from ecolint.extract.shell import setups_from_script, setups_from_text, split_words
-from ecolint.setups import Location, Setup
+from ecolint.setups import INVOCATION, INVOKED_SCRIPT, Location, Setup
 
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
@@ -41,6 +42,42 @@ class _Stage:
     entrypoint: list[Tok] | None = None
     cmd: list[Tok] | None = None
     env: dict[str, EnvVal] = field(default_factory=dict)
+    files: ImageFiles = field(default_factory=lambda: ImageFiles())
+
+
+@dataclass
+class ImageFiles:
+    """Which repository file a path inside the image is: ``WORKDIR`` and ``COPY``/``ADD`` from
+    the build context (taken to be the Dockerfile's directory, Docker's default for ``docker
+    build .`` beside it). Only plain copies count: ``--from`` another stage, URLs and globs are
+    left out, and a path two copies could have written maps to nothing (ambiguous)."""
+
+    workdir: str = "/"
+    copies: list[tuple[str, str]] = field(default_factory=list)  # (image path, context path)
+
+    def absolute(self, written: str) -> str:
+        return posixpath.normpath(posixpath.join(self.workdir, written))
+
+    def copy(self, sources: list[str], dest: str) -> None:
+        target = self.absolute(dest)
+        into_dir = dest.endswith("/") or len(sources) > 1 or dest in (".", "./")
+        for source in sources:
+            if any(ch in source for ch in "*?[") or "://" in source or "$" in source:
+                continue
+            clean = posixpath.normpath(source).lstrip("/")
+            name = posixpath.basename(clean) if clean not in ("", ".") else ""
+            self.copies.append((posixpath.join(target, name) if into_dir and name else target, clean))
+
+    def source(self, image_path: str) -> str | None:
+        """The context-relative path of an image path, or None (not copied, or ambiguous)."""
+        wanted = self.absolute(image_path)
+        found = set()
+        for dest, source in self.copies:
+            if wanted == dest:
+                found.add(source)
+            elif wanted.startswith(dest.rstrip("/") + "/"):
+                found.add(posixpath.normpath(posixpath.join(source, wanted[len(dest.rstrip("/")) + 1 :])))
+        return found.pop() if len(found) == 1 else None
 
 
 def _escape_char(lines: list[str]) -> str:
@@ -216,7 +253,8 @@ class _Builder:
         name = words[2].text.lower() if len(words) >= 3 and words[1].text.lower() == "as" else None
         parent = self.stages.get(ref.text.lower())
         if parent is not None:
-            stage = _Stage(parent.image, parent.entrypoint, parent.cmd, dict(parent.env))
+            files = ImageFiles(parent.files.workdir, list(parent.files.copies))
+            stage = _Stage(parent.image, parent.entrypoint, parent.cmd, dict(parent.env), files)
         else:
             stage = _Stage(ref)
         self.stage = stage
@@ -273,9 +311,23 @@ class _Builder:
             setups_from_text(instr.args, self.path, locate=locate, env=env, kind="dockerfile", context=self.context)
         )
 
+    def on_workdir(self, instr: _Instr) -> None:
+        if self.stage is None:
+            return
+        words = self.words(instr, {**self.args, **self.stage.env})
+        if words and "$" not in words[0].text:
+            self.stage.files.workdir = self.stage.files.absolute(words[0].text)
+
     def on_copy(self, instr: _Instr) -> None:
-        """``COPY <<EOF /models/Modelfile``: an inline Modelfile."""
+        """``COPY src dest``: where a repository file lands in the image; ``COPY <<EOF
+        /models/Modelfile``: an inline Modelfile."""
         if not instr.heredocs:
+            words = [w.text for w in self.words(instr, {**self.args, **self._env()})]
+            if self.stage is None or any(w.startswith("--from") for w in words):
+                return
+            paths = [w for w in words if not w.startswith("--")]
+            if len(paths) >= 2:
+                self.stage.files.copy(paths[:-1], paths[-1])
             return
         targets = [w.text for w in self.words(instr, {}) if not w.text.startswith(("<<", "--"))]
         if not targets or not _is_modelfile(basename(targets[-1])):
@@ -309,9 +361,46 @@ class _Builder:
             cmd = []  # a shell-form ENTRYPOINT ignores CMD
         if entry is None and cmd is None and stage.image is None:
             return []
-        return container_setups(
-            stage.image, entry, cmd, stage.env, path=self.path, kind="dockerfile", run_script=setups_from_script
+        found = container_setups(
+            stage.image,
+            entry,
+            cmd,
+            stage.env,
+            path=self.path,
+            kind="dockerfile",
+            run_script=setups_from_script,
+            read_file=self._image_file_reader(stage.files),
         )
+        return [setup for setup in found if setup.framework != INVOCATION or _in_repository(setup, stage.files)]
+
+    def _image_file_reader(self, files: ImageFiles) -> Callable[[str], str | None] | None:
+        """Files the container's command names (vLLM's ``--config``), read from the repository
+        file the Dockerfile copied there."""
+        context = self.context
+        if context is None:
+            return None
+        here = context.source_path(self.path).parent
+
+        def read(written: str) -> str | None:
+            source = files.source(written)
+            return None if source is None else context.read(here / source)
+
+        return read
+
+
+def _in_repository(invocation: Setup, files: ImageFiles) -> bool:
+    """A script the image runs, as the build-context file the Dockerfile copied there (the
+    project pass resolves it from the Dockerfile's directory); False when no copy, or more
+    than one, could have put it there."""
+    written = invocation.facts[INVOKED_SCRIPT]
+    script = str(written.value)
+    if script.startswith("-m "):
+        script = script[3:].replace(".", "/") + ".py"
+    source = files.source(script)
+    if source is None:
+        return False
+    invocation.facts[INVOKED_SCRIPT] = replace(written, value=source, how="image")
+    return True
 
 
 def _runs_heredoc_as_shell(args: str) -> bool:
@@ -345,6 +434,7 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
         "RUN": builder.on_run,
         "COPY": builder.on_copy,
         "ADD": builder.on_copy,
+        "WORKDIR": builder.on_workdir,
         "CMD": builder.on_command,
         "ENTRYPOINT": builder.on_command,
     }

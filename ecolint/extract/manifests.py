@@ -35,7 +35,7 @@ from ecolint.extract.launchers.detect import container_setups, image_framework, 
 from ecolint.extract.launchers.registry import HEADS, KEY_WORDS, MODEL_FLAGS
 from ecolint.extract.launchers.vocab import EnvVal, Locator, Tok
 from ecolint.extract.shell import parse_env_file, raw_words, setups_from_script, setups_from_text
-from ecolint.setups import GPU, RUNNER_LABELS, Location, Setup
+from ecolint.setups import GPU, PLATFORM, RUNNER_LABELS, Location, Setup
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
@@ -856,7 +856,7 @@ def _on_gpu(setups: list[Setup], gpu: tuple[str, Location] | None) -> list[Setup
     """The setups of a pod whose node selector names a GPU, with that GPU."""
     if gpu is not None:
         for setup in setups:
-            setup.set(GPU, gpu[0], gpu[1], "node-selector")
+            setup.set(GPU, gpu[0], gpu[1], PLATFORM + "nodeSelector")
     return setups
 
 

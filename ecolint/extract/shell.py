@@ -698,10 +698,13 @@ def _assignments_only(cmd: _Cmd, st: _State, loc: Location | None) -> None:
 def _read_relative(path: str, rel: str, context: ExtractContext) -> str | None:
     if "$" in rel:
         return None
-    base = Path(path).parent
+    # The script's directory through the context (display paths are relative to the run's
+    # working directory, which is not the process's own when the engine is given a cwd).
+    base = context.source_path(path).parent
     candidates = [base / rel]
-    if not base.is_absolute():
-        candidates.append(context.root / base / rel)
+    written = Path(path).parent
+    if not written.is_absolute():
+        candidates.append(context.root / written / rel)
     for candidate in candidates:
         try:
             text = context.read(candidate)

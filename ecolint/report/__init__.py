@@ -13,7 +13,7 @@ from ecolint.finding import Finding
 from ecolint.knowledge import Knowledge
 
 PARAMS_HOW = {"config": "from [tool.ecolint.models]", "table": "from the name table", "id": "from the id"}
-GPU_HOW = {"stated": "stated", "config": "configured", "assumed": "assumed"}
+GPU_HOW = {"stated": "stated", "platform": "stated by the platform", "config": "configured", "assumed": "assumed"}
 
 
 def footer(kb: Knowledge, rows: Iterable[dict[str, Any]] = ()) -> str:

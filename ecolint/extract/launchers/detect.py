@@ -8,8 +8,9 @@ shell reader) and the reader of files a launcher names (vLLM's ``--config``).
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Protocol
 
 from ecolint.extract.launchers.prepare import prepares
@@ -26,7 +27,7 @@ from ecolint.extract.launchers.vocab import (
     skip_options,
     span,
 )
-from ecolint.setups import Location, Setup
+from ecolint.setups import INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, Location, Setup
 
 _MAX_DEPTH = 3
 # Options with which every launcher prints and exits (argparse's -h/--help in vLLM and SGLang,
@@ -251,7 +252,8 @@ def interpret(
     wrapper_env: dict[str, EnvVal] = {}  # `env A=b …`: set after the caller's environment
     launch = detect(args, wrapper_env)
     if launch is None:
-        return []  # the usual case, and it never needs the environment
+        # the usual case, and it never needs the environment
+        return _invocation(args, path, kind, label) if _COLLECT_INVOCATIONS else []
     if any(tok.text in _QUERIES for tok in launch.args):
         return []  # `llama-server --version`: the program prints and exits, nothing is served
     launcher = BY_FRAMEWORK[launch.framework]
@@ -264,6 +266,60 @@ def interpret(
     setup = Setup(framework=launch.framework, origin=span(start, launch.head[-1].loc) or start, label=label, kind=kind)
     if not interpret_launch(launcher, Builder(setup), launch, env_map):
         return []
+    return [setup]
+
+
+# On while the project pass collects which files run which Python scripts (ecolint/invocations.py;
+# serial, in the main process): interpret() then also returns a Setup of framework INVOCATION for
+# `python serve.py …`, which the container readers stamp with their GPU like any other.
+_COLLECT_INVOCATIONS = False
+_LAUNCH_TOOLS = frozenset({"torchrun", "accelerate", "deepspeed"})  # `accelerate launch [opts] x.py`
+_PYTHON_OPTIONS_WITH_VALUE = frozenset({"-W", "-X", "-c"})
+
+
+@contextlib.contextmanager
+def collecting_invocations() -> Iterator[None]:
+    global _COLLECT_INVOCATIONS
+    _COLLECT_INVOCATIONS = True
+    try:
+        yield
+    finally:
+        _COLLECT_INVOCATIONS = False
+
+
+def _invocation(args: Sequence[Tok], path: str, kind: str, label: str | None) -> list[Setup]:
+    """``python [opts] serve.py ARGS`` / ``python -m pkg.serve ARGS`` / ``torchrun [opts] x.py
+    ARGS``: the script as written and the arguments it gets."""
+    i = strip_wrappers(args, {})
+    if i >= len(args):
+        return []
+    program = basename(args[i].text)
+    j = i + 1
+    if _PYTHON.match(program):
+        while j < len(args) and args[j].text.startswith("-") and args[j].text != "-m":
+            if args[j].text == "-c":
+                return []
+            j += 2 if args[j].text in _PYTHON_OPTIONS_WITH_VALUE else 1
+        if j + 1 < len(args) and args[j].text == "-m":
+            script, rest = "-m " + args[j + 1].text, args[j + 2 :]
+        elif j < len(args) and args[j].text.endswith(".py"):
+            script, rest = args[j].text, args[j + 1 :]
+        else:
+            return []
+        at = args[j]
+    elif program in _LAUNCH_TOOLS:
+        found = next((k for k in range(j, len(args)) if args[k].text.endswith(".py")), None)
+        if found is None:
+            return []
+        script, rest, at = args[found].text, args[found + 1 :], args[found]
+    else:
+        return []
+    where = args[i].loc
+    if "$" in script or where is None:
+        return []
+    setup = Setup(INVOCATION, origin=where, kind=kind, label=label)
+    setup.set(INVOKED_SCRIPT, script, at.loc, "written")
+    setup.set(SCRIPT_ARGS, tuple(rest), at.loc, "written")
     return [setup]
 
 
@@ -315,11 +371,14 @@ def container_setups(
     kind: str,
     label: str | None = None,
     run_script: ScriptRunner | None = None,
+    read_file: FileReader | None = None,
 ) -> list[Setup]:
     """Setups of one container: image defaults, entrypoint / command overrides, env."""
     argv = container_argv(image, entrypoint, cmd)
     origin = image.loc if image is not None else None
-    return interpret(argv, env, path=path, kind=kind, origin=origin, label=label, run_script=run_script)
+    return interpret(
+        argv, env, path=path, kind=kind, origin=origin, label=label, run_script=run_script, read_file=read_file
+    )
 
 
 def known_flag(framework: str, flag: str) -> bool:

@@ -26,6 +26,7 @@ from ecolint.extract.launchers.vocab import (
     Tok,
     basename,
     gguf_precision,
+    literal_file,
     switches,
     unresolved,
     valued,
@@ -38,7 +39,7 @@ def _model(b: Builder, launch: Launch, opts: Mapping[str, Opt], positionals: Seq
     model = opts.get("--model")
     repo = opts.get("--hf-repo")
     hf_file = opts.get("--hf-file")
-    if model is not None and not unresolved(model.value):
+    if model is not None and (not unresolved(model.value) or literal_file(model.value)):
         b.fact(MODEL, model.value, model.loc, model.how)
         precision = gguf_precision(basename(model.value or ""))
         if precision:

@@ -14,6 +14,20 @@ FRAMEWORKS: tuple[str, ...] = tuple(BY_FRAMEWORK)
 # Byte tokens of which a file that starts a launcher holds one (the prefilter's first look).
 TRIGGERS: tuple[bytes, ...] = tuple(token for launcher in LAUNCHERS for token in launcher.triggers)
 
+# A launcher as a Python argv list names it: a program alone (`"vllm"`), or a module of one
+# (`"vllm.entrypoints.openai.api_server"`, `"sglang.launch_server"`) after `python -m`.
+PROGRAMS: tuple[str, ...] = tuple(c.program for launcher in LAUNCHERS for c in launcher.commands if c.program)
+MODULE_ROOTS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        alternative.split("\\.")[0] + "."
+        for launcher in LAUNCHERS
+        for c in launcher.commands
+        if c.module
+        for alternative in c.module.split("|")
+        if "\\." in alternative
+    )
+)
+
 # Word in a YAML key path -> the launcher it names (Helm values: ``vllm:``, ``llama-server:``).
 KEY_WORDS: dict[str, str] = {word: launcher.framework for launcher in LAUNCHERS for word in launcher.key_words}
 

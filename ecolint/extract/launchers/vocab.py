@@ -203,6 +203,15 @@ def unresolved(value: str | None) -> bool:
     return value is None or "$" in value or value.strip() == ""
 
 
+def literal_file(value: str | None) -> bool:
+    """A path whose directory is unresolved but whose file name is written out
+    (``${MODELS}/phi-3-mini-4k-instruct-q4.gguf``): the name still says the model and its quant."""
+    if value is None or "/" not in value:
+        return False
+    name = basename(value)
+    return bool(name) and "$" not in name and "`" not in name and ")" not in name
+
+
 # --------------------------------------------------------------------------------------------
 # One setting as the launcher receives it, and the fact builder
 # --------------------------------------------------------------------------------------------

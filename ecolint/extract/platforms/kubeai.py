@@ -29,7 +29,7 @@ from ecolint.extract.launchers.detect import interpret
 from ecolint.extract.launchers.vocab import EnvVal, Tok
 from ecolint.extract.manifests import GPU_LABELS, Budget, Doc, command_toks, compose
 from ecolint.extract.shell import setups_from_script
-from ecolint.setups import DEVICE, GPU, Setup
+from ecolint.setups import DEVICE, GPU, PLATFORM, Setup
 
 API_GROUP = "kubeai.org/"
 LLM_ENGINES = ("VLLM", "OLlama")
@@ -125,7 +125,7 @@ def _on_profile(found: list[Setup], spec: yaml.Node, doc: Doc) -> list[Setup]:
         if name == "cpu" or name.startswith("cpu-"):
             setup.set(DEVICE, "cpu", loc, "resource-profile")
         else:
-            setup.set(GPU, gpu, loc, "resource-profile")
+            setup.set(GPU, gpu, loc, PLATFORM + "resourceProfile")
     return found
 
 

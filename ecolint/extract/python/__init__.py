@@ -54,18 +54,26 @@ imports this one, which assembles them):
 * ``flows``: data flow inside a block (a small def-use closure, what a loop body holds);
 * ``usage``: ``_Usage``, how the models are used (generate loops, handlers, reloads, compile,
   purpose: training, or loaded and never run).
+* ``platforms``: ``_Platforms``, deployment platforms declared in Python: launcher argv lists the
+  code runs (a BentoML ``__command__``, a Modal subprocess), Ray Serve LLM's ``LLMConfig``, and
+  the GPU a Modal or BentoML decorator states for the code under it.
 
 Pass 2 is one object whose class stacks these layers (``_Scopes`` ← ``_Values`` ←
-``_Recognition`` ← ``_Usage`` ← ``_Extraction``): each layer adds its own state and methods and
+``_Recognition`` ← ``_Usage`` ← ``_Platforms`` ← ``_Extraction``): each layer adds its own state and methods and
 calls those of the layers below.
 """
 
 from __future__ import annotations
 
+import ast
+from typing import Any
+
 from ecolint.extract import ExtractContext, ExtractError
 from ecolint.extract.python.index import _Indexer
+from ecolint.extract.python.invoked import _Invoked, changed, label_for, passed_values, with_gpu
+from ecolint.extract.python.platforms import may_deploy
 from ecolint.extract.python.source import MAX_BOOL_CHAIN, _parse, _Source, has_overlong_bool_chain
-from ecolint.extract.python.usage import TRAINING_CALLS, _Usage
+from ecolint.extract.python.usage import TRAINING_CALLS
 from ecolint.setups import Setup
 
 __all__ = ["MAX_BOOL_CHAIN", "TRAINING_CALLS", "extract", "has_overlong_bool_chain"]
@@ -77,28 +85,76 @@ def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
     indexer = _Indexer()
     try:
         indexer.visit_module(tree)
-        if not indexer.calls_a_loader():
+        loads = indexer.calls_a_loader()
+        if not loads and not may_deploy(text):
             return []  # the trigger tokens were in names that load nothing
-        return _Extraction(path, _Source(text), indexer, context).run()
+        source = _Source(text)
+        extraction = _Extraction(path, source, indexer, context)
+        extraction.tree = tree
+        setups = extraction.run(loads)
+        calls = context.invocations_of(path) if context.invocations else []
+        return setups + _invoked_setups(path, source, indexer, context, tree, loads, extraction, calls)
     except RecursionError:
         raise ExtractError("too deeply nested to parse", 1) from None
     finally:
         indexer.release()
 
 
-class _Extraction(_Usage):
-    """Pass 2 over one file's index: setups from loading calls, then the signals that need them
-    (compile, generate per prompt or per request, reload per request), then labels."""
+def _invoked_setups(
+    path: str,
+    source: _Source,
+    indexer: _Indexer,
+    context: ExtractContext,
+    tree: ast.Module,
+    loads: bool,
+    default: _Extraction,
+    calls: list[Any],
+) -> list[Setup]:
+    """One more extraction per group of invocations that pass the same values on the same GPU:
+    the setups their values or GPU change, labelled with the commands (ecolint/invocations.py)."""
+    if not calls or not loads:
+        return []
+    options = default.argparse_options()
+    groups: dict[str, tuple[dict[str, Any], Any, list[str]]] = {}
+    for call in calls:
+        values = passed_values(call.args, options)
+        if not values and call.gpu is None:
+            continue
+        key = repr((sorted(values.items(), key=repr), None if call.gpu is None else call.gpu.value))
+        groups.setdefault(key, (values, call.gpu, []))[2].append(call.name)
+    found: list[Setup] = []
+    defaults = {(s.origin, s.framework): _values(s) for s in default.setups}
+    for values, gpu, names in groups.values():
+        extraction = _Extraction(path, source, indexer, context)
+        extraction.tree = tree
+        extraction.invoked = values
+        for setup in extraction.run(loads):
+            if changed(setup) or gpu is not None or defaults.get((setup.origin, setup.framework)) != _values(setup):
+                setup.label = label_for(names) if setup.label is None else f"{setup.label} ({label_for(names)})"
+                found.append(with_gpu(setup, gpu))
+    return found
 
-    def run(self) -> list[Setup]:
+
+def _values(setup: Setup) -> dict[str, Any]:
+    return {name: fact.value for name, fact in setup.facts.items()}
+
+
+class _Extraction(_Invoked):
+    """Pass 2 over one file's index: setups from loading calls, then the signals that need them
+    (compile, generate per prompt or per request, reload per request), then labels; then the
+    launcher command lines and platform calls of the file, and the GPUs its decorators state."""
+
+    def run(self, loads: bool = True) -> list[Setup]:
         self._collect_argparse()
-        self._collect_handlers()
-        self._recognise()
-        if not self.setups:
-            return []
-        self._attach_compile()
-        self._attach_single_request()
-        self._attach_reload()
-        self._attach_purpose()
-        self._attach_labels()
+        if loads:
+            self._collect_handlers()
+            self._recognise()
+        if self.setups:
+            self._attach_compile()
+            self._attach_single_request()
+            self._attach_reload()
+            self._attach_purpose()
+            self._attach_labels()
+        self._launch_commands()
+        self._attach_platform_gpus()
         return self.setups

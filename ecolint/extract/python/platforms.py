@@ -1,0 +1,312 @@
+"""Deployment platforms declared in Python: the GPU a Modal or BentoML decorator states for the
+code under it, Ray Serve LLM's ``LLMConfig(...)``, and launcher command lines the code builds as
+argv lists (a BentoML ``__command__``, a Modal function's ``subprocess.Popen([...])``).
+
+Facts relied on (each platform's own documentation):
+
+- Modal (modal.com/docs/guide/gpu, reference/modal.gpu): ``@app.function(gpu=...)`` and
+  ``@app.cls(gpu=...)`` take ``"A100"``, ``"H100:8"`` (a count after ``:``), case-insensitive;
+  a list of names is a fallback set tried in order (examples/gpu_fallbacks); the deprecated
+  ``modal.gpu.H100()`` / ``modal.gpu.A100(size="80GB")`` objects say the same.
+- BentoML (docs.bentoml.com, configurations and GPU inference): ``@bentoml.service(resources=
+  {"gpu": 1, "gpu_type": "nvidia-l4"})`` states the resources of the service class; a service's
+  ``__command__`` returns the argv its server process runs.
+- Ray Serve LLM (docs.ray.io, ray.serve.llm.LLMConfig): ``model_loading_config`` (``model_id``,
+  ``model_source``), ``engine_kwargs`` ("arguments forwarded to the inference engine (vLLM)"),
+  ``accelerator_type`` (``A10G``, ``L4``, ``A100-80G``, …), ``llm_engine`` only ``VLLM``.
+
+The GPU reaches every setup whose call or command lies inside the decorated function or class
+(the innermost that states one); a setup that names its own GPU keeps it. Its ``how`` is
+``platform:<key>`` (ecolint/setups.py ``PLATFORM``), so reports can say which key stated it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from ecolint.extract import LAUNCH_STRINGS, PLATFORM_CALLS
+from ecolint.extract.launchers.detect import interpret
+from ecolint.extract.launchers.registry import TRIGGERS as LAUNCH_TRIGGERS
+from ecolint.extract.launchers.registry import launcher
+from ecolint.extract.launchers.vocab import SWITCH, Builder, Flag, Opt, Tok, apply_table, unresolved
+from ecolint.extract.python.index import _Class, _Function, _Scope
+from ecolint.extract.python.syntax import _args
+from ecolint.extract.python.usage import _Usage
+from ecolint.setups import GPU, MODEL, PLATFORM, QUANT_CONFIG, Location, Setup
+
+_MODEL_HANDLES = frozenset({"HuggingFaceModel", "BentoModel"})  # bentoml.models: resolve to the id
+# Image.run_commands / pip_install run at image build time: nothing there is served.
+_BUILD_TIME = frozenset({"run_commands", "pip_install", "apt_install", "run", "dockerfile_commands"})
+
+
+def may_deploy(text: str) -> bool:
+    """Whether a Python file can hold a launcher argv or a platform call (cheap, on the text)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return any(token in data for token in LAUNCH_STRINGS) or any(name in text for name in PLATFORM_CALLS)
+
+
+class _Platforms(_Usage):
+    """Setups of launcher argv lists and LLMConfig calls, then the GPU platform decorators state."""
+
+    tree: ast.Module | None = None
+
+    # -- launcher command lines ---------------------------------------------------------------
+
+    def _launch_commands(self) -> None:
+        for site in self.index.calls:
+            if site.name in PLATFORM_CALLS and self._from_module(site.node.func, "ray"):
+                self.setups += self._llm_config(site.node, site.scope)
+        if self.tree is None or not may_deploy(self.source_text):
+            return
+        build_time = self._build_time_nodes()
+        for node in ast.walk(self.tree):
+            if isinstance(node, (ast.List, ast.Tuple)) and node.elts and id(node) not in build_time:
+                self.setups += self._argv_setups(node)
+
+    @property
+    def source_text(self) -> str:
+        return self.source.text
+
+    def _build_time_nodes(self) -> set[int]:
+        """Lists given to an image builder's run_commands & co: run at build time, never served."""
+        found: set[int] = set()
+        for site in self.index.calls:
+            if site.name in _BUILD_TIME and isinstance(site.node.func, ast.Attribute):
+                for arg in site.node.args:
+                    found.update(id(n) for n in ast.walk(arg))
+        return found
+
+    def _argv_setups(self, node: ast.List | ast.Tuple) -> list[Setup]:
+        first = node.elts[0]
+        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+            return []
+        if not (_PYTHON.match(first.value) or any(_names_a_launcher(element) for element in node.elts[:4])):
+            return []  # most lists of strings are not command lines: nothing resolved for them
+        scope, cls = self._scope_at(node.lineno)
+        argv = [self._argv_token(element, scope, cls) for element in node.elts]
+        return interpret(argv, {}, path=self.path, kind="python", origin=argv[0].loc)
+
+    def _argv_token(self, element: ast.expr, scope: _Scope, cls: _Class | None) -> Tok:
+        loc = self._loc(element)
+        if isinstance(element, ast.Starred):
+            return Tok(_unknown(element), loc)  # any number of words, none known
+        if isinstance(element, ast.Call) and isinstance(element.func, ast.Name) and element.func.id == "str":
+            element = element.args[0] if len(element.args) == 1 else element
+        value = self._argv_value(element, scope, cls)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            return Tok(_unknown(element), loc)
+        return Tok(str(value), loc)
+
+    def _argv_value(self, element: ast.expr, scope: _Scope, cls: _Class | None) -> object:
+        attribute = _self_attribute(element)
+        if attribute is not None and cls is not None:
+            return self._class_attribute(cls, attribute)
+        resolved = self._resolve(element, scope)
+        return None if resolved is None else resolved.value
+
+    def _class_attribute(self, cls: _Class, name: str) -> object:
+        """A class attribute a command names (``self.model``), where its value is known; a
+        BentoML model handle (``HuggingFaceModel("org/id")``) stands for the id it loads."""
+        for binding in reversed(cls.scope.bindings.get(name, [])):
+            value = binding.value
+            if isinstance(value, ast.Call) and _last_name(value.func) in _MODEL_HANDLES and value.args:
+                value = value.args[0]
+            lower = _lowered(value)
+            resolved = self._resolve(lower if lower is not None else value, cls.scope)
+            if resolved is not None and lower is not None and isinstance(resolved.value, str):
+                return resolved.value.lower()
+            if resolved is not None:
+                return resolved.value
+        return None
+
+    def _scope_at(self, line: int) -> tuple[_Scope, _Class | None]:
+        """The innermost function's scope around a line (the module's when none), and the class
+        whose method it is."""
+        inner: _Function | None = None
+        for fn in self.index.functions:
+            node = fn.node
+            if node.lineno <= line <= (node.end_lineno or node.lineno) and (
+                inner is None or node.lineno >= inner.node.lineno
+            ):
+                inner = fn
+        if inner is None:
+            return self.index.module, None
+        return inner.scope, inner.method_of
+
+    # -- Ray Serve LLM ------------------------------------------------------------------------
+
+    def _llm_config(self, call: ast.Call, scope: _Scope) -> list[Setup]:
+        kwargs = self._kwargs(call, scope)
+        engine = kwargs.get("llm_engine")
+        written = None if engine is None else self._resolve(engine.value, scope)
+        if written is not None and str(written.value).upper() != "VLLM":
+            return []
+        loading = kwargs.get("model_loading_config")
+        if loading is None:
+            return []
+        vllm = launcher("vllm")
+        assert vllm is not None
+        setup = Setup(vllm.framework, origin=self._loc(call), kind="python")
+        entries = self._mapping(loading.value, scope) or {}
+        self._set_model(setup, entries.get("model_source") or entries.get("model_id"))
+        opts: dict[str, Opt] = {}
+        engine_kwargs = kwargs.get("engine_kwargs")
+        for keyword, entry in (self._mapping(engine_kwargs.value, scope) or {} if engine_kwargs else {}).items():
+            row = _engine_row(keyword)
+            opt = None if row is None or row.fact == MODEL else self._flag_opt(row, entry)
+            if row is not None and opt is not None:
+                opts[row.name] = opt
+        apply_table(vllm, Builder(setup), opts)
+        quantization = opts.get("--quantization")
+        if quantization is not None and not unresolved(quantization.value):
+            setup.set(QUANT_CONFIG, "vllm", quantization.site)
+        accelerator = kwargs.get("accelerator_type")
+        value = None if accelerator is None else self._resolve(accelerator.value, scope)
+        if accelerator is not None and value is not None and isinstance(value.value, str) and value.value:
+            setup.set(GPU, value.value, self._loc(accelerator.node), PLATFORM + "accelerator_type")
+        return [setup]
+
+    # -- GPUs stated by decorators ------------------------------------------------------------
+
+    def _attach_platform_gpus(self) -> None:
+        if not self.setups:
+            return
+        spans = sorted(self._gpu_spans(), key=lambda span: span[1] - span[0])  # innermost first
+        for setup in self.setups:
+            if setup.has(GPU) or setup.origin is None or setup.origin.path != self.path:
+                continue
+            line = setup.origin.line
+            found = next((span for span in spans if span[0] <= line <= span[1]), None)
+            if found is not None:
+                _, _, names, where, key = found
+                setup.set(GPU, names[0] if len(names) == 1 else tuple(names), where, PLATFORM + key)
+
+    def _gpu_spans(self) -> list[tuple[int, int, list[str], Location, str]]:
+        owners: list[_Function | _Class] = [*self.index.functions, *self.index.classes.values()]
+        spans = []
+        for owner in owners:
+            node = owner.node
+            for decorator in node.decorator_list:
+                stated = self._decorator_gpu(decorator, owner.scope.parent or self.index.module)
+                if stated is not None:
+                    spans.append((node.lineno, node.end_lineno or node.lineno, *stated))
+        return spans
+
+    def _decorator_gpu(self, decorator: ast.expr, scope: _Scope) -> tuple[list[str], Location, str] | None:
+        if not isinstance(decorator, ast.Call):
+            return None
+        name = _last_name(decorator.func)
+        kwargs = {arg.keyword: arg for arg in _args(decorator) if arg.keyword is not None}
+        if name in ("function", "cls") and "gpu" in kwargs and self._imports("modal"):
+            arg = kwargs["gpu"]
+            names = self._modal_gpus(arg.value, scope)
+            return None if not names else (names, self._loc(arg.node), "gpu")
+        if name == "service" and "resources" in kwargs and self._imports("bentoml"):
+            entries = self._mapping(kwargs["resources"].value, scope) or {}
+            entry = entries.get("gpu_type")
+            value = None if entry is None else self._resolve(entry.value, entry.scope)
+            if entry is not None and value is not None and isinstance(value.value, str) and value.value:
+                return [value.value], self._loc(entry.node), "resources.gpu_type"
+        return None
+
+    def _modal_gpus(self, expr: ast.expr, scope: _Scope, depth: int = 0) -> list[str]:
+        """A Modal ``gpu=`` value as GPU names: a string, a list (a fallback set), or a
+        ``modal.gpu.X()`` object; a name is followed to its one assignment."""
+        if depth > 3:
+            return []
+        if isinstance(expr, (ast.List, ast.Tuple)):
+            names = [name for element in expr.elts for name in self._modal_gpus(element, scope, depth + 1)]
+            return names if len(names) == len(expr.elts) else []
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute):
+            qualified = self._qualified(expr.func) or ""
+            if qualified.startswith("modal.gpu.") or _dotted(expr.func).endswith("gpu." + expr.func.attr):
+                size = next((k.value for k in expr.keywords if k.arg == "size"), None)
+                suffix = size.value if isinstance(size, ast.Constant) and isinstance(size.value, str) else ""
+                return [expr.func.attr + ("-" + suffix if suffix else "")]
+            return []
+        if isinstance(expr, ast.Name):
+            bindings, _ = self._definitions(expr.id, expr.lineno, scope)
+            if len(bindings) == 1 and bindings[0].value is not None and bindings[0].ref is None:
+                return self._modal_gpus(bindings[0].value, bindings[0].scope, depth + 1)
+        value = self._resolve(expr, scope)
+        if value is None or not isinstance(value.value, str):
+            return []
+        written = value.value.strip()
+        return [written] if written and written.lower() not in ("any", "cpu") else []
+
+    # -- imports ------------------------------------------------------------------------------
+
+    def _imports(self, package: str) -> bool:
+        return any(target == package or target.startswith(package + ".") for target in self.index.qualified.values())
+
+    def _from_module(self, func: ast.expr, package: str) -> bool:
+        qualified = self._qualified(func) or ""
+        return qualified.startswith(package + ".") or self._imports(package)
+
+
+def _engine_row(keyword: str) -> Flag | None:
+    """An engine keyword's vLLM row: the table's ``python=`` mirror, else the keyword
+    kebab-cased where vLLM knows that flag (EngineArgs fields are its flags)."""
+    vllm = launcher("vllm")
+    assert vllm is not None
+    row = vllm.by_python(keyword)
+    if row is not None:
+        return row
+    flag = "--" + keyword.replace("_", "-")
+    if not vllm.knows(flag):
+        return None
+    found = vllm.rows.get(vllm.canonical(flag))
+    return found if found is not None and (found.fact is not None or found.type == SWITCH) else None
+
+
+_LAUNCHER_WORDS = tuple(token.decode() for token in LAUNCH_TRIGGERS)
+
+
+_PYTHON = re.compile(r"(.*/)?python[\d.]*$")  # ["python3", "-m", MODULE, …]: the module may be a name
+
+
+def _names_a_launcher(element: ast.expr) -> bool:
+    """A string element that starts with a launcher's name (`"vllm"`, `"sglang.launch_server"`)."""
+    return (
+        isinstance(element, ast.Constant)
+        and isinstance(element.value, str)
+        and element.value.startswith(_LAUNCHER_WORDS)
+    )
+
+
+def _unknown(element: ast.expr) -> str:
+    """An argv element whose value is not known, as a shell would leave it: ``${expr}`` (the
+    launcher interpreter reads a ``$`` as unresolved)."""
+    return "${" + ast.unparse(element) + "}"
+
+
+def _lowered(expr: ast.expr | None) -> ast.expr | None:
+    """The receiver of ``x.lower()`` (BentoML model ids are lowered before use)."""
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "lower":
+        return None if expr.args or expr.keywords else expr.func.value
+    return None
+
+
+def _self_attribute(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+        return expr.attr
+    return None
+
+
+def _last_name(func: ast.expr) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def _dotted(expr: ast.expr) -> str:
+    parts = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name):
+        parts.append(expr.id)
+    return ".".join(reversed(parts))

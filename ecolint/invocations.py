@@ -1,0 +1,129 @@
+"""The invocation index: which file of the project runs which Python script of it, with which
+arguments and on which GPU (a project pass, before the per-file work; ecolint/engine.py).
+
+A shell script's ``python serve.py --int8``, a Dockerfile's ``CMD ["python", "/app/serve.py"]``
+(mapped to the repository through ``WORKDIR`` and ``COPY``), a compose ``command:``, a Kubernetes
+``args:``, a workflow ``run:``, a SkyPilot or dstack script: the container readers already turn
+each into argv and stamp the platform's GPU on what it runs, so the pass runs them with
+``collecting_invocations()`` on, and keeps the ``INVOCATION`` setups they return. The Python reader
+then applies each invocation's arguments to the script's CLI parameters
+(ecolint/extract/python/invoked.py).
+
+A script path is resolved from the invoking file's directory and from the project root; where
+both name an existing, different file, the link is ambiguous and not made.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecolint import discover
+from ecolint.extract import ExtractContext, load_extractor
+from ecolint.extract.launchers.detect import collecting_invocations
+from ecolint.extract.launchers.vocab import Tok
+from ecolint.setups import GPU, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, Fact, Location, Setup
+
+_KINDS = ("shell", "dockerfile", "yaml")
+_MAX_BYTES = 1 << 20
+# A file that runs a script names the interpreter and, a few words later, the script or `-m`
+# (over line ends: a YAML list writes one word a line).
+_RUNS_A_SCRIPT = re.compile(rb"(?:python[0-9.]*|torchrun|accelerate|deepspeed)\b[\s\S]{0,300}?(?:\.py\b|\s-m\b)")
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One command line running a script: its arguments after the script, where the command is,
+    and the GPU its platform states (the fact as the platform reader stamped it)."""
+
+    args: tuple[Tok, ...]
+    where: Location
+    gpu: Fact | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.where.path}:{self.where.line}"
+
+
+def invocations(
+    project_root: Path,
+    *,
+    excludes: list[str] | None = None,
+    respect_gitignore: bool = True,
+    cwd: Path | None = None,
+) -> dict[str, list[Invocation]]:
+    """Resolved script path (str) → its invocations, sorted by where they are."""
+    context = ExtractContext(root=project_root, read_text=_read_text, cwd=cwd)
+    found: dict[str, list[Invocation]] = {}
+    base = cwd or Path.cwd()
+    walked = discover.walk([project_root], excludes or [], root=project_root, respect_gitignore=respect_gitignore)
+    for path, _, problem in walked:
+        if problem is not None:
+            continue
+        for setup in _invocations_in(path, base, context):
+            script = _script(setup, path, project_root)
+            if script is not None:
+                found.setdefault(script, []).append(_invocation(setup))
+    return {
+        script: sorted(calls, key=lambda c: (c.where.path, c.where.line)) for script, calls in sorted(found.items())
+    }
+
+
+def _invocations_in(path: Path, base: Path, context: ExtractContext) -> list[Setup]:
+    kind = discover.classify(path, b"")  # by name first: most files are never read here
+    try:
+        if kind is None:
+            with path.open("rb") as handle:
+                kind = discover.classify(path, handle.read(256))
+        if kind not in _KINDS or path.stat().st_size > _MAX_BYTES:
+            return []
+        head = path.read_bytes()
+    except OSError:
+        return []
+    if not _RUNS_A_SCRIPT.search(head):
+        return []
+    extractor = load_extractor(kind)
+    if extractor is None:
+        return []
+    try:
+        text = head.decode("utf-8")
+        display = str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
+        with collecting_invocations():
+            setups = extractor(display, text, context)
+    except Exception:  # noqa: BLE001 - a file the pass cannot read links nothing; its own run reports it
+        return []
+    return [setup for setup in setups if setup.framework == INVOCATION]
+
+
+def _script(setup: Setup, invoking: Path, root: Path) -> str | None:
+    written = setup.facts[INVOKED_SCRIPT]
+    script = str(written.value)
+    if written.how == "image":  # already the build-context path the Dockerfile copied
+        candidates = [invoking.parent / script]
+    elif script.startswith("-m "):
+        module = script[3:].replace(".", "/")
+        candidates = [base / f"{module}.py" for base in (invoking.parent, root)]
+    elif script.startswith("/"):
+        return None  # a path inside an image or machine that no COPY maps
+    else:
+        candidates = [invoking.parent / script, root / script]
+    existing = {candidate.resolve() for candidate in candidates if candidate.is_file()}
+    if len(existing) != 1:
+        return None  # missing, or two files it could be
+    resolved = existing.pop()
+    return str(resolved) if resolved.is_relative_to(root.resolve()) else None
+
+
+def _invocation(setup: Setup) -> Invocation:
+    args = setup.get(SCRIPT_ARGS) or ()
+    where = setup.origin or setup.facts[INVOKED_SCRIPT].location
+    assert where is not None
+    return Invocation(tuple(args), where, setup.facts.get(GPU))
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
