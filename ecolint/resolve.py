@@ -461,6 +461,8 @@ def setup_summary(setup: Setup, resolution: Resolution) -> dict[str, Any]:
         "gpu_source": resolution.gpu_source,
         "gpu_origin": gpu_origin(setup) if resolution.gpu_source == "platform" else None,
         "architecture": None if resolution.architecture is None else resolution.architecture.key,
+        # the GPU's own architecture and whose numbers it borrows: "Hopper (Ampere numbers)"
+        "architecture_label": None if resolution.architecture is None else resolution.arch_label,
         "batch_size": setup.get(s.BATCH_SIZE),
         "llm_int8_threshold": setup.get(s.LLM_INT8_THRESHOLD),
         "enforce_eager": setup.get(s.ENFORCE_EAGER),

@@ -115,6 +115,10 @@ def test_hopper_is_named_hopper_and_says_whose_numbers_it_borrows(tmp_path: Path
     assert finding["code"] == "ECO102"
     assert "Hopper (Ampere numbers)" in finding["message"] and "3.7B" in finding["message"]
     assert finding["confidence"] == 2 and "unmeasured-gpu" in finding["boundaries"]
+    assert finding["setup"]["architecture"] == "ampere"  # whose rows were read
+    assert finding["setup"]["architecture_label"] == "Hopper (Ampere numbers)"
+    text = run_cli(str(tmp_path), "--isolated", "--gpu", "H100").output
+    assert "GPU H100 (configured, Hopper, Ampere numbers)" in text
 
 
 def test_an_unknown_gpu_name_is_said_once_for_the_run_not_on_every_finding(tmp_path: Path) -> None:

@@ -63,7 +63,10 @@ def setup_line(setup: dict[str, Any]) -> str:
     if setup.get("precision"):
         parts.append(str(setup["precision"]).upper())
     gpu = f"GPU {setup['gpu']} ({GPU_HOW.get(setup['gpu_source'], setup['gpu_source'])}"
-    gpu += f", {setup['architecture']})" if setup.get("architecture") else ")"
+    # inside the GPU's parentheses, "Hopper (Ampere numbers)" reads as "Hopper, Ampere numbers"
+    architecture = str(setup.get("architecture_label") or setup.get("architecture") or "")
+    architecture = architecture.replace(" (", ", ").removesuffix(")") if "(" in architecture else architecture
+    gpu += f", {architecture})" if architecture else ")"
     parts.append(gpu)
     return " · ".join(parts)
 
