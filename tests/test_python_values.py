@@ -310,3 +310,49 @@ def test_finding_message_names_the_default_that_chose_the_setup() -> None:
     (finding,) = json.loads(ran.output)["findings"]
     assert finding["code"] == "ECO101"
     assert "(with --quantize's default)" in finding["message"]
+
+
+def test_dataclass_field_default() -> None:
+    source = """\
+        from dataclasses import dataclass
+
+        @dataclass
+        class InferenceConfig:
+            model_id: str = "facebook/opt-6.7b"
+            load_in_8bit: bool = True
+            quantization: str = "none"
+
+        cfg = InferenceConfig(quantization="8bit")
+        model = AutoModelForCausalLM.from_pretrained(cfg.model_id, load_in_8bit=cfg.load_in_8bit)
+        if cfg.quantization == "4bit":
+            other = AutoModelForCausalLM.from_pretrained(cfg.model_id, load_in_4bit=True)
+        """
+    (setup,) = setups(source)
+    assert (setup.get(MODEL), setup.get(PRECISION)) == ("facebook/opt-6.7b", "int8")
+
+
+def test_dataclass_filled_positionally_is_not_read() -> None:
+    source = """\
+        from dataclasses import dataclass
+
+        @dataclass
+        class InferenceConfig:
+            model_id: str = "facebook/opt-6.7b"
+            load_in_8bit: bool = True
+
+        cfg = InferenceConfig("facebook/opt-125m", False)
+        model = AutoModelForCausalLM.from_pretrained(cfg.model_id, load_in_8bit=cfg.load_in_8bit)
+        """
+    (setup,) = setups(source)
+    assert (setup.get(MODEL), setup.get(PRECISION)) == (None, None)
+
+
+def test_namespace_attributes() -> None:
+    source = """\
+        from types import SimpleNamespace
+
+        args = SimpleNamespace(model="facebook/opt-6.7b", load_in_8bit=True)
+        model = AutoModelForCausalLM.from_pretrained(args.model, load_in_8bit=args.load_in_8bit)
+        """
+    (setup,) = setups(source)
+    assert (setup.get(MODEL), setup.get(PRECISION)) == ("facebook/opt-6.7b", "int8")

@@ -471,7 +471,34 @@ class _Values(_Scopes):
         ref = next((b.ref for b in bindings if b.ref is not None), None)
         if ref is not None:
             return self._imported(ref, expr.attr)
+        is_instance, value = self._instance_field(bindings, expr.attr, depth)
+        if is_instance:
+            return value
         return self._argparse_default(expr.attr, depth)
+
+    def _instance_field(self, bindings: list[_Binding], attr: str, depth: int) -> tuple[bool, _Value | None]:
+        """cfg.load_in_8bit where cfg = Cfg(…) of a class of this module (a dataclass field's
+        default, unless the call passes it by keyword), or a SimpleNamespace / argparse.Namespace
+        built with keywords: (True, the value or None); (False, None) for any other name."""
+        binding = bindings[0] if len(bindings) == 1 else None
+        call = None if binding is None else _element(binding.value, binding.index)
+        if binding is None or not isinstance(call, ast.Call):
+            return False, None
+        qualified = self._qualified(call.func) or ""
+        kwargs = self._kwargs(call, binding.scope)
+        if qualified in ("types.SimpleNamespace", "argparse.Namespace", "SimpleNamespace"):
+            entry = kwargs.get(attr)
+            return True, None if entry is None else self._resolve(entry.value, entry.scope, depth + 1)
+        cls = self._local_class(call.func.id, binding.scope) if isinstance(call.func, ast.Name) else None
+        if cls is None:
+            return False, None
+        if attr in kwargs:
+            return True, self._resolve(kwargs[attr].value, kwargs[attr].scope, depth + 1)
+        fields = cls.scope.bindings.get(attr)
+        if any(a.keyword is None for a in _args(call)) or not fields or attr in cls.self_bindings:
+            # a positional argument may fill it, or __init__ / a method sets it: not a field default
+            return True, None
+        return True, self._resolve_binding(fields[-1], attr, depth)
 
     def _argparse_default(self, dest: str, depth: int) -> _Value | None:
         option = self.argparse.get(dest)
