@@ -356,3 +356,42 @@ def test_namespace_attributes() -> None:
         """
     (setup,) = setups(source)
     assert (setup.get(MODEL), setup.get(PRECISION)) == ("facebook/opt-6.7b", "int8")
+
+
+def test_code_after_an_early_return_runs_when_the_test_fails() -> None:
+    source = """\
+        import fire
+
+        def main(model_name="facebook/opt-6.7b", quantize=False):
+            if quantize:
+                return AutoModelForCausalLM.from_pretrained(model_name, load_in_8bit=True)
+            return AutoModelForCausalLM.from_pretrained(model_name, torch_dtype=torch.float16)
+
+        fire.Fire(main)
+        """
+    (setup,) = setups(source)
+    assert setup.get(PRECISION) == "fp16"
+    assert setup.get(DEFAULTS_CHOSEN) == ("--quantize",)
+
+
+def test_method_building_the_config_for_the_quantization_a_call_site_names() -> None:
+    source = """\
+        from dataclasses import dataclass
+
+        @dataclass
+        class QuantizationSettings:
+            quant_type: str = "nf4"
+
+            def create_bnb_config(self, quantization):
+                if quantization not in {"4bit", "8bit"}:
+                    raise ValueError("4bit or 8bit")
+                if quantization == "4bit":
+                    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=self.quant_type)
+                else:
+                    return BitsAndBytesConfig(load_in_8bit=True)
+
+        settings = QuantizationSettings()
+        bnb_config = settings.create_bnb_config("8bit")
+        model = AutoModelForCausalLM.from_pretrained("facebook/opt-6.7b", quantization_config=bnb_config)
+        """
+    assert precisions(source) == ["int8"]

@@ -264,7 +264,7 @@ class _Indexer:
 
     def visit_module(self, tree: ast.Module) -> None:
         self.tree = tree
-        self._visit_all(tree.body)
+        self._visit_block(tree.body)
 
     def release(self) -> None:
         """Break the index's reference cycles (a scope and its function or class, a binding and
@@ -329,7 +329,7 @@ class _Indexer:
         self._bind(info.name, _Binding(node.lineno, None, self.scope))
         saved = (self.scope, self.function, self.loops, self.guards, self.when)
         self.scope, self.function, self.loops, self.guards, self.when = scope, info, (), (), ()
-        self._visit_all(node.body)
+        self._visit_block(node.body)
         self.scope, self.function, self.loops, self.guards, self.when = saved
 
     def _class(self, node: ast.ClassDef) -> None:
@@ -358,10 +358,22 @@ class _Indexer:
         self.guards = saved + (node.test,)
         statement = (node.lineno, node.end_lineno or node.lineno)
         self.when = when + (_Condition(node.test, True, _lines(node.body), statement),)
-        self._visit_all(node.body)
+        self._visit_block(node.body)
         self.guards = saved
         self.when = when + (_Condition(node.test, False, _lines(node.orelse), statement),)
-        self._visit_all(node.orelse)
+        self._visit_block(node.orelse)
+        self.when = when
+
+    def _visit_block(self, body: list[ast.stmt]) -> None:
+        """Statements of one block. After `if test: … return` (raise, exit, continue, break) the
+        rest of the block runs only when the test fails."""
+        when = self.when
+        for i, statement in enumerate(body):
+            self.visit(statement)
+            if isinstance(statement, ast.If) and not statement.orelse and i + 1 < len(body) and _exits(statement.body):
+                rest = (body[i + 1].lineno, body[-1].end_lineno or body[-1].lineno)
+                span = (statement.lineno, rest[1])
+                self.when += (_Condition(statement.test, False, rest, span),)
         self.when = when
 
     def _try(self, node: ast.Try) -> None:
@@ -586,6 +598,21 @@ _Indexer._VISITORS = {
 
 if hasattr(ast, "TryStar"):  # Python 3.11+: `except*` branches like `except`
     _Indexer._VISITORS[getattr(ast, "TryStar")] = _Indexer._try  # noqa: B009 - absent before 3.11
+
+
+_EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _exits(block: list[ast.stmt]) -> bool:
+    """A block that leaves its enclosing block: it ends in return, raise, continue, break or exit()."""
+    last = block[-1]
+    if isinstance(last, (ast.Return, ast.Raise, ast.Continue, ast.Break)):
+        return True
+    return (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and _dotted_or_none(last.value.func) in _EXIT_CALLS
+    )
 
 
 def _lines(block: list[ast.stmt]) -> tuple[int, int]:

@@ -431,6 +431,8 @@ class _Values(_Scopes):
             if not alternatives:
                 bindings = self._reaching(bindings, expr.lineno, depth)
             values = [self._resolve_binding(b, expr.id, depth) for b in bindings]
+        elif isinstance(expr, ast.Attribute) and self._is_state(expr):
+            return None  # self.loaded, app.state.ready: set and reset as the program runs
         else:
             values = [self._resolve(expr, scope, depth + 1)]
         if self.library_defaults_read > library:
@@ -439,6 +441,16 @@ class _Values(_Scopes):
             return None
         chosen.update(self.defaults_read[read:])
         return _unique([v.value for v in values if v is not None])
+
+    def _is_state(self, expr: ast.Attribute) -> bool:
+        """An attribute of an object the program changes: self.x, or one assigned anywhere."""
+        root: ast.expr = expr
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id in ("self", "cls"):
+            return True
+        dotted = _dotted_or_none(expr)
+        return dotted is not None and dotted in self.index.attr_bindings
 
     def _is_option(self, expr: ast.Attribute) -> bool:
         """args.quant: an argparse option read from the namespace parse_args returned."""
