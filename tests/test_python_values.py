@@ -395,3 +395,31 @@ def test_method_building_the_config_for_the_quantization_a_call_site_names() -> 
         model = AutoModelForCausalLM.from_pretrained("facebook/opt-6.7b", quantization_config=bnb_config)
         """
     assert precisions(source) == ["int8"]
+
+
+def test_factory_function_returning_a_value() -> None:
+    source = """\
+        def get_dtype():
+            if torch.cuda.is_bf16_supported():
+                return torch.bfloat16
+            return torch.bfloat16
+
+        def default_model():
+            return "facebook/opt-6.7b"
+
+        model = AutoModelForCausalLM.from_pretrained(default_model(), torch_dtype=get_dtype())
+        """
+    (setup,) = setups(source)
+    assert (setup.get(MODEL), setup.get(PRECISION)) == ("facebook/opt-6.7b", "bf16")
+
+
+def test_factory_function_whose_paths_return_different_values_gives_none() -> None:
+    source = """\
+        def get_dtype():
+            if torch.cuda.is_bf16_supported():
+                return torch.bfloat16
+            return torch.float16
+
+        model = AutoModelForCausalLM.from_pretrained("m", torch_dtype=get_dtype())
+        """
+    assert precisions(source) == [None]

@@ -549,6 +549,9 @@ class _Values(_Scopes):
             name = self._resolve(args[1].value, scope, depth + 1)
             if name is not None and name.value in _TORCH_DTYPES:
                 return _Value(name.value, name.node, name.how)
+        returns = self._factory_returns(call, scope) if depth < _MAX_DEPTH else []
+        if returns:  # get_dtype(): what a function of this module returns, on every path that may run
+            return self._agreed([self._resolve(expr, fn_scope, depth + 1) for expr, fn_scope in returns])
         return None
 
     def _resolve_binary(self, expr: ast.BinOp, scope: _Scope, depth: int) -> _Value | None:
