@@ -423,3 +423,10 @@ def test_factory_function_whose_paths_return_different_values_gives_none() -> No
         model = AutoModelForCausalLM.from_pretrained("m", torch_dtype=get_dtype())
         """
     assert precisions(source) == [None]
+
+
+def test_a_name_reassigned_under_many_branches_is_read_once_per_assignment() -> None:
+    # Each `x = x + "b"` may or may not run: read path by path, 60 of them are 2**60 paths.
+    branches = "".join(f'if torch.cuda.device_count() > {i}:\n    x = x + "b"\n' for i in range(60))
+    source = 'x = "a"\n' + branches + "model = AutoModelForCausalLM.from_pretrained(x)\n"
+    assert setups(source)[0].get(MODEL) is None

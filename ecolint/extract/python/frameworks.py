@@ -28,7 +28,7 @@ from ecolint.extract.launchers.vocab import (
 from ecolint.extract.python.index import _Binding, _Condition, _Indexer, _Scope, _Site
 from ecolint.extract.python.source import _Source
 from ecolint.extract.python.syntax import _MAX_DEPTH, _element, _final_name, _is_number, _Located
-from ecolint.extract.python.values import _Entry, _Value, _Values
+from ecolint.extract.python.values import _MAX_ALTERNATIVES, _Entry, _Value, _Values
 from ecolint.setups import (
     ATTN_IMPLEMENTATION,
     BATCH_SIZE,
@@ -486,6 +486,8 @@ class _Recognition(_Values):
         bindings = self._bindings_of(expr, scope)
         if isinstance(expr, ast.Name):
             reaching = self._reaching(bindings, expr.lineno, depth)
+            if len(reaching) > _MAX_ALTERNATIVES:
+                return None
             if len(reaching) > 1:  # assigned in branches
                 return self._same_quant([(_element(b.value, b.index), b.scope) for b in reaching], depth)
             bindings = [b for b in bindings if b in reaching or not b.when]

@@ -47,6 +47,8 @@ _TORCH_DTYPES = frozenset({"float16", "half", "bfloat16", "float32", "float", "f
 _DECIDING = frozenset({"literal", "constant", "imported", "argparse-default", "parameter-default"})
 # The most combinations of possible values one branch test is evaluated for.
 _MAX_OUTCOMES = 16
+# The most branches whose values may reach one use that are compared (beyond: unknown).
+_MAX_ALTERNATIVES = 4
 
 _COMPARISONS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: lambda a, b: a == b,
@@ -157,6 +159,8 @@ class _Values(_Scopes):
         self.defaults_read: list[str] = []  # every command-line default read, in order
         self.library_defaults_read = 0  # defaults of functions nothing here calls, no entry point
         self._entries: frozenset[_Function] | None = None
+        # id of an index binding → (its value, the defaults and library defaults it read)
+        self._binding_values: dict[int, tuple[_Value | None, list[str], int]] = {}
         self._file_dir: Path | None = None
 
     def _positional(self, call: ast.Call, i: int, scope: _Scope) -> _Entry | None:
@@ -216,6 +220,8 @@ class _Values(_Scopes):
         bindings, alternatives = self._definitions(name.id, name.lineno, scope)
         if not alternatives:
             reaching = self._reaching(bindings, name.lineno, depth)
+            if len(reaching) > _MAX_ALTERNATIVES:
+                return None
             if len(reaching) > 1:  # assigned in branches: each branch's value may arrive
                 return self._agreed([self._resolve_binding(b, name.id, depth) for b in reaching])
             bindings = [b for b in bindings if b in reaching or not b.when]
@@ -338,8 +344,8 @@ class _Values(_Scopes):
             if runs is False:
                 continue
             out.append(binding)
-            if runs is True:
-                break
+            if runs is True or len(out) > _MAX_ALTERNATIVES:
+                break  # past the bound, the caller sees too many alternatives to agree
         return out
 
     def _decide(self, when: _When, scope: _Scope, depth: int = 0, line: int | None = None) -> bool | None:
@@ -430,6 +436,8 @@ class _Values(_Scopes):
             bindings, alternatives = self._definitions(expr.id, expr.lineno, scope)
             if not alternatives:
                 bindings = self._reaching(bindings, expr.lineno, depth)
+            if len(bindings) > _MAX_ALTERNATIVES:
+                return None
             values = [self._resolve_binding(b, expr.id, depth) for b in bindings]
         elif isinstance(expr, ast.Attribute) and self._is_state(expr):
             return None  # self.loaded, app.state.ready: set and reset as the program runs
@@ -458,6 +466,25 @@ class _Values(_Scopes):
         return isinstance(base, ast.Name) and base.id not in ("self", "cls") and expr.attr in self.argparse
 
     def _resolve_binding(self, binding: _Binding, name: str, depth: int) -> _Value | None:
+        """The value a binding gives. A binding of the index is resolved once (with the
+        command-line defaults the resolution read, replayed on each reuse): names assigned in
+        branch after branch (`x = x + 1` under twenty ifs) would otherwise be resolved once per
+        path through them."""
+        if binding.line <= 0:  # made for one question (a parameter's arguments): not kept
+            return self._resolve_binding_once(binding, name, depth)
+        known = self._binding_values.get(id(binding))
+        if known is None:
+            read, library = len(self.defaults_read), self.library_defaults_read
+            value = self._resolve_binding_once(binding, name, depth)
+            known = (value, self.defaults_read[read:], self.library_defaults_read - library)
+            self._binding_values[id(binding)] = known
+            return value
+        value, defaults, library_reads = known
+        self.defaults_read.extend(defaults)
+        self.library_defaults_read += library_reads
+        return value
+
+    def _resolve_binding_once(self, binding: _Binding, name: str, depth: int) -> _Value | None:
         if binding.ref is not None:
             return self._imported(binding.ref, None)
         expr = _element(binding.value, binding.index)
@@ -659,6 +686,8 @@ class _Values(_Scopes):
         if not bindings:
             return self._kwargs_parameter(name, scope, depth)
         reaching = bindings if alternatives else self._reaching(bindings, name.lineno, depth)
+        if len(reaching) > _MAX_ALTERNATIVES:
+            return None
         if len(reaching) > 1:  # bound in branches (or a parameter): one dict only if all agree
             return _agreed_mapping([self._binding_mapping(b, name, depth) for b in reaching])
         for binding in bindings:
