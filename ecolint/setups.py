@@ -95,6 +95,9 @@ PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA et
 LOADER = "loader"  # the qualified loading call as imported (ipex_llm.transformers.AutoModel.from_pretrained)
 DEVICE = "device"  # where the source puts the model: cpu, mps, xpu, hpu, npu, cuda (device / device_map)
 TASK = "task"  # a transformers pipeline's task (text-generation, automatic-speech-recognition, …)
+# The command-line parameters whose defaults chose the branch a setup was read from (a sorted
+# tuple: "--quant", "quantize"); a finding on such a setup names them.
+DEFAULTS_CHOSEN = "defaults_chosen"
 
 
 @dataclass

@@ -27,7 +27,7 @@ from ecolint.fix import edit_for
 from ecolint.intent import Intent
 from ecolint.knowledge import Knowledge, KnowledgeError, RuleSpec, nearest_rows, request_rows
 from ecolint.resolve import BOUNDARY_TEXT, Resolution, setup_summary
-from ecolint.setups import Location, Setup
+from ecolint.setups import DEFAULTS_CHOSEN, Location, Setup
 
 CheckFn = Callable[[Setup, "CheckContext"], Iterable[Finding]]
 _REGISTRY: dict[str, CheckFn] = {}
@@ -158,6 +158,9 @@ class CheckContext:
         spec: RuleSpec = self.spec
         overhead = spec.overhead if overhead is None else overhead
         message = f"{spec.summary}: {detail}"
+        chosen = self.setup.get(DEFAULTS_CHOSEN)
+        if chosen:  # the setup is the one a run that passes none of these options gets
+            message += " (with " + " and ".join(f"{name}'s default" for name in chosen) + ")"
         if overhead:
             message += f": {overhead_text(overhead)} energy per {overhead.get('per', 'request')}"
         stars = confidence if confidence is not None else self.resolution.confidence + confidence_delta

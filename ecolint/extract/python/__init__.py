@@ -17,9 +17,15 @@ What is recognised:
 
 Values are resolved statically: literals, names assigned in the module or function, constants
 imported from modules of the scanned tree, ``os.environ.get``/``os.getenv`` defaults, argparse
-defaults, parameters of helper functions (the arguments their call sites pass, or the default),
-dict entries. Code under ``if False:``/``if 0:``/``if TYPE_CHECKING:`` is ignored; comments and
-strings never make a setup because only syntax nodes are read.
+defaults, the defaults of click / typer / python-fire entry points, parameters of helper functions
+(the arguments their call sites pass, or the default), dict entries (with the changes made to the
+dict before it is unpacked: ``d[k] = v``, ``update``, ``setdefault``), what factory functions of
+the module return. Branches (``if``/``else``, ``match``, ``except``, conditional expressions) that
+give the same value give it; where they differ, the branch the command-line defaults select gives
+it (and the setup records which defaults chose it), else the value is unknown. A loading call in
+a branch those defaults do not take makes no setup. Code under ``if False:``/``if 0:``/``if
+TYPE_CHECKING:`` is ignored; comments and strings never make a setup because only syntax nodes are
+read.
 
 Why ``ast`` and not libcst: this is the detection path of every run, pre-commit included, and
 ``import libcst`` alone costs more than the whole budget of a one-file run, while its parser is

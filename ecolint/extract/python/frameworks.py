@@ -6,7 +6,7 @@ quantization configs give, and which expressions refer to the model a call loade
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +25,15 @@ from ecolint.extract.launchers.vocab import (
     apply_table,
     unresolved,
 )
-from ecolint.extract.python.index import _Binding, _Indexer, _Scope, _Site
+from ecolint.extract.python.index import _Binding, _Condition, _Indexer, _Scope, _Site
 from ecolint.extract.python.source import _Source
 from ecolint.extract.python.syntax import _MAX_DEPTH, _element, _final_name, _is_number, _Located
-from ecolint.extract.python.values import _Entry, _Value, _Values
+from ecolint.extract.python.values import _MAX_ALTERNATIVES, _Entry, _Value, _Values
 from ecolint.setups import (
     ATTN_IMPLEMENTATION,
     BATCH_SIZE,
     COMPUTE_DTYPE,
+    DEFAULTS_CHOSEN,
     DEVICE,
     DOUBLE_QUANT,
     FP8_SCHEME,
@@ -230,12 +231,19 @@ class _Recognition(_Values):
                     self._read(site, kind)
 
     def _read(self, site: _Site, kind: str) -> None:
+        self.defaults_chosen = set()
+        if site.when and self._decide(site.when, site.scope) is False:
+            return  # a branch only a command line that changes a default takes
         if kind == "pipeline":
             self._pipeline(site)
         elif kind == "quantize":
             self._quantize(site)
         else:
             self._add_setup(site, kind)
+        handle = self.by_call.get(site.node)
+        if handle is not None and self.defaults_chosen:
+            chosen = set(handle.setup.get(DEFAULTS_CHOSEN, ())) | self.defaults_chosen
+            handle.setup.set(DEFAULTS_CHOSEN, tuple(sorted(chosen)), self._loc(site.node), "implied")
 
     def _classify(self, call: ast.Call) -> str | None:
         func = call.func
@@ -460,26 +468,50 @@ class _Recognition(_Values):
     # -- quantization configs -----------------------------------------------------------------
 
     def _quant(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> dict[str, Fact] | None:
-        """Facts of a quantization_config value, followed through names, branches and dicts."""
+        """Facts of a quantization_config value, followed through names, branches, factory
+        functions and dicts. Branches that give different facts give none, unless the
+        defaults of the command line choose one."""
         if expr is None or depth > _MAX_DEPTH:
             return None
         if isinstance(expr, ast.Call):
-            return self._quant_call(expr, scope)
+            return self._quant_call(expr, scope, depth)
         if isinstance(expr, ast.Dict):
             entries = self._mapping(expr, scope) or {}
             return self._bnb(entries, expr)
         if isinstance(expr, ast.IfExp):  # config if args.quantize else None
-            return self._quant(expr.body, scope, depth + 1) or self._quant(expr.orelse, scope, depth + 1)
-        for binding in self._bindings_of(expr, scope):
+            chosen = self._decide((_Condition(expr.test, True, (0, 0)),), scope, depth + 1)
+            if chosen is not None:
+                return self._quant(expr.body if chosen else expr.orelse, scope, depth + 1)
+            return self._same_quant([(expr.body, scope), (expr.orelse, scope)], depth)
+        bindings = self._bindings_of(expr, scope)
+        if isinstance(expr, ast.Name):
+            reaching = self._reaching(bindings, expr.lineno, depth)
+            if len(reaching) > _MAX_ALTERNATIVES:
+                return None
+            if len(reaching) > 1:  # assigned in branches
+                return self._same_quant([(_element(b.value, b.index), b.scope) for b in reaching], depth)
+            bindings = [b for b in bindings if b in reaching or not b.when]
+        for binding in bindings:
             if binding.value is not None:
                 found = self._quant(_element(binding.value, binding.index), binding.scope, depth + 1)
                 if found is not None:
                     return found
         return None
 
-    def _quant_call(self, call: ast.Call, scope: _Scope) -> dict[str, Fact] | None:
+    def _same_quant(self, branches: Sequence[tuple[ast.expr | None, _Scope]], depth: int) -> dict[str, Fact] | None:
+        """The facts every branch gives (the first branch's locations), or None when they differ."""
+        found = [None if expr is None else self._quant(expr, scope, depth + 1) for expr, scope in branches]
+        first = found[0]
+        if first is None or any(other is None or not _same_facts(first, other) for other in found[1:]):
+            return None
+        return first
+
+    def _quant_call(self, call: ast.Call, scope: _Scope, depth: int = 0) -> dict[str, Fact] | None:
         func = call.func
         name = _final_name(func)
+        factory = self._factory_returns(call, scope)
+        if factory:  # make_bnb(): what the function returns, on each path the defaults may take
+            return self._same_quant(factory, depth)
         if name == "BitsAndBytesConfig":
             return self._bnb(self._kwargs(call, scope), call)
         if name == "from_dict" and isinstance(func, ast.Attribute) and _final_name(func.value) == "BitsAndBytesConfig":
@@ -566,6 +598,10 @@ class _Recognition(_Values):
                     handle = self.by_call.get(binding.value) if isinstance(binding.value, ast.Call) else None
                     if handle is not None and handle.setup.label is None:
                         handle.setup.label = prefix + name
+
+
+def _same_facts(a: dict[str, Fact], b: dict[str, Fact]) -> bool:
+    return a.keys() == b.keys() and all(a[k].value == b[k].value for k in a)
 
 
 def _float8_scheme_of(name: str) -> str | None:

@@ -40,6 +40,22 @@ class _ImportRef:
     name: str | None
 
 
+@dataclass(frozen=True, eq=False)
+class _Condition:
+    """One test a statement runs under: ``test`` holds (``holds`` True) or fails, or, for a
+    ``match`` case, ``subject`` matches ``pattern`` (or not)."""
+
+    test: ast.expr | None
+    holds: bool
+    block: tuple[int, int]  # the lines of the branch it guards: code there runs under it
+    statement: tuple[int, int] = (0, 0)  # the lines of the whole if / match: its other branches
+    subject: ast.expr | None = None
+    pattern: ast.pattern | None = None
+
+
+_When = tuple[_Condition, ...]  # the conditions a statement runs under, outermost first
+
+
 @dataclass(eq=False)
 class _Binding:
     """A name bound to a value. ``value`` None: bound to something not followed (a loop target)."""
@@ -50,6 +66,22 @@ class _Binding:
     index: int | None = None  # position inside a tuple-unpacking target
     ref: _ImportRef | None = None
     how: str = "constant"  # how a literal reached through this binding was learnt
+    when: _When = ()  # the if/else, match and except branches the binding sits in (in its function)
+    default_of: _Function | None = None  # a parameter's default: the function it belongs to
+    called: bool = False  # with default_of: whether some call in this module omits the parameter
+
+
+@dataclass(eq=False)
+class _Mutation:
+    """A change made to a dict bound to a name: `d[key] = value` (``key`` set), `d.update(…)`
+    and `d.setdefault(key, value)` (``call`` set)."""
+
+    line: int
+    scope: _Scope
+    when: _When
+    key: ast.expr | None = None
+    value: ast.expr | None = None
+    call: ast.Call | None = None
 
 
 @dataclass(eq=False)
@@ -60,6 +92,7 @@ class _Scope:
     cls: _Class | None = None  # the class whose `self` is visible here
     bindings: dict[str, list[_Binding]] = field(default_factory=dict)
     globals: set[str] = field(default_factory=set)
+    mutations: dict[str, list[_Mutation]] = field(default_factory=dict)  # of dicts, by name
 
 
 @dataclass(eq=False)
@@ -76,6 +109,7 @@ class _Function:
     outer: _Function | None
     method_of: _Class | None
     returns: list[ast.expr] = field(default_factory=list)
+    return_when: list[_When] = field(default_factory=list)  # the branches each return sits in
     _positional: list[_Param] = field(default_factory=list)
     _keyword_only: list[_Param] = field(default_factory=list)
 
@@ -159,6 +193,7 @@ class _Site:
     loops: tuple[_Loop, ...]
     guards: tuple[ast.expr, ...]
     name: str | None  # the called name's last part: `f` of f(…) and of x.f(…)
+    when: _When = ()  # the if/else and match branches the call sits in (in its function)
 
 
 def _children(node: ast.AST) -> list[ast.AST]:
@@ -216,6 +251,7 @@ class _Indexer:
         self.function: _Function | None = None
         self.loops: tuple[_Loop, ...] = ()
         self.guards: tuple[ast.expr, ...] = ()
+        self.when: _When = ()
         self.calls: list[_Site] = []
         self.functions: list[_Function] = []
         self.classes: dict[str, _Class] = {}
@@ -228,7 +264,7 @@ class _Indexer:
 
     def visit_module(self, tree: ast.Module) -> None:
         self.tree = tree
-        self._visit_all(tree.body)
+        self._visit_block(tree.body)
 
     def release(self) -> None:
         """Break the index's reference cycles (a scope and its function or class, a binding and
@@ -240,6 +276,7 @@ class _Indexer:
                 scope.cls.self_bindings.clear()
                 scope.cls.methods.clear()
             scope.bindings.clear()
+            scope.mutations.clear()
             scope.function = scope.cls = None
         self.attr_bindings.clear()
         self.tree = None
@@ -290,10 +327,10 @@ class _Indexer:
         if method_of is not None:
             method_of.methods.setdefault(info.name, info)
         self._bind(info.name, _Binding(node.lineno, None, self.scope))
-        saved = (self.scope, self.function, self.loops, self.guards)
-        self.scope, self.function, self.loops, self.guards = scope, info, (), ()
-        self._visit_all(node.body)
-        self.scope, self.function, self.loops, self.guards = saved
+        saved = (self.scope, self.function, self.loops, self.guards, self.when)
+        self.scope, self.function, self.loops, self.guards, self.when = scope, info, (), (), ()
+        self._visit_block(node.body)
+        self.scope, self.function, self.loops, self.guards, self.when = saved
 
     def _class(self, node: ast.ClassDef) -> None:
         self._visit_all(node.decorator_list)
@@ -317,11 +354,57 @@ class _Indexer:
             self._visit_all(node.orelse)
             return
         self.visit(node.test)
-        saved = self.guards
+        saved, when = self.guards, self.when
         self.guards = saved + (node.test,)
-        self._visit_all(node.body)
+        statement = (node.lineno, node.end_lineno or node.lineno)
+        self.when = when + (_Condition(node.test, True, _lines(node.body), statement),)
+        self._visit_block(node.body)
         self.guards = saved
+        self.when = when + (_Condition(node.test, False, _lines(node.orelse), statement),)
+        self._visit_block(node.orelse)
+        self.when = when
+
+    def _visit_block(self, body: list[ast.stmt]) -> None:
+        """Statements of one block. After `if test: … return` (raise, exit, continue, break) the
+        rest of the block runs only when the test fails."""
+        when = self.when
+        for i, statement in enumerate(body):
+            self.visit(statement)
+            if isinstance(statement, ast.If) and not statement.orelse and i + 1 < len(body) and _exits(statement.body):
+                rest = (body[i + 1].lineno, body[-1].end_lineno or body[-1].lineno)
+                span = (statement.lineno, rest[1])
+                self.when += (_Condition(statement.test, False, rest, span),)
+        self.when = when
+
+    def _try(self, node: ast.Try) -> None:
+        """An except clause runs instead of the rest of the try body: what it binds is one
+        alternative among others (a condition nothing decides)."""
+        self._visit_all(node.body)
+        when, statement = self.when, (node.lineno, node.end_lineno or node.lineno)
+        for handler in node.handlers:
+            self.when = when + (_Condition(None, True, _lines(handler.body), statement),)
+            self.visit(handler)
+        self.when = when
         self._visit_all(node.orelse)
+        self._visit_all(node.finalbody)
+
+    def _match(self, node: ast.Match) -> None:
+        """Each case runs when its pattern matches and no earlier case's did."""
+        self.visit(node.subject)
+        when = self.when
+        earlier: _When = ()
+        statement = (node.lineno, node.end_lineno or node.lineno)
+        for case in node.cases:
+            self.visit(case.pattern)
+            block = _lines(case.body)
+            self.when = when + earlier + (_Condition(None, True, block, statement, node.subject, case.pattern),)
+            if case.guard is not None:
+                self.visit(case.guard)
+                self.when += (_Condition(case.guard, True, block, statement),)
+            self._visit_all(case.body)
+            if case.guard is None:
+                earlier += (_Condition(None, False, block, statement, node.subject, case.pattern),)
+        self.when = when
 
     def _while(self, node: ast.While) -> None:
         if _is_dead(node.test):
@@ -377,12 +460,16 @@ class _Indexer:
         self.bool_operands -= operands
 
     def _call(self, node: ast.Call) -> None:
-        self.calls.append(_Site(node, self.scope, self.function, self.loops, self.guards, _final_name(node.func)))
+        name = _final_name(node.func)
+        self.calls.append(_Site(node, self.scope, self.function, self.loops, self.guards, name, self.when))
+        if name in ("update", "setdefault") and isinstance(node.func, ast.Attribute):
+            self._mutate(node.func.value, _Mutation(node.lineno, self.scope, self.when, call=node))
         self._visit_children(node)
 
     def _return(self, node: ast.Return) -> None:
         if self.function is not None and node.value is not None:
             self.function.returns.append(node.value)
+            self.function.return_when.append(self.when)
         self._visit_children(node)
 
     # -- bindings -----------------------------------------------------------------------------
@@ -444,11 +531,20 @@ class _Indexer:
 
     def _bind(self, name: str, binding: _Binding) -> None:
         scope = self.module if name in self.scope.globals else self.scope
+        binding.when = self.when
         scope.bindings.setdefault(name, []).append(binding)
+
+    def _mutate(self, target: ast.expr, mutation: _Mutation) -> None:
+        if isinstance(target, ast.Name):
+            self.scope.mutations.setdefault(target.id, []).append(mutation)
 
     def _bind_target(self, target: ast.expr, value: ast.expr | None, index: int | None = None) -> None:
         if isinstance(target, ast.Name):
             self._bind(target.id, _Binding(target.lineno, value, self.scope, index))
+        elif isinstance(target, ast.Subscript) and value is not None and index is None:
+            # params["quantization_config"] = … changes the dict bound to params
+            key = None if isinstance(target.slice, (ast.Slice, ast.Tuple)) else target.slice
+            self._mutate(target.value, _Mutation(target.lineno, self.scope, self.when, key=key, value=value))
         elif isinstance(target, (ast.Tuple, ast.List)):
             for i, element in enumerate(target.elts):
                 starred = isinstance(element, ast.Starred)
@@ -459,6 +555,7 @@ class _Indexer:
             self._bind_attribute(target, _Binding(target.lineno, value, self.scope, index))
 
     def _bind_attribute(self, target: ast.Attribute, binding: _Binding) -> None:
+        binding.when = self.when
         if isinstance(target.value, ast.Name) and target.value.id == "self" and self.scope.cls is not None:
             self.scope.cls.self_bindings.setdefault(target.attr, []).append(binding)
             return
@@ -476,6 +573,8 @@ _Indexer._VISITORS = {
     ast.AsyncFunctionDef: _Indexer._function,
     ast.ClassDef: _Indexer._class,
     ast.If: _Indexer._if,
+    ast.Match: _Indexer._match,
+    ast.Try: _Indexer._try,
     ast.While: _Indexer._while,
     ast.For: _Indexer._for,
     ast.AsyncFor: _Indexer._for,
@@ -496,6 +595,31 @@ _Indexer._VISITORS = {
     ast.Import: _Indexer._import,
     ast.ImportFrom: _Indexer._import_from,
 }
+
+if hasattr(ast, "TryStar"):  # Python 3.11+: `except*` branches like `except`
+    _Indexer._VISITORS[getattr(ast, "TryStar")] = _Indexer._try  # noqa: B009 - absent before 3.11
+
+
+_EXIT_CALLS = frozenset({"sys.exit", "exit", "quit", "os._exit"})
+
+
+def _exits(block: list[ast.stmt]) -> bool:
+    """A block that leaves its enclosing block: it ends in return, raise, continue, break or exit()."""
+    last = block[-1]
+    if isinstance(last, (ast.Return, ast.Raise, ast.Continue, ast.Break)):
+        return True
+    return (
+        isinstance(last, ast.Expr)
+        and isinstance(last.value, ast.Call)
+        and _dotted_or_none(last.value.func) in _EXIT_CALLS
+    )
+
+
+def _lines(block: list[ast.stmt]) -> tuple[int, int]:
+    """The first and last line of a block of statements ((0, 0) for an empty else)."""
+    if not block:
+        return (0, 0)
+    return (block[0].lineno, block[-1].end_lineno or block[-1].lineno)
 
 
 def _is_dead(test: ast.expr) -> bool:
@@ -579,7 +703,8 @@ class _Scopes:
                 out.append(_Binding(0, arg, site.scope, how="literal"))
         if omitted or not sites:
             parent = fn.scope.parent or self.index.module
-            out.append(_Binding(0, param.default, parent, how="parameter-default"))
+            default = _Binding(0, param.default, parent, how="parameter-default", default_of=fn, called=bool(sites))
+            out.append(default)
         return out
 
     @staticmethod

@@ -14,20 +14,97 @@ from typing import Any
 
 from ecolint.extract import ExtractContext
 from ecolint.extract.python.imports import _locate, _module_constant
-from ecolint.extract.python.index import _Binding, _ImportRef, _Indexer, _Scope, _Scopes
+from ecolint.extract.python.index import (
+    _Binding,
+    _Condition,
+    _Function,
+    _ImportRef,
+    _Indexer,
+    _Mutation,
+    _Scope,
+    _Scopes,
+    _When,
+)
 from ecolint.extract.python.syntax import (
     _MAX_DEPTH,
     _NO,
     _args,
     _convert,
     _DictItem,
+    _dotted_or_none,
     _element,
+    _final_name,
     _is_number,
     _literal,
     _Located,
 )
 
 _TORCH_DTYPES = frozenset({"float16", "half", "bfloat16", "float32", "float", "float64", "double"})
+
+# How a value must have been learnt for a branch to be chosen by it: written in the code, or the
+# default of a command-line parameter (what a run that passes nothing gets). An environment
+# variable's default is not one: the environment is the deployment's, not the code's.
+_DECIDING = frozenset({"literal", "constant", "imported", "argparse-default", "parameter-default"})
+# The most combinations of possible values one branch test is evaluated for.
+_MAX_OUTCOMES = 16
+# The most branches whose values may reach one use that are compared (beyond: unknown).
+_MAX_ALTERNATIVES = 4
+
+_COMPARISONS: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Is: lambda a, b: a is b if a is None or b is None or isinstance(a, bool) else a == b,
+    ast.IsNot: lambda a, b: a is not b if a is None or b is None or isinstance(a, bool) else a != b,
+    ast.In: lambda a, b: a in b,
+    ast.NotIn: lambda a, b: a not in b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
+
+
+def _unique(values: list[Any]) -> list[Any] | None:
+    out: list[Any] = []
+    for value in values:
+        if not any(type(value) is type(known) and value == known for known in out):
+            out.append(value)
+    return out if len(out) <= _MAX_OUTCOMES else None
+
+
+# A dict entry written under a branch nobody can decide: its value is unknown.
+_UNKNOWN = ast.Name(id="", ctx=ast.Load(), lineno=0, col_offset=0)
+
+
+def _same_mapping(a: dict[str, _Entry], b: dict[str, _Entry]) -> bool:
+    """Two dicts written alike (the branches of an if that build the same keyword arguments)."""
+    return a.keys() == b.keys() and all(ast.dump(a[k].value) == ast.dump(b[k].value) for k in a)
+
+
+def _agreed_mapping(found: list[dict[str, _Entry] | None]) -> dict[str, _Entry] | None:
+    """The dict every alternative builds alike, or None."""
+    first = found[0] if found else None
+    if first is None or any(other is None or not _same_mapping(first, other) for other in found[1:]):
+        return None
+    return first
+
+
+def _pattern_values(pattern: ast.pattern) -> list[Any] | None:
+    """The values a match-case pattern accepts (None: any value, or a pattern not read here)."""
+    if isinstance(pattern, ast.MatchValue):
+        value = _literal(pattern.value)
+        return None if value is _NO else [value]
+    if isinstance(pattern, ast.MatchSingleton):
+        return [pattern.value]
+    if isinstance(pattern, ast.MatchOr):
+        out: list[Any] = []
+        for alternative in pattern.patterns:
+            values = _pattern_values(alternative)
+            if values is None:
+                return None
+            out.extend(values)
+        return out
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,6 +152,15 @@ class _Values(_Scopes):
         self.path = path
         self.context = context
         self.argparse: dict[str, tuple[ast.expr | None, str | None, ast.Call, _Scope]] = {}
+        self.argparse_flags: dict[str, str] = {}  # dest → the option as a command line spells it
+        # Command-line parameters whose defaults chose a branch since the last reset: the setup
+        # being read names them ("with --quant's default").
+        self.defaults_chosen: set[str] = set()
+        self.defaults_read: list[str] = []  # every command-line default read, in order
+        self.library_defaults_read = 0  # defaults of functions nothing here calls, no entry point
+        self._entries: frozenset[_Function] | None = None
+        # id of an index binding → (its value, the defaults and library defaults it read)
+        self._binding_values: dict[int, tuple[_Value | None, list[str], int]] = {}
         self._file_dir: Path | None = None
 
     def _positional(self, call: ast.Call, i: int, scope: _Scope) -> _Entry | None:
@@ -113,6 +199,9 @@ class _Values(_Scopes):
         if isinstance(expr, ast.BoolOp):
             return self._resolve_or(expr, expr.values, scope, depth)
         if isinstance(expr, ast.IfExp):
+            chosen = self._decide((_Condition(expr.test, True, (0, 0)),), scope, depth + 1)
+            if chosen is not None:
+                return self._resolve(expr.body if chosen else expr.orelse, scope, depth + 1)
             body, orelse = self._resolve(expr.body, scope, depth + 1), self._resolve(expr.orelse, scope, depth + 1)
             same = body is not None and orelse is not None and body.value == orelse.value
             return body if same else None
@@ -129,6 +218,13 @@ class _Values(_Scopes):
         if dtype is not None:
             return _Value(dtype, name, "literal")
         bindings, alternatives = self._definitions(name.id, name.lineno, scope)
+        if not alternatives:
+            reaching = self._reaching(bindings, name.lineno, depth)
+            if len(reaching) > _MAX_ALTERNATIVES:
+                return None
+            if len(reaching) > 1:  # assigned in branches: each branch's value may arrive
+                return self._agreed([self._resolve_binding(b, name.id, depth) for b in reaching])
+            bindings = [b for b in bindings if b in reaching or not b.when]
         values = []
         for binding in bindings:
             value = self._resolve_binding(binding, name.id, depth)
@@ -143,10 +239,257 @@ class _Values(_Scopes):
             return values[0]
         return None
 
+    def _parameter_default(self, binding: _Binding, fn: _Function, name: str, depth: int) -> _Value | None:
+        """A parameter's default: a command-line entry point's (python-fire, click, typer: what a
+        run that passes nothing gets), or that of a function a call here omits it from, or a
+        library function's that nothing here calls (a value, but not one that chooses a branch:
+        callers elsewhere choose)."""
+        option = self._cli_option(fn, name)
+        if option is None:
+            if not binding.called:
+                self.library_defaults_read += 1
+            value = self._resolve(binding.value, binding.scope, depth + 1)
+        else:
+            flag, default = option
+            self.defaults_read.append(flag)
+            value = self._resolve(default, binding.scope, depth + 1)
+        if value is None:
+            return None
+        return _Value(value.value, value.node, binding.how if value.how in ("literal", "constant") else value.how)
+
+    def _cli_option(self, fn: _Function, name: str) -> tuple[str, ast.expr | None] | None:
+        """(the option as a command line spells it, its default) when fn is a command-line entry
+        point: handed to fire.Fire / typer.run, or a click / typer command. None otherwise."""
+        if fn not in self._cli_entries():
+            return None
+        param = next((p for p in fn.params() if p.name == name), None)
+        if param is None:
+            return None
+        flag = "--" + name.replace("_", "-")
+        default = param.default
+        if isinstance(default, ast.Call) and _final_name(default.func) in ("Option", "Argument"):
+            # typer: `quant: str = typer.Option("8bit", "--quant")`; `...` is a required option
+            entry = self._positional(default, 0, fn.scope) or self._kwargs(default, fn.scope).get("default")
+            default = None if entry is None or _literal(entry.value) is Ellipsis else entry.value
+        for decorator in fn.node.decorator_list:
+            found = self._click_option(decorator, name, fn.scope)
+            if found is not None:
+                return found
+        return flag, default
+
+    def _click_option(self, decorator: ast.expr, name: str, scope: _Scope) -> tuple[str, ast.expr | None] | None:
+        """`@click.option("--load-in-8bit", is_flag=True, default=True)` for parameter ``name``."""
+        if not isinstance(decorator, ast.Call) or _final_name(decorator.func) not in ("option", "argument"):
+            return None
+        texts = [_literal(a.value) for a in _args(decorator) if a.keyword is None and not a.star]
+        texts = [t.split("/", 1)[0].strip() for t in texts if isinstance(t, str)]  # "--x/--no-x": --x
+        declared = next((t for t in texts if not t.startswith("-")), None)
+        longs = sorted((t for t in texts if t.startswith("-")), key=len, reverse=True)
+        derived = declared or (longs[0].lstrip("-").replace("-", "_").lower() if longs else None)
+        if derived != name:
+            return None
+        kwargs = self._kwargs(decorator, scope)
+        flag = longs[0] if longs else name
+        if "default" in kwargs:
+            return flag, kwargs["default"].value
+        if self._truthy(kwargs.get("is_flag")):
+            return flag, ast.Constant(False)
+        return flag, None
+
+    def _cli_entries(self) -> frozenset[_Function]:
+        if self._entries is None:
+            entries: set[_Function] = set()
+            for fn in self.index.functions:
+                if any(self._is_command_decorator(d) for d in fn.node.decorator_list):
+                    entries.add(fn)
+            for site in self.index.calls:
+                qualified = self._qualified(site.node.func) or ""
+                if qualified not in ("fire.Fire", "typer.run"):
+                    continue
+                args = [a.value for a in _args(site.node)]
+                if not args and qualified == "fire.Fire":  # fire.Fire(): every function is a command
+                    entries.update(fn for fn in self.index.functions if fn.outer is None and fn.method_of is None)
+                for arg in args[:1]:
+                    entries.update(self._callees(arg, site.scope))
+            self._entries = frozenset(entries)
+        return self._entries
+
+    def _is_command_decorator(self, decorator: ast.expr) -> bool:
+        func = decorator.func if isinstance(decorator, ast.Call) else decorator
+        qualified = self._qualified(func) or ""
+        if qualified.split(".", 1)[0] in ("click", "typer"):
+            return True
+        # @app.command() of a typer.Typer() / click.group() instance
+        return _final_name(func) in ("command", "option") and bool(
+            {"click", "typer"} & {t.split(".", 1)[0] for t in self.index.qualified.values()}
+        )
+
+    @staticmethod
+    def _agreed(values: list[_Value | None]) -> _Value | None:
+        """The value every alternative gives, or None when one is unknown or they differ."""
+        known = [v for v in values if v is not None]
+        if not known or len(known) < len(values) or any(v.value != known[0].value for v in known):
+            return None
+        return known[0]
+
+    # -- branches -----------------------------------------------------------------------------
+
+    def _reaching(self, bindings: list[_Binding], line: int, depth: int = 0) -> list[_Binding]:
+        """Of a name's bindings (most recent first), those whose value may arrive at ``line``:
+        back to the first one that surely runs, without those a branch that the defaults do not
+        take holds."""
+        out: list[_Binding] = []
+        for binding in bindings:
+            runs = self._decide(binding.when, binding.scope, depth + 1, line) if binding.when else True
+            if runs is False:
+                continue
+            out.append(binding)
+            if runs is True or len(out) > _MAX_ALTERNATIVES:
+                break  # past the bound, the caller sees too many alternatives to agree
+        return out
+
+    def _decide(self, when: _When, scope: _Scope, depth: int = 0, line: int | None = None) -> bool | None:
+        """Whether code under these branches runs when every command-line parameter keeps its
+        default: True, False, or None when a test depends on anything else. Seen from ``line``,
+        a branch that holds it is taken and its if's other branches are not."""
+        decided: bool | None = True
+        for condition in when:
+            if line is not None and condition.block[0] <= line <= condition.block[1]:
+                continue
+            if line is not None and condition.statement[0] <= line <= condition.statement[1]:
+                return False
+            holds = self._condition(condition, scope, depth)
+            if holds is False:
+                return False
+            if holds is None:
+                decided = None
+        return decided
+
+    def _condition(self, condition: _Condition, scope: _Scope, depth: int) -> bool | None:
+        chosen: set[str] = set()
+        if condition.pattern is not None and condition.subject is not None:
+            subjects = self._possible(condition.subject, scope, depth + 1, chosen)
+            accepted = _pattern_values(condition.pattern)
+            if subjects is None or accepted is None:
+                return None
+            outcomes: list[Any] | None = _unique([any(s == a for a in accepted) for s in subjects])
+        elif condition.test is not None:
+            outcomes = self._outcomes(condition.test, scope, depth + 1, chosen)
+        else:
+            return None
+        truths = None if outcomes is None else {bool(v) for v in outcomes}
+        if truths is None or len(truths) != 1:
+            return None
+        self.defaults_chosen |= chosen
+        return truths.pop() == condition.holds
+
+    def _outcomes(self, expr: ast.expr, scope: _Scope, depth: int, chosen: set[str]) -> list[Any] | None:
+        """Every value a branch test may have under the defaults (None: unknown)."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
+            inner = self._outcomes(expr.operand, scope, depth + 1, chosen)
+            return None if inner is None else _unique([not v for v in inner])
+        if isinstance(expr, ast.BoolOp):
+            results = self._outcomes(expr.values[0], scope, depth + 1, chosen)
+            for operand in expr.values[1:]:
+                right = self._outcomes(operand, scope, depth + 1, chosen)
+                if results is None or right is None:
+                    return None
+                both = isinstance(expr.op, ast.And)
+                results = _unique([(a and b) if both else (a or b) for a in results for b in right])
+            return results
+        if isinstance(expr, ast.Compare):
+            return self._comparison(expr, scope, depth, chosen)
+        if isinstance(expr, (ast.Tuple, ast.List, ast.Set)):
+            elements = [_literal(e) for e in expr.elts]
+            return None if any(e is _NO for e in elements) else [tuple(elements)]
+        return self._possible(expr, scope, depth, chosen)
+
+    def _comparison(self, expr: ast.Compare, scope: _Scope, depth: int, chosen: set[str]) -> list[Any] | None:
+        compare = _COMPARISONS.get(type(expr.ops[0])) if len(expr.ops) == 1 else None
+        if compare is None:
+            return None
+        left = self._outcomes(expr.left, scope, depth + 1, chosen)
+        right = self._outcomes(expr.comparators[0], scope, depth + 1, chosen)
+        if left is None or right is None:
+            return None
+        try:
+            return _unique([compare(a, b) for a in left for b in right])
+        except TypeError:
+            return None
+
+    def _possible(self, expr: ast.expr, scope: _Scope, depth: int, chosen: set[str]) -> list[Any] | None:
+        """Every value an expression may hold under the defaults, when it depends only on
+        literals and command-line defaults (None otherwise)."""
+        if depth > _MAX_DEPTH:
+            return None
+        values: list[_Value | None]
+        read, library = len(self.defaults_read), self.library_defaults_read
+        if isinstance(expr, ast.Attribute) and self._is_option(expr):
+            # an option's default, and every value the code puts in it (args.quant = 4)
+            dotted = _dotted_or_none(expr) or ""
+            assigned = self.index.attr_bindings.get(dotted, [])
+            values = [self._argparse_default(expr.attr, depth)]
+            values += [self._resolve_binding(b, expr.attr, depth) for b in assigned]
+        elif isinstance(expr, ast.Name):
+            bindings, alternatives = self._definitions(expr.id, expr.lineno, scope)
+            if not alternatives:
+                bindings = self._reaching(bindings, expr.lineno, depth)
+            if len(bindings) > _MAX_ALTERNATIVES:
+                return None
+            values = [self._resolve_binding(b, expr.id, depth) for b in bindings]
+        elif isinstance(expr, ast.Attribute) and self._is_state(expr):
+            return None  # self.loaded, app.state.ready: set and reset as the program runs
+        else:
+            values = [self._resolve(expr, scope, depth + 1)]
+        if self.library_defaults_read > library:
+            return None  # a library function's default: its callers elsewhere choose
+        if not values or any(v is None or v.how not in _DECIDING for v in values):
+            return None
+        chosen.update(self.defaults_read[read:])
+        return _unique([v.value for v in values if v is not None])
+
+    def _is_state(self, expr: ast.Attribute) -> bool:
+        """An attribute of an object the program changes: self.x, or one assigned anywhere."""
+        root: ast.expr = expr
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(root, ast.Name) and root.id in ("self", "cls"):
+            return True
+        dotted = _dotted_or_none(expr)
+        return dotted is not None and dotted in self.index.attr_bindings
+
+    def _is_option(self, expr: ast.Attribute) -> bool:
+        """args.quant: an argparse option read from the namespace parse_args returned."""
+        base = expr.value
+        return isinstance(base, ast.Name) and base.id not in ("self", "cls") and expr.attr in self.argparse
+
     def _resolve_binding(self, binding: _Binding, name: str, depth: int) -> _Value | None:
+        """The value a binding gives. A binding of the index is resolved once (with the
+        command-line defaults the resolution read, replayed on each reuse): names assigned in
+        branch after branch (`x = x + 1` under twenty ifs) would otherwise be resolved once per
+        path through them."""
+        if binding.line <= 0:  # made for one question (a parameter's arguments): not kept
+            return self._resolve_binding_once(binding, name, depth)
+        known = self._binding_values.get(id(binding))
+        if known is None:
+            read, library = len(self.defaults_read), self.library_defaults_read
+            value = self._resolve_binding_once(binding, name, depth)
+            known = (value, self.defaults_read[read:], self.library_defaults_read - library)
+            self._binding_values[id(binding)] = known
+            return value
+        value, defaults, library_reads = known
+        self.defaults_read.extend(defaults)
+        self.library_defaults_read += library_reads
+        return value
+
+    def _resolve_binding_once(self, binding: _Binding, name: str, depth: int) -> _Value | None:
         if binding.ref is not None:
             return self._imported(binding.ref, None)
         expr = _element(binding.value, binding.index)
+        if binding.default_of is not None:
+            return self._parameter_default(binding, binding.default_of, name, depth)
         value = self._resolve(expr, binding.scope, depth + 1)
         if value is not None and value.how == "literal":
             return _Value(value.value, value.node, binding.how)
@@ -167,13 +510,41 @@ class _Values(_Scopes):
         ref = next((b.ref for b in bindings if b.ref is not None), None)
         if ref is not None:
             return self._imported(ref, expr.attr)
+        is_instance, value = self._instance_field(bindings, expr.attr, depth)
+        if is_instance:
+            return value
         return self._argparse_default(expr.attr, depth)
+
+    def _instance_field(self, bindings: list[_Binding], attr: str, depth: int) -> tuple[bool, _Value | None]:
+        """cfg.load_in_8bit where cfg = Cfg(…) of a class of this module (a dataclass field's
+        default, unless the call passes it by keyword), or a SimpleNamespace / argparse.Namespace
+        built with keywords: (True, the value or None); (False, None) for any other name."""
+        binding = bindings[0] if len(bindings) == 1 else None
+        call = None if binding is None else _element(binding.value, binding.index)
+        if binding is None or not isinstance(call, ast.Call):
+            return False, None
+        qualified = self._qualified(call.func) or ""
+        kwargs = self._kwargs(call, binding.scope)
+        if qualified in ("types.SimpleNamespace", "argparse.Namespace", "SimpleNamespace"):
+            entry = kwargs.get(attr)
+            return True, None if entry is None else self._resolve(entry.value, entry.scope, depth + 1)
+        cls = self._local_class(call.func.id, binding.scope) if isinstance(call.func, ast.Name) else None
+        if cls is None:
+            return False, None
+        if attr in kwargs:
+            return True, self._resolve(kwargs[attr].value, kwargs[attr].scope, depth + 1)
+        fields = cls.scope.bindings.get(attr)
+        if any(a.keyword is None for a in _args(call)) or not fields or attr in cls.self_bindings:
+            # a positional argument may fill it, or __init__ / a method sets it: not a field default
+            return True, None
+        return True, self._resolve_binding(fields[-1], attr, depth)
 
     def _argparse_default(self, dest: str, depth: int) -> _Value | None:
         option = self.argparse.get(dest)
         if option is None:
             return None
         default, action, call, scope = option
+        self.defaults_read.append(self.argparse_flags.get(dest, dest))
         if default is None:
             if action in ("store_true", "store_false"):
                 return _Value(action == "store_false", call, "argparse-default")
@@ -205,6 +576,9 @@ class _Values(_Scopes):
             name = self._resolve(args[1].value, scope, depth + 1)
             if name is not None and name.value in _TORCH_DTYPES:
                 return _Value(name.value, name.node, name.how)
+        returns = self._factory_returns(call, scope) if depth < _MAX_DEPTH else []
+        if returns:  # get_dtype(): what a function of this module returns, on every path that may run
+            return self._agreed([self._resolve(expr, fn_scope, depth + 1) for expr, fn_scope in returns])
         return None
 
     def _resolve_binary(self, expr: ast.BinOp, scope: _Scope, depth: int) -> _Value | None:
@@ -286,7 +660,9 @@ class _Values(_Scopes):
         return None
 
     def _mapping(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> dict[str, _Entry] | None:
-        """A dict the code builds: literal, `{**BASE, k: v}`, `dict(BASE, k=v)`, `a | b`, by name."""
+        """A dict the code builds: literal, `{**BASE, k: v}`, `dict(BASE, k=v)`, `a | b`, by name
+        (with the changes made to it before the use: `d[k] = v`, `d.update(…)`, `d.setdefault`),
+        or returned by a function of this module."""
         if expr is None or depth > _MAX_DEPTH:
             return None
         if isinstance(expr, ast.Dict):
@@ -296,12 +672,97 @@ class _Values(_Scopes):
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
             left, right = self._mapping(expr.left, scope, depth + 1), self._mapping(expr.right, scope, depth + 1)
             return None if left is None or right is None else {**left, **right}
+        if isinstance(expr, ast.Name):
+            return self._named_mapping(expr, scope, depth)
         for binding in self._bindings_of(expr, scope):
             if binding.value is not None:
                 found = self._mapping(_element(binding.value, binding.index), binding.scope, depth + 1)
                 if found is not None:
                     return found
         return None
+
+    def _named_mapping(self, name: ast.Name, scope: _Scope, depth: int) -> dict[str, _Entry] | None:
+        bindings, alternatives = self._definitions(name.id, name.lineno, scope)
+        if not bindings:
+            return self._kwargs_parameter(name, scope, depth)
+        reaching = bindings if alternatives else self._reaching(bindings, name.lineno, depth)
+        if len(reaching) > _MAX_ALTERNATIVES:
+            return None
+        if len(reaching) > 1:  # bound in branches (or a parameter): one dict only if all agree
+            return _agreed_mapping([self._binding_mapping(b, name, depth) for b in reaching])
+        for binding in bindings:
+            if binding.value is not None and (binding in reaching or not binding.when):
+                found = self._binding_mapping(binding, name, depth)
+                if found is not None:
+                    return found
+        return None
+
+    def _kwargs_parameter(self, name: ast.Name, scope: _Scope, depth: int) -> dict[str, _Entry] | None:
+        """A function's own `**kwargs`, with what the function sets in it before the use
+        (`kwargs.setdefault("device_map", "auto")`); what callers pass is not known here."""
+        fn = scope.function
+        kwarg = None if fn is None else fn.node.args.kwarg
+        if fn is None or kwarg is None or kwarg.arg != name.id:
+            return None
+        found: dict[str, _Entry] = {}
+        for change in fn.scope.mutations.get(name.id, ()):
+            if change.line < name.lineno:
+                self._apply_change(found, change, name.lineno, depth)
+        return found
+
+    def _binding_mapping(self, binding: _Binding, name: ast.Name, depth: int) -> dict[str, _Entry] | None:
+        found = self._mapping(_element(binding.value, binding.index), binding.scope, depth + 1)
+        if found is None:
+            return None
+        changes = [m for m in binding.scope.mutations.get(name.id, ()) if binding.line <= m.line < name.lineno]
+        if not changes:
+            return found
+        found = dict(found)
+        for change in changes:
+            self._apply_change(found, change, name.lineno, depth)
+        return found
+
+    def _apply_change(self, entries: dict[str, _Entry], change: _Mutation, line: int, depth: int) -> None:
+        """One change to a dict, when the defaults make it; under a branch they do not decide,
+        the keys it writes become unknown (the fact stays unknown, not the dict's older value)."""
+        runs = self._decide(change.when, change.scope, depth + 1, line) if change.when else True
+        if runs is False:
+            return
+        written: dict[str, _Entry] = {}
+        call = change.call
+        if call is None:
+            key = None if change.key is None else self._resolve(change.key, change.scope, depth + 1)
+            if key is None or not isinstance(key.value, str) or change.value is None:
+                return
+            written[key.value] = _Entry(change.value, change.value, change.scope)
+        elif _final_name(call.func) == "setdefault":
+            key_entry, value_entry = self._positional(call, 0, change.scope), self._positional(call, 1, change.scope)
+            key = None if key_entry is None else self._resolve(key_entry.value, change.scope, depth + 1)
+            if key is None or not isinstance(key.value, str) or value_entry is None or key.value in entries:
+                return
+            written[key.value] = value_entry
+        else:  # update(mapping, k=v)
+            first = self._positional(call, 0, change.scope)
+            if first is not None:
+                written.update(self._mapping(first.value, change.scope, depth + 1) or {})
+            written.update(self._kwargs(call, change.scope))
+        for written_key, entry in written.items():
+            entries[written_key] = entry if runs else _Entry(_UNKNOWN, entry.node, entry.scope)
+
+    def _factory_returns(self, call: ast.Call, scope: _Scope) -> list[tuple[ast.expr, _Scope]]:
+        """What a call of a function of this module may return: its return values in source
+        order, without those under branches the defaults do not take, up to the first return
+        that surely runs. Empty when no function of this module is called."""
+        out: list[tuple[ast.expr, _Scope]] = []
+        for fn in self._callees(call.func, scope):
+            for returned, when in zip(fn.returns, fn.return_when, strict=True):
+                runs = self._decide(when, fn.scope) if when else True
+                if runs is False:
+                    continue
+                out.append((returned, fn.scope))
+                if runs is True:
+                    break
+        return out
 
     def _dict_literal(self, expr: ast.Dict, scope: _Scope, depth: int) -> dict[str, _Entry]:
         out: dict[str, _Entry] = {}
@@ -319,7 +780,8 @@ class _Values(_Scopes):
         if isinstance(func, ast.Attribute) and func.attr == "copy" and not _args(call):
             return self._mapping(func.value, scope, depth + 1)
         if self._qualified(func) != "dict":
-            return None
+            returns = self._factory_returns(call, scope)
+            return _agreed_mapping([self._mapping(expr, fn_scope, depth + 1) for expr, fn_scope in returns])
         out: dict[str, _Entry] = {}
         for arg in _args(call):
             if arg.keyword is not None:
@@ -373,6 +835,7 @@ class _Values(_Scopes):
             action = self._resolve(kwargs["action"].value, site.scope) if "action" in kwargs else None
             action_name = action.value if action is not None and isinstance(action.value, str) else None
             self.argparse[dest] = (None if default is None else default.value, action_name, call, site.scope)
+            self.argparse_flags[dest] = next((f for f in flags if f.startswith("--")), flags[0] if flags else dest)
 
     def _truthy(self, entry: _Entry | None) -> bool:
         """A flag that is statically True. Unknown counts as off: no guessing a quantization."""
