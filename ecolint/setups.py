@@ -51,7 +51,8 @@ class Fact:
     ``how`` names the way the value was read: ``literal``, ``constant`` (a module-level
     name), ``imported`` (a constant from another module), ``env-default`` (the default of
     ``os.environ.get``), ``argparse-default``, ``flag``, ``env`` (an environment variable of a
-    launcher), ``filename`` (e.g. a GGUF quant suffix), ``implied`` (a framework default).
+    launcher), ``filename`` (e.g. a GGUF quant suffix, a pre-quantized checkpoint's name),
+    ``implied`` (a framework default).
     """
 
     value: Any
@@ -62,7 +63,9 @@ class Fact:
 # Fact names used across extractors and rules. Keeping them in one place keeps the spellings
 # from drifting between the Python, shell and YAML extractors.
 MODEL = "model"  # model id or path as written
-PRECISION = "precision"  # fp32, fp16, bf16, int8, nf4, fp4, fp8, gguf-q4, gguf-q8, awq, gptq, …
+PRECISION = (
+    "precision"  # fp32, fp16, bf16, int8, nf4, fp4, fp8, gguf-q4, gguf-q8, awq, gptq, … (rules/checkpoints.yaml)
+)
 QUANT_CONFIG = "quant_config"  # where the quantization was requested (BitsAndBytesConfig call, flag)
 LLM_INT8_THRESHOLD = "llm_int8_threshold"
 THRESHOLD_EXPOSED = "threshold_exposed"  # False when the framework gives no way to set it

@@ -23,6 +23,7 @@ from ecolint.extract.launchers.vocab import (
     Opt,
     Tok,
     apply_table,
+    checkpoint_format,
     unresolved,
 )
 from ecolint.extract.python.index import _Binding, _Indexer, _Scope, _Site
@@ -307,6 +308,8 @@ class _Recognition(_Values):
             quant = self._quant(config.value, config.scope)
         if quant is None:
             quant = self._bnb(kwargs, None)  # legacy load_in_8bit=True / load_in_4bit=True
+        if quant is None:
+            quant = self._checkpoint_quant(setup)
         if quant is not None:
             setup.facts.update(quant)
         dtype = kwargs.get("torch_dtype") or kwargs.get("dtype")
@@ -314,6 +317,21 @@ class _Recognition(_Values):
         if not setup.has(target):
             self._set(setup, target, dtype, _dtype)
         self._set(setup, ATTN_IMPLEMENTATION, kwargs.get("attn_implementation"), _string)
+
+    @staticmethod
+    def _checkpoint_quant(setup: Setup) -> dict[str, Fact] | None:
+        """A pre-quantized checkpoint (…-GPTQ, …-AWQ, …-bnb-4bit) loads in its own format whatever
+        torch_dtype says; that dtype is then the compute dtype (rules/checkpoints.yaml). GGUF is
+        not: transformers dequantizes a GGUF file when it loads it (docs: "GGUF and interaction
+        with Transformers"), so its weights run in the dtype asked for."""
+        model = setup.facts.get(MODEL)
+        found = None if model is None or not isinstance(model.value, str) else checkpoint_format(model.value)
+        if model is None or found is None or found.method == "gguf":
+            return None
+        return {
+            PRECISION: Fact(found.precision, model.location, "filename"),
+            QUANT_CONFIG: Fact(found.method, model.location, "filename"),
+        }
 
     def _pipeline(self, site: _Site) -> None:
         call, scope = site.node, site.scope
