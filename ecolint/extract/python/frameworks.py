@@ -100,6 +100,9 @@ def _dtype(value: Any) -> str | None:
     return _DTYPES.get(text) if isinstance(value, str) else None
 
 
+# Devices a `.to(…)` after loading does not say the model runs on: CUDA is the assumption
+# anyway, and `model.to("cpu")` is as often GPU memory freed after use as CPU inference.
+_NOT_MOVED_TO = frozenset({"cuda", "cpu", "meta"})
 # The device words a device / device_map argument may name (a "cuda:1" names cuda).
 _DEVICES = frozenset({"cpu", "cuda", "mps", "xpu", "hpu", "npu", "meta"})
 
@@ -229,6 +232,66 @@ class _Recognition(_Values):
             for site, kind in loaders:
                 if kind in kinds:
                     self._read(site, kind)
+        if self.setups:
+            self._attach_placement()
+
+    def _attach_placement(self) -> None:
+        """Where a model is moved after loading (``model.to("xpu")``, ``model.xpu()``): the device
+        of a setup whose loading call names none, when every move of it names the same device
+        and none is to CUDA. CUDA moves are looked for only where another device was seen."""
+        moves: dict[int, tuple[Setup, list[tuple[str, Location]]]] = {}
+        for site in self.index.calls:
+            if site.name not in ("to", "xpu") or not isinstance(site.node.func, ast.Attribute):
+                continue
+            placed = self._placement(site)
+            if placed is None or placed[0] in _NOT_MOVED_TO:
+                continue
+            handle = self._sole_handle(site.node.func.value, site.scope)
+            if handle is not None and not handle.setup.has(DEVICE):
+                moves.setdefault(id(handle.setup), (handle.setup, []))[1].append(placed)
+        if not moves:
+            return
+        for site in self.index.calls:
+            if site.name not in ("to", "cuda") or not isinstance(site.node.func, ast.Attribute):
+                continue
+            placed = (("cuda", self._loc(site.node)) if site.name == "cuda" else None) or self._placement(site)
+            if placed is not None and placed[0] == "cuda":
+                handle = self._handle(site.node.func.value, site.scope, base=False)
+                if handle is not None and id(handle.setup) in moves:
+                    del moves[id(handle.setup)]
+        for setup, places in moves.values():
+            if len({device for device, _ in places}) == 1:
+                device, where = places[0]
+                setup.set(DEVICE, device, where, "moved")
+
+    def _sole_handle(self, expr: ast.expr, scope: _Scope) -> _Handle | None:
+        """The setup a moved expression refers to, when every binding of it refers to that one
+        (`self.model` loaded in several branches and moved in one of them is left alone)."""
+        if not isinstance(expr, (ast.Name, ast.Attribute)):
+            return self._handle(expr, scope, base=False)
+        found: dict[int, _Handle] = {}
+        for binding in self._bindings_of(expr, scope):
+            handle = self._handle(binding.value, binding.scope, 1, binding.index)
+            if handle is not None:
+                found[id(handle.setup)] = handle
+        return next(iter(found.values())) if len(found) == 1 else None
+
+    def _placement(self, site: _Site) -> tuple[str, Location] | None:
+        """The device a `.to(…)` / `.xpu()` call names, with where it names it: a literal, or a
+        name bound once (`device = "mps"` reassigned under conditions says nothing sure)."""
+        call = site.node
+        if site.name == "xpu":
+            return "xpu", self._loc(call)
+        entry = self._positional(call, 0, site.scope) or self._kwargs(call, site.scope).get("device")
+        if entry is None:
+            return None
+        if isinstance(entry.value, (ast.Name, ast.Attribute)) and len(self._bindings_of(entry.value, entry.scope)) != 1:
+            return None
+        value = self._resolve(entry.value, entry.scope)
+        if value is None or not isinstance(value.value, str):
+            return None
+        device = _device(value.value)
+        return None if device is None else (device, self._where(value, entry))
 
     def _read(self, site: _Site, kind: str) -> None:
         if kind == "pipeline":
