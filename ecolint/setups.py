@@ -63,9 +63,7 @@ class Fact:
 # Fact names used across extractors and rules. Keeping them in one place keeps the spellings
 # from drifting between the Python, shell and YAML extractors.
 MODEL = "model"  # model id or path as written
-PRECISION = (
-    "precision"  # fp32, fp16, bf16, int8, nf4, fp4, fp8, gguf-q4, gguf-q8, awq, gptq, … (rules/checkpoints.yaml)
-)
+PRECISION = "precision"  # fp32, fp16, bf16, int8, nf4, fp4, fp8, gguf-q4, awq, gptq, … (rules/checkpoints.yaml)
 QUANT_CONFIG = "quant_config"  # where the quantization was requested (BitsAndBytesConfig call, flag)
 LLM_INT8_THRESHOLD = "llm_int8_threshold"
 THRESHOLD_EXPOSED = "threshold_exposed"  # False when the framework gives no way to set it
@@ -97,6 +95,7 @@ PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA et
 # "load-only" when the model is loaded and never run (a smoke test, a download job): not served
 LOADER = "loader"  # the qualified loading call as imported (ipex_llm.transformers.AutoModel.from_pretrained)
 DEVICE = "device"  # where the source puts the model: cpu, mps, xpu, hpu, npu, cuda (device / device_map)
+IMAGE = "image"  # the container image a setup runs in (compose, Kubernetes, Dockerfile FROM, docker run)
 TASK = "task"  # a transformers pipeline's task (text-generation, automatic-speech-recognition, …)
 
 
