@@ -262,6 +262,14 @@ class Knowledge:
         return None
 
 
+@functools.lru_cache(maxsize=8)
+def data_table(file_name: str, key: str) -> tuple[dict[str, Any], ...]:
+    """The rows under ``key`` of a data file in rules/ that extractors read (checkpoints.yaml,
+    builds.yaml): facts about names, kept beside the rules rather than in code."""
+    data = _yaml(rules_dir() / file_name) or {}
+    return tuple(dict(row) for row in data.get(key) or [])
+
+
 def rules_dir() -> Path:
     """rules/ inside the installed package, else at the top of a source checkout."""
     here = Path(__file__).resolve().parent

@@ -15,8 +15,6 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-import yaml
-
 from ecolint.setups import (
     COMPUTE_DTYPE,
     KV_CACHE_DTYPE,
@@ -168,15 +166,14 @@ class CheckpointFormat:
 
 @functools.lru_cache(maxsize=1)
 def _checkpoint_table() -> tuple[tuple[re.Pattern[str], CheckpointFormat], ...]:
-    from ecolint.knowledge import rules_dir  # data, not code: the table lives beside the rules
+    from ecolint.knowledge import data_table  # data, not code: the table lives beside the rules
 
-    data = yaml.safe_load((rules_dir() / "checkpoints.yaml").read_text(encoding="utf-8")) or {}
     return tuple(
         (
             re.compile(str(row["match"]), re.IGNORECASE),
             CheckpointFormat(str(row["precision"]), str(row["method"]), bool(row.get("base_checkpoint", False))),
         )
-        for row in data.get("checkpoints") or []
+        for row in data_table("checkpoints.yaml", "checkpoints")
     )
 
 

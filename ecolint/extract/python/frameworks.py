@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecolint.extract import NOT_A_MODEL, ExtractContext
+from ecolint.extract.builds import torch_build
 from ecolint.extract.launchers.vllm import LAUNCHER as VLLM
 from ecolint.extract.launchers.vocab import (
     DEFAULT_INT8_THRESHOLD,
@@ -234,6 +235,17 @@ class _Recognition(_Values):
                     self._read(site, kind)
         if self.setups:
             self._attach_placement()
+            self._attach_build()
+
+    def _attach_build(self) -> None:
+        """A ROCm / XPU / CPU build of torch installed beside the code (rules/builds.yaml): its
+        setups run there, "cuda" included (ROCm's torch calls the AMD GPU "cuda")."""
+        build = torch_build(self.path, self.context)
+        if build is None:
+            return
+        for setup in self.setups:
+            if setup.get(DEVICE) in (None, "cuda"):
+                setup.set(DEVICE, build, setup.origin, "build")
 
     def _attach_placement(self) -> None:
         """Where a model is moved after loading (``model.to("xpu")``, ``model.xpu()``): the device
