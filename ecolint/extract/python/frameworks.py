@@ -238,7 +238,7 @@ class _Recognition(_Values):
             self._attach_build()
 
     def _attach_build(self) -> None:
-        """A ROCm / XPU / CPU build of torch installed beside the code (rules/builds.yaml): its
+        """A ROCm or XPU build of torch installed beside the code (rules/builds.yaml): its
         setups run there, "cuda" included (ROCm's torch calls the AMD GPU "cuda")."""
         build = torch_build(self.path, self.context)
         if build is None:
