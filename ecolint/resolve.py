@@ -25,6 +25,7 @@ from ecolint.setups import (
     PLATFORM,
     PURPOSE,
     RUNNER_LABELS,
+    RUNTIME,
     TASK,
     TENSOR_PARALLEL,
     Setup,
@@ -335,7 +336,7 @@ def resolve(
     # outranks a GPU from the configuration: the configured GPU is not where this model runs.
     elsewhere = kb.other_hardware(
         _text(setup.get(LOADER)), _text(setup.get(DEVICE)), _text(setup.get(MODEL)), _text(setup.get(IMAGE))
-    )
+    ) or kb.other_hardware(_text(setup.get(RUNTIME)), None, None)
     if elsewhere is not None and source not in ("stated", "platform"):
         info, written, source = elsewhere, elsewhere.name, "stated"
     if written and info is None:

@@ -95,6 +95,7 @@ PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA et
 # "load-only" when the model is loaded and never run (a smoke test, a download job): not served
 LOADER = "loader"  # the qualified loading call as imported (ipex_llm.transformers.AutoModel.from_pretrained)
 DEVICE = "device"  # where the source puts the model: cpu, mps, xpu, hpu, npu, cuda (device / device_map)
+RUNTIME = "runtime"  # a call that rewrites the loaded model for a runtime (ipex_llm.optimize_model)
 IMAGE = "image"  # the container image a setup runs in (compose, Kubernetes, Dockerfile FROM, docker run)
 TASK = "task"  # a transformers pipeline's task (text-generation, automatic-speech-recognition, …)
 

@@ -77,6 +77,13 @@ def test_code_that_names_other_hardware_is_resolved_off_nvidia(source: str, hard
             "model.xpu()\n",
             "an Intel GPU (XPU)",
         ),
+        (
+            "from transformers import AutoModelForCausalLM\n"
+            "from ipex_llm import optimize_model\n"
+            'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-7B", torch_dtype="float16")\n'
+            'model = optimize_model(model, low_bit="sym_int4")\n',
+            "Intel (ipex-llm)",
+        ),
     ],
 )
 def test_a_model_moved_to_other_hardware_after_loading_runs_there(source: str, hardware: str) -> None:

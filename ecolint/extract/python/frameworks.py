@@ -43,6 +43,7 @@ from ecolint.setups import (
     MODEL,
     PRECISION,
     QUANT_CONFIG,
+    RUNTIME,
     TASK,
     THRESHOLD_EXPOSED,
     Fact,
@@ -77,7 +78,11 @@ _DTYPES = DTYPE_PRECISIONS
 _ALIAS_METHODS = frozenset(
     {"to", "cuda", "cpu", "eval", "train", "half", "bfloat16", "float", "requires_grad_", "merge_and_unload"}
 )
-_WRAPPERS = frozenset({"get_peft_model", "prepare_model_for_kbit_training", "from_engine_args"})
+# Calls that rewrite a loaded model for another runtime and return it: ipex_llm.optimize_model,
+# intel_extension_for_pytorch.optimize / .llm.optimize. Where the model then runs is the
+# runtime's (resolve.py reads the qualified name against evidence.yaml other_hardware loaders).
+_RUNTIME_WRAPPERS = frozenset({"optimize_model", "optimize"})
+_WRAPPERS = frozenset({"get_peft_model", "prepare_model_for_kbit_training", "from_engine_args"}) | _RUNTIME_WRAPPERS
 
 
 @dataclass(frozen=True, eq=False)
@@ -234,8 +239,20 @@ class _Recognition(_Values):
                 if kind in kinds:
                     self._read(site, kind)
         if self.setups:
+            self._attach_runtime()
             self._attach_placement()
             self._attach_build()
+
+    def _attach_runtime(self) -> None:
+        """``model = ipex_llm.optimize_model(model)``: the runtime that will run the model."""
+        for site in self.index.calls:
+            if site.name not in _RUNTIME_WRAPPERS:
+                continue
+            first = self._positional(site.node, 0, site.scope)
+            qualified = self._qualified(site.node.func)
+            handle = None if first is None or qualified is None else self._handle(first.value, first.scope)
+            if handle is not None and not handle.setup.has(RUNTIME):
+                handle.setup.set(RUNTIME, qualified, self._loc(site.node.func))
 
     def _attach_build(self) -> None:
         """A ROCm or XPU build of torch installed beside the code (rules/builds.yaml): its
