@@ -218,10 +218,17 @@ class Knowledge:
             return arch
         return self.architectures.get(arch.borrow)
 
-    def other_hardware(self, loader: str | None, device: str | None, model_id: str | None) -> GpuInfo | None:
+    def other_hardware(
+        self, loader: str | None, device: str | None, model_id: str | None, image: str | None = None
+    ) -> GpuInfo | None:
         """The non-NVIDIA hardware a setup runs on though it names no GPU: its loading call (an
-        Intel or Apple port of the transformers API), its device, or a checkpoint made for it."""
+        Intel or Apple port of the transformers API), its device, a checkpoint made for it, or
+        the container image it runs in (a ROCm or XPU build)."""
         table = self._evidence["other_hardware"]
+        if image:
+            for pattern, info in table["images"]:
+                if pattern.search(image):
+                    return info
         if loader:
             for pattern, info in table["loaders"]:
                 if pattern.search(loader):
@@ -253,6 +260,14 @@ class Knowledge:
             if pattern.search(model_id):
                 return entry
         return None
+
+
+@functools.lru_cache(maxsize=8)
+def data_table(file_name: str, key: str) -> tuple[dict[str, Any], ...]:
+    """The rows under ``key`` of a data file in rules/ that extractors read (checkpoints.yaml,
+    builds.yaml): facts about names, kept beside the rules rather than in code."""
+    data = _yaml(rules_dir() / file_name) or {}
+    return tuple(dict(row) for row in data.get(key) or [])
 
 
 def rules_dir() -> Path:
@@ -625,6 +640,7 @@ def _load_other_hardware(data: dict[str, Any]) -> dict[str, Any]:
         "loaders": [(re.compile(item["match"]), entry(item)) for item in data.get("loaders", [])],
         "devices": {str(word): entry(item) for word, item in (data.get("devices") or {}).items()},
         "models": [(re.compile(item["match"], re.IGNORECASE), entry(item)) for item in data.get("models", [])],
+        "images": [(re.compile(item["match"], re.IGNORECASE), entry(item)) for item in data.get("images", [])],
     }
 
 

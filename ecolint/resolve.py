@@ -16,7 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ecolint.knowledge import SESSION_PACKAGES, Architecture, Capability, GpuInfo, Knowledge, Session, parse_version
-from ecolint.setups import DEVICE, GPU, LOADER, MODEL, PLATFORM, PURPOSE, RUNNER_LABELS, TASK, TENSOR_PARALLEL, Setup
+from ecolint.setups import (
+    DEVICE,
+    GPU,
+    IMAGE,
+    LOADER,
+    MODEL,
+    PLATFORM,
+    PURPOSE,
+    RUNNER_LABELS,
+    RUNTIME,
+    TASK,
+    TENSOR_PARALLEL,
+    Setup,
+)
 
 # A size written in a model id: "Qwen2.5-1.5B", "qwen2:1.5b", "opt-1.3b", "Llama-3.2-1B",
 # "opt-350m". The look-behind keeps "Qwen2.5" from reading as 2.5B; the look-ahead keeps
@@ -321,7 +334,9 @@ def resolve(
     info = kb.gpu(written) if written else None
     # What the code itself says of the hardware (an Intel port of transformers, device="cpu")
     # outranks a GPU from the configuration: the configured GPU is not where this model runs.
-    elsewhere = kb.other_hardware(_text(setup.get(LOADER)), _text(setup.get(DEVICE)), _text(setup.get(MODEL)))
+    elsewhere = kb.other_hardware(
+        _text(setup.get(LOADER)), _text(setup.get(DEVICE)), _text(setup.get(MODEL)), _text(setup.get(IMAGE))
+    ) or kb.other_hardware(_text(setup.get(RUNTIME)), None, None)
     if elsewhere is not None and source not in ("stated", "platform"):
         info, written, source = elsewhere, elsewhere.name, "stated"
     if written and info is None:

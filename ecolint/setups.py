@@ -51,7 +51,8 @@ class Fact:
     ``how`` names the way the value was read: ``literal``, ``constant`` (a module-level
     name), ``imported`` (a constant from another module), ``env-default`` (the default of
     ``os.environ.get``), ``argparse-default``, ``flag``, ``env`` (an environment variable of a
-    launcher), ``filename`` (e.g. a GGUF quant suffix), ``implied`` (a framework default).
+    launcher), ``filename`` (e.g. a GGUF quant suffix, a pre-quantized checkpoint's name),
+    ``implied`` (a framework default), ``moved`` (``model.to(DEVICE)`` after loading).
     """
 
     value: Any
@@ -62,7 +63,7 @@ class Fact:
 # Fact names used across extractors and rules. Keeping them in one place keeps the spellings
 # from drifting between the Python, shell and YAML extractors.
 MODEL = "model"  # model id or path as written
-PRECISION = "precision"  # fp32, fp16, bf16, int8, nf4, fp4, fp8, gguf-q4, gguf-q8, awq, gptq, …
+PRECISION = "precision"  # fp32, fp16, bf16, int8, nf4, fp4, fp8, gguf-q4, awq, gptq, … (rules/checkpoints.yaml)
 QUANT_CONFIG = "quant_config"  # where the quantization was requested (BitsAndBytesConfig call, flag)
 LLM_INT8_THRESHOLD = "llm_int8_threshold"
 THRESHOLD_EXPOSED = "threshold_exposed"  # False when the framework gives no way to set it
@@ -94,6 +95,8 @@ PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA et
 # "load-only" when the model is loaded and never run (a smoke test, a download job): not served
 LOADER = "loader"  # the qualified loading call as imported (ipex_llm.transformers.AutoModel.from_pretrained)
 DEVICE = "device"  # where the source puts the model: cpu, mps, xpu, hpu, npu, cuda (device / device_map)
+RUNTIME = "runtime"  # a call that rewrites the loaded model for a runtime (ipex_llm.optimize_model)
+IMAGE = "image"  # the container image a setup runs in (compose, Kubernetes, Dockerfile FROM, docker run)
 TASK = "task"  # a transformers pipeline's task (text-generation, automatic-speech-recognition, …)
 # The command-line parameters whose defaults chose the branch a setup was read from (a sorted
 # tuple: "--quant", "quantize"); a finding on such a setup names them.

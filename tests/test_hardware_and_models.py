@@ -56,6 +56,53 @@ def test_code_that_names_other_hardware_is_resolved_off_nvidia(source: str, hard
     assert res.architecture is None and res.crossover("nf4") is None  # never "ada": no crossover applies
 
 
+@pytest.mark.parametrize(
+    "source,hardware",
+    [
+        (
+            "from transformers import AutoModelForCausalLM\n"
+            'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-1.5B", load_in_4bit=True)\n'
+            'model = model.to("xpu")\n',
+            "an Intel GPU (XPU)",
+        ),
+        (
+            "from transformers import AutoModelForCausalLM\n"
+            'DEVICE = "mps"\n'
+            'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-1.5B").to(DEVICE).eval()\n',
+            "Apple silicon (MPS)",
+        ),
+        (
+            "from transformers import AutoModelForCausalLM\n"
+            'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-1.5B")\n'
+            "model.xpu()\n",
+            "an Intel GPU (XPU)",
+        ),
+        (
+            "from transformers import AutoModelForCausalLM\n"
+            "from ipex_llm import optimize_model\n"
+            'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-7B", torch_dtype="float16")\n'
+            'model = optimize_model(model, low_bit="sym_int4")\n',
+            "Intel (ipex-llm)",
+        ),
+    ],
+)
+def test_a_model_moved_to_other_hardware_after_loading_runs_there(source: str, hardware: str) -> None:
+    ((_, res),) = _resolved(source, gpu="RTX 4090")
+    assert res.gpu.name == hardware and "non-nvidia" in res.boundaries
+
+
+def test_a_model_moved_to_the_cpu_after_cuda_still_ran_on_the_gpu() -> None:
+    # .to("cpu") after .cuda() frees GPU memory; the model was served on the GPU.
+    source = (
+        "from transformers import AutoModelForCausalLM\n"
+        'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-1.5B").cuda()\n'
+        "out = model.generate(ids)\n"
+        'model.to("cpu")\n'
+    )
+    ((_, res),) = _resolved(source, gpu="RTX 4090")
+    assert res.gpu.name == "RTX 4090" and "non-nvidia" not in res.boundaries
+
+
 def test_a_cuda_device_stays_on_the_configured_gpu() -> None:
     source = 'from transformers import AutoModelForCausalLM\nm = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-1.5B", device_map="cuda:0")\n'
     ((_, res),) = _resolved(source, gpu="RTX 4090")

@@ -20,7 +20,7 @@ from test_containers import run
 from ecolint.extract import dockerfile, manifests, python, shell
 from ecolint.extract.launchers.registry import LAUNCHERS
 from ecolint.extract.launchers.vocab import SWITCH, Flag, Launcher
-from ecolint.setups import MODEL, QUANT_CONFIG, Setup
+from ecolint.setups import IMAGE, MODEL, QUANT_CONFIG, Setup
 
 # The command line that starts each launcher whose flags are rows, with a model when the
 # row is not itself one naming the model.
@@ -99,6 +99,8 @@ def _facts(tmp_path: Path, name: str, text: str) -> dict[str, object]:
         # Python marks the quantization keyword itself (quant_config "vllm"), which the fix of
         # ecolint/checks/quantization.py deletes; the method is in the precision, as elsewhere.
         facts.pop(QUANT_CONFIG, None)
+    # The container image a file kind runs the command in is the deployment's, not the flag's.
+    facts.pop(IMAGE, None)
     return facts
 
 

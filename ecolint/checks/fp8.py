@@ -33,7 +33,7 @@ def fp8_without_compile(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
         detail = "FP8 with CUDA graphs disabled (eager mode)"
         yield ctx.finding(setup.where(ENFORCE_EAGER), detail, edit=edit, notes=notes)
         return
-    if setup.get(COMPILED) is False:
+    if setup.get(COMPILED) is False and setup.get(QUANT_CONFIG) == "torchao":
         where = setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin
         # without FP8 tensor cores, compiling does not make float8 compute run: no edit
         edit = None if no_fp8 else Set(COMPILED, True)

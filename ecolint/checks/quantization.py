@@ -94,6 +94,12 @@ def _below_crossover(setup: Setup, ctx: CheckContext, label: str, family: str, n
         f" ({verdict.crossover_b:g}B)"
     )
     evidence = verdict_rows(ctx.kb, ctx.resolution, family, setup.get(MODEL))
+    if setup.facts[PRECISION].how == "filename":
+        # A checkpoint saved quantized (unsloth/…-bnb-4bit): no flag or keyword to delete; the way
+        # back is the checkpoint it was made from, which only its model card names.
+        detail += f"; {setup.get(MODEL)} is saved quantized: load the base checkpoint it was made from"
+        yield ctx.finding(where, detail, evidence=evidence, notes=notes, snippet="base-checkpoint")
+        return
     yield ctx.finding(where, detail, evidence=evidence, notes=notes, edit=_unquantize(setup, ctx))
 
 

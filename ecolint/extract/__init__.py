@@ -86,11 +86,23 @@ class ExtractContext:
         self._note("dir", path, names)
         return names  # type: ignore[return-value]
 
+    def list_dir_matching(self, path: Path, pattern: str) -> list[str]:
+        """The sorted names in a directory that fully match ``pattern`` (a regular expression):
+        unlike list_dir, a file of another name added beside them leaves a cached answer valid."""
+        question = f"dir~{pattern}"
+        names = self.answer(question, path)
+        self._note(question, path, names)
+        return names  # type: ignore[return-value]
+
     def answer(self, what: str, path: Path) -> object:
         """What the tree answers now to a question ``consulted`` notes, without noting it (the
         extraction cache asks again to see whether an entry still holds)."""
         if what == "read":
             return text_digest(self.read_text(path))
+        if what.startswith("dir~"):
+            names = self.answer("dir", path)
+            matching = re.compile(what[4:])
+            return [] if names is None else [name for name in names if matching.fullmatch(name)]  # type: ignore[attr-defined]
         if what == "file":
             return path.is_file()
         if what == "invocations":

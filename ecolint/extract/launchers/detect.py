@@ -27,7 +27,7 @@ from ecolint.extract.launchers.vocab import (
     skip_options,
     span,
 )
-from ecolint.setups import INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, Location, Setup
+from ecolint.setups import IMAGE, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, Location, Setup
 
 _MAX_DEPTH = 3
 # Options with which every launcher prints and exits (argparse's -h/--help in vLLM and SGLang,
@@ -376,9 +376,15 @@ def container_setups(
     """Setups of one container: image defaults, entrypoint / command overrides, env."""
     argv = container_argv(image, entrypoint, cmd)
     origin = image.loc if image is not None else None
-    return interpret(
+    setups = interpret(
         argv, env, path=path, kind=kind, origin=origin, label=label, run_script=run_script, read_file=read_file
     )
+    if image is not None:
+        # Which hardware the image is built for (a ROCm or XPU build) is resolve.py's to say.
+        for setup in setups:
+            if not setup.has(IMAGE):
+                setup.set(IMAGE, image.text, image.loc)
+    return setups
 
 
 def known_flag(framework: str, flag: str) -> bool:

@@ -8,6 +8,8 @@ The bottom layer of ``ecolint.extract.launchers``: it imports nothing of the pac
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -109,10 +111,6 @@ DEFAULT_INT8_THRESHOLD = 6.0
 _GGUF_Q = re.compile(r"(?i)(?:^|[^a-z0-9])i?q([1-8])(?:_[a-z0-9]+)*(?=$|[^a-z0-9])")
 _GGUF_F = re.compile(r"(?i)(?:^|[^a-z0-9])(bf16|f16|fp16|f32|fp32)(?=$|[^a-z0-9])")
 EIGHT_BIT_CKPT = re.compile(r"(?i)(8bit|8-bit|int8|bnb-8)")
-_FOUR_BIT_BNB = re.compile(r"(?i)(bnb[-_]4bit|4bit[-_]bnb|bnb[-_]nf4|[-_]nf4(?:$|[-_]))")
-_NAME_AWQ = re.compile(r"(?i)(?:^|[^a-z])awq(?:$|[^a-z])")
-_NAME_GPTQ = re.compile(r"(?i)(?:^|[^a-z])gptq(?:$|[^a-z])")
-_NAME_FP8 = re.compile(r"(?i)(?:^|[^a-z0-9])fp8(?:$|[^a-z0-9])")
 
 
 def gguf_precision(name: str) -> str | None:
@@ -157,18 +155,36 @@ def method_precision(method: str) -> str:
     return m
 
 
-def name_precision(model: str) -> str | None:
-    """Precision a checkpoint name announces (vLLM/SGLang read it from the checkpoint config)."""
-    if model.lower().endswith(".gguf"):
-        return gguf_precision(model)
-    if _FOUR_BIT_BNB.search(model):
-        return "nf4"
-    if _NAME_AWQ.search(model):
-        return "awq"
-    if _NAME_GPTQ.search(model):
-        return "gptq"
-    if _NAME_FP8.search(model):
-        return "fp8"
+@dataclass(frozen=True)
+class CheckpointFormat:
+    """What a checkpoint's name says it holds (a row of rules/checkpoints.yaml)."""
+
+    precision: str
+    method: str
+    base_checkpoint: bool  # the way back to FP16/BF16 is the checkpoint it was made from
+
+
+@functools.lru_cache(maxsize=1)
+def _checkpoint_table() -> tuple[tuple[re.Pattern[str], CheckpointFormat], ...]:
+    from ecolint.knowledge import data_table  # data, not code: the table lives beside the rules
+
+    return tuple(
+        (
+            re.compile(str(row["match"]), re.IGNORECASE),
+            CheckpointFormat(str(row["precision"]), str(row["method"]), bool(row.get("base_checkpoint", False))),
+        )
+        for row in data_table("checkpoints.yaml", "checkpoints")
+    )
+
+
+def checkpoint_format(model: str) -> CheckpointFormat | None:
+    """The format a pre-quantized checkpoint's id or file name announces (rules/checkpoints.yaml);
+    a GGUF name's quant (Q4_K_M -> gguf-q4) where it says one."""
+    for pattern, found in _checkpoint_table():
+        if pattern.search(model):
+            if found.precision == "gguf":
+                return dataclasses.replace(found, precision=gguf_precision(model) or "gguf")
+            return found
     return None
 
 
@@ -608,9 +624,8 @@ def checkpoint_precision(b: Builder, opts: Mapping[str, Opt]) -> None:
     fact = b.setup.facts.get(MODEL)
     if fact is None or b.setup.has(PRECISION) or not isinstance(fact.value, str):
         return
-    precision = name_precision(fact.value)
-    if precision is None:
+    found = checkpoint_format(fact.value)
+    if found is None:
         return
-    b.fact(PRECISION, precision, fact.location, "filename")
-    method = "gguf" if precision.startswith("gguf") else ("bitsandbytes" if precision == "nf4" else precision)
-    b.fact(QUANT_CONFIG, method, fact.location, "filename")
+    b.fact(PRECISION, found.precision, fact.location, "filename")
+    b.fact(QUANT_CONFIG, found.method, fact.location, "filename")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecolint.extract import NOT_A_MODEL, ExtractContext
+from ecolint.extract.builds import torch_build
 from ecolint.extract.launchers.vllm import LAUNCHER as VLLM
 from ecolint.extract.launchers.vocab import (
     DEFAULT_INT8_THRESHOLD,
@@ -23,6 +24,7 @@ from ecolint.extract.launchers.vocab import (
     Opt,
     Tok,
     apply_table,
+    checkpoint_format,
     unresolved,
 )
 from ecolint.extract.python.index import _Binding, _Condition, _Indexer, _Scope, _Site
@@ -42,6 +44,7 @@ from ecolint.setups import (
     MODEL,
     PRECISION,
     QUANT_CONFIG,
+    RUNTIME,
     TASK,
     THRESHOLD_EXPOSED,
     Fact,
@@ -76,7 +79,11 @@ _DTYPES = DTYPE_PRECISIONS
 _ALIAS_METHODS = frozenset(
     {"to", "cuda", "cpu", "eval", "train", "half", "bfloat16", "float", "requires_grad_", "merge_and_unload"}
 )
-_WRAPPERS = frozenset({"get_peft_model", "prepare_model_for_kbit_training", "from_engine_args"})
+# Calls that rewrite a loaded model for another runtime and return it: ipex_llm.optimize_model,
+# intel_extension_for_pytorch.optimize / .llm.optimize. Where the model then runs is the
+# runtime's (resolve.py reads the qualified name against evidence.yaml other_hardware loaders).
+_RUNTIME_WRAPPERS = frozenset({"optimize_model", "optimize"})
+_WRAPPERS = frozenset({"get_peft_model", "prepare_model_for_kbit_training", "from_engine_args"}) | _RUNTIME_WRAPPERS
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,6 +107,9 @@ def _dtype(value: Any) -> str | None:
     return _DTYPES.get(text) if isinstance(value, str) else None
 
 
+# Devices a `.to(…)` after loading does not say the model runs on: CUDA is the assumption
+# anyway, and `model.to("cpu")` is as often GPU memory freed after use as CPU inference.
+_NOT_MOVED_TO = frozenset({"cuda", "cpu", "meta"})
 # The device words a device / device_map argument may name (a "cuda:1" names cuda).
 _DEVICES = frozenset({"cpu", "cuda", "mps", "xpu", "hpu", "npu", "meta"})
 
@@ -229,6 +239,89 @@ class _Recognition(_Values):
             for site, kind in loaders:
                 if kind in kinds:
                     self._read(site, kind)
+        if self.setups:
+            self._attach_runtime()
+            self._attach_placement()
+            self._attach_build()
+
+    def _attach_runtime(self) -> None:
+        """``model = ipex_llm.optimize_model(model)``: the runtime that will run the model."""
+        for site in self.index.calls:
+            if site.name not in _RUNTIME_WRAPPERS:
+                continue
+            first = self._positional(site.node, 0, site.scope)
+            qualified = self._qualified(site.node.func)
+            handle = None if first is None or qualified is None else self._handle(first.value, first.scope)
+            if handle is not None and not handle.setup.has(RUNTIME):
+                handle.setup.set(RUNTIME, qualified, self._loc(site.node.func))
+
+    def _attach_build(self) -> None:
+        """A ROCm or XPU build of torch installed beside the code (rules/builds.yaml): its
+        setups run there, "cuda" included (ROCm's torch calls the AMD GPU "cuda")."""
+        build = torch_build(self.path, self.context)
+        if build is None:
+            return
+        for setup in self.setups:
+            if setup.get(DEVICE) in (None, "cuda"):
+                setup.set(DEVICE, build, setup.origin, "build")
+
+    def _attach_placement(self) -> None:
+        """Where a model is moved after loading (``model.to("xpu")``, ``model.xpu()``): the device
+        of a setup whose loading call names none, when every move of it names the same device
+        and none is to CUDA. CUDA moves are looked for only where another device was seen."""
+        moves: dict[int, tuple[Setup, list[tuple[str, Location]]]] = {}
+        for site in self.index.calls:
+            if site.name not in ("to", "xpu") or not isinstance(site.node.func, ast.Attribute):
+                continue
+            placed = self._placement(site)
+            if placed is None or placed[0] in _NOT_MOVED_TO:
+                continue
+            handle = self._sole_handle(site.node.func.value, site.scope)
+            if handle is not None and not handle.setup.has(DEVICE):
+                moves.setdefault(id(handle.setup), (handle.setup, []))[1].append(placed)
+        if not moves:
+            return
+        for site in self.index.calls:
+            if site.name not in ("to", "cuda") or not isinstance(site.node.func, ast.Attribute):
+                continue
+            placed = (("cuda", self._loc(site.node)) if site.name == "cuda" else None) or self._placement(site)
+            if placed is not None and placed[0] == "cuda":
+                handle = self._handle(site.node.func.value, site.scope, base=False)
+                if handle is not None and id(handle.setup) in moves:
+                    del moves[id(handle.setup)]
+        for setup, places in moves.values():
+            if len({device for device, _ in places}) == 1:
+                device, where = places[0]
+                setup.set(DEVICE, device, where, "moved")
+
+    def _sole_handle(self, expr: ast.expr, scope: _Scope) -> _Handle | None:
+        """The setup a moved expression refers to, when every binding of it refers to that one
+        (`self.model` loaded in several branches and moved in one of them is left alone)."""
+        if not isinstance(expr, (ast.Name, ast.Attribute)):
+            return self._handle(expr, scope, base=False)
+        found: dict[int, _Handle] = {}
+        for binding in self._bindings_of(expr, scope):
+            handle = self._handle(binding.value, binding.scope, 1, binding.index)
+            if handle is not None:
+                found[id(handle.setup)] = handle
+        return next(iter(found.values())) if len(found) == 1 else None
+
+    def _placement(self, site: _Site) -> tuple[str, Location] | None:
+        """The device a `.to(…)` / `.xpu()` call names, with where it names it: a literal, or a
+        name bound once (`device = "mps"` reassigned under conditions says nothing sure)."""
+        call = site.node
+        if site.name == "xpu":
+            return "xpu", self._loc(call)
+        entry = self._positional(call, 0, site.scope) or self._kwargs(call, site.scope).get("device")
+        if entry is None:
+            return None
+        if isinstance(entry.value, (ast.Name, ast.Attribute)) and len(self._bindings_of(entry.value, entry.scope)) != 1:
+            return None
+        value = self._resolve(entry.value, entry.scope)
+        if value is None or not isinstance(value.value, str):
+            return None
+        device = _device(value.value)
+        return None if device is None else (device, self._where(value, entry))
 
     def _read(self, site: _Site, kind: str) -> None:
         self.defaults_chosen = set()
@@ -315,6 +408,8 @@ class _Recognition(_Values):
             quant = self._quant(config.value, config.scope)
         if quant is None:
             quant = self._bnb(kwargs, None)  # legacy load_in_8bit=True / load_in_4bit=True
+        if quant is None:
+            quant = self._checkpoint_quant(setup)
         if quant is not None:
             setup.facts.update(quant)
         dtype = kwargs.get("torch_dtype") or kwargs.get("dtype")
@@ -322,6 +417,21 @@ class _Recognition(_Values):
         if not setup.has(target):
             self._set(setup, target, dtype, _dtype)
         self._set(setup, ATTN_IMPLEMENTATION, kwargs.get("attn_implementation"), _string)
+
+    @staticmethod
+    def _checkpoint_quant(setup: Setup) -> dict[str, Fact] | None:
+        """A pre-quantized checkpoint (…-GPTQ, …-AWQ, …-bnb-4bit) loads in its own format whatever
+        torch_dtype says; that dtype is then the compute dtype (rules/checkpoints.yaml). GGUF is
+        not: transformers dequantizes a GGUF file when it loads it (docs: "GGUF and interaction
+        with Transformers"), so its weights run in the dtype asked for."""
+        model = setup.facts.get(MODEL)
+        found = None if model is None or not isinstance(model.value, str) else checkpoint_format(model.value)
+        if model is None or found is None or found.method == "gguf":
+            return None
+        return {
+            PRECISION: Fact(found.precision, model.location, "filename"),
+            QUANT_CONFIG: Fact(found.method, model.location, "filename"),
+        }
 
     def _pipeline(self, site: _Site) -> None:
         call, scope = site.node, site.scope
