@@ -29,7 +29,7 @@ SECTION_TITLES = (
 SILENT_ON_TEXT = {
     "non-nvidia": "non-NVIDIA hardware",
     "not-an-llm": "models that are not LLMs",
-    "not-served": "models loaded and never run (smoke tests, download jobs)",
+    "not-served": "models loaded and never run (smoke tests, download jobs) or run only by tests",
 }
 
 

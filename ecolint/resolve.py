@@ -392,6 +392,9 @@ def resolve(
     if setup.get(PURPOSE) == "load-only":
         reasons.append("the model is loaded but never run here (no generate, chat or forward call)")
         boundaries.append("not-served")
+    elif setup.get(PURPOSE) == "test":
+        reasons.append("a test runs the model to check it, on a handful of prompts: it serves nobody")
+        boundaries.append("not-served")
     not_llm = kb.not_an_llm(_text(setup.get(LOADER)), _text(setup.get(TASK)), _text(model_id))
     if not_llm is not None:
         reasons.append(not_llm)

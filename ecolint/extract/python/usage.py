@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from pathlib import PurePosixPath
 
 from ecolint.extract import ExtractContext
 from ecolint.extract.python.flows import (
@@ -256,6 +257,19 @@ def _is_lazy_test(test: ast.expr) -> bool:
     if isinstance(test, ast.BoolOp):
         return any(_is_lazy_test(value) for value in test.values)
     return False
+
+
+def _is_test_module(path: str) -> bool:
+    """A module named the way pytest collects (test_*.py, *_test.py) or a conftest.py. Only one
+    that defines test functions counts: research repositories name inference scripts test.py or
+    test_model.py, and those run the model for real."""
+    name = PurePosixPath(path.replace("\\", "/")).name
+    return name == "conftest.py" or (name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")))
+
+
+def _in_test_function(site: _Site) -> bool:
+    """A load inside a pytest test function (`def test_generate():`), in whatever file."""
+    return site.function is not None and any(fn.node.name.startswith("test_") for fn in site.function.chain())
 
 
 class _Usage(_Recognition):
@@ -762,9 +776,16 @@ class _Usage(_Recognition):
                 for setup in self.setups:
                     setup.set(PURPOSE, "training", self._loc(site.node), "module")
                 return
+        test_module = _is_test_module(self.path) and any(
+            fn.node.name.startswith("test_") for fn in self.index.functions
+        )
         for setup in self.setups:
             origin = self.origin_site.get(id(setup))
-            if origin is not None and self._never_run(setup, origin):
+            if origin is None:
+                continue
+            if test_module or _in_test_function(origin):
+                setup.set(PURPOSE, "test", self._loc(origin.node))
+            elif self._never_run(setup, origin):
                 setup.set(PURPOSE, "load-only", self._loc(origin.node))
 
     def _never_run(self, setup: Setup, site: _Site) -> bool:
