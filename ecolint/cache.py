@@ -223,17 +223,20 @@ def _location_from(data: list[Any] | None) -> Location | None:
 
 
 def _setup_json(setup: Setup) -> dict[str, Any]:
-    return {
+    data = {
         "framework": setup.framework,
         "origin": _location_json(setup.origin),
         "facts": {name: [fact.value, _location_json(fact.location), fact.how] for name, fact in setup.facts.items()},
         "label": setup.label,
         "kind": setup.kind,
     }
+    if setup.through is not None:  # a setup made at a call site through another module's helper
+        data["through"] = _location_json(setup.through)
+    return data
 
 
 def _setup_from(data: dict[str, Any]) -> Setup:
     origin = _location_from(data["origin"])
     assert origin is not None
     facts = {name: Fact(value, _location_from(location), how) for name, (value, location, how) in data["facts"].items()}
-    return Setup(data["framework"], origin, facts, data["label"], data["kind"])
+    return Setup(data["framework"], origin, facts, data["label"], data["kind"], _location_from(data.get("through")))

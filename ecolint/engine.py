@@ -38,7 +38,7 @@ from ecolint.knowledge import Knowledge, KnowledgeError
 from ecolint.prefilter import may_hold_setup_bytes, python_may_hold_setup
 from ecolint.resolve import Resolution, resolve
 from ecolint.results import FileOutcome, RunResult
-from ecolint.setups import Setup
+from ecolint.setups import Location, Setup
 from ecolint.sources import decode, read_text
 
 if TYPE_CHECKING:
@@ -192,13 +192,16 @@ class Engine:
         ``resolution`` and ``audit``. Files are analysed while the walk goes on; the order
         comes from the sort, never from which worker finished first."""
         _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
+        # The project pass needs the whole walk before the per-file work starts; a run over the
+        # project root walks it once for both.
+        walked = list(self._walked(paths, result))
         config = WorkerConfig(
-            context=self.extract_context(paths),
+            context=self._extract_context(paths, walked),
             max_file_size=self.config.max_file_size,
             cache=self._cache(paths),
         )
-        walked = self._walked(paths, result)
         analysed = sorted(_analyse(config, walked, self.progress), key=lambda pair: pair[0].display)
+        _drop_superseded(analysed, self._callers_elsewhere(paths, config, analysed))
         self._stack = self._project_pins(paths, _merged_pins([outcome for _, outcome in analysed]))
         if config.cache is not None:
             entries = {item.display: o.cache_entry for item, o in analysed if o.cache_entry is not None}
@@ -208,11 +211,39 @@ class Engine:
                 result.notes.append(f"cannot write the cache in {self.cache_dir}: {exc.strerror or exc}")
         return analysed
 
+    def _callers_elsewhere(
+        self, paths: list[Path], config: WorkerConfig, analysed: list[tuple[FileWork, FileOutcome]]
+    ) -> list[Setup]:
+        """When the run does not cover the project root (a pre-commit run on a helper's
+        module), the setups that the helper's callers elsewhere in the project make through it:
+        they supersede the helper's own, as they do when the whole tree is checked. Read, never
+        reported."""
+        from ecolint import project
+
+        modules = config.context.modules
+        if modules is None or not modules.helpers or project.covers(paths, modules.root):
+            return []
+        defining = {os.path.realpath(item.path) for item, outcome in analysed if outcome.setups}
+        callers = modules.callers_of(defining, _read_bytes) if defining else []
+        made: list[Setup] = []
+        for path in callers:
+            data = _read_bytes(path)
+            if data is not None:
+                made.extend(extract(config, FileWork(path, display_path(path, self.cwd), "python", False), data).setups)
+        return made
+
     def extract_context(self, paths: list[Path]) -> ExtractContext:
         """What extractors may ask about the tree when these paths are scanned (a new, empty
         memo of the tree each time)."""
+        return self._extract_context(paths)
+
+    def _extract_context(self, paths: list[Path], walked: list[FileWork] | None = None) -> ExtractContext:
         return ExtractContext(
-            root=self._root(paths), read_text=self.read_text, cwd=self.cwd, invocations=self._invocations(paths)
+            root=self._root(paths),
+            read_text=self.read_text,
+            cwd=self.cwd,
+            invocations=self._invocations(paths),
+            modules=self._module_index(paths, walked),
         )
 
     def _invocations(self, paths: list[Path]) -> dict[str, list[Any]]:
@@ -231,6 +262,28 @@ class Engine:
         except OSError:
             return {}  # a tree that cannot be walked links nothing; the run reports it itself
         return dict(found)
+
+    def _module_index(self, paths: list[Path], walked: list[FileWork] | None = None) -> Any:
+        """The project pass: the module index of the project root's Python files, whatever paths
+        were passed (ecolint/extract/python/modules.py). ``walked``: the run's own walk, reused
+        when it covers the project root."""
+        from ecolint import project
+        from ecolint.extract.python.modules import build_module_index
+
+        root = project.project_root(paths[0] if paths else self.cwd, self.config.source, self.cwd)
+        files: Iterable[Path]
+        if walked is not None and project.covers(paths, root):
+            files = (item.path for item in walked if item.kind == "python")
+        else:
+            found = discover.walk(
+                [root],
+                self.config.exclude + self.config.extend_exclude,
+                force_exclude=self.config.force_exclude,
+                respect_gitignore=self.config.respect_gitignore,
+                root=self.config_dir,
+            )
+            files = (path for path, _, problem in found if problem is None and path.suffix == ".py")
+        return build_module_index(root, files, python_may_hold_setup)
 
     def funnel(self) -> Funnel:
         """A new funnel with this run's per-file ignores, baseline and confidence floor."""
@@ -262,17 +315,19 @@ class Engine:
         """Resolve, audit and funnel what the analysis of the files gave."""
         result.files_seen = len(analysed)
         findings: list[Finding] = []
+        through: list[tuple[Setup, list[Finding]]] = []  # setups made through another module's helper
         for item, outcome in analysed:
             result.files_parsed += outcome.parsed
             result.setups += len(outcome.setups)
             if outcome.error is not None:
                 result.errors.append(outcome.error)
-            found = self._audit_guarded(outcome, item, result)
+            found = self._audit_guarded(outcome, item, result, through)
             if found or _SUPPRESSION in outcome.text:
                 result.texts[item.display] = outcome.text
                 findings.extend(found)
+        _manual_where_shared(through)
         funnel = self.funnel()
-        result.findings = funnel.apply(findings, result.texts)
+        result.findings = funnel.apply(findings, {**self._helper_texts(findings, result.texts), **result.texts})
         result.in_baseline, result.below_confidence = funnel.in_baseline, funnel.below_confidence
         invalid, unused = review_ignores(result.texts, funnel.suppressions, self.kb.rules, self.selection.codes)
         result.notes.extend(f"warning: {text}" for text in invalid)
@@ -325,11 +380,34 @@ class Engine:
 
         return ExtractionCache(self.cache_dir, self._root(paths), self.cwd, _settings(self.config))
 
-    def _audit_guarded(self, outcome: FileOutcome, item: FileWork, result: RunResult) -> list[Finding]:
+    def _helper_texts(self, findings: list[Finding], texts: dict[str, str]) -> dict[str, str]:
+        """The texts of helper modules whose lines may silence a finding (``Finding.also_at``)
+        and that the run did not keep: a run on the calling file alone still reads them."""
+        wanted = {where.path for finding in findings for where in finding.also_at} - set(texts)
+        out: dict[str, str] = {}
+        for display in sorted(wanted):
+            text = read_text(Path(display) if Path(display).is_absolute() else self.cwd / display)
+            if text is not None:
+                out[display] = text
+        return out
+
+    def _audit_guarded(
+        self,
+        outcome: FileOutcome,
+        item: FileWork,
+        result: RunResult,
+        through: list[tuple[Setup, list[Finding]]] | None = None,
+    ) -> list[Finding]:
         """Resolve and audit one file's setups; an unexpected exception there is an internal
-        error for that file (ECO001), like one inside its extractor."""
+        error for that file (ECO001), like one inside its extractor. Setups made through a
+        helper of another module are collected in ``through`` with their findings."""
         try:
-            found = [f for setup in outcome.setups for f in self.audit(setup, item.path)]
+            found = []
+            for setup in outcome.setups:
+                own = self.audit(setup, item.path)
+                found.extend(own)
+                if through is not None and setup.through is not None:
+                    through.append((setup, own))
             if item.kind == "notebook":
                 _say_cells(found, outcome.text)
             return found
@@ -774,8 +852,10 @@ def extract(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
     """One file's setups from its bytes, inside the per-file guard: whatever happens inside one
     file stays an ECO001 for that file."""
     try:
-        if item.kind == "python" and not python_may_hold_setup(data):
-            return FileOutcome(parsed=False)  # no call a setup starts at is written in code
+        if item.kind == "python":
+            config.context.note_helpers()  # a file that calls none now may call one later
+            if not python_may_hold_setup(data) and not _may_call_helper(config.context, data):
+                return FileOutcome(parsed=False)  # no call a setup starts at is written in code
         text = decode(item.path, data, item.kind)
         extractor = load_extractor(item.kind)
         if extractor is None:
@@ -791,6 +871,52 @@ def extract(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
         return FileOutcome(error=FileError(item.display, 1, "too deeply nested to analyse"))
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
         return FileOutcome(error=FileError(item.display, 1, internal_error_message(exc)))
+
+
+def _may_call_helper(context: ExtractContext, data: bytes) -> bool:
+    """Whether a file may call a loader helper another module of the project defines."""
+    return context.modules is not None and context.modules.may_call_helper(data)
+
+
+def _manual_where_shared(through: list[tuple[Setup, list[Finding]]]) -> None:
+    """A fix edits the helper's code, which every call site going through it shares: where the
+    call sites' verdicts differ (one is reported and another is not, or differently), the fix
+    is left to a person."""
+    sharing: dict[Location, int] = {}
+    verdicts: dict[tuple[Location, str], list[tuple[str, ...]]] = {}
+    for setup, findings in through:
+        assert setup.through is not None
+        sharing[setup.through] = sharing.get(setup.through, 0) + 1
+        for code in sorted({f.code for f in findings}):
+            messages = tuple(sorted(f.message for f in findings if f.code == code))
+            verdicts.setdefault((setup.through, code), []).append(messages)
+    for setup, findings in through:
+        assert setup.through is not None
+        for finding in findings:
+            seen = verdicts[(setup.through, finding.code)]
+            agree = len(seen) == sharing[setup.through] and len(set(seen)) == 1
+            if not agree and finding.fix is not None and finding.fix.get("edit") is not None:
+                finding.fix = {**finding.fix, "edit": None, "applicability": "manual"}
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _drop_superseded(analysed: list[tuple[FileWork, FileOutcome]], elsewhere: Iterable[Setup] = ()) -> None:
+    """A loading call inside a helper whose callers make their own setups (one per call site,
+    ecolint/extract/python/modules.py) is no setup of its own: its model was unknown there.
+    ``elsewhere``: setups of callers the run does not report."""
+    made = [*elsewhere, *(s for _, outcome in analysed for s in outcome.setups)]
+    through = {s.through for s in made if s.through is not None}
+    if not through:
+        return
+    for _, outcome in analysed:
+        if any(setup.origin in through for setup in outcome.setups):
+            outcome.setups = [setup for setup in outcome.setups if setup.origin not in through]
 
 
 @contextlib.contextmanager

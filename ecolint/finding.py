@@ -25,6 +25,9 @@ class Finding:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     fix: dict[str, Any] | None = None  # checks._fix_for; its "edit" is an ecolint.edits.Edit or None
     fingerprint: str = ""  # set by the funnel: stable across unrelated line moves
+    # Other lines whose ignore comment also silences it: for a setup made through a helper of
+    # another module, the place the fact is written there and the helper's loading call.
+    also_at: tuple[Location, ...] = ()
 
     def sort_key(self) -> tuple:
         loc = self.location

@@ -6,7 +6,9 @@ is applied here, in one place, in this order:
    specific selector wins; ECO2xx/ECO3xx are opt-in, run only when a selector names them);
 2. per-file-ignores (glob → codes);
 3. inline comments: ``# ecolint: ignore[ECO101]`` on the line or alone on the line above,
-   a bare ``# ecolint: ignore`` for every code, ``# ecolint: ignore-file[ECO105]`` anywhere;
+   a bare ``# ecolint: ignore`` for every code, ``# ecolint: ignore-file[ECO105]`` anywhere
+   (a finding of a setup made through a helper of another module also on the helper's lines,
+   ``Finding.also_at``);
 4. the baseline (fingerprints of accepted findings);
 5. --min-confidence (findings below it are neither shown nor counted);
 then findings are sorted by (path, line, column, code).
@@ -209,7 +211,9 @@ class Funnel:
             text = texts.get(path, "")
             if path not in parsed:
                 parsed[path] = parse_suppressions(text)
-            if parsed[path].covers(finding.code, finding.location.line):
+            if parsed[path].covers(finding.code, finding.location.line) or self._covered_elsewhere(
+                finding, texts, parsed
+            ):
                 continue
             lines = text.splitlines()
             line_text = lines[finding.location.line - 1] if finding.location.line <= len(lines) else ""
@@ -223,6 +227,16 @@ class Funnel:
                 continue
             kept.append(finding)
         return sorted(kept, key=Finding.sort_key)
+
+    @staticmethod
+    def _covered_elsewhere(finding: Finding, texts: dict[str, str], parsed: dict[str, Suppressions]) -> bool:
+        """An ignore comment on one of the finding's other lines (``Finding.also_at``)."""
+        hit = False
+        for where in finding.also_at:
+            if where.path not in parsed:
+                parsed[where.path] = parse_suppressions(texts.get(where.path, ""))
+            hit = parsed[where.path].covers(finding.code, where.line) or hit
+        return hit
 
     def _file_ignored(self, path: str, code: str) -> bool:
         for pattern, codes in self.per_file_ignores.items():

@@ -119,6 +119,9 @@ class Setup:
     facts: dict[str, Fact] = field(default_factory=dict)
     label: str | None = None
     kind: str = "python"  # the file kind it came from
+    # For a setup one call site makes through a loader helper of another module (origin: that
+    # call site): the loading call inside the helper. Its own setup there is superseded.
+    through: Location | None = None
 
     def get(self, name: str, default: Any = None) -> Any:
         fact = self.facts.get(name)

@@ -177,7 +177,7 @@ def test_model_id_from_the_one_call_site() -> None:
     assert fact_line(setup, MODEL) == line_of(source, 'load("Qwen')
 
 
-def test_model_id_call_sites_that_disagree_stay_unknown() -> None:
+def test_model_id_call_sites_that_disagree_are_separate_setups_at_the_call_sites() -> None:
     source = HEADER + textwrap.dedent(
         """\
         def load(model_id):
@@ -187,7 +187,12 @@ def test_model_id_call_sites_that_disagree_stay_unknown() -> None:
         big = load("Qwen/Qwen2.5-7B")
         """
     )
-    assert not one(source).has(MODEL)
+    found = sorted((s.origin.line, s.get(MODEL), s.through.line if s.through else None) for s in setups(source))
+    loader = line_of(source, "from_pretrained(model_id)")
+    assert found == [
+        (line_of(source, "small ="), "Qwen/Qwen2.5-0.5B", loader),
+        (line_of(source, "big ="), "Qwen/Qwen2.5-7B", loader),
+    ]
 
 
 def test_model_id_class_attribute_and_self_attribute() -> None:
@@ -1465,9 +1470,12 @@ def test_a_load_button_handler_is_not_a_reload_per_request() -> None:
             gr.Button("Go").click(describe, inputs=[])
         """
     )
-    setup = one(source)
-    assert setup.get(RELOAD_PER_REQUEST) == "handler"  # through describe(), not the reload button
-    assert setup.get(SINGLE_REQUEST) == "handler"
+    # one setup per call site: the reload button's (the model the user picks) and describe()'s
+    found = {s.get(MODEL): s for s in setups(source)}
+    assert sorted(found, key=str) == [None, "Qwen/Qwen2.5-1.5B"]
+    assert found["Qwen/Qwen2.5-1.5B"].get(RELOAD_PER_REQUEST) == "handler"  # through describe()
+    assert found["Qwen/Qwen2.5-1.5B"].get(SINGLE_REQUEST) == "handler"
+    assert not found[None].has(RELOAD_PER_REQUEST)  # the reload button loads on request: what it is for
 
 
 def test_ray_serve_batched_handler_is_not_single_request() -> None:
@@ -1728,7 +1736,19 @@ def test_an_imported_module_with_invalid_escapes_prints_no_warning(tmp_path: Pat
 
 
 # The package's modules from the bottom up, as its docstring lists them.
-LAYERS = ["syntax", "source", "index", "imports", "values", "frameworks", "flows", "usage", "platforms", "invoked"]
+LAYERS = [
+    "syntax",
+    "source",
+    "index",
+    "imports",
+    "values",
+    "frameworks",
+    "flows",
+    "usage",
+    "platforms",
+    "invoked",
+    "modules",
+]
 
 
 def test_each_extractor_module_imports_only_the_modules_below_it() -> None:

@@ -27,7 +27,7 @@ from ecolint.fix import edit_for
 from ecolint.intent import Intent
 from ecolint.knowledge import Knowledge, KnowledgeError, RuleSpec, nearest_rows, request_rows
 from ecolint.resolve import BOUNDARY_TEXT, Resolution, setup_summary
-from ecolint.setups import DEFAULTS_CHOSEN, Location, Setup
+from ecolint.setups import DEFAULTS_CHOSEN, SINGLE_REQUEST, Location, Setup
 
 CheckFn = Callable[[Setup, "CheckContext"], Iterable[Finding]]
 _REGISTRY: dict[str, CheckFn] = {}
@@ -171,9 +171,26 @@ class CheckContext:
             self.resolution.missing_formats,
             python=_written_in_python(self.setup),
         )
+        notes = list(notes)
         if fix is not None:
             # the snippet for a GPU without BF16 / FP8 tensor cores: say why it differs
             notes = [*notes, *(self.resolution.capability_notes[f] for f in fix.pop("without"))]
+        also_at: tuple[Location, ...] = ()
+        through = self.setup.through
+        if through is not None:
+            # A setup one call site makes through a helper of another module is reported at that
+            # call site; an ignore comment where the fact is written, or on the helper's loading
+            # call, silences it too.
+            also_at = tuple(dict.fromkeys((location, through)))
+            if _helpers_own(location, self.setup):
+                if location.path != self.setup.origin.path and fix is not None and fix.get("edit") is not None:
+                    # --fix edits the files its findings are in: an edit of another module's
+                    # helper is left to a person (it changes every caller of the helper)
+                    fix = {**fix, "edit": None, "applicability": "manual"}
+                notes.append(
+                    f"written at {location.path}:{location.line} (this call loads the model through another module's helper)"
+                )
+                location = self.setup.origin
         return Finding(
             code=self.code,
             name=spec.name,
@@ -186,10 +203,25 @@ class CheckContext:
             boundaries=list(self.resolution.boundaries),
             notes=list(self.resolution.reasons)
             + [BOUNDARY_TEXT[b] for b in self.resolution.boundaries if b not in _SAID_BY_REASONS]
-            + list(notes),
+            + notes,
             evidence=list(evidence),
             fix=fix,
+            also_at=also_at,
         )
+
+
+def _helpers_own(location: Location, setup: Setup) -> bool:
+    """Whether a location is in the helper a call-site setup loads through (shared by every call
+    site going through it) rather than the call site's own: its arguments, or the loop that
+    calls generate() on the model it returned."""
+    origin = setup.origin
+    if location.path != origin.path:
+        return True
+    start, end = (location.line, location.column), (location.end_line, location.end_column)
+    if (origin.line, origin.column) <= start and end <= (origin.end_line, origin.end_column):
+        return False
+    usage = setup.facts.get(SINGLE_REQUEST)
+    return usage is None or usage.location != location
 
 
 _FORMAT_WORDS = {"bf16": re.compile(r"bf16|bfloat16", re.I), "fp8": re.compile(r"fp8|float8", re.I)}

@@ -63,6 +63,10 @@ class ExtractContext:
         self._note("invocations", key, found)
         return self.invocations.get(str(key), [])
 
+    # the project pass's module index (ecolint/extract/python/modules.py), built before the
+    # per-file work over the project root; None when the run has none
+    modules: Any = None
+
     def source_path(self, display: str) -> Path:
         """The file behind a display path (display paths are relative to the working directory)."""
         path = Path(display)
@@ -107,6 +111,8 @@ class ExtractContext:
             return path.is_file()
         if what == "invocations":
             return text_digest(repr(self.invocations.get(str(path), [])))
+        if what == "helpers":
+            return None if self.modules is None else self.modules.digest()
         if what == "dir":
             try:
                 return sorted(entry.name for entry in path.iterdir())
@@ -130,6 +136,11 @@ class ExtractContext:
             # computed while nothing was noted: what it consulted is unknown
             self.consulted.extend(consulted if consulted is not None else [("unknown", "", None)])
         return value
+
+    def note_helpers(self) -> None:
+        """Note that the file's result depends on which helpers the project's modules define."""
+        if self.modules is not None:
+            self._note("helpers", Path(""), self.modules.digest())
 
     def _note(self, what: str, path: Path, answer: object) -> None:
         if self.consulted is not None:

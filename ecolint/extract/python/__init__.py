@@ -59,13 +59,17 @@ imports this one, which assembles them):
   table of ``ecolint/extract/launchers``);
 * ``flows``: data flow inside a block (a small def-use closure, what a loop body holds);
 * ``usage``: ``_Usage``, how the models are used (generate loops, handlers, reloads, compile,
-  purpose: training, or loaded and never run).
+  purpose: training, or loaded and never run);
 * ``platforms``: ``_Platforms``, deployment platforms declared in Python: launcher argv lists the
   code runs (a BentoML ``__command__``, a Modal subprocess), Ray Serve LLM's ``LLMConfig``, and
-  the GPU a Modal or BentoML decorator states for the code under it.
+  the GPU a Modal or BentoML decorator states for the code under it;
+* ``invoked``: ``_Invoked``, the values the command lines that run this script pass it;
+* ``modules``: the project's module index (the project pass) and ``_CrossModule``, the setups a
+  call site makes through a loader helper of another module, one per call site.
 
 Pass 2 is one object whose class stacks these layers (``_Scopes`` ← ``_Values`` ←
-``_Recognition`` ← ``_Usage`` ← ``_Platforms`` ← ``_Extraction``): each layer adds its own state and methods and
+``_Recognition`` ← ``_Usage`` ← ``_Platforms`` ← ``_Invoked`` ← ``_CrossModule`` ← ``_Extraction``):
+each layer adds its own state and methods and
 calls those of the layers below.
 """
 
@@ -76,7 +80,8 @@ from typing import Any
 
 from ecolint.extract import ExtractContext, ExtractError
 from ecolint.extract.python.index import _Indexer
-from ecolint.extract.python.invoked import _Invoked, changed, label_for, passed_values, with_gpu
+from ecolint.extract.python.invoked import changed, label_for, passed_values, with_gpu
+from ecolint.extract.python.modules import _CrossModule, calls_a_helper
 from ecolint.extract.python.platforms import may_deploy
 from ecolint.extract.python.source import MAX_BOOL_CHAIN, _parse, _Source, has_overlong_bool_chain
 from ecolint.extract.python.usage import TRAINING_CALLS
@@ -91,7 +96,7 @@ def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
     indexer = _Indexer()
     try:
         indexer.visit_module(tree)
-        loads = indexer.calls_a_loader()
+        loads = indexer.calls_a_loader() or calls_a_helper(indexer, context)
         if not loads and not may_deploy(text):
             return []  # the trigger tokens were in names that load nothing
         source = _Source(text)
@@ -145,7 +150,7 @@ def _values(setup: Setup) -> dict[str, Any]:
     return {name: fact.value for name, fact in setup.facts.items()}
 
 
-class _Extraction(_Invoked):
+class _Extraction(_CrossModule):
     """Pass 2 over one file's index: setups from loading calls, then the signals that need them
     (compile, generate per prompt or per request, reload per request), then labels; then the
     launcher command lines and platform calls of the file, and the GPUs its decorators state."""
@@ -155,11 +160,14 @@ class _Extraction(_Invoked):
         if loads:
             self._collect_handlers()
             self._recognise()
+            self._recognise_helper_calls()
+            self._split_by_call_site()
         if self.setups:
             self._attach_compile()
             self._attach_single_request()
             self._attach_reload()
             self._attach_purpose()
+            self._from_prototypes()
             self._attach_labels()
         self._launch_commands()
         self._attach_platform_gpus()

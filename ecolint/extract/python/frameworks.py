@@ -164,7 +164,10 @@ class _Recognition(_Values):
         return Location(self.path, line, column + 1, end_line, end_column + 1)
 
     def _where(self, value: _Value, entry: _Entry) -> Location:
-        """Inline values point at their keyword; values read from a constant at the constant."""
+        """Inline values point at their keyword; values read from a constant at the constant;
+        values another module's call site passes at that call site's argument."""
+        if value.location is not None:
+            return value.location
         if value.node is None or value.node is entry.value:
             return self._loc(entry.node)
         return self._loc(value.node)

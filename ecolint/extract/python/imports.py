@@ -16,6 +16,7 @@ from ecolint.extract.python.source import _parse
 from ecolint.extract.python.syntax import _NO, _convert, _dotted_or_none
 
 _MAX_IMPORT_DEPTH = 3
+_MAX_ANCESTORS = 4  # directories above an importing file where an absolute import may start
 
 
 def _locate(path: Path, context: ExtractContext) -> Path:
@@ -73,7 +74,13 @@ def _find_module(module: str, level: int, from_dir: Path, context: ExtractContex
             base = base.parent
         bases = [base]
     else:
-        bases = list(dict.fromkeys([from_dir, context.root, context.root / "src"]))
+        bases = [from_dir, context.root, context.root / "src"]
+        project = getattr(context.modules, "root", None)  # the project pass's root, whatever paths were passed
+        if project is not None:
+            bases += [project, project / "src"]
+            # a script run from a directory of the project imports its siblings' packages
+            bases += [d for d in list(from_dir.parents)[:_MAX_ANCESTORS] if d.is_relative_to(project)]
+        bases = list(dict.fromkeys(bases))
     for base in bases:
         candidates = [base.joinpath(*parts[:-1], parts[-1] + ".py")] if parts else []
         candidates.append(base.joinpath(*parts, "__init__.py"))

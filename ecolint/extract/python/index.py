@@ -70,6 +70,9 @@ class _Binding:
     default_of: _Function | None = None  # a parameter's default: the function it belongs to
     called: bool = False  # with default_of: whether some call in this module omits the parameter
 
+    # a value passed from another module's call site: (value, Location there); see modules.py
+    external: tuple[Any, Any] | None = None
+
 
 @dataclass(eq=False)
 class _Mutation:
@@ -641,6 +644,9 @@ class _Scopes:
         self._callers: dict[_Function, list[_Site]] | None = None
         self._by_name: dict[str, list[_Function]] | None = None
         self._methods: frozenset[str] | None = None
+        # (line, name) of a function → what its parameters hold for the one call site this
+        # extraction is specialised for (another module's call: ecolint/extract/python/modules.py)
+        self.bound: dict[tuple[int, str], dict[str, _Binding]] = {}
 
     def _qualified(self, expr: ast.expr) -> str | None:
         """The dotted name an expression spells, with the file's import aliases undone."""
@@ -687,6 +693,12 @@ class _Scopes:
         param = next((p for p in params if p.name == name), None)
         if param is None:
             return None
+        bound = self.bound.get((fn.node.lineno, fn.name)) if self.bound else None
+        if bound is not None:  # one call site of another module: its argument, or the default
+            passed = bound.get(name)
+            parent = fn.scope.parent or self.index.module
+            default = _Binding(0, param.default, parent, how="parameter-default", default_of=fn, called=True)
+            return [passed if passed is not None else default]
         positional = fn.positional()
         offset = 1 if fn.method_of is not None and positional and positional[0].name in ("self", "cls") else 0
         index = next((i - offset for i, p in enumerate(positional) if p is param), None)

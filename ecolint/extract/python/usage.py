@@ -394,7 +394,7 @@ class _Usage(_Recognition):
             node = compiled.get(id(setup))
             if node is not None:
                 setup.set(COMPILED, True, self._loc(node))
-            else:
+            elif setup.get(COMPILED) is not True:  # a helper of another module may compile it
                 setup.set(
                     COMPILED, False, setup.where(QUANT_CONFIG) if setup.has(QUANT_CONFIG) else setup.origin, "implied"
                 )

@@ -38,6 +38,7 @@ from ecolint.extract.python.syntax import (
     _literal,
     _Located,
 )
+from ecolint.setups import Location
 
 _TORCH_DTYPES = frozenset({"float16", "half", "bfloat16", "float32", "float", "float64", "double"})
 
@@ -112,6 +113,7 @@ class _Value:
     value: Any
     node: _Located | None  # where the value is written in this file; None: another file
     how: str
+    location: Location | None = None  # where another module's call site writes it (node None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -485,6 +487,9 @@ class _Values(_Scopes):
         return value
 
     def _resolve_binding_once(self, binding: _Binding, name: str, depth: int) -> _Value | None:
+        if binding.external is not None:
+            value, location = binding.external
+            return _Value(value, None, binding.how, location)
         if binding.ref is not None:
             return self._imported(binding.ref, None)
         expr = _element(binding.value, binding.index)

@@ -1,0 +1,522 @@
+"""Cross-module loaders: the project's module index (built once per run, before the per-file
+work) and the setups a call site makes through a loader helper of another module.
+
+The project pass (``build_module_index``) walks the Python files of the project root, whatever
+paths were passed, so a pre-commit run on one file and CI on ``.`` see the same modules. It
+reads bytes only: each module's dotted name ↔ its file, and the names of the top-level
+functions of loader modules that take parameters and hold a loading call (a cheap superset,
+found from bytes; the extraction decides exactly). Nothing is imported or executed.
+
+A file that calls such a helper (``from core.loading import load_model`` … ``load_model("id")``)
+becomes a candidate even without a loading call of its own. Its extraction finds the helper
+through the imports (relative, absolute, ``__init__`` re-exports, followed inside the project
+only, up to ``MAX_REEXPORTS`` steps), analyses the helper's module with the helper's parameters
+bound to this call site's arguments, and keeps the setups whose facts depend on them: one setup
+per call site, located at the call site (``Setup.origin``), with the loading call inside the
+helper as ``Setup.through``. The engine then drops the helper module's own setup for that
+loading call (its model was unknown there: the callers say which). Each module is parsed once
+per run (the run's memo); a call site analyses the helper's module once; chains of helpers
+across modules stop after ``MAX_HELPER_DEPTH`` modules, and a file follows at most
+``MAX_HELPER_CALLS`` call sites.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ecolint.extract import ExtractContext, ExtractError
+from ecolint.extract.python.imports import _find_module
+from ecolint.extract.python.index import _Binding, _Function, _Indexer, _Scope, _Site
+from ecolint.extract.python.invoked import _Invoked
+from ecolint.extract.python.source import _parse, _Source
+from ecolint.extract.python.syntax import _NO
+from ecolint.extract.python.values import _Entry
+from ecolint.setups import COMPILED, PURPOSE, RELOAD_PER_REQUEST, SINGLE_REQUEST, Fact, Location, Setup
+
+MAX_HELPER_DEPTH = 2  # modules a chain of helper calls crosses (app → core.loading → core.backend)
+MAX_REEXPORTS = 3  # `from .x import f` steps followed to the module that defines f
+MAX_HELPER_CALLS = 32  # call sites of imported helpers one file follows
+MAX_CALLER_FILES = 64  # files a run on a helper's module alone reads to find its callers
+MAX_INDEXED_FILES = 20_000  # Python files the project pass reads; beyond, the index stops growing
+
+# A top-level def with at least one parameter, and where its body ends (the next top-level line).
+_TOP_DEF = re.compile(rb"^(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\((?![ \t]*\))", re.MULTILINE)
+_TOP_LINE = re.compile(rb"^[^\s#)\]}]", re.MULTILINE)
+# The loading calls' names (ecolint/extract/__init__.py's Python triggers): substring tests are
+# C speed, where one alternation regex over every file of a large tree cost seconds.
+_LOADER_TOKENS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
+
+
+def _names_a_loader(data: bytes, start: int = 0, end: int | None = None) -> bool:
+    end = len(data) if end is None else end
+    return any(data.find(token, start, end) >= 0 for token in _LOADER_TOKENS)
+
+
+_LITERALS = (str, int, float, bool, type(None))
+
+
+@dataclass
+class ModuleIndex:
+    """What the project pass found: module name → file, and helper name → files defining it."""
+
+    root: Path
+    helpers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)  # the project's Python files, as walked
+    _pattern: re.Pattern[bytes] | None = None
+    _modules: dict[str, Path] | None = None
+
+    @property
+    def modules(self) -> dict[str, Path]:
+        """Dotted module name → file (``src/`` layouts without ``src``), made when first asked."""
+        if self._modules is None:
+            self._modules = {}
+            for path in self.files:
+                name = _module_name(path, self.root)
+                if name is not None:
+                    self._modules.setdefault(name, path)
+        return self._modules
+
+    def may_call_helper(self, data: bytes) -> bool:
+        """Whether a file's bytes import a helper's name (a superset, from bytes)."""
+        if not self.helpers or b"import" not in data:
+            return False
+        if not any(name.encode() in data for name in self.helpers):
+            return False  # substring tests first: the names' regex over every file costs seconds
+        if self._pattern is None:
+            self._pattern = _names_pattern(self.helpers)
+        return self._pattern.search(data) is not None
+
+    def callers_of(self, defining: set[str], read: Any) -> list[Path]:
+        """The project's files that may call a helper defined in one of the ``defining`` files
+        (real paths), those aside: what a run on a helper's module alone must also look at to
+        know that the helper's callers name its model (at most ``MAX_CALLER_FILES``)."""
+        names = {name for name, files in self.helpers.items() if defining & {os.path.realpath(f) for f in files}}
+        if not names:
+            return []
+        pattern = _names_pattern(names)
+        found: list[Path] = []
+        for path in self.files:
+            if os.path.realpath(path) in defining:
+                continue
+            data = read(path)
+            if data is not None and b"import" in data and pattern.search(data):
+                found.append(path)
+                if len(found) >= MAX_CALLER_FILES:
+                    break
+        return found
+
+    def digest(self) -> str:
+        """The helper names, as the extraction cache notes them: a file that was no candidate
+        must be looked at again when a module of the project starts to define one."""
+        return hashlib.blake2b("\0".join(sorted(self.helpers)).encode(), digest_size=8).hexdigest()
+
+
+def _names_pattern(names: Iterable[str]) -> re.Pattern[bytes]:
+    """One of the names, imported: `from m import name`, `from m import (a,\n name)`."""
+    alternatives = b"|".join(re.escape(name.encode()) for name in sorted(names))
+    return re.compile(
+        rb"(?<![A-Za-z0-9_])import[ \t]+(?:\([^)]*?|[^\n(]*?)(?<![A-Za-z0-9_])(?:"
+        + alternatives
+        + rb")(?![A-Za-z0-9_])"
+    )
+
+
+def build_module_index(root: Path, files: Iterable[Path], may_load: Any) -> ModuleIndex:
+    """The project pass over the project's Python files (``may_load``: the prefilter's test of
+    a file's bytes for a loading call)."""
+    index = ModuleIndex(root)
+    helpers: dict[str, list[str]] = {}
+    for count, path in enumerate(files):
+        if count >= MAX_INDEXED_FILES:
+            break
+        index.files.append(path)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if not _names_a_loader(data):
+            continue
+        for found in _helper_names(data, may_load):
+            helpers.setdefault(found, []).append(str(path))
+    index.helpers = {name: tuple(sorted(paths)) for name, paths in sorted(helpers.items())}
+    return index
+
+
+def _module_name(path: Path, root: Path) -> str | None:
+    text, base = os.fspath(path), os.fspath(root).rstrip(os.sep) + os.sep
+    if not text.startswith(base) or not text.endswith(".py"):
+        return None
+    parts = text[len(base) : -3].split(os.sep)
+    if parts and parts[0] == "src":
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+
+
+def _helper_names(data: bytes, may_load: Any = None) -> set[str]:
+    """Top-level functions with parameters whose body holds a call that may load a model
+    (``may_load``: the prefilter's test, which leaves out tokenizers, configs, processors)."""
+    names: set[str] = set()
+    for match in _TOP_DEF.finditer(data):
+        after = match.end()
+        line_end = data.find(b"\n", after)
+        body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end + 1)
+        end = body_end.start() if body_end else len(data)
+        if _names_a_loader(data, after, end) and (may_load is None or may_load(data[match.start() : end])):
+            names.add(match.group(1).decode())
+    return names
+
+
+def display_of(path: Path, context: ExtractContext) -> str:
+    """A file's display path, as the engine shows it (relative to the working directory)."""
+    resolved = os.path.realpath(path)
+    base = os.fspath(context.cwd or Path.cwd())
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    shown = resolved[len(prefix) :] if resolved.startswith(prefix) else resolved
+    return shown.replace(os.sep, "/")
+
+
+@dataclass(frozen=True)
+class _Helper:
+    file: Path
+    text: str
+    name: str
+
+
+def _find_helper(
+    module: str, level: int, from_dir: Path, name: str, context: ExtractContext, steps: int = 0
+) -> _Helper | None:
+    """The module that defines a function, through `__init__` re-exports (inside the project)."""
+    found = _find_module(module, level, from_dir, context)
+    if found is None or steps > MAX_REEXPORTS:
+        return None
+    file, text = found
+    tree = _tree(file, text, context)
+    if tree is None:
+        return None
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
+            return _Helper(file, text, name)
+    for statement in reversed(tree.body):
+        if isinstance(statement, ast.ImportFrom):
+            for alias in statement.names:
+                if (alias.asname or alias.name) == name:
+                    return _find_helper(
+                        statement.module or "", statement.level, file.parent, alias.name, context, steps + 1
+                    )
+    return None
+
+
+def _tree(file: Path, text: str, context: ExtractContext) -> ast.Module | None:
+    """A module's syntax tree, parsed once per run."""
+
+    def parse() -> ast.Module | None:
+        try:
+            return _parse(text)
+        except ExtractError:
+            return None
+
+    return context.cached(("ecolint.extract.python:tree", str(file)), parse)  # type: ignore[return-value]
+
+
+def calls_a_helper(indexer: _Indexer, context: ExtractContext) -> bool:
+    """Whether a file calls a function it imports under a helper's name (the extraction then
+    looks whether that function loads a model)."""
+    modules: ModuleIndex | None = getattr(context, "modules", None)
+    if modules is None or not modules.helpers:
+        return False
+    names = {local for local, target in indexer.qualified.items() if target.rsplit(".", 1)[-1] in modules.helpers}
+    return any(site.name in names for site in indexer.calls)
+
+
+class _CrossModule(_Invoked):
+    """Setups made through loader helpers of other modules, one per call site."""
+
+    helper_depth = 0  # how many modules of helper calls led to this extraction
+
+    def _imported_helpers(self) -> set[str]:
+        """Local names of functions imported from modules of the project that may load a model."""
+        modules: ModuleIndex | None = getattr(self.context, "modules", None)
+        if modules is None or not modules.helpers or self.helper_depth >= MAX_HELPER_DEPTH:
+            return set()
+        return {
+            local
+            for local, target in self.index.qualified.items()
+            if target.rsplit(".", 1)[-1] in modules.helpers and "." in target
+        }
+
+    def _quant(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> dict[str, Fact] | None:
+        """A quantization config imported from another module of the project
+        (``from .config import BNB_CONFIG``): read there, with its locations there."""
+        found = super()._quant(expr, scope, depth)
+        if found is not None or expr is None:
+            return found
+        foreign = self._foreign_quants.get(id(expr)) if hasattr(self, "_foreign_quants") else None
+        if foreign is not None:
+            return foreign
+        return self._in_imported_module(expr, scope, lambda other, name: other._quant(name, other.index.module))
+
+    def _mapping(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> dict[str, _Entry] | None:
+        """A dict of keyword arguments imported from another module of the project
+        (``from .config import LOAD_KWARGS`` … ``from_pretrained(id, **LOAD_KWARGS)``): each entry
+        read there, its value with its location there, unpacked where this module writes it."""
+        found = super()._mapping(expr, scope, depth)
+        if found is not None or expr is None:
+            return found
+        return self._in_imported_module(expr, scope, lambda other, name: self._foreign_entries(other, name, expr))
+
+    def _foreign_entries(self, other: _CrossModule, name: ast.Name, unpacked: ast.expr) -> dict[str, _Entry] | None:
+        entries = other._mapping(name, other.index.module)
+        if entries is None:
+            return None
+        if not hasattr(self, "_foreign_quants"):
+            self._foreign_quants: dict[int, dict[str, Fact]] = {}
+            self._foreign_nodes: list[ast.expr] = []  # kept alive: the ids above are theirs
+        out: dict[str, _Entry] = {}
+        for key, entry in entries.items():
+            holder = _Scope("function", None)
+            local = ast.Name(id="_imported", ctx=ast.Load(), lineno=1, col_offset=0)
+            self._foreign_nodes.append(local)
+            quant = other._quant(entry.value, entry.scope) if key == "quantization_config" else None
+            if quant is not None:
+                self._foreign_quants[id(local)] = quant
+            value = other._resolve(entry.value, entry.scope)
+            if value is not None and isinstance(value.value, _LITERALS):
+                where = value.location or other._loc(value.node if value.node is not None else entry.node)
+                binding = _Binding(0, None, holder, how="imported", external=(value.value, where))
+                holder.bindings["_imported"] = [binding]
+            out[key] = _Entry(local, unpacked, holder)
+        return out
+
+    def _in_imported_module(self, expr: ast.expr, scope: _Scope, read: Any) -> Any:
+        """``read(other, name)`` in the module a name is imported from (inside the project),
+        where ``other`` is that module's extraction and ``name`` its top-level name."""
+        if not isinstance(expr, ast.Name) or self.helper_depth >= MAX_HELPER_DEPTH:
+            return None
+        ref = next((b.ref for b in self._definitions(expr.id, expr.lineno, scope)[0] if b.ref is not None), None)
+        if ref is None or ref.name is None:
+            return None
+        found_module = _find_module(ref.module, ref.level, self._dir(), self.context)
+        if found_module is None:
+            return None
+        file, text = found_module
+        tree = _tree(file, text, self.context)
+        if tree is None:
+            return None
+        indexer = _Indexer()
+        try:
+            indexer.visit_module(tree)
+            other = type(self)(display_of(file, self.context), _Source(text), indexer, self.context)
+            other.helper_depth = self.helper_depth + 1
+            return read(other, ast.Name(id=ref.name, ctx=ast.Load(), lineno=10**9, col_offset=0))
+        except (RecursionError, ExtractError):
+            return None
+        finally:
+            indexer.release()
+
+    def _recognise_helper_calls(self) -> None:
+        names = self._imported_helpers()
+        if not names:
+            return
+        followed = 0
+        for site in self.index.calls:
+            func = site.node.func
+            if site.name not in names or not isinstance(func, ast.Name) or site.node in self.by_call:
+                continue
+            ref = next(
+                (b.ref for b in self._definitions(func.id, func.lineno, site.scope)[0] if b.ref is not None), None
+            )
+            if ref is None or ref.name is None:
+                continue
+            followed += 1
+            if followed > MAX_HELPER_CALLS:
+                return
+            helper = _find_helper(ref.module, ref.level, self._dir(), ref.name, self.context)
+            if helper is not None:
+                self._through_helper(site, helper)
+
+    def _through_helper(self, site: _Site, helper: _Helper) -> None:
+        tree = _tree(helper.file, helper.text, self.context)
+        if tree is None:
+            return
+        indexer = _Indexer()
+        try:
+            indexer.visit_module(tree)
+            fn = next(
+                (f for f in indexer.functions if f.name == helper.name and f.scope.parent is indexer.module), None
+            )
+            if fn is None or (fn.node.lineno, fn.name) not in self._loading_functions(helper):
+                return  # nothing in it loads a model (a tokenizer's or a config's helper)
+            bound = self._arguments(site, fn)
+            if bound is None:
+                return
+            other = type(self)(display_of(helper.file, self.context), _Source(helper.text), indexer, self.context)
+            other.helper_depth = self.helper_depth + 1
+            other.bound[(fn.node.lineno, fn.name)] = bound
+            setups = other.run()  # type: ignore[attr-defined]
+            returned = {id(h.setup) for r in fn.returns if (h := other._handle(r, fn.scope)) is not None}
+        except (RecursionError, ExtractError):
+            return
+        finally:
+            indexer.release()
+        here = self._loc(site.node)
+        for setup in setups:
+            if not any(f.location is not None and f.location.path == self.path for f in setup.facts.values()):
+                continue  # the same whoever calls: the helper's module keeps it
+            setup.through = setup.through or setup.origin
+            setup.origin = here
+            setup.label = None
+            if id(setup) in returned:
+                self._register(site, setup, "model")
+            else:
+                self.setups.append(setup)
+                self.origin_site[id(setup)] = site
+
+    def _split_by_call_site(self) -> None:
+        """A helper of this module called from several places with their own arguments
+        (`load_model("a")`, `load_model("b")`): one setup per call site, located there, instead
+        of one setup whose model is unknown because the callers disagree."""
+        if self.helper_depth >= MAX_HELPER_DEPTH:
+            return
+        for setup in list(self.setups):
+            site = self.origin_site.get(id(setup))
+            fn = None if site is None else site.function
+            if site is None or fn is None or fn.method_of is not None or setup.through is not None:
+                continue
+            callers = [c for c in self._calls_of(fn) if c.function is not fn][:MAX_HELPER_CALLS]
+            bound = [self._arguments(caller, fn) for caller in callers]
+            if len(callers) < 2 or any(b is None for b in bound) or _all_alike(bound):  # type: ignore[arg-type]
+                continue
+            made = [self._specialised(site, fn, caller, b) for caller, b in zip(callers, bound, strict=True)]
+            if any(m is None for m in made):
+                continue  # a call site this cannot follow: the setup stays as it was
+            if len({_said(m) for m in made if m is not None}) < 2:
+                continue  # the callers differ in what does not reach the loader: one setup says it all
+            self._replace(setup, site, fn, [(c, m) for c, m in zip(callers, made, strict=True) if m is not None])
+
+    def _specialised(
+        self, site: _Site, fn: _Function, caller: _Site, bound: dict[str, _Binding] | None
+    ) -> Setup | None:
+        """The setup of the loading call at ``site`` when ``fn`` is called from ``caller``."""
+        if bound is None:
+            return None
+        other = type(self)(self.path, self.source, self.index, self.context)
+        other.helper_depth = self.helper_depth + 1
+        other.bound[(fn.node.lineno, fn.name)] = bound
+        other._collect_argparse()
+        other._recognise()
+        made = next((s for s in other.setups if other.origin_site[id(s)].node is site.node), None)
+        if made is not None:
+            made.through, made.origin, made.label = made.origin, self._loc(caller.node), None
+        return made
+
+    def _replace(self, setup: Setup, site: _Site, fn: _Function, made: list[tuple[_Site, Setup]]) -> None:
+        """The call sites' setups take the place of the helper's own, which stays behind as
+        their prototype: what the helper itself does with the model (runs it, compiles it)
+        lands on it and is handed to each of them by ``_from_prototypes``."""
+        handle = self.by_call.get(site.node)
+        self.setups.remove(setup)
+        self.origin_site.pop(id(setup), None)
+        returned = any((h := self._handle(r, fn.scope)) is not None and h.setup is setup for r in fn.returns)
+        if not hasattr(self, "_prototypes"):
+            self._prototypes: list[tuple[Setup, list[Setup]]] = []
+        self._prototypes.append((setup, [specialised for _, specialised in made]))
+        for caller, specialised in made:
+            if returned and caller.node not in self.by_call:
+                self._register(caller, specialised, handle.kind if handle is not None else "model")
+            else:  # the helper keeps the model, or two loading calls of it: no handle at the call
+                self.setups.append(specialised)
+                self.origin_site[id(specialised)] = caller
+
+    def _from_prototypes(self) -> None:
+        """Usage inside a helper counts for every call site's setup: generate() per prompt or per
+        request there, a reload there, a compile there; and a model the helper runs is no
+        load-only setup, whatever the call site does with what the helper returns."""
+        for prototype, made in getattr(self, "_prototypes", ()):
+            runs_inside = bool(self._inference_sites().get(id(prototype)))
+            for setup in made:
+                for name in (SINGLE_REQUEST, RELOAD_PER_REQUEST):
+                    if prototype.has(name) and not setup.has(name):
+                        setup.facts[name] = prototype.facts[name]
+                if prototype.get(COMPILED) is True:
+                    setup.facts[COMPILED] = prototype.facts[COMPILED]
+                if runs_inside and setup.get(PURPOSE) == "load-only":
+                    del setup.facts[PURPOSE]
+
+    def _loading_functions(self, helper: _Helper) -> frozenset[tuple[int, str]]:
+        """The functions of a helper's module that make a setup, or call one that does (up to
+        MAX_HELPER_DEPTH calls away): found once per run by extracting that module on its own."""
+
+        def compute() -> frozenset[tuple[int, str]]:
+            tree = _tree(helper.file, helper.text, self.context)
+            if tree is None:
+                return frozenset()
+            indexer = _Indexer()
+            try:
+                indexer.visit_module(tree)
+                other = type(self)(display_of(helper.file, self.context), _Source(helper.text), indexer, self.context)
+                other.helper_depth = MAX_HELPER_DEPTH  # on its own: no helpers of its own followed
+                other.run()  # type: ignore[attr-defined]
+                found: set[_Function] = set()
+                frontier = {s.function for s in other.origin_site.values() if s.function is not None}
+                for _ in range(MAX_HELPER_DEPTH + 1):
+                    frontier = {f for fn in frontier for f in fn.chain()} - found
+                    found |= frontier
+                    frontier = {c.function for fn in frontier for c in other._callers_of(fn) if c.function is not None}
+                return frozenset((fn.node.lineno, fn.name) for fn in found)
+            except (RecursionError, ExtractError):
+                return frozenset()
+            finally:
+                indexer.release()
+
+        key = ("ecolint.extract.python:loading-functions", str(helper.file))
+        return self.context.cached(key, compute)  # type: ignore[return-value]
+
+    def _arguments(self, site: _Site, fn: _Function) -> dict[str, _Binding] | None:
+        """What this call site passes to each parameter, as values with their locations here
+        (a value that does not resolve to a literal is bound to nothing: unknown)."""
+        out: dict[str, _Binding] = {}
+        positional = [p.name for p in fn.positional()]
+        for param in fn.params():
+            index = positional.index(param.name) if param.name in positional else None
+            arg = self._argument_for(site.node, param.name, index)
+            if arg is _NO:
+                return None  # *args / **kwargs: which parameter gets what is not known
+            if arg is None:
+                continue
+            value = self._resolve(arg, site.scope)
+            if value is None or not isinstance(value.value, _LITERALS):
+                out[param.name] = _Binding(0, None, fn.scope)
+                continue
+            where = value.location or self._loc(value.node if value.node is not None else arg)
+            out[param.name] = _Binding(0, None, fn.scope, how=value.how, external=(value.value, where))
+        return out
+
+
+def _said(setup: Setup) -> str:
+    """What a setup says, without where it says it."""
+    return repr(sorted((name, repr(fact.value)) for name, fact in setup.facts.items()))
+
+
+def _all_alike(bound: list[dict[str, _Binding]]) -> bool:
+    """Whether every call site passes the same values (then one setup says it all)."""
+
+    def values(one: dict[str, _Binding]) -> list[tuple[str, Any]]:
+        return sorted((name, None if b.external is None else repr(b.external[0])) for name, b in one.items())
+
+    first = values(bound[0])
+    return all(values(other) == first for other in bound[1:])
+
+
+def superseded(setups: Iterable[Setup]) -> set[Location]:
+    """The loading calls that call-site setups go through: the helper module's own setups there
+    are replaced by them."""
+    return {setup.through for setup in setups if setup.through is not None}

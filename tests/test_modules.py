@@ -1,0 +1,341 @@
+"""Loaders across modules: the project pass's module index, and one setup per call site of a
+loader helper that another module defines (ecolint/extract/python/modules.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from ecolint.extract.python.modules import _helper_names, build_module_index
+from ecolint.prefilter import python_may_hold_setup
+
+LOADING = (
+    "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+    "\n"
+    "\n"
+    "def load_model(name, quantize=False):\n"
+    "    config = BitsAndBytesConfig(load_in_8bit=quantize)\n"
+    "    model = AutoModelForCausalLM.from_pretrained(name, quantization_config=config)\n"
+    "    return model\n"
+)
+
+
+def project(root: Path, files: dict[str, str]) -> Path:
+    (root / ".git").mkdir(parents=True)  # the project root: imports start there
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def check(root: Path, *args: str, cwd: Path | None = None) -> dict:
+    ran = run_cli(*(args or (".",)), "--isolated", "--format", "json", "--exit-zero", cwd=cwd or root)
+    assert ran.exit_code == 0, ran.stderr
+    return ran.json()
+
+
+def found(document: dict) -> list[tuple[str, int, str]]:
+    return sorted((f["path"], f["line"], f["code"]) for f in document["findings"])
+
+
+def test_a_call_site_that_names_the_model_is_its_own_setup(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/loading.py": LOADING,
+            "app/cli.py": (
+                "from core.loading import load_model\n"
+                "\n"
+                'model = load_model("meta-llama/Llama-2-7b-hf", quantize=True)\n'
+                "for prompt in open('prompts.txt'):\n"
+                "    print(model.generate(prompt))\n"
+            ),
+        },
+    )
+    document = check(root)
+    assert found(document) == [("app/cli.py", 3, "ECO101"), ("app/cli.py", 5, "ECO105")]
+    int8 = next(f for f in document["findings"] if f["code"] == "ECO101")
+    assert int8["setup"]["model"] == "meta-llama/Llama-2-7b-hf"
+    assert any("core/loading.py:5" in note for note in int8["notes"])
+
+
+@pytest.mark.parametrize(
+    ("where", "importing"),
+    [
+        ("core/serve.py", "from .loading import load_model"),  # relative
+        ("app/cli.py", "from core import load_model"),  # re-exported by core/__init__.py
+        ("app/cli.py", "from core.loading import load_model as load"),  # an alias
+    ],
+)
+def test_imports_of_the_loader_in_every_spelling(tmp_path: Path, where: str, importing: str) -> None:
+    call = "load" if importing.endswith(" load") else "load_model"
+    root = project(
+        tmp_path,
+        {
+            "core/__init__.py": "from .loading import load_model\n",
+            "core/loading.py": LOADING,
+            where: f'{importing}\n\nsmall = {call}("facebook/opt-125m", quantize=True)\n',
+        },
+    )
+    assert found(check(root, ".", "--select", "ECO103")) == [(where, 3, "ECO103")]
+
+
+def test_callers_that_disagree_are_separate_setups_never_one_unknown(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/loading.py": LOADING,
+            "app/a.py": 'from core.loading import load_model\n\nbig = load_model("Qwen/Qwen2-7B", quantize=True)\n',
+            "app/b.py": 'from core.loading import load_model\n\nsmall = load_model("Qwen/Qwen2-0.5B", quantize=True)\n',
+            "app/c.py": 'from core.loading import load_model\n\nplain = load_model("Qwen/Qwen2-0.5B")\n',
+        },
+    )
+    ran = run_cli("explain", "app/b.py", "--format", "json", cwd=root)
+    document = check(root, ".", "--select", "ECO101,ECO103")
+    assert found(document) == [("app/a.py", 3, "ECO101"), ("app/b.py", 3, "ECO101"), ("app/b.py", 3, "ECO103")]
+    # the helper's own setup, whose model nobody there names, is gone: no finding in core/
+    assert not any(f["path"].startswith("core/") for f in document["findings"])
+    # the fix of ECO101 would edit core/loading.py, shared by callers with different verdicts
+    assert {f["fix"]["applicability"] for f in document["findings"] if f["code"] == "ECO101"} == {"manual"}
+    assert ran.exit_code == 0
+
+
+def test_one_fix_for_callers_of_the_same_file_that_agree_stays_automatic(tmp_path: Path) -> None:
+    source = (
+        LOADING + 'a = load_model("Qwen/Qwen2-7B", quantize=True)\nb = load_model("Qwen/Qwen2-7B", quantize=True)\n'
+    )
+    source += 'c = load_model("Qwen/Qwen2-0.5B", quantize=False)\n'  # no INT8 there: the fix would not touch it
+    document = check(project(tmp_path, {"serve.py": source}), ".", "--select", "ECO101")
+    assert found(document) == [("serve.py", 8, "ECO101"), ("serve.py", 9, "ECO101")]
+    assert {f["fix"]["applicability"] for f in document["findings"]} == {"manual"}  # c's verdict differs
+    # callers that all pass the same: one setup, at the helper, with its automatic fix
+    agreeing = (
+        LOADING + 'a = load_model("Qwen/Qwen2-7B", quantize=True)\nb = load_model("Qwen/Qwen2-7B", quantize=True)\n'
+    )
+    (tmp_path / "serve.py").write_text(agreeing)
+    document = check(tmp_path, ".", "--select", "ECO101")
+    assert found(document) == [("serve.py", 5, "ECO101")]
+    assert {f["fix"]["applicability"] for f in document["findings"]} == {"automatic"}
+
+
+def test_fix_never_edits_a_helper_of_another_module_from_a_callers_finding(tmp_path: Path) -> None:
+    call = 'from core.loading import load_model\n\nm = load_model("Qwen/Qwen2-7B", quantize=True)\n'
+    root = project(tmp_path, {"core/__init__.py": "", "core/loading.py": LOADING, "app/a.py": call, "app/b.py": call})
+    document = check(root, ".", "--select", "ECO101")
+    assert found(document) == [("app/a.py", 3, "ECO101"), ("app/b.py", 3, "ECO101")]
+    assert {f["fix"]["applicability"] for f in document["findings"]} == {"manual"}
+    ran = run_cli(".", "--isolated", "--select", "ECO101", "--fix", "--unsafe-fixes", "--exit-zero", cwd=root)
+    assert ran.exit_code == 0, ran.stderr
+    assert (root / "core/loading.py").read_text() == LOADING and (root / "app/a.py").read_text() == call
+
+
+@pytest.mark.parametrize("line", ["call", "loader"])
+def test_an_ignore_comment_on_either_line_silences_that_setup(tmp_path: Path, line: str) -> None:
+    ignore = "  # ecolint: ignore[ECO101]"
+    loading = LOADING.replace("quantization_config=config)", "quantization_config=config)" + ignore)
+    call = 'big = load_model("Qwen/Qwen2-7B", quantize=True)'
+    files = {
+        "core/__init__.py": "",
+        "core/loading.py": loading if line == "loader" else LOADING,
+        "app/a.py": f"from core.loading import load_model\n\n{call}{ignore if line == 'call' else ''}\n",
+        "app/b.py": f"from core.loading import load_model\n\n{call}\n",
+    }
+    document = check(project(tmp_path, files), ".", "--select", "ECO101")
+    # on the loader line: every call site through it; on a call site: that call site only
+    assert found(document) == ([] if line == "loader" else [("app/b.py", 3, "ECO101")])
+
+
+def test_one_file_or_the_whole_tree_give_that_file_the_same_findings(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/loading.py": LOADING,
+            "app/cli.py": 'from core.loading import load_model\n\nm = load_model("Qwen/Qwen2-0.5B", quantize=True)\n',
+        },
+    )
+    whole = [f for f in found(check(root)) if f[0] == "app/cli.py"]
+    assert whole == found(check(root, "app/cli.py")) == [("app/cli.py", 3, "ECO101"), ("app/cli.py", 3, "ECO103")]
+
+
+def test_a_quantization_config_imported_from_another_module(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/config.py": (
+                "from transformers import BitsAndBytesConfig, TorchAoConfig\n"
+                "BNB = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_use_double_quant=True)\n"
+                'AO = TorchAoConfig("float8_dynamic_activation_float8_weight")\n'
+            ),
+            "svc/model.py": (
+                "from transformers import AutoModelForCausalLM\n"
+                "from .config import AO, BNB\n"
+                'a = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-7B", quantization_config=BNB)\n'
+                'b = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-7B", quantization_config=AO)\n'
+            ),
+        },
+    )
+    assert found(check(root, ".", "--select", "ECO104,ECO106")) == [
+        ("svc/config.py", 2, "ECO106"),
+        ("svc/config.py", 3, "ECO104"),
+    ]
+
+
+def test_a_helper_that_is_the_same_whoever_calls_it_keeps_its_own_setup(tmp_path: Path) -> None:
+    loading = LOADING.replace("def load_model(name, quantize=False)", "def load_model(name=None, quantize=True)")
+    loading = loading.replace("from_pretrained(name,", 'from_pretrained("Qwen/Qwen2-0.5B",')
+    root = project(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/loading.py": loading,
+            "app/a.py": "from core.loading import load_model\n\nm = load_model()\n",
+        },
+    )
+    assert found(check(root, ".", "--select", "ECO103")) == [("core/loading.py", 5, "ECO103")]
+
+
+def test_the_cache_sees_a_change_in_the_helpers_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ECOLINT_NO_CACHE", raising=False)
+    caller = 'from core.loading import load_model\n\nm = load_model("Qwen/Qwen2-0.5B", quantize=True)\n'
+    root = project(tmp_path, {"core/__init__.py": "", "app/a.py": caller, "core/loading.py": "X = 1\n"})
+    assert found(check(root, ".", "--select", "ECO103")) == []  # no helper yet: app/a.py is no candidate
+    (root / "core/loading.py").write_text(LOADING)
+    assert found(check(root, ".", "--select", "ECO103")) == [("app/a.py", 3, "ECO103")]
+    (root / "core/loading.py").write_text(LOADING.replace("load_in_8bit=quantize", "load_in_8bit=False"))
+    assert found(check(root, ".", "--select", "ECO103")) == []
+
+
+def test_worker_processes_give_what_one_process_gives(tmp_path: Path) -> None:
+    files = {f"pad/m{i}.py": f"X = {i}\n" for i in range(80)}  # enough files for the process pool
+    files.update(
+        {
+            "core/__init__.py": "",
+            "core/loading.py": LOADING,
+            "app/a.py": 'from core.loading import load_model\n\nm = load_model("Qwen/Qwen2-0.5B", quantize=True)\n',
+        }
+    )
+    root = project(tmp_path, files)
+    pooled = found(check(root, ".", "--select", "ECO101,ECO103"))
+    single = found(check(root, "app/a.py", "core/loading.py", "--select", "ECO101,ECO103"))
+    assert pooled == single == [("app/a.py", 3, "ECO101"), ("app/a.py", 3, "ECO103")]
+
+
+def test_the_project_pass_reads_bytes_and_finds_helpers_with_parameters() -> None:
+    text = (
+        b"def load(name):\n    return AutoModel.from_pretrained(name)\n\n"
+        b"def nothing():\n    return AutoModel.from_pretrained('x')\n\n"
+        b"def other(x):\n    return x\n"
+    )
+    assert _helper_names(text) == {"load"}
+
+
+def test_the_module_index_names_modules_as_python_imports_them(tmp_path: Path) -> None:
+    root = project(tmp_path, {"src/pkg/__init__.py": "", "src/pkg/io.py": "", "tools/run.py": LOADING})
+    index = build_module_index(root, sorted(root.rglob("*.py")), python_may_hold_setup)
+    assert sorted(index.modules) == ["pkg", "pkg.io", "tools.run"]
+    assert index.helpers == {"load_model": (os.fspath(root / "tools/run.py"),)}
+    assert index.may_call_helper(b"from tools.run import load_model\nload_model('x')\n")
+    assert not index.may_call_helper(b"load_models = 1\n")
+
+
+def test_the_json_report_of_a_fixture_carries_the_helper_line_as_a_note() -> None:
+    ran = run_cli("fixtures/python/crossmod", "--select", "ECO106", "--isolated", "--format", "json", "--exit-zero")
+    (finding,) = json.loads(ran.output)["findings"]
+    assert finding["path"] == "fixtures/python/crossmod/app/cli.py"
+    assert any("fixtures/python/crossmod/core/config.py:6" in note for note in finding["notes"])
+
+
+def test_a_helper_of_the_same_file_called_with_two_ids_makes_two_setups(tmp_path: Path) -> None:
+    source = LOADING.replace("load_in_8bit=quantize", "load_in_8bit=True") + (
+        '\nbig = load_model("Qwen/Qwen2-7B")\nsmall = load_model("Qwen/Qwen2-0.5B")\n'
+        "for prompt in open('prompts.txt'):\n    small.generate(prompt)\n"
+    )
+    document = check(project(tmp_path, {"serve.py": source}), ".", "--select", "ECO101,ECO103,ECO105")
+    assert found(document) == [
+        ("serve.py", 9, "ECO101"),
+        ("serve.py", 10, "ECO101"),
+        ("serve.py", 10, "ECO103"),
+        ("serve.py", 12, "ECO105"),  # the loop runs the small model: its setup, not the big one's
+    ]
+    assert {f["setup"]["model"] for f in document["findings"] if f["code"] == "ECO105"} == {"Qwen/Qwen2-0.5B"}
+
+
+def test_callers_that_differ_only_in_what_never_reaches_the_loader_keep_one_setup(tmp_path: Path) -> None:
+    source = (
+        "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+        "def load(seed):\n"
+        '    return AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-0.5B", load_in_8bit=True)\n'
+        "a = load(1)\n"
+        "b = load(2)\n"
+    )
+    assert found(check(project(tmp_path, {"t.py": source}), ".", "--select", "ECO103")) == [("t.py", 3, "ECO103")]
+
+
+def test_a_run_on_the_helpers_module_alone_agrees_with_the_whole_tree(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/loading.py": LOADING.replace("load_in_8bit=quantize", "load_in_8bit=True"),
+            "app/cli.py": 'from core.loading import load_model\n\nm = load_model("Qwen/Qwen2-0.5B")\n',
+        },
+    )
+    whole = found(check(root, ".", "--select", "ECO101,ECO103"))
+    assert whole == [("app/cli.py", 3, "ECO101"), ("app/cli.py", 3, "ECO103")]
+    # core/loading.py has no finding of its own either way: its callers name the model
+    assert found(check(root, "core/loading.py", "--select", "ECO101,ECO103")) == []
+    (root / "app/cli.py").unlink()  # no caller left: the helper's setup is its own again
+    assert found(check(root, "core/loading.py", "--select", "ECO101")) == [("core/loading.py", 5, "ECO101")]
+
+
+def test_keyword_arguments_imported_from_another_module(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "svc/__init__.py": "",
+            "svc/settings.py": (
+                "import torch\n"
+                "from transformers import BitsAndBytesConfig\n"
+                'LOAD_KWARGS = {"load_in_8bit": True, "device_map": "auto"}\n'
+                'NF4_KWARGS = dict(quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4",'
+                " bnb_4bit_use_double_quant=True), torch_dtype=torch.bfloat16)\n"
+            ),
+            "svc/model.py": (
+                "from transformers import AutoModelForCausalLM\n"
+                "from .settings import LOAD_KWARGS, NF4_KWARGS\n"
+                'small = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-0.5B", **LOAD_KWARGS)\n'
+                'big = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-7B", **NF4_KWARGS)\n'
+            ),
+        },
+    )
+    document = check(root, ".", "--select", "ECO101,ECO103,ECO106")
+    assert found(document) == [
+        ("svc/model.py", 3, "ECO101"),  # where the legacy keyword is unpacked
+        ("svc/model.py", 3, "ECO103"),
+        ("svc/settings.py", 4, "ECO106"),  # where the config writes it
+    ]
+    nf4 = next(f for f in document["findings"] if f["code"] == "ECO106")
+    assert nf4["setup"]["model"] == "Qwen/Qwen2-7B"
+
+
+def test_a_helper_that_runs_the_model_itself_serves_every_call_site(tmp_path: Path) -> None:
+    source = (
+        "from transformers import AutoModelForCausalLM\n"
+        "def run(name):\n"
+        "    model = AutoModelForCausalLM.from_pretrained(name, load_in_8bit=True)\n"
+        '    print(model.generate("hello"))\n'
+        'run("Qwen/Qwen2-7B")\n'
+        'run("Qwen/Qwen2-1.5B")\n'
+    )
+    document = check(project(tmp_path, {"t.py": source}), ".", "--select", "ECO101")
+    # the call sites drop what run() returns, but run() generates: neither setup is load-only
+    assert found(document) == [("t.py", 5, "ECO101"), ("t.py", 6, "ECO101")]
