@@ -21,7 +21,15 @@ import bisect
 import re
 import sys
 
-from ecolint.extract import LAUNCH_STRINGS, LOADER_CALLS, NOT_A_MODEL, PLATFORM_CALLS, may_match_a_pattern, triggers
+from ecolint.extract import (
+    LAUNCH_STRINGS,
+    LAUNCH_WORDS,
+    LOADER_CALLS,
+    NOT_A_MODEL,
+    PLATFORM_CALLS,
+    may_match_a_pattern,
+    triggers,
+)
 
 _NAME = rb"A-Za-z0-9_\x80-\xff"  # the bytes of an identifier (any non-ASCII byte may be one)
 _LOADERS = frozenset(name.encode() for name in LOADER_CALLS | PLATFORM_CALLS)
@@ -86,7 +94,7 @@ def python_may_hold_setup(data: bytes) -> bool:
     with a trigger token have none (a tokenizer's from_pretrained, a definition, prose about
     vLLM) and stop there. Only the rest pay for the comment-and-string scan.
     """
-    if any(token in data for token in LAUNCH_STRINGS):
+    if any(word in data for word in LAUNCH_WORDS) and any(token in data for token in LAUNCH_STRINGS):
         return True  # a string naming a launcher: an argv list the code may run
     sites = [at for at in _occurrences(data) if _is_call_site(data, at) and not _on_doctest_line(data, at)]
     if not sites:
@@ -103,8 +111,8 @@ def _occurrences(data: bytes) -> list[int]:
     """Where a loader's name starts, in order (EngineArgs inside AsyncEngineArgs included)."""
     found = []
     for token in triggers("python"):
-        if token in LAUNCH_STRINGS:
-            continue  # strings, never a call's name
+        if token in LAUNCH_WORDS:
+            continue  # launcher words are looked for in strings, never as a call's name
         at = data.find(token)
         while at >= 0:
             found.append(at)

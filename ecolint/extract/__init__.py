@@ -175,7 +175,13 @@ LAUNCH_STRINGS: tuple[bytes, ...] = tuple(
     [q + word.encode() + q for word in PROGRAMS for q in (b'"', b"'")]
     + [q + root.encode() for root in MODULE_ROOTS for q in (b'"', b"'")]
 )
-_PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_", *LAUNCH_STRINGS)
+# The launcher words every LAUNCH_STRINGS entry contains, none inside another ("sglang" covers
+# "sglang_router."): the first look scans each file once per word, so fewer words, less time.
+_LAUNCH_WORDS = {word.encode() for word in PROGRAMS} | {root.rstrip(".").encode() for root in MODULE_ROOTS}
+LAUNCH_WORDS: tuple[bytes, ...] = tuple(
+    sorted(word for word in _LAUNCH_WORDS if not any(other != word and other in word for other in _LAUNCH_WORDS))
+)
+_PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_", *LAUNCH_WORDS)
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).
     "python": ("ecolint.extract.python", _PYTHON_TRIGGERS),

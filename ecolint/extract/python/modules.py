@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecolint.extract import ExtractContext, ExtractError
+from ecolint.extract import LOADER_CALLS, ExtractContext, ExtractError
 from ecolint.extract.python.imports import _find_module
 from ecolint.extract.python.index import _Binding, _Function, _Indexer, _Scope, _Site
 from ecolint.extract.python.invoked import _Invoked
@@ -70,6 +70,7 @@ class ModuleIndex:
     helpers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)  # the project's Python files, as walked
     _pattern: re.Pattern[bytes] | None = None
+    _encoded: tuple[bytes, ...] | None = None
     _modules: dict[str, Path] | None = None
 
     @property
@@ -87,7 +88,9 @@ class ModuleIndex:
         """Whether a file's bytes import a helper's name (a superset, from bytes)."""
         if not self.helpers or b"import" not in data:
             return False
-        if not any(name.encode() in data for name in self.helpers):
+        if self._encoded is None:
+            self._encoded = tuple(name.encode() for name in self.helpers)
+        if not any(name in data for name in self._encoded):
             return False  # substring tests first: the names' regex over every file costs seconds
         if self._pattern is None:
             self._pattern = _names_pattern(self.helpers)
@@ -144,6 +147,10 @@ def build_module_index(root: Path, files: Iterable[Path], may_load: Any) -> Modu
         if not _names_a_loader(data):
             continue
         for found in _helper_names(data, may_load):
+            if found in LOADER_CALLS:
+                # a project's own `pipeline(...)`: its calls already pass the prefilter as loader
+                # calls, and every file importing the library's `pipeline` would be parsed for it
+                continue
             helpers.setdefault(found, []).append(str(path))
     index.helpers = {name: tuple(sorted(paths)) for name, paths in sorted(helpers.items())}
     return index
