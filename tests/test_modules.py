@@ -339,3 +339,24 @@ def test_a_helper_that_runs_the_model_itself_serves_every_call_site(tmp_path: Pa
     document = check(project(tmp_path, {"t.py": source}), ".", "--select", "ECO101")
     # the call sites drop what run() returns, but run() generates: neither setup is load-only
     assert found(document) == [("t.py", 5, "ECO101"), ("t.py", 6, "ECO101")]
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "from core.loading import (\n    OTHER,\n    load_model,\n)\n",
+        "from core.loading import OTHER, \\\n    load_model\n",
+        "from core.loading import OTHER, \\\r\n    load_model\r\n",
+    ],
+    ids=["parenthesised-list", "backslash-continuation", "backslash-crlf"],
+)
+def test_a_helper_imported_over_several_lines_is_followed(tmp_path: Path, spelling: str) -> None:
+    root = project(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/loading.py": LOADING + "OTHER = 1\n",
+            "app/cli.py": spelling + 'model = load_model("meta-llama/Llama-2-7b-hf", quantize=True)\n',
+        },
+    )
+    assert ("app/cli.py", 2 + spelling.count("\n") - 1, "ECO101") in found(check(root))
