@@ -61,6 +61,26 @@ def test_magics_and_shell_escapes_do_not_stop_the_cells_from_parsing(tmp_path: P
     assert [f["code"] for f in document["findings"]] == ["ECO101"]
 
 
+def test_a_shell_escape_continued_with_backslashes_is_shell_to_its_last_line(tmp_path: Path) -> None:
+    cells = [
+        _code(
+            ["!torchrun --nproc_per_node=1 train.py \\\n", "   trainer.max_steps=100 \\\n", "   data.path=../x.jsonl\n"]
+        )
+    ]
+    document = _check(tmp_path, _notebook([*cells, _code(LOAD)]), "--select", "ECO101")
+    assert document["errors"] == []
+    assert [f["code"] for f in document["findings"]] == ["ECO101"]
+
+
+def test_a_cell_that_is_no_python_fails_alone_as_in_jupyter(tmp_path: Path) -> None:
+    # prose pasted into a code cell: Jupyter raises on that cell and runs the others
+    prose = _code(["Human: What is 5 plus 3?\n", "Model response: Here's the function call:\n"])
+    document = _check(tmp_path, _notebook([_code(LOAD[:2]), prose, _code(LOAD[2:])]), "--select", "ECO101")
+    assert document["errors"] == []
+    (finding,) = document["findings"]
+    assert finding["message"].endswith("(cell 1, line 2)")
+
+
 def test_an_ignore_comment_in_a_cell_suppresses_the_finding(tmp_path: Path) -> None:
     load = list(LOAD)
     load[1] = "q = BitsAndBytesConfig(load_in_8bit=True)  # ecolint: ignore[ECO101]\n"

@@ -10,6 +10,7 @@ cell's ``source`` is a list of lines (as Jupyter writes it), else to the cell's 
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator
@@ -42,8 +43,33 @@ def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
     pieces, source = _code(text)
     if not pieces:
         return []
-    setups = python.extract(path, source, context)
+    try:
+        setups = python.extract(path, source, context)
+    except ExtractError:
+        # Jupyter compiles each cell on its own: a cell that is no Python (prose pasted into a
+        # code cell, a half-written line) fails alone and the others still run. So does it here.
+        source = _without_broken_cells(source, pieces)
+        setups = python.extract(path, source, context)
     return [_moved(setup, pieces) for setup in setups]
+
+
+def _without_broken_cells(source: str, pieces: list[_Piece]) -> str:
+    """The joined module with every cell that does not parse on its own blanked (lines kept)."""
+    lines = source.split("\n")[: len(pieces)]
+    kept: list[str] = []
+    start = 0
+    while start < len(pieces):
+        end = start
+        while end < len(pieces) and pieces[end].cell == pieces[start].cell:
+            end += 1
+        cell = lines[start:end]
+        try:
+            ast.parse("\n".join(cell))
+        except (SyntaxError, ValueError):
+            cell = [""] * len(cell)
+        kept.extend(cell)
+        start = end
+    return "\n".join(kept) + "\n"
 
 
 def cell_and_line(text: str, line: int) -> tuple[int, int | None] | None:
@@ -91,8 +117,11 @@ def _code(text: str) -> tuple[list[_Piece], str]:
         if _CELL_MAGIC.match(cell_lines[0]):
             cell_lines = [""] * len(cell_lines)  # %%bash, %%time …: not Python line by line
         where = positions.get(index, [])
+        shell = False  # inside a `!command \` whose next lines continue the shell command
         for offset, code in enumerate(cell_lines):
-            lines.append(_plain(code))
+            plain = "" if shell else _plain(code)
+            shell = (shell or plain != code) and code.rstrip().endswith("\\")
+            lines.append(plain)
             pieces.append(_piece(number, offset, where, isinstance(source, list), parts))
         lines.append("")  # cells end their last statement
         pieces.append(_piece(number, len(cell_lines), where, isinstance(source, list), parts))
