@@ -376,6 +376,12 @@ class _CrossModule(_Invoked):
         tree = _tree(helper.file, helper.text, self.context)
         if tree is None:
             return
+        defined = next(
+            (s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == helper.name),
+            None,
+        )
+        if defined is None or (defined.lineno, defined.name) not in self._loading_functions(helper):
+            return  # nothing in it loads a model: decided before indexing the module for this call
         indexer = _Indexer()
         try:
             indexer.visit_module(tree)

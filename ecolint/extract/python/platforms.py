@@ -23,7 +23,10 @@ The GPU reaches every setup whose call or command lies inside the decorated func
 from __future__ import annotations
 
 import ast
+import bisect
 import re
+from collections import deque
+from collections.abc import Iterator
 
 from ecolint.extract import LAUNCH_STRINGS, PLATFORM_CALLS
 from ecolint.extract.launchers.detect import interpret
@@ -60,8 +63,8 @@ class _Platforms(_Usage):
         if self.tree is None or not may_deploy(self.source_text):
             return
         build_time = self._build_time_nodes()
-        for node in ast.walk(self.tree):
-            if isinstance(node, (ast.List, ast.Tuple)) and node.elts and id(node) not in build_time:
+        for node in _sequences_spanning(self.tree, _argv_lines(self.source_text)):
+            if node.elts and id(node) not in build_time:
                 self.setups += self._argv_setups(node)
 
     @property
@@ -264,6 +267,31 @@ _LAUNCHER_WORDS = tuple(token.decode() for token in LAUNCH_TRIGGERS)
 
 
 _PYTHON = re.compile(r"(.*/)?python[\d.]*$")  # ["python3", "-m", MODULE, …]: the module may be a name
+
+
+def _argv_lines(text: str) -> list[int]:
+    """The lines (1-based, sorted) where an argv list can show itself: a launcher's name (every
+    element `_names_a_launcher` accepts starts with one), or the word python (`["python3", "-m", MODULE]`). Every list `_argv_setups`
+    reads has one of them inside its span."""
+    words = [*_LAUNCHER_WORDS, "python"]
+    return [number for number, line in enumerate(text.splitlines(), 1) if any(w in line for w in words)]
+
+
+def _sequences_spanning(tree: ast.AST, lines: list[int]) -> Iterator[ast.List | ast.Tuple]:
+    """The list and tuple displays whose lines hold one of `lines`, in ast.walk's order; a
+    subtree that spans none of them is not entered (most of a large module)."""
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        for child in ast.iter_child_nodes(node):
+            start = getattr(child, "lineno", None)
+            if start is not None:
+                at = bisect.bisect_left(lines, start)
+                if at == len(lines) or lines[at] > (getattr(child, "end_lineno", None) or start):
+                    continue
+            todo.append(child)
+        if isinstance(node, (ast.List, ast.Tuple)):
+            yield node
 
 
 def _names_a_launcher(element: ast.expr) -> bool:
