@@ -78,11 +78,11 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from ecolint.extract import ExtractContext, ExtractError
+from ecolint.extract import LOADER_CALLS, PLATFORM_CALLS, ExtractContext, ExtractError
 from ecolint.extract.python.index import _Indexer
 from ecolint.extract.python.invoked import changed, label_for, passed_values, with_gpu
 from ecolint.extract.python.modules import _CrossModule, calls_a_helper
-from ecolint.extract.python.platforms import may_deploy
+from ecolint.extract.python.platforms import may_deploy, may_hold_argv
 from ecolint.extract.python.source import MAX_BOOL_CHAIN, _parse, _Source, has_overlong_bool_chain
 from ecolint.extract.python.usage import TRAINING_CALLS
 from ecolint.setups import Setup
@@ -93,6 +93,8 @@ __all__ = ["MAX_BOOL_CHAIN", "TRAINING_CALLS", "extract", "has_overlong_bool_cha
 def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
     """Setups of one Python file. Raises ExtractError when the file does not parse."""
     tree = _parse(text)
+    if _launch_strings_only(text, context) and not may_hold_argv(tree, text):
+        return []  # a launcher's name in strings that are no command line: nothing to index
     indexer = _Indexer()
     try:
         indexer.visit_module(tree)
@@ -109,6 +111,16 @@ def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
         raise ExtractError("too deeply nested to parse", 1) from None
     finally:
         indexer.release()
+
+
+def _launch_strings_only(text: str, context: ExtractContext) -> bool:
+    """A file the prefilter kept for a launcher's name in a string alone: no loader's name, no
+    platform call's, no project helper's anywhere in its text (then only an argv list can make
+    a setup, and the indexer, most of a file's cost, is needed only when one is there)."""
+    if any(name in text for name in LOADER_CALLS) or any(name in text for name in PLATFORM_CALLS):
+        return False
+    modules = getattr(context, "modules", None)
+    return modules is None or not modules.may_call_helper(text.encode("utf-8", "surrogatepass"))
 
 
 def _invoked_setups(

@@ -81,10 +81,7 @@ class _Platforms(_Usage):
         return found
 
     def _argv_setups(self, node: ast.List | ast.Tuple) -> list[Setup]:
-        first = node.elts[0]
-        if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-            return []
-        if not (_PYTHON.match(first.value) or any(_names_a_launcher(element) for element in node.elts[:4])):
+        if not _argv_shaped(node):
             return []  # most lists of strings are not command lines: nothing resolved for them
         scope, cls = self._scope_at(node.lineno)
         argv = [self._argv_token(element, scope, cls) for element in node.elts]
@@ -267,6 +264,20 @@ _LAUNCHER_WORDS = tuple(token.decode() for token in LAUNCH_TRIGGERS)
 
 
 _PYTHON = re.compile(r"(.*/)?python[\d.]*$")  # ["python3", "-m", MODULE, …]: the module may be a name
+
+
+def may_hold_argv(tree: ast.Module, text: str) -> bool:
+    """Whether a list or tuple of the module is shaped like a launch command `_argv_setups`
+    reads (a string first, python or a launcher's name among the first words): checked on the
+    parsed tree before the module is indexed, for files that call no loader at all."""
+    return any(node.elts and _argv_shaped(node) for node in _sequences_spanning(tree, _argv_lines(text)))
+
+
+def _argv_shaped(node: ast.List | ast.Tuple) -> bool:
+    first = node.elts[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return False
+    return bool(_PYTHON.match(first.value)) or any(_names_a_launcher(element) for element in node.elts[:4])
 
 
 def _argv_lines(text: str) -> list[int]:
