@@ -296,6 +296,7 @@ class _Usage(_Recognition):
         self._inference: dict[int, list[_Site]] | None = None
         self._has_pipelines = False
         self._generate_written = "generate" in source.text  # Thread(target=model.generate) needs the word
+        self.streamlit_app = False
 
     # -- web handlers -------------------------------------------------------------------------
 
@@ -303,6 +304,11 @@ class _Usage(_Recognition):
         for fn in self.index.functions:
             self._classify_function(fn)
         uses_gradio = any(q.split(".")[0] == "gradio" for q in self.index.qualified.values())
+        # Streamlit runs the whole script again on every interaction: its module-level code, and
+        # the functions it calls that st.cache_* does not keep, run once per user request.
+        self.streamlit_app = any(q.split(".")[0] == "streamlit" for q in self.index.qualified.values())
+        if self.streamlit_app:
+            self.handlers.update(fn for fn in self.index.functions if not self._streamlit_cached(fn))
         for site in self.index.calls:
             name = site.name
             registrar = name in _ROUTE_REGISTRARS or (uses_gradio and name in _GRADIO_HANDLERS)
@@ -315,6 +321,15 @@ class _Usage(_Recognition):
                     self.handlers.update(callees)
                     if batched:
                         self.batched.update(callees)
+
+    def _streamlit_cached(self, fn: _Function) -> bool:
+        """@st.cache_resource / @st.cache_data (@st.cache, @st.experimental_memo …): run once."""
+        for expr in fn.node.decorator_list:
+            target = expr.func if isinstance(expr, ast.Call) else expr
+            qualified = self._qualified(target) or ""
+            if qualified.startswith("streamlit.") and ("cache" in qualified or "memo" in qualified):
+                return True
+        return False
 
     def _classify_function(self, fn: _Function) -> None:
         for expr in fn.node.decorator_list:
@@ -367,7 +382,9 @@ class _Usage(_Recognition):
     def _in_handler(self, site: _Site, *, inference_only: bool = False) -> bool:
         """Inside a web handler. ``inference_only`` leaves out handlers whose own name says they
         load (a "Load/Reload model" button): loading there is what the user asked for."""
-        chain = list(site.function.chain()) if site.function is not None else []
+        if site.function is None:
+            return self.streamlit_app  # a Streamlit script's body runs per interaction
+        chain = list(site.function.chain())
         handlers = [fn for fn in chain if fn in self.handlers]
         if inference_only:
             handlers = [fn for fn in handlers if "load" not in fn.name.lower()]
