@@ -157,6 +157,25 @@ class Doc:
     def _line(self, index: int) -> str:
         return self.lines[index] if 0 <= index < len(self.lines) else ""
 
+    def env(self, node: yaml.Node | None) -> dict[str, EnvVal]:
+        """A ``NAME: value`` mapping of environment variables (a variable without a value is one
+        the caller passes: unknown here, so left out)."""
+        env: dict[str, EnvVal] = {}
+        for key, value in self.items(node):
+            text = self.text(value)
+            if text is not None and isinstance(key, yaml.ScalarNode):
+                env[key.value] = EnvVal(text, self.key_loc(key, value))
+        return env
+
+    def script_locator(self, node: yaml.Node) -> Locator:
+        """Where the characters of a script held in ``node`` are: each one where the YAML allows
+        that, else the whole script at the node's start."""
+        found = self.locator(node)
+        if found is not None:
+            return found
+        loc = self.loc(node)
+        return lambda k: (loc.line, loc.column)
+
     def locator(self, node: yaml.Node) -> Locator | None:
         """Offsets in a scalar's value -> file positions (for ``sh -c`` scripts and commands)."""
         if not isinstance(node, yaml.ScalarNode):
@@ -1072,17 +1091,13 @@ def _workflow_step(
     return setups_from_text(
         script,
         doc.path,
-        locate=doc.locator(run) or _const(doc.loc(run)),
+        locate=doc.script_locator(run),
         env=env,
         kind="yaml",
         label=label,
         context=doc.context,
         resolve_expr=resolve,
     )
-
-
-def _const(loc: Location) -> Locator:
-    return lambda k: (loc.line, loc.column)
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 import yaml
 
 from ecolint.extract.launchers.detect import container_setups
-from ecolint.extract.launchers.vocab import EnvVal, Locator
+from ecolint.extract.launchers.vocab import EnvVal
 from ecolint.extract.manifests import Doc
 from ecolint.extract.platforms.gpus import stamp
 from ecolint.extract.shell import setups_from_script, setups_from_text
@@ -73,7 +73,7 @@ def _commands(node: yaml.Node, root: yaml.Node, env: dict[str, EnvVal], label: s
         found += setups_from_text(
             text,
             doc.path,
-            locate=doc.locator(command) or _at(doc.loc(command)),
+            locate=doc.script_locator(command),
             env=env,
             kind="yaml",
             label=label,
@@ -119,12 +119,4 @@ def _env(node: yaml.Node | None, doc: Doc) -> dict[str, EnvVal]:
         if "=" in entry:  # `KEY` alone comes from the caller's environment: unknown here
             written, _, setting = entry.partition("=")
             env[written.strip()] = EnvVal(setting, doc.loc(item))
-    for name, value in doc.items(node):
-        text = doc.text(value)
-        if text is not None and isinstance(name, yaml.ScalarNode):
-            env[name.value] = EnvVal(text, doc.key_loc(name, value))
-    return env
-
-
-def _at(loc: Location) -> Locator:
-    return lambda k: (loc.line, loc.column)
+    return {**env, **doc.env(node)}  # `env:` is a list of KEY=value, or a mapping

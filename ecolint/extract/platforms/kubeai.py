@@ -26,7 +26,7 @@ import yaml
 
 from ecolint.extract import ExtractError
 from ecolint.extract.launchers.detect import interpret
-from ecolint.extract.launchers.vocab import EnvVal, Tok
+from ecolint.extract.launchers.vocab import Tok
 from ecolint.extract.manifests import GPU_LABELS, Budget, Doc, command_toks, compose
 from ecolint.extract.shell import setups_from_script
 from ecolint.setups import DEVICE, GPU, PLATFORM, Setup
@@ -79,7 +79,7 @@ def _model(spec: yaml.Node, label: str, doc: Doc) -> list[Setup]:
     scheme, ref = found.group(1), found.group(2)
     origin = doc.key_loc(doc.pair(spec, "engine")[0], engine)  # type: ignore[index]
     url_loc = doc.key_loc(*url_pair)
-    env = _env(doc.get(spec, "env"), doc)
+    env = doc.env(doc.get(spec, "env"))
     args = command_toks(doc.get(spec, "args"), doc, {}) or []
     if doc.text(engine) == "VLLM":
         head = [Tok("vllm", origin), Tok("serve", origin)]
@@ -97,15 +97,6 @@ def _vllm_model(scheme: str, ref: str) -> str:
     """What vLLM is handed as --model: the repo of hf://, else the path in the storage (its last
     part names the model where anything does)."""
     return ref.strip("/") if scheme == "hf" else f"{scheme}://{ref}"
-
-
-def _env(node: yaml.Node | None, doc: Doc) -> dict[str, EnvVal]:
-    env: dict[str, EnvVal] = {}
-    for key, value in doc.items(node):
-        text = doc.text(value)
-        if text is not None and isinstance(key, yaml.ScalarNode):
-            env[key.value] = EnvVal(text, doc.key_loc(key, value))
-    return env
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import yaml
 
-from ecolint.extract.launchers.vocab import EnvVal, Locator
+from ecolint.extract.launchers.vocab import EnvVal
 from ecolint.extract.manifests import Doc
 from ecolint.extract.platforms.gpus import stamp
 from ecolint.extract.shell import setups_from_text
@@ -45,14 +45,17 @@ def setups(roots: list[yaml.Node], doc: Doc) -> list[Setup] | None:
 
 
 def _task(root: yaml.Node, doc: Doc) -> list[Setup]:
-    env = {**_gpus_per_node(doc.get(root, "resources"), doc), **_envs(doc.get(root, "envs"), doc)}
+    env = {
+        **_gpus_per_node(doc.get(root, "resources"), doc),
+        **doc.env(doc.get(root, "envs")),
+    }  # a variable without a value comes with --env
     run = doc.get(root, "run")
     name = doc.text(doc.get(root, "name"))
     label = f"{name}/run" if name else "run"
     found = setups_from_text(
         doc.text(run) or "",
         doc.path,
-        locate=doc.locator(run) or _at(doc.loc(run)),  # type: ignore[arg-type]
+        locate=doc.script_locator(run),  # type: ignore[arg-type]
         env=env,
         kind="yaml",
         label=label,
@@ -110,17 +113,3 @@ def _gpus_per_node(resources: yaml.Node | None, doc: Doc) -> dict[str, EnvVal]:
         return {}
     count = counts.pop()
     return {"SKYPILOT_NUM_GPUS_PER_NODE": EnvVal(count, doc.key_loc(*pair))} if count.isdigit() else {}
-
-
-def _envs(node: yaml.Node | None, doc: Doc) -> dict[str, EnvVal]:
-    """``envs:``; a variable with no value is one the user passes with ``--env`` (unknown here)."""
-    env: dict[str, EnvVal] = {}
-    for key, value in doc.items(node):
-        text = doc.text(value)
-        if text is not None and isinstance(key, yaml.ScalarNode):
-            env[key.value] = EnvVal(text, doc.key_loc(key, value))
-    return env
-
-
-def _at(loc: Location) -> Locator:
-    return lambda k: (loc.line, loc.column)
