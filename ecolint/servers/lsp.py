@@ -272,15 +272,7 @@ class EcolintLanguageServer(LanguageServer):
                 if new_text is None or new_text == linted.text:
                     continue
                 edit = types.WorkspaceEdit(changes={uri: [_text_edit(document, linted.text, new_text)]})
-                actions.append(
-                    types.CodeAction(
-                        title=title,
-                        kind=types.CodeActionKind.QuickFix,
-                        diagnostics=[diagnostic],
-                        edit=edit,
-                        is_preferred=preferred or None,
-                    )
-                )
+                actions.append(_quick_fix(title, diagnostic, edit, preferred))
         return actions
 
     def cell_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -297,13 +289,10 @@ class EcolintLanguageServer(LanguageServer):
             for finding in linted.on(cell, line):
                 document = self.workspace.get_text_document(cell)
                 diagnostic = self._line_diagnostic(document, line, finding)
-                fix = finding.fix or {}
                 edits: list[tuple[str, list[str] | None, bool]] = []
-                if fix.get("edit") and fix.get("safety") in ("safe", "unsafe"):
-                    unsafe = fix.get("safety") == "unsafe"
-                    label = " (unsafe: " + (fix.get("reason") or "review the change") + ")" if unsafe else ""
-                    fixed = self._fixed_notebook(linted, finding)
-                    edits.append((f"Fix {finding.code} ({finding.name}){label}", fixed, not unsafe))
+                offered = _fix_offered(finding)
+                if offered is not None:
+                    edits.append((offered[0], self._fixed_notebook(linted, finding), offered[1]))
                 ignored = linted.cell_texts(with_ignores(linted.text, "notebook", [finding])[0])
                 edits.append((f"Ignore {finding.code} on this line", ignored, False))
                 # a file-wide ignore comment belongs in the first code cell (Python, so a comment)
@@ -313,15 +302,7 @@ class EcolintLanguageServer(LanguageServer):
                 for title, texts, preferred in edits:
                     edit = self._cells_edit(linted, texts)
                     if edit is not None:
-                        actions.append(
-                            types.CodeAction(
-                                title=title,
-                                kind=types.CodeActionKind.QuickFix,
-                                diagnostics=[diagnostic],
-                                edit=edit,
-                                is_preferred=preferred or None,
-                            )
-                        )
+                        actions.append(_quick_fix(title, diagnostic, edit, preferred))
         return actions
 
     def _notebook_now(self, cell: str) -> NotebookLinted | None:
@@ -362,11 +343,9 @@ class EcolintLanguageServer(LanguageServer):
     def _edits_for(self, linted: Linted, finding: Finding) -> Iterator[tuple[str, str | None, bool]]:
         from ecolint.add_ignore import with_file_ignore, with_ignores
 
-        fix = finding.fix or {}
-        if fix.get("edit") and fix.get("safety") in ("safe", "unsafe"):
-            unsafe = fix.get("safety") == "unsafe"
-            label = " (unsafe: " + (fix.get("reason") or "review the change") + ")" if unsafe else ""
-            yield f"Fix {finding.code} ({finding.name}){label}", self._fixed(linted, finding), not unsafe
+        offered = _fix_offered(finding)
+        if offered is not None:
+            yield offered[0], self._fixed(linted, finding), offered[1]
         yield f"Ignore {finding.code} on this line", with_ignores(linted.text, linted.kind, [finding])[0], False
         yield f"Ignore {finding.code} in this file", with_file_ignore(linted.text, linted.kind, [finding.code]), False
 
@@ -600,3 +579,26 @@ def _register(server: EcolintLanguageServer) -> None:
 def serve(gpu: str | None = None) -> None:
     """Serve on standard input and output until the client says exit."""
     build(gpu).start_io()
+
+
+def _fix_offered(finding: Finding) -> tuple[str, bool] | None:
+    """The title of a finding's fix action and whether it is the preferred one (a safe fix), or
+    None when the finding has no edit to offer."""
+    fix = finding.fix or {}
+    if not fix.get("edit") or fix.get("safety") not in ("safe", "unsafe"):
+        return None
+    unsafe = fix.get("safety") == "unsafe"
+    label = " (unsafe: " + (fix.get("reason") or "review the change") + ")" if unsafe else ""
+    return f"Fix {finding.code} ({finding.name}){label}", not unsafe
+
+
+def _quick_fix(
+    title: str, diagnostic: types.Diagnostic, edit: types.WorkspaceEdit, preferred: bool
+) -> types.CodeAction:
+    return types.CodeAction(
+        title=title,
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
+        edit=edit,
+        is_preferred=preferred or None,
+    )
