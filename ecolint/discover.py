@@ -65,6 +65,19 @@ def classify(path: Path, head: bytes) -> str | None:
     return None
 
 
+def classify_file(path: Path) -> str | None:
+    """``classify`` for a file on disk: its first bytes (for a shebang) are read only where the
+    name says nothing."""
+    kind = classify(path, b"")
+    if kind is not None or path.suffix:
+        return kind
+    try:
+        with open(path, "rb") as handle:
+            return classify(path, handle.read(256))
+    except OSError:
+        return classify(path, b"")
+
+
 def may_be_read(name: str) -> bool:
     """Whether ``classify`` can give a file of this name a kind, from the name alone (its
     directory aside): the walk then builds no path for the rest of a tree. Suffixes as

@@ -351,10 +351,7 @@ class Engine:
             if problem is not None:
                 result.errors.append(FileError(display_path(path, self.cwd), 1, problem))
                 continue
-            # The head (for a shebang) is only read for a file whose name says nothing.
-            kind = discover.classify(path, b"")
-            if kind is None and not path.suffix:
-                kind = discover.classify(path, _head(path))
+            kind = discover.classify_file(path)
             if kind is None:
                 continue  # most of a tree: not worth a display path
             yield FileWork(path, display_path(path, self.cwd), kind, explicit)
@@ -1076,11 +1073,3 @@ def _relative_to(path: Path, base: Path) -> str:
 def _glob(path: str, pattern: str) -> bool:
     pattern = pattern.rstrip("/")
     return fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path, pattern + "/*") or path.startswith(pattern + "/")
-
-
-def _head(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(256)
-    except OSError:
-        return b""

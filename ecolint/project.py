@@ -57,9 +57,7 @@ def project_pins(
     for path, _, problem in walked:
         if problem is not None:
             continue
-        kind = discover.classify(path, b"")
-        if kind is None and not path.suffix:
-            kind = discover.classify(path, _head(path))
+        kind = discover.classify_file(path)
         if kind not in STACK_KINDS:
             continue
         try:
@@ -107,14 +105,6 @@ def merge_pins(pin_sets: Iterable[dict[str, str]]) -> dict[str, str]:
             if package not in pins or parse_version(version) > parse_version(pins[package]):
                 pins[package] = version
     return pins
-
-
-def _head(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(256)
-    except OSError:
-        return b""
 
 
 def _inside(path: Path, root: Path) -> bool:
