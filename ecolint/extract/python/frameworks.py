@@ -464,9 +464,18 @@ class _Recognition(_Values):
         setup = Setup(VLLM.framework, origin=self._loc(call), kind="python")
         kwargs = self._kwargs(call, scope)
         self._set_model(setup, kwargs.get("model") or self._positional(call, 0, scope))
+        self._apply_vllm_keywords(setup, kwargs, VLLM.by_python)
+        self._set(setup, ATTN_IMPLEMENTATION, kwargs.get("attn_implementation"), _string)
+        return setup
+
+    def _apply_vllm_keywords(
+        self, setup: Setup, keywords: dict[str, _Entry], row_of: Callable[[str], Flag | None]
+    ) -> None:
+        """vLLM engine keywords (LLM(...)'s, an LLMConfig's engine_kwargs) through the vLLM flag
+        rows (``row_of``: a keyword's row), as the launcher tables read the same flags."""
         opts: dict[str, Opt] = {}
-        for keyword, entry in kwargs.items():
-            row = VLLM.by_python(keyword)
+        for keyword, entry in keywords.items():
+            row = row_of(keyword)
             opt = None if row is None or row.fact == MODEL else self._flag_opt(row, entry)
             if row is not None and opt is not None:
                 opts[row.name] = opt
@@ -475,8 +484,6 @@ class _Recognition(_Values):
         if quantization is not None and not unresolved(quantization.value):
             # Where the quantization was asked for: the keyword, which the fix deletes.
             setup.set(QUANT_CONFIG, "vllm", quantization.site)
-        self._set(setup, ATTN_IMPLEMENTATION, kwargs.get("attn_implementation"), _string)
-        return setup
 
     def _flag_opt(self, row: Flag, entry: _Entry) -> Opt | None:
         """A keyword's value as the flag row reads it (None when it does not resolve or is not

@@ -32,11 +32,11 @@ from ecolint.extract import LAUNCH_STRINGS, PLATFORM_CALLS
 from ecolint.extract.launchers.detect import interpret
 from ecolint.extract.launchers.registry import TRIGGERS as LAUNCH_TRIGGERS
 from ecolint.extract.launchers.registry import launcher
-from ecolint.extract.launchers.vocab import SWITCH, Builder, Flag, Opt, Tok, apply_table, unresolved
+from ecolint.extract.launchers.vocab import SWITCH, Flag, Tok
 from ecolint.extract.python.index import _Class, _Function, _Scope
 from ecolint.extract.python.syntax import _args
 from ecolint.extract.python.usage import _Usage
-from ecolint.setups import GPU, MODEL, PLATFORM, QUANT_CONFIG, Location, Setup
+from ecolint.setups import GPU, PLATFORM, Location, Setup
 
 _MODEL_HANDLES = frozenset({"HuggingFaceModel", "BentoModel"})  # bentoml.models: resolve to the id
 # Image.run_commands / pip_install run at image build time: nothing there is served.
@@ -150,17 +150,9 @@ class _Platforms(_Usage):
         setup = Setup(vllm.framework, origin=self._loc(call), kind="python")
         entries = self._mapping(loading.value, scope) or {}
         self._set_model(setup, entries.get("model_source") or entries.get("model_id"))
-        opts: dict[str, Opt] = {}
         engine_kwargs = kwargs.get("engine_kwargs")
-        for keyword, entry in (self._mapping(engine_kwargs.value, scope) or {} if engine_kwargs else {}).items():
-            row = _engine_row(keyword)
-            opt = None if row is None or row.fact == MODEL else self._flag_opt(row, entry)
-            if row is not None and opt is not None:
-                opts[row.name] = opt
-        apply_table(vllm, Builder(setup), opts)
-        quantization = opts.get("--quantization")
-        if quantization is not None and not unresolved(quantization.value):
-            setup.set(QUANT_CONFIG, "vllm", quantization.site)
+        keywords = self._mapping(engine_kwargs.value, scope) if engine_kwargs else None
+        self._apply_vllm_keywords(setup, keywords or {}, _engine_row)
         accelerator = kwargs.get("accelerator_type")
         value = None if accelerator is None else self._resolve(accelerator.value, scope)
         if accelerator is not None and value is not None and isinstance(value.value, str) and value.value:
