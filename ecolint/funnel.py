@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import io
 import re
+import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -104,13 +106,16 @@ class Suppressions:
         return hit
 
 
-def parse_suppressions(text: str) -> Suppressions:
+def parse_suppressions(text: str, path: str = "") -> Suppressions:
+    """The ignore comments of one file. In Python only real comments count, as ruff reads
+    noqa: a docstring or a string that shows the syntax is neither a suppression nor a typo."""
     result = Suppressions()
     if "ecolint:" not in text:
         return result
     lines = text.splitlines()
+    comments = _python_comments(text) if path.endswith((".py", ".pyi")) else None
     for number, line in enumerate(lines, start=1):
-        match = _INLINE.search(line)
+        match = _INLINE.search(line if comments is None else comments.get(number, ""))
         if not match:
             continue
         codes = {c.strip().upper() for c in (match.group(2) or "").split(",") if c.strip()} or None
@@ -121,6 +126,19 @@ def parse_suppressions(text: str) -> Suppressions:
         covered = [number] if not line.lstrip().startswith("#") else _next_logical_line(lines, number)
         result.directives.append(Directive(number, _frozen(codes), tuple(covered)))
     return result
+
+
+def _python_comments(text: str) -> dict[int, str] | None:
+    """Line → the text of its comment token; None when the source does not tokenize (a broken
+    file is read line by line, as other kinds are)."""
+    comments: dict[int, str] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT and "ecolint:" in token.string:
+                comments[token.start[0]] = token.string
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    return comments
 
 
 def _frozen(codes: set[str] | None) -> frozenset[str] | None:
@@ -148,7 +166,7 @@ def review_ignores(
     for path in sorted(texts):
         if "ecolint:" not in texts[path]:
             continue
-        suppressions = parsed.get(path) or parse_suppressions(texts[path])
+        suppressions = parsed.get(path) or parse_suppressions(texts[path], path)
         for directive in suppressions.directives:
             where = f"{path}:{directive.line}"
             named = sorted(directive.codes or ())
@@ -210,7 +228,7 @@ class Funnel:
                 continue
             text = texts.get(path, "")
             if path not in parsed:
-                parsed[path] = parse_suppressions(text)
+                parsed[path] = parse_suppressions(text, path)
             if parsed[path].covers(finding.code, finding.location.line) or self._covered_elsewhere(
                 finding, texts, parsed
             ):
@@ -234,7 +252,7 @@ class Funnel:
         hit = False
         for where in finding.also_at:
             if where.path not in parsed:
-                parsed[where.path] = parse_suppressions(texts.get(where.path, ""))
+                parsed[where.path] = parse_suppressions(texts.get(where.path, ""), where.path)
             hit = parsed[where.path].covers(finding.code, where.line) or hit
         return hit
 

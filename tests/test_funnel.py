@@ -57,3 +57,32 @@ def test_comment_above_covers_a_continued_shell_command() -> None:
     s = parse_suppressions(text)
     assert all(s.covers("ECO104", n) for n in (2, 3, 4))
     assert not s.covers("ECO104", 5)
+
+
+def test_python_strings_that_show_the_syntax_are_not_suppressions() -> None:
+    # A docstring documenting the comment, or a test's fixture string, is not an ignore comment:
+    # it suppresses nothing and is never reported as a typo (ruff reads noqa from comment tokens).
+    text = "\n".join(
+        [
+            "def helper():",
+            '    """Write ``# ecolint: ignore[CODES]`` above the line."""',
+            "    model.generate(x)",
+            'FIXTURE = "y = 1  # ecolint: ignore[ECO1O1]"',
+            "z = 2  # ecolint: ignore[ECO105]",
+        ]
+    )
+    s = parse_suppressions(text, "pkg/helper.py")
+    assert [d.line for d in s.directives] == [5]
+    assert not s.covers("ECO105", 3) and s.covers("ECO105", 5)
+    # other kinds, and Python that does not tokenize, are read line by line as before
+    assert [d.line for d in parse_suppressions(text, "serve.sh").directives] == [2, 4, 5]
+    broken = "x = (\n# ecolint: ignore[ECO101]\nmodel.generate(x)\n"
+    assert parse_suppressions(broken, "broken.py").covers("ECO101", 3)
+
+
+def test_review_ignores_skips_python_strings() -> None:
+    from ecolint.funnel import review_ignores
+
+    texts = {"doc.py": 'S = "# ecolint: ignore[ECO1O1]"\n', "run.sh": "# ecolint: ignore[ECO1O1]\nvllm serve m\n"}
+    invalid, _ = review_ignores(texts, {}, ["ECO101"], ["ECO101"])
+    assert [line.split(":")[0] for line in invalid] == ["run.sh"]
