@@ -320,7 +320,7 @@ def test_peft_adapter_joins_the_base_model() -> None:
         from peft import PeftModel
         base = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-1.5B", load_in_8bit=True)
         model = PeftModel.from_pretrained(base, "my/adapter")
-        for p in ["a", "b"]:
+        for p in open("prompts.txt").read().splitlines():
             model.generate(p)
         """
     )
@@ -693,7 +693,7 @@ def test_pipeline_around_a_loaded_model_is_the_same_setup() -> None:
         model = AutoModelForCausalLM.from_pretrained("x", load_in_8bit=True)
         tok = AutoTokenizer.from_pretrained("x")
         pipe = pipeline("text-generation", model=model, tokenizer=tok, batch_size=1)
-        for prompt in ["a", "b"]:
+        for prompt in open("prompts.txt").read().splitlines():
             pipe(prompt)
         """
     )

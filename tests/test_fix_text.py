@@ -14,7 +14,7 @@ CASES = {
     "pipeline_loop.py": (
         "from transformers import pipeline\n\n"
         'pipe = pipeline("text-generation", model="Qwen/Qwen2.5-1.5B-Instruct")\n'
-        'for prompt in ["a", "b"]:\n'
+        'for prompt in open("prompts.txt").read().splitlines():\n'
         "    out = pipe(prompt)\n",
         "ECO105",
         ["fix       pipe(prompts, batch_size=16)", "the pipeline called once per prompt in a loop"],
@@ -24,7 +24,7 @@ CASES = {
         "from transformers import AutoModelForCausalLM, AutoTokenizer\n\n"
         'tok = AutoTokenizer.from_pretrained("Qwen/Qwen2.5-1.5B-Instruct")\n'
         'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-1.5B-Instruct")\n'
-        'for prompt in ["a", "b"]:\n'
+        'for prompt in open("prompts.txt").read().splitlines():\n'
         '    out = model.generate(**tok(prompt, return_tensors="pt"))\n',
         "ECO105",
         ['fix       model.generate(**tokenizer(prompts, return_tensors="pt", padding=True))'],

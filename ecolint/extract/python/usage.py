@@ -63,6 +63,9 @@ _GRADIO_HANDLERS = frozenset(
 )
 # Task-queue workers run a function once per job: Celery's @app.task / @shared_task, Dramatiq's @actor.
 _TASK_DECORATORS = frozenset({"task", "shared_task", "actor"})
+# Chainlit calls an @cl.on_message function every time a message arrives from the UI (its
+# lifecycle-hook reference); @cl.on_chat_start runs once per session.
+_CHAINLIT_HANDLERS = frozenset({"on_message"})
 _TASK_QUEUES = ("celery", "dramatiq", "huey")
 # How many calls away from a handler or a loop generate() is still followed (handler → helper →
 # helper → generate); the callers are looked up once per level, so the cost stays small.
@@ -120,6 +123,34 @@ def _statement_of(tree: ast.AST, call: ast.Call) -> ast.stmt | None:
         if any(n is call for n in ast.walk(node)):
             found = node  # ast.walk is breadth first: a later holder is nested deeper
     return found
+
+
+# Fewer prompts than this, written out in a loop's literal, are a sample (the batch-size evidence
+# compares batch 1 with batch 8 and 64).
+FEW_ITEMS = 8
+# Calls that iterate over their first argument's items as they are.
+_PASS_THROUGH = frozenset({"enumerate", "tqdm", "list", "tuple", "sorted", "reversed", "track"})
+
+
+def _grown(where: ast.AST, name: str) -> bool:
+    """Whether a function (or module) adds items to a list it names."""
+    for node in ast.walk(where):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            holder = node.func.value
+            if isinstance(holder, ast.Name) and holder.id == name and node.func.attr in ("append", "extend", "insert"):
+                return True
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+            return True
+    return False
+
+
+def _enclosing(fn: _Function | None) -> list[_Function]:
+    """A function and the functions it is nested in, innermost first."""
+    chain = []
+    while fn is not None:
+        chain.append(fn)
+        fn = fn.outer
+    return chain
 
 
 def _returns_in(body: _Statements) -> bool:
@@ -346,7 +377,9 @@ class _Usage(_Recognition):
                     self.batched.add(fn)
             elif name == "batch" and "serve" in qualified:
                 self.batched.add(fn)
-            elif name in _TASK_DECORATORS and self._is_task_queue(target, fn.scope):
+            elif (name in _TASK_DECORATORS and self._is_task_queue(target, fn.scope)) or (
+                name in _CHAINLIT_HANDLERS and qualified.startswith("chainlit.")
+            ):
                 self.handlers.add(fn)
         if fn.name == "__call__" and fn.method_of is not None and self._is_serve_deployment(fn.method_of):
             self.handlers.add(fn)
@@ -564,11 +597,30 @@ class _Usage(_Recognition):
                 continue
             return not (
                 self._is_batch_loop(loop, derived)
+                or self._few_written_items(loop, site)
                 or self._flushes_batches(loop, used)
                 or self._builds_batches(loop, used)
                 or self._feeds_back(loop, site.node, used)
             )
         return False
+
+    def _few_written_items(self, loop: _Loop, site: _Site) -> bool:
+        """A loop over a handful of prompts written out in the source (`for q in ["Hi", "2+2?"]`,
+        a notebook's three test cases): a smoke test or a demo, not a workload. Fewer items than
+        the evidence's smallest batch (8) cannot be one batch of it, and nothing else comes in."""
+        iterable: ast.expr | None = loop.iter
+        while isinstance(iterable, ast.Call) and _final_name(iterable.func) in _PASS_THROUGH and iterable.args:
+            iterable = iterable.args[0]  # enumerate(cases), tqdm(prompts), list(questions)
+        if isinstance(iterable, ast.Name):
+            bindings = self._definitions(iterable.id, iterable.lineno, site.scope)[0]
+            where = site.function.node if site.function is not None else self.index.tree
+            if len(bindings) != 1 or where is None or _grown(where, iterable.id):
+                return False
+            iterable = bindings[0].value
+        if not isinstance(iterable, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            return False
+        items = iterable.keys if isinstance(iterable, ast.Dict) else iterable.elts
+        return len(items) < FEW_ITEMS and not any(item is None or isinstance(item, ast.Starred) for item in items)
 
     def _builds_batches(self, loop: _Loop, used: set[str]) -> bool:
         """Each pass builds a list of prompts and generates on it (`input_list = [prompt] *
@@ -786,24 +838,47 @@ class _Usage(_Recognition):
     def _attach_purpose(self) -> None:
         """A module that fine-tunes (QLoRA's prepare_model_for_kbit_training, a Trainer) loads
         its model for training: 4-bit there is about fitting in memory, and the inference
-        evidence does not apply. The first such call marks every setup of the module. A model
-        loaded and never run is "load-only": no serving rule speaks for it."""
-        for site in self.index.calls:
-            if site.name in TRAINING_CALLS:
-                for setup in self.setups:
-                    setup.set(PURPOSE, "training", self._loc(site.node), "module")
-                return
+        evidence does not apply. The first such call marks every setup of the module, except one
+        kept apart from the training (below). A model loaded and never run is "load-only": no
+        serving rule speaks for it."""
+        training = [site for site in self.index.calls if site.name in TRAINING_CALLS]
         test_module = _is_test_module(self.path) and any(
             fn.node.name.startswith("test_") for fn in self.index.functions
         )
         for setup in self.setups:
             origin = self.origin_site.get(id(setup))
+            if training and not self._inference_apart(setup, origin, training):
+                setup.set(PURPOSE, "training", self._loc(training[0].node), "module")
+                continue
             if origin is None:
                 continue
             if test_module or _in_test_function(origin):
                 setup.set(PURPOSE, "test", self._loc(origin.node))
             elif self._never_run(setup, origin):
                 setup.set(PURPOSE, "load-only", self._loc(origin.node))
+
+    def _inference_apart(self, setup: Setup, origin: _Site | None, training: list[_Site]) -> bool:
+        """A setup of a fine-tuning module that is an inference setup of its own: loaded in a
+        function with no training call (a notebook's `load_trained_model()` after its QLoRA
+        cells), run by generate() outside any function that trains, and never handed to a
+        training call. Anything less certain stays training."""
+        if origin is None or origin.function is None:
+            return False
+        uses = self._inference_sites().get(id(setup))
+        if not uses:
+            return False
+        training_functions = {id(fn) for site in training for fn in _enclosing(site.function)}
+        if any(id(fn) in training_functions for fn in _enclosing(origin.function)):
+            return False
+        if any(id(fn) in training_functions for use in uses for fn in _enclosing(use.function)):
+            return False
+        for site in training:
+            arguments = [*site.node.args, *(keyword.value for keyword in site.node.keywords)]
+            for argument in arguments:
+                handle = self._handle(argument, site.scope)
+                if handle is not None and handle.setup is setup:
+                    return False
+        return True
 
     def _never_run(self, setup: Setup, site: _Site) -> bool:
         """A model loaded and never run: a smoke test (`assert model is not None`), a download or
