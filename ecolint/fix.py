@@ -806,9 +806,14 @@ def _text_plan(lines: _Lines, step: Step) -> _TextChange | None:
         start, end = start - 1, end + 1  # the quotes of a quoted word or a JSON string go with it
     token = text[start:end]
     core = token.strip("\"'")
-    if not core.startswith("-"):
-        return None  # an env var, a model tag, a positional: not a flag this edit knows
     edit = step.edit
+    if not core.startswith("-"):
+        # a flag written as a YAML key (Ray Serve engine_kwargs, a vLLM --config file); anything
+        # else (an env var, a model tag, a positional) is not a flag this edit knows
+        yaml_edits = _yaml_key_edits(lines, loc.line, start, end, edit)
+        if not yaml_edits:
+            return None
+        return _TextChange(step, _offset_span(lines, yaml_edits[0][0], yaml_edits[0][1]), yaml_edits)
     if isinstance(edit, SetFlagValue):
         edits = _set_flag_value(token, start, edit.value)
     else:
@@ -819,6 +824,44 @@ def _text_plan(lines: _Lines, step: Step) -> _TextChange | None:
     first = min(e[0] for e in edits)
     last = max(e[1] for e in edits)
     return _TextChange(step, _offset_span(lines, first, last), edits)
+
+
+_YAML_KEY_LINE = re.compile(r"([ \t]*)([\w.-]+)[ \t]*:[ \t]*([^\s#][^#]*?)?[ \t]*(#.*)?")
+_YAML_BOOLEANS = {"true": "false", "True": "False", "TRUE": "FALSE", "yes": "no", "on": "off"}
+
+
+def _yaml_key_edits(lines: _Lines, line: int, start: int, end: int, edit: object) -> list[tuple[int, int, str]]:
+    """The edit on a `key: value` line the location spans, the key being the flag. A switch
+    (`enforce_eager: True`) is turned off in place, which keeps its mapping valid whatever else it
+    holds; a valued key goes with its line only when a sibling key stays (an emptied
+    `engine_kwargs:` would read as null); a new value replaces the old one."""
+    match = _YAML_KEY_LINE.fullmatch(lines.content(line))
+    if match is None or match.group(3) is None or lines.start(line) + match.start(2) != start:
+        return []
+    value_start, value_end = (lines.start(line) + match.start(3), lines.start(line) + match.end(3))
+    value = match.group(3)
+    if isinstance(edit, SetFlagValue):
+        return [(value_start, value_end, edit.value)] if _PLAIN_VALUE.fullmatch(edit.value) else []
+    if not isinstance(edit, DeleteFlag):
+        return []
+    if value in _YAML_BOOLEANS:
+        return [(value_start, value_end, _YAML_BOOLEANS[value])]
+    if not edit.valued or not _has_sibling_key(lines, line, match.group(1)):
+        return []
+    return [(lines.start(line), lines.next_start(line), "")]
+
+
+def _has_sibling_key(lines: _Lines, line: int, indent: str) -> bool:
+    """Whether the nearest non-blank line above or below is another key at the same indent."""
+    for step in (-1, 1):
+        other = line + step
+        while 1 <= other <= len(lines) and not lines.content(other).strip():
+            other += step
+        if 1 <= other <= len(lines):
+            match = _YAML_KEY_LINE.fullmatch(lines.content(other))
+            if match is not None and match.group(1) == indent:
+                return True
+    return False
 
 
 def _offset_span(lines: _Lines, first: int, last: int) -> tuple[int, int, int, int]:

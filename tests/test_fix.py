@@ -398,3 +398,17 @@ def test_a_pass_whose_fix_does_not_take_is_dropped() -> None:
     assert fix.fix_text("shell", text, [finding], lambda new_text: None, unsafe=True)[0] == text
     fixed = fix.fix_text("shell", text, [finding], lambda new_text: [], unsafe=True)
     assert fixed[0] == "vllm serve m --quantization fp8\n" and len(fixed[1]) == 1
+
+
+def test_a_flag_written_as_the_only_yaml_key_of_its_mapping_is_left_alone(tmp_path: Path) -> None:
+    # Deleting `max_num_seqs: 1` would leave `engine_kwargs:` empty, which YAML reads as null
+    # (Ray then rejects the config): the line stays; a switch is turned off in place instead.
+    config = tmp_path / "llm_config.yaml"
+    text = (
+        "model_loading_config:\n  model_id: Qwen/Qwen2.5-7B-Instruct\naccelerator_type: L4\n"
+        "engine_kwargs:\n  max_num_seqs: 1\n"
+    )
+    config.write_text(text, encoding="utf-8")
+    ran = run_cli("check", *EVERYTHING, "--unsafe-fixes", config.name, cwd=tmp_path)
+    assert config.read_text(encoding="utf-8") == text
+    assert "Fixed 0 findings" in ran.stderr

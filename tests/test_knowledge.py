@@ -87,6 +87,19 @@ def test_non_nvidia_gpus_are_known_as_such() -> None:
         assert info is not None and info.vendor != "nvidia", written
 
 
+@pytest.mark.parametrize("written", ["v5litepod-4", "v6e-8", "v2-8", "v5p-128", "tpu-v5e-8"])
+def test_cloud_tpu_accelerator_types_are_google_tpus(written: str) -> None:
+    # dstack and GKE write Cloud TPU types as v$VERSION-$CHIPS, with no "tpu" in the name
+    info = KB.gpu(written)
+    assert info is not None and (info.name, info.vendor) == ("Google TPU", "google")
+
+
+def test_tpu_pattern_leaves_nvidia_names_alone() -> None:
+    for written in ("V100", "H100", "A100"):
+        info = KB.gpu(written)
+        assert info is not None and info.vendor == "nvidia", written
+
+
 @pytest.mark.parametrize(
     "model_id,params,how",
     [

@@ -163,6 +163,8 @@ SKY_TASK = """
         ("{A100:1, L4:1}", ("A100", "L4")),
         ("{A100: 1, L4: 1}", ("A100", "L4")),
         ("[L4:1, A10G:1]", ("L4", "A10G")),
+        ("{L4:1, A100:1, A100:2, A100-80GB:1, A100-80GB:2}", ("L4", "A100", "A100-80GB")),  # counts differ
+        ("{A100:1, A100:8}", "A100"),
     ],
 )
 def test_skypilot_run_is_the_setup_on_its_accelerators(tmp_path: Path, accelerators: str, gpu: object) -> None:

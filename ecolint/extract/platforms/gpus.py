@@ -12,6 +12,7 @@ def stamp(setups: list[Setup], gpus: tuple[list[str], Location] | None, how: str
     if gpus is None:
         return setups
     names, where = gpus
+    names = list(dict.fromkeys(names))  # {A100:1, A100:8} is one GPU at two counts
     value: str | tuple[str, ...] = names[0] if len(names) == 1 else tuple(names)
     for setup in setups:
         if not setup.has(GPU):
