@@ -43,6 +43,7 @@ from ecolint.sources import decode, read_text
 
 if TYPE_CHECKING:
     from ecolint.cache import ExtractionCache
+    from ecolint.project import ProjectWork
 
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
 BINARY_SNIFF = 8192
@@ -192,15 +193,15 @@ class Engine:
         ``resolution`` and ``audit``. Files are analysed while the walk goes on; the order
         comes from the sort, never from which worker finished first."""
         _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
-        # The project pass needs the whole walk before the per-file work starts; a run over the
-        # project root walks it once for both.
+        # The project pass needs the whole walk before the Python files are extracted; a run over
+        # the project root walks it once for both. It runs on the workers, beside the files of
+        # the other kinds, which do not need it (_analyse_with_project).
         walked = list(self._walked(paths, result))
-        config = WorkerConfig(
-            context=self._extract_context(paths, walked),
-            max_file_size=self.config.max_file_size,
-            cache=self._cache(paths),
+        base = WorkerConfig(
+            context=self._context(paths), max_file_size=self.config.max_file_size, cache=self._cache(paths)
         )
-        analysed = sorted(_analyse(config, walked, self.progress), key=lambda pair: pair[0].display)
+        found, config = _analyse_with_project(base, walked, self._project_work(paths, walked), self.progress)
+        analysed = sorted(found, key=lambda pair: pair[0].display)
         _drop_superseded(analysed, self._callers_elsewhere(paths, config, analysed))
         self._stack = self._project_pins(paths, _merged_pins([outcome for _, outcome in analysed]))
         if config.cache is not None:
@@ -238,52 +239,37 @@ class Engine:
         return self._extract_context(paths)
 
     def _extract_context(self, paths: list[Path], walked: list[FileWork] | None = None) -> ExtractContext:
-        return ExtractContext(
-            root=self._root(paths),
-            read_text=self.read_text,
-            cwd=self.cwd,
-            invocations=self._invocations(paths),
-            modules=self._module_index(paths, walked),
-        )
+        return self._project_work(paths, walked).context(self._context(paths))
 
-    def _invocations(self, paths: list[Path]) -> dict[str, list[Any]]:
-        """The project pass's invocation index (ecolint/invocations.py), over the project root
-        whatever paths were given, so one file and the whole tree link alike."""
-        from ecolint import invocations, project
+    def _context(self, paths: list[Path]) -> ExtractContext:
+        """The context without the project pass's indexes (enough for every kind but Python)."""
+        return ExtractContext(root=self._root(paths), read_text=self.read_text, cwd=self.cwd)
 
-        root = project.project_root(paths[0] if paths else self.cwd, self.config.source, self.cwd)
-        try:
-            found = invocations.invocations(
-                root,
-                excludes=self.config.exclude + self.config.extend_exclude,
-                respect_gitignore=self.config.respect_gitignore,
-                cwd=self.cwd,
-            )
-        except OSError:
-            return {}  # a tree that cannot be walked links nothing; the run reports it itself
-        return dict(found)
-
-    def _module_index(self, paths: list[Path], walked: list[FileWork] | None = None) -> Any:
-        """The project pass: the module index of the project root's Python files, whatever paths
-        were passed (ecolint/extract/python/modules.py). ``walked``: the run's own walk, reused
-        when it covers the project root."""
+    def _project_work(self, paths: list[Path], walked: list[FileWork] | None = None) -> ProjectWork:
+        """The project pass over the project root, whatever paths were given, so one file and
+        the whole tree link alike: the module index of its Python files
+        (ecolint/extract/python/modules.py) and the invocation index (ecolint/invocations.py).
+        ``walked``: the run's own walk, reused for the modules when it covers the project root."""
         from ecolint import project
-        from ecolint.extract.python.modules import build_module_index
+        from ecolint.extract.python.modules import indexed_files
 
         root = project.project_root(paths[0] if paths else self.cwd, self.config.source, self.cwd)
+        excludes = self.config.exclude + self.config.extend_exclude
         files: Iterable[Path]
         if walked is not None and project.covers(paths, root):
             files = (item.path for item in walked if item.kind == "python")
         else:
             found = discover.walk(
                 [root],
-                self.config.exclude + self.config.extend_exclude,
+                excludes,
                 force_exclude=self.config.force_exclude,
                 respect_gitignore=self.config.respect_gitignore,
                 root=self.config_dir,
             )
             files = (path for path, _, problem in found if problem is None and path.suffix == ".py")
-        return build_module_index(root, files, python_may_hold_setup)
+        from ecolint.project import ProjectWork
+
+        return ProjectWork(root, indexed_files(files), excludes, self.config.respect_gitignore, self.cwd)
 
     def funnel(self) -> Funnel:
         """A new funnel with this run's per-file ignores, baseline and confidence floor."""
@@ -531,6 +517,122 @@ def _known_by_stamp(config: WorkerConfig, item: FileWork) -> FileOutcome | None:
         return None
 
 
+# The kinds whose extraction reads the project pass's indexes (a notebook's cells are Python);
+# the others are analysed beside the project pass.
+_PROJECT_KINDS = frozenset({"python", "notebook"})
+_PROJECT_CHUNK_FILES = 128  # files per project-pass task: most are rejected from their bytes or name
+
+
+def _analyse_with_project(
+    base: WorkerConfig, walked: list[FileWork], project: ProjectWork, progress: Progress | None = None
+) -> tuple[list[tuple[FileWork, FileOutcome]], WorkerConfig]:
+    """Every file, in no set order, and the run's settings with the project pass's indexes.
+
+    The Python files need the project pass (the module and invocation indexes) before their
+    extraction, the other kinds do not. On a tree worth a pool, the pass runs on the workers, in
+    chunks whose results are joined in the files' order (the indexes are those it makes in one
+    process), followed in the queue by the files of the other kinds; once the indexes are made,
+    a second pool, forked with them, takes the Python files while the first finishes the rest."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(walked) < PARALLEL_MIN_FILES or not _can_fork():
+        config = WorkerConfig(project.context(base.context), base.max_file_size, base.cache)
+        return _analyse(config, walked, progress), config
+    later = [item for item in walked if item.kind in _PROJECT_KINDS]
+    now: Iterable[FileWork] = [item for item in walked if item.kind not in _PROJECT_KINDS]
+    known: list[tuple[FileWork, FileOutcome]] = []
+    if base.cache is not None:
+        now = list(_not_known(base, now, known))  # a warm run: answered from their stamps
+    if project.module_files or later:
+        load_extractor("python")  # imported once before forking, not once per worker
+    with _pool(base, workers) as (pool, received):
+        helpers = [(c, _submitted(pool, _helpers_task, c)) for c in _slices(project.module_files)]
+        files = project.invocation_files()  # the walk, while the workers index the modules
+        calls = (
+            []
+            if files is None
+            else [(c, _submitted(pool, _invocations_task, c, project.root, project.cwd)) for c in _slices(files)]
+        )
+        tasks = [(chunk, _submitted(pool, _worker_task, chunk)) for chunk in _chunks(now, _CHUNK_FILES)]
+        _check(received)
+        context = project.joined(
+            base.context,
+            (_project_result(future, project.helpers, chunk) for chunk, future in helpers),
+            [None] if files is None else (_project_result(future, project.invocations, c) for c, future in calls),
+        )
+        config = WorkerConfig(context, base.max_file_size, base.cache)
+        rest = len(known) + sum(len(chunk) for chunk, _ in tasks)
+        python = _analyse(config, later, _shifted(progress, 0, rest))
+        others = _collected(base, tasks, received, _shifted(progress, len(python), len(python)))
+    return known + others + python, config
+
+
+def _shifted(progress: Progress | None, done: int, total: int) -> Progress | None:
+    """The progress callback of one part of the files, counting ``done`` before it and
+    ``total`` more in all."""
+    if progress is None:
+        return None
+    return lambda count, whole: progress(count + done, None if whole is None else whole + total)
+
+
+def _slices(files: list[Path]) -> list[list[Path]]:
+    return [files[at : at + _PROJECT_CHUNK_FILES] for at in range(0, len(files), _PROJECT_CHUNK_FILES)]
+
+
+def _helpers_task(files: list[Path]) -> list[tuple[str, str]]:
+    """A project-pass task, on a worker: the loader helpers some Python files define."""
+    from ecolint.extract.python.modules import helpers_in
+
+    return helpers_in(files, python_may_hold_setup)
+
+
+def _invocations_task(files: list[Path], root: Path, cwd: Path) -> list[tuple[str, Any]] | None:
+    """A project-pass task, on a worker: the invocations some files hold."""
+    from ecolint.project import invocations_in
+
+    return invocations_in(files, root, cwd)
+
+
+def _project_result(future: Any, serially: Callable[[list[Path]], Any], files: list[Path]) -> Any:
+    """A project-pass task's result; made here when the pool broke (the pass never ran on its
+    own process before: a crash in it then ends the run, as it did)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        if future is None:
+            raise BrokenProcessPool
+        return future.result()
+    except BrokenProcessPool:
+        return serially(files)
+
+
+@contextlib.contextmanager
+def _pool(config: WorkerConfig, workers: int) -> Iterator[tuple[Any, list[int]]]:
+    """A pool of forked workers holding ``config``, stopped by SIGINT and SIGTERM
+    (``_stopped_by_signals``), and the signals received."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(config, os.getpid()),
+    )
+    with pool, _stopped_by_signals(pool) as received:
+        yield pool, received
+        _check(received)
+
+
+def _submitted(pool: Any, task: Callable[..., Any], *args: Any) -> Any:
+    """The future of a task, or None when the pool is already broken."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return pool.submit(task, *args)
+    except BrokenProcessPool:
+        return None
+
+
 def _analyse_pooled(
     config: WorkerConfig, work: Iterable[FileWork], workers: int, progress: Progress | None = None
 ) -> list[tuple[FileWork, FileOutcome]]:
@@ -539,40 +641,36 @@ def _analyse_pooled(
     pool instead of hanging it; the files whose results were lost are then analysed again one
     process each, so the one that crashes is named in an ECO001 and every other file still gets
     its result."""
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    with _pool(config, workers) as (pool, received):
+        tasks = []
+        for chunk in _chunks(work, _CHUNK_FILES):
+            _check(received)
+            tasks.append((chunk, _submitted(pool, _worker_task, chunk)))
+        return _collected(config, tasks, received, progress)
+
+
+def _collected(
+    config: WorkerConfig, tasks: list[tuple[list[FileWork], Any]], received: list[int], progress: Progress | None
+) -> list[tuple[FileWork, FileOutcome]]:
+    """The outcomes of the chunks sent to a pool (None: not sent, the pool had broken), in
+    their order; a chunk whose worker died is analysed again one process per file."""
     from concurrent.futures.process import BrokenProcessPool
 
     analysed: list[tuple[FileWork, FileOutcome]] = []
-    tasks: list[tuple[list[FileWork], Future[list[FileOutcome | None]] | None]] = []
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_start_worker,
-        initargs=(config, os.getpid()),
-    )
-    with pool, _stopped_by_signals(pool) as received:
-        for chunk in _chunks(work, _CHUNK_FILES):
-            _check(received)
-            try:
-                tasks.append((chunk, pool.submit(_worker_task, chunk)))
-            except BrokenProcessPool:
-                tasks.append((chunk, None))
-        total = sum(len(chunk) for chunk, _ in tasks)
-        for chunk, future in tasks:
-            _check(received)
-            try:
-                if future is None:
-                    raise BrokenProcessPool
-                analysed.extend(
-                    (item, outcome or FileOutcome(parsed=False))
-                    for item, outcome in zip(chunk, future.result(), strict=True)
-                )
-            except BrokenProcessPool:
-                analysed.extend((item, _analyse_isolated(config, item)) for item in chunk)
-            if progress is not None:
-                progress(len(analysed), total)
+    total = sum(len(chunk) for chunk, _ in tasks)
+    for chunk, future in tasks:
         _check(received)
+        try:
+            if future is None:
+                raise BrokenProcessPool
+            analysed.extend(
+                (item, outcome or FileOutcome(parsed=False))
+                for item, outcome in zip(chunk, future.result(), strict=True)
+            )
+        except BrokenProcessPool:
+            analysed.extend((item, _analyse_isolated(config, item)) for item in chunk)
+        if progress is not None:
+            progress(len(analysed), total)
     return analysed
 
 

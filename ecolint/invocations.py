@@ -16,6 +16,7 @@ both name an existing, different file, the link is ambiguous and not made.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,19 +55,38 @@ def invocations(
     cwd: Path | None = None,
 ) -> dict[str, list[Invocation]]:
     """Resolved script path (str) → its invocations, sorted by where they are."""
-    context = ExtractContext(root=project_root, read_text=_read_text, cwd=cwd)
-    found: dict[str, list[Invocation]] = {}
-    base = cwd or Path.cwd()
+    files = candidates(project_root, excludes=excludes, respect_gitignore=respect_gitignore)
+    return index(invocations_in(files, project_root, cwd))
+
+
+def candidates(project_root: Path, *, excludes: list[str] | None = None, respect_gitignore: bool = True) -> list[Path]:
+    """The files of the project the pass looks at, in the walk's order. The engine hands them
+    to its workers in chunks (``invocations_in``) and joins what they find with ``index``."""
     walked = discover.walk([project_root], excludes or [], root=project_root, respect_gitignore=respect_gitignore)
-    for path, _, problem in walked:
-        if problem is not None:
-            continue
+    return [path for path, _, problem in walked if problem is None]
+
+
+def invocations_in(files: Iterable[Path], project_root: Path, cwd: Path | None = None) -> list[tuple[str, Invocation]]:
+    """The (resolved script, invocation) pairs some of the project's files hold, in their order."""
+    context = ExtractContext(root=project_root, read_text=_read_text, cwd=cwd)
+    base = cwd or Path.cwd()
+    found: list[tuple[str, Invocation]] = []
+    for path in files:
         for setup in _invocations_in(path, base, context):
             script = _script(setup, path, project_root)
             if script is not None:
-                found.setdefault(script, []).append(_invocation(setup))
+                found.append((script, _invocation(setup)))
+    return found
+
+
+def index(found: Iterable[tuple[str, Invocation]]) -> dict[str, list[Invocation]]:
+    """The pairs of ``invocations_in`` (joined in the walk's order) by script, each script's
+    invocations sorted by where they are."""
+    grouped: dict[str, list[Invocation]] = {}
+    for script, call in found:
+        grouped.setdefault(script, []).append(call)
     return {
-        script: sorted(calls, key=lambda c: (c.where.path, c.where.line)) for script, calls in sorted(found.items())
+        script: sorted(calls, key=lambda c: (c.where.path, c.where.line)) for script, calls in sorted(grouped.items())
     }
 
 
@@ -116,10 +136,12 @@ def _script(setup: Setup, invoking: Path, root: Path) -> str | None:
 
 
 def _invocation(setup: Setup) -> Invocation:
-    args = setup.get(SCRIPT_ARGS) or ()
+    # The words without their locators (closures over the invoking file's text): the index is
+    # made on the engine's workers and pickled back, and the script's reader uses only the words.
+    args = tuple(Tok(tok.text, tok.loc) for tok in setup.get(SCRIPT_ARGS) or ())
     where = setup.origin or setup.facts[INVOKED_SCRIPT].location
     assert where is not None
-    return Invocation(tuple(args), where, setup.facts.get(GPU))
+    return Invocation(args, where, setup.facts.get(GPU))
 
 
 def _read_text(path: Path) -> str | None:

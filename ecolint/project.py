@@ -9,14 +9,16 @@ root, whatever paths were passed"), not only from the files being checked.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ecolint import discover
 from ecolint.knowledge import parse_version
 
 if TYPE_CHECKING:
     from ecolint.config import Config
+    from ecolint.extract import ExtractContext
 
 # The file kinds that pin versions (requirements files, pyproject, `pip install` lines).
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
@@ -105,6 +107,78 @@ def merge_pins(pin_sets: Iterable[dict[str, str]]) -> dict[str, str]:
             if package not in pins or parse_version(version) > parse_version(pins[package]):
                 pins[package] = version
     return pins
+
+
+@dataclass(frozen=True)
+class ProjectWork:
+    """The project pass (DESIGN.md) over a project root, as work that can be split into chunks:
+    the module index of its Python files (ecolint/extract/python/modules.py) and the invocation
+    index of the files that may run them (ecolint/invocations.py). ``context`` does it all here;
+    the engine instead runs ``helpers`` and ``invocations`` on chunks on its workers and hands
+    their results, in the files' order, to ``joined``: the same indexes either way."""
+
+    root: Path
+    module_files: list[Path]  # the Python files the module index lists, in the walk's order
+    excludes: list[str]
+    respect_gitignore: bool
+    cwd: Path
+
+    def invocation_files(self) -> list[Path] | None:
+        """The files the invocation index looks at (a walk of the project); None when the
+        project cannot be walked: then nothing is linked (the run reports the walk itself)."""
+        from ecolint import invocations
+
+        try:
+            return invocations.candidates(self.root, excludes=self.excludes, respect_gitignore=self.respect_gitignore)
+        except OSError:
+            return None
+
+    def helpers(self, files: list[Path]) -> list[tuple[str, str]]:
+        """The loader helpers some of ``module_files`` define."""
+        from ecolint.extract.python.modules import helpers_in
+        from ecolint.prefilter import python_may_hold_setup
+
+        return helpers_in(files, python_may_hold_setup)
+
+    def invocations(self, files: list[Path]) -> list[tuple[str, Any]] | None:
+        """The invocations some of the ``invocation_files`` hold (``invocations_in``)."""
+        return invocations_in(files, self.root, self.cwd)
+
+    def context(self, base: ExtractContext) -> ExtractContext:
+        """``base`` with both indexes, made here, one file after the other."""
+        files = self.invocation_files()
+        return self.joined(
+            base, [self.helpers(self.module_files)], [None if files is None else self.invocations(files)]
+        )
+
+    def joined(
+        self,
+        base: ExtractContext,
+        helpers: Iterable[list[tuple[str, str]]],
+        invocations: Iterable[list[tuple[str, Any]] | None],
+    ) -> ExtractContext:
+        """``base`` with the indexes made from the chunks' results, given in the files' order."""
+        from ecolint import invocations as index
+        from ecolint.extract import ExtractContext
+        from ecolint.extract.python.modules import module_index
+
+        found = list(invocations)
+        calls = {} if any(part is None for part in found) else index.index(c for part in found for c in part or [])
+        modules = module_index(self.root, self.module_files, (h for part in helpers for h in part))
+        return ExtractContext(
+            root=base.root, read_text=base.read_text, cwd=base.cwd, invocations=calls, modules=modules
+        )
+
+
+def invocations_in(files: list[Path], root: Path, cwd: Path) -> list[tuple[str, Any]] | None:
+    """The (script, invocation) pairs some files of the project at ``root`` hold; None when one
+    of them cannot be looked at (then, as for a walk that fails, nothing is linked)."""
+    from ecolint import invocations
+
+    try:
+        return invocations.invocations_in(files, root, cwd)
+    except OSError:
+        return None
 
 
 def _inside(path: Path, root: Path) -> bool:

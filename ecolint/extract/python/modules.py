@@ -23,7 +23,9 @@ across modules stop after ``MAX_HELPER_DEPTH`` modules, and a file follows at mo
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
+import itertools
 import os
 import re
 from collections.abc import Iterable
@@ -156,25 +158,42 @@ def _names_pattern(names: Iterable[str]) -> re.Pattern[bytes]:
 def build_module_index(root: Path, files: Iterable[Path], may_load: Any) -> ModuleIndex:
     """The project pass over the project's Python files (``may_load``: the prefilter's test of
     a file's bytes for a loading call)."""
-    index = ModuleIndex(root)
-    helpers: dict[str, list[str]] = {}
-    for count, path in enumerate(files):
-        if count >= MAX_INDEXED_FILES:
-            break
-        index.files.append(path)
+    listed = indexed_files(files)
+    return module_index(root, listed, helpers_in(listed, may_load))
+
+
+def indexed_files(files: Iterable[Path]) -> list[Path]:
+    """The files the index lists: the first ``MAX_INDEXED_FILES`` of the walk."""
+    return list(itertools.islice(files, MAX_INDEXED_FILES))
+
+
+def helpers_in(files: Iterable[Path], may_load: Any) -> list[tuple[str, str]]:
+    """(helper name, file) for each helper some of the project's files define. The engine runs
+    this on its workers in chunks of ``indexed_files`` and joins them with ``module_index``."""
+    found: list[tuple[str, str]] = []
+    for path in files:
         try:
             data = path.read_bytes()
         except OSError:
             continue
         if not _names_a_loader(data):
             continue
-        for found in _helper_names(data, may_load):
-            if found in LOADER_CALLS:
+        for name in _helper_names(data, may_load):
+            if name in LOADER_CALLS:
                 # a project's own `pipeline(...)`: its calls already pass the prefilter as loader
                 # calls, and every file importing the library's `pipeline` would be parsed for it
                 continue
-            helpers.setdefault(found, []).append(str(path))
-    index.helpers = {name: tuple(sorted(paths)) for name, paths in sorted(helpers.items())}
+            found.append((name, str(path)))
+    return found
+
+
+def module_index(root: Path, files: list[Path], helpers: Iterable[tuple[str, str]]) -> ModuleIndex:
+    """The index of the listed files and the helpers ``helpers_in`` found in them."""
+    index = ModuleIndex(root, files=files)
+    defined: dict[str, list[str]] = {}
+    for name, path in helpers:
+        defined.setdefault(name, []).append(path)
+    index.helpers = {name: tuple(sorted(paths)) for name, paths in sorted(defined.items())}
     return index
 
 
@@ -192,16 +211,64 @@ def _module_name(path: Path, root: Path) -> str | None:
 
 def _helper_names(data: bytes, may_load: Any = None) -> set[str]:
     """Top-level functions with parameters whose body holds a call that may load a model
-    (``may_load``: the prefilter's test, which leaves out tokenizers, configs, processors)."""
+    (``may_load``: the prefilter's test, which leaves out tokenizers, configs, processors).
+
+    Found with substring searches, not a multi-line regex over the whole file (which tries its
+    ``^`` at every byte: 0.16 s of transformers' project pass): every top-level ``def`` starts a
+    line with ``def`` or ``async``, and a body that holds none of the loader tokens before the
+    next such line is not looked at further (that line ends the body, or something before it)."""
     names: set[str] = set()
-    for match in _TOP_DEF.finditer(data):
+    starts = _top_def_lines(data)
+    if not starts:
+        return names
+    tokens = _token_spans(data)
+    for number, start in enumerate(starts):
+        match = _TOP_DEF.match(data, start)
+        if match is None:
+            continue
         after = match.end()
+        bound = starts[number + 1] if number + 1 < len(starts) else len(data)
+        if not _holds_token(tokens, after, bound):
+            continue
         line_end = data.find(b"\n", after)
         body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end + 1)
         end = body_end.start() if body_end else len(data)
-        if _names_a_loader(data, after, end) and (may_load is None or may_load(data[match.start() : end])):
+        if _holds_token(tokens, after, end) and (may_load is None or may_load(data[match.start() : end])):
             names.add(match.group(1).decode())
     return names
+
+
+def _top_def_lines(data: bytes) -> list[int]:
+    """Where the lines that start with ``def`` or ``async`` start, in order."""
+    found = [0] if data.startswith((b"def", b"async")) else []
+    for word in (b"\ndef", b"\nasync"):
+        at = data.find(word)
+        while at >= 0:
+            found.append(at + 1)
+            at = data.find(word, at + 1)
+    return sorted(found)
+
+
+def _token_spans(data: bytes) -> list[tuple[int, int]]:
+    """Each loader token's (start, end) in the bytes, sorted by start."""
+    spans = []
+    for token in _LOADER_TOKENS:
+        at = data.find(token)
+        while at >= 0:
+            spans.append((at, at + len(token)))
+            at = data.find(token, at + 1)
+    return sorted(spans)
+
+
+def _holds_token(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    """Whether a loader token lies whole within ``data[start:end]`` (``_names_a_loader``'s test)."""
+    for at in range(bisect.bisect_left(spans, (start, 0)), len(spans)):
+        span_start, span_end = spans[at]
+        if span_start >= end:
+            return False
+        if span_end <= end:
+            return True
+    return False
 
 
 def display_of(path: Path, context: ExtractContext) -> str:
