@@ -94,7 +94,7 @@ def python_may_hold_setup(data: bytes) -> bool:
     with a trigger token have none (a tokenizer's from_pretrained, a definition, prose about
     vLLM) and stop there. Only the rest pay for the comment-and-string scan.
     """
-    if any(word in data for word in LAUNCH_WORDS) and any(token in data for token in LAUNCH_STRINGS):
+    if _names_a_launcher_in_a_string(data):
         return True  # a string naming a launcher: an argv list the code may run
     sites = [at for at in _occurrences(data) if _is_call_site(data, at) and not _on_doctest_line(data, at)]
     if not sites:
@@ -105,6 +105,41 @@ def python_may_hold_setup(data: bytes) -> bool:
     if any(_is_call_site(code, at) for at in _occurrences(code)):
         return True
     return _fstring_may_hold_call(data, sites)
+
+
+def _launch_string_groups() -> tuple[tuple[bytes, tuple[tuple[bytes, tuple[bytes, ...]], ...]], ...]:
+    """LAUNCH_STRINGS under the launcher word each starts with after its quote, and under the
+    quote and that word: each launch string then costs a scan only where its word, then its
+    quoted word, is in the bytes (a package's own files all name it: sglang's 1,600 did 18 scans
+    each). A string that starts with no word is looked for under every word."""
+    loose = tuple(s for s in LAUNCH_STRINGS if not s[1:].startswith(LAUNCH_WORDS))
+    groups = []
+    for word in LAUNCH_WORDS:
+        prefixes = []
+        for quote in sorted({s[:1] for s in LAUNCH_STRINGS}):
+            strings = tuple(s for s in LAUNCH_STRINGS if s.startswith(quote + word))
+            if strings:
+                prefixes.append((quote + word, strings))
+        if loose:
+            prefixes.append((b"", loose))
+        groups.append((word, tuple(prefixes)))
+    return tuple(groups)
+
+
+_LAUNCH_GROUPS = _launch_string_groups()
+
+
+def _names_a_launcher_in_a_string(data: bytes) -> bool:
+    """``any(word in data for word in LAUNCH_WORDS) and any(s in data for s in LAUNCH_STRINGS)``,
+    with fewer scans (``_launch_string_groups``): a launch string in the bytes holds the word
+    it is grouped under, so its group is looked at."""
+    for word, prefixes in _LAUNCH_GROUPS:
+        if word not in data:
+            continue
+        for prefix, strings in prefixes:
+            if prefix in data and any(string in data for string in strings):
+                return True
+    return False
 
 
 def _occurrences(data: bytes) -> list[int]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import itertools
 import re
 from collections import deque
 from collections.abc import Iterator
@@ -276,8 +277,17 @@ def _argv_lines(text: str) -> list[int]:
     """The lines (1-based, sorted) where an argv list can show itself: a launcher's name (every
     element `_names_a_launcher` accepts starts with one), or the word python (`["python3", "-m", MODULE]`). Every list `_argv_setups`
     reads has one of them inside its span."""
-    words = [*_LAUNCHER_WORDS, "python"]
-    return [number for number, line in enumerate(text.splitlines(), 1) if any(w in line for w in words)]
+    # Each word's occurrences, found in the whole text, then placed on their lines: a loop over
+    # the lines testing each word cost more than the rest of the file's platform reading. No
+    # word holds a line break, so each occurrence lies on one line of splitlines().
+    ends = list(itertools.accumulate(map(len, text.splitlines(keepends=True))))
+    found = set()
+    for word in (*_LAUNCHER_WORDS, "python"):
+        at = text.find(word)
+        while at >= 0:
+            found.add(bisect.bisect_right(ends, at) + 1)
+            at = text.find(word, at + 1)
+    return sorted(found)
 
 
 def _sequences_spanning(tree: ast.AST, lines: list[int]) -> Iterator[ast.List | ast.Tuple]:
