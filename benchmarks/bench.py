@@ -144,7 +144,7 @@ def phases(tree: str) -> None:
     reported on its own: the Python extractor is the part being ported from libcst to ast."""
     import collections
 
-    from ecolint import engine, knowledge
+    from ecolint import engine, knowledge, project
     from ecolint.config import Config
     from ecolint.funnel import enabled_codes
 
@@ -193,6 +193,12 @@ def phases(tree: str) -> None:
     timed_function(engine, "may_hold_setup_bytes", "byte prefilter")
     timed_function(engine, "_pins", "version pins")
     timed_method(engine.Engine, "_audit_guarded", "resolve + rules")
+    # The project pass (serial here; a run on a pool makes it on the workers, beside the
+    # files of the kinds that do not need it).
+    timed_method(project.ProjectWork, "helpers", "project pass: module index")
+    timed_method(project.ProjectWork, "invocation_files", "project pass: invocation walk")
+    timed_method(project.ProjectWork, "invocations", "project pass: invocation index")
+    timed_function(engine, "_may_call_helper", "python: helper-import test")
     real_mentions = engine.python_may_hold_setup
 
     def mentions(data: bytes) -> bool:
@@ -207,13 +213,14 @@ def phases(tree: str) -> None:
 
     def one(config: engine.WorkerConfig, item: engine.FileWork, data: bytes) -> engine.FileOutcome:
         start = time.perf_counter()
-        before = spent["python: call-site prefilter"]
+        inner = ("python: call-site prefilter", "python: helper-import test")
+        before = sum(spent[name] for name in inner)
         outcome = real_one(config, item, data)
         kind = item.kind
         label = f"{kind}: decode + parse + extract" if outcome.parsed else None
         if label:
-            # the call-site prefilter ran inside: its time is on its own line
-            spent[label] += time.perf_counter() - start - (spent["python: call-site prefilter"] - before)
+            # the prefilter's tests ran inside: their time is on their own lines
+            spent[label] += time.perf_counter() - start - (sum(spent[name] for name in inner) - before)
             sizes[kind] += len(data)
             counts[kind] += 1
         return outcome

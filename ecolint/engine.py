@@ -534,7 +534,10 @@ def _analyse_with_project(
     process), followed in the queue by the files of the other kinds; once the indexes are made,
     a second pool, forked with them, takes the Python files while the first finishes the rest."""
     workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(walked) < PARALLEL_MIN_FILES or not _can_fork():
+    # A warm run (a cache with entries) answers most files from their stamps, often leaving
+    # too few for a pool: there the pass is made in this process.
+    warm = base.cache is not None and bool(base.cache.entries)
+    if warm or workers < 2 or len(walked) < PARALLEL_MIN_FILES or not _can_fork():
         config = WorkerConfig(project.context(base.context), base.max_file_size, base.cache)
         return _analyse(config, walked, progress), config
     later = [item for item in walked if item.kind in _PROJECT_KINDS]

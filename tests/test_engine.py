@@ -89,3 +89,63 @@ def test_workers_get_the_run_settings(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert len(parallel["findings"]) == 20
     unlimited = run_cli(*args, "--isolated", cwd=tmp_path).json()
     assert unlimited["errors"] == [] and len(unlimited["findings"]) == 21
+
+
+def test_the_project_pass_on_the_workers_links_what_one_process_links(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """On a pool, the module and invocation indexes are made on the workers, a chunk of files
+    at a time (one file a chunk here), and joined: a call site of another module's loader helper
+    and a script a shell script runs with its arguments are linked as in one process."""
+    from ecolint import knowledge
+    from ecolint.config import Config
+    from ecolint.setups import PRECISION
+
+    (tmp_path / ".git").mkdir()
+    files = {
+        "core/__init__.py": "",
+        "core/loading.py": (
+            "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n\n\n"
+            "def load_model(name, quantize=False):\n"
+            "    config = BitsAndBytesConfig(load_in_8bit=quantize)\n"
+            "    return AutoModelForCausalLM.from_pretrained(name, quantization_config=config)\n"
+        ),
+        "app/cli.py": 'from core.loading import load_model\n\nmodel = load_model("Qwen/Qwen2-7B", quantize=True)\n',
+        "serve.py": (
+            "import argparse\nfrom transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+            "parser = argparse.ArgumentParser()\n"
+            'parser.add_argument("--int8", action="store_true")\n'
+            "args = parser.parse_args()\n"
+            "model = AutoModelForCausalLM.from_pretrained(\n"
+            '    "Qwen/Qwen2-7B", quantization_config=BitsAndBytesConfig(load_in_8bit=args.int8)\n)\n'
+        ),
+        "run.sh": "#!/bin/sh\npython serve.py --int8\n",
+        **{f"docs/note_{i:02}.md": "nothing here\n" for i in range(8)},
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    kb = knowledge.load()
+
+    def setups() -> list[tuple[str, int, str, object]]:
+        found, errors = engine.setups_in(tmp_path, kb, Config())
+        assert errors == []
+        return sorted(
+            (
+                s.origin.path.replace(f"{tmp_path}/", ""),
+                s.origin.line,
+                (s.label or "").replace(f"{tmp_path}/", ""),
+                s.get(PRECISION),
+            )
+            for s, _ in found
+            if s.origin is not None
+        )
+
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 10**12)
+    serial = setups()
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(engine, "_PROJECT_CHUNK_FILES", 1)
+    assert setups() == serial
+    assert ("app/cli.py", 3, "", "int8") in serial  # through the helper of core/loading.py
+    assert any(label == "invoked by run.sh:2" and precision == "int8" for _, _, label, precision in serial)
