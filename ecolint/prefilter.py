@@ -107,13 +107,13 @@ def python_may_hold_setup(data: bytes) -> bool:
     return _fstring_may_hold_call(data, sites)
 
 
-def _launch_string_groups() -> tuple[tuple[bytes, tuple[tuple[bytes, tuple[bytes, ...]], ...]], ...]:
+def _launch_string_groups() -> dict[bytes, tuple[tuple[bytes, tuple[bytes, ...]], ...]]:
     """LAUNCH_STRINGS under the launcher word each starts with after its quote, and under the
     quote and that word: each launch string then costs a scan only where its word, then its
     quoted word, is in the bytes (a package's own files all name it: sglang's 1,600 did 18 scans
     each). A string that starts with no word is looked for under every word."""
     loose = tuple(s for s in LAUNCH_STRINGS if not s[1:].startswith(LAUNCH_WORDS))
-    groups = []
+    groups = {}
     for word in LAUNCH_WORDS:
         prefixes = []
         for quote in sorted({s[:1] for s in LAUNCH_STRINGS}):
@@ -122,23 +122,47 @@ def _launch_string_groups() -> tuple[tuple[bytes, tuple[tuple[bytes, tuple[bytes
                 prefixes.append((quote + word, strings))
         if loose:
             prefixes.append((b"", loose))
-        groups.append((word, tuple(prefixes)))
-    return tuple(groups)
+        groups[word] = tuple(prefixes)
+    return groups
+
+
+def _shared_parts(words: tuple[bytes, ...]) -> tuple[tuple[bytes, tuple[bytes, ...]], ...]:
+    """The words under a part of four or five bytes that several of them share (llama-cli,
+    llama-server and ollama under "llama"): a file that names none of them is scanned once for
+    the part instead of once for each (most files name no launcher at all). A word that shares
+    no part is its own."""
+    left = list(words)
+    out: list[tuple[bytes, tuple[bytes, ...]]] = []
+    while left:
+        parts = sorted({w[i : i + n] for w in left for n in (4, 5) for i in range(len(w) - n + 1)})
+        part = max(parts, key=lambda p: (sum(p in w for w in left), len(p)), default=b"")
+        shared = tuple(w for w in left if part and part in w)
+        if len(shared) < 2:
+            out.extend((w, (w,)) for w in left)
+            break
+        out.append((part, shared))
+        left = [w for w in left if w not in shared]
+    return tuple(out)
 
 
 _LAUNCH_GROUPS = _launch_string_groups()
+_LAUNCH_PARTS = _shared_parts(LAUNCH_WORDS)
 
 
 def _names_a_launcher_in_a_string(data: bytes) -> bool:
     """``any(word in data for word in LAUNCH_WORDS) and any(s in data for s in LAUNCH_STRINGS)``,
-    with fewer scans (``_launch_string_groups``): a launch string in the bytes holds the word
-    it is grouped under, so its group is looked at."""
-    for word, prefixes in _LAUNCH_GROUPS:
-        if word not in data:
+    with fewer scans: a word's part (``_shared_parts``) is in the bytes wherever the word is, and
+    a launch string holds the word it is grouped under (``_launch_string_groups``), so the
+    group of any launch string in the bytes is looked at."""
+    for part, words in _LAUNCH_PARTS:
+        if part not in data:
             continue
-        for prefix, strings in prefixes:
-            if prefix in data and any(string in data for string in strings):
-                return True
+        for word in words:
+            if word != part and word not in data:
+                continue
+            for prefix, strings in _LAUNCH_GROUPS[word]:
+                if prefix in data and any(string in data for string in strings):
+                    return True
     return False
 
 
