@@ -7,9 +7,11 @@ bug to report) — the other files are still analysed.
 
 The per-file steps (read, prefilter — ecolint/prefilter.py —, extract, and the optional
 extraction cache — ecolint/cache.py) run on worker processes once the walk has found enough
-files, while the walk goes on; resolve, audit and funnel run here, on outcomes sorted by path,
-so the output never depends on which worker finished first. The settings those steps need
-travel as one frozen WorkerConfig, handed to each worker by the pool's initializer.
+files, and so does the project pass (the module and invocation indexes the Python files need,
+ecolint/project.py), in chunks beside the files of the other kinds; resolve, audit and funnel
+run here, on outcomes sorted by path, so the output never depends on which worker finished
+first. The settings those steps need travel as one frozen WorkerConfig, handed to each worker by
+the pool's initializer.
 
 What a run returns (RunResult, FileOutcome) lives in ecolint/results.py, so reports and fixes
 read it without importing this module.

@@ -1,5 +1,6 @@
 """The invocation index: which file of the project runs which Python script of it, with which
-arguments and on which GPU (a project pass, before the per-file work; ecolint/engine.py).
+arguments and on which GPU (a project pass, before the Python files' extraction; ecolint/engine.py
+makes it on its workers in chunks of files, ``invocations_in``, joined by ``index``).
 
 A shell script's ``python serve.py --int8``, a Dockerfile's ``CMD ["python", "/app/serve.py"]``
 (mapped to the repository through ``WORKDIR`` and ``COPY``), a compose ``command:``, a Kubernetes

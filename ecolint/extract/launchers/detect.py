@@ -270,7 +270,7 @@ def interpret(
 
 
 # On while the project pass collects which files run which Python scripts (ecolint/invocations.py;
-# serial, in the main process): interpret() then also returns a Setup of framework INVOCATION for
+# one file at a time in its process): interpret() then also returns a Setup of framework INVOCATION for
 # `python serve.py …`, which the container readers stamp with their GPU like any other.
 _COLLECT_INVOCATIONS = False
 _LAUNCH_TOOLS = frozenset({"torchrun", "accelerate", "deepspeed"})  # `accelerate launch [opts] x.py`
