@@ -543,10 +543,7 @@ def _analyse_with_project(
         config = WorkerConfig(project.context(base.context), base.max_file_size, base.cache)
         return _analyse(config, walked, progress), config
     later = [item for item in walked if item.kind in _PROJECT_KINDS]
-    now: Iterable[FileWork] = [item for item in walked if item.kind not in _PROJECT_KINDS]
-    known: list[tuple[FileWork, FileOutcome]] = []
-    if base.cache is not None:
-        now = list(_not_known(base, now, known))  # a warm run: answered from their stamps
+    now = [item for item in walked if item.kind not in _PROJECT_KINDS]
     if project.module_files or later:
         load_extractor("python")  # imported once before forking, not once per worker
     with _pool(base, workers) as (pool, received):
@@ -565,10 +562,9 @@ def _analyse_with_project(
             [None] if files is None else (_project_result(future, project.invocations, c) for c, future in calls),
         )
         config = WorkerConfig(context, base.max_file_size, base.cache)
-        rest = len(known) + sum(len(chunk) for chunk, _ in tasks)
-        python = _analyse(config, later, _shifted(progress, 0, rest))
+        python = _analyse(config, later, _shifted(progress, 0, len(now)))
         others = _collected(base, tasks, received, _shifted(progress, len(python), len(python)))
-    return known + others + python, config
+    return others + python, config
 
 
 def _shifted(progress: Progress | None, done: int, total: int) -> Progress | None:
