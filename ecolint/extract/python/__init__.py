@@ -137,10 +137,10 @@ def _invoked_setups(
     the setups their values or GPU change, labelled with the commands (ecolint/invocations.py)."""
     if not calls or not loads:
         return []
-    options = default.argparse_options()
+    line = default.command_line()
     groups: dict[str, tuple[dict[str, Any], Any, list[str]]] = {}
     for call in calls:
-        values = passed_values(call.args, options)
+        values = passed_values(call.args, line)
         if not values and call.gpu is None:
             continue
         key = repr((sorted(values.items(), key=repr), None if call.gpu is None else call.gpu.value))

@@ -1,0 +1,94 @@
+"""Command lines of the repository that run its Python scripts (ecolint/invocations.py): the
+values they pass reach the script's argparse, click, typer and python-fire parameters, decide
+its branches, and the findings name the command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+LOAD = "AutoModelForCausalLM.from_pretrained(model_id, quantization_config=BitsAndBytesConfig(load_in_8bit=int8))"
+HEAD = "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+
+CLICK = (
+    "import click\n" + HEAD + "@click.command()\n"
+    '@click.option("--model-id", default="Qwen/Qwen2.5-7B-Instruct")\n'
+    '@click.option("--int8/--no-int8", default=False)\n'
+    "def main(model_id, int8):\n"
+    f"    model = {LOAD}\n"
+    "    print(model.generate(max_new_tokens=8))\n"
+    "main()\n"
+)
+TYPER = (
+    "import typer\n" + HEAD + "app = typer.Typer()\n"
+    "@app.command()\n"
+    "def main(model_id: str, int8: bool = False, port: int = 8000):\n"
+    f"    model = {LOAD}\n"
+    "    print(model.generate(max_new_tokens=8))\n"
+    "app()\n"
+)
+FIRE = (
+    "import fire\n" + HEAD + 'def main(model_id="Qwen/Qwen2.5-7B-Instruct", int8=False):\n'
+    f"    model = {LOAD}\n"
+    "    print(model.generate(max_new_tokens=8))\n"
+    "fire.Fire(main)\n"
+)
+ARGPARSE_OPTIONAL = (
+    "import argparse\n" + HEAD + "parser = argparse.ArgumentParser()\n"
+    'parser.add_argument("--model-id", default="Qwen/Qwen2.5-7B-Instruct")\n'
+    'parser.add_argument("--int8", action=argparse.BooleanOptionalAction, default=False)\n'
+    "args = parser.parse_args()\n"
+    "model_id, int8 = args.model_id, args.int8\n"
+    f"model = {LOAD}\n"
+)
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def _findings(root: Path, *paths: str) -> list[tuple[str, int, str, str | None]]:
+    ran = run_cli(*(paths or (".",)), "--select", "ALL", "--format", "json", "--exit-zero", "--no-cache", cwd=root)
+    document = ran.json()
+    assert document["errors"] == []
+    return sorted((f["path"], f["line"], f["code"], f["setup"]["label"]) for f in document["findings"])
+
+
+@pytest.mark.parametrize(
+    "script, on, off",
+    [
+        (CLICK, "--int8 --model-id Qwen/Qwen2.5-14B-Instruct", "--no-int8"),
+        (TYPER, "Qwen/Qwen2.5-14B-Instruct --int8 --port 9000", "Qwen/Qwen2.5-14B-Instruct --no-int8"),
+        (FIRE, "--model_id=Qwen/Qwen2.5-14B-Instruct --int8", "Qwen/Qwen2.5-14B-Instruct --noint8"),
+        (FIRE, "Qwen/Qwen2.5-14B-Instruct True", "--model-id Qwen/Qwen2.5-14B-Instruct --int8=False"),
+        (ARGPARSE_OPTIONAL, "--int8", "--no-int8"),
+    ],
+    ids=["click", "typer", "fire-flags", "fire-positional", "argparse-optional"],
+)
+def test_a_cli_parameter_takes_the_value_the_command_passes(tmp_path: Path, script: str, on: str, off: str) -> None:
+    _tree(tmp_path, {"serve.py": script, "run.sh": f"#!/bin/sh\npython serve.py {on}\npython serve.py {off}\n"})
+    line = script.splitlines().index(next(t for t in script.splitlines() if "from_pretrained" in t)) + 1
+    # the command that turns int8 on makes the finding, at the Python line, naming the command;
+    # the one that turns it off, and the script's own default, make none
+    assert _findings(tmp_path) == [("serve.py", line, "ECO101", "invoked by run.sh:2")]
+
+
+def test_a_command_line_reaches_no_parameter_where_the_script_has_several_entry_points(tmp_path: Path) -> None:
+    group = (
+        "import click\n" + HEAD + "@click.group()\ndef cli():\n    pass\n"
+        '@cli.command()\n@click.option("--int8", is_flag=True)\n'
+        'def serve(int8, model_id="Qwen/Qwen2.5-7B-Instruct"):\n'
+        f"    model = {LOAD}\n"
+        "    print(model.generate(max_new_tokens=8))\n"
+        '@cli.command()\n@click.option("--int8", is_flag=True)\ndef bench(int8):\n    pass\n'
+        "cli()\n"
+    )
+    _tree(tmp_path, {"serve.py": group, "run.sh": "#!/bin/sh\npython serve.py --int8\npython serve.py bench --int8\n"})
+    # no subcommand named, or another one: the value reaches no loading call
+    assert _findings(tmp_path) == []
+    (tmp_path / "run.sh").write_text("#!/bin/sh\npython serve.py serve --int8\n")
+    assert _findings(tmp_path) == [("serve.py", 9, "ECO101", "invoked by run.sh:2")]
