@@ -92,3 +92,25 @@ def test_a_command_line_reaches_no_parameter_where_the_script_has_several_entry_
     assert _findings(tmp_path) == []
     (tmp_path / "run.sh").write_text("#!/bin/sh\npython serve.py serve --int8\n")
     assert _findings(tmp_path) == [("serve.py", 9, "ECO101", "invoked by run.sh:2")]
+
+
+BRANCHED = (
+    "import argparse\n" + HEAD + "parser = argparse.ArgumentParser()\n"
+    'parser.add_argument("--quantize", choices=["none", "8bit"], default="none")\n'
+    "args = parser.parse_args()\n"
+    'if args.quantize == "8bit":\n'
+    "    quant = BitsAndBytesConfig(load_in_8bit=True)\n"
+    "else:\n"
+    "    quant = None\n"
+    'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct", quantization_config=quant)\n'
+    "print(model.generate(max_new_tokens=8))\n"
+)
+
+
+def test_the_value_a_command_passes_decides_a_branch_as_a_default_does(tmp_path: Path) -> None:
+    _tree(tmp_path, {"serve.py": BRANCHED, "run.sh": "#!/bin/sh\npython serve.py --quantize 8bit\n"})
+    # the default ("none") takes the else branch: FP16, nothing to report; the command takes the
+    # 8-bit branch, and the finding is at that branch's line, naming the command
+    assert _findings(tmp_path) == [("serve.py", 7, "ECO101", "invoked by run.sh:2")]
+    (tmp_path / "run.sh").write_text("#!/bin/sh\npython serve.py --quantize none\npython serve.py\n")
+    assert _findings(tmp_path) == []

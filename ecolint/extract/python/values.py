@@ -45,7 +45,8 @@ _TORCH_DTYPES = frozenset({"float16", "half", "bfloat16", "float32", "float", "f
 # How a value must have been learnt for a branch to be chosen by it: written in the code, or the
 # default of a command-line parameter (what a run that passes nothing gets). An environment
 # variable's default is not one: the environment is the deployment's, not the code's.
-_DECIDING = frozenset({"literal", "constant", "imported", "argparse-default", "parameter-default"})
+# "invocation": a value a command line of the project passes (ecolint/extract/python/invoked.py)
+_DECIDING = frozenset({"literal", "constant", "imported", "argparse-default", "parameter-default", "invocation"})
 # The most combinations of possible values one branch test is evaluated for.
 _MAX_OUTCOMES = 16
 # The most branches whose values may reach one use that are compared (beyond: unknown).
