@@ -387,12 +387,17 @@ class Engine:
         error for that file (ECO001), like one inside its extractor. Setups made through a
         helper of another module are collected in ``through`` with their findings."""
         try:
-            found = []
+            audited = []
             for setup in outcome.setups:
                 own = self.audit(setup, item.path)
-                found.extend(own)
+                audited.append((setup, own))
                 if through is not None and setup.through is not None:
                     through.append((setup, own))
+            found = [finding for _, own in audited for finding in own]
+            if any(setup.label and "invoked by " in setup.label for setup in outcome.setups):
+                from ecolint.invocations import one_finding_per_verdict  # only where commands run a script
+
+                found = one_finding_per_verdict(audited)
             if item.kind == "notebook":
                 _say_cells(found, outcome.text)
             return found

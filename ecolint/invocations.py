@@ -12,6 +12,10 @@ then applies each invocation's arguments to the script's CLI parameters
 
 A script path is resolved from the invoking file's directory and from the project root; where
 both name an existing, different file, the link is ambiguous and not made.
+
+After the audit, the findings that a script's defaults and its invocations (or several
+invocations) give at one line with the same verdict make one finding that names every command
+(``one_finding_per_verdict``): a fingerprint that depends on no order, and one thing to read.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ecolint import discover
 from ecolint.extract import ExtractContext, load_extractor
@@ -27,7 +32,14 @@ from ecolint.extract.launchers.detect import collecting_invocations
 from ecolint.extract.launchers.vocab import Tok
 from ecolint.setups import GPU, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, Fact, Location, Setup
 
+if TYPE_CHECKING:
+    from ecolint.finding import Finding
+
 _KINDS = ("shell", "dockerfile", "yaml")
+_INVOKED_BY = "invoked by "
+_ALSO = "also "
+# The clause a finding of the defaults' setup carries (ecolint/checks: "with --quant's default").
+_DEFAULTS_CLAUSE = re.compile(r" \(with [^()]*'s default\)")
 _MAX_BYTES = 1 << 20
 # A file that runs a script names the interpreter and, a few words later, the script or `-m`
 # (over line ends: a YAML list writes one word a line).
@@ -150,3 +162,49 @@ def _read_text(path: Path) -> str | None:
         return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def label_for(names: list[str], label: str | None = None, *, also: bool = False) -> str:
+    """A setup's label naming the commands that run it: "invoked by run.sh:2, sky.yaml:7", after
+    the setup's own label (a compose service) in parentheses; "also invoked by" on the setup of
+    the script's defaults that those commands share."""
+    said = (_ALSO if also else "") + _INVOKED_BY + ", ".join(sorted(set(names)))
+    return said if label is None else f"{label} ({said})"
+
+
+def _invoked_names(label: str | None) -> tuple[str | None, list[str], bool]:
+    """(the label without the commands, the commands, whether they are named "also": on the
+    defaults' setup) of a label label_for wrote."""
+    if label is None:
+        return None, [], False
+    own, _, said = label[:-1].rpartition(" (") if label.endswith(")") else ("", "", label)
+    also = said.startswith(_ALSO)
+    said = said[len(_ALSO) :] if also else said
+    if not said.startswith(_INVOKED_BY):
+        return label, [], False
+    return (own or None), said[len(_INVOKED_BY) :].split(", "), also
+
+
+def one_finding_per_verdict(audited: list[tuple[Setup, list[Finding]]]) -> list[Finding]:
+    """The findings of one file's setups, where those the defaults of a loading call and the
+    commands that run its script give with the same verdict (rule, location, message and fix)
+    are one: the defaults' own if it is among them, else the first command's, naming them all."""
+    groups: dict[tuple[object, ...], list[tuple[Finding, list[str], bool]]] = {}
+    for setup, findings in audited:
+        _, names, also = _invoked_names(setup.label)
+        for finding in findings:
+            verdict = _DEFAULTS_CLAUSE.sub("", finding.message)
+            key = (setup.origin, setup.framework, finding.code, finding.location, verdict, repr(finding.fix))
+            groups.setdefault(key, []).append((finding, names, not names or also))
+    return [finding for group in groups.values() for finding in _merged(group)]
+
+
+def _merged(group: list[tuple[Finding, list[str], bool]]) -> list[Finding]:
+    names = sorted({name for _, found, _ in group for name in found})
+    defaults = [finding for finding, _, of_defaults in group if of_defaults]
+    if len(group) == 1 or not names or len(defaults) > 1:
+        return [finding for finding, _, _ in group]  # nothing to merge, or not only commands' variants
+    chosen = defaults[0] if defaults else min(group, key=lambda member: member[1])[0]
+    own, _, _ = _invoked_names(chosen.setup.get("label"))
+    chosen.setup = {**chosen.setup, "label": label_for(names, own, also=bool(defaults))}
+    return [chosen]

@@ -114,3 +114,51 @@ def test_the_value_a_command_passes_decides_a_branch_as_a_default_does(tmp_path:
     assert _findings(tmp_path) == [("serve.py", 7, "ECO101", "invoked by run.sh:2")]
     (tmp_path / "run.sh").write_text("#!/bin/sh\npython serve.py --quantize none\npython serve.py\n")
     assert _findings(tmp_path) == []
+
+
+def _fingerprints(root: Path) -> list[tuple[int, str, str, str | None]]:
+    ran = run_cli(".", "--select", "ALL", "--format", "json", "--exit-zero", "--no-cache", cwd=root)
+    return sorted((f["line"], f["code"], f["fingerprint"], f["setup"]["label"]) for f in ran.json()["findings"])
+
+
+def test_commands_with_the_same_verdict_at_a_line_make_one_finding_naming_them_all(tmp_path: Path) -> None:
+    _tree(
+        tmp_path,
+        {
+            "serve.py": BRANCHED,
+            "run.sh": "#!/bin/sh\npython serve.py --quantize 8bit\n",
+            "bench.sh": "#!/bin/sh\npython serve.py --quantize=8bit\n",
+        },
+    )
+    first = _fingerprints(tmp_path)
+    assert [(line, code, label) for line, code, _, label in first] == [(7, "ECO101", "invoked by bench.sh:2, run.sh:2")]
+    # the same commands written in the other order: the same finding, the same fingerprint
+    (tmp_path / "run.sh").write_text("#!/bin/sh\npython serve.py --quantize=8bit\n")
+    (tmp_path / "bench.sh").write_text("#!/bin/sh\npython serve.py --quantize 8bit\n")
+    assert _fingerprints(tmp_path) == first
+
+
+def test_a_command_that_gives_the_defaults_setup_is_named_on_the_defaults_finding(tmp_path: Path) -> None:
+    always = BRANCHED.replace('default="none"', 'default="8bit"')
+    _tree(tmp_path, {"serve.py": always, "run.sh": "#!/bin/sh\npython serve.py --quantize 8bit\npython serve.py\n"})
+    # one finding, the defaults' (it says which default chose the branch), naming both commands
+    ran = run_cli(".", "--select", "ALL", "--format", "json", "--exit-zero", "--no-cache", cwd=tmp_path)
+    [finding] = ran.json()["findings"]
+    assert (finding["line"], finding["code"]) == (7, "ECO101")
+    assert finding["setup"]["label"] == "also invoked by run.sh:2, run.sh:3"
+    assert "(with --quantize's default)" in finding["message"]
+
+
+def test_the_defaults_and_a_command_that_differ_but_agree_on_a_rule_make_one_finding(tmp_path: Path) -> None:
+    handler = BRANCHED.replace(
+        "print(model.generate(max_new_tokens=8))\n",
+        "from fastapi import FastAPI\napp = FastAPI()\n"
+        '@app.post("/chat")\ndef chat(prompt: str):\n    return model.generate(prompt, max_new_tokens=8)\n',
+    )
+    _tree(tmp_path, {"serve.py": handler, "run.sh": "#!/bin/sh\npython serve.py --quantize 8bit\n"})
+    # FP16 by default, INT8 from run.sh: ECO101 is the command's alone; the per-request generate
+    # (ECO105) is both setups' verdict at one line, so one finding
+    assert _findings(tmp_path) == [
+        ("serve.py", 7, "ECO101", "invoked by run.sh:2"),
+        ("serve.py", 15, "ECO105", "also invoked by run.sh:2"),
+    ]

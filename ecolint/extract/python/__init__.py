@@ -80,12 +80,13 @@ from typing import Any
 
 from ecolint.extract import LOADER_CALLS, PLATFORM_CALLS, ExtractContext, ExtractError
 from ecolint.extract.python.index import _Indexer
-from ecolint.extract.python.invoked import changed, label_for, passed_values, with_gpu
+from ecolint.extract.python.invoked import passed_values, with_gpu
 from ecolint.extract.python.modules import _CrossModule, calls_a_helper
 from ecolint.extract.python.platforms import may_deploy, may_hold_argv
 from ecolint.extract.python.source import MAX_BOOL_CHAIN, _parse, _Source, has_overlong_bool_chain
 from ecolint.extract.python.usage import TRAINING_CALLS
-from ecolint.setups import Setup
+from ecolint.invocations import label_for
+from ecolint.setups import DEFAULTS_CHOSEN, Setup
 
 __all__ = ["MAX_BOOL_CHAIN", "TRAINING_CALLS", "extract", "has_overlong_bool_chain"]
 
@@ -134,32 +135,45 @@ def _invoked_setups(
     calls: list[Any],
 ) -> list[Setup]:
     """One more extraction per group of invocations that pass the same values on the same GPU:
-    the setups their values or GPU change, labelled with the commands (ecolint/invocations.py)."""
+    the setups their values or GPU change, labelled with the commands (ecolint/invocations.py).
+    A command whose setup is the defaults' (it passes nothing the setup depends on) is named
+    on the defaults' setup instead ("also invoked by"): one setup, one finding per verdict."""
     if not calls or not loads:
         return []
     line = default.command_line()
     groups: dict[str, tuple[dict[str, Any], Any, list[str]]] = {}
+    everywhere: list[str] = []  # commands that pass nothing the script declares, on no stated GPU
     for call in calls:
         values = passed_values(call.args, line)
         if not values and call.gpu is None:
+            everywhere.append(call.name)
             continue
         key = repr((sorted(values.items(), key=repr), None if call.gpu is None else call.gpu.value))
         groups.setdefault(key, (values, call.gpu, []))[2].append(call.name)
     found: list[Setup] = []
-    defaults = {(s.origin, s.framework): _values(s) for s in default.setups}
+    defaults = {(s.origin, s.framework): s for s in default.setups}
+    same: dict[int, list[str]] = {id(s): list(everywhere) for s in default.setups}
     for values, gpu, names in groups.values():
         extraction = _Extraction(path, source, indexer, context)
         extraction.tree = tree
         extraction.invoked = values
         for setup in extraction.run(loads):
-            if changed(setup) or gpu is not None or defaults.get((setup.origin, setup.framework)) != _values(setup):
-                setup.label = label_for(names) if setup.label is None else f"{setup.label} ({label_for(names)})"
-                found.append(with_gpu(setup, gpu))
+            alike = defaults.get((setup.origin, setup.framework))
+            if gpu is None and alike is not None and _values(alike) == _values(setup):
+                same[id(alike)].extend(names)
+                continue
+            setup.label = label_for(names, setup.label)
+            found.append(with_gpu(setup, gpu))
+    for setup in default.setups:
+        if same[id(setup)]:
+            setup.label = label_for(same[id(setup)], setup.label, also=True)
     return found
 
 
 def _values(setup: Setup) -> dict[str, Any]:
-    return {name: fact.value for name, fact in setup.facts.items()}
+    """What a setup says, apart from which defaults chose its branches (a command that passes
+    the default's value gives the same setup)."""
+    return {name: fact.value for name, fact in setup.facts.items() if name != DEFAULTS_CHOSEN}
 
 
 class _Extraction(_CrossModule):

@@ -336,15 +336,6 @@ def _typed(text: str, type_name: str | None) -> Any:
     return text
 
 
-def label_for(names: list[str]) -> str:
-    return "invoked by " + ", ".join(sorted(names))
-
-
-def changed(setup: Setup) -> bool:
-    """Whether an invocation's values reach this setup."""
-    return any(fact.how == INVOKED for fact in setup.facts.values())
-
-
 def with_gpu(setup: Setup, gpu: Any) -> Setup:
     if gpu is not None and not setup.has(GPU):
         setup.facts[GPU] = gpu
