@@ -187,14 +187,18 @@ def _invoked_names(label: str | None) -> tuple[str | None, list[str], bool]:
 
 def one_finding_per_verdict(audited: list[tuple[Setup, list[Finding]]]) -> list[Finding]:
     """The findings of one file's setups, where those the defaults of a loading call and the
-    commands that run its script give with the same verdict (rule, location, message and fix)
-    are one: the defaults' own if it is among them, else the first command's, naming them all."""
+    commands that run its script give with the same verdict (rule, location, message, fix and
+    confidence) on the same GPU are one: the defaults' own if it is among them, else the first
+    command's, naming them all."""
     groups: dict[tuple[object, ...], list[tuple[Finding, list[str], bool]]] = {}
     for setup, findings in audited:
         _, names, also = _invoked_names(setup.label)
         for finding in findings:
             verdict = _DEFAULTS_CLAUSE.sub("", finding.message)
-            key = (setup.origin, setup.framework, finding.code, finding.location, verdict, repr(finding.fix))
+            # a GPU a platform states is never merged away: another GPU is another finding
+            gpu = repr([finding.setup.get(k) for k in ("gpu", "gpu_source", "gpu_origin")])
+            said = (verdict, repr(finding.fix), finding.confidence, gpu)
+            key = (setup.origin, setup.framework, finding.code, finding.location, *said)
             groups.setdefault(key, []).append((finding, names, not names or also))
     return [finding for group in groups.values() for finding in _merged(group)]
 

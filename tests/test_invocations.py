@@ -162,3 +162,18 @@ def test_the_defaults_and_a_command_that_differ_but_agree_on_a_rule_make_one_fin
         ("serve.py", 7, "ECO101", "invoked by run.sh:2"),
         ("serve.py", 15, "ECO105", "also invoked by run.sh:2"),
     ]
+
+
+def test_a_command_on_a_gpu_its_platform_states_keeps_its_own_finding(tmp_path: Path) -> None:
+    always = BRANCHED.replace('default="none"', 'default="8bit"')
+    sky = "resources:\n  accelerators: A100:1\nrun: |\n  python serve.py\n"
+    _tree(tmp_path, {"serve.py": always, "run.sh": "#!/bin/sh\npython serve.py\n", "sky.yaml": sky})
+    ran = run_cli(".", "--select", "ALL", "--format", "json", "--exit-zero", "--no-cache", cwd=tmp_path)
+    found = sorted(
+        (f["line"], f["setup"]["label"], f["setup"]["gpu"], f["setup"]["gpu_source"]) for f in ran.json()["findings"]
+    )
+    # the same verdict, but SkyPilot states the GPU: its finding is its own, on the A100
+    assert found == [
+        (7, "also invoked by run.sh:2", "RTX 4090D", "assumed"),
+        (7, "invoked by sky.yaml:4", "A100", "platform"),
+    ]
