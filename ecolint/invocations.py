@@ -4,7 +4,9 @@ makes it on its workers in chunks of files, ``invocations_in``, joined by ``inde
 
 A shell script's ``python serve.py --int8``, a Dockerfile's ``CMD ["python", "/app/serve.py"]``
 (mapped to the repository through ``WORKDIR`` and ``COPY``), a compose ``command:``, a Kubernetes
-``args:``, a workflow ``run:``, a SkyPilot or dstack script: the container readers already turn
+``args:``, a workflow ``run:``, a SkyPilot or dstack script, a Makefile recipe (its recipe lines
+read as shell, ``$(VAR)`` left unresolved), ``uvicorn``/``gunicorn pkg.app:app`` (the module,
+with no arguments of its own): the container readers already turn
 each into argv and stamp the platform's GPU on what it runs, so the pass runs them with
 ``collecting_invocations()`` on, and keeps the ``INVOCATION`` setups they return. The Python reader
 then applies each invocation's arguments to the script's CLI parameters
@@ -36,6 +38,11 @@ if TYPE_CHECKING:
     from ecolint.finding import Finding
 
 _KINDS = ("shell", "dockerfile", "yaml")
+# Makefiles are no file kind of the run (their recipes hold no setup today): the pass alone
+# reads their recipes, as shell (makefile_recipes).
+_MAKEFILE = "makefile"
+_MAKEFILES = frozenset({"Makefile", "makefile", "GNUmakefile"})
+_MAKE_VARIABLE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 _INVOKED_BY = "invoked by "
 _ALSO = "also "
 # The clause a finding of the defaults' setup carries (ecolint/checks: "with --quant's default").
@@ -43,7 +50,11 @@ _DEFAULTS_CLAUSE = re.compile(r" \(with [^()]*'s default\)")
 _MAX_BYTES = 1 << 20
 # A file that runs a script names the interpreter and, a few words later, the script or `-m`
 # (over line ends: a YAML list writes one word a line).
-_RUNS_A_SCRIPT = re.compile(rb"(?:python[0-9.]*|torchrun|accelerate|deepspeed)\b[\s\S]{0,300}?(?:\.py\b|\s-m\b)")
+# An ASGI/WSGI server names the app as module:attribute.
+_RUNS_A_SCRIPT = re.compile(
+    rb"(?:python[0-9.]*|torchrun|accelerate|deepspeed)\b[\s\S]{0,300}?(?:\.py\b|\s-m\b)"
+    rb"|(?:uvicorn|gunicorn)\b[\s\S]{0,300}?[\w.]:[A-Za-z_]"
+)
 
 
 @dataclass(frozen=True)
@@ -105,28 +116,52 @@ def index(found: Iterable[tuple[str, Invocation]]) -> dict[str, list[Invocation]
 
 def _invocations_in(path: Path, base: Path, context: ExtractContext) -> list[Setup]:
     kind = discover.classify(path, b"")  # by name first: most files are never read here
+    if kind is None and (path.name in _MAKEFILES or path.suffix == ".mk"):
+        kind = _MAKEFILE
     try:
         if kind is None:
             with path.open("rb") as handle:
                 kind = discover.classify(path, handle.read(256))
-        if kind not in _KINDS or path.stat().st_size > _MAX_BYTES:
+        if kind not in (*_KINDS, _MAKEFILE) or path.stat().st_size > _MAX_BYTES:
             return []
         head = path.read_bytes()
     except OSError:
         return []
     if not _RUNS_A_SCRIPT.search(head):
         return []
-    extractor = load_extractor(kind)
+    extractor = load_extractor("shell" if kind == _MAKEFILE else kind)
     if extractor is None:
         return []
     try:
         text = head.decode("utf-8")
+        if kind == _MAKEFILE:
+            text = makefile_recipes(text)
         display = str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
         with collecting_invocations():
             setups = extractor(display, text, context)
     except Exception:  # noqa: BLE001 - a file the pass cannot read links nothing; its own run reports it
         return []
     return [setup for setup in setups if setup.framework == INVOCATION]
+
+
+def makefile_recipes(text: str) -> str:
+    """A Makefile's recipe lines as a shell script, each at its own line and columns: the tab
+    and the ``@``/``-``/``+`` prefixes blanked, every other line empty, a recipe's continued
+    lines kept. Make's ``$(VAR)`` becomes the shell's ``${VAR}`` (unresolved, as an unknown
+    shell variable is) and ``$$`` a ``$``."""
+    out: list[str] = []
+    continued = False
+    for line in text.split("\n"):
+        if not (continued or line.startswith("\t")):
+            out.append("")
+            continue
+        body = line[1:] if line.startswith("\t") else line
+        if not continued:
+            stripped = body.lstrip("@-+ ")
+            body = " " * (len(body) - len(stripped)) + stripped
+        continued = body.endswith("\\")
+        out.append(" " + _MAKE_VARIABLE.sub(r"${\1}", body).replace("$$", "$"))
+    return "\n".join(out)
 
 
 def _script(setup: Setup, invoking: Path, root: Path) -> str | None:

@@ -177,3 +177,71 @@ def test_a_command_on_a_gpu_its_platform_states_keeps_its_own_finding(tmp_path: 
         (7, "also invoked by run.sh:2", "RTX 4090D", "assumed"),
         (7, "invoked by sky.yaml:4", "A100", "platform"),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Which command lines link to which file
+# ---------------------------------------------------------------------------------------------
+
+
+def _links(root: Path) -> dict[str, list[tuple[str, list[str]]]]:
+    from ecolint.invocations import invocations
+
+    found = invocations(root, cwd=root)
+    return {
+        str(Path(script).relative_to(root.resolve())): [(c.name, [t.text for t in c.args]) for c in calls]
+        for script, calls in found.items()
+    }
+
+
+@pytest.mark.parametrize(
+    "command, script, args",
+    [
+        ("uvicorn api.main:app --host 0.0.0.0 --port 8000", "api/main.py", []),
+        ("python -m uvicorn api.main:app --reload", "api/main.py", []),
+        ("uvicorn --app-dir src pkg.app:app", "src/pkg/app.py", []),
+        ("gunicorn -k uvicorn.workers.UvicornWorker -b 0.0.0.0:8000 --chdir src pkg.app:app", "src/pkg/app.py", []),
+        ("gunicorn 'api.main:create_app()'", "api/main.py", []),
+        ("python -m api.serve --int8", "api/serve.py", ["--int8"]),
+        ("accelerate launch --num_processes 2 api/serve.py --int8", "api/serve.py", ["--int8"]),
+        ("torchrun --nproc_per_node=2 api/serve.py --int8", "api/serve.py", ["--int8"]),
+    ],
+)
+def test_app_servers_and_launch_tools_link_the_module_they_run(
+    tmp_path: Path, command: str, script: str, args: list[str]
+) -> None:
+    files = dict.fromkeys(("api/main.py", "api/serve.py", "src/pkg/app.py"), "x = 1\n")
+    _tree(tmp_path, {**files, "run.sh": f"#!/bin/sh\n{command}\n"})
+    assert _links(tmp_path) == {script: [("run.sh:2", args)]}
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["uvicorn $APP_MODULE --port 8000", "gunicorn api.main:app other.module:app", "uvicorn api.missing:app"],
+)
+def test_an_app_server_whose_app_is_unsure_links_nothing(tmp_path: Path, command: str) -> None:
+    _tree(tmp_path, {"api/main.py": "x = 1\n", "run.sh": f"#!/bin/sh\n{command}\n"})
+    assert _links(tmp_path) == {}
+
+
+MAKEFILE = """MODEL ?= Qwen/Qwen2.5-7B-Instruct
+PYTHON ?= python3
+
+.PHONY: serve bench
+
+serve: ## 8-bit server
+\t@echo "serving $(MODEL)"
+\t@python serve.py --quantize 8bit \\
+\t\t--model-id $(MODEL)
+
+bench:
+\t$(PYTHON) serve.py --quantize 8bit
+"""
+
+
+def test_a_makefile_recipe_runs_a_script_with_make_variables_left_unresolved(tmp_path: Path) -> None:
+    _tree(tmp_path, {"serve.py": BRANCHED, "Makefile": MAKEFILE})
+    # the recipe line continued over two lines; $(MODEL) stays unknown, and $(PYTHON) names no
+    # interpreter this pass can see
+    assert _links(tmp_path) == {"serve.py": [("Makefile:8", ["--quantize", "8bit", "--model-id", "$MODEL"])]}
+    assert _findings(tmp_path) == [("serve.py", 7, "ECO101", "invoked by Makefile:8")]

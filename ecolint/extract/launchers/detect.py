@@ -275,6 +275,11 @@ def interpret(
 _COLLECT_INVOCATIONS = False
 _LAUNCH_TOOLS = frozenset({"torchrun", "accelerate", "deepspeed"})  # `accelerate launch [opts] x.py`
 _PYTHON_OPTIONS_WITH_VALUE = frozenset({"-W", "-X", "-c"})
+# ASGI/WSGI servers given the app as `module:attribute` (uvicorn's CLI: `uvicorn [OPTIONS] APP`,
+# `--app-dir` "Look for APP in the specified directory"; gunicorn's `--chdir` changes directory
+# before loading the app). The server's own options are no argv of the app.
+_APP_SERVERS = {"uvicorn": "--app-dir", "gunicorn": "--chdir"}
+_APP_SPEC = re.compile(r"^([A-Za-z_][\w.]*):[A-Za-z_]\w*(?:\(.*\))?$")
 
 
 @contextlib.contextmanager
@@ -300,6 +305,8 @@ def _invocation(args: Sequence[Tok], path: str, kind: str, label: str | None) ->
             if args[j].text == "-c":
                 return []
             j += 2 if args[j].text in _PYTHON_OPTIONS_WITH_VALUE else 1
+        if j + 1 < len(args) and args[j].text == "-m" and args[j + 1].text in _APP_SERVERS:
+            return _app_server(args, i, args[j + 1].text, j + 2, kind, label)
         if j + 1 < len(args) and args[j].text == "-m":
             script, rest = "-m " + args[j + 1].text, args[j + 2 :]
         elif j < len(args) and args[j].text.endswith(".py"):
@@ -307,6 +314,8 @@ def _invocation(args: Sequence[Tok], path: str, kind: str, label: str | None) ->
         else:
             return []
         at = args[j]
+    elif program in _APP_SERVERS:
+        return _app_server(args, i, program, j, kind, label)
     elif program in _LAUNCH_TOOLS:
         found = next((k for k in range(j, len(args)) if args[k].text.endswith(".py")), None)
         if found is None:
@@ -314,13 +323,35 @@ def _invocation(args: Sequence[Tok], path: str, kind: str, label: str | None) ->
         script, rest, at = args[found].text, args[found + 1 :], args[found]
     else:
         return []
-    where = args[i].loc
-    if "$" in script or where is None:
+    return _invoked(args[i], script, rest, at, kind, label)
+
+
+def _invoked(head: Tok, script: str, rest: Sequence[Tok], at: Tok, kind: str, label: str | None) -> list[Setup]:
+    if "$" in script or head.loc is None:
         return []
-    setup = Setup(INVOCATION, origin=where, kind=kind, label=label)
+    setup = Setup(INVOCATION, origin=head.loc, kind=kind, label=label)
     setup.set(INVOKED_SCRIPT, script, at.loc, "written")
     setup.set(SCRIPT_ARGS, tuple(rest), at.loc, "written")
     return [setup]
+
+
+def _app_server(args: Sequence[Tok], i: int, server: str, j: int, kind: str, label: str | None) -> list[Setup]:
+    """``uvicorn [opts] pkg.app:app`` / ``gunicorn -k … pkg.app:app``: the module's file (under
+    the server's app directory option), with no arguments of its own."""
+    rest = args[j:]
+    apps = [tok for tok in rest if _APP_SPEC.match(tok.text)]
+    if len(apps) != 1:
+        return []  # none, or two `a:b` words: which one is the app is not sure
+    module = _APP_SPEC.match(apps[0].text)
+    assert module is not None
+    script = module.group(1).replace(".", "/") + ".py"
+    option = _APP_SERVERS[server]
+    for k, tok in enumerate(rest):
+        name, eq, value = tok.text.partition("=")
+        if name == option:
+            folder = value if eq else (rest[k + 1].text if k + 1 < len(rest) else "")
+            script = f"{folder.rstrip('/')}/{script}" if folder not in ("", ".") else script
+    return _invoked(args[i], script, (), apps[0], kind, label)
 
 
 def _with_config_file(launcher: Launcher, args: list[Tok], read_file: FileReader) -> list[Tok]:
