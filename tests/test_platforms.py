@@ -3,6 +3,7 @@ command line, the environment and the GPU, with a case that must be read and one
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -475,3 +476,48 @@ def test_an_invoked_script_takes_the_values_passed_and_keeps_its_default_setup(t
     labels = sorted(((s.label or "").replace(f"{tmp_path}/", ""), s.get(PRECISION)) for s, _ in found)
     assert errors == []
     assert labels == [("", None), ("invoked by run.sh:2", "int8")]
+
+
+# =============================================================================================
+# Modal: a command list the function grows (ecolint/extract/python/platforms.py)
+# =============================================================================================
+
+MODAL_GROWN = """
+    import subprocess
+    import modal
+
+    FAST_BOOT = True
+    app = modal.App("vllm")
+
+    @app.function(gpu="H100")
+    def serve():
+        cmd = ["vllm", "serve", "neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8", "--port", "8000"]
+        cmd += ["--enforce-eager" if FAST_BOOT else "--no-enforce-eager"]
+        cmd.extend(["--max-num-seqs", "1"])
+        subprocess.Popen(" ".join(cmd), shell=True)
+"""
+
+
+def test_a_modal_command_grown_with_plus_equals_and_extend_is_one_command(tmp_path: Path) -> None:
+    from ecolint.extract import python
+
+    setup = only(run(tmp_path, python, "serve.py", MODAL_GROWN))
+    # the words added after the list are the command's, located where they are added
+    assert (setup.get(ENFORCE_EAGER), line_of(setup, ENFORCE_EAGER)) == (True, 10)
+    assert (setup.get(BATCH_SIZE), line_of(setup, BATCH_SIZE)) == (1, 11)
+    assert setup.get(GPU) == "H100"
+
+
+@pytest.mark.parametrize(
+    "between",
+    ["    if FAST_BOOT:\n        cmd += ['--enforce-eager']\n", "    cmd = ['vllm', 'serve', 'other']\n"],
+    ids=["under-an-if", "reassigned"],
+)
+def test_words_added_under_an_if_or_after_a_reassignment_are_not_read(tmp_path: Path, between: str) -> None:
+    from ecolint.extract import python
+
+    text = textwrap.dedent(MODAL_GROWN).replace("    cmd += [", between + "    cmd += [", 1)
+    setups = run(tmp_path, python, "serve.py", text)
+    first = [s for s in setups if s.get(MODEL) == "neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8"]
+    # the first list stops growing where the code touches it otherwise: neither word is its own
+    assert [(s.get(ENFORCE_EAGER), s.get(BATCH_SIZE)) for s in first] == [(None, None)]

@@ -1,6 +1,8 @@
 """Deployment platforms declared in Python: the GPU a Modal or BentoML decorator states for the
 code under it, Ray Serve LLM's ``LLMConfig(...)``, and launcher command lines the code builds as
-argv lists (a BentoML ``__command__``, a Modal function's ``subprocess.Popen([...])``).
+argv lists (a BentoML ``__command__``, a Modal function's ``subprocess.Popen([...])``), with
+the words the code adds to a list it named after building it (``cmd += [...]``,
+``cmd.extend([...])``, ``cmd.append(x)``, as Modal's vLLM example does).
 
 Facts relied on (each platform's own documentation):
 
@@ -64,9 +66,11 @@ class _Platforms(_Usage):
         if self.tree is None or not may_deploy(self.source_text):
             return
         build_time = self._build_time_nodes()
+        grown: dict[int, list[ast.expr]] | None = None
         for node in _sequences_spanning(self.tree, _argv_lines(self.source_text)):
-            if node.elts and id(node) not in build_time:
-                self.setups += self._argv_setups(node)
+            if node.elts and id(node) not in build_time and _argv_shaped(node):
+                grown = _grown_lists(self.tree) if grown is None else grown
+                self.setups += self._argv_setups(node, grown.get(id(node), []))
 
     @property
     def source_text(self) -> str:
@@ -81,11 +85,10 @@ class _Platforms(_Usage):
                     found.update(id(n) for n in ast.walk(arg))
         return found
 
-    def _argv_setups(self, node: ast.List | ast.Tuple) -> list[Setup]:
-        if not _argv_shaped(node):
-            return []  # most lists of strings are not command lines: nothing resolved for them
+    def _argv_setups(self, node: ast.List | ast.Tuple, more: list[ast.expr]) -> list[Setup]:
+        """The command an argv list holds, with the words the code adds to it after (``more``)."""
         scope, cls = self._scope_at(node.lineno)
-        argv = [self._argv_token(element, scope, cls) for element in node.elts]
+        argv = [self._argv_token(element, scope, cls) for element in [*node.elts, *more]]
         return interpret(argv, {}, path=self.path, kind="python", origin=argv[0].loc)
 
     def _argv_token(self, element: ast.expr, scope: _Scope, cls: _Class | None) -> Tok:
@@ -271,6 +274,64 @@ def _argv_shaped(node: ast.List | ast.Tuple) -> bool:
     if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
         return False
     return bool(_PYTHON.match(first.value)) or any(_names_a_launcher(element) for element in node.elts[:4])
+
+
+def _grown_lists(tree: ast.Module) -> dict[int, list[ast.expr]]:
+    """id of a list display assigned to a name (``cmd = ["vllm", "serve", …]``) → the words
+    the statements after it in the same block add to it: ``cmd += [...]``, ``cmd.extend([...])``,
+    ``cmd.append(x)`` (Modal's vLLM example builds its command so), up to the name's next
+    assignment. A word added under an ``if`` or in a loop may or may not be there: the growing
+    stops at the first statement that touches the name otherwise."""
+    grown: dict[int, list[ast.expr]] = {}
+    for block in _blocks(tree):
+        for i, statement in enumerate(block):
+            if not (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and isinstance(statement.value, ast.List)
+            ):
+                continue
+            name, words = statement.targets[0].id, []
+            for later in block[i + 1 :]:
+                added = _added_words(later, name)
+                if added is None:
+                    if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(later)):
+                        break  # read, reassigned or grown out of sight: what follows is unsure
+                    continue
+                words += added
+            if words:
+                grown[id(statement.value)] = words
+    return grown
+
+
+def _added_words(statement: ast.stmt, name: str) -> list[ast.expr] | None:
+    """The words ``name += [...]`` / ``name.extend([...])`` / ``name.append(x)`` add, else None."""
+    if isinstance(statement, ast.AugAssign) and isinstance(statement.op, ast.Add):
+        target, value = statement.target, statement.value
+        if isinstance(target, ast.Name) and target.id == name and isinstance(value, (ast.List, ast.Tuple)):
+            return list(value.elts)
+        return None
+    if not (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)):
+        return None
+    call = statement.value
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == name):
+        return None
+    if func.attr == "append" and len(call.args) == 1 and not call.keywords:
+        return [call.args[0]]
+    if func.attr == "extend" and len(call.args) == 1 and isinstance(call.args[0], (ast.List, ast.Tuple)):
+        return list(call.args[0].elts)
+    return None
+
+
+def _blocks(tree: ast.AST) -> Iterator[list[ast.stmt]]:
+    """Every statement list of the tree (a module, function, branch or loop body)."""
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                yield block
 
 
 def _argv_lines(text: str) -> list[int]:
