@@ -32,7 +32,7 @@ from ecolint import discover
 from ecolint.extract import ExtractContext, load_extractor
 from ecolint.extract.launchers.detect import collecting_invocations
 from ecolint.extract.launchers.vocab import Tok
-from ecolint.setups import GPU, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, Fact, Location, Setup
+from ecolint.setups import GPU, IMAGE, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, Fact, Location, Setup
 
 if TYPE_CHECKING:
     from ecolint.finding import Finding
@@ -60,11 +60,13 @@ _RUNS_A_SCRIPT = re.compile(
 @dataclass(frozen=True)
 class Invocation:
     """One command line running a script: its arguments after the script, where the command is,
-    and the GPU its platform states (the fact as the platform reader stamped it)."""
+    the GPU its platform states (the fact as the platform reader stamped it), and the container
+    image it runs in (a ROCm or XPU image: the script's setups run on that hardware)."""
 
     args: tuple[Tok, ...]
     where: Location
     gpu: Fact | None = None
+    image: Fact | None = None
 
     @property
     def name(self) -> str:
@@ -167,8 +169,9 @@ def makefile_recipes(text: str) -> str:
 def _script(setup: Setup, invoking: Path, root: Path) -> str | None:
     written = setup.facts[INVOKED_SCRIPT]
     script = str(written.value)
-    if written.how == "image":  # already the build-context path the Dockerfile copied
-        candidates = [invoking.parent / script]
+    if written.how == "image":  # the build-context path the Dockerfile copied: the context is
+        # the Dockerfile's directory or the project root (`docker build -f docker/Dockerfile .`)
+        candidates = [invoking.parent / script, root / script]
     elif script.startswith("-m "):
         module = script[3:].replace(".", "/")
         candidates = [base / f"{module}.py" for base in (invoking.parent, root)]
@@ -189,7 +192,7 @@ def _invocation(setup: Setup) -> Invocation:
     args = tuple(Tok(tok.text, tok.loc) for tok in setup.get(SCRIPT_ARGS) or ())
     where = setup.origin or setup.facts[INVOKED_SCRIPT].location
     assert where is not None
-    return Invocation(args, where, setup.facts.get(GPU))
+    return Invocation(args, where, setup.facts.get(GPU), setup.facts.get(IMAGE))
 
 
 def _read_text(path: Path) -> str | None:

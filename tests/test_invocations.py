@@ -245,3 +245,43 @@ def test_a_makefile_recipe_runs_a_script_with_make_variables_left_unresolved(tmp
     # interpreter this pass can see
     assert _links(tmp_path) == {"serve.py": [("Makefile:8", ["--quantize", "8bit", "--model-id", "$MODEL"])]}
     assert _findings(tmp_path) == [("serve.py", 7, "ECO101", "invoked by Makefile:8")]
+
+
+LOOPED = (
+    "import argparse\n" + HEAD + "parser = argparse.ArgumentParser()\n"
+    'parser.add_argument("--int8", action="store_true")\n'
+    "args = parser.parse_args()\n"
+    'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct",'
+    " quantization_config=BitsAndBytesConfig(load_in_8bit=args.int8))\n"
+    'for prompt in open("prompts.txt"):\n'
+    "    print(model.generate(prompt, max_new_tokens=8))\n"
+)
+ROCM_IMAGE = (
+    "FROM rocm/pytorch:rocm6.2_ubuntu22.04_py3.10_pytorch_release_2.3.0\n"
+    "WORKDIR /workspace\nCOPY app /workspace/app\n"
+    'CMD ["python", "app/serve.py", "--int8"]\n'
+)
+
+
+def test_a_rocm_image_that_runs_the_script_puts_its_setups_past_the_nvidia_boundary(tmp_path: Path) -> None:
+    # built from the project root (docker build -f docker/Dockerfile.rocm .): app/ is the root's
+    _tree(
+        tmp_path,
+        {
+            "app/serve.py": LOOPED,
+            "docker/Dockerfile.rocm": ROCM_IMAGE,
+            "run.sh": "#!/bin/sh\npython app/serve.py --int8\n",
+        },
+    )
+    assert _links(tmp_path) == {"app/serve.py": [("docker/Dockerfile.rocm:4", ["--int8"]), ("run.sh:2", ["--int8"])]}
+    ran = run_cli(".", "--select", "ALL", "--format", "json", "--exit-zero", "--no-cache", cwd=tmp_path)
+    found = sorted(
+        (f["line"], f["code"], f["setup"]["label"], "non-nvidia" in f["boundaries"]) for f in ran.json()["findings"]
+    )
+    # INT8's finding rests on NVIDIA kernels: the run.sh command's alone; the per-prompt loop is
+    # everyone's, the ROCm image's on its own, past the NVIDIA boundary
+    assert found == [
+        (6, "ECO101", "invoked by run.sh:2", False),
+        (8, "ECO105", "also invoked by run.sh:2", False),
+        (8, "ECO105", "invoked by docker/Dockerfile.rocm:4", True),
+    ]

@@ -80,7 +80,7 @@ from typing import Any
 
 from ecolint.extract import LOADER_CALLS, PLATFORM_CALLS, ExtractContext, ExtractError
 from ecolint.extract.python.index import _Indexer
-from ecolint.extract.python.invoked import passed_values, with_gpu
+from ecolint.extract.python.invoked import passed_values, with_platform
 from ecolint.extract.python.modules import _CrossModule, calls_a_helper
 from ecolint.extract.python.platforms import may_deploy, may_hold_argv
 from ecolint.extract.python.source import MAX_BOOL_CHAIN, _parse, _Source, has_overlong_bool_chain
@@ -141,29 +141,31 @@ def _invoked_setups(
     if not calls or not loads:
         return []
     line = default.command_line()
-    groups: dict[str, tuple[dict[str, Any], Any, list[str]]] = {}
+    groups: dict[str, tuple[dict[str, Any], Any, Any, list[str]]] = {}
     everywhere: list[str] = []  # commands that pass nothing the script declares, on no stated GPU
     for call in calls:
         values = passed_values(call.args, line)
-        if not values and call.gpu is None:
+        if not values and call.gpu is None and call.image is None:
             everywhere.append(call.name)
             continue
-        key = repr((sorted(values.items(), key=repr), None if call.gpu is None else call.gpu.value))
-        groups.setdefault(key, (values, call.gpu, []))[2].append(call.name)
+        platform = [None if fact is None else fact.value for fact in (call.gpu, call.image)]
+        key = repr((sorted(values.items(), key=repr), platform))
+        groups.setdefault(key, (values, call.gpu, call.image, []))[3].append(call.name)
     found: list[Setup] = []
     defaults = {(s.origin, s.framework): s for s in default.setups}
     same: dict[int, list[str]] = {id(s): list(everywhere) for s in default.setups}
-    for values, gpu, names in groups.values():
+    for values, gpu, image, names in groups.values():
         extraction = _Extraction(path, source, indexer, context)
         extraction.tree = tree
         extraction.invoked = values
         for setup in extraction.run(loads):
+            setup = with_platform(setup, gpu, image)
             alike = defaults.get((setup.origin, setup.framework))
-            if gpu is None and alike is not None and _values(alike) == _values(setup):
+            if alike is not None and _values(alike) == _values(setup):
                 same[id(alike)].extend(names)
                 continue
             setup.label = label_for(names, setup.label)
-            found.append(with_gpu(setup, gpu))
+            found.append(setup)
     for setup in default.setups:
         if same[id(setup)]:
             setup.label = label_for(same[id(setup)], setup.label, also=True)

@@ -38,7 +38,7 @@ from ecolint.extract.python.index import _Binding, _Function
 from ecolint.extract.python.platforms import _Platforms
 from ecolint.extract.python.syntax import _NO, _args, _final_name, _literal
 from ecolint.extract.python.values import _Value
-from ecolint.setups import GPU, Setup
+from ecolint.setups import GPU, IMAGE, Setup
 
 INVOKED = "invocation"  # the how of a value a command line passed
 
@@ -336,7 +336,11 @@ def _typed(text: str, type_name: str | None) -> Any:
     return text
 
 
-def with_gpu(setup: Setup, gpu: Any) -> Setup:
+def with_platform(setup: Setup, gpu: Any, image: Any) -> Setup:
+    """The GPU the command's platform states and the image it runs in, where the setup names
+    neither itself."""
     if gpu is not None and not setup.has(GPU):
         setup.facts[GPU] = gpu
+    if image is not None and not setup.has(IMAGE):
+        setup.facts[IMAGE] = image
     return setup
