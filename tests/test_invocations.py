@@ -285,3 +285,24 @@ def test_a_rocm_image_that_runs_the_script_puts_its_setups_past_the_nvidia_bound
         (8, "ECO105", "also invoked by run.sh:2", False),
         (8, "ECO105", "invoked by docker/Dockerfile.rocm:4", True),
     ]
+
+
+def test_a_typer_default_is_named_by_the_flag_its_option_declares(tmp_path: Path) -> None:
+    script = (
+        "from typing import Annotated\nimport typer\n" + HEAD + "def main(\n"
+        '    nf4: Annotated[bool, typer.Option("--4bit/--full")] = False,\n'
+        '    quant: str = typer.Option("8bit", "--quantize", "-q"),\n'
+        "):\n"
+        '    if nf4 or quant == "4bit":\n'
+        "        cfg = BitsAndBytesConfig(load_in_4bit=True)\n"
+        "    else:\n"
+        "        cfg = BitsAndBytesConfig(load_in_8bit=True)\n"
+        '    model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct", quantization_config=cfg)\n'
+        "    print(model.generate(max_new_tokens=8))\n"
+        "typer.run(main)\n"
+    )
+    _tree(tmp_path, {"serve.py": script})
+    ran = run_cli(".", "--select", "ECO101", "--format", "json", "--exit-zero", "--no-cache", cwd=tmp_path)
+    [finding] = ran.json()["findings"]
+    assert (finding["line"], finding["code"]) == (11, "ECO101")
+    assert "(with --4bit's default and --quantize's default)" in finding["message"]

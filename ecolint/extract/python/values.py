@@ -135,6 +135,18 @@ def _weakest(values: list[_Value]) -> str:
     return "literal"
 
 
+def _annotated_option(fn: _Function, name: str) -> ast.Call | None:
+    """The typer.Option / typer.Argument of ``name: Annotated[T, typer.Option(...)]``."""
+    args = fn.node.args
+    annotation = next((a.annotation for a in [*args.posonlyargs, *args.args, *args.kwonlyargs] if a.arg == name), None)
+    if not (isinstance(annotation, ast.Subscript) and _final_name(annotation.value) == "Annotated"):
+        return None
+    parts = annotation.slice.elts if isinstance(annotation.slice, ast.Tuple) else [annotation.slice]
+    return next(
+        (p for p in parts[1:] if isinstance(p, ast.Call) and _final_name(p.func) in ("Option", "Argument")), None
+    )
+
+
 def _argparse_dest(flags: list[str], kwargs: dict[str, _Entry], resolve: Callable[..., _Value | None]) -> str | None:
     if "dest" in kwargs:
         dest = resolve(kwargs["dest"].value, kwargs["dest"].scope)
@@ -270,6 +282,12 @@ class _Values(_Scopes):
             return None
         flag = "--" + name.replace("_", "-")
         default = param.default
+        marker = default if isinstance(default, ast.Call) else _annotated_option(fn, name)
+        if marker is not None and _final_name(marker.func) in ("Option", "Argument"):
+            # typer names the flag in its Option (`typer.Option("8bit", "--quant")`, or
+            # `Annotated[bool, typer.Option("--4bit")]`): the first string that starts with a dash
+            named = [t for t in (_literal(a.value) for a in _args(marker) if a.keyword is None) if isinstance(t, str)]
+            flag = next((t.split("/", 1)[0].strip() for t in named if t.startswith("-")), flag)
         if isinstance(default, ast.Call) and _final_name(default.func) in ("Option", "Argument"):
             # typer: `quant: str = typer.Option("8bit", "--quant")`; `...` is a required option
             entry = self._positional(default, 0, fn.scope) or self._kwargs(default, fn.scope).get("default")
