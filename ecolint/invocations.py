@@ -50,11 +50,10 @@ _DEFAULTS_CLAUSE = re.compile(r" \(with [^()]*'s default\)")
 _MAX_BYTES = 1 << 20
 # A file that runs a script names the interpreter and, a few words later, the script or `-m`
 # (over line ends: a YAML list writes one word a line).
-# An ASGI/WSGI server names the app as module:attribute.
-_RUNS_A_SCRIPT = re.compile(
-    rb"(?:python[0-9.]*|torchrun|accelerate|deepspeed)\b[\s\S]{0,300}?(?:\.py\b|\s-m\b)"
-    rb"|(?:uvicorn|gunicorn)\b[\s\S]{0,300}?[\w.]:[A-Za-z_]"
-)
+_RUNS_A_SCRIPT = re.compile(rb"(?:python[0-9.]*|torchrun|accelerate|deepspeed)\b[\s\S]{0,300}?(?:\.py\b|\s-m\b)")
+# An ASGI/WSGI server names the app as module:attribute. (Apart: one alternation of both
+# patterns loses the regex engine's literal-prefix scan, 4-5x slower on a large tree.)
+_RUNS_AN_APP = re.compile(rb"(?:uvicorn|gunicorn)\b[\s\S]{0,300}?[\w.]:[A-Za-z_]")
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext) -> list[Set
         head = path.read_bytes()
     except OSError:
         return []
-    if not _RUNS_A_SCRIPT.search(head):
+    if not (_RUNS_A_SCRIPT.search(head) or _RUNS_AN_APP.search(head)):
         return []
     extractor = load_extractor("shell" if kind == _MAKEFILE else kind)
     if extractor is None:
