@@ -32,7 +32,7 @@ from ecolint import discover
 from ecolint.extract import ExtractContext, load_extractor
 from ecolint.extract.launchers.detect import collecting_invocations
 from ecolint.extract.launchers.vocab import Tok
-from ecolint.setups import GPU, IMAGE, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, Fact, Location, Setup
+from ecolint.setups import GPU, IMAGE, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, SCRIPT_ENV, Fact, Location, Setup
 
 if TYPE_CHECKING:
     from ecolint.finding import Finding
@@ -66,6 +66,7 @@ class Invocation:
     where: Location
     gpu: Fact | None = None
     image: Fact | None = None
+    env: tuple[tuple[str, str], ...] = ()  # the environment the command sets, values known
 
     @property
     def name(self) -> str:
@@ -191,7 +192,8 @@ def _invocation(setup: Setup) -> Invocation:
     args = tuple(Tok(tok.text, tok.loc) for tok in setup.get(SCRIPT_ARGS) or ())
     where = setup.origin or setup.facts[INVOKED_SCRIPT].location
     assert where is not None
-    return Invocation(args, where, setup.facts.get(GPU), setup.facts.get(IMAGE))
+    env = setup.get(SCRIPT_ENV) or ()
+    return Invocation(args, where, setup.facts.get(GPU), setup.facts.get(IMAGE), tuple(env))
 
 
 def _read_text(path: Path) -> str | None:

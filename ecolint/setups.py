@@ -90,6 +90,7 @@ PLATFORM = "platform:"
 INVOCATION = "python-script"
 INVOKED_SCRIPT = "invoked_script"  # "serve.py", "-m pkg.serve"; how "image" once a Dockerfile mapped it
 SCRIPT_ARGS = "script_args"  # the Toks after the script
+SCRIPT_ENV = "script_env"  # ((name, value), …): the environment the command sets, values known
 RUNNER_LABELS = "runner_labels"  # a CI job's runner labels (runs-on): resolve.py takes the GPU one names
 PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA etc.): not an inference setup;
 # "load-only" when the model is loaded and never run (a smoke test, a download job): not served;

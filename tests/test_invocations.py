@@ -306,3 +306,40 @@ def test_a_typer_default_is_named_by_the_flag_its_option_declares(tmp_path: Path
     [finding] = ran.json()["findings"]
     assert (finding["line"], finding["code"]) == (11, "ECO101")
     assert "(with --4bit's default and --quantize's default)" in finding["message"]
+
+
+ENV_READ = (
+    "import os\n" + HEAD + 'MODEL_ID = os.getenv("MODEL_ID", "Qwen/Qwen2.5-7B-Instruct")\n'
+    'if os.environ.get("QUANTIZE", "none").lower() == "8bit":\n'
+    "    quant = BitsAndBytesConfig(load_in_8bit=True)\n"
+    "else:\n"
+    "    quant = None\n"
+    "model = AutoModelForCausalLM.from_pretrained(MODEL_ID, quantization_config=quant)\n"
+    "print(model.generate(max_new_tokens=8))\n"
+)
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("run.sh", "#!/bin/sh\nQUANTIZE=8BIT python serve.py\n"),
+        ("run.sh", "#!/bin/sh\nexport QUANTIZE=8bit\nenv MODEL_ID=Qwen/Qwen2.5-14B-Instruct python serve.py\n"),
+        (
+            "docker-compose.yml",
+            "services:\n  api:\n    environment:\n      QUANTIZE: 8bit\n    command: python serve.py\n",
+        ),
+    ],
+    ids=["prefix", "export-and-env", "compose"],
+)
+def test_the_environment_a_command_sets_reaches_the_variables_the_script_reads(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    _tree(tmp_path, {"serve.py": ENV_READ, name: text})
+    [(path, line, code, label)] = _findings(tmp_path)
+    assert (path, line, code) == ("serve.py", 5, "ECO101")
+    assert label is not None and label.startswith(f"invoked by {name}:")
+
+
+def test_an_environment_the_script_does_not_read_changes_nothing(tmp_path: Path) -> None:
+    _tree(tmp_path, {"serve.py": ENV_READ, "run.sh": "#!/bin/sh\nHF_HOME=/cache QUANTIZE=$Q python serve.py\n"})
+    assert _findings(tmp_path) == []

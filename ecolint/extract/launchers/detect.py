@@ -27,7 +27,7 @@ from ecolint.extract.launchers.vocab import (
     skip_options,
     span,
 )
-from ecolint.setups import IMAGE, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, Location, Setup
+from ecolint.setups import IMAGE, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, SCRIPT_ENV, Location, Setup
 
 _MAX_DEPTH = 3
 # Options with which every launcher prints and exits (argparse's -h/--help in vLLM and SGLang,
@@ -253,7 +253,7 @@ def interpret(
     launch = detect(args, wrapper_env)
     if launch is None:
         # the usual case, and it never needs the environment
-        return _invocation(args, path, kind, label) if _COLLECT_INVOCATIONS else []
+        return _invocation(args, env or {}, kind, label) if _COLLECT_INVOCATIONS else []
     if any(tok.text in _QUERIES for tok in launch.args):
         return []  # `llama-server --version`: the program prints and exits, nothing is served
     launcher = BY_FRAMEWORK[launch.framework]
@@ -292,10 +292,13 @@ def collecting_invocations() -> Iterator[None]:
         _COLLECT_INVOCATIONS = False
 
 
-def _invocation(args: Sequence[Tok], path: str, kind: str, label: str | None) -> list[Setup]:
+def _invocation(args: Sequence[Tok], env: Mapping[str, EnvVal], kind: str, label: str | None) -> list[Setup]:
     """``python [opts] serve.py ARGS`` / ``python -m pkg.serve ARGS`` / ``torchrun [opts] x.py
-    ARGS``: the script as written and the arguments it gets."""
-    i = strip_wrappers(args, {})
+    ARGS``: the script as written, the arguments it gets and the environment it runs in."""
+    wrapper: dict[str, EnvVal] = {}  # `env A=b python …`
+    i = strip_wrappers(args, wrapper)
+    known = {name: val.value for name, val in {**env, **wrapper}.items() if "$" not in val.value}
+    environment = tuple(sorted(known.items()))
     if i >= len(args):
         return []
     program = basename(args[i].text)
@@ -306,7 +309,7 @@ def _invocation(args: Sequence[Tok], path: str, kind: str, label: str | None) ->
                 return []
             j += 2 if args[j].text in _PYTHON_OPTIONS_WITH_VALUE else 1
         if j + 1 < len(args) and args[j].text == "-m" and args[j + 1].text in _APP_SERVERS:
-            return _app_server(args, i, args[j + 1].text, j + 2, kind, label)
+            return _app_server(args, i, args[j + 1].text, j + 2, kind, label, environment)
         if j + 1 < len(args) and args[j].text == "-m":
             script, rest = "-m " + args[j + 1].text, args[j + 2 :]
         elif j < len(args) and args[j].text.endswith(".py"):
@@ -315,7 +318,7 @@ def _invocation(args: Sequence[Tok], path: str, kind: str, label: str | None) ->
             return []
         at = args[j]
     elif program in _APP_SERVERS:
-        return _app_server(args, i, program, j, kind, label)
+        return _app_server(args, i, program, j, kind, label, environment)
     elif program in _LAUNCH_TOOLS:
         found = next((k for k in range(j, len(args)) if args[k].text.endswith(".py")), None)
         if found is None:
@@ -323,19 +326,36 @@ def _invocation(args: Sequence[Tok], path: str, kind: str, label: str | None) ->
         script, rest, at = args[found].text, args[found + 1 :], args[found]
     else:
         return []
-    return _invoked(args[i], script, rest, at, kind, label)
+    return _invoked(args[i], script, rest, at, kind, label, environment)
 
 
-def _invoked(head: Tok, script: str, rest: Sequence[Tok], at: Tok, kind: str, label: str | None) -> list[Setup]:
+def _invoked(
+    head: Tok,
+    script: str,
+    rest: Sequence[Tok],
+    at: Tok,
+    kind: str,
+    label: str | None,
+    environment: tuple[tuple[str, str], ...],
+) -> list[Setup]:
     if "$" in script or head.loc is None:
         return []
     setup = Setup(INVOCATION, origin=head.loc, kind=kind, label=label)
     setup.set(INVOKED_SCRIPT, script, at.loc, "written")
     setup.set(SCRIPT_ARGS, tuple(rest), at.loc, "written")
+    setup.set(SCRIPT_ENV, environment, head.loc, "written")
     return [setup]
 
 
-def _app_server(args: Sequence[Tok], i: int, server: str, j: int, kind: str, label: str | None) -> list[Setup]:
+def _app_server(
+    args: Sequence[Tok],
+    i: int,
+    server: str,
+    j: int,
+    kind: str,
+    label: str | None,
+    environment: tuple[tuple[str, str], ...],
+) -> list[Setup]:
     """``uvicorn [opts] pkg.app:app`` / ``gunicorn -k … pkg.app:app``: the module's file (under
     the server's app directory option), with no arguments of its own."""
     rest = args[j:]
@@ -351,7 +371,7 @@ def _app_server(args: Sequence[Tok], i: int, server: str, j: int, kind: str, lab
         if name == option:
             folder = value if eq else (rest[k + 1].text if k + 1 < len(rest) else "")
             script = f"{folder.rstrip('/')}/{script}" if folder not in ("", ".") else script
-    return _invoked(args[i], script, (), apps[0], kind, label)
+    return _invoked(args[i], script, (), apps[0], kind, label, environment)
 
 
 def _with_config_file(launcher: Launcher, args: list[Tok], read_file: FileReader) -> list[Tok]:

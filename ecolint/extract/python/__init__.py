@@ -141,23 +141,26 @@ def _invoked_setups(
     if not calls or not loads:
         return []
     line = default.command_line()
-    groups: dict[str, tuple[dict[str, Any], Any, Any, list[str]]] = {}
-    everywhere: list[str] = []  # commands that pass nothing the script declares, on no stated GPU
+    reads = default.env_names()
+    groups: dict[str, tuple[dict[str, Any], dict[str, str], Any, Any, list[str]]] = {}
+    everywhere: list[str] = []  # commands that pass nothing the script reads, on no stated GPU
     for call in calls:
         values = passed_values(call.args, line)
-        if not values and call.gpu is None and call.image is None:
+        env = {name: value for name, value in call.env if name in reads}
+        if not values and not env and call.gpu is None and call.image is None:
             everywhere.append(call.name)
             continue
         platform = [None if fact is None else fact.value for fact in (call.gpu, call.image)]
-        key = repr((sorted(values.items(), key=repr), platform))
-        groups.setdefault(key, (values, call.gpu, call.image, []))[3].append(call.name)
+        key = repr((sorted(values.items(), key=repr), sorted(env.items()), platform))
+        groups.setdefault(key, (values, env, call.gpu, call.image, []))[4].append(call.name)
     found: list[Setup] = []
     defaults = {(s.origin, s.framework): s for s in default.setups}
     same: dict[int, list[str]] = {id(s): list(everywhere) for s in default.setups}
-    for values, gpu, image, names in groups.values():
+    for values, env, gpu, image, names in groups.values():
         extraction = _Extraction(path, source, indexer, context)
         extraction.tree = tree
         extraction.invoked = values
+        extraction.invoked_env = env
         for setup in extraction.run(loads):
             setup = with_platform(setup, gpu, image)
             alike = defaults.get((setup.origin, setup.framework))

@@ -24,6 +24,10 @@ How each library spells its parameters on the command line:
   bare words fill the remaining parameters in order (python-fire's guide, "Calling Functions"
   and "Boolean Arguments").
 
+The environment a command sets (``QUANTIZE=8bit python serve.py``, a compose
+``environment:``, ``env A=b``) reaches the script's ``os.getenv("QUANTIZE", …)`` /
+``os.environ.get`` / ``os.environ["…"]`` reads (and their ``.lower()``), values known only.
+
 A script with several entry points (a click group, ``fire.Fire()`` over a module) takes the one
 the first bare word names; without one, the command line reaches no parameter.
 """
@@ -41,6 +45,8 @@ from ecolint.extract.python.values import _Value
 from ecolint.setups import GPU, IMAGE, Setup
 
 INVOKED = "invocation"  # the how of a value a command line passed
+_ENV_LOOKUPS = frozenset({"os.environ.get", "os.getenv", "os.environ.setdefault"})
+_CASE_METHODS = frozenset({"lower", "upper", "strip", "casefold"})
 
 _FLAG_TRUE, _FLAG_FALSE, _FIRE = "store_true", "store_false", "fire"
 _TYPES = {"int": "int", "float": "float", "bool": "bool", "INT": "int", "FLOAT": "float", "BOOL": "bool"}
@@ -61,6 +67,48 @@ class _Invoked(_Platforms):
     """Values an invocation passes, read before the script's defaults."""
 
     invoked: dict[str, Any] | None = None
+    invoked_env: dict[str, str] | None = None  # the environment the command sets, names the script reads
+
+    def _resolve_call(self, call: ast.Call, scope: Any, depth: int) -> _Value | None:
+        passed = self._passed_env(call)
+        if passed is not None:
+            return _Value(passed, None, INVOKED)
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in _CASE_METHODS and not call.args and not call.keywords:
+            # os.getenv("QUANTIZE", "none").lower(): the value the command passes, so read
+            passed = self._passed_env(func.value)
+            if passed is not None:
+                return _Value(getattr(passed, func.attr)(), None, INVOKED)
+        return super()._resolve_call(call, scope, depth)
+
+    def _passed_env(self, expr: ast.expr) -> str | None:
+        name = self._env_name(expr)
+        if name is None or self.invoked_env is None:
+            return None
+        return self.invoked_env.get(name)
+
+    def _resolve_subscript(self, expr: ast.Subscript, scope: Any, depth: int) -> _Value | None:
+        passed = self._passed_env(expr)
+        if passed is not None:
+            return _Value(passed, None, INVOKED)
+        return super()._resolve_subscript(expr, scope, depth)
+
+    def _env_name(self, expr: ast.expr) -> str | None:
+        """The variable ``os.environ.get("X", …)`` / ``os.getenv("X")`` / ``os.environ["X"]`` reads."""
+        if isinstance(expr, ast.Call) and self._qualified(expr.func) in _ENV_LOOKUPS and expr.args:
+            name = _literal(expr.args[0])
+        elif isinstance(expr, ast.Subscript) and self._qualified(expr.value) == "os.environ":
+            name = _literal(expr.slice)
+        else:
+            return None
+        return name if isinstance(name, str) else None
+
+    def env_names(self) -> frozenset[str]:
+        """The environment variables the script reads by name."""
+        names = {self._env_name(site.node) for site in self.index.calls}
+        if self.tree is not None and "os.environ[" in self.source.text:
+            names |= {self._env_name(node) for node in ast.walk(self.tree) if isinstance(node, ast.Subscript)}
+        return frozenset(name for name in names if name is not None)
 
     def _argparse_default(self, dest: str, depth: int) -> _Value | None:
         if self.invoked is not None and dest in self.invoked:
