@@ -129,7 +129,10 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext) -> list[Set
         head = path.read_bytes()
     except OSError:
         return []
-    if not (_RUNS_A_SCRIPT.search(head) or _RUNS_AN_APP.search(head)):
+    # a compose service that builds its image may give only `command: serve.py …` (its
+    # Dockerfile's ENTRYPOINT names the interpreter)
+    builds = kind == "yaml" and b"build:" in head and b".py" in head
+    if not (builds or _RUNS_A_SCRIPT.search(head) or _RUNS_AN_APP.search(head)):
         return []
     extractor = load_extractor("shell" if kind == _MAKEFILE else kind)
     if extractor is None:
@@ -207,8 +210,14 @@ def label_for(names: list[str], label: str | None = None, *, also: bool = False)
     """A setup's label naming the commands that run it: "invoked by run.sh:2, sky.yaml:7", after
     the setup's own label (a compose service) in parentheses; "also invoked by" on the setup of
     the script's defaults that those commands share."""
-    said = (_ALSO if also else "") + _INVOKED_BY + ", ".join(sorted(set(names)))
+    said = (_ALSO if also else "") + _INVOKED_BY + ", ".join(sorted(set(names), key=_by_place))
     return said if label is None else f"{label} ({said})"
+
+
+def _by_place(name: str) -> tuple[str, int]:
+    """ "run.sh:12" after "run.sh:5": by path, then by line number."""
+    path, _, line = name.rpartition(":")
+    return (path, int(line)) if line.isdigit() else (name, 0)
 
 
 def _invoked_names(label: str | None) -> tuple[str | None, list[str], bool]:
@@ -243,11 +252,11 @@ def one_finding_per_verdict(audited: list[tuple[Setup, list[Finding]]]) -> list[
 
 
 def _merged(group: list[tuple[Finding, list[str], bool]]) -> list[Finding]:
-    names = sorted({name for _, found, _ in group for name in found})
+    names = sorted({name for _, found, _ in group for name in found}, key=_by_place)
     defaults = [finding for finding, _, of_defaults in group if of_defaults]
     if len(group) == 1 or not names or len(defaults) > 1:
         return [finding for finding, _, _ in group]  # nothing to merge, or not only commands' variants
-    chosen = defaults[0] if defaults else min(group, key=lambda member: member[1])[0]
+    chosen = defaults[0] if defaults else min(group, key=lambda member: [_by_place(n) for n in member[1]])[0]
     own, _, _ = _invoked_names(chosen.setup.get("label"))
     chosen.setup = {**chosen.setup, "label": label_for(names, own, also=bool(defaults))}
     return [chosen]

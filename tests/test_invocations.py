@@ -343,3 +343,35 @@ def test_the_environment_a_command_sets_reaches_the_variables_the_script_reads(
 def test_an_environment_the_script_does_not_read_changes_nothing(tmp_path: Path) -> None:
     _tree(tmp_path, {"serve.py": ENV_READ, "run.sh": "#!/bin/sh\nHF_HOME=/cache QUANTIZE=$Q python serve.py\n"})
     assert _findings(tmp_path) == []
+
+
+PYTHON_IMAGE = 'FROM python:3.11-slim\nWORKDIR /workspace\nCOPY . .\nENTRYPOINT ["python3"]\n'
+
+
+@pytest.mark.parametrize(
+    "compose, dockerfile, linked, line",
+    [
+        ("build: .", "Dockerfile", "serve.py", 4),
+        (
+            "build:\n      context: app\n      dockerfile: docker/Dockerfile.gpu",
+            "app/docker/Dockerfile.gpu",
+            "app/serve.py",
+            6,
+        ),
+    ],
+    ids=["context-here", "context-and-dockerfile"],
+)
+def test_a_compose_command_runs_a_script_through_the_entrypoint_of_the_image_it_builds(
+    tmp_path: Path, compose: str, dockerfile: str, linked: str, line: int
+) -> None:
+    service = f"services:\n  demo:\n    {compose}\n    command: serve.py --quantize 8bit\n"
+    _tree(tmp_path, {linked: BRANCHED, dockerfile: PYTHON_IMAGE, "docker-compose.yml": service})
+    # the command names the script, the image's python3 runs it: the link is at the command
+    assert _links(tmp_path) == {linked: [(f"docker-compose.yml:{line}", ["--quantize", "8bit"])]}
+
+
+def test_a_built_image_whose_entrypoint_is_no_interpreter_links_nothing(tmp_path: Path) -> None:
+    image = PYTHON_IMAGE.replace('ENTRYPOINT ["python3"]', 'ENTRYPOINT ["/workspace/start.sh"]')
+    service = "services:\n  demo:\n    build: .\n    command: serve.py --quantize 8bit\n"
+    _tree(tmp_path, {"serve.py": BRANCHED, "Dockerfile": image, "docker-compose.yml": service})
+    assert _links(tmp_path) == {}

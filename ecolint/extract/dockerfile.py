@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -424,6 +424,33 @@ def _is_modelfile(name: str) -> bool:
 
 def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]:
     """Setups a Dockerfile builds or runs; unknown instructions are ignored, never an error."""
+    builder = _built(path, text, context)
+    return builder.setups + builder.final()
+
+
+def invocations_of_built_image(
+    path: str, text: str, context: ExtractContext | None, command: Sequence[Tok], label: str | None
+) -> list[Setup]:
+    """The scripts a compose service's ``command:`` runs through the ENTRYPOINT of the image it
+    builds from this Dockerfile (``ENTRYPOINT ["python3"]`` + ``command: generate.py --x``), each
+    mapped to its build-context file (the invocation pass only; ecolint/invocations.py)."""
+    stage = _built(path, text, context).stage
+    if stage is None or not stage.entrypoint:
+        return []
+    found = container_setups(
+        stage.image,
+        stage.entrypoint,
+        command,
+        stage.env,
+        path=path,
+        kind="dockerfile",
+        label=label,
+        run_script=setups_from_script,
+    )
+    return [setup for setup in found if setup.framework == INVOCATION and _in_repository(setup, stage.files)]
+
+
+def _built(path: str, text: str, context: ExtractContext | None) -> _Builder:
     if text.startswith("\ufeff"):
         text = " " + text[1:]  # a BOM would hide the first instruction; a space keeps columns
     builder = _Builder(path, text, context)
@@ -442,4 +469,4 @@ def extract(path: str, text: str, context: ExtractContext | None) -> list[Setup]
         handler = handlers.get(instr.keyword)
         if handler is not None:
             handler(instr)
-    return builder.setups + builder.final()
+    return builder

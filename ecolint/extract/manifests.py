@@ -20,7 +20,9 @@ visit each node once and value reads are budgeted, so an alias bomb stays small 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import posixpath
 import re
 import shlex
 from bisect import bisect_right
@@ -31,11 +33,17 @@ from pathlib import Path
 import yaml
 
 from ecolint.extract import ExtractContext, ExtractError, kserve_hf_format
-from ecolint.extract.launchers.detect import container_setups, image_framework, interpret, known_flag
+from ecolint.extract.launchers.detect import (
+    container_setups,
+    image_framework,
+    interpret,
+    is_collecting_invocations,
+    known_flag,
+)
 from ecolint.extract.launchers.registry import HEADS, KEY_WORDS, MODEL_FLAGS
 from ecolint.extract.launchers.vocab import EnvVal, Locator, Tok
 from ecolint.extract.shell import parse_env_file, raw_words, setups_from_script, setups_from_text
-from ecolint.setups import GPU, PLATFORM, RUNNER_LABELS, Location, Setup
+from ecolint.setups import GPU, INVOKED_SCRIPT, PLATFORM, RUNNER_LABELS, Location, Setup
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE = "tag:yaml.org,2002:merge"
@@ -633,7 +641,37 @@ def _compose_file(root: yaml.Node, doc: Doc) -> list[Setup]:
                 image, entrypoint, command, env, path=doc.path, kind="yaml", label=name, run_script=setups_from_script
             )
         )
+        if entrypoint is None and command and is_collecting_invocations():
+            setups.extend(_built_image_invocations(service, doc, command, env, name))
     return setups
+
+
+def _built_image_invocations(
+    service: yaml.Node, doc: Doc, command: list[Tok], env: dict[str, EnvVal], name: str
+) -> list[Setup]:
+    """A service that builds its image (``build: .``) and gives only a ``command:``: the
+    Dockerfile's ENTRYPOINT runs it (``ENTRYPOINT ["python3"]`` + ``command: generate.py --x``).
+    The scripts it runs, as files of the build context seen from this file, located at the
+    command (the invocation pass only)."""
+    from ecolint.extract import dockerfile
+
+    build = doc.get(service, "build")
+    context_dir = doc.text(build) if isinstance(build, yaml.ScalarNode) else doc.text(doc.get(build, "context"))
+    dockerfile_name = None if isinstance(build, yaml.ScalarNode) else doc.text(doc.get(build, "dockerfile"))
+    if context_dir is None or "$" in context_dir or (dockerfile_name and "$" in dockerfile_name):
+        return []
+    here = posixpath.dirname(doc.path)
+    written = posixpath.normpath(posixpath.join(here, context_dir, dockerfile_name or "Dockerfile"))
+    text = _read(doc, Path(written))
+    if text is None:
+        return []
+    found = dockerfile.invocations_of_built_image(written, text, doc.context, command, name)
+    for setup in found:
+        script = setup.facts[INVOKED_SCRIPT]
+        relative = posixpath.normpath(posixpath.join(context_dir, str(script.value)))
+        setup.facts[INVOKED_SCRIPT] = dataclasses.replace(script, value=relative)
+        setup.origin = command[0].loc or setup.origin
+    return found
 
 
 # --------------------------------------------------------------------------------------------

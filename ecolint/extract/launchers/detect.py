@@ -282,6 +282,11 @@ _APP_SERVERS = {"uvicorn": "--app-dir", "gunicorn": "--chdir"}
 _APP_SPEC = re.compile(r"^([A-Za-z_][\w.]*):[A-Za-z_]\w*(?:\(.*\))?$")
 
 
+def is_collecting_invocations() -> bool:
+    """Whether the invocation pass is running (readers may look further for the scripts run)."""
+    return _COLLECT_INVOCATIONS
+
+
 @contextlib.contextmanager
 def collecting_invocations() -> Iterator[None]:
     global _COLLECT_INVOCATIONS
