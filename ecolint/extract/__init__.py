@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecolint.extract.launchers.registry import MODULE_ROOTS, PROGRAMS
+from ecolint.extract.launchers.registry import MODULE_PREFIXES, MODULE_ROOTS, PROGRAMS
 from ecolint.extract.launchers.registry import TRIGGERS as LAUNCH_TRIGGERS
 from ecolint.setups import Setup
 
@@ -173,7 +173,7 @@ _PLATFORM_WORDS = (b"VLLM", b"OLlama", b"model_loading_config")
 # (ecolint/extract/python/platforms.py).
 LAUNCH_STRINGS: tuple[bytes, ...] = tuple(
     [q + word.encode() + q for word in PROGRAMS for q in (b'"', b"'")]
-    + [q + root.encode() for root in MODULE_ROOTS for q in (b'"', b"'")]
+    + [q + prefix.encode() for prefix in MODULE_PREFIXES for q in (b'"', b"'")]
 )
 # The launcher words every LAUNCH_STRINGS entry contains, none inside another ("sglang" covers
 # "sglang_router."): the first look scans each file once per word, so fewer words, less time.

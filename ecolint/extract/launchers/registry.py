@@ -3,6 +3,8 @@ tokens, the words that name a launcher in YAML keys, the command lines YAML read
 
 from __future__ import annotations
 
+import re
+
 from ecolint.extract.launchers import llamacpp, ollama, sglang, tgi, vllm
 from ecolint.extract.launchers.vocab import Launcher
 
@@ -20,6 +22,21 @@ PROGRAMS: tuple[str, ...] = tuple(c.program for launcher in LAUNCHERS for c in l
 MODULE_ROOTS: tuple[str, ...] = tuple(
     dict.fromkeys(
         alternative.split("\\.")[0] + "."
+        for launcher in LAUNCHERS
+        for c in launcher.commands
+        if c.module
+        for alternative in c.module.split("|")
+        if "\\." in alternative
+    )
+)
+
+# The literal start of each launcher module (`sglang.launch_server`, `vllm.entrypoints`): an argv
+# element that names a module the patterns above accept starts with one of these. The prefilter
+# looks for them rather than for any `"sglang.` string (a package's own files name their modules
+# everywhere: sglang's own source passed the prefilter file after file).
+MODULE_PREFIXES: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        re.match(r"(?:[\w-]|\\\.)+", alternative).group(0).replace("\\.", ".")  # type: ignore[union-attr]
         for launcher in LAUNCHERS
         for c in launcher.commands
         if c.module
