@@ -161,8 +161,27 @@ def _names_a_launcher_in_a_string(data: bytes) -> bool:
             if word != part and word not in data:
                 continue
             for prefix, strings in _LAUNCH_GROUPS[word]:
-                if prefix in data and any(string in data for string in strings):
+                if prefix in data and any(_as_a_word_of_a_list(data, string) for string in strings):
                     return True
+    return False
+
+
+def _as_a_word_of_a_list(data: bytes, string: bytes) -> bool:
+    """Whether a launch string is in the bytes where an argv list can hold it. A program's name
+    alone (`"vllm"`) counts only as an element: followed by `,` `]` or `)` (the platform reader
+    takes argv from list and tuple displays). A serving package's own files name it in dict
+    keys and comparisons (`backend == "sglang"`) file after file. A module's start
+    (`"sglang.launch_server`) counts wherever it is."""
+    if not string.endswith((b'"', b"'")):
+        return string in data
+    at = data.find(string)
+    while at >= 0:
+        end = at + len(string)
+        while end < len(data) and data[end] in b" \t\r\n":
+            end += 1
+        if end < len(data) and data[end] in b",])":
+            return True
+        at = data.find(string, at + 1)
     return False
 
 
