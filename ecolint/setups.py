@@ -77,6 +77,10 @@ ATTN_IMPLEMENTATION = "attn_implementation"
 TENSOR_PARALLEL = "tensor_parallel_size"
 BATCH_SIZE = "batch_size"  # an explicit batch limit: batch_size=1, --max-num-seqs 1, …
 SINGLE_REQUEST = "single_request"  # value: "loop" or "handler" — generate() once per prompt
+# With SINGLE_REQUEST: the call that generates, as written ("generate()", "chat()", "pipe()"), and
+# for "handler" what runs it once per request ("web request", "Celery task", "Gradio event", …).
+GENERATION_CALL = "generation_call"
+REQUEST_SOURCE = "request_source"
 RELOAD_PER_REQUEST = "reload_per_request"  # value: "handler" or "loop"
 GPU = "gpu"  # a GPU named by the source itself (node selector, comment-free config); a tuple of
 # names when the source allows any of several (SkyPilot `{A100:1, L4:1}`): see ecolint/gpu_sets.py

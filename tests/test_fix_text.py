@@ -17,7 +17,7 @@ CASES = {
         'for prompt in open("prompts.txt").read().splitlines():\n'
         "    out = pipe(prompt)\n",
         "ECO105",
-        ["fix       pipe(prompts, batch_size=16)", "the pipeline called once per prompt in a loop"],
+        ["fix       pipe(prompts, batch_size=16)", "the pipeline pipe() called once per prompt in a loop"],
         ["model.generate", "generate() called"],
     ),
     "generate_loop.py": (

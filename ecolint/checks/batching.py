@@ -12,11 +12,13 @@ from collections.abc import Iterator
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding
 from ecolint.intent import Intent, Unset
-from ecolint.setups import BATCH_SIZE, SINGLE_REQUEST, TASK, Setup
+from ecolint.setups import BATCH_SIZE, GENERATION_CALL, REQUEST_SOURCE, SINGLE_REQUEST, TASK, Setup
 
+# The finding's words for each signal, with the call that generates and what runs it per request
+# (the extractor's GENERATION_CALL and REQUEST_SOURCE), and its confidence step.
 _SIGNALS = {
-    "loop": ("generate() called once per prompt in a loop", 0),
-    "handler": ("generate() called once per web request, with no batching in between", -1),
+    "loop": ("{call} called once per prompt in a loop", 0),
+    "handler": ("{call} called once per {source}, with no batching in between", -1),
 }
 
 
@@ -36,11 +38,13 @@ def batch_size_one(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
         return
     signal = setup.get(SINGLE_REQUEST)
     if signal in _SIGNALS:
-        detail, delta = _SIGNALS[signal]
+        words, delta = _SIGNALS[signal]
+        call = setup.get(GENERATION_CALL, "generate()")
         where = setup.where(SINGLE_REQUEST)
         snippet = _snippet(setup, signal)
-        if snippet == "transformers pipeline":
-            detail = detail.replace("generate()", "the pipeline")
+        if setup.framework == "transformers" and setup.has(TASK):
+            call = f"the pipeline {call}"
+        detail = words.format(call=call, source=setup.get(REQUEST_SOURCE, "web request"))
         yield ctx.finding(
             where, detail, evidence=rows, overhead=overhead, notes=notes, confidence_delta=delta, snippet=snippet
         )

@@ -40,7 +40,17 @@ from ecolint.extract.python.invoked import _Invoked
 from ecolint.extract.python.source import _parse, _Source
 from ecolint.extract.python.syntax import _NO
 from ecolint.extract.python.values import _Entry
-from ecolint.setups import COMPILED, PURPOSE, RELOAD_PER_REQUEST, SINGLE_REQUEST, Fact, Location, Setup
+from ecolint.setups import (
+    COMPILED,
+    GENERATION_CALL,
+    PURPOSE,
+    RELOAD_PER_REQUEST,
+    REQUEST_SOURCE,
+    SINGLE_REQUEST,
+    Fact,
+    Location,
+    Setup,
+)
 
 MAX_HELPER_DEPTH = 2  # modules a chain of helper calls crosses (app → core.loading → core.backend)
 MAX_REEXPORTS = 3  # `from .x import f` steps followed to the module that defines f
@@ -545,9 +555,9 @@ class _CrossModule(_Invoked):
         for prototype, made in getattr(self, "_prototypes", ()):
             runs_inside = bool(self._inference_sites().get(id(prototype)))
             for setup in made:
-                for name in (SINGLE_REQUEST, RELOAD_PER_REQUEST):
-                    if prototype.has(name) and not setup.has(name):
-                        setup.facts[name] = prototype.facts[name]
+                for group in ((SINGLE_REQUEST, GENERATION_CALL, REQUEST_SOURCE), (RELOAD_PER_REQUEST,)):
+                    if prototype.has(group[0]) and not setup.has(group[0]):
+                        setup.facts.update((name, prototype.facts[name]) for name in group if prototype.has(name))
                 if prototype.get(COMPILED) is True:
                     setup.facts[COMPILED] = prototype.facts[COMPILED]
                 if runs_inside and setup.get(PURPOSE) == "load-only":

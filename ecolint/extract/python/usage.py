@@ -33,7 +33,16 @@ from ecolint.extract.python.syntax import (
     _Statements,
     _target_names,
 )
-from ecolint.setups import COMPILED, PURPOSE, QUANT_CONFIG, RELOAD_PER_REQUEST, SINGLE_REQUEST, Setup
+from ecolint.setups import (
+    COMPILED,
+    GENERATION_CALL,
+    PURPOSE,
+    QUANT_CONFIG,
+    RELOAD_PER_REQUEST,
+    REQUEST_SOURCE,
+    SINGLE_REQUEST,
+    Setup,
+)
 
 # Names that say a loop item or an iterable holds several prompts at once.
 _BATCHY = re.compile(r"batch|chunk|group|shard|bucket|loader", re.IGNORECASE)
@@ -66,7 +75,13 @@ _TASK_DECORATORS = frozenset({"task", "shared_task", "actor"})
 # Chainlit calls an @cl.on_message function every time a message arrives from the UI (its
 # lifecycle-hook reference); @cl.on_chat_start runs once per session.
 _CHAINLIT_HANDLERS = frozenset({"on_message"})
-_TASK_QUEUES = ("celery", "dramatiq", "huey")
+# The task queues, and what a finding says runs the function once (its unit of work).
+_TASK_QUEUES = {"celery": "Celery task", "dramatiq": "Dramatiq message", "huey": "Huey task"}
+# What runs a handler once per request, as findings say it ("… called once per web request").
+_WEB_REQUEST = "web request"
+_GRADIO_EVENT = "Gradio event"
+_STREAMLIT_RERUN = "Streamlit rerun"
+_CHAINLIT_MESSAGE = "Chainlit message"
 # How many calls away from a handler or a loop generate() is still followed (handler → helper →
 # helper → generate); the callers are looked up once per level, so the cost stays small.
 MAX_CALL_DEPTH = 3
@@ -279,6 +294,26 @@ def _is_batch_input(expr: ast.expr) -> bool:
     return False
 
 
+# How generate() is called once per prompt: ("loop", None), or ("handler", what runs the handler).
+_Signal = tuple[str, str | None]
+_LOOP: _Signal = ("loop", None)
+
+
+def _generation_call(target: ast.expr) -> str:
+    """The generating call as findings name it: `chat()`, `stream_chat()`, `generate()`, or a
+    pipeline called by its name (`pipe()`)."""
+    name = target.attr if isinstance(target, ast.Attribute) else _final_name(target)
+    return f"{name or 'generate'}()"
+
+
+def _queue_of(qualified: str | None) -> str | None:
+    """The unit of work of the task queue a dotted name belongs to (`celery.shared_task`)."""
+    for prefix, unit in _TASK_QUEUES.items():
+        if qualified is not None and qualified.startswith(prefix):
+            return unit
+    return None
+
+
 def _is_lazy_test(test: ast.expr) -> bool:
     """`x is None`, `x is not None`, `key not in cache`, `not x`, `not hasattr(...)`."""
     if isinstance(test, ast.Compare):
@@ -320,7 +355,7 @@ class _Usage(_Recognition):
         given: a bound method of self stored on self would be a reference cycle."""
         super().__init__(path, source, index, context)
         self._callers_resolver = callers
-        self.handlers: set[_Function] = set()
+        self.handlers: dict[_Function, str] = {}  # → what runs it once per request (_WEB_REQUEST, …)
         self.batched: set[_Function] = set()
         self._flows: dict[int, _Flows] = {}
         self._statement_flows: dict[int, _Flows] = {}
@@ -339,17 +374,23 @@ class _Usage(_Recognition):
         # the functions it calls that st.cache_* does not keep, run once per user request.
         self.streamlit_app = any(q.split(".")[0] == "streamlit" for q in self.index.qualified.values())
         if self.streamlit_app:
-            self.handlers.update(fn for fn in self.index.functions if not self._streamlit_cached(fn))
+            for fn in self.index.functions:
+                if not self._streamlit_cached(fn):
+                    self.handlers.setdefault(fn, _STREAMLIT_RERUN)
         for site in self.index.calls:
             name = site.name
-            registrar = name in _ROUTE_REGISTRARS or (uses_gradio and name in _GRADIO_HANDLERS)
-            if not registrar:
+            if name in _ROUTE_REGISTRARS:
+                source = _WEB_REQUEST
+            elif uses_gradio and name in _GRADIO_HANDLERS:
+                source = _GRADIO_EVENT
+            else:
                 continue
             batched = name in _GRADIO_HANDLERS and self._truthy(self._kwargs(site.node, site.scope).get("batch"))
             for arg in _args(site.node):
                 if arg.keyword is None or arg.keyword in ("endpoint", "view_func", "fn"):
                     callees = self._callees(arg.value, site.scope)
-                    self.handlers.update(callees)
+                    for callee in callees:
+                        self.handlers.setdefault(callee, source)
                     if batched:
                         self.batched.update(callees)
 
@@ -370,31 +411,35 @@ class _Usage(_Recognition):
             if qualified.startswith(_MOCK_MODULES):
                 continue  # @patch("pkg.Thing", Fake) is unittest.mock's, not an HTTP PATCH route
             if (name in _ROUTE_DECORATORS and isinstance(expr, ast.Call)) or name in _ENDPOINT_DECORATORS:
-                self.handlers.add(fn)
+                self.handlers.setdefault(fn, _WEB_REQUEST)
             elif name == "api" and qualified.startswith("bentoml"):
-                self.handlers.add(fn)
+                self.handlers.setdefault(fn, _WEB_REQUEST)
                 if isinstance(expr, ast.Call) and self._truthy(self._kwargs(expr, fn.scope).get("batchable")):
                     self.batched.add(fn)
             elif name == "batch" and "serve" in qualified:
                 self.batched.add(fn)
-            elif (name in _TASK_DECORATORS and self._is_task_queue(target, fn.scope)) or (
-                name in _CHAINLIT_HANDLERS and qualified.startswith("chainlit.")
-            ):
-                self.handlers.add(fn)
+            elif name in _TASK_DECORATORS and (queue := self._task_queue(target, fn.scope)) is not None:
+                self.handlers.setdefault(fn, queue)
+            elif name in _CHAINLIT_HANDLERS and qualified.startswith("chainlit."):
+                self.handlers.setdefault(fn, _CHAINLIT_MESSAGE)
         if fn.name == "__call__" and fn.method_of is not None and self._is_serve_deployment(fn.method_of):
-            self.handlers.add(fn)
+            self.handlers.setdefault(fn, _WEB_REQUEST)
 
-    def _is_task_queue(self, target: ast.expr, scope: _Scope) -> bool:
-        """@shared_task, @celery.task, @app.task where app = Celery(…), @dramatiq.actor."""
-        if (self._qualified(target) or "").startswith(_TASK_QUEUES):
-            return True
+    def _task_queue(self, target: ast.expr, scope: _Scope) -> str | None:
+        """What runs a task decorated so, or None: @shared_task, @celery.task, @app.task where
+        app = Celery(…), @dramatiq.actor."""
+        found = _queue_of(self._qualified(target))
+        if found is not None:
+            return found
         if not isinstance(target, ast.Attribute) or not isinstance(target.value, ast.Name):
-            return False
+            return None
         for binding in self._definitions(target.value.id, target.lineno, scope)[0]:
             value = binding.value
-            if isinstance(value, ast.Call) and (self._qualified(value.func) or "").startswith(_TASK_QUEUES):
-                return True
-        return False
+            if isinstance(value, ast.Call):
+                found = _queue_of(self._qualified(value.func))
+                if found is not None:
+                    return found
+        return None
 
     def _is_serve_deployment(self, cls: _Class) -> bool:
         for expr in cls.node.decorator_list:
@@ -415,13 +460,20 @@ class _Usage(_Recognition):
     def _in_handler(self, site: _Site, *, inference_only: bool = False) -> bool:
         """Inside a web handler. ``inference_only`` leaves out handlers whose own name says they
         load (a "Load/Reload model" button): loading there is what the user asked for."""
+        return self._request_source(site, inference_only=inference_only) is not None
+
+    def _request_source(self, site: _Site, *, inference_only: bool = False) -> str | None:
+        """What runs this call once per request (a web request, a Celery task, …), or None."""
         if site.function is None:
-            return self.streamlit_app  # a Streamlit script's body runs per interaction
+            return _STREAMLIT_RERUN if self.streamlit_app else None  # the script's body runs per interaction
         chain = list(site.function.chain())
-        handlers = [fn for fn in chain if fn in self.handlers]
-        if inference_only:
-            handlers = [fn for fn in handlers if "load" not in fn.name.lower()]
-        return bool(handlers) and not any(fn in self.batched for fn in chain)
+        if any(fn in self.batched for fn in chain):
+            return None
+        for fn in chain:
+            source = self.handlers.get(fn)
+            if source is not None and not (inference_only and "load" in fn.name.lower()):
+                return source
+        return None
 
     # -- torch.compile ------------------------------------------------------------------------
 
@@ -499,8 +551,12 @@ class _Usage(_Recognition):
                     continue
                 signal = self._single_request(site, inputs, handler_only)
                 if signal is not None:
-                    node = site.node if not handler_only else target
-                    handle.setup.set(SINGLE_REQUEST, signal, self._loc(node))
+                    kind, source = signal
+                    where = self._loc(site.node if not handler_only else target)
+                    handle.setup.set(SINGLE_REQUEST, kind, where)
+                    handle.setup.set(GENERATION_CALL, _generation_call(target), where)
+                    if source is not None:
+                        handle.setup.set(REQUEST_SOURCE, source, where)
 
     def _generate_uses(self, site: _Site) -> list[tuple[ast.expr, list[ast.expr], bool]]:
         """(receiver-or-callee, prompt arguments, handler-only) for generation at this call.
@@ -535,18 +591,19 @@ class _Usage(_Recognition):
             return handle
         return self._handle(target, site.scope)
 
-    def _single_request(self, site: _Site, inputs: list[ast.expr], handler_only: bool) -> str | None:
-        if self._in_handler(site):
-            return "handler"
+    def _single_request(self, site: _Site, inputs: list[ast.expr], handler_only: bool) -> _Signal | None:
+        source = self._request_source(site)
+        if source is not None:
+            return "handler", source
         if handler_only:
             return self._via_callers(site.function, [], handler_only=True)
         if self._per_item(site, inputs):
-            return "loop"
+            return _LOOP
         return self._via_callers(site.function, inputs, handler_only=False)
 
     def _via_callers(
         self, fn: _Function | None, inputs: list[ast.expr], handler_only: bool, depth: int = 1
-    ) -> str | None:
+    ) -> _Signal | None:
         """generate() in a helper: a handler calling the helper (up to MAX_CALL_DEPTH calls away),
         or a per-prompt loop calling it directly with the prompt that reaches generate(). A lock
         around the call (`with lock:`) serialises requests: it batches nothing."""
@@ -566,10 +623,11 @@ class _Usage(_Recognition):
             and bool(_names_in(inputs) & self._derived(params, fn.node.body))
         )
         for caller in callers:
-            if self._in_handler(caller):
-                return "handler"
+            source = self._request_source(caller)
+            if source is not None:
+                return "handler", source
             if fed and depth == 1 and not handler_only and self._per_item(caller, _argument_values(caller.node)):
-                return "loop"
+                return _LOOP
         for caller in callers:
             if caller.function is not fn:
                 found = self._via_callers(caller.function, [], True, depth + 1)
