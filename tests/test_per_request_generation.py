@@ -93,3 +93,65 @@ def test_the_finding_names_the_pipeline_by_its_name(tmp_path: Path) -> None:
     [(_, line, message)] = eco105(project(tmp_path, {"stories.py": source}))
     assert line == 5
     assert "the pipeline writer() called once per prompt in a loop" in message
+
+
+# -- model wrappers a framework calls once per prompt (LangChain, LlamaIndex) --------------------
+
+LANGCHAIN_LLM = (
+    "from typing import Any, List, Optional\n"
+    "\n"
+    "from langchain.llms.base import LLM\n"
+    "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+    "\n"
+    "\n"
+    "class LocalLLM(LLM):\n"
+    "    tokenizer: Any = None\n"
+    "    model: Any = None\n"
+    "\n"
+    '    def __init__(self, path: str = "Qwen/Qwen2.5-7B-Instruct"):\n'
+    "        super().__init__()\n"
+    "{backend}"
+    "        self.tokenizer = AutoTokenizer.from_pretrained(path)\n"
+    "        self.model = AutoModelForCausalLM.from_pretrained(path).eval()\n"
+    "\n"
+    "    @property\n"
+    "    def _llm_type(self) -> str:\n"
+    '        return "local"\n'
+    "\n"
+    "    def _call(self, prompt: str, stop: Optional[List[str]] = None, **kwargs: Any) -> str:\n"
+    '        ids = self.tokenizer(prompt, return_tensors="pt").input_ids\n'
+    "        return self.tokenizer.decode(self.model.generate(ids)[0])\n"
+)
+BATCH_OF_QUESTIONS = (
+    'from llm import LocalLLM\n\nllm = LocalLLM()\nprint(llm.batch(["What is NF4?", "Why batch requests?"]))\n'
+)
+
+
+def test_a_langchain_llm_generates_once_per_prompt_even_when_the_app_batches(tmp_path: Path) -> None:
+    root = project(tmp_path, {"llm.py": LANGCHAIN_LLM.format(backend=""), "app.py": BATCH_OF_QUESTIONS})
+    [(path, line, message)] = eco105(root)
+    assert (path, line) == ("llm.py", 22)  # the generate() inside _call, not the batch() call
+    assert "generate() called once per prompt LangChain passes to _call(), with no batching in between" in message
+    assert eco105(root, "app.py") == []  # the app's own file holds no generation
+
+
+def test_a_vllm_import_inside_a_method_does_not_hide_the_langchain_base(tmp_path: Path) -> None:
+    """MiniCPM's demo style: `from vllm import LLM` in a branch of __init__ shadows the name the
+    class statement read from LangChain."""
+    backend = (
+        "        if path.endswith('-vllm'):\n            from vllm import LLM\n\n            return LLM(model=path)\n"
+    )
+    root = project(tmp_path, {"llm.py": LANGCHAIN_LLM.format(backend=backend)})
+    assert lines(root) == [("llm.py", 26)]
+
+
+def test_a_class_deriving_from_vllms_llm_is_no_langchain_wrapper(tmp_path: Path) -> None:
+    source = LANGCHAIN_LLM.format(backend="").replace("from langchain.llms.base import LLM", "from vllm import LLM")
+    assert eco105(project(tmp_path, {"llm.py": source})) == []
+
+
+def test_a_local_base_class_between_the_wrapper_and_langchain(tmp_path: Path) -> None:
+    source = LANGCHAIN_LLM.format(backend="").replace(
+        "class LocalLLM(LLM):", "class Base(LLM):\n    pass\n\n\nclass LocalLLM(Base):"
+    )
+    assert lines(project(tmp_path, {"llm.py": source})) == [("llm.py", 26)]

@@ -82,6 +82,44 @@ _WEB_REQUEST = "web request"
 _GRADIO_EVENT = "Gradio event"
 _STREAMLIT_RERUN = "Streamlit rerun"
 _CHAINLIT_MESSAGE = "Chainlit message"
+# Model wrappers a framework calls once per prompt: (the framework's import prefix, base classes,
+# the methods it calls, what a finding says runs them). LangChain's LLM._generate loops over the
+# prompts calling _call (or _acall) with one each (langchain_core/language_models/llms.py), so
+# llm.batch(…) too runs one generation per prompt; _stream/_astream take one prompt. A chat
+# model's _generate/_stream take one conversation. A LlamaIndex LLM completes one prompt per
+# complete()/stream_complete() and one conversation per chat().
+_LLM_WRAPPERS = (
+    (
+        "langchain",
+        frozenset({"LLM"}),
+        frozenset({"_call", "_acall", "_stream", "_astream"}),
+        "prompt LangChain passes to",
+    ),
+    (
+        "langchain",
+        frozenset({"BaseChatModel", "SimpleChatModel"}),
+        frozenset({"_call", "_generate", "_agenerate", "_stream", "_astream"}),
+        "conversation LangChain passes to",
+    ),
+    (
+        "llama_index",
+        frozenset({"CustomLLM", "LLM"}),
+        frozenset(
+            {
+                "complete",
+                "stream_complete",
+                "acomplete",
+                "astream_complete",
+                "chat",
+                "stream_chat",
+                "achat",
+                "astream_chat",
+            }
+        ),
+        "prompt LlamaIndex passes to",
+    ),
+)
+MAX_BASE_DEPTH = 3  # local classes between a model wrapper and the framework's base class
 # How many calls away from a handler or a loop generate() is still followed (handler → helper →
 # helper → generate); the callers are looked up once per level, so the cost stays small.
 MAX_CALL_DEPTH = 3
@@ -424,6 +462,36 @@ class _Usage(_Recognition):
                 self.handlers.setdefault(fn, _CHAINLIT_MESSAGE)
         if fn.name == "__call__" and fn.method_of is not None and self._is_serve_deployment(fn.method_of):
             self.handlers.setdefault(fn, _WEB_REQUEST)
+        if fn.method_of is not None:
+            source = self._wrapper_source(fn.name, fn.method_of, 0)
+            if source is not None:
+                self.handlers.setdefault(fn, source)
+
+    def _base_qualified(self, base: ast.expr, cls: _Class) -> str | None:
+        """The dotted name of a base class as imported where the class is defined (a file-wide
+        alias can be shadowed later: `from vllm import LLM` inside a method of a LangChain LLM)."""
+        if isinstance(base, ast.Name):
+            parent = cls.scope.parent or self.index.module
+            for binding in self._definitions(base.id, cls.node.lineno, parent)[0]:
+                ref = binding.ref
+                if ref is not None and ref.name is not None and not ref.level:
+                    return f"{ref.module}.{ref.name}"
+        return self._qualified(base)
+
+    def _wrapper_source(self, method: str, cls: _Class, depth: int) -> str | None:
+        """What calls ``method`` once per prompt when ``cls`` wraps a model for LangChain or
+        LlamaIndex (its bases, through local subclasses), or None."""
+        for base in cls.node.bases:
+            qualified = self._base_qualified(base, cls) or ""
+            for prefix, bases, methods, words in _LLM_WRAPPERS:
+                if method in methods and qualified.startswith(prefix) and qualified.rsplit(".", 1)[-1] in bases:
+                    return f"{words} {method}()"
+            local = self._local_class(base.id, cls.scope) if isinstance(base, ast.Name) else None
+            if local is not None and local is not cls and depth < MAX_BASE_DEPTH:
+                found = self._wrapper_source(method, local, depth + 1)
+                if found is not None:
+                    return found
+        return None
 
     def _task_queue(self, target: ast.expr, scope: _Scope) -> str | None:
         """What runs a task decorated so, or None: @shared_task, @celery.task, @app.task where
