@@ -360,3 +360,49 @@ def test_a_helper_imported_over_several_lines_is_followed(tmp_path: Path, spelli
         },
     )
     assert ("app/cli.py", 2 + spelling.count("\n") - 1, "ECO101") in found(check(root))
+
+
+ENGINE = (
+    "import os\n"
+    "\n"
+    "from fastapi import FastAPI\n"
+    "\n"
+    "from core.loading import load_model\n"
+    "\n"
+    "\n"
+    "class Engine:\n"
+    "    def __init__(self, path):\n"
+    "        self.model = load_model(path)\n"
+    "\n"
+    "    def answer(self, ids):\n"
+    "        return self.model.generate(ids)\n"
+    "\n"
+    "\n"
+    "app = FastAPI()\n"
+    'engine = Engine(os.environ["MODEL_PATH"])\n'
+    "\n"
+    "\n"
+    '@app.post("/generate")\n'
+    "def generate(ids: list[int]):\n"
+    "    return engine.answer([ids])\n"
+)
+
+
+def test_a_model_nobody_names_run_per_request_by_the_caller_is_reported_there(tmp_path: Path) -> None:
+    """The model id comes from the environment, so the call site says nothing the helper's own
+    setup does not; but the caller runs generate() once per request on what load_model returns."""
+    root = project(tmp_path, {"core/__init__.py": "", "core/loading.py": LOADING, "app/serve.py": ENGINE})
+    document = check(root, ".", "--select", "ECO105")
+    assert found(document) == [("app/serve.py", 13, "ECO105")]
+    [finding] = document["findings"]
+    assert "once per web request" in finding["message"]
+
+
+def test_a_caller_that_batches_leaves_the_helpers_setup_alone(tmp_path: Path) -> None:
+    batched = ENGINE.replace("return engine.answer([ids])", "return engine.answer(ids)").replace(
+        '@app.post("/generate")\n', ""
+    )
+    root = project(tmp_path, {"core/__init__.py": "", "core/loading.py": LOADING, "app/serve.py": batched})
+    assert found(check(root, ".", "--select", "ECO105")) == []
+    ran = run_cli("explain", "core/loading.py", cwd=root)
+    assert "core/loading.py:6: transformers" in ran.output  # still the helper's own setup

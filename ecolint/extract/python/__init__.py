@@ -197,6 +197,7 @@ class _Extraction(_CrossModule):
             self._attach_compile()
             self._attach_single_request()
             self._attach_reload()
+            self._drop_unused_provisional()
             self._attach_purpose()
             self._from_prototypes()
             self._attach_labels()

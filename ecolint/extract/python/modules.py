@@ -14,7 +14,9 @@ only, up to ``MAX_REEXPORTS`` steps), analyses the helper's module with the help
 bound to this call site's arguments, and keeps the setups whose facts depend on them: one setup
 per call site, located at the call site (``Setup.origin``), with the loading call inside the
 helper as ``Setup.through``. The engine then drops the helper module's own setup for that
-loading call (its model was unknown there: the callers say which). Each module is parsed once
+loading call (its model was unknown there: the callers say which). A call site that says
+nothing the helper does not still makes its setup when it runs the returned model once per
+prompt or per request (or loads it again per request): that usage is its own to report. Each module is parsed once
 per run (the run's memo); a call site analyses the helper's module once; chains of helpers
 across modules stop after ``MAX_HELPER_DEPTH`` modules, and a file follows at most
 ``MAX_HELPER_CALLS`` call sites.
@@ -348,6 +350,25 @@ class _CrossModule(_Invoked):
 
     helper_depth = 0  # how many modules of helper calls led to this extraction
 
+    @property
+    def _provisional(self) -> list[Setup]:
+        """Call-site setups that say nothing the helper's own does not (see _through_helper)."""
+        if not hasattr(self, "_provisional_setups"):
+            self._provisional_setups: list[Setup] = []
+        return self._provisional_setups
+
+    def _drop_unused_provisional(self) -> None:
+        """A call site's copy of a helper's setup stays only where this module runs the model
+        once per prompt or per request, or loads it again per request: then it is the setup
+        that says so, and it supersedes the helper's own (whose model was the same unknown)."""
+        for setup in getattr(self, "_provisional_setups", ()):
+            if setup.has(SINGLE_REQUEST) or setup.has(RELOAD_PER_REQUEST):
+                continue
+            site = self.origin_site.pop(id(setup), None)
+            self.setups.remove(setup)
+            if site is not None and self.by_call.get(site.node) is not None:
+                del self.by_call[site.node]
+
     def _imported_helpers(self) -> set[str]:
         """Local names of functions imported from modules of the project that may load a model."""
         modules: ModuleIndex | None = getattr(self.context, "modules", None)
@@ -482,7 +503,11 @@ class _CrossModule(_Invoked):
         here = self._loc(site.node)
         for setup in setups:
             if not any(f.location is not None and f.location.path == self.path for f in setup.facts.values()):
-                continue  # the same whoever calls: the helper's module keeps it
+                if id(setup) not in returned:
+                    continue  # the same whoever calls: the helper's module keeps it
+                # ... unless this module runs the model it returns once per prompt or per request
+                # (`self.model = load_model(path)` … generate() in a handler): kept only then.
+                self._provisional.append(setup)
             setup.through = setup.through or setup.origin
             setup.origin = here
             setup.label = None
