@@ -406,3 +406,36 @@ def test_a_caller_that_batches_leaves_the_helpers_setup_alone(tmp_path: Path) ->
     assert found(check(root, ".", "--select", "ECO105")) == []
     ran = run_cli("explain", "core/loading.py", cwd=root)
     assert "core/loading.py:6: transformers" in ran.output  # still the helper's own setup
+
+
+@pytest.mark.parametrize(
+    ("importing", "call"),
+    [
+        ("import core.loading as L", "L.load_model"),
+        ("from core import loading", "loading.load_model"),
+        ("import core.loading", "core.loading.load_model"),
+    ],
+)
+def test_a_loader_called_through_its_module_is_followed_like_a_direct_import(
+    tmp_path: Path, importing: str, call: str
+) -> None:
+    root = project(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/loading.py": LOADING,
+            "app/cli.py": f'{importing}\n\nsmall = {call}("facebook/opt-125m", quantize=True)\n',
+        },
+    )
+    assert found(check(root, ".", "--select", "ECO101,ECO103")) == [
+        ("app/cli.py", 3, "ECO101"),
+        ("app/cli.py", 3, "ECO103"),
+    ]
+    # a run on the loader's module alone finds that caller too: the helper's own setup is not reported
+    assert found(check(root, "core/loading.py", "--select", "ECO101,ECO103")) == []
+
+
+def test_a_relative_module_import_of_the_loader(tmp_path: Path) -> None:
+    call = 'from . import loading\n\nsmall = loading.load_model("facebook/opt-125m", quantize=True)\n'
+    root = project(tmp_path, {"core/__init__.py": "", "core/loading.py": LOADING, "core/serve.py": call})
+    assert found(check(root, ".", "--select", "ECO103")) == [("core/serve.py", 3, "ECO103")]

@@ -40,7 +40,7 @@ from ecolint.extract.python.imports import _find_module
 from ecolint.extract.python.index import _Binding, _Function, _Indexer, _Scope, _Site
 from ecolint.extract.python.invoked import _Invoked
 from ecolint.extract.python.source import _parse, _Source
-from ecolint.extract.python.syntax import _NO
+from ecolint.extract.python.syntax import _NO, _dotted_or_none
 from ecolint.extract.python.values import _Entry
 from ecolint.setups import (
     COMPILED,
@@ -86,6 +86,7 @@ class ModuleIndex:
     _pattern: re.Pattern[bytes] | None = None
     _encoded: tuple[bytes, ...] | None = None
     _modules: dict[str, Path] | None = None
+    _through_modules: dict[bytes, tuple[bytes, ...]] | None = None
 
     @property
     def modules(self) -> dict[str, Path]:
@@ -105,11 +106,15 @@ class ModuleIndex:
         if self._encoded is None:
             self._encoded = tuple(name.encode() for name in self.helpers)
         imports = _import_text(data)
-        if not any(name in imports for name in self._encoded):
-            return False  # substring tests first: the names' regex over every file costs seconds
-        if self._pattern is None:
-            self._pattern = _names_pattern(self.helpers)
-        return self._pattern.search(imports) is not None
+        # substring tests first: the names' regex over every file costs seconds
+        if any(name in imports for name in self._encoded):
+            if self._pattern is None:
+                self._pattern = _names_pattern(self.helpers)
+            if self._pattern.search(imports) is not None:
+                return True
+        if self._through_modules is None:
+            self._through_modules = _module_calls(self.helpers.items())
+        return _calls_through_module(data, imports, self._through_modules)
 
     def callers_of(self, defining: set[str], read: Any) -> list[Path]:
         """The project's files that may call a helper defined in one of the ``defining`` files
@@ -119,12 +124,15 @@ class ModuleIndex:
         if not names:
             return []
         pattern = _names_pattern(names)
+        through = _module_calls((name, files) for name, files in self.helpers.items() if name in names)
         found: list[Path] = []
         for path in self.files:
             if os.path.realpath(path) in defining:
                 continue
             data = read(path)
-            if data is not None and b"import" in data and pattern.search(data):
+            if data is None or b"import" not in data:
+                continue
+            if pattern.search(data) or _calls_through_module(data, _import_text(data), through):
                 found.append(path)
                 if len(found) >= MAX_CALLER_FILES:
                     break
@@ -133,7 +141,27 @@ class ModuleIndex:
     def digest(self) -> str:
         """The helper names, as the extraction cache notes them: a file that was no candidate
         must be looked at again when a module of the project starts to define one."""
-        return hashlib.blake2b("\0".join(sorted(self.helpers)).encode(), digest_size=8).hexdigest()
+        modules = _module_calls(self.helpers.items())  # `L.load_model(…)` callers find them by module name
+        said = sorted(self.helpers) + [repr(item) for item in modules.items()]
+        return hashlib.blake2b("\0".join(said).encode(), digest_size=8).hexdigest()
+
+
+def _module_calls(helpers: Iterable[tuple[str, tuple[str, ...]]]) -> dict[bytes, tuple[bytes, ...]]:
+    """The last name of each module defining helpers → `.name(` of its helpers: what a file that
+    imports the module itself (`import loaders as L`, `from pkg import loaders`) calls."""
+    out: dict[bytes, set[bytes]] = {}
+    for name, files in helpers:
+        for file in files:
+            path = Path(file)
+            last = path.parent.name if path.stem == "__init__" else path.stem
+            out.setdefault(last.encode(), set()).add(b"." + name.encode() + b"(")
+    return {module: tuple(sorted(calls)) for module, calls in sorted(out.items())}
+
+
+def _calls_through_module(data: bytes, imports: bytes, through: dict[bytes, tuple[bytes, ...]]) -> bool:
+    """Whether a file may call a helper through its module: the module's name in its import
+    lines, and `.helper(` in its text (a superset, from bytes)."""
+    return any(module in imports and any(call in data for call in calls) for module, calls in through.items())
 
 
 def _import_text(data: bytes) -> bytes:
@@ -342,7 +370,20 @@ def calls_a_helper(indexer: _Indexer, context: ExtractContext) -> bool:
     if modules is None or not modules.helpers:
         return False
     names = {local for local, target in indexer.qualified.items() if target.rsplit(".", 1)[-1] in modules.helpers}
-    return any(site.name in names for site in indexer.calls)
+    return any(
+        site.name in names or (site.name in modules.helpers and _module_alias(site.node.func) in indexer.qualified)
+        for site in indexer.calls
+    )
+
+
+def _module_alias(func: ast.expr) -> str | None:
+    """The name at the root of `L.load_model` / `pkg.loaders.load_model` (None for `f(…)`)."""
+    if not isinstance(func, ast.Attribute):
+        return None
+    root = func.value
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return root.id if isinstance(root, ast.Name) else None
 
 
 class _CrossModule(_Invoked):
@@ -450,25 +491,46 @@ class _CrossModule(_Invoked):
             indexer.release()
 
     def _recognise_helper_calls(self) -> None:
-        names = self._imported_helpers()
-        if not names:
+        modules: ModuleIndex | None = getattr(self.context, "modules", None)
+        if modules is None or not modules.helpers or self.helper_depth >= MAX_HELPER_DEPTH:
             return
+        names = self._imported_helpers()
         followed = 0
         for site in self.index.calls:
-            func = site.node.func
-            if site.name not in names or not isinstance(func, ast.Name) or site.node in self.by_call:
+            if site.node in self.by_call or (site.name not in names and site.name not in modules.helpers):
                 continue
-            ref = next(
-                (b.ref for b in self._definitions(func.id, func.lineno, site.scope)[0] if b.ref is not None), None
-            )
-            if ref is None or ref.name is None:
+            where = self._helper_module(site, names)
+            if where is None:
                 continue
             followed += 1
             if followed > MAX_HELPER_CALLS:
                 return
-            helper = _find_helper(ref.module, ref.level, self._dir(), ref.name, self.context)
+            helper = _find_helper(where[0], where[1], self._dir(), where[2], self.context)
             if helper is not None:
                 self._through_helper(site, helper)
+
+    def _helper_module(self, site: _Site, names: set[str]) -> tuple[str, int, str] | None:
+        """(module, level, name there) of the function a call calls: `load_model(…)`
+        after `from core.loading import load_model`, and through the module itself
+        (`import core.loading as L` … `L.load_model(…)`, `from core import loading` …
+        `loading.load_model(…)`, `core.loading.load_model(…)`)."""
+        func = site.node.func
+        if isinstance(func, ast.Name):
+            if site.name not in names:
+                return None
+            ref = next(
+                (b.ref for b in self._definitions(func.id, func.lineno, site.scope)[0] if b.ref is not None), None
+            )
+            return None if ref is None or ref.name is None else (ref.module, ref.level, ref.name)
+        alias = _module_alias(func)
+        if alias is None or not isinstance(func, ast.Attribute):
+            return None
+        ref = next((b.ref for b in self._definitions(alias, func.lineno, site.scope)[0] if b.ref is not None), None)
+        if ref is None:
+            return None
+        inner = (_dotted_or_none(func.value) or "").split(".")[1:]  # pkg.loaders.load_model: "loaders"
+        parts = [ref.module] if ref.name is None else [ref.module, ref.name]
+        return ".".join(p for p in [*parts, *inner] if p), ref.level, func.attr
 
     def _through_helper(self, site: _Site, helper: _Helper) -> None:
         tree = _tree(helper.file, helper.text, self.context)
