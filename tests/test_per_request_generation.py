@@ -155,3 +155,60 @@ def test_a_local_base_class_between_the_wrapper_and_langchain(tmp_path: Path) ->
         "class LocalLLM(LLM):", "class Base(LLM):\n    pass\n\n\nclass LocalLLM(Base):"
     )
     assert lines(project(tmp_path, {"llm.py": source})) == [("llm.py", 26)]
+
+
+# -- a model bound in branches under `if __name__ == "__main__":`, used through `global` ------------
+
+BRANCHED_SERVER = (
+    "import argparse\n"
+    "\n"
+    "from fastapi import FastAPI\n"
+    "from transformers import AutoModelForCausalLM\n"
+    "\n"
+    'MODEL_PATH = "Qwen/Qwen2.5-1.5B-Instruct"\n'
+    "app = FastAPI()\n"
+    "\n"
+    "\n"
+    "def generate_stream(model, ids):\n"
+    "    yield model.generate(ids, max_new_tokens=64)\n"
+    "\n"
+    "\n"
+    '@app.post("/v1/completions")\n'
+    "def complete(ids: list[int]):\n"
+    "    global model\n"
+    "    return list(generate_stream(model, [ids]))\n"
+    "\n"
+    "\n"
+    'if __name__ == "__main__":\n'
+    "    parser = argparse.ArgumentParser()\n"
+    '    parser.add_argument("--quant", type=int, choices=[4, 8], default={default})\n'
+    "    args = parser.parse_args()\n"
+    "    if args.quant == 4:\n"
+    "        model = AutoModelForCausalLM.from_pretrained(MODEL_PATH, load_in_4bit=True).eval()\n"
+    "    elif args.quant == 8:\n"
+    "        model = AutoModelForCausalLM.from_pretrained(MODEL_PATH, load_in_8bit=True).eval()\n"
+    "    else:\n"
+    '        model = AutoModelForCausalLM.from_pretrained(MODEL_PATH, torch_dtype="auto").to("cuda").eval()\n'
+)
+
+
+def findings(root: Path, select: str) -> list[tuple[int, str, str]]:
+    ran = run_cli(".", "--isolated", "--select", select, "--format", "json", "--exit-zero", cwd=root)
+    return sorted((f["line"], f["code"], f["message"]) for f in ran.json()["findings"])
+
+
+def test_generation_per_request_on_a_global_model_bound_in_branches(tmp_path: Path) -> None:
+    """CogVLM's server: the route declares `global model`, which only the `__main__` block binds,
+    below the route; the branch the --quant default takes gives the setup."""
+    root = project(tmp_path, {"server.py": BRANCHED_SERVER.format(default=0)})
+    [(line, code, message)] = findings(root, "ECO101,ECO102,ECO103,ECO105")
+    assert (line, code) == (11, "ECO105")
+    assert "once per web request" in message and "(with --quant's default)" in message
+
+
+def test_the_default_branch_decides_the_precision_findings_not_the_usage(tmp_path: Path) -> None:
+    root = project(tmp_path, {"server.py": BRANCHED_SERVER.format(default=4)})
+    assert [(line, code) for line, code, _ in findings(root, "ECO101,ECO102,ECO103,ECO105")] == [
+        (11, "ECO105"),
+        (25, "ECO102"),
+    ]

@@ -669,7 +669,9 @@ class _Scopes:
         if name in ("self", "cls"):
             return [], False
         current: _Scope | None = self.index.module if name in scope.globals else scope
-        same = True
+        # `global model` in a function: the module's assignments all count, as for any enclosing
+        # scope (the function runs after the module, `if __name__ == "__main__":` included)
+        same = current is scope
         while current is not None:
             if current.kind == "class" and not same:
                 current = current.parent
