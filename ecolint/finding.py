@@ -29,6 +29,12 @@ class Finding:
     # another module, the place the fact is written there and the helper's loading call.
     also_at: tuple[Location, ...] = ()
 
+    def merge(self, other: Finding) -> None:
+        """Take in the same verdict at the same place for another setup (the funnel, after
+        suppression): its other lines (where that setup's model is loaded) and its notes."""
+        self.notes.extend(note for note in other.notes if note not in self.notes)
+        self.also_at = tuple(dict.fromkeys((*self.also_at, *other.also_at)))
+
     def sort_key(self) -> tuple:
         loc = self.location
         return (loc.path, loc.line, loc.column, self.code, self.message)

@@ -9,6 +9,8 @@ is applied here, in one place, in this order:
    a bare ``# ecolint: ignore`` for every code, ``# ecolint: ignore-file[ECO105]`` anywhere
    (a finding of a setup made through a helper of another module also on the helper's lines,
    ``Finding.also_at``);
+   then the same usage finding of several setups at one line (a helper's generate() reached
+   from several call sites, each its own setup) is kept once, with their lines and notes;
 4. the baseline (fingerprints of accepted findings);
 5. --min-confidence (findings below it are neither shown nor counted);
 then findings are sorted by (path, line, column, code).
@@ -233,6 +235,9 @@ class Funnel:
                 finding, texts, parsed
             ):
                 continue
+            if kept_here := _same_verdict_here(finding, fingerprinted):
+                kept_here.merge(finding)
+                continue
             lines = text.splitlines()
             line_text = lines[finding.location.line - 1] if finding.location.line <= len(lines) else ""
             finding.fingerprint = _occurrence_fingerprint(finding, line_text, fingerprinted)
@@ -261,6 +266,26 @@ class Funnel:
             if _path_matches(path, pattern) and any(_matches(c, code) for c in codes):
                 return True
         return False
+
+
+# Findings about the line that generates, whatever setup's model runs there: a helper's
+# generate() reached from several call sites (each its own setup) is one finding where it runs,
+# when every call site gets the same verdict; its other lines (Finding.also_at) are theirs.
+_ONE_PER_LINE = frozenset({"ECO105"})
+
+
+def _same_verdict_here(finding: Finding, earlier: list[Finding]) -> Finding | None:
+    """An earlier finding of another call site's setup with the same code, place, verdict and
+    confidence. Only setups made through a helper carry other lines (``also_at``): setups of
+    one script run with other arguments (a Dockerfile's command) stay findings of their own."""
+    if finding.code not in _ONE_PER_LINE or not finding.also_at:
+        return None
+    for other in reversed(earlier):
+        if other.sort_key() != finding.sort_key():
+            return None  # sorted: the same key is adjacent
+        if other.also_at and (other.confidence, other.severity) == (finding.confidence, finding.severity):
+            return other
+    return None
 
 
 def _occurrence_fingerprint(finding: Finding, line_text: str, earlier: list[Finding]) -> str:

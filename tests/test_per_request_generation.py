@@ -212,3 +212,68 @@ def test_the_default_branch_decides_the_precision_findings_not_the_usage(tmp_pat
         (11, "ECO105"),
         (25, "ECO102"),
     ]
+
+
+# -- one finding where a helper generates, for every call site that reaches it -----------------
+
+SERVE_HELPER = (
+    "from transformers import AutoModelForCausalLM\n"
+    "\n"
+    "\n"
+    "def load_and_answer(name, questions):\n"
+    "    model = AutoModelForCausalLM.from_pretrained(name)\n"
+    "    for question in questions:\n"
+    "        print(model.generate(question))\n"
+)
+
+
+def report(root: Path) -> list[dict]:
+    ran = run_cli(".", "--isolated", "--select", "ECO105", "--format", "json", "--exit-zero", cwd=root)
+    return ran.json()["findings"]
+
+
+def test_a_helper_generating_for_several_call_sites_is_one_finding_where_it_generates(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/answers.py": SERVE_HELPER,
+            "app/a.py": 'from core.answers import load_and_answer\n\nload_and_answer("Qwen/Qwen2-7B", open("a"))\n',
+            "app/b.py": 'from core.answers import load_and_answer\n\nload_and_answer("Qwen/Qwen2-1.5B", open("b"))\n',
+        },
+    )
+    [finding] = report(root)
+    assert (finding["path"], finding["line"]) == ("core/answers.py", 7)
+    assert "the model is loaded at app/a.py:3" in finding["notes"]
+    assert "the model is loaded at app/b.py:3" in finding["notes"]
+
+
+def test_an_ignore_on_one_call_site_leaves_the_others_finding(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "core/__init__.py": "",
+            "core/answers.py": SERVE_HELPER,
+            "app/a.py": (
+                "from core.answers import load_and_answer\n\n"
+                'load_and_answer("Qwen/Qwen2-7B", open("a"))  # ecolint: ignore[ECO105]\n'
+            ),
+            "app/b.py": 'from core.answers import load_and_answer\n\nload_and_answer("Qwen/Qwen2-1.5B", open("b"))\n',
+        },
+    )
+    [finding] = report(root)
+    assert (finding["path"], finding["line"]) == ("core/answers.py", 7)
+    assert finding["notes"][-1] == "the model is loaded at app/b.py:3"
+
+
+def test_call_sites_of_a_helper_in_the_same_module_share_one_finding(tmp_path: Path) -> None:
+    source = (
+        SERVE_HELPER
+        + '\n\nload_and_answer("Qwen/Qwen2-7B", open("a"))\nload_and_answer("Qwen/Qwen2-1.5B", open("b"))\n'
+    )
+    [finding] = report(project(tmp_path, {"answers.py": source}))
+    assert finding["line"] == 7
+    assert [n for n in finding["notes"] if n.startswith("the model is loaded at")] == [
+        "the model is loaded at answers.py:10",
+        "the model is loaded at answers.py:11",
+    ]

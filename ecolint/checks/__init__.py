@@ -182,7 +182,15 @@ class CheckContext:
             # call site; an ignore comment where the fact is written, or on the helper's loading
             # call, silences it too.
             also_at = tuple(dict.fromkeys((location, through)))
-            if _helpers_own(location, self.setup):
+            if _generates_here(location, self.setup):
+                # generation inside the helper is reported where it runs, once for every call
+                # site whose verdict is the same (the funnel merges them); an ignore on the call
+                # site silences this one's
+                origin = self.setup.origin
+                also_at = tuple(dict.fromkeys((origin, through)))
+                if location.path != origin.path or through.path == origin.path:  # run in the helper
+                    notes.append(f"the model is loaded at {origin.path}:{origin.line}")
+            elif _helpers_own(location, self.setup):
                 if location.path != self.setup.origin.path and fix is not None and fix.get("edit") is not None:
                     # --fix edits the files its findings are in: an edit of another module's
                     # helper is left to a person (it changes every caller of the helper)
@@ -208,6 +216,12 @@ class CheckContext:
             fix=fix,
             also_at=also_at,
         )
+
+
+def _generates_here(location: Location, setup: Setup) -> bool:
+    """Whether a location is where the setup's model is run once per prompt or per request."""
+    usage = setup.facts.get(SINGLE_REQUEST)
+    return usage is not None and usage.location == location
 
 
 def _helpers_own(location: Location, setup: Setup) -> bool:
