@@ -277,3 +277,37 @@ def test_call_sites_of_a_helper_in_the_same_module_share_one_finding(tmp_path: P
         "the model is loaded at answers.py:10",
         "the model is loaded at answers.py:11",
     ]
+
+
+def test_a_handler_calling_a_classmethod_that_runs_the_class_held_model(tmp_path: Path) -> None:
+    """`Engine.answer(...)` on a class whose classmethods keep the model in `cls.model`."""
+    source = (
+        "from flask import Flask, request\n"
+        "from transformers import AutoModelForCausalLM\n"
+        "\n"
+        "app = Flask(__name__)\n"
+        "\n"
+        "\n"
+        "class Engine:\n"
+        "    model = None\n"
+        "\n"
+        "    @classmethod\n"
+        "    def load(cls, path):\n"
+        "        cls.model = AutoModelForCausalLM.from_pretrained(path)\n"
+        "\n"
+        "    @classmethod\n"
+        "    def answer(cls, ids):\n"
+        "        return cls.model.generate(ids)\n"
+        "\n"
+        "\n"
+        '@app.route("/generate", methods=["POST"])\n'
+        "def generate():\n"
+        '    return Engine.answer(request.json["ids"])\n'
+        "\n"
+        "\n"
+        'if __name__ == "__main__":\n'
+        '    Engine.load("Qwen/Qwen2.5-7B-Instruct")\n'
+        "    app.run()\n"
+    )
+    [(_, line, message)] = eco105(project(tmp_path, {"server.py": source}))
+    assert line == 16 and "once per web request" in message

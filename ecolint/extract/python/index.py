@@ -559,7 +559,8 @@ class _Indexer:
 
     def _bind_attribute(self, target: ast.Attribute, binding: _Binding) -> None:
         binding.when = self.when
-        if isinstance(target.value, ast.Name) and target.value.id == "self" and self.scope.cls is not None:
+        # self.model = … in a method, cls.model = … in a classmethod: the class's attribute
+        if isinstance(target.value, ast.Name) and target.value.id in ("self", "cls") and self.scope.cls is not None:
             self.scope.cls.self_bindings.setdefault(target.attr, []).append(binding)
             return
         dotted = _dotted_or_none(target)
@@ -786,6 +787,11 @@ class _Scopes:
                 cls = scope.cls
                 method = None if cls is None else cls.methods.get(expr.attr)
                 return [method] if method is not None else []
+            if expr.attr in self._method_names():
+                named = self._local_class(owner, scope)  # Engine.answer(…): a class or static method
+                method = None if named is None else named.methods.get(expr.attr)
+                if method is not None:
+                    return [method]
             return self._instance_methods(expr, scope)
         return []
 
