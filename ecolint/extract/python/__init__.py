@@ -12,8 +12,9 @@ What is recognised:
   ``dtype``, ``torch_dtype``;
 * how the model is used: ``generate()`` (or a remote-code ``chat``/``stream_chat``, vLLM
   ``LLM.chat``, a pipeline call) once per prompt in a ``for`` loop or a ``while`` loop draining a
-  queue, or once per web, Gradio or task-queue request, a model loaded again per request or per
-  loop item, ``torch.compile`` of the model, a model loaded and never run.
+  queue, or once per web, Gradio or task-queue request, or once per prompt inside a LangChain
+  LLM's ``_call`` or a LlamaIndex ``CustomLLM``'s ``complete``, a model loaded again per request
+  or per loop item, ``torch.compile`` of the model, a model loaded and never run.
 
 Values are resolved statically: literals, names assigned in the module or function, constants
 imported from modules of the scanned tree, ``os.environ.get``/``os.getenv`` defaults, argparse

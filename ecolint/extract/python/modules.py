@@ -7,8 +7,9 @@ reads bytes only: each module's dotted name ↔ its file, and the names of the t
 functions of loader modules that take parameters and hold a loading call (a cheap superset,
 found from bytes; the extraction decides exactly). Nothing is imported or executed.
 
-A file that calls such a helper (``from core.loading import load_model`` … ``load_model("id")``)
-becomes a candidate even without a loading call of its own. Its extraction finds the helper
+A file that calls such a helper (``from core.loading import load_model`` … ``load_model("id")``,
+or through its module: ``from core import loading`` … ``loading.load_model("id")``) becomes a
+candidate even without a loading call of its own. Its extraction finds the helper
 through the imports (relative, absolute, ``__init__`` re-exports, followed inside the project
 only, up to ``MAX_REEXPORTS`` steps), analyses the helper's module with the helper's parameters
 bound to this call site's arguments, and keeps the setups whose facts depend on them: one setup
