@@ -732,21 +732,31 @@ class _Usage(_Recognition):
 
     def _few_written_items(self, loop: _Loop, site: _Site) -> bool:
         """A loop over a handful of prompts written out in the source (`for q in ["Hi", "2+2?"]`,
-        a notebook's three test cases): a smoke test or a demo, not a workload. Fewer items than
-        the evidence's smallest batch (8) cannot be one batch of it, and nothing else comes in."""
-        iterable: ast.expr | None = loop.iter
-        while isinstance(iterable, ast.Call) and _final_name(iterable.func) in _PASS_THROUGH and iterable.args:
-            iterable = iterable.args[0]  # enumerate(cases), tqdm(prompts), list(questions)
-        if isinstance(iterable, ast.Name):
-            bindings = self._definitions(iterable.id, iterable.lineno, site.scope)[0]
-            where = site.function.node if site.function is not None else self.index.tree
-            if len(bindings) != 1 or where is None or _grown(where, iterable.id):
-                return False
-            iterable = bindings[0].value
-        if not isinstance(iterable, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+        a notebook's three test cases, a short list a script passes to its eval function): a
+        smoke test or a demo, not a workload. Fewer items than the evidence's smallest batch (8)
+        cannot be one batch of it, and nothing else comes in."""
+        return self._written_few(loop.iter, site.scope, 0)
+
+    def _written_few(self, expr: ast.expr | None, scope: _Scope, depth: int) -> bool:
+        """Whether an iterable is such a literal: directly, through names (every binding one,
+        none grown by append/extend/+=) and parameters (every call site's argument one)."""
+        while isinstance(expr, ast.Call) and _final_name(expr.func) in _PASS_THROUGH and expr.args:
+            expr = expr.args[0]  # enumerate(cases), tqdm(prompts), list(questions)
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+            items = expr.keys if isinstance(expr, ast.Dict) else expr.elts
+            return len(items) < FEW_ITEMS and not any(item is None or isinstance(item, ast.Starred) for item in items)
+        if not isinstance(expr, ast.Name) or depth >= MAX_CALL_DEPTH:
             return False
-        items = iterable.keys if isinstance(iterable, ast.Dict) else iterable.elts
-        return len(items) < FEW_ITEMS and not any(item is None or isinstance(item, ast.Starred) for item in items)
+        bindings = self._definitions(expr.id, expr.lineno, scope)[0]
+        if not bindings:
+            return False
+        for binding in bindings:
+            holder = binding.scope.function.node if binding.scope.function is not None else self.index.tree
+            if holder is None or _grown(holder, expr.id):
+                return False
+            if not self._written_few(binding.value, binding.scope, depth + 1):
+                return False
+        return True
 
     def _builds_batches(self, loop: _Loop, used: set[str]) -> bool:
         """Each pass builds a list of prompts and generates on it (`input_list = [prompt] *
