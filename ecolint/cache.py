@@ -34,15 +34,18 @@ import os
 import stat
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ecolint import __version__
 from ecolint.extract import ExtractContext
 from ecolint.finding import FileError
-from ecolint.setups import Fact, Location, Setup
+from ecolint.setups import SCRIPT_ARGS, SCRIPT_ENV, Fact, Location, Setup
 
-FORMAT = 3  # 2: entries carry the file's (mtime, size) stamp; 3: and whether it has an ignore comment
+# 2: entries carry the file's (mtime, size) stamp; 3: and whether it has an ignore comment;
+# 4: and the invocation pass's findings
+FORMAT = 4
 # https://bford.info/cachedir/ : the signature backup tools look for (ruff writes the same file)
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -55,8 +58,50 @@ class ExtractionCache:
     def __init__(self, directory: Path, root: Path, cwd: Path, settings: str = "") -> None:
         self.file = directory / f"extract-{_identity(root, cwd, settings)}.json"
         self.cwd = cwd  # entries are keyed by display path: relative to it, or absolute
-        self.entries = _load(self.file)
+        self.entries, self.invocations = _load(self.file)
         self._answers: dict[tuple[str, str], object] = {}  # questions already re-asked this run
+        # The invocation pass's files (ecolint/invocations.py), by path: what each ran, or [].
+        # Its own memo of answers: its questions are asked through the pass's own context.
+        self._invocation_answers: dict[tuple[str, str], object] = {}
+        self._invocations_now: dict[str, Any] = {}  # this run's: the pass looks at every such file
+
+    def invocations_in(self, path: str, stamp: tuple[int, int], context: ExtractContext) -> list[Setup] | None:
+        """What the invocation pass found in a file last time, if its (mtime, size) and what it
+        consulted are unchanged."""
+        known = self.invocations.get(path)
+        if not isinstance(known, dict) or known.get("stamp") != list(stamp):
+            return None
+        try:
+            consulted = known["consulted"]
+            if not isinstance(consulted, list) or not all(
+                self._still(question, context, self._invocation_answers) for question in consulted
+            ):
+                return None
+            found = [_setup_from(item, _words_from) for item in known["setups"]]
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failure
+            return None
+        self._invocations_now[path] = known
+        return found
+
+    def keep_invocations(
+        self, path: str, stamp: tuple[int, int], consulted: list[tuple[str, str, object]] | None, setups: list[Setup]
+    ) -> None:
+        """Note what the invocation pass found in a file, for the next run (nothing when it would
+        not read back the same)."""
+        if consulted is None or any(what == "unknown" for what, _, _ in consulted):
+            return
+        record = {
+            "stamp": list(stamp),
+            "consulted": [list(question) for question in consulted],
+            "setups": [_setup_json(setup, _words_json) for setup in setups],
+        }
+        try:
+            record = json.loads(json.dumps(record))
+            if [_setup_from(item, _words_from) for item in record["setups"]] != setups:
+                return
+        except (TypeError, ValueError):
+            return
+        self._invocations_now[path] = record
 
     def lookup_stamp(
         self, display: str, stamp: tuple[int, int] | None, context: ExtractContext
@@ -81,21 +126,24 @@ class ExtractionCache:
             return None
         return entry
 
-    def _still(self, question: object, context: ExtractContext) -> bool:
+    def _still(
+        self, question: object, context: ExtractContext, answers: dict[tuple[str, str], object] | None = None
+    ) -> bool:
         """Whether a question an extraction asked gets the same answer now (each question is
         asked once per run: many files consult the same .env or package)."""
         if not isinstance(question, list) or len(question) != 3 or not isinstance(question[1], str):
             return False
+        answers = self._answers if answers is None else answers
         what, path, answer = question
         key = (str(what), path)
-        if key not in self._answers:
-            self._answers[key] = context.answer(str(what), Path(path))
-        return self._answers[key] == answer
+        if key not in answers:
+            answers[key] = context.answer(str(what), Path(path))
+        return answers[key] == answer
 
     def save(self, updates: dict[str, dict[str, Any]]) -> None:
         """Write the entries back with this run's updates; atomically, so a reader never sees
         half a file and two runs at once leave one of their versions."""
-        if not updates:
+        if not updates and self._invocations_now == self.invocations:
             return
         directory = self.file.parent
         if not os.access(_nearest_existing(directory), os.W_OK):
@@ -116,7 +164,9 @@ class ExtractionCache:
         handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".extract-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"format": FORMAT, "entries": merged}, out, sort_keys=True, separators=(",", ":"))
+                # the invocation pass looks at all its files on every run: this run's are all there are
+                document = {"format": FORMAT, "entries": merged, "invocations": self._invocations_now}
+                json.dump(document, out, sort_keys=True, separators=(",", ":"))
             os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a cache need not be
             os.replace(temporary, self.file)
         except BaseException:
@@ -197,19 +247,21 @@ def _identity(root: Path, cwd: Path, settings: str) -> str:
     return digest.hexdigest()
 
 
-def _load(file: Path) -> dict[str, Any]:
-    """The entries of a cache file; a missing, unreadable or foreign one is an empty cache."""
+def _load(file: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The entries of a cache file and its invocation pass's; a missing, unreadable or foreign
+    one is an empty cache."""
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return {}, {}
     if (
         not isinstance(document, dict)
         or document.get("format") != FORMAT
         or not isinstance(document.get("entries"), dict)
+        or not isinstance(document.get("invocations"), dict)
     ):
-        return {}
-    return document["entries"]
+        return {}, {}
+    return document["entries"], document["invocations"]
 
 
 def _location_json(location: Location | None) -> list[Any] | None:
@@ -222,11 +274,14 @@ def _location_from(data: list[Any] | None) -> Location | None:
     return None if data is None else Location(*data)
 
 
-def _setup_json(setup: Setup) -> dict[str, Any]:
+def _setup_json(setup: Setup, value_json: Callable[[str, Any], Any] = lambda _, value: value) -> dict[str, Any]:
     data = {
         "framework": setup.framework,
         "origin": _location_json(setup.origin),
-        "facts": {name: [fact.value, _location_json(fact.location), fact.how] for name, fact in setup.facts.items()},
+        "facts": {
+            name: [value_json(name, fact.value), _location_json(fact.location), fact.how]
+            for name, fact in setup.facts.items()
+        },
         "label": setup.label,
         "kind": setup.kind,
     }
@@ -235,8 +290,31 @@ def _setup_json(setup: Setup) -> dict[str, Any]:
     return data
 
 
-def _setup_from(data: dict[str, Any]) -> Setup:
+def _setup_from(data: dict[str, Any], value_from: Callable[[str, Any], Any] = lambda _, value: value) -> Setup:
     origin = _location_from(data["origin"])
     assert origin is not None
-    facts = {name: Fact(value, _location_from(location), how) for name, (value, location, how) in data["facts"].items()}
+    facts = {
+        name: Fact(value_from(name, value), _location_from(location), how)
+        for name, (value, location, how) in data["facts"].items()
+    }
     return Setup(data["framework"], origin, facts, data["label"], data["kind"], _location_from(data.get("through")))
+
+
+def _words_json(name: str, value: Any) -> Any:
+    """An invocation's argument words (Toks) as [text, location] pairs; the environment it sets
+    ((name, value) pairs) as lists."""
+    if name == SCRIPT_ENV and isinstance(value, tuple):
+        return [list(pair) for pair in value]
+    if name != SCRIPT_ARGS or not isinstance(value, tuple):
+        return value
+    return [[word.text, _location_json(word.loc)] for word in value]
+
+
+def _words_from(name: str, value: Any) -> Any:
+    if name == SCRIPT_ENV and isinstance(value, list):
+        return tuple(tuple(pair) for pair in value)
+    if name != SCRIPT_ARGS or not isinstance(value, list):
+        return value
+    from ecolint.extract.launchers.vocab import Tok
+
+    return tuple(Tok(text, _location_from(location)) for text, location in value)

@@ -78,6 +78,12 @@ def classify_file(path: Path) -> str | None:
         return classify(path, b"")
 
 
+def is_makefile(path: Path) -> bool:
+    """Whether a file is a Makefile: no kind of ``classify``, but the invocation pass reads its
+    recipes (ecolint/invocations.py)."""
+    return path.name in _MAKEFILES or path.suffix == ".mk"
+
+
 def may_be_read(name: str) -> bool:
     """Whether ``classify`` can give a file of this name a kind, from the name alone (its
     directory aside): the walk then builds no path for the rest of a tree. Suffixes as
@@ -88,6 +94,9 @@ def may_be_read(name: str) -> bool:
     if suffix in ("", ".txt", ".in"):  # a shebang, or requirements named by their directory
         return True
     return _by_suffix(suffix) is not None or _by_name(lower, suffix, "") is not None
+
+
+_MAKEFILES = frozenset({"Makefile", "makefile", "GNUmakefile"})
 
 
 def _by_suffix(suffix: str) -> str | None:

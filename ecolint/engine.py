@@ -198,11 +198,12 @@ class Engine:
         # The project pass needs the whole walk before the Python files are extracted; a run over
         # the project root walks it once for both. It runs on the workers, beside the files of
         # the other kinds, which do not need it (_analyse_with_project).
-        walked = list(self._walked(paths, result))
-        base = WorkerConfig(
-            context=self._context(paths), max_file_size=self.config.max_file_size, cache=self._cache(paths)
-        )
-        found, config = _analyse_with_project(base, walked, self._project_work(paths, walked), self.progress)
+        everything = list(self._walked(paths, result))
+        walked = [item for item in everything if item.kind != _MAKEFILE]
+        cache = self._cache(paths)
+        base = WorkerConfig(context=self._context(paths), max_file_size=self.config.max_file_size, cache=cache)
+        project = self._project_work(paths, everything, cache)
+        found, config = _analyse_with_project(base, walked, project, self.progress)
         analysed = sorted(found, key=lambda pair: pair[0].display)
         _drop_superseded(analysed, self._callers_elsewhere(paths, config, analysed))
         self._stack = self._project_pins(paths, _merged_pins([outcome for _, outcome in analysed]))
@@ -247,11 +248,15 @@ class Engine:
         """The context without the project pass's indexes (enough for every kind but Python)."""
         return ExtractContext(root=self._root(paths), read_text=self.read_text, cwd=self.cwd)
 
-    def _project_work(self, paths: list[Path], walked: list[FileWork] | None = None) -> ProjectWork:
+    def _project_work(
+        self, paths: list[Path], walked: list[FileWork] | None = None, cache: ExtractionCache | None = None
+    ) -> ProjectWork:
         """The project pass over the project root, whatever paths were given, so one file and
         the whole tree link alike: the module index of its Python files
         (ecolint/extract/python/modules.py) and the invocation index (ecolint/invocations.py).
-        ``walked``: the run's own walk, reused for the modules when it covers the project root."""
+        ``walked``: the run's own walk (its Makefiles too), reused for the modules when it covers
+        the project root and for the invocations when it is the project root's; ``cache`` keeps
+        what each file gave the passes between runs."""
         from ecolint import project
         from ecolint.extract.python.modules import indexed_files
 
@@ -271,7 +276,15 @@ class Engine:
             files = (path for path, _, problem in found if problem is None and path.suffix == ".py")
         from ecolint.project import ProjectWork
 
-        return ProjectWork(root, indexed_files(files), excludes, self.config.respect_gitignore, self.cwd)
+        return ProjectWork(
+            root,
+            indexed_files(files),
+            excludes,
+            self.config.respect_gitignore,
+            self.cwd,
+            walked=_root_files(paths, root, walked),
+            memo=cache,
+        )
 
     def funnel(self) -> Funnel:
         """A new funnel with this run's per-file ignores, baseline and confidence floor."""
@@ -333,13 +346,15 @@ class Engine:
             force_exclude=self.config.force_exclude,
             respect_gitignore=self.config.respect_gitignore,
             root=self.config_dir,
-            keep=discover.may_be_read,
+            keep=_may_be_read,
         )
         for path, explicit, problem in walked:
             if problem is not None:
                 result.errors.append(FileError(display_path(path, self.cwd), 1, problem))
                 continue
             kind = discover.classify_file(path)
+            if kind is None and discover.is_makefile(path):
+                kind = _MAKEFILE  # for the invocation pass alone (analyse)
             if kind is None:
                 continue  # most of a tree: not worth a display path
             yield FileWork(path, display_path(path, self.cwd), kind, explicit)
@@ -361,9 +376,12 @@ class Engine:
     def _cache(self, paths: list[Path]) -> ExtractionCache | None:
         if self.cache_dir is None:
             return None
+        from ecolint import project
         from ecolint.cache import ExtractionCache
 
-        return ExtractionCache(self.cache_dir, self._root(paths), self.cwd, _settings(self.config))
+        # the project root too: the invocation pass's entries are the project's files
+        root = project.project_root(paths[0] if paths else self.cwd, self.config.source, self.cwd)
+        return ExtractionCache(self.cache_dir, self._root(paths), self.cwd, f"{_settings(self.config)}\0{root}")
 
     def _helper_texts(self, findings: list[Finding], texts: dict[str, str]) -> dict[str, str]:
         """The texts of helper modules whose lines may silence a finding (``Finding.also_at``)
@@ -1157,6 +1175,40 @@ def _resolved_setups(
             result.errors.append(outcome.error)
         found.extend((setup, engine.resolution(setup, item.path)) for setup in outcome.setups)
     return found, sorted(result.errors)
+
+
+# A Makefile of the run's walk: no kind of the run, kept for the invocation pass alone, which
+# reads its recipes (ecolint/invocations.py)
+_MAKEFILE = "makefile"
+
+
+def _may_be_read(name: str) -> bool:
+    """The run's walk keeps what the file kinds may read, and the Makefiles of the invocation
+    pass (``*.mk``: a name ``discover.may_be_read`` leaves out)."""
+    return discover.may_be_read(name) or name.endswith(".mk")
+
+
+def _root_files(paths: list[Path], root: Path, walked: list[FileWork] | None) -> list[Path] | None:
+    """The files below the project root the invocation pass looks at, from the run's walk when
+    that walk was of the project root alone (paths under root, as a walk of root names them);
+    None when it was not (the pass walks root itself)."""
+    from ecolint import invocations
+
+    if walked is None or len(paths) != 1 or paths[0].resolve() != root:
+        return None
+    # string slicing, not pathlib: one path per file of those kinds
+    top = os.fspath(paths[0])
+    prefix = "" if top == "." else top.rstrip(os.sep) + os.sep
+    base = os.fspath(root).rstrip(os.sep) + os.sep
+    kinds = (*invocations.KINDS, _MAKEFILE)
+    files: list[Path] = []
+    for item in walked:
+        if item.kind in kinds:
+            path = os.fspath(item.path)
+            if not path.startswith(prefix) if prefix else os.path.isabs(path):
+                return None  # not named from the path given (cannot happen with one path)
+            files.append(Path(base + path[len(prefix) :]))
+    return files
 
 
 def _settings(config: Config) -> str:

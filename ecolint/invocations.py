@@ -22,11 +22,12 @@ invocations) give at one line with the same verdict make one finding that names 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ecolint import discover
 from ecolint.extract import ExtractContext, load_extractor
@@ -37,11 +38,10 @@ from ecolint.setups import GPU, IMAGE, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, 
 if TYPE_CHECKING:
     from ecolint.finding import Finding
 
-_KINDS = ("shell", "dockerfile", "yaml")
+KINDS = ("shell", "dockerfile", "yaml")  # the kinds of file that can run a script
 # Makefiles are no file kind of the run (their recipes hold no setup today): the pass alone
 # reads their recipes, as shell (makefile_recipes).
 _MAKEFILE = "makefile"
-_MAKEFILES = frozenset({"Makefile", "makefile", "GNUmakefile"})
 _MAKE_VARIABLE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 _INVOKED_BY = "invoked by "
 _ALSO = "also "
@@ -73,16 +73,31 @@ class Invocation:
         return f"{self.where.path}:{self.where.line}"
 
 
+class Memo(Protocol):
+    """What the pass found in a file, kept between runs (the extraction cache, ecolint/cache.py):
+    a file whose (mtime, size) and consulted files are unchanged is not read again."""
+
+    def invocations_in(self, path: str, stamp: tuple[int, int], context: ExtractContext) -> list[Setup] | None: ...
+
+    def keep_invocations(
+        self, path: str, stamp: tuple[int, int], consulted: list[tuple[str, str, Any]] | None, setups: list[Setup]
+    ) -> None: ...
+
+
 def invocations(
     project_root: Path,
     *,
     excludes: list[str] | None = None,
     respect_gitignore: bool = True,
     cwd: Path | None = None,
+    files: Iterable[Path] | None = None,
+    memo: Memo | None = None,
 ) -> dict[str, list[Invocation]]:
-    """Resolved script path (str) → its invocations, sorted by where they are."""
-    files = candidates(project_root, excludes=excludes, respect_gitignore=respect_gitignore)
-    return index(invocations_in(files, project_root, cwd))
+    """Resolved script path (str) → its invocations, sorted by where they are. ``files``: the
+    project root's ``candidates`` when a walk of it was already made (else it is walked here)."""
+    if files is None:
+        files = candidates(project_root, excludes=excludes, respect_gitignore=respect_gitignore)
+    return index(invocations_in(files, project_root, cwd, memo))
 
 
 def candidates(project_root: Path, *, excludes: list[str] | None = None, respect_gitignore: bool = True) -> list[Path]:
@@ -92,13 +107,16 @@ def candidates(project_root: Path, *, excludes: list[str] | None = None, respect
     return [path for path, _, problem in walked if problem is None]
 
 
-def invocations_in(files: Iterable[Path], project_root: Path, cwd: Path | None = None) -> list[tuple[str, Invocation]]:
-    """The (resolved script, invocation) pairs some of the project's files hold, in their order."""
+def invocations_in(
+    files: Iterable[Path], project_root: Path, cwd: Path | None = None, memo: Memo | None = None
+) -> list[tuple[str, Invocation]]:
+    """The (resolved script, invocation) pairs some of the project's files hold, in their order
+    (``memo``: what each file ran last time, kept between runs; a warm run's one-process pass)."""
     context = ExtractContext(root=project_root, read_text=_read_text, cwd=cwd)
     base = cwd or Path.cwd()
     found: list[tuple[str, Invocation]] = []
     for path in files:
-        for setup in _invocations_in(path, base, context):
+        for setup in _invocations_in(path, base, context, memo):
             script = _script(setup, path, project_root)
             if script is not None:
                 found.append((script, _invocation(setup)))
@@ -116,16 +134,25 @@ def index(found: Iterable[tuple[str, Invocation]]) -> dict[str, list[Invocation]
     }
 
 
-def _invocations_in(path: Path, base: Path, context: ExtractContext) -> list[Setup]:
+def _invocations_in(path: Path, base: Path, context: ExtractContext, memo: Memo | None = None) -> list[Setup]:
+    """The INVOCATION setups of one file (``memo``: what it ran last time, by its stamp)."""
     kind = discover.classify(path, b"")  # by name first: most files are never read here
-    if kind is None and (path.name in _MAKEFILES or path.suffix == ".mk"):
+    if kind is None and discover.is_makefile(path):
         kind = _MAKEFILE
     try:
-        if kind is None:
+        if kind is None and not path.suffix:  # a shebang is looked for in extensionless files only
             with path.open("rb") as handle:
                 kind = discover.classify(path, handle.read(256))
-        if kind not in (*_KINDS, _MAKEFILE) or path.stat().st_size > _MAX_BYTES:
+        if kind not in (*KINDS, _MAKEFILE):
             return []
+        status = os.stat(path)
+        if status.st_size > _MAX_BYTES:
+            return []
+        stamp = (status.st_mtime_ns, status.st_size)  # before the read: a change during it shows next time
+        if memo is not None:
+            known = memo.invocations_in(str(path), stamp, context)
+            if known is not None:
+                return known
         head = path.read_bytes()
     except OSError:
         return []
@@ -133,10 +160,13 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext) -> list[Set
     # Dockerfile's ENTRYPOINT names the interpreter)
     builds = kind == "yaml" and b"build:" in head and b".py" in head
     if not (builds or _RUNS_A_SCRIPT.search(head) or _RUNS_AN_APP.search(head)):
+        if memo is not None:
+            memo.keep_invocations(str(path), stamp, [], [])
         return []
     extractor = load_extractor("shell" if kind == _MAKEFILE else kind)
     if extractor is None:
         return []
+    context.consulted = [] if memo is not None else None
     try:
         text = head.decode("utf-8")
         if kind == _MAKEFILE:
@@ -146,7 +176,23 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext) -> list[Set
             setups = extractor(display, text, context)
     except Exception:  # noqa: BLE001 - a file the pass cannot read links nothing; its own run reports it
         return []
-    return [setup for setup in setups if setup.framework == INVOCATION]
+    finally:
+        consulted, context.consulted = context.consulted, None
+    found = [_plain(setup) for setup in setups if setup.framework == INVOCATION]
+    if memo is not None:
+        memo.keep_invocations(str(path), stamp, consulted, found)
+    return found
+
+
+def _plain(setup: Setup) -> Setup:
+    """The setup with its argument words as text and location only: a word's locator (a
+    function) is never read from an invocation, and without it the setup is the same data on
+    every run (the cache stores it; a script's entry keys on its invocations' repr)."""
+    args = setup.facts.get(SCRIPT_ARGS)
+    if args is not None and isinstance(args.value, tuple):
+        words = tuple(Tok(tok.text, tok.loc) if isinstance(tok, Tok) else tok for tok in args.value)
+        setup.facts[SCRIPT_ARGS] = Fact(words, args.location, args.how)
+    return setup
 
 
 def makefile_recipes(text: str) -> str:

@@ -122,12 +122,20 @@ class ProjectWork:
     excludes: list[str]
     respect_gitignore: bool
     cwd: Path
+    # the files the invocation index looks at, from the run's own walk when it was of the
+    # project root (None: the project is walked for them)
+    walked: list[Path] | None = None
+    # what each file gave the passes last time (the extraction cache), for the one-process pass
+    # of a warm run (``context``); the workers of a cold run have nothing to look up
+    memo: Any = None
 
     def invocation_files(self) -> list[Path] | None:
         """The files the invocation index looks at (a walk of the project); None when the
         project cannot be walked: then nothing is linked (the run reports the walk itself)."""
         from ecolint import invocations
 
+        if self.walked is not None:
+            return self.walked
         try:
             return invocations.candidates(self.root, excludes=self.excludes, respect_gitignore=self.respect_gitignore)
         except OSError:
@@ -142,7 +150,7 @@ class ProjectWork:
 
     def invocations(self, files: list[Path]) -> list[tuple[str, Any]] | None:
         """The invocations some of the ``invocation_files`` hold (``invocations_in``)."""
-        return invocations_in(files, self.root, self.cwd)
+        return invocations_in(files, self.root, self.cwd, self.memo)
 
     def context(self, base: ExtractContext) -> ExtractContext:
         """``base`` with both indexes, made here, one file after the other."""
@@ -170,13 +178,13 @@ class ProjectWork:
         )
 
 
-def invocations_in(files: list[Path], root: Path, cwd: Path) -> list[tuple[str, Any]] | None:
+def invocations_in(files: list[Path], root: Path, cwd: Path, memo: Any = None) -> list[tuple[str, Any]] | None:
     """The (script, invocation) pairs some files of the project at ``root`` hold; None when one
     of them cannot be looked at (then, as for a walk that fails, nothing is linked)."""
     from ecolint import invocations
 
     try:
-        return invocations.invocations_in(files, root, cwd)
+        return invocations.invocations_in(files, root, cwd, memo)
     except OSError:
         return None
 

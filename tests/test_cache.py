@@ -467,3 +467,67 @@ def test_yaml_that_json_cannot_carry_is_never_kept(tmp_path: Path) -> None:
     assert knowledge._parsed("rows: [{id: a, n: 3}]\n", tmp_path) == {"rows": [{"id": "a", "n": 3}]}
     assert len(list(tmp_path.glob("knowledge-*.json"))) == 1  # the second only
     assert knowledge._parsed("rows: [{id: a, n: 3}]\n", tmp_path) == {"rows": [{"id": "a", "n": 3}]}
+
+
+SERVE_PY = (
+    "import argparse\n"
+    "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+    "parser = argparse.ArgumentParser()\n"
+    'parser.add_argument("--model-id", default="Qwen/Qwen2.5-7B-Instruct")\n'
+    'parser.add_argument("--int8", action="store_true")\n'
+    "args = parser.parse_args()\n"
+    "model = AutoModelForCausalLM.from_pretrained(\n"
+    "    args.model_id, quantization_config=BitsAndBytesConfig(load_in_8bit=args.int8)\n"
+    ")\n"
+)
+
+
+def invoked(output: str) -> list[tuple[str, str]]:
+    """(the invoking command, the model) of the invoked setups that have findings."""
+    return sorted(
+        {
+            (f["setup"]["label"], f["setup"]["model"])
+            for f in json.loads(output)["findings"]
+            if (f["setup"].get("label") or "").startswith("invoked by")
+        }
+    )
+
+
+def test_a_warm_run_follows_the_scripts_that_run_a_python_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The invocation pass (which file runs which script, with which arguments) is kept per
+    invoking file: after an invoking script is edited, added, renamed or deleted, a warm run
+    reports what a fresh run reports; the unchanged ones are not read again."""
+    from ecolint import invocations
+
+    root = tmp_path / "src"
+    (root / "deploy").mkdir(parents=True)
+    (root / "serve.py").write_text(SERVE_PY)
+    run = root / "deploy" / "run.sh"
+    run.write_text("#!/bin/sh\npython ../serve.py --int8 --model-id Qwen/Qwen2-1.5B\n")
+    cache = str(tmp_path / "cache")
+
+    def warm_equals_fresh() -> list[tuple[str, str]]:
+        warm = check(root, "--cache-dir", cache)
+        assert warm == check(root, "--no-cache")
+        return invoked(warm)
+
+    assert warm_equals_fresh() == [("invoked by deploy/run.sh:2", "Qwen/Qwen2-1.5B")]
+    run.write_text("#!/bin/sh\npython ../serve.py --int8 --model-id Qwen/Qwen2-7B\n")  # edited
+    assert warm_equals_fresh() == [("invoked by deploy/run.sh:2", "Qwen/Qwen2-7B")]
+    run.rename(root / "deploy" / "start.sh")  # renamed
+    assert warm_equals_fresh() == [("invoked by deploy/start.sh:2", "Qwen/Qwen2-7B")]
+    # added (a quoted word: its locator is no part of what the script's entry records)
+    (root / "job.yaml").write_text("resources:\n  accelerators: L4:1\nrun: |\n  python serve.py '--int8'\n")
+    assert [label for label, _ in warm_equals_fresh()] == ["invoked by deploy/start.sh:2", "invoked by job.yaml:4"]
+    (root / "deploy" / "start.sh").unlink()  # deleted
+    assert warm_equals_fresh() == [("invoked by job.yaml:4", "Qwen/Qwen2.5-7B-Instruct")]
+
+    def no_extractor(kind: str) -> None:
+        raise AssertionError(f"an unchanged {kind} file was read again for the invocation pass")
+
+    def no_parse(*args: object) -> None:
+        raise AssertionError("an invoked script whose invocations did not change was parsed again")
+
+    monkeypatch.setattr(invocations, "load_extractor", no_extractor)
+    monkeypatch.setattr(python_extractor, "_parse", no_parse)
+    assert invoked(check(root, "--cache-dir", cache)) == [("invoked by job.yaml:4", "Qwen/Qwen2.5-7B-Instruct")]
