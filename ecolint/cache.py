@@ -44,8 +44,9 @@ from ecolint.finding import FileError
 from ecolint.setups import SCRIPT_ARGS, SCRIPT_ENV, Fact, Location, Setup
 
 # 2: entries carry the file's (mtime, size) stamp; 3: and whether it has an ignore comment;
-# 4: and the invocation pass's findings
+# 4: and the project passes' findings
 FORMAT = 4
+PASSES = ("invocations", "modules")  # the project passes whose per-file findings are kept
 # https://bford.info/cachedir/ : the signature backup tools look for (ruff writes the same file)
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -58,17 +59,20 @@ class ExtractionCache:
     def __init__(self, directory: Path, root: Path, cwd: Path, settings: str = "") -> None:
         self.file = directory / f"extract-{_identity(root, cwd, settings)}.json"
         self.cwd = cwd  # entries are keyed by display path: relative to it, or absolute
-        self.entries, self.invocations = _load(self.file)
+        self.entries, self.passes = _load(self.file)
         self._answers: dict[tuple[str, str], object] = {}  # questions already re-asked this run
-        # The invocation pass's files (ecolint/invocations.py), by path: what each ran, or [].
-        # Its own memo of answers: its questions are asked through the pass's own context.
+        # The project passes' files, by path: what the invocation pass found each one runs
+        # (ecolint/invocations.py), and the loader helpers each Python file defines
+        # (ecolint/extract/python/modules.py). Each pass looks at all its files on every run:
+        # this run's entries are all there are.
+        self._passes_now: dict[str, dict[str, Any]] = {name: {} for name in PASSES}
+        # the invocation pass asks its questions through its own context: its own memo of answers
         self._invocation_answers: dict[tuple[str, str], object] = {}
-        self._invocations_now: dict[str, Any] = {}  # this run's: the pass looks at every such file
 
     def invocations_in(self, path: str, stamp: tuple[int, int], context: ExtractContext) -> list[Setup] | None:
         """What the invocation pass found in a file last time, if its (mtime, size) and what it
         consulted are unchanged."""
-        known = self.invocations.get(path)
+        known = self.passes["invocations"].get(path)
         if not isinstance(known, dict) or known.get("stamp") != list(stamp):
             return None
         try:
@@ -80,7 +84,7 @@ class ExtractionCache:
             found = [_setup_from(item, _words_from) for item in known["setups"]]
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failure
             return None
-        self._invocations_now[path] = known
+        self._passes_now["invocations"][path] = known
         return found
 
     def keep_invocations(
@@ -101,7 +105,22 @@ class ExtractionCache:
                 return
         except (TypeError, ValueError):
             return
-        self._invocations_now[path] = record
+        self._passes_now["invocations"][path] = record
+
+    def helpers_in(self, path: str, stamp: tuple[int, int]) -> list[str] | None:
+        """The loader helpers a Python file defined last time, if its (mtime, size) are unchanged
+        (they come from its bytes alone)."""
+        known = self.passes["modules"].get(path)
+        if not isinstance(known, dict) or known.get("stamp") != list(stamp):
+            return None
+        helpers = known.get("helpers")
+        if not isinstance(helpers, list) or not all(isinstance(name, str) for name in helpers):
+            return None
+        self._passes_now["modules"][path] = known
+        return helpers
+
+    def keep_helpers(self, path: str, stamp: tuple[int, int], helpers: list[str]) -> None:
+        self._passes_now["modules"][path] = {"stamp": list(stamp), "helpers": helpers}
 
     def lookup_stamp(
         self, display: str, stamp: tuple[int, int] | None, context: ExtractContext
@@ -143,7 +162,7 @@ class ExtractionCache:
     def save(self, updates: dict[str, dict[str, Any]]) -> None:
         """Write the entries back with this run's updates; atomically, so a reader never sees
         half a file and two runs at once leave one of their versions."""
-        if not updates and self._invocations_now == self.invocations:
+        if not updates and self._passes_now == self.passes:
             return
         directory = self.file.parent
         if not os.access(_nearest_existing(directory), os.W_OK):
@@ -164,8 +183,7 @@ class ExtractionCache:
         handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".extract-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
-                # the invocation pass looks at all its files on every run: this run's are all there are
-                document = {"format": FORMAT, "entries": merged, "invocations": self._invocations_now}
+                document = {"format": FORMAT, "entries": merged, **self._passes_now}
                 json.dump(document, out, sort_keys=True, separators=(",", ":"))
             os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes it private; a cache need not be
             os.replace(temporary, self.file)
@@ -247,21 +265,22 @@ def _identity(root: Path, cwd: Path, settings: str) -> str:
     return digest.hexdigest()
 
 
-def _load(file: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The entries of a cache file and its invocation pass's; a missing, unreadable or foreign
+def _load(file: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The entries of a cache file and its project passes'; a missing, unreadable or foreign
     one is an empty cache."""
+    empty: tuple[dict[str, Any], dict[str, dict[str, Any]]] = {}, {name: {} for name in PASSES}
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}, {}
+        return empty
     if (
         not isinstance(document, dict)
         or document.get("format") != FORMAT
         or not isinstance(document.get("entries"), dict)
-        or not isinstance(document.get("invocations"), dict)
+        or not all(isinstance(document.get(name), dict) for name in PASSES)
     ):
-        return {}, {}
-    return document["entries"], document["invocations"]
+        return empty
+    return document["entries"], {name: document[name] for name in PASSES}
 
 
 def _location_json(location: Location | None) -> list[Any] | None:

@@ -146,7 +146,7 @@ class ProjectWork:
         from ecolint.extract.python.modules import helpers_in
         from ecolint.prefilter import python_may_hold_setup
 
-        return helpers_in(files, python_may_hold_setup)
+        return helpers_in(files, python_may_hold_setup, self.memo)
 
     def invocations(self, files: list[Path]) -> list[tuple[str, Any]] | None:
         """The invocations some of the ``invocation_files`` hold (``invocations_in``)."""

@@ -531,3 +531,52 @@ def test_a_warm_run_follows_the_scripts_that_run_a_python_file(tmp_path: Path, m
     monkeypatch.setattr(invocations, "load_extractor", no_extractor)
     monkeypatch.setattr(python_extractor, "_parse", no_parse)
     assert invoked(check(root, "--cache-dir", cache)) == [("invoked by job.yaml:4", "Qwen/Qwen2.5-7B-Instruct")]
+
+
+LOADING = (
+    "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+    "\n"
+    "\n"
+    "def load_model(name, quantize=False):\n"
+    "    config = BitsAndBytesConfig(load_in_8bit=quantize)\n"
+    "    return AutoModelForCausalLM.from_pretrained(name, quantization_config=config)\n"
+)
+
+
+def test_a_warm_run_follows_loader_helpers_as_their_modules_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The module index keeps each Python file's loader helpers by its (mtime, size): after the
+    helper's module is renamed, deleted or added again, a warm run reports what a fresh run
+    reports; the unchanged files are not scanned again."""
+    from ecolint.extract.python import modules
+
+    root = tmp_path / "src"
+    (root / "core").mkdir(parents=True)
+    (root / "app").mkdir()
+    (root / "core" / "__init__.py").write_text("")
+    (root / "core" / "loading.py").write_text(LOADING)
+    (root / "app" / "a.py").write_text(
+        'from core.loading import load_model\n\nm = load_model("Qwen/Qwen2-0.5B", True)\n'
+    )
+    cache = str(tmp_path / "cache")
+
+    def warm_equals_fresh() -> list[tuple[str, str, str]]:
+        warm = check(root, "--cache-dir", cache)
+        assert warm == check(root, "--no-cache")
+        return [(path, code) for path, code, _ in findings(warm) if path == "app/a.py"]
+
+    assert ("app/a.py", "ECO101") in warm_equals_fresh()
+    (root / "core" / "loading.py").rename(root / "core" / "loaders.py")  # renamed: the import names nothing
+    assert warm_equals_fresh() == []
+    (root / "core" / "loading.py").write_text(LOADING.replace("load_model", "load"))  # added, no such helper
+    assert warm_equals_fresh() == []
+    (root / "core" / "loaders.py").unlink()  # deleted
+    (root / "core" / "loading.py").write_text(LOADING)  # the helper again
+    assert ("app/a.py", "ECO101") in warm_equals_fresh()
+
+    def no_scan(*args: object) -> None:
+        raise AssertionError("an unchanged Python file was scanned again for loader helpers")
+
+    monkeypatch.setattr(modules, "_helper_names", no_scan)
+    assert ("app/a.py", "ECO101") in [(path, code) for path, code, _ in findings(check(root, "--cache-dir", cache))]

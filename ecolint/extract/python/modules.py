@@ -196,11 +196,12 @@ def _names_pattern(names: Iterable[str]) -> re.Pattern[bytes]:
     )
 
 
-def build_module_index(root: Path, files: Iterable[Path], may_load: Any) -> ModuleIndex:
+def build_module_index(root: Path, files: Iterable[Path], may_load: Any, memo: Any = None) -> ModuleIndex:
     """The project pass over the project's Python files (``may_load``: the prefilter's test of
-    a file's bytes for a loading call)."""
+    a file's bytes for a loading call; ``memo``: the extraction cache, which keeps each file's
+    helper names by its (mtime, size))."""
     listed = indexed_files(files)
-    return module_index(root, listed, helpers_in(listed, may_load))
+    return module_index(root, listed, helpers_in(listed, may_load, memo))
 
 
 def indexed_files(files: Iterable[Path]) -> list[Path]:
@@ -208,18 +209,13 @@ def indexed_files(files: Iterable[Path]) -> list[Path]:
     return list(itertools.islice(files, MAX_INDEXED_FILES))
 
 
-def helpers_in(files: Iterable[Path], may_load: Any) -> list[tuple[str, str]]:
+def helpers_in(files: Iterable[Path], may_load: Any, memo: Any = None) -> list[tuple[str, str]]:
     """(helper name, file) for each helper some of the project's files define. The engine runs
-    this on its workers in chunks of ``indexed_files`` and joins them with ``module_index``."""
+    this on its workers in chunks of ``indexed_files`` and joins them with ``module_index``;
+    a warm run's one-process pass gives the memo (``_helpers_in``)."""
     found: list[tuple[str, str]] = []
     for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
-        if not _names_a_loader(data):
-            continue
-        for name in _helper_names(data, may_load):
+        for name in _helpers_in(path, may_load, memo):
             if name in LOADER_CALLS:
                 # a project's own `pipeline(...)`: its calls already pass the prefilter as loader
                 # calls, and every file importing the library's `pipeline` would be parsed for it
@@ -236,6 +232,25 @@ def module_index(root: Path, files: list[Path], helpers: Iterable[tuple[str, str
         defined.setdefault(name, []).append(path)
     index.helpers = {name: tuple(sorted(paths)) for name, paths in sorted(defined.items())}
     return index
+
+
+def _helpers_in(path: Path, may_load: Any, memo: Any) -> list[str]:
+    """The helper names a file defines, from its bytes or, when unchanged, from the memo."""
+    try:
+        if memo is None:
+            data = path.read_bytes()
+            return sorted(_helper_names(data, may_load)) if _names_a_loader(data) else []
+        status = os.stat(path)
+        stamp = (status.st_mtime_ns, status.st_size)  # before the read: a change during it shows next time
+        known: list[str] | None = memo.helpers_in(str(path), stamp)
+        if known is not None:
+            return known
+        data = path.read_bytes()
+    except OSError:
+        return []
+    names = sorted(_helper_names(data, may_load)) if _names_a_loader(data) else []
+    memo.keep_helpers(str(path), stamp, names)
+    return names
 
 
 def _module_name(path: Path, root: Path) -> str | None:
