@@ -46,7 +46,7 @@ from ecolint.setups import SCRIPT_ARGS, SCRIPT_ENV, Fact, Location, Setup
 # 2: entries carry the file's (mtime, size) stamp; 3: and whether it has an ignore comment;
 # 4: and the project passes' findings
 FORMAT = 4
-PASSES = ("invocations", "modules")  # the project passes whose per-file findings are kept
+PASSES = ("invocations", "modules", "walk")  # the project passes whose findings are kept
 # https://bford.info/cachedir/ : the signature backup tools look for (ruff writes the same file)
 CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
@@ -106,6 +106,39 @@ class ExtractionCache:
         except (TypeError, ValueError):
             return
         self._passes_now["invocations"][path] = record
+
+    def walk_of(self, key: str) -> tuple[list[tuple[str, str, str, bool]], list[tuple[str, str]]] | None:
+        """The files the last walk with these settings found ((path, display, kind, explicit))
+        and the problems it met, if the file system still answers what that walk asked."""
+        known = self.passes["walk"].get(key)
+        if not isinstance(known, dict):
+            return None
+        from ecolint.discover import Witness
+
+        try:
+            if not isinstance(known["witness"], dict) or not Witness(known["witness"]).holds():
+                return None
+            files = [
+                (str(path), str(display), str(kind), bool(explicit)) for path, display, kind, explicit in known["files"]
+            ]
+            problems = [(str(display), str(problem)) for display, problem in known["problems"]]
+        except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failure
+            return None
+        self._passes_now["walk"][key] = known
+        return files, problems
+
+    def keep_walk(
+        self,
+        key: str,
+        witness: dict[str, Any],
+        files: list[tuple[str, str, str, bool]],
+        problems: list[tuple[str, str]],
+    ) -> None:
+        record = {"witness": witness, "files": [list(item) for item in files], "problems": [list(p) for p in problems]}
+        try:
+            self._passes_now["walk"][key] = json.loads(json.dumps(record))
+        except (TypeError, ValueError):
+            return
 
     def helpers_in(self, path: str, stamp: tuple[int, int]) -> list[str] | None:
         """The loader helpers a Python file defined last time, if its (mtime, size) are unchanged

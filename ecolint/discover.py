@@ -49,6 +49,61 @@ SHELL_SHEBANG = (b"sh", b"bash", b"dash", b"zsh", b"ksh", b"ash")
 _DOC_SUFFIXES = (".md", ".rst", ".txt", ".html", ".adoc", ".png", ".svg", ".json", ".yaml", ".yml", ".py", ".sh")
 
 
+class Witness:
+    """The questions a walk asked the file system, with their answers: each directory it listed
+    (its identity and stamps: adding, removing or renaming an entry changes its mtime), each
+    .gitignore, ``.git`` and extensionless file it read or looked for (by their stamps), and
+    where each symlink and scanned path leads. While every answer is the same, the walk finds
+    the same files: a warm run then skips the walk (the extraction cache keeps it)."""
+
+    def __init__(self, answers: dict[str, Any] | None = None) -> None:
+        self.answers: dict[str, Any] = {} if answers is None else answers
+
+    def node(self, path: str | os.PathLike[str], status: os.stat_result | None = None) -> None:
+        """What stat says of a path (following links): its type, identity and stamps."""
+        key = "n" + os.fspath(path)
+        if key not in self.answers:
+            self.answers[key] = _node(key[1:]) if status is None else _stamps(status)
+
+    def real(self, path: str | os.PathLike[str]) -> None:
+        """Where a path leads, every symlink resolved."""
+        key = "r" + os.fspath(path)
+        if key not in self.answers:
+            self.answers[key] = os.path.realpath(key[1:])
+
+    def holds(self) -> bool:
+        """Whether the file system still gives every answer."""
+        for key, answer in self.answers.items():
+            now = _node(key[1:]) if key[0] == "n" else os.path.realpath(key[1:]) if key[0] == "r" else None
+            if now != answer:
+                return False
+        return True
+
+    def settled(self, since_ns: int) -> bool:
+        """Whether no stamp is recent: a change in the same clock tick as the walk would leave
+        a directory's mtime as it was (git's "racily clean" index entries), so a walk that saw
+        such a stamp is not kept."""
+        return all(
+            not isinstance(answer, list) or answer[3] < since_ns - RECENT_NS
+            for key, answer in self.answers.items()
+            if key[0] == "n"
+        )
+
+
+RECENT_NS = 2_000_000_000  # a stamp this close to a walk's start may not show a change made with it
+
+
+def _node(path: str) -> list[int] | None:
+    try:
+        return _stamps(os.stat(path))
+    except (OSError, ValueError):
+        return None
+
+
+def _stamps(status: os.stat_result) -> list[int]:
+    return [status.st_mode, status.st_dev, status.st_ino, status.st_mtime_ns, status.st_ctime_ns, status.st_size]
+
+
 def classify(path: Path, head: bytes) -> str | None:
     """The kind of a file from its name (and, for extensionless files, its shebang).
 
@@ -191,19 +246,26 @@ def walk(
     respect_gitignore: bool = True,
     root: Path | None = None,
     keep: Callable[[str], bool] | None = None,
+    witness: Witness | None = None,
 ) -> Iterator[tuple[Path, bool, str | None]]:
     """Yield (file, passed explicitly, problem or None) in a deterministic order.
 
     ``keep``, given a file's name, says whether a file found by the walk is wanted at all (the
-    engine passes ``may_be_read``); files named explicitly are always yielded.
+    engine passes ``may_be_read``); files named explicitly are always yielded. ``witness``
+    notes what the walk's result rests on.
 
     ``root`` is the project root (the configuration file's directory, else the current one):
     exclude patterns with a slash are relative to it, and .gitignore files above a scanned
     directory are read up to the git work tree's top, or up to root outside a work tree.
     """
     patterns = list(DEFAULT_EXCLUDES) + list(excludes)
-    ignores = _GitIgnores(enabled=respect_gitignore)
+    ignores = _GitIgnores(enabled=respect_gitignore, witness=witness)
+    if witness is not None and root is not None:
+        witness.real(root)
     for given in paths:
+        if witness is not None:
+            witness.node(given)
+            witness.real(given)
         if given.is_file():
             if force_exclude and _skip_explicit(given, root, patterns, ignores):
                 continue
@@ -213,7 +275,7 @@ def walk(
             continue
         if force_exclude and _skip_explicit(given, root, patterns, ignores):
             continue
-        yield from _walk_dir(given, patterns, ignores, root, keep)
+        yield from _walk_dir(given, patterns, ignores, root, keep, witness)
 
 
 def _skip_explicit(given: Path, root: Path | None, patterns: list[str], ignores: _GitIgnores) -> bool:
@@ -231,6 +293,7 @@ def _walk_dir(
     ignores: _GitIgnores,
     project_root: Path | None,
     keep: Callable[[str], bool] | None = None,
+    witness: Witness | None = None,
 ) -> Iterator[tuple[Path, bool, str | None]]:
     # Matching works on logical paths (root / the entry's path below top), never on resolved
     # ones: a .gitignore or exclude names the link, not its target, and resolving every entry
@@ -254,14 +317,20 @@ def _walk_dir(
         directory, below, chain = stack.pop()
         try:
             stat = directory.stat()
+            if witness is not None:
+                witness.node(directory, stat)
             if (stat.st_dev, stat.st_ino) in seen:
                 continue  # symlink loop or a second link to the same directory
             seen.add((stat.st_dev, stat.st_ino))
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except PermissionError:
+            if witness is not None:
+                witness.node(directory)
             yield directory, False, "cannot read directory: permission denied"
             continue
         except OSError:
+            if witness is not None:
+                witness.node(directory)
             continue  # vanished during the scan
         if any(entry.name == ".gitignore" for entry in entries):  # no failed open() per directory
             spec = ignores.spec(root / below if below else root)
@@ -272,8 +341,12 @@ def _walk_dir(
             relative = f"{below}/{entry.name}" if below else entry.name
             if _excluded_relative(f"{top_relative}/{relative}" if top_relative else relative, matcher):
                 continue
-            if entry.is_symlink() and not _inside(Path(entry.path), root):
-                continue  # never follow a link out of the scanned tree
+            if entry.is_symlink():
+                if witness is not None:  # where it leads, and what is there
+                    witness.real(entry.path)
+                    witness.node(entry.path)
+                if not _inside(Path(entry.path), root):
+                    continue  # never follow a link out of the scanned tree
             try:
                 is_dir = entry.is_dir()
                 if not is_dir and keep is not None and not keep(entry.name):
@@ -295,14 +368,17 @@ class _GitIgnores:
     git work tree. A chain lists (directory, spec) from the outermost .gitignore inwards; the
     last pattern that matches decides, as in git."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool, witness: Witness | None = None) -> None:
         self.enabled = enabled
+        self.witness = witness
         self._specs: dict[Path, Any] = {}
 
     def spec(self, directory: Path) -> Any:
         return self._spec_of(directory / ".gitignore")
 
     def _spec_of(self, file: Path) -> Any:
+        if self.witness is not None and self.enabled:
+            self.witness.node(file)
         if file not in self._specs:
             self._specs[file] = _read_gitignore(file) if self.enabled else None
         return self._specs[file]
@@ -317,8 +393,8 @@ class _GitIgnores:
         order)."""
         if not self.enabled:
             return []
-        top, parents = _parents_up_to_top(path, base)
-        exclude = _info_exclude(top) if top is not None else None
+        top, parents = _parents_up_to_top(path, base, self.witness)
+        exclude = _info_exclude(top, self.witness) if top is not None else None
         spec = self._spec_of(exclude) if exclude is not None else None
         chain: list[tuple[Path, Any]] = [] if spec is None else [(top, spec)]  # type: ignore[list-item]
         for directory in reversed(parents):
@@ -402,15 +478,19 @@ def _union(sources: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{_GROUP_NAME.sub('(?:', source)})" for source in sources))
 
 
-def _parents_up_to_top(path: Path, base: Path) -> tuple[Path | None, list[Path]]:
+def _parents_up_to_top(path: Path, base: Path, witness: Witness | None = None) -> tuple[Path | None, list[Path]]:
     """(the git work tree's top, path's parent directories up to it, or up to base outside a
     work tree). A path that is itself a top has no parents to read; a path outside any work
     tree and the project has none either (only the .gitignore files below it count)."""
+    if witness is not None:
+        witness.node(path / ".git")
     if (path / ".git").exists():
         return path, []
     parents = []
     for directory in path.parents:
         parents.append(directory)
+        if witness is not None:
+            witness.node(directory / ".git")
         if (directory / ".git").exists():
             return directory, parents
         if directory == base:
@@ -418,7 +498,7 @@ def _parents_up_to_top(path: Path, base: Path) -> tuple[Path | None, list[Path]]
     return None, []
 
 
-def _info_exclude(top: Path) -> Path | None:
+def _info_exclude(top: Path, witness: Witness | None = None) -> Path | None:
     """``$GIT_DIR/info/exclude`` of the work tree at top. ``.git`` is a directory, or in a linked
     worktree or a submodule a file naming the git directory, whose ``commondir`` holds info/."""
     dot_git = top / ".git"
@@ -428,10 +508,17 @@ def _info_exclude(top: Path) -> Path | None:
         line = dot_git.read_text(encoding="utf-8", errors="replace").strip()
         if not line.startswith("gitdir:"):
             return None
-        git_dir = (top / line[len("gitdir:") :].strip()).resolve()
+        written = top / line[len("gitdir:") :].strip()
+        git_dir = written.resolve()
         common = git_dir / "commondir"
+        if witness is not None:  # .git's own text is in its stamp
+            witness.real(written)
+            witness.node(common)
         if common.is_file():
-            git_dir = (git_dir / common.read_text(encoding="utf-8", errors="replace").strip()).resolve()
+            shared = git_dir / common.read_text(encoding="utf-8", errors="replace").strip()
+            if witness is not None:
+                witness.real(shared)
+            git_dir = shared.resolve()
         return git_dir / "info" / "exclude"
     except OSError:
         return None

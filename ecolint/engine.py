@@ -25,6 +25,7 @@ import functools
 import gc
 import itertools
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,11 +197,11 @@ class Engine:
         comes from the sort, never from which worker finished first."""
         _resolved_dir.cache_clear()  # directories may have moved since an earlier run in this process
         # The project pass needs the whole walk before the Python files are extracted; a run over
-        # the project root walks it once for both. It runs on the workers, beside the files of
-        # the other kinds, which do not need it (_analyse_with_project).
-        everything = list(self._walked(paths, result))
-        walked = [item for item in everything if item.kind != _MAKEFILE]
+        # the project root walks it once for both. A cold run makes it on the workers, beside the
+        # files of the other kinds, which do not need it (_analyse_with_project).
         cache = self._cache(paths)
+        everything = self._walked(paths, result, cache)
+        walked = [item for item in everything if item.kind != _MAKEFILE]
         base = WorkerConfig(context=self._context(paths), max_file_size=self.config.max_file_size, cache=cache)
         project = self._project_work(paths, everything, cache)
         found, config = _analyse_with_project(base, walked, project, self.progress)
@@ -336,10 +337,19 @@ class Engine:
         result.errors.sort()
         return result
 
-    def _walked(self, paths: list[Path], result: RunResult) -> Iterator[FileWork]:
+    def _walked(self, paths: list[Path], result: RunResult, cache: ExtractionCache | None = None) -> list[FileWork]:
         """The files to read with their kinds, in the walk's order; what cannot be walked is
-        recorded in the result."""
+        recorded in the result. With the cache, a walk whose directories, .gitignore files and
+        links are as the last walk found them is not made again (``discover.Witness``)."""
         excludes = self.config.exclude + self.config.extend_exclude
+        key = repr(([os.fspath(path) for path in paths], excludes, self.config.force_exclude, str(self.config_dir)))
+        known = cache.walk_of(key) if cache is not None else None
+        if known is not None:
+            files, problems = known
+            result.errors.extend(FileError(display, 1, problem) for display, problem in problems)
+            return [FileWork(Path(path), display, kind, explicit) for path, display, kind, explicit in files]
+        witness = discover.Witness() if cache is not None else None
+        started = time.time_ns()
         walked = discover.walk(
             paths,
             excludes,
@@ -347,17 +357,27 @@ class Engine:
             respect_gitignore=self.config.respect_gitignore,
             root=self.config_dir,
             keep=_may_be_read,
+            witness=witness,
         )
+        found: list[FileWork] = []
+        errors: list[tuple[str, str]] = []
         for path, explicit, problem in walked:
             if problem is not None:
-                result.errors.append(FileError(display_path(path, self.cwd), 1, problem))
+                errors.append((display_path(path, self.cwd), problem))
                 continue
+            if witness is not None and not path.suffix:
+                witness.node(path)  # its kind may come from its first line
             kind = discover.classify_file(path)
             if kind is None and discover.is_makefile(path):
                 kind = _MAKEFILE  # for the invocation pass alone (analyse)
             if kind is None:
                 continue  # most of a tree: not worth a display path
-            yield FileWork(path, display_path(path, self.cwd), kind, explicit)
+            found.append(FileWork(path, display_path(path, self.cwd), kind, explicit))
+        result.errors.extend(FileError(display, 1, problem) for display, problem in errors)
+        if cache is not None and witness is not None and witness.settled(started):
+            files = [(os.fspath(item.path), item.display, item.kind, item.explicit) for item in found]
+            cache.keep_walk(key, witness.answers, files, errors)
+        return found
 
     def _project_pins(self, paths: list[Path], found: dict[str, str]) -> dict[str, str]:
         """The pins of the files analysed merged with the whole project's (ecolint/project.py),

@@ -580,3 +580,88 @@ def test_a_warm_run_follows_loader_helpers_as_their_modules_change(
 
     monkeypatch.setattr(modules, "_helper_names", no_scan)
     assert ("app/a.py", "ECO101") in [(path, code) for path, code, _ in findings(check(root, "--cache-dir", cache))]
+
+
+SERVE_SH = "vllm serve Qwen/Qwen2-7B --quantization fp8 --enforce-eager\n"
+
+
+def test_a_warm_run_walks_again_whatever_changed_in_the_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm run reuses the last walk while every directory, .gitignore, extensionless file
+    and link it looked at is as it was; after a file or directory is added, deleted or renamed,
+    a .gitignore changes, a shebang appears or a link moves, it reports what a fresh run
+    reports."""
+    from ecolint import discover
+
+    # the tree is written just now: take its stamps as settled (the walks below are far more
+    # than a clock tick apart from the changes, which is what RECENT_NS guards)
+    monkeypatch.setattr(discover, "RECENT_NS", 0)
+    root = tmp_path / "src"
+    # node_modules is never walked, but a link to a directory in it is
+    for name in ("a/serve.sh", "a/b/serve.sh", "c/serve.sh", "elsewhere/serve.sh", "node_modules/x/serve.sh"):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(SERVE_SH)
+    (root / "a" / "b" / "start").write_text(SERVE_SH)  # no shebang: no kind
+    (root / "node_modules" / "y").mkdir()
+    (root / "node_modules" / "y" / "other.sh").write_text(SERVE_SH)
+    (root / "link").symlink_to("node_modules/x", target_is_directory=True)
+    cache = str(tmp_path / "cache")
+    scans: list[object] = []
+    scandir = os.scandir
+
+    def counted(path: object) -> object:
+        scans.append(path)
+        return scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(discover.os, "scandir", counted)
+
+    def paths() -> list[str]:
+        warm = check(root, "--cache-dir", cache)
+        assert warm == check(root, "--no-cache")
+        return sorted({path for path, _, _ in findings(warm)})
+
+    everything = paths()
+    # (a file found through a link is shown where it is)
+    assert everything == sorted(
+        ["a/serve.sh", "a/b/serve.sh", "c/serve.sh", "elsewhere/serve.sh", "node_modules/x/serve.sh"]
+    )
+    scans.clear()
+    assert check(root, "--cache-dir", cache) == check(root, "--no-cache")
+    listed = [path for path in scans if not os.path.isabs(path)]  # the tree, walked from "."
+    assert len(listed) == 6  # the fresh run's directories alone: the warm run listed none
+
+    (root / "a" / "b" / "more.sh").write_text(SERVE_SH)  # added
+    assert "a/b/more.sh" in paths()
+    (root / "a" / "b" / "more.sh").rename(root / "a" / "b" / "renamed.sh")  # renamed
+    assert "a/b/renamed.sh" in paths() and "a/b/more.sh" not in paths()
+    (root / "c" / "serve.sh").unlink()  # deleted
+    assert "c/serve.sh" not in paths()
+    (root / "elsewhere").rename(root / "moved")  # a directory renamed
+    assert "moved/serve.sh" in paths() and "elsewhere/serve.sh" not in paths()
+    (root / "a" / "b" / "start").write_text("#!/bin/sh\n" + SERVE_SH)  # a shebang
+    assert "a/b/start" in paths()
+    (root / ".gitignore").write_text("moved/\n")  # a .gitignore appears
+    assert "moved/serve.sh" not in paths()
+    (root / ".gitignore").write_text("renamed.sh\n")  # and changes
+    assert "moved/serve.sh" in paths() and "a/b/renamed.sh" not in paths()
+    (root / "a" / "b" / ".gitignore").write_text("!renamed.sh\n")  # a nested one
+    assert "a/b/renamed.sh" in paths()
+    (root / "link").unlink()  # a link that leads elsewhere
+    (root / "link").symlink_to("node_modules/y", target_is_directory=True)
+    assert "node_modules/y/other.sh" in paths() and "node_modules/x/serve.sh" not in paths()
+    (root / "node_modules" / "y" / "third.sh").write_text(SERVE_SH)  # added where the link leads
+    assert "node_modules/y/third.sh" in paths()
+    (root / ".git" / "info").mkdir(parents=True)  # a work tree: its info/exclude counts
+    (root / ".git" / "info" / "exclude").write_text("a/serve.sh\n")
+    assert "a/serve.sh" not in paths()
+    (root / ".git" / "info" / "exclude").write_text("c/\n")  # changed where the walk never goes
+    assert "a/serve.sh" in paths()
+
+
+def test_a_walk_that_saw_a_stamp_of_this_moment_is_not_kept(tmp_path: Path) -> None:
+    """A change in the same clock tick as the walk may leave a directory's mtime as it was: a
+    walk of a tree written just now is made again next time."""
+    root = tree(tmp_path / "src")
+    cache = tmp_path / "cache"
+    check(root, "--cache-dir", str(cache))
+    [stored] = cache.glob("extract-*.json")
+    assert json.loads(stored.read_text())["walk"] == {}
