@@ -154,6 +154,7 @@ class Engine:
         self.cwd = (cwd or Path.cwd()).resolve()
         self.config_dir = config.source.parent.resolve() if config.source else self.cwd
         self._stack: dict[str, str] = {}  # the version pins of the last analysis, for resolving
+        self._last_context: ExtractContext | None = None  # the last analysis's view of the tree
 
     # -- the flow -------------------------------------------------------------------------
 
@@ -205,6 +206,7 @@ class Engine:
         base = WorkerConfig(context=self._context(paths), max_file_size=self.config.max_file_size, cache=cache)
         project = self._project_work(paths, everything, cache)
         found, config = _analyse_with_project(base, walked, project, self.progress)
+        self._last_context = config.context  # for a file read after the analysis (_read_unread)
         analysed = sorted(found, key=lambda pair: pair[0].display)
         _drop_superseded(analysed, self._callers_elsewhere(paths, config, analysed))
         self._stack = self._project_pins(paths, _merged_pins([outcome for _, outcome in analysed]))
@@ -319,11 +321,18 @@ class Engine:
         findings: list[Finding] = []
         through: list[tuple[Setup, list[Finding]]] = []  # setups made through another module's helper
         for item, outcome in analysed:
+            made: list[tuple[Setup, list[Finding]]] = []
+            found = self._audit_guarded(outcome, item, result, made)
+            if found and outcome.unread is not None:
+                read = self._read_unread(item, outcome)
+                if read is not outcome:  # changed since the cache answered: analysed again
+                    outcome, made = read, []
+                    found = self._audit_guarded(outcome, item, result, made)
+            through.extend(made)
             result.files_parsed += outcome.parsed
             result.setups += len(outcome.setups)
             if outcome.error is not None:
                 result.errors.append(outcome.error)
-            found = self._audit_guarded(outcome, item, result, through)
             if found or _SUPPRESSION in outcome.text:
                 result.texts[item.display] = outcome.text
                 findings.extend(found)
@@ -336,6 +345,21 @@ class Engine:
         result.unused_ignores = unused
         result.errors.sort()
         return result
+
+    def _read_unread(self, item: FileWork, outcome: FileOutcome) -> FileOutcome:
+        """The outcome with the file's text, read now that a finding needs it; when the file is
+        no longer what the cache answered for (changed during the run), the file analysed
+        afresh."""
+        config = WorkerConfig(
+            context=self._last_context or self.extract_context([item.path]), max_file_size=self.config.max_file_size
+        )
+        data, _, stamp = _read(item, config.max_file_size)
+        if data is not None and stamp == outcome.unread:
+            with contextlib.suppress(Exception):  # undecodable now: analysed afresh below
+                outcome.text = decode(item.path, data, item.kind)
+                outcome.unread = None
+                return outcome
+        return _analyse_file(config, item)
 
     def _walked(self, paths: list[Path], result: RunResult, cache: ExtractionCache | None = None) -> list[FileWork]:
         """The files to read with their kinds, in the walk's order; what cannot be walked is
@@ -535,11 +559,14 @@ def _counting(progress: Progress, known: list[tuple[FileWork, FileOutcome]]) -> 
 
 def _known_by_stamp(config: WorkerConfig, item: FileWork) -> FileOutcome | None:
     """A file's outcome from its cache entry and one stat, without reading it: only for a file
-    whose mtime and size are those recorded, that gave no setup (no finding will need its
-    text) and holds no ignore comment (none to check), and whose consulted files are unchanged."""
+    whose mtime and size are those recorded, that holds no ignore comment (none to check), and
+    whose consulted files are unchanged. Its text is read later, only if its setups have a
+    finding (``FileOutcome.unread``); a notebook's is needed to name cells, so it is read now."""
     assert config.cache is not None
     known = config.cache.entries.get(item.display)
-    if not isinstance(known, dict) or known.get("ignores") is not False or known.get("setups"):
+    if not isinstance(known, dict) or known.get("ignores") is not False:
+        return None
+    if known.get("setups") and item.kind == "notebook":
         return None
     pins = known.get("pins")
     if not isinstance(pins, dict) or not all(isinstance(v, str) for v in pins.values()):
@@ -555,9 +582,16 @@ def _known_by_stamp(config: WorkerConfig, item: FileWork) -> FileOutcome | None:
         hit = config.cache.lookup_stamp(item.display, stamp, config.context)
         if hit is None:
             return None
-        from ecolint.cache import error_from
+        from ecolint.cache import error_from, setups_from
 
-        return FileOutcome(error=error_from(hit), parsed=bool(hit["parsed"]), pins=dict(pins))
+        setups = setups_from(hit)
+        return FileOutcome(
+            setups=setups,
+            error=error_from(hit),
+            parsed=bool(hit["parsed"]),
+            pins=dict(pins),
+            unread=stamp if setups else None,
+        )
     except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a failure
         return None
 

@@ -37,3 +37,6 @@ class FileOutcome:
     parsed: bool = True  # False: the file was never handed to a parser
     pins: dict[str, str] = field(default_factory=dict)  # versions the file pins (stack kinds)
     cache_entry: dict[str, Any] | None = None  # what the extraction cache keeps of a new extraction
+    # A warm run's file answered from the cache without reading it: the (mtime, size) the answer
+    # is for. Its text is read only if a finding needs it (ecolint/engine.py).
+    unread: tuple[int, int] | None = None

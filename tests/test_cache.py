@@ -339,10 +339,12 @@ def test_a_read_only_checkout_gets_no_cache_and_no_message(tmp_path: Path, monke
 
 
 def test_a_warm_run_reads_only_the_files_findings_need(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An unchanged file that gave no setup is answered from its entry and one stat; a file with
-    setups (its findings need its text) or with an ignore comment (checked on every run) is read."""
+    """An unchanged file is answered from its entry and one stat; a file whose setups have a
+    finding (the report needs its text) or with an ignore comment (checked on every run) is
+    read."""
     root = tree(tmp_path)
     (root / "notes.yaml").write_text("kind: ConfigMap\ndata: {a: b}\n")
+    (root / "clean.sh").write_text("vllm serve Qwen/Qwen2-7B\n")  # a setup without a finding
     (root / "helpers.py").write_text("def f():\n    return 1  # ecolint: ignore[ECO1O1]\n")
     cold = check(root)
     read: list[str] = []
@@ -355,7 +357,7 @@ def test_a_warm_run_reads_only_the_files_findings_need(tmp_path: Path, monkeypat
     monkeypatch.setattr(engine, "_read", recording)
     warm = check(root)
     assert warm == cold
-    assert sorted(read) == ["app.py", "compose.yaml", "helpers.py"]
+    assert sorted(read) == ["app.py", "helpers.py"]  # not compose.yaml nor clean.sh: no finding
 
 
 KUBEAI_MODEL = (
@@ -665,3 +667,26 @@ def test_a_walk_that_saw_a_stamp_of_this_moment_is_not_kept(tmp_path: Path) -> N
     check(root, "--cache-dir", str(cache))
     [stored] = cache.glob("extract-*.json")
     assert json.loads(stored.read_text())["walk"] == {}
+
+
+def test_a_file_changed_during_a_warm_run_is_analysed_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm run answers an unchanged file's setups from its stamp and reads its text only
+    when a finding needs it: if the file changed in between, its findings are those of what
+    it holds now."""
+    root = tree(tmp_path / "src")
+    cache = str(tmp_path / "cache")
+    check(root, "--cache-dir", cache)
+    answered = engine._known_by_stamp
+
+    def then_edited(config: engine.WorkerConfig, item: engine.FileWork) -> object:
+        outcome = answered(config, item)
+        if outcome is not None and item.display == "app.py":
+            assert outcome.unread is not None
+            (root / "app.py").write_text(APP.replace("load_in_8bit=True", "load_in_4bit=True"))
+        return outcome
+
+    monkeypatch.setattr(engine, "_known_by_stamp", then_edited)
+    during = check(root, "--cache-dir", cache)
+    monkeypatch.setattr(engine, "_known_by_stamp", answered)
+    assert during == check(root, "--no-cache")
+    assert "ECO102" in {code for _, code, _ in findings(during)}
