@@ -481,7 +481,28 @@ def _load_capabilities(data: dict[str, Any], architectures: set[str]) -> dict[st
     return {"architectures": table, "notes": notes}
 
 
-def _load_gpus(entries: list[dict[str, Any]]) -> list[tuple[re.Pattern[str], GpuInfo]]:
+class LazyPattern:
+    """A regular expression compiled on its first search: a run looks up a few GPU and model
+    names, and compiling all of the tables' sixty-odd patterns up front was a tenth of a warm
+    run (tests compile every one: tests/test_knowledge.py)."""
+
+    __slots__ = ("_compiled", "flags", "source")
+
+    def __init__(self, source: str, flags: int = 0) -> None:
+        self.source = source
+        self.flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self.source, self.flags)
+        return self._compiled
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return self.compiled().search(text)
+
+
+def _load_gpus(entries: list[dict[str, Any]]) -> list[tuple[LazyPattern, GpuInfo]]:
     gpus = []
     for entry in entries:
         info = GpuInfo(
@@ -490,7 +511,7 @@ def _load_gpus(entries: list[dict[str, Any]]) -> list[tuple[re.Pattern[str], Gpu
             measured=bool(entry.get("measured", False)),
             vendor=str(entry.get("vendor", "nvidia")),
         )
-        gpus.append((re.compile(entry["match"], re.IGNORECASE), info))
+        gpus.append((LazyPattern(entry["match"], re.IGNORECASE), info))
     return gpus
 
 
@@ -617,7 +638,7 @@ def _load_tables(evidence: dict[str, Any]) -> dict[str, Any]:
     return {
         "architectures": _load_architectures(_require(evidence, "architectures", "evidence.yaml")),
         "gpus": _load_gpus(_require(evidence, "gpus", "evidence.yaml")),
-        "models": [(re.compile(m["match"], re.IGNORECASE), m) for m in evidence.get("models", [])],
+        "models": [(LazyPattern(m["match"], re.IGNORECASE), m) for m in evidence.get("models", [])],
         "request_energy": list(evidence.get("request_energy", [])),
         "headlines": dict(evidence.get("headlines", {})),
         "dataset": dict(evidence.get("dataset", {})),

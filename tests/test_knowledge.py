@@ -162,3 +162,11 @@ def test_no_rule_is_left_with_the_scaffold_s_todo_texts() -> None:
 
     unfinished = [p.name for p in sorted((REPO / "rules").glob("ECO*.yaml")) if "TODO" in p.read_text(encoding="utf-8")]
     assert unfinished == [], f"rules with TODO texts left from scripts/new_rule.py: {unfinished}"
+
+
+def test_every_gpu_and_model_pattern_of_the_tables_compiles() -> None:
+    """They are compiled on first use (a run looks up a few names): a broken one must fail here."""
+    patterns = [pattern for pattern, _ in KB.gpus] + [pattern for pattern, _ in KB.models]
+    assert len(patterns) > 50
+    for pattern in patterns:
+        assert pattern.compiled().pattern == pattern.source
