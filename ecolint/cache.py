@@ -19,7 +19,14 @@ One JSON file per (ecolint build, Python version, knowledge files, configuration
 working directory): a new version of ecolint's code or rules/, of Python's parser, or a changed
 setting starts a new file. A directory ecolint creates gets a ``CACHEDIR.TAG`` (backup tools skip
 it) and a ``.gitignore`` of ``*``; a directory it may not write to (CI restoring a cache read-only)
-is read and left alone. The same directory keeps rules/evidence.yaml's blocks parsed, as JSON
+is read and left alone.
+
+The same file keeps the project passes, rebuilt on every run, by what they rest on: what the
+invocation pass found each shell, Dockerfile and YAML file runs (by the file's stamp and what it
+consulted), each Python file's loader helpers (by its stamp), and the walk: the files it found
+with the answers of every question it asked the file system (``discover.Witness``).
+
+The same directory keeps rules/evidence.yaml's blocks parsed, as JSON
 named by their text's hash (ecolint/knowledge.py), so a run with findings skips the YAML parse.
 JSON, never pickle, so a cache
 cannot run code; it is trusted to say what a file holds, so it belongs to one machine and is
