@@ -40,7 +40,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -220,6 +219,8 @@ class ExtractionCache:
                 "# Created by ecolint: this directory is a cache.\n*\n", encoding="utf-8"
             )
             (directory / "CACHEDIR.TAG").write_text(CACHEDIR_TAG, encoding="utf-8")
+        import tempfile  # here: a warm run that changes nothing never writes
+
         handle, temporary = tempfile.mkstemp(dir=self.file.parent, prefix=".extract-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
