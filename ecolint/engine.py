@@ -614,7 +614,9 @@ def _analyse_with_project(
     a second pool, forked with them, takes the Python files while the first finishes the rest."""
     workers = min(os.cpu_count() or 1, 8)
     # A warm run (a cache with entries) answers most files from their stamps, often leaving
-    # too few for a pool: there the pass is made in this process.
+    # too few for a pool: there the pass is made in this process, where it answers each file
+    # from the cache too (ProjectWork.memo). A cold run's workers send back what each file gave
+    # the pass, which the cache keeps for the next run (_Kept).
     warm = base.cache is not None and bool(base.cache.entries)
     if warm or workers < 2 or len(walked) < PARALLEL_MIN_FILES or not _can_fork():
         config = WorkerConfig(project.context(base.context), base.max_file_size, base.cache)
@@ -623,20 +625,23 @@ def _analyse_with_project(
     now = [item for item in walked if item.kind not in _PROJECT_KINDS]
     if project.module_files or later:
         load_extractor("python")  # imported once before forking, not once per worker
+    keep = base.cache is not None  # the workers send back each file's part for the next run
     with _pool(base, workers) as (pool, received):
-        helpers = [(c, _submitted(pool, _helpers_task, c)) for c in _slices(project.module_files)]
+        helpers = [(c, _submitted(pool, _helpers_task, c, keep)) for c in _slices(project.module_files)]
         files = project.invocation_files()  # the walk, while the workers index the modules
         calls = (
             []
             if files is None
-            else [(c, _submitted(pool, _invocations_task, c, project.root, project.cwd)) for c in _slices(files)]
+            else [(c, _submitted(pool, _invocations_task, c, project.root, project.cwd, keep)) for c in _slices(files)]
         )
         tasks = [(chunk, _submitted(pool, _worker_task, chunk)) for chunk in _chunks(now, _CHUNK_FILES)]
         _check(received)
         context = project.joined(
             base.context,
-            (_project_result(future, project.helpers, chunk) for chunk, future in helpers),
-            [None] if files is None else (_project_result(future, project.invocations, c) for c, future in calls),
+            (_kept(base.cache, _project_result(future, project.helpers, c)) for c, future in helpers),
+            [None]
+            if files is None
+            else (_kept(base.cache, _project_result(future, project.invocations, c)) for c, future in calls),
         )
         config = WorkerConfig(context, base.max_file_size, base.cache)
         python = _analyse(config, later, _shifted(progress, 0, len(now)))
@@ -656,23 +661,62 @@ def _slices(files: list[Path]) -> list[list[Path]]:
     return [files[at : at + _PROJECT_CHUNK_FILES] for at in range(0, len(files), _PROJECT_CHUNK_FILES)]
 
 
-def _helpers_task(files: list[Path]) -> list[tuple[str, str]]:
-    """A project-pass task, on a worker: the loader helpers some Python files define."""
+class _Kept:
+    """A project-pass task's memo on a worker of a cold run: nothing to look up (the cache has
+    no entries), and what each file gave, sent back for the main process to keep in the cache
+    (``_kept``), so that the next run answers the pass from it."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, tuple[Any, ...]]] = []
+
+    def invocations_in(self, path: str, stamp: tuple[int, int], context: ExtractContext) -> None:
+        return None
+
+    def keep_invocations(
+        self, path: str, stamp: tuple[int, int], consulted: list[tuple[str, str, Any]] | None, setups: list[Setup]
+    ) -> None:
+        self.records.append(("keep_invocations", (path, stamp, consulted, setups)))
+
+    def helpers_in(self, path: str, stamp: tuple[int, int]) -> None:
+        return None
+
+    def keep_helpers(self, path: str, stamp: tuple[int, int], helpers: list[str]) -> None:
+        self.records.append(("keep_helpers", (path, stamp, helpers)))
+
+
+def _helpers_task(files: list[Path], keep: bool) -> tuple[list[tuple[str, str]], list[tuple[str, tuple[Any, ...]]]]:
+    """A project-pass task, on a worker: the loader helpers some Python files define, and what
+    to keep of them in the cache (``keep``)."""
     from ecolint.extract.python.modules import helpers_in
 
-    return helpers_in(files, python_may_hold_setup)
+    memo = _Kept() if keep else None
+    return helpers_in(files, python_may_hold_setup, memo), memo.records if memo else []
 
 
-def _invocations_task(files: list[Path], root: Path, cwd: Path) -> list[tuple[str, Any]] | None:
-    """A project-pass task, on a worker: the invocations some files hold."""
+def _invocations_task(
+    files: list[Path], root: Path, cwd: Path, keep: bool
+) -> tuple[list[tuple[str, Any]] | None, list[tuple[str, tuple[Any, ...]]]]:
+    """A project-pass task, on a worker: the invocations some files hold, and what to keep of
+    them in the cache (``keep``)."""
     from ecolint.project import invocations_in
 
-    return invocations_in(files, root, cwd)
+    memo = _Kept() if keep else None
+    return invocations_in(files, root, cwd, memo), memo.records if memo else []
+
+
+def _kept(cache: ExtractionCache | None, result: tuple[Any, list[tuple[str, tuple[Any, ...]]]]) -> Any:
+    """A project-pass task's result, its records kept in the cache."""
+    found, records = result
+    if cache is not None:
+        for method, arguments in records:
+            getattr(cache, method)(*arguments)
+    return found
 
 
 def _project_result(future: Any, serially: Callable[[list[Path]], Any], files: list[Path]) -> Any:
-    """A project-pass task's result; made here when the pool broke (the pass never ran on its
-    own process before: a crash in it then ends the run, as it did)."""
+    """A project-pass task's result and records; made here when the pool broke (the pass never
+    ran on its own process before: a crash in it then ends the run, as it did), where the
+    project's memo keeps what it finds itself."""
     from concurrent.futures.process import BrokenProcessPool
 
     try:
@@ -680,7 +724,7 @@ def _project_result(future: Any, serially: Callable[[list[Path]], Any], files: l
             raise BrokenProcessPool
         return future.result()
     except BrokenProcessPool:
-        return serially(files)
+        return serially(files), []
 
 
 @contextlib.contextmanager

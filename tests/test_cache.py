@@ -535,6 +535,80 @@ def test_a_warm_run_follows_the_scripts_that_run_a_python_file(tmp_path: Path, m
     assert invoked(check(root, "--cache-dir", cache)) == [("invoked by job.yaml:4", "Qwen/Qwen2.5-7B-Instruct")]
 
 
+ENV_SERVE_PY = (
+    "import os\n"
+    "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
+    'if os.environ.get("QUANTIZE", "none") == "8bit":\n'
+    "    quant = BitsAndBytesConfig(load_in_8bit=True)\n"
+    "else:\n"
+    "    quant = None\n"
+    'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2-1.5B", quantization_config=quant)\n'
+)
+
+
+def test_a_warm_run_follows_makefiles_and_the_environment_their_commands_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The invocation pass takes its Makefiles (``*.mk`` too, a name no file kind reads) from the
+    run's walk, and its cache entry keeps the environment a command sets: a warm run reports
+    what a fresh run reports, and an unchanged Makefile is not read again."""
+    from ecolint import invocations
+
+    root = tmp_path / "src"
+    (root / "make").mkdir(parents=True)
+    (root / "serve.py").write_text(ENV_SERVE_PY)
+    recipe = root / "make" / "serve.mk"
+    recipe.write_text("serve:\n\tQUANTIZE=8bit python serve.py\n")
+    cache = str(tmp_path / "cache")
+
+    def warm_equals_fresh() -> list[tuple[str, str]]:
+        warm = check(root, "--cache-dir", cache)
+        assert warm == check(root, "--no-cache")
+        return invoked(warm)
+
+    assert warm_equals_fresh() == [("invoked by make/serve.mk:2", "Qwen/Qwen2-1.5B")]
+    recipe.write_text("serve:\n\tQUANTIZE=none python serve.py\n")  # edited: the branch not taken
+    assert warm_equals_fresh() == []
+    recipe.write_text("serve:\n\tQUANTIZE=8bit  python serve.py\n")
+    assert warm_equals_fresh() == [("invoked by make/serve.mk:2", "Qwen/Qwen2-1.5B")]
+
+    def no_extractor(kind: str) -> None:
+        raise AssertionError(f"an unchanged {kind} file was read again for the invocation pass")
+
+    monkeypatch.setattr(invocations, "load_extractor", no_extractor)
+    assert invoked(check(root, "--cache-dir", cache)) == [("invoked by make/serve.mk:2", "Qwen/Qwen2-1.5B")]
+
+
+def test_a_cold_run_on_workers_keeps_the_project_pass_for_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold run makes the project pass on its workers; what each file gave it (the commands
+    that run a script, a module's loader helpers) comes back to the cache, so the first warm run
+    reads none of those files again."""
+    from ecolint import invocations
+    from ecolint.extract.python import modules
+
+    root = tmp_path / "src"
+    (root / "deploy").mkdir(parents=True)
+    (root / "serve.py").write_text(SERVE_PY)
+    (root / "loading.py").write_text(LOADING)
+    (root / "app.py").write_text('from loading import load_model\nmodel = load_model("Qwen/Qwen2-7B", True)\n')
+    (root / "deploy" / "run.sh").write_text("#!/bin/sh\npython ../serve.py --int8 --model-id Qwen/Qwen2-1.5B\n")
+    cache = str(tmp_path / "cache")
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 0)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    cold = check(root, "--cache-dir", cache)
+    assert invoked(cold) == [("invoked by deploy/run.sh:2", "Qwen/Qwen2-1.5B")]
+    assert "app.py" in {path for path, _, _ in findings(cold)}  # its call of the helper
+
+    def not_again(*args: object) -> None:
+        raise AssertionError("a file the cold run's project pass looked at was read again for it")
+
+    monkeypatch.setattr(invocations, "load_extractor", not_again)
+    monkeypatch.setattr(modules, "_helper_names", not_again)
+    assert check(root, "--cache-dir", cache) == cold
+
+
 LOADING = (
     "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
     "\n"
