@@ -609,6 +609,31 @@ def test_a_cold_run_on_workers_keeps_the_project_pass_for_the_next_run(
     assert check(root, "--cache-dir", cache) == cold
 
 
+def test_a_warm_run_follows_the_entrypoint_of_the_image_a_compose_service_builds(tmp_path: Path) -> None:
+    """A compose command that names only the script runs it through the ENTRYPOINT of the image
+    the service builds: the invocation pass reads that Dockerfile for the compose file, and a
+    warm run sees it change though the compose file did not."""
+    root = tmp_path / "src"
+    root.mkdir()
+    (root / "serve.py").write_text(SERVE_PY)
+    (root / "docker-compose.yml").write_text(
+        "services:\n  demo:\n    build: .\n    command: serve.py --int8 --model-id Qwen/Qwen2-1.5B\n"
+    )
+    dockerfile = root / "Dockerfile"
+    dockerfile.write_text('FROM python:3.11-slim\nWORKDIR /workspace\nCOPY . .\nENTRYPOINT ["python3"]\n')
+    cache = str(tmp_path / "cache")
+
+    def warm_equals_fresh() -> list[tuple[str, str]]:
+        warm = check(root, "--cache-dir", cache)
+        assert warm == check(root, "--no-cache")
+        return invoked(warm)
+
+    assert warm_equals_fresh() == [("invoked by docker-compose.yml:4", "Qwen/Qwen2-1.5B")]
+    assert warm_equals_fresh() == [("invoked by docker-compose.yml:4", "Qwen/Qwen2-1.5B")]
+    dockerfile.write_text('FROM python:3.11-slim\nWORKDIR /workspace\nCOPY . .\nENTRYPOINT ["/bin/sh"]\n')
+    assert warm_equals_fresh() == []
+
+
 LOADING = (
     "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
     "\n"
