@@ -439,3 +439,43 @@ def test_a_relative_module_import_of_the_loader(tmp_path: Path) -> None:
     call = 'from . import loading\n\nsmall = loading.load_model("facebook/opt-125m", quantize=True)\n'
     root = project(tmp_path, {"core/__init__.py": "", "core/loading.py": LOADING, "core/serve.py": call})
     assert found(check(root, ".", "--select", "ECO103")) == [("core/serve.py", 3, "ECO103")]
+
+
+TUPLE_LOADER = (
+    "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+    "\n"
+    "\n"
+    "def load_pretrained(path, load_8bit=False):\n"
+    "    tokenizer = AutoTokenizer.from_pretrained(path)\n"
+    "    model = AutoModelForCausalLM.from_pretrained(path, load_in_8bit=load_8bit)\n"
+    "    return tokenizer, model, 2048\n"
+)
+PER_QUESTION = (
+    "import sys\n"
+    "\n"
+    "from core.builder import load_pretrained\n"
+    "\n"
+    "tokenizer, model, context_len = load_pretrained(sys.argv[1]{flag})\n"
+    "for line in open(sys.argv[2]):\n"
+    "    ids = tokenizer(line, return_tensors='pt').input_ids\n"
+    "    print(tokenizer.decode(model.generate(ids)[0]))\n"
+)
+
+
+@pytest.mark.parametrize("flag", ["", ", True"])
+def test_the_model_a_helper_returns_in_a_tuple_is_run_per_prompt_by_the_caller(tmp_path: Path, flag: str) -> None:
+    """`tokenizer, model, n = load_pretrained(path)`: generate() on the unpacked model, once per
+    line of a file, is reported at the caller, whether or not the call site says anything the
+    helper does not (a literal load_8bit=True adds its ECO101 at the same call site)."""
+    files = {"core/__init__.py": "", "core/builder.py": TUPLE_LOADER, "app/eval.py": PER_QUESTION.format(flag=flag)}
+    root = project(tmp_path, files)
+    got = found(check(root, ".", "--select", "ECO101,ECO105"))
+    assert ("app/eval.py", 8, "ECO105") in got
+    assert (("app/eval.py", 5, "ECO101") in got) == bool(flag)
+
+
+def test_the_other_elements_of_a_returned_tuple_are_not_the_model(tmp_path: Path) -> None:
+    """The tokenizer unpacked beside the model is not it: its calls in a loop are no generation."""
+    per_line = PER_QUESTION.format(flag="").replace("model.generate(ids)", "tokenizer.generate(ids)")
+    root = project(tmp_path, {"core/__init__.py": "", "core/builder.py": TUPLE_LOADER, "app/eval.py": per_line})
+    assert found(check(root, ".", "--select", "ECO105")) == []

@@ -92,6 +92,9 @@ class _Handle:
 
     setup: Setup
     kind: str  # model | pipeline | llm | engine
+    # Which element of the tuple a call returns holds it (`tokenizer, model = load(…)`: 1), for a
+    # helper of another module registered at its call site; None: the call's result itself.
+    position: int | None = None
 
 
 def _loads_a_model(receiver: ast.expr) -> bool:
@@ -207,6 +210,8 @@ class _Recognition(_Values):
     def _handle_of_call(self, call: ast.Call, scope: _Scope, depth: int, index: int | None) -> _Handle | None:
         known = self.by_call.get(call)
         if known is not None:
+            if known.position is not None:
+                return known if index == known.position else None
             return known if index in (None, 0) else None
         func = call.func
         first = self._positional(call, 0, scope)
@@ -358,10 +363,10 @@ class _Recognition(_Values):
         api = _API_CALLS.get(qualified.rsplit(".", 1)[-1])
         return api[1] if api is not None and qualified.startswith(api[0]) else None
 
-    def _register(self, site: _Site, setup: Setup, kind: str) -> None:
+    def _register(self, site: _Site, setup: Setup, kind: str, position: int | None = None) -> None:
         self.setups.append(setup)
         self.origin_site[id(setup)] = site
-        self.by_call[site.node] = _Handle(setup, kind)
+        self.by_call[site.node] = _Handle(setup, kind, position)
 
     def _add_setup(self, site: _Site, kind: str) -> None:
         if kind == "from_pretrained":

@@ -573,7 +573,7 @@ class _CrossModule(_Invoked):
             other.helper_depth = self.helper_depth + 1
             other.bound[(fn.node.lineno, fn.name)] = bound
             setups = other.run()  # type: ignore[attr-defined]
-            returned = {id(h.setup) for r in fn.returns if (h := other._handle(r, fn.scope)) is not None}
+            returned = _returned(other, fn)
         except (RecursionError, ExtractError):
             return
         finally:
@@ -590,7 +590,7 @@ class _CrossModule(_Invoked):
             setup.origin = here
             setup.label = None
             if id(setup) in returned:
-                self._register(site, setup, "model")
+                self._register(site, setup, "model", returned[id(setup)])
             else:
                 self.setups.append(setup)
                 self.origin_site[id(setup)] = site
@@ -714,6 +714,23 @@ class _CrossModule(_Invoked):
             where = value.location or self._loc(value.node if value.node is not None else arg)
             out[param.name] = _Binding(0, None, fn.scope, how=value.how, external=(value.value, where))
         return out
+
+
+def _returned(other: _CrossModule, fn: _Function) -> dict[int, int | None]:
+    """id(setup) → where a helper returns its model: the result itself (None), or the element
+    of the tuple it returns (`return tokenizer, model, processor, context_len`: 1)."""
+    found: dict[int, int | None] = {}
+    for returned in fn.returns:
+        if isinstance(returned, (ast.Tuple, ast.List)):
+            for position in range(len(returned.elts)):
+                handle = other._handle(returned, fn.scope, 0, position)
+                if handle is not None:
+                    found.setdefault(id(handle.setup), position)
+            continue
+        handle = other._handle(returned, fn.scope)
+        if handle is not None:
+            found.setdefault(id(handle.setup), None)
+    return found
 
 
 def _said(setup: Setup) -> str:
