@@ -479,3 +479,45 @@ def test_the_other_elements_of_a_returned_tuple_are_not_the_model(tmp_path: Path
     per_line = PER_QUESTION.format(flag="").replace("model.generate(ids)", "tokenizer.generate(ids)")
     root = project(tmp_path, {"core/__init__.py": "", "core/builder.py": TUPLE_LOADER, "app/eval.py": per_line})
     assert found(check(root, ".", "--select", "ECO105")) == []
+
+
+GENERATE_HELPER = (
+    "def model_gen(model, text, max_new_tokens=32):\n"
+    "    ids = model.tokenizer(text, return_tensors='pt').input_ids\n"
+    "    return model.generate(ids, max_new_tokens=max_new_tokens)\n"
+)
+EVAL_LOOP = (
+    "import sys\n"
+    "\n"
+    "from transformers import AutoModelForCausalLM\n"
+    "{imports}\n"
+    "\n"
+    "model = AutoModelForCausalLM.from_pretrained('Qwen/Qwen2-7B-Instruct')\n"
+    "for line in open(sys.argv[1]):\n"
+    "    print({call}(model, line))\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("imports", "call"),
+    [("from utils import model_gen", "model_gen"), ("import utils", "utils.model_gen")],
+)
+def test_a_generate_helper_of_another_module_called_per_prompt_is_reported(
+    tmp_path: Path, imports: str, call: str
+) -> None:
+    """The loop and the model are here, generate() is in the helper the loop calls."""
+    evaluation = EVAL_LOOP.format(imports=imports, call=call)
+    root = project(tmp_path, {"utils.py": GENERATE_HELPER, "eval.py": evaluation})
+    document = check(root, ".", "--select", "ECO105")
+    assert found(document) == [("eval.py", 8, "ECO105")]
+    assert "generate() called once per prompt in a loop" in document["findings"][0]["message"]
+
+
+def test_a_generate_helper_given_no_prompt_from_the_loop_is_not_per_prompt(tmp_path: Path) -> None:
+    """A loop over generation lengths sends the same prompt each time: a sweep, not a workload."""
+    evaluation = EVAL_LOOP.format(imports="from utils import model_gen", call="model_gen").replace(
+        "for line in open(sys.argv[1]):\n    print(model_gen(model, line))",
+        "for n in [int(a) for a in sys.argv[2:]]:\n    print(model_gen(model, 'Hello', max_new_tokens=n))",
+    )
+    root = project(tmp_path, {"utils.py": GENERATE_HELPER, "eval.py": evaluation})
+    assert found(check(root, ".", "--select", "ECO105")) == []

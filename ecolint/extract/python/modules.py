@@ -37,11 +37,13 @@ from pathlib import Path
 from typing import Any
 
 from ecolint.extract import LOADER_CALLS, ExtractContext, ExtractError
+from ecolint.extract.python.flows import _flows
 from ecolint.extract.python.imports import _find_module
 from ecolint.extract.python.index import _Binding, _Function, _Indexer, _Scope, _Site
 from ecolint.extract.python.invoked import _Invoked
 from ecolint.extract.python.source import _parse, _Source
-from ecolint.extract.python.syntax import _NO, _dotted_or_none
+from ecolint.extract.python.syntax import _NO, _args, _dotted_or_none, _names_in
+from ecolint.extract.python.usage import _CHAT_METHODS, _GENERATING_METHODS, _chat_inputs, _inputs
 from ecolint.extract.python.values import _Entry
 from ecolint.setups import (
     COMPILED,
@@ -367,6 +369,52 @@ def _find_helper(
     return None
 
 
+@dataclass(frozen=True)
+class _Generator:
+    """A function of another module that runs the model it is given: `def model_gen(model,
+    text, images): … return model.generate(…)`. ``prompts``: the parameters that reach the
+    generation call's prompt arguments."""
+
+    model: tuple[str, int | None]  # the model's parameter: (name, position)
+    prompts: tuple[tuple[str, int | None], ...]
+    method: str  # generate, chat, …
+
+
+def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator | None:
+    """How a function runs a model one of its parameters holds, if it does (its own body only)."""
+    arguments = defined.args
+    positional = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
+    params = {name: (positional.index(name) if name in positional else None) for name in positional}
+    params.update((a.arg, None) for a in arguments.kwonlyargs)
+    for node in ast.walk(defined):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in _GENERATING_METHODS:
+            continue
+        root = node.func.value
+        while isinstance(root, ast.Attribute):
+            root = root.value  # model.generate, model.language_model.generate
+        if not isinstance(root, ast.Name) or root.id not in params or root.id in ("self", "cls"):
+            continue
+        used = _names_in(_chat_inputs(node) if node.func.attr in _CHAT_METHODS else _inputs(node))
+        flows = _flows(defined.body, {})
+        prompts = []
+        for name, position in params.items():
+            if name == root.id:
+                continue
+            derived, changed = {name}, True
+            while changed:
+                changed = False
+                for written, read in flows:
+                    if read & derived and not written <= derived:
+                        derived |= written
+                        changed = True
+            if used & derived:
+                prompts.append((name, position))
+        return _Generator((root.id, params[root.id]), tuple(prompts), node.func.attr)
+    return None
+
+
 def _tree(file: Path, text: str, context: ExtractContext) -> ast.Module | None:
     """A module's syntax tree, parsed once per run."""
 
@@ -425,6 +473,59 @@ class _CrossModule(_Invoked):
             self.setups.remove(setup)
             if site is not None and self.by_call.get(site.node) is not None:
                 del self.by_call[site.node]
+
+    def _generate_uses(self, site: _Site) -> list[tuple[ast.expr, list[ast.expr], bool]]:
+        """Also a call of a function of another module of the project that runs the model it
+        is given (`answer = model_gen(model, question, image)` in a loop over a benchmark): the
+        generation is this call's, with the arguments that reach the prompts there."""
+        uses = super()._generate_uses(site)
+        if uses or not site.node.args:
+            return uses
+        found = self._imported_generator(site)
+        return uses if found is None else [found]
+
+    def _imported_generator(self, site: _Site) -> tuple[ast.expr, list[ast.expr], bool] | None:
+        call = site.node
+        func = call.func
+        root = _module_alias(func) if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if root is None or root not in self.index.qualified:
+            return None  # neither an imported function nor one of an imported module
+        held = [a.value for a in _args(call) if not a.star and isinstance(a.value, (ast.Name, ast.Attribute))]
+        if not any(self._handle(value, site.scope, base=False) is not None for value in held):
+            return None  # no model of this module handed over (cheap before any other module is read)
+        where = self._helper_module(site, {root} if isinstance(func, ast.Name) else set())
+        if where is None:
+            return None
+        helper = _find_helper(where[0], where[1], self._dir(), where[2], self.context)
+        generator = None if helper is None else self._generator(helper)
+        if generator is None:
+            return None
+        model = self._argument_for(call, *generator.model)
+        if not isinstance(model, ast.expr) or self._handle(model, site.scope, base=False) is None:
+            return None
+        prompts = [self._argument_for(call, name, position) for name, position in generator.prompts]
+        # what generate() runs on, as the model's own method: named and linked as in this module
+        target = ast.Attribute(value=model, attr=generator.method, ctx=ast.Load())
+        ast.copy_location(target, call)
+        return target, [p for p in prompts if isinstance(p, ast.expr)], False
+
+    def _generator(self, helper: _Helper) -> _Generator | None:
+        """The helper's way of running a model it is given, found once per run."""
+
+        def compute() -> _Generator | None:
+            tree = _tree(helper.file, helper.text, self.context)
+            defined = next(
+                (
+                    s
+                    for s in (tree.body if tree is not None else ())
+                    if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == helper.name
+                ),
+                None,
+            )
+            return None if defined is None else _generator_of(defined)
+
+        key = ("ecolint.extract.python:generator", str(helper.file), helper.name)
+        return self.context.cached(key, compute)  # type: ignore[return-value]
 
     def _imported_helpers(self) -> set[str]:
         """Local names of functions imported from modules of the project that may load a model."""
