@@ -6,6 +6,7 @@ lists a loop gathers prompts in and empties.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -13,6 +14,9 @@ from ecolint.extract.python.syntax import _args, _below_leaves, _child_nodes, _n
 
 _MUTATORS = frozenset({"append", "extend", "insert", "update", "add"})
 _SAVERS = frozenset({"save_pretrained", "save_model"})
+# A conversation object that takes a message (`conv.append_message(conv.roles[0], question)`,
+# `chat.add_user_message(text)`) carries it into the prompt it renders (`conv.get_prompt()`).
+_MESSAGE_ADDER = re.compile(r"(?:append|add)_(?:[a-z]+_)?message")
 
 _FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _FOR_LOOPS = (ast.For, ast.AsyncFor)
@@ -78,7 +82,7 @@ def _call_flows(node: ast.Call, add: Callable[..., None]) -> None:
         return
     values = [arg.value for arg in _args(node)]
     # messages.append({"role": "user", "content": prompt}) makes messages carry the prompt.
-    if func.attr in _MUTATORS:
+    if func.attr in _MUTATORS or _MESSAGE_ADDER.fullmatch(func.attr):
         add(func.value, *values)
     # model.save_pretrained(tmp_dir, max_shard_size=size) writes a new checkpoint to tmp_dir.
     if func.attr in _SAVERS and values:
