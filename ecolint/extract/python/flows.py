@@ -25,6 +25,19 @@ _FOR_LOOPS = (ast.For, ast.AsyncFor)
 _Flows = list  # (written names, read names) pairs: list[tuple[set[str], set[str]]]
 
 
+def _closure(seed: set[str], flows: _Flows) -> set[str]:
+    """The seed names and every name a block computes from them (the def-use closure)."""
+    derived = set(seed)
+    changed = True
+    while changed:
+        changed = False
+        for written, read in flows:
+            if read & derived and not written <= derived:
+                derived |= written
+                changed = True
+    return derived
+
+
 def _flows(body: _Statements, cache: dict[int, _Flows]) -> _Flows:
     """(written names, read names) pairs of a block, for a small def-use closure. Nested
     functions and classes are their own business. Each statement's pairs are kept in `cache`,

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ecolint.extract import LOADER_CALLS, ExtractContext, ExtractError
-from ecolint.extract.python.flows import _flows
+from ecolint.extract.python.flows import _closure, _flows
 from ecolint.extract.python.imports import _find_module
 from ecolint.extract.python.index import _Binding, _Function, _Indexer, _Scope, _Site
 from ecolint.extract.python.invoked import _Invoked
@@ -402,14 +402,7 @@ def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator
         for name, position in params.items():
             if name == root.id:
                 continue
-            derived, changed = {name}, True
-            while changed:
-                changed = False
-                for written, read in flows:
-                    if read & derived and not written <= derived:
-                        derived |= written
-                        changed = True
-            if used & derived:
+            if used & _closure({name}, flows):
                 prompts.append((name, position))
         return _Generator((root.id, params[root.id]), tuple(prompts), node.func.attr)
     return None

@@ -14,6 +14,7 @@ from ecolint.extract import ExtractContext
 from ecolint.extract.python.flows import (
     _batch_lists,
     _BodyScan,
+    _closure,
     _Flows,
     _flows,
     _gathered_and_emptied,
@@ -795,15 +796,7 @@ class _Usage(_Recognition):
         flows = self._flows.get(id(body))
         if flows is None:
             flows = self._flows[id(body)] = _flows(body, self._statement_flows)
-        derived = set(seed)
-        changed = True
-        while changed:
-            changed = False
-            for written, read in flows:
-                if read & derived and not written <= derived:
-                    derived |= written
-                    changed = True
-        return derived
+        return _closure(seed, flows)
 
     def _computed_in(self, loop: _Loop) -> set[str]:
         """Names a loop body computes from something (`with TemporaryDirectory() as tmp`,
