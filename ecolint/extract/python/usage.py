@@ -36,6 +36,7 @@ from ecolint.extract.python.syntax import (
 )
 from ecolint.setups import (
     COMPILED,
+    DEFAULTS_CHOSEN,
     GENERATION_CALL,
     PURPOSE,
     QUANT_CONFIG,
@@ -395,6 +396,7 @@ class _Usage(_Recognition):
         super().__init__(path, source, index, context)
         self._callers_resolver = callers
         self.handlers: dict[_Function, str] = {}  # → what runs it once per request (_WEB_REQUEST, …)
+        self._loader_defaults: list[str] = []  # CLI defaults that made a DataLoader yield one item
         self.batched: set[_Function] = set()
         self._flows: dict[int, _Flows] = {}
         self._statement_flows: dict[int, _Flows] = {}
@@ -618,11 +620,15 @@ class _Usage(_Recognition):
                 handle = self._generate_handle(target, site)
                 if handle is None or handle.kind == "engine" or handle.setup.has(SINGLE_REQUEST):
                     continue
+                self._loader_defaults = []
                 signal = self._single_request(site, inputs, handler_only)
                 if signal is not None:
                     kind, source = signal
                     where = self._loc(site.node if not handler_only else target)
                     handle.setup.set(SINGLE_REQUEST, kind, where)
+                    if self._loader_defaults:  # one sample at a time because of --batch-size's default
+                        chosen = set(handle.setup.get(DEFAULTS_CHOSEN, ())) | set(self._loader_defaults)
+                        handle.setup.set(DEFAULTS_CHOSEN, tuple(sorted(chosen)), where, "implied")
                     handle.setup.set(GENERATION_CALL, _generation_call(target), where)
                     if source is not None:
                         handle.setup.set(REQUEST_SOURCE, source, where)
@@ -723,13 +729,38 @@ class _Usage(_Recognition):
             if not used & derived:
                 continue
             return not (
-                self._is_batch_loop(loop, derived)
+                (self._is_batch_loop(loop, derived) and not self._one_item_loader(loop.iter, site.scope))
                 or self._few_written_items(loop, site)
                 or self._flushes_batches(loop, used)
                 or self._builds_batches(loop, used)
                 or self._feeds_back(loop, site.node, used)
             )
         return False
+
+    def _one_item_loader(self, expr: ast.expr, scope: _Scope) -> bool:
+        """A DataLoader that yields one sample at a time: its batch_size left out (PyTorch's
+        default is 1) or resolving to 1 (a literal, or a command-line default such as
+        `--batch-size` with default=1). Its loop is per item, whatever its name says ("loader")."""
+        while isinstance(expr, ast.Call) and _final_name(expr.func) in _PASS_THROUGH and expr.args:
+            expr = expr.args[0]  # tqdm(dataloader), enumerate(dataloader)
+        if isinstance(expr, ast.Name):
+            bindings = self._definitions(expr.id, expr.lineno, scope)[0]
+            if len(bindings) != 1 or bindings[0].value is None:
+                return False
+            expr, scope = bindings[0].value, bindings[0].scope
+        if not isinstance(expr, ast.Call) or _final_name(expr.func) != "DataLoader":
+            return False
+        keywords = {a.keyword: a.value for a in _args(expr) if a.keyword is not None}
+        if "batch_sampler" in keywords or len([a for a in _args(expr) if a.keyword is None]) > 1:
+            return False  # a sampler that batches, or batch_size given by position
+        if "batch_size" not in keywords:
+            return True
+        read = len(self.defaults_read)
+        size = self._resolve(keywords["batch_size"], scope)
+        if size is None or size.value != 1 or isinstance(size.value, bool):
+            return False
+        self._loader_defaults.extend(self.defaults_read[read:])  # the finding names them
+        return True
 
     def _few_written_items(self, loop: _Loop, site: _Site) -> bool:
         """A loop over a handful of prompts written out in the source (`for q in ["Hi", "2+2?"]`,
