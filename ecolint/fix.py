@@ -810,11 +810,8 @@ def _text_plan(lines: _Lines, step: Step) -> _TextChange | None:
     if not core.startswith("-"):
         # a flag written as a YAML key (Ray Serve engine_kwargs, a vLLM --config file); anything
         # else (an env var, a model tag, a positional) is not a flag this edit knows
-        yaml_edits = _yaml_key_edits(lines, loc.line, start, end, edit)
-        if not yaml_edits:
-            return None
-        return _TextChange(step, _offset_span(lines, yaml_edits[0][0], yaml_edits[0][1]), yaml_edits)
-    if isinstance(edit, SetFlagValue):
+        edits = _yaml_key_edits(lines, loc.line, start, edit)
+    elif isinstance(edit, SetFlagValue):
         edits = _set_flag_value(token, start, edit.value)
     else:
         valued = isinstance(edit, DeleteFlag) and edit.valued
@@ -830,7 +827,7 @@ _YAML_KEY_LINE = re.compile(r"([ \t]*)([\w.-]+)[ \t]*:[ \t]*([^\s#][^#]*?)?[ \t]
 _YAML_BOOLEANS = {"true": "false", "True": "False", "TRUE": "FALSE", "yes": "no", "on": "off"}
 
 
-def _yaml_key_edits(lines: _Lines, line: int, start: int, end: int, edit: object) -> list[tuple[int, int, str]]:
+def _yaml_key_edits(lines: _Lines, line: int, start: int, edit: Edit) -> list[tuple[int, int, str]]:
     """The edit on a `key: value` line the location spans, the key being the flag. A switch
     (`enforce_eager: True`) is turned off in place, which keeps its mapping valid whatever else it
     holds; a valued key goes with its line only when a sibling key stays (an emptied

@@ -187,6 +187,14 @@ FEW_ITEMS = 8
 _PASS_THROUGH = frozenset({"enumerate", "tqdm", "list", "tuple", "sorted", "reversed", "track"})
 
 
+def _iterated(expr: ast.expr | None) -> ast.expr | None:
+    """What a loop goes over under the calls that pass its items through: enumerate(cases),
+    tqdm(dataloader), list(questions)."""
+    while isinstance(expr, ast.Call) and _final_name(expr.func) in _PASS_THROUGH and expr.args:
+        expr = expr.args[0]
+    return expr
+
+
 def _grown(where: ast.AST, name: str) -> bool:
     """Whether a function (or module) adds items to a list it names."""
     for node in ast.walk(where):
@@ -729,7 +737,7 @@ class _Usage(_Recognition):
             if not used & derived:
                 continue
             return not (
-                (self._is_batch_loop(loop, derived) and not self._one_item_loader(loop.iter, site.scope))
+                self._is_batch_loop(loop, derived, site.scope)
                 or self._few_written_items(loop, site)
                 or self._flushes_batches(loop, used)
                 or self._builds_batches(loop, used)
@@ -737,12 +745,11 @@ class _Usage(_Recognition):
             )
         return False
 
-    def _one_item_loader(self, expr: ast.expr, scope: _Scope) -> bool:
+    def _one_item_loader(self, expr: ast.expr | None, scope: _Scope) -> bool:
         """A DataLoader that yields one sample at a time: its batch_size left out (PyTorch's
         default is 1) or resolving to 1 (a literal, or a command-line default such as
         `--batch-size` with default=1). Its loop is per item, whatever its name says ("loader")."""
-        while isinstance(expr, ast.Call) and _final_name(expr.func) in _PASS_THROUGH and expr.args:
-            expr = expr.args[0]  # tqdm(dataloader), enumerate(dataloader)
+        expr = _iterated(expr)
         if isinstance(expr, ast.Name):
             bindings = self._definitions(expr.id, expr.lineno, scope)[0]
             if len(bindings) != 1 or bindings[0].value is None:
@@ -772,8 +779,7 @@ class _Usage(_Recognition):
     def _written_few(self, expr: ast.expr | None, scope: _Scope, depth: int) -> bool:
         """Whether an iterable is such a literal: directly, through names (every binding one,
         none grown by append/extend/+=) and parameters (every call site's argument one)."""
-        while isinstance(expr, ast.Call) and _final_name(expr.func) in _PASS_THROUGH and expr.args:
-            expr = expr.args[0]  # enumerate(cases), tqdm(prompts), list(questions)
+        expr = _iterated(expr)
         if isinstance(expr, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
             items = expr.keys if isinstance(expr, ast.Dict) else expr.elts
             return len(items) < FEW_ITEMS and not any(item is None or isinstance(item, ast.Starred) for item in items)
@@ -837,7 +843,9 @@ class _Usage(_Recognition):
         self._derived(set(), loop.body)  # fills the flow cache
         return set().union(*(written for written, read in self._flows[id(loop.body)] if read))
 
-    def _is_batch_loop(self, loop: _Loop, derived: set[str]) -> bool:
+    def _is_batch_loop(self, loop: _Loop, derived: set[str], scope: _Scope) -> bool:
+        if self._one_item_loader(loop.iter, scope):
+            return False  # one sample at a time, whatever the names say ("dataloader", "batch")
         if any(_BATCHY.search(name) for name in _target_names(loop.target)):
             return True
         if self._batchy_iterable(loop.iter):
