@@ -155,13 +155,51 @@ def test_the_defaults_and_a_command_that_differ_but_agree_on_a_rule_make_one_fin
         "from fastapi import FastAPI\napp = FastAPI()\n"
         '@app.post("/chat")\ndef chat(prompt: str):\n    return model.generate(prompt, max_new_tokens=8)\n',
     )
-    _tree(tmp_path, {"serve.py": handler, "run.sh": "#!/bin/sh\npython serve.py --quantize 8bit\n"})
-    # FP16 by default, INT8 from run.sh: ECO101 is the command's alone; the per-request generate
-    # (ECO105) is both setups' verdict at one line, so one finding
+    _tree(tmp_path, {"serve.py": handler, "run.sh": "#!/bin/sh\npython serve.py --quantize 8bit\npython serve.py\n"})
+    # FP16 by default (run.sh:3), INT8 from run.sh:2: ECO101 is that command's alone; the
+    # per-request generate (ECO105) is both setups' verdict at one line, so one finding
     assert _findings(tmp_path) == [
         ("serve.py", 7, "ECO101", "invoked by run.sh:2"),
-        ("serve.py", 15, "ECO105", "also invoked by run.sh:2"),
+        ("serve.py", 15, "ECO105", "also invoked by run.sh:2, run.sh:3"),
     ]
+
+
+PER_SAMPLE_EVAL = (
+    "import argparse\nimport torch\n" + HEAD + "parser = argparse.ArgumentParser()\n"
+    'parser.add_argument("--batch-size", type=int, default=1)\n'
+    "args = parser.parse_args()\n"
+    'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct", torch_dtype=torch.float16)\n'
+    "loader = torch.utils.data.DataLoader(load_dataset(), batch_size=args.batch_size)\n"
+    "for batch in loader:\n"
+    "    print(model.generate(**batch, max_new_tokens=8))\n"
+)
+LAUNCH = "python -m torch.distributed.launch --use_env --nproc_per_node ${NPROC:-8} evaluate.py"
+
+
+@pytest.mark.parametrize(
+    "commands, expected",
+    [
+        # every command of the repository passes the option the finding rests on: its default
+        # (one sample at a time) is nobody's run, and each command's own setup is batched
+        ([f"{LAUNCH} --batch-size 20", "torchrun evaluate.py --batch-size=8"], []),
+        # a command that passes nothing runs the defaults: the finding stays and names it
+        ([f"{LAUNCH} --batch-size 20", "python evaluate.py"], [(10, "ECO105", "also invoked by eval.sh:3")]),
+        # a command that passes the default's own value runs the defaults too
+        ([f"{LAUNCH} --batch-size 1"], [(10, "ECO105", "also invoked by eval.sh:2")]),
+    ],
+    ids=["all-override", "one-passes-nothing", "one-passes-the-default"],
+)
+def test_a_default_every_command_overrides_makes_no_finding(
+    tmp_path: Path, commands: list[str], expected: list[tuple[int, str, str]]
+) -> None:
+    _tree(tmp_path, {"evaluate.py": PER_SAMPLE_EVAL, "eval.sh": "#!/bin/sh\n" + "\n".join(commands) + "\n"})
+    found = [(line, code, label) for _, line, code, label in _findings(tmp_path) if code == "ECO105"]
+    assert found == expected
+
+
+def test_a_default_of_a_script_no_command_runs_keeps_its_finding(tmp_path: Path) -> None:
+    _tree(tmp_path, {"evaluate.py": PER_SAMPLE_EVAL})
+    assert [f for f in _findings(tmp_path) if f[2] == "ECO105"] == [("evaluate.py", 10, "ECO105", None)]
 
 
 def test_a_command_on_a_gpu_its_platform_states_keeps_its_own_finding(tmp_path: Path) -> None:
@@ -205,6 +243,12 @@ def _links(root: Path) -> dict[str, list[tuple[str, list[str]]]]:
         ("python -m api.serve --int8", "api/serve.py", ["--int8"]),
         ("accelerate launch --num_processes 2 api/serve.py --int8", "api/serve.py", ["--int8"]),
         ("torchrun --nproc_per_node=2 api/serve.py --int8", "api/serve.py", ["--int8"]),
+        (
+            "python -m torch.distributed.launch --use_env --nproc_per_node 8 api/serve.py --int8",
+            "api/serve.py",
+            ["--int8"],
+        ),
+        ("python3 -m torch.distributed.run --nnodes 1 api/serve.py --int8", "api/serve.py", ["--int8"]),
     ],
 )
 def test_app_servers_and_launch_tools_link_the_module_they_run(

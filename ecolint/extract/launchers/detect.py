@@ -274,6 +274,9 @@ def interpret(
 # `python serve.py …`, which the container readers stamp with their GPU like any other.
 _COLLECT_INVOCATIONS = False
 _LAUNCH_TOOLS = frozenset({"torchrun", "accelerate", "deepspeed"})  # `accelerate launch [opts] x.py`
+# The same launchers run as modules: `python -m torch.distributed.launch [opts] x.py` (torchrun's
+# predecessor, still in many eval scripts) and `python -m torch.distributed.run` (torchrun itself).
+_LAUNCH_MODULES = frozenset({"torch.distributed.launch", "torch.distributed.run", "accelerate.commands.launch"})
 _PYTHON_OPTIONS_WITH_VALUE = frozenset({"-W", "-X", "-c"})
 # ASGI/WSGI servers given the app as `module:attribute` (uvicorn's CLI: `uvicorn [OPTIONS] APP`,
 # `--app-dir` "Look for APP in the specified directory"; gunicorn's `--chdir` changes directory
@@ -315,6 +318,8 @@ def _invocation(args: Sequence[Tok], env: Mapping[str, EnvVal], kind: str, label
             j += 2 if args[j].text in _PYTHON_OPTIONS_WITH_VALUE else 1
         if j + 1 < len(args) and args[j].text == "-m" and args[j + 1].text in _APP_SERVERS:
             return _app_server(args, i, args[j + 1].text, j + 2, kind, label, environment)
+        if j + 1 < len(args) and args[j].text == "-m" and args[j + 1].text in _LAUNCH_MODULES:
+            return _launched(args, i, j + 2, kind, label, environment)
         if j + 1 < len(args) and args[j].text == "-m":
             script, rest = "-m " + args[j + 1].text, args[j + 2 :]
         elif j < len(args) and args[j].text.endswith(".py"):
@@ -325,13 +330,20 @@ def _invocation(args: Sequence[Tok], env: Mapping[str, EnvVal], kind: str, label
     elif program in _APP_SERVERS:
         return _app_server(args, i, program, j, kind, label, environment)
     elif program in _LAUNCH_TOOLS:
-        found = next((k for k in range(j, len(args)) if args[k].text.endswith(".py")), None)
-        if found is None:
-            return []
-        script, rest, at = args[found].text, args[found + 1 :], args[found]
+        return _launched(args, i, j, kind, label, environment)
     else:
         return []
     return _invoked(args[i], script, rest, at, kind, label, environment)
+
+
+def _launched(
+    args: Sequence[Tok], i: int, j: int, kind: str, label: str | None, environment: tuple[tuple[str, str], ...]
+) -> list[Setup]:
+    """A launcher's own options, then the script it runs and that script's arguments."""
+    found = next((k for k in range(j, len(args)) if args[k].text.endswith(".py")), None)
+    if found is None:
+        return []
+    return _invoked(args[i], args[found].text, args[found + 1 :], args[found], kind, label, environment)
 
 
 def _invoked(

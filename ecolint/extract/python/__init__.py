@@ -108,7 +108,8 @@ def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
         extraction.tree = tree
         setups = extraction.run(loads)
         calls = context.invocations_of(path) if context.invocations else []
-        return setups + _invoked_setups(path, source, indexer, context, tree, loads, extraction, calls)
+        invoked, unrun = _invoked_setups(path, source, indexer, context, tree, loads, extraction, calls)
+        return [setup for setup in setups if id(setup) not in unrun] + invoked
     except RecursionError:
         raise ExtractError("too deeply nested to parse", 1) from None
     finally:
@@ -134,13 +135,16 @@ def _invoked_setups(
     loads: bool,
     default: _Extraction,
     calls: list[Any],
-) -> list[Setup]:
+) -> tuple[list[Setup], set[int]]:
     """One more extraction per group of invocations that pass the same values on the same GPU:
     the setups their values or GPU change, labelled with the commands (ecolint/invocations.py).
     A command whose setup is the defaults' (it passes nothing the setup depends on) is named
-    on the defaults' setup instead ("also invoked by"): one setup, one finding per verdict."""
+    on the defaults' setup instead ("also invoked by"): one setup, one finding per verdict.
+    Also returns the defaults' setups that no command of the repository runs: those resting on
+    options every command passes (`eval.sh` always gives `--batch-size 20`; the script's default
+    of 1 is then nobody's run, and each command's own setup says what runs)."""
     if not calls or not loads:
-        return []
+        return [], set()
     line = default.command_line()
     reads = default.env_names()
     groups: dict[str, tuple[dict[str, Any], dict[str, str], Any, Any, list[str]]] = {}
@@ -170,10 +174,23 @@ def _invoked_setups(
                 continue
             setup.label = label_for(names, setup.label)
             found.append(setup)
+    unrun = set()
     for setup in default.setups:
         if same[id(setup)]:
             setup.label = label_for(same[id(setup)], setup.label, also=True)
-    return found
+        elif _every_command_overrides(setup, calls, line):
+            unrun.add(id(setup))
+    return found, unrun
+
+
+def _every_command_overrides(setup: Setup, calls: list[Any], line: Any) -> bool:
+    """Whether every command passes a value for each option whose default chose this setup's
+    branches (an option the script's command line does not declare counts as not passed)."""
+    chosen = setup.get(DEFAULTS_CHOSEN) or ()
+    dests = [line.options[flag][0] for flag in chosen if flag in line.options]
+    if not chosen or len(dests) < len(chosen):
+        return False
+    return all(all(dest in passed_values(call.args, line) for dest in dests) for call in calls)
 
 
 def _values(setup: Setup) -> dict[str, Any]:

@@ -7,8 +7,9 @@ parameter of its click, typer or python-fire entry point is then the invocation'
 the code reads it (the fact's ``how`` is ``invocation``), and it decides branches as a default
 does. Each group of invocations that passes the same values on the same GPU makes one more setup
 per loading call that the values or the GPU change, labelled with the commands; the script's own
-defaults stay a setup of their own, and an invocation whose setup is the defaults' names itself
-on that one instead (one finding per verdict at a line).
+defaults stay a setup of their own (unless every command overrides the options that chose it),
+and an invocation whose setup is the defaults' names itself on that one instead (one finding per
+verdict at a line).
 
 How each library spells its parameters on the command line:
 
