@@ -21,6 +21,7 @@ from ecolint.extract.launchers.vocab import (
     SWITCH,
     Builder,
     Flag,
+    Launcher,
     Opt,
     Tok,
     apply_table,
@@ -474,19 +475,24 @@ class _Recognition(_Values):
         return setup
 
     def _apply_vllm_keywords(
-        self, setup: Setup, keywords: dict[str, _Entry], row_of: Callable[[str], Flag | None]
+        self,
+        setup: Setup,
+        keywords: dict[str, _Entry],
+        row_of: Callable[[str], Flag | None],
+        engine: Launcher = VLLM,
     ) -> None:
         """vLLM engine keywords (LLM(...)'s, an LLMConfig's engine_kwargs) through the vLLM flag
-        rows (``row_of``: a keyword's row), as the launcher tables read the same flags."""
+        rows (``row_of``: a keyword's row), as the launcher tables read the same flags; ``engine``:
+        another engine's table for its keywords (SGLang's ServerArgs behind Ray Serve LLM)."""
         opts: dict[str, Opt] = {}
         for keyword, entry in keywords.items():
             row = row_of(keyword)
             opt = None if row is None or row.fact == MODEL else self._flag_opt(row, entry)
             if row is not None and opt is not None:
                 opts[row.name] = opt
-        apply_table(VLLM, Builder(setup), opts)
+        apply_table(engine, Builder(setup), opts)
         quantization = opts.get("--quantization")
-        if quantization is not None and not unresolved(quantization.value):
+        if engine is VLLM and quantization is not None and not unresolved(quantization.value):
             # Where the quantization was asked for: the keyword, which the fix deletes.
             setup.set(QUANT_CONFIG, "vllm", quantization.site)
 

@@ -16,6 +16,9 @@ Facts relied on (each platform's own documentation):
 - Ray Serve LLM (docs.ray.io, ray.serve.llm.LLMConfig): ``model_loading_config`` (``model_id``,
   ``model_source``), ``engine_kwargs`` ("arguments forwarded to the inference engine (vLLM)"),
   ``accelerator_type`` (``A10G``, ``L4``, ``A100-80G``, …), ``llm_engine`` only ``VLLM``.
+  Ray's SGLang example runs the same LLMConfig on SGLang (``server_cls=SGLangServer``, or an
+  app from ``build_sglang_openai_app``); its engine_kwargs are then SGLang ServerArgs fields
+  ("most of the engine_kwargs that work with sglang serve work with Ray Serve LLM").
 
 The GPU reaches every setup whose call or command lies inside the decorated function or class
 (the innermost that states one); a setup that names its own GPU keeps it. Its ``how`` is
@@ -39,6 +42,7 @@ from ecolint.extract.launchers.vocab import SWITCH, Flag, Tok
 from ecolint.extract.python.index import _Class, _Function, _Scope
 from ecolint.extract.python.syntax import _args
 from ecolint.extract.python.usage import _Usage
+from ecolint.extract.python.values import _Entry
 from ecolint.setups import GPU, PLATFORM, Location, Setup
 
 _MODEL_HANDLES = frozenset({"HuggingFaceModel", "BentoModel"})  # bentoml.models: resolve to the id
@@ -149,19 +153,36 @@ class _Platforms(_Usage):
         loading = kwargs.get("model_loading_config")
         if loading is None:
             return []
-        vllm = launcher("vllm")
-        assert vllm is not None
-        setup = Setup(vllm.framework, origin=self._loc(call), kind="python")
+        sglang = self._serves_with_sglang(kwargs)
+        table = launcher("sglang" if sglang else "vllm")
+        assert table is not None
+        setup = Setup(table.framework, origin=self._loc(call), kind="python")
         entries = self._mapping(loading.value, scope) or {}
         self._set_model(setup, entries.get("model_source") or entries.get("model_id"))
         engine_kwargs = kwargs.get("engine_kwargs")
         keywords = self._mapping(engine_kwargs.value, scope) if engine_kwargs else None
-        self._apply_vllm_keywords(setup, keywords or {}, _engine_row)
+        if sglang:
+            self._apply_vllm_keywords(setup, keywords or {}, _sglang_row, table)
+        else:
+            self._apply_vllm_keywords(setup, keywords or {}, _engine_row)
         accelerator = kwargs.get("accelerator_type")
         value = None if accelerator is None else self._resolve(accelerator.value, scope)
         if accelerator is not None and value is not None and isinstance(value.value, str) and value.value:
             setup.set(GPU, value.value, self._loc(accelerator.node), PLATFORM + "accelerator_type")
         return [setup]
+
+    def _serves_with_sglang(self, kwargs: dict[str, _Entry]) -> bool:
+        """Whether the LLMConfig runs on SGLang: its ``server_cls`` is an SGLang server (Ray's
+        SGLang example, ``server_cls=SGLangServer``), or the module builds its app with an
+        SGLang builder (the older example's ``build_sglang_openai_app``). Its engine_kwargs are
+        then SGLang ServerArgs fields (``tp_size``, ``disable_cuda_graph``), not vLLM's."""
+        server = kwargs.get("server_cls")
+        if server is not None and "sglang" in (_last_name(server.value) or "").lower():
+            return True
+        tree = self.tree
+        return tree is not None and any(
+            isinstance(node, ast.Call) and "sglang" in (_last_name(node.func) or "").lower() for node in ast.walk(tree)
+        )
 
     # -- GPUs stated by decorators ------------------------------------------------------------
 
@@ -253,6 +274,15 @@ def _engine_row(keyword: str) -> Flag | None:
     if not vllm.knows(flag):
         return None
     found = vllm.rows.get(vllm.canonical(flag))
+    return found if found is not None and (found.fact is not None or found.type == SWITCH) else None
+
+
+def _sglang_row(keyword: str) -> Flag | None:
+    """An engine keyword's SGLang row: ServerArgs fields are its flags, kebab-cased."""
+    sglang = launcher("sglang")
+    assert sglang is not None
+    flag = "--" + keyword.replace("_", "-")
+    found = sglang.rows.get(sglang.canonical(flag)) if sglang.knows(flag) else None
     return found if found is not None and (found.fact is not None or found.type == SWITCH) else None
 
 
