@@ -510,14 +510,33 @@ def test_a_modal_command_grown_with_plus_equals_and_extend_is_one_command(tmp_pa
 
 @pytest.mark.parametrize(
     "between",
-    ["    if FAST_BOOT:\n        cmd += ['--enforce-eager']\n", "    cmd = ['vllm', 'serve', 'other']\n"],
-    ids=["under-an-if", "reassigned"],
+    ["    if os.environ.get('EAGER'):\n        cmd += ['--enforce-eager']\n", "    cmd = ['vllm', 'serve', 'other']\n"],
+    ids=["under-an-undecided-if", "reassigned"],
 )
-def test_words_added_under_an_if_or_after_a_reassignment_are_not_read(tmp_path: Path, between: str) -> None:
+def test_words_added_under_an_undecided_if_or_after_a_reassignment_are_not_read(tmp_path: Path, between: str) -> None:
     from ecolint.extract import python
 
     text = textwrap.dedent(MODAL_GROWN).replace("    cmd += [", between + "    cmd += [", 1)
     setups = run(tmp_path, python, "serve.py", text)
     first = [s for s in setups if s.get(MODEL) == "neuralmagic/Meta-Llama-3.1-8B-Instruct-FP8"]
-    # the first list stops growing where the code touches it otherwise: neither word is its own
+    # the first list stops growing where the code touches it otherwise (under a test the
+    # deployment's environment decides): neither word is its own
     assert [(s.get(ENFORCE_EAGER), s.get(BATCH_SIZE)) for s in first] == [(None, None)]
+
+
+def test_words_added_under_an_if_the_constants_decide_are_read(tmp_path: Path) -> None:
+    from ecolint.extract import python
+
+    taken = "    if FAST_BOOT:\n        cmd += ['--enforce-eager']\n    else:\n        cmd.append('--max-num-seqs=8')\n"
+    text = textwrap.dedent(MODAL_GROWN).replace("    cmd += [", taken + "    cmd += [", 1)
+    text = text.replace('"--enforce-eager" if FAST_BOOT else "--no-enforce-eager"', '"--port", "8000"')
+    [setup] = [s for s in run(tmp_path, python, "serve.py", text) if s.get(MODEL)]
+    # FAST_BOOT = True: the if's words are the command's, the else's are not; the words after
+    # the if are still read
+    if_line = text.lstrip("\n").splitlines().index("        cmd += ['--enforce-eager']") + 1
+    assert (setup.get(ENFORCE_EAGER), line_of(setup, ENFORCE_EAGER)) == (True, if_line)
+    assert setup.get(BATCH_SIZE) == 1
+    off = text.replace("FAST_BOOT = True", "FAST_BOOT = False")
+    [other] = [s for s in run(tmp_path, python, "serve2.py", off) if s.get(MODEL)]
+    # the else branch's words: a batch of 8, then the later --max-num-seqs 1 wins (a command line's last)
+    assert (other.get(ENFORCE_EAGER), other.get(BATCH_SIZE)) == (None, 1)

@@ -32,7 +32,7 @@ import bisect
 import itertools
 import re
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ecolint.extract import LAUNCH_STRINGS, PLATFORM_CALLS
 from ecolint.extract.launchers.detect import interpret
@@ -43,7 +43,7 @@ from ecolint.extract.python.index import _Class, _Function, _Scope
 from ecolint.extract.python.syntax import _args
 from ecolint.extract.python.usage import _Usage
 from ecolint.extract.python.values import _Entry
-from ecolint.setups import GPU, PLATFORM, Location, Setup
+from ecolint.setups import DEFAULTS_CHOSEN, GPU, PLATFORM, Location, Setup
 
 _MODEL_HANDLES = frozenset({"HuggingFaceModel", "BentoModel"})  # bentoml.models: resolve to the id
 # Image.run_commands / pip_install run at image build time: nothing there is served.
@@ -70,11 +70,23 @@ class _Platforms(_Usage):
         if self.tree is None or not may_deploy(self.source_text):
             return
         build_time = self._build_time_nodes()
-        grown: dict[int, list[ast.expr]] | None = None
+        grown: dict[int, tuple[list[ast.expr], set[str]]] | None = None
         for node in _sequences_spanning(self.tree, _argv_lines(self.source_text)):
             if node.elts and id(node) not in build_time and _argv_shaped(node):
-                grown = _grown_lists(self.tree) if grown is None else grown
-                self.setups += self._argv_setups(node, grown.get(id(node), []))
+                grown = _grown_lists(self.tree, self._branch_taken) if grown is None else grown
+                more, chosen = grown.get(id(node), ([], set()))
+                found = self._argv_setups(node, more)
+                for setup in found if chosen else ():
+                    setup.set(DEFAULTS_CHOSEN, tuple(sorted(chosen)), setup.origin, "implied")
+                self.setups += found
+
+    def _branch_taken(self, test: ast.expr, chosen: set[str]) -> bool | None:
+        """Whether an ``if`` test holds when every parameter and environment variable keeps its
+        default (None: it depends on anything else); the defaults it reads go to ``chosen``."""
+        scope, _ = self._scope_at(test.lineno)
+        outcomes = self._outcomes(test, scope, 0, chosen)
+        truths = None if outcomes is None else {bool(v) for v in outcomes}
+        return truths.pop() if truths is not None and len(truths) == 1 else None
 
     @property
     def source_text(self) -> str:
@@ -241,7 +253,6 @@ class _Platforms(_Usage):
                 size = next((k.value for k in expr.keywords if k.arg == "size"), None)
                 suffix = size.value if isinstance(size, ast.Constant) and isinstance(size.value, str) else ""
                 return [expr.func.attr + ("-" + suffix if suffix else "")]
-            return []
         if isinstance(expr, ast.Name):
             bindings, _ = self._definitions(expr.id, expr.lineno, scope)
             if len(bindings) == 1 and bindings[0].value is not None and bindings[0].ref is None:
@@ -306,13 +317,17 @@ def _argv_shaped(node: ast.List | ast.Tuple) -> bool:
     return bool(_PYTHON.match(first.value)) or any(_names_a_launcher(element) for element in node.elts[:4])
 
 
-def _grown_lists(tree: ast.Module) -> dict[int, list[ast.expr]]:
+def _grown_lists(
+    tree: ast.Module, branch_taken: Callable[[ast.expr, set[str]], bool | None]
+) -> dict[int, tuple[list[ast.expr], set[str]]]:
     """id of a list display assigned to a name (``cmd = ["vllm", "serve", …]``) → the words
     the statements after it in the same block add to it: ``cmd += [...]``, ``cmd.extend([...])``,
     ``cmd.append(x)`` (Modal's vLLM example builds its command so), up to the name's next
-    assignment. A word added under an ``if`` or in a loop may or may not be there: the growing
-    stops at the first statement that touches the name otherwise."""
-    grown: dict[int, list[ast.expr]] = {}
+    assignment, and the defaults that chose the branches they were added in. A word added under
+    an ``if`` is there when the defaults decide the test (``branch_taken``: Modal's example adds
+    ``--enforce-eager`` under ``if FAST_BOOT:``); under an undecided test or in a loop it may or
+    may not be: the growing stops at the first statement that touches the name otherwise."""
+    grown: dict[int, tuple[list[ast.expr], set[str]]] = {}
     for block in _blocks(tree):
         for i, statement in enumerate(block):
             if not (
@@ -323,16 +338,44 @@ def _grown_lists(tree: ast.Module) -> dict[int, list[ast.expr]]:
             ):
                 continue
             name, words = statement.targets[0].id, []
+            chosen: set[str] = set()
             for later in block[i + 1 :]:
                 added = _added_words(later, name)
+                if added is None and isinstance(later, ast.If) and _touches(later, name):
+                    added = _added_in_branch(later, name, branch_taken, chosen)
                 if added is None:
-                    if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(later)):
+                    if _touches(later, name):
                         break  # read, reassigned or grown out of sight: what follows is unsure
                     continue
                 words += added
             if words:
-                grown[id(statement.value)] = words
+                grown[id(statement.value)] = (words, chosen)
     return grown
+
+
+def _touches(statement: ast.stmt, name: str) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(statement))
+
+
+def _added_in_branch(
+    statement: ast.If, name: str, branch_taken: Callable[[ast.expr, set[str]], bool | None], chosen: set[str]
+) -> list[ast.expr] | None:
+    """The words the branch the defaults take adds to the list (None: the test is undecided,
+    or that branch touches the list otherwise than by adding words)."""
+    reads: set[str] = set()
+    taken = branch_taken(statement.test, reads)
+    if taken is None:
+        return None
+    words: list[ast.expr] = []
+    for inner in statement.body if taken else statement.orelse:
+        added = _added_words(inner, name)
+        if added is None and isinstance(inner, ast.If) and _touches(inner, name):
+            added = _added_in_branch(inner, name, branch_taken, reads)
+        if added is None and _touches(inner, name):
+            return None
+        words += added or []
+    chosen |= reads
+    return words
 
 
 def _added_words(statement: ast.stmt, name: str) -> list[ast.expr] | None:
