@@ -139,6 +139,26 @@ def is_makefile(path: Path) -> bool:
     return path.name in _MAKEFILES or path.suffix == ".mk"
 
 
+MAKEFILE, MARKDOWN = "makefile", "markdown"
+_MARKDOWN_SUFFIXES = (".md", ".markdown")
+
+
+def invocation_only_kind(path: Path) -> str | None:
+    """The files no rule reads but the invocation pass does (ecolint/invocations.py): a
+    Makefile's recipes, a Markdown file's fenced shell blocks (a README's commands)."""
+    if is_makefile(path):
+        return MAKEFILE
+    if path.suffix.lower() in _MARKDOWN_SUFFIXES:
+        return MARKDOWN
+    return None
+
+
+def may_be_read_by_invocations(name: str) -> bool:
+    """``may_be_read`` for the invocation pass's own files, from the name alone (``*.mk``,
+    ``*.md``: names that ``may_be_read`` leaves out)."""
+    return name.lower().endswith((".mk", *_MARKDOWN_SUFFIXES))
+
+
 def may_be_read(name: str) -> bool:
     """Whether ``classify`` can give a file of this name a kind, from the name alone (its
     directory aside): the walk then builds no path for the rest of a tree. Suffixes as

@@ -202,7 +202,7 @@ class Engine:
         # files of the other kinds, which do not need it (_analyse_with_project).
         cache = self._cache(paths)
         everything = self._walked(paths, result, cache)
-        walked = [item for item in everything if item.kind != _MAKEFILE]
+        walked = [item for item in everything if item.kind not in _INVOCATION_ONLY]
         base = WorkerConfig(context=self._context(paths), max_file_size=self.config.max_file_size, cache=cache)
         project = self._project_work(paths, everything, cache)
         found, config = _analyse_with_project(base, walked, project, self.progress)
@@ -392,8 +392,8 @@ class Engine:
             if witness is not None and not path.suffix:
                 witness.node(path)  # its kind may come from its first line
             kind = discover.classify_file(path)
-            if kind is None and discover.is_makefile(path):
-                kind = _MAKEFILE  # for the invocation pass alone (analyse)
+            if kind is None:
+                kind = discover.invocation_only_kind(path)  # for the invocation pass alone (analyse)
             if kind is None:
                 continue  # most of a tree: not worth a display path
             found.append(FileWork(path, display_path(path, self.cwd), kind, explicit))
@@ -1275,15 +1275,14 @@ def _resolved_setups(
     return found, sorted(result.errors)
 
 
-# A Makefile of the run's walk: no kind of the run, kept for the invocation pass alone, which
-# reads its recipes (ecolint/invocations.py)
-_MAKEFILE = "makefile"
+# A Makefile or Markdown file of the run's walk: no kind of the run, kept for the invocation pass
+# alone, which reads its recipes or fenced shell blocks (ecolint/invocations.py)
+_INVOCATION_ONLY = (discover.MAKEFILE, discover.MARKDOWN)
 
 
 def _may_be_read(name: str) -> bool:
-    """The run's walk keeps what the file kinds may read, and the Makefiles of the invocation
-    pass (``*.mk``: a name ``discover.may_be_read`` leaves out)."""
-    return discover.may_be_read(name) or name.endswith(".mk")
+    """The run's walk keeps what the file kinds may read, and the invocation pass's own files."""
+    return discover.may_be_read(name) or discover.may_be_read_by_invocations(name)
 
 
 def _root_files(paths: list[Path], root: Path, walked: list[FileWork] | None) -> list[Path] | None:
@@ -1298,7 +1297,7 @@ def _root_files(paths: list[Path], root: Path, walked: list[FileWork] | None) ->
     top = os.fspath(paths[0])
     prefix = "" if top == "." else top.rstrip(os.sep) + os.sep
     base = os.fspath(root).rstrip(os.sep) + os.sep
-    kinds = (*invocations.KINDS, _MAKEFILE)
+    kinds = (*invocations.KINDS, *_INVOCATION_ONLY)
     files: list[Path] = []
     for item in walked:
         if item.kind in kinds:

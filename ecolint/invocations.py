@@ -41,7 +41,13 @@ if TYPE_CHECKING:
 KINDS = ("shell", "dockerfile", "yaml")  # the kinds of file that can run a script
 # Makefiles are no file kind of the run (their recipes hold no setup today): the pass alone
 # reads their recipes, as shell (makefile_recipes).
-_MAKEFILE = "makefile"
+_MAKEFILE = discover.MAKEFILE
+# Nor are Markdown files: the pass reads their fenced shell blocks, the commands a README or an
+# EVALUATION.md says to run (markdown_commands).
+_MARKDOWN = discover.MARKDOWN
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w+-]*)")
+# A fence's info string that says shell, or none (a README's plain ``` block of commands).
+_SHELL_FENCES = frozenset({"", "bash", "sh", "shell", "console", "zsh", "shell-session", "sh-session"})
 _MAKE_VARIABLE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 _INVOKED_BY = "invoked by "
 _ALSO = "also "
@@ -137,13 +143,13 @@ def index(found: Iterable[tuple[str, Invocation]]) -> dict[str, list[Invocation]
 def _invocations_in(path: Path, base: Path, context: ExtractContext, memo: Memo | None = None) -> list[Setup]:
     """The INVOCATION setups of one file (``memo``: what it ran last time, by its stamp)."""
     kind = discover.classify(path, b"")  # by name first: most files are never read here
-    if kind is None and discover.is_makefile(path):
-        kind = _MAKEFILE
+    if kind is None:
+        kind = discover.invocation_only_kind(path)
     try:
         if kind is None and not path.suffix:  # a shebang is looked for in extensionless files only
             with path.open("rb") as handle:
                 kind = discover.classify(path, handle.read(256))
-        if kind not in (*KINDS, _MAKEFILE):
+        if kind not in (*KINDS, _MAKEFILE, _MARKDOWN):
             return []
         status = os.stat(path)
         if status.st_size > _MAX_BYTES:
@@ -163,7 +169,7 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext, memo: Memo 
         if memo is not None:
             memo.keep_invocations(str(path), stamp, [], [])
         return []
-    extractor = load_extractor("shell" if kind == _MAKEFILE else kind)
+    extractor = load_extractor("shell" if kind in (_MAKEFILE, _MARKDOWN) else kind)
     if extractor is None:
         return []
     context.consulted = [] if memo is not None else None
@@ -171,6 +177,8 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext, memo: Memo 
         text = head.decode("utf-8")
         if kind == _MAKEFILE:
             text = makefile_recipes(text)
+        elif kind == _MARKDOWN:
+            text = markdown_commands(text)
         display = str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
         with collecting_invocations():
             setups = extractor(display, text, context)
@@ -193,6 +201,32 @@ def _plain(setup: Setup) -> Setup:
         words = tuple(Tok(tok.text, tok.loc) if isinstance(tok, Tok) else tok for tok in args.value)
         setup.facts[SCRIPT_ARGS] = Fact(words, args.location, args.how)
     return setup
+
+
+def markdown_commands(text: str) -> str:
+    """A Markdown file's fenced shell blocks (```bash, ```console, or no language) as a shell
+    script, each line at its own line and columns; every other line empty, a console's ``$ ``
+    prompt blanked. The blocks are read as one script, in order: a variable one block sets is
+    used by the next, as a reader following the document does."""
+    out: list[str] = []
+    fence: str | None = None
+    shell = False
+    for line in text.split("\n"):
+        if fence is None:
+            opening = _FENCE.match(line)
+            if opening is not None:
+                fence, shell = opening.group(1), opening.group(2).lower() in _SHELL_FENCES
+            out.append("")
+            continue
+        stripped = line.strip()
+        if stripped.startswith(fence) and not stripped.strip(fence[0]):
+            fence = None
+            out.append("")
+            continue
+        if shell and stripped.startswith("$ "):
+            line = line.replace("$ ", "  ", 1)
+        out.append(line if shell else "")
+    return "\n".join(out)
 
 
 def makefile_recipes(text: str) -> str:

@@ -260,6 +260,29 @@ def test_app_servers_and_launch_tools_link_the_module_they_run(
 
 
 @pytest.mark.parametrize(
+    "commands, script",
+    [
+        ("cd api && uvicorn main:app --port 8000", "api/main.py"),
+        ("cd api\nQUANTIZE=8bit python serve.py --int8", "api/serve.py"),
+        ("cd ./api/ && python -m pkg.serve --int8", "api/pkg/serve.py"),
+        ("cd api && cd pkg && python serve.py --int8", "api/pkg/serve.py"),
+    ],
+    ids=["and-uvicorn", "next-line", "module", "twice"],
+)
+def test_a_command_after_cd_runs_the_script_of_that_directory(tmp_path: Path, commands: str, script: str) -> None:
+    files = dict.fromkeys(("main.py", "serve.py", "api/main.py", "api/serve.py", "api/pkg/serve.py"), "x = 1\n")
+    _tree(tmp_path, {**files, "run.sh": f"#!/bin/sh\n{commands}\n"})
+    assert list(_links(tmp_path)) == [script]
+
+
+@pytest.mark.parametrize("where", ["$APP_DIR", "-", ""])
+def test_a_command_after_cd_to_a_place_not_written_out_links_nothing(tmp_path: Path, where: str) -> None:
+    # serve.py beside run.sh is not the one the command runs: the directory is unknown
+    _tree(tmp_path, {"serve.py": "x = 1\n", "run.sh": f"#!/bin/sh\ncd {where}\npython serve.py --int8\n"})
+    assert _links(tmp_path) == {}
+
+
+@pytest.mark.parametrize(
     "command",
     ["uvicorn $APP_MODULE --port 8000", "gunicorn api.main:app other.module:app", "uvicorn api.missing:app"],
 )
@@ -419,3 +442,67 @@ def test_a_built_image_whose_entrypoint_is_no_interpreter_links_nothing(tmp_path
     service = "services:\n  demo:\n    build: .\n    command: serve.py --quantize 8bit\n"
     _tree(tmp_path, {"serve.py": BRANCHED, "Dockerfile": image, "docker-compose.yml": service})
     assert _links(tmp_path) == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown: the commands a README or an EVALUATION.md says to run
+# ---------------------------------------------------------------------------------------------
+
+README = """# Serving
+
+```bash
+git clone https://github.com/example/chat-server.git
+cd chat-server
+pip install -r requirements.txt
+```
+
+Start it in 8-bit:
+
+```console
+$ python serve.py --quantize 8bit
+```
+
+```python
+# a Python block is no command line
+print("python serve.py --quantize 8bit")
+```
+
+~~~
+QUANT=none
+python serve.py --quantize $QUANT
+~~~
+"""
+
+
+def test_a_readme_s_shell_blocks_run_scripts_as_a_reader_follows_them(tmp_path: Path) -> None:
+    _tree(tmp_path, {"serve.py": BRANCHED, "README.md": README})
+    # the console block (after `cd` into the repository it cloned) and the ~~~ block link;
+    # the Python block does not
+    assert _links(tmp_path) == {
+        "serve.py": [("README.md:12", ["--quantize", "8bit"]), ("README.md:22", ["--quantize", "none"])]
+    }
+    assert _findings(tmp_path) == [("serve.py", 7, "ECO101", "invoked by README.md:12")]
+
+
+def test_markdown_commands_keep_lines_and_columns() -> None:
+    from ecolint.invocations import markdown_commands
+
+    text = "intro\n```sh\n$ python a.py --x\nexport A=1\n```\nafter `python b.py`\n"
+    lines = markdown_commands(text).split("\n")
+    assert len(lines) == len(text.split("\n"))
+    assert lines[2] == "  python a.py --x" and lines[2].index("python") == text.split("\n")[2].index("python")
+    assert [lines[0], lines[1], lines[4], lines[5]] == ["", "", "", ""]
+
+
+def test_an_evaluation_doc_that_always_passes_the_batch_size_leaves_no_default_finding(tmp_path: Path) -> None:
+    doc = (
+        "```bash\ncheckpoint=Qwen/Qwen2.5-7B-Instruct\n```\n\n```bash\n"
+        "python -m torch.distributed.launch --use_env --nproc_per_node ${NPROC_PER_NODE:-8} \\\n"
+        "    evaluate.py --checkpoint $checkpoint --batch-size 20\n```\n"
+    )
+    _tree(tmp_path, {"eval/evaluate.py": PER_SAMPLE_EVAL, "eval/EVALUATION.md": doc})
+    assert [f for f in _findings(tmp_path) if f[2] == "ECO105"] == []
+    (tmp_path / "eval/EVALUATION.md").write_text(doc.replace("--batch-size 20", ""))
+    assert [f for f in _findings(tmp_path) if f[2] == "ECO105"] == [
+        ("eval/evaluate.py", 10, "ECO105", "also invoked by eval/EVALUATION.md:6")
+    ]

@@ -11,6 +11,7 @@ prefixes reach the launcher's environment; ``echo "vllm serve …"`` is a string
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping
@@ -20,7 +21,7 @@ from pathlib import Path
 from ecolint.extract import ExtractContext, ExtractError, modelfile
 from ecolint.extract.launchers.detect import container_setups, interpret
 from ecolint.extract.launchers.vocab import EnvVal, Locator, Tok, basename, span, text_locator
-from ecolint.setups import Location, Setup
+from ecolint.setups import INVOCATION, INVOKED_SCRIPT, Location, Setup
 
 ExprResolver = Callable[[str], "str | None"]
 
@@ -338,6 +339,10 @@ class _State:
     resolve_expr: ExprResolver | None = None
     allexport: bool = False
     depth: int = 0
+    # The directory `cd` moved to, relative to the script's ("" where it runs; None after a
+    # `cd` to a place not written out, where a relative script path names no known file).
+    cwd: str | None = ""
+    cloned: str | None = None  # the directory the last `git clone` made (a README's first steps)
 
 
 _SPECIAL = set("@*#?$!-0123456789")
@@ -967,6 +972,12 @@ def _dispatch(cmd: _Cmd, argv: list[Tok], env: Mapping[str, EnvVal], st: _State)
     if prog in ("source", "."):
         _source(argv[1:], st)
         return []
+    if prog == "cd":
+        _change_directory(argv[1:], st)
+        return []
+    if prog == "git" and len(argv) > 2 and argv[1].text == "clone":
+        st.cloned = _cloned_directory([tok.text for tok in argv[2:]])
+        return []
     if prog in ("docker", "podman", "nerdctl"):
         rest = argv[1:]
         if rest and rest[0].text == "container":
@@ -977,16 +988,68 @@ def _dispatch(cmd: _Cmd, argv: list[Tok], env: Mapping[str, EnvVal], st: _State)
             return _docker_exec(rest[1:], st, {})
         return []
     found = _modelfile_heredoc(cmd, argv, st)
-    return found + interpret(
-        argv,
-        env,
-        path=st.path,
-        kind=st.kind,
-        label=st.label,
-        read_file=_file_reader(st),
-        run_script=setups_from_script,
-        _depth=st.depth,
+    return found + _from_cwd(
+        interpret(
+            argv,
+            env,
+            path=st.path,
+            kind=st.kind,
+            label=st.label,
+            read_file=_file_reader(st),
+            run_script=setups_from_script,
+            _depth=st.depth,
+        ),
+        st,
     )
+
+
+def _change_directory(args: list[Tok], st: _State) -> None:
+    """``cd api`` / ``cd ./src/app``: later commands run there. A directory not written out
+    (``cd $DIR``, ``cd -``, ``cd`` alone, an absolute path) leaves it unknown."""
+    if st.cwd is None:
+        return
+    words = [tok.text for tok in args if tok.text not in ("-P", "-L", "-e", "--")]
+    if words and st.cloned is not None and words[0].rstrip("/") == st.cloned:
+        return  # into the repository a README just cloned: its root, where it already is
+    if len(words) != 1 or "$" in words[0] or words[0] in ("-", "~") or words[0].startswith(("/", "~")):
+        st.cwd = None
+        return
+    joined = os.path.normpath(os.path.join(st.cwd, words[0]))
+    st.cwd = "" if joined == "." else joined
+
+
+def _cloned_directory(words: list[str]) -> str | None:
+    """The directory ``git clone [options] URL [DIR]`` makes: DIR, else the URL's last part."""
+    plain = [word for word in words if not word.startswith("-")]
+    if not plain:
+        return None
+    if len(plain) > 1:
+        return plain[-1].rstrip("/")
+    return plain[0].rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or None
+
+
+def _from_cwd(setups: list[Setup], st: _State) -> list[Setup]:
+    """The scripts a command runs after a ``cd``, named from the script's own directory: the
+    invocation index resolves them from there (an unknown directory links nothing)."""
+    if st.cwd == "":
+        return setups
+    out = []
+    for setup in setups:
+        script = setup.facts.get(INVOKED_SCRIPT) if setup.framework == INVOCATION else None
+        if script is None:
+            out.append(setup)
+            continue
+        written = str(script.value)
+        if st.cwd is None:
+            if not written.startswith("/"):
+                continue  # relative to a directory not known here
+        elif written.startswith("-m "):
+            written = os.path.join(st.cwd, written[3:].replace(".", "/") + ".py")
+        elif not written.startswith("/"):
+            written = os.path.join(st.cwd, written)
+        setup.set(INVOKED_SCRIPT, written, script.location, script.how)
+        out.append(setup)
+    return out
 
 
 def _file_reader(st: _State) -> Callable[[str], str | None] | None:
