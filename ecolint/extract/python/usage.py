@@ -84,7 +84,7 @@ _WEB_REQUEST = "web request"
 _GRADIO_EVENT = "Gradio event"
 _STREAMLIT_RERUN = "Streamlit rerun"
 _CHAINLIT_MESSAGE = "Chainlit message"
-# Model wrappers a framework calls once per prompt: (the framework's import prefix, base classes,
+# Model wrappers a framework calls once per prompt or request: (the framework's import prefix, base classes,
 # the methods it calls, what a finding says runs them). LangChain's LLM._generate loops over the
 # prompts calling _call (or _acall) with one each (langchain_core/language_models/llms.py), so
 # llm.batch(…) too runs one generation per prompt; _stream/_astream take one prompt. A chat
@@ -120,6 +120,9 @@ _LLM_WRAPPERS = (
         ),
         "prompt LlamaIndex passes to",
     ),
+    # Replicate's Cog calls a BasePredictor's setup() once and predict() for every prediction
+    # request ("Run a single prediction on the model", Cog's prediction interface reference).
+    ("cog", frozenset({"BasePredictor"}), frozenset({"predict"}), "prediction Cog runs through"),
 )
 MAX_BASE_DEPTH = 3  # local classes between a model wrapper and the framework's base class
 # How many calls away from a handler or a loop generate() is still followed (handler → helper →
