@@ -772,6 +772,23 @@ class _Usage(_Recognition):
         self._loader_defaults.extend(self.defaults_read[read:])  # the finding names them
         return True
 
+    def _one_item_steps(self, expr: ast.expr | None, scope: _Scope) -> bool:
+        """``range(0, len(prompts), bs)`` whose step resolves to 1 (``--eval_batch_size``'s
+        default of 1): its slices ``prompts[i:i + bs]`` hold one prompt each, so the loop is per
+        item however it slices. The finding names the default, as for a DataLoader."""
+        expr = _iterated(expr)
+        if not isinstance(expr, ast.Call) or _final_name(expr.func) != "range":
+            return False
+        args = _args(expr)
+        if len(args) != 3 or any(a.keyword is not None or a.star for a in args):
+            return False
+        read = len(self.defaults_read)
+        step = self._resolve(args[2].value, scope)
+        if step is None or step.value != 1 or isinstance(step.value, bool):
+            return False
+        self._loader_defaults.extend(self.defaults_read[read:])
+        return True
+
     def _few_written_items(self, loop: _Loop, site: _Site) -> bool:
         """A loop over a handful of prompts written out in the source (`for q in ["Hi", "2+2?"]`,
         a notebook's three test cases, a short list a script passes to its eval function): a
@@ -847,7 +864,7 @@ class _Usage(_Recognition):
         return set().union(*(written for written, read in self._flows[id(loop.body)] if read))
 
     def _is_batch_loop(self, loop: _Loop, derived: set[str], scope: _Scope) -> bool:
-        if self._one_item_loader(loop.iter, scope):
+        if self._one_item_loader(loop.iter, scope) or self._one_item_steps(loop.iter, scope):
             return False  # one sample at a time, whatever the names say ("dataloader", "batch")
         if any(_BATCHY.search(name) for name in _target_names(loop.target)):
             return True
