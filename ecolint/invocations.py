@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ecolint import discover
-from ecolint.extract import ExtractContext, load_extractor
+from ecolint.extract import ExtractContext, load_extractor, notebook
 from ecolint.extract.launchers.detect import collecting_invocations
 from ecolint.extract.launchers.vocab import Tok
 from ecolint.setups import GPU, IMAGE, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, SCRIPT_ENV, Fact, Location, Setup
@@ -38,13 +38,14 @@ from ecolint.setups import GPU, IMAGE, INVOCATION, INVOKED_SCRIPT, SCRIPT_ARGS, 
 if TYPE_CHECKING:
     from ecolint.finding import Finding
 
-KINDS = ("shell", "dockerfile", "yaml")  # the kinds of file that can run a script
+KINDS = ("shell", "dockerfile", "yaml", "notebook")  # the kinds of file that can run a script
 # Makefiles are no file kind of the run (their recipes hold no setup today): the pass alone
 # reads their recipes, as shell (makefile_recipes).
 _MAKEFILE = discover.MAKEFILE
 # Nor are Markdown files: the pass reads their fenced shell blocks, the commands a README or an
 # EVALUATION.md says to run (markdown_commands).
 _MARKDOWN = discover.MARKDOWN
+_NOTEBOOK = "notebook"  # its shell escapes: `!python app.py --load_in_8bit` (shell_commands)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w+-]*)")
 # A fence's info string that says shell, or none (a README's plain ``` block of commands).
 _SHELL_FENCES = frozenset({"", "bash", "sh", "shell", "console", "zsh", "shell-session", "sh-session"})
@@ -169,7 +170,7 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext, memo: Memo 
         if memo is not None:
             memo.keep_invocations(str(path), stamp, [], [])
         return []
-    extractor = load_extractor("shell" if kind in (_MAKEFILE, _MARKDOWN) else kind)
+    extractor = load_extractor("shell" if kind in (_MAKEFILE, _MARKDOWN, _NOTEBOOK) else kind)
     if extractor is None:
         return []
     context.consulted = [] if memo is not None else None
@@ -179,6 +180,8 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext, memo: Memo 
             text = makefile_recipes(text)
         elif kind == _MARKDOWN:
             text = markdown_commands(text)
+        elif kind == _NOTEBOOK:
+            text = notebook.shell_commands(text)  # its `!python x.py` lines, at their JSON lines
         display = str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
         with collecting_invocations():
             setups = extractor(display, text, context)

@@ -506,3 +506,45 @@ def test_an_evaluation_doc_that_always_passes_the_batch_size_leaves_no_default_f
     assert [f for f in _findings(tmp_path) if f[2] == "ECO105"] == [
         ("eval/evaluate.py", 10, "ECO105", "also invoked by eval/EVALUATION.md:6")
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Notebooks: `!python app.py …` and %%bash cells
+# ---------------------------------------------------------------------------------------------
+
+
+def _notebook(*sources: list[str]) -> str:
+    import json
+
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Run the demo on a T4\n"]}]
+    cells += [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": lines}
+        for lines in sources
+    ]
+    return json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+
+
+def test_a_notebook_s_shell_escapes_and_bash_cells_run_scripts(tmp_path: Path) -> None:
+    text = _notebook(
+        ["!pip install -r requirements.txt\n", "!python serve.py \\\n", "    --quantize 8bit\n"],
+        ["%%bash\n", "python serve.py --quantize none\n"],
+        ["model_name = 'python serve.py --quantize 8bit'  # Python, no command\n"],
+    )
+    _tree(tmp_path, {"serve.py": BRANCHED, "demo.ipynb": text})
+    escape = text.splitlines().index('    "!python serve.py \\\\\\n",') + 1
+    bash = text.splitlines().index('    "python serve.py --quantize none\\n"') + 1
+    assert _links(tmp_path) == {
+        "serve.py": [(f"demo.ipynb:{escape}", ["--quantize", "8bit"]), (f"demo.ipynb:{bash}", ["--quantize", "none"])]
+    }
+    assert _findings(tmp_path) == [("serve.py", 7, "ECO101", f"invoked by demo.ipynb:{escape}")]
+
+
+def test_a_colab_notebook_runs_the_script_of_the_repository_it_cloned(tmp_path: Path) -> None:
+    text = _notebook(
+        ["!git clone https://github.com/example/chat-demo\n", "!pip install -r chat-demo/requirements.txt\n"],
+        ["!python chat-demo/scripts/serve.py --quantize 8bit\n"],
+    )
+    _tree(tmp_path, {"scripts/serve.py": BRANCHED, "notebooks/demo.ipynb": text})
+    line = text.splitlines().index('    "!python chat-demo/scripts/serve.py --quantize 8bit\\n"') + 1
+    # the path inside the clone is this repository's scripts/serve.py
+    assert _links(tmp_path) == {"scripts/serve.py": [(f"notebooks/demo.ipynb:{line}", ["--quantize", "8bit"])]}

@@ -22,6 +22,8 @@ from ecolint.setups import Fact, Location, Setup
 # A line IPython rewrites before Python sees it: %magic, !shell, ?help, help?, and a cell magic.
 _IPYTHON_LINE = re.compile(r"^(\s*)(?:[%!?]|\w[\w.]*\?\??\s*$)")
 _CELL_MAGIC = re.compile(r"^\s*%%")
+_SHELL_CELL = re.compile(r"^\s*%%(?:bash|sh|script (?:bash|sh))\b")
+_SHELL_ESCAPE = re.compile(r"^\s*!!?")  # `!cmd`, and `!!cmd` (it runs too; IPython keeps its output)
 _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
@@ -126,6 +128,45 @@ def _code(text: str) -> tuple[list[_Piece], str]:
         lines.append("")  # cells end their last statement
         pieces.append(_piece(number, len(cell_lines), where, isinstance(source, list), parts))
     return pieces, "\n".join(lines) + "\n"
+
+
+def shell_commands(text: str) -> str:
+    """The notebook's shell escapes (``!python serve.py --load_in_8bit``, continued over backslash
+    lines) and ``%%bash`` / ``%%sh`` cells as a shell script whose lines are the notebook file's
+    lines, each command on the line of the source element it came from (for the invocation
+    pass, ecolint/invocations.py). Raises ExtractError on JSON that is no notebook."""
+    document = json.loads(text) if text.strip() else {}
+    cells = document.get("cells") if isinstance(document, dict) else None
+    if not isinstance(cells, list):
+        raise ExtractError("not a Jupyter notebook: no cells list")
+    positions = _source_positions(text)
+    by_line: dict[int, list[str]] = {}
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        parts = source if isinstance(source, list) else [source]
+        if not all(isinstance(part, str) for part in parts):
+            continue
+        cell_lines = "".join(parts).splitlines()
+        whole = bool(cell_lines) and bool(_SHELL_CELL.match(cell_lines[0]))
+        continued = False
+        for offset, code in enumerate(cell_lines):
+            escape = _SHELL_ESCAPE.match(code)
+            if whole and offset == 0:
+                continue
+            if not (whole or continued or escape):
+                continue
+            command = code if whole or continued else code[escape.end() :] if escape else code
+            continued = code.rstrip().endswith("\\")
+            line = _piece(0, offset, positions.get(index, []), isinstance(source, list), parts).line
+            by_line.setdefault(line, []).append(command)
+    if not by_line:
+        return ""
+    lines = [""] * max(by_line)
+    for line, commands in by_line.items():
+        lines[line - 1] = " ; ".join(commands) if len(commands) > 1 else commands[0]
+    return "\n".join(lines) + "\n"
 
 
 def _plain(line: str) -> str:

@@ -342,7 +342,9 @@ class _State:
     # The directory `cd` moved to, relative to the script's ("" where it runs; None after a
     # `cd` to a place not written out, where a relative script path names no known file).
     cwd: str | None = ""
-    cloned: str | None = None  # the directory the last `git clone` made (a README's first steps)
+    # The directories `git clone` made (a README's or a Colab notebook's first steps): one of
+    # them is this repository, and a script path inside another names no file of it.
+    cloned: set[str] = field(default_factory=set)
 
 
 _SPECIAL = set("@*#?$!-0123456789")
@@ -976,7 +978,9 @@ def _dispatch(cmd: _Cmd, argv: list[Tok], env: Mapping[str, EnvVal], st: _State)
         _change_directory(argv[1:], st)
         return []
     if prog == "git" and len(argv) > 2 and argv[1].text == "clone":
-        st.cloned = _cloned_directory([tok.text for tok in argv[2:]])
+        made = _cloned_directory([tok.text for tok in argv[2:]])
+        if made:
+            st.cloned.add(made)
         return []
     if prog in ("docker", "podman", "nerdctl"):
         rest = argv[1:]
@@ -1009,7 +1013,7 @@ def _change_directory(args: list[Tok], st: _State) -> None:
     if st.cwd is None:
         return
     words = [tok.text for tok in args if tok.text not in ("-P", "-L", "-e", "--")]
-    if words and st.cloned is not None and words[0].rstrip("/") == st.cloned:
+    if words and words[0].rstrip("/") in st.cloned:
         return  # into the repository a README just cloned: its root, where it already is
     if len(words) != 1 or "$" in words[0] or words[0] in ("-", "~") or words[0].startswith(("/", "~")):
         st.cwd = None
@@ -1031,7 +1035,7 @@ def _cloned_directory(words: list[str]) -> str | None:
 def _from_cwd(setups: list[Setup], st: _State) -> list[Setup]:
     """The scripts a command runs after a ``cd``, named from the script's own directory: the
     invocation index resolves them from there (an unknown directory links nothing)."""
-    if st.cwd == "":
+    if st.cwd == "" and not st.cloned:
         return setups
     out = []
     for setup in setups:
@@ -1040,6 +1044,9 @@ def _from_cwd(setups: list[Setup], st: _State) -> list[Setup]:
             out.append(setup)
             continue
         written = str(script.value)
+        first, slash, rest = written.partition("/")
+        if slash and first in st.cloned:
+            written = rest  # inside a repository just cloned: this one, if the file is there
         if st.cwd is None:
             if not written.startswith("/"):
                 continue  # relative to a directory not known here
