@@ -50,6 +50,7 @@ _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w+-]*)")
 # A fence's info string that says shell, or none (a README's plain ``` block of commands).
 _SHELL_FENCES = frozenset({"", "bash", "sh", "shell", "console", "zsh", "shell-session", "sh-session"})
 _MAKE_VARIABLE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+_MAKE_ASSIGNMENT = re.compile(r"^(?:export\s+|override\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(\?=|::=|:=|\+=|=)\s*(.*)$")
 _INVOKED_BY = "invoked by "
 _ALSO = "also "
 # The clause a finding of the defaults' setup carries (ecolint/checks: "with --quant's default").
@@ -235,13 +236,15 @@ def markdown_commands(text: str) -> str:
 def makefile_recipes(text: str) -> str:
     """A Makefile's recipe lines as a shell script, each at its own line and columns: the tab
     and the ``@``/``-``/``+`` prefixes blanked, every other line empty, a recipe's continued
-    lines kept. Make's ``$(VAR)`` becomes the shell's ``${VAR}`` (unresolved, as an unknown
-    shell variable is) and ``$$`` a ``$``."""
+    lines kept. Make's ``$(VAR)`` becomes the shell's ``${VAR}`` and ``$$`` a ``$``; a variable
+    the Makefile assigns before (``MODEL ?= Qwen/…``, ``:=``, ``=``, ``+=``) is a shell
+    assignment at its line, so the recipes after it see its value (one unassigned stays
+    unknown, as an unknown shell variable is)."""
     out: list[str] = []
     continued = False
     for line in text.split("\n"):
         if not (continued or line.startswith("\t")):
-            out.append("")
+            out.append(_make_assignment(line))
             continue
         body = line[1:] if line.startswith("\t") else line
         if not continued:
@@ -250,6 +253,22 @@ def makefile_recipes(text: str) -> str:
         continued = body.endswith("\\")
         out.append(" " + _MAKE_VARIABLE.sub(r"${\1}", body).replace("$$", "$"))
     return "\n".join(out)
+
+
+def _make_assignment(line: str) -> str:
+    """A Makefile variable assignment as the shell's (``?=`` a default the environment may
+    override, ``+=`` appended with a space), else an empty line."""
+    found = _MAKE_ASSIGNMENT.match(line)
+    if found is None:
+        return ""
+    name, op, value = found.group(1), found.group(2), found.group(3).split(" #", 1)[0].strip()
+    value = _MAKE_VARIABLE.sub(r"${\1}", value).replace("$$", "$")
+    value = re.sub(r'(["`\\])', r"\\\1", value)
+    if op == "?=":
+        value = f"${{{name}:-{value}}}"
+    elif op == "+=":
+        value = f"${{{name}}} {value}"
+    return f'{name}="{value}"'
 
 
 def _script(setup: Setup, invoking: Path, root: Path) -> str | None:

@@ -306,12 +306,23 @@ bench:
 """
 
 
-def test_a_makefile_recipe_runs_a_script_with_make_variables_left_unresolved(tmp_path: Path) -> None:
+def test_a_makefile_recipe_runs_a_script_with_the_makefile_s_variables(tmp_path: Path) -> None:
     _tree(tmp_path, {"serve.py": BRANCHED, "Makefile": MAKEFILE})
-    # the recipe line continued over two lines; $(MODEL) stays unknown, and $(PYTHON) names no
-    # interpreter this pass can see
-    assert _links(tmp_path) == {"serve.py": [("Makefile:8", ["--quantize", "8bit", "--model-id", "$MODEL"])]}
-    assert _findings(tmp_path) == [("serve.py", 7, "ECO101", "invoked by Makefile:8")]
+    # the recipe line continued over two lines takes $(MODEL)'s default; $(PYTHON) is python3,
+    # and that command is located at its recipe line, not where PYTHON is assigned
+    assert _links(tmp_path) == {
+        "serve.py": [
+            ("Makefile:8", ["--quantize", "8bit", "--model-id", "Qwen/Qwen2.5-7B-Instruct"]),
+            ("Makefile:12", ["--quantize", "8bit"]),
+        ]
+    }
+    assert _findings(tmp_path) == [("serve.py", 7, "ECO101", "invoked by Makefile:8, Makefile:12")]
+
+
+def test_a_make_variable_never_assigned_stays_unknown(tmp_path: Path) -> None:
+    recipe = "serve:\n\tpython serve.py --quantize 8bit --model-id $(MODEL_ID)\n"
+    _tree(tmp_path, {"serve.py": BRANCHED, "Makefile": recipe})
+    assert _links(tmp_path) == {"serve.py": [("Makefile:2", ["--quantize", "8bit", "--model-id", "$MODEL_ID"])]}
 
 
 LOOPED = (

@@ -1004,7 +1004,17 @@ def _dispatch(cmd: _Cmd, argv: list[Tok], env: Mapping[str, EnvVal], st: _State)
             _depth=st.depth,
         ),
         st,
+        _command_start(cmd, st),
     )
+
+
+def _command_start(cmd: _Cmd, st: _State) -> Location | None:
+    """Where the command is written (its first word): the place a script's invocation names,
+    even when its interpreter comes from a variable set elsewhere (``$(PYTHON) serve.py``)."""
+    if not cmd.words:
+        return None
+    first = cmd.words[0]
+    return _location(st.path, st.locate, first.start, first.end)
 
 
 def _change_directory(args: list[Tok], st: _State) -> None:
@@ -1032,15 +1042,19 @@ def _cloned_directory(words: list[str]) -> str | None:
     return plain[0].rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or None
 
 
-def _from_cwd(setups: list[Setup], st: _State) -> list[Setup]:
+def _from_cwd(setups: list[Setup], st: _State, start: Location | None = None) -> list[Setup]:
     """The scripts a command runs after a ``cd``, named from the script's own directory: the
-    invocation index resolves them from there (an unknown directory links nothing)."""
-    if st.cwd == "" and not st.cloned:
-        return setups
+    invocation index resolves them from there (an unknown directory links nothing); each
+    invocation located where its command starts."""
     out = []
     for setup in setups:
         script = setup.facts.get(INVOKED_SCRIPT) if setup.framework == INVOCATION else None
         if script is None:
+            out.append(setup)
+            continue
+        if start is not None and setup.origin is not None and setup.origin.path == start.path:
+            setup.origin = start
+        if st.cwd == "" and not st.cloned:
             out.append(setup)
             continue
         written = str(script.value)
