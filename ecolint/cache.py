@@ -24,7 +24,7 @@ is read and left alone.
 The same file keeps the project passes, rebuilt on every run, by what they rest on: what the
 invocation pass found each shell, Dockerfile and YAML file runs (by the file's stamp and what it
 consulted), each Python file's loader helpers (by its stamp), and the walk: the files it found
-with the answers of every question it asked the file system (``discover.Witness``).
+with the answers of every question it asked the file system (``witness.Witness``).
 
 The same directory keeps rules/evidence.yaml's blocks parsed, as JSON
 named by their text's hash (ecolint/knowledge.py), so a run with findings skips the YAML parse.
@@ -119,7 +119,7 @@ class ExtractionCache:
         known = self.passes["walk"].get(key)
         if not isinstance(known, dict):
             return None
-        from ecolint.discover import Witness
+        from ecolint.witness import Witness
 
         try:
             if not isinstance(known["witness"], dict) or not Witness(known["witness"]).holds():

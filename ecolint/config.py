@@ -7,9 +7,15 @@ traceback. Read with tomlkit.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ecolint import roots
+
+if TYPE_CHECKING:
+    from ecolint.witness import Witness
 
 KNOWN_KEYS = {
     "gpu",
@@ -62,26 +68,10 @@ class Config:
     source: Path | None = None
 
 
-def find_config_file(start: Path) -> Path | None:
+def find_config_file(start: Path, witness: Witness | None = None) -> Path | None:
     """The nearest ecolint.toml, or pyproject.toml with a [tool.ecolint] table, from start up."""
-    start = start.resolve()
-    directory = start if start.is_dir() else start.parent
-    for candidate_dir in (directory, *directory.parents):
-        own = candidate_dir / "ecolint.toml"
-        if own.is_file():
-            return own
-        pyproject = candidate_dir / "pyproject.toml"
-        if pyproject.is_file() and _has_tool_table(pyproject):
-            return pyproject
-    return None
-
-
-def _has_tool_table(path: Path) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return "[tool.ecolint" in text
+    found = roots.config_file(os.fspath(start), witness)
+    return None if found is None else Path(found)
 
 
 def load_config(path: Path | None) -> Config:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ecolint.witness import Witness
+
 # Directories no one wants linted (ruff's defaults, plus ML caches).
 DEFAULT_EXCLUDES = (
     ".bzr",
@@ -47,61 +49,6 @@ SHELL_SHEBANG = (b"sh", b"bash", b"dash", b"zsh", b"ksh", b"ash")
 
 # Suffixes that make ``Dockerfile.md`` / ``Modelfile.txt`` documentation, not the file itself.
 _DOC_SUFFIXES = (".md", ".rst", ".txt", ".html", ".adoc", ".png", ".svg", ".json", ".yaml", ".yml", ".py", ".sh")
-
-
-class Witness:
-    """The questions a walk asked the file system, with their answers: each directory it listed
-    (its identity and stamps: adding, removing or renaming an entry changes its mtime), each
-    .gitignore, ``.git`` and extensionless file it read or looked for (by their stamps), and
-    where each symlink and scanned path leads. While every answer is the same, the walk finds
-    the same files: a warm run then skips the walk (the extraction cache keeps it)."""
-
-    def __init__(self, answers: dict[str, Any] | None = None) -> None:
-        self.answers: dict[str, Any] = {} if answers is None else answers
-
-    def node(self, path: str | os.PathLike[str], status: os.stat_result | None = None) -> None:
-        """What stat says of a path (following links): its type, identity and stamps."""
-        key = "n" + os.fspath(path)
-        if key not in self.answers:
-            self.answers[key] = _node(key[1:]) if status is None else _stamps(status)
-
-    def real(self, path: str | os.PathLike[str]) -> None:
-        """Where a path leads, every symlink resolved."""
-        key = "r" + os.fspath(path)
-        if key not in self.answers:
-            self.answers[key] = os.path.realpath(key[1:])
-
-    def holds(self) -> bool:
-        """Whether the file system still gives every answer."""
-        for key, answer in self.answers.items():
-            now = _node(key[1:]) if key[0] == "n" else os.path.realpath(key[1:]) if key[0] == "r" else None
-            if now != answer:
-                return False
-        return True
-
-    def settled(self, since_ns: int) -> bool:
-        """Whether no stamp is recent: a change in the same clock tick as the walk would leave
-        a directory's mtime as it was (git's "racily clean" index entries), so a walk that saw
-        such a stamp is not kept."""
-        return all(
-            not isinstance(answer, list) or answer[3] < since_ns - RECENT_NS
-            for key, answer in self.answers.items()
-            if key[0] == "n"
-        )
-
-
-RECENT_NS = 2_000_000_000  # a stamp this close to a walk's start may not show a change made with it
-
-
-def _node(path: str) -> list[int] | None:
-    try:
-        return _stamps(os.stat(path))
-    except (OSError, ValueError):
-        return None
-
-
-def _stamps(status: os.stat_result) -> list[int]:
-    return [status.st_mode, status.st_dev, status.st_ino, status.st_mtime_ns, status.st_ctime_ns, status.st_size]
 
 
 def classify(path: Path, head: bytes) -> str | None:

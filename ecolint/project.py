@@ -8,37 +8,30 @@ root, whatever paths were passed"), not only from the files being checked.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ecolint import discover
+from ecolint import discover, roots
 from ecolint.knowledge import parse_version
 
 if TYPE_CHECKING:
     from ecolint.config import Config
     from ecolint.extract import ExtractContext
+    from ecolint.witness import Witness
 
 # The file kinds that pin versions (requirements files, pyproject, `pip install` lines).
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
 
 
-def project_root(path: Path, config_source: Path | None, cwd: Path) -> Path:
+def project_root(path: Path, config_source: Path | None, cwd: Path, witness: Witness | None = None) -> Path:
     """The project a path belongs to: the configuration file's directory when the path lies in
     it, else the git work tree's top, else the current directory when the path lies in it, else
-    the path's own directory."""
-    start = path.resolve()
-    start = start if start.is_dir() else start.parent
-    if config_source is not None:
-        config_dir = config_source.resolve().parent
-        if _inside(start, config_dir):
-            return config_dir
-    for directory in (start, *start.parents):
-        if (directory / ".git").exists():
-            return directory
-    cwd = cwd.resolve()
-    return cwd if _inside(start, cwd) else start
+    the path's own directory (ecolint/roots.py)."""
+    source = None if config_source is None else os.fspath(config_source)
+    return Path(roots.project_root(os.fspath(path), source, os.fspath(cwd), witness))
 
 
 def covers(paths: Iterable[Path], root: Path) -> bool:
@@ -187,7 +180,3 @@ def invocations_in(files: list[Path], root: Path, cwd: Path, memo: Any = None) -
         return invocations.invocations_in(files, root, cwd, memo)
     except OSError:
         return None
-
-
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents

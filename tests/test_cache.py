@@ -691,11 +691,11 @@ def test_a_warm_run_walks_again_whatever_changed_in_the_tree(tmp_path: Path, mon
     and link it looked at is as it was; after a file or directory is added, deleted or renamed,
     a .gitignore changes, a shebang appears or a link moves, it reports what a fresh run
     reports."""
-    from ecolint import discover
+    from ecolint import discover, witness
 
     # the tree is written just now: take its stamps as settled (the walks below are far more
     # than a clock tick apart from the changes, which is what RECENT_NS guards)
-    monkeypatch.setattr(discover, "RECENT_NS", 0)
+    monkeypatch.setattr(witness, "RECENT_NS", 0)
     root = tmp_path / "src"
     # node_modules is never walked, but a link to a directory in it is
     for name in ("a/serve.sh", "a/b/serve.sh", "c/serve.sh", "elsewhere/serve.sh", "node_modules/x/serve.sh"):
