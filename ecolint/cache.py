@@ -74,6 +74,8 @@ class ExtractionCache:
         self._passes_now: dict[str, dict[str, Any]] = {name: {} for name in PASSES}
         # the invocation pass asks its questions through its own context: its own memo of answers
         self._invocation_answers: dict[tuple[str, str], object] = {}
+        # a file of the invocation pass whose reads could not be recorded: nothing rests on this run
+        self.unrecorded = False
 
     def invocations_in(self, path: str, stamp: tuple[int, int], context: ExtractContext) -> list[Setup] | None:
         """What the invocation pass found in a file last time, if its (mtime, size) and what it
@@ -99,6 +101,7 @@ class ExtractionCache:
         """Note what the invocation pass found in a file, for the next run (nothing when it would
         not read back the same)."""
         if consulted is None or any(what == "unknown" for what, _, _ in consulted):
+            self.unrecorded = True
             return
         record = {
             "stamp": list(stamp),
@@ -108,8 +111,10 @@ class ExtractionCache:
         try:
             record = json.loads(json.dumps(record))
             if [_setup_from(item, _words_from) for item in record["setups"]] != setups:
+                self.unrecorded = True
                 return
         except (TypeError, ValueError):
+            self.unrecorded = True
             return
         self._passes_now["invocations"][path] = record
 
@@ -145,6 +150,34 @@ class ExtractionCache:
             self._passes_now["walk"][key] = json.loads(json.dumps(record))
         except (TypeError, ValueError):
             return
+
+    def witness(self, files: list[tuple[str, str]], updates: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        """What a run that walked ``files`` ((path, display)) rests on, for the whole-run memo
+        (ecolint/memo.py): its walk's answers, every file's stamps, and the stamps of whatever
+        the files' extractions and the invocation pass consulted (a question about the project
+        pass's indexes is answered from the files, all stamped). None when this run kept no walk
+        (its stamps were too recent) or something it read went unrecorded."""
+        from ecolint.witness import Witness
+
+        walks = list(self._passes_now["walk"].values())
+        if len(walks) != 1 or self.unrecorded:
+            return None
+        witness = Witness(dict(walks[0]["witness"]))
+        consulted: list[Any] = []
+        for path, display in files:
+            witness.node(path)
+            known = updates.get(display) or self.entries.get(display)
+            if isinstance(known, dict):
+                consulted.extend(known.get("consulted") or [])
+        for record in self._passes_now["invocations"].values():
+            consulted.extend(record.get("consulted") or [])
+        for question in consulted:
+            what, path = str(question[0]), str(question[1])
+            if what in ("read", "file") or what.startswith("dir"):
+                witness.node(path)
+            elif what not in ("invocations", "helpers"):
+                return None  # a question this method cannot stamp
+        return witness.answers
 
     def helpers_in(self, path: str, stamp: tuple[int, int]) -> list[str] | None:
         """The loader helpers a Python file defined last time, if its (mtime, size) are unchanged

@@ -359,6 +359,10 @@ def check(
         echo(line, err=True)
     failed = bool(result.errors or unused)
     failed = failed or any(SEVERITY_RANK[f.severity] >= SEVERITY_RANK[fail_on] for f in result.findings)
+    if output is None and not any(path is not None for path in extra.values()) and stdin is None and not fixing:
+        from ecolint import memo
+
+        memo.offer(cache, result.rests_on)  # a re-run where nothing changed prints this again
     sys.exit(0 if exit_zero or not failed else 1)
 
 
@@ -460,6 +464,10 @@ def _run(
         return run(targets, kb, config, selection, progress=line, cache_dir=cache)
     finally:
         line.close()
+        if line.shown:
+            from ecolint import memo
+
+            memo.forgo()  # a replay would not show it
 
 
 def _fix(

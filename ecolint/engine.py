@@ -216,7 +216,27 @@ class Engine:
                 config.cache.save(entries)
             except OSError as exc:
                 result.notes.append(f"cannot write the cache in {self.cache_dir}: {exc.strerror or exc}")
+            result.rests_on = self._rests_on(paths, everything, analysed, config.cache, entries)
         return analysed
+
+    def _rests_on(
+        self,
+        paths: list[Path],
+        everything: list[FileWork],
+        analysed: list[tuple[FileWork, FileOutcome]],
+        cache: ExtractionCache,
+        entries: dict[str, dict[str, Any]],
+    ) -> dict[str, Any] | None:
+        """What the run's findings rest on (``RunResult.rests_on``): only for a run of the project
+        root alone, whose walk is the project pass's too; elsewhere the pass walks the project
+        apart, and reads callers and pins the run does not name."""
+        from ecolint import project
+
+        root = project.project_root(paths[0] if paths else self.cwd, self.config.source, self.cwd)
+        if _root_files(paths, root, everything) is None or any(o.unrecorded for _, o in analysed):
+            return None
+        files = [(os.fspath(item.path), item.display) for item in everything]
+        return cache.witness(files, entries)
 
     def _callers_elsewhere(
         self, paths: list[Path], config: WorkerConfig, analysed: list[tuple[FileWork, FileOutcome]]
@@ -1024,6 +1044,7 @@ def _extract_cached(config: WorkerConfig, item: FileWork, data: bytes, stamp: St
         consulted, context.consulted = context.consulted, None
     if outcome.error is None or not _depends_on_the_machine(outcome.error.message):
         outcome.cache_entry = entry(digest, stamp, consulted or [], outcome.setups, outcome.error, outcome.parsed)
+    outcome.unrecorded = outcome.cache_entry is None
     return outcome
 
 

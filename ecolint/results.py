@@ -25,6 +25,9 @@ class RunResult:
     in_baseline: int = 0  # findings held back because the baseline accepts them
     below_confidence: int = 0  # findings held back by --min-confidence
     unused_ignores: list[str] = field(default_factory=list)  # 'path:line: …' (--report-unused-ignores)
+    # What the run's findings rest on, as the file system answers it (ecolint/witness.py): for
+    # the whole-run memo (ecolint/memo.py); None when the engine cannot name all of it.
+    rests_on: dict[str, Any] | None = None
 
 
 @dataclass
@@ -40,3 +43,6 @@ class FileOutcome:
     # A warm run's file answered from the cache without reading it: the (mtime, size) the answer
     # is for. Its text is read only if a finding needs it (ecolint/engine.py).
     unread: tuple[int, int] | None = None
+    # Extracted, but what the extraction consulted could not be recorded (no cache entry): no
+    # whole-run memo may rest on this run.
+    unrecorded: bool = False

@@ -29,6 +29,7 @@ class ProgressLine:
         self.start = clock()
         self.last = float("-inf")
         self.width = 0
+        self.shown = False  # whether the line was ever shown
 
     def __call__(self, done: int, total: int | None) -> None:
         now = self.clock()
@@ -39,6 +40,7 @@ class ProgressLine:
         self.stream.write("\r" + text.ljust(self.width))
         self.stream.flush()
         self.width = len(text)
+        self.shown = True
 
     def close(self) -> None:
         """Wipe the line, if one was shown."""
