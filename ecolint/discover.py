@@ -450,14 +450,14 @@ def _parents_up_to_top(path: Path, base: Path, witness: Witness | None = None) -
     work tree). A path that is itself a top has no parents to read; a path outside any work
     tree and the project has none either (only the .gitignore files below it count)."""
     if witness is not None:
-        witness.node(path / ".git")
+        witness.kind(path / ".git")
     if (path / ".git").exists():
         return path, []
     parents = []
     for directory in path.parents:
         parents.append(directory)
         if witness is not None:
-            witness.node(directory / ".git")
+            witness.kind(directory / ".git")
         if (directory / ".git").exists():
             return directory, parents
         if directory == base:
@@ -479,6 +479,7 @@ def _info_exclude(top: Path, witness: Witness | None = None) -> Path | None:
         git_dir = written.resolve()
         common = git_dir / "commondir"
         if witness is not None:  # .git's own text is in its stamp
+            witness.node(dot_git)
             witness.real(written)
             witness.node(common)
         if common.is_file():

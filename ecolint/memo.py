@@ -353,10 +353,7 @@ def _write(recording: _Recording, code: int) -> None:
         if witness.answers.setdefault(key, answer) != answer:
             return  # the file system answered differently before the run and during it
     _note_code(witness)
-    for key, answer in list(witness.answers.items()):
-        if key[0] == "n" and answer is None:
-            witness.node(_nearest_directory(key[1:]))  # a file made there changes its stamps
-    if not witness.settled(plan.started):
+    if not witness.settled(plan.started) or not _none_removed(recording.rests_on, plan.started):
         return
     output = [[number, data.decode("latin-1")] for number, data in _merged(recording.chunks)]
     memo = {"key": plan.key, "witness": witness.answers, "output": output, "code": code}
@@ -387,6 +384,25 @@ def _note_code(witness: Witness) -> None:
         origin = getattr(module, "__file__", None)
         if origin:
             witness.node(origin)
+
+
+def _none_removed(answers: dict[str, Any], since_ns: int) -> bool:
+    """Whether no path the run's own witness found missing (stamped after the run read it) was
+    removed while the run read it: its directory would show the change. The directory is not
+    kept in the witness: a busy one (/tmp, a home) would make every memo miss. The paths the
+    entry point looked at before the run, and the walk's kinds (.git on the way up), need no
+    such test."""
+    checked: dict[str, bool] = {}
+    for key, answer in answers.items():
+        if key[0] == "n" and answer is None:
+            directory = _nearest_directory(key[1:])
+            if directory not in checked:
+                probe = Witness()
+                probe.node(directory)
+                checked[directory] = probe.settled(since_ns)
+            if not checked[directory]:
+                return False
+    return True
 
 
 def _nearest_directory(path: str) -> str:

@@ -58,7 +58,7 @@ def project_root(path: str, config_source: str | None, cwd: str, witness: Witnes
     for directory in _up(start):
         git = os.path.join(directory, ".git")
         if witness is not None:
-            witness.node(git)
+            witness.kind(git)
         if os.path.exists(git):
             return directory
     cwd = os.path.realpath(cwd)

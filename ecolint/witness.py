@@ -8,6 +8,7 @@ It imports nothing but ``os``: the memo checks a witness before anything heavy i
 from __future__ import annotations
 
 import os
+import stat
 from typing import Any
 
 RECENT_NS = 2_000_000_000  # a stamp this close to a run's start may not show a change made with it
@@ -29,6 +30,14 @@ class Witness:
         if key not in self.answers:
             self.answers[key] = _node(key[1:]) if status is None else _stamps(status)
 
+    def kind(self, path: str | os.PathLike[str]) -> None:
+        """Whether a path exists, and as what (a file, a directory), following links; not its
+        stamps: a ``.git`` directory changes with every git command, while only its being there
+        decides where a project starts."""
+        key = "k" + os.fspath(path)
+        if key not in self.answers:
+            self.answers[key] = _kind(key[1:])
+
     def real(self, path: str | os.PathLike[str]) -> None:
         """Where a path leads, every symlink resolved."""
         key = "r" + os.fspath(path)
@@ -37,11 +46,7 @@ class Witness:
 
     def holds(self) -> bool:
         """Whether the file system still gives every answer."""
-        for key, answer in self.answers.items():
-            now = _node(key[1:]) if key[0] == "n" else os.path.realpath(key[1:]) if key[0] == "r" else None
-            if now != answer:
-                return False
-        return True
+        return all(_answer(key) == answer for key, answer in self.answers.items())
 
     def settled(self, since_ns: int) -> bool:
         """Whether no stamp is recent: a change in the same clock tick as the walk would leave
@@ -55,6 +60,27 @@ class Witness:
             for key, answer in self.answers.items()
             if key[0] == "n"
         )
+
+
+def _answer(key: str) -> Any:
+    """What the file system answers now to a question (its kind, then its path)."""
+    if key[0] == "n":
+        return _node(key[1:])
+    if key[0] == "k":
+        return _kind(key[1:])
+    if key[0] == "r":
+        return os.path.realpath(key[1:])
+    return _UNKNOWN
+
+
+_UNKNOWN = object()  # a question of no known kind: never the answer recorded
+
+
+def _kind(path: str) -> int | None:
+    try:
+        return stat.S_IFMT(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return None
 
 
 def _node(path: str) -> list[int] | None:

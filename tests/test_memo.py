@@ -299,3 +299,16 @@ def test_a_run_that_showed_a_progress_line_is_not_memoised(
     ran = runs(root, ".", *ARGS)
     assert b"checked " in ran[2]
     assert not memos(root)
+
+
+def test_a_git_command_in_the_work_tree_keeps_the_memo(runs: Runs, tmp_path: Path) -> None:
+    """git writes in .git on every command (an index lock): only .git's being there decides the
+    project root, so the memo still holds."""
+    root = tree(tmp_path / "project")
+    (root / ".git").mkdir()
+    fresh = warmed(runs, root, ".", "--format", "json", *ARGS)
+    (root / ".git" / "index.lock").write_text("")
+    (root / ".git" / "index.lock").unlink()
+    before = runs.fresh
+    assert runs(root, ".", "--format", "json", *ARGS) == fresh
+    assert runs.fresh == before
