@@ -716,15 +716,23 @@ class _Scopes:
                 omitted = True
             else:
                 out.append(_Binding(0, arg, site.scope, how="literal"))
-        if omitted or not sites:
+        partials = self._partials_of(fn)
+        for site in partials:
+            # partial(evaluate, model, tokenizer): the bound arguments; the rest come with each call
+            arg = self._argument_for(site.node, name, index, skip=1)
+            out.append(_Binding(0, arg if isinstance(arg, ast.expr) else None, site.scope, how="literal"))
+        if omitted or not (sites or partials):
             parent = fn.scope.parent or self.index.module
             default = _Binding(0, param.default, parent, how="parameter-default", default_of=fn, called=bool(sites))
             out.append(default)
         return out
 
     @staticmethod
-    def _argument_for(call: ast.Call, name: str, index: int | None) -> Any:
-        positional = 0
+    def _argument_for(call: ast.Call, name: str, index: int | None, skip: int = 0) -> Any:
+        """What a call passes to a parameter (its name, its position), None when it passes
+        nothing, _NO behind *args. ``skip``: leading positional arguments that are not the
+        function's (`partial(f, a)` passes `a` first)."""
+        positional = -skip
         for arg in _args(call):
             if arg.keyword is not None:
                 if arg.keyword == name:
@@ -740,6 +748,24 @@ class _Scopes:
     def _calls_of(self, fn: _Function) -> list[_Site]:
         """Sites that call fn (not those that only hand it over as an argument)."""
         return [site for site in self._callers_of(fn) if fn in self._callees(site.node.func, site.scope)]
+
+    def _partials_of(self, fn: _Function) -> list[_Site]:
+        """`functools.partial(fn, …)` sites: they bind fn's first arguments for every later call."""
+        return [
+            site
+            for site in self._callers_of(fn)
+            if site.name == "partial"
+            and (wrapped := self._partial_of(site.node)) is not None
+            and fn in self._callees(wrapped, site.scope)
+        ]
+
+    def _partial_of(self, expr: ast.expr) -> ast.expr | None:
+        """The function `functools.partial(f, …)` wraps (a handler registered through it runs f)."""
+        if not isinstance(expr, ast.Call) or _final_name(expr.func) != "partial" or not expr.args:
+            return None
+        if self._qualified(expr.func) != "functools.partial" or isinstance(expr.args[0], ast.Starred):
+            return None
+        return expr.args[0]
 
     def _attribute_bindings(self, expr: ast.Attribute, scope: _Scope) -> list[_Binding]:
         base, attr = expr.value, expr.attr
@@ -775,7 +801,11 @@ class _Scopes:
     # -- the call graph (by name; one module) -------------------------------------------------
 
     def _callees(self, expr: ast.expr, scope: _Scope) -> list[_Function]:
-        """Local functions an expression names: f, self.method, obj.method of a local class."""
+        """Local functions an expression names: f, self.method, obj.method of a local class,
+        and the function a `functools.partial(f, …)` wraps."""
+        if isinstance(expr, ast.Call):
+            wrapped = self._partial_of(expr)
+            return [] if wrapped is None else self._callees(wrapped, scope)
         if isinstance(expr, ast.Name):
             cls = self._local_class(expr.id, scope)
             if cls is not None:

@@ -38,12 +38,13 @@ from typing import Any
 
 from ecolint.extract import LOADER_CALLS, ExtractContext, ExtractError
 from ecolint.extract.python.flows import _closure, _flows
+from ecolint.extract.python.frameworks import _Handle
 from ecolint.extract.python.imports import _find_module
-from ecolint.extract.python.index import _Binding, _Function, _Indexer, _Scope, _Site
+from ecolint.extract.python.index import _Binding, _Class, _Function, _Indexer, _Scope, _Site
 from ecolint.extract.python.invoked import _Invoked
 from ecolint.extract.python.source import _parse, _Source
-from ecolint.extract.python.syntax import _NO, _args, _dotted_or_none, _names_in
-from ecolint.extract.python.usage import _CHAT_METHODS, _GENERATING_METHODS, _chat_inputs, _inputs
+from ecolint.extract.python.syntax import _NO, _args, _dotted_or_none, _final_name, _names_in
+from ecolint.extract.python.usage import _CHAT_METHODS, _GENERATING_METHODS, MAX_CALL_DEPTH, _chat_inputs, _inputs
 from ecolint.extract.python.values import _Entry
 from ecolint.setups import (
     COMPILED,
@@ -64,7 +65,10 @@ MAX_CALLER_FILES = 64  # files a run on a helper's module alone reads to find it
 MAX_INDEXED_FILES = 20_000  # Python files the project pass reads; beyond, the index stops growing
 
 # A top-level def with at least one parameter, and where its body ends (the next top-level line).
-_TOP_DEF = re.compile(rb"^(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\((?![ \t]*\))", re.MULTILINE)
+_TOP_DEF = re.compile(
+    rb"^(?:(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\((?![ \t]*\))|class[ \t]+([A-Za-z_][A-Za-z0-9_]*))",
+    re.MULTILINE,
+)
 _TOP_LINE = re.compile(rb"^[^\s#)\]}]", re.MULTILINE)
 # The loading calls' names (ecolint/extract/__init__.py's Python triggers): substring tests are
 # C speed, where one alternation regex over every file of a large tree cost seconds.
@@ -268,8 +272,9 @@ def _module_name(path: Path, root: Path) -> str | None:
 
 
 def _helper_names(data: bytes, may_load: Any = None) -> set[str]:
-    """Top-level functions with parameters whose body holds a call that may load a model
-    (``may_load``: the prefilter's test, which leaves out tokenizers, configs, processors).
+    """Top-level functions with parameters, and classes, whose body holds a call that may load
+    a model (``may_load``: the prefilter's test, which leaves out tokenizers, configs, processors).
+    A class is a helper through its constructor (`Engine("org/model-7b")` loads in `__init__`).
 
     Found with substring searches, not a multi-line regex over the whole file (which tries its
     ``^`` at every byte: 0.16 s of transformers' project pass): every top-level ``def`` starts a
@@ -292,14 +297,14 @@ def _helper_names(data: bytes, may_load: Any = None) -> set[str]:
         body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end + 1)
         end = body_end.start() if body_end else len(data)
         if _holds_token(tokens, after, end) and (may_load is None or may_load(data[match.start() : end])):
-            names.add(match.group(1).decode())
+            names.add((match.group(1) or match.group(2)).decode())
     return names
 
 
 def _top_def_lines(data: bytes) -> list[int]:
-    """Where the lines that start with ``def`` or ``async`` start, in order."""
-    found = [0] if data.startswith((b"def", b"async")) else []
-    for word in (b"\ndef", b"\nasync"):
+    """Where the lines that start with ``def``, ``async`` or ``class`` start, in order."""
+    found = [0] if data.startswith((b"def", b"async", b"class")) else []
+    for word in (b"\ndef", b"\nasync", b"\nclass"):
         at = data.find(word)
         while at >= 0:
             found.append(at + 1)
@@ -338,6 +343,9 @@ def display_of(path: Path, context: ExtractContext) -> str:
     return shown.replace(os.sep, "/")
 
 
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)  # what a helper's name can define
+
+
 @dataclass(frozen=True)
 class _Helper:
     file: Path
@@ -357,7 +365,7 @@ def _find_helper(
     if tree is None:
         return None
     for statement in tree.body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name == name:
+        if isinstance(statement, _DEFINITIONS) and statement.name == name:
             return _Helper(file, text, name)
     for statement in reversed(tree.body):
         if isinstance(statement, ast.ImportFrom):
@@ -472,10 +480,55 @@ class _CrossModule(_Invoked):
         is given (`answer = model_gen(model, question, image)` in a loop over a benchmark): the
         generation is this call's, with the arguments that reach the prompts there."""
         uses = super()._generate_uses(site)
-        if uses or not site.node.args:
+        if uses:
             return uses
-        found = self._imported_generator(site)
+        found = self._instance_generator(site) if self._instance_generators else None
+        if found is None and site.node.args:
+            found = self._imported_generator(site)
         return uses if found is None else [found]
+
+    def _generate_handle(self, target: ast.expr, site: _Site) -> _Handle | None:
+        """An instance of a class of another module generates only through the methods that
+        run its model (`eng.predict(q)`, read by _instance_generator), never as a model itself:
+        its own `generate` method may batch."""
+        if id(target) in self._instance_targets:
+            return self._handle(target.value, site.scope, base=False)  # type: ignore[attr-defined]
+        handle = super()._generate_handle(target, site)
+        if handle is None or handle.kind != "instance" or not isinstance(target, ast.Attribute):
+            return handle
+        return None if self._handle(target.value, site.scope, base=False) is handle else handle
+
+    @property
+    def _instance_targets(self) -> dict[int, ast.expr]:
+        """The generation calls _instance_generator made (by id, kept alive here)."""
+        if not hasattr(self, "_instance_targets_made"):
+            self._instance_targets_made: dict[int, ast.expr] = {}
+        return self._instance_targets_made
+
+    @property
+    def _instance_generators(self) -> dict[ast.Call, dict[str, _Generator]]:
+        """Constructor call of a class of another module → its methods that run the model the
+        instance holds (`eng = Engine("id")` … `eng.predict(q)` → `self.model.generate(…)`)."""
+        if not hasattr(self, "_instance_generators_found"):
+            self._instance_generators_found: dict[ast.Call, dict[str, _Generator]] = {}
+        return self._instance_generators_found
+
+    def _instance_generator(self, site: _Site) -> tuple[ast.expr, list[ast.expr], bool] | None:
+        func = site.node.func
+        if not isinstance(func, ast.Attribute) or not isinstance(func.value, (ast.Name, ast.Attribute)):
+            return None
+        handle = self._handle(func.value, site.scope, base=False)
+        origin = None if handle is None else self.origin_site.get(id(handle.setup))
+        methods = None if origin is None else self._instance_generators.get(origin.node)
+        generator = None if methods is None else methods.get(func.attr)
+        if generator is None:
+            return None
+        prompts = [self._argument_for(site.node, name, position) for name, position in generator.prompts]
+        # the generation is the method's: named as it is, linked through the instance
+        target = ast.Attribute(value=func.value, attr=generator.method, ctx=ast.Load())
+        ast.copy_location(target, site.node)
+        self._instance_targets[id(target)] = target
+        return target, [p for p in prompts if isinstance(p, ast.expr)], False
 
     def _imported_generator(self, site: _Site) -> tuple[ast.expr, list[ast.expr], bool] | None:
         call = site.node
@@ -646,20 +699,17 @@ class _CrossModule(_Invoked):
         tree = _tree(helper.file, helper.text, self.context)
         if tree is None:
             return
-        defined = next(
-            (s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == helper.name),
-            None,
-        )
-        if defined is None or (defined.lineno, defined.name) not in self._loading_functions(helper):
+        defined = next((s for s in tree.body if isinstance(s, _DEFINITIONS) and s.name == helper.name), None)
+        # a class loads through its constructor: `Engine("org/model-7b")` runs Engine.__init__
+        entry = _constructor(defined) if isinstance(defined, ast.ClassDef) else defined
+        if entry is None or (entry.lineno, entry.name) not in self._loading_functions(helper):
             return  # nothing in it loads a model: decided before indexing the module for this call
         indexer = _Indexer()
         try:
             indexer.visit_module(tree)
-            fn = next(
-                (f for f in indexer.functions if f.name == helper.name and f.scope.parent is indexer.module), None
-            )
-            if fn is None or (fn.node.lineno, fn.name) not in self._loading_functions(helper):
-                return  # nothing in it loads a model (a tokenizer's or a config's helper)
+            fn = next((f for f in indexer.functions if f.node is entry), None)
+            if fn is None:
+                return
             bound = self._arguments(site, fn)
             if bound is None:
                 return
@@ -667,7 +717,12 @@ class _CrossModule(_Invoked):
             other.helper_depth = self.helper_depth + 1
             other.bound[(fn.node.lineno, fn.name)] = bound
             setups = other.run()  # type: ignore[attr-defined]
-            returned = _returned(other, fn)
+            if fn.method_of is None:
+                returned = _returned(other, fn)
+            else:  # the instance holds what its class loads: one model, or none followed
+                returned = _held(other, fn.method_of)
+                if len(returned) == 1:
+                    self._instance_generators[site.node] = _generating_methods(other, fn.method_of, returned)
         except (RecursionError, ExtractError):
             return
         finally:
@@ -675,8 +730,8 @@ class _CrossModule(_Invoked):
         here = self._loc(site.node)
         for setup in setups:
             if not any(f.location is not None and f.location.path == self.path for f in setup.facts.values()):
-                if id(setup) not in returned:
-                    continue  # the same whoever calls: the helper's module keeps it
+                if id(setup) not in returned or setup.has(SINGLE_REQUEST) or setup.has(RELOAD_PER_REQUEST):
+                    continue  # the same whoever calls (the helper's own use of it too): its module keeps it
                 # ... unless this module runs the model it returns once per prompt or per request
                 # (`self.model = load_model(path)` … generate() in a handler): kept only then.
                 self._provisional.append(setup)
@@ -684,7 +739,8 @@ class _CrossModule(_Invoked):
             setup.origin = here
             setup.label = None
             if id(setup) in returned:
-                self._register(site, setup, "model", returned[id(setup)])
+                # an instance of a class holds the model: its own methods are not the model's
+                self._register(site, setup, "model" if fn.method_of is None else "instance", returned[id(setup)])
             else:
                 self.setups.append(setup)
                 self.origin_site[id(setup)] = site
@@ -794,7 +850,11 @@ class _CrossModule(_Invoked):
         (a value that does not resolve to a literal is bound to nothing: unknown)."""
         out: dict[str, _Binding] = {}
         positional = [p.name for p in fn.positional()]
+        if fn.method_of is not None and positional[:1] in (["self"], ["cls"]):
+            positional = positional[1:]  # `Engine("id")` passes "id" to __init__'s second parameter
         for param in fn.params():
+            if param.name not in positional and param.name in ("self", "cls"):
+                continue
             index = positional.index(param.name) if param.name in positional else None
             arg = self._argument_for(site.node, param.name, index)
             if arg is _NO:
@@ -825,6 +885,72 @@ def _returned(other: _CrossModule, fn: _Function) -> dict[int, int | None]:
         if handle is not None:
             found.setdefault(id(handle.setup), None)
     return found
+
+
+def _constructor(cls: ast.ClassDef) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    return next(
+        (s for s in cls.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == "__init__"), None
+    )
+
+
+def _method_in(fn: _Function | None, cls: _Class) -> _Function | None:
+    """The method of ``cls`` a function is, or is nested in."""
+    for outer in fn.chain() if fn is not None else ():
+        if outer.method_of is cls:
+            return outer
+    return None
+
+
+def _held(other: _CrossModule, cls: _Class) -> dict[int, int | None]:
+    """id(setup) → None for each setup a class's methods load (its instances hold them)."""
+    return {
+        id(setup): None for setup in other.setups if _method_in(other.origin_site[id(setup)].function, cls) is not None
+    }
+
+
+def _generating_methods(other: _CrossModule, cls: _Class, held: dict[int, int | None]) -> dict[str, _Generator]:
+    """The methods of a class that run the model its instance holds, directly
+    (`self.model.generate(…)`, `Thread(target=self.model.chat)`) or through other methods of
+    it (up to MAX_CALL_DEPTH calls), with the parameters that reach the prompts."""
+    found: dict[_Function, _Generator] = {}
+    for site in other.index.calls:
+        method = _method_in(site.function, cls)
+        if method is None or method in found:
+            continue
+        for target, inputs, handler_only in other._generate_uses(site):
+            handle = other._generate_handle(target, site)
+            if handle is None or id(handle.setup) not in held:
+                continue
+            used = _names_in(inputs)
+            flows = _flows(method.node.body, {})
+            prompts = tuple(
+                (name, position)
+                for name, position in _parameters(method)
+                if handler_only or used & _closure({name}, flows)
+            )
+            found[method] = _Generator(("self", None), prompts, _final_name(target) or "generate")
+            break
+    frontier = list(found)
+    for _ in range(MAX_CALL_DEPTH):
+        reached = []
+        for method in frontier:
+            for caller in other._callers_of(method):
+                outer = _method_in(caller.function, cls)
+                if outer is not None and outer not in found:
+                    found[outer] = _Generator(("self", None), tuple(_parameters(outer)), found[method].method)
+                    reached.append(outer)
+        frontier = reached
+    return {method.name: generator for method, generator in found.items() if not method.name.startswith("__")}
+
+
+def _parameters(method: _Function) -> list[tuple[str, int | None]]:
+    """(name, position at a call through the instance) of a method's parameters, self aside."""
+    positional = [p.name for p in method.positional()][1:]
+    return [
+        (p.name, positional.index(p.name) if p.name in positional else None)
+        for p in method.params()
+        if p.name in positional or p.name not in ("self", "cls")
+    ]
 
 
 def _said(setup: Setup) -> str:

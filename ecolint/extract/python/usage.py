@@ -413,7 +413,8 @@ class _Usage(_Recognition):
         self._statement_flows: dict[int, _Flows] = {}
         self._inference: dict[int, list[_Site]] | None = None
         self._has_pipelines = False
-        self._generate_written = "generate" in source.text  # Thread(target=model.generate) needs the word
+        # Thread(target=model.generate) / Thread(target=self.model.chat) needs one of the words
+        self._generate_written = "generate" in source.text or "chat" in source.text
         self.streamlit_app = False
 
     # -- web handlers -------------------------------------------------------------------------
@@ -648,7 +649,8 @@ class _Usage(_Recognition):
         """(receiver-or-callee, prompt arguments, handler-only) for generation at this call.
 
         model.generate(…), llm.generate(…)/llm.chat(…), pipe(…); and Thread(target=model.generate)
-        (streaming servers), where only the per-request signal applies.
+        or Thread(target=self.model.chat) (streaming servers), where only the per-request signal
+        applies.
         """
         call = site.node
         func = call.func
@@ -662,7 +664,7 @@ class _Usage(_Recognition):
         if not self._generate_written or (not call.args and not call.keywords):
             return uses
         for value in _argument_values(call):
-            if type(value) is ast.Attribute and value.attr == "generate":
+            if type(value) is ast.Attribute and value.attr in _GENERATING_METHODS:
                 uses.append((value, [], True))
         return uses
 
