@@ -476,8 +476,11 @@ class Engine:
                 if through is not None and setup.through is not None:
                     through.append((setup, own))
             found = [finding for _, own in audited for finding in own]
-            if any(setup.label and "invoked by " in setup.label for setup in outcome.setups):
-                from ecolint.invocations import one_finding_per_verdict  # only where commands run a script
+            origins = {setup.origin for setup in outcome.setups}
+            if len(origins) < len(outcome.setups) or any(
+                setup.label and "invoked by " in setup.label for setup in outcome.setups
+            ):  # commands that run the script, or one call's several setups (a helper's branches)
+                from ecolint.invocations import one_finding_per_verdict
 
                 found = one_finding_per_verdict(audited)
             if item.kind == "notebook":

@@ -339,8 +339,9 @@ def one_finding_per_verdict(audited: list[tuple[Setup, list[Finding]]]) -> list[
     """The findings of one file's setups, where those the defaults of a loading call and the
     commands that run its script give with the same verdict (rule, location, message, fix and
     confidence) on the same GPU are one: the defaults' own if it is among them, else the first
-    command's, naming them all."""
-    groups: dict[tuple[object, ...], list[tuple[Finding, list[str], bool]]] = {}
+    command's, naming them all. The setups one call makes through a helper of another module
+    (one per loading branch of the helper) give one finding per message."""
+    groups: dict[tuple[object, ...], list[tuple[Finding, list[str], bool, bool]]] = {}
     for setup, findings in audited:
         _, names, also = _invoked_names(setup.label)
         for finding in findings:
@@ -349,16 +350,33 @@ def one_finding_per_verdict(audited: list[tuple[Setup, list[Finding]]]) -> list[
             gpu = repr([finding.setup.get(k) for k in ("gpu", "gpu_source", "gpu_origin")])
             said = (verdict, repr(finding.fix), finding.confidence, gpu)
             key = (setup.origin, setup.framework, finding.code, finding.location, *said)
-            groups.setdefault(key, []).append((finding, names, not names or also))
+            groups.setdefault(key, []).append((finding, names, not names or also, setup.through is not None))
     return [finding for group in groups.values() for finding in _merged(group)]
 
 
-def _merged(group: list[tuple[Finding, list[str], bool]]) -> list[Finding]:
-    names = sorted({name for _, found, _ in group for name in found}, key=_by_place)
-    defaults = [finding for finding, _, of_defaults in group if of_defaults]
-    if len(group) == 1 or not names or len(defaults) > 1:
-        return [finding for finding, _, _ in group]  # nothing to merge, or not only commands' variants
+def _merged(group: list[tuple[Finding, list[str], bool, bool]]) -> list[Finding]:
+    names = sorted({name for _, found, _, _ in group for name in found}, key=_by_place)
+    if not names:
+        return _one_per_branch(group)
+    defaults = [finding for finding, _, of_defaults, _ in group if of_defaults]
+    if len(group) == 1 or len(defaults) > 1:
+        return [finding for finding, _, _, _ in group]  # nothing to merge, or not only commands' variants
     chosen = defaults[0] if defaults else min(group, key=lambda member: [_by_place(n) for n in member[1]])[0]
     own, _, _ = _invoked_names(chosen.setup.get("label"))
     chosen.setup = {**chosen.setup, "label": label_for(names, own, also=bool(defaults))}
     return [chosen]
+
+
+def _one_per_branch(group: list[tuple[Finding, list[str], bool, bool]]) -> list[Finding]:
+    """Setups that one call makes through a helper of another module, one per loading branch
+    of the helper, and that differ in nothing a finding says: one finding, the one that names
+    the model's variable if any. Another message stays, and so does every other setup's."""
+    out: list[Finding] = []
+    kept: set[str] = set()
+    for finding, _, _, through in sorted(group, key=lambda member: member[0].setup.get("label") is None):
+        if through and finding.message in kept:
+            continue
+        if through:
+            kept.add(finding.message)
+        out.append(finding)
+    return out

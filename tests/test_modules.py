@@ -521,3 +521,44 @@ def test_a_generate_helper_given_no_prompt_from_the_loop_is_not_per_prompt(tmp_p
     )
     root = project(tmp_path, {"utils.py": GENERATE_HELPER, "eval.py": evaluation})
     assert found(check(root, ".", "--select", "ECO105")) == []
+
+
+BRANCHED_LOADER = (
+    "import os\n"
+    "\n"
+    "from transformers import AutoModelForCausalLM, LlavaForConditionalGeneration\n"
+    "\n"
+    "\n"
+    "def load_pretrained_model(model_path, model_base, load_8bit=False):\n"
+    "    kwargs = {'device_map': 'auto'}\n"
+    "    if load_8bit:\n"
+    "        kwargs['load_in_8bit'] = True\n"
+    "    if os.path.isdir(os.path.join(model_path, 'vision_tower')):\n"
+    "        model = LlavaForConditionalGeneration.from_pretrained(model_path, **kwargs)\n"
+    "    elif model_base is not None:\n"
+    "        model = AutoModelForCausalLM.from_pretrained(model_base, **kwargs)\n"
+    "    else:\n"
+    "        model = AutoModelForCausalLM.from_pretrained(model_path, **kwargs)\n"
+    "    return model\n"
+)
+
+
+def test_one_call_into_a_helper_with_two_loading_branches_gives_one_finding_per_verdict(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "builder.py": BRANCHED_LOADER,
+            "same.py": "from builder import load_pretrained_model\n\nmodel = load_pretrained_model('org/vlm-7b', None, True)\n",
+            "apart.py": (
+                "from builder import load_pretrained_model\n"
+                "\n"
+                "model = load_pretrained_model('org/vlm-13b', 'org/vlm-1b', True)\n"
+            ),
+        },
+    )
+    findings = [f for f in check(root)["findings"] if f["code"] == "ECO101"]
+    # both branches load org/vlm-7b in INT8: one finding, not two with fingerprints `…` and `…:1`
+    assert [f["line"] for f in findings if f["path"] == "same.py"] == [3]
+    # the branches load different checkpoints: each its own finding
+    at_apart = [f for f in findings if f["path"] == "apart.py"]
+    assert [f["line"] for f in at_apart] == [3, 3] and at_apart[0]["message"] != at_apart[1]["message"]
