@@ -107,6 +107,10 @@ TASK = "task"  # a transformers pipeline's task (text-generation, automatic-spee
 # The command-line parameters whose defaults chose the branch a setup was read from (a sorted
 # tuple: "--quant", "quantize"); a finding on such a setup names them.
 DEFAULTS_CHOSEN = "defaults_chosen"
+# Which facts each of those defaults decided: a sorted tuple of (fact, parameter) pairs, where
+# the fact "*" stands for every fact (a default read where no one fact was being read). A rule
+# that says which facts it rests on names only their defaults (ecolint/checks).
+DEFAULTS_DECIDING = "defaults_deciding"
 
 
 @dataclass

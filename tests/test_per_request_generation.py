@@ -311,3 +311,79 @@ def test_a_handler_calling_a_classmethod_that_runs_the_class_held_model(tmp_path
     )
     [(_, line, message)] = eco105(project(tmp_path, {"server.py": source}))
     assert line == 16 and "once per web request" in message
+
+
+# -- the command-line defaults a finding names ------------------------------------------------
+
+DEMO_OPTIONS = (
+    "import argparse\n"
+    "\n"
+    "import torch\n"
+    "from fastapi import FastAPI\n"
+    "from transformers import AutoModelForCausalLM\n"
+    "\n"
+    "parser = argparse.ArgumentParser()\n"
+    'parser.add_argument("--cpu-only", action="store_true")\n'
+    'parser.add_argument("--flash-attn2", action="store_true")\n'
+    'parser.add_argument("--fp32", action="store_true")\n'
+    "args = parser.parse_args()\n"
+    'device_map = "cpu" if args.cpu_only else "auto"\n'
+    "dtype = torch.float32 if args.fp32 else torch.float16\n"
+    "if args.flash_attn2:\n"
+    '    model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct", torch_dtype={dtype},\n'
+    '                                                 attn_implementation="flash_attention_2", device_map=device_map)\n'
+    "else:\n"
+    '    model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct", torch_dtype={dtype},\n'
+    "                                                 device_map=device_map)\n"
+    "app = FastAPI()\n"
+    "\n"
+    "\n"
+    '@app.post("/chat")\n'
+    "def chat(ids: list[int]):\n"
+    "    return model.generate(torch.tensor([ids]), max_new_tokens=64)\n"
+)
+
+
+def test_a_finding_names_only_the_defaults_that_decided_what_it_rests_on(tmp_path: Path) -> None:
+    """--cpu-only chooses where the model runs and --flash-attn2 its attention kernel: neither
+    changes the model, its precision or its batching, so the batching finding names neither;
+    --fp32 chooses the precision, which the finding's setup states."""
+    root = project(tmp_path, {"fixed.py": DEMO_OPTIONS.format(dtype="torch.bfloat16")})
+    [(_, line, message)] = eco105(root)
+    assert line == 25 and "'s default" not in message
+    project(tmp_path, {"fixed.py": DEMO_OPTIONS.format(dtype="dtype")})
+    [(_, line, message)] = eco105(root)
+    assert line == 25 and "(with --fp32's default)" in message
+
+
+OPT_IN_BACKEND = (
+    "import argparse\n"
+    "\n"
+    "from fastapi import FastAPI\n"
+    "from transformers import AutoModel\n"
+    "\n"
+    "parser = argparse.ArgumentParser()\n"
+    'parser.add_argument("--fast-backend", action="store_true")\n'
+    'parser.add_argument("--beams", type=int, default=1)\n'
+    "args = parser.parse_args()\n"
+    'model = AutoModel.from_pretrained("THUDM/chatglm3-6b", trust_remote_code=True).half().cuda()\n'
+    "app = FastAPI()\n"
+    "\n"
+    "\n"
+    '@app.post("/complete")\n'
+    "def complete(prompt: str):\n"
+    "    if args.fast_backend:\n"
+    "        return model.chat(None, prompt)\n"
+    "    if args.beams > 1:\n"
+    "        return model.generate(prompt, num_beams=args.beams)\n"
+    "    return model.generate(prompt)\n"
+)
+
+
+def test_the_finding_is_at_the_generation_the_defaults_take_and_names_what_chose_it(tmp_path: Path) -> None:
+    """--fast-backend is off by default: a plain run generates with generate(), the finding is
+    there and says so; --beams only picks another generate() that runs per request just the same."""
+    root = project(tmp_path, {"server.py": OPT_IN_BACKEND})
+    [(_, line, message)] = eco105(root)
+    assert line == 20
+    assert "generate() called once per web request" in message and "(with --fast-backend's default)" in message

@@ -17,7 +17,7 @@ import functools
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +27,16 @@ from ecolint.fix import edit_for
 from ecolint.intent import Intent
 from ecolint.knowledge import Knowledge, KnowledgeError, RuleSpec, nearest_rows, request_rows
 from ecolint.resolve import BOUNDARY_TEXT, Resolution, setup_summary
-from ecolint.setups import DEFAULTS_CHOSEN, SINGLE_REQUEST, Location, Setup
+from ecolint.setups import (
+    DEFAULTS_CHOSEN,
+    DEFAULTS_DECIDING,
+    GENERATION_CALL,
+    RELOAD_PER_REQUEST,
+    REQUEST_SOURCE,
+    SINGLE_REQUEST,
+    Location,
+    Setup,
+)
 
 CheckFn = Callable[[Setup, "CheckContext"], Iterable[Finding]]
 _REGISTRY: dict[str, CheckFn] = {}
@@ -145,6 +154,7 @@ class CheckContext:
         severity: str | None = None,
         edit: Intent | None = None,
         snippet: str | None = None,
+        rests_on: Collection[str] | None = None,
     ) -> Finding:
         """Build a finding with everything the reports need; the message ends with the overhead.
 
@@ -152,13 +162,15 @@ class CheckContext:
         ecolint/fix.py turns it into the edit of the fact where this setup writes it. None, or an
         intent no site of the setup fits, when the fix cannot be written down as an edit: the
         finding keeps its snippet only. ``snippet`` names the YAML fix snippet to show where the
-        framework's own does not fit this case (torchao weight-only FP8 is not fixed by compiling)."""
+        framework's own does not fit this case (torchao weight-only FP8 is not fixed by compiling).
+        ``rests_on``: the facts the finding rests on; the message then names only the
+        command-line defaults that decided them (all of them when None)."""
         if not self.code:
             raise RegistryError("a finding from a context bound to no rule (call checks through run_checks)")
         spec: RuleSpec = self.spec
         overhead = spec.overhead if overhead is None else overhead
         message = f"{spec.summary}: {detail}"
-        chosen = self.setup.get(DEFAULTS_CHOSEN)
+        chosen = _defaults_named(self.setup, rests_on)
         if chosen:  # the setup is the one a run that passes none of these options gets
             message += " (with " + " and ".join(f"{name}'s default" for name in chosen) + ")"
         if overhead:
@@ -216,6 +228,31 @@ class CheckContext:
             fix=fix,
             also_at=also_at,
         )
+
+
+# Facts about how the model is used, not how it is set up: a default that decides only these
+# (which generate() call a plain run makes, a DataLoader of one) is named by the findings that
+# rest on them, not by every finding of the setup.
+_USAGE_FACTS = frozenset({SINGLE_REQUEST, GENERATION_CALL, REQUEST_SOURCE, RELOAD_PER_REQUEST})
+
+
+def _defaults_named(setup: Setup, rests_on: Collection[str] | None) -> tuple[str, ...]:
+    """The command-line defaults a finding names: those that decided a fact it rests on (when
+    it does not say, a fact of the setup rather than of its usage); a default whose facts are
+    not known counts for all."""
+    chosen: tuple[str, ...] = setup.get(DEFAULTS_CHOSEN) or ()
+    if not chosen:
+        return chosen
+    deciding: dict[str, set[str]] = {}
+    for fact, option in setup.get(DEFAULTS_DECIDING, ()):
+        deciding.setdefault(option, set()).add(fact)
+
+    def relevant(facts: set[str]) -> bool:
+        if "*" in facts:
+            return True
+        return bool(facts & set(rests_on)) if rests_on is not None else bool(facts - _USAGE_FACTS)
+
+    return tuple(option for option in chosen if option not in deciding or relevant(deciding[option]))
 
 
 def _generates_here(location: Location, setup: Setup) -> bool:

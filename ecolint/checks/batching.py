@@ -12,7 +12,17 @@ from collections.abc import Iterator
 from ecolint.checks import CheckContext, rule
 from ecolint.finding import Finding
 from ecolint.intent import Intent, Unset
-from ecolint.setups import BATCH_SIZE, GENERATION_CALL, REQUEST_SOURCE, SINGLE_REQUEST, TASK, Setup
+from ecolint.setups import (
+    BATCH_SIZE,
+    GENERATION_CALL,
+    MODEL,
+    PRECISION,
+    QUANT_CONFIG,
+    REQUEST_SOURCE,
+    SINGLE_REQUEST,
+    TASK,
+    Setup,
+)
 
 # The finding's words for each signal, with the call that generates and what runs it per request
 # (the extractor's GENERATION_CALL and REQUEST_SOURCE), and its confidence step.
@@ -20,6 +30,14 @@ _SIGNALS = {
     "loop": ("{call} called once per prompt in a loop", 0),
     "handler": ("{call} called once per {source}, with no batching in between", -1),
 }
+
+
+# What a batching finding rests on: the model and its precision, the batching itself and the
+# generation call chosen. A default that only decides where the model runs or how its attention
+# is computed (--cpu, --flash-attn2) is not named.
+_RESTS_ON = frozenset(
+    {MODEL, PRECISION, QUANT_CONFIG, BATCH_SIZE, SINGLE_REQUEST, GENERATION_CALL, REQUEST_SOURCE, TASK}
+)
 
 
 @rule("ECO105")
@@ -33,7 +51,14 @@ def batch_size_one(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
         where = setup.where(BATCH_SIZE)
         snippet = _snippet(setup, None)
         yield ctx.finding(
-            where, detail, evidence=rows, overhead=overhead, notes=notes, edit=_unlimit(setup), snippet=snippet
+            where,
+            detail,
+            evidence=rows,
+            overhead=overhead,
+            notes=notes,
+            edit=_unlimit(setup),
+            snippet=snippet,
+            rests_on=_RESTS_ON,
         )
         return
     signal = setup.get(SINGLE_REQUEST)
@@ -46,7 +71,14 @@ def batch_size_one(setup: Setup, ctx: CheckContext) -> Iterator[Finding]:
             call = f"the pipeline {call}"
         detail = words.format(call=call, source=setup.get(REQUEST_SOURCE, "web request"))
         yield ctx.finding(
-            where, detail, evidence=rows, overhead=overhead, notes=notes, confidence_delta=delta, snippet=snippet
+            where,
+            detail,
+            evidence=rows,
+            overhead=overhead,
+            notes=notes,
+            confidence_delta=delta,
+            snippet=snippet,
+            rests_on=_RESTS_ON,
         )
 
 

@@ -87,7 +87,7 @@ from ecolint.extract.python.platforms import may_deploy, may_hold_argv
 from ecolint.extract.python.source import MAX_BOOL_CHAIN, _parse, _Source, has_overlong_bool_chain
 from ecolint.extract.python.usage import TRAINING_CALLS
 from ecolint.invocations import label_for
-from ecolint.setups import DEFAULTS_CHOSEN, Setup
+from ecolint.setups import DEFAULTS_CHOSEN, DEFAULTS_DECIDING, Setup
 
 __all__ = ["MAX_BOOL_CHAIN", "TRAINING_CALLS", "extract", "has_overlong_bool_chain"]
 
@@ -196,7 +196,7 @@ def _every_command_overrides(setup: Setup, calls: list[Any], line: Any) -> bool:
 def _values(setup: Setup) -> dict[str, Any]:
     """What a setup says, apart from which defaults chose its branches (a command that passes
     the default's value gives the same setup)."""
-    return {name: fact.value for name, fact in setup.facts.items() if name != DEFAULTS_CHOSEN}
+    return {name: fact.value for name, fact in setup.facts.items() if name not in (DEFAULTS_CHOSEN, DEFAULTS_DECIDING)}
 
 
 class _Extraction(_CrossModule):

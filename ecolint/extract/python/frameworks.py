@@ -37,6 +37,7 @@ from ecolint.setups import (
     BATCH_SIZE,
     COMPUTE_DTYPE,
     DEFAULTS_CHOSEN,
+    DEFAULTS_DECIDING,
     DEVICE,
     DOUBLE_QUANT,
     FP8_SCHEME,
@@ -334,8 +335,12 @@ class _Recognition(_Values):
 
     def _read(self, site: _Site, kind: str) -> None:
         self.defaults_chosen = set()
-        if site.when and self._decide(site.when, site.scope) is False:
+        self.defaults_deciding = {}
+        taken, branches = self._branches(site)  # the loading call's branches, and the defaults taking them
+        if taken is False:
             return  # a branch only a command line that changes a default takes
+        for _, options in branches:
+            self.defaults_chosen |= options
         if kind == "pipeline":
             self._pipeline(site)
         elif kind == "quantize":
@@ -346,6 +351,43 @@ class _Recognition(_Values):
         if handle is not None and self.defaults_chosen:
             chosen = set(handle.setup.get(DEFAULTS_CHOSEN, ())) | self.defaults_chosen
             handle.setup.set(DEFAULTS_CHOSEN, tuple(sorted(chosen)), self._loc(site.node), "implied")
+            self._attribute_defaults(handle.setup, site, branches)
+
+    def _attribute_defaults(self, setup: Setup, site: _Site, branches: list[tuple[_Condition, set[str]]]) -> None:
+        """Which facts the defaults chosen for this setup decided (DEFAULTS_DECIDING). A
+        default that picks the loading call's branch decides what that branch writes (the
+        loading call, its keywords) and, where the call states none, the precision, unless the
+        other branches' loading calls (of the same name) write the same; one read while a fact's argument was read
+        decides that fact; any other decides every fact ("*")."""
+        pairs = set(setup.get(DEFAULTS_DECIDING, ()))
+        placed: set[str] = set()
+        for condition, options in branches:
+            first, last = condition.block
+            inside = {
+                name
+                for name, fact in setup.facts.items()
+                if name != DEFAULTS_CHOSEN
+                and fact.location is not None
+                and fact.location.path == self.path
+                and first <= fact.location.line <= last
+            }
+            siblings = [
+                other.node
+                for other in self.index.calls
+                if other.name == site.name
+                and other is not site
+                and any(c.statement == condition.statement and c.block != condition.block for c in other.when)
+            ]
+            if siblings and not setup.has(PRECISION):
+                inside.add(PRECISION)  # this call leaves it to the checkpoint; another branch's may not
+            decided = {name for name in inside if not _written_alike(site.node, siblings, name)}
+            pairs.update((name, option) for option in options for name in decided)
+            placed |= options
+        for option, facts in self.defaults_deciding.items():
+            pairs.update((name, option) for name in facts)
+            placed.add(option)
+        pairs.update(("*", option) for option in self.defaults_chosen - placed)
+        setup.set(DEFAULTS_DECIDING, tuple(sorted(pairs)), self._loc(site.node), "implied")
 
     def _classify(self, call: ast.Call) -> str | None:
         func = call.func
@@ -399,14 +441,17 @@ class _Recognition(_Values):
         call, scope = site.node, site.scope
         setup = Setup("transformers", origin=self._loc(call), kind="python")
         kwargs = self._kwargs(call, scope)
-        self._set_model(setup, self._positional(call, 0, scope) or kwargs.get("pretrained_model_name_or_path"))
-        self._apply_load_kwargs(setup, kwargs)
+        with self._defaults_for(MODEL):
+            self._set_model(setup, self._positional(call, 0, scope) or kwargs.get("pretrained_model_name_or_path"))
+        with self._defaults_for(PRECISION, QUANT_CONFIG, COMPUTE_DTYPE, LLM_INT8_THRESHOLD, ATTN_IMPLEMENTATION):
+            self._apply_load_kwargs(setup, kwargs)
         # Which class loads it (a speech or captioning model, an Intel or OpenVINO port of the
         # transformers API) and where it is put: resolve.py reads them against rules/ tables.
         loader = self._qualified(call.func)
         if loader is not None:
             setup.set(LOADER, loader, self._loc(call.func))
-        self._set(setup, DEVICE, kwargs.get("device_map") or kwargs.get("device"), _device)
+        with self._defaults_for(DEVICE):
+            self._set(setup, DEVICE, kwargs.get("device_map") or kwargs.get("device"), _device)
         return setup
 
     def _apply_load_kwargs(self, setup: Setup, kwargs: dict[str, _Entry]) -> None:
@@ -729,6 +774,35 @@ class _Recognition(_Values):
                     handle = self.by_call.get(binding.value) if isinstance(binding.value, ast.Call) else None
                     if handle is not None and handle.setup.label is None:
                         handle.setup.label = prefix + name
+
+
+# The arguments of a loading call that give each fact (the model: also the first positional).
+_FACT_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    MODEL: ("pretrained_model_name_or_path", "model"),
+    PRECISION: ("torch_dtype", "dtype", "quantization_config", "load_in_8bit", "load_in_4bit"),
+    QUANT_CONFIG: ("quantization_config", "load_in_8bit", "load_in_4bit"),
+    COMPUTE_DTYPE: ("torch_dtype", "dtype", "quantization_config"),
+    LLM_INT8_THRESHOLD: ("quantization_config", "llm_int8_threshold"),
+    DEVICE: ("device_map", "device"),
+    ATTN_IMPLEMENTATION: ("attn_implementation",),
+}
+
+
+def _written_alike(call: ast.Call, siblings: list[ast.Call], fact: str) -> bool:
+    """Whether the loading calls of an if's other branches write a fact's arguments as this one
+    does (then the branch a default takes does not decide that fact)."""
+    keywords = _FACT_ARGUMENTS.get(fact)
+    if keywords is None or not siblings:
+        return False
+
+    def written(node: ast.Call) -> tuple[str, ...]:
+        said = [f"{k.arg}={ast.dump(k.value)}" for k in node.keywords if k.arg in keywords or k.arg is None]
+        if fact == MODEL and node.args:
+            said.append(ast.dump(node.args[0]))
+        return tuple(sorted(said))
+
+    mine = written(call)
+    return all(written(other) == mine for other in siblings)
 
 
 def _same_facts(a: dict[str, Fact], b: dict[str, Fact]) -> bool:

@@ -21,7 +21,7 @@ from ecolint.extract.python.flows import (
     _result_and_exposed,
 )
 from ecolint.extract.python.frameworks import _Handle, _Recognition
-from ecolint.extract.python.index import _Class, _Function, _Indexer, _Loop, _Scope, _Site
+from ecolint.extract.python.index import _Class, _Condition, _Function, _Indexer, _Loop, _Scope, _Site
 from ecolint.extract.python.source import _Source
 from ecolint.extract.python.syntax import (
     _args,
@@ -37,6 +37,7 @@ from ecolint.extract.python.syntax import (
 from ecolint.setups import (
     COMPILED,
     DEFAULTS_CHOSEN,
+    DEFAULTS_DECIDING,
     GENERATION_CALL,
     PURPOSE,
     QUANT_CONFIG,
@@ -45,6 +46,8 @@ from ecolint.setups import (
     SINGLE_REQUEST,
     Setup,
 )
+
+_Uses = list[tuple[ast.expr, list[ast.expr], bool]]  # a call's generation: (target, prompts, handler-only)
 
 # Names that say a loop item or an iterable holds several prompts at once.
 _BATCHY = re.compile(r"batch|chunk|group|shard|bucket|loader", re.IGNORECASE)
@@ -627,23 +630,83 @@ class _Usage(_Recognition):
 
     def _attach_single_request(self) -> None:
         self._has_pipelines = any(h.kind == "pipeline" for h in self.by_call.values())
-        for site in self.index.calls:
-            for target, inputs, handler_only in self._generate_uses(site):
-                handle = self._generate_handle(target, site)
-                if handle is None or handle.kind == "engine" or handle.setup.has(SINGLE_REQUEST):
-                    continue
-                self._loader_defaults = []
-                signal = self._single_request(site, inputs, handler_only)
-                if signal is not None:
-                    kind, source = signal
-                    where = self._loc(site.node if not handler_only else target)
-                    handle.setup.set(SINGLE_REQUEST, kind, where)
-                    if self._loader_defaults:  # one sample at a time because of --batch-size's default
-                        chosen = set(handle.setup.get(DEFAULTS_CHOSEN, ())) | set(self._loader_defaults)
-                        handle.setup.set(DEFAULTS_CHOSEN, tuple(sorted(chosen)), where, "implied")
-                    handle.setup.set(GENERATION_CALL, _generation_call(target), where)
-                    if source is not None:
-                        handle.setup.set(REQUEST_SOURCE, source, where)
+        found = [(site, uses) for site in self.index.calls if (uses := self._generate_uses(site))]
+        # The branches the command-line defaults take come first: in `if args.fastllm:
+        # model.chat(…) else: model.generate(…)` the generate() a plain run makes is the one
+        # the finding is about; an opt-in branch's call only where no other generates.
+        opt_in: list[tuple[_Site, _Uses]] = []
+        for site, uses in found:
+            taken, branches = self._branches(site)
+            if taken is False:
+                opt_in.append((site, uses))
+            else:
+                self._generation_at(site, uses, branches, found)
+        for site, uses in opt_in:
+            self._generation_at(site, uses, [], found)
+
+    def _generation_at(
+        self,
+        site: _Site,
+        uses: _Uses,
+        branches: list[tuple[_Condition, set[str]]],
+        found: list[tuple[_Site, _Uses]],
+    ) -> None:
+        for target, inputs, handler_only in uses:
+            handle = self._generate_handle(target, site)
+            if handle is None or handle.kind == "engine" or handle.setup.has(SINGLE_REQUEST):
+                continue
+            self._loader_defaults = []
+            signal = self._single_request(site, inputs, handler_only)
+            if signal is None:
+                continue
+            kind, source = signal
+            where = self._loc(site.node if not handler_only else target)
+            handle.setup.set(SINGLE_REQUEST, kind, where)
+            # one sample at a time because of --batch-size's default; this generation because
+            # the defaults take its branch where another branch generates otherwise
+            decided = [(SINGLE_REQUEST, option) for option in self._loader_defaults]
+            for condition, options in branches:
+                if options and self._generates_otherwise(condition, site, handle.setup, target, kind, found):
+                    decided.extend((GENERATION_CALL, option) for option in options)
+            if decided:
+                options = set(handle.setup.get(DEFAULTS_CHOSEN, ())) | {option for _, option in decided}
+                handle.setup.set(DEFAULTS_CHOSEN, tuple(sorted(options)), where, "implied")
+                deciding = set(handle.setup.get(DEFAULTS_DECIDING, ())) | set(decided)
+                handle.setup.set(DEFAULTS_DECIDING, tuple(sorted(deciding)), where, "implied")
+            handle.setup.set(GENERATION_CALL, _generation_call(target), where)
+            if source is not None:
+                handle.setup.set(REQUEST_SOURCE, source, where)
+
+    def _generates_otherwise(
+        self,
+        condition: _Condition,
+        site: _Site,
+        setup: Setup,
+        target: ast.expr,
+        kind: str,
+        found: list[tuple[_Site, _Uses]],
+    ) -> bool:
+        """Whether another branch of this condition's statement generates otherwise: another
+        model or engine, another call (`chat()` for `generate()`), or not once per prompt or
+        request (an interactive loop, one batched call). Then the default that takes this
+        branch chose the generation the finding is about."""
+        (first, last), (block_first, block_last) = condition.statement, condition.block
+        for other, uses in found:
+            line = other.node.lineno
+            if other is site or not first <= line <= last or block_first <= line <= block_last:
+                continue
+            for other_target, inputs, handler_only in uses:
+                handle = self._generate_handle(other_target, other)
+                if handle is None or handle.setup is not setup:
+                    return True
+                if _generation_call(other_target) != _generation_call(target):
+                    return True
+                kept = self._loader_defaults
+                signal = self._single_request(other, inputs, handler_only)
+                self._loader_defaults = kept
+                if signal is None or signal[0] != kind:
+                    return True
+        return False
 
     def _generate_uses(self, site: _Site) -> list[tuple[ast.expr, list[ast.expr], bool]]:
         """(receiver-or-callee, prompt arguments, handler-only) for generation at this call.

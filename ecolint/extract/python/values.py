@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import ast
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from ecolint.extract.python.index import (
     _Mutation,
     _Scope,
     _Scopes,
+    _Site,
     _When,
 )
 from ecolint.extract.python.syntax import (
@@ -171,12 +173,48 @@ class _Values(_Scopes):
         # Command-line parameters whose defaults chose a branch since the last reset: the setup
         # being read names them ("with --quant's default").
         self.defaults_chosen: set[str] = set()
+        # of those, the ones chosen while one group of facts was read (_defaults_for): option → facts
+        self.defaults_deciding: dict[str, set[str]] = {}
         self.defaults_read: list[str] = []  # every command-line default read, in order
         self.library_defaults_read = 0  # defaults of functions nothing here calls, no entry point
         self._entries: frozenset[_Function] | None = None
         # id of an index binding → (its value, the defaults and library defaults it read)
         self._binding_values: dict[int, tuple[_Value | None, list[str], int]] = {}
         self._file_dir: Path | None = None
+
+    @contextmanager
+    def _defaults_for(self, *facts: str) -> Iterator[None]:
+        """Note the command-line defaults chosen inside as deciding these facts (and only
+        them): `device_map = "cpu" if args.cpu else "auto"` decides where the model runs, not
+        its precision or its batching."""
+        outer = self.defaults_chosen
+        self.defaults_chosen = set()
+        try:
+            yield
+        finally:
+            for option in self.defaults_chosen:
+                self.defaults_deciding.setdefault(option, set()).update(facts)
+            self.defaults_chosen = outer | self.defaults_chosen
+
+    def _branches(self, site: _Site) -> tuple[bool | None, list[tuple[_Condition, set[str]]]]:
+        """Whether a plain run takes a call's branches (True, False, or None when a test depends
+        on anything else), with the command-line defaults that decide each of its conditions
+        (up to the first that a plain run does not meet)."""
+        decided: list[tuple[_Condition, set[str]]] = []
+        taken: bool | None = True
+        outer = self.defaults_chosen
+        try:
+            for condition in site.when:
+                self.defaults_chosen = set()
+                holds = self._decide((condition,), site.scope)
+                decided.append((condition, self.defaults_chosen))
+                if holds is False:
+                    return False, decided
+                if holds is None:
+                    taken = None
+            return taken, decided
+        finally:
+            self.defaults_chosen = outer
 
     def _positional(self, call: ast.Call, i: int, scope: _Scope) -> _Entry | None:
         args = [a for a in _args(call) if a.keyword is None and not a.star]
