@@ -30,7 +30,7 @@ from ecolint.extract.launchers.vocab import (
 )
 from ecolint.extract.python.index import _Binding, _Condition, _Indexer, _Scope, _Site
 from ecolint.extract.python.source import _Source
-from ecolint.extract.python.syntax import _MAX_DEPTH, _element, _final_name, _is_number, _Located
+from ecolint.extract.python.syntax import _MAX_DEPTH, _args, _element, _final_name, _is_number, _Located
 from ecolint.extract.python.values import _MAX_ALTERNATIVES, _Entry, _Value, _Values
 from ecolint.setups import (
     ATTN_IMPLEMENTATION,
@@ -77,6 +77,9 @@ _PASSES: tuple[frozenset[str], ...] = (
 
 
 _DTYPES = DTYPE_PRECISIONS
+# Casts after loading that give the model its precision (not `.float()`: FP32 is what a load
+# that states no dtype gives anyway).
+_CASTS = {method: DTYPE_PRECISIONS[method] for method in ("half", "bfloat16")}
 # Methods that return the same model: model = model.to("cuda").eval()
 _ALIAS_METHODS = frozenset(
     {"to", "cuda", "cpu", "eval", "train", "half", "bfloat16", "float", "requires_grad_", "merge_and_unload"}
@@ -252,6 +255,7 @@ class _Recognition(_Values):
         if self.setups:
             self._attach_runtime()
             self._attach_placement()
+            self._attach_casts()
             self._attach_build()
 
     def _attach_runtime(self) -> None:
@@ -303,6 +307,54 @@ class _Recognition(_Values):
             if len({device for device, _ in places}) == 1:
                 device, where = places[0]
                 setup.set(DEVICE, device, where, "moved")
+
+    def _attach_casts(self) -> None:
+        """A cast after loading (``.half()``, ``.bfloat16()``, ``.to(torch.float16)``) is the
+        precision of a model whose loading call states none and that is not quantized, when
+        every cast a plain run surely makes of it says the same."""
+        casts: dict[int, tuple[Setup, list[tuple[str, Location, set[str]]]]] = {}
+        for site in self.index.calls:
+            if site.name not in _CASTS and site.name != "to":
+                continue
+            func = site.node.func
+            precision = _CASTS.get(site.name) if site.name != "to" else self._cast_to(site)
+            if precision is None or not isinstance(func, ast.Attribute):
+                continue
+            handle = self._sole_handle(func.value, site.scope)
+            if handle is None or handle.kind != "model":
+                continue
+            setup = handle.setup
+            if setup.has(PRECISION) or setup.has(QUANT_CONFIG) or setup.has(COMPUTE_DTYPE):
+                continue
+            taken, branches = self._branches(site)
+            if taken is not True:
+                continue  # a cast under a condition a plain run may not meet says nothing sure
+            chosen = set().union(*(options for _, options in branches))
+            casts.setdefault(id(setup), (setup, []))[1].append((precision, self._loc(site.node), chosen))
+        for setup, found in casts.values():
+            if len({precision for precision, _, _ in found}) != 1:
+                continue
+            precision, where, _ = found[0]
+            setup.set(PRECISION, precision, where, "cast")
+            chosen = set().union(*(options for _, _, options in found))
+            if chosen:
+                setup.set(
+                    DEFAULTS_CHOSEN, tuple(sorted(set(setup.get(DEFAULTS_CHOSEN, ())) | chosen)), where, "implied"
+                )
+                deciding = set(setup.get(DEFAULTS_DECIDING, ())) | {(PRECISION, option) for option in chosen}
+                setup.set(DEFAULTS_DECIDING, tuple(sorted(deciding)), where, "implied")
+
+    def _cast_to(self, site: _Site) -> str | None:
+        """The precision a `.to(…)` casts to: `.to(torch.float16)`, `.to("cuda", torch.bfloat16)`,
+        `.to(dtype=…)`."""
+        for arg in _args(site.node):
+            if arg.star or arg.keyword not in (None, "dtype"):
+                continue
+            value = self._resolve(arg.value, site.scope)
+            precision = None if value is None else _dtype(value.value)
+            if precision in ("fp16", "bf16"):
+                return precision
+        return None
 
     def _sole_handle(self, expr: ast.expr, scope: _Scope) -> _Handle | None:
         """The setup a moved expression refers to, when every binding of it refers to that one
