@@ -214,18 +214,35 @@ def _written_by(statement: ast.stmt, call: ast.Call) -> set[str]:
 _COMPOUND = (*_FOR_LOOPS, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, ast.Match, *_FUNCTION_DEFS, ast.ClassDef)
 
 
+# Names of one sample's media: a list of them (a video's frames picked one in every few, an
+# image's patches) is one sample's input, not a batch of prompts.
+_MEDIA = re.compile(r"frame|image|img|pixel|patch|video|clip|audio", re.IGNORECASE)
+
+
 def _batch_lists(body: _Statements) -> set[str]:
     """Names a block assigns a list of several prompts to: `[prompt] * batch_size` (a benchmark's
-    batch) or a comprehension of anything but dicts (a comprehension of dicts is one chat)."""
+    batch) or a comprehension of anything but dicts (a comprehension of dicts is one chat) and
+    of media (`frames = [frames[int(i * step)] for i in range(n)]` is one video)."""
     names: set[str] = set()
     for statement in body:
         for node in ast.walk(statement):
             if not isinstance(node, ast.Assign) or len(node.targets) != 1:
                 continue
             target = node.targets[0]
-            if isinstance(target, ast.Name) and _is_batch_list(node.value):
+            if isinstance(target, ast.Name) and _is_batch_list(node.value) and not _is_media(target.id, node.value):
                 names.add(target.id)
     return names
+
+
+def _is_media(name: str, value: ast.expr) -> bool:
+    """A list of one sample's media: its name says so, or its elements are taken from a list
+    whose name does."""
+    if _MEDIA.search(name):
+        return True
+    element = value.elt if isinstance(value, (ast.ListComp, ast.GeneratorExp)) else None
+    while isinstance(element, (ast.Subscript, ast.Attribute)):
+        element = element.value
+    return isinstance(element, ast.Name) and _MEDIA.search(element.id) is not None
 
 
 def _is_batch_list(value: ast.expr) -> bool:
