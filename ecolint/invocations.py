@@ -349,7 +349,10 @@ def one_finding_per_verdict(audited: list[tuple[Setup, list[Finding]]]) -> list[
             # a GPU a platform states is never merged away: another GPU is another finding
             gpu = repr([finding.setup.get(k) for k in ("gpu", "gpu_source", "gpu_origin")])
             said = (verdict, repr(finding.fix), finding.confidence, gpu)
-            key = (setup.origin, setup.framework, finding.code, finding.location, *said)
+            # not the loading call: the commands may take different branches to it (the
+            # defaults load without flash attention, `--flash-attn2` with) and one verdict at
+            # one line is one finding whichever call loaded the model
+            key = (setup.framework, finding.code, finding.location, *said)
             groups.setdefault(key, []).append((finding, names, not names or also, setup.through is not None))
     return [finding for group in groups.values() for finding in _merged(group)]
 
@@ -364,6 +367,9 @@ def _merged(group: list[tuple[Finding, list[str], bool, bool]]) -> list[Finding]
     chosen = defaults[0] if defaults else min(group, key=lambda member: [_by_place(n) for n in member[1]])[0]
     own, _, _ = _invoked_names(chosen.setup.get("label"))
     chosen.setup = {**chosen.setup, "label": label_for(names, own, also=bool(defaults))}
+    if any(not _DEFAULTS_CLAUSE.search(finding.message) for finding, _, _, _ in group):
+        # a command that overrides those defaults gives the same verdict: it rests on none of them
+        chosen.message = _DEFAULTS_CLAUSE.sub("", chosen.message)
     return [chosen]
 
 

@@ -559,3 +559,28 @@ def test_a_colab_notebook_runs_the_script_of_the_repository_it_cloned(tmp_path: 
     line = text.splitlines().index('    "!python chat-demo/scripts/serve.py --quantize 8bit\\n"') + 1
     # the path inside the clone is this repository's scripts/serve.py
     assert _links(tmp_path) == {"scripts/serve.py": [(f"notebooks/demo.ipynb:{line}", ["--quantize", "8bit"])]}
+
+
+def test_commands_that_load_through_different_branches_but_agree_make_one_finding(tmp_path: Path) -> None:
+    demo = (
+        "import argparse\nimport gradio as gr\n" + HEAD + "parser = argparse.ArgumentParser()\n"
+        'parser.add_argument("--flash-attn2", action="store_true")\n'
+        "args = parser.parse_args()\n"
+        "if args.flash_attn2:\n"
+        '    model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct", torch_dtype="auto",'
+        ' attn_implementation="flash_attention_2")\n'
+        "else:\n"
+        '    model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B-Instruct")\n'
+        "def chat(message, history):\n"
+        "    return model.generate(message, max_new_tokens=64)\n"
+        "gr.ChatInterface(chat).launch()\n"
+    )
+    readme = "```bash\npython demo.py --flash-attn2\n```\n\n```bash\npython demo.py\n```\n"
+    _tree(tmp_path, {"demo.py": demo, "README.md": readme})
+    ran = run_cli(".", "--format", "json", "--exit-zero", "--no-cache", cwd=tmp_path)
+    [finding] = ran.json()["findings"]
+    # both commands' setups (one per loading branch) give the same verdict at the generate line:
+    # one finding, naming both, and no "(with --flash-attn2's default)" since it rests on neither
+    assert (finding["line"], finding["code"]) == (12, "ECO105")
+    assert finding["setup"]["label"] == "also invoked by README.md:2, README.md:6"
+    assert "default" not in finding["message"]
