@@ -392,6 +392,12 @@ def _in_test_function(site: _Site) -> bool:
     return site.function is not None and any(fn.node.name.startswith("test_") for fn in site.function.chain())
 
 
+def _exclusive(one: tuple[_Condition, ...], other: tuple[_Condition, ...]) -> bool:
+    """Whether two statements sit in different branches of one if / match: one run takes one
+    of them (a model a branch loads is not the one the other branch generates with)."""
+    return any(a.statement == b.statement and a.block != b.block for a in one for b in other)
+
+
 class _Usage(_Recognition):
     """The signals that need the setups: web handlers, compile, generate per prompt or per
     request, reload per request or loop item, training purpose."""
@@ -655,6 +661,9 @@ class _Usage(_Recognition):
             handle = self._generate_handle(target, site)
             if handle is None or handle.kind == "engine" or handle.setup.has(SINGLE_REQUEST):
                 continue
+            loaded = self.origin_site.get(id(handle.setup))
+            if loaded is not None and _exclusive(site.when, loaded.when):
+                continue  # `if args.use_vllm: model.generate(…) else: model = from_pretrained(…)`
             self._loader_defaults = []
             signal = self._single_request(site, inputs, handler_only)
             if signal is None:
