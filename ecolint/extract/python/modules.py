@@ -94,6 +94,7 @@ class ModuleIndex:
     _encoded: tuple[bytes, ...] | None = None
     _modules: dict[str, Path] | None = None
     _through_modules: dict[bytes, tuple[bytes, ...]] | None = None
+    _digest: str | None = None
 
     @property
     def modules(self) -> dict[str, Path]:
@@ -147,10 +148,15 @@ class ModuleIndex:
 
     def digest(self) -> str:
         """The helper names, as the extraction cache notes them: a file that was no candidate
-        must be looked at again when a module of the project starts to define one."""
-        modules = _module_calls(self.helpers.items())  # `L.load_model(…)` callers find them by module name
-        said = sorted(self.helpers) + [repr(item) for item in modules.items()]
-        return hashlib.blake2b("\0".join(said).encode(), digest_size=8).hexdigest()
+        must be looked at again when a module of the project starts to define one. Made once:
+        every Python file a run extracts notes it."""
+        if self._digest is None:
+            if self._through_modules is None:
+                self._through_modules = _module_calls(self.helpers.items())
+            # `L.load_model(…)` callers find the helpers by their module's name
+            said = sorted(self.helpers) + [repr(item) for item in self._through_modules.items()]
+            self._digest = hashlib.blake2b("\0".join(said).encode(), digest_size=8).hexdigest()
+        return self._digest
 
 
 def _module_calls(helpers: Iterable[tuple[str, tuple[str, ...]]]) -> dict[bytes, tuple[bytes, ...]]:
