@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -168,11 +169,19 @@ def phases(tree: str) -> None:
         timed_method(module, name, label)
 
     def timed_generator(owner: object, name: str, label: str) -> None:
-        # the walk is a generator the analysis pulls from: time each step, not the call
+        # the walk may be a generator the analysis pulls from (time each step, not the call) or
+        # a list made in the call (time the call)
         real = getattr(owner, name)
 
         def wrapper(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
             items = real(*args, **kwargs)
+            spent[label] += time.perf_counter() - start
+            if isinstance(items, list):
+                return items
+            return steps(items)
+
+        def steps(items: Any) -> Any:
             while True:
                 start = time.perf_counter()
                 try:

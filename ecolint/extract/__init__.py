@@ -139,7 +139,7 @@ class ExtractContext:
 
     def note_helpers(self) -> None:
         """Note that the file's result depends on which helpers the project's modules define."""
-        if self.modules is not None:
+        if self.modules is not None and self.consulted is not None:
             self._note("helpers", Path(""), self.modules.digest())
 
     def _note(self, what: str, path: Path, answer: object) -> None:

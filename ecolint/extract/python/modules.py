@@ -26,7 +26,6 @@ across modules stop after ``MAX_HELPER_DEPTH`` modules, and a file follows at mo
 from __future__ import annotations
 
 import ast
-import bisect
 import hashlib
 import itertools
 import os
@@ -94,6 +93,7 @@ class ModuleIndex:
     _encoded: tuple[bytes, ...] | None = None
     _modules: dict[str, Path] | None = None
     _through_modules: dict[bytes, tuple[bytes, ...]] | None = None
+    _digest: str | None = None
 
     @property
     def modules(self) -> dict[str, Path]:
@@ -147,10 +147,15 @@ class ModuleIndex:
 
     def digest(self) -> str:
         """The helper names, as the extraction cache notes them: a file that was no candidate
-        must be looked at again when a module of the project starts to define one."""
-        modules = _module_calls(self.helpers.items())  # `L.load_model(…)` callers find them by module name
-        said = sorted(self.helpers) + [repr(item) for item in modules.items()]
-        return hashlib.blake2b("\0".join(said).encode(), digest_size=8).hexdigest()
+        must be looked at again when a module of the project starts to define one. Made once:
+        every Python file a run extracts notes it."""
+        if self._digest is None:
+            if self._through_modules is None:
+                self._through_modules = _module_calls(self.helpers.items())
+            # `L.load_model(…)` callers find the helpers by their module's name
+            said = sorted(self.helpers) + [repr(item) for item in self._through_modules.items()]
+            self._digest = hashlib.blake2b("\0".join(said).encode(), digest_size=8).hexdigest()
+        return self._digest
 
 
 def _module_calls(helpers: Iterable[tuple[str, tuple[str, ...]]]) -> dict[bytes, tuple[bytes, ...]]:
@@ -245,7 +250,7 @@ def _helpers_in(path: Path, may_load: Any, memo: Any) -> list[str]:
     try:
         if memo is None:
             data = path.read_bytes()
-            return sorted(_helper_names(data, may_load)) if _names_a_loader(data) else []
+            return sorted(_helper_names(data, may_load))
         status = os.stat(path)
         stamp = (status.st_mtime_ns, status.st_size)  # before the read: a change during it shows next time
         known: list[str] | None = memo.helpers_in(str(path), stamp)
@@ -254,7 +259,7 @@ def _helpers_in(path: Path, may_load: Any, memo: Any) -> list[str]:
         data = path.read_bytes()
     except OSError:
         return []
-    names = sorted(_helper_names(data, may_load)) if _names_a_loader(data) else []
+    names = sorted(_helper_names(data, may_load))
     memo.keep_helpers(str(path), stamp, names)
     return names
 
@@ -279,59 +284,38 @@ def _helper_names(data: bytes, may_load: Any = None) -> set[str]:
     Found with substring searches, not a multi-line regex over the whole file (which tries its
     ``^`` at every byte: 0.16 s of transformers' project pass): every top-level ``def`` starts a
     line with ``def`` or ``async``, and a body that holds none of the loader tokens before the
-    next such line is not looked at further (that line ends the body, or something before it)."""
+    next such line is not looked at further (that line ends the body, or something before it).
+    The tokens are looked for between one such line (or a ``class`` line) and the next only,
+    never over the whole file first: a file with none of those lines is scanned once, for them."""
     names: set[str] = set()
     starts = _top_def_lines(data)
-    if not starts:
-        return names
-    tokens = _token_spans(data)
     for number, start in enumerate(starts):
         match = _TOP_DEF.match(data, start)
         if match is None:
             continue
         after = match.end()
         bound = starts[number + 1] if number + 1 < len(starts) else len(data)
-        if not _holds_token(tokens, after, bound):
+        if not _names_a_loader(data, after, bound):
             continue
         line_end = data.find(b"\n", after)
         body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end + 1)
         end = body_end.start() if body_end else len(data)
-        if _holds_token(tokens, after, end) and (may_load is None or may_load(data[match.start() : end])):
+        if _names_a_loader(data, after, end) and (may_load is None or may_load(data[match.start() : end])):
             names.add((match.group(1) or match.group(2)).decode())
     return names
+
+
+# A line that starts with `def`, `async` or `class`, found from the line break before it: one
+# scan, where a search for each word cost as much each (a needle that starts with a line break
+# skips little).
+_DEF_LINE = re.compile(rb"\n(?:def|async|class)")
 
 
 def _top_def_lines(data: bytes) -> list[int]:
     """Where the lines that start with ``def``, ``async`` or ``class`` start, in order."""
     found = [0] if data.startswith((b"def", b"async", b"class")) else []
-    for word in (b"\ndef", b"\nasync", b"\nclass"):
-        at = data.find(word)
-        while at >= 0:
-            found.append(at + 1)
-            at = data.find(word, at + 1)
-    return sorted(found)
-
-
-def _token_spans(data: bytes) -> list[tuple[int, int]]:
-    """Each loader token's (start, end) in the bytes, sorted by start."""
-    spans = []
-    for token in _LOADER_TOKENS:
-        at = data.find(token)
-        while at >= 0:
-            spans.append((at, at + len(token)))
-            at = data.find(token, at + 1)
-    return sorted(spans)
-
-
-def _holds_token(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    """Whether a loader token lies whole within ``data[start:end]`` (``_names_a_loader``'s test)."""
-    for at in range(bisect.bisect_left(spans, (start, 0)), len(spans)):
-        span_start, span_end = spans[at]
-        if span_start >= end:
-            return False
-        if span_end <= end:
-            return True
-    return False
+    found.extend(match.start() + 1 for match in _DEF_LINE.finditer(data))
+    return found
 
 
 def display_of(path: Path, context: ExtractContext) -> str:
