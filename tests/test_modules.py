@@ -238,6 +238,20 @@ def test_the_project_pass_reads_bytes_and_finds_helpers_with_parameters() -> Non
     assert _helper_names(text) == {"load"}
 
 
+def test_classes_are_helpers_through_their_constructor_and_named_helpers_for_what_they_return() -> None:
+    text = (
+        b"class Engine:\n    def __init__(self, model_id):\n"
+        b"        self.model = AutoModelForCausalLM.from_pretrained(model_id)\n\n"
+        b"class TesterMixin:\n    def setUp(self):\n        pass\n\n"
+        b"    def test_load(self, name):\n        return AutoModelForCausalLM.from_pretrained(name)\n\n"
+        b"def get_processor(name):\n    return AutoProcessor.from_pretrained(name)\n\n"
+        b"def load_model_and_tokenizer(name):\n    return AutoModelForCausalLM.from_pretrained(name)\n"
+    )
+    # a class whose methods load (a test mixin) makes no model when called; a helper named for a
+    # processor returns one, not a model
+    assert _helper_names(text) == {"Engine", "load_model_and_tokenizer"}
+
+
 def test_the_module_index_names_modules_as_python_imports_them(tmp_path: Path) -> None:
     root = project(tmp_path, {"src/pkg/__init__.py": "", "src/pkg/io.py": "", "tools/run.py": LOADING})
     index = build_module_index(root, sorted(root.rglob("*.py")), python_may_hold_setup)

@@ -69,6 +69,10 @@ _TOP_DEF = re.compile(
     re.MULTILINE,
 )
 _TOP_LINE = re.compile(rb"^[^\s#)\]}]", re.MULTILINE)
+# A helper named for what it returns, when that is no model (get_processor, build_tokenizer,
+# load_config): its from_pretrained calls load those.
+_NOT_A_MODEL = re.compile(r"(?i)tokeni[sz]er|processor|config|feature_extractor")
+_METHOD_LINE = re.compile(rb"^[ \t]+(?:async[ \t]+)?def[ \t]|^[ \t]*@", re.MULTILINE)
 # The loading calls' names (ecolint/extract/__init__.py's Python triggers): substring tests are
 # C speed, where one alternation regex over every file of a large tree cost seconds.
 _LOADER_TOKENS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
@@ -300,9 +304,26 @@ def _helper_names(data: bytes, may_load: Any = None) -> set[str]:
         line_end = data.find(b"\n", after)
         body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end + 1)
         end = body_end.start() if body_end else len(data)
-        if _names_a_loader(data, after, end) and (may_load is None or may_load(data[match.start() : end])):
-            names.add((match.group(1) or match.group(2)).decode())
+        start = match.start()
+        if match.group(2) is not None:  # a class: a helper only where its constructor loads
+            start, end = _init_span(data, after, end)
+        name = (match.group(1) or match.group(2)).decode()
+        if _NOT_A_MODEL.search(name) and "model" not in name.lower():
+            continue  # get_processor, load_tokenizer: what it returns is named, and is no model
+        if _names_a_loader(data, start, end) and (may_load is None or may_load(data[start:end])):
+            names.add(name)
     return names
+
+
+def _init_span(data: bytes, start: int, end: int) -> tuple[int, int]:
+    """The span of a class body's ``def __init__`` (up to the class's next method), or an empty
+    span: a class whose methods load (a test mixin's, an Auto class's from_pretrained) makes no
+    model when it is called."""
+    at = data.find(b"def __init__(", start, end)
+    if at < 0:
+        return start, start
+    following = _METHOD_LINE.search(data, at + 1, end)
+    return at, following.start() if following else end
 
 
 # A line that starts with `def`, `async` or `class`, found from the line break before it: one
