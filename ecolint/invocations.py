@@ -56,6 +56,8 @@ _ALSO = "also "
 # The clause a finding of the defaults' setup carries (ecolint/checks: "with --quant's default").
 _DEFAULTS_CLAUSE = re.compile(r" \(with [^()]*'s default\)")
 _MAX_BYTES = 1 << 20
+# A YAML document separator line (kept, with its line break, by re.split's group).
+_YAML_DOCUMENT = re.compile(r"(^---[^\n]*\n)", re.MULTILINE)
 # A file that runs a script names the interpreter and, a few words later, the script or `-m`
 # (over line ends: a YAML list writes one word a line).
 _RUNS_A_SCRIPT = re.compile(rb"(?:python[0-9.]*|torchrun|accelerate|deepspeed)\b[\s\S]{0,300}?(?:\.py\b|\s-m\b)")
@@ -183,6 +185,8 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext, memo: Memo 
             text = markdown_commands(text)
         elif kind == _NOTEBOOK:
             text = notebook.shell_commands(text)  # its `!python x.py` lines, at their JSON lines
+        elif kind == "yaml" and not builds:
+            text = _documents_that_run(text)
         display = str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
         with collecting_invocations():
             setups = extractor(display, text, context)
@@ -205,6 +209,26 @@ def _plain(setup: Setup) -> Setup:
         words = tuple(Tok(tok.text, tok.loc) if isinstance(tok, Tok) else tok for tok in args.value)
         setup.facts[SCRIPT_ARGS] = Fact(words, args.location, args.how)
     return setup
+
+
+def _documents_that_run(text: str) -> str:
+    """A multi-document YAML file with only the documents that may run a script kept (the
+    others' lines blank, so every line keeps its number): a release's manifest bundle is a few
+    runtimes among hundreds of CRDs and RBAC objects, which the YAML reader need not build."""
+    parts = _YAML_DOCUMENT.split(text)
+    if len(parts) < 3:
+        return text
+    kept = []
+    for index, part in enumerate(parts):
+        if index % 2 or _runs_something(part.encode("utf-8", "surrogatepass")):
+            kept.append(part)  # a separator line, or a document that names a script
+        else:
+            kept.append("\n" * part.count("\n"))
+    return "".join(kept)
+
+
+def _runs_something(data: bytes) -> bool:
+    return bool(_RUNS_A_SCRIPT.search(data) or _RUNS_AN_APP.search(data))
 
 
 def markdown_commands(text: str) -> str:

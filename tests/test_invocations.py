@@ -584,3 +584,20 @@ def test_commands_that_load_through_different_branches_but_agree_make_one_findin
     assert (finding["line"], finding["code"]) == (12, "ECO105")
     assert finding["setup"]["label"] == "also invoked by README.md:2, README.md:6"
     assert "default" not in finding["message"]
+
+
+def test_a_manifest_bundle_links_the_documents_that_run_scripts(tmp_path: Path) -> None:
+    from ecolint.invocations import _documents_that_run
+
+    crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: x\n"
+    job = (
+        "apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers:\n"
+        '        - name: eval\n          command: ["python", "serve.py", "--quantize", "8bit"]\n'
+    )
+    bundle = f"{crd}---\n{job}---\n{crd}"
+    kept = _documents_that_run(bundle)
+    # the CRDs are blanked, every line keeps its number, the Job is kept as written
+    assert kept.count("\n") == bundle.count("\n") and "CustomResourceDefinition" not in kept
+    assert job in kept
+    _tree(tmp_path, {"serve.py": BRANCHED, "deploy/bundle.yaml": bundle})
+    assert _links(tmp_path) == {"serve.py": [("deploy/bundle.yaml:13", ["--quantize", "8bit"])]}
