@@ -16,22 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_cache import APP, COMPOSE  # the same small project the cache's tests run on
 
 from ecolint import cli, memo, witness
 
-APP = (
-    "from transformers import AutoModelForCausalLM, BitsAndBytesConfig\n"
-    "from settings import MODEL_ID\n"
-    "model = AutoModelForCausalLM.from_pretrained(\n"
-    "    MODEL_ID, quantization_config=BitsAndBytesConfig(load_in_8bit=True)\n"
-    ")\n"
-)
-COMPOSE = (
-    "services:\n"
-    "  llm:\n"
-    "    image: vllm/vllm-openai:latest\n"
-    "    command: [--model, Qwen/Qwen2-7B, --quantization, '${QUANT:-awq}', --enforce-eager]\n"
-)
 ARGS = ("--isolated", "--exit-zero", "--gpu", "RTX 4090D")
 
 
