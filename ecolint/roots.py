@@ -9,7 +9,8 @@ at: a file made, removed or changed there changes the answer.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a warm run a few ms
 
 if TYPE_CHECKING:
     from ecolint.witness import Witness

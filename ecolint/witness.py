@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
+
+TYPE_CHECKING = False  # typing itself costs a few ms of a warm run's start (ecolint/memo.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 RECENT_NS = 2_000_000_000  # a stamp this close to a run's start may not show a change made with it
 

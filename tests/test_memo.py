@@ -79,7 +79,7 @@ def runs(monkeypatch: pytest.MonkeyPatch) -> Runs:
 
 
 def memos(root: Path) -> list[Path]:
-    return sorted((root / ".ecolint_cache").glob("run-*.json"))
+    return sorted((root / ".ecolint_cache").glob("run-*.memo"))
 
 
 def warmed(runs: Runs, root: Path, *args: str) -> tuple[Any, bytes, bytes]:
