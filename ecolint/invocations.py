@@ -169,7 +169,7 @@ def _invocations_in(path: Path, base: Path, context: ExtractContext, memo: Memo 
     # a compose service that builds its image may give only `command: serve.py …` (its
     # Dockerfile's ENTRYPOINT names the interpreter)
     builds = kind == "yaml" and b"build:" in head and b".py" in head
-    if not (builds or _RUNS_A_SCRIPT.search(head) or _RUNS_AN_APP.search(head)):
+    if not (builds or _runs_something(head)):
         if memo is not None:
             memo.keep_invocations(str(path), stamp, [], [])
         return []
@@ -228,6 +228,7 @@ def _documents_that_run(text: str) -> str:
 
 
 def _runs_something(data: bytes) -> bool:
+    """Whether the bytes name an interpreter running a script, or a server running an app."""
     return bool(_RUNS_A_SCRIPT.search(data) or _RUNS_AN_APP.search(data))
 
 

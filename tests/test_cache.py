@@ -484,6 +484,13 @@ SERVE_PY = (
 )
 
 
+def warm_invocations(root: Path, cache: str) -> list[tuple[str, str]]:
+    """``invoked`` of a warm run, which must report what a fresh run reports."""
+    warm = check(root, "--cache-dir", cache)
+    assert warm == check(root, "--no-cache")
+    return invoked(warm)
+
+
 def invoked(output: str) -> list[tuple[str, str]]:
     """(the invoking command, the model) of the invoked setups that have findings."""
     return sorted(
@@ -508,21 +515,19 @@ def test_a_warm_run_follows_the_scripts_that_run_a_python_file(tmp_path: Path, m
     run.write_text("#!/bin/sh\npython ../serve.py --int8 --model-id Qwen/Qwen2-1.5B\n")
     cache = str(tmp_path / "cache")
 
-    def warm_equals_fresh() -> list[tuple[str, str]]:
-        warm = check(root, "--cache-dir", cache)
-        assert warm == check(root, "--no-cache")
-        return invoked(warm)
-
-    assert warm_equals_fresh() == [("invoked by deploy/run.sh:2", "Qwen/Qwen2-1.5B")]
+    assert warm_invocations(root, cache) == [("invoked by deploy/run.sh:2", "Qwen/Qwen2-1.5B")]
     run.write_text("#!/bin/sh\npython ../serve.py --int8 --model-id Qwen/Qwen2-7B\n")  # edited
-    assert warm_equals_fresh() == [("invoked by deploy/run.sh:2", "Qwen/Qwen2-7B")]
+    assert warm_invocations(root, cache) == [("invoked by deploy/run.sh:2", "Qwen/Qwen2-7B")]
     run.rename(root / "deploy" / "start.sh")  # renamed
-    assert warm_equals_fresh() == [("invoked by deploy/start.sh:2", "Qwen/Qwen2-7B")]
+    assert warm_invocations(root, cache) == [("invoked by deploy/start.sh:2", "Qwen/Qwen2-7B")]
     # added (a quoted word: its locator is no part of what the script's entry records)
     (root / "job.yaml").write_text("resources:\n  accelerators: L4:1\nrun: |\n  python serve.py '--int8'\n")
-    assert [label for label, _ in warm_equals_fresh()] == ["invoked by deploy/start.sh:2", "invoked by job.yaml:4"]
+    assert [label for label, _ in warm_invocations(root, cache)] == [
+        "invoked by deploy/start.sh:2",
+        "invoked by job.yaml:4",
+    ]
     (root / "deploy" / "start.sh").unlink()  # deleted
-    assert warm_equals_fresh() == [("invoked by job.yaml:4", "Qwen/Qwen2.5-7B-Instruct")]
+    assert warm_invocations(root, cache) == [("invoked by job.yaml:4", "Qwen/Qwen2.5-7B-Instruct")]
 
     def no_extractor(kind: str) -> None:
         raise AssertionError(f"an unchanged {kind} file was read again for the invocation pass")
@@ -561,16 +566,11 @@ def test_a_warm_run_follows_makefiles_and_the_environment_their_commands_set(
     recipe.write_text("serve:\n\tQUANTIZE=8bit python serve.py\n")
     cache = str(tmp_path / "cache")
 
-    def warm_equals_fresh() -> list[tuple[str, str]]:
-        warm = check(root, "--cache-dir", cache)
-        assert warm == check(root, "--no-cache")
-        return invoked(warm)
-
-    assert warm_equals_fresh() == [("invoked by make/serve.mk:2", "Qwen/Qwen2-1.5B")]
+    assert warm_invocations(root, cache) == [("invoked by make/serve.mk:2", "Qwen/Qwen2-1.5B")]
     recipe.write_text("serve:\n\tQUANTIZE=none python serve.py\n")  # edited: the branch not taken
-    assert warm_equals_fresh() == []
+    assert warm_invocations(root, cache) == []
     recipe.write_text("serve:\n\tQUANTIZE=8bit  python serve.py\n")
-    assert warm_equals_fresh() == [("invoked by make/serve.mk:2", "Qwen/Qwen2-1.5B")]
+    assert warm_invocations(root, cache) == [("invoked by make/serve.mk:2", "Qwen/Qwen2-1.5B")]
 
     def no_extractor(kind: str) -> None:
         raise AssertionError(f"an unchanged {kind} file was read again for the invocation pass")
@@ -623,15 +623,10 @@ def test_a_warm_run_follows_the_entrypoint_of_the_image_a_compose_service_builds
     dockerfile.write_text('FROM python:3.11-slim\nWORKDIR /workspace\nCOPY . .\nENTRYPOINT ["python3"]\n')
     cache = str(tmp_path / "cache")
 
-    def warm_equals_fresh() -> list[tuple[str, str]]:
-        warm = check(root, "--cache-dir", cache)
-        assert warm == check(root, "--no-cache")
-        return invoked(warm)
-
-    assert warm_equals_fresh() == [("invoked by docker-compose.yml:4", "Qwen/Qwen2-1.5B")]
-    assert warm_equals_fresh() == [("invoked by docker-compose.yml:4", "Qwen/Qwen2-1.5B")]
+    assert warm_invocations(root, cache) == [("invoked by docker-compose.yml:4", "Qwen/Qwen2-1.5B")]
+    assert warm_invocations(root, cache) == [("invoked by docker-compose.yml:4", "Qwen/Qwen2-1.5B")]
     dockerfile.write_text('FROM python:3.11-slim\nWORKDIR /workspace\nCOPY . .\nENTRYPOINT ["/bin/sh"]\n')
-    assert warm_equals_fresh() == []
+    assert warm_invocations(root, cache) == []
 
 
 LOADING = (

@@ -992,7 +992,7 @@ def _dispatch(cmd: _Cmd, argv: list[Tok], env: Mapping[str, EnvVal], st: _State)
             return _docker_exec(rest[1:], st, {})
         return []
     found = _modelfile_heredoc(cmd, argv, st)
-    return found + _from_cwd(
+    return found + _as_run_here(
         interpret(
             argv,
             env,
@@ -1042,10 +1042,10 @@ def _cloned_directory(words: list[str]) -> str | None:
     return plain[0].rstrip("/").rsplit("/", 1)[-1].removesuffix(".git") or None
 
 
-def _from_cwd(setups: list[Setup], st: _State, start: Location | None = None) -> list[Setup]:
-    """The scripts a command runs after a ``cd``, named from the script's own directory: the
-    invocation index resolves them from there (an unknown directory links nothing); each
-    invocation located where its command starts."""
+def _as_run_here(setups: list[Setup], st: _State, start: Location | None = None) -> list[Setup]:
+    """The invocations a command makes, as run where it stands: located where the command
+    starts, the script named from the script's own directory after a ``cd`` (an unknown
+    directory links nothing) or inside a repository just cloned (this one)."""
     out = []
     for setup in setups:
         script = setup.facts.get(INVOKED_SCRIPT) if setup.framework == INVOCATION else None

@@ -187,10 +187,10 @@ def _every_command_overrides(setup: Setup, calls: list[Any], line: Any) -> bool:
     """Whether every command passes a value for each option whose default chose this setup's
     branches (an option the script's command line does not declare counts as not passed)."""
     chosen = setup.get(DEFAULTS_CHOSEN) or ()
-    dests = [line.options[flag][0] for flag in chosen if flag in line.options]
-    if not chosen or len(dests) < len(chosen):
+    dests = {line.options[flag][0] for flag in chosen if flag in line.options}
+    if not chosen or any(flag not in line.options for flag in chosen):
         return False
-    return all(all(dest in passed_values(call.args, line) for dest in dests) for call in calls)
+    return all(dests <= passed_values(call.args, line).keys() for call in calls)
 
 
 def _values(setup: Setup) -> dict[str, Any]:

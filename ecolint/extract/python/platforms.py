@@ -276,24 +276,24 @@ class _Platforms(_Usage):
 def _engine_row(keyword: str) -> Flag | None:
     """An engine keyword's vLLM row: the table's ``python=`` mirror, else the keyword
     kebab-cased where vLLM knows that flag (EngineArgs fields are its flags)."""
-    vllm = launcher("vllm")
-    assert vllm is not None
-    row = vllm.by_python(keyword)
-    if row is not None:
-        return row
-    flag = "--" + keyword.replace("_", "-")
-    if not vllm.knows(flag):
-        return None
-    found = vllm.rows.get(vllm.canonical(flag))
-    return found if found is not None and (found.fact is not None or found.type == SWITCH) else None
+    return _kebab_row("vllm", keyword)
 
 
 def _sglang_row(keyword: str) -> Flag | None:
     """An engine keyword's SGLang row: ServerArgs fields are its flags, kebab-cased."""
-    sglang = launcher("sglang")
-    assert sglang is not None
+    return _kebab_row("sglang", keyword)
+
+
+def _kebab_row(name: str, keyword: str) -> Flag | None:
+    """A Python keyword's row in a launcher's table (its ``python=`` mirror, else the flag the
+    keyword names kebab-cased), where that row gives a fact or is a switch."""
+    table = launcher(name)
+    assert table is not None
+    row = table.by_python(keyword)
+    if row is not None:
+        return row
     flag = "--" + keyword.replace("_", "-")
-    found = sglang.rows.get(sglang.canonical(flag)) if sglang.knows(flag) else None
+    found = table.rows.get(table.canonical(flag)) if table.knows(flag) else None
     return found if found is not None and (found.fact is not None or found.type == SWITCH) else None
 
 
