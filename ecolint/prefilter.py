@@ -18,6 +18,7 @@ strings it cannot pair up, receivers it cannot name, encodings other than UTF-8.
 from __future__ import annotations
 
 import bisect
+import keyword
 import re
 import sys
 
@@ -30,10 +31,13 @@ from ecolint.extract import (
     may_match_a_pattern,
     triggers,
 )
+from ecolint.extract.launchers.registry import SUBCOMMANDS
 
 _NAME = rb"A-Za-z0-9_\x80-\xff"  # the bytes of an identifier (any non-ASCII byte may be one)
 _LOADERS = frozenset(name.encode() for name in LOADER_CALLS | PLATFORM_CALLS)
 _LINE_SPACE = b" \t\f\v"  # blanks within a line
+_KEYWORDS = frozenset(keyword.kwlist)
+_SUBCOMMANDS = {program.encode(): tuple(word.encode() for word in words) for program, words in SUBCOMMANDS.items()}
 
 # String literals, each from its opening quote; triple quotes first.
 _STRING_PATTERNS = {
@@ -167,22 +171,87 @@ def _names_a_launcher_in_a_string(data: bytes) -> bool:
 
 
 def _as_a_word_of_a_list(data: bytes, string: bytes) -> bool:
-    """Whether a launch string is in the bytes where an argv list can hold it. A program's name
-    alone (`"vllm"`) counts only as an element: followed by `,` `]` or `)` (the platform reader
-    takes argv from list and tuple displays). A serving package's own files name it in dict
-    keys and comparisons (`backend == "sglang"`) file after file. A module's start
-    (`"sglang.launch_server`) counts wherever it is."""
+    """Whether a launch string is in the bytes where an argv list can hold it. A module's start
+    (`"sglang.launch_server`) counts wherever it is. A program's name alone (`"vllm"`) counts
+    only as an element of a list or tuple display (``_may_start_argv``): a serving package's own
+    files name it in dict keys, keyword arguments and comparisons (`backend == "sglang"`,
+    `version("sglang")`) file after file."""
     if not string.endswith((b'"', b"'")):
         return string in data
+    subcommands = _SUBCOMMANDS.get(string[1:-1], ())
     at = data.find(string)
     while at >= 0:
-        end = at + len(string)
-        while end < len(data) and data[end] in b" \t\r\n":
-            end += 1
-        if end < len(data) and data[end] in b",])":
+        if _may_start_argv(data, at, at + len(string), subcommands):
             return True
         at = data.find(string, at + 1)
     return False
+
+
+def _may_start_argv(data: bytes, at: int, end: int, subcommands: tuple[bytes, ...]) -> bool:
+    """Whether the program's name quoted at ``data[at:end]`` may be a word of an argv list the
+    platform reader reads (ecolint/extract/python/platforms.py): followed by ``,`` ``]`` or
+    ``)``; not the value of a keyword, a comparison, an annotation or a dict entry (``=`` or
+    ``:`` before it on its line); not the argument of a call or a subscript (``f("vllm")``,
+    ``d["vllm"]``). A program that needs a subcommand (``vllm serve``) yields nothing bare: not
+    as a tuple's last word (tuples are never grown), nor as a list's in a file that never names
+    the subcommand, nor followed by a literal that is none of its subcommands
+    (``["vllm", "sglang"]``)."""
+    after = _skip_blanks(data, end)
+    following = data[after : after + 1]
+    if following not in (b",", b"]", b")"):
+        return False
+    if subcommands and following == b")":
+        return False
+    if subcommands and following == b"]" and not any(word in data for word in subcommands):
+        return False  # a list that ends in it, grown later by words that name no subcommand
+    before = at - 1
+    while before >= 0 and data[before] in _LINE_SPACE:
+        before -= 1
+    opener = data[before : before + 1]
+    if opener in (b"=", b":"):
+        return False
+    if opener in (b"(", b"[") and _called_or_subscripted(data, before):
+        return False
+    if subcommands and following == b",":
+        word = _next_literal(data, after + 1)
+        if word is not None and word not in subcommands:
+            return False
+    return True
+
+
+def _skip_blanks(data: bytes, at: int) -> int:
+    while at < len(data) and data[at] in b" \t\r\n":
+        at += 1
+    return at
+
+
+def _called_or_subscripted(data: bytes, opener: int) -> bool:
+    """Whether the bracket at ``opener`` opens a call's arguments or a subscript: right after a
+    name that is no keyword (``return("vllm", …)`` is a tuple), or after ``)`` or ``]``."""
+    start = opener
+    while start > 0 and data[start - 1] in _NAME_BYTES:
+        start -= 1
+    if start < opener:
+        return data[start:opener].decode("latin-1") not in _KEYWORDS
+    return opener > 0 and data[opener - 1] in b")]"
+
+
+def _next_literal(data: bytes, at: int) -> bytes | None:
+    """The text of the plain one-line string literal that starts the next element (None: the
+    element is anything else, or a literal this look cannot read for sure — escapes, a triple
+    quote, an implicit concatenation, a comment between)."""
+    at = _skip_blanks(data, at)
+    quote = data[at : at + 1]
+    if quote not in (b'"', b"'") or data[at : at + 3] == quote * 3:
+        return None
+    close = data.find(quote, at + 1)
+    line_end = data.find(b"\n", at + 1)
+    if close < 0 or (0 <= line_end < close):
+        return None
+    text = data[at + 1 : close]
+    if b"\\" in text or data[_skip_blanks(data, close + 1) : _skip_blanks(data, close + 1) + 1] in (b'"', b"'"):
+        return None
+    return text
 
 
 def _occurrences(data: bytes) -> list[int]:

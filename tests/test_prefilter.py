@@ -123,3 +123,45 @@ def test_the_prefilter_looks_for_every_call_the_extractor_recognises() -> None:
     # A framework call in the extractor's table but not in LOADER_CALLS would never be read: the
     # prefilter drops a file that holds no other loading call.
     assert set(_API_CALLS) | {"from_pretrained"} == LOADER_CALLS
+
+
+# Argv lists a serving launcher starts from (a Modal function's subprocess, a BentoML command):
+# a launcher's program named in a string. Each must reach the platform reader and give a setup.
+ARGV_KEPT = {
+    "vllm-serve": 'import subprocess\nsubprocess.Popen(["vllm", "serve", "Qwen/Qwen2-7B", "--enforce-eager", "--quantization", "fp8"])\n',
+    "serve-on-the-next-line": 'import subprocess\ncmd = [\n    "vllm",\n    "serve",\n    "Qwen/Qwen2-7B",\n    "--enforce-eager",\n    "--quantization=fp8",\n]\nsubprocess.run(cmd)\n',
+    "wrapper-first": 'import subprocess\nsubprocess.run(["nohup", "vllm", "serve", "Qwen/Qwen2-7B", "--enforce-eager", "--quantization", "fp8"])\n',
+    "python-m-vllm-serve": 'import subprocess\nsubprocess.run(("python", "-m", "vllm", "serve", "Qwen/Qwen2-7B", "--enforce-eager", "--quantization", "fp8"))\n',
+    "bare-program-last-in-a-tuple": 'import subprocess\nsubprocess.run(("nohup", "llama-server"))  # model and flags from the environment\n',
+    "grown-after-the-program": 'import subprocess\ncmd = ["nohup", "vllm"]\ncmd += ["serve", "Qwen/Qwen2-7B", "--enforce-eager", "--quantization", "fp8"]\nsubprocess.run(cmd)\n',
+    "returned-without-a-space": 'def command():\n    return("vllm", "serve", "Qwen/Qwen2-7B", "--enforce-eager", "--quantization", "fp8")\n',
+    "subcommand-from-a-name": 'import subprocess\nSUB = "serve"\nsubprocess.run(["vllm", SUB, "Qwen/Qwen2-7B", "--enforce-eager", "--quantization", "fp8"])\n',
+}
+
+
+@pytest.mark.parametrize("body", list(ARGV_KEPT.values()), ids=list(ARGV_KEPT))
+def test_an_argv_list_that_starts_a_launcher_is_kept(body: str) -> None:
+    context = ExtractContext(root=REPO, read_text=lambda path: None)
+    assert python_extractor.extract("serve.py", body, context), "the case must hold a setup"
+    assert python_may_hold_setup(body.encode())
+
+
+# A serving package's own files name its program in strings that are no command line: each
+# would cost a parse of a large module, and none holds a setup.
+ARGV_DROPPED = {
+    "version-lookup": 'import importlib.metadata\nv = importlib.metadata.version("sglang")\n',
+    "keyword-value": 'def bench(backend="sglang", n=1):\n    return backend\n',
+    "comparison": 'def pick(backend):\n    return backend == "vllm", 1\n',
+    "dict-entry": 'INFO = {"format": "sglang", "family": "x"}\n',
+    "subscript": 'FUNCTIONS = {}\nFUNCTIONS["sglang"] = len\n',
+    "call-argument": 'import os\npath = os.path.join("cache", "sglang")\n',
+    "list-of-backends": 'BACKENDS = ["vllm", "sglang"]\nCHOICES = ("ollama", "tgi")\n',
+    "package-list": 'PACKAGES = [\n    "sglang",\n    "sglang-kernel",\n]\n',
+}
+
+
+@pytest.mark.parametrize("body", list(ARGV_DROPPED.values()), ids=list(ARGV_DROPPED))
+def test_a_launcher_named_in_a_string_that_is_no_command_is_not_parsed(body: str) -> None:
+    context = ExtractContext(root=REPO, read_text=lambda path: None)
+    assert python_extractor.extract("lib.py", body, context) == []
+    assert not python_may_hold_setup(body.encode())

@@ -19,6 +19,16 @@ TRIGGERS: tuple[bytes, ...] = tuple(token for launcher in LAUNCHERS for token in
 # A launcher as a Python argv list names it: a program alone (`"vllm"`), or a module of one
 # (`"vllm.entrypoints.openai.api_server"`, `"sglang.launch_server"`) after `python -m`.
 PROGRAMS: tuple[str, ...] = tuple(c.program for launcher in LAUNCHERS for c in launcher.commands if c.program)
+# The words one of which must follow a program's name (`vllm serve`, `ollama run`), whether it
+# runs as a program or as a module (`python -m vllm serve`); none: it runs bare (`llama-server`).
+_NAMING = {
+    name: [c for launcher in LAUNCHERS for c in launcher.commands if name in (c.program, c.module)] for name in PROGRAMS
+}
+SUBCOMMANDS: dict[str, tuple[str, ...]] = {
+    name: tuple(dict.fromkeys(word for c in commands for word in c.subcommands))
+    for name, commands in _NAMING.items()
+    if all(c.subcommands for c in commands)
+}
 MODULE_ROOTS: tuple[str, ...] = tuple(
     dict.fromkeys(
         alternative.split("\\.")[0] + "."

@@ -70,15 +70,18 @@ class _Platforms(_Usage):
         if self.tree is None or not may_deploy(self.source_text):
             return
         build_time = self._build_time_nodes()
-        grown: dict[int, tuple[list[ast.expr], set[str]]] | None = None
-        for node in _sequences_spanning(self.tree, _argv_lines(self.source_text)):
-            if node.elts and id(node) not in build_time and _argv_shaped(node):
-                grown = _grown_lists(self.tree, self._branch_taken) if grown is None else grown
-                more, chosen = grown.get(id(node), ([], set()))
-                found = self._argv_setups(node, more)
-                for setup in found if chosen else ():
-                    setup.set(DEFAULTS_CHOSEN, tuple(sorted(chosen)), setup.origin, "implied")
-                self.setups += found
+        argvs = [
+            node
+            for node in _sequences_spanning(self.tree, _argv_lines(self.source_text))
+            if node.elts and id(node) not in build_time and _argv_shaped(node)
+        ]
+        grown = _grown_lists(self.tree, argvs, self._branch_taken) if argvs else {}
+        for node in argvs:
+            more, chosen = grown.get(id(node), ([], set()))
+            found = self._argv_setups(node, more)
+            for setup in found if chosen else ():
+                setup.set(DEFAULTS_CHOSEN, tuple(sorted(chosen)), setup.origin, "implied")
+            self.setups += found
 
     def _branch_taken(self, test: ast.expr, chosen: set[str]) -> bool | None:
         """Whether an ``if`` test holds when every parameter and environment variable keeps its
@@ -97,6 +100,8 @@ class _Platforms(_Usage):
         found: set[int] = set()
         for site in self.index.calls:
             if site.name in _BUILD_TIME and isinstance(site.node.func, ast.Attribute):
+                if (self._qualified(site.node.func) or "").startswith("subprocess."):
+                    continue  # subprocess.run([...]) runs the command now
                 for arg in site.node.args:
                     found.update(id(n) for n in ast.walk(arg))
         return found
@@ -318,23 +323,25 @@ def _argv_shaped(node: ast.List | ast.Tuple) -> bool:
 
 
 def _grown_lists(
-    tree: ast.Module, branch_taken: Callable[[ast.expr, set[str]], bool | None]
+    tree: ast.Module, argvs: list[ast.List | ast.Tuple], branch_taken: Callable[[ast.expr, set[str]], bool | None]
 ) -> dict[int, tuple[list[ast.expr], set[str]]]:
-    """id of a list display assigned to a name (``cmd = ["vllm", "serve", …]``) → the words
-    the statements after it in the same block add to it: ``cmd += [...]``, ``cmd.extend([...])``,
+    """id of an argv list display (one of ``argvs``) assigned to a name (``cmd = ["vllm",
+    "serve", …]``) → the words the statements after it in the same block add to it: ``cmd += [...]``, ``cmd.extend([...])``,
     ``cmd.append(x)`` (Modal's vLLM example builds its command so), up to the name's next
     assignment, and the defaults that chose the branches they were added in. A word added under
     an ``if`` is there when the defaults decide the test (``branch_taken``: Modal's example adds
     ``--enforce-eager`` under ``if FAST_BOOT:``); under an undecided test or in a loop it may or
     may not be: the growing stops at the first statement that touches the name otherwise."""
     grown: dict[int, tuple[list[ast.expr], set[str]]] = {}
-    for block in _blocks(tree):
+    wanted = {id(node) for node in argvs}
+    for block in _blocks(tree, sorted({node.lineno for node in argvs})):
         for i, statement in enumerate(block):
             if not (
                 isinstance(statement, ast.Assign)
                 and len(statement.targets) == 1
                 and isinstance(statement.targets[0], ast.Name)
                 and isinstance(statement.value, ast.List)
+                and id(statement.value) in wanted
             ):
                 continue
             name, words = statement.targets[0].id, []
@@ -398,9 +405,10 @@ def _added_words(statement: ast.stmt, name: str) -> list[ast.expr] | None:
     return None
 
 
-def _blocks(tree: ast.AST) -> Iterator[list[ast.stmt]]:
-    """Every statement list of the tree (a module, function, branch or loop body)."""
-    for node in ast.walk(tree):
+def _blocks(tree: ast.AST, lines: list[int]) -> Iterator[list[ast.stmt]]:
+    """Every statement list of the tree (a module, function, branch or loop body) that holds
+    a statement on one of ``lines`` (sorted); the subtrees that span none are not entered."""
+    for node in _spanning(tree, lines):
         for field in ("body", "orelse", "finalbody"):
             block = getattr(node, field, None)
             if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
@@ -425,8 +433,16 @@ def _argv_lines(text: str) -> list[int]:
 
 
 def _sequences_spanning(tree: ast.AST, lines: list[int]) -> Iterator[ast.List | ast.Tuple]:
-    """The list and tuple displays whose lines hold one of `lines`, in ast.walk's order; a
-    subtree that spans none of them is not entered (most of a large module)."""
+    """The list and tuple displays whose lines hold one of `lines`, in ast.walk's order."""
+    for node in _spanning(tree, lines):
+        if isinstance(node, (ast.List, ast.Tuple)):
+            yield node
+
+
+def _spanning(tree: ast.AST, lines: list[int]) -> Iterator[ast.AST]:
+    """The nodes whose lines hold one of `lines` (sorted), and those without lines under
+    them, in ast.walk's order; a subtree that spans none of them is not entered (most of a
+    large module)."""
     todo = deque([tree])
     while todo:
         node = todo.popleft()
@@ -437,8 +453,7 @@ def _sequences_spanning(tree: ast.AST, lines: list[int]) -> Iterator[ast.List | 
                 if at == len(lines) or lines[at] > (getattr(child, "end_lineno", None) or start):
                     continue
             todo.append(child)
-        if isinstance(node, (ast.List, ast.Tuple)):
-            yield node
+        yield node
 
 
 def _names_a_launcher(element: ast.expr) -> bool:

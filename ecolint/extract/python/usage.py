@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from ecolint.extract import ExtractContext
@@ -176,14 +177,22 @@ _CHAT_KEYWORDS = _INPUT_KEYWORDS | {"query", "question", "msgs", "history", "ima
 
 
 def _statement_of(tree: ast.AST, call: ast.Call) -> ast.stmt | None:
-    """The innermost statement of `tree` that holds `call`."""
-    found = None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.stmt) or node is tree or not node.lineno <= call.lineno <= (node.end_lineno or 0):
-            continue
-        if any(n is call for n in ast.walk(node)):
-            found = node  # ast.walk is breadth first: a later holder is nested deeper
-    return found
+    """The innermost statement of `tree` that holds `call` (`tree` itself aside), found by
+    going down only into the nodes whose lines hold the call's first line."""
+    line = call.lineno
+    path: list[ast.AST] = []
+    todo: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while todo:
+        node, depth = todo.pop()
+        del path[depth:]
+        path.append(node)
+        if node is call:
+            return next((n for n in reversed(path[1:]) if isinstance(n, ast.stmt)), None)
+        for child in ast.iter_child_nodes(node):
+            start = getattr(child, "lineno", None)
+            if start is None or start <= line <= (getattr(child, "end_lineno", None) or start):
+                todo.append((child, depth + 1))
+    return None
 
 
 # Fewer prompts than this, written out in a loop's literal, are a sample (the batch-size evidence
@@ -271,26 +280,47 @@ _INERT_METHODS = frozenset(
 _INERT_CALLS = frozenset({"print", "len", "isinstance", "type", "str", "repr", "id", "hasattr", "getattr"})
 
 
-def _inert_and_other_uses(tree: ast.AST, names: set[str]) -> tuple[int, int]:
-    """How many reads of `names` in `tree` leave the model unrun (inside an assert or a del,
-    the receiver of save_pretrained/.to/…, an argument of print/len/isinstance) and how many
-    may run it or hand it on (anything else: generate, a call, a return, an assignment)."""
-    inert: set[int] = set()
+@dataclass
+class _NameUses:
+    """The reads of names in a tree, and which of them leave a model unrun whatever the names
+    (``_name_uses``): made once per function or module, asked for each model loaded there."""
+
+    loads: list[ast.Name]
+    inert: set[int]  # ids of the reads inside an assert or a del, an inert method's receiver, …
+    assigns: list[ast.Assign]  # where a name may be rebound to what its own value makes
+
+
+def _name_uses(tree: ast.AST) -> _NameUses:
+    uses = _NameUses([], set(), [])
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Assert, ast.Delete)):
-            inert.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Name))
-        elif isinstance(node, ast.Assign) and _rebinds(node, names):
-            # model = PeftModel.from_pretrained(model, …); model = model.merge_and_unload(): the
-            # same name holds the result, and its own later uses are counted.
-            inert.update(id(n) for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in names)
+        if isinstance(node, ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                uses.loads.append(node)
+        elif isinstance(node, (ast.Assert, ast.Delete)):
+            uses.inert.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Assign):
+            uses.assigns.append(node)
         elif isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in _INERT_METHODS:
-                inert.update(id(n) for n in _receiver_names(func.value))
+                uses.inert.update(id(n) for n in _receiver_names(func.value))
             elif isinstance(func, ast.Name) and func.id in _INERT_CALLS:
                 for arg in node.args:
-                    inert.update(id(n) for n in _receiver_names(arg))
-    reads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in names and isinstance(n.ctx, ast.Load)]
+                    uses.inert.update(id(n) for n in _receiver_names(arg))
+    return uses
+
+
+def _inert_and_other_uses(uses: _NameUses, names: set[str]) -> tuple[int, int]:
+    """How many reads of `names` leave the model unrun (inside an assert or a del, the
+    receiver of save_pretrained/.to/…, an argument of print/len/isinstance) and how many may run
+    it or hand it on (anything else: generate, a call, a return, an assignment)."""
+    inert = set(uses.inert)
+    for node in uses.assigns:
+        if _rebinds(node, names):
+            # model = PeftModel.from_pretrained(model, …); model = model.merge_and_unload(): the
+            # same name holds the result, and its own later uses are counted.
+            inert.update(id(n) for n in ast.walk(node.value) if isinstance(n, ast.Name) and n.id in names)
+    reads = [n for n in uses.loads if n.id in names]
     touched = sum(1 for n in reads if id(n) in inert)
     return touched, len(reads) - touched
 
@@ -421,6 +451,7 @@ class _Usage(_Recognition):
         self._flows: dict[int, _Flows] = {}
         self._statement_flows: dict[int, _Flows] = {}
         self._inference: dict[int, list[_Site]] | None = None
+        self._name_uses_in: dict[int, _NameUses] = {}  # id of a function's node or the module's
         self._has_pipelines = False
         # Thread(target=model.generate) / Thread(target=self.model.chat) needs one of the words
         self._generate_written = "generate" in source.text or "chat" in source.text
@@ -1162,5 +1193,8 @@ class _Usage(_Recognition):
         if not names or not all(isinstance(t, ast.Name) for t in statement.targets) or names & site.scope.globals:
             return False
         assert where is not None
-        inert, other = _inert_and_other_uses(where, names)
+        uses = self._name_uses_in.get(id(where))
+        if uses is None:
+            uses = self._name_uses_in[id(where)] = _name_uses(where)
+        inert, other = _inert_and_other_uses(uses, names)
         return other == 0 and (site.function is not None or inert > 0)
