@@ -161,6 +161,9 @@ class _Recognition(_Values):
         self.setups: list[Setup] = []
         self.origin_site: dict[int, _Site] = {}  # id(setup) → the loading call's site
         self.by_call: dict[ast.Call, _Handle] = {}
+        # the other elements of a tuple a helper returns when it loads several models
+        # (`return model, vision_tower, tokenizer`): (id of the call, position) → handle
+        self.by_position: dict[tuple[int, int], _Handle] = {}
         self._resolving: set[int] = set()
 
     # -- locations ----------------------------------------------------------------------------
@@ -216,7 +219,9 @@ class _Recognition(_Values):
         known = self.by_call.get(call)
         if known is not None:
             if known.position is not None:
-                return known if index == known.position else None
+                if index == known.position:
+                    return known
+                return None if index is None else self.by_position.get((id(call), index))
             return known if index in (None, 0) else None
         func = call.func
         first = self._positional(call, 0, scope)
@@ -461,7 +466,12 @@ class _Recognition(_Values):
     def _register(self, site: _Site, setup: Setup, kind: str, position: int | None = None) -> None:
         self.setups.append(setup)
         self.origin_site[id(setup)] = site
-        self.by_call[site.node] = _Handle(setup, kind, position)
+        handle = _Handle(setup, kind, position)
+        known = self.by_call.get(site.node)
+        if known is not None and position is not None and known.position not in (None, position):
+            self.by_position[(id(site.node), position)] = handle
+            return
+        self.by_call[site.node] = handle
 
     def _add_setup(self, site: _Site, kind: str) -> None:
         if kind == "from_pretrained":

@@ -484,12 +484,15 @@ class _CrossModule(_Invoked):
         """Also a call of a function of another module of the project that runs the model it
         is given (`answer = model_gen(model, question, image)` in a loop over a benchmark): the
         generation is this call's, with the arguments that reach the prompts there."""
+        # An instance of another module's class runs its model through its own methods, even
+        # one named like the model's (a wrapper's `generate(prompt)`, `chat(query)`).
+        found = self._instance_generator(site) if self._instance_generators else None
+        if found is not None:
+            return [found]
         uses = super()._generate_uses(site)
         if uses:
             return uses
-        found = self._instance_generator(site) if self._instance_generators else None
-        if found is None and site.node.args:
-            found = self._imported_generator(site)
+        found = self._imported_generator(site) if site.node.args else None
         return uses if found is None else [found]
 
     def _generate_handle(self, target: ast.expr, site: _Site) -> _Handle | None:

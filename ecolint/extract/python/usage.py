@@ -844,10 +844,14 @@ class _Usage(_Recognition):
             derived = self._loop_derived(loop)
             if not used & derived:
                 continue
+            if self._is_batch_loop(loop, derived, site.scope):
+                return False
+            if self._few_written_items(loop, site):
+                # a handful of variants per item (file extensions, option letters): the loop
+                # around it, if its item reaches the prompts too, decides
+                continue
             return not (
-                self._is_batch_loop(loop, derived, site.scope)
-                or self._few_written_items(loop, site)
-                or self._flushes_batches(loop, used)
+                self._flushes_batches(loop, used)
                 or self._builds_batches(loop, used)
                 or self._feeds_back(loop, site.node, used)
             )

@@ -734,6 +734,13 @@ class _Values(_Scopes):
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
             left, right = self._mapping(expr.left, scope, depth + 1), self._mapping(expr.right, scope, depth + 1)
             return None if left is None or right is None else {**left, **right}
+        if isinstance(expr, ast.IfExp):  # `{"load_in_8bit": True} if load_8bit else {}`
+            chosen = self._decide((_Condition(expr.test, True, (0, 0)),), scope, depth + 1)
+            if chosen is not None:
+                return self._mapping(expr.body if chosen else expr.orelse, scope, depth + 1)
+            return _agreed_mapping(
+                [self._mapping(expr.body, scope, depth + 1), self._mapping(expr.orelse, scope, depth + 1)]
+            )
         if isinstance(expr, ast.Name):
             return self._named_mapping(expr, scope, depth)
         for binding in self._bindings_of(expr, scope):
