@@ -191,13 +191,43 @@ def _result_and_exposed(body: _Statements, call: ast.Call, item: set[str]) -> tu
         exposed |= _reads(statement) - fresh
         if holds_call:
             return _written_by(statement, call), exposed
-        if isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
-            fresh |= {t.id for t in statement.targets if isinstance(t, ast.Name)}
+        fresh |= _assigned_on_every_path(statement)
     return set(), exposed
 
 
+def _assigned_on_every_path(statement: ast.stmt) -> set[str]:
+    """Names a statement binds whichever way it runs on: a plain assignment's, and those every
+    branch of an ``if``/``else`` that falls through binds (`qs = "<image>" + msg` in one,
+    `qs = msg` in the other, a `raise` in a third)."""
+    if isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
+        return {t.id for t in statement.targets if isinstance(t, ast.Name)}
+    if isinstance(statement, ast.If) and statement.orelse:
+        body, orelse = _assigned_in_block(statement.body), _assigned_in_block(statement.orelse)
+        if body is None or orelse is None:
+            return orelse or body or set()
+        return body & orelse
+    return set()
+
+
+def _assigned_in_block(block: list[ast.stmt]) -> set[str] | None:
+    """What a branch binds on its way out; None when it never falls through (it raises,
+    returns, breaks or continues): then the other branches alone decide."""
+    if block and isinstance(block[-1], (ast.Raise, ast.Return, ast.Break, ast.Continue)):
+        return None
+    return set().union(*(_assigned_on_every_path(s) for s in block))
+
+
 def _reads(statement: ast.stmt) -> set[str]:
-    return {node.id for node in ast.walk(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    """Names a statement reads, less those a loop or comprehension inside it binds before its
+    body reads them (`for choice, ans in zip(letters, options): msg += choice`)."""
+    bound: set[str] = set()
+    read: set[str] = set()
+    for node in ast.walk(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            read.add(node.id)
+        elif isinstance(node, (*_FOR_LOOPS, ast.comprehension)):
+            bound |= _target_names(node.target)
+    return read - bound
 
 
 def _written_by(statement: ast.stmt, call: ast.Call) -> set[str]:

@@ -857,25 +857,70 @@ class _Usage(_Recognition):
             )
         return False
 
-    def _one_item_loader(self, expr: ast.expr | None, scope: _Scope) -> bool:
+    def _one_item_loader(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> bool:
         """A DataLoader that yields one sample at a time: its batch_size left out (PyTorch's
         default is 1) or resolving to 1 (a literal, or a command-line default such as
-        `--batch-size` with default=1). Its loop is per item, whatever its name says ("loader")."""
+        `--batch-size` with default=1). Its loop is per item, whatever its name says ("loader").
+        Also one made by a function of this module (`create_data_loader(qs, batch_size=1)`,
+        LLaVA's eval scripts), and one zipped with the questions it answers."""
         expr = _iterated(expr)
         if isinstance(expr, ast.Name):
             bindings = self._definitions(expr.id, expr.lineno, scope)[0]
             if len(bindings) != 1 or bindings[0].value is None:
                 return False
             expr, scope = bindings[0].value, bindings[0].scope
-        if not isinstance(expr, ast.Call) or _final_name(expr.func) != "DataLoader":
+        if not isinstance(expr, ast.Call) or depth > MAX_CALL_DEPTH:
             return False
+        name = _final_name(expr.func)
+        if name == "zip":  # zip(loader, questions): one step per sample when the loader gives one
+            return any(
+                self._one_item_loader(a.value, scope, depth + 1)
+                for a in _args(expr)
+                if a.keyword is None and not a.star
+            )
+        if name != "DataLoader":
+            return self._loader_made_one_item(expr, scope, depth)
         keywords = {a.keyword: a.value for a in _args(expr) if a.keyword is not None}
         if "batch_sampler" in keywords or len([a for a in _args(expr) if a.keyword is None]) > 1:
             return False  # a sampler that batches, or batch_size given by position
         if "batch_size" not in keywords:
             return True
+        return self._resolves_to_one(keywords["batch_size"], scope)
+
+    def _loader_made_one_item(self, call: ast.Call, scope: _Scope, depth: int) -> bool:
+        """A call of a function of this module that returns a DataLoader of one sample at a
+        time, its batch size a parameter the call leaves to its default or passes as 1."""
+        callees = self._callees(call.func, scope)
+        if len(callees) != 1 or not callees[0].returns:
+            return False
+        fn = callees[0]
+        for returned in fn.returns:
+            loader: ast.expr | None = returned
+            if isinstance(loader, ast.Name):
+                bindings = self._definitions(loader.id, loader.lineno, fn.scope)[0]
+                loader = bindings[0].value if len(bindings) == 1 else None
+            if not (isinstance(loader, ast.Call) and _final_name(loader.func) == "DataLoader"):
+                return False
+            size = next((a.value for a in _args(loader) if a.keyword == "batch_size"), None)
+            param = next((p for p in fn.params() if isinstance(size, ast.Name) and p.name == size.id), None)
+            if param is None:
+                if not self._one_item_loader(loader, fn.scope, depth + 1):
+                    return False
+                continue
+            position = next((i for i, p in enumerate(fn.positional()) if p is param), None)
+            passed = self._argument_for(call, param.name, position)
+            if passed is None:
+                passed, where = param.default, fn.scope
+            else:
+                where = scope
+            if not isinstance(passed, ast.expr) or not self._resolves_to_one(passed, where):
+                return False
+        return True
+
+    def _resolves_to_one(self, expr: ast.expr, scope: _Scope) -> bool:
+        """Whether a batch size resolves to 1; the defaults it read go to the finding."""
         read = len(self.defaults_read)
-        size = self._resolve(keywords["batch_size"], scope)
+        size = self._resolve(expr, scope)
         if size is None or size.value != 1 or isinstance(size.value, bool):
             return False
         self._loader_defaults.extend(self.defaults_read[read:])  # the finding names them
@@ -891,12 +936,7 @@ class _Usage(_Recognition):
         args = _args(expr)
         if len(args) != 3 or any(a.keyword is not None or a.star for a in args):
             return False
-        read = len(self.defaults_read)
-        step = self._resolve(args[2].value, scope)
-        if step is None or step.value != 1 or isinstance(step.value, bool):
-            return False
-        self._loader_defaults.extend(self.defaults_read[read:])
-        return True
+        return self._resolves_to_one(args[2].value, scope)
 
     def _few_written_items(self, loop: _Loop, site: _Site) -> bool:
         """A loop over a handful of prompts written out in the source (`for q in ["Hi", "2+2?"]`,
