@@ -52,7 +52,8 @@ class Fact:
     name), ``imported`` (a constant from another module), ``env-default`` (the default of
     ``os.environ.get``), ``argparse-default``, ``flag``, ``env`` (an environment variable of a
     launcher), ``filename`` (e.g. a GGUF quant suffix, a pre-quantized checkpoint's name),
-    ``implied`` (a framework default), ``moved`` (``model.to(DEVICE)`` after loading).
+    ``implied`` (a framework default), ``moved`` (``model.to(DEVICE)`` after loading),
+    ``build-arg`` (a template argument a BentoML build passes to ``bentoml.use_arguments``).
     """
 
     value: Any

@@ -245,3 +245,35 @@ def _ast_env_default(node: ast.Call, env: dict[str, tuple[Any, str]]) -> tuple[A
         converted = _convert(name, None if inner is None else inner[0])
         return None if converted is _NO or inner is None else (converted, inner[1])
     return None
+
+
+def _bentoml_build_args(directory: Path, context: ExtractContext) -> dict[str, Any]:
+    """The template arguments a BentoML project's build passes to ``bentoml.use_arguments``:
+    ``[tool.bentoml.build.args]`` of the pyproject.toml beside the service, else ``args:`` of
+    its bentofile.yaml (BentoML's BentoBuildConfig.args, set as the arguments at build time; a
+    ``--arg`` on the command line overrides them). Memoised per directory and run."""
+
+    def read() -> dict[str, Any]:
+        text = context.read(directory / "pyproject.toml")
+        if text is not None and "bentoml" in text:
+            import tomlkit
+
+            try:
+                data: Any = tomlkit.parse(text).unwrap()
+            except Exception:  # noqa: BLE001 - a pyproject this reader cannot parse gives no args
+                return {}
+            args = data.get("tool", {}).get("bentoml", {}).get("build", {}).get("args", {})
+            return args if isinstance(args, dict) else {}
+        text = context.read(directory / "bentofile.yaml")
+        if text is not None and "args" in text:
+            import yaml
+
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError:
+                return {}
+            args = data.get("args") if isinstance(data, dict) else None
+            return args if isinstance(args, dict) else {}
+        return {}
+
+    return context.cached(("ecolint.extract.python:bentoml-args", str(directory)), read)  # type: ignore[return-value]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ecolint.extract import ExtractContext
-from ecolint.extract.python.imports import _locate, _module_constant
+from ecolint.extract.python.imports import _bentoml_build_args, _locate, _module_constant
 from ecolint.extract.python.index import (
     _Binding,
     _Condition,
@@ -48,7 +48,10 @@ _TORCH_DTYPES = frozenset({"float16", "half", "bfloat16", "float32", "float", "f
 # default of a command-line parameter (what a run that passes nothing gets). An environment
 # variable's default is not one: the environment is the deployment's, not the code's.
 # "invocation": a value a command line of the project passes (ecolint/extract/python/invoked.py)
-_DECIDING = frozenset({"literal", "constant", "imported", "argparse-default", "parameter-default", "invocation"})
+# "build-arg": a template argument a BentoML build of the project passes (bentoml.use_arguments)
+_DECIDING = frozenset(
+    {"literal", "constant", "imported", "argparse-default", "parameter-default", "invocation", "build-arg"}
+)
 # The most combinations of possible values one branch test is evaluated for.
 _MAX_OUTCOMES = 16
 # The most branches whose values may reach one use that are compared (beyond: unknown).
@@ -590,6 +593,8 @@ class _Values(_Scopes):
         if qualified in ("types.SimpleNamespace", "argparse.Namespace", "SimpleNamespace"):
             entry = kwargs.get(attr)
             return True, None if entry is None else self._resolve(entry.value, entry.scope, depth + 1)
+        if qualified == "bentoml.use_arguments":
+            return self._bentoml_argument(call, attr, binding.scope, depth)
         cls = self._local_class(call.func.id, binding.scope) if isinstance(call.func, ast.Name) else None
         if cls is None:
             return False, None
@@ -598,6 +603,20 @@ class _Values(_Scopes):
         fields = cls.scope.bindings.get(attr)
         if any(a.keyword is None for a in _args(call)) or not fields or attr in cls.self_bindings:
             # a positional argument may fill it, or __init__ / a method sets it: not a field default
+            return True, None
+        return True, self._resolve_binding(fields[-1], attr, depth)
+
+    def _bentoml_argument(self, call: ast.Call, attr: str, scope: _Scope, depth: int) -> tuple[bool, _Value | None]:
+        """``args.model_id`` where ``args = bentoml.use_arguments(BentoArgs)``: the value the
+        project's build passes (``[tool.bentoml.build.args]`` beside the service), else the
+        default of the pydantic model's field (a class of this module)."""
+        passed = _bentoml_build_args(self._dir(), self.context).get(attr)
+        if isinstance(passed, (str, int, float, bool)):
+            return True, _Value(passed, call, "build-arg")
+        first = call.args[0] if call.args else None
+        cls = self._local_class(first.id, scope) if isinstance(first, ast.Name) else None
+        fields = None if cls is None else cls.scope.bindings.get(attr)
+        if not fields or cls is None or attr in cls.self_bindings:
             return True, None
         return True, self._resolve_binding(fields[-1], attr, depth)
 
