@@ -138,12 +138,18 @@ class _BodyScan:
     def _subscript(self, node: ast.Subscript) -> None:
         # prompts[i:i + bs] slices a batch out of outside data; decoded[len(prompt):] slices
         # the item's own output and says nothing about batching.
+        # A bound that is the length of something (`letters[:len(options)]`: as many option
+        # letters as this question has options) cuts the item's own share, not a batch.
         parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         for part in parts:
             if isinstance(part, ast.Slice):
-                bounds = [b for b in (part.lower, part.upper) if b is not None]
+                bounds = [b for b in (part.lower, part.upper) if b is not None and not _is_len(b)]
                 if _names_in(bounds) & self.derived and not _names_in([node.value]) & self.derived:
                     self.slices = True
+
+
+def _is_len(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "len"
 
 
 def _gathered_and_emptied(body: Iterable[ast.stmt]) -> set[str]:
@@ -249,18 +255,18 @@ _COMPOUND = (*_FOR_LOOPS, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, a
 _MEDIA = re.compile(r"frame|image|img|pixel|patch|video|clip|audio", re.IGNORECASE)
 
 
-def _batch_lists(body: _Statements) -> set[str]:
-    """Names a block assigns a list of several prompts to: `[prompt] * batch_size` (a benchmark's
-    batch) or a comprehension of anything but dicts (a comprehension of dicts is one chat) and
-    of media (`frames = [frames[int(i * step)] for i in range(n)]` is one video)."""
-    names: set[str] = set()
+def _batch_lists(body: _Statements) -> dict[str, ast.expr]:
+    """Names a block assigns a list of several prompts to, with the list: `[prompt] * batch_size`
+    (a benchmark's batch) or a comprehension of anything but dicts (a comprehension of dicts is
+    one chat) and of media (`frames = [frames[int(i * step)] for i in range(n)]` is one video)."""
+    names: dict[str, ast.expr] = {}
     for statement in body:
         for node in ast.walk(statement):
             if not isinstance(node, ast.Assign) or len(node.targets) != 1:
                 continue
             target = node.targets[0]
             if isinstance(target, ast.Name) and _is_batch_list(node.value) and not _is_media(target.id, node.value):
-                names.add(target.id)
+                names[target.id] = node.value
     return names
 
 

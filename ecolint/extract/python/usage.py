@@ -852,7 +852,7 @@ class _Usage(_Recognition):
                 continue
             return not (
                 self._flushes_batches(loop, used)
-                or self._builds_batches(loop, used)
+                or self._builds_batches(loop, used, site.scope)
                 or self._feeds_back(loop, site.node, used)
             )
         return False
@@ -965,12 +965,21 @@ class _Usage(_Recognition):
                 return False
         return True
 
-    def _builds_batches(self, loop: _Loop, used: set[str]) -> bool:
+    def _builds_batches(self, loop: _Loop, used: set[str], scope: _Scope) -> bool:
         """Each pass builds a list of prompts and generates on it (`input_list = [prompt] *
-        batch_size`, `tokenizer(input_list)`): a loop over batches or over benchmark settings."""
+        batch_size`, `tokenizer(input_list)`): a loop over batches or over benchmark settings.
+        A comprehension over a few values written out (`[row[k] for k in ["A", "B", "C"]]`,
+        one question's options) is the item's own parts, not a batch."""
         if loop.body is None:
             return False
-        lists = _batch_lists(loop.body)
+        lists = {
+            name
+            for name, value in _batch_lists(loop.body).items()
+            if not (
+                isinstance(value, (ast.ListComp, ast.GeneratorExp))
+                and all(self._written_few(g.iter, scope, 0) for g in value.generators)
+            )
+        }
         return bool(lists) and bool(used & self._derived(lists, loop.body))
 
     def _feeds_back(self, loop: _Loop, call: ast.Call, used: set[str]) -> bool:
