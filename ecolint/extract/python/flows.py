@@ -194,11 +194,60 @@ def _result_and_exposed(body: _Statements, call: ast.Call, item: set[str]) -> tu
     fresh = set(item)
     for statement in body:
         holds_call = any(node is call for node in ast.walk(statement))
-        exposed |= _reads(statement) - fresh
+        exposed |= _exposed_reads(statement, fresh)
         if holds_call:
             return _written_by(statement, call), exposed
         fresh |= _assigned_on_every_path(statement)
     return set(), exposed
+
+
+def _exposed_reads(statement: ast.stmt, fresh: set[str], depth: int = 0) -> set[str]:
+    """The names a statement reads before it binds them itself: inside an ``if``, ``with``
+    or ``try``, a branch's own earlier assignments are fresh for its later statements
+    (`enc = tok(p)` then `model.generate(**enc)` in the same branch reads nothing left over)."""
+    blocks = _blocks_of(statement)
+    if not blocks or depth > _MAX_BLOCK_DEPTH:
+        return _reads(statement) - fresh
+    exposed: set[str] = set()
+    for header in _headers_of(statement):
+        exposed |= {n.id for n in ast.walk(header) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    exposed -= fresh
+    bound = (
+        {n.id for item in statement.items for n in ast.walk(item.optional_vars or item) if isinstance(n, ast.Name)}
+        if isinstance(statement, (ast.With, ast.AsyncWith))
+        else set()
+    )
+    for block in blocks:
+        local = fresh | (bound if block is blocks[0] else set())
+        for inner in block:
+            exposed |= _exposed_reads(inner, local, depth + 1)
+            local |= _assigned_on_every_path(inner)
+    return exposed
+
+
+_MAX_BLOCK_DEPTH = 8
+
+
+def _blocks_of(statement: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists of an if, with or try (loops keep the whole-statement reading: a
+    loop's later passes read what its earlier ones wrote)."""
+    if isinstance(statement, ast.If):
+        return [statement.body, statement.orelse]
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return [statement.body]
+    if isinstance(statement, ast.Try):
+        return [statement.body, *(h.body for h in statement.handlers), statement.orelse, statement.finalbody]
+    return []
+
+
+def _headers_of(statement: ast.stmt) -> list[ast.AST]:
+    if isinstance(statement, ast.If):
+        return [statement.test]
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return list(statement.items)
+    if isinstance(statement, ast.Try):
+        return [h.type for h in statement.handlers if h.type is not None]
+    return []
 
 
 def _assigned_on_every_path(statement: ast.stmt) -> set[str]:
