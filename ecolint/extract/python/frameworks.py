@@ -199,6 +199,8 @@ class _Recognition(_Values):
             return None if element is None or element is expr else self._handle(element, scope, depth + 1)
         if isinstance(expr, ast.Call):
             return self._handle_of_call(expr, scope, depth, index)
+        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name):
+            return self._registry_entry(expr.value, scope, depth, index)
         if isinstance(expr, (ast.Name, ast.Attribute)):
             key = id(expr)
             if key in self._resolving:
@@ -214,6 +216,20 @@ class _Recognition(_Values):
             if base and isinstance(expr, ast.Attribute):  # model.forward, pipe.model, model.module
                 return self._handle(expr.value, scope, depth + 1)
         return None
+
+    def _registry_entry(self, name: ast.Name, scope: _Scope, depth: int, index: int | None) -> _Handle | None:
+        """`models[key]` of a dict the code fills with loaded models (`models[name] =
+        load_model(path)` in a loop over a table of checkpoints): the model its entries hold,
+        where every entry written into it holds the same setup's."""
+        found: list[_Handle | None] = []
+        for binding in self._definitions(name.id, name.lineno, scope)[0]:
+            for change in binding.scope.mutations.get(name.id, ()):
+                if change.value is not None and change.call is None:
+                    found.append(self._handle(change.value, change.scope, depth + 1, index))
+        first = found[0] if found else None
+        if first is None or any(h is None or h.setup is not first.setup for h in found):
+            return None
+        return first
 
     def _handle_of_call(self, call: ast.Call, scope: _Scope, depth: int, index: int | None) -> _Handle | None:
         known = self.by_call.get(call)
