@@ -400,16 +400,19 @@ def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator
     params = {name: (positional.index(name) if name in positional else None) for name in positional}
     params.update((a.arg, None) for a in arguments.kwonlyargs)
     for node in ast.walk(defined):
-        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        if not isinstance(node, ast.Call):
             continue
-        if node.func.attr not in _GENERATING_METHODS:
+        method = _generating_method(node)
+        if method is None:
             continue
-        root = node.func.value
+        root: ast.expr = method.value
         while isinstance(root, ast.Attribute):
             root = root.value  # model.generate, model.language_model.generate
         if not isinstance(root, ast.Name) or root.id not in params or root.id in ("self", "cls"):
             continue
-        used = _names_in(_chat_inputs(node) if node.func.attr in _CHAT_METHODS else _inputs(node))
+        if method is not node.func:  # Thread(target=model.generate, kwargs=…): streams per call
+            return _Generator((root.id, params[root.id]), (), method.attr)
+        used = _names_in(_chat_inputs(node) if method.attr in _CHAT_METHODS else _inputs(node))
         flows = _flows(defined.body, {})
         prompts = []
         for name, position in params.items():
@@ -417,7 +420,19 @@ def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator
                 continue
             if used & _closure({name}, flows):
                 prompts.append((name, position))
-        return _Generator((root.id, params[root.id]), tuple(prompts), node.func.attr)
+        return _Generator((root.id, params[root.id]), tuple(prompts), method.attr)
+    return None
+
+
+def _generating_method(call: ast.Call) -> ast.Attribute | None:
+    """`model.generate` where a call runs it (`model.generate(…)`) or hands it to a thread
+    (`Thread(target=model.generate, kwargs=…)`, a streaming helper's shape)."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in _GENERATING_METHODS:
+        return func
+    for value in [*call.args, *(k.value for k in call.keywords)]:
+        if type(value) is ast.Attribute and value.attr in _GENERATING_METHODS:
+            return value
     return None
 
 
