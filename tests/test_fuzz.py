@@ -721,6 +721,14 @@ PY_SNIPPETS = [
     "label = f'''\n{{AutoModelForCausalLM.from_pretrained({model}, load_in_4bit=True)}}\n'''",
     "msg = f\"{{', '.join(names)}}\" + str(AutoModelForCausalLM.from_pretrained({model}, load_in_8bit=True))",
     'msg = f"Calling {{cls.__name__}}.from_pretrained" ; llm = LLM ({model}, quantization={q}{kw})',
+    # argv lists a launcher starts from, and the strings that name a launcher but are none
+    'import subprocess\nsubprocess.run(["vllm", "serve", {model}, "--enforce-eager", "--quantization", {q}])',
+    'cmd = ("nohup", "llama-server")',
+    'cmd = ["nohup", "vllm"]\ncmd += ["serve", {model}, "--max-num-seqs", "1"]',
+    "cmd = [\n    'sglang',  # the launcher\n    'serve',\n    '--model-path', {model},\n]",
+    "cmd = ['python', '-m', 'vllm', 'serve', {model}, '--enforce-eager', '--quantization={q}']",
+    'BACKENDS = ["vllm", "sglang"]\nv = version("sglang")\nbackend = "vllm",',
+    'd = {{"format": "ollama"}}\nf("llama-server")\nd["vllm"] = 1',
 ]
 
 
