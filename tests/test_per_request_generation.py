@@ -387,3 +387,93 @@ def test_the_finding_is_at_the_generation_the_defaults_take_and_names_what_chose
     [(_, line, message)] = eco105(root)
     assert line == 20
     assert "generate() called once per web request" in message and "(with --fast-backend's default)" in message
+
+
+OPT_IN_LOOP = (
+    "import argparse\n"
+    "\n"
+    "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+    "\n"
+    "parser = argparse.ArgumentParser()\n"
+    'parser.add_argument("--model_path", default="FreedomIntelligence/HuatuoGPT2-7B")\n'
+    'parser.add_argument("--no_batching", action="store_true")\n'
+    "args = parser.parse_args()\n"
+    "tokenizer = AutoTokenizer.from_pretrained(args.model_path, padding_side='left')\n"
+    'model = AutoModelForCausalLM.from_pretrained(args.model_path, torch_dtype="auto")\n'
+    "questions = open('questions.txt').read().splitlines()\n"
+    "if args.no_batching:\n"
+    "    for question in questions:\n"
+    "        model.generate(**tokenizer(question, return_tensors='pt'))\n"
+    'elif "chatglm" in args.model_path:\n'
+    "    for question in questions:\n"
+    "        model.chat(tokenizer, question, history=None)\n"
+    "else:\n"
+    "    model.generate(**tokenizer(questions, return_tensors='pt', padding=True))\n"
+)
+
+
+def test_a_loop_in_a_branch_the_defaults_never_take_is_no_finding(tmp_path: Path) -> None:
+    """An opt-in `--no_batching` loop and a model family's path the default model skips: a
+    plain run makes the one batched call of the else branch."""
+    assert lines(project(tmp_path, {"eval.py": OPT_IN_LOOP})) == []
+
+
+def test_a_command_that_takes_the_opt_in_branch_gives_its_finding(tmp_path: Path) -> None:
+    root = project(tmp_path, {"eval.py": OPT_IN_LOOP, "run_unbatched.sh": "python eval.py --no_batching\n"})
+    ran = run_cli(".", "--isolated", "--select", "ECO105", "--format", "json", cwd=root)
+    [finding] = ran.json()["findings"]
+    assert (finding["path"], finding["line"]) == ("eval.py", 14)
+    assert finding["setup"]["label"] == "invoked by run_unbatched.sh:1"
+
+
+BACKEND_SCRIPT = (
+    "import argparse\n"
+    "\n"
+    "import transformers\n"
+    "import vllm\n"
+    "\n"
+    "\n"
+    "def generate_one(obj, model, tokenizer):\n"
+    "    return model.generate(**tokenizer(obj, return_tensors='pt'), max_new_tokens=512)\n"
+    "\n"
+    "\n"
+    "parser = argparse.ArgumentParser()\n"
+    'parser.add_argument("--model", default="Qwen/Qwen2.5-Coder-7B-Instruct")\n'
+    'parser.add_argument("--use_vllm", action="store_true")\n'
+    "args = parser.parse_args()\n"
+    "tokenizer = transformers.AutoTokenizer.from_pretrained(args.model)\n"
+    "data = open('problems.txt').read().splitlines()\n"
+    "if args.use_vllm:\n"
+    "    model = vllm.LLM(model=args.model)\n"
+    "else:\n"
+    '    model = transformers.AutoModelForCausalLM.from_pretrained(args.model, torch_dtype="auto")\n'
+    "if args.use_vllm:\n"
+    "    outputs = model.generate(data, vllm.SamplingParams())\n"
+    "else:\n"
+    "    for obj in data:\n"
+    "        generate_one(obj, model, tokenizer)\n"
+)
+
+
+def test_a_helper_called_only_in_the_branch_a_command_skips_runs_nothing(tmp_path: Path) -> None:
+    """The plain run's per-item loop of the transformers backend is reported; the repository's
+    only command passes --use_vllm, which takes the single batched vLLM call instead: neither
+    that command's setup nor the overridden default gives a finding."""
+    assert lines(project(tmp_path / "plain", {"evaluate.py": BACKEND_SCRIPT})) == [("evaluate.py", 8)]
+    launched = {"evaluate.py": BACKEND_SCRIPT, "run.sh": "python evaluate.py --use_vllm\n"}
+    assert lines(project(tmp_path / "launched", launched)) == []
+
+
+def test_a_slice_of_a_few_written_prompts_is_still_a_sample(tmp_path: Path) -> None:
+    source = REMOTE_CODE_CHAT + (
+        'PROMPTS = ["Hi", "2+2?", "Name a colour.", "Translate cat.", "Spell NF4."]\n'
+        "\n"
+        "\n"
+        "def bench(prompts):\n"
+        "    for prompt in prompts:\n"
+        "        model.chat(tokenizer, prompt, history=[])\n"
+        "\n"
+        "\n"
+        "bench(PROMPTS[:2])\n"
+    )
+    assert lines(project(tmp_path, {"bench.py": source})) == []

@@ -43,7 +43,14 @@ from ecolint.extract.python.index import _Binding, _Class, _Function, _Indexer, 
 from ecolint.extract.python.invoked import _Invoked
 from ecolint.extract.python.source import _parse, _Source
 from ecolint.extract.python.syntax import _NO, _args, _dotted_or_none, _final_name, _names_in
-from ecolint.extract.python.usage import _CHAT_METHODS, _GENERATING_METHODS, MAX_CALL_DEPTH, _chat_inputs, _inputs
+from ecolint.extract.python.usage import (
+    _CHAT_METHODS,
+    _GENERATING_METHODS,
+    _LOOP,
+    MAX_CALL_DEPTH,
+    _chat_inputs,
+    _inputs,
+)
 from ecolint.extract.python.values import _Entry
 from ecolint.setups import (
     COMPILED,
@@ -72,6 +79,8 @@ _TOP_LINE = re.compile(rb"^[^\s#)\]}]", re.MULTILINE)
 # A helper named for what it returns, when that is no model (get_processor, build_tokenizer,
 # load_config): its from_pretrained calls load those.
 _NOT_A_MODEL = re.compile(r"(?i)tokeni[sz]er|processor|config|feature_extractor")
+# ... unless it names a model too: load_model_and_tokenizer, load_hf_lm_and_tokenizer
+_NAMES_A_MODEL = re.compile(r"(?i)model|llm|(?<![a-z])lm(?![a-z])|_and_")
 _METHOD_LINE = re.compile(rb"^[ \t]+(?:async[ \t]+)?def[ \t]|^[ \t]*@", re.MULTILINE)
 # The loading calls' names (ecolint/extract/__init__.py's Python triggers): substring tests are
 # C speed, where one alternation regex over every file of a large tree cost seconds.
@@ -308,7 +317,7 @@ def _helper_names(data: bytes, may_load: Any = None) -> set[str]:
         if match.group(2) is not None:  # a class: a helper only where its constructor loads
             start, end = _init_span(data, after, end)
         name = (match.group(1) or match.group(2)).decode()
-        if _NOT_A_MODEL.search(name) and "model" not in name.lower():
+        if _NOT_A_MODEL.search(name) and not _NAMES_A_MODEL.search(name):
             continue  # get_processor, load_tokenizer: what it returns is named, and is no model
         if _names_a_loader(data, start, end) and (may_load is None or may_load(data[start:end])):
             names.add(name)
@@ -391,6 +400,12 @@ class _Generator:
     model: tuple[str, int | None]  # the model's parameter: (name, position)
     prompts: tuple[tuple[str, int | None], ...]
     method: str  # generate, chat, …
+    # The loop inside the function around the call, when it goes through the prompts it is
+    # given: once per item (`for p in prompts:`), or in slices whose size is a parameter
+    # (`for i in range(0, len(prompts), batch_size)`, open-instruct's generate_completions):
+    # (name, position, default) of that parameter, the default a literal or _NO.
+    per_item: bool = False
+    step: tuple[str, int | None, Any] | None = None
 
 
 def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator | None:
@@ -420,8 +435,56 @@ def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator
                 continue
             if used & _closure({name}, flows):
                 prompts.append((name, position))
-        return _Generator((root.id, params[root.id]), tuple(prompts), method.attr)
+        per_item, step = _loop_around(defined, node, {name for name, _ in prompts}, params)
+        return _Generator((root.id, params[root.id]), tuple(prompts), method.attr, per_item, step)
     return None
+
+
+_BATCH_NAMES = re.compile(r"batch|chunk|group|shard|bucket|loader", re.IGNORECASE)
+
+
+def _loop_around(
+    defined: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, prompts: set[str], params: dict[str, int | None]
+) -> tuple[bool, tuple[str, int | None, Any] | None]:
+    """How the innermost loop of a function around a generation call goes through the prompts
+    it is given: (per item, the parameter its slices' size is)."""
+    loops = [
+        n
+        for n in ast.walk(defined)
+        if isinstance(n, (ast.For, ast.AsyncFor)) and n is not call and any(m is call for m in ast.walk(n))
+    ]
+    if not loops:
+        return False, None
+    loop = max(loops, key=lambda n: (n.lineno, n.col_offset))  # ast.walk is breadth first: the innermost
+    iterated = loop.iter
+    while isinstance(iterated, ast.Call) and _final_name(iterated.func) in ("enumerate", "tqdm") and iterated.args:
+        iterated = iterated.args[0]
+    if isinstance(iterated, ast.Name) and iterated.id in prompts:
+        names = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)} | {iterated.id}
+        return not any(_BATCH_NAMES.search(name) for name in names), None
+    ranged = isinstance(iterated, ast.Call) and _final_name(iterated.func) == "range" and not iterated.keywords
+    args = iterated.args if ranged and isinstance(iterated, ast.Call) else []
+    step = args[2] if len(args) == 3 else None
+    if not isinstance(step, ast.Name) or step.id not in params:
+        return False, None
+    return False, (step.id, params[step.id], _parameter_default(defined, step.id))
+
+
+def _parameter_default(defined: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> Any:
+    """A parameter's default when it is a literal, else _NO."""
+    arguments = defined.args
+    positional = [*arguments.posonlyargs, *arguments.args]
+    defaults: dict[str, ast.expr | None] = dict(
+        zip([a.arg for a in positional][len(positional) - len(arguments.defaults) :], arguments.defaults, strict=True)
+    )
+    defaults.update((a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True))
+    default = defaults.get(name)
+    if default is None:
+        return _NO
+    try:
+        return ast.literal_eval(default)
+    except ValueError:
+        return _NO
 
 
 def _generating_method(call: ast.Call) -> ast.Attribute | None:
@@ -507,7 +570,7 @@ class _CrossModule(_Invoked):
         uses = super()._generate_uses(site)
         if uses:
             return uses
-        found = self._imported_generator(site) if site.node.args else None
+        found = self._imported_generator(site) if site.node.args or site.node.keywords else None
         return uses if found is None else [found]
 
     def _generate_handle(self, target: ast.expr, site: _Site) -> _Handle | None:
@@ -553,6 +616,48 @@ class _CrossModule(_Invoked):
         self._instance_targets[id(target)] = target
         return target, [p for p in prompts if isinstance(p, ast.expr)], False
 
+    @property
+    def _per_item_inside(self) -> dict[ast.Call, list[str] | None]:
+        """Calls of a function of another module that runs the model once per prompt it is given
+        (its loop goes through them one by one, or in slices of a size that resolves to 1 here),
+        with the command-line defaults that made the size 1; None for one that batches them."""
+        if not hasattr(self, "_per_item_inside_found"):
+            self._per_item_inside_found: dict[ast.Call, list[str] | None] = {}
+        return self._per_item_inside_found
+
+    def _note_per_item_inside(self, site: _Site, generator: _Generator) -> None:
+        """Whether the function runs the model once per prompt it is given (recorded with the
+        defaults that made it so), or in batches of them (``None`` recorded: the call hands over
+        a batch, whatever loop makes it)."""
+        if generator.per_item:
+            self._per_item_inside[site.node] = []
+            return
+        if generator.step is None:
+            return
+        name, position, default = generator.step
+        passed = self._argument_for(site.node, name, position)
+        if passed is None:
+            one = default == 1 and not isinstance(default, bool)
+            self._per_item_inside[site.node] = [] if one else None
+            return
+        read = len(self.defaults_read)
+        size = self._resolve(passed, site.scope) if isinstance(passed, ast.expr) else None
+        one = size is not None and size.value == 1 and not isinstance(size.value, bool)
+        self._per_item_inside[site.node] = list(self.defaults_read[read:]) if one else None
+
+    def _single_request(self, site: _Site, inputs: list[ast.expr], handler_only: bool) -> Any:
+        """Also a call of another module's function whose own loop runs the model once per
+        prompt it is given (``_per_item_inside``): per item, naming the defaults that made it
+        so. One that slices the prompts it is given into batches batches them, whatever loop
+        around the call hands them over."""
+        if site.node in self._per_item_inside and not handler_only:
+            defaults = self._per_item_inside[site.node]
+            if defaults is None:
+                return None
+            self._loader_defaults.extend(defaults)
+            return _LOOP
+        return super()._single_request(site, inputs, handler_only)
+
     def _imported_generator(self, site: _Site) -> tuple[ast.expr, list[ast.expr], bool] | None:
         call = site.node
         func = call.func
@@ -573,6 +678,7 @@ class _CrossModule(_Invoked):
         if not isinstance(model, ast.expr) or self._handle(model, site.scope, base=False) is None:
             return None
         prompts = [self._argument_for(call, name, position) for name, position in generator.prompts]
+        self._note_per_item_inside(site, generator)
         # what generate() runs on, as the model's own method: named and linked as in this module
         target = ast.Attribute(value=model, attr=generator.method, ctx=ast.Load())
         ast.copy_location(target, call)

@@ -176,6 +176,26 @@ _GENERATING_METHODS = frozenset({"generate"}) | _CHAT_METHODS
 _CHAT_KEYWORDS = _INPUT_KEYWORDS | {"query", "question", "msgs", "history", "image", "images", "pixel_values"}
 
 
+# Calls that give a list of many items read from somewhere (a file's lines, a JSON document).
+_LIST_READERS = frozenset({"splitlines", "readlines", "load", "loads", "list", "sorted"})
+
+
+def _lists_read(body: list[ast.stmt]) -> set[str]:
+    """Names a block binds to a list read from a file or a document (`prompts =
+    open(path).read().splitlines()`, `rows = json.load(f)`), at its top level."""
+    names: set[str] = set()
+    for statement in body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Call)
+            and _final_name(statement.value.func) in _LIST_READERS
+        ):
+            names.add(statement.targets[0].id)
+    return names
+
+
 def _statement_of(tree: ast.AST, call: ast.Call) -> ast.stmt | None:
     """The innermost statement of `tree` that holds `call` (`tree` itself aside), found by
     going down only into the nodes whose lines hold the call's first line."""
@@ -668,18 +688,15 @@ class _Usage(_Recognition):
     def _attach_single_request(self) -> None:
         self._has_pipelines = any(h.kind == "pipeline" for h in self.by_call.values())
         found = [(site, uses) for site in self.index.calls if (uses := self._generate_uses(site))]
-        # The branches the command-line defaults take come first: in `if args.fastllm:
-        # model.chat(…) else: model.generate(…)` the generate() a plain run makes is the one
-        # the finding is about; an opt-in branch's call only where no other generates.
-        opt_in: list[tuple[_Site, _Uses]] = []
+        # Only the branches the command-line defaults take: in `if args.fastllm: model.chat(…)
+        # else: model.generate(…)` the generate() a plain run makes is the one the finding is
+        # about. A call in a branch the defaults never take (an opt-in `--no_batching` loop, a
+        # `if "chatglm" in args.model_path:` path the default model skips) makes no finding of
+        # its own: a command of the project that takes the branch gives its own setup.
         for site, uses in found:
             taken, branches = self._branches(site)
-            if taken is False:
-                opt_in.append((site, uses))
-            else:
+            if taken is not False:
                 self._generation_at(site, uses, branches, found)
-        for site, uses in opt_in:
-            self._generation_at(site, uses, [], found)
 
     def _generation_at(
         self,
@@ -790,7 +807,19 @@ class _Usage(_Recognition):
             return self._via_callers(site.function, [], handler_only=True)
         if self._per_item(site, inputs):
             return _LOOP
-        return self._via_callers(site.function, inputs, handler_only=False)
+        # a list of prompts the function builds (`prompts = [x[1] for x in todo]`) goes to one
+        # call: the callers' loops (one dataset after another) repeat a batch, not one prompt
+        batched = site.function is not None and self._fed_a_built_list(site.function, site, inputs)
+        return self._via_callers(site.function, [] if batched else inputs, handler_only=batched)
+
+    def _fed_a_built_list(self, fn: _Function, site: _Site, inputs: list[ast.expr]) -> bool:
+        """Whether the prompts reach the call from a list of several the function builds before
+        it (the statements up to the one holding the call: a list built after, for a second
+        round, feeds something else)."""
+        before = [statement for statement in fn.node.body if statement.lineno <= site.node.lineno]
+        lists = self._prompt_lists(before, site.scope) | _lists_read(before)
+        # not through self._derived: its cache is keyed by the block's id, and this list is new
+        return bool(lists) and bool(_names_in(inputs) & _closure(lists, _flows(before, self._statement_flows)))
 
     def _via_callers(
         self, fn: _Function | None, inputs: list[ast.expr], handler_only: bool, depth: int = 1
@@ -800,7 +829,11 @@ class _Usage(_Recognition):
         around the call (`with lock:`) serialises requests: it batches nothing."""
         if fn is None or depth > MAX_CALL_DEPTH:
             return None
-        callers = self._callers_of(fn) if self._callers_resolver is None else self._callers_resolver(fn)
+        if self._callers_resolver is None:
+            # a call in a branch a plain run (or the command being read) never takes runs nothing
+            callers = [caller for caller in self._callers_of(fn) if self._branches(caller)[0] is not False]
+        else:
+            callers = self._callers_resolver(fn)  # another module's calls: its own defaults decide there
         if not callers:
             return None
         params = {p.name for p in fn.params()} - {"self", "cls"}
@@ -918,10 +951,12 @@ class _Usage(_Recognition):
         return True
 
     def _resolves_to_one(self, expr: ast.expr, scope: _Scope) -> bool:
-        """Whether a batch size resolves to 1; the defaults it read go to the finding."""
+        """Whether a batch size resolves to 1; the defaults it read go to the finding. A
+        parameter's own default is no answer where no call of this module passes it: the
+        function's callers elsewhere may pass another size (the call site decides there)."""
         read = len(self.defaults_read)
         size = self._resolve(expr, scope)
-        if size is None or size.value != 1 or isinstance(size.value, bool):
+        if size is None or size.value != 1 or isinstance(size.value, bool) or size.how == "parameter-default":
             return False
         self._loader_defaults.extend(self.defaults_read[read:])  # the finding names them
         return True
@@ -952,6 +987,8 @@ class _Usage(_Recognition):
         if isinstance(expr, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
             items = expr.keys if isinstance(expr, ast.Dict) else expr.elts
             return len(items) < FEW_ITEMS and not any(item is None or isinstance(item, ast.Starred) for item in items)
+        if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice):
+            return self._written_few(expr.value, scope, depth + 1)  # PROMPTS[:2]: fewer still
         if not isinstance(expr, ast.Name) or depth >= MAX_CALL_DEPTH:
             return False
         bindings = self._definitions(expr.id, expr.lineno, scope)[0]
@@ -972,15 +1009,20 @@ class _Usage(_Recognition):
         one question's options) is the item's own parts, not a batch."""
         if loop.body is None:
             return False
-        lists = {
+        lists = self._prompt_lists(loop.body, scope)
+        return bool(lists) and bool(used & self._derived(lists, loop.body))
+
+    def _prompt_lists(self, body: _Statements, scope: _Scope) -> set[str]:
+        """The lists of several prompts a block builds (``_batch_lists``), but a comprehension
+        over a few values written out: one item's parts (`[row[k] for k in "ABCD"]`)."""
+        return {
             name
-            for name, value in _batch_lists(loop.body).items()
+            for name, value in _batch_lists(body).items()
             if not (
                 isinstance(value, (ast.ListComp, ast.GeneratorExp))
                 and all(self._written_few(g.iter, scope, 0) for g in value.generators)
             )
         }
-        return bool(lists) and bool(used & self._derived(lists, loop.body))
 
     def _feeds_back(self, loop: _Loop, call: ast.Call, used: set[str]) -> bool:
         """A multi-turn chat: the reply of one pass reaches the prompt of the next (`history`
