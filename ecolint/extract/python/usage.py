@@ -1249,8 +1249,12 @@ class _Usage(_Recognition):
         """A setup of a fine-tuning module that is an inference setup of its own: loaded in a
         function with no training call (a notebook's `load_trained_model()` after its QLoRA
         cells), run by generate() outside any function that trains, and never handed to a
-        training call. Anything less certain stays training."""
-        if origin is None or origin.function is None:
+        training call. At a module's top level (a notebook's cells), a model loaded again after
+        the last training call is such a setup too (the notebook's reload for inference).
+        Anything less certain stays training."""
+        if origin is None:
+            return False
+        if origin.function is None and origin.node.lineno <= max(site.node.lineno for site in training):
             return False
         uses = self._inference_sites().get(id(setup))
         if not uses:
