@@ -163,7 +163,7 @@ def _drained_item(body: _Statements) -> tuple[ast.expr, ast.expr] | None:
     item off it at the top (`job = q.get()`, `p = prompts.pop()`, `req = await queue.get()`, in a
     `try:` too). Such a loop runs once per item, like `for item in container`. `dict.get(key)`
     takes a key, not an item, and is left out."""
-    for statement in body[:3]:
+    for at, statement in enumerate(body[:3]):
         if isinstance(statement, ast.Try):
             found = _drained_item(statement.body)
             if found is not None:
@@ -176,7 +176,28 @@ def _drained_item(body: _Statements) -> tuple[ast.expr, ast.expr] | None:
             continue
         if value.func.attr in _TAKERS and _takes_an_item(value):
             return statement.targets[0], value.func.value
+        if value.func.attr in _READERS and not value.args and _breaks_when_empty(body[at + 1 : at + 3], statement):
+            return statement.targets[0], value.func.value
     return None
+
+
+# A reader's next item: a file's next line, a video's next frame (cv2's `ok, frame = cap.read()`).
+_READERS = frozenset({"readline", "read"})
+
+
+def _breaks_when_empty(following: _Statements, read: ast.Assign) -> bool:
+    """Whether the statements after a read leave the loop when it gave nothing (`if not line:
+    break`, `if not ok: break`): the loop then goes through what the reader holds, one item a
+    pass, like `for line in f`."""
+    names = {n.id for n in ast.walk(read.targets[0]) if isinstance(n, ast.Name)}
+    for statement in following:
+        if (
+            isinstance(statement, ast.If)
+            and any(isinstance(s, ast.Break) for s in statement.body)
+            and {n.id for n in ast.walk(statement.test) if isinstance(n, ast.Name)} & names
+        ):
+            return True
+    return False
 
 
 def _takes_an_item(call: ast.Call) -> bool:
