@@ -249,13 +249,56 @@ def helpers_in(files: Iterable[Path], may_load: Any, memo: Any = None) -> list[t
 
 
 def module_index(root: Path, files: list[Path], helpers: Iterable[tuple[str, str]]) -> ModuleIndex:
-    """The index of the listed files and the helpers ``helpers_in`` found in them."""
+    """The index of the listed files and the helpers ``helpers_in`` found in them, with the
+    functions of the project's packages that wrap one (``_package_wrappers``)."""
     index = ModuleIndex(root, files=files)
     defined: dict[str, list[str]] = {}
     for name, path in helpers:
         defined.setdefault(name, []).append(path)
+    for name, path in _package_wrappers(files, set(defined)):
+        if path not in defined.setdefault(name, []):
+            defined[name].append(path)
     index.helpers = {name: tuple(sorted(paths)) for name, paths in sorted(defined.items())}
     return index
+
+
+_CALLED = re.compile(rb"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(")
+
+
+def _package_wrappers(files: list[Path], helpers: set[str]) -> list[tuple[str, str]]:
+    """Top-level functions and classes of the project's package ``__init__.py`` files that call a
+    loader helper (a research package's API: `def model_init(path): … load_pretrained_model(path)`
+    in `videollama2/__init__.py`): helpers one call further. Only the packages' own files are
+    read again here (few and small), so the per-file pass stays one read of each file."""
+    if not helpers:
+        return []
+    found: list[tuple[str, str]] = []
+    for path in files:
+        if path.name != "__init__.py":
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if b"def " not in data and b"class " not in data:
+            continue
+        starts = _top_def_lines(data)
+        for number, start in enumerate(starts):
+            match = _TOP_DEF.match(data, start)
+            if match is None:
+                continue
+            name = (match.group(1) or match.group(2)).decode()
+            if (
+                name in helpers
+                or name in LOADER_CALLS
+                or (_NOT_A_MODEL.search(name) and not _NAMES_A_MODEL.search(name))
+            ):
+                continue  # a loading call's own name already passes the prefilter (helpers_in)
+            end = starts[number + 1] if number + 1 < len(starts) else len(data)
+            called = {m.group(1).decode() for m in _CALLED.finditer(data, match.end(), end)}
+            if called & helpers:
+                found.append((name, str(path)))
+    return found
 
 
 def _helpers_in(path: Path, may_load: Any, memo: Any) -> list[str]:
@@ -857,13 +900,22 @@ class _CrossModule(_Invoked):
         finally:
             indexer.release()
         here = self._loc(site.node)
+        if setups:
+            # a call that loads through a helper, kept even where its setups are dropped as
+            # unused here (_loading_functions asks which functions load, one module up)
+            if not hasattr(self, "_loading_helper_calls"):
+                self._loading_helper_calls: list[_Site] = []
+            self._loading_helper_calls.append(site)
         for setup in setups:
             if not any(f.location is not None and f.location.path == self.path for f in setup.facts.values()):
                 if id(setup) not in returned or setup.has(SINGLE_REQUEST) or setup.has(RELOAD_PER_REQUEST):
                     continue  # the same whoever calls (the helper's own use of it too): its module keeps it
                 # ... unless this module runs the model it returns once per prompt or per request
                 # (`self.model = load_model(path)` … generate() in a handler): kept only then.
-                self._provisional.append(setup)
+                # Inside a helper being followed for its caller (a package's `model_init`
+                # calling the loader below it), it is kept: the caller decides.
+                if self.helper_depth == 0:
+                    self._provisional.append(setup)
             setup.through = setup.through or setup.origin
             setup.origin = here
             setup.label = None
@@ -957,10 +1009,13 @@ class _CrossModule(_Invoked):
             try:
                 indexer.visit_module(tree)
                 other = type(self)(display_of(helper.file, self.context), _Source(helper.text), indexer, self.context)
-                other.helper_depth = MAX_HELPER_DEPTH  # on its own: no helpers of its own followed
+                # on its own, following its own helpers one module further (a package's
+                # `model_init` that calls the loader of a module below it)
+                other.helper_depth = MAX_HELPER_DEPTH - 1
                 other.run()  # type: ignore[attr-defined]
                 found: set[_Function] = set()
-                frontier = {s.function for s in other.origin_site.values() if s.function is not None}
+                sites = [*other.origin_site.values(), *getattr(other, "_loading_helper_calls", ())]
+                frontier = {s.function for s in sites if s.function is not None}
                 for _ in range(MAX_HELPER_DEPTH + 1):
                     frontier = {f for fn in frontier for f in fn.chain()} - found
                     found |= frontier
@@ -987,7 +1042,9 @@ class _CrossModule(_Invoked):
             index = positional.index(param.name) if param.name in positional else None
             arg = self._argument_for(site.node, param.name, index)
             if arg is _NO:
-                return None  # *args / **kwargs: which parameter gets what is not known
+                # *args / **kwargs may fill it: what it gets is not known (the others are)
+                out[param.name] = _Binding(0, None, fn.scope)
+                continue
             if arg is None:
                 continue
             value = self._resolve(arg, site.scope)
