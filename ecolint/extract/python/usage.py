@@ -1250,14 +1250,16 @@ class _Usage(_Recognition):
         function with no training call (a notebook's `load_trained_model()` after its QLoRA
         cells), run by generate() outside any function that trains, and never handed to a
         training call. At a module's top level (a notebook's cells), a model loaded again after
-        the last training call is such a setup too (the notebook's reload for inference).
-        Anything less certain stays training."""
+        the last training call and asked a question is such a setup too (the notebook's reload
+        for inference); one run over the test split in a loop is the training's own check (a
+        handful of held-out samples), and stays training. Anything less certain stays training."""
         if origin is None:
             return False
-        if origin.function is None and origin.node.lineno <= max(site.node.lineno for site in training):
+        module_level = origin.function is None
+        if module_level and origin.node.lineno <= max(site.node.lineno for site in training):
             return False
         uses = self._inference_sites().get(id(setup))
-        if not uses:
+        if not uses or (module_level and any(self._run_in_a_loop(use) for use in uses)):
             return False
         training_functions = {id(fn) for site in training for fn in _enclosing(site.function)}
         if any(id(fn) in training_functions for fn in _enclosing(origin.function)):
@@ -1271,6 +1273,12 @@ class _Usage(_Recognition):
                 if handle is not None and handle.setup is setup:
                     return False
         return True
+
+    def _run_in_a_loop(self, site: _Site) -> bool:
+        """Whether a call runs in a loop, itself or through the function it is in."""
+        return bool(site.loops) or (
+            site.function is not None and any(caller.loops for caller in self._callers_of(site.function))
+        )
 
     def _never_run(self, setup: Setup, site: _Site) -> bool:
         """A model loaded and never run: a smoke test (`assert model is not None`), a download or
