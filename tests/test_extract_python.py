@@ -1765,3 +1765,33 @@ def test_each_extractor_module_imports_only_the_modules_below_it() -> None:
         ours = {module for module in imported if module.startswith(("ecolint.extract.python", "."))}
         allowed = {f"ecolint.extract.python.{below}" for below in LAYERS[:position]}
         assert ours <= allowed, f"{name}.py imports {sorted(ours - allowed)}"
+
+
+def test_a_setup_from_a_tuple_unpacking_is_labelled_with_the_models_name(tmp_path: Path) -> None:
+    """`tokenizer, model, processor = load(path)`: a file with two setups labels each with the
+    name its model gets, not the first name of the target."""
+    (tmp_path / "builder.py").write_text(
+        "from transformers import AutoModelForCausalLM, AutoTokenizer\n"
+        "\n"
+        "\n"
+        "def load_pretrained_model(path):\n"
+        "    tokenizer = AutoTokenizer.from_pretrained(path)\n"
+        "    model = AutoModelForCausalLM.from_pretrained(path, load_in_8bit=True)\n"
+        "    return tokenizer, model, None\n"
+    )
+    (tmp_path / ".git").mkdir()
+    source = """\
+        from transformers import AutoModelForCausalLM
+        from builder import load_pretrained_model
+
+        draft = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-0.5B", load_in_8bit=True)
+        tokenizer, model, processor = load_pretrained_model("Qwen/Qwen2.5-7B")
+        """
+    from ecolint.extract.python.modules import build_module_index
+    from ecolint.prefilter import python_may_hold_setup
+
+    context = _context(tmp_path)
+    context.modules = build_module_index(tmp_path, sorted(tmp_path.glob("*.py")), python_may_hold_setup)
+    (tmp_path / "app.py").write_text(textwrap.dedent(source))
+    found = extract(str(tmp_path / "app.py"), textwrap.dedent(source), context)
+    assert sorted(setup.label or "" for setup in found) == ["draft", "model"]

@@ -850,6 +850,10 @@ class _Recognition(_Values):
             for name, found in bindings.items():
                 for binding in found:
                     handle = self.by_call.get(binding.value) if isinstance(binding.value, ast.Call) else None
+                    if handle is not None and handle.position is not None and binding.index != handle.position:
+                        # `tokenizer, model, … = load_pretrained_model(…)`: the name the model gets
+                        at = binding.index
+                        handle = None if at is None else self.by_position.get((id(binding.value), at))
                     if handle is not None and handle.setup.label is None:
                         handle.setup.label = prefix + name
 
