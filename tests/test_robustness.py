@@ -818,3 +818,34 @@ def test_fifos_and_devices_with_source_names_are_never_opened(tmp_path: Path) ->
 
     document = json.loads(proc.stdout)
     assert codes_by_file(document) == {"real.sh": ["ECO104"]} and document["errors"] == []
+
+
+def test_a_function_that_calls_itself_with_a_value_made_from_its_parameter_is_read(tmp_path: Path) -> None:
+    """transformers' GenerationMixin.generate passes a value computed from its own parameter to
+    itself: resolving the parameter through its call sites went round that loop until Python's
+    recursion limit (ECO001 "too deeply nested"). The loop is cut and the file is read."""
+    (tmp_path / "gen.py").write_text(
+        "from transformers import AutoModelForCausalLM\n"
+        "\n"
+        'model = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-1.5B", torch_dtype="auto")\n'
+        "\n"
+        "\n"
+        "def pick(custom):\n"
+        '    if custom == "legacy":\n'
+        '        return "org/legacy-decoding"\n'
+        "    return None\n"
+        "\n"
+        "\n"
+        "def run(prompts, custom=None):\n"
+        "    repo = pick(custom)\n"
+        "    if repo is None:\n"
+        "        return [model.generate(p) for p in prompts]\n"
+        "    return run(prompts, custom=repo)\n"
+        "\n"
+        "\n"
+        'for line in open("prompts.txt"):\n'
+        "    run([line])\n"
+    )
+    document = run_cli(str(tmp_path), "--isolated", "--format", "json", "--exit-zero", cwd=tmp_path).json()
+    assert document["errors"] == []
+    assert [f["code"] for f in document["findings"]] == ["ECO105"]

@@ -56,6 +56,10 @@ _DECIDING = frozenset(
 _MAX_OUTCOMES = 16
 # The most branches whose values may reach one use that are compared (beyond: unknown).
 _MAX_ALTERNATIVES = 4
+# The most bindings resolved one inside another (a value whose branch tests read values whose
+# branch tests read …): deeper, the value is unknown. Each level costs about twenty frames, so
+# this keeps a long module (transformers' generation/utils.py) under the recursion limit.
+_MAX_OPEN_BINDINGS = 24
 
 _COMPARISONS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: lambda a, b: a == b,
@@ -183,6 +187,8 @@ class _Values(_Scopes):
         self._entries: frozenset[_Function] | None = None
         # id of an index binding → (its value, the defaults and library defaults it read)
         self._binding_values: dict[int, tuple[_Value | None, list[str], int]] = {}
+        self._bindings_open = 0  # bindings being resolved, one inside another (_MAX_OPEN_BINDINGS)
+        self._cut_short = 0  # how many resolutions that limit cut short
         self._file_dir: Path | None = None
 
     @contextmanager
@@ -532,19 +538,30 @@ class _Values(_Scopes):
         command-line defaults the resolution read, replayed on each reuse): names assigned in
         branch after branch (`x = x + 1` under twenty ifs) would otherwise be resolved once per
         path through them."""
+        if self._bindings_open >= _MAX_OPEN_BINDINGS:
+            self._cut_short += 1
+            return None  # a chain of bindings whose branches read other bindings: unknown
         if binding.line <= 0:  # made for one question (a parameter's arguments): not kept
-            return self._resolve_binding_once(binding, name, depth)
+            return self._resolve_binding_guarded(binding, name, depth)
         known = self._binding_values.get(id(binding))
         if known is None:
-            read, library = len(self.defaults_read), self.library_defaults_read
-            value = self._resolve_binding_once(binding, name, depth)
+            read, library, cut = len(self.defaults_read), self.library_defaults_read, self._cut_short
+            value = self._resolve_binding_guarded(binding, name, depth)
             known = (value, self.defaults_read[read:], self.library_defaults_read - library)
-            self._binding_values[id(binding)] = known
+            if self._cut_short == cut:  # a value cut short deep inside is not this binding's for good
+                self._binding_values[id(binding)] = known
             return value
         value, defaults, library_reads = known
         self.defaults_read.extend(defaults)
         self.library_defaults_read += library_reads
         return value
+
+    def _resolve_binding_guarded(self, binding: _Binding, name: str, depth: int) -> _Value | None:
+        self._bindings_open += 1
+        try:
+            return self._resolve_binding_once(binding, name, depth)
+        finally:
+            self._bindings_open -= 1
 
     def _resolve_binding_once(self, binding: _Binding, name: str, depth: int) -> _Value | None:
         if binding.external is not None:
