@@ -472,6 +472,9 @@ def setup_summary(setup: Setup, resolution: Resolution) -> dict[str, Any]:
         "framework": setup.framework,
         "label": setup.label,
         "model": setup.get(s.MODEL),
+        # how the code gives the model id: "literal", "constant", "imported", "argparse-default"
+        # (a command-line default: a placeholder as often as the model run), "invocation", …
+        "model_source": None if s.MODEL not in setup.facts else setup.facts[s.MODEL].how,
         "params_b": resolution.params_b,
         "params_source": None if resolution.model is None else resolution.model.how,
         "precision": setup.get(s.PRECISION),

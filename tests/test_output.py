@@ -401,3 +401,23 @@ def test_the_readme_examples_are_what_the_demo_prints() -> None:
     full_block, concise_block = (part.split("```", 1)[0].strip("\n") for part in section.split("```text\n")[1:3])
     assert full_block + "\n\n" in run_cli("examples/demo", cwd=REPO).output
     assert concise_block + "\n" in run_cli("examples/demo", "--format", "concise", cwd=REPO).output
+
+
+def test_the_setup_says_when_the_model_is_a_command_line_default(tmp_path: Path) -> None:
+    """A model id that is an argparse default is often a placeholder (`facebook/opt-350m`):
+    the setup line says so, and the JSON gives how the code gives the id (model_source)."""
+    (tmp_path / "eval.py").write_text(
+        "import argparse\n"
+        "from transformers import AutoModelForCausalLM\n"
+        "parser = argparse.ArgumentParser()\n"
+        'parser.add_argument("--model-path", default="facebook/opt-350m")\n'
+        "args = parser.parse_args()\n"
+        "model = AutoModelForCausalLM.from_pretrained(args.model_path, load_in_8bit=True)\n"
+        'other = AutoModelForCausalLM.from_pretrained("Qwen/Qwen2.5-7B", load_in_8bit=True)\n'
+    )
+    document = run_cli(str(tmp_path), "--isolated", "--format", "json", "--exit-zero", cwd=tmp_path).json()
+    sources = {f["setup"]["model"]: f["setup"]["model_source"] for f in document["findings"]}
+    assert sources == {"facebook/opt-350m": "argparse-default", "Qwen/Qwen2.5-7B": "literal"}
+    text = run_cli(str(tmp_path), "--isolated", "--exit-zero", cwd=tmp_path).output
+    assert "facebook/opt-350m (0.35B, from the id, a command-line default)" in text
+    assert "Qwen/Qwen2.5-7B (7B, from the id) ·" in text

@@ -13,6 +13,12 @@ from ecolint.finding import Finding
 from ecolint.knowledge import Knowledge
 
 PARAMS_HOW = {"config": "from [tool.ecolint.models]", "table": "from the name table", "id": "from the id"}
+# A model id the code does not write as the one it runs: said beside it in the setup line.
+MODEL_HOW = {
+    "argparse-default": "a command-line default",
+    "parameter-default": "a parameter's default",
+    "env-default": "an environment variable's default",
+}
 GPU_HOW = {"stated": "stated", "platform": "stated by the platform", "config": "configured", "assumed": "assumed"}
 
 
@@ -55,10 +61,13 @@ def setup_line(setup: dict[str, Any]) -> str:
     if setup.get("label"):
         parts.append(str(setup["label"]))
     model = setup.get("model") or "model unresolved"
+    source = MODEL_HOW.get(str(setup.get("model_source"))) if setup.get("model") else None
+    said = [source] if source else []
     if setup.get("params_b") is not None:
-        model += f" ({setup['params_b']:g}B, {PARAMS_HOW.get(str(setup.get('params_source')), '')})"
+        size = f"{setup['params_b']:g}B"
+        model += " (" + ", ".join([size, PARAMS_HOW.get(str(setup.get("params_source")), ""), *said]) + ")"
     elif setup.get("model"):
-        model += " (size unknown)"
+        model += " (" + ", ".join(["size unknown", *said]) + ")"
     parts.append(model)
     if setup.get("precision"):
         parts.append(str(setup["precision"]).upper())
