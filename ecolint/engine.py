@@ -672,7 +672,7 @@ def _analyse_with_project(
             else (_kept(base.cache, _project_result(future, project.invocations, c)) for c, future in calls),
         )
         config = WorkerConfig(context, base.max_file_size, base.cache)
-        python = _analyse(config, later, _shifted(progress, 0, len(now)))
+        python = _analyse(config, _candidates_first(later, context), _shifted(progress, 0, len(now)))
         others = _collected(base, tasks, received, _shifted(progress, len(python), len(python)))
     return others + python, config
 
@@ -683,6 +683,25 @@ def _shifted(progress: Progress | None, done: int, total: int) -> Progress | Non
     if progress is None:
         return None
     return lambda count, whole: progress(count + done, None if whole is None else whole + total)
+
+
+def _candidates_first(items: list[FileWork], context: ExtractContext) -> list[FileWork]:
+    """The files the project pass's prefilter let through (the ones worth parsing) first, the
+    largest first, then the others in the walk's order: each candidate goes to the workers in
+    a chunk of its own (``_chunks``), so that the heavy ones are spread over them instead of
+    left to whichever worker drew the chunk that holds several."""
+    modules = context.modules
+    if modules is None or not modules.verdicts:
+        return items
+    size = {id(item): _candidate_size(modules, item) for item in items}
+    candidates = sorted((item for item in items if size[id(item)] is not None), key=lambda i: -(size[id(i)] or 0))
+    return candidates + [item for item in items if size[id(item)] is None]
+
+
+def _candidate_size(modules: Any, item: FileWork) -> int | None:
+    """A file's size when the project pass's prefilter let it through, else None."""
+    known = modules.verdicts.get(str(item.path))
+    return known[0][1] if known is not None and known[1] else None
 
 
 def _slices(files: list[Path]) -> list[list[Path]]:
@@ -793,9 +812,11 @@ def _analyse_pooled(
     pool instead of hanging it; the files whose results were lost are then analysed again one
     process each, so the one that crashes is named in an ECO001 and every other file still gets
     its result."""
+    modules = config.context.modules
+    alone = None if modules is None or not modules.verdicts else lambda item: _candidate_size(modules, item) is not None
     with _pool(config, workers) as (pool, received):
         tasks = []
-        for chunk in _chunks(work, _CHUNK_FILES):
+        for chunk in _chunks(work, _CHUNK_FILES, alone):
             _check(received)
             tasks.append((chunk, _submitted(pool, _worker_task, chunk)))
         return _collected(config, tasks, received, progress)
@@ -900,9 +921,18 @@ def _worker_task(chunk: list[FileWork]) -> list[FileOutcome | None]:
     return [None if outcome == _NOTHING else outcome for outcome in (_analyse_file(config, i) for i in chunk)]
 
 
-def _chunks(items: Iterable[FileWork], size: int) -> Iterator[list[FileWork]]:
+def _chunks(
+    items: Iterable[FileWork], size: int, alone: Callable[[FileWork], bool] | None = None
+) -> Iterator[list[FileWork]]:
+    """The items in chunks of ``size``; an item ``alone`` holds true of in a chunk of its own."""
     chunk: list[FileWork] = []
     for item in items:
+        if alone is not None and alone(item):
+            if chunk:
+                yield chunk
+                chunk = []
+            yield [item]
+            continue
         chunk.append(item)
         if len(chunk) == size:
             yield chunk

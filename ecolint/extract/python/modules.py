@@ -388,17 +388,20 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
     The tokens are looked for between one such line (or a ``class`` line) and the next only,
     never over the whole file first: a file with none of those lines is scanned once, for them.
     Where the file's ``spans`` are known, a file without a loader's name is not scanned at all,
-    and a body holds one where one of them lies in it."""
+    a body holds one where one of them lies in it, and the lines after the last are not looked
+    for (but the first, which ends the body before it)."""
     names: set[str] = set()
     if spans is not None and not spans:
         return names
-    starts = _top_def_lines(data)
+    starts = _top_def_lines(data, None if spans is None else spans[-1][0])
     for number, start in enumerate(starts):
+        bound = starts[number + 1] if number + 1 < len(starts) else len(data)
+        if spans is not None and not _names_a_loader(data, start, bound, spans):
+            continue  # no loader's name from this line to the next: no need to read the line
         match = _TOP_DEF.match(data, start)
         if match is None:
             continue
         after = match.end()
-        bound = starts[number + 1] if number + 1 < len(starts) else len(data)
         if not _names_a_loader(data, after, bound, spans):
             continue
         line_end = data.find(b"\n", after)
@@ -432,10 +435,14 @@ def _init_span(data: bytes, start: int, end: int) -> tuple[int, int]:
 _DEF_LINE = re.compile(rb"\n(?:def|async|class)")
 
 
-def _top_def_lines(data: bytes) -> list[int]:
-    """Where the lines that start with ``def``, ``async`` or ``class`` start, in order."""
+def _top_def_lines(data: bytes, until: int | None = None) -> list[int]:
+    """Where the lines that start with ``def``, ``async`` or ``class`` start, in order; with
+    ``until``, only up to the first that starts after it."""
     found = [0] if data.startswith((b"def", b"async", b"class")) else []
-    found.extend(match.start() + 1 for match in _DEF_LINE.finditer(data))
+    for match in _DEF_LINE.finditer(data):
+        found.append(match.start() + 1)
+        if until is not None and match.start() + 1 > until:
+            break
     return found
 
 
