@@ -220,11 +220,13 @@ def phases(tree: str) -> None:
     engine.python_may_hold_setup = mentions
     real_one = engine.extract
 
-    def one(config: engine.WorkerConfig, item: engine.FileWork, data: bytes) -> engine.FileOutcome:
+    def one(
+        config: engine.WorkerConfig, item: engine.FileWork, data: bytes, stamp: engine.Stamp | None = None
+    ) -> engine.FileOutcome:
         start = time.perf_counter()
         inner = ("python: call-site prefilter", "python: helper-import test")
         before = sum(spent[name] for name in inner)
-        outcome = real_one(config, item, data)
+        outcome = real_one(config, item, data, stamp)
         kind = item.kind
         label = f"{kind}: decode + parse + extract" if outcome.parsed else None
         if label:

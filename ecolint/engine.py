@@ -46,7 +46,8 @@ from ecolint.sources import decode, read_text
 
 if TYPE_CHECKING:
     from ecolint.cache import ExtractionCache
-    from ecolint.project import ProjectWork
+    from ecolint.extract.python.modules import Verdict
+    from ecolint.project import Helpers, ProjectWork
 
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
 BINARY_SNIFF = 8192
@@ -286,7 +287,8 @@ class Engine:
         root = project.project_root(paths[0] if paths else self.cwd, self.config.source, self.cwd)
         excludes = self.config.exclude + self.config.extend_exclude
         files: Iterable[Path]
-        if walked is not None and project.covers(paths, root):
+        ours = walked is not None and project.covers(paths, root)
+        if walked is not None and ours:
             files = (item.path for item in walked if item.kind == "python")
         else:
             found = discover.walk(
@@ -307,6 +309,7 @@ class Engine:
             self.cwd,
             walked=_root_files(paths, root, walked),
             memo=cache,
+            verdicts=ours,
         )
 
     def funnel(self) -> Funnel:
@@ -650,7 +653,9 @@ def _analyse_with_project(
         load_extractor("python")  # imported once before forking, not once per worker
     keep = base.cache is not None  # the workers send back each file's part for the next run
     with _pool(base, workers) as (pool, received):
-        helpers = [(c, _submitted(pool, _helpers_task, c, keep)) for c in _slices(project.module_files)]
+        helpers = [
+            (c, _submitted(pool, _helpers_task, c, keep, project.verdicts)) for c in _slices(project.module_files)
+        ]
         files = project.invocation_files()  # the walk, while the workers index the modules
         calls = (
             []
@@ -667,7 +672,7 @@ def _analyse_with_project(
             else (_kept(base.cache, _project_result(future, project.invocations, c)) for c, future in calls),
         )
         config = WorkerConfig(context, base.max_file_size, base.cache)
-        python = _analyse(config, later, _shifted(progress, 0, len(now)))
+        python = _analyse(config, _candidates_first(later, context), _shifted(progress, 0, len(now)))
         others = _collected(base, tasks, received, _shifted(progress, len(python), len(python)))
     return others + python, config
 
@@ -678,6 +683,25 @@ def _shifted(progress: Progress | None, done: int, total: int) -> Progress | Non
     if progress is None:
         return None
     return lambda count, whole: progress(count + done, None if whole is None else whole + total)
+
+
+def _candidates_first(items: list[FileWork], context: ExtractContext) -> list[FileWork]:
+    """The files the project pass's prefilter let through (the ones worth parsing) first, the
+    largest first, then the others in the walk's order: each candidate goes to the workers in
+    a chunk of its own (``_chunks``), so that the heavy ones are spread over them instead of
+    left to whichever worker drew the chunk that holds several."""
+    modules = context.modules
+    if modules is None or not modules.verdicts:
+        return items
+    size = {id(item): _candidate_size(modules, item) for item in items}
+    candidates = sorted((item for item in items if size[id(item)] is not None), key=lambda i: -(size[id(i)] or 0))
+    return candidates + [item for item in items if size[id(item)] is None]
+
+
+def _candidate_size(modules: Any, item: FileWork) -> int | None:
+    """A file's size when the project pass's prefilter let it through, else None."""
+    known = modules.verdicts.get(str(item.path))
+    return known[0][1] if known is not None and known[1] else None
 
 
 def _slices(files: list[Path]) -> list[list[Path]]:
@@ -707,13 +731,15 @@ class _Kept:
         self.records.append(("keep_helpers", (path, stamp, helpers)))
 
 
-def _helpers_task(files: list[Path], keep: bool) -> tuple[list[tuple[str, str]], list[tuple[str, tuple[Any, ...]]]]:
-    """A project-pass task, on a worker: the loader helpers some Python files define, and what
-    to keep of them in the cache (``keep``)."""
+def _helpers_task(files: list[Path], keep: bool, verdicts: bool) -> tuple[Helpers, list[tuple[str, tuple[Any, ...]]]]:
+    """A project-pass task, on a worker: the loader helpers some Python files define, the
+    prefilter's verdicts on them (``verdicts``: for the per-file pass), and what to keep of them
+    in the cache (``keep``)."""
     from ecolint.extract.python.modules import helpers_in
 
     memo = _Kept() if keep else None
-    return helpers_in(files, python_may_hold_setup, memo), memo.records if memo else []
+    found: list[Verdict] | None = [] if verdicts else None
+    return (helpers_in(files, python_may_hold_setup, memo, found), found or []), memo.records if memo else []
 
 
 def _invocations_task(
@@ -786,9 +812,11 @@ def _analyse_pooled(
     pool instead of hanging it; the files whose results were lost are then analysed again one
     process each, so the one that crashes is named in an ECO001 and every other file still gets
     its result."""
+    modules = config.context.modules
+    alone = None if modules is None or not modules.verdicts else lambda item: _candidate_size(modules, item) is not None
     with _pool(config, workers) as (pool, received):
         tasks = []
-        for chunk in _chunks(work, _CHUNK_FILES):
+        for chunk in _chunks(work, _CHUNK_FILES, alone):
             _check(received)
             tasks.append((chunk, _submitted(pool, _worker_task, chunk)))
         return _collected(config, tasks, received, progress)
@@ -893,9 +921,18 @@ def _worker_task(chunk: list[FileWork]) -> list[FileOutcome | None]:
     return [None if outcome == _NOTHING else outcome for outcome in (_analyse_file(config, i) for i in chunk)]
 
 
-def _chunks(items: Iterable[FileWork], size: int) -> Iterator[list[FileWork]]:
+def _chunks(
+    items: Iterable[FileWork], size: int, alone: Callable[[FileWork], bool] | None = None
+) -> Iterator[list[FileWork]]:
+    """The items in chunks of ``size``; an item ``alone`` holds true of in a chunk of its own."""
     chunk: list[FileWork] = []
     for item in items:
+        if alone is not None and alone(item):
+            if chunk:
+                yield chunk
+                chunk = []
+            yield [item]
+            continue
         chunk.append(item)
         if len(chunk) == size:
             yield chunk
@@ -993,7 +1030,7 @@ def _prefilter_and_extract(config: WorkerConfig, item: FileWork, data: bytes, st
             return outcome
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
         return FileOutcome(error=FileError(item.display, 1, internal_error_message(exc)), parsed=False)
-    outcome = extract(config, item, data) if config.cache is None else _extract_cached(config, item, data, stamp)
+    outcome = extract(config, item, data, stamp) if config.cache is None else _extract_cached(config, item, data, stamp)
     outcome.pins = pins
     if outcome.cache_entry is not None:
         outcome.cache_entry["pins"] = pins
@@ -1042,7 +1079,7 @@ def _extract_cached(config: WorkerConfig, item: FileWork, data: bytes, stamp: St
     digest = digest or data_digest(data)
     context.consulted = []
     try:
-        outcome = extract(config, item, data)
+        outcome = extract(config, item, data, stamp)
     finally:
         consulted, context.consulted = context.consulted, None
     if outcome.error is None or not _depends_on_the_machine(outcome.error.message):
@@ -1089,13 +1126,13 @@ def _too_large(item: FileWork, size: int, max_file_size: int) -> FileError:
     return FileError(item.display, 1, f"skipped: {size} bytes is over max-file-size ({max_file_size})")
 
 
-def extract(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
+def extract(config: WorkerConfig, item: FileWork, data: bytes, stamp: Stamp | None = None) -> FileOutcome:
     """One file's setups from its bytes, inside the per-file guard: whatever happens inside one
-    file stays an ECO001 for that file."""
+    file stays an ECO001 for that file. ``stamp``: the (mtime, size) the bytes were read at."""
     try:
         if item.kind == "python":
             config.context.note_helpers()  # a file that calls none now may call one later
-            if not python_may_hold_setup(data) and not _may_call_helper(config.context, data):
+            if not _may_hold_setup(config.context, item, data, stamp) and not _may_call_helper(config.context, data):
                 return FileOutcome(parsed=False)  # no call a setup starts at is written in code
         text = decode(item.path, data, item.kind)
         extractor = load_extractor(item.kind)
@@ -1112,6 +1149,13 @@ def extract(config: WorkerConfig, item: FileWork, data: bytes) -> FileOutcome:
         return FileOutcome(error=FileError(item.display, 1, "too deeply nested to analyse"))
     except Exception as exc:  # noqa: BLE001 - one bad file never ends the run
         return FileOutcome(error=FileError(item.display, 1, internal_error_message(exc)))
+
+
+def _may_hold_setup(context: ExtractContext, item: FileWork, data: bytes, stamp: Stamp | None) -> bool:
+    """The prefilter's verdict on a Python file's bytes: the project pass's, made from the same
+    scan as the file's helpers, while the file is as that pass read it; else made now."""
+    known = None if context.modules is None else context.modules.prefiltered(str(item.path), stamp)
+    return python_may_hold_setup(data) if known is None else known
 
 
 def _may_call_helper(context: ExtractContext, data: bytes) -> bool:

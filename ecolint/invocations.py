@@ -229,7 +229,27 @@ def _documents_that_run(text: str) -> str:
 
 def _runs_something(data: bytes) -> bool:
     """Whether the bytes name an interpreter running a script, or a server running an app."""
-    return bool(_RUNS_A_SCRIPT.search(data) or _RUNS_AN_APP.search(data))
+    return _matches_at_a_word(data, _SCRIPT_RUNNERS, _RUNS_A_SCRIPT) or _matches_at_a_word(
+        data, _APP_SERVERS, _RUNS_AN_APP
+    )
+
+
+# The words the patterns above start with: a match starts where one of them is, and a search for
+# each (C speed) finds those places, where the patterns' own search tried every a, d, p, t (or
+# g, u) of the file: 0.6 s of kserve's 90 MB.
+_SCRIPT_RUNNERS = (b"python", b"torchrun", b"accelerate", b"deepspeed")
+_APP_SERVERS = (b"uvicorn", b"gunicorn")
+
+
+def _matches_at_a_word(data: bytes, words: tuple[bytes, ...], pattern: re.Pattern[bytes]) -> bool:
+    """``pattern.search(data)``, for a pattern every match of which starts with one of ``words``."""
+    for word in words:
+        at = data.find(word)
+        while at >= 0:
+            if pattern.match(data, at) is not None:
+                return True
+            at = data.find(word, at + 1)
+    return False
 
 
 def markdown_commands(text: str) -> str:

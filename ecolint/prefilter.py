@@ -28,6 +28,7 @@ from ecolint.extract import (
     LOADER_CALLS,
     NOT_A_MODEL,
     PLATFORM_CALLS,
+    loader_spans,
     may_match_a_pattern,
     triggers,
 )
@@ -90,17 +91,19 @@ def may_hold_setup_bytes(kind: str, data: bytes) -> bool:
     return any(token in data for token in triggers(kind)) or may_match_a_pattern(kind, data)
 
 
-def python_may_hold_setup(data: bytes) -> bool:
+def python_may_hold_setup(data: bytes, spans: list[tuple[int, int]] | None = None) -> bool:
     """The second look, for Python: a call a setup starts at is written in code, or may be
     (in an f-string's braces, or in a file whose strings this scan cannot pair up).
 
     First the raw bytes: a loader's name shaped like a call, outside doctest lines. Most files
     with a trigger token have none (a tokenizer's from_pretrained, a definition, prose about
-    vLLM) and stop there. Only the rest pay for the comment-and-string scan.
+    vLLM) and stop there. Only the rest pay for the comment-and-string scan. ``spans``: the
+    bytes' ``loader_spans``, when the caller has them already (the project pass).
     """
     if _names_a_launcher_in_a_string(data):
         return True  # a string naming a launcher: an argv list the code may run
-    sites = [at for at in _occurrences(data) if _is_call_site(data, at) and not _on_doctest_line(data, at)]
+    found = loader_spans(data) if spans is None else spans
+    sites = [at for at, _ in found if _is_call_site(data, at) and not _on_doctest_line(data, at)]
     if not sites:
         return False
     if not _decodes_as_utf8_family(data):
@@ -255,16 +258,8 @@ def _next_literal(data: bytes, at: int) -> bytes | None:
 
 
 def _occurrences(data: bytes) -> list[int]:
-    """Where a loader's name starts, in order (EngineArgs inside AsyncEngineArgs included)."""
-    found = []
-    for token in triggers("python"):
-        if token in LAUNCH_WORDS:
-            continue  # launcher words are looked for in strings, never as a call's name
-        at = data.find(token)
-        while at >= 0:
-            found.append(at)
-            at = data.find(token, at + 1)
-    return sorted(found)
+    """Where a loader's name starts, in order."""
+    return [at for at, _ in loader_spans(data)]
 
 
 def _is_call_site(text: bytes, at: int) -> bool:

@@ -20,7 +20,11 @@ from ecolint.knowledge import parse_version
 if TYPE_CHECKING:
     from ecolint.config import Config
     from ecolint.extract import ExtractContext
+    from ecolint.extract.python.modules import Verdict
     from ecolint.witness import Witness
+
+    # what the module index's pass gives for some files: (helper name, file) pairs and verdicts
+    Helpers = tuple[list[tuple[str, str]], list[Verdict]]
 
 # The file kinds that pin versions (requirements files, pyproject, `pip install` lines).
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
@@ -121,6 +125,9 @@ class ProjectWork:
     # what each file gave the passes last time (the extraction cache), for the one-process pass
     # of a warm run (``context``); the workers of a cold run have nothing to look up
     memo: Any = None
+    # whether the run's per-file pass reads the module files too (they are its walk's): then the
+    # module index keeps the prefilter's verdict on each, made with the helpers from the same scan
+    verdicts: bool = False
 
     def invocation_files(self) -> list[Path] | None:
         """The files the invocation index looks at (a walk of the project); None when the
@@ -134,12 +141,14 @@ class ProjectWork:
         except OSError:
             return None
 
-    def helpers(self, files: list[Path]) -> list[tuple[str, str]]:
-        """The loader helpers some of ``module_files`` define."""
+    def helpers(self, files: list[Path]) -> Helpers:
+        """The loader helpers some of ``module_files`` define, and the prefilter's verdicts on
+        them (``verdicts``; else none)."""
         from ecolint.extract.python.modules import helpers_in
         from ecolint.prefilter import python_may_hold_setup
 
-        return helpers_in(files, python_may_hold_setup, self.memo)
+        verdicts: list[Verdict] | None = [] if self.verdicts else None
+        return helpers_in(files, python_may_hold_setup, self.memo, verdicts), verdicts or []
 
     def invocations(self, files: list[Path]) -> list[tuple[str, Any]] | None:
         """The invocations some of the ``invocation_files`` hold (``invocations_in``)."""
@@ -155,7 +164,7 @@ class ProjectWork:
     def joined(
         self,
         base: ExtractContext,
-        helpers: Iterable[list[tuple[str, str]]],
+        helpers: Iterable[Helpers],
         invocations: Iterable[list[tuple[str, Any]] | None],
     ) -> ExtractContext:
         """``base`` with the indexes made from the chunks' results, given in the files' order."""
@@ -165,7 +174,13 @@ class ProjectWork:
 
         found = list(invocations)
         calls = {} if any(part is None for part in found) else index.index(c for part in found for c in part or [])
-        modules = module_index(self.root, self.module_files, (h for part in helpers for h in part))
+        parts = list(helpers)
+        modules = module_index(
+            self.root,
+            self.module_files,
+            (h for names, _ in parts for h in names),
+            (v for _, verdicts in parts for v in verdicts),
+        )
         return ExtractContext(
             root=base.root, read_text=base.read_text, cwd=base.cwd, invocations=calls, modules=modules
         )

@@ -54,6 +54,25 @@ def test_only_files_with_setups_carry_their_text_back(tmp_path: Path) -> None:
     assert mentioned.parsed and not mentioned.setups and mentioned.text == ""
 
 
+def test_the_files_worth_parsing_go_to_the_workers_first_each_alone(tmp_path: Path) -> None:
+    """After the project pass, the Python files its prefilter let through go to the workers
+    first, the largest first, one per task (heavy files spread over the workers instead of
+    waiting behind each other in one chunk); the others follow in the walk's order."""
+    from ecolint.extract import ExtractContext
+    from ecolint.extract.python.modules import module_index
+
+    items = [engine.FileWork(tmp_path / f"f{i:02}.py", f"f{i:02}.py", "python", False) for i in range(40)]
+    verdicts = [(str(item.path), (1, 100 + i), i in (3, 20, 30)) for i, item in enumerate(items)]
+    index = module_index(tmp_path, [item.path for item in items], [], verdicts)
+    context = ExtractContext(root=tmp_path, read_text=lambda p: None, modules=index)
+    ordered = engine._candidates_first(items, context)
+    assert [item.display for item in ordered[:3]] == ["f30.py", "f20.py", "f03.py"]
+    assert ordered[3:] == [item for item in items if item.display not in ("f30.py", "f20.py", "f03.py")]
+    alone = lambda item: engine._candidate_size(index, item) is not None  # noqa: E731
+    chunks = list(engine._chunks(ordered, 16, alone))
+    assert [len(chunk) for chunk in chunks] == [1, 1, 1, 16, 16, 5]
+
+
 def test_run_text_analyses_content_held_in_memory_as_the_named_file(tmp_path: Path) -> None:
     from ecolint import knowledge
     from ecolint.config import Config

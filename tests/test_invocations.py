@@ -601,3 +601,30 @@ def test_a_manifest_bundle_links_the_documents_that_run_scripts(tmp_path: Path) 
     assert job in kept
     _tree(tmp_path, {"serve.py": BRANCHED, "deploy/bundle.yaml": bundle})
     assert _links(tmp_path) == {"serve.py": [("deploy/bundle.yaml:13", ["--quantize", "8bit"])]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "python serve.py --int8",
+        "cpython3.11 -m pkg.serve",
+        "python3.11\n  -m\n  pkg.serve",
+        "echo python; echo done",
+        "torchrun --nproc-per-node 2 train.py",
+        "accelerate launch x.pyc",
+        "deepspeed" + " " * 400 + "run.py",
+        "pythonic words, then notes.py",
+        "uvicorn app.main:app --port 8000",
+        "gunicorn -w 2 app:server",
+        "uvicorn is documented in notes",
+        "",
+    ],
+)
+def test_the_look_for_a_command_that_runs_a_script_is_the_patterns_search(text: str) -> None:
+    """The pass looks for each runner's name and tries its pattern there only: what the
+    patterns' own search of the whole text says."""
+    from ecolint import invocations
+
+    data = text.encode()
+    searched = bool(invocations._RUNS_A_SCRIPT.search(data) or invocations._RUNS_AN_APP.search(data))
+    assert invocations._runs_something(data) == searched

@@ -261,6 +261,52 @@ def test_the_module_index_names_modules_as_python_imports_them(tmp_path: Path) -
     assert not index.may_call_helper(b"load_models = 1\n")
 
 
+def test_a_run_over_the_project_root_prefilters_each_python_file_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project pass scans every Python file of the project for helpers; its prefilter
+    verdict on the same bytes is the per-file pass's, while the file is unchanged. A run on
+    one file, which the pass does not walk as its own, prefilters it itself."""
+    from ecolint import engine
+
+    root = project(
+        tmp_path,
+        {
+            "core/loading.py": LOADING,
+            "app/cli.py": "from core.loading import load_model\n\nmodel = load_model('meta-llama/Llama-2-7b-hf', quantize=True)\n",
+            "app/serve.py": "from core.loading import load_model\n\nmodel = load_model('meta-llama/Llama-2-13b-hf', True)\n",
+            "app/notes.py": "# vllm, from_pretrained and LLM, in comments only\n",
+        },
+    )
+    whole, alone = found(check(root, ".", "--select", "ALL")), found(check(root, "app/serve.py", "--select", "ALL"))
+    scanned: list[bytes] = []
+    real = engine.python_may_hold_setup
+
+    def counted(data: bytes) -> bool:
+        scanned.append(data)
+        return real(data)
+
+    monkeypatch.setattr(engine, "python_may_hold_setup", counted)
+    assert found(check(root, ".", "--select", "ALL")) == whole and whole
+    assert scanned == []
+    assert found(check(root, "app/serve.py", "--select", "ALL")) == alone and alone
+    assert len(scanned) == 1
+
+
+def test_the_project_pass_verdict_holds_only_for_the_bytes_it_read(tmp_path: Path) -> None:
+    root = project(tmp_path, {"tools/run.py": LOADING, "tools/empty.py": ""})
+    verdicts: list = []
+    from ecolint.extract.python.modules import helpers_in, module_index
+
+    files = sorted(root.rglob("*.py"))
+    index = module_index(root, files, helpers_in(files, python_may_hold_setup, None, verdicts), verdicts)
+    status = os.stat(root / "tools/run.py")
+    stamp = (status.st_mtime_ns, status.st_size)
+    assert index.prefiltered(str(root / "tools/run.py"), stamp) is True
+    assert index.prefiltered(str(root / "tools/empty.py"), (0, 0)) is None  # changed since
+    assert index.prefiltered(str(root / "tools/run.py"), None) is None
+
+
 def test_the_json_report_of_a_fixture_carries_the_helper_line_as_a_note() -> None:
     ran = run_cli("fixtures/python/crossmod", "--select", "ECO106", "--isolated", "--format", "json", "--exit-zero")
     (finding,) = json.loads(ran.output)["findings"]

@@ -181,7 +181,10 @@ _LAUNCH_WORDS = {word.encode() for word in PROGRAMS} | {root.rstrip(".").encode(
 LAUNCH_WORDS: tuple[bytes, ...] = tuple(
     sorted(word for word in _LAUNCH_WORDS if not any(other != word and other in word for other in _LAUNCH_WORDS))
 )
-_PYTHON_TRIGGERS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_", *LAUNCH_WORDS)
+# The Python triggers that are loaders' names (the prefilter looks for them shaped as calls, the
+# project pass in helpers' bodies); the launcher words are looked for in strings only.
+LOADER_TOKENS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
+_PYTHON_TRIGGERS = (*LOADER_TOKENS, *LAUNCH_WORDS)
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).
     "python": ("ecolint.extract.python", _PYTHON_TRIGGERS),
@@ -215,6 +218,21 @@ PLATFORM_CALLS = frozenset({"LLMConfig"})
 NOT_A_MODEL = re.compile(
     r"tokeniz|processor|processing|config|feature_?extractor|scheduler|vocab|^peftmodel|^(self|cls)$", re.IGNORECASE
 )
+
+
+def loader_spans(data: bytes) -> list[tuple[int, int]]:
+    """Where a loader's name (``LOADER_TOKENS``) is in the bytes, (start, end), in order
+    (EngineArgs inside AsyncEngineArgs included; no token starts another, so no two share a
+    start): the prefilter's first finds, which the project pass reuses for a file's helpers."""
+    found = []
+    for token in LOADER_TOKENS:
+        size = len(token)
+        at = data.find(token)
+        while at >= 0:
+            found.append((at, at + size))
+            at = data.find(token, at + 1)
+    found.sort()
+    return found
 
 
 def known_kinds() -> tuple[str, ...]:

@@ -26,6 +26,7 @@ across modules stop after ``MAX_HELPER_DEPTH`` modules, and a file follows at mo
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
 import itertools
 import os
@@ -35,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecolint.extract import LOADER_CALLS, ExtractContext, ExtractError
+from ecolint.extract import LOADER_CALLS, LOADER_TOKENS, ExtractContext, ExtractError, loader_spans
 from ecolint.extract.python.flows import _closure, _flows
 from ecolint.extract.python.frameworks import _Handle
 from ecolint.extract.python.imports import _find_module
@@ -75,21 +76,30 @@ _TOP_DEF = re.compile(
     rb"^(?:(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\((?![ \t]*\))|class[ \t]+([A-Za-z_][A-Za-z0-9_]*))",
     re.MULTILINE,
 )
-_TOP_LINE = re.compile(rb"^[^\s#)\]}]", re.MULTILINE)
+# Searched from a line break: a pattern that starts with one is found at C speed, where `^` in
+# MULTILINE mode is tried at every byte of a class's long body.
+_TOP_LINE = re.compile(rb"\n[^\s#)\]}]")
 # A helper named for what it returns, when that is no model (get_processor, build_tokenizer,
 # load_config): its from_pretrained calls load those.
 _NOT_A_MODEL = re.compile(r"(?i)tokeni[sz]er|processor|config|feature_extractor")
 # ... unless it names a model too: load_model_and_tokenizer, load_hf_lm_and_tokenizer
 _NAMES_A_MODEL = re.compile(r"(?i)model|llm|(?<![a-z])lm(?![a-z])|_and_")
-_METHOD_LINE = re.compile(rb"^[ \t]+(?:async[ \t]+)?def[ \t]|^[ \t]*@", re.MULTILINE)
-# The loading calls' names (ecolint/extract/__init__.py's Python triggers): substring tests are
-# C speed, where one alternation regex over every file of a large tree cost seconds.
-_LOADER_TOKENS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
+_METHOD_LINE = re.compile(rb"\n(?:[ \t]+(?:async[ \t]+)?def[ \t]|[ \t]*@)")
+Spans = list[tuple[int, int]]  # where the loaders' names are in a file's bytes (``loader_spans``)
 
 
-def _names_a_loader(data: bytes, start: int = 0, end: int | None = None) -> bool:
-    end = len(data) if end is None else end
-    return any(data.find(token, start, end) >= 0 for token in _LOADER_TOKENS)
+def _names_a_loader(data: bytes, start: int, end: int, spans: Spans | None = None) -> bool:
+    """Whether one of the loading calls' names (``LOADER_TOKENS``) is in ``data[start:end]``:
+    from the file's ``spans`` when they are known, else with substring tests (C speed, where
+    one alternation regex over every file of a large tree cost seconds)."""
+    if spans is None:
+        return any(data.find(token, start, end) >= 0 for token in LOADER_TOKENS)
+    at = bisect.bisect_left(spans, (start, start))
+    while at < len(spans) and spans[at][0] < end:
+        if spans[at][1] <= end:
+            return True
+        at += 1
+    return False
 
 
 _LITERALS = (str, int, float, bool, type(None))
@@ -107,6 +117,10 @@ class ModuleIndex:
     _modules: dict[str, Path] | None = None
     _through_modules: dict[bytes, tuple[bytes, ...]] | None = None
     _digest: str | None = None
+    # the prefilter's verdict on each file the project pass read (when the run's own walk is the
+    # pass's), with the (mtime, size) it was read at: the per-file pass takes it from here
+    # instead of scanning the bytes again (``prefiltered``)
+    verdicts: dict[str, tuple[tuple[int, int], bool]] = field(default_factory=dict)
 
     @property
     def modules(self) -> dict[str, Path]:
@@ -118,6 +132,12 @@ class ModuleIndex:
                 if name is not None:
                     self._modules.setdefault(name, path)
         return self._modules
+
+    def prefiltered(self, path: str, stamp: tuple[int, int] | None) -> bool | None:
+        """The prefilter's verdict on a file's bytes, as the project pass found it, while the
+        file's (mtime, size) are those it read (None: not known)."""
+        known = self.verdicts.get(path)
+        return known[1] if known is not None and stamp is not None and known[0] == stamp else None
 
     def may_call_helper(self, data: bytes) -> bool:
         """Whether a file's bytes import a helper's name (a superset, from bytes)."""
@@ -233,13 +253,19 @@ def indexed_files(files: Iterable[Path]) -> list[Path]:
     return list(itertools.islice(files, MAX_INDEXED_FILES))
 
 
-def helpers_in(files: Iterable[Path], may_load: Any, memo: Any = None) -> list[tuple[str, str]]:
+Verdict = tuple[str, tuple[int, int], bool]  # a file, its (mtime, size) when read, the prefilter's verdict
+
+
+def helpers_in(
+    files: Iterable[Path], may_load: Any, memo: Any = None, verdicts: list[Verdict] | None = None
+) -> list[tuple[str, str]]:
     """(helper name, file) for each helper some of the project's files define. The engine runs
     this on its workers in chunks of ``indexed_files`` and joins them with ``module_index``;
-    a warm run's one-process pass gives the memo (``_helpers_in``)."""
+    a warm run's one-process pass gives the memo (``_helpers_in``). ``verdicts``, when given,
+    gets the prefilter's verdict (``may_load``) on each file read, for the per-file pass."""
     found: list[tuple[str, str]] = []
     for path in files:
-        for name in _helpers_in(path, may_load, memo):
+        for name in _helpers_in(path, may_load, memo, verdicts):
             if name in LOADER_CALLS:
                 # a project's own `pipeline(...)`: its calls already pass the prefilter as loader
                 # calls, and every file importing the library's `pipeline` would be parsed for it
@@ -248,10 +274,12 @@ def helpers_in(files: Iterable[Path], may_load: Any, memo: Any = None) -> list[t
     return found
 
 
-def module_index(root: Path, files: list[Path], helpers: Iterable[tuple[str, str]]) -> ModuleIndex:
-    """The index of the listed files and the helpers ``helpers_in`` found in them, with the
-    functions of the project's packages that wrap one (``_package_wrappers``)."""
-    index = ModuleIndex(root, files=files)
+def module_index(
+    root: Path, files: list[Path], helpers: Iterable[tuple[str, str]], verdicts: Iterable[Verdict] = ()
+) -> ModuleIndex:
+    """The index of the listed files and the helpers (and verdicts) ``helpers_in`` found in them,
+    with the functions of the project's packages that wrap one (``_package_wrappers``)."""
+    index = ModuleIndex(root, files=files, verdicts={path: (stamp, verdict) for path, stamp, verdict in verdicts})
     defined: dict[str, list[str]] = {}
     for name, path in helpers:
         defined.setdefault(name, []).append(path)
@@ -301,23 +329,39 @@ def _package_wrappers(files: list[Path], helpers: set[str]) -> list[tuple[str, s
     return found
 
 
-def _helpers_in(path: Path, may_load: Any, memo: Any) -> list[str]:
-    """The helper names a file defines, from its bytes or, when unchanged, from the memo."""
+def _helpers_in(path: Path, may_load: Any, memo: Any, verdicts: list[Verdict] | None = None) -> list[str]:
+    """The helper names a file defines, from its bytes or, when unchanged, from the memo. The
+    loaders' names are found once, for the helpers' bodies and for the prefilter's verdict."""
     try:
-        if memo is None:
-            data = path.read_bytes()
-            return sorted(_helper_names(data, may_load))
-        status = os.stat(path)
-        stamp = (status.st_mtime_ns, status.st_size)  # before the read: a change during it shows next time
-        known: list[str] | None = memo.helpers_in(str(path), stamp)
-        if known is not None:
-            return known
-        data = path.read_bytes()
+        if memo is not None:
+            status = os.stat(path)
+            known: list[str] | None = memo.helpers_in(str(path), (status.st_mtime_ns, status.st_size))
+            if known is not None:
+                return known
+        stamp, data = _stamped_bytes(path)
     except OSError:
         return []
-    names = sorted(_helper_names(data, may_load))
-    memo.keep_helpers(str(path), stamp, names)
+    spans = loader_spans(data)
+    names = sorted(_helper_names(data, may_load, spans))
+    if verdicts is not None:
+        verdicts.append((str(path), stamp, bool(may_load(data, spans))))
+    if memo is not None:
+        memo.keep_helpers(str(path), stamp, names)
     return names
+
+
+def _stamped_bytes(path: Path) -> tuple[tuple[int, int], bytes]:
+    """A file's (mtime, size), taken before the read (a change during it shows next time), and
+    its bytes: one open, one fstat."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        status = os.fstat(fd)
+        chunks = []
+        while chunk := os.read(fd, max(status.st_size + 1, 1 << 16)):
+            chunks.append(chunk)
+        return (status.st_mtime_ns, status.st_size), b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _module_name(path: Path, root: Path) -> str | None:
@@ -332,7 +376,7 @@ def _module_name(path: Path, root: Path) -> str | None:
     return ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
 
 
-def _helper_names(data: bytes, may_load: Any = None) -> set[str]:
+def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None) -> set[str]:
     """Top-level functions with parameters, and classes, whose body holds a call that may load
     a model (``may_load``: the prefilter's test, which leaves out tokenizers, configs, processors).
     A class is a helper through its constructor (`Engine("org/model-7b")` loads in `__init__`).
@@ -342,27 +386,34 @@ def _helper_names(data: bytes, may_load: Any = None) -> set[str]:
     line with ``def`` or ``async``, and a body that holds none of the loader tokens before the
     next such line is not looked at further (that line ends the body, or something before it).
     The tokens are looked for between one such line (or a ``class`` line) and the next only,
-    never over the whole file first: a file with none of those lines is scanned once, for them."""
+    never over the whole file first: a file with none of those lines is scanned once, for them.
+    Where the file's ``spans`` are known, a file without a loader's name is not scanned at all,
+    a body holds one where one of them lies in it, and the lines after the last are not looked
+    for (but the first, which ends the body before it)."""
     names: set[str] = set()
-    starts = _top_def_lines(data)
+    if spans is not None and not spans:
+        return names
+    starts = _top_def_lines(data, None if spans is None else spans[-1][0])
     for number, start in enumerate(starts):
+        bound = starts[number + 1] if number + 1 < len(starts) else len(data)
+        if spans is not None and not _names_a_loader(data, start, bound, spans):
+            continue  # no loader's name from this line to the next: no need to read the line
         match = _TOP_DEF.match(data, start)
         if match is None:
             continue
         after = match.end()
-        bound = starts[number + 1] if number + 1 < len(starts) else len(data)
-        if not _names_a_loader(data, after, bound):
+        if not _names_a_loader(data, after, bound, spans):
             continue
         line_end = data.find(b"\n", after)
-        body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end + 1)
-        end = body_end.start() if body_end else len(data)
+        body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end)
+        end = body_end.start() + 1 if body_end else len(data)
         start = match.start()
         if match.group(2) is not None:  # a class: a helper only where its constructor loads
             start, end = _init_span(data, after, end)
         name = (match.group(1) or match.group(2)).decode()
         if _NOT_A_MODEL.search(name) and not _NAMES_A_MODEL.search(name):
             continue  # get_processor, load_tokenizer: what it returns is named, and is no model
-        if _names_a_loader(data, start, end) and (may_load is None or may_load(data[start:end])):
+        if _names_a_loader(data, start, end, spans) and (may_load is None or may_load(data[start:end])):
             names.add(name)
     return names
 
@@ -374,8 +425,8 @@ def _init_span(data: bytes, start: int, end: int) -> tuple[int, int]:
     at = data.find(b"def __init__(", start, end)
     if at < 0:
         return start, start
-    following = _METHOD_LINE.search(data, at + 1, end)
-    return at, following.start() if following else end
+    following = _METHOD_LINE.search(data, at, end)
+    return at, following.start() + 1 if following else end
 
 
 # A line that starts with `def`, `async` or `class`, found from the line break before it: one
@@ -384,10 +435,14 @@ def _init_span(data: bytes, start: int, end: int) -> tuple[int, int]:
 _DEF_LINE = re.compile(rb"\n(?:def|async|class)")
 
 
-def _top_def_lines(data: bytes) -> list[int]:
-    """Where the lines that start with ``def``, ``async`` or ``class`` start, in order."""
+def _top_def_lines(data: bytes, until: int | None = None) -> list[int]:
+    """Where the lines that start with ``def``, ``async`` or ``class`` start, in order; with
+    ``until``, only up to the first that starts after it."""
     found = [0] if data.startswith((b"def", b"async", b"class")) else []
-    found.extend(match.start() + 1 for match in _DEF_LINE.finditer(data))
+    for match in _DEF_LINE.finditer(data):
+        found.append(match.start() + 1)
+        if until is not None and match.start() + 1 > until:
+            break
     return found
 
 
