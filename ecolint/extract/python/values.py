@@ -188,7 +188,6 @@ class _Values(_Scopes):
         # id of an index binding → (its value, the defaults and library defaults it read)
         self._binding_values: dict[int, tuple[_Value | None, list[str], int]] = {}
         self._bindings_open = 0  # bindings being resolved, one inside another (_MAX_OPEN_BINDINGS)
-        self._cut_short = 0  # how many resolutions that limit cut short
         self._file_dir: Path | None = None
 
     @contextmanager
@@ -539,17 +538,17 @@ class _Values(_Scopes):
         branch after branch (`x = x + 1` under twenty ifs) would otherwise be resolved once per
         path through them."""
         if self._bindings_open >= _MAX_OPEN_BINDINGS:
-            self._cut_short += 1
             return None  # a chain of bindings whose branches read other bindings: unknown
         if binding.line <= 0:  # made for one question (a parameter's arguments): not kept
             return self._resolve_binding_guarded(binding, name, depth)
         known = self._binding_values.get(id(binding))
         if known is None:
-            read, library, cut = len(self.defaults_read), self.library_defaults_read, self._cut_short
+            read, library = len(self.defaults_read), self.library_defaults_read
             value = self._resolve_binding_guarded(binding, name, depth)
             known = (value, self.defaults_read[read:], self.library_defaults_read - library)
-            if self._cut_short == cut:  # a value cut short deep inside is not this binding's for good
-                self._binding_values[id(binding)] = known
+            # kept even when the chain was cut short deep inside (unknown, the cautious answer):
+            # resolving it again from every place that asks grows exponentially
+            self._binding_values[id(binding)] = known
             return value
         value, defaults, library_reads = known
         self.defaults_read.extend(defaults)
