@@ -1229,7 +1229,11 @@ class _Usage(_Recognition):
         evidence does not apply. The first such call marks every setup of the module, except one
         kept apart from the training (below). A model loaded and never run is "load-only": no
         serving rule speaks for it."""
-        training = [site for site in self.index.calls if site.name in TRAINING_CALLS]
+        # a training call in a branch the defaults never take (PLLaVA's `if use_lora:` with
+        # use_lora=False) trains nothing in a plain run
+        training = [
+            site for site in self.index.calls if site.name in TRAINING_CALLS and self._branches(site)[0] is not False
+        ]
         test_module = _is_test_module(self.path) and any(
             fn.node.name.startswith("test_") for fn in self.index.functions
         )
