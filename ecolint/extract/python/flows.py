@@ -10,7 +10,15 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ecolint.extract.python.syntax import _args, _below_leaves, _child_nodes, _names_in, _Statements, _target_names
+from ecolint.extract.python.syntax import (
+    _args,
+    _below_leaves,
+    _child_nodes,
+    _final_name,
+    _names_in,
+    _Statements,
+    _target_names,
+)
 
 _MUTATORS = frozenset({"append", "extend", "insert", "update", "add"})
 _SAVERS = frozenset({"save_pretrained", "save_model"})
@@ -302,6 +310,26 @@ _COMPOUND = (*_FOR_LOOPS, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try, a
 # Names of one sample's media: a list of them (a video's frames picked one in every few, an
 # image's patches) is one sample's input, not a batch of prompts.
 _MEDIA = re.compile(r"frame|image|img|pixel|patch|video|clip|audio", re.IGNORECASE)
+
+
+# Calls that give a list of many items read from somewhere (a file's lines, a JSON document).
+_LIST_READERS = frozenset({"splitlines", "readlines", "load", "loads", "list", "sorted"})
+
+
+def _lists_read(body: list[ast.stmt]) -> set[str]:
+    """Names a block binds to a list read from a file or a document (`prompts =
+    open(path).read().splitlines()`, `rows = json.load(f)`), at its top level."""
+    names: set[str] = set()
+    for statement in body:
+        if (
+            isinstance(statement, ast.Assign)
+            and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)
+            and isinstance(statement.value, ast.Call)
+            and _final_name(statement.value.func) in _LIST_READERS
+        ):
+            names.add(statement.targets[0].id)
+    return names
 
 
 def _batch_lists(body: _Statements) -> dict[str, ast.expr]:

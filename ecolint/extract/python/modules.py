@@ -43,14 +43,17 @@ from ecolint.extract.python.imports import _find_module
 from ecolint.extract.python.index import _Binding, _Class, _Function, _Indexer, _Scope, _Site
 from ecolint.extract.python.invoked import _Invoked
 from ecolint.extract.python.source import _parse, _Source
-from ecolint.extract.python.syntax import _NO, _args, _dotted_or_none, _final_name, _names_in
+from ecolint.extract.python.syntax import _NO, _args, _dotted_or_none, _final_name, _literal, _names_in
 from ecolint.extract.python.usage import (
+    _BATCHY,
     _CHAT_METHODS,
     _GENERATING_METHODS,
     _LOOP,
     MAX_CALL_DEPTH,
     _chat_inputs,
     _inputs,
+    _iterated,
+    _Signal,
 )
 from ecolint.extract.python.values import _Entry
 from ecolint.setups import (
@@ -84,6 +87,12 @@ _TOP_LINE = re.compile(rb"\n[^\s#)\]}]")
 _NOT_A_MODEL = re.compile(r"(?i)tokeni[sz]er|processor|config|feature_extractor")
 # ... unless it names a model too: load_model_and_tokenizer, load_hf_lm_and_tokenizer
 _NAMES_A_MODEL = re.compile(r"(?i)model|llm|(?<![a-z])lm(?![a-z])|_and_")
+
+
+def _named_for_no_model(name: str) -> bool:
+    return bool(_NOT_A_MODEL.search(name)) and not _NAMES_A_MODEL.search(name)
+
+
 _METHOD_LINE = re.compile(rb"\n(?:[ \t]+(?:async[ \t]+)?def[ \t]|[ \t]*@)")
 Spans = list[tuple[int, int]]  # where the loaders' names are in a file's bytes (``loader_spans``)
 
@@ -316,11 +325,7 @@ def _package_wrappers(files: list[Path], helpers: set[str]) -> list[tuple[str, s
             if match is None:
                 continue
             name = (match.group(1) or match.group(2)).decode()
-            if (
-                name in helpers
-                or name in LOADER_CALLS
-                or (_NOT_A_MODEL.search(name) and not _NAMES_A_MODEL.search(name))
-            ):
+            if name in helpers or name in LOADER_CALLS or _named_for_no_model(name):
                 continue  # a loading call's own name already passes the prefilter (helpers_in)
             end = starts[number + 1] if number + 1 < len(starts) else len(data)
             called = {m.group(1).decode() for m in _CALLED.finditer(data, match.end(), end)}
@@ -411,7 +416,7 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
         if match.group(2) is not None:  # a class: a helper only where its constructor loads
             start, end = _init_span(data, after, end)
         name = (match.group(1) or match.group(2)).decode()
-        if _NOT_A_MODEL.search(name) and not _NAMES_A_MODEL.search(name):
+        if _named_for_no_model(name):
             continue  # get_processor, load_tokenizer: what it returns is named, and is no model
         if _names_a_loader(data, start, end, spans) and (may_load is None or may_load(data[start:end])):
             names.add(name)
@@ -538,9 +543,6 @@ def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator
     return None
 
 
-_BATCH_NAMES = re.compile(r"batch|chunk|group|shard|bucket|loader", re.IGNORECASE)
-
-
 def _loop_around(
     defined: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, prompts: set[str], params: dict[str, int | None]
 ) -> tuple[bool, tuple[str, int | None, Any] | None]:
@@ -554,12 +556,10 @@ def _loop_around(
     if not loops:
         return False, None
     loop = max(loops, key=lambda n: (n.lineno, n.col_offset))  # ast.walk is breadth first: the innermost
-    iterated = loop.iter
-    while isinstance(iterated, ast.Call) and _final_name(iterated.func) in ("enumerate", "tqdm") and iterated.args:
-        iterated = iterated.args[0]
+    iterated = _iterated(loop.iter)
     if isinstance(iterated, ast.Name) and iterated.id in prompts:
         names = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)} | {iterated.id}
-        return not any(_BATCH_NAMES.search(name) for name in names), None
+        return not any(_BATCHY.search(name) for name in names), None
     ranged = isinstance(iterated, ast.Call) and _final_name(iterated.func) == "range" and not iterated.keywords
     args = iterated.args if ranged and isinstance(iterated, ast.Call) else []
     step = args[2] if len(args) == 3 else None
@@ -577,12 +577,7 @@ def _parameter_default(defined: ast.FunctionDef | ast.AsyncFunctionDef, name: st
     )
     defaults.update((a.arg, d) for a, d in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True))
     default = defaults.get(name)
-    if default is None:
-        return _NO
-    try:
-        return ast.literal_eval(default)
-    except ValueError:
-        return _NO
+    return _NO if default is None else _literal(default)
 
 
 def _generating_method(call: ast.Call) -> ast.Attribute | None:
@@ -743,7 +738,7 @@ class _CrossModule(_Invoked):
         one = size is not None and size.value == 1 and not isinstance(size.value, bool)
         self._per_item_inside[site.node] = list(self.defaults_read[read:]) if one else None
 
-    def _single_request(self, site: _Site, inputs: list[ast.expr], handler_only: bool) -> Any:
+    def _single_request(self, site: _Site, inputs: list[ast.expr], handler_only: bool) -> _Signal | None:
         """Also a call of another module's function whose own loop runs the model once per
         prompt it is given (``_per_item_inside``): per item, naming the defaults that made it
         so. One that slices the prompts it is given into batches batches them, whatever loop

@@ -19,6 +19,7 @@ from ecolint.extract.python.flows import (
     _Flows,
     _flows,
     _gathered_and_emptied,
+    _lists_read,
     _result_and_exposed,
 )
 from ecolint.extract.python.frameworks import _Handle, _Recognition
@@ -174,26 +175,6 @@ _CHAT_METHODS = frozenset({"chat", "stream_chat", "chat_stream"})
 _GENERATING_METHODS = frozenset({"generate"}) | _CHAT_METHODS
 # Their prompt-carrying keywords: the query, the conversation so far, the images asked about.
 _CHAT_KEYWORDS = _INPUT_KEYWORDS | {"query", "question", "msgs", "history", "image", "images", "pixel_values"}
-
-
-# Calls that give a list of many items read from somewhere (a file's lines, a JSON document).
-_LIST_READERS = frozenset({"splitlines", "readlines", "load", "loads", "list", "sorted"})
-
-
-def _lists_read(body: list[ast.stmt]) -> set[str]:
-    """Names a block binds to a list read from a file or a document (`prompts =
-    open(path).read().splitlines()`, `rows = json.load(f)`), at its top level."""
-    names: set[str] = set()
-    for statement in body:
-        if (
-            isinstance(statement, ast.Assign)
-            and len(statement.targets) == 1
-            and isinstance(statement.targets[0], ast.Name)
-            and isinstance(statement.value, ast.Call)
-            and _final_name(statement.value.func) in _LIST_READERS
-        ):
-            names.add(statement.targets[0].id)
-    return names
 
 
 def _statement_of(tree: ast.AST, call: ast.Call) -> ast.stmt | None:
