@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from ecolint.extract import ExtractContext
+from ecolint.extract import LOADER_CALLS, ExtractContext
 from ecolint.extract.python.flows import (
     _batch_lists,
     _BodyScan,
@@ -858,6 +858,8 @@ class _Usage(_Recognition):
             derived = self._loop_derived(loop)
             if not used & derived:
                 continue
+            if self._reaches_only_through_loads(loop, used):
+                continue  # a loop over models or checkpoints: each loads its own, the prompt stays
             if self._is_batch_loop(loop, derived, site.scope):
                 return False
             if self._few_written_items(loop, site):
@@ -1024,6 +1026,29 @@ class _Usage(_Recognition):
         if loop.body is None:
             return False
         return any(used & self._derived({name}, loop.body) for name in sorted(_gathered_and_emptied(loop.body)))
+
+    def _reaches_only_through_loads(self, loop: _Loop, used: set[str]) -> bool:
+        """Whether the loop's item reaches the prompt arguments only through a model or tokenizer
+        the loop body loads from it (`for repo in repos: tok = AutoTokenizer.from_pretrained(repo)
+        … model.generate(tok("MosaicML is"))`): the same prompt for each model, not one prompt
+        after another."""
+        if loop.body is None:
+            return False
+        loaded = {
+            target.id
+            for node in loop.body
+            for statement in ast.walk(node)
+            if isinstance(statement, ast.Assign)
+            and isinstance(statement.value, ast.Call)
+            and _final_name(statement.value.func) in LOADER_CALLS
+            for target in statement.targets
+            if isinstance(target, ast.Name)
+        }
+        if not loaded:
+            return False
+        self._derived(set(), loop.body)  # fills the flow cache
+        flows = [(written, read) for written, read in self._flows[id(loop.body)] if not written & loaded]
+        return not used & _closure(_target_names(loop.target), flows)
 
     def _loop_derived(self, loop: _Loop) -> set[str]:
         seed = _target_names(loop.target)

@@ -60,6 +60,8 @@ _MAX_ALTERNATIVES = 4
 # branch tests read …): deeper, the value is unknown. Each level costs about twenty frames, so
 # this keeps a long module (transformers' generation/utils.py) under the recursion limit.
 _MAX_OPEN_BINDINGS = 24
+# The assignments followed back from `self.<switch> = name` to the default it passes on.
+_MAX_SWITCH_HOPS = 3
 
 _COMPARISONS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: lambda a, b: a == b,
@@ -507,7 +509,9 @@ class _Values(_Scopes):
                 return None
             values = [self._resolve_binding(b, expr.id, depth) for b in bindings]
         elif isinstance(expr, ast.Attribute) and self._is_state(expr):
-            return None  # self.loaded, app.state.ready: set and reset as the program runs
+            # self.loaded, app.state.ready: set and reset as the program runs; but a switch a
+            # class sets once, in __init__, to an "off" default stays off (_switched_off)
+            return [False] if self._switched_off(expr, scope) else None
         else:
             values = [self._resolve(expr, scope, depth + 1)]
         if self.library_defaults_read > library:
@@ -516,6 +520,50 @@ class _Values(_Scopes):
             return None
         chosen.update(self.defaults_read[read:])
         return _unique([v.value for v in values if v is not None])
+
+    def _switched_off(self, expr: ast.Attribute, scope: _Scope) -> bool:
+        """Whether ``self.<name>`` is an opt-in switch left off: the class sets it in ``__init__``
+        only, and every value it may take there is a false literal, the false default of an
+        ``__init__`` parameter or of a config lookup (`config.get("low_resource", False)`).
+        Turned on only where a config or caller this file does not show says so, like an
+        argparse flag no launcher passes: the branch it guards is not what a plain run does."""
+        if not (isinstance(expr.value, ast.Name) and expr.value.id == "self"):
+            return False
+        owner: _Scope | None = scope
+        while owner is not None and owner.cls is None:
+            owner = owner.parent
+        bindings = None if owner is None or owner.cls is None else owner.cls.self_bindings.get(expr.attr)
+        if not bindings:
+            return False
+        for binding in bindings:
+            method = binding.scope.function
+            if method is None or method.name != "__init__" or binding.value is None:
+                return False
+            if not self._off_default(binding.value, binding.scope, binding.line, _MAX_SWITCH_HOPS):
+                return False
+        return True
+
+    def _off_default(self, expr: ast.expr, scope: _Scope, line: int, hops: int) -> bool:
+        """Whether an expression is a false literal, or passes one on as a default: a parameter's
+        (`low_resource=False`), a mapping lookup's (`cfg.get("low_resource", False)`), or a name
+        assigned one of those once above ``line``."""
+        literal = _literal(expr)
+        if literal is not _NO:
+            return literal in (False, None, 0, "")
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "get":
+            positional = [a.value for a in _args(expr) if a.keyword is None and not a.star]
+            return len(positional) == 2 and _literal(positional[1]) in (False, None, 0)
+        if not isinstance(expr, ast.Name) or hops <= 0:
+            return False
+        bindings, alternatives = self._definitions(expr.id, line, scope)
+        if alternatives:  # a parameter: its default and what each call site of this module passes
+            return bool(bindings) and all(
+                b.value is not None and self._off_default(b.value, b.scope, getattr(b.value, "lineno", 0), hops - 1)
+                for b in bindings
+            )
+        if len(bindings) != 1 or bindings[0].value is None:
+            return False
+        return self._off_default(bindings[0].value, bindings[0].scope, bindings[0].line, hops - 1)
 
     def _is_state(self, expr: ast.Attribute) -> bool:
         """An attribute of an object the program changes: self.x, or one assigned anywhere."""
