@@ -46,7 +46,7 @@ from ecolint.sources import decode, read_text
 
 if TYPE_CHECKING:
     from ecolint.cache import ExtractionCache
-    from ecolint.extract.python.modules import Verdict
+    from ecolint.extract.python.modules import Unread, Verdict
     from ecolint.project import Helpers, ProjectWork
 
 STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
@@ -544,12 +544,17 @@ def _analyse(
     """Every file, in no set order. In this process for a handful of files; else on all cores,
     the workers starting on the first files while the walk finds the rest."""
     known: list[tuple[FileWork, FileOutcome]] = []
+    counted = False
     if config.cache is not None:
         # A warm run: the files the cache answers from their stamp alone never reach a worker
         # (what is left is often too few files to be worth a pool).
-        work = _not_known(config, work, known)
-        if progress is not None:
-            progress = _counting(progress, known)
+        work, counted = _not_known(config, work, known), True
+    modules = config.context.modules
+    if modules is not None and modules.unread:
+        # A cold run: the Python files in which the project pass saw nothing are not read again.
+        work, counted = _not_empty(config, work, known), True
+    if progress is not None and counted:
+        progress = _counting(progress, known)
     pending = iter(work)
     first = list(itertools.islice(pending, PARALLEL_MIN_FILES))
     workers = min(os.cpu_count() or 1, 8)
@@ -563,6 +568,49 @@ def _analyse(
     if any(item.kind == "python" for item in first):
         load_extractor("python")  # imported once before forking, not once per worker
     return known + _analyse_pooled(config, itertools.chain(first, pending), workers, progress)
+
+
+def _not_empty(
+    config: WorkerConfig, work: Iterable[FileWork], known: list[tuple[FileWork, FileOutcome]]
+) -> Iterator[FileWork]:
+    """The files the per-file pass must read; the others go into ``known``: the Python files
+    in which the project pass, reading them earlier in this run, found no call a setup starts
+    at, no import of a loader helper and nothing else the pass would look at (``nothing_in``).
+    Their outcome is the one reading them would give, cache entry included."""
+    modules = config.context.modules
+    assert modules is not None
+    for item in work:
+        unread = modules.nothing_in(str(item.path)) if item.kind == "python" else None
+        stamp = None if unread is None else modules.verdicts[str(item.path)][0]
+        if unread is None or stamp is None or stamp[1] > config.max_file_size:
+            yield item  # over max-file-size: the pass says so
+            continue
+        if config.cache is not None and unread.digest is None:
+            yield item
+            continue
+        known.append((item, _nothing_found(config, stamp, unread)))
+
+
+def _nothing_found(config: WorkerConfig, stamp: Stamp, unread: Unread) -> FileOutcome:
+    """The outcome of a Python file the prefilter turns away and that imports no helper, as
+    ``_analyse_file`` gives it (with its cache entry when the cache is on)."""
+    outcome = FileOutcome(parsed=False)
+    if config.cache is None or unread.digest is None:
+        return outcome
+    from ecolint.cache import entry
+
+    context = config.context
+    context.consulted = []
+    try:
+        context.note_helpers()  # as ``extract`` notes it: a file that calls none may call one later
+    finally:
+        consulted, context.consulted = context.consulted, None
+    outcome.cache_entry = entry(unread.digest, stamp, consulted or [], [], None, False)
+    outcome.unrecorded = outcome.cache_entry is None
+    if outcome.cache_entry is not None:
+        outcome.cache_entry["pins"] = {}
+        outcome.cache_entry["ignores"] = False
+    return outcome
 
 
 def _not_known(
@@ -739,7 +787,21 @@ def _helpers_task(files: list[Path], keep: bool, verdicts: bool) -> tuple[Helper
 
     memo = _Kept() if keep else None
     found: list[Verdict] | None = [] if verdicts else None
-    return (helpers_in(files, python_may_hold_setup, memo, found), found or []), memo.records if memo else []
+    unread = functools.partial(_unread, digest=keep)
+    return (helpers_in(files, python_may_hold_setup, memo, found, unread), found or []), memo.records if memo else []
+
+
+def _unread(data: bytes, digest: bool) -> Unread | None:
+    """What the per-file pass would still look at in a Python file the prefilter turned away
+    (``ModuleIndex.nothing_in``), kept by the project pass that read it so that the per-file pass
+    need not read it again: its import lines, and its digest for the cache (``digest``). None
+    where that pass must read it: a NUL byte (it says the file is binary) or an ignore comment
+    (whose codes it checks)."""
+    from ecolint.extract.python.modules import Unread, import_lines
+
+    if b"\0" in data[:BINARY_SNIFF] or _SUPPRESSION.encode() in data:
+        return None
+    return Unread(import_lines(data) if b"import" in data else b"", data_digest(data) if digest else None)
 
 
 def _invocations_task(

@@ -62,7 +62,7 @@ def test_the_files_worth_parsing_go_to_the_workers_first_each_alone(tmp_path: Pa
     from ecolint.extract.python.modules import module_index
 
     items = [engine.FileWork(tmp_path / f"f{i:02}.py", f"f{i:02}.py", "python", False) for i in range(40)]
-    verdicts = [(str(item.path), (1, 100 + i), i in (3, 20, 30)) for i, item in enumerate(items)]
+    verdicts = [(str(item.path), (1, 100 + i), i in (3, 20, 30), None) for i, item in enumerate(items)]
     index = module_index(tmp_path, [item.path for item in items], [], verdicts)
     context = ExtractContext(root=tmp_path, read_text=lambda p: None, modules=index)
     ordered = engine._candidates_first(items, context)
@@ -71,6 +71,58 @@ def test_the_files_worth_parsing_go_to_the_workers_first_each_alone(tmp_path: Pa
     alone = lambda item: engine._candidate_size(index, item) is not None  # noqa: E731
     chunks = list(engine._chunks(ordered, 16, alone))
     assert [len(chunk) for chunk in chunks] == [1, 1, 1, 16, 16, 5]
+
+
+def test_python_files_the_project_pass_found_nothing_in_are_not_read_again(tmp_path: Path) -> None:
+    """A cold run's per-file pass does not read again the Python files in which the project
+    pass (which read them a moment before) found no loading call and no import of a loader
+    helper: it gives them the outcome reading them would give, cache entry included. Files it
+    must still read: the candidates, a helper's callers, a file with an ignore comment (whose
+    codes are checked), a binary one (it says so), one over max-file-size (it says so)."""
+    import functools
+
+    from ecolint.cache import ExtractionCache
+    from ecolint.extract import ExtractContext
+    from ecolint.extract.python.modules import helpers_in, module_index
+    from ecolint.prefilter import python_may_hold_setup
+    from ecolint.sources import read_text
+
+    sources = {
+        "loaders.py": "from transformers import AutoModelForCausalLM\n\n"
+        "def load_model(name):\n    return AutoModelForCausalLM.from_pretrained(name)\n",
+        "app.py": "from loaders import load_model\n\nmodel = load_model('Qwen/Qwen2-7B')\n",
+        "through.py": "import loaders as L\n\nmodel = L.load_model('Qwen/Qwen2-7B')\n",
+        "plain.py": "import os\n\nprint(os.getcwd())\n",
+        "noimports.py": "x = 1\n",
+        "marked.py": "import os  # ecolint: ignore[ECO999]\n",
+        "big.py": "import os\n" + "# padding\n" * 50,
+    }
+    for name, text in sources.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "binary.py").write_bytes(b"import os\n\0\0")
+    paths = sorted(tmp_path.glob("*.py"))
+    verdicts: list = []
+    unread = functools.partial(engine._unread, digest=True)
+    helpers = helpers_in(paths, python_may_hold_setup, None, verdicts, unread)
+    index = module_index(tmp_path, paths, helpers, verdicts)
+    context = ExtractContext(root=tmp_path, read_text=read_text, modules=index)
+    config = engine.WorkerConfig(context, 300, ExtractionCache(tmp_path / "cache", tmp_path, tmp_path))
+    items = [engine.FileWork(path, path.name, "python", False) for path in paths]
+
+    known: list = []
+    read = [item.display for item in engine._not_empty(config, items, known)]
+
+    assert read == ["app.py", "big.py", "binary.py", "loaders.py", "marked.py", "through.py"]
+    assert [item.display for item, _ in known] == ["noimports.py", "plain.py"]
+    for item, outcome in known:
+        reading = engine._analyse_file(config, item)
+        assert outcome.cache_entry is not None and outcome.cache_entry == reading.cache_entry
+        assert (outcome.parsed, outcome.setups, outcome.error, outcome.text) == (
+            reading.parsed,
+            reading.setups,
+            reading.error,
+            reading.text,
+        )
 
 
 def test_run_text_analyses_content_held_in_memory_as_the_named_file(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ import hashlib
 import itertools
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,10 +126,14 @@ class ModuleIndex:
     _modules: dict[str, Path] | None = None
     _through_modules: dict[bytes, tuple[bytes, ...]] | None = None
     _digest: str | None = None
+    _names: frozenset[str] | None = None
     # the prefilter's verdict on each file the project pass read (when the run's own walk is the
     # pass's), with the (mtime, size) it was read at: the per-file pass takes it from here
     # instead of scanning the bytes again (``prefiltered``)
     verdicts: dict[str, tuple[tuple[int, int], bool]] = field(default_factory=dict)
+    # of the files the prefilter turned away, what the per-file pass would still look at
+    # (``Unread``), when the pass that read them could tell: such a file need not be read again
+    unread: dict[str, Unread] = field(default_factory=dict)
 
     @property
     def modules(self) -> dict[str, Path]:
@@ -142,19 +146,53 @@ class ModuleIndex:
                     self._modules.setdefault(name, path)
         return self._modules
 
+    def may_hold_module(self, name: str) -> bool:
+        """Whether an absolute import's first name may be a module or package of the project:
+        a file or a directory of its Python files is named so (wherever it sits: imports are
+        found from the importing file's directory and its ancestors too)."""
+        if len(self.files) >= MAX_INDEXED_FILES:
+            return True  # the index stopped growing: a module it does not list may exist
+        if self._names is None:
+            names = set()
+            for path in self.files:
+                names.add(path.stem)
+                names.update(path.parent.parts)
+            self._names = frozenset(names)
+        return name in self._names
+
     def prefiltered(self, path: str, stamp: tuple[int, int] | None) -> bool | None:
         """The prefilter's verdict on a file's bytes, as the project pass found it, while the
         file's (mtime, size) are those it read (None: not known)."""
         known = self.verdicts.get(path)
         return known[1] if known is not None and stamp is not None and known[0] == stamp else None
 
+    def nothing_in(self, path: str) -> Unread | None:
+        """What is known of a file the prefilter turned away when its import lines import no
+        helper's name and no module of one: nothing in it can make a setup, so the per-file
+        pass need not read it again (None: it must)."""
+        unread = self.unread.get(path)
+        if unread is None or self._may_import_helper(unread.imports) is not False:
+            return None
+        return unread
+
     def may_call_helper(self, data: bytes) -> bool:
         """Whether a file's bytes import a helper's name (a superset, from bytes)."""
-        if not self.helpers or b"import" not in data:
+        if b"import" not in data:
+            return False
+        imports = import_lines(data)
+        found = self._may_import_helper(imports)
+        if found is not None:
+            return found
+        return _calls_through_module(data, imports, self._through_modules or {})
+
+    def _may_import_helper(self, imports: bytes) -> bool | None:
+        """From a file's import lines: True when they import a helper's name, False when they
+        import neither one nor a module defining one, None when they import such a module (its
+        calls `.helper(` are then looked for in the whole text)."""
+        if not self.helpers or not imports:
             return False
         if self._encoded is None:
             self._encoded = tuple(name.encode() for name in self.helpers)
-        imports = _import_text(data)
         # substring tests first: the names' regex over every file costs seconds
         if any(name in imports for name in self._encoded):
             if self._pattern is None:
@@ -163,7 +201,7 @@ class ModuleIndex:
                 return True
         if self._through_modules is None:
             self._through_modules = _module_calls(self.helpers.items())
-        return _calls_through_module(data, imports, self._through_modules)
+        return None if any(module in imports for module in self._through_modules) else False
 
     def callers_of(self, defining: set[str], read: Any) -> list[Path]:
         """The project's files that may call a helper defined in one of the ``defining`` files
@@ -181,7 +219,7 @@ class ModuleIndex:
             data = read(path)
             if data is None or b"import" not in data:
                 continue
-            if pattern.search(data) or _calls_through_module(data, _import_text(data), through):
+            if pattern.search(data) or _calls_through_module(data, import_lines(data), through):
                 found.append(path)
                 if len(found) >= MAX_CALLER_FILES:
                     break
@@ -218,7 +256,7 @@ def _calls_through_module(data: bytes, imports: bytes, through: dict[bytes, tupl
     return any(module in imports and any(call in data for call in calls) for module, calls in through.items())
 
 
-def _import_text(data: bytes) -> bytes:
+def import_lines(data: bytes) -> bytes:
     """The lines that hold the word `import` (a parenthesised name list to its `)`, a backslash
     continuation to its end), joined: every import statement is in them, and the helper names
     are then looked for in a few hundred bytes instead of the whole file."""
@@ -262,19 +300,36 @@ def indexed_files(files: Iterable[Path]) -> list[Path]:
     return list(itertools.islice(files, MAX_INDEXED_FILES))
 
 
-Verdict = tuple[str, tuple[int, int], bool]  # a file, its (mtime, size) when read, the prefilter's verdict
+@dataclass(frozen=True)
+class Unread:
+    """What the per-file pass would still look at in a Python file the prefilter turned away:
+    its import lines (whether it imports a loader helper of another module), and its content
+    digest for the extraction cache (None: no cache)."""
+
+    imports: bytes
+    digest: str | None
+
+
+# a file, its (mtime, size) when read, the prefilter's verdict, and what the per-file pass would
+# still look at in it when the verdict is no (None: the pass must read it: ``unread``)
+Verdict = tuple[str, tuple[int, int], bool, Unread | None]
 
 
 def helpers_in(
-    files: Iterable[Path], may_load: Any, memo: Any = None, verdicts: list[Verdict] | None = None
+    files: Iterable[Path],
+    may_load: Any,
+    memo: Any = None,
+    verdicts: list[Verdict] | None = None,
+    unread: Callable[[bytes], Unread | None] | None = None,
 ) -> list[tuple[str, str]]:
     """(helper name, file) for each helper some of the project's files define. The engine runs
     this on its workers in chunks of ``indexed_files`` and joins them with ``module_index``;
     a warm run's one-process pass gives the memo (``_helpers_in``). ``verdicts``, when given,
-    gets the prefilter's verdict (``may_load``) on each file read, for the per-file pass."""
+    gets the prefilter's verdict (``may_load``) on each file read, for the per-file pass, with
+    what ``unread`` says that pass would still look at in a file the prefilter turned away."""
     found: list[tuple[str, str]] = []
     for path in files:
-        for name in _helpers_in(path, may_load, memo, verdicts):
+        for name in _helpers_in(path, may_load, memo, verdicts, unread):
             if name in LOADER_CALLS:
                 # a project's own `pipeline(...)`: its calls already pass the prefilter as loader
                 # calls, and every file importing the library's `pipeline` would be parsed for it
@@ -288,7 +343,11 @@ def module_index(
 ) -> ModuleIndex:
     """The index of the listed files and the helpers (and verdicts) ``helpers_in`` found in them,
     with the functions of the project's packages that wrap one (``_package_wrappers``)."""
-    index = ModuleIndex(root, files=files, verdicts={path: (stamp, verdict) for path, stamp, verdict in verdicts})
+    index = ModuleIndex(root, files=files)
+    for path, stamp, verdict, unread in verdicts:
+        index.verdicts[path] = (stamp, verdict)
+        if unread is not None:
+            index.unread[path] = unread
     defined: dict[str, list[str]] = {}
     for name, path in helpers:
         defined.setdefault(name, []).append(path)
@@ -334,7 +393,13 @@ def _package_wrappers(files: list[Path], helpers: set[str]) -> list[tuple[str, s
     return found
 
 
-def _helpers_in(path: Path, may_load: Any, memo: Any, verdicts: list[Verdict] | None = None) -> list[str]:
+def _helpers_in(
+    path: Path,
+    may_load: Any,
+    memo: Any,
+    verdicts: list[Verdict] | None = None,
+    unread: Callable[[bytes], Unread | None] | None = None,
+) -> list[str]:
     """The helper names a file defines, from its bytes or, when unchanged, from the memo. The
     loaders' names are found once, for the helpers' bodies and for the prefilter's verdict."""
     try:
@@ -349,7 +414,8 @@ def _helpers_in(path: Path, may_load: Any, memo: Any, verdicts: list[Verdict] | 
     spans = loader_spans(data)
     names = sorted(_helper_names(data, may_load, spans))
     if verdicts is not None:
-        verdicts.append((str(path), stamp, bool(may_load(data, spans))))
+        verdict = bool(may_load(data, spans))
+        verdicts.append((str(path), stamp, verdict, None if verdict or unread is None else unread(data)))
     if memo is not None:
         memo.keep_helpers(str(path), stamp, names)
     return names
@@ -655,6 +721,14 @@ class _CrossModule(_Invoked):
         """Also a call of a function of another module of the project that runs the model it
         is given (`answer = model_gen(model, question, image)` in a loop over a benchmark): the
         generation is this call's, with the arguments that reach the prompts there."""
+        # asked for each call by the per-request pass and again by the reload pass: the
+        # handles it resolves do not change between them
+        known = self._uses_found.get(id(site))
+        if known is None:
+            known = self._uses_found[id(site)] = self._find_generate_uses(site)
+        return known
+
+    def _find_generate_uses(self, site: _Site) -> list[tuple[ast.expr, list[ast.expr], bool]]:
         # An instance of another module's class runs its model through its own methods, even
         # one named like the model's (a wrapper's `generate(prompt)`, `chat(query)`).
         found = self._instance_generator(site) if self._instance_generators else None
@@ -665,6 +739,13 @@ class _CrossModule(_Invoked):
             return uses
         found = self._imported_generator(site) if site.node.args or site.node.keywords else None
         return uses if found is None else [found]
+
+    @property
+    def _uses_found(self) -> dict[int, list[tuple[ast.expr, list[ast.expr], bool]]]:
+        """id of a call site (the index keeps it alive) → its generation uses (_generate_uses)."""
+        if not hasattr(self, "_uses_found_made"):
+            self._uses_found_made: dict[int, list[tuple[ast.expr, list[ast.expr], bool]]] = {}
+        return self._uses_found_made
 
     def _generate_handle(self, target: ast.expr, site: _Site) -> _Handle | None:
         """An instance of a class of another module generates only through the methods that
@@ -757,6 +838,14 @@ class _CrossModule(_Invoked):
         root = _module_alias(func) if isinstance(func, ast.Attribute) else getattr(func, "id", None)
         if root is None or root not in self.index.qualified:
             return None  # neither an imported function nor one of an imported module
+        qualified = self.index.qualified[root]
+        modules: ModuleIndex | None = getattr(self.context, "modules", None)
+        if (
+            modules is not None
+            and not qualified.startswith(".")
+            and not modules.may_hold_module(qualified.split(".")[0])
+        ):
+            return None  # torch.cat(…), np.stack(…): no module of the project
         held = [a.value for a in _args(call) if not a.star and isinstance(a.value, (ast.Name, ast.Attribute))]
         if not any(self._handle(value, site.scope, base=False) is not None for value in held):
             return None  # no model of this module handed over (cheap before any other module is read)
