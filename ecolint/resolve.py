@@ -395,6 +395,9 @@ def resolve(
     elif setup.get(PURPOSE) == "test":
         reasons.append("a test runs the model to check it, on a handful of prompts: it serves nobody")
         boundaries.append("not-served")
+    elif setup.get(PURPOSE) == "disabled":
+        reasons.append("nothing calls the function that loads the model, and its call is commented out")
+        boundaries.append("not-served")
     not_llm = kb.not_an_llm(_text(setup.get(LOADER)), _text(setup.get(TASK)), _text(model_id))
     if not_llm is not None:
         reasons.append(not_llm)

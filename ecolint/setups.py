@@ -99,7 +99,8 @@ SCRIPT_ENV = "script_env"  # ((name, value), …): the environment the command s
 RUNNER_LABELS = "runner_labels"  # a CI job's runner labels (runs-on): resolve.py takes the GPU one names
 PURPOSE = "purpose"  # "training" when the module fine-tunes the model (QLoRA etc.): not an inference setup;
 # "load-only" when the model is loaded and never run (a smoke test, a download job): not served;
-# "test" in a pytest test module or test function: the model is checked, not served
+# "test" in a pytest test module or test function: the model is checked, not served;
+# "disabled" when nothing calls the function that loads it and its call is commented out
 LOADER = "loader"  # the qualified loading call as imported (ipex_llm.transformers.AutoModel.from_pretrained)
 DEVICE = "device"  # where the source puts the model: cpu, mps, xpu, hpu, npu, cuda (device / device_map)
 RUNTIME = "runtime"  # a call that rewrites the loaded model for a runtime (ipex_llm.optimize_model)

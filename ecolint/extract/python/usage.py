@@ -129,6 +129,7 @@ _LLM_WRAPPERS = (
     # request ("Run a single prediction on the model", Cog's prediction interface reference).
     ("cog", frozenset({"BasePredictor"}), frozenset({"predict"}), "prediction Cog runs through"),
 )
+MAX_COG_LEVELS = 4  # directories above a Cog predictor looked at for its cog.yaml
 MAX_BASE_DEPTH = 3  # local classes between a model wrapper and the framework's base class
 # How many calls away from a handler or a loop generate() is still followed (handler → helper →
 # helper → generate); the callers are looked up once per level, so the cost stays small.
@@ -221,6 +222,49 @@ def _grown(where: ast.AST, name: str) -> bool:
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
             return True
     return False
+
+
+def _appending_loop(where: ast.AST, name: str) -> ast.For | None:
+    """The one `for` loop that builds a list named ``name`` with one `name.append(...)` per
+    pass (`formatted = []` … `for p in prompts: formatted.append(template(p))`), when that is
+    the only way the list grows: it holds as many items as the loop has passes."""
+    loops = [
+        node
+        for node in ast.walk(where)
+        if isinstance(node, (ast.For, ast.AsyncFor))
+        and any(_appends_to(statement, name) for statement in node.body)
+        and not any(isinstance(inner, (ast.For, ast.AsyncFor, ast.While)) for s in node.body for inner in ast.walk(s))
+    ]
+    if len(loops) != 1 or not isinstance(loops[0], ast.For):
+        return None
+    appends = sum(_appends_to(statement, name) for statement in ast.walk(where) if isinstance(statement, ast.Expr))
+    grows = sum(
+        1
+        for node in ast.walk(where)
+        if (isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name)
+        or (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == name
+            and node.func.attr in ("append", "extend", "insert")
+        )
+    )
+    return loops[0] if appends == 1 and grows == 1 else None
+
+
+def _appends_to(statement: ast.stmt | ast.AST, name: str) -> bool:
+    """`name.append(x)` as a statement of its own."""
+    if not isinstance(statement, ast.Expr) or not isinstance(statement.value, ast.Call):
+        return False
+    func = statement.value.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "append"
+        and isinstance(func.value, ast.Name)
+        and func.value.id == name
+        and len(statement.value.args) == 1
+    )
 
 
 def _enclosing(fn: _Function | None) -> list[_Function]:
@@ -541,6 +585,8 @@ class _Usage(_Recognition):
             qualified = self._base_qualified(base, cls) or ""
             for prefix, bases, methods, words in _LLM_WRAPPERS:
                 if method in methods and qualified.startswith(prefix) and qualified.rsplit(".", 1)[-1] in bases:
+                    if prefix == "cog" and not self._cog_configured():
+                        continue  # no cog.yaml: `python predict.py` runs it as a script
                     return f"{words} {method}()"
             local = self._local_class(base.id, cls.scope) if isinstance(base, ast.Name) else None
             if local is not None and local is not cls and depth < MAX_BASE_DEPTH:
@@ -548,6 +594,18 @@ class _Usage(_Recognition):
                 if found is not None:
                     return found
         return None
+
+    def _cog_configured(self) -> bool:
+        """Whether a cog.yaml (which names the predictor Cog serves) sits beside this module or
+        in a directory above it, inside the scan root: without one, Cog does not serve it."""
+        directory = self._dir()
+        root = self.context.root.resolve()
+        for folder in (directory, *directory.parents)[: MAX_COG_LEVELS + 1]:
+            if self.context.is_file(folder / "cog.yaml"):
+                return True
+            if folder.resolve() == root:
+                break
+        return False
 
     def _task_queue(self, target: ast.expr, scope: _Scope) -> str | None:
         """What runs a task decorated so, or None: @shared_task, @celery.task, @app.task where
@@ -786,11 +844,15 @@ class _Usage(_Recognition):
             return "handler", source
         if handler_only:
             return self._via_callers(site.function, [], handler_only=True)
-        if self._per_item(site, inputs):
+        per_item = self._per_item(site, inputs)
+        if per_item:
             return _LOOP
-        # a list of prompts the function builds (`prompts = [x[1] for x in todo]`) goes to one
-        # call: the callers' loops (one dataset after another) repeat a batch, not one prompt
-        batched = site.function is not None and self._fed_a_built_list(site.function, site, inputs)
+        # a batch loop here (a DataLoader's batches, slices of the list), or a list of prompts
+        # the function builds (`prompts = [x[1] for x in todo]`), goes to each call: the callers'
+        # loops (one dataset after another) repeat a batch, not one prompt
+        batched = per_item is False or (
+            site.function is not None and self._fed_a_built_list(site.function, site, inputs)
+        )
         return self._via_callers(site.function, [] if batched else inputs, handler_only=batched)
 
     def _fed_a_built_list(self, fn: _Function, site: _Site, inputs: list[ast.expr]) -> bool:
@@ -840,8 +902,9 @@ class _Usage(_Recognition):
                     return found
         return None
 
-    def _per_item(self, site: _Site, inputs: list[ast.expr]) -> bool:
-        """Is this call made once per prompt by an enclosing loop?
+    def _per_item(self, site: _Site, inputs: list[ast.expr]) -> bool | None:
+        """Is this call made once per prompt by an enclosing loop? (None: no loop of the
+        function reaches its prompts; the callers' may.)
 
         The innermost loop whose item reaches the prompt arguments decides: a loop over batches
         (by its names, a range with a step, slicing by the index, a DataLoader) is batching, so is
@@ -871,7 +934,7 @@ class _Usage(_Recognition):
                 or self._builds_batches(loop, used, site.scope)
                 or self._feeds_back(loop, site.node, used)
             )
-        return False
+        return None
 
     def _one_item_loader(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> bool:
         """A DataLoader that yields one sample at a time: its batch_size left out (PyTorch's
@@ -965,8 +1028,12 @@ class _Usage(_Recognition):
 
     def _written_few(self, expr: ast.expr | None, scope: _Scope, depth: int) -> bool:
         """Whether an iterable is such a literal: directly, through names (every binding one,
-        none grown by append/extend/+=) and parameters (every call site's argument one)."""
+        none grown by append/extend/+=) and parameters (every call site's argument one), and
+        through what is made of it item by item: a comprehension over it, or a list one loop
+        over it appends to once per pass (`formatted.append(template(p))`)."""
         expr = _iterated(expr)
+        if isinstance(expr, (ast.ListComp, ast.GeneratorExp)) and len(expr.generators) == 1:
+            return self._written_few(expr.generators[0].iter, scope, depth + 1)
         if isinstance(expr, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
             items = expr.keys if isinstance(expr, ast.Dict) else expr.elts
             return len(items) < FEW_ITEMS and not any(item is None or isinstance(item, ast.Starred) for item in items)
@@ -979,8 +1046,14 @@ class _Usage(_Recognition):
             return False
         for binding in bindings:
             holder = binding.scope.function.node if binding.scope.function is not None else self.index.tree
-            if holder is None or _grown(holder, expr.id):
+            if holder is None:
                 return False
+            if _grown(holder, expr.id):
+                built = _appending_loop(holder, expr.id)
+                empty = isinstance(binding.value, ast.List) and not binding.value.elts
+                if not (empty and built is not None and self._written_few(built.iter, binding.scope, depth + 1)):
+                    return False
+                continue
             if not self._written_few(binding.value, binding.scope, depth + 1):
                 return False
         return True
@@ -1254,6 +1327,8 @@ class _Usage(_Recognition):
                 setup.set(PURPOSE, "test", self._loc(origin.node))
             elif self._never_run(setup, origin):
                 setup.set(PURPOSE, "load-only", self._loc(origin.node))
+            elif self._call_commented_out(origin):
+                setup.set(PURPOSE, "disabled", self._loc(origin.node))
 
     def _inference_apart(self, setup: Setup, origin: _Site | None, training: list[_Site]) -> bool:
         """A setup of a fine-tuning module that is an inference setup of its own: loaded in a
@@ -1288,6 +1363,27 @@ class _Usage(_Recognition):
         """Whether a call runs in a loop, itself or through the function it is in."""
         return bool(site.loops) or (
             site.function is not None and any(caller.loops for caller in self._callers_of(site.function))
+        )
+
+    def _call_commented_out(self, site: _Site) -> bool:
+        """Whether the function that loads is switched off: nothing in its module calls it or
+        names it (no decorator registers it, no callback passes it), and a commented-out line
+        calls it (`# self.load_original_llama_model()`): someone took its call out. Another
+        module may still call a function nobody here names; one whose call was commented out
+        here is read as disabled."""
+        fn = site.function
+        if fn is None or fn.name.startswith("__") or fn.node.decorator_list or self._callers_of(fn):
+            return False
+        tree = self.index.tree
+        if tree is None:
+            return False
+        called = re.compile(rf"#.*\b{re.escape(fn.name)}\(")
+        if not any(called.search(line) for line in self.source.lines if line.lstrip().startswith("#")):
+            return False
+        return not any(
+            (isinstance(node, ast.Attribute) and node.attr == fn.name)
+            or (isinstance(node, ast.Name) and node.id == fn.name)
+            for node in ast.walk(tree)
         )
 
     def _never_run(self, setup: Setup, site: _Site) -> bool:
