@@ -854,11 +854,32 @@ class _Scopes:
         for binding in self._definitions(expr.value.id, expr.lineno, scope)[0]:
             value = binding.value
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
-                cls = self._local_class(value.func.id, binding.scope)
+                cls = self._local_class(value.func.id, binding.scope) or self._built_by(value.func.id)
                 method = None if cls is None else cls.methods.get(expr.attr)
                 if method is not None:
                     return [method]
         return []
+
+    def _built_by(self, name: str) -> _Class | None:
+        """The local class a module-level function of this module returns an instance of on
+        every return (a factory: `def load_model(path): return Bot(path)`)."""
+        functions = [fn for fn in self._functions_named().get(name, ()) if fn.method_of is None]
+        if len(functions) != 1 or not functions[0].returns:
+            return None
+        fn = functions[0]
+        found: set[_Class] = set()
+        for returned in fn.returns:
+            value: ast.expr | None = returned
+            if isinstance(value, ast.Name):
+                bindings = fn.scope.bindings.get(value.id, [])
+                value = bindings[0].value if len(bindings) == 1 else None
+            cls = None
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+                cls = self._local_class(value.func.id, fn.scope)
+            if cls is None:
+                return None
+            found.add(cls)
+        return found.pop() if len(found) == 1 else None
 
     def _method_names(self) -> frozenset[str]:
         if self._methods is None:

@@ -464,6 +464,7 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
     names: set[str] = set()
     if spans is not None and not spans:
         return names
+    classes: set[str] = set()
     starts = _top_def_lines(data, None if spans is None else spans[-1][0])
     for number, start in enumerate(starts):
         bound = starts[number + 1] if number + 1 < len(starts) else len(data)
@@ -486,7 +487,36 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
             continue  # get_processor, load_tokenizer: what it returns is named, and is no model
         if _names_a_loader(data, start, end, spans) and (may_load is None or may_load(data[start:end])):
             names.add(name)
-    return names
+            if match.group(2) is not None:
+                classes.add(name)
+    return names | _factories(data, classes) if classes else names
+
+
+def _factories(data: bytes, classes: set[str]) -> set[str]:
+    """Top-level functions with parameters that return an instance of one of the file's loading
+    classes (`def load_model(args): return WebGLM(args.model, …)`, or `qa = WebGLM(…)` …
+    `return qa`): helpers through it, as the extraction reads them (``_built_by``). Only files
+    with such a class are looked at again, for every top-level line."""
+    alternatives = b"|".join(re.escape(name.encode()) for name in sorted(classes))
+    direct = re.compile(rb"return[ \t]+(?:" + alternatives + rb")[ \t]*\(")
+    assigned = re.compile(rb"([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(?:" + alternatives + rb")[ \t]*\(")
+    found: set[str] = set()
+    starts = _top_def_lines(data)
+    for number, start in enumerate(starts):
+        match = _TOP_DEF.match(data, start)
+        if match is None or match.group(1) is None:
+            continue
+        end = starts[number + 1] if number + 1 < len(starts) else len(data)
+        name = match.group(1).decode()
+        if _named_for_no_model(name):
+            continue
+        body = data[match.end() : end]
+        returned = {m.group(1) for m in assigned.finditer(body)}
+        if direct.search(body) or any(
+            re.search(rb"return[ \t]+" + re.escape(var) + rb"[ \t]*(?:#[^\n]*)?(?:\r?\n|$)", body) for var in returned
+        ):
+            found.add(name)
+    return found
 
 
 def _init_span(data: bytes, start: int, end: int) -> tuple[int, int]:
@@ -1028,12 +1058,15 @@ class _CrossModule(_Invoked):
             other.helper_depth = self.helper_depth + 1
             other.bound[(fn.node.lineno, fn.name)] = bound
             setups = other.run()  # type: ignore[attr-defined]
-            if fn.method_of is None:
+            # the instance holds what its class loads (one model, or none followed), whether the
+            # call builds it or a factory returns it (`return WebGLM(args.model)`)
+            cls = fn.method_of or other._built_by(fn.name)
+            if cls is None:
                 returned = _returned(other, fn)
-            else:  # the instance holds what its class loads: one model, or none followed
-                returned = _held(other, fn.method_of)
+            else:
+                returned = _held(other, cls)
                 if len(returned) == 1:
-                    self._instance_generators[site.node] = _generating_methods(other, fn.method_of, returned)
+                    self._instance_generators[site.node] = _generating_methods(other, cls, returned)
         except (RecursionError, ExtractError):
             return
         finally:
