@@ -224,6 +224,36 @@ def _grown(where: ast.AST, name: str) -> bool:
     return False
 
 
+def _few_literal(expr: ast.expr | None) -> bool:
+    value = _literal(expr) if expr is not None else None
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < FEW_ITEMS
+
+
+def _cut_to_few(expr: ast.expr | None) -> bool:
+    """Whether an iterable is cut to fewer items than the evidence's smallest batch by numbers
+    written in the code: `data[:5]`, `range(3)`, `ds.select(range(4))`, `df.head(5)`,
+    `ds.take(5)`, `itertools.islice(rows, 5)`."""
+    if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice):
+        cut = expr.slice
+        start = _literal(cut.lower) if cut.lower is not None else 0
+        return start == 0 and cut.step is None and _few_literal(cut.upper)
+    if not isinstance(expr, ast.Call) or expr.keywords:
+        return False
+    name = _final_name(expr.func)
+    args = expr.args
+    if name == "range" and isinstance(expr.func, ast.Name):
+        return (len(args) == 1 and _few_literal(args[0])) or (
+            len(args) == 2 and _literal(args[0]) == 0 and _few_literal(args[1])
+        )
+    if name in ("head", "take") and isinstance(expr.func, ast.Attribute) and len(args) == 1:
+        return _few_literal(args[0])
+    if name == "select" and isinstance(expr.func, ast.Attribute) and len(args) == 1:
+        return _cut_to_few(args[0])
+    if name == "islice" and len(args) == 2:
+        return _few_literal(args[1])
+    return False
+
+
 def _appending_loop(where: ast.AST, name: str) -> ast.For | None:
     """The one `for` loop that builds a list named ``name`` with one `name.append(...)` per
     pass (`formatted = []` … `for p in prompts: formatted.append(template(p))`), when that is
@@ -1037,6 +1067,8 @@ class _Usage(_Recognition):
         if isinstance(expr, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
             items = expr.keys if isinstance(expr, ast.Dict) else expr.elts
             return len(items) < FEW_ITEMS and not any(item is None or isinstance(item, ast.Starred) for item in items)
+        if _cut_to_few(expr):
+            return True  # dataset[:5], range(3), ds.select(range(4)), df.head(5): a look at a sample
         if isinstance(expr, ast.Subscript) and isinstance(expr.slice, ast.Slice):
             return self._written_few(expr.value, scope, depth + 1)  # PROMPTS[:2]: fewer still
         if not isinstance(expr, ast.Name) or depth >= MAX_CALL_DEPTH:
