@@ -481,7 +481,7 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
         end = body_end.start() + 1 if body_end else len(data)
         start = match.start()
         if match.group(2) is not None:  # a class: a helper only where its constructor loads
-            start, end = _init_span(data, after, end)
+            start, end = _loading_init_span(data, after, end, may_load, spans)
         name = (match.group(1) or match.group(2)).decode()
         if _named_for_no_model(name):
             continue  # get_processor, load_tokenizer: what it returns is named, and is no model
@@ -517,6 +517,27 @@ def _factories(data: bytes, classes: set[str]) -> set[str]:
         ):
             found.add(name)
     return found
+
+
+_METHOD_DEF = re.compile(rb"\n[ \t]+(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _loading_init_span(data: bytes, start: int, end: int, may_load: Any, spans: Spans | None) -> tuple[int, int]:
+    """The span of a class's constructor (``_init_span``) when it loads, or else of the method
+    it calls on itself that does (`self.pipe = self.load()` … `def load(self): … from_pretrained`);
+    an empty span when neither does."""
+    init = _init_span(data, start, end)
+    if init[0] == init[1] or _names_a_loader(data, init[0], init[1], spans):
+        return init
+    methods = list(_METHOD_DEF.finditer(data, start, end))
+    for number, method in enumerate(methods):
+        body_end = methods[number + 1].start() if number + 1 < len(methods) else end
+        called = b"self." + method.group(1) + b"("
+        if data.find(called, init[0], init[1]) < 0 or not _names_a_loader(data, method.end(), body_end, spans):
+            continue
+        if may_load is None or may_load(data[method.start() : body_end]):
+            return method.start(), body_end
+    return init
 
 
 def _init_span(data: bytes, start: int, end: int) -> tuple[int, int]:
@@ -1260,10 +1281,34 @@ def _method_in(fn: _Function | None, cls: _Class) -> _Function | None:
 
 
 def _held(other: _CrossModule, cls: _Class) -> dict[int, int | None]:
-    """id(setup) → None for each setup a class's methods load (its instances hold them)."""
-    return {
-        id(setup): None for setup in other.setups if _method_in(other.origin_site[id(setup)].function, cls) is not None
-    }
+    """id(setup) → None for each setup a class's methods load (its instances hold them): those
+    its constructor loads, itself or through the methods it calls on itself, where there are
+    such (a spare loader method nothing runs on construction is left out), else all."""
+    loaded = [setup for setup in other.setups if _method_in(other.origin_site[id(setup)].function, cls) is not None]
+    built = _constructed_by(other, cls)
+    on_construction = [s for s in loaded if _method_in(other.origin_site[id(s)].function, cls) in built]
+    return {id(setup): None for setup in on_construction or loaded}
+
+
+def _constructed_by(other: _CrossModule, cls: _Class) -> set[_Function]:
+    """The class's constructor and the methods it calls on itself (`self.load()`), up to
+    MAX_CALL_DEPTH calls down."""
+    init = cls.methods.get("__init__")
+    if init is None:
+        return set()
+    found = {init}
+    frontier = [init]
+    for _ in range(MAX_CALL_DEPTH):
+        reached = []
+        for site in other.index.calls:
+            if _method_in(site.function, cls) not in frontier:
+                continue
+            for callee in other._callees(site.node.func, site.scope):
+                if callee.method_of is cls and callee not in found:
+                    found.add(callee)
+                    reached.append(callee)
+        frontier = reached
+    return found
 
 
 def _generating_methods(other: _CrossModule, cls: _Class, held: dict[int, int | None]) -> dict[str, _Generator]:
