@@ -236,6 +236,30 @@ def test_a_dotenv_that_appears_or_disappears_is_seen(tmp_path: Path) -> None:
     assert findings(check(root, "--cache-dir", cache)) == without
 
 
+def test_a_config_that_turns_a_switch_on_is_seen(tmp_path: Path) -> None:
+    """The model class leaves its 8-bit switch off by default; the project's eval config turning
+    it on makes the INT8 branch the one that loads, even though the Python file did not change."""
+    root = tmp_path / "src"
+    (root / "configs").mkdir(parents=True)
+    (root / "README.md").write_text("# chat\n")
+    (root / "configs" / "eval.yaml").write_text("model:\n  low_resource: False\n")
+    (root / "chat.py").write_text(
+        "from transformers import LlamaForCausalLM\n\n\n"
+        "class Chat:\n"
+        "    def __init__(self, cfg):\n"
+        '        self.low_resource = cfg.get("low_resource", False)\n'
+        "        if self.low_resource:\n"
+        '            self.llm = LlamaForCausalLM.from_pretrained(cfg["path"], load_in_8bit=True)\n'
+        "        else:\n"
+        '            self.llm = LlamaForCausalLM.from_pretrained(cfg["path"], torch_dtype="auto")\n'
+    )
+    cache = str(tmp_path / "cache")
+    assert "ECO101" not in {code for _, code, _ in findings(check(root, "--cache-dir", cache))}
+    (root / "configs" / "eval.yaml").write_text("model:\n  low_resource: True\n")
+    turned_on = findings(check(root, "--cache-dir", cache))
+    assert "ECO101" in {code for _, code, _ in turned_on} and turned_on == findings(check(root))
+
+
 def test_the_cache_gives_the_same_output_on_worker_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tree(tmp_path / "src")
     cache = str(tmp_path / "cache")

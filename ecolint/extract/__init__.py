@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,6 +114,11 @@ class ExtractContext:
             return text_digest(repr(self.invocations.get(str(path), [])))
         if what == "helpers":
             return None if self.modules is None else self.modules.digest()
+        if what.startswith("switch~"):
+            key = ("ecolint.extract:switch", str(path), what[7:])
+            if key not in self._cache:
+                self._cache[key] = (_sets_true(_config_texts(path, self._cache), what[7:]), None)
+            return self._cache[key][0]
         if what == "dir":
             try:
                 return sorted(entry.name for entry in path.iterdir())
@@ -137,6 +143,28 @@ class ExtractContext:
             self.consulted.extend(consulted if consulted is not None else [("unknown", "", None)])
         return value
 
+    def turned_on_in_configs(self, key: str, near: Path) -> bool:
+        """Whether a YAML or JSON file of the project a module belongs to sets ``key`` to true
+        (`low_resource: True` in an eval config): a switch the code leaves off by default that
+        the project's own configs turn on. The project is the nearest directory above the
+        module (``near``: its directory) with a README, a setup.py, a pyproject.toml or a
+        requirements.txt, else the scan root: one project of a monorepo does not turn on
+        another's switch. Noted, so a cached answer is asked again when the configs change."""
+        area = self._project_of(near)
+        question = f"switch~{key}"
+        found = self.answer(question, area)
+        self._note(question, area, found)
+        return bool(found)
+
+    def _project_of(self, folder: Path) -> Path:
+        root = self.root.resolve()
+        for candidate in (folder, *folder.parents):
+            if candidate.resolve() == root or not candidate.resolve().is_relative_to(root):
+                return root
+            if any(self.is_file(candidate / marker) for marker in _PROJECT_MARKERS):
+                return candidate
+        return root
+
     def note_helpers(self) -> None:
         """Note that the file's result depends on which helpers the project's modules define."""
         if self.modules is not None and self.consulted is not None:
@@ -148,6 +176,41 @@ class ExtractContext:
 
 
 _UNANSWERED = object()  # a question this context does not know: never equal to a noted answer
+_PROJECT_MARKERS = ("README.md", "README.rst", "README", "setup.py", "pyproject.toml", "requirements.txt")
+MAX_CONFIG_FILES = 2_000  # YAML and JSON files a run reads to see whether they turn a switch on
+MAX_CONFIG_BYTES = 256 * 1024  # larger ones are data, not configuration
+_CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+_SKIPPED_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", "site-packages"})
+
+
+def _config_texts(root: Path, memo: dict) -> list[bytes]:
+    """The scan root's YAML and JSON files (small ones, up to MAX_CONFIG_FILES), read once a run."""
+    key = ("ecolint.extract:config-texts", str(root))
+    if key not in memo:
+        texts: list[bytes] = []
+        for folder, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
+            for name in sorted(files):
+                if not name.endswith(_CONFIG_SUFFIXES) or len(texts) >= MAX_CONFIG_FILES:
+                    continue
+                path = os.path.join(folder, name)
+                try:
+                    if os.path.getsize(path) <= MAX_CONFIG_BYTES:
+                        with open(path, "rb") as handle:
+                            texts.append(handle.read())
+                except OSError:
+                    continue
+        memo[key] = (texts, None)
+    return memo[key][0]
+
+
+def _sets_true(texts: list[bytes], name: str) -> bool:
+    """Whether one of the texts sets a key of that name to true: `name: True` (YAML),
+    `"name": true` (JSON)."""
+    pattern = re.compile(
+        rb"""(?<![A-Za-z0-9_])["']?""" + re.escape(name.encode()) + rb"""["']?[ \t]*:[ \t]*(?:[Tt]rue|yes|on)\b"""
+    )
+    return any(name.encode() in text and pattern.search(text) for text in texts)
 
 
 def data_digest(data: bytes) -> str:

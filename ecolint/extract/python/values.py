@@ -541,7 +541,9 @@ class _Values(_Scopes):
                 return False
             if not self._off_default(binding.value, binding.scope, binding.line, _MAX_SWITCH_HOPS):
                 return False
-        return True
+        # ... unless a config file of the project turns it on (MiniGPT-4's eval config sets
+        # `low_resource: True`, which from_config reads with that default of False)
+        return not self.context.turned_on_in_configs(expr.attr, self._dir())
 
     def _off_default(self, expr: ast.expr, scope: _Scope, line: int, hops: int) -> bool:
         """Whether an expression is a false literal, or passes one on as a default: a parameter's
