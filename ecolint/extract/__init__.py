@@ -178,7 +178,7 @@ class ExtractContext:
 _UNANSWERED = object()  # a question this context does not know: never equal to a noted answer
 _PROJECT_MARKERS = ("README.md", "README.rst", "README", "setup.py", "pyproject.toml", "requirements.txt")
 MAX_CONFIG_FILES = 2_000  # YAML and JSON files a run reads to see whether they turn a switch on
-MAX_CONFIG_BYTES = 256 * 1024  # larger ones are data, not configuration
+MAX_CONFIG_BYTES = 64 * 1024  # larger ones are data (results, vocabularies), not configuration
 _CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 _SKIPPED_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", "site-packages"})
 
