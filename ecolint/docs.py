@@ -29,7 +29,7 @@ SECTION_TITLES = (
 SILENT_ON_TEXT = {
     "non-nvidia": "non-NVIDIA hardware",
     "not-an-llm": "models that are not LLMs",
-    "not-served": "models loaded and never run (smoke tests, download jobs) or run only by tests",
+    "not-served": "models loaded and never run (smoke tests, download jobs), run only by tests, or loaded by a function whose only call is commented out",
 }
 
 

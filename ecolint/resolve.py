@@ -57,7 +57,7 @@ BOUNDARY_TEXT = {
     "stack-drift": "Stack newer than the measurement window: confidence lowered one step.",
     "mixture-of-experts": "Mixture of experts: compared by its active parameters; the evidence was measured on dense models.",
     "not-an-llm": "Not an LLM: every measurement is LLM text generation, so none speaks for this model.",
-    "not-served": "Not served here (loaded and never run, or run only by a test): no inference to measure.",
+    "not-served": "Not served here (loaded and never run, run only by a test, or loaded by a function whose call is commented out): no inference to measure.",
 }
 # Reasons that hold for a whole run rather than one finding (every setup without a stated GPU
 # gets the same assumption; the stack pins are merged over the tree): the text report says
