@@ -53,6 +53,9 @@ STACK_KINDS = ("requirements", "pyproject", "dockerfile", "shell")
 BINARY_SNIFF = 8192
 Stamp = tuple[int, int]  # a file's (mtime in ns, size): the cache's first, cheap test of a change
 Progress = Callable[[int, "int | None"], None]  # files done, and the total once the walk has ended
+# The kinds whose code may call a loader helper another module of the project defines (a
+# notebook's `from helpers import load_model`): read when they do, even with no loading call.
+_HELPER_CALLING_KINDS = ("python", "notebook")
 _SUPPRESSION = "ecolint:"  # an ignore comment: its file's text is kept so the comment can be checked
 BINARY_MESSAGE = "skipped: binary content (a NUL byte) in a file named like one ecolint reads"
 UTF16_MESSAGE = "skipped: UTF-16 text (a byte-order mark); ecolint reads UTF-8"
@@ -1084,7 +1087,7 @@ def _prefilter_and_extract(config: WorkerConfig, item: FileWork, data: bytes, st
             return FileOutcome(error=FileError(item.display, 1, message), parsed=False)
         pins = _pins(item, data) if item.kind in STACK_KINDS else {}
         if item.kind in ("requirements", "pyproject") or (
-            item.kind != "python" and not may_hold_setup_bytes(item.kind, data)
+            item.kind not in _HELPER_CALLING_KINDS and not may_hold_setup_bytes(item.kind, data)
         ):
             outcome = FileOutcome(parsed=False, pins=pins)
             if config.cache is not None and stamp is not None:
@@ -1192,9 +1195,14 @@ def extract(config: WorkerConfig, item: FileWork, data: bytes, stamp: Stamp | No
     """One file's setups from its bytes, inside the per-file guard: whatever happens inside one
     file stays an ECO001 for that file. ``stamp``: the (mtime, size) the bytes were read at."""
     try:
-        if item.kind == "python":
+        if item.kind in _HELPER_CALLING_KINDS:
             config.context.note_helpers()  # a file that calls none now may call one later
-            if not _may_hold_setup(config.context, item, data, stamp) and not _may_call_helper(config.context, data):
+            holds = (
+                _may_hold_setup(config.context, item, data, stamp)
+                if item.kind == "python"
+                else may_hold_setup_bytes(item.kind, data)
+            )
+            if not holds and not _may_call_helper(config.context, data):
                 return FileOutcome(parsed=False)  # no call a setup starts at is written in code
         text = decode(item.path, data, item.kind)
         extractor = load_extractor(item.kind)
