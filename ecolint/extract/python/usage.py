@@ -311,10 +311,14 @@ def _returns_in(body: _Statements) -> bool:
 
 
 # Calls that make a module a training script, not an inference one.
+# Preparing a model for adapters: training where the module trains (below), but a model class
+# that wraps its LLM so in its constructor (MiniGPT-4's and PLLaVA's LoRA) is built the same way
+# by the inference scripts that load its trained weights.
+ADAPTER_CALLS = frozenset({"prepare_model_for_kbit_training", "prepare_model_for_int8_training", "get_peft_model"})
+# What trains: a trainer or its arguments, or a hand-written loop's backward pass.
 TRAINING_CALLS = frozenset(
     {
-        "prepare_model_for_kbit_training",
-        "get_peft_model",
+        *ADAPTER_CALLS,
         "Trainer",
         "Seq2SeqTrainer",
         "TrainingArguments",
@@ -330,6 +334,8 @@ TRAINING_CALLS = frozenset(
     }
 )
 
+
+_BACKWARD_CALLS = frozenset({"backward", "zero_grad"})  # loss.backward(), optimizer.zero_grad()
 
 # What touches a loaded model without running it: a smoke test's assert, a download or
 # conversion job's save, moving or counting it, printing it.
@@ -1345,6 +1351,8 @@ class _Usage(_Recognition):
         training = [
             site for site in self.index.calls if site.name in TRAINING_CALLS and self._branches(site)[0] is not False
         ]
+        if training and all(self._builds_a_model_class(site) for site in training):
+            training = []  # a model class's constructor prepares adapters; nothing here trains
         test_module = _is_test_module(self.path) and any(
             fn.node.name.startswith("test_") for fn in self.index.functions
         )
@@ -1361,6 +1369,17 @@ class _Usage(_Recognition):
                 setup.set(PURPOSE, "load-only", self._loc(origin.node))
             elif self._call_commented_out(origin):
                 setup.set(PURPOSE, "disabled", self._loc(origin.node))
+
+    def _builds_a_model_class(self, site: _Site) -> bool:
+        """An adapter call (``ADAPTER_CALLS``) inside a method of a class, in a module that calls
+        no trainer and runs no backward pass: the class wraps its model so wherever it is built."""
+        if site.name not in ADAPTER_CALLS or site.function is None:
+            return False
+        if not any(fn.method_of is not None for fn in site.function.chain()):
+            return False
+        return not any(
+            call.name in TRAINING_CALLS - ADAPTER_CALLS or call.name in _BACKWARD_CALLS for call in self.index.calls
+        )
 
     def _inference_apart(self, setup: Setup, origin: _Site | None, training: list[_Site]) -> bool:
         """A setup of a fine-tuning module that is an inference setup of its own: loaded in a
