@@ -164,7 +164,7 @@ class _Recognition(_Values):
         # the other elements of a tuple a helper returns when it loads several models
         # (`return model, vision_tower, tokenizer`): (id of the call, position) → handle
         self.by_position: dict[tuple[int, int], _Handle] = {}
-        self._resolving: set[int] = set()
+        self._resolving: set[object] = set()  # ids of names, and registry lookups, being resolved
 
     # -- locations ----------------------------------------------------------------------------
 
@@ -221,11 +221,21 @@ class _Recognition(_Values):
         """`models[key]` of a dict the code fills with loaded models (`models[name] =
         load_model(path)` in a loop over a table of checkpoints): the model its entries hold,
         where every entry written into it holds the same setup's."""
+        # `inputs["pixel_values"] = inputs["pixel_values"].to(dtype)` reads the dict it writes:
+        # followed once, not once per binding and write (which grew exponentially)
+        key = ("registry", name.id, index)
+        if key in self._resolving:
+            return None
+        self._resolving.add(key)
         found: list[_Handle | None] = []
-        for binding in self._definitions(name.id, name.lineno, scope)[0]:
-            for change in binding.scope.mutations.get(name.id, ()):
-                if change.value is not None and change.call is None:
-                    found.append(self._handle(change.value, change.scope, depth + 1, index))
+        try:
+            scopes = {id(b.scope): b.scope for b in self._definitions(name.id, name.lineno, scope)[0]}
+            for holder in scopes.values():
+                for change in holder.mutations.get(name.id, ()):
+                    if change.value is not None and change.call is None:
+                        found.append(self._handle(change.value, change.scope, depth + 1, index))
+        finally:
+            self._resolving.discard(key)
         first = found[0] if found else None
         if first is None or any(h is None or h.setup is not first.setup for h in found):
             return None
