@@ -519,7 +519,7 @@ def _factories(data: bytes, classes: set[str]) -> set[str]:
     return found
 
 
-_METHOD_DEF = re.compile(rb"\n[ \t]+(?:async[ \t]+)?def[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+_SELF_CALL = re.compile(rb"self\.([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(")
 
 
 def _loading_init_span(data: bytes, start: int, end: int, may_load: Any, spans: Spans | None) -> tuple[int, int]:
@@ -529,14 +529,14 @@ def _loading_init_span(data: bytes, start: int, end: int, may_load: Any, spans: 
     init = _init_span(data, start, end)
     if init[0] == init[1] or _names_a_loader(data, init[0], init[1], spans):
         return init
-    methods = list(_METHOD_DEF.finditer(data, start, end))
-    for number, method in enumerate(methods):
-        body_end = methods[number + 1].start() if number + 1 < len(methods) else end
-        called = b"self." + method.group(1) + b"("
-        if data.find(called, init[0], init[1]) < 0 or not _names_a_loader(data, method.end(), body_end, spans):
+    for name in dict.fromkeys(m.group(1) for m in _SELF_CALL.finditer(data, init[0], init[1])):
+        at = data.find(b"def " + name + b"(", start, end)
+        if at < 0 or at == init[0] + 4:
             continue
-        if may_load is None or may_load(data[method.start() : body_end]):
-            return method.start(), body_end
+        following = _METHOD_LINE.search(data, at, end)
+        body_end = following.start() + 1 if following else end
+        if _names_a_loader(data, at, body_end, spans) and (may_load is None or may_load(data[at:body_end])):
+            return at, body_end
     return init
 
 
