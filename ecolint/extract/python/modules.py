@@ -239,14 +239,23 @@ class ModuleIndex:
 
 
 def _module_calls(helpers: Iterable[tuple[str, tuple[str, ...]]]) -> dict[bytes, tuple[bytes, ...]]:
-    """The last name of each module defining helpers → `.name(` of its helpers: what a file that
-    imports the module itself (`import loaders as L`, `from pkg import loaders`) calls."""
+    """The last name of each module defining helpers, and of the packages above it, → `.name(`
+    of its helpers: what a file that imports the module itself (`import loaders as L`, `from
+    pkg import loaders`) or a package re-exporting it (`import vila; vila.load(…)` where
+    vila/__init__.py has `from .entry import *`) calls."""
     out: dict[bytes, set[bytes]] = {}
     for name, files in helpers:
         for file in files:
             path = Path(file)
-            last = path.parent.name if path.stem == "__init__" else path.stem
-            out.setdefault(last.encode(), set()).add(b"." + name.encode() + b"(")
+            folder = path.parent
+            names = [] if path.stem == "__init__" else [path.stem]
+            for _ in range(MAX_REEXPORTS):
+                if not folder.name.isidentifier():
+                    break
+                names.append(folder.name)
+                folder = folder.parent
+            for last in names:
+                out.setdefault(last.encode(), set()).add(b"." + name.encode() + b"(")
     return {module: tuple(sorted(calls)) for module, calls in sorted(out.items())}
 
 
@@ -608,6 +617,11 @@ def _find_helper(
                     return _find_helper(
                         statement.module or "", statement.level, file.parent, alias.name, context, steps + 1
                     )
+    for statement in tree.body:  # `from .entry import *`: the name may come from there
+        if isinstance(statement, ast.ImportFrom) and statement.level and any(a.name == "*" for a in statement.names):
+            through = _find_helper(statement.module or "", statement.level, file.parent, name, context, steps + 1)
+            if through is not None:
+                return through
     return None
 
 
