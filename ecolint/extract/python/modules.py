@@ -239,24 +239,32 @@ class ModuleIndex:
 
 
 def _module_calls(helpers: Iterable[tuple[str, tuple[str, ...]]]) -> dict[bytes, tuple[bytes, ...]]:
-    """The last name of each module defining helpers, and of the packages above it, → `.name(`
-    of its helpers: what a file that imports the module itself (`import loaders as L`, `from
-    pkg import loaders`) or a package re-exporting it (`import vila; vila.load(…)` where
-    vila/__init__.py has `from .entry import *`) calls."""
+    """The last name of each module defining helpers → `.name(` of its helpers: what a file that
+    imports the module itself (`import loaders as L`, `from pkg import loaders`) calls; and
+    `import <package>` for the package above it when the package's ``__init__`` re-exports from
+    it (`import vila; vila.load(…)` where vila/__init__.py has `from .entry import *`): keyed
+    so, a file that imports modules from the package (nearly every file of it) is not taken."""
     out: dict[bytes, set[bytes]] = {}
     for name, files in helpers:
         for file in files:
             path = Path(file)
-            folder = path.parent
-            names = [] if path.stem == "__init__" else [path.stem]
-            for _ in range(MAX_REEXPORTS):
-                if not folder.name.isidentifier():
-                    break
-                names.append(folder.name)
-                folder = folder.parent
+            names = [path.parent.name] if path.stem == "__init__" else [path.stem]
+            if path.stem != "__init__" and _reexported(path):
+                # the package imported whole (`import vila`), not a module from it
+                names.append("import " + path.parent.name)
             for last in names:
                 out.setdefault(last.encode(), set()).add(b"." + name.encode() + b"(")
     return {module: tuple(sorted(calls)) for module, calls in sorted(out.items())}
+
+
+def _reexported(path: Path) -> bool:
+    """Whether the ``__init__.py`` beside a module imports from it (`from .entry import *`,
+    `from .entry import load`): the package's own name then reaches the module's helpers."""
+    try:
+        data = (path.parent / "__init__.py").read_bytes()
+    except OSError:
+        return False
+    return re.search(rb"from[ \t]+\.[ \t]*" + re.escape(path.stem.encode()) + rb"[ \t]+import", data) is not None
 
 
 def _calls_through_module(data: bytes, imports: bytes, through: dict[bytes, tuple[bytes, ...]]) -> bool:
