@@ -140,7 +140,7 @@ def shell_commands(text: str) -> str:
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):
         raise ExtractError("not a Jupyter notebook: no cells list")
-    positions = _source_positions(text)
+    positions: dict[int, list[tuple[int, int, int]]] | None = None  # made for the first command
     by_line: dict[int, list[str]] = {}
     for index, cell in enumerate(cells):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -160,6 +160,8 @@ def shell_commands(text: str) -> str:
                 continue
             command = code if whole or continued else code[escape.end() :] if escape else code
             continued = code.rstrip().endswith("\\")
+            if positions is None:  # most notebooks run no shell command: no need to locate elements
+                positions = _source_positions(text)
             line = _piece(0, offset, positions.get(index, []), isinstance(source, list), parts).line
             by_line.setdefault(line, []).append(command)
     if not by_line:
