@@ -291,7 +291,8 @@ class Engine:
         excludes = self.config.exclude + self.config.extend_exclude
         files: Iterable[Path]
         ours = walked is not None and project.covers(paths, root)
-        if walked is not None and ours:
+        if ours:
+            assert walked is not None
             files = (item.path for item in walked if item.kind == "python")
         else:
             found = discover.walk(

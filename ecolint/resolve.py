@@ -59,6 +59,12 @@ BOUNDARY_TEXT = {
     "not-an-llm": "Not an LLM: every measurement is LLM text generation, so none speaks for this model.",
     "not-served": "Not served here (loaded and never run, run only by a test, or loaded by a function whose call is commented out): no inference to measure.",
 }
+# The setup purposes (ecolint/setups.py PURPOSE) that serve nobody, with the reason said.
+_NOT_SERVED = {
+    "load-only": "the model is loaded but never run here (no generate, chat or forward call)",
+    "test": "a test runs the model to check it, on a handful of prompts: it serves nobody",
+    "disabled": "nothing calls the function that loads the model, and its call is commented out",
+}
 # Reasons that hold for a whole run rather than one finding (every setup without a stated GPU
 # gets the same assumption; the stack pins are merged over the tree): the text report says
 # them once, at the end. Each is the start of the reason text written below.
@@ -389,14 +395,9 @@ def resolve(
     model_id = setup.get(MODEL)
     if isinstance(model_id, str) and _LOCAL_PATH.match(model_id):
         boundaries.append("custom-weights")
-    if setup.get(PURPOSE) == "load-only":
-        reasons.append("the model is loaded but never run here (no generate, chat or forward call)")
-        boundaries.append("not-served")
-    elif setup.get(PURPOSE) == "test":
-        reasons.append("a test runs the model to check it, on a handful of prompts: it serves nobody")
-        boundaries.append("not-served")
-    elif setup.get(PURPOSE) == "disabled":
-        reasons.append("nothing calls the function that loads the model, and its call is commented out")
+    unserved = _NOT_SERVED.get(str(setup.get(PURPOSE)))
+    if unserved is not None:
+        reasons.append(unserved)
         boundaries.append("not-served")
     not_llm = kb.not_an_llm(_text(setup.get(LOADER)), _text(setup.get(TASK)), _text(model_id))
     if not_llm is not None:

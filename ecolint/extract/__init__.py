@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecolint.discover import DEFAULT_EXCLUDES
 from ecolint.extract.launchers.registry import MODULE_PREFIXES, MODULE_ROOTS, PROGRAMS
 from ecolint.extract.launchers.registry import TRIGGERS as LAUNCH_TRIGGERS
 from ecolint.setups import Setup
@@ -150,20 +151,25 @@ class ExtractContext:
         module (``near``: its directory) with a README, a setup.py, a pyproject.toml or a
         requirements.txt, else the scan root: one project of a monorepo does not turn on
         another's switch. Noted, so a cached answer is asked again when the configs change."""
-        area = self._project_of(near)
+        area = self.folder_with(near, _PROJECT_MARKERS) or self.root
         question = f"switch~{key}"
         found = self.answer(question, area)
         self._note(question, area, found)
         return bool(found)
 
-    def _project_of(self, folder: Path) -> Path:
+    def folder_with(self, folder: Path, names: tuple[str, ...], levels: int | None = None) -> Path | None:
+        """The nearest of ``folder`` and the directories above it, up to the scan root (and at
+        most ``levels`` above it), that holds a file of one of ``names`` (a cog.yaml beside a
+        predictor; a README that makes a directory a project); None when none does."""
         root = self.root.resolve()
-        for candidate in (folder, *folder.parents):
-            if candidate.resolve() == root or not candidate.resolve().is_relative_to(root):
-                return root
-            if any(self.is_file(candidate / marker) for marker in _PROJECT_MARKERS):
+        for up, candidate in enumerate((folder, *folder.parents)):
+            if (levels is not None and up > levels) or not candidate.resolve().is_relative_to(root):
+                return None
+            if any(self.is_file(candidate / name) for name in names):
                 return candidate
-        return root
+            if candidate.resolve() == root:
+                return None
+        return None
 
     def note_helpers(self) -> None:
         """Note that the file's result depends on which helpers the project's modules define."""
@@ -180,7 +186,6 @@ _PROJECT_MARKERS = ("README.md", "README.rst", "README", "setup.py", "pyproject.
 MAX_CONFIG_FILES = 2_000  # YAML and JSON files a run reads to see whether they turn a switch on
 MAX_CONFIG_BYTES = 64 * 1024  # larger ones are data (results, vocabularies), not configuration
 _CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
-_SKIPPED_DIRS = frozenset({".git", "node_modules", "__pycache__", ".venv", "venv", ".tox", "site-packages"})
 
 
 def _config_texts(root: Path, memo: dict) -> list[bytes]:
@@ -189,7 +194,7 @@ def _config_texts(root: Path, memo: dict) -> list[bytes]:
     if key not in memo:
         texts: list[bytes] = []
         for folder, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
+            dirs[:] = sorted(d for d in dirs if d not in DEFAULT_EXCLUDES and not d.startswith("."))
             for name in sorted(files):
                 if not name.endswith(_CONFIG_SUFFIXES) or len(texts) >= MAX_CONFIG_FILES:
                     continue

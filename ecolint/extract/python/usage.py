@@ -6,8 +6,9 @@ once per web request (handlers, call chains), a model loaded again per request o
 from __future__ import annotations
 
 import ast
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -214,14 +215,19 @@ def _iterated(expr: ast.expr | None) -> ast.expr | None:
 
 def _grown(where: ast.AST, name: str) -> bool:
     """Whether a function (or module) adds items to a list it names."""
+    return next(_growths(where, name), None) is not None
+
+
+def _growths(where: ast.AST, name: str) -> Iterator[ast.AST]:
+    """The places a function (or module) adds items to a list it names: `name.append(…)`,
+    `.extend`, `.insert`, `name += …`."""
     for node in ast.walk(where):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             holder = node.func.value
             if isinstance(holder, ast.Name) and holder.id == name and node.func.attr in ("append", "extend", "insert"):
-                return True
+                yield node
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
-            return True
-    return False
+            yield node
 
 
 def _few_literal(expr: ast.expr | None) -> bool:
@@ -255,32 +261,21 @@ def _cut_to_few(expr: ast.expr | None) -> bool:
 
 
 def _appending_loop(where: ast.AST, name: str) -> ast.For | None:
-    """The one `for` loop that builds a list named ``name`` with one `name.append(...)` per
-    pass (`formatted = []` … `for p in prompts: formatted.append(template(p))`), when that is
+    """The `for` loop that builds a list named ``name`` with one `name.append(...)` per pass
+    (`formatted = []` … `for p in prompts: formatted.append(template(p))`), when that append is
     the only way the list grows: it holds as many items as the loop has passes."""
-    loops = [
-        node
-        for node in ast.walk(where)
-        if isinstance(node, (ast.For, ast.AsyncFor))
-        and any(_appends_to(statement, name) for statement in node.body)
-        and not any(isinstance(inner, (ast.For, ast.AsyncFor, ast.While)) for s in node.body for inner in ast.walk(s))
-    ]
-    if len(loops) != 1 or not isinstance(loops[0], ast.For):
+    if len(list(itertools.islice(_growths(where, name), 2))) != 1:
         return None
-    appends = sum(_appends_to(statement, name) for statement in ast.walk(where) if isinstance(statement, ast.Expr))
-    grows = sum(
-        1
-        for node in ast.walk(where)
-        if (isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name)
-        or (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name)
-            and node.func.value.id == name
-            and node.func.attr in ("append", "extend", "insert")
-        )
+    return next(
+        (
+            node
+            for node in ast.walk(where)
+            if isinstance(node, ast.For)
+            and any(_appends_to(statement, name) for statement in node.body)
+            and not any(isinstance(n, (ast.For, ast.AsyncFor, ast.While)) for s in node.body for n in ast.walk(s))
+        ),
+        None,
     )
-    return loops[0] if appends == 1 and grows == 1 else None
 
 
 def _appends_to(statement: ast.stmt | ast.AST, name: str) -> bool:
@@ -634,14 +629,7 @@ class _Usage(_Recognition):
     def _cog_configured(self) -> bool:
         """Whether a cog.yaml (which names the predictor Cog serves) sits beside this module or
         in a directory above it, inside the scan root: without one, Cog does not serve it."""
-        directory = self._dir()
-        root = self.context.root.resolve()
-        for folder in (directory, *directory.parents)[: MAX_COG_LEVELS + 1]:
-            if self.context.is_file(folder / "cog.yaml"):
-                return True
-            if folder.resolve() == root:
-                break
-        return False
+        return self.context.folder_with(self._dir(), ("cog.yaml",), MAX_COG_LEVELS) is not None
 
     def _task_queue(self, target: ast.expr, scope: _Scope) -> str | None:
         """What runs a task decorated so, or None: @shared_task, @celery.task, @app.task where
