@@ -43,35 +43,34 @@ class _Piece:
 def extract(path: str, text: str, context: ExtractContext) -> list[Setup]:
     from ecolint.extract import python
 
-    pieces, source = _code(text)
-    if not pieces:
+    code = _code(text)
+    if not code.cells:
         return []
+    source = code.source
     try:
         setups = python.extract(path, source, context)
     except ExtractError:
         # Jupyter compiles each cell on its own: a cell that is no Python (prose pasted into a
         # code cell, a half-written line) fails alone and the others still run. So does it here.
-        source = _without_broken_cells(source, pieces)
+        source = _without_broken_cells(code)
         setups = python.extract(path, source, context)
+    if not setups:
+        return []  # most notebooks: no position in the JSON file is needed
+    pieces = code.pieces({loc.line for setup in setups for loc in _locations(setup)})
     return [_moved(setup, pieces) for setup in setups]
 
 
-def _without_broken_cells(source: str, pieces: list[_Piece]) -> str:
+def _without_broken_cells(code: _Code) -> str:
     """The joined module with every cell that does not parse on its own blanked (lines kept)."""
-    lines = source.split("\n")[: len(pieces)]
+    lines = code.source.split("\n")
     kept: list[str] = []
-    start = 0
-    while start < len(pieces):
-        end = start
-        while end < len(pieces) and pieces[end].cell == pieces[start].cell:
-            end += 1
-        cell = lines[start:end]
+    for cell in code.cells:
+        lines_of_cell = lines[cell.first : cell.first + cell.count]
         try:
-            ast.parse("\n".join(cell))
+            ast.parse("\n".join(lines_of_cell))
         except (SyntaxError, ValueError):
-            cell = [""] * len(cell)
-        kept.extend(cell)
-        start = end
+            lines_of_cell = [""] * len(lines_of_cell)
+        kept.extend(lines_of_cell)
     return "\n".join(kept) + "\n"
 
 
@@ -79,13 +78,14 @@ def cell_and_line(text: str, line: int) -> tuple[int, int | None] | None:
     """The code cell and the line inside it that a line of the notebook file holds; the line is
     None where the cell's source is one JSON string (every line of the cell is on that one)."""
     try:
-        pieces, _ = _code(text)
+        code = _code(text)
     except ExtractError:
         return None
+    pieces = code.pieces(None)
     # Each cell's last piece is the blank line that ends it in the joined module: it shares the
     # JSON line of the cell's last line, which it must not make ambiguous.
-    ending = {piece.cell: piece.cell_line for piece in pieces}
-    here = [piece for piece in pieces if piece.line == line and piece.cell_line != ending[piece.cell]]
+    ending = {piece.cell: piece.cell_line for piece in pieces.values()}
+    here = [piece for piece in pieces.values() if piece.line == line and piece.cell_line != ending[piece.cell]]
     if not here:
         return None
     lines = {piece.cell_line for piece in here if piece.cell == here[0].cell}
@@ -95,7 +95,46 @@ def cell_and_line(text: str, line: int) -> tuple[int, int | None] | None:
 # -- the notebook's code, with a position for every line ----------------------------------------
 
 
-def _code(text: str) -> tuple[list[_Piece], str]:
+@dataclass(frozen=True)
+class _Cell:
+    """A code cell as it sits in the joined module."""
+
+    index: int  # in the document's cells list
+    number: int  # 1-based, counting code cells
+    first: int  # the joined module's 0-based line of its first line
+    count: int  # its lines there, with the blank line that ends it
+    is_list: bool  # its source is a list of lines (as Jupyter writes it)
+    parts: list[str]
+
+
+@dataclass
+class _Code:
+    """The notebook's code cells joined into one module text, and where each line of it is
+    written in the JSON file, found only for the lines asked (``pieces``): locating source
+    elements decodes them one by one, which most notebooks (no setup) never need."""
+
+    text: str
+    source: str
+    cells: list[_Cell]
+
+    def pieces(self, lines: set[int] | None) -> dict[int, _Piece]:
+        """1-based joined line → its piece, for ``lines`` (None: every line)."""
+        if not self.cells:
+            return {}
+        starts = [cell.first for cell in self.cells]
+        wanted: dict[int, _Cell] = {}
+        for line in range(1, self.cells[-1].first + self.cells[-1].count + 1) if lines is None else lines:
+            at = bisect.bisect_right(starts, line - 1) - 1
+            if at >= 0 and line - 1 < self.cells[at].first + self.cells[at].count:
+                wanted[line] = self.cells[at]
+        positions = _source_positions(self.text, {cell.index for cell in wanted.values()})
+        return {
+            line: _piece(cell.number, line - 1 - cell.first, positions.get(cell.index, []), cell.is_list, cell.parts)
+            for line, cell in wanted.items()
+        }
+
+
+def _code(text: str) -> _Code:
     try:
         document = json.loads(text)
     except ValueError as exc:
@@ -103,8 +142,7 @@ def _code(text: str) -> tuple[list[_Piece], str]:
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):
         raise ExtractError("not a Jupyter notebook: no cells list")
-    positions = _source_positions(text)
-    pieces: list[_Piece] = []
+    code: list[_Cell] = []
     lines: list[str] = []
     number = 0
     for index, cell in enumerate(cells):
@@ -119,16 +157,14 @@ def _code(text: str) -> tuple[list[_Piece], str]:
         cell_lines = cell_text.splitlines() or [""]
         if _CELL_MAGIC.match(cell_lines[0]):
             cell_lines = [""] * len(cell_lines)  # %%bash, %%time …: not Python line by line
-        where = positions.get(index, [])
+        code.append(_Cell(index, number, len(lines), len(cell_lines) + 1, isinstance(source, list), parts))
         shell = False  # inside a `!command \` whose next lines continue the shell command
-        for offset, code in enumerate(cell_lines):
-            plain = "" if shell else _plain(code)
-            shell = (shell or plain != code) and code.rstrip().endswith("\\")
+        for line in cell_lines:
+            plain = "" if shell else _plain(line)
+            shell = (shell or plain != line) and line.rstrip().endswith("\\")
             lines.append(plain)
-            pieces.append(_piece(number, offset, where, isinstance(source, list), parts))
         lines.append("")  # cells end their last statement
-        pieces.append(_piece(number, len(cell_lines), where, isinstance(source, list), parts))
-    return pieces, "\n".join(lines) + "\n"
+    return _Code(text, "\n".join(lines) + "\n", code)
 
 
 def shell_commands(text: str) -> str:
@@ -140,8 +176,7 @@ def shell_commands(text: str) -> str:
     cells = document.get("cells") if isinstance(document, dict) else None
     if not isinstance(cells, list):
         raise ExtractError("not a Jupyter notebook: no cells list")
-    positions: dict[int, list[tuple[int, int, int]]] | None = None  # made for the first command
-    by_line: dict[int, list[str]] = {}
+    found: list[tuple[int, int, bool, list[str], str]] = []  # (cell index, line offset, …, command)
     for index, cell in enumerate(cells):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -160,12 +195,15 @@ def shell_commands(text: str) -> str:
                 continue
             command = code if whole or continued else code[escape.end() :] if escape else code
             continued = code.rstrip().endswith("\\")
-            if positions is None:  # most notebooks run no shell command: no need to locate elements
-                positions = _source_positions(text)
-            line = _piece(0, offset, positions.get(index, []), isinstance(source, list), parts).line
-            by_line.setdefault(line, []).append(command)
-    if not by_line:
+            found.append((index, offset, isinstance(source, list), parts, command))
+    if not found:
         return ""
+    # located only now, and only the cells that hold a command
+    positions = _source_positions(text, {index for index, *_ in found})
+    by_line: dict[int, list[str]] = {}
+    for index, offset, is_list, parts, command in found:
+        line = _piece(0, offset, positions.get(index, []), is_list, parts).line
+        by_line.setdefault(line, []).append(command)
     lines = [""] * max(by_line)
     for line, commands in by_line.items():
         lines[line - 1] = " ; ".join(commands) if len(commands) > 1 else commands[0]
@@ -200,10 +238,11 @@ def _element_of(parts: list[str], offset: int) -> int:
     return len(parts) - 1
 
 
-def _source_positions(text: str) -> dict[int, list[tuple[int, int, int]]]:
-    """For each cell (by index), the position of its "source" key and then of each element of a
-    list source: (line, column, end column), 1-based. Read with the standard library's own
-    decoder one value at a time, so a position is never guessed from the layout."""
+def _source_positions(text: str, wanted: set[int]) -> dict[int, list[tuple[int, int, int]]]:
+    """For each cell of ``wanted`` (by index), the position of its "source" key and then of each
+    element of a list source: (line, column, end column), 1-based. Read with the standard
+    library's own decoder one value at a time, so a position is never guessed from the layout;
+    the other cells are stepped over whole (one decode each, at C speed)."""
     starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
 
     def at(offset: int) -> tuple[int, int]:
@@ -216,7 +255,7 @@ def _source_positions(text: str) -> dict[int, list[tuple[int, int, int]]]:
             if key != "cells" or text[start] != "[":
                 continue
             for index, cell_start in enumerate(_elements(text, start)):
-                if text[cell_start] != "{":
+                if index not in wanted or text[cell_start] != "{":
                     continue
                 for cell_key, value_start, key_start in _members(text, cell_start):
                     if cell_key != "source":
@@ -269,11 +308,18 @@ def _elements(text: str, start: int) -> Iterator[int]:
 # -- locations back into the file ---------------------------------------------------------------
 
 
-def _moved(setup: Setup, pieces: list[_Piece]) -> Setup:
+def _locations(setup: Setup) -> Iterator[Location]:
+    yield setup.origin
+    for fact in setup.facts.values():
+        if fact.location is not None:
+            yield fact.location
+
+
+def _moved(setup: Setup, pieces: dict[int, _Piece]) -> Setup:
     def move(location: Location | None) -> Location | None:
-        if location is None or not 1 <= location.line <= len(pieces):
+        piece = None if location is None else pieces.get(location.line)
+        if location is None or piece is None:
             return location
-        piece = pieces[location.line - 1]
         return Location(location.path, piece.line, piece.column, piece.line, piece.end_column)
 
     facts = {name: Fact(fact.value, move(fact.location), fact.how) for name, fact in setup.facts.items()}
