@@ -743,6 +743,25 @@ def _tree(file: Path, text: str, context: ExtractContext) -> ast.Module | None:
     return context.cached(("ecolint.extract.python:tree", str(file)), parse)  # type: ignore[return-value]
 
 
+def _index(file: Path, text: str, context: ExtractContext) -> _Indexer | None:
+    """Another module's index, built once per run and shared by every extraction of it that
+    follows a call (each call site binds its own arguments; the index never changes). Kept for
+    the run, so not released: the few modules followed are left to the cyclic collector."""
+
+    def build() -> _Indexer | None:
+        tree = _tree(file, text, context)
+        if tree is None:
+            return None
+        indexer = _Indexer()
+        try:
+            indexer.visit_module(tree)
+        except RecursionError:
+            return None
+        return indexer
+
+    return context.cached(("ecolint.extract.python:index", str(file)), build)  # type: ignore[return-value]
+
+
 def calls_a_helper(indexer: _Indexer, context: ExtractContext) -> bool:
     """Whether a file calls a function it imports under a helper's name (the extraction then
     looks whether that function loads a model)."""
@@ -1023,19 +1042,15 @@ class _CrossModule(_Invoked):
         if found_module is None:
             return None
         file, text = found_module
-        tree = _tree(file, text, self.context)
-        if tree is None:
+        indexer = _index(file, text, self.context)
+        if indexer is None:
             return None
-        indexer = _Indexer()
         try:
-            indexer.visit_module(tree)
             other = type(self)(display_of(file, self.context), _Source(text), indexer, self.context)
             other.helper_depth = self.helper_depth + 1
             return read(other, ast.Name(id=ref.name, ctx=ast.Load(), lineno=10**9, col_offset=0))
         except (RecursionError, ExtractError):
             return None
-        finally:
-            indexer.release()
 
     def _recognise_helper_calls(self) -> None:
         modules: ModuleIndex | None = getattr(self.context, "modules", None)
@@ -1088,9 +1103,10 @@ class _CrossModule(_Invoked):
         entry = _constructor(defined) if isinstance(defined, ast.ClassDef) else defined
         if entry is None or (entry.lineno, entry.name) not in self._loading_functions(helper):
             return  # nothing in it loads a model: decided before indexing the module for this call
-        indexer = _Indexer()
+        indexer = _index(helper.file, helper.text, self.context)
+        if indexer is None:
+            return
         try:
-            indexer.visit_module(tree)
             fn = next((f for f in indexer.functions if f.node is entry), None)
             if fn is None:
                 return
@@ -1112,8 +1128,6 @@ class _CrossModule(_Invoked):
                     self._instance_generators[site.node] = _generating_methods(other, cls, returned)
         except (RecursionError, ExtractError):
             return
-        finally:
-            indexer.release()
         here = self._loc(site.node)
         if setups:
             # a call that loads through a helper, kept even where its setups are dropped as
@@ -1217,12 +1231,10 @@ class _CrossModule(_Invoked):
         MAX_HELPER_DEPTH calls away): found once per run by extracting that module on its own."""
 
         def compute() -> frozenset[tuple[int, str]]:
-            tree = _tree(helper.file, helper.text, self.context)
-            if tree is None:
+            indexer = _index(helper.file, helper.text, self.context)
+            if indexer is None:
                 return frozenset()
-            indexer = _Indexer()
             try:
-                indexer.visit_module(tree)
                 other = type(self)(display_of(helper.file, self.context), _Source(helper.text), indexer, self.context)
                 # on its own, following its own helpers one module further (a package's
                 # `model_init` that calls the loader of a module below it)
@@ -1238,8 +1250,6 @@ class _CrossModule(_Invoked):
                 return frozenset((fn.node.lineno, fn.name) for fn in found)
             except (RecursionError, ExtractError):
                 return frozenset()
-            finally:
-                indexer.release()
 
         key = ("ecolint.extract.python:loading-functions", str(helper.file))
         return self.context.cached(key, compute)  # type: ignore[return-value]
