@@ -261,6 +261,19 @@ def test_the_module_index_names_modules_as_python_imports_them(tmp_path: Path) -
     assert not index.may_call_helper(b"load_models = 1\n")
 
 
+def test_a_helper_module_counts_as_imported_only_where_an_import_binds_its_name(tmp_path: Path) -> None:
+    """`L.load_model(…)` needs the module bound to a name: its name inside a longer one, or in
+    the module a `from` imports from, binds nothing that calls it."""
+    root = project(tmp_path, {"tools/run.py": LOADING, "tools/__init__.py": ""})
+    index = build_module_index(root, sorted(root.rglob("*.py")), python_may_hold_setup)
+    calls = b"\nrun.load_model('x')\n"
+    assert index.may_call_helper(b"from tools import run" + calls)
+    assert index.may_call_helper(b"import tools.run as run" + calls)
+    assert index.may_call_helper(b"from tools import (io,\n    run)" + calls)
+    assert not index.may_call_helper(b"from tools import runner\nrunner.load_model('x')\n")
+    assert not index.may_call_helper(b"from tools.run.io import read\nread.load_model('x')\n")
+
+
 def test_a_run_over_the_project_root_prefilters_each_python_file_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

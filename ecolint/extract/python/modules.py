@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import hashlib
 import itertools
 import os
@@ -201,7 +202,7 @@ class ModuleIndex:
                 return True
         if self._through_modules is None:
             self._through_modules = _module_calls(self.helpers.items())
-        return None if any(module in imports for module in self._through_modules) else False
+        return None if _modules_imported(imports, self._through_modules) else False
 
     def callers_of(self, defining: set[str], read: Any) -> list[Path]:
         """The project's files that may call a helper defined in one of the ``defining`` files
@@ -270,7 +271,28 @@ def _reexported(path: Path) -> bool:
 def _calls_through_module(data: bytes, imports: bytes, through: dict[bytes, tuple[bytes, ...]]) -> bool:
     """Whether a file may call a helper through its module: the module's name in its import
     lines, and `.helper(` in its text (a superset, from bytes)."""
-    return any(module in imports and any(call in data for call in calls) for module, calls in through.items())
+    return any(call in data for module in _modules_imported(imports, through) for call in through[module])
+
+
+def _modules_imported(imports: bytes, through: dict[bytes, tuple[bytes, ...]]) -> set[bytes]:
+    """The keys of ``through`` that import lines name as a whole name where a name is bound
+    (`import loaders as L`, `from pkg import loaders`, `import pkg.loaders`, `import vila`): a
+    module's name inside a longer one (`builder` for `build`), or in the module a `from`
+    imports from (`from pkg.loaders.io import read` binds `read`), gives no `loaders.` to call."""
+    if not through or not imports:
+        return set()
+    bound = _FROM_CLAUSE.sub(b"", imports)
+    return {match.group(1) for match in _modules_pattern(tuple(through)).finditer(bound)}
+
+
+_FROM_CLAUSE = re.compile(rb"(?m)^[ \t]*from[ \t]+[A-Za-z0-9_.]+[ \t]+(?=import\b)")
+
+
+@functools.lru_cache(maxsize=8)
+def _modules_pattern(modules: tuple[bytes, ...]) -> re.Pattern[bytes]:
+    # zero-width, so that keys that overlap (`import vila` and `vila`) are each found
+    alternatives = b"|".join(re.escape(module) for module in sorted(modules, key=len, reverse=True))
+    return re.compile(rb"(?<![A-Za-z0-9_])(?=(" + alternatives + rb")(?![A-Za-z0-9_]))")
 
 
 def import_lines(data: bytes) -> bytes:
