@@ -678,6 +678,7 @@ def _known_by_stamp(config: WorkerConfig, item: FileWork) -> FileOutcome | None:
 # the others are analysed beside the project pass.
 _PROJECT_KINDS = frozenset({"python", "notebook"})
 _PROJECT_CHUNK_FILES = 128  # files per project-pass task: most are rejected from their bytes or name
+_INVOCATION_CHUNK_FILES = 32
 
 
 def _analyse_with_project(
@@ -705,15 +706,23 @@ def _analyse_with_project(
         load_extractor("python")  # imported once before forking, not once per worker
     keep = base.cache is not None  # the workers send back each file's part for the next run
     with _pool(base, workers) as (pool, received):
+
+        def invocation_tasks(files: list[Path] | None) -> list[tuple[list[Path], Any]]:
+            # small chunks: the files that run something (notebooks, CI workflows) sit together
+            # in the walk, and one chunk holding them all would finish the pass alone
+            chunks = [] if files is None else _slices(files, _INVOCATION_CHUNK_FILES)
+            return [(c, _submitted(pool, _invocations_task, c, project.root, project.cwd, keep)) for c in chunks]
+
+        # the invocation tasks first when the run's walk gave their files: they are the heavier
+        files = project.walked
+        calls = None if files is None else invocation_tasks(files)
         helpers = [
-            (c, _submitted(pool, _helpers_task, c, keep, project.verdicts)) for c in _slices(project.module_files)
+            (c, _submitted(pool, _helpers_task, c, keep, project.verdicts))
+            for c in _slices(project.module_files, _PROJECT_CHUNK_FILES)
         ]
-        files = project.invocation_files()  # the walk, while the workers index the modules
-        calls = (
-            []
-            if files is None
-            else [(c, _submitted(pool, _invocations_task, c, project.root, project.cwd, keep)) for c in _slices(files)]
-        )
+        if calls is None:
+            files = project.invocation_files()  # the walk, while the workers index the modules
+            calls = invocation_tasks(files)
         tasks = [(chunk, _submitted(pool, _worker_task, chunk)) for chunk in _chunks(now, _CHUNK_FILES)]
         _check(received)
         context = project.joined(
@@ -756,8 +765,8 @@ def _candidate_size(modules: Any, item: FileWork) -> int | None:
     return known[0][1] if known is not None and known[1] else None
 
 
-def _slices(files: list[Path]) -> list[list[Path]]:
-    return [files[at : at + _PROJECT_CHUNK_FILES] for at in range(0, len(files), _PROJECT_CHUNK_FILES)]
+def _slices(files: list[Path], size: int) -> list[list[Path]]:
+    return [files[at : at + size] for at in range(0, len(files), size)]
 
 
 class _Kept:
