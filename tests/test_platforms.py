@@ -335,6 +335,24 @@ def test_runner_groups_and_labels_that_name_no_gpu(tmp_path: Path) -> None:
     assert {s.has("runner_labels") for s in run(tmp_path, manifests, ".github/workflows/b.yml", plain)} == {False}
 
 
+@pytest.mark.parametrize(
+    ("runs_on", "gpu"),
+    [
+        ("{group: aws-g6-12xl-plus-priv-cache}", "L4"),  # runner groups named for their instance
+        ("{group: aws-g4dn-2xlarge}", "T4"),
+        ("[self-hosted, g5.2xlarge]", "A10G"),
+        ("[self-hosted, a3-highgpu-8g]", "H100"),
+        ("{group: aws-highmemory-32-plus-priv}", None),  # a CPU instance names no GPU
+        ("[self-hosted, g5g.xlarge]", None),  # Graviton with a T4G: not in the table
+    ],
+)
+def test_runner_labels_naming_a_cloud_gpu_instance(tmp_path: Path, runs_on: str, gpu: str | None) -> None:
+    text = WORKFLOW.replace("RUNS_ON", runs_on).replace("${{ matrix.model }}", "m-7b")
+    resolved = [resolve(s, knowledge.load()) for s in run(tmp_path, manifests, ".github/workflows/g.yml", text)]
+    expected = (gpu, "platform") if gpu else ("RTX 4090D", "assumed")
+    assert {(r.gpu.name, r.gpu_source) for r in resolved} == {expected}
+
+
 # =============================================================================================
 # Ray Serve LLM
 # =============================================================================================
