@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
+from ecolint.extract import loader_spans
 from ecolint.extract.python.modules import _helper_names, build_module_index
 from ecolint.prefilter import python_may_hold_setup
 
@@ -250,6 +251,21 @@ def test_classes_are_helpers_through_their_constructor_and_named_helpers_for_wha
     # a class whose methods load (a test mixin) makes no model when called; a helper named for a
     # processor returns one, not a model
     assert _helper_names(text) == {"Engine", "load_model_and_tokenizer"}
+
+
+def test_wrappers_of_the_llava_builder_are_helpers_without_a_loader_name() -> None:
+    """LLaVA's `load_pretrained_model`, kept by its forks, builds the model in another module:
+    a class whose constructor calls it, or a function that does, loads through it."""
+    text = (
+        b"from .model.builder import load_pretrained_model\n\n"
+        b"class Chat:\n    def __init__(self, path):\n"
+        b"        self.tokenizer, self.model, _, _ = load_pretrained_model(path, None, 'x')\n\n"
+        b"class Reloader:\n    def __init__(self, path):\n        self.path = path\n\n"
+        b"    def reload(self):\n        return load_pretrained_model(self.path, None, 'x')\n\n"
+        b"def model_init(path):\n    return load_pretrained_model(path, None, 'x')\n\n"
+        b"def get_processor(path):\n    return load_pretrained_model(path, None, 'x')[2]\n"
+    )
+    assert _helper_names(text, python_may_hold_setup, loader_spans(text)) == {"Chat", "model_init"}
 
 
 def test_the_module_index_names_modules_as_python_imports_them(tmp_path: Path) -> None:

@@ -501,19 +501,20 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
     a body holds one where one of them lies in it, and the lines after the last are not looked
     for (but the first, which ends the body before it)."""
     names: set[str] = set()
-    if spans is not None and not spans:
+    builds = any(token in data for token in BUILDER_TOKENS)
+    if spans is not None and not spans and not builds:
         return names
     classes: set[str] = set()
-    starts = _top_def_lines(data, None if spans is None else spans[-1][0])
+    starts = _top_def_lines(data, None if spans is None or builds else spans[-1][0])
     for number, start in enumerate(starts):
         bound = starts[number + 1] if number + 1 < len(starts) else len(data)
-        if spans is not None and not _names_a_loader(data, start, bound, spans):
+        if spans is not None and not _names_a_loader(data, start, bound, spans) and not _builds(data, start, bound):
             continue  # no loader's name from this line to the next: no need to read the line
         match = _TOP_DEF.match(data, start)
         if match is None:
             continue
         after = match.end()
-        if not _names_a_loader(data, after, bound, spans):
+        if not _names_a_loader(data, after, bound, spans) and not _builds(data, after, bound):
             continue
         line_end = data.find(b"\n", after)
         body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end)
@@ -524,11 +525,25 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
         name = (match.group(1) or match.group(2)).decode()
         if _named_for_no_model(name):
             continue  # get_processor, load_tokenizer: what it returns is named, and is no model
-        if _names_a_loader(data, start, end, spans) and (may_load is None or may_load(data[start:end])):
+        loads = _names_a_loader(data, start, end, spans) and (may_load is None or may_load(data[start:end]))
+        if loads or _builds(data, start, end):
             names.add(name)
             if match.group(2) is not None:
                 classes.add(name)
     return names | _factories(data, classes) if classes else names
+
+
+# Builders that research code calls to make its model, spelled the same across a family of
+# projects: LLaVA's `load_pretrained_model` (llava/model/builder.py), kept by its many forks
+# (MoE-LLaVA, Chat-UniVi, VILA, Bunny, MGM). A class whose constructor calls one (a demo's
+# `Chat` with `self.tokenizer, self.model, … = load_pretrained_model(path)`), or a function that
+# does, is a helper one call further even in a file without a loader's name; following it
+# checks that the builder really loads (``_loading_functions``).
+BUILDER_TOKENS = (b"load_pretrained_model(",)
+
+
+def _builds(data: bytes, start: int, end: int) -> bool:
+    return any(data.find(token, start, end) >= 0 for token in BUILDER_TOKENS)
 
 
 def _factories(data: bytes, classes: set[str]) -> set[str]:
