@@ -519,6 +519,20 @@ def test_an_evaluation_doc_that_always_passes_the_batch_size_leaves_no_default_f
     ]
 
 
+def test_a_doc_s_download_step_that_stays_in_its_data_folder_still_runs_the_doc_s_scripts(tmp_path: Path) -> None:
+    """`mkdir -p data/coco && cd data/coco` with no `cd ../..` after it: the folder is not in
+    the repository, so the next block's script is the one beside the document, as its reader
+    runs it. A shell script stays where its `cd` left it, and links nothing."""
+    download = "```bash\nmkdir -p data/coco && cd data/coco\nwget https://example.org/val2014.zip\n```\n\n"
+    run = "```bash\npython evaluate.py --checkpoint Qwen/Qwen2.5-7B-Instruct --batch-size 20\n```\n"
+    _tree(tmp_path, {"eval/evaluate.py": PER_SAMPLE_EVAL, "eval/EVALUATION.md": download + run})
+    assert [f for f in _findings(tmp_path) if f[2] == "ECO105"] == []
+    (tmp_path / "eval/EVALUATION.md").unlink()
+    script = download.replace("```bash\n", "").replace("```\n", "") + run.replace("```bash\n", "").replace("```\n", "")
+    _tree(tmp_path, {"eval/run.sh": script})
+    assert _links(tmp_path) == {}
+
+
 # ---------------------------------------------------------------------------------------------
 # Notebooks: `!python app.py …` and %%bash cells
 # ---------------------------------------------------------------------------------------------

@@ -1066,11 +1066,24 @@ def _as_run_here(setups: list[Setup], st: _State, start: Location | None = None)
                 continue  # relative to a directory not known here
         elif written.startswith("-m "):
             written = os.path.join(st.cwd, written[3:].replace(".", "/") + ".py")
-        elif not written.startswith("/"):
+        elif not written.startswith("/") and not _in_a_made_directory(st):
             written = os.path.join(st.cwd, written)
         setup.set(INVOKED_SCRIPT, written, script.location, script.how)
         out.append(setup)
     return out
+
+
+def _in_a_made_directory(st: _State) -> bool:
+    """Whether a Markdown document's commands stand in a directory the repository does not
+    have: one its commands made (`mkdir -p data/coco && cd data/coco` in a download step, with
+    no `cd ../..` after it). No script of the repository is there; the document's reader runs
+    the next block's `python evaluate.py` from where the document stands, so its script is
+    looked for there. A shell script (which really runs where its `cd` left it) links nothing."""
+    from ecolint.discover import MARKDOWN, invocation_only_kind
+
+    if st.context is None or not st.cwd or invocation_only_kind(Path(st.path)) != MARKDOWN:
+        return False
+    return not (st.context.source_path(st.path).parent / st.cwd).is_dir()
 
 
 def _file_reader(st: _State) -> Callable[[str], str | None] | None:
