@@ -353,6 +353,8 @@ _INERT_METHODS = frozenset(
         "requires_grad_",
     }
 )
+# Calls that write a model out: a module that makes them and runs no model converts models.
+_SAVING_CALLS = frozenset({"save_pretrained", "push_to_hub"})
 _INERT_CALLS = frozenset({"print", "len", "isinstance", "type", "str", "repr", "id", "hasattr", "getattr"})
 
 
@@ -1449,4 +1451,14 @@ class _Usage(_Recognition):
         if uses is None:
             uses = self._name_uses_in[id(where)] = _name_uses(where)
         inert, other = _inert_and_other_uses(uses, names)
+        if other and self._converts():
+            return True
         return other == 0 and (site.function is not None or inert > 0)
+
+    def _converts(self) -> bool:
+        """Whether the module is a conversion job: it saves a model (`save_pretrained`,
+        `push_to_hub`) and runs none (a LoRA merge that loads the 4-bit base, dequantizes it,
+        merges and saves): its models are handed around, never asked anything."""
+        if not any(site.name in _SAVING_CALLS for site in self.index.calls):
+            return False
+        return not any(self._inference_sites().values())
