@@ -533,6 +533,17 @@ def test_a_doc_s_download_step_that_stays_in_its_data_folder_still_runs_the_doc_
     assert _links(tmp_path) == {}
 
 
+def test_a_doc_in_a_subfolder_that_cds_through_its_clone_runs_its_own_folder_s_modules(tmp_path: Path) -> None:
+    """`git clone …/mono.git && cd mono/app` in app/README.md: the reader stands where the
+    document is, and `python -m pkg.serve` is app/pkg/serve.py."""
+    doc = (
+        "```bash\ngit clone https://github.com/example/mono.git\ncd mono/app\n```\n\n"
+        "```Shell\npython -m pkg.serve --quantize 8bit\n```\n"
+    )
+    _tree(tmp_path, {"app/pkg/serve.py": BRANCHED, "app/README.md": doc})
+    assert _links(tmp_path) == {"app/pkg/serve.py": [("app/README.md:7", ["--quantize", "8bit"])]}
+
+
 # ---------------------------------------------------------------------------------------------
 # Notebooks: `!python app.py …` and %%bash cells
 # ---------------------------------------------------------------------------------------------

@@ -1064,9 +1064,11 @@ def _as_run_here(setups: list[Setup], st: _State, start: Location | None = None)
         if st.cwd is None:
             if not written.startswith("/"):
                 continue  # relative to a directory not known here
+        elif _in_a_made_directory(st):
+            pass  # looked for where the document stands
         elif written.startswith("-m "):
             written = os.path.join(st.cwd, written[3:].replace(".", "/") + ".py")
-        elif not written.startswith("/") and not _in_a_made_directory(st):
+        elif not written.startswith("/"):
             written = os.path.join(st.cwd, written)
         setup.set(INVOKED_SCRIPT, written, script.location, script.how)
         out.append(setup)
@@ -1076,9 +1078,11 @@ def _as_run_here(setups: list[Setup], st: _State, start: Location | None = None)
 def _in_a_made_directory(st: _State) -> bool:
     """Whether a Markdown document's commands stand in a directory the repository does not
     have: one its commands made (`mkdir -p data/coco && cd data/coco` in a download step, with
-    no `cd ../..` after it). No script of the repository is there; the document's reader runs
-    the next block's `python evaluate.py` from where the document stands, so its script is
-    looked for there. A shell script (which really runs where its `cd` left it) links nothing."""
+    no `cd ../..` after it), or the clone's own path to the document's folder (`cd
+    mPLUG-Owl/mPLUG-Owl2` after cloning mPLUG-Owl, from mPLUG-Owl2/README.md). No script of the
+    repository is there; the document's reader runs the next block's `python evaluate.py` from
+    where the document stands, so its script is looked for there. A shell script (which really
+    runs where its `cd` left it) links nothing."""
     from ecolint.discover import MARKDOWN, invocation_only_kind
 
     if st.context is None or not st.cwd or invocation_only_kind(Path(st.path)) != MARKDOWN:
