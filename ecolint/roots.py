@@ -44,10 +44,18 @@ def _has_tool_table(path: str) -> bool:
     return "[tool.ecolint" in text
 
 
+# Files that make a directory a Python project's top (outside a git work tree: an sdist, an
+# unpacked archive, a copy).
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
 def project_root(path: str, config_source: str | None, cwd: str, witness: Witness | None = None) -> str:
     """The project a path belongs to: the configuration file's directory when the path lies in
-    it, else the git work tree's top, else the current directory when the path lies in it, else
-    the path's own directory."""
+    it, else the git work tree's top; outside git, the current directory when the path lies in
+    it and it is a project's top (``PROJECT_MARKERS``), else the nearest directory above the path
+    that is one (up to the current directory), else the current directory when the path lies in
+    it, else the path's own directory. So `ecolint /elsewhere/app/serve.py` reads serve.py's own
+    project, not every file under the directory it was started from."""
     start = os.path.realpath(path)
     if witness is not None:
         witness.node(start)
@@ -63,7 +71,25 @@ def project_root(path: str, config_source: str | None, cwd: str, witness: Witnes
         if os.path.exists(git):
             return directory
     cwd = os.path.realpath(cwd)
-    return cwd if inside(start, cwd) else start
+    within = inside(start, cwd)
+    if within and _a_project_top(cwd, witness):
+        return cwd
+    for directory in _up(start):
+        if within and not inside(directory, cwd):
+            break
+        if _a_project_top(directory, witness):
+            return directory
+    return cwd if within else start
+
+
+def _a_project_top(directory: str, witness: Witness | None) -> bool:
+    for name in PROJECT_MARKERS:
+        marker = os.path.join(directory, name)
+        if witness is not None:
+            witness.node(marker)
+        if os.path.isfile(marker):
+            return True
+    return False
 
 
 def inside(path: str, root: str) -> bool:

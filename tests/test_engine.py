@@ -220,3 +220,24 @@ def test_the_project_pass_on_the_workers_links_what_one_process_links(
     assert setups() == serial
     assert ("app/cli.py", 3, "", "int8") in serial  # through the helper of core/loading.py
     assert any(label == "invoked by run.sh:2" and precision == "int8" for _, _, label, precision in serial)
+
+
+def test_the_project_root_outside_git_is_the_nearest_project_top_of_the_path(tmp_path: Path) -> None:
+    """No .git: a file's project is the nearest directory with a pyproject.toml, setup.py or
+    setup.cfg (not every file under wherever ecolint was started), unless the current
+    directory, holding the file, is a project's top itself."""
+    from ecolint.project import project_root
+
+    app = tmp_path / "work" / "app"
+    (app / "serve").mkdir(parents=True)
+    (app / "setup.py").write_text("")
+    served = app / "serve" / "main.py"
+    served.write_text("")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert project_root(served, None, tmp_path) == app  # started above it: its own project
+    assert project_root(served, None, elsewhere) == app  # started away from it
+    (tmp_path / "pyproject.toml").write_text("")
+    assert project_root(served, None, tmp_path) == tmp_path  # started at a project's top
+    (app / "setup.py").unlink()
+    assert project_root(served, None, tmp_path / "work") == tmp_path / "work"  # no top below: the cwd
