@@ -230,6 +230,12 @@ class _Recognition(_Values):
         found: list[_Handle | None] = []
         try:
             scopes = {id(b.scope): b.scope for b in self._definitions(name.id, name.lineno, scope)[0]}
+            if any(s.kind == "module" for s in scopes.values()):
+                # a function that writes into the module's dict without binding the name
+                # (`model_cache[choice] = load_model(choice)` in a Gradio handler) fills it too
+                scopes.update(
+                    (id(s), s) for s in self.index.scopes if name.id in s.mutations and name.id not in s.bindings
+                )
             for holder in scopes.values():
                 for change in holder.mutations.get(name.id, ()):
                     if change.value is not None and change.call is None:
