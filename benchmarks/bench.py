@@ -238,6 +238,7 @@ def phases(tree: str) -> None:
 
     engine.extract = one  # type: ignore[assignment]
     engine.PARALLEL_MIN_FILES = 10**15  # serial: every second is attributed to one stage
+    engine.PARALLEL_MIN_CANDIDATES = 10**15
     defaults = {code: spec.enabled_by_default for code, spec in kb.rules.items()}
     start = time.perf_counter()
     result = engine.run([Path(tree)], kb, Config(), engine.Selection(codes=enabled_codes(defaults, None, [], [])))

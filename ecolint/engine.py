@@ -539,6 +539,7 @@ class WorkerConfig:
 # Below this many files, starting a second process costs more than it saves: the pre-commit
 # case (a handful of files) stays in one process, a repository's tree uses every core.
 PARALLEL_MIN_FILES = 64
+PARALLEL_MIN_CANDIDATES = 8  # Python files the prefilter let through: each costs milliseconds
 _CHUNK_FILES = 16  # files per task: heavy files cluster (tests/), so small tasks balance the load
 
 
@@ -562,7 +563,7 @@ def _analyse(
     pending = iter(work)
     first = list(itertools.islice(pending, PARALLEL_MIN_FILES))
     workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(first) < PARALLEL_MIN_FILES or not _can_fork():
+    if workers < 2 or not _worth_a_pool(modules, first) or not _can_fork():
         analysed = []
         for item in itertools.chain(first, pending):
             analysed.append((item, _analyse_file(config, item)))
@@ -572,6 +573,17 @@ def _analyse(
     if any(item.kind == "python" for item in first):
         load_extractor("python")  # imported once before forking, not once per worker
     return known + _analyse_pooled(config, itertools.chain(first, pending), workers, progress)
+
+
+def _worth_a_pool(modules: Any, first: list[FileWork]) -> bool:
+    """Whether the files are worth forking workers for: many of them, or a few that the
+    project pass's prefilter let through (each one a parse and an extraction; a large project's
+    thousands of other Python files are answered without being read, ``_not_empty``)."""
+    if len(first) >= PARALLEL_MIN_FILES:
+        return True
+    if modules is None or not modules.verdicts:
+        return False
+    return sum(1 for item in first if _candidate_size(modules, item) is not None) >= PARALLEL_MIN_CANDIDATES
 
 
 def _not_empty(

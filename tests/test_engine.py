@@ -15,6 +15,7 @@ from ecolint import engine
 def test_parallel_output_is_identical_to_serial(monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
     args = (str(FIXTURES), "--select", "ALL", "--format", fmt, "--exit-zero")
     monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 10**12)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_CANDIDATES", 10**12)
     serial = run_cli(*args, cwd=REPO).output
     monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 0)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
@@ -149,6 +150,7 @@ def test_workers_get_the_run_settings(monkeypatch: pytest.MonkeyPatch, tmp_path:
     (tmp_path / "big.sh").write_text(big)
     args = (".", "--format", "json")
     monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 10**12)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_CANDIDATES", 10**12)
     serial = run_cli(*args, cwd=tmp_path).json()
     monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 0)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
@@ -213,6 +215,7 @@ def test_the_project_pass_on_the_workers_links_what_one_process_links(
         )
 
     monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 10**12)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_CANDIDATES", 10**12)
     serial = setups()
     monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 0)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)

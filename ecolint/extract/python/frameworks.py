@@ -165,6 +165,7 @@ class _Recognition(_Values):
         # (`return model, vision_tower, tokenizer`): (id of the call, position) → handle
         self.by_position: dict[tuple[int, int], _Handle] = {}
         self._resolving: set[object] = set()  # ids of names, and registry lookups, being resolved
+        self._filled: dict[str, list[_Scope]] | None = None  # see _filled_elsewhere
 
     # -- locations ----------------------------------------------------------------------------
 
@@ -233,9 +234,7 @@ class _Recognition(_Values):
             if any(s.kind == "module" for s in scopes.values()):
                 # a function that writes into the module's dict without binding the name
                 # (`model_cache[choice] = load_model(choice)` in a Gradio handler) fills it too
-                scopes.update(
-                    (id(s), s) for s in self.index.scopes if name.id in s.mutations and name.id not in s.bindings
-                )
+                scopes.update((id(s), s) for s in self._filled_elsewhere().get(name.id, ()))
             for holder in scopes.values():
                 for change in holder.mutations.get(name.id, ()):
                     if change.value is not None and change.call is None:
@@ -246,6 +245,17 @@ class _Recognition(_Values):
         if first is None or any(h is None or h.setup is not first.setup for h in found):
             return None
         return first
+
+    def _filled_elsewhere(self) -> dict[str, list[_Scope]]:
+        """Name → the scopes that write into a dict of that name without binding it (so the
+        dict is an enclosing one's), found in one pass over the file's scopes."""
+        if self._filled is None:
+            self._filled = {}
+            for held in self.index.scopes:
+                for name in held.mutations:
+                    if name not in held.bindings:
+                        self._filled.setdefault(name, []).append(held)
+        return self._filled
 
     def _handle_of_call(self, call: ast.Call, scope: _Scope, depth: int, index: int | None) -> _Handle | None:
         known = self.by_call.get(call)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import functools
 import hashlib
 import itertools
 import os
@@ -278,21 +277,29 @@ def _modules_imported(imports: bytes, through: dict[bytes, tuple[bytes, ...]]) -
     """The keys of ``through`` that import lines name as a whole name where a name is bound
     (`import loaders as L`, `from pkg import loaders`, `import pkg.loaders`, `import vila`): a
     module's name inside a longer one (`builder` for `build`), or in the module a `from`
-    imports from (`from pkg.loaders.io import read` binds `read`), gives no `loaders.` to call."""
+    imports from (`from pkg.loaders.io import read` binds `read`), gives no `loaders.` to call.
+    Substring tests first (C speed: a large project has hundreds of keys), then the few found
+    are checked for their boundaries."""
     if not through or not imports:
         return set()
-    bound = _FROM_CLAUSE.sub(b"", imports)
-    return {match.group(1) for match in _modules_pattern(tuple(through)).finditer(bound)}
+    bound = _FROM_CLAUSE.sub(b"", imports) if b"from" in imports else imports
+    return {module for module in through if module in bound and _as_a_name(bound, module)}
 
 
+def _as_a_name(text: bytes, name: bytes) -> bool:
+    """Whether ``name`` stands in ``text`` with no identifier character on either side."""
+    at = text.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if (at == 0 or text[at - 1] not in _NAME_BYTES) and (end == len(text) or text[end] not in _NAME_BYTES):
+            return True
+        at = text.find(name, at + 1)
+    return False
+
+
+_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+# a `from pkg.module` clause: the names it imports are bound, not the module
 _FROM_CLAUSE = re.compile(rb"(?m)^[ \t]*from[ \t]+[A-Za-z0-9_.]+[ \t]+(?=import\b)")
-
-
-@functools.lru_cache(maxsize=8)
-def _modules_pattern(modules: tuple[bytes, ...]) -> re.Pattern[bytes]:
-    # zero-width, so that keys that overlap (`import vila` and `vila`) are each found
-    alternatives = b"|".join(re.escape(module) for module in sorted(modules, key=len, reverse=True))
-    return re.compile(rb"(?<![A-Za-z0-9_])(?=(" + alternatives + rb")(?![A-Za-z0-9_]))")
 
 
 def import_lines(data: bytes) -> bytes:
