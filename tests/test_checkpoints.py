@@ -69,3 +69,25 @@ def test_a_bnb_4bit_checkpoint_below_the_crossover_asks_for_its_base_checkpoint(
     assert finding["setup"]["model"] == "unsloth/Llama-3.2-1B-Instruct-bnb-4bit"
     assert "load the base checkpoint" in finding["message"]
     assert finding["fix"]["applicability"] == "manual" and "base checkpoint" in finding["fix"]["snippet"]
+
+
+def test_from_quantized_loads_the_checkpoint_in_its_own_format(tmp_path: Path) -> None:
+    """AutoGPTQ and GPTQModel (and their subclasses, such as a remote-code model's
+    `…QForCausalLM`) load GPTQ; AutoAWQ loads AWQ; a name that says the format decides first."""
+    from ecolint import knowledge
+    from ecolint.config import Config
+    from ecolint.engine import setups_in
+
+    source = (
+        "from auto_gptq import AutoGPTQForCausalLM\n"
+        "from awq import AutoAWQForCausalLM\n"
+        "from xcomposer import InternLMXComposerQForCausalLM\n"
+        "a = AutoGPTQForCausalLM.from_quantized('org/coder')\n"
+        "b = AutoAWQForCausalLM.from_quantized('org/chat')\n"
+        "c = InternLMXComposerQForCausalLM.from_quantized('org/vl-chat')\n"
+        "d = AutoGPTQForCausalLM.from_quantized('org/chat-AWQ')\n"
+    )
+    path = tmp_path / "load.py"
+    path.write_text(source)
+    found, _ = setups_in(path, knowledge.load(), Config())
+    assert [(s.origin.line, s.get("precision")) for s, _ in found] == [(4, "gptq"), (5, "awq"), (6, "gptq"), (7, "awq")]

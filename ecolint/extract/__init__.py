@@ -251,7 +251,7 @@ LAUNCH_WORDS: tuple[bytes, ...] = tuple(
 )
 # The Python triggers that are loaders' names (the prefilter looks for them shaped as calls, the
 # project pass in helpers' bodies); the launcher words are looked for in strings only.
-LOADER_TOKENS = (b"from_pretrained", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
+LOADER_TOKENS = (b"from_pretrained", b"from_quantized", b"LLM", b"EngineArgs", b"pipeline", b"quantize_")
 _PYTHON_TRIGGERS = (*LOADER_TOKENS, *LAUNCH_WORDS)
 _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     # Every call a Python setup starts at names one of these (ecolint/prefilter.py looks closer).
@@ -275,7 +275,11 @@ _KINDS: dict[str, tuple[str, tuple[bytes, ...]]] = {
 # ecolint/extract/python/frameworks.py classifies them; ecolint/prefilter.py looks for them in
 # bytes). The Python triggers above are substrings
 # of these names that find them all.
-LOADER_CALLS = frozenset({"from_pretrained", "pipeline", "LLM", "EngineArgs", "AsyncEngineArgs", "quantize_"})
+# `from_quantized` loads a pre-quantized checkpoint with AutoGPTQ / GPTQModel or AutoAWQ
+# (`AutoAWQForCausalLM.from_quantized(path)`), as research code still does.
+LOADER_CALLS = frozenset(
+    {"from_pretrained", "from_quantized", "pipeline", "LLM", "EngineArgs", "AsyncEngineArgs", "quantize_"}
+)
 # The calls of a deployment platform's Python API that start a setup (Ray Serve LLM's LLMConfig;
 # "LLM" among the triggers finds them).
 PLATFORM_CALLS = frozenset({"LLMConfig"})

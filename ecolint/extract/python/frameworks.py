@@ -490,7 +490,7 @@ class _Recognition(_Values):
 
     def _classify(self, call: ast.Call) -> str | None:
         func = call.func
-        if isinstance(func, ast.Attribute) and func.attr == "from_pretrained":
+        if isinstance(func, ast.Attribute) and func.attr in ("from_pretrained", "from_quantized"):
             return "from_pretrained" if _loads_a_model(func.value) else None
         # The qualified name's last part is the attribute, or what the imports make of the name:
         # looked at first, it rules out almost every call without building a dotted name.
@@ -554,6 +554,11 @@ class _Recognition(_Values):
         loader = self._qualified(call.func)
         if loader is not None:
             setup.set(LOADER, loader, self._loc(call.func))
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "from_quantized" and not setup.has(PRECISION):
+            # AutoAWQ's class says AWQ; AutoGPTQ's, GPTQModel's and their subclasses say GPTQ
+            method = "awq" if "awq" in (loader or "").lower() else "gptq"
+            setup.set(PRECISION, method, self._loc(call.func), "loader")
+            setup.set(QUANT_CONFIG, method, self._loc(call.func), "loader")
         with self._defaults_for(DEVICE):
             self._set(setup, DEVICE, kwargs.get("device_map") or kwargs.get("device"), _device)
         return setup
