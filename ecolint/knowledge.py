@@ -246,7 +246,8 @@ class Knowledge:
         table = self._evidence["not_llm"]
         if loader:
             parts = loader.split(".")
-            cls = parts[-2] if len(parts) >= 2 and parts[-1] == "from_pretrained" else parts[-1]
+            loads = parts[-1] in ("from_pretrained", "from_quantized")
+            cls = parts[-2] if len(parts) >= 2 and loads else parts[-1]
             if table["loaders"] is not None and table["loaders"].search(cls):
                 return f"{cls} does not load an LLM"
         if task and task not in table["llm_tasks"]:
