@@ -445,6 +445,13 @@ def _chat_inputs(call: ast.Call) -> list[ast.expr]:
     return [arg.value for arg in _args(call) if arg.star or arg.keyword is None or arg.keyword in _CHAT_KEYWORDS]
 
 
+def _over_a_range(loop: _Loop) -> bool:
+    """A loop over indices (`for i in range(0, n, batch_size)`): its slices are decided by the
+    step, which the batch-loop test reads."""
+    iterated = _iterated(loop.iter)
+    return isinstance(iterated, ast.Call) and _final_name(iterated.func) == "range"
+
+
 def _is_batch_input(expr: ast.expr) -> bool:
     """[p1, p2] or [f(p) for p in group] passed as the prompts: a batch. A list of dicts is one
     chat conversation, not a batch."""
@@ -949,6 +956,8 @@ class _Usage(_Recognition):
                 continue
             if self._reaches_only_through_loads(loop, used):
                 continue  # a loop over models or checkpoints: each loads its own, the prompt stays
+            if not _over_a_range(loop) and any(self._slice_of_several(expr, site.scope) for expr in inputs):
+                return False  # each step hands over a slice of a list it read (a file's prompts)
             if self._is_batch_loop(loop, derived, site.scope):
                 return False
             if self._few_written_items(loop, site):
@@ -961,6 +970,27 @@ class _Usage(_Recognition):
                 or self._feeds_back(loop, site.node, used)
             )
         return None
+
+    def _slice_of_several(self, expr: ast.expr, scope: _Scope) -> bool:
+        """`prompts[start:end]`, or a name bound only to such a slice: several prompts in one
+        call, unless the slice is written one item wide (`prompts[i:i + 1]`)."""
+        if isinstance(expr, ast.Name):
+            bindings = self._definitions(expr.id, expr.lineno, scope)[0]
+            if len(bindings) != 1 or bindings[0].value is None:
+                return False
+            expr = bindings[0].value
+        if not isinstance(expr, ast.Subscript) or not isinstance(expr.slice, ast.Slice):
+            return False
+        lower, upper = expr.slice.lower, expr.slice.upper
+        one_wide = (
+            isinstance(upper, ast.BinOp)
+            and isinstance(upper.op, ast.Add)
+            and lower is not None
+            and ast.dump(upper.left) == ast.dump(lower)
+            and isinstance(upper.right, ast.Constant)
+            and upper.right.value == 1
+        )
+        return expr.slice.step is None and not one_wide
 
     def _one_item_loader(self, expr: ast.expr | None, scope: _Scope, depth: int = 0) -> bool:
         """A DataLoader that yields one sample at a time: its batch_size left out (PyTorch's
