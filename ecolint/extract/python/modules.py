@@ -515,13 +515,17 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
     starts = _top_def_lines(data, None if spans is None or builds else spans[-1][0])
     for number, start in enumerate(starts):
         bound = starts[number + 1] if number + 1 < len(starts) else len(data)
-        if spans is not None and not _names_a_loader(data, start, bound, spans) and not _builds(data, start, bound):
+        if (
+            spans is not None
+            and not _names_a_loader(data, start, bound, spans)
+            and not (builds and _builds(data, start, bound))
+        ):
             continue  # no loader's name from this line to the next: no need to read the line
         match = _TOP_DEF.match(data, start)
         if match is None:
             continue
         after = match.end()
-        if not _names_a_loader(data, after, bound, spans) and not _builds(data, after, bound):
+        if not _names_a_loader(data, after, bound, spans) and not (builds and _builds(data, after, bound)):
             continue
         line_end = data.find(b"\n", after)
         body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end)
@@ -533,7 +537,7 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
         if _named_for_no_model(name):
             continue  # get_processor, load_tokenizer: what it returns is named, and is no model
         loads = _names_a_loader(data, start, end, spans) and (may_load is None or may_load(data[start:end]))
-        if loads or _builds(data, start, end):
+        if loads or (builds and _builds(data, start, end)):
             names.add(name)
             if match.group(2) is not None:
                 classes.add(name)
