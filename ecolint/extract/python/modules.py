@@ -541,7 +541,33 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
             names.add(name)
             if match.group(2) is not None:
                 classes.add(name)
+    if spans or (spans is None and _names_a_loader(data, 0, len(data))):
+        names |= _model_runner_names(data, names)
     return names | _factories(data, classes) if classes else names
+
+
+# A generating method as a call writes it (`.generate(`, `.chat(`).
+_GENERATING_TOKENS = tuple(b"." + name.encode() + b"(" for name in sorted(_GENERATING_METHODS))
+
+
+def _model_runner_names(data: bytes, helpers: set[str]) -> set[str]:
+    """Top-level functions with parameters, in a module that loads a model, whose body calls a
+    generating method (`def predict(prompt, video): … model.generate(…)` beside a module-level
+    `model = …from_pretrained(…)`): a demo that imports `predict` runs that model through it.
+    A superset from bytes; the extraction decides (``_model_runners``)."""
+    if not any(token in data for token in _GENERATING_TOKENS):
+        return set()
+    found: set[str] = set()
+    for start in _top_def_lines(data):
+        match = _TOP_DEF.match(data, start)
+        if match is None or match.group(1) is None or match.group(1).decode() in helpers:
+            continue
+        line_end = data.find(b"\n", match.end())
+        body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end)
+        end = body_end.start() + 1 if body_end else len(data)
+        if any(data.find(token, match.end(), end) >= 0 for token in _GENERATING_TOKENS):
+            found.add(match.group(1).decode())
+    return found
 
 
 # Builders that research code calls to make its model, spelled the same across a family of
@@ -730,6 +756,71 @@ def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator
     return None
 
 
+@dataclass(frozen=True)
+class _Runner:
+    """A top-level function that runs the model its own module loads (`def predict(prompt,
+    video): … model.generate(…)` beside a module-level `model = …from_pretrained(…)`).
+    ``prompts``: its parameters that reach the generation's prompt arguments (all of them when
+    the generation is in a function it calls)."""
+
+    setup: Setup
+    method: str  # generate, chat, …
+    prompts: tuple[tuple[str, int | None], ...]
+
+
+def _runners(other: _CrossModule) -> dict[str, _Runner]:
+    """The model runners of a module analysed on its own: its top-level functions that make
+    a generation call on a model the module loads outside them, directly or through the
+    functions of the module they call (up to ``MAX_CALL_DEPTH`` calls away). A model the module
+    already runs once per prompt or per request, or loads again per call, is left to it."""
+    found: dict[str, _Runner] = {}
+    for site in other.index.calls:
+        for target, inputs, _ in other._generate_uses(site):
+            handle = other._generate_handle(target, site)
+            if handle is None or handle.kind == "engine" or handle.setup not in other.setups:
+                continue
+            setup = handle.setup
+            if setup.has(SINGLE_REQUEST) or setup.has(RELOAD_PER_REQUEST):
+                continue
+            loaded = other.origin_site.get(id(setup))
+            if loaded is None or site.function is None or _handed_over(target, site.function):
+                continue
+            method = target.attr if isinstance(target, ast.Attribute) else "generate"
+            frontier = {site.function}
+            for depth in range(MAX_CALL_DEPTH + 1):
+                for fn in frontier:
+                    top = list(fn.chain())[-1]
+                    if top.method_of is not None or (loaded.function is not None and top in loaded.function.chain()):
+                        continue  # a method, or a function that loads the model it runs
+                    if top.name not in found:
+                        prompts = _arguments_of(top) if depth or top is not fn else _prompt_parameters(top, inputs)
+                        found[top.name] = _Runner(setup, method, tuple(prompts))
+                frontier = {c.function for fn in frontier for c in other._callers_of(fn) if c.function is not None}
+    return found
+
+
+def _handed_over(target: ast.expr, fn: _Function) -> bool:
+    """Whether a generation runs a model the function is given (`def generate_completions(model,
+    …): … model.generate(…)`): the caller's model, read where it calls (``_Generator``)."""
+    root = target.value if isinstance(target, ast.Attribute) else target
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    return isinstance(root, ast.Name) and any(p.name == root.id for p in fn.params())
+
+
+def _prompt_parameters(fn: _Function, inputs: list[ast.expr]) -> list[tuple[str, int | None]]:
+    """The parameters of a function that reach a generation call's prompt arguments in it."""
+    used = _names_in(inputs)
+    flows = _flows(fn.node.body, {})
+    return [(name, position) for name, position in _arguments_of(fn) if used & _closure({name}, flows)]
+
+
+def _arguments_of(fn: _Function) -> list[tuple[str, int | None]]:
+    """(name, position) of a function's parameters."""
+    positional = [p.name for p in fn.positional()]
+    return [(p.name, positional.index(p.name) if p.name in positional else None) for p in fn.params()]
+
+
 def _loop_around(
     defined: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, prompts: set[str], params: dict[str, int | None]
 ) -> tuple[bool, tuple[str, int | None, Any] | None]:
@@ -874,6 +965,9 @@ class _CrossModule(_Invoked):
         found = self._instance_generator(site) if self._instance_generators else None
         if found is not None:
             return [found]
+        ran = self._runner_calls.get(site.node) if self._runner_calls else None
+        if ran is not None:
+            return [(ran[0], ran[1], False)]
         uses = super()._generate_uses(site)
         if uses:
             return uses
@@ -893,6 +987,9 @@ class _CrossModule(_Invoked):
         its own `generate` method may batch."""
         if id(target) in self._instance_targets:
             return self._handle(target.value, site.scope, base=False)  # type: ignore[attr-defined]
+        ran = self._runner_calls.get(site.node) if self._runner_calls else None
+        if ran is not None and ran[0] is target:
+            return ran[2]
         handle = super()._generate_handle(target, site)
         if handle is None or handle.kind != "instance" or not isinstance(target, ast.Attribute):
             return handle
@@ -1118,6 +1215,8 @@ class _CrossModule(_Invoked):
             helper = _find_helper(where[0], where[1], self._dir(), where[2], self.context)
             if helper is not None:
                 self._through_helper(site, helper)
+                if site.node not in self.by_call and self.helper_depth == 0:
+                    self._through_runner(site, helper)
 
     def _helper_module(self, site: _Site, names: set[str]) -> tuple[str, int, str] | None:
         """(module, level, name there) of the function a call calls: `load_model(…)`
@@ -1203,6 +1302,70 @@ class _CrossModule(_Invoked):
                 self.setups.append(setup)
                 self.origin_site[id(setup)] = site
 
+    def _through_runner(self, site: _Site, helper: _Helper) -> None:
+        """A call of a function of another module that runs the model its own module loads
+        (`answer = predict(question, video)` in a Flask route, `predict` beside a module-level
+        `model = …from_pretrained(…)`): the call is that model's generation, here. A copy of its
+        setup, located at this call, stays only where this module makes the call once per
+        prompt or per request (``_drop_unused_provisional``); then it supersedes the module's
+        own, as a loader helper's call sites do. A model the module already runs once per prompt
+        or per request keeps its own setup, which says so."""
+        runner = self._model_runners(helper).get(helper.name)
+        if runner is None:
+            return
+        own = runner.setup
+        copy = Setup(own.framework, self._loc(site.node), dict(own.facts), None, own.kind, own.through or own.origin)
+        self.setups.append(copy)
+        self.origin_site[id(copy)] = site
+        self._provisional.append(copy)
+        # what generate() runs on, named as the other module names it, linked to the copy
+        target = ast.Attribute(value=site.node.func, attr=runner.method, ctx=ast.Load())
+        ast.copy_location(target, site.node)
+        prompts = [self._argument_for(site.node, name, position) for name, position in runner.prompts]
+        self._runner_calls[site.node] = (
+            target,
+            [p for p in prompts if isinstance(p, ast.expr)],
+            _Handle(copy, "model"),
+        )
+
+    @property
+    def _runner_calls(self) -> dict[ast.Call, tuple[ast.expr, list[ast.expr], _Handle]]:
+        """Calls of another module's model runner (``_through_runner``) → the generation they
+        make here: (target, prompt arguments, the handle of this call's copy of the setup)."""
+        if not hasattr(self, "_runner_calls_found"):
+            self._runner_calls_found: dict[ast.Call, tuple[ast.expr, list[ast.expr], _Handle]] = {}
+        return self._runner_calls_found
+
+    def _model_runners(self, helper: _Helper) -> dict[str, _Runner]:
+        """The top-level functions of a helper's module that run a model the module loads
+        itself (found once per run, from the module's analysis on its own)."""
+
+        def compute() -> dict[str, _Runner]:
+            other = self._alone(helper)
+            return {} if other is None else _runners(other)
+
+        key = ("ecolint.extract.python:model-runners", str(helper.file))
+        return self.context.cached(key, compute)  # type: ignore[return-value]
+
+    def _alone(self, helper: _Helper) -> _CrossModule | None:
+        """A helper's module extracted on its own, following its own helpers one module further
+        (a package's `model_init` that calls the loader of a module below it): once per run."""
+
+        def compute() -> _CrossModule | None:
+            indexer = _index(helper.file, helper.text, self.context)
+            if indexer is None:
+                return None
+            try:
+                other = type(self)(display_of(helper.file, self.context), _Source(helper.text), indexer, self.context)
+                other.helper_depth = MAX_HELPER_DEPTH - 1
+                other.run()  # type: ignore[attr-defined]
+            except (RecursionError, ExtractError):
+                return None
+            return other
+
+        key = ("ecolint.extract.python:alone", str(helper.file))
+        return self.context.cached(key, compute)  # type: ignore[return-value]
+
     def _split_by_call_site(self) -> None:
         """A helper of this module called from several places with their own arguments
         (`load_model("a")`, `load_model("b")`): one setup per call site, located there, instead
@@ -1279,15 +1442,10 @@ class _CrossModule(_Invoked):
         MAX_HELPER_DEPTH calls away): found once per run by extracting that module on its own."""
 
         def compute() -> frozenset[tuple[int, str]]:
-            indexer = _index(helper.file, helper.text, self.context)
-            if indexer is None:
+            other = self._alone(helper)
+            if other is None:
                 return frozenset()
             try:
-                other = type(self)(display_of(helper.file, self.context), _Source(helper.text), indexer, self.context)
-                # on its own, following its own helpers one module further (a package's
-                # `model_init` that calls the loader of a module below it)
-                other.helper_depth = MAX_HELPER_DEPTH - 1
-                other.run()  # type: ignore[attr-defined]
                 found: set[_Function] = set()
                 sites = [*other.origin_site.values(), *getattr(other, "_loading_helper_calls", ())]
                 frontier = {s.function for s in sites if s.function is not None}
