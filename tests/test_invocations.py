@@ -197,6 +197,35 @@ def test_a_default_every_command_overrides_makes_no_finding(
     assert found == expected
 
 
+UNNAMED_MODEL = (
+    "import argparse\n" + HEAD + "parser = argparse.ArgumentParser()\n"
+    'parser.add_argument("--model_name_or_path", type=str)\n'
+    "args = parser.parse_args()\n"
+    'model = AutoModelForCausalLM.from_pretrained(args.model_name_or_path, device_map="auto", load_in_8bit=True)\n'
+)
+
+
+@pytest.mark.parametrize(
+    "commands, expected",
+    [
+        # the defaults leave the model unknown and every command names it: one finding, the
+        # command's (the defaults' own, on an unknown model, said less and differently)
+        (["python chat.py --model_name_or_path FlagAlpha/Atom-7B"], [(6, "ECO101", "invoked by run.sh:2")]),
+        # a command that names no model runs the defaults: their finding stays beside the other
+        (
+            ["python chat.py --model_name_or_path FlagAlpha/Atom-7B", "python chat.py"],
+            [(6, "ECO101", "also invoked by run.sh:3"), (6, "ECO101", "invoked by run.sh:2")],
+        ),
+    ],
+    ids=["every-command-names-it", "one-names-none"],
+)
+def test_a_model_every_command_names_leaves_no_finding_of_the_defaults(
+    tmp_path: Path, commands: list[str], expected: list[tuple[int, str, str]]
+) -> None:
+    _tree(tmp_path, {"chat.py": UNNAMED_MODEL, "run.sh": "#!/bin/sh\n" + "\n".join(commands) + "\n"})
+    assert [(line, code, label) for _, line, code, label in _findings(tmp_path)] == expected
+
+
 def test_a_default_of_a_script_no_command_runs_keeps_its_finding(tmp_path: Path) -> None:
     _tree(tmp_path, {"evaluate.py": PER_SAMPLE_EVAL})
     assert [f for f in _findings(tmp_path) if f[2] == "ECO105"] == [("evaluate.py", 10, "ECO105", None)]

@@ -87,7 +87,7 @@ from ecolint.extract.python.platforms import may_deploy, may_hold_argv
 from ecolint.extract.python.source import MAX_BOOL_CHAIN, _parse, _Source, has_overlong_bool_chain
 from ecolint.extract.python.usage import TRAINING_CALLS
 from ecolint.invocations import label_for
-from ecolint.setups import DEFAULTS_CHOSEN, DEFAULTS_DECIDING, Setup
+from ecolint.setups import DEFAULTS_CHOSEN, DEFAULTS_DECIDING, MODEL, Setup
 
 __all__ = ["MAX_BOOL_CHAIN", "TRAINING_CALLS", "extract", "has_overlong_bool_chain"]
 
@@ -142,7 +142,8 @@ def _invoked_setups(
     on the defaults' setup instead ("also invoked by"): one setup, one finding per verdict.
     Also returns the defaults' setups that no command of the repository runs: those resting on
     options every command passes (`eval.sh` always gives `--batch-size 20`; the script's default
-    of 1 is then nobody's run, and each command's own setup says what runs)."""
+    of 1 is then nobody's run, and each command's own setup says what runs), and those whose
+    model every command names where the defaults leave it unknown."""
     if not calls or not loads:
         return [], set()
     line = default.command_line()
@@ -161,6 +162,7 @@ def _invoked_setups(
     found: list[Setup] = []
     defaults = {(s.origin, s.framework): s for s in default.setups}
     same: dict[int, list[str]] = {id(s): list(everywhere) for s in default.setups}
+    named: dict[int, int] = {}  # defaults' setup → the commands' groups that name its model
     for values, env, gpu, image, names in groups.values():
         extraction = _Extraction(path, source, indexer, context)
         extraction.tree = tree
@@ -172,6 +174,8 @@ def _invoked_setups(
             if alike is not None and _values(alike) == _values(setup):
                 same[id(alike)].extend(names)
                 continue
+            if alike is not None and setup.has(MODEL):
+                named[id(alike)] = named.get(id(alike), 0) + 1
             setup.label = label_for(names, setup.label)
             found.append(setup)
     unrun = set()
@@ -179,6 +183,10 @@ def _invoked_setups(
         if same[id(setup)]:
             setup.label = label_for(same[id(setup)], setup.label, also=True)
         elif _every_command_overrides(setup, calls, line):
+            unrun.add(id(setup))
+        elif not setup.has(MODEL) and groups and named.get(id(setup)) == len(groups):
+            # every command names the model the defaults leave unknown (`--model_name_or_path`
+            # with no default): the defaults are nobody's run, and say less than the commands
             unrun.add(id(setup))
     return found, unrun
 
