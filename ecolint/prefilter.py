@@ -87,8 +87,30 @@ _FSTRING_EVENT = re.compile(rb"""[{}]|\"\"\"|'''|["'#\r\n]|\\N\{[^}\r\n]*\}|\\(?
 
 def may_hold_setup_bytes(kind: str, data: bytes) -> bool:
     """The first look, for every kind: one of its trigger tokens is in the bytes. (For Python,
-    ``python_may_hold_setup`` starts with the same look, where each token is found.)"""
-    return any(token in data for token in triggers(kind)) or may_match_a_pattern(kind, data)
+    ``python_may_hold_setup`` starts with the same look, where each token is found.) In the
+    files that name a launcher by its word (YAML, shell, Dockerfiles), a word counts only where
+    it starts one: `output_dir: videollama_stage1` names no ollama, and its readers match
+    program and image names whole."""
+    tokens = triggers(kind)
+    if kind in _WORD_KINDS:
+        return any(token in data and _starts_a_word(data, token) for token in tokens) or may_match_a_pattern(kind, data)
+    return any(token in data for token in tokens) or may_match_a_pattern(kind, data)
+
+
+_WORD_KINDS = frozenset({"yaml", "shell", "dockerfile"})
+
+
+def _starts_a_word(data: bytes, token: bytes) -> bool:
+    """Whether the token is somewhere in the bytes not right after a letter or a digit, or
+    right after `-m` (`python -mvllm.entrypoints.openai.api_server` runs the module)."""
+    if not token[:1].isalpha():
+        return True
+    at = data.find(token)
+    while at >= 0:
+        if at == 0 or not data[at - 1 : at].isalnum() or data[at - 2 : at] == b"-m":
+            return True
+        at = data.find(token, at + 1)
+    return False
 
 
 def python_may_hold_setup(data: bytes, spans: list[tuple[int, int]] | None = None) -> bool:

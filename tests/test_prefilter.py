@@ -13,7 +13,7 @@ from conftest import FIXTURES, REPO, run_cli
 from ecolint.extract import LOADER_CALLS, ExtractContext
 from ecolint.extract import python as python_extractor
 from ecolint.extract.python.frameworks import _API_CALLS
-from ecolint.prefilter import python_may_hold_setup
+from ecolint.prefilter import may_hold_setup_bytes, python_may_hold_setup
 
 INT8 = "quantization_config=BitsAndBytesConfig(load_in_8bit=True)"
 HEADER = "from transformers import AutoModelForCausalLM, BitsAndBytesConfig, pipeline\nfrom vllm import LLM\n"
@@ -165,3 +165,29 @@ def test_a_launcher_named_in_a_string_that_is_no_command_is_not_parsed(body: str
     context = ExtractContext(root=REPO, read_text=lambda path: None)
     assert python_extractor.extract("lib.py", body, context) == []
     assert not python_may_hold_setup(body.encode())
+
+
+@pytest.mark.parametrize(
+    "kind, text, kept",
+    [
+        # a launcher's word inside a longer word names no launcher: not read, so a broken
+        # training config that says `videollama` is no file of ours to report
+        ("yaml", b'model:\n  arch: video_llama\nrun:\n  output_dir: "output/videollama_stage1"\n', False),
+        ("shell", b"python train.py --run-name myvllmtest\n", False),
+        # where the word starts one, it counts: images, programs, modules, KubeAI's engines
+        ("yaml", b"services:\n  llm:\n    image: ollama/ollama:0.5.7\n", True),
+        ("dockerfile", b"FROM nvcr.io/nvidia/tritonserver:24.08-vllm-python-py3\n", True),
+        ("shell", b"python -mvllm.entrypoints.openai.api_server --model m\n", True),
+        ("shell", b"CUDA_VISIBLE_DEVICES=0 vllm serve m\n", True),
+        ("yaml", b"spec:\n  engine: OLlama\n", True),
+    ],
+)
+def test_a_launcher_word_counts_where_it_starts_a_word(kind: str, text: bytes, kept: bool) -> None:
+    assert may_hold_setup_bytes(kind, text) is kept
+
+
+def test_a_broken_config_that_names_no_launcher_is_not_reported(tmp_path: Path) -> None:
+    broken = 'model:\n  llama_model: "a/" or "b/"\n  key: 1\n  output_dir: "output/videollama_stage1"\n'
+    (tmp_path / "stage1.yaml").write_text(broken)
+    ran = run_cli(".", "--format", "json", "--no-cache", cwd=tmp_path)
+    assert ran.json()["errors"] == []
