@@ -821,6 +821,35 @@ def _arguments_of(fn: _Function) -> list[tuple[str, int | None]]:
     return [(p.name, positional.index(p.name) if p.name in positional else None) for p in fn.params()]
 
 
+def _generator_through(
+    defined: ast.FunctionDef | ast.AsyncFunctionDef, functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]
+) -> _Generator | None:
+    """A function that hands the model it is given to another function of its module that runs
+    it (`def generate_chatglm3(model, tokenizer, params): for r in generate_stream_chatglm3(model,
+    tokenizer, params): …`): a generator through it, one call deep. Its loop inside is not read:
+    the call runs the model, once per call or more."""
+    arguments = defined.args
+    positional = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
+    params = {name: (positional.index(name) if name in positional else None) for name in positional}
+    params.update((a.arg, None) for a in arguments.kwonlyargs)
+    for node in ast.walk(defined):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        callee = functions.get(node.func.id)
+        inner = None if callee is None or callee is defined else _generator_of(callee)
+        if inner is None:
+            continue
+        name, position = inner.model
+        passed = next((k.value for k in node.keywords if k.arg == name), None)
+        if passed is None and position is not None and position < len(node.args):
+            passed = node.args[position]
+        if not isinstance(passed, ast.Name) or passed.id not in params:
+            continue
+        prompts = tuple((p, at) for p, at in params.items() if p != passed.id)
+        return _Generator((passed.id, params[passed.id]), prompts, inner.method)
+    return None
+
+
 def _loop_around(
     defined: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, prompts: set[str], params: dict[str, int | None]
 ) -> tuple[bool, tuple[str, int | None, Any] | None]:
@@ -1108,15 +1137,13 @@ class _CrossModule(_Invoked):
 
         def compute() -> _Generator | None:
             tree = _tree(helper.file, helper.text, self.context)
-            defined = next(
-                (
-                    s
-                    for s in (tree.body if tree is not None else ())
-                    if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == helper.name
-                ),
-                None,
-            )
-            return None if defined is None else _generator_of(defined)
+            functions = {
+                s.name: s
+                for s in (tree.body if tree is not None else ())
+                if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef)
+            }
+            defined = functions.get(helper.name)
+            return None if defined is None else _generator_of(defined) or _generator_through(defined, functions)
 
         key = ("ecolint.extract.python:generator", str(helper.file), helper.name)
         return self.context.cached(key, compute)  # type: ignore[return-value]

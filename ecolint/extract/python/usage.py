@@ -174,7 +174,9 @@ _INPUT_KEYWORDS = frozenset(
 # Generation not spelled generate: the chat methods of trust_remote_code models (Qwen, ChatGLM,
 # MiniCPM-V, InternVL: `model.chat(tokenizer, query, history=…)`) and vLLM's LLM.chat.
 _CHAT_METHODS = frozenset({"chat", "stream_chat", "chat_stream"})
-_GENERATING_METHODS = frozenset({"generate"}) | _CHAT_METHODS
+# ... and `model.stream_generate(**inputs)` of ChatGLM's remote code, which yields the output as
+# it grows (the streaming API servers' loop).
+_GENERATING_METHODS = frozenset({"generate", "stream_generate"}) | _CHAT_METHODS
 # Their prompt-carrying keywords: the query, the conversation so far, the images asked about.
 _CHAT_KEYWORDS = _INPUT_KEYWORDS | {"query", "question", "msgs", "history", "image", "images", "pixel_values"}
 
