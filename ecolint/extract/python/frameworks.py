@@ -30,7 +30,7 @@ from ecolint.extract.launchers.vocab import (
 )
 from ecolint.extract.python.index import _Binding, _Condition, _Indexer, _Scope, _Site
 from ecolint.extract.python.source import _Source
-from ecolint.extract.python.syntax import _MAX_DEPTH, _args, _element, _final_name, _is_number, _Located
+from ecolint.extract.python.syntax import _MAX_DEPTH, _args, _element, _final_name, _is_number, _literal, _Located
 from ecolint.extract.python.values import _MAX_ALTERNATIVES, _Entry, _Value, _Values
 from ecolint.setups import (
     ATTN_IMPLEMENTATION,
@@ -89,6 +89,9 @@ _ALIAS_METHODS = frozenset(
 # runtime's (resolve.py reads the qualified name against evidence.yaml other_hardware loaders).
 _RUNTIME_WRAPPERS = frozenset({"optimize_model", "optimize"})
 _WRAPPERS = frozenset({"get_peft_model", "prepare_model_for_kbit_training", "from_engine_args"}) | _RUNTIME_WRAPPERS
+# DeepSpeed's engines wrap the model they are given (ZeRO inference, DeepSpeed-Inference): their
+# `.module` is that model, and `initialize` returns the engine first in its tuple.
+_DEEPSPEED_ENGINES = {"initialize": "deepspeed.initialize", "init_inference": "deepspeed.init_inference"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,6 +205,12 @@ class _Recognition(_Values):
             return self._handle_of_call(expr, scope, depth, index)
         if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Name):
             return self._registry_entry(expr.value, scope, depth, index)
+        if isinstance(expr, ast.Subscript) and isinstance(expr.value, ast.Call):
+            # `deepspeed.initialize(model=model, …)[0]`, `load(path)[1]`: that element of what
+            # the call returns
+            at = _literal(expr.slice)
+            if isinstance(at, int) and not isinstance(at, bool):
+                return self._handle_of_call(expr.value, scope, depth + 1, at)
         if isinstance(expr, (ast.Name, ast.Attribute)):
             key = id(expr)
             if key in self._resolving:
@@ -269,6 +278,10 @@ class _Recognition(_Values):
         first = self._positional(call, 0, scope)
         if self._is_torch_compile(func) or _final_name(func) in _WRAPPERS:
             return None if first is None else self._handle(first.value, scope, depth + 1)
+        if _final_name(func) in _DEEPSPEED_ENGINES and self._qualified(func) in _DEEPSPEED_ENGINES.values():
+            # the engine holds the model it wraps (`engine.module`); initialize returns it first
+            wrapped = next((k.value for k in call.keywords if k.arg == "model"), None if first is None else first.value)
+            return None if index not in (None, 0) else self._handle(wrapped, scope, depth + 1)
         if isinstance(func, ast.Attribute):
             if func.attr in _ALIAS_METHODS:
                 return self._handle(func.value, scope, depth + 1)
