@@ -470,6 +470,14 @@ _Signal = tuple[str, str | None]
 _LOOP: _Signal = ("loop", None)
 
 
+def _picks_one(expr: ast.expr) -> bool:
+    """`questions[0]`: one element of a list, picked by a literal index."""
+    if not isinstance(expr, ast.Subscript):
+        return False
+    index = _literal(expr.slice)
+    return isinstance(index, int) and not isinstance(index, bool)
+
+
 def _generation_call(target: ast.expr) -> str:
     """The generating call as findings name it: `chat()`, `stream_chat()`, `generate()`, or a
     pipeline called by its name (`pipe()`)."""
@@ -966,9 +974,12 @@ class _Usage(_Recognition):
                 # a handful of variants per item (file extensions, option letters): the loop
                 # around it, if its item reaches the prompts too, decides
                 continue
+            # a list the pass builds hands over one prompt where the call picks one element of
+            # it (`question=questions[0]`, after `questions = [cot.format(q) for q in questions]`)
+            whole = _names_in([expr for expr in inputs if not _picks_one(expr)])
             return not (
                 self._flushes_batches(loop, used)
-                or self._builds_batches(loop, used, site.scope)
+                or self._builds_batches(loop, whole, site.scope)
                 or self._feeds_back(loop, site.node, used)
             )
         return None
