@@ -54,6 +54,13 @@ _Uses = list[tuple[ast.expr, list[ast.expr], bool]]  # a call's generation: (tar
 
 # Names that say a loop item or an iterable holds several prompts at once.
 _BATCHY = re.compile(r"batch|chunk|group|shard|bucket|loader", re.IGNORECASE)
+# ... but a list named for one batch (`batch`, `chunk`, `batch_prompts`) holds its items: a loop
+# over it goes item by item (`for line in batch:` inside `for batch in dataloader:`)
+_ONE_BATCH = re.compile(
+    r"(?:batch|chunk|group|shard|bucket)"
+    r"(?:_(?:prompts?|items?|data|inputs?|samples?|texts?|questions?|lines?|examples?|queries|query|messages?|rows?))?$",
+    re.IGNORECASE,
+)
 
 # Decorator attributes that register a web route: @app.post("/"), @router.get, @bp.route, …
 _ROUTE_DECORATORS = frozenset(
@@ -1238,7 +1245,7 @@ class _Usage(_Recognition):
                 return True
             return any(self._batchy_iterable(a.value) for a in _args(expr) if a.keyword is None)
         final = _final_name(expr)
-        return final is not None and bool(_BATCHY.search(final))
+        return final is not None and bool(_BATCHY.search(final)) and not _ONE_BATCH.search(final)
 
     # -- model loaded per request / per loop item ---------------------------------------------
 
