@@ -541,13 +541,29 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
             names.add(name)
             if match.group(2) is not None:
                 classes.add(name)
-    if spans or (spans is None and _names_a_loader(data, 0, len(data))):
+    found = loader_spans(data) if spans is None else spans
+    if found and _module_holds_a_model(data, found):
         names |= _model_runner_names(data, names)
     return names | _factories(data, classes) if classes else names
 
 
 # A generating method as a call writes it (`.generate(`, `.chat(`).
 _GENERATING_TOKENS = tuple(b"." + name.encode() + b"(" for name in sorted(_GENERATING_METHODS))
+
+
+def _module_holds_a_model(data: bytes, spans: Spans) -> bool:
+    """Whether a module may hold a model of its own for its functions to run: a loader's name
+    outside every top-level function and class (`model = …from_pretrained(…)` at import, or
+    under `if __name__ == "__main__":`), or a `global` statement (a function that fills a
+    module-level name). A module whose loads all sit inside its functions has none."""
+    if b"global " in data:
+        return True
+    bodies = []
+    for start in _top_def_lines(data):
+        line_end = data.find(b"\n", start)
+        body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end)
+        bodies.append((start, body_end.start() + 1 if body_end else len(data)))
+    return any(not any(start <= at < end for start, end in bodies) for at, _ in spans)
 
 
 def _model_runner_names(data: bytes, helpers: set[str]) -> set[str]:
