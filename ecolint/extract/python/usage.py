@@ -569,8 +569,11 @@ class _Usage(_Recognition):
         # the functions it calls that st.cache_* does not keep, run once per user request.
         self.streamlit_app = any(q.split(".")[0] == "streamlit" for q in self.index.qualified.values())
         if self.streamlit_app:
+            named = self._names_used()
             for fn in self.index.functions:
-                if not self._streamlit_cached(fn):
+                # a function the script never names (a call, a callback `on_click=respond`)
+                # never runs
+                if fn.name in named and not self._streamlit_cached(fn):
                     self.handlers.setdefault(fn, _STREAMLIT_RERUN)
         for site in self.index.calls:
             name = site.name
@@ -588,6 +591,17 @@ class _Usage(_Recognition):
                         self.handlers.setdefault(callee, source)
                     if batched:
                         self.batched.update(callees)
+
+    def _names_used(self) -> set[str]:
+        """The names and attribute names the module's code reads."""
+        tree = self.index.tree
+        if tree is None:
+            return {fn.name for fn in self.index.functions}
+        return {
+            node.id if isinstance(node, ast.Name) else node.attr
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Name | ast.Attribute)
+        }
 
     def _streamlit_cached(self, fn: _Function) -> bool:
         """@st.cache_resource / @st.cache_data (@st.cache, @st.experimental_memo …): run once."""
