@@ -45,6 +45,36 @@ DEFAULT_EXCLUDES = (
     ".cache",
 )
 
+# Libraries research repositories copy into themselves (LMOps' dpkd/transformers, a fork's
+# peft or fairseq). A directory of one of these names that holds its own packaging (setup.py,
+# pyproject.toml, setup.cfg) below the scanned path is that library's code, not the project's:
+# its examples and tests are not the project's setups, as a virtualenv's are not. Naming the
+# directory on the command line checks it.
+VENDORED_LIBRARIES = frozenset(
+    {
+        "accelerate",
+        "apex",
+        "bitsandbytes",
+        "datasets",
+        "deepspeed",
+        "diffusers",
+        "dpr",
+        "fairseq",
+        "flash-attention",
+        "lm-evaluation-harness",
+        "megatron-lm",
+        "open_clip",
+        "peft",
+        "timm",
+        "transformers",
+        "trl",
+        "trlx",
+        "verl",
+        "vllm",
+    }
+)
+_PACKAGING = frozenset({"setup.py", "pyproject.toml", "setup.cfg"})
+
 SHELL_SHEBANG = (b"sh", b"bash", b"dash", b"zsh", b"ksh", b"ash")
 
 # Suffixes that make ``Dockerfile.md`` / ``Modelfile.txt`` documentation, not the file itself.
@@ -299,6 +329,8 @@ def _walk_dir(
             if witness is not None:
                 witness.node(directory)
             continue  # vanished during the scan
+        if below and _vendored(directory.name, entries):
+            continue
         if any(entry.name == ".gitignore" for entry in entries):  # no failed open() per directory
             spec = ignores.spec(root / below if below else root)
             if spec is not None:
@@ -327,6 +359,11 @@ def _walk_dir(
             except OSError:
                 continue
         stack.extend(reversed(subdirs))
+
+
+def _vendored(name: str, entries: list[os.DirEntry[str]]) -> bool:
+    """A copy of a third-party library inside the scanned tree (``VENDORED_LIBRARIES``)."""
+    return name.lower() in VENDORED_LIBRARIES and any(entry.name in _PACKAGING for entry in entries)
 
 
 class _GitIgnores:

@@ -137,6 +137,17 @@ def test_explicit_paths_are_read_unless_force_exclude(tmp_path: Path) -> None:
     assert paths_found(tmp_path, "--no-force-exclude", "vendor/lib/serve.sh") == ["vendor/lib/serve.sh"]
 
 
+def test_a_vendored_copy_of_a_library_is_not_the_project_s_code(tmp_path: Path) -> None:
+    # a copy of transformers with its own packaging, inside a research repository (LMOps' dpkd/):
+    # its examples are the library's, not the project's setups, as a virtualenv's are not
+    tree(tmp_path, "serve.sh", "dpkd/transformers/examples/serve.sh", "dpkd/run/transformers/serve.sh")
+    write(tmp_path / "dpkd/transformers/setup.py", "from setuptools import setup\nsetup(name='transformers')\n")
+    assert paths_found(tmp_path, ".") == ["dpkd/run/transformers/serve.sh", "serve.sh"]
+    # named on the command line, or checked from its own top, it is read
+    assert paths_found(tmp_path, "dpkd/transformers") == ["dpkd/transformers/examples/serve.sh"]
+    assert paths_found(tmp_path / "dpkd/transformers", ".") == ["examples/serve.sh"]
+
+
 def test_gitignore_root_and_nested_with_negation(tmp_path: Path) -> None:
     tree(
         tmp_path,
