@@ -56,6 +56,7 @@ from ecolint.extract.python.usage import (
     _Signal,
 )
 from ecolint.extract.python.values import _Entry
+from ecolint.prefilter import _is_call_site
 from ecolint.setups import (
     COMPILED,
     GENERATION_CALL,
@@ -554,16 +555,20 @@ _GENERATING_TOKENS = tuple(b"." + name.encode() + b"(" for name in sorted(_GENER
 def _module_holds_a_model(data: bytes, spans: Spans) -> bool:
     """Whether a module may hold a model of its own for its functions to run: a loader's name
     outside every top-level function and class (`model = …from_pretrained(…)` at import, or
-    under `if __name__ == "__main__":`), or a `global` statement (a function that fills a
-    module-level name). A module whose loads all sit inside its functions has none."""
-    if b"global " in data:
-        return True
+    under `if __name__ == "__main__":`), or in a function with a `global` statement (one that
+    fills a module-level name). A module whose loads all sit inside its functions has none."""
     bodies = []
     for start in _top_def_lines(data):
         line_end = data.find(b"\n", start)
         body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end)
         bodies.append((start, body_end.start() + 1 if body_end else len(data)))
-    return any(not any(start <= at < end for start, end in bodies) for at, _ in spans)
+    for at, _ in spans:
+        if not _is_call_site(data, at):
+            continue  # `LLM` in a docstring, `from_pretrained` in a comment
+        around = next(((start, end) for start, end in bodies if start <= at < end), None)
+        if around is None or data.find(b"global ", around[0], around[1]) >= 0:
+            return True  # at module level, or in a function that fills a module-level name
+    return False
 
 
 def _model_runner_names(data: bytes, helpers: set[str]) -> set[str]:
