@@ -542,9 +542,7 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
             names.add(name)
             if match.group(2) is not None:
                 classes.add(name)
-    found = loader_spans(data) if spans is None else spans
-    if found and _module_holds_a_model(data, found):
-        names |= _model_runner_names(data, names)
+    names |= _model_runner_names(data, names, loader_spans(data) if spans is None else spans)
     return names | _factories(data, classes) if classes else names
 
 
@@ -571,12 +569,12 @@ def _module_holds_a_model(data: bytes, spans: Spans) -> bool:
     return False
 
 
-def _model_runner_names(data: bytes, helpers: set[str]) -> set[str]:
+def _model_runner_names(data: bytes, helpers: set[str], spans: Spans) -> set[str]:
     """Top-level functions with parameters, in a module that loads a model, whose body calls a
     generating method (`def predict(prompt, video): … model.generate(…)` beside a module-level
     `model = …from_pretrained(…)`): a demo that imports `predict` runs that model through it.
     A superset from bytes; the extraction decides (``_model_runners``)."""
-    if not any(token in data for token in _GENERATING_TOKENS):
+    if not spans or not any(token in data for token in _GENERATING_TOKENS) or not _module_holds_a_model(data, spans):
         return set()
     found: set[str] = set()
     for start in _top_def_lines(data):
