@@ -362,6 +362,8 @@ _INERT_METHODS = frozenset(
         "requires_grad_",
     }
 )
+# ... of which these return the model itself: inert only where the statement drops the result.
+_RETURN_THE_MODEL = frozenset({"eval", "to", "cuda", "cpu", "half", "float", "bfloat16", "requires_grad_"})
 # Calls that write a model out: a module that makes them and runs no model converts models.
 _SAVING_CALLS = frozenset({"save_pretrained", "push_to_hub"})
 _INERT_CALLS = frozenset({"print", "len", "isinstance", "type", "str", "repr", "id", "hasattr", "getattr"})
@@ -379,18 +381,26 @@ class _NameUses:
 
 def _name_uses(tree: ast.AST) -> _NameUses:
     uses = _NameUses([], set(), [])
-    for node in ast.walk(tree):
+    statements: set[int] = set()  # calls whose result a statement drops (`model.eval()`)
+    for node in ast.walk(tree):  # breadth first: a statement before the calls in it
         if isinstance(node, ast.Name):
             if isinstance(node.ctx, ast.Load):
                 uses.loads.append(node)
         elif isinstance(node, (ast.Assert, ast.Delete)):
             uses.inert.update(id(n) for n in ast.walk(node) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Expr):
+            chain = node.value
+            while isinstance(chain, ast.Call) and isinstance(chain.func, ast.Attribute):
+                statements.add(id(chain))  # `model.half().cuda()`: each call of the chain
+                chain = chain.func.value
         elif isinstance(node, ast.Assign):
             uses.assigns.append(node)
         elif isinstance(node, ast.Call):
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in _INERT_METHODS:
-                uses.inert.update(id(n) for n in _receiver_names(func.value))
+                # `return model.eval()` hands the model on; `model.eval()` alone does not
+                if func.attr not in _RETURN_THE_MODEL or id(node) in statements:
+                    uses.inert.update(id(n) for n in _receiver_names(func.value))
             elif isinstance(func, ast.Name) and func.id in _INERT_CALLS:
                 for arg in node.args:
                     uses.inert.update(id(n) for n in _receiver_names(arg))
