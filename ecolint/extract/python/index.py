@@ -74,6 +74,11 @@ class _Binding:
     external: tuple[Any, Any] | None = None
 
 
+# The key under which a call site's keywords beyond a function's named parameters are bound
+# for its `**kwargs` (modules.py binds them; values.py reads them).
+KWARGS_KEY = "**"
+
+
 @dataclass(eq=False)
 class _Mutation:
     """A change made to a dict bound to a name: `d[key] = value` (``key`` set), `d.update(…)`

@@ -40,7 +40,7 @@ from ecolint.extract import LOADER_CALLS, LOADER_TOKENS, ExtractContext, Extract
 from ecolint.extract.python.flows import _closure, _flows
 from ecolint.extract.python.frameworks import _Handle
 from ecolint.extract.python.imports import _find_module
-from ecolint.extract.python.index import _Binding, _Class, _Function, _Indexer, _Scope, _Site
+from ecolint.extract.python.index import KWARGS_KEY, _Binding, _Class, _Function, _Indexer, _Scope, _Site
 from ecolint.extract.python.invoked import _Invoked
 from ecolint.extract.python.source import _parse, _Source
 from ecolint.extract.python.syntax import _NO, _args, _dotted_or_none, _final_name, _literal, _names_in
@@ -1530,7 +1530,29 @@ class _CrossModule(_Invoked):
                 continue
             where = value.location or self._loc(value.node if value.node is not None else arg)
             out[param.name] = _Binding(0, None, fn.scope, how=value.how, external=(value.value, where))
+        passed = self._keywords_for_kwargs(site, fn)
+        if passed is not None:
+            out[KWARGS_KEY] = passed
         return out
+
+    def _keywords_for_kwargs(self, site: _Site, fn: _Function) -> _Binding | None:
+        """The keywords a call passes beyond fn's named parameters, for its `**kwargs`: their
+        literal values and where this call writes them (one that does not resolve is left out:
+        unknown). None when fn takes no `**kwargs`, or the call unpacks a mapping of its own."""
+        if fn.node.args.kwarg is None or any(k.arg is None for k in site.node.keywords):
+            return None
+        named = {p.name for p in fn.params()}
+        values: dict[str, Any] = {}
+        locations: dict[str, Location] = {}
+        for keyword in site.node.keywords:
+            if keyword.arg is None or keyword.arg in named:
+                continue
+            value = self._resolve(keyword.value, site.scope)
+            if value is None or not isinstance(value.value, _LITERALS):
+                continue
+            values[keyword.arg] = value.value
+            locations[keyword.arg] = value.location or self._loc(keyword)
+        return _Binding(0, None, fn.scope, how="literal", external=(values, locations)) if values else None
 
 
 def _returned(other: _CrossModule, fn: _Function) -> dict[int, int | None]:

@@ -16,6 +16,7 @@ from typing import Any
 from ecolint.extract import ExtractContext
 from ecolint.extract.python.imports import _bentoml_build_args, _locate, _module_constant
 from ecolint.extract.python.index import (
+    KWARGS_KEY,
     _Binding,
     _Condition,
     _Function,
@@ -852,17 +853,62 @@ class _Values(_Scopes):
         return None
 
     def _kwargs_parameter(self, name: ast.Name, scope: _Scope, depth: int) -> dict[str, _Entry] | None:
-        """A function's own `**kwargs`, with what the function sets in it before the use
-        (`kwargs.setdefault("device_map", "auto")`); what callers pass is not known here."""
+        """A function's own `**kwargs`: the keywords its callers pass beyond its named parameters
+        (`load(path, load_in_8bit=True)`: one call site of another module, or the calls of this
+        module when they agree), with what the function sets in it before the use
+        (`kwargs.setdefault("device_map", "auto")`)."""
         fn = scope.function
         kwarg = None if fn is None else fn.node.args.kwarg
         if fn is None or kwarg is None or kwarg.arg != name.id:
             return None
-        found: dict[str, _Entry] = {}
+        found: dict[str, _Entry] = self._passed_keywords(fn, name)
         for change in fn.scope.mutations.get(name.id, ()):
             if change.line < name.lineno:
                 self._apply_change(found, change, name.lineno, depth)
         return found
+
+    def _passed_keywords(self, fn: _Function, unpacked: ast.Name) -> dict[str, _Entry]:
+        """The keywords beyond fn's named parameters that reach its `**kwargs`: those one call
+        site passes where fn is analysed for it (bound under ``KWARGS_KEY``: another module's,
+        or one of several of this module that disagree), else those every call of this module
+        passes alike (written out, no `**` of their own). Unknown ones are left out."""
+        bound = self.bound.get((fn.node.lineno, fn.name)) if self.bound else None
+        if bound is not None:
+            passed = bound.get(KWARGS_KEY)
+            return {} if passed is None or passed.external is None else self._external_entries(passed, unpacked)
+        named = {p.name for p in fn.params()}
+        each = []
+        for site in self._calls_of(fn):
+            if any(k.arg is None for k in site.node.keywords):
+                return {}  # `**options` of its own: not known
+            each.append(
+                {k.arg: _Entry(k.value, k, site.scope) for k in site.node.keywords if k.arg and k.arg not in named}
+            )
+        if not each or any(set(one) != set(each[0]) for one in each[1:]):
+            return {}
+        agreed: dict[str, _Entry] = {}
+        for key, entry in each[0].items():
+            values = [self._resolve(one[key].value, one[key].scope) for one in each]
+            first = values[0]
+            if first is not None and all(v is not None and v.value == first.value for v in values):
+                agreed[key] = entry  # else the calls disagree: unknown
+        return agreed
+
+    def _external_entries(self, passed: _Binding, unpacked: ast.Name) -> dict[str, _Entry]:
+        """A call site's keywords (values and where that site writes them) as entries of the
+        `**kwargs` they reach here, located at that unpacking for what points at the call."""
+        assert passed.external is not None
+        values, locations = passed.external
+        if not hasattr(self, "_passed_nodes"):
+            self._passed_nodes: list[ast.expr] = []  # kept alive: bindings are looked up by them
+        out = {}
+        for key, value in values.items():
+            holder = _Scope("function", None)
+            local = ast.Name(id="_passed", ctx=ast.Load(), lineno=1, col_offset=0)
+            self._passed_nodes.append(local)
+            holder.bindings["_passed"] = [_Binding(0, None, holder, how=passed.how, external=(value, locations[key]))]
+            out[key] = _Entry(local, unpacked, holder)
+        return out
 
     def _binding_mapping(self, binding: _Binding, name: ast.Name, depth: int) -> dict[str, _Entry] | None:
         found = self._mapping(_element(binding.value, binding.index), binding.scope, depth + 1)
