@@ -551,7 +551,7 @@ _GENERATING_TOKENS = tuple(b"." + name.encode() + b"(" for name in sorted(_GENER
 
 
 def _module_holds_a_model(data: bytes, spans: Spans) -> bool:
-    """Whether a module may hold a model of its own for its functions to run: a loader's name
+    """Whether a module may hold a model of its own for its functions to run: a loading call
     outside every top-level function and class (`model = …from_pretrained(…)` at import, or
     under `if __name__ == "__main__":`), or in a function with a `global` statement (one that
     fills a module-level name). A module whose loads all sit inside its functions has none."""
@@ -1552,7 +1552,10 @@ class _CrossModule(_Invoked):
                 continue
             values[keyword.arg] = value.value
             locations[keyword.arg] = value.location or self._loc(keyword)
-        return _Binding(0, None, fn.scope, how="literal", external=(values, locations)) if values else None
+        if not values:
+            return None
+        # in the keywords' order, whatever the call's: call sites that pass the same are alike
+        return _Binding(0, None, fn.scope, how="literal", external=(dict(sorted(values.items())), locations))
 
 
 def _returned(other: _CrossModule, fn: _Function) -> dict[int, int | None]:
