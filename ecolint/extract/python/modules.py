@@ -528,9 +528,7 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
         after = match.end()
         if not _names_a_loader(data, after, bound, spans) and not (builds and _builds(data, after, bound)):
             continue
-        line_end = data.find(b"\n", after)
-        body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end)
-        end = body_end.start() + 1 if body_end else len(data)
+        end = _body_end(data, after)
         start = match.start()
         if match.group(2) is not None:  # a class: a helper only where its constructor loads
             start, end = _loading_init_span(data, after, end, may_load, spans)
@@ -555,11 +553,7 @@ def _module_holds_a_model(data: bytes, spans: Spans) -> bool:
     outside every top-level function and class (`model = …from_pretrained(…)` at import, or
     under `if __name__ == "__main__":`), or in a function with a `global` statement (one that
     fills a module-level name). A module whose loads all sit inside its functions has none."""
-    bodies = []
-    for start in _top_def_lines(data):
-        line_end = data.find(b"\n", start)
-        body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end)
-        bodies.append((start, body_end.start() + 1 if body_end else len(data)))
+    bodies = [(start, _body_end(data, start)) for start in _top_def_lines(data)]
     for at, _ in spans:
         if not _is_call_site(data, at):
             continue  # `LLM` in a docstring, `from_pretrained` in a comment
@@ -581,9 +575,7 @@ def _model_runner_names(data: bytes, helpers: set[str], spans: Spans) -> set[str
         match = _TOP_DEF.match(data, start)
         if match is None or match.group(1) is None or match.group(1).decode() in helpers:
             continue
-        line_end = data.find(b"\n", match.end())
-        body_end = None if line_end < 0 else _TOP_LINE.search(data, line_end)
-        end = body_end.start() + 1 if body_end else len(data)
+        end = _body_end(data, match.end())
         if any(data.find(token, match.end(), end) >= 0 for token in _GENERATING_TOKENS):
             found.add(match.group(1).decode())
     return found
@@ -678,6 +670,14 @@ def _top_def_lines(data: bytes, until: int | None = None) -> list[int]:
     return found
 
 
+def _body_end(data: bytes, at: int) -> int:
+    """Where the top-level definition whose line holds ``at`` ends: the start of the next line
+    that starts at the left margin (not a comment, nor a closing bracket), or the file's end."""
+    line_end = data.find(b"\n", at)
+    following = None if line_end < 0 else _TOP_LINE.search(data, line_end)
+    return following.start() + 1 if following else len(data)
+
+
 def display_of(path: Path, context: ExtractContext) -> str:
     """A file's display path, as the engine shows it (relative to the working directory)."""
     resolved = os.path.realpath(path)
@@ -743,12 +743,18 @@ class _Generator:
     step: tuple[str, int | None, Any] | None = None
 
 
-def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator | None:
-    """How a function runs a model one of its parameters holds, if it does (its own body only)."""
+def _parameter_positions(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int | None]:
+    """A function's named parameters → their position in a call (None: keyword-only)."""
     arguments = defined.args
     positional = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
-    params = {name: (positional.index(name) if name in positional else None) for name in positional}
+    params: dict[str, int | None] = {name: index for index, name in enumerate(positional)}
     params.update((a.arg, None) for a in arguments.kwonlyargs)
+    return params
+
+
+def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator | None:
+    """How a function runs a model one of its parameters holds, if it does (its own body only)."""
+    params = _parameter_positions(defined)
     for node in ast.walk(defined):
         if not isinstance(node, ast.Call):
             continue
@@ -847,10 +853,7 @@ def _generator_through(
     it (`def generate_chatglm3(model, tokenizer, params): for r in generate_stream_chatglm3(model,
     tokenizer, params): …`): a generator through it, one call deep. Its loop inside is not read:
     the call runs the model, once per call or more."""
-    arguments = defined.args
-    positional = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
-    params = {name: (positional.index(name) if name in positional else None) for name in positional}
-    params.update((a.arg, None) for a in arguments.kwonlyargs)
+    params = _parameter_positions(defined)
     for node in ast.walk(defined):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
             continue
