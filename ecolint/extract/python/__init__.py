@@ -221,6 +221,7 @@ class _Extraction(_CrossModule):
             self._split_by_call_site()
         if self.setups:
             self._attach_compile()
+            self._recognise_wrappers()
             self._attach_single_request()
             self._attach_reload()
             self._drop_unused_provisional()

@@ -43,7 +43,15 @@ from ecolint.extract.python.imports import _find_module
 from ecolint.extract.python.index import KWARGS_KEY, _Binding, _Class, _Function, _Indexer, _Scope, _Site
 from ecolint.extract.python.invoked import _Invoked
 from ecolint.extract.python.source import _parse, _Source
-from ecolint.extract.python.syntax import _NO, _args, _dotted_or_none, _final_name, _literal, _names_in
+from ecolint.extract.python.syntax import (
+    _NO,
+    _args,
+    _dotted_or_none,
+    _final_name,
+    _literal,
+    _names_in,
+    _self_attribute,
+)
 from ecolint.extract.python.usage import (
     _BATCHY,
     _CHAT_METHODS,
@@ -1013,7 +1021,7 @@ class _CrossModule(_Invoked):
     def _find_generate_uses(self, site: _Site) -> list[tuple[ast.expr, list[ast.expr], bool]]:
         # An instance of another module's class runs its model through its own methods, even
         # one named like the model's (a wrapper's `generate(prompt)`, `chat(query)`).
-        found = self._instance_generator(site) if self._instance_generators else None
+        found = self._instance_generator(site) if self._instance_generators or self._wrapped_calls else None
         if found is not None:
             return [found]
         ran = self._runner_calls.get(site.node) if self._runner_calls else None
@@ -1066,8 +1074,10 @@ class _CrossModule(_Invoked):
         if not isinstance(func, ast.Attribute) or not isinstance(func.value, (ast.Name, ast.Attribute)):
             return None
         handle = self._handle(func.value, site.scope, base=False)
-        origin = None if handle is None else self.origin_site.get(id(handle.setup))
-        methods = None if origin is None else self._instance_generators.get(origin.node)
+        methods = None if handle is None else self._wrapper_generators.get(id(handle))
+        if methods is None:
+            origin = None if handle is None else self.origin_site.get(id(handle.setup))
+            methods = None if origin is None else self._instance_generators.get(origin.node)
         generator = None if methods is None else methods.get(func.attr)
         if generator is None:
             return None
@@ -1120,12 +1130,28 @@ class _CrossModule(_Invoked):
             return _LOOP
         return super()._single_request(site, inputs, handler_only)
 
-    def _imported_generator(self, site: _Site) -> tuple[ast.expr, list[ast.expr], bool] | None:
+    def _hands_over_a_model(self, site: _Site) -> bool:
+        """Whether a call of a function or class of another module of the project passes it a
+        model of this module (cheap before any other module is read; asked once per call)."""
+        known = self._handing_over.get(id(site))
+        if known is None:
+            known = self._handing_over[id(site)] = self._find_handing_over(site)
+        return known
+
+    @property
+    def _handing_over(self) -> dict[int, bool]:
+        if not hasattr(self, "_handing_over_found"):
+            self._handing_over_found: dict[int, bool] = {}
+        return self._handing_over_found
+
+    def _find_handing_over(self, site: _Site) -> bool:
         call = site.node
+        if not (call.args or call.keywords):
+            return False
         func = call.func
         root = _module_alias(func) if isinstance(func, ast.Attribute) else getattr(func, "id", None)
         if root is None or root not in self.index.qualified:
-            return None  # neither an imported function nor one of an imported module
+            return False  # neither an imported function nor one of an imported module
         qualified = self.index.qualified[root]
         modules: ModuleIndex | None = getattr(self.context, "modules", None)
         if (
@@ -1133,11 +1159,17 @@ class _CrossModule(_Invoked):
             and not qualified.startswith(".")
             and not modules.may_hold_module(qualified.split(".")[0])
         ):
-            return None  # torch.cat(…), np.stack(…): no module of the project
+            return False  # torch.cat(…), np.stack(…): no module of the project
         held = [a.value for a in _args(call) if not a.star and isinstance(a.value, (ast.Name, ast.Attribute))]
-        if not any(self._handle(value, site.scope, base=False) is not None for value in held):
-            return None  # no model of this module handed over (cheap before any other module is read)
-        where = self._helper_module(site, {root} if isinstance(func, ast.Name) else set())
+        return any(self._handle(value, site.scope, base=False) is not None for value in held)
+
+    def _imported_generator(self, site: _Site) -> tuple[ast.expr, list[ast.expr], bool] | None:
+        if not self._hands_over_a_model(site):
+            return None
+        call = site.node
+        func = call.func
+        root = _module_alias(func) if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        where = self._helper_module(site, {root} if isinstance(func, ast.Name) and root is not None else set())
         if where is None:
             return None
         helper = _find_helper(where[0], where[1], self._dir(), where[2], self.context)
@@ -1153,6 +1185,59 @@ class _CrossModule(_Invoked):
         target = ast.Attribute(value=model, attr=generator.method, ctx=ast.Load())
         ast.copy_location(target, call)
         return target, [p for p in prompts if isinstance(p, ast.expr)], False
+
+    # -- a class of another module built with a model it runs --------------------------------
+
+    def _recognise_wrappers(self) -> None:
+        """`chat = Chat(model)` with `Chat` a class of another module of the project that keeps
+        the model it is given (`self.model = model`) and runs it in its methods
+        (`self.model.llama_model.generate(…)` in `answer()`): the instance is that model's, and
+        `chat.answer(…)` in a Gradio handler or a loop over questions is its generation, as for
+        a class that loads its own model (``_instance_generators``)."""
+        for site in self.index.calls:
+            if site.node in self.by_call or not self._hands_over_a_model(site):
+                continue
+            func = site.node.func
+            root = _module_alias(func) if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            where = self._helper_module(site, {root} if isinstance(func, ast.Name) and root is not None else set())
+            helper = None if where is None else _find_helper(where[0], where[1], self._dir(), where[2], self.context)
+            kept = {} if helper is None else self._kept(helper)
+            for param, (position, methods) in sorted(kept.items()):
+                passed = self._argument_for(site.node, param, position)
+                held = self._handle(passed, site.scope, base=False) if isinstance(passed, ast.expr) else None
+                if held is not None and held.kind in ("model", "instance", "llm"):
+                    handle = _Handle(held.setup, "instance")
+                    self._wrapped_calls[site.node] = handle
+                    self._wrapper_generators[id(handle)] = methods
+                    break
+
+    def _kept(self, helper: _Helper) -> dict[str, tuple[int | None, dict[str, _Generator]]]:
+        def compute() -> dict[str, tuple[int | None, dict[str, _Generator]]]:
+            defined = _defined(_tree(helper.file, helper.text, self.context), helper.name)
+            return _kept_models(defined) if isinstance(defined, ast.ClassDef) else {}
+
+        key = ("ecolint.extract.python:kept-models", str(helper.file), helper.name)
+        return self.context.cached(key, compute)  # type: ignore[return-value]
+
+    @property
+    def _wrapped_calls(self) -> dict[ast.Call, _Handle]:
+        """Constructor calls of such classes (``_recognise_wrappers``) → the instance's handle."""
+        if not hasattr(self, "_wrapped_calls_found"):
+            self._wrapped_calls_found: dict[ast.Call, _Handle] = {}
+        return self._wrapped_calls_found
+
+    @property
+    def _wrapper_generators(self) -> dict[int, dict[str, _Generator]]:
+        """id of such an instance's handle → the methods of its class that run the model."""
+        if not hasattr(self, "_wrapper_generators_found"):
+            self._wrapper_generators_found: dict[int, dict[str, _Generator]] = {}
+        return self._wrapper_generators_found
+
+    def _handle_of_call(self, call: ast.Call, scope: _Scope, depth: int, index: int | None) -> _Handle | None:
+        found = super()._handle_of_call(call, scope, depth, index)
+        if found is None and index is None and self._wrapped_calls:
+            return self._wrapped_calls.get(call)
+        return found
 
     def _generator(self, helper: _Helper) -> _Generator | None:
         """The helper's way of running a model it is given, found once per run."""
@@ -1294,7 +1379,7 @@ class _CrossModule(_Invoked):
         tree = _tree(helper.file, helper.text, self.context)
         if tree is None:
             return
-        defined = next((s for s in tree.body if isinstance(s, _DEFINITIONS) and s.name == helper.name), None)
+        defined = _defined(tree, helper.name)
         # a class loads through its constructor: `Engine("org/model-7b")` runs Engine.__init__
         entry = _constructor(defined) if isinstance(defined, ast.ClassDef) else defined
         if entry is None or (entry.lineno, entry.name) not in self._loading_functions(helper):
@@ -1656,6 +1741,112 @@ def _generating_methods(other: _CrossModule, cls: _Class, held: dict[int, int | 
                     reached.append(outer)
         frontier = reached
     return {method.name: generator for method, generator in found.items() if not method.name.startswith("__")}
+
+
+def _kept_models(cls: ast.ClassDef) -> dict[str, tuple[int | None, dict[str, _Generator]]]:
+    """A class built with a model that its methods run (`Chat(model)`: `__init__` keeps it as
+    `self.model`, `answer()` calls `self.model.llama_model.generate(…)`): constructor parameter
+    → (its position at a call of the class, the methods that run it, directly or through other
+    methods of the class up to ``MAX_CALL_DEPTH`` calls, with their prompt parameters)."""
+    init = _constructor(cls)
+    if init is None:
+        return {}
+    positions = _method_positions(init)
+    kept: dict[str, str] = {}  # attribute of self → the constructor parameter it keeps
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id in positions:
+            for target in node.targets:
+                attribute = _self_attribute(target)
+                if attribute is not None:
+                    kept[attribute] = node.value.id
+    if not kept:
+        return {}
+    methods = {
+        s.name: s
+        for s in cls.body
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and not s.name.startswith("__")
+    }
+    found: dict[str, tuple[str, _Generator]] = {}
+    for name, method in methods.items():
+        running = _runs_kept_model(method, kept)
+        if running is not None:
+            param = kept[running[0]]
+            found[name] = (param, _Generator((param, positions[param]), running[1], running[2]))
+    for _ in range(MAX_CALL_DEPTH):
+        reached = {}
+        for name, method in methods.items():
+            callee = None if name in found else _self_call(method, found)
+            if callee is not None:
+                param, generator = found[callee]
+                prompts = tuple(_method_positions(method).items())
+                reached[name] = (param, _Generator(generator.model, prompts, generator.method))
+        if not reached:
+            break
+        found.update(reached)
+    return {
+        param: (positions[param], {name: g for name, (p, g) in sorted(found.items()) if p == param})
+        for param in sorted({p for p, _ in found.values()})
+    }
+
+
+def _method_positions(method: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int | None]:
+    """A method's parameters, self aside → their position at a call through the instance."""
+    params = _parameter_positions(method)
+    first = next(iter(params), None)
+    return {
+        name: None if position is None else position - 1
+        for name, position in params.items()
+        if name != first or first not in ("self", "cls")
+    }
+
+
+def _runs_kept_model(
+    method: ast.FunctionDef | ast.AsyncFunctionDef, kept: dict[str, str]
+) -> tuple[str, tuple[tuple[str, int | None], ...], str] | None:
+    """(attribute, prompt parameters, generating method) where a method runs a model the
+    instance keeps (`self.model.generate(…)`, `self.model.language_model.generate(…)`)."""
+    for node in ast.walk(method):
+        if not isinstance(node, ast.Call):
+            continue
+        running = _generating_method(node)
+        if running is None:
+            continue
+        holder: ast.expr = running.value
+        while isinstance(holder, ast.Attribute) and _self_attribute(holder) is None:
+            holder = holder.value  # self.model.language_model → self.model
+        attribute = _self_attribute(holder)
+        if attribute is None or attribute not in kept:
+            continue
+        if running is not node.func:  # Thread(target=self.model.generate, kwargs=…)
+            return attribute, (), running.attr
+        used = _names_in(_chat_inputs(node) if running.attr in _CHAT_METHODS else _inputs(node))
+        flows = _flows(method.body, {})
+        prompts = tuple(
+            (name, position) for name, position in _method_positions(method).items() if used & _closure({name}, flows)
+        )
+        return attribute, prompts, running.attr
+    return None
+
+
+def _defined(tree: ast.Module | None, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | None:
+    """The top-level function or class of a module of that name."""
+    return next(
+        (s for s in (tree.body if tree is not None else ()) if isinstance(s, _DEFINITIONS) and s.name == name), None
+    )
+
+
+def _self_call(method: ast.FunctionDef | ast.AsyncFunctionDef, names: dict[str, Any]) -> str | None:
+    """The first of ``names`` a method calls on its own instance (`self.answer(…)`)."""
+    for node in ast.walk(method):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "self"
+            and node.func.attr in names
+        ):
+            return node.func.attr
+    return None
 
 
 def _parameters(method: _Function) -> list[tuple[str, int | None]]:

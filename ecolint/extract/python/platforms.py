@@ -40,7 +40,7 @@ from ecolint.extract.launchers.registry import TRIGGERS as LAUNCH_TRIGGERS
 from ecolint.extract.launchers.registry import launcher
 from ecolint.extract.launchers.vocab import SWITCH, Flag, Tok
 from ecolint.extract.python.index import _Class, _Function, _Scope
-from ecolint.extract.python.syntax import _args
+from ecolint.extract.python.syntax import _args, _self_attribute
 from ecolint.extract.python.usage import _Usage
 from ecolint.extract.python.values import _Entry
 from ecolint.setups import DEFAULTS_CHOSEN, GPU, PLATFORM, Location, Setup
@@ -475,12 +475,6 @@ def _lowered(expr: ast.expr | None) -> ast.expr | None:
     """The receiver of ``x.lower()`` (BentoML model ids are lowered before use)."""
     if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "lower":
         return None if expr.args or expr.keywords else expr.func.value
-    return None
-
-
-def _self_attribute(expr: ast.expr) -> str | None:
-    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
-        return expr.attr
     return None
 
 

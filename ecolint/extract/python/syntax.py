@@ -237,3 +237,10 @@ def _convert(kind: str, value: Any) -> Any:
         return {"int": int, "float": float, "str": str}[kind](value)
     except (TypeError, ValueError):
         return _NO
+
+
+def _self_attribute(expr: ast.expr) -> str | None:
+    """`x` of `self.x`."""
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+        return expr.attr
+    return None
