@@ -1417,12 +1417,16 @@ class _Usage(_Recognition):
         ]
         if training and all(self._builds_a_model_class(site) for site in training):
             training = []  # a model class's constructor prepares adapters; nothing here trains
+        adapting = bool(training) and self._only_adapts(training)
         test_module = _is_test_module(self.path) and any(
             fn.node.name.startswith("test_") for fn in self.index.functions
         )
         for setup in self.setups:
             origin = self.origin_site.get(id(setup))
-            if training and not self._inference_apart(setup, origin, training):
+            # LoRA weights put on a model that this module then generates with (a forward pass
+            # alone, measuring logits or calibrating, is the fine-tuning's own business)
+            served = adapting and any(self._generate_uses(site) for site in self._inference_sites().get(id(setup), ()))
+            if training and not served and not self._inference_apart(setup, origin, training):
                 setup.set(PURPOSE, "training", self._loc(training[0].node), "module")
                 continue
             if origin is None:
@@ -1433,6 +1437,15 @@ class _Usage(_Recognition):
                 setup.set(PURPOSE, "load-only", self._loc(origin.node))
             elif self._call_commented_out(origin):
                 setup.set(PURPOSE, "disabled", self._loc(origin.node))
+
+    def _only_adapts(self, training: list[_Site]) -> bool:
+        """Whether the module's only training calls put adapters on a model (`get_peft_model`, a
+        demo loading LoRA weights into it with load_state_dict) and nothing here trains: no
+        trainer, no k-bit training preparation, no backward pass. A model of such a module that
+        it generates with is served with its adapters."""
+        if any(site.name != "get_peft_model" for site in training):
+            return False
+        return not any(call.name in _BACKWARD_CALLS for call in self.index.calls)
 
     def _builds_a_model_class(self, site: _Site) -> bool:
         """An adapter call (``ADAPTER_CALLS``) inside a method of a class, in a module that calls
