@@ -192,43 +192,51 @@ def _list_touch(node: ast.AST) -> tuple[str | None, str]:
     return None, ""
 
 
-def _result_and_exposed(body: _Statements, call: ast.Call, item: set[str]) -> tuple[set[str], set[str]]:
+def _result_and_exposed(
+    body: _Statements, call: ast.Call, item: set[str], once: frozenset[int] = frozenset()
+) -> tuple[set[str], set[str]]:
     """What a loop iteration does around one call in it: the names the statement making the call
     writes with its result (`response, history = chat(q, history)`, `history.append(model.generate(…))`),
     and the names the iteration reads, up to that statement, before assigning them afresh: the
     values the previous iteration left behind (a chat history, a cache), not this one's own. The
-    loop's `item` names are bound afresh by each iteration: writing into them carries nothing."""
+    loop's `item` names are bound afresh by each iteration: writing into them carries nothing.
+    ``once``: ids of the bodies of inner loops around the call to read once through, like an
+    ``if`` (a conversation's turns, judged apart: what they carry from turn to turn is theirs)."""
     exposed: set[str] = set()
     fresh = set(item)
     for statement in body:
         holds_call = any(node is call for node in ast.walk(statement))
-        exposed |= _exposed_reads(statement, fresh)
+        exposed |= _exposed_reads(statement, fresh, once=once)
         if holds_call:
             return _written_by(statement, call), exposed
         fresh |= _assigned_on_every_path(statement)
     return set(), exposed
 
 
-def _exposed_reads(statement: ast.stmt, fresh: set[str], depth: int = 0) -> set[str]:
+def _exposed_reads(
+    statement: ast.stmt, fresh: set[str], depth: int = 0, once: frozenset[int] = frozenset()
+) -> set[str]:
     """The names a statement reads before it binds them itself: inside an ``if``, ``with``
     or ``try``, a branch's own earlier assignments are fresh for its later statements
     (`enc = tok(p)` then `model.generate(**enc)` in the same branch reads nothing left over)."""
-    blocks = _blocks_of(statement)
+    blocks = _blocks_of(statement, once)
     if not blocks or depth > _MAX_BLOCK_DEPTH:
         return _reads(statement) - fresh
     exposed: set[str] = set()
-    for header in _headers_of(statement):
+    for header in _headers_of(statement, once):
         exposed |= {n.id for n in ast.walk(header) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     exposed -= fresh
     bound = (
         {n.id for item in statement.items for n in ast.walk(item.optional_vars or item) if isinstance(n, ast.Name)}
         if isinstance(statement, (ast.With, ast.AsyncWith))
+        else _target_names(statement.target)
+        if isinstance(statement, _FOR_LOOPS)
         else set()
     )
     for block in blocks:
         local = fresh | (bound if block is blocks[0] else set())
         for inner in block:
-            exposed |= _exposed_reads(inner, local, depth + 1)
+            exposed |= _exposed_reads(inner, local, depth + 1, once)
             local |= _assigned_on_every_path(inner)
     return exposed
 
@@ -236,9 +244,11 @@ def _exposed_reads(statement: ast.stmt, fresh: set[str], depth: int = 0) -> set[
 _MAX_BLOCK_DEPTH = 8
 
 
-def _blocks_of(statement: ast.stmt) -> list[list[ast.stmt]]:
+def _blocks_of(statement: ast.stmt, once: frozenset[int] = frozenset()) -> list[list[ast.stmt]]:
     """The statement lists of an if, with or try (loops keep the whole-statement reading: a
-    loop's later passes read what its earlier ones wrote)."""
+    loop's later passes read what its earlier ones wrote; those in ``once`` are read once through)."""
+    if isinstance(statement, (*_FOR_LOOPS, ast.While)) and id(statement.body) in once:
+        return [statement.body]
     if isinstance(statement, ast.If):
         return [statement.body, statement.orelse]
     if isinstance(statement, (ast.With, ast.AsyncWith)):
@@ -248,7 +258,11 @@ def _blocks_of(statement: ast.stmt) -> list[list[ast.stmt]]:
     return []
 
 
-def _headers_of(statement: ast.stmt) -> list[ast.AST]:
+def _headers_of(statement: ast.stmt, once: frozenset[int] = frozenset()) -> list[ast.AST]:
+    if isinstance(statement, _FOR_LOOPS) and id(statement.body) in once:
+        return [statement.iter]
+    if isinstance(statement, ast.While) and id(statement.body) in once:
+        return [statement.test]
     if isinstance(statement, ast.If):
         return [statement.test]
     if isinstance(statement, (ast.With, ast.AsyncWith)):
@@ -261,7 +275,9 @@ def _headers_of(statement: ast.stmt) -> list[ast.AST]:
 def _assigned_on_every_path(statement: ast.stmt) -> set[str]:
     """Names a statement binds whichever way it runs on: a plain assignment's, and those every
     branch of an ``if``/``else`` that falls through binds (`qs = "<image>" + msg` in one,
-    `qs = msg` in the other, a `raise` in a third)."""
+    `qs = msg` in the other, a `raise` in a third); what a ``with`` body binds; what a ``try``
+    binds whether it completes or one of its handlers falls through (`output = decode(…)` in
+    the body, `output = "ERROR"` in the handler), and what its ``finally`` binds."""
     if isinstance(statement, ast.Assign) and all(isinstance(t, ast.Name) for t in statement.targets):
         return {t.id for t in statement.targets if isinstance(t, ast.Name)}
     if isinstance(statement, ast.If) and statement.orelse:
@@ -269,6 +285,14 @@ def _assigned_on_every_path(statement: ast.stmt) -> set[str]:
         if body is None or orelse is None:
             return orelse or body or set()
         return body & orelse
+    if isinstance(statement, (ast.With, ast.AsyncWith)):
+        return _assigned_in_block(statement.body) or set()
+    if isinstance(statement, ast.Try):
+        paths = [_assigned_in_block([*statement.body, *statement.orelse])]
+        paths.extend(_assigned_in_block(handler.body) for handler in statement.handlers)
+        through = [path for path in paths if path is not None]
+        bound = set.intersection(*through) if through else set()
+        return bound | (_assigned_in_block(statement.finalbody) or set())
     return set()
 
 

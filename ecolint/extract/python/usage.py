@@ -991,7 +991,8 @@ class _Usage(_Recognition):
         if any(_is_batch_input(expr) for expr in inputs):
             return False
         used = _names_in(inputs)
-        for loop in reversed(site.loops):
+        for at in range(len(site.loops) - 1, -1, -1):
+            loop = site.loops[at]
             derived = self._loop_derived(loop)
             if not used & derived:
                 continue
@@ -1007,12 +1008,14 @@ class _Usage(_Recognition):
                 continue
             # a list the pass builds hands over one prompt where the call picks one element of
             # it (`question=questions[0]`, after `questions = [cot.format(q) for q in questions]`)
+            inner = frozenset(id(passed.body) for passed in site.loops[at + 1 :] if passed.body is not None)
+            if self._feeds_back(loop, site.node, used, inner):
+                # a conversation's turns depend on each other; the loop around it, where its
+                # item reaches the prompts too (a benchmark's questions, each a conversation of
+                # several turns), decides: turn k of every question could be one batch
+                continue
             whole = _names_in([expr for expr in inputs if not _picks_one(expr)])
-            return not (
-                self._flushes_batches(loop, used)
-                or self._builds_batches(loop, whole, site.scope)
-                or self._feeds_back(loop, site.node, used)
-            )
+            return not (self._flushes_batches(loop, used) or self._builds_batches(loop, whole, site.scope))
         return None
 
     def _slice_of_several(self, expr: ast.expr, scope: _Scope) -> bool:
@@ -1182,13 +1185,16 @@ class _Usage(_Recognition):
             )
         }
 
-    def _feeds_back(self, loop: _Loop, call: ast.Call, used: set[str]) -> bool:
+    def _feeds_back(self, loop: _Loop, call: ast.Call, used: set[str], inner: frozenset[int] = frozenset()) -> bool:
         """A multi-turn chat: the reply of one pass reaches the prompt of the next (`history`
         gets the reply appended, `response, history = model.chat(tok, q, history)`). The turns
-        depend on each other, so they cannot be batched: not a per-prompt loop."""
+        depend on each other, so they cannot be batched: not a per-prompt loop. ``inner``: the
+        bodies of loops inside this one around the call, read once through (a conversation per
+        question: what its turns carry is theirs, and a conversation begun afresh in each
+        pass carries nothing to the next question)."""
         if loop.body is None:
             return False
-        written, exposed = _result_and_exposed(loop.body, call, _target_names(loop.target))
+        written, exposed = _result_and_exposed(loop.body, call, _target_names(loop.target), inner)
         if not written:
             return False
         carried = exposed & self._derived(written, loop.body)
