@@ -65,7 +65,7 @@ def _statement_flows(statement: ast.stmt, cache: dict[int, _Flows]) -> _Flows:
     def add(target: ast.expr, *sources: ast.AST) -> None:
         written = _target_names(target)
         if written:
-            flows.append((written, _names_in(sources)))
+            flows.append((written, _names_in(sources, free=True)))
 
     stack: list[ast.AST] = [statement]
     while stack:

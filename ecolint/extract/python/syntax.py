@@ -164,9 +164,12 @@ def _final_name(node: ast.expr) -> str | None:
     return None
 
 
-def _names_in(nodes: Iterable[ast.AST]) -> set[str]:
-    """Names an expression reads (not attribute or keyword names; lambda parameters count)."""
+def _names_in(nodes: Iterable[ast.AST], *, free: bool = False) -> set[str]:
+    """Names an expression reads (not attribute or keyword names; lambda parameters count).
+    ``free``: only those it reads from around it, not the targets of its own comprehensions
+    (`[i for i, t in enumerate(ids) if t in stops]` reads ids and stops, not an outer i)."""
     names: set[str] = set()
+    own: set[str] = set()
     stack = list(nodes)
     while stack:
         node = stack.pop()
@@ -178,8 +181,10 @@ def _names_in(nodes: Iterable[ast.AST]) -> set[str]:
         elif isinstance(node, ast.arg):
             names.add(node.arg)
         else:
+            if free and isinstance(node, ast.comprehension):
+                own |= {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}
             stack.extend(_child_nodes(node))
-    return names
+    return names - own
 
 
 def _target_names(target: ast.expr) -> set[str]:

@@ -1015,7 +1015,7 @@ class _Usage(_Recognition):
                 # several turns), decides: turn k of every question could be one batch
                 continue
             whole = _names_in([expr for expr in inputs if not _picks_one(expr)])
-            return not (self._flushes_batches(loop, used) or self._builds_batches(loop, whole, site.scope))
+            return not (self._flushes_batches(loop, used) or self._builds_batches(loop, whole, site))
         return None
 
     def _slice_of_several(self, expr: ast.expr, scope: _Scope) -> bool:
@@ -1163,14 +1163,19 @@ class _Usage(_Recognition):
                 return False
         return True
 
-    def _builds_batches(self, loop: _Loop, used: set[str], scope: _Scope) -> bool:
+    def _builds_batches(self, loop: _Loop, used: set[str], site: _Site) -> bool:
         """Each pass builds a list of prompts and generates on it (`input_list = [prompt] *
         batch_size`, `tokenizer(input_list)`): a loop over batches or over benchmark settings.
         A comprehension over a few values written out (`[row[k] for k in ["A", "B", "C"]]`,
-        one question's options) is the item's own parts, not a batch."""
+        one question's options) is the item's own parts, not a batch, and a list made from the
+        reply (`[i for i, t in enumerate(output_ids) if t in stops]`, trimming it before a
+        conversation's next turn reads it) holds no prompts."""
         if loop.body is None:
             return False
-        lists = self._prompt_lists(loop.body, scope)
+        lists = self._prompt_lists(loop.body, site.scope)
+        after = {name for name, value in _batch_lists(loop.body).items() if value.lineno > site.node.lineno}
+        if lists & after:  # built after the call in the pass, from its reply
+            lists -= after & self._derived(_result_and_exposed(loop.body, site.node, set())[0], loop.body)
         return bool(lists) and bool(used & self._derived(lists, loop.body))
 
     def _prompt_lists(self, body: _Statements, scope: _Scope) -> set[str]:
