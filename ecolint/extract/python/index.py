@@ -904,15 +904,38 @@ class _Scopes:
             self._callers = {}
             # _callees finds nothing for a name no function or class of this module has
             callable_names = set(self._functions_named()) | set(self.index.classes)
-            for site in self.index.calls:
+            # A method called on a parameter (`model.codegen(…)` in `def run(model, tasks)`)
+            # resolves through the calls of its function, which this map holds: such calls are
+            # resolved once the others are in, and each function's sites kept in source order.
+            later: list[tuple[int, _Site, ast.expr]] = []
+            for at, site in enumerate(self.index.calls):
                 call = site.node
                 targets = [call.func] if site.name in callable_names else []
                 if call.args or call.keywords:
                     targets.extend(value for value in _argument_values(call) if _final_name(value) in callable_names)
                 for target in targets:
+                    if _on_a_name(target):
+                        later.append((at, site, target))
+                        continue
                     for fn in self._callees(target, site.scope):
                         self._callers.setdefault(fn, []).append(site)
+            if later:
+                position = {id(site): at for at, site in enumerate(self.index.calls)}
+                for _, site, target in later:
+                    for fn in self._callees(target, site.scope):
+                        self._callers.setdefault(fn, []).append(site)
+                for sites in self._callers.values():
+                    sites.sort(key=lambda site: position[id(site)])
         return self._callers
 
     def _callers_of(self, fn: _Function) -> list[_Site]:
         return self._callers_map().get(fn, [])
+
+
+def _on_a_name(target: ast.expr) -> bool:
+    """`engine.answer`: a method of whatever a name holds (not `self.answer`)."""
+    return (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id not in ("self", "cls")
+    )
