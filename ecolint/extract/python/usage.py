@@ -954,27 +954,44 @@ class _Usage(_Recognition):
         if not callers:
             return None
         params = {p.name for p in fn.params()} - {"self", "cls"}
-        # The def-use closure of the body is the costly part: only when a caller in a loop can feed it.
+        # The def-use closure of the body is the costly part: only when a caller can feed it.
         fed = (
-            depth == 1
-            and not handler_only
+            not handler_only
             and bool(params)
             and bool(inputs)
-            and any(caller.loops for caller in callers)
             and bool(_names_in(inputs) & self._derived(params, fn.node.body))
         )
         for caller in callers:
             source = self._request_source(caller)
             if source is not None:
                 return "handler", source
-            if fed and depth == 1 and not handler_only and self._per_item(caller, _argument_values(caller.node)):
+            if fed and caller.loops and self._per_item(caller, _argument_values(caller.node)):
                 return _LOOP
         for caller in callers:
             if caller.function is not fn:
-                found = self._via_callers(caller.function, [], True, depth + 1)
+                # the prompts go on up through the arguments that feed them (`infer_one(sample)`
+                # → `answer(conv, model)` → generate(), in a loop over samples two calls up)
+                passed = self._feeding_arguments(caller, fn, inputs) if fed else []
+                found = self._via_callers(caller.function, passed, not passed, depth + 1)
                 if found is not None:
                     return found
         return None
+
+    def _feeding_arguments(self, caller: _Site, fn: _Function, inputs: list[ast.expr]) -> list[ast.expr]:
+        """The arguments a call of ``fn`` passes to the parameters that reach its prompts."""
+        used = _names_in(inputs)
+        positional = [p.name for p in fn.positional()]
+        if fn.method_of is not None and positional[:1] in (["self"], ["cls"]):
+            positional = positional[1:]
+        found = []
+        for param in fn.params():
+            if param.name in ("self", "cls") or not used & self._derived({param.name}, fn.node.body):
+                continue
+            index = positional.index(param.name) if param.name in positional else None
+            passed = self._argument_for(caller.node, param.name, index)
+            if isinstance(passed, ast.expr):
+                found.append(passed)
+        return found
 
     def _per_item(self, site: _Site, inputs: list[ast.expr]) -> bool | None:
         """Is this call made once per prompt by an enclosing loop? (None: no loop of the
