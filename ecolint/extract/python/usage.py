@@ -207,6 +207,44 @@ def _statement_of(tree: ast.AST, call: ast.Call) -> ast.stmt | None:
     return None
 
 
+def _block_of(tree: ast.AST, statement: ast.stmt) -> tuple[list[ast.stmt], int] | None:
+    """The statement list that holds a statement, and where in it."""
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                for at, item in enumerate(block):
+                    if item is statement:
+                        return block, at
+    return None
+
+
+# Clock reads a latency measurement brackets a call with: time.time(), time.perf_counter(),
+# time.monotonic() (and their _ns forms), timeit.default_timer().
+_CLOCKS = frozenset({"perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "time_ns", "default_timer"})
+
+
+def _reads_a_clock(statement: ast.stmt) -> bool:
+    for node in ast.walk(statement):
+        if not isinstance(node, ast.Call) or node.args or node.keywords:
+            continue
+        func = node.func
+        if _final_name(func) in _CLOCKS:
+            return True
+        if isinstance(func, ast.Attribute) and func.attr == "time" and _final_name(func.value) == "time":
+            return True
+    return False
+
+
+def _synchronizes(statement: ast.stmt) -> bool:
+    """`torch.cuda.synchronize()` on its own line (so that the clock reads the GPU's time)."""
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and _final_name(statement.value.func) == "synchronize"
+    )
+
+
 # Fewer prompts than this, written out in a loop's literal, are a sample (the batch-size evidence
 # compares batch 1 with batch 8 and 64).
 FEW_ITEMS = 8
@@ -830,6 +868,8 @@ class _Usage(_Recognition):
             if signal is None:
                 continue
             kind, source = signal
+            if signal == _LOOP and self._timed(site):
+                continue  # a latency measurement, one request at a time on purpose
             where = self._loc(site.node if not handler_only else target)
             handle.setup.set(SINGLE_REQUEST, kind, where)
             # one sample at a time because of --batch-size's default; this generation because
@@ -911,6 +951,21 @@ class _Usage(_Recognition):
                 return None  # a pipeline or an engine has no chat method of the model's
             return handle
         return self._handle(target, site.scope)
+
+    def _timed(self, site: _Site) -> bool:
+        """A generation call between two clock reads a statement apart (`start =
+        time.perf_counter()`, the call, `elapsed = time.perf_counter() - start`; a CUDA
+        synchronize may stand between): a loop measuring the latency of one request, which
+        batch size 1 is the point of. A request handler that times itself still serves."""
+        where: ast.AST | None = site.function.node if site.function is not None else self.index.tree
+        statement = None if where is None else _statement_of(where, site.node)
+        found = None if statement is None or where is None else _block_of(where, statement)
+        if found is None:
+            return False
+        block, at = found
+        before = [s for s in block[max(0, at - 2) : at] if not _synchronizes(s)]
+        after = [s for s in block[at + 1 : at + 3] if not _synchronizes(s)]
+        return bool(before) and bool(after) and _reads_a_clock(before[-1]) and _reads_a_clock(after[0])
 
     def _single_request(self, site: _Site, inputs: list[ast.expr], handler_only: bool) -> _Signal | None:
         source = self._request_source(site)
