@@ -380,6 +380,9 @@ def _setup_json(setup: Setup, value_json: Callable[[str, Any], Any] = lambda _, 
     }
     if setup.through is not None:  # a setup made at a call site through another module's helper
         data["through"] = _location_json(setup.through)
+    if setup.via:
+        data["via"] = [_location_json(span) for span in setup.via]
+        data["reached"] = [_location_json(where) for where in setup.reached]
     return data
 
 
@@ -390,7 +393,10 @@ def _setup_from(data: dict[str, Any], value_from: Callable[[str, Any], Any] = la
         name: Fact(value_from(name, value), _location_from(location), how)
         for name, (value, location, how) in data["facts"].items()
     }
-    return Setup(data["framework"], origin, facts, data["label"], data["kind"], _location_from(data.get("through")))
+    via = tuple(span for span in (_location_from(item) for item in data.get("via", ())) if span is not None)
+    reached = tuple(where for where in (_location_from(item) for item in data.get("reached", ())) if where is not None)
+    through = _location_from(data.get("through"))
+    return Setup(data["framework"], origin, facts, data["label"], data["kind"], through, via, reached)
 
 
 def _words_json(name: str, value: Any) -> Any:

@@ -1291,9 +1291,28 @@ def _drop_superseded(analysed: list[tuple[FileWork, FileOutcome]], elsewhere: It
     through = {s.through for s in made if s.through is not None}
     if not through:
         return
+    # the helper functions the call sites went through, with the loading calls in them they reached
+    spans: dict[Location, set[Location]] = {}
+    for setup in made:
+        for span in setup.via:
+            spans.setdefault(span, set()).update(setup.reached)
+    by_path: dict[str, list[tuple[Location, set[Location]]]] = {}
+    for span, reached in spans.items():
+        by_path.setdefault(span.path, []).append((span, reached))
+
+    def superseded(setup: Setup) -> bool:
+        where = setup.origin
+        if where in through:
+            return True
+        # a loading call in a helper function that no call site reaches: they route around it
+        return any(
+            span.line <= where.line <= span.end_line and where not in reached
+            for span, reached in by_path.get(where.path, ())
+        )
+
     for _, outcome in analysed:
-        if any(setup.origin in through for setup in outcome.setups):
-            outcome.setups = [setup for setup in outcome.setups if setup.origin not in through]
+        if any(superseded(setup) for setup in outcome.setups):
+            outcome.setups = [setup for setup in outcome.setups if not superseded(setup)]
 
 
 @contextlib.contextmanager

@@ -133,6 +133,11 @@ class Setup:
     # For a setup one call site makes through a loader helper of another module (origin: that
     # call site): the loading call inside the helper. Its own setup there is superseded.
     through: Location | None = None
+    # ... the helper functions it went through (their spans), and the loading calls in them
+    # that its call site's analysis reached: the helpers' own setups of the loading calls that
+    # no call site reaches (branches every call site routes around) are superseded too.
+    via: tuple[Location, ...] = ()
+    reached: tuple[Location, ...] = ()
 
     def get(self, name: str, default: Any = None) -> Any:
         fact = self.facts.get(name)

@@ -808,3 +808,26 @@ def test_a_file_changed_during_a_warm_run_is_analysed_afresh(tmp_path: Path, mon
     monkeypatch.setattr(engine, "_known_by_stamp", answered)
     assert during == check(root, "--no-cache")
     assert "ECO102" in {code for _, code, _ in findings(during)}
+
+
+def test_a_warm_run_keeps_the_loader_branches_every_call_site_routes_around_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call site's setup through another module's helper carries the helper's span and the
+    loading calls it reached; a warm run reads them from the cache and drops the same own
+    setups (the helper's 8-bit branch, which the project never asks for)."""
+    import shutil
+
+    root = tmp_path / "evals"
+    shutil.copytree(REPO / "fixtures" / "python" / "crossmod" / "routed", root)
+    cache = tmp_path / "cache"
+    cold = check(root, "--cache-dir", str(cache))
+    (root / "notes.py").write_text("TODO = 'compare with the 8-bit run'\n")  # the tree changed, these two did not
+
+    def no_parse(*args: object) -> None:
+        raise AssertionError("an unchanged file was parsed again")
+
+    monkeypatch.setattr(python_extractor, "_parse", no_parse)
+    warm = check(root, "--cache-dir", str(cache))
+    assert findings(warm) == findings(cold)
+    assert [(path, code) for path, code, _ in findings(warm)] == [("run_eval.py", "ECO105")]

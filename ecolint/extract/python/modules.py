@@ -1410,6 +1410,7 @@ class _CrossModule(_Invoked):
         except (RecursionError, ExtractError):
             return
         here = self._loc(site.node)
+        span, reached = other._loc(fn.node), tuple(setup.origin for setup in setups)
         if setups:
             # a call that loads through a helper, kept even where its setups are dropped as
             # unused here (_loading_functions asks which functions load, one module up)
@@ -1427,6 +1428,7 @@ class _CrossModule(_Invoked):
                 if self.helper_depth == 0:
                     self._provisional.append(setup)
             setup.through = setup.through or setup.origin
+            setup.via, setup.reached = (*setup.via, span), (*setup.reached, *reached)
             setup.origin = here
             setup.label = None
             if id(setup) in returned:
