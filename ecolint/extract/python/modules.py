@@ -56,7 +56,11 @@ from ecolint.extract.python.usage import (
     _BATCHY,
     _CHAT_METHODS,
     _GENERATING_METHODS,
+    _GRADIO_EVENT,
+    _GRADIO_HANDLERS,
     _LOOP,
+    _ROUTE_REGISTRARS,
+    _WEB_REQUEST,
     MAX_CALL_DEPTH,
     _chat_inputs,
     _inputs,
@@ -1021,9 +1025,12 @@ class _CrossModule(_Invoked):
     def _find_generate_uses(self, site: _Site) -> list[tuple[ast.expr, list[ast.expr], bool]]:
         # An instance of another module's class runs its model through its own methods, even
         # one named like the model's (a wrapper's `generate(prompt)`, `chat(query)`).
-        found = self._instance_generator(site) if self._instance_generators or self._wrapped_calls else None
-        if found is not None:
-            return [found]
+        if self._instance_generators or self._wrapped_calls:
+            found = self._instance_generator(site)
+            if found is None and (site.name in _GRADIO_HANDLERS or site.name in _ROUTE_REGISTRARS):
+                found = self._registered_generator(site)
+            if found is not None:
+                return [found]
         ran = self._runner_calls.get(site.node) if self._runner_calls else None
         if ran is not None:
             return [(ran[0], ran[1], False)]
@@ -1071,15 +1078,8 @@ class _CrossModule(_Invoked):
 
     def _instance_generator(self, site: _Site) -> tuple[ast.expr, list[ast.expr], bool] | None:
         func = site.node.func
-        if not isinstance(func, ast.Attribute) or not isinstance(func.value, (ast.Name, ast.Attribute)):
-            return None
-        handle = self._handle(func.value, site.scope, base=False)
-        methods = None if handle is None else self._wrapper_generators.get(id(handle))
-        if methods is None:
-            origin = None if handle is None else self.origin_site.get(id(handle.setup))
-            methods = None if origin is None else self._instance_generators.get(origin.node)
-        generator = None if methods is None else methods.get(func.attr)
-        if generator is None:
+        generator = self._running_method(func, site.scope)
+        if generator is None or not isinstance(func, ast.Attribute):
             return None
         prompts = [self._argument_for(site.node, name, position) for name, position in generator.prompts]
         # the generation is the method's: named as it is, linked through the instance
@@ -1087,6 +1087,55 @@ class _CrossModule(_Invoked):
         ast.copy_location(target, site.node)
         self._instance_targets[id(target)] = target
         return target, [p for p in prompts if isinstance(p, ast.expr)], False
+
+    def _running_method(self, method: ast.expr, scope: _Scope) -> _Generator | None:
+        """How `eng.predict` runs the model, where `eng` is an instance of another module's class
+        that holds a model (its own, or the one it was built with) and `predict` runs it."""
+        if not isinstance(method, ast.Attribute) or not isinstance(method.value, (ast.Name, ast.Attribute)):
+            return None
+        handle = self._handle(method.value, scope, base=False)
+        methods = None if handle is None else self._wrapper_generators.get(id(handle))
+        if methods is None:
+            origin = None if handle is None else self.origin_site.get(id(handle.setup))
+            methods = None if origin is None else self._instance_generators.get(origin.node)
+        return None if methods is None else methods.get(method.attr)
+
+    def _registered_generator(self, site: _Site) -> tuple[ast.expr, list[ast.expr], bool] | None:
+        """Such a method registered as a handler (`submit.click(...).then(chat.answer, …)`,
+        `app.add_url_rule("/ask", view_func=engine.predict)`): it runs the model once per
+        request, the registration being where the requests come in."""
+        if site.name in _GRADIO_HANDLERS and self._uses_gradio():
+            source = _GRADIO_EVENT
+        elif site.name in _ROUTE_REGISTRARS:
+            source = _WEB_REQUEST
+        else:
+            return None
+        for arg in _args(site.node):
+            if arg.keyword not in (None, "endpoint", "view_func", "fn") or not isinstance(arg.value, ast.Attribute):
+                continue
+            generator = self._running_method(arg.value, site.scope)
+            if generator is None:
+                continue
+            target = ast.Attribute(value=arg.value.value, attr=generator.method, ctx=ast.Load())
+            ast.copy_location(target, arg.value)
+            self._instance_targets[id(target)] = target
+            self._registered[id(site)] = source
+            return target, [], True
+        return None
+
+    @property
+    def _registered(self) -> dict[int, str]:
+        """id of a registration call (``_registered_generator``) → the requests it takes."""
+        if not hasattr(self, "_registered_found"):
+            self._registered_found: dict[int, str] = {}
+        return self._registered_found
+
+    def _uses_gradio(self) -> bool:
+        return any(q.split(".")[0] == "gradio" for q in self.index.qualified.values())
+
+    def _request_source(self, site: _Site, *, inference_only: bool = False) -> str | None:
+        registered = self._registered.get(id(site)) if self._registered else None
+        return registered or super()._request_source(site, inference_only=inference_only)
 
     @property
     def _per_item_inside(self) -> dict[ast.Call, list[str] | None]:
