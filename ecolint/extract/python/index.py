@@ -286,6 +286,7 @@ class _Indexer:
         self.classes: dict[str, _Class] = {}
         self.scopes: list[_Scope] = [self.module]  # every scope, for release()
         self.qualified: dict[str, str] = {}  # local name → dotted import path
+        self.star_imports = False  # a `from module import *` (names bound there are not known here)
         self.attr_bindings: dict[str, list[_Binding]] = {}  # app.state.model = … (not self.x)
         self.depth = 0
         self.bool_operands = 0  # of the and/or chains around the node being visited
@@ -548,6 +549,7 @@ class _Indexer:
 
     def _import_from(self, node: ast.ImportFrom) -> None:
         if any(alias.name == "*" for alias in node.names):
+            self.star_imports = True  # names it binds are known only by reading that module
             return
         level = node.level or 0
         module = node.module or ""

@@ -184,7 +184,7 @@ class ModuleIndex:
         helper's name and no module of one: nothing in it can make a setup, so the per-file
         pass need not read it again (None: it must)."""
         unread = self.unread.get(path)
-        if unread is None or self._may_import_helper(unread.imports) is not False:
+        if unread is None or self._may_import_helper(unread.imports) is not False or b"import *" in unread.imports:
             return None
         return unread
 
@@ -194,9 +194,13 @@ class ModuleIndex:
             return False
         imports = import_lines(data)
         found = self._may_import_helper(imports)
-        if found is not None:
-            return found
-        return _calls_through_module(data, imports, self._through_modules or {})
+        if found:
+            return True
+        if self._through_modules is None:
+            self._through_modules = _module_calls(self.helpers.items())
+        if found is None and _calls_through_module(data, imports, self._through_modules):
+            return True
+        return b"import *" in imports and _calls_star_imported(data, imports, self._through_modules)
 
     def _may_import_helper(self, imports: bytes) -> bool | None:
         """From a file's import lines: True when they import a helper's name, False when they
@@ -284,6 +288,23 @@ def _calls_through_module(data: bytes, imports: bytes, through: dict[bytes, tupl
     """Whether a file may call a helper through its module: the module's name in its import
     lines, and `.helper(` in its text (a superset, from bytes)."""
     return any(call in data for module in _modules_imported(imports, through) for call in through[module])
+
+
+_STAR_IMPORT = re.compile(rb"from[ \t]+\.*([A-Za-z0-9_.]*?)([A-Za-z0-9_]+)[ \t]+import[ \t]+\*")
+
+
+def _calls_star_imported(data: bytes, imports: bytes, through: dict[bytes, tuple[bytes, ...]]) -> bool:
+    """Whether a file may call a helper of a module it star-imports (`from stablelm import *`
+    … `StableLMBot()`): the helper's bare name, called, in its text (a superset, from bytes)."""
+    for match in _STAR_IMPORT.finditer(imports):
+        for call in through.get(match.group(2), ()):
+            bare = call[1:]  # `.StableLMBot(` without its dot
+            at = data.find(bare)
+            while at >= 0:
+                if at == 0 or data[at - 1] not in _NAME_BYTES:
+                    return True
+                at = data.find(bare, at + 1)
+    return False
 
 
 def _modules_imported(imports: bytes, through: dict[bytes, tuple[bytes, ...]]) -> set[bytes]:
@@ -972,7 +993,9 @@ def calls_a_helper(indexer: _Indexer, context: ExtractContext) -> bool:
         return False
     names = {local for local, target in indexer.qualified.items() if target.rsplit(".", 1)[-1] in modules.helpers}
     return any(
-        site.name in names or (site.name in modules.helpers and _module_alias(site.node.func) in indexer.qualified)
+        site.name in names
+        or (site.name in modules.helpers and _module_alias(site.node.func) in indexer.qualified)
+        or (indexer.star_imports and site.name in modules.helpers and isinstance(site.node.func, ast.Name))
         for site in indexer.calls
     )
 
@@ -1408,11 +1431,12 @@ class _CrossModule(_Invoked):
         `loading.load_model(…)`, `core.loading.load_model(…)`)."""
         func = site.node.func
         if isinstance(func, ast.Name):
+            bindings = self._definitions(func.id, func.lineno, site.scope)[0]
+            if not bindings:
+                return self._star_imported(func.id)
             if site.name not in names:
                 return None
-            ref = next(
-                (b.ref for b in self._definitions(func.id, func.lineno, site.scope)[0] if b.ref is not None), None
-            )
+            ref = next((b.ref for b in bindings if b.ref is not None), None)
             return None if ref is None or ref.name is None else (ref.module, ref.level, ref.name)
         alias = _module_alias(func)
         if alias is None or not isinstance(func, ast.Attribute):
@@ -1423,6 +1447,17 @@ class _CrossModule(_Invoked):
         inner = (_dotted_or_none(func.value) or "").split(".")[1:]  # pkg.loaders.load_model: "loaders"
         parts = [ref.module] if ref.name is None else [ref.module, ref.name]
         return ".".join(p for p in [*parts, *inner] if p), ref.level, func.attr
+
+    def _star_imported(self, name: str) -> tuple[str, int, str] | None:
+        """A name no statement of this module binds, that a `from module import *` of a module
+        of the project defines (`from stablelm import *` … `bot = StableLMBot()`)."""
+        tree = self.index.tree
+        for statement in tree.body if tree is not None else ():
+            if isinstance(statement, ast.ImportFrom) and any(alias.name == "*" for alias in statement.names):
+                module, level = statement.module or "", statement.level
+                if _find_helper(module, level, self._dir(), name, self.context) is not None:
+                    return module, level, name
+        return None
 
     def _through_helper(self, site: _Site, helper: _Helper) -> None:
         tree = _tree(helper.file, helper.text, self.context)
