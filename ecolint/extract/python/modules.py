@@ -34,7 +34,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ecolint.extract import LOADER_CALLS, LOADER_TOKENS, ExtractContext, ExtractError, loader_spans
 from ecolint.extract.python.flows import _closure, _flows
@@ -125,6 +125,7 @@ def _names_a_loader(data: bytes, start: int, end: int, spans: Spans | None = Non
 
 
 _LITERALS = (str, int, float, bool, type(None))
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -1010,23 +1011,36 @@ def _module_alias(func: ast.expr) -> str | None:
     return root.id if isinstance(root, ast.Name) else None
 
 
+class _Made(Generic[_T]):
+    """A container an extraction makes on first use (``type(self)(…)`` makes the extractions of
+    other modules, with no constructor of their own to make it): ``_Made(dict)``."""
+
+    def __init__(self, factory: Callable[[], _T]) -> None:
+        self.factory = factory
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = name + "_made"
+
+    def __get__(self, instance: object, owner: type | None = None) -> _T:
+        made = instance.__dict__.get(self.slot)
+        if made is None:
+            made = instance.__dict__[self.slot] = self.factory()
+        return made
+
+
 class _CrossModule(_Invoked):
     """Setups made through loader helpers of other modules, one per call site."""
 
     helper_depth = 0  # how many modules of helper calls led to this extraction
 
-    @property
-    def _provisional(self) -> list[Setup]:
-        """Call-site setups that say nothing the helper's own does not (see _through_helper)."""
-        if not hasattr(self, "_provisional_setups"):
-            self._provisional_setups: list[Setup] = []
-        return self._provisional_setups
+    # Call-site setups that say nothing the helper's own does not (see _through_helper).
+    _provisional: _Made[list[Setup]] = _Made(list)
 
     def _drop_unused_provisional(self) -> None:
         """A call site's copy of a helper's setup stays only where this module runs the model
         once per prompt or per request, or loads it again per request: then it is the setup
         that says so, and it supersedes the helper's own (whose model was the same unknown)."""
-        for setup in getattr(self, "_provisional_setups", ()):
+        for setup in self._provisional:
             if setup.has(SINGLE_REQUEST) or setup.has(RELOAD_PER_REQUEST):
                 continue
             site = self.origin_site.pop(id(setup), None)
@@ -1063,12 +1077,8 @@ class _CrossModule(_Invoked):
         found = self._imported_generator(site) if site.node.args or site.node.keywords else None
         return uses if found is None else [found]
 
-    @property
-    def _uses_found(self) -> dict[int, list[tuple[ast.expr, list[ast.expr], bool]]]:
-        """id of a call site (the index keeps it alive) → its generation uses (_generate_uses)."""
-        if not hasattr(self, "_uses_found_made"):
-            self._uses_found_made: dict[int, list[tuple[ast.expr, list[ast.expr], bool]]] = {}
-        return self._uses_found_made
+    # id of a call site (the index keeps it alive) → its generation uses (_generate_uses).
+    _uses_found: _Made[dict[int, list[tuple[ast.expr, list[ast.expr], bool]]]] = _Made(dict)
 
     def _generate_handle(self, target: ast.expr, site: _Site) -> _Handle | None:
         """An instance of a class of another module generates only through the methods that
@@ -1084,20 +1094,12 @@ class _CrossModule(_Invoked):
             return handle
         return None if self._handle(target.value, site.scope, base=False) is handle else handle
 
-    @property
-    def _instance_targets(self) -> dict[int, ast.expr]:
-        """The generation calls _instance_generator made (by id, kept alive here)."""
-        if not hasattr(self, "_instance_targets_made"):
-            self._instance_targets_made: dict[int, ast.expr] = {}
-        return self._instance_targets_made
+    # The generation calls _instance_generator made (by id, kept alive here).
+    _instance_targets: _Made[dict[int, ast.expr]] = _Made(dict)
 
-    @property
-    def _instance_generators(self) -> dict[ast.Call, dict[str, _Generator]]:
-        """Constructor call of a class of another module → its methods that run the model the
-        instance holds (`eng = Engine("id")` … `eng.predict(q)` → `self.model.generate(…)`)."""
-        if not hasattr(self, "_instance_generators_found"):
-            self._instance_generators_found: dict[ast.Call, dict[str, _Generator]] = {}
-        return self._instance_generators_found
+    # Constructor call of a class of another module → its methods that run the model the instance
+    # holds (`eng = Engine("id")` … `eng.predict(q)` → `self.model.generate(…)`).
+    _instance_generators: _Made[dict[ast.Call, dict[str, _Generator]]] = _Made(dict)
 
     def _instance_generator(self, site: _Site) -> tuple[ast.expr, list[ast.expr], bool] | None:
         func = site.node.func
@@ -1146,12 +1148,8 @@ class _CrossModule(_Invoked):
             return target, [], True
         return None
 
-    @property
-    def _registered(self) -> dict[int, str]:
-        """id of a registration call (``_registered_generator``) → the requests it takes."""
-        if not hasattr(self, "_registered_found"):
-            self._registered_found: dict[int, str] = {}
-        return self._registered_found
+    # id of a registration call (``_registered_generator``) → the requests it takes.
+    _registered: _Made[dict[int, str]] = _Made(dict)
 
     def _uses_gradio(self) -> bool:
         return any(q.split(".")[0] == "gradio" for q in self.index.qualified.values())
@@ -1160,14 +1158,10 @@ class _CrossModule(_Invoked):
         registered = self._registered.get(id(site)) if self._registered else None
         return registered or super()._request_source(site, inference_only=inference_only)
 
-    @property
-    def _per_item_inside(self) -> dict[ast.Call, list[str] | None]:
-        """Calls of a function of another module that runs the model once per prompt it is given
-        (its loop goes through them one by one, or in slices of a size that resolves to 1 here),
-        with the command-line defaults that made the size 1; None for one that batches them."""
-        if not hasattr(self, "_per_item_inside_found"):
-            self._per_item_inside_found: dict[ast.Call, list[str] | None] = {}
-        return self._per_item_inside_found
+    # Calls of a function of another module that runs the model once per prompt it is given (its
+    # loop goes through them one by one, or in slices of a size that resolves to 1 here), with the
+    # command-line defaults that made the size 1; None for one that batches them.
+    _per_item_inside: _Made[dict[ast.Call, list[str] | None]] = _Made(dict)
 
     def _note_per_item_inside(self, site: _Site, generator: _Generator) -> None:
         """Whether the function runs the model once per prompt it is given (recorded with the
@@ -1210,11 +1204,7 @@ class _CrossModule(_Invoked):
             known = self._handing_over[id(site)] = self._find_handing_over(site)
         return known
 
-    @property
-    def _handing_over(self) -> dict[int, bool]:
-        if not hasattr(self, "_handing_over_found"):
-            self._handing_over_found: dict[int, bool] = {}
-        return self._handing_over_found
+    _handing_over: _Made[dict[int, bool]] = _Made(dict)  # id of a call site → _hands_over_a_model's answer
 
     def _find_handing_over(self, site: _Site) -> bool:
         call = site.node
@@ -1291,19 +1281,11 @@ class _CrossModule(_Invoked):
         key = ("ecolint.extract.python:kept-models", str(helper.file), helper.name)
         return self.context.cached(key, compute)  # type: ignore[return-value]
 
-    @property
-    def _wrapped_calls(self) -> dict[ast.Call, _Handle]:
-        """Constructor calls of such classes (``_recognise_wrappers``) → the instance's handle."""
-        if not hasattr(self, "_wrapped_calls_found"):
-            self._wrapped_calls_found: dict[ast.Call, _Handle] = {}
-        return self._wrapped_calls_found
+    # Constructor calls of such classes (``_recognise_wrappers``) → the instance's handle.
+    _wrapped_calls: _Made[dict[ast.Call, _Handle]] = _Made(dict)
 
-    @property
-    def _wrapper_generators(self) -> dict[int, dict[str, _Generator]]:
-        """id of such an instance's handle → the methods of its class that run the model."""
-        if not hasattr(self, "_wrapper_generators_found"):
-            self._wrapper_generators_found: dict[int, dict[str, _Generator]] = {}
-        return self._wrapper_generators_found
+    # id of such an instance's handle → the methods of its class that run the model.
+    _wrapper_generators: _Made[dict[int, dict[str, _Generator]]] = _Made(dict)
 
     def _handle_of_call(self, call: ast.Call, scope: _Scope, depth: int, index: int | None) -> _Handle | None:
         found = super()._handle_of_call(call, scope, depth, index)
@@ -1548,13 +1530,9 @@ class _CrossModule(_Invoked):
             _Handle(copy, "model"),
         )
 
-    @property
-    def _runner_calls(self) -> dict[ast.Call, tuple[ast.expr, list[ast.expr], _Handle]]:
-        """Calls of another module's model runner (``_through_runner``) → the generation they
-        make here: (target, prompt arguments, the handle of this call's copy of the setup)."""
-        if not hasattr(self, "_runner_calls_found"):
-            self._runner_calls_found: dict[ast.Call, tuple[ast.expr, list[ast.expr], _Handle]] = {}
-        return self._runner_calls_found
+    # Calls of another module's model runner (``_through_runner``) → the generation they make here:
+    # (target, prompt arguments, the handle of this call's copy of the setup).
+    _runner_calls: _Made[dict[ast.Call, tuple[ast.expr, list[ast.expr], _Handle]]] = _Made(dict)
 
     def _model_runners(self, helper: _Helper) -> dict[str, _Runner]:
         """The top-level functions of a helper's module that run a model the module loads
