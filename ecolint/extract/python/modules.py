@@ -1151,9 +1151,6 @@ class _CrossModule(_Invoked):
     # id of a registration call (``_registered_generator``) → the requests it takes.
     _registered: _Made[dict[int, str]] = _Made(dict)
 
-    def _uses_gradio(self) -> bool:
-        return any(q.split(".")[0] == "gradio" for q in self.index.qualified.values())
-
     def _request_source(self, site: _Site, *, inference_only: bool = False) -> str | None:
         registered = self._registered.get(id(site)) if self._registered else None
         return registered or super()._request_source(site, inference_only=inference_only)

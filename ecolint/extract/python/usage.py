@@ -612,7 +612,7 @@ class _Usage(_Recognition):
     def _collect_handlers(self) -> None:
         for fn in self.index.functions:
             self._classify_function(fn)
-        uses_gradio = any(q.split(".")[0] == "gradio" for q in self.index.qualified.values())
+        uses_gradio = self._uses_gradio()
         # Streamlit runs the whole script again on every interaction: its module-level code, and
         # the functions it calls that st.cache_* does not keep, run once per user request.
         self.streamlit_app = any(q.split(".")[0] == "streamlit" for q in self.index.qualified.values())
@@ -639,6 +639,9 @@ class _Usage(_Recognition):
                         self.handlers.setdefault(callee, source)
                     if batched:
                         self.batched.update(callees)
+
+    def _uses_gradio(self) -> bool:
+        return any(q.split(".")[0] == "gradio" for q in self.index.qualified.values())
 
     def _names_used(self) -> set[str]:
         """The names and attribute names the module's code reads."""
@@ -1078,14 +1081,14 @@ class _Usage(_Recognition):
                 # a handful of variants per item (file extensions, option letters): the loop
                 # around it, if its item reaches the prompts too, decides
                 continue
-            # a list the pass builds hands over one prompt where the call picks one element of
-            # it (`question=questions[0]`, after `questions = [cot.format(q) for q in questions]`)
             inner = frozenset(id(passed.body) for passed in site.loops[at + 1 :] if passed.body is not None)
             if self._feeds_back(loop, site.node, used, inner):
                 # a conversation's turns depend on each other; the loop around it, where its
                 # item reaches the prompts too (a benchmark's questions, each a conversation of
                 # several turns), decides: turn k of every question could be one batch
                 continue
+            # a list the pass builds hands over one prompt where the call picks one element of
+            # it (`question=questions[0]`, after `questions = [cot.format(q) for q in questions]`)
             whole = _names_in([expr for expr in inputs if not _picks_one(expr)])
             return not (self._flushes_batches(loop, used) or self._builds_batches(loop, whole, site))
         return None
