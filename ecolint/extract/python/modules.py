@@ -31,7 +31,7 @@ import hashlib
 import itertools
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -786,15 +786,19 @@ def _parameter_positions(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> dic
     return params
 
 
+def _generating_calls(defined: ast.AST) -> Iterator[tuple[ast.Call, ast.Attribute]]:
+    """The calls in a function that run a model's generating method, each with that method."""
+    for node in ast.walk(defined):
+        if isinstance(node, ast.Call):
+            method = _generating_method(node)
+            if method is not None:
+                yield node, method
+
+
 def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator | None:
     """How a function runs a model one of its parameters holds, if it does (its own body only)."""
     params = _parameter_positions(defined)
-    for node in ast.walk(defined):
-        if not isinstance(node, ast.Call):
-            continue
-        method = _generating_method(node)
-        if method is None:
-            continue
+    for node, method in _generating_calls(defined):
         root: ast.expr = method.value
         while isinstance(root, ast.Attribute):
             root = root.value  # model.generate, model.language_model.generate
@@ -1866,12 +1870,7 @@ def _runs_kept_model(
 ) -> tuple[str, tuple[tuple[str, int | None], ...], str] | None:
     """(attribute, prompt parameters, generating method) where a method runs a model the
     instance keeps (`self.model.generate(…)`, `self.model.language_model.generate(…)`)."""
-    for node in ast.walk(method):
-        if not isinstance(node, ast.Call):
-            continue
-        running = _generating_method(node)
-        if running is None:
-            continue
+    for node, running in _generating_calls(method):
         holder: ast.expr = running.value
         while isinstance(holder, ast.Attribute) and _self_attribute(holder) is None:
             holder = holder.value  # self.model.language_model → self.model
