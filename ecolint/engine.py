@@ -1311,8 +1311,9 @@ def _drop_superseded(analysed: list[tuple[FileWork, FileOutcome]], elsewhere: It
         )
 
     for _, outcome in analysed:
-        if any(superseded(setup) for setup in outcome.setups):
-            outcome.setups = [setup for setup in outcome.setups if not superseded(setup)]
+        kept = [setup for setup in outcome.setups if not superseded(setup)]
+        if len(kept) != len(outcome.setups):
+            outcome.setups = kept
 
 
 @contextlib.contextmanager

@@ -135,6 +135,16 @@ class _Function:
     def positional(self) -> list[_Param]:
         return self._positional
 
+    def call_positions(self) -> dict[str, int | None]:
+        """Each named parameter → its position in a call (None: keyword-only). A method's
+        leading `self` or `cls` is the instance's or the class's, not one of the call's."""
+        positional = [p.name for p in self._positional]
+        if self.method_of is not None and positional[:1] in (["self"], ["cls"]):
+            positional = positional[1:]
+        positions: dict[str, int | None] = {name: at for at, name in enumerate(positional)}
+        positions.update((p.name, None) for p in self._keyword_only)
+        return positions
+
     def chain(self) -> Iterable[_Function]:
         fn: _Function | None = self
         while fn is not None:
@@ -730,9 +740,7 @@ class _Scopes:
             parent = fn.scope.parent or self.index.module
             default = _Binding(0, param.default, parent, how="parameter-default", default_of=fn, called=True)
             return [passed if passed is not None else default]
-        positional = fn.positional()
-        offset = 1 if fn.method_of is not None and positional and positional[0].name in ("self", "cls") else 0
-        index = next((i - offset for i, p in enumerate(positional) if p is param), None)
+        index = fn.call_positions().get(name)
         out: list[_Binding] = []
         omitted = False
         sites = self._calls_of(fn)

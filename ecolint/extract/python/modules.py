@@ -856,7 +856,11 @@ def _runners(other: _CrossModule) -> dict[str, _Runner]:
                     if top.method_of is not None or (loaded.function is not None and top in loaded.function.chain()):
                         continue  # a method, or a function that loads the model it runs
                     if top.name not in found:
-                        prompts = _arguments_of(top) if depth or top is not fn else _prompt_parameters(top, inputs)
+                        prompts = (
+                            list(top.call_positions().items())
+                            if depth or top is not fn
+                            else _prompt_parameters(top, inputs)
+                        )
                         found[top.name] = _Runner(setup, method, tuple(prompts))
                 frontier = {c.function for fn in frontier for c in other._callers_of(fn) if c.function is not None}
     return found
@@ -875,13 +879,7 @@ def _prompt_parameters(fn: _Function, inputs: list[ast.expr]) -> list[tuple[str,
     """The parameters of a function that reach a generation call's prompt arguments in it."""
     used = _names_in(inputs)
     flows = _flows(fn.node.body, {})
-    return [(name, position) for name, position in _arguments_of(fn) if used & _closure({name}, flows)]
-
-
-def _arguments_of(fn: _Function) -> list[tuple[str, int | None]]:
-    """(name, position) of a function's parameters."""
-    positional = [p.name for p in fn.positional()]
-    return [(p.name, positional.index(p.name) if p.name in positional else None) for p in fn.params()]
+    return [(name, position) for name, position in fn.call_positions().items() if used & _closure({name}, flows)]
 
 
 def _generator_through(
@@ -1663,26 +1661,23 @@ class _CrossModule(_Invoked):
         """What this call site passes to each parameter, as values with their locations here
         (a value that does not resolve to a literal is bound to nothing: unknown)."""
         out: dict[str, _Binding] = {}
-        positional = [p.name for p in fn.positional()]
-        if fn.method_of is not None and positional[:1] in (["self"], ["cls"]):
-            positional = positional[1:]  # `Engine("id")` passes "id" to __init__'s second parameter
-        for param in fn.params():
-            if param.name not in positional and param.name in ("self", "cls"):
+        # `Engine("id")` passes "id" to __init__'s second parameter
+        for name, index in fn.call_positions().items():
+            if index is None and name in ("self", "cls"):
                 continue
-            index = positional.index(param.name) if param.name in positional else None
-            arg = self._argument_for(site.node, param.name, index)
+            arg = self._argument_for(site.node, name, index)
             if arg is _NO:
                 # *args / **kwargs may fill it: what it gets is not known (the others are)
-                out[param.name] = _Binding(0, None, fn.scope)
+                out[name] = _Binding(0, None, fn.scope)
                 continue
             if arg is None:
                 continue
             value = self._resolve(arg, site.scope)
             if value is None or not isinstance(value.value, _LITERALS):
-                out[param.name] = _Binding(0, None, fn.scope)
+                out[name] = _Binding(0, None, fn.scope)
                 continue
             where = value.location or self._loc(value.node if value.node is not None else arg)
-            out[param.name] = _Binding(0, None, fn.scope, how=value.how, external=(value.value, where))
+            out[name] = _Binding(0, None, fn.scope, how=value.how, external=(value.value, where))
         passed = self._keywords_for_kwargs(site, fn)
         if passed is not None:
             out[KWARGS_KEY] = passed

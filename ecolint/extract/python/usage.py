@@ -1038,15 +1038,11 @@ class _Usage(_Recognition):
     def _feeding_arguments(self, caller: _Site, fn: _Function, inputs: list[ast.expr]) -> list[ast.expr]:
         """The arguments a call of ``fn`` passes to the parameters that reach its prompts."""
         used = _names_in(inputs)
-        positional = [p.name for p in fn.positional()]
-        if fn.method_of is not None and positional[:1] in (["self"], ["cls"]):
-            positional = positional[1:]
         found = []
-        for param in fn.params():
-            if param.name in ("self", "cls") or not used & self._derived({param.name}, fn.node.body):
+        for name, index in fn.call_positions().items():
+            if name in ("self", "cls") or not used & self._derived({name}, fn.node.body):
                 continue
-            index = positional.index(param.name) if param.name in positional else None
-            passed = self._argument_for(caller.node, param.name, index)
+            passed = self._argument_for(caller.node, name, index)
             if isinstance(passed, ast.expr):
                 found.append(passed)
         return found
