@@ -213,6 +213,22 @@ def _result_and_exposed(
     return set(), exposed
 
 
+def _carries_result(
+    body: _Statements, call: ast.Call, item: set[str], used: set[str], flows: _Flows, once: frozenset[int] = frozenset()
+) -> bool:
+    """Whether one pass of a loop body hands what ``call`` returned to the next pass's ``call``:
+    a name the pass reads before binding it afresh (``_result_and_exposed``) is computed from
+    the result, and reaches ``used``, the names the call reads. A conversation's next turn
+    (`history` gets the reply) and a hand-written decoding loop (`input_ids = torch.cat(
+    (input_ids, next_token))`, the KV cache the forward pass returned) both do. ``flows``: the
+    body's def-use pairs."""
+    written, exposed = _result_and_exposed(body, call, item, once)
+    if not written:
+        return False
+    carried = exposed & _closure(written, flows)
+    return any(used & _closure({name}, flows) for name in sorted(carried))
+
+
 def _exposed_reads(
     statement: ast.stmt, fresh: set[str], depth: int = 0, once: frozenset[int] = frozenset()
 ) -> set[str]:

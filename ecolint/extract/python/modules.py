@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from ecolint.extract import LOADER_CALLS, LOADER_TOKENS, ExtractContext, ExtractError, loader_spans
-from ecolint.extract.python.flows import _closure, _flows
+from ecolint.extract.python.flows import _carries_result, _closure, _flows
 from ecolint.extract.python.frameworks import _Handle
 from ecolint.extract.python.imports import _find_module
 from ecolint.extract.python.index import KWARGS_KEY, _Binding, _Class, _Function, _Indexer, _Scope, _Site
@@ -46,15 +46,19 @@ from ecolint.extract.python.source import _parse, _Source
 from ecolint.extract.python.syntax import (
     _NO,
     _args,
+    _argument_values,
     _dotted_or_none,
     _final_name,
+    _innermost_loop,
     _literal,
     _names_in,
     _self_attribute,
+    _target_names,
 )
 from ecolint.extract.python.usage import (
     _BATCHY,
     _CHAT_METHODS,
+    _FORWARD,
     _GENERATING_METHODS,
     _GRADIO_EVENT,
     _GRADIO_HANDLERS,
@@ -816,6 +820,32 @@ def _generator_of(defined: ast.FunctionDef | ast.AsyncFunctionDef) -> _Generator
                 prompts.append((name, position))
         per_item, step = _loop_around(defined, node, {name for name, _ in prompts}, params)
         return _Generator((root.id, params[root.id]), tuple(prompts), method.attr, per_item, step)
+    return _decoder_of(defined, params)
+
+
+def _decoder_of(defined: ast.FunctionDef | ast.AsyncFunctionDef, params: dict[str, int | None]) -> _Generator | None:
+    """How a function runs the model a parameter holds through a decoding loop written by hand
+    (`outputs = model(input_ids, past_key_values=past)` … `input_ids = torch.cat(…)`), if it
+    does: the whole loop is one generation for each call of the function."""
+    for node in ast.walk(defined):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        root = func.value if isinstance(func, ast.Attribute) and func.attr == _FORWARD else func
+        if not isinstance(root, ast.Name) or root.id not in params or root.id in ("self", "cls"):
+            continue
+        loop = _innermost_loop(defined, node)
+        if loop is None:
+            continue
+        item = set() if isinstance(loop, ast.While) else _target_names(loop.target)
+        if not _carries_result(loop.body, node, item, _names_in(_argument_values(node)), _flows(loop.body, {})):
+            continue
+        used = _names_in(_inputs(node))
+        flows = _flows(defined.body, {})
+        prompts = tuple(
+            (name, position) for name, position in params.items() if name != root.id and used & _closure({name}, flows)
+        )
+        return _Generator((root.id, params[root.id]), prompts, _FORWARD)
     return None
 
 
@@ -1211,16 +1241,22 @@ class _CrossModule(_Invoked):
             return False
         func = call.func
         root = _module_alias(func) if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        if root is None or root not in self.index.qualified:
-            return False  # neither an imported function nor one of an imported module
-        qualified = self.index.qualified[root]
-        modules: ModuleIndex | None = getattr(self.context, "modules", None)
-        if (
-            modules is not None
-            and not qualified.startswith(".")
-            and not modules.may_hold_module(qualified.split(".")[0])
-        ):
-            return False  # torch.cat(…), np.stack(…): no module of the project
+        if root is None:
+            return False
+        qualified = self.index.qualified.get(root)
+        if qualified is None:
+            # neither an imported function nor one of an imported module, unless a star import
+            # brought it (`from app_modules.utils import *` … `sample_decode(ids, model, …)`)
+            if not (self.index.star_imports and isinstance(func, ast.Name)):
+                return False
+        else:
+            modules: ModuleIndex | None = getattr(self.context, "modules", None)
+            if (
+                modules is not None
+                and not qualified.startswith(".")
+                and not modules.may_hold_module(qualified.split(".")[0])
+            ):
+                return False  # torch.cat(…), np.stack(…): no module of the project
         held = [a.value for a in _args(call) if not a.star and isinstance(a.value, (ast.Name, ast.Attribute))]
         return any(self._handle(value, site.scope, base=False) is not None for value in held)
 

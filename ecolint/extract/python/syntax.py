@@ -249,3 +249,34 @@ def _self_attribute(expr: ast.expr) -> str | None:
     if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
         return expr.attr
     return None
+
+
+def _path_to(tree: ast.AST, call: ast.Call) -> list[ast.AST]:
+    """The nodes from `tree` down to `call` (empty if it is not there), found by going down
+    only into the nodes whose lines hold the call's first line."""
+    line = call.lineno
+    path: list[ast.AST] = []
+    todo: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while todo:
+        node, depth = todo.pop()
+        del path[depth:]
+        path.append(node)
+        if node is call:
+            return path
+        for child in ast.iter_child_nodes(node):
+            start = getattr(child, "lineno", None)
+            if start is None or start <= line <= (getattr(child, "end_lineno", None) or start):
+                todo.append((child, depth + 1))
+    return []
+
+
+def _innermost_loop(tree: ast.AST, call: ast.Call) -> ast.For | ast.AsyncFor | ast.While | None:
+    """The innermost `for` or `while` loop of `tree` whose body runs `call` (a `while True:`
+    the index keeps no item for included), not crossing into a nested function."""
+    path = _path_to(tree, call)
+    for parent, child in zip(reversed(path[:-1]), reversed(path[1:]), strict=True):
+        if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            return None
+        if isinstance(parent, (ast.For, ast.AsyncFor, ast.While)) and any(child is s for s in parent.body):
+            return parent
+    return None

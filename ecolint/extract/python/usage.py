@@ -16,6 +16,7 @@ from ecolint.extract import LOADER_CALLS, ExtractContext
 from ecolint.extract.python.flows import (
     _batch_lists,
     _BodyScan,
+    _carries_result,
     _closure,
     _Flows,
     _flows,
@@ -30,10 +31,12 @@ from ecolint.extract.python.syntax import (
     _args,
     _argument_values,
     _final_name,
+    _innermost_loop,
     _is_one,
     _literal,
     _Located,
     _names_in,
+    _path_to,
     _Statements,
     _target_names,
 )
@@ -42,6 +45,7 @@ from ecolint.setups import (
     DEFAULTS_CHOSEN,
     DEFAULTS_DECIDING,
     GENERATION_CALL,
+    LOADER,
     PURPOSE,
     QUANT_CONFIG,
     RELOAD_PER_REQUEST,
@@ -186,25 +190,18 @@ _CHAT_METHODS = frozenset({"chat", "stream_chat", "chat_stream"})
 _GENERATING_METHODS = frozenset({"generate", "stream_generate"}) | _CHAT_METHODS
 # Their prompt-carrying keywords: the query, the conversation so far, the images asked about.
 _CHAT_KEYWORDS = _INPUT_KEYWORDS | {"query", "question", "msgs", "history", "image", "images", "pixel_values"}
+# Generation written out by hand: a decoding loop runs the model's forward pass token after
+# token, feeding each step's output (the next token, the KV cache) into the next (Baize's
+# sample_decode, InternLM-style generate_interactive). Findings name it `forward()`.
+_FORWARD = "forward"
+# The models such a loop decodes, by their loading class (a UNet's denoising loop or an RNN's
+# recurrence feeds back too, and is no LLM generation).
+_DECODER_LOADER = re.compile(r"(?:ForCausalLM|LMHeadModel|ForConditionalGeneration)\.from_")
 
 
 def _statement_of(tree: ast.AST, call: ast.Call) -> ast.stmt | None:
-    """The innermost statement of `tree` that holds `call` (`tree` itself aside), found by
-    going down only into the nodes whose lines hold the call's first line."""
-    line = call.lineno
-    path: list[ast.AST] = []
-    todo: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while todo:
-        node, depth = todo.pop()
-        del path[depth:]
-        path.append(node)
-        if node is call:
-            return next((n for n in reversed(path[1:]) if isinstance(n, ast.stmt)), None)
-        for child in ast.iter_child_nodes(node):
-            start = getattr(child, "lineno", None)
-            if start is None or start <= line <= (getattr(child, "end_lineno", None) or start):
-                todo.append((child, depth + 1))
-    return None
+    """The innermost statement of `tree` that holds `call` (`tree` itself aside)."""
+    return next((n for n in reversed(_path_to(tree, call)[1:]) if isinstance(n, ast.stmt)), None)
 
 
 def _block_of(tree: ast.AST, statement: ast.stmt) -> tuple[list[ast.stmt], int] | None:
@@ -496,6 +493,20 @@ def _inputs(call: ast.Call) -> list[ast.expr]:
     return out
 
 
+def _is_a_parameter(name: str, fn: _Function | None) -> bool:
+    """Whether a name is a parameter of the function it is read in, or of one around it."""
+    return fn is not None and any(name == param.name for outer in fn.chain() for param in outer.params())
+
+
+def _may_be_a_forward_pass(func: ast.expr) -> bool:
+    """`model(…)`, `model.forward(…)`, `self.model(…)`: the shapes of a model called directly."""
+    if isinstance(func, ast.Name):
+        return True
+    return isinstance(func, ast.Attribute) and (
+        func.attr == _FORWARD or (isinstance(func.value, ast.Name) and func.value.id == "self")
+    )
+
+
 def _chat_inputs(call: ast.Call) -> list[ast.expr]:
     """The prompt arguments of a remote-code chat call: every positional one (the tokenizer
     comes first and never carries a prompt, so keeping it is harmless) and the query keywords."""
@@ -537,6 +548,8 @@ def _generation_call(target: ast.expr) -> str:
     """The generating call as findings name it: `chat()`, `stream_chat()`, `generate()`, or a
     pipeline called by its name (`pipe()`)."""
     name = target.attr if isinstance(target, ast.Attribute) else _final_name(target)
+    if name == _FORWARD:
+        return "forward() in a hand-written decoding loop"
     return f"{name or 'generate'}()"
 
 
@@ -603,6 +616,7 @@ class _Usage(_Recognition):
         self._inference: dict[int, list[_Site]] | None = None
         self._name_uses_in: dict[int, _NameUses] = {}  # id of a function's node or the module's
         self._has_pipelines = False
+        self._forward_steps: dict[int, ast.Attribute] = {}  # id of a call → its _decoding_step
         # Thread(target=model.generate) / Thread(target=self.model.chat) needs one of the words
         self._generate_written = "generate" in source.text or "chat" in source.text
         self.streamlit_app = False
@@ -937,6 +951,10 @@ class _Usage(_Recognition):
             handle = self._handle(func, site.scope)
             if handle is not None and handle.kind == "pipeline":
                 uses.append((func, _inputs(call), False))
+        elif _may_be_a_forward_pass(func):
+            step = self._decoding_step(site)
+            if step is not None:
+                uses.append((step, _inputs(call), False))
         if not self._generate_written or (not call.args and not call.keywords):
             return uses
         for value in _argument_values(call):
@@ -944,7 +962,46 @@ class _Usage(_Recognition):
                 uses.append((value, [], True))
         return uses
 
+    def _decoding_step(self, site: _Site) -> ast.Attribute | None:
+        """`model.forward`, where this call runs a loaded causal LM's forward pass (`model(ids)`,
+        `model.forward(**inputs)`) in a loop that feeds the output back into the next call: a
+        decoding loop written by hand. A forward pass over each item of a list (a perplexity
+        run) feeds nothing back."""
+        call = site.node
+        func = call.func
+        receiver = func.value if isinstance(func, ast.Attribute) and func.attr == _FORWARD else func
+        if self._forward_handle(receiver, site) is None:
+            return None
+        tree = site.function.node if site.function is not None else self.index.tree
+        loop = None if tree is None else _innermost_loop(tree, call)
+        if loop is None:
+            return None
+        self._derived(set(), loop.body)  # fills the flow cache
+        item = set() if isinstance(loop, ast.While) else _target_names(loop.target)
+        used = _names_in(_argument_values(call))
+        if not _carries_result(loop.body, call, item, used, self._flows[id(loop.body)]):
+            return None
+        step = self._forward_steps.get(id(call))
+        if step is None:
+            step = ast.Attribute(value=receiver, attr=_FORWARD, ctx=ast.Load())
+            self._forward_steps[id(call)] = ast.copy_location(step, call)
+        return step
+
+    def _forward_handle(self, receiver: ast.expr, site: _Site) -> _Handle | None:
+        """The causal LM whose forward pass `receiver(…)` runs, if it is one. A parameter (or
+        `self.model`) is taken for the module's one model; a builtin or a class (`getattr(…)`,
+        `ChatMessage(…)`) is not."""
+        handle = self._handle(receiver, site.scope, base=False)
+        if handle is None and (not isinstance(receiver, ast.Name) or _is_a_parameter(receiver.id, site.function)):
+            handle = self._only_setup(receiver, site.scope)
+        if handle is None or handle.kind != "model":
+            return None
+        loader = handle.setup.get(LOADER)
+        return handle if isinstance(loader, str) and _DECODER_LOADER.search(loader) else None
+
     def _generate_handle(self, target: ast.expr, site: _Site) -> _Handle | None:
+        if isinstance(target, ast.Attribute) and target.attr == _FORWARD:
+            return self._forward_handle(target.value, site)  # a decoding loop's step
         if isinstance(target, ast.Attribute) and target.attr in _GENERATING_METHODS:
             receiver = target.value
             handle = self._handle(receiver, site.scope)
@@ -1270,11 +1327,8 @@ class _Usage(_Recognition):
         pass carries nothing to the next question)."""
         if loop.body is None:
             return False
-        written, exposed = _result_and_exposed(loop.body, call, _target_names(loop.target), inner)
-        if not written:
-            return False
-        carried = exposed & self._derived(written, loop.body)
-        return any(used & self._derived({name}, loop.body) for name in sorted(carried))
+        self._derived(set(), loop.body)  # fills the flow cache
+        return _carries_result(loop.body, call, _target_names(loop.target), used, self._flows[id(loop.body)], inner)
 
     def _flushes_batches(self, loop: _Loop, used: set[str]) -> bool:
         """A loop that gathers prompts in a list it also empties (`batch.append(p)` … generate(batch)
