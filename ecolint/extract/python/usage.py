@@ -645,14 +645,18 @@ class _Usage(_Recognition):
                 source = _GRADIO_EVENT
             else:
                 continue
-            batched = name in _GRADIO_HANDLERS and self._truthy(self._kwargs(site.node, site.scope).get("batch"))
-            for arg in _args(site.node):
-                if arg.keyword is None or arg.keyword in ("endpoint", "view_func", "fn"):
-                    callees = self._callees(arg.value, site.scope)
-                    for callee in callees:
-                        self.handlers.setdefault(callee, source)
-                    if batched:
-                        self.batched.update(callees)
+            keywords = self._kwargs(site.node, site.scope)
+            batched = name in _GRADIO_HANDLERS and self._truthy(keywords.get("batch"))
+            # the function, passed by position or by keyword, or in a dict of the event's
+            # arguments (`predict_args = dict(fn=predict, …)` … `btn.click(**predict_args)`)
+            passed = [(arg.value, site.scope) for arg in _args(site.node) if arg.keyword is None and not arg.star]
+            passed += [(e.value, e.scope) for key, e in keywords.items() if key in ("endpoint", "view_func", "fn")]
+            for value, scope in passed:
+                callees = self._callees(value, scope)
+                for callee in callees:
+                    self.handlers.setdefault(callee, source)
+                if batched:
+                    self.batched.update(callees)
 
     def _uses_gradio(self) -> bool:
         return any(q.split(".")[0] == "gradio" for q in self.index.qualified.values())
@@ -1481,6 +1485,9 @@ class _Usage(_Recognition):
             if decorators & _CACHE_DECORATORS or decorators & _ONCE_DECORATORS or fn.name in _ONCE_FUNCTIONS:
                 return True
         if any(_is_lazy_test(test) for test in site.guards):
+            return True
+        # the else branch of `if name in cache: … else: load` loads once too
+        if any(not c.holds and c.test is not None and _is_lazy_test(c.test) for c in site.when):
             return True
         return site.function is not None and self._early_return_guard(site.function, site.node.lineno)
 
