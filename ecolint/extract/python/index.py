@@ -233,6 +233,9 @@ class _Site:
     guards: tuple[ast.expr, ...]
     name: str | None  # the called name's last part: `f` of f(…) and of x.f(…)
     when: _When = ()  # the if/else and match branches the call sits in (in its function)
+    # inside a `while` loop of its function that ``loops`` leaves out (no item per pass: a retry,
+    # an interactive loop, a hand-written decoding loop's `while True:`)
+    in_while: bool = False
 
 
 def _children(node: ast.AST) -> list[ast.AST]:
@@ -291,6 +294,7 @@ class _Indexer:
         self.loops: tuple[_Loop, ...] = ()
         self.guards: tuple[ast.expr, ...] = ()
         self.when: _When = ()
+        self.in_while = False
         self.calls: list[_Site] = []
         self.functions: list[_Function] = []
         self.classes: dict[str, _Class] = {}
@@ -367,10 +371,10 @@ class _Indexer:
         if method_of is not None:
             method_of.methods.setdefault(info.name, info)
         self._bind(info.name, _Binding(node.lineno, None, self.scope))
-        saved = (self.scope, self.function, self.loops, self.guards, self.when)
-        self.scope, self.function, self.loops, self.guards, self.when = scope, info, (), (), ()
+        saved = (self.scope, self.function, self.loops, self.guards, self.when, self.in_while)
+        self.scope, self.function, self.loops, self.guards, self.when, self.in_while = scope, info, (), (), (), False
         self._visit_block(node.body)
-        self.scope, self.function, self.loops, self.guards, self.when = saved
+        self.scope, self.function, self.loops, self.guards, self.when, self.in_while = saved
 
     def _class(self, node: ast.ClassDef) -> None:
         self._visit_all(node.decorator_list)
@@ -452,7 +456,9 @@ class _Indexer:
             return
         drained = _drained_item(node.body)
         if drained is None:
+            in_while, self.in_while = self.in_while, True
             self._visit_children(node)  # a retry, polling or interactive loop: no item per pass
+            self.in_while = in_while
             return
         self.visit(node.test)
         saved = self.loops
@@ -501,7 +507,9 @@ class _Indexer:
 
     def _call(self, node: ast.Call) -> None:
         name = _final_name(node.func)
-        self.calls.append(_Site(node, self.scope, self.function, self.loops, self.guards, name, self.when))
+        self.calls.append(
+            _Site(node, self.scope, self.function, self.loops, self.guards, name, self.when, self.in_while)
+        )
         if name in ("update", "setdefault") and isinstance(node.func, ast.Attribute):
             self._mutate(node.func.value, _Mutation(node.lineno, self.scope, self.when, call=node))
         self._visit_children(node)

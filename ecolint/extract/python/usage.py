@@ -971,6 +971,8 @@ class _Usage(_Recognition):
         `model.forward(**inputs)`) in a loop that feeds the output back into the next call: a
         decoding loop written by hand. A forward pass over each item of a list (a perplexity
         run) feeds nothing back."""
+        if not (site.loops or site.in_while):
+            return None  # most calls: no loop around them (before any name is resolved)
         call = site.node
         func = call.func
         receiver = func.value if isinstance(func, ast.Attribute) and func.attr == _FORWARD else func
