@@ -107,6 +107,7 @@ _CHAINLIT_MESSAGE = "Chainlit message"
 # llm.batch(…) too runs one generation per prompt; _stream/_astream take one prompt. A chat
 # model's _generate/_stream take one conversation. A LlamaIndex LLM completes one prompt per
 # complete()/stream_complete() and one conversation per chat().
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete"})
 _LLM_WRAPPERS = (
     (
         "langchain",
@@ -140,6 +141,13 @@ _LLM_WRAPPERS = (
     # Replicate's Cog calls a BasePredictor's setup() once and predict() for every prediction
     # request ("Run a single prediction on the model", Cog's prediction interface reference).
     ("cog", frozenset({"BasePredictor"}), frozenset({"predict"}), "prediction Cog runs through"),
+    # Class-based web views: the framework routes each HTTP request to the method named after
+    # its verb (`api.add_resource(Generate, "/generate")`, `app.add_url_rule(…,
+    # view_func=Generate.as_view(…))`, a Tornado handler in the application's route table).
+    ("flask_restful", frozenset({"Resource"}), _HTTP_VERBS, "request Flask-RESTful routes to"),
+    ("flask_restx", frozenset({"Resource"}), _HTTP_VERBS, "request Flask-RESTX routes to"),
+    ("flask.views", frozenset({"MethodView"}), _HTTP_VERBS, "request Flask routes to"),
+    ("tornado.web", frozenset({"RequestHandler"}), _HTTP_VERBS, "request Tornado routes to"),
 )
 MAX_COG_LEVELS = 4  # directories above a Cog predictor looked at for its cog.yaml
 MAX_BASE_DEPTH = 3  # local classes between a model wrapper and the framework's base class
