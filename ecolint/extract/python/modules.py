@@ -1103,7 +1103,7 @@ class _CrossModule(_Invoked):
     def _find_generate_uses(self, site: _Site) -> list[tuple[ast.expr, list[ast.expr], bool]]:
         # An instance of another module's class runs its model through its own methods, even
         # one named like the model's (a wrapper's `generate(prompt)`, `chat(query)`).
-        if self._instance_generators or self._wrapped_calls:
+        if self._instance_generators or self._wrapped_calls or self._model_class_generators():
             found = self._instance_generator(site)
             if found is None and (site.name in _GRADIO_HANDLERS or site.name in _ROUTE_REGISTRARS):
                 found = self._registered_generator(site)
@@ -1164,7 +1164,51 @@ class _CrossModule(_Invoked):
         if methods is None:
             origin = None if handle is None else self.origin_site.get(id(handle.setup))
             methods = None if origin is None else self._instance_generators.get(origin.node)
+        if methods is None and handle is not None and handle.kind == "model":
+            methods = self._model_class_generators().get(id(handle.setup))
         return None if methods is None else methods.get(method.attr)
+
+    def _model_class_generators(self) -> dict[int, dict[str, _Generator]]:
+        """A model loaded with a class of the project (`model = SegLlamaForCausalLM.from_pretrained(…)`,
+        a subclass of a transformers model) runs its own generate() in the methods of that class
+        that call it (`evaluate()`: `self.generate(…)`): id of each such setup → those methods."""
+        if self._model_classes is None or self._model_classes[0] != len(self.setups):
+            found = {}
+            for setup in self.setups:  # a handful per module; read again only when one is added
+                cls = self._loading_class(setup)
+                methods = {} if cls is None else _own_generators(cls)
+                if methods:
+                    found[id(setup)] = methods
+            self._model_classes = (len(self.setups), found)
+        return self._model_classes[1]
+
+    _model_classes: tuple[int, dict[int, dict[str, _Generator]]] | None = None
+
+    def _loading_class(self, setup: Setup) -> ast.ClassDef | None:
+        """The class of the project a setup's loading call loads with (`Cls.from_pretrained(…)`:
+        defined in this module, or imported from another of the project)."""
+        origin = self.origin_site.get(id(setup))
+        if origin is None:
+            return None
+        func = origin.node.func
+        if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
+            return None
+        name = func.value.id
+        local = self.index.classes.get(name)
+        if local is not None:
+            return local.node
+        ref = next((b.ref for b in self._definitions(name, func.lineno, origin.scope)[0] if b.ref is not None), None)
+        if ref is None or ref.name is None:
+            return None
+        if not ref.level and not self._may_be_a_project_module(ref.module):
+            return None  # transformers.LlamaForCausalLM: not the project's
+        helper = _find_helper(ref.module, ref.level, self._dir(), ref.name, self.context)
+        defined = None if helper is None else _defined(_tree(helper.file, helper.text, self.context), helper.name)
+        return defined if isinstance(defined, ast.ClassDef) else None
+
+    def _may_be_a_project_module(self, module: str) -> bool:
+        modules: ModuleIndex | None = getattr(self.context, "modules", None)
+        return modules is None or modules.may_hold_module(module.split(".")[0])
 
     def _registered_generator(self, site: _Site) -> tuple[ast.expr, list[ast.expr], bool] | None:
         """Such a method registered as a handler (`submit.click(...).then(chat.answer, …)`,
@@ -1892,6 +1936,43 @@ def _kept_models(cls: ast.ClassDef) -> dict[str, tuple[int | None, dict[str, _Ge
         param: (positions[param], {name: g for name, (p, g) in sorted(found.items()) if p == param})
         for param in sorted({p for p, _ in found.values()})
     }
+
+
+def _own_generators(cls: ast.ClassDef) -> dict[str, _Generator]:
+    """The methods of a model class that run the instance's own generating method
+    (`self.generate(…)`), directly or through other methods of the class (up to
+    ``MAX_CALL_DEPTH`` calls), with the parameters that reach the prompts."""
+    methods = {
+        s.name: s
+        for s in cls.body
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and not s.name.startswith("__")
+    }
+    found: dict[str, _Generator] = {}
+    for name, method in methods.items():
+        for node, running in _generating_calls(method):
+            if not (isinstance(running.value, ast.Name) and running.value.id == "self") or running is not node.func:
+                continue
+            used = _names_in(_chat_inputs(node) if running.attr in _CHAT_METHODS else _inputs(node))
+            flows = _flows(method.body, {})
+            prompts = tuple(
+                (param, position)
+                for param, position in _method_positions(method).items()
+                if used & _closure({param}, flows)
+            )
+            found[name] = _Generator(("self", None), prompts, running.attr)
+            break
+    for _ in range(MAX_CALL_DEPTH):
+        reached = {}
+        for name, method in methods.items():
+            callee = None if name in found else _self_call(method, found)
+            if callee is not None:
+                reached[name] = _Generator(
+                    ("self", None), tuple(_method_positions(method).items()), found[callee].method
+                )
+        if not reached:
+            break
+        found.update(reached)
+    return found
 
 
 def _method_positions(method: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int | None]:
