@@ -287,12 +287,30 @@ class _Recognition(_Values):
                 return self._handle(func.value, scope, depth + 1)
             if func.attr == "from_pretrained" and (_final_name(func.value) or "").lower().startswith("peftmodel"):
                 return None if first is None else self._handle(first.value, scope, depth + 1)
+            if func.attr == "from_pretrained":
+                return self._adapted_model(call, scope, depth)
         for fn in self._callees(func, scope):
             for returned in fn.returns:
                 found = self._handle(returned, fn.scope, depth + 1, index)
                 if found is not None:
                     return found
         return None
+
+    def _adapted_model(self, call: ast.Call, scope: _Scope, depth: int = 0) -> _Handle | None:
+        """The model a PEFT class's `from_pretrained` is handed first, where it is one this module
+        loaded: adapters put onto it (`PeftMixedModel.from_pretrained(base, …)`, a subclass of
+        the project, `StreamPeftGenerationMixin.from_pretrained(model, lora_path,
+        load_in_8bit=…)`), not another model. Only a class named for PEFT: which model a name
+        holds is read by line, and a model class's from_pretrained (a retry in an `except:`,
+        one of two branches) takes the name or path the name held before."""
+        func = call.func
+        if not isinstance(func, ast.Attribute) or "peft" not in (_final_name(func.value) or "").lower():
+            return None
+        first = self._positional(call, 0, scope)
+        if first is None or isinstance(first.value, ast.Constant):
+            return None
+        handle = self._handle(first.value, first.scope, depth + 1)
+        return handle if handle is not None and handle.kind == "model" else None
 
     def _is_torch_compile(self, func: ast.expr) -> bool:
         # the last name first: building the dotted name of every call of a file is not cheap
@@ -455,6 +473,8 @@ class _Recognition(_Values):
             self.defaults_chosen |= options
         if kind == "pipeline":
             self._pipeline(site)
+        elif kind == "from_pretrained" and self._adapted_model(site.node, site.scope) is not None:
+            return  # adapters onto a model loaded before: that model's setup, not a new one
         elif kind == "quantize":
             self._quantize(site)
         else:
