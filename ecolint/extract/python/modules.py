@@ -591,8 +591,11 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
     return names | _factories(data, classes) if classes else names
 
 
-# A generating method as a call writes it (`.generate(`, `.chat(`).
-_GENERATING_TOKENS = tuple(b"." + name.encode() + b"(" for name in sorted(_GENERATING_METHODS))
+# A generating method as a call writes it (`.generate(`, `.chat(`), or as a streaming thread's
+# target (`Thread(target=model.generate, kwargs=…)`).
+_GENERATING_TOKENS = tuple(
+    b"." + name.encode() + end for name in sorted(_GENERATING_METHODS) for end in (b"(", b",", b")")
+)
 
 
 def _module_holds_a_model(data: bytes, spans: Spans) -> bool:
