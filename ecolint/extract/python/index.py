@@ -691,6 +691,7 @@ class _Scopes:
         self._callers: dict[_Function, list[_Site]] | None = None
         self._by_name: dict[str, list[_Function]] | None = None
         self._methods: frozenset[str] | None = None
+        self._alias_names: dict[str, str] | None = None
         # (line, name) of a function → what its parameters hold for the one call site this
         # extraction is specialised for (another module's call: ecolint/extract/python/modules.py)
         self.bound: dict[tuple[int, str], dict[str, _Binding]] = {}
@@ -854,7 +855,12 @@ class _Scopes:
             cls = self._local_class(expr.id, scope)
             if cls is not None:
                 return [m for m in (cls.methods.get("__init__"),) if m is not None]
-            return [fn for fn in self._functions_named().get(expr.id, ()) if fn.method_of is None]
+            functions = self._functions_named()
+            found = [fn for fn in functions.get(expr.id, ()) if fn.method_of is None]
+            if found or expr.id not in self._aliases():
+                return found
+            # `fn = evaluate` at module level (a demo picking its handler once), then `fn(*args)`
+            return [fn for fn in functions.get(self._aliases()[expr.id], ()) if fn.method_of is None]
         if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
             owner = expr.value.id
             if owner in ("self", "cls"):
@@ -909,6 +915,17 @@ class _Scopes:
             self._methods = frozenset(name for cls in self.index.classes.values() for name in cls.methods)
         return self._methods
 
+    def _aliases(self) -> dict[str, str]:
+        """Names the module binds, once and only, to one of its functions (`fn = evaluate`)."""
+        if self._alias_names is None:
+            named = self._functions_named()
+            self._alias_names = {}
+            for name, bindings in self.index.module.bindings.items():
+                value = bindings[0].value if len(bindings) == 1 else None
+                if isinstance(value, ast.Name) and value.id in named and name not in named:
+                    self._alias_names[name] = value.id
+        return self._alias_names
+
     def _functions_named(self) -> dict[str, list[_Function]]:
         if self._by_name is None:
             self._by_name = {}
@@ -921,7 +938,7 @@ class _Scopes:
         if self._callers is None:
             self._callers = {}
             # _callees finds nothing for a name no function or class of this module has
-            callable_names = set(self._functions_named()) | set(self.index.classes)
+            callable_names = set(self._functions_named()) | set(self.index.classes) | set(self._aliases())
             # A method called on a parameter (`model.codegen(…)` in `def run(model, tasks)`)
             # resolves through the calls of its function, which this map holds: such calls are
             # resolved once the others are in, and each function's sites kept in source order.
