@@ -1176,38 +1176,54 @@ class _CrossModule(_Invoked):
         a subclass of a transformers model) runs its own generate() in the methods of that class
         that call it (`evaluate()`: `self.generate(…)`): id of each such setup → those methods."""
         if self._model_classes is None or self._model_classes[0] != len(self.setups):
+            known = self._class_methods_of
             found = {}
-            for setup in self.setups:  # a handful per module; read again only when one is added
-                cls = self._loading_class(setup)
-                methods = {} if cls is None else _own_generators(cls)
+            for setup in self.setups:  # a handful per module; looked at again only when one is added
+                methods = known.get(id(setup))
+                if methods is None:
+                    methods = known[id(setup)] = self._loading_class_generators(setup)
                 if methods:
                     found[id(setup)] = methods
             self._model_classes = (len(self.setups), found)
         return self._model_classes[1]
 
     _model_classes: tuple[int, dict[int, dict[str, _Generator]]] | None = None
+    _class_methods_of: _Made[dict[int, dict[str, _Generator]]] = _Made(dict)  # id of a setup → its class's
 
-    def _loading_class(self, setup: Setup) -> ast.ClassDef | None:
-        """The class of the project a setup's loading call loads with (`Cls.from_pretrained(…)`:
-        defined in this module, or imported from another of the project)."""
+    def _loading_class_generators(self, setup: Setup) -> dict[str, _Generator]:
+        """The generating methods of the class of the project a setup's loading call loads with
+        (`Cls.from_pretrained(…)`: defined in this module, or imported from another of the
+        project), read once per class and run. A module that never writes `self.generate(` (or
+        another generating method) is not parsed for it."""
         origin = self.origin_site.get(id(setup))
         if origin is None:
-            return None
+            return {}
         func = origin.node.func
         if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
-            return None
+            return {}
         name = func.value.id
         local = self.index.classes.get(name)
         if local is not None:
-            return local.node
+            return _own_generators(local.node) if _calls_own_generator(self.source.text) else {}
         ref = next((b.ref for b in self._definitions(name, func.lineno, origin.scope)[0] if b.ref is not None), None)
         if ref is None or ref.name is None:
-            return None
+            return {}
         if not ref.level and not self._may_be_a_project_module(ref.module):
-            return None  # transformers.LlamaForCausalLM: not the project's
-        helper = _find_helper(ref.module, ref.level, self._dir(), ref.name, self.context)
-        defined = None if helper is None else _defined(_tree(helper.file, helper.text, self.context), helper.name)
-        return defined if isinstance(defined, ast.ClassDef) else None
+            return {}  # transformers.LlamaForCausalLM: not the project's
+        # The module the import names, read as text and parsed only when it writes such a call
+        # (a large project's model classes mostly do not): a class a package's __init__
+        # re-exports is not followed here.
+        found = _find_module(ref.module, ref.level, self._dir(), self.context)
+        if found is None or not _calls_own_generator(found[1]):
+            return {}
+        file, text = found
+
+        def compute() -> dict[str, _Generator]:
+            defined = _defined(_tree(file, text, self.context), ref.name)  # type: ignore[arg-type]
+            return _own_generators(defined) if isinstance(defined, ast.ClassDef) else {}
+
+        key = ("ecolint.extract.python:own-generators", str(file), ref.name)
+        return self.context.cached(key, compute)  # type: ignore[return-value]
 
     def _may_be_a_project_module(self, module: str) -> bool:
         modules: ModuleIndex | None = getattr(self.context, "modules", None)
@@ -1939,6 +1955,11 @@ def _kept_models(cls: ast.ClassDef) -> dict[str, tuple[int | None, dict[str, _Ge
         param: (positions[param], {name: g for name, (p, g) in sorted(found.items()) if p == param})
         for param in sorted({p for p, _ in found.values()})
     }
+
+
+def _calls_own_generator(text: str) -> bool:
+    """Whether a module's text writes a call of an instance's own generating method."""
+    return any(f"self.{name}(" in text for name in _GENERATING_METHODS)
 
 
 def _own_generators(cls: ast.ClassDef) -> dict[str, _Generator]:

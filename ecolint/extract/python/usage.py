@@ -101,13 +101,15 @@ _WEB_REQUEST = "web request"
 _GRADIO_EVENT = "Gradio event"
 _STREAMLIT_RERUN = "Streamlit rerun"
 _CHAINLIT_MESSAGE = "Chainlit message"
+# The methods of a class-based web view that handle a request, one per HTTP verb.
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete"})
 # Model wrappers a framework calls once per prompt or request: (the framework's import prefix, base classes,
 # the methods it calls, what a finding says runs them). LangChain's LLM._generate loops over the
 # prompts calling _call (or _acall) with one each (langchain_core/language_models/llms.py), so
 # llm.batch(…) too runs one generation per prompt; _stream/_astream take one prompt. A chat
 # model's _generate/_stream take one conversation. A LlamaIndex LLM completes one prompt per
-# complete()/stream_complete() and one conversation per chat().
-_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete"})
+# complete()/stream_complete() and one conversation per chat(). Class-based web views (below)
+# share the table: the framework calls their methods once per request.
 _LLM_WRAPPERS = (
     (
         "langchain",
