@@ -592,10 +592,22 @@ def _helper_names(data: bytes, may_load: Any = None, spans: Spans | None = None)
 
 
 # A generating method as a call writes it (`.generate(`, `.chat(`), or as a streaming thread's
-# target (`Thread(target=model.generate, kwargs=…)`).
-_GENERATING_TOKENS = tuple(
-    b"." + name.encode() + end for name in sorted(_GENERATING_METHODS) for end in (b"(", b",", b")")
-)
+# target (`Thread(target=model.generate, kwargs=…)`): the name, then one of `(,)`.
+_GENERATING_TOKENS = tuple(b"." + name.encode() for name in sorted(_GENERATING_METHODS))
+_AFTER_GENERATING = frozenset(b"(,)")
+
+
+def _writes_generating_call(data: bytes, start: int = 0, end: int | None = None) -> bool:
+    """Whether `data[start:end]` writes a generating method so (substring searches in C)."""
+    stop = len(data) if end is None else end
+    for token in _GENERATING_TOKENS:
+        at = data.find(token, start, stop)
+        while at >= 0:
+            after = at + len(token)
+            if after < len(data) and data[after] in _AFTER_GENERATING:
+                return True
+            at = data.find(token, after, stop)
+    return False
 
 
 def _module_holds_a_model(data: bytes, spans: Spans) -> bool:
@@ -618,7 +630,7 @@ def _model_runner_names(data: bytes, helpers: set[str], spans: Spans) -> set[str
     generating method (`def predict(prompt, video): … model.generate(…)` beside a module-level
     `model = …from_pretrained(…)`): a demo that imports `predict` runs that model through it.
     A superset from bytes; the extraction decides (``_model_runners``)."""
-    if not spans or not any(token in data for token in _GENERATING_TOKENS) or not _module_holds_a_model(data, spans):
+    if not spans or not _writes_generating_call(data) or not _module_holds_a_model(data, spans):
         return set()
     found: set[str] = set()
     for start in _top_def_lines(data):
@@ -626,7 +638,7 @@ def _model_runner_names(data: bytes, helpers: set[str], spans: Spans) -> set[str
         if match is None or match.group(1) is None or match.group(1).decode() in helpers:
             continue
         end = _body_end(data, match.end())
-        if any(data.find(token, match.end(), end) >= 0 for token in _GENERATING_TOKENS):
+        if _writes_generating_call(data, match.end(), end):
             found.add(match.group(1).decode())
     return found
 
