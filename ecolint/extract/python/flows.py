@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 from ecolint.extract.python.syntax import (
     _args,
+    _argument_values,
     _below_leaves,
     _child_nodes,
     _final_name,
+    _innermost_loop,
     _names_in,
     _Statements,
     _target_names,
@@ -227,6 +229,18 @@ def _carries_result(
         return False
     carried = exposed & _closure(written, flows)
     return any(used & _closure({name}, flows) for name in sorted(carried))
+
+
+def _fed_back_in_loop(tree: ast.AST, call: ast.Call, flows_of: Callable[[_Statements], _Flows]) -> bool:
+    """Whether the innermost loop of `tree` around `call` hands what the call returned to its
+    next pass's call (``_carries_result``): a decoding loop written by hand, each step's output
+    (the next token, the KV cache) fed into the next forward pass. ``flows_of``: a block's
+    def-use pairs."""
+    loop = _innermost_loop(tree, call)
+    if loop is None:
+        return False
+    item = set() if isinstance(loop, ast.While) else _target_names(loop.target)
+    return _carries_result(loop.body, call, item, _names_in(_argument_values(call)), flows_of(loop.body))
 
 
 def _exposed_reads(

@@ -285,8 +285,6 @@ class _Recognition(_Values):
         if isinstance(func, ast.Attribute):
             if func.attr in _ALIAS_METHODS:
                 return self._handle(func.value, scope, depth + 1)
-            if func.attr == "from_pretrained" and (_final_name(func.value) or "").lower().startswith("peftmodel"):
-                return None if first is None else self._handle(first.value, scope, depth + 1)
             if func.attr == "from_pretrained":
                 return self._adapted_model(call, scope, depth)
         for fn in self._callees(func, scope):
@@ -298,8 +296,8 @@ class _Recognition(_Values):
 
     def _adapted_model(self, call: ast.Call, scope: _Scope, depth: int = 0) -> _Handle | None:
         """The model a PEFT class's `from_pretrained` is handed first, where it is one this module
-        loaded: adapters put onto it (`PeftMixedModel.from_pretrained(base, …)`, a subclass of
-        the project, `StreamPeftGenerationMixin.from_pretrained(model, lora_path,
+        loaded: adapters put onto it (`PeftModel.from_pretrained(base, …)`, `PeftMixedModel`, a
+        subclass of the project: `StreamPeftGenerationMixin.from_pretrained(model, lora_path,
         load_in_8bit=…)`), not another model. Only a class named for PEFT: which model a name
         holds is read by line, and a model class's from_pretrained (a retry in an `except:`,
         one of two branches) takes the name or path the name held before."""
@@ -307,10 +305,7 @@ class _Recognition(_Values):
         if not isinstance(func, ast.Attribute) or "peft" not in (_final_name(func.value) or "").lower():
             return None
         first = self._positional(call, 0, scope)
-        if first is None or isinstance(first.value, ast.Constant):
-            return None
-        handle = self._handle(first.value, first.scope, depth + 1)
-        return handle if handle is not None and handle.kind == "model" else None
+        return None if first is None else self._handle(first.value, first.scope, depth + 1)
 
     def _is_torch_compile(self, func: ast.expr) -> bool:
         # the last name first: building the dotted name of every call of a file is not cheap

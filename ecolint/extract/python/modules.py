@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from ecolint.extract import LOADER_CALLS, LOADER_TOKENS, ExtractContext, ExtractError, loader_spans
-from ecolint.extract.python.flows import _carries_result, _closure, _flows
+from ecolint.extract.python.flows import _closure, _fed_back_in_loop, _flows
 from ecolint.extract.python.frameworks import _Handle
 from ecolint.extract.python.imports import _find_module
 from ecolint.extract.python.index import KWARGS_KEY, _Binding, _Class, _Function, _Indexer, _Scope, _Site
@@ -46,14 +46,11 @@ from ecolint.extract.python.source import _parse, _Source
 from ecolint.extract.python.syntax import (
     _NO,
     _args,
-    _argument_values,
     _dotted_or_none,
     _final_name,
-    _innermost_loop,
     _literal,
     _names_in,
     _self_attribute,
-    _target_names,
 )
 from ecolint.extract.python.usage import (
     _BATCHY,
@@ -858,11 +855,7 @@ def _decoder_of(defined: ast.FunctionDef | ast.AsyncFunctionDef, params: dict[st
         root = func.value if isinstance(func, ast.Attribute) and func.attr == _FORWARD else func
         if not isinstance(root, ast.Name) or root.id not in params or root.id in ("self", "cls"):
             continue
-        loop = _innermost_loop(defined, node)
-        if loop is None:
-            continue
-        item = set() if isinstance(loop, ast.While) else _target_names(loop.target)
-        if not _carries_result(loop.body, node, item, _names_in(_argument_values(node)), _flows(loop.body, {})):
+        if not _fed_back_in_loop(defined, node, lambda body: _flows(body, {})):
             continue
         used = _names_in(_inputs(node))
         flows = _flows(defined.body, {})
@@ -1251,14 +1244,14 @@ class _CrossModule(_Invoked):
             source = _WEB_REQUEST
         else:
             return None
-        for arg in _args(site.node):
-            if arg.keyword not in (None, "endpoint", "view_func", "fn") or not isinstance(arg.value, ast.Attribute):
+        for value, scope in self._passed_handlers(site, self._kwargs(site.node, site.scope)):
+            if not isinstance(value, ast.Attribute):
                 continue
-            generator = self._running_method(arg.value, site.scope)
+            generator = self._running_method(value, scope)
             if generator is None:
                 continue
-            target = ast.Attribute(value=arg.value.value, attr=generator.method, ctx=ast.Load())
-            ast.copy_location(target, arg.value)
+            target = ast.Attribute(value=value.value, attr=generator.method, ctx=ast.Load())
+            ast.copy_location(target, value)
             self._instance_targets[id(target)] = target
             self._registered[id(site)] = source
             return target, [], True
@@ -1941,31 +1934,17 @@ def _kept_models(cls: ast.ClassDef) -> dict[str, tuple[int | None, dict[str, _Ge
                     kept[attribute] = node.value.id
     if not kept:
         return {}
-    methods = {
-        s.name: s
-        for s in cls.body
-        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and not s.name.startswith("__")
-    }
-    found: dict[str, tuple[str, _Generator]] = {}
+    methods = _public_methods(cls)
+    found: dict[str, _Generator] = {}  # the model's parameter is each generator's ``model``
     for name, method in methods.items():
         running = _runs_kept_model(method, kept)
         if running is not None:
             param = kept[running[0]]
-            found[name] = (param, _Generator((param, positions[param]), running[1], running[2]))
-    for _ in range(MAX_CALL_DEPTH):
-        reached = {}
-        for name, method in methods.items():
-            callee = None if name in found else _self_call(method, found)
-            if callee is not None:
-                param, generator = found[callee]
-                prompts = tuple(_method_positions(method).items())
-                reached[name] = (param, _Generator(generator.model, prompts, generator.method))
-        if not reached:
-            break
-        found.update(reached)
+            found[name] = _Generator((param, positions[param]), running[1], running[2])
+    found = _through_own_calls(methods, found)
     return {
-        param: (positions[param], {name: g for name, (p, g) in sorted(found.items()) if p == param})
-        for param in sorted({p for p, _ in found.values()})
+        param: (positions[param], {name: g for name, g in sorted(found.items()) if g.model[0] == param})
+        for param in sorted({g.model[0] for g in found.values()})
     }
 
 
@@ -1978,37 +1957,54 @@ def _own_generators(cls: ast.ClassDef) -> dict[str, _Generator]:
     """The methods of a model class that run the instance's own generating method
     (`self.generate(…)`), directly or through other methods of the class (up to
     ``MAX_CALL_DEPTH`` calls), with the parameters that reach the prompts."""
-    methods = {
+    methods = _public_methods(cls)
+    found: dict[str, _Generator] = {}
+    for name, method in methods.items():
+        for node, running in _generating_calls(method):
+            if isinstance(running.value, ast.Name) and running.value.id == "self" and running is node.func:
+                found[name] = _Generator(("self", None), _prompt_positions(method, node, running), running.attr)
+                break
+    return _through_own_calls(methods, found)
+
+
+def _public_methods(cls: ast.ClassDef) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """A class's methods by name, dunders aside."""
+    return {
         s.name: s
         for s in cls.body
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and not s.name.startswith("__")
     }
-    found: dict[str, _Generator] = {}
-    for name, method in methods.items():
-        for node, running in _generating_calls(method):
-            if not (isinstance(running.value, ast.Name) and running.value.id == "self") or running is not node.func:
-                continue
-            used = _names_in(_chat_inputs(node) if running.attr in _CHAT_METHODS else _inputs(node))
-            flows = _flows(method.body, {})
-            prompts = tuple(
-                (param, position)
-                for param, position in _method_positions(method).items()
-                if used & _closure({param}, flows)
-            )
-            found[name] = _Generator(("self", None), prompts, running.attr)
-            break
+
+
+def _through_own_calls(
+    methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef], found: dict[str, _Generator]
+) -> dict[str, _Generator]:
+    """``found`` (methods that run the model), with the methods that reach one of them through
+    calls on their own instance (`self.answer(…)`, up to ``MAX_CALL_DEPTH`` calls): each runs
+    the same model, its parameters all taken to reach the prompts."""
+    found = dict(found)
     for _ in range(MAX_CALL_DEPTH):
         reached = {}
         for name, method in methods.items():
             callee = None if name in found else _self_call(method, found)
             if callee is not None:
-                reached[name] = _Generator(
-                    ("self", None), tuple(_method_positions(method).items()), found[callee].method
-                )
+                generator = found[callee]
+                reached[name] = _Generator(generator.model, tuple(_method_positions(method).items()), generator.method)
         if not reached:
             break
         found.update(reached)
     return found
+
+
+def _prompt_positions(
+    method: ast.FunctionDef | ast.AsyncFunctionDef, call: ast.Call, running: ast.Attribute
+) -> tuple[tuple[str, int | None], ...]:
+    """The parameters of a method (self aside) that reach a generating call's prompt arguments."""
+    used = _names_in(_chat_inputs(call) if running.attr in _CHAT_METHODS else _inputs(call))
+    flows = _flows(method.body, {})
+    return tuple(
+        (name, position) for name, position in _method_positions(method).items() if used & _closure({name}, flows)
+    )
 
 
 def _method_positions(method: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, int | None]:
@@ -2036,12 +2032,7 @@ def _runs_kept_model(
             continue
         if running is not node.func:  # Thread(target=self.model.generate, kwargs=…)
             return attribute, (), running.attr
-        used = _names_in(_chat_inputs(node) if running.attr in _CHAT_METHODS else _inputs(node))
-        flows = _flows(method.body, {})
-        prompts = tuple(
-            (name, position) for name, position in _method_positions(method).items() if used & _closure({name}, flows)
-        )
-        return attribute, prompts, running.attr
+        return attribute, _prompt_positions(method, node, running), running.attr
     return None
 
 

@@ -18,6 +18,7 @@ from ecolint.extract.python.flows import (
     _BodyScan,
     _carries_result,
     _closure,
+    _fed_back_in_loop,
     _Flows,
     _flows,
     _gathered_and_emptied,
@@ -31,7 +32,6 @@ from ecolint.extract.python.syntax import (
     _args,
     _argument_values,
     _final_name,
-    _innermost_loop,
     _is_one,
     _literal,
     _Located,
@@ -40,6 +40,7 @@ from ecolint.extract.python.syntax import (
     _Statements,
     _target_names,
 )
+from ecolint.extract.python.values import _Entry
 from ecolint.setups import (
     COMPILED,
     DEFAULTS_CHOSEN,
@@ -71,6 +72,8 @@ _ROUTE_DECORATORS = frozenset(
     {"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "websocket_route", "head", "options"}
 )
 _ENDPOINT_DECORATORS = frozenset({"web_endpoint", "fastapi_endpoint"})  # Modal
+# Keywords a route registrar or a Gradio listener takes the function to run by (`view_func=`, `fn=`).
+_HANDLER_KEYWORDS = frozenset({"endpoint", "view_func", "fn"})
 _MOCK_MODULES = ("unittest.mock.", "mock.")  # patch / patch.object decorators of test code
 # Calls that register a function as a route handler: Starlette Route(...), app.add_api_route, …
 _ROUTE_REGISTRARS = frozenset(
@@ -657,16 +660,20 @@ class _Usage(_Recognition):
                 continue
             keywords = self._kwargs(site.node, site.scope)
             batched = name in _GRADIO_HANDLERS and self._truthy(keywords.get("batch"))
-            # the function, passed by position or by keyword, or in a dict of the event's
-            # arguments (`predict_args = dict(fn=predict, …)` … `btn.click(**predict_args)`)
-            passed = [(arg.value, site.scope) for arg in _args(site.node) if arg.keyword is None and not arg.star]
-            passed += [(e.value, e.scope) for key, e in keywords.items() if key in ("endpoint", "view_func", "fn")]
-            for value, scope in passed:
+            for value, scope in self._passed_handlers(site, keywords):
                 callees = self._callees(value, scope)
                 for callee in callees:
                     self.handlers.setdefault(callee, source)
                 if batched:
                     self.batched.update(callees)
+
+    def _passed_handlers(self, site: _Site, keywords: dict[str, _Entry]) -> list[tuple[ast.expr, _Scope]]:
+        """What a registration (a route registrar, a Gradio listener) is handed to run, with the
+        scope to read it in: by position, by keyword, or in a dict of the event's arguments
+        (`predict_args = dict(fn=predict, …)` … `btn.click(**predict_args)`). ``keywords``: the
+        call's, mappings expanded (``_kwargs``)."""
+        passed = [(arg.value, site.scope) for arg in _args(site.node) if arg.keyword is None and not arg.star]
+        return passed + [(entry.value, entry.scope) for key, entry in keywords.items() if key in _HANDLER_KEYWORDS]
 
     def _uses_gradio(self) -> bool:
         return any(q.split(".")[0] == "gradio" for q in self.index.qualified.values())
@@ -989,13 +996,7 @@ class _Usage(_Recognition):
         if self._forward_handle(receiver, site) is None:
             return None
         tree = site.function.node if site.function is not None else self.index.tree
-        loop = None if tree is None else _innermost_loop(tree, call)
-        if loop is None:
-            return None
-        self._derived(set(), loop.body)  # fills the flow cache
-        item = set() if isinstance(loop, ast.While) else _target_names(loop.target)
-        used = _names_in(_argument_values(call))
-        if not _carries_result(loop.body, call, item, used, self._flows[id(loop.body)]):
+        if tree is None or not _fed_back_in_loop(tree, call, self._flows_of):
             return None
         step = self._forward_steps.get(id(call))
         if step is None:
@@ -1343,8 +1344,7 @@ class _Usage(_Recognition):
         pass carries nothing to the next question)."""
         if loop.body is None:
             return False
-        self._derived(set(), loop.body)  # fills the flow cache
-        return _carries_result(loop.body, call, _target_names(loop.target), used, self._flows[id(loop.body)], inner)
+        return _carries_result(loop.body, call, _target_names(loop.target), used, self._flows_of(loop.body), inner)
 
     def _flushes_batches(self, loop: _Loop, used: set[str]) -> bool:
         """A loop that gathers prompts in a list it also empties (`batch.append(p)` … generate(batch)
@@ -1373,8 +1373,7 @@ class _Usage(_Recognition):
         }
         if not loaded:
             return False
-        self._derived(set(), loop.body)  # fills the flow cache
-        flows = [(written, read) for written, read in self._flows[id(loop.body)] if not written & loaded]
+        flows = [(written, read) for written, read in self._flows_of(loop.body) if not written & loaded]
         return not used & _closure(_target_names(loop.target), flows)
 
     def _loop_derived(self, loop: _Loop) -> set[str]:
@@ -1383,18 +1382,21 @@ class _Usage(_Recognition):
 
     def _derived(self, seed: set[str], body: _Statements) -> set[str]:
         """Names computed from the seed names inside a block (a small def-use closure)."""
+        return _closure(seed, self._flows_of(body))
+
+    def _flows_of(self, body: _Statements) -> _Flows:
+        """A block's def-use pairs, made once per block."""
         flows = self._flows.get(id(body))
         if flows is None:
             flows = self._flows[id(body)] = _flows(body, self._statement_flows)
-        return _closure(seed, flows)
+        return flows
 
     def _computed_in(self, loop: _Loop) -> set[str]:
         """Names a loop body computes from something (`with TemporaryDirectory() as tmp`,
         `path = download(x)`): loading from them loads what this iteration produced."""
         if loop.body is None:
             return set()
-        self._derived(set(), loop.body)  # fills the flow cache
-        return set().union(*(written for written, read in self._flows[id(loop.body)] if read))
+        return set().union(*(written for written, read in self._flows_of(loop.body) if read))
 
     def _is_batch_loop(self, loop: _Loop, derived: set[str], scope: _Scope) -> bool:
         if self._one_item_loader(loop.iter, scope) or self._one_item_steps(loop.iter, scope):
